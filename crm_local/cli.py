@@ -1,0 +1,91 @@
+"""The ``crm`` command: run the CRM locally and operate it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from crm_local.runtime import LocalRuntime
+
+    port = args.port if args.port is not None else int(os.environ.get("CRM_PORT", "8000"))
+    runtime = LocalRuntime(port=port, host=args.host, access_log=True)
+    instance = runtime.start()
+    print(f"CRM API         {instance.api}/v1", flush=True)
+    print(f"OpenAPI         {instance.api}/openapi.json   docs: {instance.api}/docs", flush=True)
+    print(f"AWS endpoint    {instance.aws_endpoint}  (AWS_ENDPOINT_URL, region {instance.region})", flush=True)
+    print("Create a tenant: crm tenant create --name Acme        Ctrl-C stops.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("Stopping...", flush=True)
+        runtime.stop()
+    return 0
+
+
+def _attach() -> None:
+    """Use the running ``crm dev`` if there is one; otherwise AWS as the environment configures it."""
+    from crm_local.runtime import find_running
+
+    if find_running() is None and not os.environ.get("CRM_TABLE_NAME"):
+        sys.exit("No running `crm dev` found (.crm/dev.json) and CRM_TABLE_NAME is not set for AWS.")
+
+
+def _tenant_create(args: argparse.Namespace) -> int:
+    _attach()
+    from crm_core.services.tenants import create_tenant
+
+    tenant = create_tenant(args.name, args.admin_email)
+    print(json.dumps({"tenant_id": tenant.tenant_id, "api_key": tenant.api_key, "user_id": tenant.user_id}))
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    os.environ.setdefault("CRM_TABLE_NAME", "crm")
+    from crm_local.openapi import openapi_json
+
+    text = openapi_json()
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crm", description="The CRM on this machine.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole CRM locally")
+    dev.add_argument("--port", type=int, default=None, help="API port (default: $CRM_PORT or 8000)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.set_defaults(run=_dev)
+
+    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="tenant_command", required=True)
+    create = tenant.add_parser("create", help="create a tenant with an admin API key")
+    create.add_argument("--name", required=True)
+    create.add_argument("--admin-email", default=None)
+    create.set_defaults(run=_tenant_create)
+
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
+    openapi.add_argument("--output", "-o", default=None)
+    openapi.set_defaults(run=_openapi)
+
+    args = parser.parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

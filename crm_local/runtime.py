@@ -1,0 +1,132 @@
+"""``crm dev``: the whole CRM in one process, with moto in server mode as the AWS endpoint."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = Path(".crm") / "dev.json"
+REGION = "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _local_credentials() -> None:
+    # The local endpoint accepts any credentials; fixed ones keep boto3 from looking for real ones.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = REGION
+    # Stream calls must reach the endpoint itself, not an account-specific host (see shared/NOTES.md).
+    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+
+
+def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
+    """Point this process (and its children) at a local endpoint and its resources."""
+    _local_credentials()
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    os.environ["CRM_LOCAL"] = "1"
+    os.environ["CRM_TABLE_NAME"] = resources["table_name"]
+    os.environ["CRM_EVENT_BUS_NAME"] = resources["event_bus_name"]
+    os.environ["CRM_CURSOR_SECRET_ARN"] = resources["cursor_secret_arn"]
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
+@dataclass
+class RunningInstance:
+    api: str
+    aws_endpoint: str
+    region: str
+    resources: dict[str, str]
+
+
+class LocalRuntime:
+    def __init__(self, *, port: int = 8000, host: str = "127.0.0.1", state_file: Path | None = STATE_FILE,
+                 access_log: bool = False) -> None:
+        self.access_log = access_log
+        self.host, self.port = host, port
+        self.state_file = state_file
+        self._moto: Any = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.relay: Any = None
+        self.instance: RunningInstance | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> RunningInstance:
+        import boto3
+        from moto.server import ThreadedMotoServer
+
+        from crm_local.provision import provision
+
+        _local_credentials()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the endpoint's own access log is noise
+        moto_port = free_port()
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=moto_port, verbose=False)
+        self._moto.start()
+        endpoint = f"http://127.0.0.1:{moto_port}"
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        session = boto3.session.Session(region_name=REGION)
+        resources = provision(session)
+        resource_map = {
+            "table_name": resources.table_name,
+            "event_bus_name": resources.event_bus_name,
+            "event_bus_arn": resources.event_bus_arn,
+            "cursor_secret_arn": resources.cursor_secret_arn,
+            "table_stream_arn": resources.table_stream_arn,
+        }
+        use_endpoint(endpoint, resource_map)
+
+        from werkzeug.serving import make_server
+
+        from crm_local.gateway import Gateway
+        from crm_local.pages import extra_pages
+        from crm_local.relay import StreamRelay
+
+        self.relay = StreamRelay(session, resources.table_stream_arn)
+        self.relay.start()
+        gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log)
+        self._server = make_server(self.host, self.port, gateway, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        self._thread.start()
+        self.instance = RunningInstance(self.api_url, endpoint, REGION, resource_map)
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.state_file.write_text(json.dumps({
+                "api": self.api_url, "aws_endpoint": endpoint, "region": REGION, "resources": resource_map,
+            }, indent=2))
+        return self.instance
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+        if self.relay is not None:
+            self.relay.stop()
+        if self._moto is not None:
+            self._moto.stop()
+        if self.state_file is not None and self.state_file.exists():
+            self.state_file.unlink()
+
+
+def find_running(state_file: Path = STATE_FILE) -> RunningInstance | None:
+    """The ``crm dev`` that is running from this folder, if any, with this process pointed at it."""
+    if not state_file.exists():
+        return None
+    state = json.loads(state_file.read_text())
+    use_endpoint(state["aws_endpoint"], state["resources"])
+    return RunningInstance(state["api"], state["aws_endpoint"], state["region"], state["resources"])

@@ -1,0 +1,43 @@
+"""The HTTP API's Lambda authorizer: the credential in, the tenant, user and role out.
+
+It answers "authorized" for every request and says in the context who the caller is, or why it is
+nobody; the function then answers 401 with problem details. (An HTTP API turns an authorizer's "no"
+into a bare 403, while the contract says 401 for a bad credential.) API Gateway caches the answer by
+the Authorization header, so a key costs one GetItem per cache period, not per request.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crm_core.auth import API_KEY_PREFIX
+from crm_core.services.tenants import principal_for_api_key
+
+logger = Logger()
+
+
+def _bearer(event: dict[str, Any]) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == "authorization":
+            scheme, _, token = str(value).partition(" ")
+            return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    return None
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    token = _bearer(event)
+    principal = principal_for_api_key(token) if token and token.startswith(API_KEY_PREFIX) else None
+    if principal is None:
+        logger.info("credential refused", extra={"credential_kind": "api_key" if token else "none"})
+        return {"isAuthorized": True, "context": {"tenant_id": "", "reason": "invalid_credential"}}
+    return {
+        "isAuthorized": True,
+        "context": {
+            "tenant_id": principal.tenant_id,
+            "user_id": principal.user_id,
+            "role": principal.role.value,
+            "credential": principal.credential,
+            "credential_id": principal.credential_id,
+        },
+    }

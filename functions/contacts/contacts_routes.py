@@ -1,0 +1,42 @@
+"""Contacts: /v1/contacts."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from crm_core.http.app import request_context
+from crm_core.http.record_routes import Cursor, Limit, add_record_routes
+from crm_core.http.responses import page_response
+from crm_core.models.common import ULID_PATTERN
+from crm_core.models.contact import ContactCreate, ContactUpdate, LifecycleStage
+from crm_core.services.contacts import CONTACTS
+
+PATH = "/v1/contacts"
+router = Router()
+
+IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]
+
+
+@router.get("/", tags=["contacts"], summary="List or search contacts")
+def list_contacts(
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    archived: Annotated[bool, Query(description="List archived contacts instead of active ones.")] = False,
+    q: Annotated[str | None, Query(max_length=100, description="Type-ahead prefix over name, email, phone "
+                                                               "and company name.")] = None,
+    owner_id: IdFilter = None,
+    company_id: IdFilter = None,
+    lifecycle_stage: Annotated[LifecycleStage | None, Query()] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    updated_since: Annotated[str | None, Query(description="RFC 3339 time; contacts changed since.")] = None,
+) -> Response[str]:
+    filters = {"owner_id": owner_id, "company_id": company_id, "lifecycle_stage": lifecycle_stage, "tag": tag,
+               "updated_since": updated_since}
+    items, next_cursor = CONTACTS.list(request_context(router), filters=filters, q=q, archived=archived,
+                                       limit=limit, cursor=cursor)
+    return page_response(items, next_cursor)
+
+
+add_record_routes(router, CONTACTS, PATH, ContactCreate, ContactUpdate)

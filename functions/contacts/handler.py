@@ -1,0 +1,17 @@
+"""The contacts function: contacts and companies (API.md section 3)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crm_core.http.app import build_app, logger, serve
+from functions.contacts import companies_routes, contacts_routes
+
+app = build_app()
+app.include_router(contacts_routes.router, prefix=contacts_routes.PATH)
+app.include_router(companies_routes.router, prefix=companies_routes.PATH)
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return serve(app, event, context)

@@ -1,0 +1,71 @@
+"""Who is calling: the principal that the authorizer derives from the credential, and what it may do.
+
+The tenant, the user and the role come from the credential only, never from the request's path, query
+or body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from crm_core.errors import forbidden
+
+API_KEY_PREFIX = "crm_"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    REP = "rep"
+    VIEWER = "viewer"
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    user_id: str
+    role: Role
+    credential: str  # "api_key" or "jwt"
+    credential_id: str
+
+    @property
+    def actor(self) -> dict[str, str]:
+        return {"type": "user", "id": self.user_id, "via": self.credential, "credential_id": self.credential_id}
+
+    def require_write(self, owner_id: str | None) -> None:
+        """A viewer only reads; a rep changes records it owns; a manager and an admin change any record.
+
+        Teams are not modelled yet, so a manager's team is the whole tenant.
+        """
+        if self.role == Role.VIEWER:
+            raise forbidden("A viewer can read records but not change them.")
+        if self.role == Role.REP and owner_id is not None and owner_id != self.user_id:
+            raise forbidden("A rep can change only the records it owns.")
+
+    def require_admin(self) -> None:
+        if self.role != Role.ADMIN:
+            raise forbidden("Only an admin can do this.")
+
+
+def new_api_key(tenant_id: str) -> str:
+    """``crm_<tenant>_<secret>``: the tenant is readable so the key's hash is found in the tenant's own keys."""
+    return f"{API_KEY_PREFIX}{tenant_id}_{secrets.token_urlsafe(32)}"
+
+
+def parse_api_key(key: str) -> str | None:
+    """The tenant id an API key names, or None if it is not shaped like one of ours."""
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    tenant_id, sep, secret = key[len(API_KEY_PREFIX) :].partition("_")
+    if not sep or len(tenant_id) != 26 or not tenant_id.isalnum() or len(secret) < 32:
+        return None
+    return tenant_id
+
+
+def hash_api_key(key: str) -> str:
+    # The secret has 256 bits of entropy, so a fast hash is enough; a slow KDF would add latency to every
+    # cold authorizer call for no gain.
+    return hashlib.sha256(key.encode()).hexdigest()

@@ -1,0 +1,29 @@
+"""Settings read from the environment, once. Both the Lambdas and the local runtime set these."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from crm_core.definitions import EVENT_BUS_NAME, TABLE_LOGICAL_NAME
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    event_bus_name: str
+    cursor_secret_arn: str
+    region: str
+    local_mode: bool
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get("CRM_TABLE_NAME", TABLE_LOGICAL_NAME),
+        event_bus_name=os.environ.get("CRM_EVENT_BUS_NAME", EVENT_BUS_NAME),
+        cursor_secret_arn=os.environ.get("CRM_CURSOR_SECRET_ARN", ""),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        local_mode=os.environ.get("CRM_LOCAL") == "1",
+    )

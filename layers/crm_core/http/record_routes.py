@@ -1,0 +1,87 @@
+"""The routes every record type has (API.md section 2), made once for each type.
+
+A type's own module adds its list route (its filters differ) and anything particular to it.
+No ``from __future__ import annotations`` here: the route signatures use the type's models, which
+Powertools reads at definition time to validate requests and to write the OpenAPI document.
+"""
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel, Field
+
+from crm_core.http.app import request_context
+from crm_core.http.responses import json_response, page_response, parse_if_match, record_response
+from crm_core.models.common import ULID_PATTERN, StrictModel
+from crm_core.services.records import MAX_BATCH, RecordService
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
+Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
+RecordIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The record's id.")]
+BatchAction = Literal["create", "update", "upsert", "read", "archive"]
+
+
+class MergeRequest(StrictModel):
+    duplicate_id: str = Field(pattern=ULID_PATTERN, description="The record to fold into this one.")
+
+
+class BatchRequest(StrictModel):
+    inputs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+def add_record_routes(router: Router, service: RecordService, path: str,
+                      create_model: type[BaseModel], update_model: type[BaseModel]) -> None:
+    """CRUD, archive/restore, timeline, merge, duplicates and batch under ``path`` (e.g. /v1/contacts)."""
+    kind = service.spec.object_type
+    tag = path.rsplit("/", 1)[-1]
+
+    @router.post("/", status_code=201, tags=[tag], summary=f"Create a {kind}")
+    def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
+        record = service.create(request_context(router), body.model_dump(exclude_unset=True))
+        return record_response(record, 201, location=f"{path}/{record['id']}")
+
+    @router.get("/duplicates", tags=[tag], summary=f"Pairs of {kind} records that look like duplicates")
+    def duplicates(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+        items, next_cursor = service.duplicates(request_context(router), limit=limit, cursor=cursor)
+        return page_response(items, next_cursor)
+
+    @router.post("/batch/<action>", tags=[tag], summary=f"Create, update, upsert, read or archive up to 100")
+    def batch(
+        action: Annotated[BatchAction, Path()],
+        body: Annotated[BatchRequest, Body()],
+        all_or_none: Annotated[bool, Query(description="Apply every input in one transaction or none.")] = False,
+    ) -> Response[str]:
+        results = service.batch(request_context(router), action, body.inputs, all_or_none=all_or_none)
+        return json_response({"results": results})
+
+    @router.get("/<record_id>", tags=[tag], summary=f"Read a {kind}")
+    def read(record_id: RecordIdPath,
+             archived: Annotated[bool, Query(description="Also find an archived record.")] = False) -> Response[str]:
+        return record_response(service.get(request_context(router), record_id, archived=archived))
+
+    @router.patch("/<record_id>", tags=[tag], summary=f"Change some fields of a {kind}")
+    def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
+        if_match = parse_if_match(router.current_event.headers.get("if-match"))
+        record = service.update(request_context(router), record_id, body.model_dump(exclude_unset=True), if_match)
+        return record_response(record)
+
+    @router.delete("/<record_id>", status_code=204, tags=[tag], summary=f"Archive a {kind} (restorable 30 days)")
+    def archive(record_id: RecordIdPath) -> Response[str]:
+        if_match = parse_if_match(router.current_event.headers.get("if-match"))
+        service.archive(request_context(router), record_id, if_match)
+        return Response(status_code=204, body="")
+
+    @router.post("/<record_id>/restore", tags=[tag], summary=f"Restore an archived {kind}")
+    def restore(record_id: RecordIdPath) -> Response[str]:
+        return record_response(service.restore(request_context(router), record_id))
+
+    @router.post("/<record_id>/merge", tags=[tag], summary=f"Merge another {kind} into this one")
+    def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
+        return record_response(service.merge(request_context(router), record_id, body.duplicate_id))
+
+    @router.get("/<record_id>/timeline", tags=[tag], summary=f"The {kind}'s changes, newest first")
+    def timeline(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+        items, next_cursor = service.timeline(request_context(router), record_id, limit=limit, cursor=cursor)
+        return page_response(items, next_cursor)

@@ -1,0 +1,79 @@
+"""What a contact is made of, as the API takes it."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, StringConstraints, model_validator
+
+from crm_core.models.common import Custom, RecordId, ShortText, StrictModel, Tags
+
+LifecycleStage = Literal["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist", "other"]
+ConsentState = Literal["granted", "denied", "unknown"]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()\-./]{5,30}$")
+
+
+def _email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 5:
+        raise ValueError("is not a valid phone number")
+    return value
+
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_phone)]
+
+
+class Consent(StrictModel):
+    email: ConsentState = "unknown"
+
+
+class ContactFields(StrictModel):
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    title: ShortText | None = None
+    company_id: RecordId | None = None
+    owner_id: RecordId | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    tags: Tags | None = None
+    source: ShortText | None = None
+    consent: Consent | None = None
+    custom: Custom | None = None
+
+
+class ContactCreate(ContactFields):
+    @model_validator(mode="after")
+    def _identifiable(self) -> Self:
+        if not (self.email or self.first_name or self.last_name or self.phone):
+            raise ValueError("a contact needs at least one of email, first_name, last_name or phone")
+        return self
+
+
+class ContactUpdate(ContactFields):
+    """Every field optional; a field sent as null is cleared."""
+
+
+CONTACT_DEFAULTS: dict[str, object] = {
+    "first_name": None,
+    "last_name": None,
+    "email": None,
+    "phone": None,
+    "title": None,
+    "company_id": None,
+    "owner_id": None,
+    "lifecycle_stage": None,
+    "tags": [],
+    "source": None,
+    "consent": {"email": "unknown"},
+    "custom": {},
+}

@@ -1,0 +1,56 @@
+"""Key layouts of the single table (docs/data-model.md). All keys start with ``T#<tenant_id>``."""
+
+from __future__ import annotations
+
+from crm_core.repositories.table import tenant_prefix
+
+RECORD_SK = "#RECORD"
+UNIQUE_SK = "#UNIQUE"
+
+
+def record_pk(tenant_id: str, object_type: str, record_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#{object_type}#{record_id}"
+
+
+def unique_pk(tenant_id: str, object_type: str, field: str, value: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#{object_type}#{field}#{value}"
+
+
+def list_pk(tenant_id: str, object_type: str, state: str) -> str:
+    """GSI1: a type's records in one state (``active``/``archived``), in id order."""
+    return f"{tenant_prefix(tenant_id)}#{object_type}#{state}"
+
+
+def changes_pk(tenant_id: str, object_type: str) -> str:
+    """GSI2: a type's records in order of last change, archived ones included (for sync)."""
+    return f"{tenant_prefix(tenant_id)}#{object_type}"
+
+
+def attribute_pk(tenant_id: str, object_type: str, state: str, attribute: str, value: str) -> str:
+    """GSI3-5 and tag entries: the records of one state with one value of an attribute."""
+    return f"{tenant_prefix(tenant_id)}#{object_type}#{state}#{attribute}#{value}"
+
+
+def search_pk(tenant_id: str, object_type: str, token: str) -> str:
+    # Bucketed by the first character so one tenant's type-ahead is spread over several partitions.
+    return f"{tenant_prefix(tenant_id)}#{object_type}#search#{token[0]}"
+
+
+def dedupe_pk(tenant_id: str, object_type: str, key: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#{object_type}#dedupe#{key}"
+
+
+def duplicates_pk(tenant_id: str, object_type: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#{object_type}#duplicates"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return tenant_prefix(tenant_id)
+
+
+def user_sk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def api_key_sk(key_hash: str) -> str:
+    return f"APIKEY#{key_hash}"

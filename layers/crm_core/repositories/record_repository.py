@@ -1,0 +1,117 @@
+"""DynamoDB access for CRM records and the items kept beside them. No Scan anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+
+from crm_core.repositories import keys
+from crm_core.repositories.table import (
+    DuplicatePair,
+    EventItem,
+    IndexEntry,
+    RecordItem,
+    TableItem,
+    UniqueMarker,
+    UserItem,
+)
+
+Page = tuple[list[TableItem], dict[str, str] | None]
+
+
+def get_record(tenant_id: str, object_type: str, record_id: str, *, consistent: bool = False) -> RecordItem | None:
+    try:
+        item = TableItem.get(keys.record_pk(tenant_id, object_type, record_id), keys.RECORD_SK,
+                             consistent_read=consistent)
+    except DoesNotExist:
+        return None
+    if not isinstance(item, RecordItem) or item.tenant_id != tenant_id or item.object_type != object_type:
+        return None
+    return item
+
+
+def batch_get_records(tenant_id: str, object_type: str, record_ids: Iterable[str]) -> dict[str, RecordItem]:
+    """At most 100 ids: one BatchGetItem (plus retries of unprocessed keys)."""
+    wanted = list(dict.fromkeys(record_ids))
+    found: dict[str, RecordItem] = {}
+    if not wanted:
+        return found
+    key_list = [(keys.record_pk(tenant_id, object_type, rid), keys.RECORD_SK) for rid in wanted]
+    for item in TableItem.batch_get(key_list):
+        if isinstance(item, RecordItem) and item.tenant_id == tenant_id and item.object_type == object_type:
+            found[item.id] = item
+    return found
+
+
+def get_unique_owner(tenant_id: str, object_type: str, field: str, value: str) -> str | None:
+    try:
+        marker = TableItem.get(keys.unique_pk(tenant_id, object_type, field, value), keys.UNIQUE_SK)
+    except DoesNotExist:
+        return None
+    return marker.record_id if isinstance(marker, UniqueMarker) else None
+
+
+def user_exists(tenant_id: str, user_id: str) -> bool:
+    try:
+        item = TableItem.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id))
+    except DoesNotExist:
+        return False
+    return isinstance(item, UserItem) and item.active
+
+
+def query_page(
+    hash_key: str,
+    *,
+    index: str | None = None,
+    range_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+    limit: int,
+    start_key: dict[str, str] | None = None,
+    forward: bool = True,
+) -> Page:
+    """Exactly one Query call: one page of items and the plain key to continue from (None at the end)."""
+    response = TableItem._get_connection().query(
+        hash_key,
+        range_key_condition=range_condition,
+        filter_condition=filter_condition,
+        index_name=index,
+        limit=limit,
+        exclusive_start_key={k: {"S": v} for k, v in start_key.items()} if start_key else None,
+        scan_index_forward=forward,
+    )
+    items = [TableItem.from_raw_data(raw) for raw in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return items, ({k: v["S"] for k, v in last.items()} if last else None)
+
+
+def key_of(item: TableItem, index: str | None) -> dict[str, str]:
+    """The position of an item in a table or index, to continue a page right after it."""
+    position = {"PK": item.PK, "SK": item.SK}
+    if index:
+        position[f"{index}PK"] = getattr(item, f"{index}PK")
+        position[f"{index}SK"] = getattr(item, f"{index}SK")
+    return position
+
+
+def timeline_page(tenant_id: str, object_type: str, record_id: str, *, limit: int,
+                  start_key: dict[str, str] | None) -> tuple[list[EventItem], dict[str, str] | None]:
+    items, last = query_page(
+        keys.record_pk(tenant_id, object_type, record_id),
+        range_condition=TableItem.SK.startswith("EVT#"),
+        limit=limit,
+        start_key=start_key,
+        forward=False,
+    )
+    return [i for i in items if isinstance(i, EventItem)], last
+
+
+def entry(pk: str, sk: str, record_id: str) -> IndexEntry:
+    return IndexEntry(pk, sk, record_id=record_id)
+
+
+def duplicate_pair(pk: str, a: str, b: str, reason: str, found_at: str) -> DuplicatePair:
+    first, second = sorted((a, b))
+    return DuplicatePair(pk, f"{first}#{second}", record_ids=[first, second], reason=reason, found_at=found_at)

@@ -1,0 +1,195 @@
+"""The single table, as pynamodb models. Key layouts are documented in docs/data-model.md.
+
+Every partition key, on the table and on every index, starts with ``T#<tenant_id>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from crm_core.config import settings
+
+
+def tenant_prefix(tenant_id: str) -> str:
+    if not tenant_id:
+        raise ValueError("every key starts with the tenant")
+    return f"T#{tenant_id}"
+
+
+class GSI1(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class GSI2(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
+
+
+class GSI3(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
+    GSI3PK = UnicodeAttribute(hash_key=True)
+    GSI3SK = UnicodeAttribute(range_key=True)
+
+
+class GSI4(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI4"
+        projection = AllProjection()
+
+    GSI4PK = UnicodeAttribute(hash_key=True)
+    GSI4SK = UnicodeAttribute(range_key=True)
+
+
+class GSI5(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI5"
+        projection = AllProjection()
+
+    GSI5PK = UnicodeAttribute(hash_key=True)
+    GSI5SK = UnicodeAttribute(range_key=True)
+
+
+class TableItem(Model):
+    class Meta:
+        table_name = settings().table_name
+        region = settings().region
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute(attr_name="type")
+    expires_at = NumberAttribute(null=True)  # TTL, epoch seconds
+
+    GSI1PK = UnicodeAttribute(null=True)
+    GSI1SK = UnicodeAttribute(null=True)
+    GSI2PK = UnicodeAttribute(null=True)
+    GSI2SK = UnicodeAttribute(null=True)
+    GSI3PK = UnicodeAttribute(null=True)
+    GSI3SK = UnicodeAttribute(null=True)
+    GSI4PK = UnicodeAttribute(null=True)
+    GSI4SK = UnicodeAttribute(null=True)
+    GSI5PK = UnicodeAttribute(null=True)
+    GSI5SK = UnicodeAttribute(null=True)
+
+    gsi1 = GSI1()
+    gsi2 = GSI2()
+    gsi3 = GSI3()
+    gsi4 = GSI4()
+    gsi5 = GSI5()
+
+
+class RecordItem(TableItem, discriminator="record"):
+    """A CRM record (contact, company, ...). API fields live in ``data``; the rest is bookkeeping."""
+
+    object_type = UnicodeAttribute()
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    version = VersionAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+    archived_at = UnicodeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    data = MapAttribute[str, Any]()
+    # What this record last wrote beside itself, so an update knows what to remove.
+    search_tokens = ListAttribute[str](of=UnicodeAttribute, null=True)
+    dedupe_keys = ListAttribute[str](of=UnicodeAttribute, null=True)
+
+
+class UniqueMarker(TableItem, discriminator="unique"):
+    """Guards a unique value (contact email, company domain); written in the record's transaction."""
+
+    record_id = UnicodeAttribute()
+
+
+class IndexEntry(TableItem, discriminator="entry"):
+    """A type-ahead prefix, tag or duplicate-key entry pointing at a record."""
+
+    record_id = UnicodeAttribute()
+
+
+class DuplicatePair(TableItem, discriminator="duplicate_pair"):
+    record_ids = ListAttribute[str](of=UnicodeAttribute)
+    reason = UnicodeAttribute()
+    found_at = UnicodeAttribute()
+
+
+class EventItem(TableItem, discriminator="event"):
+    """The outbox: one per committed change, in the changed record's partition (so it is the timeline too).
+
+    The table's stream carries new event items to the bus; ``detail`` is exactly what is published.
+    """
+
+    event_type = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    detail = MapAttribute[str, Any]()
+
+
+class TenantItem(TableItem, discriminator="tenant"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    plan = UnicodeAttribute(default="free")
+    created_at = UnicodeAttribute()
+
+
+class UserItem(TableItem, discriminator="user"):
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    role = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+
+
+class ApiKeyItem(TableItem, discriminator="api_key"):
+    """An API key, stored only as the SHA-256 of the secret (the key is shown once, at creation)."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    name = UnicodeAttribute(null=True)
+    prefix = UnicodeAttribute()  # the first characters, to tell keys apart in a list
+    created_at = UnicodeAttribute()
+    revoked_at = UnicodeAttribute(null=True)
+
+
+class IdempotencyRecord(TableItem, discriminator="idempotency"):
+    """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
+
+
+_connection: Connection | None = None
+
+
+def connection() -> Connection:
+    """The connection pynamodb's models use, for transactions."""
+    global _connection
+    if _connection is None:
+        _connection = Connection(region=settings().region)
+    return _connection

@@ -1,0 +1,71 @@
+"""Contacts: the record type, its unique email, its type-ahead tokens and its references."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.errors import invalid_field
+from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate
+from crm_core.repositories import record_repository as repo
+from crm_core.services.records import ObjectSpec, RecordService, normalize_text, phone_digits, record_data
+
+MAX_TOKEN_LENGTH = 40
+
+
+def contact_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+    """Type-ahead prefixes: each name, the full name, the email, the phone's digits, the company's name."""
+    first, last = data.get("first_name") or "", data.get("last_name") or ""
+    tokens = [*normalize_text(first).split(), *normalize_text(last).split()]
+    if first and last:
+        tokens.append(normalize_text(f"{first} {last}"))
+    if data.get("email"):
+        tokens.append(normalize_text(data["email"]))
+    digits = phone_digits(data.get("phone") or "")
+    if len(digits) >= 3:
+        tokens.append(digits)
+    if related.get("company_name"):
+        tokens.append(normalize_text(related["company_name"]))
+    return list(dict.fromkeys(t[:MAX_TOKEN_LENGTH] for t in tokens if t))[:10]
+
+
+def contact_dedupe_keys(data: dict[str, Any]) -> list[str]:
+    found = []
+    if data.get("first_name") and data.get("last_name"):
+        found.append("same_name:" + normalize_text(f"{data['first_name']} {data['last_name']}"))
+    digits = phone_digits(data.get("phone") or "")
+    if len(digits) >= 7:
+        found.append(f"same_phone:{digits}")
+    return found
+
+
+def resolve_references(tenant_id: str, data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    related: dict[str, Any] = {}
+    company_id = data.get("company_id")
+    if company_id:
+        company = repo.get_record(tenant_id, "company", company_id)
+        if company is None or company.archived_at is not None:
+            if "company_id" in changed:
+                raise invalid_field("company_id", "no company with this id")
+        else:
+            related["company_name"] = record_data(company).get("name")
+    owner_id = data.get("owner_id")
+    if owner_id and "owner_id" in changed and not repo.user_exists(tenant_id, owner_id):
+        raise invalid_field("owner_id", "no user with this id")
+    return related
+
+
+CONTACTS = RecordService(
+    ObjectSpec(
+        object_type="contact",
+        create_model=ContactCreate,
+        update_model=ContactUpdate,
+        defaults=CONTACT_DEFAULTS,
+        tokens=contact_tokens,
+        dedupe_keys=contact_dedupe_keys,
+        resolve=resolve_references,
+        unique_field="email",
+        normalize_unique=lambda email: email.strip().lower(),
+        parent_field="company_id",
+        category_field="lifecycle_stage",
+    )
+)

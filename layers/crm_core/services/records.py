@@ -1,0 +1,695 @@
+"""The rules every CRM record type shares: create, read, change, archive, restore, list, search,
+batch, merge, duplicates and timeline, each a bounded number of DynamoDB calls.
+
+A record type (contact, company, ...) is described by an ``ObjectSpec``; the type's own module holds
+what is particular to it (its fields, its unique value, its search tokens, its references).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from crm_core import signing
+from crm_core.plain import plain
+from crm_core.auth import Principal
+from crm_core.errors import (
+    FieldError,
+    ProblemError,
+    conflict,
+    invalid_field,
+    not_found,
+    precondition_failed,
+    validation_failed,
+)
+from crm_core.events import EVENT_SK_PREFIX, build_event, diff
+from crm_core.ids import new_id, utc_now
+from crm_core.repositories import keys
+from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import EventItem, IndexEntry, RecordItem, TableItem, UniqueMarker
+from crm_core.repositories.transaction import (
+    MAX_TRANSACTION_ITEMS,
+    ChangeSet,
+    TransactionTooLarge,
+    WriteConflict,
+)
+from crm_core.validation import reprefix, validate
+
+RESTORE_WINDOW = timedelta(days=30)
+MAX_BATCH = 100
+WRITE_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    principal: Principal
+    correlation_id: str | None = None
+
+    @property
+    def tenant_id(self) -> str:
+        return self.principal.tenant_id
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    object_type: str  # singular, as in event types: "contact"
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    defaults: dict[str, Any]  # every API field with the value it shows when unset
+    tokens: Callable[[dict[str, Any], dict[str, Any]], list[str]]  # (data, related) -> type-ahead tokens
+    dedupe_keys: Callable[[dict[str, Any]], list[str]] = lambda data: []
+    # (tenant, data, changed fields) -> related facts (e.g. the company's name); raises 422 on bad references
+    resolve: Callable[[str, dict[str, Any], set[str]], dict[str, Any]] = lambda t, d, c: {}
+    unique_field: str | None = None
+    normalize_unique: Callable[[str], str] = str.lower
+    parent_field: str | None = None  # GSI4
+    category_field: str | None = None  # GSI5
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def normalize_text(value: str) -> str:
+    """Lowercase, accents folded, single spaces: how tokens are stored and queries are matched."""
+    folded = unicodedata.normalize("NFKD", value)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(folded.lower().split())
+
+
+def phone_digits(value: str) -> str:
+    return "".join(ch for ch in value if ch.isdigit())
+
+
+def normalize_query(q: str) -> str:
+    text = q.strip()
+    if text and not any(ch.isalpha() for ch in text) and sum(ch.isdigit() for ch in text) >= 3 and "@" not in text:
+        return phone_digits(text)
+    return normalize_text(text)
+
+
+
+
+def record_data(item: RecordItem) -> dict[str, Any]:
+    data: dict[str, Any] = plain(item.data)
+    return data
+
+
+def represent(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
+    """A record as the API shows it: every field of the type, then the read-only bookkeeping."""
+    body: dict[str, Any] = {"id": item.id}
+    body.update(copy.deepcopy(spec.defaults))
+    body.update(record_data(item))
+    body.update(
+        {
+            "tenant_id": item.tenant_id,
+            "version": item.version,
+            "archived": item.archived_at is not None,
+            "archived_at": item.archived_at,
+            "merged_into": item.merged_into,
+            "created_at": item.created_at,
+            "updated_at": item.updated_at,
+        }
+    )
+    return body
+
+
+def _state(item: RecordItem) -> str:
+    return "archived" if item.archived_at else "active"
+
+
+def _place(spec: ObjectSpec, item: RecordItem) -> None:
+    """Set the record's index keys from its fields and state (see definitions.TABLE)."""
+    tenant, kind, state, data = item.tenant_id, spec.object_type, _state(item), record_data(item)
+    item.GSI1PK, item.GSI1SK = keys.list_pk(tenant, kind, state), item.id
+    item.GSI2PK, item.GSI2SK = keys.changes_pk(tenant, kind), f"{item.updated_at}#{item.id}"
+    for number, attribute, name in (
+        (3, "owner_id", "owner"),
+        (4, spec.parent_field, "parent"),
+        (5, spec.category_field, "category"),
+    ):
+        value = data.get(attribute) if attribute else None
+        pk = keys.attribute_pk(tenant, kind, state, name, str(value)) if value else None
+        setattr(item, f"GSI{number}PK", pk)
+        setattr(item, f"GSI{number}SK", item.id if value else None)
+
+
+def _side_keys(spec: ObjectSpec, item: RecordItem) -> set[tuple[str, str]]:
+    """The entries a record keeps beside itself: type-ahead prefixes, tags and duplicate keys."""
+    tenant, kind, state = item.tenant_id, spec.object_type, _state(item)
+    found: set[tuple[str, str]] = set()
+    for tag in record_data(item).get("tags") or []:
+        found.add((keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id))
+    if state == "active":
+        for token in item.search_tokens or []:
+            found.add((keys.search_pk(tenant, kind, token), f"{token}#{item.id}"))
+        for key in item.dedupe_keys or []:
+            found.add((keys.dedupe_pk(tenant, kind, key), item.id))
+    return found
+
+
+def _event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> EventItem:
+    return EventItem(
+        keys.record_pk(item.tenant_id, spec.object_type, item.id),
+        f"{EVENT_SK_PREFIX}{detail['id']}",
+        event_type=detail["type"],
+        occurred_at=detail["occurred_at"],
+        detail=detail,
+    )
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Prepared:
+    """A change ready to commit: its items, the record after it, and how to answer."""
+
+    changes: ChangeSet
+    item: RecordItem
+    status: int
+    unique_value: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RecordService:
+    def __init__(self, spec: ObjectSpec) -> None:
+        self.spec = spec
+
+    # ------------------------------------------------------------------------------------------- reads
+
+    def _load(self, ctx: RequestContext, record_id: str, *, consistent: bool = True,
+              archived: bool | None = False) -> RecordItem:
+        item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id, consistent=consistent)
+        if item is None or (archived is not None and (item.archived_at is not None) != archived):
+            raise not_found(self.spec.object_type, record_id)
+        return item
+
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+        item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id)
+        if item is None or (item.archived_at is not None and not archived):
+            raise not_found(self.spec.object_type, record_id)
+        return represent(self.spec, item)
+
+    # ------------------------------------------------------------------------------------------ writes
+
+    def _unique_value(self, data: dict[str, Any]) -> str | None:
+        if not self.spec.unique_field:
+            return None
+        value = data.get(self.spec.unique_field)
+        return self.spec.normalize_unique(value) if value else None
+
+    def _build(self, ctx: RequestContext, item: RecordItem, before: RecordItem | None,
+               event_type: str, *, related: dict[str, Any] | None, status: int,
+               extra_changes: dict[str, Any] | None = None) -> Prepared:
+        """The change set that takes a record from ``before`` (None: new) to ``item``, with its event."""
+        spec, tenant = self.spec, ctx.tenant_id
+        data = record_data(item)
+        if related is not None:
+            item.search_tokens = sorted(set(spec.tokens(data, related)))
+            item.dedupe_keys = sorted(set(spec.dedupe_keys(data)))
+        _place(spec, item)
+        changes = ChangeSet()
+        changes.save(item, label="record")
+
+        old_unique = self._unique_value(record_data(before)) if before else None
+        new_unique = self._unique_value(data)
+        if new_unique != old_unique:
+            if old_unique and before is not None:
+                changes.delete(UniqueMarker(keys.unique_pk(tenant, spec.object_type, spec.unique_field or "",
+                                                           old_unique), keys.UNIQUE_SK),
+                               condition=UniqueMarker.record_id == item.id, label="unique_old")
+            if new_unique:
+                changes.save(UniqueMarker(keys.unique_pk(tenant, spec.object_type, spec.unique_field or "",
+                                                         new_unique), keys.UNIQUE_SK, record_id=item.id),
+                             condition=UniqueMarker.PK.does_not_exist(), label="unique", return_old=True)
+
+        old_side = _side_keys(spec, before) if before else set()
+        new_side = _side_keys(spec, item)
+        for pk, sk in sorted(old_side - new_side):
+            changes.delete(IndexEntry(pk, sk))
+        for pk, sk in sorted(new_side - old_side):
+            changes.save(repo.entry(pk, sk, item.id))
+        if item.archived_at is None:
+            self._add_duplicate_pairs(changes, item, before)
+
+        before_repr = represent(spec, before) if before else {}
+        after_repr = represent(spec, item)
+        # The version the record will have once committed: pynamodb bumps it on save.
+        after_repr["version"] = (item.version or 0) + 1
+        watched = [*spec.defaults, "archived", "archived_at", "merged_into"]
+        change_map = diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched}) \
+            if before else {}
+        change_map.update(extra_changes or {})
+        detail = build_event(event_type=f"{spec.object_type}.{event_type}", tenant_id=tenant,
+                             actor=ctx.principal.actor, correlation_id=ctx.correlation_id, data=after_repr,
+                             changes=change_map, sequence=after_repr["version"])
+        changes.save(_event_item(spec, item, detail), label="event")
+        return Prepared(changes, item, status, new_unique, [detail])
+
+    def _add_duplicate_pairs(self, changes: ChangeSet, item: RecordItem, before: RecordItem | None) -> None:
+        """A new duplicate key looks up (one bounded Query) who else has it, and records the pairs."""
+        old_keys = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
+        for key in sorted(set(item.dedupe_keys or []) - old_keys):
+            others, _ = repo.query_page(keys.dedupe_pk(item.tenant_id, self.spec.object_type, key), limit=5)
+            for other in others:
+                if isinstance(other, IndexEntry) and other.record_id != item.id:
+                    changes.save(repo.duplicate_pair(keys.duplicates_pk(item.tenant_id, self.spec.object_type),
+                                                     item.id, other.record_id, key.split(":", 1)[0], utc_now()))
+
+    def _commit(self, ctx: RequestContext, prepared: Prepared) -> None:
+        try:
+            prepared.changes.commit()
+        except WriteConflict as error:
+            raise self._conflict_problem(ctx, error, prepared) from error
+
+    def _conflict_problem(self, ctx: RequestContext, error: WriteConflict, prepared: Prepared) -> ProblemError:
+        label = error.label.rsplit(":", 1)[-1]
+        if label == "unique":
+            existing = (error.existing or {}).get("record_id")
+            if existing is None and prepared.unique_value:
+                existing = repo.get_unique_owner(ctx.tenant_id, self.spec.object_type,
+                                                 self.spec.unique_field or "", prepared.unique_value)
+            field_name = self.spec.unique_field or "id"
+            return conflict(f"A {self.spec.object_type} with this {field_name} already exists.",
+                            field_name=field_name, existing_id=existing)
+        return _StaleWrite(label)
+
+    def _new_item(self, ctx: RequestContext, data: dict[str, Any]) -> RecordItem:
+        record_id, now = new_id(), utc_now()
+        return RecordItem(
+            keys.record_pk(ctx.tenant_id, self.spec.object_type, record_id),
+            keys.RECORD_SK,
+            object_type=self.spec.object_type,
+            id=record_id,
+            tenant_id=ctx.tenant_id,
+            created_at=now,
+            updated_at=now,
+            created_by=ctx.principal.user_id,
+            updated_by=ctx.principal.user_id,
+            data=_clean(data),
+        )
+
+    def prepare_create(self, ctx: RequestContext, fields: dict[str, Any]) -> Prepared:
+        fields = dict(fields)
+        fields.setdefault("owner_id", ctx.principal.user_id)
+        ctx.principal.require_write(fields.get("owner_id"))
+        related = self.spec.resolve(ctx.tenant_id, fields, set(fields))
+        item = self._new_item(ctx, fields)
+        return self._build(ctx, item, None, "created", related=related, status=201)
+
+    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+        prepared = self.prepare_create(ctx, fields)
+        self._commit(ctx, prepared)
+        return represent(self.spec, prepared.item)
+
+    def prepare_update(self, ctx: RequestContext, record_id: str, fields: dict[str, Any],
+                       if_match: int | None) -> Prepared | None:
+        """None when the request changes nothing (no write, no event)."""
+        before = self._load(ctx, record_id)
+        if if_match is not None and if_match != before.version:
+            raise precondition_failed(before.version)
+        ctx.principal.require_write(record_data(before).get("owner_id"))
+        if "owner_id" in fields:
+            ctx.principal.require_write(fields["owner_id"])
+        current = record_data(before)
+        merged = dict(current)
+        merged.update(fields)
+        merged = _clean(merged)
+        if merged == _clean(current):
+            return None
+        changed = {k for k in merged.keys() | current.keys() if merged.get(k) != current.get(k)}
+        related = self.spec.resolve(ctx.tenant_id, merged, changed)
+        item = copy.deepcopy(before)
+        item.data = merged
+        item.updated_at = utc_now()
+        item.updated_by = ctx.principal.user_id
+        return self._build(ctx, item, before, "updated", related=related, status=200)
+
+    def update(self, ctx: RequestContext, record_id: str, fields: dict[str, Any],
+               if_match: int | None = None) -> dict[str, Any]:
+        return self._retrying(ctx, lambda: self.prepare_update(ctx, record_id, fields, if_match),
+                              if_match, record_id)
+
+    def _retrying(self, ctx: RequestContext, prepare: Callable[[], Prepared | None], if_match: int | None,
+                  record_id: str) -> dict[str, Any]:
+        """Read-modify-write. Without If-Match a concurrent change is merged by re-reading; with it, 412."""
+        for _ in range(WRITE_ATTEMPTS):
+            prepared = prepare()
+            if prepared is None:
+                return self.get(ctx, record_id)
+            try:
+                self._commit(ctx, prepared)
+            except _StaleWrite:
+                if if_match is not None:
+                    raise precondition_failed(self._load(ctx, record_id, archived=None).version) from None
+                continue
+            return represent(self.spec, prepared.item)
+        raise ProblemError(409, "Conflict", "The record is being changed by others; retry the request.")
+
+    def prepare_archive(self, ctx: RequestContext, record_id: str, if_match: int | None) -> Prepared:
+        before = self._load(ctx, record_id)
+        if if_match is not None and if_match != before.version:
+            raise precondition_failed(before.version)
+        ctx.principal.require_write(record_data(before).get("owner_id"))
+        item = copy.deepcopy(before)
+        item.archived_at = item.updated_at = utc_now()
+        item.updated_by = ctx.principal.user_id
+        return self._build(ctx, item, before, "archived", related=None, status=200)
+
+    def archive(self, ctx: RequestContext, record_id: str, if_match: int | None = None) -> dict[str, Any]:
+        return self._retrying(ctx, lambda: self.prepare_archive(ctx, record_id, if_match), if_match, record_id)
+
+    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+        def prepare() -> Prepared:
+            before = self._load(ctx, record_id, archived=True)
+            ctx.principal.require_write(record_data(before).get("owner_id"))
+            if before.merged_into:
+                raise conflict(f"This {self.spec.object_type} was merged into {before.merged_into} and cannot "
+                               "be restored.", merged_into=before.merged_into)
+            archived_at = datetime.fromisoformat(str(before.archived_at).replace("Z", "+00:00"))
+            if datetime.now(UTC) - archived_at > RESTORE_WINDOW:
+                raise not_found(self.spec.object_type, record_id)
+            item = copy.deepcopy(before)
+            item.archived_at = None
+            item.updated_at = utc_now()
+            item.updated_by = ctx.principal.user_id
+            return self._build(ctx, item, before, "restored", related=None, status=200)
+
+        return self._retrying(ctx, prepare, None, record_id)
+
+    # ------------------------------------------------------------------------------------------ merge
+
+    def merge(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> dict[str, Any]:
+        """The survivor keeps its values and takes the duplicate's where it has none; the duplicate is
+        archived with ``merged_into``, and its unique value then leads to the survivor."""
+        if survivor_id == duplicate_id:
+            raise invalid_field("duplicate_id", f"cannot merge a {self.spec.object_type} into itself")
+        spec, tenant = self.spec, ctx.tenant_id
+        survivor = self._load(ctx, survivor_id)
+        try:
+            duplicate = self._load(ctx, duplicate_id)
+        except ProblemError:
+            raise invalid_field("duplicate_id", f"no active {spec.object_type} with this id") from None
+        for record in (survivor, duplicate):
+            ctx.principal.require_write(record_data(record).get("owner_id"))
+        kept, taken = record_data(survivor), record_data(duplicate)
+        merged = dict(kept)
+        for name, value in taken.items():
+            if name == "tags":
+                merged["tags"] = list(dict.fromkeys([*(kept.get("tags") or []), *value]))[:MAX_TAGS]
+            elif name == "custom":
+                merged["custom"] = {**value, **(kept.get("custom") or {})}
+            elif name not in kept:
+                merged[name] = value
+        merged = _clean(merged)
+        related = spec.resolve(tenant, merged, set())
+
+        new_survivor = copy.deepcopy(survivor)
+        new_survivor.data = merged
+        new_survivor.updated_at = utc_now()
+        new_survivor.updated_by = ctx.principal.user_id
+        prepared = self._build(ctx, new_survivor, survivor, "merged", related=related, status=200,
+                               extra_changes={"merged_from": {"from": None, "to": duplicate_id}})
+        new_duplicate = copy.deepcopy(duplicate)
+        new_duplicate.archived_at = new_duplicate.updated_at = new_survivor.updated_at
+        new_duplicate.merged_into = survivor_id
+        dup_prepared = self._build(ctx, new_duplicate, duplicate, "archived", related=None, status=200)
+        changes = prepared.changes
+        changes.extend(dup_prepared.changes)
+        taken_unique = self._unique_value(taken)
+        if taken_unique and taken_unique != self._unique_value(merged):
+            # The duplicate's address or domain now finds the survivor (as a secondary value).
+            changes.save(UniqueMarker(keys.unique_pk(tenant, spec.object_type, spec.unique_field or "",
+                                                     taken_unique), keys.UNIQUE_SK, record_id=survivor_id),
+                         condition=UniqueMarker.record_id == duplicate_id, label="marker")
+        try:
+            changes.commit()
+        except WriteConflict as error:
+            raise ProblemError(409, "Conflict", "One of the records changed during the merge; retry.") from error
+        return represent(spec, new_survivor)
+
+    # -------------------------------------------------------------------------------------------- lists
+
+    def list(self, ctx: RequestContext, *, filters: dict[str, Any], q: str | None, archived: bool,
+             limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        spec, tenant = self.spec, ctx.tenant_id
+        state = "archived" if archived else "active"
+        filters = {k: v for k, v in filters.items() if v not in (None, "")}
+        fingerprint = _fingerprint(spec.object_type, state, filters, q)
+        start = signing.decode_cursor(tenant, fingerprint, cursor) if cursor else None
+
+        entry_pk: str | None = None
+        entry_condition = None
+        if q is not None and q.strip():
+            if archived:
+                raise invalid_field("q", "type-ahead search covers active records only")
+            token = normalize_query(q)
+            if not token:
+                raise invalid_field("q", "must contain letters or digits")
+            entry_pk = keys.search_pk(tenant, spec.object_type, token)
+            entry_condition = TableItem.SK.startswith(token)
+        elif filters.get("tag"):
+            entry_pk = keys.attribute_pk(tenant, spec.object_type, state, "tag", normalize_text(filters["tag"]))
+        if entry_pk is not None:
+            return self._list_by_entries(ctx, entry_pk, entry_condition, filters, limit, start, fingerprint)
+
+        index, pk, range_condition = "GSI1", keys.list_pk(tenant, spec.object_type, state), None
+        remaining = dict(filters)
+        for number, attribute, name in ((4, spec.parent_field, "parent"), (3, "owner_id", "owner"),
+                                        (5, spec.category_field, "category")):
+            if attribute and remaining.get(attribute):
+                index = f"GSI{number}"
+                pk = keys.attribute_pk(tenant, spec.object_type, state, name, str(remaining.pop(attribute)))
+                break
+        else:
+            if remaining.get("updated_since"):
+                index, pk = "GSI2", keys.changes_pk(tenant, spec.object_type)
+                range_condition = TableItem.GSI2SK >= str(remaining.pop("updated_since"))
+                remaining["_state"] = state
+        condition = self._filter_condition(remaining)
+        items, last = repo.query_page(pk, index=index, range_condition=range_condition,
+                                      filter_condition=condition, limit=limit, start_key=start)
+        records = [represent(spec, i) for i in items if isinstance(i, RecordItem)]
+        return records, (signing.encode_cursor(tenant, fingerprint, last) if last else None)
+
+    def _filter_condition(self, remaining: dict[str, Any]) -> Any:
+        condition = None
+        for name, value in remaining.items():
+            if name == "_state":
+                part = (RecordItem.archived_at.exists() if value == "archived"
+                        else RecordItem.archived_at.does_not_exist())
+            elif name == "updated_since":
+                part = RecordItem.updated_at >= str(value)
+            elif name == "tag":
+                part = RecordItem.data["tags"].contains(value)  # type: ignore[index]
+            else:
+                part = RecordItem.data[name] == value  # type: ignore[index]
+            condition = part if condition is None else condition & part
+        return condition
+
+    def _list_by_entries(self, ctx: RequestContext, pk: str, condition: Any, filters: dict[str, Any],
+                         limit: int, start: dict[str, str] | None,
+                         fingerprint: str) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of entries (one Query), then their records (one BatchGetItem), filtered by the rest."""
+        entries, last = repo.query_page(pk, range_condition=condition, limit=limit, start_key=start)
+        ids = [e.record_id for e in entries if isinstance(e, IndexEntry)]
+        found = repo.batch_get_records(ctx.tenant_id, self.spec.object_type, ids)
+        rest = {k: v for k, v in filters.items() if k != "tag" or "q" in filters}
+        records: list[dict[str, Any]] = []
+        for record_id in dict.fromkeys(ids):
+            item = found.get(record_id)
+            if item is None:
+                continue
+            body = represent(self.spec, item)
+            if self._matches(body, rest):
+                records.append(body)
+        return records, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
+
+    @staticmethod
+    def _matches(body: dict[str, Any], filters: dict[str, Any]) -> bool:
+        for name, value in filters.items():
+            if name == "updated_since":
+                if body["updated_at"] < str(value):
+                    return False
+            elif name == "tag":
+                if normalize_text(str(value)) not in [normalize_text(t) for t in body.get("tags") or []]:
+                    return False
+            elif body.get(name) != value:
+                return False
+        return True
+
+    def timeline(self, ctx: RequestContext, record_id: str, *, limit: int,
+                 cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        self._load(ctx, record_id, consistent=False, archived=None)
+        fingerprint = _fingerprint(self.spec.object_type, "timeline", record_id)
+        start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
+        events, last = repo.timeline_page(ctx.tenant_id, self.spec.object_type, record_id, limit=limit,
+                                          start_key=start)
+        entries = []
+        for event in events:
+            detail = plain(event.detail)
+            entries.append({key: detail.get(key) for key in
+                            ("id", "type", "occurred_at", "actor", "changes", "correlation_id")})
+        return entries, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
+
+    def duplicates(self, ctx: RequestContext, *, limit: int,
+                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Pairs that share a duplicate key (same name, same phone, ...), both still active."""
+        tenant = ctx.tenant_id
+        fingerprint = _fingerprint(self.spec.object_type, "duplicates")
+        start = signing.decode_cursor(tenant, fingerprint, cursor) if cursor else None
+        pairs, last = repo.query_page(keys.duplicates_pk(tenant, self.spec.object_type), limit=limit,
+                                      start_key=start)
+        ids = [rid for pair in pairs for rid in getattr(pair, "record_ids", [])]
+        found = repo.batch_get_records(tenant, self.spec.object_type, ids)
+        items = []
+        for pair in pairs:
+            members = [found.get(rid) for rid in getattr(pair, "record_ids", [])]
+            if len(members) == 2 and all(m is not None and m.archived_at is None for m in members):
+                items.append({
+                    "ids": [m.id for m in members if m],
+                    "reason": getattr(pair, "reason", ""),
+                    "found_at": getattr(pair, "found_at", ""),
+                    self.spec.object_type + "s": [represent(self.spec, m) for m in members if m],
+                })
+        return items, (signing.encode_cursor(tenant, fingerprint, last) if last else None)
+
+    # -------------------------------------------------------------------------------------------- batch
+
+    def batch(self, ctx: RequestContext, action: str, inputs: list[Any], *, all_or_none: bool) -> list[dict[str, Any]]:
+        if action == "read":
+            return self._batch_read(ctx, inputs)
+        if all_or_none:
+            return self._batch_atomic(ctx, action, inputs)
+        results: list[dict[str, Any]] = []
+        for position, raw in enumerate(inputs):
+            try:
+                prepared = self._prepare_batch_item(ctx, action, raw, position)
+                if prepared is None:
+                    record = self.get(ctx, str(raw.get("id")))
+                    results.append({"status": 200, "id": record["id"], "record": record})
+                    continue
+                self._commit(ctx, prepared)
+                results.append({"status": prepared.status, "id": prepared.item.id,
+                                "record": represent(self.spec, prepared.item)})
+            except _StaleWrite:
+                results.append(_error_result(ProblemError(
+                    409, "Conflict", "The record changed while the batch ran; retry this input.")))
+            except ProblemError as problem:
+                results.append(_error_result(reprefix(problem, f"inputs[{position}].")))
+        return results
+
+    def _batch_read(self, ctx: RequestContext, inputs: list[Any]) -> list[dict[str, Any]]:
+        ids = [str(raw.get("id")) if isinstance(raw, dict) else "" for raw in inputs]
+        found = repo.batch_get_records(ctx.tenant_id, self.spec.object_type, [i for i in ids if i])
+        results = []
+        for record_id in ids:
+            item = found.get(record_id)
+            if item is None or item.archived_at is not None:
+                results.append(_error_result(not_found(self.spec.object_type, record_id)))
+            else:
+                results.append({"status": 200, "id": record_id, "record": represent(self.spec, item)})
+        return results
+
+    def _batch_atomic(self, ctx: RequestContext, action: str, inputs: list[Any]) -> list[dict[str, Any]]:
+        """One TransactWriteItems for the whole batch: every input commits, or none does."""
+        prepared: list[Prepared] = []
+        errors: list[FieldError] = []
+        seen_unique: dict[str, int] = {}
+        for position, raw in enumerate(inputs):
+            try:
+                item = self._prepare_batch_item(ctx, action, raw, position)
+            except ProblemError as problem:
+                errors += reprefix(problem, f"inputs[{position}].").errors or [
+                    FieldError(f"inputs[{position}]", problem.detail)]
+                continue
+            if item is None:
+                continue
+            if item.unique_value and item.status == 201:
+                if item.unique_value in seen_unique:
+                    errors.append(FieldError(f"inputs[{position}].{self.spec.unique_field}",
+                                             f"repeats inputs[{seen_unique[item.unique_value]}]"))
+                seen_unique[item.unique_value] = position
+            prepared.append(item)
+        if errors:
+            raise validation_failed(errors, "The batch was not applied: some inputs are invalid.")
+        changes = ChangeSet()
+        for position, item in enumerate(prepared):
+            for op in item.changes.operations:
+                op.label = f"{position}:{op.label}"
+            changes.extend(item.changes)
+        try:
+            changes.commit()
+        except TransactionTooLarge:
+            raise ProblemError(
+                422, "Unprocessable Content",
+                f"These inputs need {len(changes)} table items, more than one transaction holds "
+                f"({MAX_TRANSACTION_ITEMS}); send fewer inputs with all_or_none=true.",
+                [FieldError("inputs", "too many for one transaction")]) from None
+        except WriteConflict as error:
+            position = int(error.label.split(":", 1)[0]) if ":" in error.label else 0
+            problem = self._conflict_problem(ctx, error, prepared[position])
+            if isinstance(problem, _StaleWrite):
+                problem = ProblemError(409, "Conflict", "A record changed while the batch ran; nothing was applied.")
+            problem.detail += " The batch was not applied."
+            raise reprefix(problem, f"inputs[{position}].") from error
+        return [{"status": p.status, "id": p.item.id, "record": represent(self.spec, p.item)} for p in prepared]
+
+    def _prepare_batch_item(self, ctx: RequestContext, action: str, raw: Any, position: int) -> Prepared | None:
+        if not isinstance(raw, dict):
+            raise invalid_field(f"inputs[{position}]", "must be a JSON object")
+        record_id = raw.get("id")
+        fields_raw = raw.get("properties", {k: v for k, v in raw.items() if k != "id"})
+        if action == "create":
+            if "id" in raw:
+                raise invalid_field("id", "is read-only and cannot be set")
+            fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
+            return self.prepare_create(ctx, fields)
+        if action == "archive":
+            if not isinstance(record_id, str):
+                raise invalid_field("id", "is required")
+            return self.prepare_archive(ctx, record_id, None)
+        if action == "update":
+            if not isinstance(record_id, str):
+                raise invalid_field("id", "is required")
+            fields = validate(self.spec.update_model, fields_raw).model_dump(exclude_unset=True)
+            return self.prepare_update(ctx, record_id, fields, None)
+        if action == "upsert":
+            if record_id is None and self.spec.unique_field:
+                value = fields_raw.get(self.spec.unique_field) if isinstance(fields_raw, dict) else None
+                if isinstance(value, str) and value:
+                    record_id = repo.get_unique_owner(ctx.tenant_id, self.spec.object_type, self.spec.unique_field,
+                                                      self.spec.normalize_unique(value))
+            if record_id is None:
+                fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
+                return self.prepare_create(ctx, fields)
+            fields = validate(self.spec.update_model, fields_raw).model_dump(exclude_unset=True)
+            return self.prepare_update(ctx, str(record_id), fields, None)
+        raise invalid_field("action", f"unknown batch action {action!r}")
+
+
+MAX_TAGS = 10
+
+
+class _StaleWrite(ProblemError):
+    """The record changed between our read and our write (its version condition failed)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(409, "Conflict", f"concurrent change ({label})")
+
+
+def _error_result(problem: ProblemError) -> dict[str, Any]:
+    return {"status": problem.status, "error": problem.to_dict()}

@@ -1,0 +1,70 @@
+"""Tenants, their users and API keys, and turning a credential into a principal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pynamodb.exceptions import DoesNotExist
+
+from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
+from crm_core.ids import new_id, utc_now
+from crm_core.repositories import keys
+from crm_core.repositories.table import ApiKeyItem, TableItem, TenantItem, UserItem
+from crm_core.repositories.transaction import ChangeSet
+
+
+@dataclass(frozen=True)
+class NewTenant:
+    tenant_id: str
+    user_id: str
+    api_key: str
+
+
+def create_tenant(name: str, admin_email: str | None = None) -> NewTenant:
+    """The tenant, its admin user and the admin's first API key, in one transaction."""
+    tenant_id, user_id, now = new_id(), new_id(), utc_now()
+    api_key = new_api_key(tenant_id)
+    pk = keys.tenant_pk(tenant_id)
+    changes = ChangeSet()
+    changes.save(TenantItem(pk, "#TENANT", id=tenant_id, name=name, created_at=now),
+                 condition=TenantItem.PK.does_not_exist())
+    changes.save(UserItem(pk, keys.user_sk(user_id), id=user_id, tenant_id=tenant_id,
+                          email=(admin_email or f"admin@{tenant_id.lower()}.invalid").lower(), name="Admin",
+                          role=Role.ADMIN.value, created_at=now))
+    changes.save(_api_key_item(tenant_id, user_id, Role.ADMIN, api_key, "admin key", now))
+    changes.commit()
+    return NewTenant(tenant_id, user_id, api_key)
+
+
+def create_user(tenant_id: str, email: str, role: Role, name: str | None = None) -> str:
+    user_id = new_id()
+    UserItem(keys.tenant_pk(tenant_id), keys.user_sk(user_id), id=user_id, tenant_id=tenant_id, email=email.lower(),
+             name=name, role=role.value, created_at=utc_now()).save()
+    return user_id
+
+
+def issue_api_key(tenant_id: str, user_id: str, role: Role, name: str | None = None) -> str:
+    api_key = new_api_key(tenant_id)
+    _api_key_item(tenant_id, user_id, role, api_key, name, utc_now()).save()
+    return api_key
+
+
+def _api_key_item(tenant_id: str, user_id: str, role: Role, api_key: str, name: str | None, now: str) -> ApiKeyItem:
+    return ApiKeyItem(keys.tenant_pk(tenant_id), keys.api_key_sk(hash_api_key(api_key)), id=new_id(),
+                      tenant_id=tenant_id, user_id=user_id, role=role.value, name=name, prefix=api_key[:12],
+                      created_at=now)
+
+
+def principal_for_api_key(api_key: str) -> Principal | None:
+    """One GetItem: the key's hash under the tenant the key names. None for an unknown or revoked key."""
+    tenant_id = parse_api_key(api_key)
+    if tenant_id is None:
+        return None
+    try:
+        item = TableItem.get(keys.tenant_pk(tenant_id), keys.api_key_sk(hash_api_key(api_key)))
+    except DoesNotExist:
+        return None
+    if not isinstance(item, ApiKeyItem) or item.revoked_at or item.tenant_id != tenant_id:
+        return None
+    return Principal(tenant_id=tenant_id, user_id=item.user_id, role=Role(item.role), credential="api_key",
+                     credential_id=item.id)

@@ -1,0 +1,45 @@
+"""Turning pydantic's findings into problem details that name every bad field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from crm_core.errors import FieldError, ProblemError, validation_failed
+
+M = TypeVar("M", bound=BaseModel)
+
+READ_ONLY_FIELDS = frozenset({"id", "tenant_id", "version", "created_at", "updated_at", "archived",
+                              "archived_at", "merged_into"})
+
+
+def field_errors(errors: Sequence[Any], *, prefix: str = "", drop_locations: tuple[str, ...] = ()) -> list[FieldError]:
+    found: list[FieldError] = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if str(part) not in drop_locations]
+        name = ".".join(location)
+        message = str(error.get("msg", "is not valid"))
+        top = location[0] if location else ""
+        if error.get("type") == "extra_forbidden":
+            message = ("is read-only and cannot be set" if top in READ_ONLY_FIELDS
+                       else "is not a known field")
+        found.append(FieldError(f"{prefix}{name}" if name else (prefix.rstrip(".") or "body"), message))
+    return found
+
+
+def validate(model: type[M], raw: Any, *, prefix: str = "") -> M:
+    """The parsed model, or a 422 naming every bad field (``prefix`` places it, e.g. ``inputs[3].``)."""
+    if not isinstance(raw, dict):
+        raise validation_failed([FieldError(prefix.rstrip(".") or "body", "must be a JSON object")])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise validation_failed(field_errors(error.errors(), prefix=prefix)) from None
+
+
+def reprefix(problem: ProblemError, prefix: str) -> ProblemError:
+    for error in problem.errors:
+        error.field = f"{prefix}{error.field}"
+    return problem
