@@ -71,8 +71,10 @@ class LocalRuntime:
         import boto3
         from moto.server import ThreadedMotoServer
 
+        from crm_local import moto_fidelity
         from crm_local.provision import provision
 
+        moto_fidelity.install()
         _local_credentials()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the endpoint's own access log is noise
         moto_port = free_port()

@@ -20,7 +20,7 @@ def field_errors(errors: Sequence[Any], *, prefix: str = "", drop_locations: tup
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if str(part) not in drop_locations]
         name = ".".join(location)
-        message = str(error.get("msg", "is not valid"))
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
         top = location[0] if location else ""
         if error.get("type") == "extra_forbidden":
             message = ("is read-only and cannot be set" if top in READ_ONLY_FIELDS

@@ -1,0 +1,81 @@
+"""Where the local endpoint (moto) differs from DynamoDB in a way the CRM's guarantees depend on.
+
+moto 5.2 applies a ``TransactWriteItems`` item by item, writing stream records as it goes, and on a failed
+condition restores a deep copy of the whole table taken before it started. Two things follow that real
+DynamoDB never does: a stream reader can see records of a transaction that did not commit (the outbox
+relay would publish an event for a change that never happened), and the restored stream drops sequence
+numbers the reader already passed. The copy also costs time in proportion to the table on every
+transaction.
+
+DynamoDB checks every condition first and writes nothing unless all hold; this does the same for
+transactions of Put, Delete and ConditionCheck operations (the ones this project issues), and leaves any
+other transaction to moto as it is.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_installed = False
+_lock = threading.Lock()
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MultipleTransactionsException,
+        TransactionCanceledException,
+    )
+    from moto.dynamodb.models import DynamoDBBackend
+
+    moto_transact = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100 or any(set(item) - {"Put", "Delete", "ConditionCheck"} for item in transact_items):
+            return moto_transact(self, transact_items)
+        with _lock:
+            planned: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []
+            reasons: list[tuple[Any, Any, Any]] = []
+            seen: set[tuple[str, str]] = set()
+            for item in transact_items:
+                op_type, op = next(iter(item.items()))
+                table_name = op["TableName"]
+                table = self.get_table(table_name)
+                if op_type == "Put":
+                    attrs = op["Item"]
+                    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                    if table.range_key_attr is not None:
+                        key[table.range_key_attr] = attrs[table.range_key_attr]
+                else:
+                    key = op["Key"]
+                identity = (str(table_name), str(dict(sorted(key.items()))))
+                if identity in seen:
+                    raise MultipleTransactionsException()
+                seen.add(identity)
+                current = self.get_item(table_name, key)
+                condition = op.get("ConditionExpression")
+                if condition is not None and not get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                ).expr(current):
+                    old = None
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        old = current.to_json()["Attributes"]
+                    reasons.append(("ConditionalCheckFailed", ConditionalCheckFailed().message, old))
+                else:
+                    reasons.append((None, None, None))
+                planned.append((op_type, table_name, key, op))
+            if any(code is not None for code, _, _ in reasons):
+                raise TransactionCanceledException(reasons)
+            for op_type, table_name, key, op in planned:
+                if op_type == "Put":
+                    self.put_item(table_name, op["Item"])
+                elif op_type == "Delete":
+                    self.delete_item(table_name, key)
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _installed = True

@@ -1,0 +1,53 @@
+"""The CRM runs for the test session as `crm dev` runs it: moto in server mode, the gateway, the relay.
+
+Every e2e test talks to it over HTTP with its own new tenant.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from crm_local.runtime import LocalRuntime
+from tests.support.client import ApiClient
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+
+
+@pytest.fixture(scope="session")
+def runtime() -> Iterator[LocalRuntime]:
+    local = LocalRuntime(port=0, state_file=None)
+    local.start()
+    yield local
+    local.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(runtime: LocalRuntime) -> str:
+    return runtime.api_url
+
+
+def new_tenant_client(base_url: str, name: str = "Test tenant") -> ApiClient:
+    from crm_core.services.tenants import create_tenant
+
+    tenant = create_tenant(name)
+    return ApiClient(base_url, tenant.api_key, tenant.tenant_id, tenant.user_id)
+
+
+@pytest.fixture
+def client(base_url: str) -> ApiClient:
+    """A new tenant's admin."""
+    return new_tenant_client(base_url, "Acme")
+
+
+@pytest.fixture
+def other(base_url: str) -> ApiClient:
+    """Another tenant's admin: must never see, change or detect the first tenant's records."""
+    return new_tenant_client(base_url, "Rival")
+
+
+@pytest.fixture
+def anonymous(base_url: str) -> ApiClient:
+    return ApiClient(base_url, None)

@@ -1,0 +1,77 @@
+"""Rules with no I/O: API keys, normalisation, tokens, domains, If-Match."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
+from crm_core.errors import ProblemError
+from crm_core.http.responses import parse_if_match
+from crm_core.models.company import normalize_domain
+from crm_core.services.contacts import contact_dedupe_keys, contact_tokens
+from crm_core.services.records import normalize_query, normalize_text
+
+TENANT = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def test_api_key_names_its_tenant_and_is_stored_as_a_hash() -> None:
+    key = new_api_key(TENANT)
+    assert key.startswith("crm_") and parse_api_key(key) == TENANT
+    assert hash_api_key(key) != key and len(hash_api_key(key)) == 64
+    assert new_api_key(TENANT) != key
+
+
+@pytest.mark.parametrize("key", ["", "crm_", "crm_short_x", f"crm_{TENANT}", f"crm_{TENANT}_tooshort",
+                                 f"xyz_{TENANT}_{'a' * 43}", f"crm_{TENANT[:-1]}!_{'a' * 43}"])
+def test_malformed_api_keys_name_no_tenant(key: str) -> None:
+    assert parse_api_key(key) is None
+
+
+def test_roles() -> None:
+    def principal(role: Role) -> Principal:
+        return Principal(TENANT, "U1", role, "api_key", "K1")
+
+    with pytest.raises(ProblemError) as refused:
+        principal(Role.VIEWER).require_write("U1")
+    assert refused.value.status == 403
+    principal(Role.REP).require_write("U1")
+    with pytest.raises(ProblemError):
+        principal(Role.REP).require_write("U2")
+    principal(Role.MANAGER).require_write("U2")
+    principal(Role.ADMIN).require_write(None)
+
+
+def test_text_is_folded_for_matching() -> None:
+    assert normalize_text("  Zoë   ÅNGSTRÖM ") == "zoe angstrom"
+    assert normalize_query("+44 (20) 7946-0018") == "442079460018"
+    assert normalize_query("Ada L") == "ada l"
+
+
+def test_contact_tokens_and_duplicate_keys() -> None:
+    data = {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com", "phone": "+44 20 7946 0018"}
+    tokens = contact_tokens(data, {"company_name": "Analytical Engines"})
+    assert tokens == ["ada", "lovelace", "ada lovelace", "ada@example.com", "442079460018", "analytical engines"]
+    assert contact_dedupe_keys(data) == ["same_name:ada lovelace", "same_phone:442079460018"]
+    assert contact_dedupe_keys({"first_name": "Ada"}) == []
+
+
+@pytest.mark.parametrize(("raw", "domain"), [("https://www.Example.com/about", "example.com"),
+                                             ("example.co.uk", "example.co.uk"), ("WWW.acme.io:443", "acme.io")])
+def test_domains_are_normalized(raw: str, domain: str) -> None:
+    assert normalize_domain(raw) == domain
+
+
+@pytest.mark.parametrize("raw", ["localhost", "not a domain", "http://", "a..b.com"])
+def test_bad_domains_are_refused(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_domain(raw)
+
+
+def test_if_match_forms() -> None:
+    assert parse_if_match('"3"') == 3
+    assert parse_if_match('W/"3"') == 3
+    assert parse_if_match("*") is None
+    assert parse_if_match(None) is None
+    with pytest.raises(ProblemError) as bad:
+        parse_if_match('"abc"')
+    assert bad.value.status == 400
