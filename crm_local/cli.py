@@ -19,7 +19,9 @@ def _dev(args: argparse.Namespace) -> int:
     instance = runtime.start()
     print(f"CRM API         {instance.api}/v1", flush=True)
     print(f"OpenAPI         {instance.api}/openapi.json   docs: {instance.api}/docs", flush=True)
-    print(f"AWS endpoint    {instance.aws_endpoint}  (AWS_ENDPOINT_URL, region {instance.region})", flush=True)
+    print(
+        f"AWS endpoint    {instance.aws_endpoint}  (AWS_ENDPOINT_URL, region {instance.region})", flush=True
+    )
     print("Create a tenant: crm tenant create --name Acme        Ctrl-C stops.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -72,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     dev.add_argument("--host", default="127.0.0.1")
     dev.set_defaults(run=_dev)
 
-    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(dest="tenant_command", required=True)
+    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(
+        dest="tenant_command", required=True
+    )
     create = tenant.add_parser("create", help="create a tenant with an admin API key")
     create.add_argument("--name", required=True)
     create.add_argument("--admin-email", default=None)

@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from werkzeug.wrappers import Request, Response
-
 from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, AUTHORIZER_CACHE_SECONDS, FunctionDefinition
 from crm_core.ids import new_id
+from werkzeug.wrappers import Request, Response
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -50,7 +49,7 @@ class _Route:
 
 
 def _compile(route_key: str, function: FunctionDefinition) -> _Route:
-    method, path = route_key.split(" ", 1)
+    _method, path = route_key.split(" ", 1)
     regex = re.escape(path)
     regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", regex)
     regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
@@ -65,11 +64,16 @@ def _load(definition: FunctionDefinition) -> Handler:
 
 
 class Gateway:
-    def __init__(self, functions: Iterable[FunctionDefinition] = API_FUNCTIONS,
-                 extra_pages: dict[str, Callable[[], Response]] | None = None, access_log: bool = False) -> None:
+    def __init__(
+        self,
+        functions: Iterable[FunctionDefinition] = API_FUNCTIONS,
+        extra_pages: dict[str, Callable[[], Response]] | None = None,
+        access_log: bool = False,
+    ) -> None:
         self.access_log = access_log
-        self.routes = sorted((_compile(key, f) for f in functions for key in f.routes),
-                             key=lambda r: r.specificity)
+        self.routes = sorted(
+            (_compile(key, f) for f in functions for key in f.routes), key=lambda r: r.specificity
+        )
         self.extra_pages = extra_pages or {}
         self._handlers: dict[str, Handler] = {}
         # A Lambda execution environment serves one request at a time; so does each local function.
@@ -95,7 +99,10 @@ class Gateway:
             response = _problem(500, "Internal Server Error", "The function failed.")
         if self.access_log:
             took = (time.perf_counter() - started) * 1000
-            print(f"{request.method} {request.full_path.rstrip('?')} {response.status_code} {took:.0f} ms", flush=True)
+            print(
+                f"{request.method} {request.full_path.rstrip('?')} {response.status_code} {took:.0f} ms",
+                flush=True,
+            )
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -145,7 +152,9 @@ class Gateway:
         return context
 
 
-def _http_event(request: Request, route_key: str, path_parameters: dict[str, str], request_id: str) -> dict[str, Any]:
+def _http_event(
+    request: Request, route_key: str, path_parameters: dict[str, str], request_id: str
+) -> dict[str, Any]:
     """An HTTP API payload format 2.0 event."""
     raw_body = request.get_data()
     headers: dict[str, str] = {}
@@ -172,8 +181,13 @@ def _http_event(request: Request, route_key: str, path_parameters: dict[str, str
             "apiId": "local",
             "domainName": request.host,
             "domainPrefix": "local",
-            "http": {"method": request.method, "path": request.path, "protocol": "HTTP/1.1",
-                     "sourceIp": request.remote_addr or "127.0.0.1", "userAgent": request.user_agent.string},
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
             "requestId": request_id,
             "routeKey": route_key,
             "stage": "$default",

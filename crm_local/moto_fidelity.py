@@ -36,7 +36,9 @@ def install() -> None:
     moto_transact = DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        if len(transact_items) > 100 or any(set(item) - {"Put", "Delete", "ConditionCheck"} for item in transact_items):
+        if len(transact_items) > 100 or any(
+            set(item) - {"Put", "Delete", "ConditionCheck"} for item in transact_items
+        ):
             return moto_transact(self, transact_items)
         with _lock:
             planned: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = []

@@ -24,18 +24,26 @@ def table_request(table_name: str) -> dict[str, Any]:
     indexes = []
     for index in TABLE.indexes:
         attributes |= {index.partition_key, index.sort_key}
-        indexes.append({
-            "IndexName": index.name,
-            "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
-                          {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"},
-        })
+        indexes.append(
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        )
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "KeySchema": [{"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
-                      {"AttributeName": TABLE.sort_key, "KeyType": "RANGE"}],
-        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)],
+        "KeySchema": [
+            {"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
+            {"AttributeName": TABLE.sort_key, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)
+        ],
         "GlobalSecondaryIndexes": indexes,
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": TABLE.stream_view},
     }
@@ -44,12 +52,15 @@ def table_request(table_name: str) -> dict[str, Any]:
 def provision(session: Any) -> LocalResources:
     dynamodb = session.client("dynamodb")
     table = dynamodb.create_table(**table_request(TABLE_LOGICAL_NAME))["TableDescription"]
-    dynamodb.update_time_to_live(TableName=TABLE_LOGICAL_NAME,
-                                 TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute})
+    dynamodb.update_time_to_live(
+        TableName=TABLE_LOGICAL_NAME,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TABLE.ttl_attribute},
+    )
     events = session.client("events")
     bus_arn = events.create_event_bus(Name=EVENT_BUS_NAME)["EventBusArn"]
     secret_arn = session.client("secretsmanager").create_secret(
-        Name=CURSOR_SECRET_NAME, SecretString=secrets.token_urlsafe(48))["ARN"]
+        Name=CURSOR_SECRET_NAME, SecretString=secrets.token_urlsafe(48)
+    )["ARN"]
     return LocalResources(
         table_name=TABLE_LOGICAL_NAME,
         table_stream_arn=table["LatestStreamArn"],

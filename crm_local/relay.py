@@ -8,7 +8,6 @@ commit and its publication loses nothing.
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from crm_core.outbox import event_entries, publish
@@ -39,7 +38,8 @@ class StreamRelay:
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self.streams.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
 
     def poll_once(self) -> int:
         """Relay what the stream holds now; the number of events published."""

@@ -52,8 +52,14 @@ class RunningInstance:
 
 
 class LocalRuntime:
-    def __init__(self, *, port: int = 8000, host: str = "127.0.0.1", state_file: Path | None = STATE_FILE,
-                 access_log: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 8000,
+        host: str = "127.0.0.1",
+        state_file: Path | None = STATE_FILE,
+        access_log: bool = False,
+    ) -> None:
         self.access_log = access_log
         self.host, self.port = host, port
         self.state_file = state_file
@@ -109,9 +115,17 @@ class LocalRuntime:
         self.instance = RunningInstance(self.api_url, endpoint, REGION, resource_map)
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.state_file.write_text(json.dumps({
-                "api": self.api_url, "aws_endpoint": endpoint, "region": REGION, "resources": resource_map,
-            }, indent=2))
+            self.state_file.write_text(
+                json.dumps(
+                    {
+                        "api": self.api_url,
+                        "aws_endpoint": endpoint,
+                        "region": REGION,
+                        "resources": resource_map,
+                    },
+                    indent=2,
+                )
+            )
         return self.instance
 
     def stop(self) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from crm_core.auth import API_KEY_PREFIX
 from crm_core.services.tenants import principal_for_api_key
 

@@ -5,7 +5,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
 from crm_core.http.responses import page_response
@@ -23,15 +22,18 @@ def list_companies(
     limit: Limit = 25,
     cursor: Cursor = None,
     archived: Annotated[bool, Query(description="List archived companies instead of active ones.")] = False,
-    q: Annotated[str | None, Query(max_length=100, description="Type-ahead prefix over name and domain.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Type-ahead prefix over name and domain.")
+    ] = None,
     owner_id: Annotated[str | None, Query(pattern=ULID_PATTERN)] = None,
     industry: Annotated[str | None, Query(max_length=200)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     updated_since: Annotated[str | None, Query(description="RFC 3339 time; companies changed since.")] = None,
 ) -> Response[str]:
     filters = {"owner_id": owner_id, "industry": industry, "tag": tag, "updated_since": updated_since}
-    items, next_cursor = COMPANIES.list(request_context(router), filters=filters, q=q, archived=archived,
-                                        limit=limit, cursor=cursor)
+    items, next_cursor = COMPANIES.list_records(
+        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    )
     return page_response(items, next_cursor)
 
 
@@ -39,8 +41,9 @@ def list_companies(
 def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)
     COMPANIES.get(ctx, record_id)  # a missing or foreign company is a 404, not an empty list
-    items, next_cursor = CONTACTS.list(ctx, filters={"company_id": record_id}, q=None, archived=False,
-                                       limit=limit, cursor=cursor)
+    items, next_cursor = CONTACTS.list_records(
+        ctx, filters={"company_id": record_id}, q=None, archived=False, limit=limit, cursor=cursor
+    )
     return page_response(items, next_cursor)
 
 

@@ -5,7 +5,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, add_record_routes
 from crm_core.http.responses import page_response
@@ -24,18 +23,26 @@ def list_contacts(
     limit: Limit = 25,
     cursor: Cursor = None,
     archived: Annotated[bool, Query(description="List archived contacts instead of active ones.")] = False,
-    q: Annotated[str | None, Query(max_length=100, description="Type-ahead prefix over name, email, phone "
-                                                               "and company name.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Type-ahead prefix over name, email, phone and company name."),
+    ] = None,
     owner_id: IdFilter = None,
     company_id: IdFilter = None,
     lifecycle_stage: Annotated[LifecycleStage | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     updated_since: Annotated[str | None, Query(description="RFC 3339 time; contacts changed since.")] = None,
 ) -> Response[str]:
-    filters = {"owner_id": owner_id, "company_id": company_id, "lifecycle_stage": lifecycle_stage, "tag": tag,
-               "updated_since": updated_since}
-    items, next_cursor = CONTACTS.list(request_context(router), filters=filters, q=q, archived=archived,
-                                       limit=limit, cursor=cursor)
+    filters = {
+        "owner_id": owner_id,
+        "company_id": company_id,
+        "lifecycle_stage": lifecycle_stage,
+        "tag": tag,
+        "updated_since": updated_since,
+    }
+    items, next_cursor = CONTACTS.list_records(
+        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    )
     return page_response(items, next_cursor)
 
 

@@ -3,8 +3,8 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from crm_core.http.app import build_app, logger, serve
+
 from functions.contacts import companies_routes, contacts_routes
 
 app = build_app()

@@ -33,7 +33,12 @@ class Principal:
 
     @property
     def actor(self) -> dict[str, str]:
-        return {"type": "user", "id": self.user_id, "via": self.credential, "credential_id": self.credential_id}
+        return {
+            "type": "user",
+            "id": self.user_id,
+            "via": self.credential,
+            "credential_id": self.credential_id,
+        }
 
     def require_write(self, owner_id: str | None) -> None:
         """A viewer only reads; a rep changes records it owns; a manager and an admin change any record.
@@ -51,7 +56,7 @@ class Principal:
 
 
 def new_api_key(tenant_id: str) -> str:
-    """``crm_<tenant>_<secret>``: the tenant is readable so the key's hash is found in the tenant's own keys."""
+    """``crm_<tenant>_<secret>``: the tenant is readable, so the hash is looked up in that tenant's keys."""
     return f"{API_KEY_PREFIX}{tenant_id}_{secrets.token_urlsafe(32)}"
 
 

@@ -5,14 +5,15 @@ The same code reaches AWS in Lambda and the local endpoint on a laptop: boto3 ho
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     import boto3  # lazy: a request that needs no client does not pay for boto3
 
     from crm_core.config import settings
 
-    return boto3.session.Session().client(service, region_name=settings().region)
+    session: Any = boto3.session.Session()
+    return session.client(service, region_name=settings().region)

@@ -78,7 +78,9 @@ def precondition_failed(current_version: int) -> ProblemError:
     )
 
 
-def validation_failed(errors: list[FieldError], detail: str = "The request has invalid fields.") -> ProblemError:
+def validation_failed(
+    errors: list[FieldError], detail: str = "The request has invalid fields."
+) -> ProblemError:
     return ProblemError(422, "Unprocessable Content", detail, errors)
 
 

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.config import settings
-from crm_core.plain import plain
 from crm_core.definitions import EVENT_SOURCE
+from crm_core.plain import plain
 from crm_core.repositories.table import EventItem, TableItem
 
 MAX_ENTRIES_PER_CALL = 10
@@ -31,13 +31,15 @@ def event_entries(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, An
         if not isinstance(item, EventItem):
             continue
         detail = plain(item.detail)
-        entries.append({
-            "Source": EVENT_SOURCE,
-            "DetailType": detail["type"],
-            "Detail": json.dumps(detail, separators=(",", ":"), default=str),
-            "EventBusName": settings().event_bus_name,
-            "Time": datetime.fromisoformat(detail["occurred_at"].replace("Z", "+00:00")),
-        })
+        entries.append(
+            {
+                "Source": EVENT_SOURCE,
+                "DetailType": detail["type"],
+                "Detail": json.dumps(detail, separators=(",", ":"), default=str),
+                "EventBusName": settings().event_bus_name,
+                "Time": datetime.fromisoformat(detail["occurred_at"].replace("Z", "+00:00")),
+            }
+        )
     return entries
 
 
@@ -50,7 +52,10 @@ def publish(entries: list[dict[str, Any]], events_client: Any) -> None:
             response = events_client.put_events(Entries=batch)
             if not response.get("FailedEntryCount"):
                 break
-            batch = [entry for entry, result in zip(batch, response["Entries"], strict=True)
-                     if result.get("ErrorCode")]
+            batch = [
+                entry
+                for entry, result in zip(batch, response["Entries"], strict=True)
+                if result.get("ErrorCode")
+            ]
         else:
             raise RuntimeError(f"the bus refused {len(batch)} events")

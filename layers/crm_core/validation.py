@@ -11,11 +11,14 @@ from crm_core.errors import FieldError, ProblemError, validation_failed
 
 M = TypeVar("M", bound=BaseModel)
 
-READ_ONLY_FIELDS = frozenset({"id", "tenant_id", "version", "created_at", "updated_at", "archived",
-                              "archived_at", "merged_into"})
+READ_ONLY_FIELDS = frozenset(
+    {"id", "tenant_id", "version", "created_at", "updated_at", "archived", "archived_at", "merged_into"}
+)
 
 
-def field_errors(errors: Sequence[Any], *, prefix: str = "", drop_locations: tuple[str, ...] = ()) -> list[FieldError]:
+def field_errors(
+    errors: Sequence[Any], *, prefix: str = "", drop_locations: tuple[str, ...] = ()
+) -> list[FieldError]:
     found: list[FieldError] = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if str(part) not in drop_locations]
@@ -23,8 +26,7 @@ def field_errors(errors: Sequence[Any], *, prefix: str = "", drop_locations: tup
         message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
         top = location[0] if location else ""
         if error.get("type") == "extra_forbidden":
-            message = ("is read-only and cannot be set" if top in READ_ONLY_FIELDS
-                       else "is not a known field")
+            message = "is read-only and cannot be set" if top in READ_ONLY_FIELDS else "is not a known field"
         found.append(FieldError(f"{prefix}{name}" if name else (prefix.rstrip(".") or "body"), message))
     return found
 

@@ -6,7 +6,9 @@ from tests.support.client import ApiClient
 
 
 def test_create_read_update_with_etag(client: ApiClient) -> None:
-    created = client.create("contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com"})
+    created = client.create(
+        "contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com"}
+    )
     assert created["version"] == 1
     assert created["email"] == "Ada@Example.com"
     assert created["lifecycle_stage"] is None and created["tags"] == []
@@ -16,7 +18,9 @@ def test_create_read_update_with_etag(client: ApiClient) -> None:
     assert read.headers["ETag"] == '"1"'
     assert read.json() == created
 
-    changed = client.patch(f"/v1/contacts/{created['id']}", {"title": "Countess"}, headers={"If-Match": '"1"'})
+    changed = client.patch(
+        f"/v1/contacts/{created['id']}", {"title": "Countess"}, headers={"If-Match": '"1"'}
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["title"] == "Countess"
     assert changed.json()["version"] == 2
@@ -66,7 +70,9 @@ def test_archive_restore(client: ApiClient) -> None:
 
     restored = client.post(f"/v1/contacts/{contact['id']}/restore")
     assert restored.status_code == 200 and restored.json()["archived"] is False
-    assert [c["id"] for c in client.get("/v1/contacts", params={"q": "gone"}).json()["items"]] == [contact["id"]]
+    assert [c["id"] for c in client.get("/v1/contacts", params={"q": "gone"}).json()["items"]] == [
+        contact["id"]
+    ]
 
 
 def test_paging_visits_every_contact_once(client: ApiClient) -> None:
@@ -80,8 +86,16 @@ def test_paging_visits_every_contact_once(client: ApiClient) -> None:
 
 def test_type_ahead_over_name_email_phone_and_company(client: ApiClient) -> None:
     company = client.create("companies", {"name": "Analytical Engines Ltd", "domain": "engines.example"})
-    ada = client.create("contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@engines.example",
-                                     "phone": "+44 20 7946 0018", "company_id": company["id"]})
+    ada = client.create(
+        "contacts",
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@engines.example",
+            "phone": "+44 20 7946 0018",
+            "company_id": company["id"],
+        },
+    )
     client.create("contacts", {"first_name": "Charles", "last_name": "Babbage", "email": "cb@example.com"})
 
     def found(q: str) -> list[str]:
@@ -99,8 +113,10 @@ def test_type_ahead_over_name_email_phone_and_company(client: ApiClient) -> None
 
 def test_filters(client: ApiClient) -> None:
     company = client.create("companies", {"name": "Filters Inc"})
-    lead = client.create("contacts", {"email": "lead@f.example", "lifecycle_stage": "lead", "tags": ["Hot"],
-                                      "company_id": company["id"]})
+    lead = client.create(
+        "contacts",
+        {"email": "lead@f.example", "lifecycle_stage": "lead", "tags": ["Hot"], "company_id": company["id"]},
+    )
     customer = client.create("contacts", {"email": "cust@f.example", "lifecycle_stage": "customer"})
 
     def ids(**params: str) -> set[str]:
@@ -118,10 +134,14 @@ def test_filters(client: ApiClient) -> None:
 
 
 def test_unknown_company_or_owner_is_422(client: ApiClient) -> None:
-    response = client.post("/v1/contacts", {"email": "x@example.com", "company_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"})
+    response = client.post(
+        "/v1/contacts", {"email": "x@example.com", "company_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["company_id"]
-    response = client.post("/v1/contacts", {"email": "y@example.com", "owner_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"})
+    response = client.post(
+        "/v1/contacts", {"email": "y@example.com", "owner_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}
+    )
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["owner_id"]
 
@@ -153,9 +173,19 @@ def test_null_clears_a_field(client: ApiClient) -> None:
 
 
 def test_duplicates_and_merge(client: ApiClient) -> None:
-    survivor = client.create("contacts", {"first_name": "Alan", "last_name": "Turing", "email": "alan@bletchley.uk"})
-    duplicate = client.create("contacts", {"first_name": "alan", "last_name": "TURING", "email": "at@example.com",
-                                           "phone": "+44 1908 640404", "tags": ["enigma"]})
+    survivor = client.create(
+        "contacts", {"first_name": "Alan", "last_name": "Turing", "email": "alan@bletchley.uk"}
+    )
+    duplicate = client.create(
+        "contacts",
+        {
+            "first_name": "alan",
+            "last_name": "TURING",
+            "email": "at@example.com",
+            "phone": "+44 1908 640404",
+            "tags": ["enigma"],
+        },
+    )
     pairs = client.get("/v1/contacts/duplicates").json()["items"]
     assert [sorted(p["ids"]) for p in pairs] == [sorted([survivor["id"], duplicate["id"]])]
     assert pairs[0]["reason"] == "same_name"

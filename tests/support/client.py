@@ -17,15 +17,24 @@ class ApiClient:
     user_id: str = ""
     session: requests.Session = field(default_factory=requests.Session)
 
-    def request(self, method: str, path: str, *, json_body: Any = None, data: str | bytes | None = None,
-                headers: dict[str, str] | None = None, params: dict[str, Any] | None = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
         all_headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         if json_body is not None:
             data = json.dumps(json_body)
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
-        return self.session.request(method, f"{self.base_url}{path}", data=data, headers=all_headers,
-                                    params=params, timeout=30)
+        return self.session.request(
+            method, f"{self.base_url}{path}", data=data, headers=all_headers, params=params, timeout=30
+        )
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)

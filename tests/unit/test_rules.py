@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
 from crm_core.errors import ProblemError
 from crm_core.http.responses import parse_if_match
@@ -21,8 +20,18 @@ def test_api_key_names_its_tenant_and_is_stored_as_a_hash() -> None:
     assert new_api_key(TENANT) != key
 
 
-@pytest.mark.parametrize("key", ["", "crm_", "crm_short_x", f"crm_{TENANT}", f"crm_{TENANT}_tooshort",
-                                 f"xyz_{TENANT}_{'a' * 43}", f"crm_{TENANT[:-1]}!_{'a' * 43}"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "crm_",
+        "crm_short_x",
+        f"crm_{TENANT}",
+        f"crm_{TENANT}_tooshort",
+        f"xyz_{TENANT}_{'a' * 43}",
+        f"crm_{TENANT[:-1]}!_{'a' * 43}",
+    ],
+)
 def test_malformed_api_keys_name_no_tenant(key: str) -> None:
     assert parse_api_key(key) is None
 
@@ -48,15 +57,33 @@ def test_text_is_folded_for_matching() -> None:
 
 
 def test_contact_tokens_and_duplicate_keys() -> None:
-    data = {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com", "phone": "+44 20 7946 0018"}
+    data = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "Ada@Example.com",
+        "phone": "+44 20 7946 0018",
+    }
     tokens = contact_tokens(data, {"company_name": "Analytical Engines"})
-    assert tokens == ["ada", "lovelace", "ada lovelace", "ada@example.com", "442079460018", "analytical engines"]
+    assert tokens == [
+        "ada",
+        "lovelace",
+        "ada lovelace",
+        "ada@example.com",
+        "442079460018",
+        "analytical engines",
+    ]
     assert contact_dedupe_keys(data) == ["same_name:ada lovelace", "same_phone:442079460018"]
     assert contact_dedupe_keys({"first_name": "Ada"}) == []
 
 
-@pytest.mark.parametrize(("raw", "domain"), [("https://www.Example.com/about", "example.com"),
-                                             ("example.co.uk", "example.co.uk"), ("WWW.acme.io:443", "acme.io")])
+@pytest.mark.parametrize(
+    ("raw", "domain"),
+    [
+        ("https://www.Example.com/about", "example.com"),
+        ("example.co.uk", "example.co.uk"),
+        ("WWW.acme.io:443", "acme.io"),
+    ],
+)
 def test_domains_are_normalized(raw: str, domain: str) -> None:
     assert normalize_domain(raw) == domain
 

@@ -39,8 +39,14 @@ def build_app() -> APIGatewayHttpResolver:
     def _invalid(error: RequestValidationError) -> Response[str]:
         errors = list(error.errors())
         if any(e.get("type") == "json_invalid" for e in errors):
-            return problem_response(ProblemError(400, "Bad Request", "The body is not valid JSON.",
-                                                 [FieldError("body", "is not valid JSON")]))
+            return problem_response(
+                ProblemError(
+                    400,
+                    "Bad Request",
+                    "The body is not valid JSON.",
+                    [FieldError("body", "is not valid JSON")],
+                )
+            )
         found = field_errors(errors, drop_locations=("body", "query", "path", "header"))
         return problem_response(validation_failed(found, "; ".join(f"{e.field}: {e.message}" for e in found)))
 
@@ -61,8 +67,13 @@ def _principal_from(event: dict[str, Any]) -> Principal | None:
     claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
     if not claims.get("tenant_id"):
         return None
-    return Principal(tenant_id=claims["tenant_id"], user_id=claims["user_id"], role=Role(claims["role"]),
-                     credential=claims.get("credential", "api_key"), credential_id=claims.get("credential_id", ""))
+    return Principal(
+        tenant_id=claims["tenant_id"],
+        user_id=claims["user_id"],
+        role=Role(claims["role"]),
+        credential=claims.get("credential", "api_key"),
+        credential_id=claims.get("credential_id", ""),
+    )
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
@@ -87,27 +98,39 @@ def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaCon
     except Exception:
         # Logged with the request id; the caller gets problem details it can quote, never a stack trace.
         logger.exception("unhandled error")
-        response = problem_result(ProblemError(500, "Internal Server Error",
-                                               f"Something went wrong on our side (request {request_id})."))
+        response = problem_result(
+            ProblemError(
+                500, "Internal Server Error", f"Something went wrong on our side (request {request_id})."
+            )
+        )
     headers = response.setdefault("headers", {}) or {}
     headers["X-Request-Id"] = request_id
     response["headers"] = headers
     return response
 
 
-def _gate_and_resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext,
-                      request_id: str) -> dict[str, Any]:
+def _gate_and_resolve(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, request_id: str
+) -> dict[str, Any]:
     principal = _principal_from(event)
     if principal is None:
         return problem_result(unauthorized())
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
     if method in ("POST", "PUT", "PATCH"):
         if _body_bytes(event) > MAX_BODY_BYTES:
-            return problem_result(ProblemError(413, "Content Too Large", f"The body is over {MAX_BODY_BYTES} bytes."))
+            return problem_result(
+                ProblemError(413, "Content Too Large", f"The body is over {MAX_BODY_BYTES} bytes.")
+            )
         content_type = (_header(event, "content-type") or "").split(";", 1)[0].strip().lower()
         if event.get("body") and content_type != "application/json":
-            return problem_result(ProblemError(415, "Unsupported Media Type", "Send the body as application/json.",
-                                        [FieldError("Content-Type", "must be application/json")]))
+            return problem_result(
+                ProblemError(
+                    415,
+                    "Unsupported Media Type",
+                    "Send the body as application/json.",
+                    [FieldError("Content-Type", "must be application/json")],
+                )
+            )
     app.append_context(principal=principal, request_id=request_id)
     key = _header(event, "idempotency-key")
     if method == "POST" and key:

@@ -43,11 +43,18 @@ def _store(tenant_id: str) -> DynamoDBPersistenceLayer:
     )
 
 
-def resolve_once(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, tenant_id: str,
-                 key: str) -> dict[str, Any]:
+def resolve_once(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, tenant_id: str, key: str
+) -> dict[str, Any]:
     if not 1 <= len(key) <= 255:
-        return problem_result(ProblemError(400, "Bad Request", "Idempotency-Key must be 1 to 255 characters.",
-                                           [FieldError("Idempotency-Key", "must be 1 to 255 characters")]))
+        return problem_result(
+            ProblemError(
+                400,
+                "Bad Request",
+                "Idempotency-Key must be 1 to 255 characters.",
+                [FieldError("Idempotency-Key", "must be 1 to 255 characters")],
+            )
+        )
     http = event.get("requestContext", {}).get("http", {})
     payload = {
         "tenant": tenant_id,
@@ -74,12 +81,23 @@ def resolve_once(app: APIGatewayHttpResolver, event: dict[str, Any], context: La
             function_kwargs={},
         ).handle()
     except IdempotencyValidationError:
-        return problem_result(ProblemError(
-            422, "Unprocessable Content", "This Idempotency-Key was used with a different request body.",
-            [FieldError("Idempotency-Key", "was used with a different request body")]))
+        return problem_result(
+            ProblemError(
+                422,
+                "Unprocessable Content",
+                "This Idempotency-Key was used with a different request body.",
+                [FieldError("Idempotency-Key", "was used with a different request body")],
+            )
+        )
     except IdempotencyAlreadyInProgressError:
-        return problem_result(ProblemError(409, "Conflict", "A request with this Idempotency-Key is still in progress.",
-                                           headers={"Retry-After": "1"}))
+        return problem_result(
+            ProblemError(
+                409,
+                "Conflict",
+                "A request with this Idempotency-Key is still in progress.",
+                headers={"Retry-After": "1"},
+            )
+        )
     if not ran:
         response = dict(response)
         response["headers"] = {**(response.get("headers") or {}), "Idempotent-Replayed": "true"}

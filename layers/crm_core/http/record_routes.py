@@ -31,15 +31,26 @@ class BatchRequest(StrictModel):
     inputs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
-def add_record_routes(router: Router, service: RecordService, path: str,
-                      create_model: type[BaseModel], update_model: type[BaseModel]) -> None:
+def _fields(body: Any) -> dict[str, Any]:
+    """The fields a body sets (a field sent as null is set, to clear it)."""
+    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
+    return fields
+
+
+def add_record_routes(
+    router: Router,
+    service: RecordService,
+    path: str,
+    create_model: type[BaseModel],
+    update_model: type[BaseModel],
+) -> None:
     """CRUD, archive/restore, timeline, merge, duplicates and batch under ``path`` (e.g. /v1/contacts)."""
     kind = service.spec.object_type
     tag = path.rsplit("/", 1)[-1]
 
     @router.post("/", status_code=201, tags=[tag], summary=f"Create a {kind}")
     def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
-        record = service.create(request_context(router), body.model_dump(exclude_unset=True))
+        record = service.create(request_context(router), _fields(body))
         return record_response(record, 201, location=f"{path}/{record['id']}")
 
     @router.get("/duplicates", tags=[tag], summary=f"Pairs of {kind} records that look like duplicates")
@@ -47,27 +58,33 @@ def add_record_routes(router: Router, service: RecordService, path: str,
         items, next_cursor = service.duplicates(request_context(router), limit=limit, cursor=cursor)
         return page_response(items, next_cursor)
 
-    @router.post("/batch/<action>", tags=[tag], summary=f"Create, update, upsert, read or archive up to 100")
+    @router.post("/batch/<action>", tags=[tag], summary="Create, update, upsert, read or archive up to 100")
     def batch(
         action: Annotated[BatchAction, Path()],
         body: Annotated[BatchRequest, Body()],
-        all_or_none: Annotated[bool, Query(description="Apply every input in one transaction or none.")] = False,
+        all_or_none: Annotated[
+            bool, Query(description="Apply every input in one transaction or none.")
+        ] = False,
     ) -> Response[str]:
         results = service.batch(request_context(router), action, body.inputs, all_or_none=all_or_none)
         return json_response({"results": results})
 
     @router.get("/<record_id>", tags=[tag], summary=f"Read a {kind}")
-    def read(record_id: RecordIdPath,
-             archived: Annotated[bool, Query(description="Also find an archived record.")] = False) -> Response[str]:
+    def read(
+        record_id: RecordIdPath,
+        archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
+    ) -> Response[str]:
         return record_response(service.get(request_context(router), record_id, archived=archived))
 
     @router.patch("/<record_id>", tags=[tag], summary=f"Change some fields of a {kind}")
     def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
         if_match = parse_if_match(router.current_event.headers.get("if-match"))
-        record = service.update(request_context(router), record_id, body.model_dump(exclude_unset=True), if_match)
+        record = service.update(request_context(router), record_id, _fields(body), if_match)
         return record_response(record)
 
-    @router.delete("/<record_id>", status_code=204, tags=[tag], summary=f"Archive a {kind} (restorable 30 days)")
+    @router.delete(
+        "/<record_id>", status_code=204, tags=[tag], summary=f"Archive a {kind} (restorable 30 days)"
+    )
     def archive(record_id: RecordIdPath) -> Response[str]:
         if_match = parse_if_match(router.current_event.headers.get("if-match"))
         service.archive(request_context(router), record_id, if_match)

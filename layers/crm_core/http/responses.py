@@ -21,8 +21,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def problem_response(problem: ProblemError) -> Response[str]:
-    return Response(status_code=problem.status, content_type=PROBLEM_CONTENT_TYPE, body=_dumps(problem.to_dict()),
-                    headers=dict(problem.headers))
+    return Response(
+        status_code=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=_dumps(problem.to_dict()),
+        headers=dict(problem.headers),
+    )
 
 
 def etag(version: int) -> str:

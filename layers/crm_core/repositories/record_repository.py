@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
@@ -22,10 +21,13 @@ from crm_core.repositories.table import (
 Page = tuple[list[TableItem], dict[str, str] | None]
 
 
-def get_record(tenant_id: str, object_type: str, record_id: str, *, consistent: bool = False) -> RecordItem | None:
+def get_record(
+    tenant_id: str, object_type: str, record_id: str, *, consistent: bool = False
+) -> RecordItem | None:
     try:
-        item = TableItem.get(keys.record_pk(tenant_id, object_type, record_id), keys.RECORD_SK,
-                             consistent_read=consistent)
+        item = TableItem.get(
+            keys.record_pk(tenant_id, object_type, record_id), keys.RECORD_SK, consistent_read=consistent
+        )
     except DoesNotExist:
         return None
     if not isinstance(item, RecordItem) or item.tenant_id != tenant_id or item.object_type != object_type:
@@ -96,8 +98,9 @@ def key_of(item: TableItem, index: str | None) -> dict[str, str]:
     return position
 
 
-def timeline_page(tenant_id: str, object_type: str, record_id: str, *, limit: int,
-                  start_key: dict[str, str] | None) -> tuple[list[EventItem], dict[str, str] | None]:
+def timeline_page(
+    tenant_id: str, object_type: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
+) -> tuple[list[EventItem], dict[str, str] | None]:
     items, last = query_page(
         keys.record_pk(tenant_id, object_type, record_id),
         range_condition=TableItem.SK.startswith("EVT#"),
@@ -114,4 +117,6 @@ def entry(pk: str, sk: str, record_id: str) -> IndexEntry:
 
 def duplicate_pair(pk: str, a: str, b: str, reason: str, found_at: str) -> DuplicatePair:
     first, second = sorted((a, b))
-    return DuplicatePair(pk, f"{first}#{second}", record_ids=[first, second], reason=reason, found_at=found_at)
+    return DuplicatePair(
+        pk, f"{first}#{second}", record_ids=[first, second], reason=reason, found_at=found_at
+    )

@@ -117,8 +117,8 @@ class RecordItem(TableItem, discriminator="record"):
     merged_into = UnicodeAttribute(null=True)
     data = MapAttribute[str, Any]()
     # What this record last wrote beside itself, so an update knows what to remove.
-    search_tokens = ListAttribute[str](of=UnicodeAttribute, null=True)
-    dedupe_keys = ListAttribute[str](of=UnicodeAttribute, null=True)
+    search_tokens = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    dedupe_keys = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
 
 
 class UniqueMarker(TableItem, discriminator="unique"):
@@ -134,7 +134,7 @@ class IndexEntry(TableItem, discriminator="entry"):
 
 
 class DuplicatePair(TableItem, discriminator="duplicate_pair"):
-    record_ids = ListAttribute[str](of=UnicodeAttribute)
+    record_ids = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
     reason = UnicodeAttribute()
     found_at = UnicodeAttribute()
 

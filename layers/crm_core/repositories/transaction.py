@@ -40,8 +40,14 @@ class _Operation:
 class ChangeSet:
     operations: list[_Operation] = field(default_factory=list)
 
-    def save(self, item: TableItem, *, condition: Condition | None = None, label: str = "",
-             return_old: bool = False) -> None:
+    def save(
+        self,
+        item: TableItem,
+        *,
+        condition: Condition | None = None,
+        label: str = "",
+        return_old: bool = False,
+    ) -> None:
         self.operations.append(_Operation("save", item, condition, label, return_old))
 
     def delete(self, item: TableItem, *, condition: Condition | None = None, label: str = "") -> None:
@@ -63,14 +69,19 @@ class ChangeSet:
             with TransactWrite(connection=connection(), client_request_token=request_token) as transaction:
                 for op in self.operations:
                     if op.kind == "save":
-                        transaction.save(op.item, condition=op.condition,
-                                         return_values="ALL_OLD" if op.return_old else None)
+                        transaction.save(
+                            op.item,
+                            condition=op.condition,
+                            return_values="ALL_OLD" if op.return_old else None,
+                        )
                     else:
                         transaction.delete(op.item, condition=op.condition)
         except TransactWriteError as error:
             for op, reason in zip(self.operations, error.cancellation_reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
-                    existing = TableItem.from_raw_data(reason.raw_item).attribute_values if reason.raw_item else None
+                    existing = (
+                        TableItem.from_raw_data(reason.raw_item).attribute_values if reason.raw_item else None
+                    )
                     raise WriteConflict(op.label, existing) from error
             if error.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
                 raise WriteConflict("concurrent", None) from error

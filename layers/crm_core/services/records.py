@@ -19,7 +19,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from crm_core import signing
-from crm_core.plain import plain
 from crm_core.auth import Principal
 from crm_core.errors import (
     FieldError,
@@ -32,6 +31,7 @@ from crm_core.errors import (
 )
 from crm_core.events import EVENT_SK_PREFIX, build_event, diff
 from crm_core.ids import new_id, utc_now
+from crm_core.plain import plain
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventItem, IndexEntry, RecordItem, TableItem, UniqueMarker
@@ -90,11 +90,14 @@ def phone_digits(value: str) -> str:
 
 def normalize_query(q: str) -> str:
     text = q.strip()
-    if text and not any(ch.isalpha() for ch in text) and sum(ch.isdigit() for ch in text) >= 3 and "@" not in text:
+    if (
+        text
+        and not any(ch.isalpha() for ch in text)
+        and sum(ch.isdigit() for ch in text) >= 3
+        and "@" not in text
+    ):
         return phone_digits(text)
     return normalize_text(text)
-
-
 
 
 def record_data(item: RecordItem) -> dict[str, Any]:
@@ -190,8 +193,9 @@ class RecordService:
 
     # ------------------------------------------------------------------------------------------- reads
 
-    def _load(self, ctx: RequestContext, record_id: str, *, consistent: bool = True,
-              archived: bool | None = False) -> RecordItem:
+    def _load(
+        self, ctx: RequestContext, record_id: str, *, consistent: bool = True, archived: bool | None = False
+    ) -> RecordItem:
         item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id, consistent=consistent)
         if item is None or (archived is not None and (item.archived_at is not None) != archived):
             raise not_found(self.spec.object_type, record_id)
@@ -211,9 +215,17 @@ class RecordService:
         value = data.get(self.spec.unique_field)
         return self.spec.normalize_unique(value) if value else None
 
-    def _build(self, ctx: RequestContext, item: RecordItem, before: RecordItem | None,
-               event_type: str, *, related: dict[str, Any] | None, status: int,
-               extra_changes: dict[str, Any] | None = None) -> Prepared:
+    def _build(
+        self,
+        ctx: RequestContext,
+        item: RecordItem,
+        before: RecordItem | None,
+        event_type: str,
+        *,
+        related: dict[str, Any] | None,
+        status: int,
+        extra_changes: dict[str, Any] | None = None,
+    ) -> Prepared:
         """The change set that takes a record from ``before`` (None: new) to ``item``, with its event."""
         spec, tenant = self.spec, ctx.tenant_id
         data = record_data(item)
@@ -228,13 +240,25 @@ class RecordService:
         new_unique = self._unique_value(data)
         if new_unique != old_unique:
             if old_unique and before is not None:
-                changes.delete(UniqueMarker(keys.unique_pk(tenant, spec.object_type, spec.unique_field or "",
-                                                           old_unique), keys.UNIQUE_SK),
-                               condition=UniqueMarker.record_id == item.id, label="unique_old")
+                changes.delete(
+                    UniqueMarker(
+                        keys.unique_pk(tenant, spec.object_type, spec.unique_field or "", old_unique),
+                        keys.UNIQUE_SK,
+                    ),
+                    condition=UniqueMarker.record_id == item.id,
+                    label="unique_old",
+                )
             if new_unique:
-                changes.save(UniqueMarker(keys.unique_pk(tenant, spec.object_type, spec.unique_field or "",
-                                                         new_unique), keys.UNIQUE_SK, record_id=item.id),
-                             condition=UniqueMarker.PK.does_not_exist(), label="unique", return_old=True)
+                changes.save(
+                    UniqueMarker(
+                        keys.unique_pk(tenant, spec.object_type, spec.unique_field or "", new_unique),
+                        keys.UNIQUE_SK,
+                        record_id=item.id,
+                    ),
+                    condition=UniqueMarker.PK.does_not_exist(),
+                    label="unique",
+                    return_old=True,
+                )
 
         old_side = _side_keys(spec, before) if before else set()
         new_side = _side_keys(spec, item)
@@ -250,24 +274,40 @@ class RecordService:
         # The version the record will have once committed: pynamodb bumps it on save.
         after_repr["version"] = (item.version or 0) + 1
         watched = [*spec.defaults, "archived", "archived_at", "merged_into"]
-        change_map = diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched}) \
-            if before else {}
+        change_map = (
+            diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched})
+            if before
+            else {}
+        )
         change_map.update(extra_changes or {})
-        detail = build_event(event_type=f"{spec.object_type}.{event_type}", tenant_id=tenant,
-                             actor=ctx.principal.actor, correlation_id=ctx.correlation_id, data=after_repr,
-                             changes=change_map, sequence=after_repr["version"])
+        detail = build_event(
+            event_type=f"{spec.object_type}.{event_type}",
+            tenant_id=tenant,
+            actor=ctx.principal.actor,
+            correlation_id=ctx.correlation_id,
+            data=after_repr,
+            changes=change_map,
+            sequence=after_repr["version"],
+        )
         changes.save(_event_item(spec, item, detail), label="event")
         return Prepared(changes, item, status, new_unique, [detail])
 
     def _add_duplicate_pairs(self, changes: ChangeSet, item: RecordItem, before: RecordItem | None) -> None:
         """A new duplicate key looks up (one bounded Query) who else has it, and records the pairs."""
-        old_keys = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
+        old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
         for key in sorted(set(item.dedupe_keys or []) - old_keys):
             others, _ = repo.query_page(keys.dedupe_pk(item.tenant_id, self.spec.object_type, key), limit=5)
             for other in others:
                 if isinstance(other, IndexEntry) and other.record_id != item.id:
-                    changes.save(repo.duplicate_pair(keys.duplicates_pk(item.tenant_id, self.spec.object_type),
-                                                     item.id, other.record_id, key.split(":", 1)[0], utc_now()))
+                    changes.save(
+                        repo.duplicate_pair(
+                            keys.duplicates_pk(item.tenant_id, self.spec.object_type),
+                            item.id,
+                            other.record_id,
+                            key.split(":", 1)[0],
+                            utc_now(),
+                        )
+                    )
 
     def _commit(self, ctx: RequestContext, prepared: Prepared) -> None:
         try:
@@ -275,16 +315,22 @@ class RecordService:
         except WriteConflict as error:
             raise self._conflict_problem(ctx, error, prepared) from error
 
-    def _conflict_problem(self, ctx: RequestContext, error: WriteConflict, prepared: Prepared) -> ProblemError:
+    def _conflict_problem(
+        self, ctx: RequestContext, error: WriteConflict, prepared: Prepared
+    ) -> ProblemError:
         label = error.label.rsplit(":", 1)[-1]
         if label == "unique":
             existing = (error.existing or {}).get("record_id")
             if existing is None and prepared.unique_value:
-                existing = repo.get_unique_owner(ctx.tenant_id, self.spec.object_type,
-                                                 self.spec.unique_field or "", prepared.unique_value)
+                existing = repo.get_unique_owner(
+                    ctx.tenant_id, self.spec.object_type, self.spec.unique_field or "", prepared.unique_value
+                )
             field_name = self.spec.unique_field or "id"
-            return conflict(f"A {self.spec.object_type} with this {field_name} already exists.",
-                            field_name=field_name, existing_id=existing)
+            return conflict(
+                f"A {self.spec.object_type} with this {field_name} already exists.",
+                field_name=field_name,
+                existing_id=existing,
+            )
         return _StaleWrite(label)
 
     def _new_item(self, ctx: RequestContext, data: dict[str, Any]) -> RecordItem:
@@ -315,8 +361,9 @@ class RecordService:
         self._commit(ctx, prepared)
         return represent(self.spec, prepared.item)
 
-    def prepare_update(self, ctx: RequestContext, record_id: str, fields: dict[str, Any],
-                       if_match: int | None) -> Prepared | None:
+    def prepare_update(
+        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None
+    ) -> Prepared | None:
         """None when the request changes nothing (no write, no event)."""
         before = self._load(ctx, record_id)
         if if_match is not None and if_match != before.version:
@@ -338,13 +385,20 @@ class RecordService:
         item.updated_by = ctx.principal.user_id
         return self._build(ctx, item, before, "updated", related=related, status=200)
 
-    def update(self, ctx: RequestContext, record_id: str, fields: dict[str, Any],
-               if_match: int | None = None) -> dict[str, Any]:
-        return self._retrying(ctx, lambda: self.prepare_update(ctx, record_id, fields, if_match),
-                              if_match, record_id)
+    def update(
+        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
+    ) -> dict[str, Any]:
+        return self._retrying(
+            ctx, lambda: self.prepare_update(ctx, record_id, fields, if_match), if_match, record_id
+        )
 
-    def _retrying(self, ctx: RequestContext, prepare: Callable[[], Prepared | None], if_match: int | None,
-                  record_id: str) -> dict[str, Any]:
+    def _retrying(
+        self,
+        ctx: RequestContext,
+        prepare: Callable[[], Prepared | None],
+        if_match: int | None,
+        record_id: str,
+    ) -> dict[str, Any]:
         """Read-modify-write. Without If-Match a concurrent change is merged by re-reading; with it, 412."""
         for _ in range(WRITE_ATTEMPTS):
             prepared = prepare()
@@ -370,15 +424,20 @@ class RecordService:
         return self._build(ctx, item, before, "archived", related=None, status=200)
 
     def archive(self, ctx: RequestContext, record_id: str, if_match: int | None = None) -> dict[str, Any]:
-        return self._retrying(ctx, lambda: self.prepare_archive(ctx, record_id, if_match), if_match, record_id)
+        return self._retrying(
+            ctx, lambda: self.prepare_archive(ctx, record_id, if_match), if_match, record_id
+        )
 
     def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
         def prepare() -> Prepared:
             before = self._load(ctx, record_id, archived=True)
             ctx.principal.require_write(record_data(before).get("owner_id"))
             if before.merged_into:
-                raise conflict(f"This {self.spec.object_type} was merged into {before.merged_into} and cannot "
-                               "be restored.", merged_into=before.merged_into)
+                raise conflict(
+                    f"This {self.spec.object_type} was merged into {before.merged_into} and cannot "
+                    "be restored.",
+                    merged_into=before.merged_into,
+                )
             archived_at = datetime.fromisoformat(str(before.archived_at).replace("Z", "+00:00"))
             if datetime.now(UTC) - archived_at > RESTORE_WINDOW:
                 raise not_found(self.spec.object_type, record_id)
@@ -421,8 +480,15 @@ class RecordService:
         new_survivor.data = merged
         new_survivor.updated_at = utc_now()
         new_survivor.updated_by = ctx.principal.user_id
-        prepared = self._build(ctx, new_survivor, survivor, "merged", related=related, status=200,
-                               extra_changes={"merged_from": {"from": None, "to": duplicate_id}})
+        prepared = self._build(
+            ctx,
+            new_survivor,
+            survivor,
+            "merged",
+            related=related,
+            status=200,
+            extra_changes={"merged_from": {"from": None, "to": duplicate_id}},
+        )
         new_duplicate = copy.deepcopy(duplicate)
         new_duplicate.archived_at = new_duplicate.updated_at = new_survivor.updated_at
         new_duplicate.merged_into = survivor_id
@@ -432,19 +498,35 @@ class RecordService:
         taken_unique = self._unique_value(taken)
         if taken_unique and taken_unique != self._unique_value(merged):
             # The duplicate's address or domain now finds the survivor (as a secondary value).
-            changes.save(UniqueMarker(keys.unique_pk(tenant, spec.object_type, spec.unique_field or "",
-                                                     taken_unique), keys.UNIQUE_SK, record_id=survivor_id),
-                         condition=UniqueMarker.record_id == duplicate_id, label="marker")
+            changes.save(
+                UniqueMarker(
+                    keys.unique_pk(tenant, spec.object_type, spec.unique_field or "", taken_unique),
+                    keys.UNIQUE_SK,
+                    record_id=survivor_id,
+                ),
+                condition=UniqueMarker.record_id == duplicate_id,
+                label="marker",
+            )
         try:
             changes.commit()
         except WriteConflict as error:
-            raise ProblemError(409, "Conflict", "One of the records changed during the merge; retry.") from error
+            raise ProblemError(
+                409, "Conflict", "One of the records changed during the merge; retry."
+            ) from error
         return represent(spec, new_survivor)
 
     # -------------------------------------------------------------------------------------------- lists
 
-    def list(self, ctx: RequestContext, *, filters: dict[str, Any], q: str | None, archived: bool,
-             limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def list_records(
+        self,
+        ctx: RequestContext,
+        *,
+        filters: dict[str, Any],
+        q: str | None,
+        archived: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         spec, tenant = self.spec, ctx.tenant_id
         state = "archived" if archived else "active"
         filters = {k: v for k, v in filters.items() if v not in (None, "")}
@@ -462,14 +544,19 @@ class RecordService:
             entry_pk = keys.search_pk(tenant, spec.object_type, token)
             entry_condition = TableItem.SK.startswith(token)
         elif filters.get("tag"):
-            entry_pk = keys.attribute_pk(tenant, spec.object_type, state, "tag", normalize_text(filters["tag"]))
+            entry_pk = keys.attribute_pk(
+                tenant, spec.object_type, state, "tag", normalize_text(filters["tag"])
+            )
         if entry_pk is not None:
             return self._list_by_entries(ctx, entry_pk, entry_condition, filters, limit, start, fingerprint)
 
         index, pk, range_condition = "GSI1", keys.list_pk(tenant, spec.object_type, state), None
         remaining = dict(filters)
-        for number, attribute, name in ((4, spec.parent_field, "parent"), (3, "owner_id", "owner"),
-                                        (5, spec.category_field, "category")):
+        for number, attribute, name in (
+            (4, spec.parent_field, "parent"),
+            (3, "owner_id", "owner"),
+            (5, spec.category_field, "category"),
+        ):
             if attribute and remaining.get(attribute):
                 index = f"GSI{number}"
                 pk = keys.attribute_pk(tenant, spec.object_type, state, name, str(remaining.pop(attribute)))
@@ -477,32 +564,49 @@ class RecordService:
         else:
             if remaining.get("updated_since"):
                 index, pk = "GSI2", keys.changes_pk(tenant, spec.object_type)
-                range_condition = TableItem.GSI2SK >= str(remaining.pop("updated_since"))
+                range_condition = str(remaining.pop("updated_since")) <= TableItem.GSI2SK
                 remaining["_state"] = state
         condition = self._filter_condition(remaining)
-        items, last = repo.query_page(pk, index=index, range_condition=range_condition,
-                                      filter_condition=condition, limit=limit, start_key=start)
+        items, last = repo.query_page(
+            pk,
+            index=index,
+            range_condition=range_condition,
+            filter_condition=condition,
+            limit=limit,
+            start_key=start,
+        )
         records = [represent(spec, i) for i in items if isinstance(i, RecordItem)]
         return records, (signing.encode_cursor(tenant, fingerprint, last) if last else None)
 
     def _filter_condition(self, remaining: dict[str, Any]) -> Any:
-        condition = None
+        condition: Any = None
         for name, value in remaining.items():
+            part: Any
             if name == "_state":
-                part = (RecordItem.archived_at.exists() if value == "archived"
-                        else RecordItem.archived_at.does_not_exist())
+                part = (
+                    RecordItem.archived_at.exists()
+                    if value == "archived"
+                    else RecordItem.archived_at.does_not_exist()
+                )
             elif name == "updated_since":
                 part = RecordItem.updated_at >= str(value)
             elif name == "tag":
-                part = RecordItem.data["tags"].contains(value)  # type: ignore[index]
+                part = RecordItem.data["tags"].contains(value)
             else:
-                part = RecordItem.data[name] == value  # type: ignore[index]
+                part = RecordItem.data[name] == value
             condition = part if condition is None else condition & part
         return condition
 
-    def _list_by_entries(self, ctx: RequestContext, pk: str, condition: Any, filters: dict[str, Any],
-                         limit: int, start: dict[str, str] | None,
-                         fingerprint: str) -> tuple[list[dict[str, Any]], str | None]:
+    def _list_by_entries(
+        self,
+        ctx: RequestContext,
+        pk: str,
+        condition: Any,
+        filters: dict[str, Any],
+        limit: int,
+        start: dict[str, str] | None,
+        fingerprint: str,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of entries (one Query), then their records (one BatchGetItem), filtered by the rest."""
         entries, last = repo.query_page(pk, range_condition=condition, limit=limit, start_key=start)
         ids = [e.record_id for e in entries if isinstance(e, IndexEntry)]
@@ -531,45 +635,57 @@ class RecordService:
                 return False
         return True
 
-    def timeline(self, ctx: RequestContext, record_id: str, *, limit: int,
-                 cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def timeline(
+        self, ctx: RequestContext, record_id: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         self._load(ctx, record_id, consistent=False, archived=None)
         fingerprint = _fingerprint(self.spec.object_type, "timeline", record_id)
         start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
-        events, last = repo.timeline_page(ctx.tenant_id, self.spec.object_type, record_id, limit=limit,
-                                          start_key=start)
+        events, last = repo.timeline_page(
+            ctx.tenant_id, self.spec.object_type, record_id, limit=limit, start_key=start
+        )
         entries = []
         for event in events:
             detail = plain(event.detail)
-            entries.append({key: detail.get(key) for key in
-                            ("id", "type", "occurred_at", "actor", "changes", "correlation_id")})
+            entries.append(
+                {
+                    key: detail.get(key)
+                    for key in ("id", "type", "occurred_at", "actor", "changes", "correlation_id")
+                }
+            )
         return entries, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
 
-    def duplicates(self, ctx: RequestContext, *, limit: int,
-                   cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    def duplicates(
+        self, ctx: RequestContext, *, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """Pairs that share a duplicate key (same name, same phone, ...), both still active."""
         tenant = ctx.tenant_id
         fingerprint = _fingerprint(self.spec.object_type, "duplicates")
         start = signing.decode_cursor(tenant, fingerprint, cursor) if cursor else None
-        pairs, last = repo.query_page(keys.duplicates_pk(tenant, self.spec.object_type), limit=limit,
-                                      start_key=start)
+        pairs, last = repo.query_page(
+            keys.duplicates_pk(tenant, self.spec.object_type), limit=limit, start_key=start
+        )
         ids = [rid for pair in pairs for rid in getattr(pair, "record_ids", [])]
         found = repo.batch_get_records(tenant, self.spec.object_type, ids)
         items = []
         for pair in pairs:
             members = [found.get(rid) for rid in getattr(pair, "record_ids", [])]
             if len(members) == 2 and all(m is not None and m.archived_at is None for m in members):
-                items.append({
-                    "ids": [m.id for m in members if m],
-                    "reason": getattr(pair, "reason", ""),
-                    "found_at": getattr(pair, "found_at", ""),
-                    self.spec.object_type + "s": [represent(self.spec, m) for m in members if m],
-                })
+                items.append(
+                    {
+                        "ids": [m.id for m in members if m],
+                        "reason": getattr(pair, "reason", ""),
+                        "found_at": getattr(pair, "found_at", ""),
+                        self.spec.object_type + "s": [represent(self.spec, m) for m in members if m],
+                    }
+                )
         return items, (signing.encode_cursor(tenant, fingerprint, last) if last else None)
 
     # -------------------------------------------------------------------------------------------- batch
 
-    def batch(self, ctx: RequestContext, action: str, inputs: list[Any], *, all_or_none: bool) -> list[dict[str, Any]]:
+    def batch(
+        self, ctx: RequestContext, action: str, inputs: list[Any], *, all_or_none: bool
+    ) -> list[dict[str, Any]]:
         if action == "read":
             return self._batch_read(ctx, inputs)
         if all_or_none:
@@ -583,11 +699,21 @@ class RecordService:
                     results.append({"status": 200, "id": record["id"], "record": record})
                     continue
                 self._commit(ctx, prepared)
-                results.append({"status": prepared.status, "id": prepared.item.id,
-                                "record": represent(self.spec, prepared.item)})
+                results.append(
+                    {
+                        "status": prepared.status,
+                        "id": prepared.item.id,
+                        "record": represent(self.spec, prepared.item),
+                    }
+                )
             except _StaleWrite:
-                results.append(_error_result(ProblemError(
-                    409, "Conflict", "The record changed while the batch ran; retry this input.")))
+                results.append(
+                    _error_result(
+                        ProblemError(
+                            409, "Conflict", "The record changed while the batch ran; retry this input."
+                        )
+                    )
+                )
             except ProblemError as problem:
                 results.append(_error_result(reprefix(problem, f"inputs[{position}].")))
         return results
@@ -614,14 +740,19 @@ class RecordService:
                 item = self._prepare_batch_item(ctx, action, raw, position)
             except ProblemError as problem:
                 errors += reprefix(problem, f"inputs[{position}].").errors or [
-                    FieldError(f"inputs[{position}]", problem.detail)]
+                    FieldError(f"inputs[{position}]", problem.detail)
+                ]
                 continue
             if item is None:
                 continue
             if item.unique_value and item.status == 201:
                 if item.unique_value in seen_unique:
-                    errors.append(FieldError(f"inputs[{position}].{self.spec.unique_field}",
-                                             f"repeats inputs[{seen_unique[item.unique_value]}]"))
+                    errors.append(
+                        FieldError(
+                            f"inputs[{position}].{self.spec.unique_field}",
+                            f"repeats inputs[{seen_unique[item.unique_value]}]",
+                        )
+                    )
                 seen_unique[item.unique_value] = position
             prepared.append(item)
         if errors:
@@ -635,20 +766,28 @@ class RecordService:
             changes.commit()
         except TransactionTooLarge:
             raise ProblemError(
-                422, "Unprocessable Content",
+                422,
+                "Unprocessable Content",
                 f"These inputs need {len(changes)} table items, more than one transaction holds "
                 f"({MAX_TRANSACTION_ITEMS}); send fewer inputs with all_or_none=true.",
-                [FieldError("inputs", "too many for one transaction")]) from None
+                [FieldError("inputs", "too many for one transaction")],
+            ) from None
         except WriteConflict as error:
             position = int(error.label.split(":", 1)[0]) if ":" in error.label else 0
-            problem = self._conflict_problem(ctx, error, prepared[position])
-            if isinstance(problem, _StaleWrite):
-                problem = ProblemError(409, "Conflict", "A record changed while the batch ran; nothing was applied.")
-            problem.detail += " The batch was not applied."
-            raise reprefix(problem, f"inputs[{position}].") from error
-        return [{"status": p.status, "id": p.item.id, "record": represent(self.spec, p.item)} for p in prepared]
+            failure = self._conflict_problem(ctx, error, prepared[position])
+            if isinstance(failure, _StaleWrite):
+                failure = ProblemError(
+                    409, "Conflict", "A record changed while the batch ran; nothing was applied."
+                )
+            failure.detail += " The batch was not applied."
+            raise reprefix(failure, f"inputs[{position}].") from error
+        return [
+            {"status": p.status, "id": p.item.id, "record": represent(self.spec, p.item)} for p in prepared
+        ]
 
-    def _prepare_batch_item(self, ctx: RequestContext, action: str, raw: Any, position: int) -> Prepared | None:
+    def _prepare_batch_item(
+        self, ctx: RequestContext, action: str, raw: Any, position: int
+    ) -> Prepared | None:
         if not isinstance(raw, dict):
             raise invalid_field(f"inputs[{position}]", "must be a JSON object")
         record_id = raw.get("id")
@@ -671,8 +810,12 @@ class RecordService:
             if record_id is None and self.spec.unique_field:
                 value = fields_raw.get(self.spec.unique_field) if isinstance(fields_raw, dict) else None
                 if isinstance(value, str) and value:
-                    record_id = repo.get_unique_owner(ctx.tenant_id, self.spec.object_type, self.spec.unique_field,
-                                                      self.spec.normalize_unique(value))
+                    record_id = repo.get_unique_owner(
+                        ctx.tenant_id,
+                        self.spec.object_type,
+                        self.spec.unique_field,
+                        self.spec.normalize_unique(value),
+                    )
             if record_id is None:
                 fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
                 return self.prepare_create(ctx, fields)

@@ -26,11 +26,22 @@ def create_tenant(name: str, admin_email: str | None = None) -> NewTenant:
     api_key = new_api_key(tenant_id)
     pk = keys.tenant_pk(tenant_id)
     changes = ChangeSet()
-    changes.save(TenantItem(pk, "#TENANT", id=tenant_id, name=name, created_at=now),
-                 condition=TenantItem.PK.does_not_exist())
-    changes.save(UserItem(pk, keys.user_sk(user_id), id=user_id, tenant_id=tenant_id,
-                          email=(admin_email or f"admin@{tenant_id.lower()}.invalid").lower(), name="Admin",
-                          role=Role.ADMIN.value, created_at=now))
+    changes.save(
+        TenantItem(pk, "#TENANT", id=tenant_id, name=name, created_at=now),
+        condition=TenantItem.PK.does_not_exist(),
+    )
+    changes.save(
+        UserItem(
+            pk,
+            keys.user_sk(user_id),
+            id=user_id,
+            tenant_id=tenant_id,
+            email=(admin_email or f"admin@{tenant_id.lower()}.invalid").lower(),
+            name="Admin",
+            role=Role.ADMIN.value,
+            created_at=now,
+        )
+    )
     changes.save(_api_key_item(tenant_id, user_id, Role.ADMIN, api_key, "admin key", now))
     changes.commit()
     return NewTenant(tenant_id, user_id, api_key)
@@ -38,8 +49,16 @@ def create_tenant(name: str, admin_email: str | None = None) -> NewTenant:
 
 def create_user(tenant_id: str, email: str, role: Role, name: str | None = None) -> str:
     user_id = new_id()
-    UserItem(keys.tenant_pk(tenant_id), keys.user_sk(user_id), id=user_id, tenant_id=tenant_id, email=email.lower(),
-             name=name, role=role.value, created_at=utc_now()).save()
+    UserItem(
+        keys.tenant_pk(tenant_id),
+        keys.user_sk(user_id),
+        id=user_id,
+        tenant_id=tenant_id,
+        email=email.lower(),
+        name=name,
+        role=role.value,
+        created_at=utc_now(),
+    ).save()
     return user_id
 
 
@@ -49,10 +68,20 @@ def issue_api_key(tenant_id: str, user_id: str, role: Role, name: str | None = N
     return api_key
 
 
-def _api_key_item(tenant_id: str, user_id: str, role: Role, api_key: str, name: str | None, now: str) -> ApiKeyItem:
-    return ApiKeyItem(keys.tenant_pk(tenant_id), keys.api_key_sk(hash_api_key(api_key)), id=new_id(),
-                      tenant_id=tenant_id, user_id=user_id, role=role.value, name=name, prefix=api_key[:12],
-                      created_at=now)
+def _api_key_item(
+    tenant_id: str, user_id: str, role: Role, api_key: str, name: str | None, now: str
+) -> ApiKeyItem:
+    return ApiKeyItem(
+        keys.tenant_pk(tenant_id),
+        keys.api_key_sk(hash_api_key(api_key)),
+        id=new_id(),
+        tenant_id=tenant_id,
+        user_id=user_id,
+        role=role.value,
+        name=name,
+        prefix=api_key[:12],
+        created_at=now,
+    )
 
 
 def principal_for_api_key(api_key: str) -> Principal | None:
@@ -66,5 +95,10 @@ def principal_for_api_key(api_key: str) -> Principal | None:
         return None
     if not isinstance(item, ApiKeyItem) or item.revoked_at or item.tenant_id != tenant_id:
         return None
-    return Principal(tenant_id=tenant_id, user_id=item.user_id, role=Role(item.role), credential="api_key",
-                     credential_id=item.id)
+    return Principal(
+        tenant_id=tenant_id,
+        user_id=item.user_id,
+        role=Role(item.role),
+        credential="api_key",
+        credential_id=item.id,
+    )
