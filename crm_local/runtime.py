@@ -41,6 +41,12 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_CURSOR_SECRET_ARN"] = resources["cursor_secret_arn"]
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    # Settings and clients are read once per process (as once per Lambda container); anything read before
+    # this point saw no endpoint, so read again.
+    from crm_core import aws, config
+
+    config.settings.cache_clear()
+    aws.client.cache_clear()
 
 
 @dataclass
