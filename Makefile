@@ -45,6 +45,8 @@ openapi: $(STAMP)
 # Re-resolve the pinned dependencies after a change to pyproject.toml.
 lock: $(BIN)/uv
 	$(BIN)/uv pip compile --quiet pyproject.toml --all-extras --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --python-platform aarch64-manylinux2014 --python-version 3.13 \
+		-o layers/requirements.lock
 
 clean:
 	rm -rf $(VENV) build cdk.out .crm

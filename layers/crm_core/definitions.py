@@ -49,6 +49,17 @@ TABLE = TableDefinition(
 
 
 @dataclass(frozen=True)
+class UserPoolDefinition:
+    """Web users sign in with the tenant's user pool; their ID token names their tenant and user."""
+
+    custom_attributes: tuple[str, ...]  # immutable string attributes, read as ``custom:<name>`` claims
+    # The groups are the roles of crm_core.auth.Role.
+
+
+USER_POOL = UserPoolDefinition(custom_attributes=("tenant_id", "user_id"))
+
+
+@dataclass(frozen=True)
 class FunctionDefinition:
     """An API function: its handler and the HTTP API routes that reach it."""
 

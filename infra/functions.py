@@ -1,0 +1,115 @@
+"""The shared Lambda layer and the one way every CRM function is built."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from crm_core.definitions import FunctionDefinition
+
+from infra.bundling import SourceLayout, asset_code, stage_function, stage_layer
+from infra.nag import acknowledge
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13  # the layer's wheels are built for it (infra/bundling.py)
+ARCHITECTURE = lambda_.Architecture.ARM_64
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+METRICS_NAMESPACE = "crm"
+LOG_LEVEL = "INFO"
+
+
+def construct_name(name: str) -> str:
+    """``contacts`` -> ``Contacts``, ``email-sender`` -> ``EmailSender``: a construct id for a function."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", name) if part)
+
+
+class CrmFunctions(Construct):
+    """Holds the ``CrmCoreLayer`` and the settings every function shares; ``create`` builds one function.
+
+    Each function gets its own role with only what it is granted (logs of its own log group, X-Ray), an
+    explicit log group with a retention, arm64, active tracing and the Powertools environment.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment: Mapping[str, str],
+        layout: SourceLayout | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._layout = layout or SourceLayout()
+        self._environment = dict(environment)
+
+        self.layer = lambda_.LayerVersion(
+            self,
+            "CrmCoreLayer",
+            code=asset_code(stage_layer(self._layout)),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="crm_core and its third-party runtime dependencies (layers/requirements.lock)",
+        )
+        self.functions: dict[str, lambda_.Function] = {}
+
+    def create(
+        self,
+        definition: FunctionDefinition,
+        *,
+        extra_environment: Mapping[str, str] | None = None,
+        description: str | None = None,
+    ) -> lambda_.Function:
+        name = construct_name(definition.name)
+        scope = Construct(self, name)
+        log_group = logs.LogGroup(scope, "Logs", retention=LOG_RETENTION)
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"CRM function {definition.name}",
+        )
+        # Instead of the AWSLambdaBasicExecutionRole managed policy (logs anywhere): its own log group only.
+        log_group.grant_write(role)
+
+        environment = {
+            **self._environment,
+            "POWERTOOLS_SERVICE_NAME": definition.name,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "LOG_LEVEL": LOG_LEVEL,
+            **(extra_environment or {}),
+            **definition.environment,
+        }
+        function = lambda_.Function(
+            scope,
+            "Function",
+            description=description or f"CRM {definition.name}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=definition.handler,
+            code=asset_code(stage_function(self._layout, definition.name, definition.handler)),
+            layers=[self.layer] if definition.needs_layer else [],
+            memory_size=definition.memory_mb,
+            timeout=Duration.seconds(definition.timeout_s),
+            tracing=lambda_.Tracing.ACTIVE,
+            role=role,
+            log_group=log_group,
+            environment=environment,
+        )
+        acknowledge(
+            role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+            "resource-level permissions, so they need Resource '*'.",
+        )
+        acknowledge(
+            function,
+            "AwsSolutions-L1",
+            f"{RUNTIME.name} is pinned on purpose: the layer's binary wheels (pydantic-core) are built for "
+            "it (infra/bundling.py LAMBDA_PYTHON_VERSION); the runtime moves with the lock, deliberately.",
+        )
+        self.functions[definition.name] = function
+        return function

@@ -1,0 +1,53 @@
+"""``CrmStack``: the whole CRM in one stack, one construct per concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.api import CrmApi
+from infra.auth import CrmAuth
+from infra.bundling import SourceLayout
+from infra.data import CrmData
+from infra.events import CrmEvents
+from infra.functions import CrmFunctions
+
+
+class CrmStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        layout: SourceLayout | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        self.data = CrmData(self, "Data")
+        self.events = CrmEvents(self, "Events")
+        self.auth = CrmAuth(self, "Auth")
+
+        # What every function receives; the names match crm_core.config.
+        self.functions = CrmFunctions(
+            self,
+            "Functions",
+            layout=layout,
+            environment={
+                "CRM_TABLE_NAME": self.data.table.table_name,
+                "CRM_EVENT_BUS_NAME": self.events.bus.event_bus_name,
+                "CRM_CURSOR_SECRET_ARN": self.data.cursor_secret.secret_arn,
+            },
+        )
+        self.api = CrmApi(self, "Api", functions=self.functions, data=self.data, auth=self.auth)
+        for function in self.api.functions.values():
+            self.events.grant_put_events(function)
+
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
+        CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.auth.web_client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=self.data.table.table_name)
+        CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(self, "CursorSecretArn", value=self.data.cursor_secret.secret_arn)
