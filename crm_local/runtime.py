@@ -39,14 +39,20 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_TABLE_NAME"] = resources["table_name"]
     os.environ["CRM_EVENT_BUS_NAME"] = resources["event_bus_name"]
     os.environ["CRM_CURSOR_SECRET_ARN"] = resources["cursor_secret_arn"]
+    os.environ["CRM_USER_POOL_ID"] = resources["user_pool_id"]
+    os.environ["CRM_USER_POOL_CLIENT_ID"] = resources["user_pool_client_id"]
+    # The local endpoint serves the pool's signing keys itself (AWS serves them at the issuer's address).
+    os.environ["CRM_JWKS_URL"] = f"{endpoint}/{resources['user_pool_id']}/.well-known/jwks.json"
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Settings and clients are read once per process (as once per Lambda container); anything read before
     # this point saw no endpoint, so read again.
     from crm_core import aws, config
+    from crm_core.services import user_directory
 
     config.settings.cache_clear()
     aws.client.cache_clear()
+    user_directory._signing_keys.cache_clear()
 
 
 @dataclass
@@ -102,6 +108,8 @@ class LocalRuntime:
             "event_bus_arn": resources.event_bus_arn,
             "cursor_secret_arn": resources.cursor_secret_arn,
             "table_stream_arn": resources.table_stream_arn,
+            "user_pool_id": resources.user_pool_id,
+            "user_pool_client_id": resources.user_pool_client_id,
         }
         use_endpoint(endpoint, resource_map)
 

@@ -1,4 +1,5 @@
-"""The HTTP API's Lambda authorizer: the credential in, the tenant, user and role out.
+"""The HTTP API's Lambda authorizer: the credential (an API key or a user pool ID token) in, the
+tenant, user and role out.
 
 It answers "authorized" for every request and says in the context who the caller is, or why it is
 nobody; the function then answers 401 with problem details. (An HTTP API turns an authorizer's "no"
@@ -10,7 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from crm_core.auth import API_KEY_PREFIX
+from crm_core.auth import API_KEY_PREFIX, Principal
 from crm_core.services.tenants import principal_for_api_key
 
 logger = Logger()
@@ -24,11 +25,21 @@ def _bearer(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _principal(token: str) -> Principal | None:
+    if token.startswith(API_KEY_PREFIX):
+        return principal_for_api_key(token)
+    if token.count(".") == 2:
+        from crm_core.services.user_directory import principal_for_id_token  # lazy: most calls use keys
+
+        return principal_for_id_token(token)
+    return None
+
+
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     token = _bearer(event)
-    principal = principal_for_api_key(token) if token and token.startswith(API_KEY_PREFIX) else None
+    principal = _principal(token) if token else None
     if principal is None:
-        logger.info("credential refused", extra={"credential_kind": "api_key" if token else "none"})
+        logger.info("credential refused", extra={"credential_present": bool(token)})
         return {"isAuthorized": True, "context": {"tenant_id": "", "reason": "invalid_credential"}}
     return {
         "isAuthorized": True,

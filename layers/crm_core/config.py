@@ -16,6 +16,9 @@ class Settings:
     cursor_secret_arn: str
     region: str
     local_mode: bool
+    user_pool_id: str
+    user_pool_client_id: str
+    jwks_url: str  # empty: the user pool's own (the local endpoint serves its own)
 
 
 @lru_cache(maxsize=1)
@@ -26,4 +29,7 @@ def settings() -> Settings:
         cursor_secret_arn=os.environ.get("CRM_CURSOR_SECRET_ARN", ""),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
         local_mode=os.environ.get("CRM_LOCAL") == "1",
+        user_pool_id=os.environ.get("CRM_USER_POOL_ID", ""),
+        user_pool_client_id=os.environ.get("CRM_USER_POOL_CLIENT_ID", ""),
+        jwks_url=os.environ.get("CRM_JWKS_URL", ""),
     )

@@ -15,7 +15,6 @@ from crm_core.repositories.table import (
     RecordItem,
     TableItem,
     UniqueMarker,
-    UserItem,
 )
 
 Page = tuple[list[TableItem], dict[str, str] | None]
@@ -54,14 +53,6 @@ def get_unique_owner(tenant_id: str, object_type: str, field: str, value: str) -
     except DoesNotExist:
         return None
     return marker.record_id if isinstance(marker, UniqueMarker) else None
-
-
-def user_exists(tenant_id: str, user_id: str) -> bool:
-    try:
-        item = TableItem.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id))
-    except DoesNotExist:
-        return False
-    return isinstance(item, UserItem) and item.active
 
 
 def query_page(

@@ -6,7 +6,7 @@ from typing import Any
 
 from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate
-from crm_core.repositories import record_repository as repo
+from crm_core.repositories import tenant_repository
 from crm_core.services.records import ObjectSpec, RecordService, normalize_text
 
 
@@ -25,7 +25,7 @@ def company_dedupe_keys(data: dict[str, Any]) -> list[str]:
 
 def resolve_references(tenant_id: str, data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
     owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not repo.user_exists(tenant_id, owner_id):
+    if owner_id and "owner_id" in changed and tenant_repository.active_user(tenant_id, owner_id) is None:
         raise invalid_field("owner_id", "no user with this id")
     return {}
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pynamodb.exceptions import DoesNotExist
-
 from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
 from crm_core.ids import new_id, utc_now
-from crm_core.repositories import keys
-from crm_core.repositories.table import ApiKeyItem, TableItem, TenantItem, UserItem
+from crm_core.repositories import keys, tenant_repository
+from crm_core.repositories.table import ApiKeyItem, TenantItem, UserItem
 from crm_core.repositories.transaction import ChangeSet
+from crm_core.services import user_directory
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,13 @@ def create_tenant(name: str, admin_email: str | None = None) -> NewTenant:
     )
     changes.save(_api_key_item(tenant_id, user_id, Role.ADMIN, api_key, "admin key", now))
     changes.commit()
+    if admin_email:
+        user_directory.invite(tenant_id, user_id, admin_email.lower(), Role.ADMIN)
     return NewTenant(tenant_id, user_id, api_key)
 
 
 def create_user(tenant_id: str, email: str, role: Role, name: str | None = None) -> str:
+    """A user of the tenant, invited to sign in to the web app where a user pool is set up."""
     user_id = new_id()
     UserItem(
         keys.tenant_pk(tenant_id),
@@ -59,6 +61,7 @@ def create_user(tenant_id: str, email: str, role: Role, name: str | None = None)
         role=role.value,
         created_at=utc_now(),
     ).save()
+    user_directory.invite(tenant_id, user_id, email.lower(), role)
     return user_id
 
 
@@ -89,11 +92,8 @@ def principal_for_api_key(api_key: str) -> Principal | None:
     tenant_id = parse_api_key(api_key)
     if tenant_id is None:
         return None
-    try:
-        item = TableItem.get(keys.tenant_pk(tenant_id), keys.api_key_sk(hash_api_key(api_key)))
-    except DoesNotExist:
-        return None
-    if not isinstance(item, ApiKeyItem) or item.revoked_at or item.tenant_id != tenant_id:
+    item = tenant_repository.get_api_key(tenant_id, hash_api_key(api_key))
+    if item is None or item.revoked_at:
         return None
     return Principal(
         tenant_id=tenant_id,

@@ -1,0 +1,29 @@
+"""DynamoDB access for tenants, their users and API keys (all in the tenant's own partition)."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist
+
+from crm_core.repositories import keys
+from crm_core.repositories.table import ApiKeyItem, TableItem, UserItem
+
+
+def get_user(tenant_id: str, user_id: str) -> UserItem | None:
+    try:
+        item = TableItem.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id))
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, UserItem) and item.tenant_id == tenant_id else None
+
+
+def active_user(tenant_id: str, user_id: str) -> UserItem | None:
+    user = get_user(tenant_id, user_id)
+    return user if user is not None and user.active else None
+
+
+def get_api_key(tenant_id: str, key_hash: str) -> ApiKeyItem | None:
+    try:
+        item = TableItem.get(keys.tenant_pk(tenant_id), keys.api_key_sk(key_hash))
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, ApiKeyItem) and item.tenant_id == tenant_id else None
