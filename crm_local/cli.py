@@ -15,8 +15,13 @@ def _dev(args: argparse.Namespace) -> int:
     from crm_local.runtime import LocalRuntime
 
     port = args.port if args.port is not None else int(os.environ.get("CRM_PORT", "8000"))
-    runtime = LocalRuntime(port=port, host=args.host, access_log=True)
+    runtime = LocalRuntime(port=port, host=args.host, access_log=True, data_dir=args.data)
     instance = runtime.start()
+    if args.data is not None:
+        print(
+            f"Data            {args.data} ({runtime.restored} items restored; saved again at stop)",
+            flush=True,
+        )
     print(f"CRM API         {instance.api}/v1", flush=True)
     print(f"OpenAPI         {instance.api}/openapi.json   docs: {instance.api}/docs", flush=True)
     print(
@@ -53,6 +58,28 @@ def _tenant_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seed(args: argparse.Namespace) -> int:
+    from crm_local.runtime import find_running
+    from crm_local.seed import seed
+
+    running = find_running()
+    if running is None:
+        sys.exit("No running `crm dev` found (.crm/dev.json): start it first.")
+    api_key = args.api_key or os.environ.get("CRM_API_KEY")
+    created = None
+    if not api_key:
+        from crm_core.services.tenants import create_tenant
+
+        created = create_tenant(args.tenant_name)
+        api_key = created.api_key
+    counts = seed(running.api, api_key, args.contacts)
+    summary: dict[str, object] = {**counts}
+    if created is not None:
+        summary.update({"tenant_id": created.tenant_id, "api_key": created.api_key})
+    print(json.dumps(summary))
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     os.environ.setdefault("CRM_TABLE_NAME", "crm")
     from crm_local.openapi import openapi_json
@@ -72,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     dev = commands.add_parser("dev", help="run the whole CRM locally")
     dev.add_argument("--port", type=int, default=None, help="API port (default: $CRM_PORT or 8000)")
     dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--data", type=Path, default=None, help="keep the data in DIR across restarts")
     dev.set_defaults(run=_dev)
 
     tenant = commands.add_parser("tenant", help="tenants").add_subparsers(
@@ -81,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--name", required=True)
     create.add_argument("--admin-email", default=None)
     create.set_defaults(run=_tenant_create)
+
+    seed = commands.add_parser("seed", help="fill a tenant with realistic demo data")
+    seed.add_argument("--contacts", type=int, default=200, help="how many contacts (companies: a tenth)")
+    seed.add_argument(
+        "--api-key", default=None, help="the tenant to fill (default: $CRM_API_KEY, else a new one)"
+    )
+    seed.add_argument("--tenant-name", default="Demo", help="the name of the new tenant, when one is made")
+    seed.set_defaults(run=_seed)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
     openapi.add_argument("--output", "-o", default=None)

@@ -14,7 +14,10 @@ from crm_core.outbox import event_entries, publish
 
 
 class StreamRelay:
-    def __init__(self, session: Any, stream_arn: str, *, poll_seconds: float = 0.1) -> None:
+    def __init__(
+        self, session: Any, stream_arn: str, *, poll_seconds: float = 0.1, from_start: bool = True
+    ) -> None:
+        self.iterator_type = "TRIM_HORIZON" if from_start else "LATEST"
         self.streams = session.client("dynamodbstreams")
         self.events = session.client("events")
         self.stream_arn = stream_arn
@@ -26,6 +29,9 @@ class StreamRelay:
         self.error: Exception | None = None
 
     def start(self) -> None:
+        # Take the stream's position now, before the API serves anything, so that from the end ("LATEST")
+        # still means "everything written from here on".
+        self._discover()
         self._thread.start()
 
     def stop(self) -> None:

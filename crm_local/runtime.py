@@ -71,8 +71,12 @@ class LocalRuntime:
         host: str = "127.0.0.1",
         state_file: Path | None = STATE_FILE,
         access_log: bool = False,
+        data_dir: Path | None = None,
     ) -> None:
         self.access_log = access_log
+        self.data_dir = data_dir
+        self.restored = 0
+        self._session: Any = None
         self.host, self.port = host, port
         self.state_file = state_file
         self._moto: Any = None
@@ -119,7 +123,13 @@ class LocalRuntime:
         from crm_local.pages import extra_pages
         from crm_local.relay import StreamRelay
 
-        self.relay = StreamRelay(session, resources.table_stream_arn)
+        self._session = session
+        if self.data_dir is not None:
+            from crm_local import data_dir
+
+            self.restored = data_dir.load(session, resources.table_name, self.data_dir)
+        # From the stream's end: what was restored was published in an earlier run.
+        self.relay = StreamRelay(session, resources.table_stream_arn, from_start=self.restored == 0)
         self.relay.start()
         gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log)
         self._server = make_server(self.host, self.port, gateway, threaded=True)
@@ -147,6 +157,10 @@ class LocalRuntime:
             self._server.shutdown()
         if self.relay is not None:
             self.relay.stop()
+        if self.data_dir is not None and self.instance is not None:
+            from crm_local import data_dir
+
+            data_dir.save(self._session, self.instance.resources["table_name"], self.data_dir)
         if self._moto is not None:
             self._moto.stop()
         if self.state_file is not None and self.state_file.exists():
