@@ -21,10 +21,12 @@ def field_errors(
 ) -> list[FieldError]:
     found: list[FieldError] = []
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if str(part) not in drop_locations]
-        name = ".".join(location)
+        location = [part for part in error.get("loc", ()) if str(part) not in drop_locations]
+        name = ""
+        for part in location:  # ("inputs", 5, "email") -> inputs[5].email
+            name += f"[{part}]" if isinstance(part, int) else f"{'.' if name else ''}{part}"
         message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-        top = location[0] if location else ""
+        top = str(location[0]) if location else ""
         if error.get("type") == "extra_forbidden":
             message = "is read-only and cannot be set" if top in READ_ONLY_FIELDS else "is not a known field"
         found.append(FieldError(f"{prefix}{name}" if name else (prefix.rstrip(".") or "body"), message))
@@ -43,5 +45,5 @@ def validate(model: type[M], raw: Any, *, prefix: str = "") -> M:
 
 def reprefix(problem: ProblemError, prefix: str) -> ProblemError:
     for error in problem.errors:
-        error.field = f"{prefix}{error.field}"
+        error.field = f"{prefix}{error.field}" if error.field else prefix.rstrip(".")
     return problem

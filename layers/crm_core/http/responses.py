@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,6 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from crm_core.errors import PROBLEM_CONTENT_TYPE, ProblemError, bad_request
 
 JSON = "application/json"
+_ETAG = re.compile(r'^(?:W/)?"(?P<quoted>\d+)"$|^(?P<bare>\d+)$')
 
 
 def _dumps(body: Any) -> str:
@@ -48,10 +50,10 @@ def parse_if_match(value: str | None) -> int | None:
     """``If-Match: "3"`` (or ``W/"3"``, or ``3``) as a version; ``*`` or absent means any version."""
     if value is None or value.strip() == "*":
         return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    match = _ETAG.match(value.strip())
+    if match is None:
         raise bad_request('If-Match must be an ETag this API issued, such as "3".', field_name="If-Match")
-    return int(text)
+    return int(match.group("quoted") or match.group("bare"))
 
 
 def problem_result(problem: ProblemError) -> dict[str, Any]:

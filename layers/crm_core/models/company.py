@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
 from crm_core.models.common import Custom, RecordId, ShortText, StrictModel, Tags
 
@@ -42,11 +42,12 @@ class CompanyCreate(CompanyFields):
 class CompanyUpdate(CompanyFields):
     """Every field optional; a field sent as null is cleared (except name, which stays required)."""
 
-    @model_validator(mode="after")
-    def _keeps_name(self) -> Self:
-        if "name" in self.model_fields_set and self.name is None:
-            raise ValueError("name cannot be cleared")
-        return self
+    @field_validator("name")
+    @classmethod
+    def _keeps_name(cls, name: str | None) -> str:
+        if name is None:
+            raise ValueError("cannot be cleared")
+        return name
 
 
 COMPANY_DEFAULTS: dict[str, object] = {

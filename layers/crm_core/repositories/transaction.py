@@ -77,7 +77,11 @@ class ChangeSet:
                     else:
                         transaction.delete(op.item, condition=op.condition)
         except TransactWriteError as error:
-            for op, reason in zip(self.operations, error.cancellation_reasons, strict=False):
+            # pynamodb sends deletes before puts, and DynamoDB gives the reasons in the order it was sent.
+            sent = [op for op in self.operations if op.kind == "delete"] + [
+                op for op in self.operations if op.kind == "save"
+            ]
+            for op, reason in zip(sent, error.cancellation_reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     existing = (
                         TableItem.from_raw_data(reason.raw_item).attribute_values if reason.raw_item else None

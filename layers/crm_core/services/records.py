@@ -72,6 +72,8 @@ class ObjectSpec:
     normalize_unique: Callable[[str], str] = str.lower
     parent_field: str | None = None  # GSI4
     category_field: str | None = None  # GSI5
+    # (ctx, survivor id, duplicate id): move what hangs off the duplicate before it is archived
+    before_merge: Callable[[RequestContext, str, str], None] | None = None
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -464,6 +466,8 @@ class RecordService:
             raise invalid_field("duplicate_id", f"no active {spec.object_type} with this id") from None
         for record in (survivor, duplicate):
             ctx.principal.require_write(record_data(record).get("owner_id"))
+        if spec.before_merge is not None:
+            spec.before_merge(ctx, survivor_id, duplicate_id)
         kept, taken = record_data(survivor), record_data(duplicate)
         merged = dict(kept)
         for name, value in taken.items():
@@ -693,30 +697,23 @@ class RecordService:
         results: list[dict[str, Any]] = []
         for position, raw in enumerate(inputs):
             try:
-                prepared = self._prepare_batch_item(ctx, action, raw, position)
-                if prepared is None:
-                    record = self.get(ctx, str(raw.get("id")))
-                    results.append({"status": 200, "id": record["id"], "record": record})
-                    continue
-                self._commit(ctx, prepared)
-                results.append(
-                    {
-                        "status": prepared.status,
-                        "id": prepared.item.id,
-                        "record": represent(self.spec, prepared.item),
-                    }
-                )
+                outcome = self._prepare_batch_item(ctx, action, raw)
+                if isinstance(outcome, Prepared):
+                    self._commit(ctx, outcome)
+                results.append(self._batch_result(ctx, outcome))
             except _StaleWrite:
-                results.append(
-                    _error_result(
-                        ProblemError(
-                            409, "Conflict", "The record changed while the batch ran; retry this input."
-                        )
-                    )
+                stale = ProblemError(
+                    409, "Conflict", "The record changed while the batch ran; retry this input."
                 )
+                results.append(_error_result(stale))
             except ProblemError as problem:
                 results.append(_error_result(reprefix(problem, f"inputs[{position}].")))
         return results
+
+    def _batch_result(self, ctx: RequestContext, outcome: Prepared | Unchanged) -> dict[str, Any]:
+        if isinstance(outcome, Unchanged):
+            return {"status": 200, "id": outcome.record_id, "record": self.get(ctx, outcome.record_id)}
+        return {"status": outcome.status, "id": outcome.item.id, "record": represent(self.spec, outcome.item)}
 
     def _batch_read(self, ctx: RequestContext, inputs: list[Any]) -> list[dict[str, Any]]:
         ids = [str(raw.get("id")) if isinstance(raw, dict) else "" for raw in inputs]
@@ -732,36 +729,35 @@ class RecordService:
 
     def _batch_atomic(self, ctx: RequestContext, action: str, inputs: list[Any]) -> list[dict[str, Any]]:
         """One TransactWriteItems for the whole batch: every input commits, or none does."""
-        prepared: list[Prepared] = []
+        outcomes: list[Prepared | Unchanged] = []
         errors: list[FieldError] = []
         seen_unique: dict[str, int] = {}
+        changes = ChangeSet()
         for position, raw in enumerate(inputs):
             try:
-                item = self._prepare_batch_item(ctx, action, raw, position)
+                outcome = self._prepare_batch_item(ctx, action, raw)
             except ProblemError as problem:
                 errors += reprefix(problem, f"inputs[{position}].").errors or [
                     FieldError(f"inputs[{position}]", problem.detail)
                 ]
                 continue
-            if item is None:
+            outcomes.append(outcome)
+            if isinstance(outcome, Unchanged):
                 continue
-            if item.unique_value and item.status == 201:
-                if item.unique_value in seen_unique:
-                    errors.append(
-                        FieldError(
-                            f"inputs[{position}].{self.spec.unique_field}",
-                            f"repeats inputs[{seen_unique[item.unique_value]}]",
-                        )
+            if outcome.unique_value and outcome.unique_value in seen_unique:
+                errors.append(
+                    FieldError(
+                        f"inputs[{position}].{self.spec.unique_field}",
+                        f"repeats inputs[{seen_unique[outcome.unique_value]}]",
                     )
-                seen_unique[item.unique_value] = position
-            prepared.append(item)
+                )
+            if outcome.unique_value:
+                seen_unique[outcome.unique_value] = position
+            for op in outcome.changes.operations:
+                op.label = f"{position}:{op.label}"
+            changes.extend(outcome.changes)
         if errors:
             raise validation_failed(errors, "The batch was not applied: some inputs are invalid.")
-        changes = ChangeSet()
-        for position, item in enumerate(prepared):
-            for op in item.changes.operations:
-                op.label = f"{position}:{op.label}"
-            changes.extend(item.changes)
         try:
             changes.commit()
         except TransactionTooLarge:
@@ -773,23 +769,20 @@ class RecordService:
                 [FieldError("inputs", "too many for one transaction")],
             ) from None
         except WriteConflict as error:
-            position = int(error.label.split(":", 1)[0]) if ":" in error.label else 0
-            failure = self._conflict_problem(ctx, error, prepared[position])
+            label_position, _, label = error.label.partition(":")
+            position = int(label_position) if label else 0
+            failure = self._conflict_problem(
+                ctx, WriteConflict(label or error.label, error.existing), _prepared_at(outcomes, position)
+            )
             if isinstance(failure, _StaleWrite):
-                failure = ProblemError(
-                    409, "Conflict", "A record changed while the batch ran; nothing was applied."
-                )
-            failure.detail += " The batch was not applied."
+                failure = ProblemError(409, "Conflict", "A record changed while the batch ran.")
+            failure.detail += " Nothing was applied."
             raise reprefix(failure, f"inputs[{position}].") from error
-        return [
-            {"status": p.status, "id": p.item.id, "record": represent(self.spec, p.item)} for p in prepared
-        ]
+        return [self._batch_result(ctx, outcome) for outcome in outcomes]
 
-    def _prepare_batch_item(
-        self, ctx: RequestContext, action: str, raw: Any, position: int
-    ) -> Prepared | None:
+    def _prepare_batch_item(self, ctx: RequestContext, action: str, raw: Any) -> Prepared | Unchanged:
         if not isinstance(raw, dict):
-            raise invalid_field(f"inputs[{position}]", "must be a JSON object")
+            raise validation_failed([FieldError("", "must be a JSON object")])
         record_id = raw.get("id")
         fields_raw = raw.get("properties", {k: v for k, v in raw.items() if k != "id"})
         if action == "create":
@@ -797,31 +790,45 @@ class RecordService:
                 raise invalid_field("id", "is read-only and cannot be set")
             fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
             return self.prepare_create(ctx, fields)
-        if action == "archive":
-            if not isinstance(record_id, str):
-                raise invalid_field("id", "is required")
-            return self.prepare_archive(ctx, record_id, None)
-        if action == "update":
-            if not isinstance(record_id, str):
-                raise invalid_field("id", "is required")
-            fields = validate(self.spec.update_model, fields_raw).model_dump(exclude_unset=True)
-            return self.prepare_update(ctx, record_id, fields, None)
-        if action == "upsert":
-            if record_id is None and self.spec.unique_field:
-                value = fields_raw.get(self.spec.unique_field) if isinstance(fields_raw, dict) else None
-                if isinstance(value, str) and value:
-                    record_id = repo.get_unique_owner(
-                        ctx.tenant_id,
-                        self.spec.object_type,
-                        self.spec.unique_field,
-                        self.spec.normalize_unique(value),
-                    )
+        if record_id is not None and not isinstance(record_id, str):
+            raise invalid_field("id", "must be a string")
+        if action == "upsert" and record_id is None:
+            record_id = self._find_by_unique_value(ctx, fields_raw)
             if record_id is None:
                 fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
                 return self.prepare_create(ctx, fields)
+        if record_id is None:
+            raise invalid_field("id", "is required")
+        if action == "archive":
+            return self.prepare_archive(ctx, record_id, None)
+        if action in ("update", "upsert"):
             fields = validate(self.spec.update_model, fields_raw).model_dump(exclude_unset=True)
-            return self.prepare_update(ctx, str(record_id), fields, None)
+            return self.prepare_update(ctx, record_id, fields, None) or Unchanged(record_id)
         raise invalid_field("action", f"unknown batch action {action!r}")
+
+    def _find_by_unique_value(self, ctx: RequestContext, fields_raw: Any) -> str | None:
+        """Upsert without an id matches on the type's unique value (a contact's email, a company's domain)."""
+        field_name = self.spec.unique_field
+        value = fields_raw.get(field_name) if field_name and isinstance(fields_raw, dict) else None
+        if not field_name or not isinstance(value, str) or not value.strip():
+            return None
+        try:
+            normalized = self.spec.normalize_unique(value)
+        except ValueError:
+            return None  # not a valid value: the create's validation names the field
+        return repo.get_unique_owner(ctx.tenant_id, self.spec.object_type, field_name, normalized)
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A batch input that asked for no change: answered with the record as it is."""
+
+    record_id: str
+
+
+def _prepared_at(outcomes: list[Prepared | Unchanged], position: int) -> Prepared:
+    outcome = outcomes[position] if position < len(outcomes) else None
+    return outcome if isinstance(outcome, Prepared) else Prepared(ChangeSet(), RecordItem(), 409)
 
 
 MAX_TAGS = 10
