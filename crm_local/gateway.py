@@ -113,7 +113,9 @@ class Gateway:
             match = route.pattern.match(request.path)
             if match:
                 return self._invoke(route, match.groupdict(), request)
-        return _problem(404, "Not Found", "No such resource.")
+        response = _problem(404, "Not Found", "No such resource.")
+        response.headers["X-Request-Id"] = new_id()
+        return response
 
     def _invoke(self, route: _Route, path_parameters: dict[str, str], request: Request) -> Response:
         request_id = new_id()

@@ -211,3 +211,11 @@ def test_merge_into_itself_is_422(client: ApiClient) -> None:
     response = client.post(f"/v1/contacts/{contact['id']}/merge", {"duplicate_id": contact["id"]})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "duplicate_id"
+
+
+def test_unknown_paths_are_problem_404s_with_a_request_id(client: ApiClient) -> None:
+    for path in ("/v1/nothing-here", "/v1/contacts/not-an-id/whatever"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+        assert response.headers["X-Request-Id"]
