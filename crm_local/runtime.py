@@ -93,10 +93,11 @@ class LocalRuntime:
         import boto3
         from moto.server import ThreadedMotoServer
 
-        from crm_local import moto_fidelity
+        from crm_local import moto_fidelity, moto_speed
         from crm_local.provision import provision
 
         moto_fidelity.install()
+        moto_speed.install()
         _local_credentials()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the endpoint's own access log is noise
         moto_port = free_port()

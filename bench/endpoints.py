@@ -1,0 +1,346 @@
+"""The data sets and the endpoint scenarios: each measured step is one HTTP request to the gateway.
+
+A scenario runs against one tenant; the same steps run for a tenant holding a few contacts and for one
+holding thousands, so the two columns differ only by how much the tenant holds.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.api import Api
+from bench.recorder import DynamoRecorder, Measurement
+
+FIRST = ["Ada", "Alan", "Grace", "Katherine", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances"]
+FIRST += ["Edsger", "Radia", "Tim", "Hedy", "John", "Sophie", "Yukihiro", "Guido", "Anita", "Donald"]
+LAST = ["Lovelace", "Turing", "Hopper", "Johnson", "Torvalds", "Hamilton", "Ritchie", "Liskov"]
+COMPANY_WORDS = ["Northwind", "Contoso", "Initech", "Globex", "Umbrella", "Hooli", "Vandelay", "Tyrell"]
+SUFFIXES = ["Ltd", "GmbH", "Inc", "Labs", "Systems"]
+STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist"]
+TAGS = ["vip", "newsletter", "trial", "enterprise", "smb", "churn-risk", "webinar"]
+NAMED_EVERY = 20  # one bulk contact in this many has a full name (and so duplicate keys)
+BATCH = 100
+
+# (key, label) in the order the table shows them.
+ENDPOINTS: list[tuple[str, str]] = [
+    ("contact.create", "POST /contacts (create)"),
+    ("contact.create_idempotent", "POST /contacts + Idempotency-Key"),
+    ("contact.get", "GET /contacts/{id}"),
+    ("contact.patch", "PATCH /contacts/{id} + If-Match"),
+    ("contact.archive", "DELETE /contacts/{id} (archive)"),
+    ("contact.restore", "POST /contacts/{id}/restore"),
+    ("contact.list", "GET /contacts"),
+    ("contact.list_owner", "GET /contacts?owner_id"),
+    ("contact.list_company", "GET /contacts?company_id"),
+    ("contact.list_stage", "GET /contacts?lifecycle_stage"),
+    ("contact.list_tag", "GET /contacts?tag"),
+    ("contact.list_updated_since", "GET /contacts?updated_since"),
+    ("contact.list_q", "GET /contacts?q"),
+    ("contact.list_page2", "GET /contacts?cursor (page 2)"),
+    ("contact.timeline", "GET /contacts/{id}/timeline"),
+    ("contact.duplicates", "GET /contacts/duplicates"),
+    ("contact.merge", "POST /contacts/{id}/merge"),
+    ("contact.batch_create_10", "POST /contacts/batch/create x10"),
+    ("contact.batch_create_100", "POST /contacts/batch/create x100"),
+    ("contact.batch_read_100", "POST /contacts/batch/read x100"),
+    ("contact.batch_update_10", "POST /contacts/batch/update x10"),
+    ("company.create", "POST /companies (create)"),
+    ("company.get", "GET /companies/{id}"),
+    ("company.list", "GET /companies"),
+    ("company.list_q", "GET /companies?q"),
+    ("company.contacts", "GET /companies/{id}/contacts"),
+]
+LABELS = dict(ENDPOINTS)
+
+
+@dataclass
+class Dataset:
+    name: str
+    api: Api
+    contacts: int
+    companies: list[str] = field(default_factory=list)
+    loaded_from: str = ""  # the created_at of the first bulk record: updated_since that spans them all
+    load_seconds: float = 0.0
+
+
+@dataclass
+class Measured:
+    key: str
+    method: str
+    path: str
+    status: int
+    measurement: Measurement
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"request": f"{self.method} {self.path}", "status": self.status, **self.measurement.to_dict()}
+
+
+# ------------------------------------------------------------------------------------------ data sets
+
+
+def company_inputs(count: int, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": f"{COMPANY_WORDS[n % len(COMPANY_WORDS)]} {SUFFIXES[n % len(SUFFIXES)]} {n}",
+            "domain": f"company{n}.bench.example",
+            "industry": "Software" if n % 2 else "Retail",
+            "employees": 10 + n,
+            "tags": [TAGS[n % len(TAGS)]],
+        }
+        for n in range(start, start + count)
+    ]
+
+
+def contact_inputs(
+    count: int, company_ids: list[str], start: int = 0, prefix: str = "c"
+) -> list[dict[str, Any]]:
+    """Bulk contacts. Most carry a first name only: a full name or a phone gives a contact duplicate keys,
+    and each duplicate key costs its create one Query, which moto answers by walking the whole table (so
+    a bulk load of fully named contacts would take minutes locally; it would not in DynamoDB)."""
+    made = []
+    for n in range(start, start + count):
+        contact: dict[str, Any] = {
+            "first_name": FIRST[n % len(FIRST)],
+            "email": f"{prefix}{n}@contacts.bench.example",
+            "lifecycle_stage": STAGES[n % len(STAGES)],
+            "title": "Engineer" if n % 2 else "Buyer",
+            "source": "bench",
+        }
+        if n % NAMED_EVERY == 0:
+            contact["last_name"] = LAST[(n // NAMED_EVERY) % 3]
+        if n % 3 != 2:
+            contact["tags"] = [TAGS[n % len(TAGS)]]
+        if company_ids and n % 5 != 4:
+            contact["company_id"] = company_ids[n % len(company_ids)]
+        made.append(contact)
+    return made
+
+
+def _batch_create(api: Api, collection: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = api.call(
+        "POST", f"/v1/{collection}/batch/create", body={"inputs": inputs}
+    )["results"]
+    failed = [r for r in results if r["status"] >= 400]
+    if failed:
+        raise RuntimeError(f"{len(failed)} {collection} refused, first: {failed[0]['error']}")
+    return [r["record"] for r in results]
+
+
+def load_dataset(name: str, api: Api, contacts: int, companies: int) -> Dataset:
+    """Through the batch create endpoint, 100 records a request, as a partner's import would."""
+    started = time.perf_counter()
+    dataset = Dataset(name, api, contacts)
+    made = company_inputs(companies)
+    for start in range(0, len(made), BATCH):
+        records = _batch_create(api, "companies", made[start : start + BATCH])
+        dataset.loaded_from = dataset.loaded_from or records[0]["created_at"]
+        dataset.companies += [r["id"] for r in records]
+    for start in range(0, contacts, BATCH):
+        inputs = contact_inputs(min(BATCH, contacts - start), dataset.companies, start)
+        _batch_create(api, "contacts", inputs)
+    dataset.load_seconds = time.perf_counter() - started
+    return dataset
+
+
+# ------------------------------------------------------------------------------------------ measuring
+
+
+def measure(
+    recorder: DynamoRecorder,
+    api: Api,
+    key: str,
+    method: str,
+    path: str,
+    *,
+    expect: int = 200,
+    body: Any = None,
+    params: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[Measured, Any]:
+    """One request with the DynamoDB calls it made; the response's JSON body second."""
+    api.keep_warm()
+    with recorder.measure() as measurement:
+        response = api.request(method, path, body=body, params=params, headers=headers)
+    if response.status_code != expect:
+        raise AssertionError(f"{key}: {method} {path} answered {response.status_code}: {response.text}")
+    query = "&".join(f"{k}=…" if k == "cursor" else f"{k}={v}" for k, v in (params or {}).items())
+    shown = f"{path}?{query}" if query else path
+    return Measured(key, method, shown, response.status_code, measurement), (
+        response.json() if response.content else None
+    )
+
+
+def run_scenarios(recorder: DynamoRecorder, dataset: Dataset) -> dict[str, Measured]:
+    """Every endpoint of ``ENDPOINTS`` once, against the data set's tenant."""
+    return {m.key: m for m in _scenarios(recorder, dataset)}
+
+
+def _scenarios(recorder: DynamoRecorder, ds: Dataset) -> Iterator[Measured]:
+    api, tag = ds.api, ds.name
+    api.warm()
+    main_company = ds.companies[0]
+    run = uuid.uuid4().hex[:8]
+
+    def step(key: str, method: str, path: str, **kwargs: Any) -> tuple[Measured, Any]:
+        return measure(recorder, api, key, method, path, **kwargs)
+
+    # Companies first: the contacts below refer to one.
+    measured, company = step(
+        "company.create",
+        "POST",
+        "/v1/companies",
+        expect=201,
+        body={
+            "name": f"Bench Engines {tag}",
+            "domain": f"engines-{run}.bench.example",
+            "industry": "Software",
+        },
+    )
+    yield measured
+
+    ada = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": f"ada.{run}@engines.bench.example",
+        "phone": "+44 20 7946 0018",
+        "company_id": main_company,
+        "lifecycle_stage": "lead",
+        "tags": ["vip"],
+        "title": "Analyst",
+    }
+    measured, contact = step("contact.create", "POST", "/v1/contacts", expect=201, body=ada)
+    yield measured
+    contact_id = contact["id"]
+
+    measured, _ = step(
+        "contact.create_idempotent",
+        "POST",
+        "/v1/contacts",
+        expect=201,
+        body={"first_name": "Grace", "last_name": "Hopper", "email": f"grace.{run}@navy.bench.example"},
+        headers={"Idempotency-Key": f"bench-{run}"},
+    )
+    yield measured
+
+    measured, _ = step("contact.get", "GET", f"/v1/contacts/{contact_id}")
+    yield measured
+    measured, _ = step(
+        "contact.patch",
+        "PATCH",
+        f"/v1/contacts/{contact_id}",
+        body={"title": "Countess"},
+        headers={"If-Match": f'"{contact["version"]}"'},
+    )
+    yield measured
+
+    # A second Ada Lovelace: a duplicate pair to list and then to merge.
+    twin = api.call(
+        "POST",
+        "/v1/contacts",
+        expect=201,
+        body={"first_name": "Ada", "last_name": "Lovelace", "email": f"ada.twin.{run}@bench.example"},
+    )
+    measured, pairs = step("contact.duplicates", "GET", "/v1/contacts/duplicates")
+    if not pairs["items"]:
+        raise AssertionError("the duplicates scenario found no pairs")
+    yield measured
+    measured, _ = step(
+        "contact.merge", "POST", f"/v1/contacts/{contact_id}/merge", body={"duplicate_id": twin["id"]}
+    )
+    yield measured
+    measured, _ = step("contact.timeline", "GET", f"/v1/contacts/{contact_id}/timeline")
+    yield measured
+
+    gone = api.call(
+        "POST", "/v1/contacts", expect=201, body={"first_name": "Dora", "email": f"dora.{run}@bench.example"}
+    )
+    measured, _ = step("contact.archive", "DELETE", f"/v1/contacts/{gone['id']}", expect=204)
+    yield measured
+    measured, _ = step("contact.restore", "POST", f"/v1/contacts/{gone['id']}/restore")
+    yield measured
+
+    lists: list[tuple[str, dict[str, Any]]] = [
+        ("contact.list", {}),
+        ("contact.list_owner", {"owner_id": api.user_id}),
+        ("contact.list_company", {"company_id": main_company}),
+        ("contact.list_stage", {"lifecycle_stage": "lead"}),
+        ("contact.list_tag", {"tag": "vip"}),
+        ("contact.list_updated_since", {"updated_since": ds.loaded_from}),
+        ("contact.list_q", {"q": "ada"}),
+    ]
+    for key, params in lists:
+        measured, page = step(key, "GET", "/v1/contacts", params=params)
+        if not page["items"]:
+            raise AssertionError(f"{key} found nothing: the scenario would not read any record")
+        yield measured
+    first_page = api.call("GET", "/v1/contacts", params={"limit": 5})
+    if not first_page["next_cursor"]:
+        raise AssertionError("the data set has no second page of 5 contacts")
+    measured, _ = step(
+        "contact.list_page2", "GET", "/v1/contacts", params={"limit": 5, "cursor": first_page["next_cursor"]}
+    )
+    yield measured
+
+    def batch_inputs(count: int, label: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "first_name": FIRST[n % len(FIRST)],
+                "last_name": f"{label}{n}",
+                "email": f"{label}{n}.{run}@batch.bench.example",
+                "company_id": main_company,
+                "lifecycle_stage": "lead",
+                "tags": ["trial"],
+            }
+            for n in range(count)
+        ]
+
+    measured, created10 = step(
+        "contact.batch_create_10",
+        "POST",
+        "/v1/contacts/batch/create",
+        body={"inputs": batch_inputs(10, "ten")},
+    )
+    yield measured
+    measured, created100 = step(
+        "contact.batch_create_100",
+        "POST",
+        "/v1/contacts/batch/create",
+        body={"inputs": batch_inputs(100, "hundred")},
+    )
+    yield measured
+    for result in created10["results"] + created100["results"]:
+        if result["status"] != 201:
+            raise AssertionError(f"batch create refused an input: {result}")
+    measured, _ = step(
+        "contact.batch_read_100",
+        "POST",
+        "/v1/contacts/batch/read",
+        body={"inputs": [{"id": r["id"]} for r in created100["results"]]},
+    )
+    yield measured
+    measured, updated = step(
+        "contact.batch_update_10",
+        "POST",
+        "/v1/contacts/batch/update",
+        body={"inputs": [{"id": r["id"], "properties": {"title": "Buyer"}} for r in created10["results"]]},
+    )
+    if any(r["status"] != 200 for r in updated["results"]):
+        raise AssertionError("batch update refused an input")
+    yield measured
+
+    measured, _ = step("company.get", "GET", f"/v1/companies/{company['id']}")
+    yield measured
+    measured, _ = step("company.list", "GET", "/v1/companies")
+    yield measured
+    measured, page = step(
+        "company.list_q", "GET", "/v1/companies", params={"q": COMPANY_WORDS[0][:5].lower()}
+    )
+    if not page["items"]:
+        raise AssertionError("company.list_q found nothing")
+    yield measured
+    measured, _ = step("company.contacts", "GET", f"/v1/companies/{main_company}/contacts")
+    yield measured

@@ -1,0 +1,390 @@
+"""Counting the AWS calls a request makes, in process, by wrapping botocore's one door to the wire.
+
+Every botocore client (pynamodb makes its own session and client per Connection; crm_core.aws makes
+boto3 clients for the idempotency utility and Secrets Manager) sends each operation through
+``BaseClient._make_api_call``. The recorder replaces that method for the bench process only, and while a
+measurement is open it counts each DynamoDB operation by name, and every other service's operations
+apart (so a Secrets Manager fetch or an authorizer call that was not warmed would show).
+
+Only calls made while the local gateway serves a request are counted (the gateway's WSGI app is wrapped
+to mark its threads), so the outbox relay's polling never lands in a measurement. Capacity units are
+computed from the items read and written (see ``bench.capacity``); the recorder reads the items before
+and after a write through its own client, with counting switched off for those reads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.client import BaseClient
+
+from bench.capacity import IndexKeys, Item, Units, item_size, read_units, write_cost
+
+_local = threading.local()
+_ORIGINAL: Callable[..., Any] = getattr(BaseClient, "_make_api_call")  # noqa: B009
+_active: DynamoRecorder | None = None
+
+
+@dataclass
+class Measurement:
+    calls: Counter[str] = field(default_factory=Counter)  # DynamoDB operation -> count
+    other_calls: Counter[str] = field(default_factory=Counter)  # "service.Operation" -> count
+    units: Units = field(default_factory=Units)
+    moto_reported_units: float = 0.0  # what the endpoint said in ConsumedCapacity (placeholders on moto)
+    seconds: float = 0.0
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dynamodb_calls": dict(sorted(self.calls.items())),
+            "dynamodb_calls_total": self.total_calls,
+            "other_aws_calls": dict(sorted(self.other_calls.items())),
+            "rcu": self.units.read,
+            "wcu_table": self.units.write_table,
+            "wcu_index": self.units.write_index,
+            "wcu": self.units.write_table + self.units.write_index,
+            "moto_reported_capacity_units": self.moto_reported_units,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@contextmanager
+def _uncounted() -> Iterator[None]:
+    previous = getattr(_local, "uncounted", False)
+    _local.uncounted = True
+    try:
+        yield
+    finally:
+        _local.uncounted = previous
+
+
+def _patched_make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+    recorder = _active
+    if recorder is None or getattr(_local, "uncounted", False) or not recorder.counts_this_thread():
+        return _ORIGINAL(client, operation_name, api_params)
+    return recorder.observe(client, operation_name, api_params)
+
+
+@dataclass(frozen=True)
+class _TableShape:
+    keys: tuple[str, ...]
+    indexes: tuple[IndexKeys, ...]
+
+
+class DynamoRecorder:
+    """Install once per process (``install``), then wrap each request in ``measure()``."""
+
+    def __init__(self, endpoint_url: str | None = None, region: str = "us-east-1") -> None:
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self._current: Measurement | None = None
+        self._lock = threading.Lock()
+        self._owner_thread = threading.get_ident()
+        self._server: Any = None
+        self._wrapped_app: Any = None
+        self._shapes: dict[str, _TableShape] = {}
+        self._side_client: Any = None
+
+    # ------------------------------------------------------------------------------- installation
+
+    def install(self, runtime: Any = None) -> DynamoRecorder:
+        """Patch botocore for this process and, given a LocalRuntime, mark its gateway's threads."""
+        global _active
+        if _active is not None and _active is not self:
+            raise RuntimeError("another DynamoRecorder is installed")
+        _active = self
+        self._owner_thread = threading.get_ident()
+        setattr(BaseClient, "_make_api_call", _patched_make_api_call)  # noqa: B010
+        server = getattr(runtime, "_server", None) if runtime is not None else None
+        if server is not None and getattr(server, "app", None) is not None:
+            original_app = server.app
+
+            def marked_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+                previous = getattr(_local, "gateway", False)
+                _local.gateway = True
+                try:
+                    return original_app(environ, start_response)
+                finally:
+                    _local.gateway = previous
+
+            self._server, self._wrapped_app = server, original_app
+            server.app = marked_app
+        return self
+
+    def uninstall(self) -> None:
+        global _active
+        if self._server is not None:
+            self._server.app = self._wrapped_app
+            self._server = self._wrapped_app = None
+        if _active is self:
+            setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
+            _active = None
+
+    def counts_this_thread(self) -> bool:
+        if self._current is None:
+            return False
+        if getattr(_local, "gateway", False) or threading.get_ident() == self._owner_thread:
+            return True
+        # Without a gateway to mark (service calls made in process), count everything but the relay.
+        return self._server is None and threading.current_thread().name != "outbox-relay"
+
+    @contextmanager
+    def measure(self) -> Iterator[Measurement]:
+        measurement = Measurement()
+        self._current = measurement
+        started = time.perf_counter()
+        try:
+            yield measurement
+        finally:
+            measurement.seconds = time.perf_counter() - started
+            self._current = None
+
+    # --------------------------------------------------------------------------------- observing
+
+    def observe(self, client: Any, operation: str, params: dict[str, Any]) -> Any:
+        measurement = self._current
+        service = client.meta.service_model.service_name
+        if measurement is None:
+            return _ORIGINAL(client, operation, params)
+        if service != "dynamodb":
+            with self._lock:
+                measurement.other_calls[f"{service}.{operation}"] += 1
+            return _ORIGINAL(client, operation, params)
+        with self._lock:
+            measurement.calls[operation] += 1
+        before = self._items_before(operation, params)
+        try:
+            response = _ORIGINAL(client, operation, params)
+        except Exception:
+            units = self._units(operation, params, None, before, applied=False)
+            with self._lock:
+                measurement.units.add(units)
+            raise
+        units = self._units(operation, params, response, before, applied=True)
+        with self._lock:
+            measurement.units.add(units)
+            measurement.moto_reported_units += _reported_units(response)
+        return response
+
+    # ------------------------------------------------------------------------- side reads (uncounted)
+
+    def _client(self) -> Any:
+        if self._side_client is None:
+            import botocore.session
+
+            self._side_client = botocore.session.get_session().create_client(
+                "dynamodb", region_name=self.region, endpoint_url=self.endpoint_url
+            )
+        return self._side_client
+
+    def _shape(self, table: str) -> _TableShape:
+        if table not in self._shapes:
+            with _uncounted():
+                description = self._client().describe_table(TableName=table)["Table"]
+
+            def schema_keys(schema: list[dict[str, str]]) -> list[str]:
+                order = {"HASH": 0, "RANGE": 1}
+                return [k["AttributeName"] for k in sorted(schema, key=lambda k: order[k["KeyType"]])]
+
+            indexes = []
+            for index in description.get("GlobalSecondaryIndexes", []):
+                names = schema_keys(index["KeySchema"])
+                indexes.append(IndexKeys(index["IndexName"], names[0], names[1] if len(names) > 1 else None))
+            self._shapes[table] = _TableShape(tuple(schema_keys(description["KeySchema"])), tuple(indexes))
+        return self._shapes[table]
+
+    def _key(self, table: str, item_or_key: Item) -> tuple[str, ...]:
+        return tuple(repr(item_or_key.get(name)) for name in self._shape(table).keys)
+
+    def _fetch(self, wanted: list[tuple[str, Item]]) -> dict[tuple[str, tuple[str, ...]], Item]:
+        """The current items at these (table, key) positions, read consistently and not counted."""
+        found: dict[tuple[str, tuple[str, ...]], Item] = {}
+        by_table: dict[str, dict[tuple[str, ...], dict[str, Any]]] = {}
+        for table, item_or_key in wanted:
+            key = {name: item_or_key[name] for name in self._shape(table).keys}
+            by_table.setdefault(table, {})[self._key(table, key)] = key
+        with _uncounted():
+            for table, keys in by_table.items():
+                key_list = list(keys.values())
+                for start in range(0, len(key_list), 100):
+                    request = {table: {"Keys": key_list[start : start + 100], "ConsistentRead": True}}
+                    while request:
+                        response = self._client().batch_get_item(RequestItems=request)
+                        for item in response.get("Responses", {}).get(table, []):
+                            found[(table, self._key(table, item))] = item
+                        request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def _write_targets(self, operation: str, params: dict[str, Any]) -> list[tuple[str, Item]]:
+        if operation == "PutItem":
+            return [(params["TableName"], params["Item"])]
+        if operation in ("UpdateItem", "DeleteItem"):
+            return [(params["TableName"], params["Key"])]
+        if operation == "TransactWriteItems":
+            targets = []
+            for entry in params.get("TransactItems", []):
+                kind, body = next(iter(entry.items()))
+                targets.append((body["TableName"], body["Item"] if kind == "Put" else body["Key"]))
+            return targets
+        if operation == "BatchWriteItem":
+            targets = []
+            for table, requests in params.get("RequestItems", {}).items():
+                for request in requests:
+                    if "PutRequest" in request:
+                        targets.append((table, request["PutRequest"]["Item"]))
+                    else:
+                        targets.append((table, request["DeleteRequest"]["Key"]))
+            return targets
+        return []
+
+    def _items_before(
+        self, operation: str, params: dict[str, Any]
+    ) -> dict[tuple[str, tuple[str, ...]], Item]:
+        targets = self._write_targets(operation, params)
+        return self._fetch(targets) if targets else {}
+
+    # --------------------------------------------------------------------------------- capacity
+
+    def _units(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        response: dict[str, Any] | None,
+        before: dict[tuple[str, tuple[str, ...]], Item],
+        *,
+        applied: bool,
+    ) -> Units:
+        units = Units()
+        if operation == "GetItem":
+            size = item_size((response or {}).get("Item"))
+            units.read = read_units(size, consistent=bool(params.get("ConsistentRead")))
+        elif operation in ("Query", "Scan"):
+            consistent = bool(params.get("ConsistentRead")) and not params.get("IndexName")
+            evaluated = self._evaluated_items(operation, params, response)
+            units.read = read_units(sum(item_size(i) for i in evaluated), consistent=consistent)
+        elif operation == "BatchGetItem":
+            units.read = self._batch_get_units(params, response or {})
+        elif operation == "TransactGetItems":
+            for result in (response or {}).get("Responses", []):
+                units.read += 2 * read_units(item_size((result or {}).get("Item")), consistent=True)
+        elif operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"):
+            units = self._write_units(operation, params, response, before, applied=applied)
+        return units
+
+    def _evaluated_items(
+        self, operation: str, params: dict[str, Any], response: dict[str, Any] | None
+    ) -> list[Item]:
+        """The items a Query or Scan read: its answer, or (with a filter) the same page unfiltered."""
+        if response is None:
+            return []
+        narrowed = any(p in params for p in ("FilterExpression", "ProjectionExpression", "Select"))
+        if not narrowed:
+            return list(response.get("Items", []))
+        unfiltered = {
+            k: v
+            for k, v in params.items()
+            if k not in ("FilterExpression", "ProjectionExpression", "Select", "ReturnConsumedCapacity")
+        }
+        used = " ".join(str(params.get(p, "")) for p in ("KeyConditionExpression",))
+        for placeholder_map in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
+            if placeholder_map in unfiltered:
+                kept = {k: v for k, v in unfiltered[placeholder_map].items() if _mentions(used, k)}
+                if kept:
+                    unfiltered[placeholder_map] = kept
+                else:
+                    del unfiltered[placeholder_map]
+        with _uncounted():
+            side = self._client()
+            answer = side.query(**unfiltered) if operation == "Query" else side.scan(**unfiltered)
+        return list(answer.get("Items", []))
+
+    def _batch_get_units(self, params: dict[str, Any], response: dict[str, Any]) -> float:
+        total = 0.0
+        for table, spec in params.get("RequestItems", {}).items():
+            consistent = bool(spec.get("ConsistentRead"))
+            found = {self._key(table, i): i for i in response.get("Responses", {}).get(table, [])}
+            unprocessed = {
+                self._key(table, k)
+                for k in response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+            }
+            for key in spec.get("Keys", []):
+                position = self._key(table, key)
+                if position in unprocessed:
+                    continue
+                total += read_units(item_size(found.get(position)), consistent=consistent)
+        return total
+
+    def _write_units(
+        self,
+        operation: str,
+        params: dict[str, Any],
+        response: dict[str, Any] | None,
+        before: dict[tuple[str, tuple[str, ...]], Item],
+        *,
+        applied: bool,
+    ) -> Units:
+        units = Units()
+        transactional = operation == "TransactWriteItems"
+        entries: list[tuple[str, str, Item]] = []  # (kind, table, item or key)
+        if operation == "TransactWriteItems":
+            for entry in params.get("TransactItems", []):
+                kind, body = next(iter(entry.items()))
+                entries.append((kind, body["TableName"], body["Item"] if kind == "Put" else body["Key"]))
+        elif operation == "BatchWriteItem":
+            unprocessed = (response or {}).get("UnprocessedItems", {}) if applied else {}
+            for table, requests in params.get("RequestItems", {}).items():
+                for request in requests:
+                    if request in unprocessed.get(table, []):
+                        continue
+                    if "PutRequest" in request:
+                        entries.append(("Put", table, request["PutRequest"]["Item"]))
+                    else:
+                        entries.append(("Delete", table, request["DeleteRequest"]["Key"]))
+        else:
+            kind = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation]
+            entries.append((kind, params["TableName"], params["Item"] if kind == "Put" else params["Key"]))
+        updated = [(table, key) for kind, table, key in entries if kind == "Update"]
+        after = self._fetch(updated) if updated and applied else {}
+        for kind, table, item_or_key in entries:
+            position = (table, self._key(table, item_or_key))
+            old = before.get(position)
+            if kind == "ConditionCheck":
+                units.write_table += (2 if transactional else 1) * write_cost((), old, old).write_table
+                continue
+            new: Item | None
+            if kind == "Put":
+                new = item_or_key
+            elif kind == "Update":
+                new = after.get(position, old)
+            else:
+                new = None
+            units.add(
+                write_cost(self._shape(table).indexes, old, new, transactional=transactional, applied=applied)
+            )
+        return units
+
+
+def _mentions(expression: str, placeholder: str) -> bool:
+    index = expression.find(placeholder)
+    while index >= 0:
+        end = index + len(placeholder)
+        if end >= len(expression) or not (expression[end].isalnum() or expression[end] == "_"):
+            return True
+        index = expression.find(placeholder, end)
+    return False
+
+
+def _reported_units(response: dict[str, Any]) -> float:
+    reported = response.get("ConsumedCapacity") if isinstance(response, dict) else None
+    if isinstance(reported, dict):
+        reported = [reported]
+    return float(sum(float(c.get("CapacityUnits", 0)) for c in reported or []))

@@ -1,0 +1,261 @@
+"""``python -m bench``: DynamoDB calls and capacity per request for a small and a large tenant, side by
+side, and the handlers' import time as a ratio to ``import boto3``. Results also go to
+``build/bench/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from bench import imports
+from bench.endpoints import ENDPOINTS, Dataset, Measured, load_dataset, run_scenarios
+from bench.report import Printer, endpoint_rows, write_json
+
+OUTPUT = imports.ROOT / "build" / "bench" / "latest.json"
+SETUP = (
+    "LocalRuntime in process (moto server, gateway, real handlers); each row is one HTTP request after "
+    "a warm-up (functions loaded, authorizer answer cached, cursor secret fetched); the outbox relay is "
+    "stopped (it is on no request's path); moto's package lookup and base-table Query are made faster "
+    "(crm_local.moto_speed, as in crm dev: same answers)."
+)
+CAPACITY_METHOD = (
+    "computed from item sizes by DynamoDB's rules (reads 4 KB units, eventually consistent x0.5, a Query "
+    "on the items it evaluated before its filter; writes 1 KB units of the larger of before/after, "
+    "TransactWriteItems x2; GSI writes counted apart as '+GSI'). moto returns only fixed placeholders in "
+    "ConsumedCapacity (0.5 or 1 per call whatever the size), kept in the JSON as "
+    "moto_reported_capacity_units."
+)
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--small", type=int, default=10, help="contacts of the small tenant (default 10)")
+    parser.add_argument("--large", type=int, default=2000, help="contacts of the large tenant (default 2000)")
+    parser.add_argument(
+        "--import-runs", type=int, default=7, help="fresh interpreters per module (default 7)"
+    )
+    parser.add_argument("--skip-imports", action="store_true", help="only count DynamoDB calls")
+    parser.add_argument("--skip-calls", action="store_true", help="only time the imports")
+    parser.add_argument("--output", default=str(OUTPUT), help=f"JSON results (default {OUTPUT})")
+    return parser.parse_args(argv)
+
+
+def _companies_for(contacts: int) -> int:
+    return max(2, min(100, contacts // 100))
+
+
+def measure_calls(small_contacts: int, large_contacts: int, printer: Printer) -> dict[str, Any]:
+    """Start the local CRM in process, load two tenants, run every scenario against each."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    from bench.api import new_tenant_api
+    from bench.recorder import DynamoRecorder
+    from crm_local.runtime import LocalRuntime
+
+    runtime = LocalRuntime(port=0, state_file=None)
+    instance = runtime.start()
+    # The outbox relay is not on any request's path; on 2 cores it only takes the CPU from it.
+    runtime.relay.stop()
+    recorder = DynamoRecorder(instance.aws_endpoint, instance.region).install(runtime)
+    datasets: dict[str, Dataset] = {}
+    results: dict[str, dict[str, Measured]] = {}
+    errors: list[str] = []
+    try:
+        for name, contacts in (("small", small_contacts), ("large", large_contacts)):
+            started = time.perf_counter()
+            api = new_tenant_api(runtime.api_url, f"bench {name}")
+            datasets[name] = load_dataset(name, api, contacts, _companies_for(contacts))
+            printer.line(
+                f"loaded the {name} tenant: {contacts:,} contacts, {len(datasets[name].companies)} companies "
+                f"in {time.perf_counter() - started:.1f} s",
+                style="dim",
+            )
+        for name, dataset in datasets.items():
+            started = time.perf_counter()
+            try:
+                results[name] = run_scenarios(recorder, dataset)
+            except Exception as error:
+                errors.append(f"{name}: {error}")
+                traceback.print_exc()
+            printer.line(f"measured the {name} tenant in {time.perf_counter() - started:.1f} s", style="dim")
+    finally:
+        recorder.uninstall()
+        runtime.stop()
+
+    endpoints = []
+    for key, label in ENDPOINTS:
+        entry: dict[str, Any] = {"key": key, "label": label}
+        for name in datasets:
+            measured = results.get(name, {}).get(key)
+            entry[name] = measured.to_dict() if measured else None
+        small, large = entry.get("small"), entry.get("large")
+        entry["same_calls"] = bool(small and large and small["dynamodb_calls"] == large["dynamodb_calls"])
+        endpoints.append(entry)
+    return {
+        "setup": SETUP,
+        "capacity_method": CAPACITY_METHOD,
+        "datasets": {
+            name: {
+                "contacts": d.contacts,
+                "companies": len(d.companies),
+                "load_seconds": round(d.load_seconds, 1),
+                "tenant_id": d.api.tenant_id,
+            }
+            for name, d in datasets.items()
+        },
+        "endpoints": endpoints,
+        "errors": errors,
+    }
+
+
+def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
+    sets = calls["datasets"]
+    small_n, large_n = sets["small"]["contacts"], sets["large"]["contacts"]
+    rows, styles = endpoint_rows(calls["endpoints"], "small", "large")
+    printer.table(
+        f"DynamoDB calls per request: a tenant with {small_n:,} contacts / one with {large_n:,}",
+        [
+            "Endpoint",
+            f"Calls, {small_n:,} contacts",
+            f"Calls, {large_n:,} contacts",
+            "Total",
+            "RCU",
+            "WCU table+GSI",
+            "Calls vs size",
+        ],
+        rows,
+        right=(3, 4, 5),
+        no_wrap=True,
+        styles=styles,
+        caption=(
+            "Get=GetItem BatchGet=BatchGetItem TxWrite=TransactWriteItems Put=PutItem Update=UpdateItem. "
+            "Authorizer (cached per Authorization header, warmed) and the one-time Secrets Manager fetch "
+            "(warmed) excluded; any other AWS call a request made is named in the last column."
+        ),
+    )
+    printer.line(f"Setup: {calls['setup']}")
+    printer.line(f"Capacity: {calls['capacity_method']}")
+    differing = [e["label"] for e in calls["endpoints"] if not e["same_calls"]]
+    if differing:
+        printer.line(
+            f"FLAGGED: {len(differing)} endpoint(s) made different DynamoDB calls at {large_n:,} contacts "
+            f"than at {small_n:,}: {', '.join(differing)}",
+            style="bold red",
+        )
+    else:
+        printer.line(
+            f"OK: every endpoint made the same DynamoDB calls at {large_n:,} contacts as at {small_n:,}.",
+            style="bold green",
+        )
+    for error in calls["errors"]:
+        printer.line(f"ERROR {error}", style="bold red")
+
+
+def _print_imports(printer: Printer, result: dict[str, Any]) -> None:
+    base = result["baseline"]
+    rows: list[list[str]] = []
+    styles: list[str | None] = []
+    rows.append([f"import {base['module']} (baseline)", f"{base['median_ms']:.0f}", "1.00x", "", ""])
+    styles.append(None)
+    for handler in result["handlers"].values():
+        verdict = "MET" if handler["met"] else "MISSED"
+        rows.append(
+            [
+                f"import {handler['module']}",
+                f"{handler['median_ms']:.0f}",
+                f"{handler['ratio_to_boto3']:.2f}x",
+                f"<= {handler['goal']:.1f}x",
+                verdict,
+            ]
+        )
+        styles.append("bold green" if handler["met"] else "bold red")
+    printer.table(
+        f"Cold import, median of {result['runs']} fresh interpreters (CRM_TABLE_NAME=crm)",
+        ["Import", "ms", "Ratio to boto3", "Goal", "Result"],
+        rows,
+        right=(1, 2),
+        styles=styles,
+    )
+    printer.table(
+        "functions.contacts.handler: top 10 cumulative import costs (-X importtime, median of 3)",
+        ["Module", "Depth", "Self ms", "Cumulative ms"],
+        [
+            [
+                ("  " * c["depth"]) + c["module"],
+                str(c["depth"]),
+                f"{c['self_ms']:.1f}",
+                f"{c['cumulative_ms']:.1f}",
+            ]
+            for c in result["contacts_top_cumulative"]
+        ],
+        right=(1, 2, 3),
+    )
+    printer.table(
+        "functions.contacts.handler: import time by top-level package (sum of self time)",
+        ["Package", "Modules", "Self ms"],
+        [[p["package"], str(p["modules"]), f"{p['self_ms']:.1f}"] for p in result["contacts_by_package"]],
+        right=(1, 2),
+        caption=(
+            f"{result['contacts_module_count']} modules in all; boto3 "
+            f"{'is' if result['contacts_imports_boto3'] else 'is not'} among them."
+        ),
+    )
+    for name, handler in result["handlers"].items():
+        verdict = "MET" if handler["met"] else "MISSED"
+        printer.line(
+            f"{name} handler import: {handler['ratio_to_boto3']:.2f}x import boto3 "
+            f"({handler['median_ms']:.0f} ms vs {base['median_ms']:.0f} ms), goal <= {handler['goal']:.1f}x: "
+            f"{verdict}",
+            style="bold green" if handler["met"] else "bold red",
+        )
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=imports.ROOT, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    started = time.perf_counter()
+    printer = Printer()
+    results: dict[str, Any] = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _git_commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+    # Imports first: the subprocesses then have the machine to themselves.
+    if not args.skip_imports:
+        results["imports"] = imports.measure(args.import_runs)
+    if not args.skip_calls:
+        results["calls"] = measure_calls(args.small, args.large, printer)
+        _print_calls(printer, results["calls"])
+    if "imports" in results:
+        _print_imports(printer, results["imports"])
+    results["duration_seconds"] = round(time.perf_counter() - started, 1)
+    write_json(_output_path(args.output), results)
+    printer.line(f"Bench run time: {results['duration_seconds']:.0f} s. Results: {args.output}")
+    return 1 if results.get("calls", {}).get("errors") else 0
+
+
+def _output_path(text: str) -> Any:
+    from pathlib import Path
+
+    return Path(text)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The bench's call counting on a tiny tenant: each endpoint's DynamoDB calls stay at their fixed number.
+
+A change that adds a DynamoDB call to one of these requests fails here, before it shows in ``make bench``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bench.capacity import IndexKeys, index_write_units, item_size, read_units, write_units
+from bench.endpoints import Dataset, Measured, load_dataset, measure
+from bench.recorder import DynamoRecorder
+from crm_local.runtime import LocalRuntime
+
+# ------------------------------------------------------------------------------- capacity arithmetic
+
+
+def test_item_size_follows_dynamodb_rules() -> None:
+    assert item_size({"PK": {"S": "abc"}}) == 2 + 3
+    assert item_size({"n": {"N": "12345"}}) == 1 + 4  # 5 significant digits: 3 bytes + 1
+    assert item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 2 + 2
+    # A map: 3 bytes, then per element 1 byte + its name + its value.
+    assert item_size({"m": {"M": {"k": {"S": "vv"}}}}) == 1 + 3 + (1 + 1 + 2)
+    assert item_size({"l": {"L": [{"S": "a"}, {"S": "bc"}]}}) == 1 + 3 + (1 + 1) + (1 + 2)
+    assert item_size({"s": {"S": "é"}}) == 1 + 2  # UTF-8 bytes
+
+
+def test_capacity_units_round_up_and_halve_eventual_reads() -> None:
+    assert read_units(0, consistent=False) == 0.5  # a read that finds nothing still costs
+    assert read_units(4096, consistent=True) == 1
+    assert read_units(4097, consistent=False) == 1
+    assert write_units(1) == 1 and write_units(1025) == 2
+    index = IndexKeys("GSI1", "GSI1PK", "GSI1SK")
+    small = {"PK": {"S": "a"}, "GSI1PK": {"S": "x"}, "GSI1SK": {"S": "1"}}
+    moved = {**small, "GSI1PK": {"S": "y"}}
+    assert index_write_units([index], None, small) == 1  # enters the index
+    assert index_write_units([index], small, moved) == 2  # its index key changes: delete + put
+    assert index_write_units([index], small, {"PK": {"S": "a"}}) == 1  # leaves the index
+
+
+# ------------------------------------------------------------------------------- calls per request
+
+
+@pytest.fixture(scope="module")
+def recorder(runtime: LocalRuntime) -> Iterator[DynamoRecorder]:
+    assert runtime.instance is not None
+    installed = DynamoRecorder(runtime.instance.aws_endpoint, runtime.instance.region).install(runtime)
+    yield installed
+    installed.uninstall()
+
+
+@pytest.fixture(scope="module")
+def tiny(runtime: LocalRuntime, recorder: DynamoRecorder) -> Dataset:
+    from bench.api import new_tenant_api
+
+    dataset = load_dataset("tiny", new_tenant_api(runtime.api_url, "Bench smoke"), contacts=6, companies=2)
+    dataset.api.warm()
+    return dataset
+
+
+def _measure(recorder: DynamoRecorder, tiny: Dataset, method: str, path: str, **kwargs: Any) -> Measured:
+    measured, _ = measure(recorder, tiny.api, "smoke", method, path, **kwargs)
+    assert not measured.measurement.other_calls, measured.measurement.other_calls
+    return measured
+
+
+def _contact(tiny: Dataset, **fields: Any) -> dict[str, Any]:
+    created: dict[str, Any] = tiny.api.call("POST", "/v1/contacts", expect=201, body=fields)
+    return created
+
+
+def test_get_one_contact_is_one_get_item(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    contact = _contact(tiny, first_name="Ada", email="ada.get@bench.example")
+    measured = _measure(recorder, tiny, "GET", f"/v1/contacts/{contact['id']}")
+    assert dict(measured.measurement.calls) == {"GetItem": 1}
+    assert measured.measurement.units.read == 0.5  # one small item, eventually consistent
+
+
+def test_list_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    assert dict(_measure(recorder, tiny, "GET", "/v1/contacts").measurement.calls) == {"Query": 1}
+    filtered = _measure(recorder, tiny, "GET", "/v1/contacts", params={"lifecycle_stage": "lead"})
+    assert dict(filtered.measurement.calls) == {"Query": 1}
+
+
+def test_list_by_tag_or_search_is_one_query_and_one_batch_get(
+    recorder: DynamoRecorder, tiny: Dataset
+) -> None:
+    for params in ({"tag": "vip"}, {"q": "ada"}):
+        measured = _measure(recorder, tiny, "GET", "/v1/contacts", params=params)
+        assert dict(measured.measurement.calls) == {"Query": 1, "BatchGetItem": 1}, params
+
+
+def test_create_is_a_few_reads_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    body = {"first_name": "Grace", "last_name": "Hopper", "email": "grace.smoke@bench.example"}
+    measured = _measure(recorder, tiny, "POST", "/v1/contacts", expect=201, body=body)
+    calls = measured.measurement.calls
+    assert calls["TransactWriteItems"] == 1
+    assert set(calls) <= {"GetItem", "Query", "TransactWriteItems"}, calls
+    assert calls["GetItem"] <= 1  # the owner (no company given)
+    assert calls["Query"] <= 1  # the one duplicate key (the full name) looks for others
+    assert measured.measurement.units.write_table % 2 == 0  # transactional writes count double
+
+
+def test_patch_is_one_read_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    contact = _contact(tiny, first_name="Linus", email="linus.patch@bench.example")
+    measured = _measure(
+        recorder,
+        tiny,
+        "PATCH",
+        f"/v1/contacts/{contact['id']}",
+        body={"title": "Engineer"},
+        headers={"If-Match": '"1"'},
+    )
+    assert dict(measured.measurement.calls) == {"GetItem": 1, "TransactWriteItems": 1}
+
+
+def test_batch_read_is_one_batch_get(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    ids = [_contact(tiny, first_name="Ken", email=f"ken{n}.read@bench.example")["id"] for n in range(3)]
+    measured = _measure(
+        recorder, tiny, "POST", "/v1/contacts/batch/read", body={"inputs": [{"id": i} for i in ids]}
+    )
+    assert dict(measured.measurement.calls) == {"BatchGetItem": 1}
