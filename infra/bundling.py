@@ -11,6 +11,11 @@ Every asset is a directory staged under ``build/`` (never committed) and handed 
 - ``build/assets/function-<name>-<hash>``: ``functions/__init__.py`` and ``functions/<name>/`` at the root,
   so the handler ``functions.<name>.handler.handler`` imports as it does in the repository.
 
+Every asset ships bytecode compiled by a Python of the Lambda runtime's version (``.cpython-313.pyc``,
+unchecked-hash, as nothing can change a deployed file): the deployment is read-only, so without it every
+cold start would compile every module it imports from source. Where no such interpreter is on the
+machine, the assets are built without bytecode and a warning says so.
+
 Staged directories are named by the hash of what goes in them and written to a temporary directory that
 is renamed into place, so concurrent synths (pytest-xdist) never see half a directory. Function and
 layer code is only copied here, never imported.
@@ -69,12 +74,14 @@ class SourceLayout:
         return self.root / "functions"
 
 
-def _iter_files(directory: Path) -> Iterator[Path]:
-    """Every file under ``directory`` that belongs in an asset, in a stable order."""
+def _iter_files(directory: Path, *, bytecode: bool = False) -> Iterator[Path]:
+    """Every file under ``directory`` that belongs in an asset, in a stable order (with ``bytecode``, the
+    compiled files of an already staged tree too)."""
+    excluded_dirs = _EXCLUDED_DIRS - {"__pycache__"} if bytecode else _EXCLUDED_DIRS
     for current, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if d not in _EXCLUDED_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in excluded_dirs)
         for name in sorted(files):
-            if not name.endswith(_EXCLUDED_SUFFIXES):
+            if bytecode or not name.endswith(_EXCLUDED_SUFFIXES):
                 yield Path(current) / name
 
 
@@ -85,9 +92,9 @@ def _hash_tree(digest: hashlib._Hash, directory: Path, label: str) -> None:
         digest.update(b"\0")
 
 
-def _copy_tree(source: Path, target: Path, *, link: bool = False) -> None:
+def _copy_tree(source: Path, target: Path, *, link: bool = False, bytecode: bool = False) -> None:
     """Copy the asset files of ``source`` into ``target`` (hard links when ``link`` and possible)."""
-    for path in _iter_files(source):
+    for path in _iter_files(source, bytecode=bytecode):
         destination = target / path.relative_to(source)
         destination.parent.mkdir(parents=True, exist_ok=True)
         if link:
@@ -126,6 +133,52 @@ def _uv() -> list[str]:
     if found:
         return [found]
     return [sys.executable, "-m", "uv"]
+
+
+def lambda_python() -> str | None:
+    """An interpreter of the Lambda runtime's Python version on this machine, to compile bytecode with."""
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(f"python{LAMBDA_PYTHON_VERSION}") or ""]
+    candidates += sorted(str(p) for p in pyenv_root.glob(f"versions/{LAMBDA_PYTHON_VERSION}*/bin/python3"))
+    for candidate in candidates:
+        if not candidate:
+            continue
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON_VERSION:
+            return candidate
+    return None
+
+
+def _compile_bytecode(directory: Path) -> None:
+    python = lambda_python()
+    if python is None:
+        print(
+            f"warning: no Python {LAMBDA_PYTHON_VERSION} found; {directory.name} ships without bytecode, so "
+            "its cold starts compile every module",
+            file=sys.stderr,
+        )
+        return
+    command = [
+        python,
+        "-m",
+        "compileall",
+        "-q",
+        "-j",
+        "0",
+        "--invalidation-mode",
+        "unchecked-hash",
+        str(directory),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BundlingError(
+            f"compiling bytecode failed ({' '.join(command)}):\n{result.stdout}{result.stderr}"
+        )
 
 
 def _staging_dir(parent: Path, name: str) -> Path:
@@ -178,6 +231,7 @@ def dependencies_dir(layout: SourceLayout) -> Path:
     # leaves its own lock file in the target.
     shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
     (staging / "python" / ".lock").unlink(missing_ok=True)
+    _compile_bytecode(staging / "python")
     _publish(staging, final)
     _prune(parent, "", final)
     return final / "python"
@@ -197,8 +251,9 @@ def stage_layer(layout: SourceLayout) -> Path:
     final = parent / f"layer-{key}"
     if not (final / _COMPLETE_MARKER).exists():
         staging = _staging_dir(parent, f"layer-{key}")
-        _copy_tree(deps, staging / "python", link=True)
+        _copy_tree(deps, staging / "python", link=True, bytecode=True)
         _copy_tree(core, staging / "python" / "crm_core")
+        _compile_bytecode(staging / "python" / "crm_core")
         _publish(staging, final)
         _prune(parent, "layer-", final)
     return final
@@ -239,6 +294,7 @@ def stage_function(layout: SourceLayout, name: str, handler: str) -> Path:
         (staging / "functions").mkdir()
         shutil.copy2(init, staging / "functions" / "__init__.py")
         _copy_tree(source, staging.joinpath(*package))
+        _compile_bytecode(staging / "functions")
         _publish(staging, final)
         _prune(parent, f"function-{name}-", final)
     return final

@@ -35,7 +35,7 @@ def _principal(token: str) -> Principal | None:
     return None
 
 
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     token = _bearer(event)
     principal = _principal(token) if token else None
     if principal is None:

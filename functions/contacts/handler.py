@@ -1,17 +1,22 @@
 """The contacts function: contacts and companies (API.md section 3)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from crm_core.http.app import build_app, logger, serve
+from crm_core.coldstart import long_lived_imports
 
-from functions.contacts import companies_routes, contacts_routes
+with long_lived_imports():
+    from crm_core.http.app import build_app, logger, serve
 
-app = build_app()
-app.include_router(contacts_routes.router, prefix=contacts_routes.PATH)
-app.include_router(companies_routes.router, prefix=companies_routes.PATH)
+    from functions.contacts import companies_routes, contacts_routes
+
+    app = build_app()
+    app.include_router(contacts_routes.router, prefix=contacts_routes.PATH)
+    app.include_router(companies_routes.router, prefix=companies_routes.PATH)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(log_event=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     return serve(app, event, context)

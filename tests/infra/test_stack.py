@@ -28,7 +28,7 @@ from crm_core.definitions import (
 )
 
 from infra.app import build_app
-from infra.bundling import BundlingError, SourceLayout, stage_function
+from infra.bundling import BundlingError, SourceLayout, lambda_python, stage_function
 from infra.stack import CrmStack
 
 ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS)
@@ -314,12 +314,22 @@ def test_layer_asset_contents(synth: Synth) -> None:
     python = root / "python"
     assert (python / "crm_core" / "__init__.py").is_file()
     assert (python / "crm_core" / "definitions.py").is_file()
-    for package in ("aws_lambda_powertools", "pynamodb", "pydantic", "ulid"):
+    for package in ("aws_lambda_powertools", "pynamodb", "pydantic", "jwt"):
         assert (python / package).is_dir(), package
     # pydantic-core is compiled: the wheel must be the Lambda's (CPython 3.13, arm64).
     assert list((python / "pydantic_core").glob("*.cpython-313-aarch64-linux-gnu.so"))
-    assert not list(root.rglob("__pycache__"))
+    _assert_runtime_bytecode(python, ["crm_core/definitions.py", "pynamodb/models.py", "pydantic/main.py"])
     assert not (python / "bin").exists()
+
+
+def _assert_runtime_bytecode(root: Path, modules: list[str]) -> None:
+    """Bytecode for the Lambda's Python only, so cold starts do not compile (the deployment is read-only)."""
+    assert lambda_python() is not None, "Python 3.13 is needed to compile the assets' bytecode"
+    compiled = list(root.rglob("*.pyc"))
+    assert compiled and all(p.name.endswith(".cpython-313.pyc") for p in compiled)
+    for module in modules:
+        source = root / module
+        assert (source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc").is_file(), module
 
 
 @pytest.mark.parametrize("definition", ALL_FUNCTIONS, ids=lambda d: d.name)
@@ -328,9 +338,9 @@ def test_function_asset_contents(synth: Synth, definition: FunctionDefinition) -
     root = _asset_dir(synth, props["Code"])
     package = definition.handler.split(".")[1]
     assert sorted(p.name for p in root.iterdir()) == ["functions"]
-    assert sorted(p.name for p in (root / "functions").iterdir()) == ["__init__.py", package]
+    assert sorted(p.name for p in (root / "functions").iterdir()) == ["__init__.py", "__pycache__", package]
     assert (root / "functions" / package / "handler.py").is_file()
-    assert not list(root.rglob("__pycache__"))
+    _assert_runtime_bytecode(root, [f"functions/{package}/handler.py"])
 
 
 def test_missing_function_code_fails_clearly(tmp_path: Path) -> None:

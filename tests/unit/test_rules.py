@@ -102,3 +102,14 @@ def test_if_match_forms() -> None:
     with pytest.raises(ProblemError) as bad:
         parse_if_match('"abc"')
     assert bad.value.status == 400
+
+
+def test_ids_are_ulids_in_creation_order() -> None:
+    import re
+
+    from crm_core.ids import new_id
+    from crm_core.models.common import ULID_PATTERN
+
+    ids = [new_id() for _ in range(2000)]
+    assert all(re.match(ULID_PATTERN, i) for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
