@@ -40,10 +40,11 @@ def list_companies(
 @router.get("/<record_id>/contacts", tags=["companies"], summary="The company's contacts")
 def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)
-    COMPANIES.get(ctx, record_id)  # a missing or foreign company is a 404, not an empty list
     items, next_cursor = CONTACTS.list_records(
         ctx, filters={"company_id": record_id}, q=None, archived=False, limit=limit, cursor=cursor
     )
+    if not items and cursor is None:
+        COMPANIES.get(ctx, record_id)  # a missing or foreign company is a 404, not an empty list
     return page_response(items, next_cursor)
 
 

@@ -119,6 +119,7 @@ class RecordItem(TableItem, discriminator="record"):
     # What this record last wrote beside itself, so an update knows what to remove.
     search_tokens = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     dedupe_keys = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    related = MapAttribute[str, Any](null=True)  # facts of other records its tokens use (a company's name)
 
 
 class UniqueMarker(TableItem, discriminator="unique"):

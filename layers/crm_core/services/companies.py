@@ -6,7 +6,7 @@ from typing import Any
 
 from crm_core.errors import conflict, invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
-from crm_core.repositories import tenant_repository
+from crm_core.services import references
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.records import ObjectSpec, RecordService, RequestContext, normalize_text
 
@@ -28,9 +28,11 @@ def company_dedupe_keys(data: dict[str, Any]) -> list[str]:
     return [f"same_name:{name}"] if name else []
 
 
-def resolve_references(tenant_id: str, data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+def resolve_references(
+    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
+) -> dict[str, Any]:
     owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and tenant_repository.active_user(tenant_id, owner_id) is None:
+    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
         raise invalid_field("owner_id", "no user with this id")
     return {}
 

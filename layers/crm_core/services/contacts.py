@@ -6,9 +6,15 @@ from typing import Any
 
 from crm_core.errors import invalid_field
 from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate
-from crm_core.repositories import record_repository as repo
-from crm_core.repositories import tenant_repository
-from crm_core.services.records import ObjectSpec, RecordService, normalize_text, phone_digits, record_data
+from crm_core.services import references
+from crm_core.services.records import (
+    ObjectSpec,
+    RecordService,
+    RequestContext,
+    normalize_text,
+    phone_digits,
+    record_data,
+)
 
 MAX_TOKEN_LENGTH = 40
 
@@ -39,18 +45,21 @@ def contact_dedupe_keys(data: dict[str, Any]) -> list[str]:
     return found
 
 
-def resolve_references(tenant_id: str, data: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+def resolve_references(
+    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
+) -> dict[str, Any]:
     related: dict[str, Any] = {}
     company_id = data.get("company_id")
-    if company_id:
-        company = repo.get_record(tenant_id, "company", company_id)
-        if company is None or company.archived_at is not None:
-            if "company_id" in changed:
-                raise invalid_field("company_id", "no company with this id")
-        else:
+    if company_id and "company_id" not in changed and "company_name" in previous:
+        related["company_name"] = previous["company_name"]
+    elif company_id:
+        company = references.active_record(ctx, "company", company_id)
+        if company is not None:
             related["company_name"] = record_data(company).get("name")
+        elif "company_id" in changed:
+            raise invalid_field("company_id", "no company with this id")
     owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and tenant_repository.active_user(tenant_id, owner_id) is None:
+    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
         raise invalid_field("owner_id", "no user with this id")
     return related
 

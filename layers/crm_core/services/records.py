@@ -52,6 +52,7 @@ WRITE_ATTEMPTS = 3
 class RequestContext:
     principal: Principal
     correlation_id: str | None = None
+    lookups: dict[tuple[str, str], Any] = field(default_factory=dict)  # see services/references.py
 
     @property
     def tenant_id(self) -> str:
@@ -66,8 +67,11 @@ class ObjectSpec:
     defaults: dict[str, Any]  # every API field with the value it shows when unset
     tokens: Callable[[dict[str, Any], dict[str, Any]], list[str]]  # (data, related) -> type-ahead tokens
     dedupe_keys: Callable[[dict[str, Any]], list[str]] = lambda data: []
-    # (tenant, data, changed fields) -> related facts (e.g. the company's name); raises 422 on bad references
-    resolve: Callable[[str, dict[str, Any], set[str]], dict[str, Any]] = lambda t, d, c: {}
+    # (ctx, data, changed fields, the facts resolved last time) -> related facts (e.g. the company's name);
+    # raises 422 on a bad reference
+    resolve: Callable[[RequestContext, dict[str, Any], set[str], dict[str, Any]], dict[str, Any]] = (
+        lambda ctx, data, changed, previous: {}
+    )
     unique_field: str | None = None
     normalize_unique: Callable[[str], str] = str.lower
     parent_field: str | None = None  # GSI4
@@ -124,6 +128,11 @@ def represent(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
         }
     )
     return body
+
+
+def _related(item: RecordItem) -> dict[str, Any]:
+    facts: dict[str, Any] = plain(item.related) if item.related is not None else {}
+    return facts
 
 
 def _state(item: RecordItem) -> str:
@@ -232,6 +241,7 @@ class RecordService:
         spec, tenant = self.spec, ctx.tenant_id
         data = record_data(item)
         if related is not None:
+            item.related = related
             item.search_tokens = sorted(set(spec.tokens(data, related)))
             item.dedupe_keys = sorted(set(spec.dedupe_keys(data)))
         _place(spec, item)
@@ -354,7 +364,7 @@ class RecordService:
         fields = dict(fields)
         fields.setdefault("owner_id", ctx.principal.user_id)
         ctx.principal.require_write(fields.get("owner_id"))
-        related = self.spec.resolve(ctx.tenant_id, fields, set(fields))
+        related = self.spec.resolve(ctx, fields, set(fields), {})
         item = self._new_item(ctx, fields)
         return self._build(ctx, item, None, "created", related=related, status=201)
 
@@ -380,7 +390,7 @@ class RecordService:
         if merged == _clean(current):
             return None
         changed = {k for k in merged.keys() | current.keys() if merged.get(k) != current.get(k)}
-        related = self.spec.resolve(ctx.tenant_id, merged, changed)
+        related = self.spec.resolve(ctx, merged, changed, _related(before))
         item = copy.deepcopy(before)
         item.data = merged
         item.updated_at = utc_now()
@@ -478,7 +488,8 @@ class RecordService:
             elif name not in kept:
                 merged[name] = value
         merged = _clean(merged)
-        related = spec.resolve(tenant, merged, set())
+        changed = {k for k in merged.keys() | kept.keys() if merged.get(k) != kept.get(k)}
+        related = spec.resolve(ctx, merged, changed, _related(survivor))
 
         new_survivor = copy.deepcopy(survivor)
         new_survivor.data = merged
@@ -642,12 +653,15 @@ class RecordService:
     def timeline(
         self, ctx: RequestContext, record_id: str, *, limit: int, cursor: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        self._load(ctx, record_id, consistent=False, archived=None)
+        """One Query of the record's partition. Every record has its creation event, so a first page with
+        nothing on it means there is no such record in this tenant."""
         fingerprint = _fingerprint(self.spec.object_type, "timeline", record_id)
         start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
         events, last = repo.timeline_page(
             ctx.tenant_id, self.spec.object_type, record_id, limit=limit, start_key=start
         )
+        if not events and start is None:
+            raise not_found(self.spec.object_type, record_id)
         entries = []
         for event in events:
             detail = plain(event.detail)

@@ -1,0 +1,33 @@
+"""Records and users that a change refers to, read at most once per request.
+
+A batch of 100 contacts at the same company, owned by the caller, reads the company once and the caller
+never (the authorizer has just found the caller's own user).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crm_core.repositories import record_repository, tenant_repository
+
+if TYPE_CHECKING:
+    from crm_core.repositories.table import RecordItem
+    from crm_core.services.records import RequestContext
+
+
+def active_record(ctx: RequestContext, object_type: str, record_id: str) -> RecordItem | None:
+    key = (object_type, record_id)
+    if key not in ctx.lookups:
+        item = record_repository.get_record(ctx.tenant_id, object_type, record_id)
+        ctx.lookups[key] = item if item is not None and item.archived_at is None else None
+    found: RecordItem | None = ctx.lookups[key]
+    return found
+
+
+def is_active_user(ctx: RequestContext, user_id: str) -> bool:
+    if user_id == ctx.principal.user_id:
+        return True
+    key = ("user", user_id)
+    if key not in ctx.lookups:
+        ctx.lookups[key] = tenant_repository.active_user(ctx.tenant_id, user_id) is not None
+    return bool(ctx.lookups[key])
