@@ -5,6 +5,9 @@ from typing import TYPE_CHECKING, Any
 from crm_core.coldstart import long_lived_imports
 
 with long_lived_imports():
+    # The table's models (pynamodb, botocore) first: the same imports take about 40 ms less in this order
+    # (measured with bench/imports.py).
+    import crm_core.repositories.table  # noqa: F401
     from crm_core.http.app import build_app, logger, serve
 
     from functions.contacts import companies_routes, contacts_routes
