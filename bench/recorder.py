@@ -38,6 +38,9 @@ class Measurement:
     units: Units = field(default_factory=Units)
     moto_reported_units: float = 0.0  # what the endpoint said in ConsumedCapacity (placeholders on moto)
     seconds: float = 0.0
+    # The rate limiter's amortized UpdateItem (one per ten requests per container, crm_core.rate_limits):
+    # counted apart, so that a row's calls do not depend on where it fell in that cycle.
+    rate_limit_syncs: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -47,6 +50,7 @@ class Measurement:
         return {
             "dynamodb_calls": dict(sorted(self.calls.items())),
             "dynamodb_calls_total": self.total_calls,
+            "rate_limit_syncs": self.rate_limit_syncs,
             "other_aws_calls": dict(sorted(self.other_calls.items())),
             "rcu": self.units.read,
             "wcu_table": self.units.write_table,
@@ -65,6 +69,11 @@ def _uncounted() -> Iterator[None]:
         yield
     finally:
         _local.uncounted = previous
+
+
+def _is_rate_limit_sync(operation: str, params: dict[str, Any]) -> bool:
+    partition = (params.get("Key") or {}).get("PK", {}).get("S", "")
+    return operation == "UpdateItem" and str(partition).endswith("#ratelimit")
 
 
 def _patched_make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -158,6 +167,10 @@ class DynamoRecorder:
         if service != "dynamodb":
             with self._lock:
                 measurement.other_calls[f"{service}.{operation}"] += 1
+            return _ORIGINAL(client, operation, params)
+        if _is_rate_limit_sync(operation, params):
+            with self._lock:
+                measurement.rate_limit_syncs += 1
             return _ORIGINAL(client, operation, params)
         with self._lock:
             measurement.calls[operation] += 1

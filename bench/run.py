@@ -15,6 +15,8 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+from crm_core.rate_limits import SYNC_EVERY
+
 from bench import imports
 from bench.endpoints import ENDPOINTS, Dataset, Measured, load_dataset, run_scenarios
 from bench.report import Printer, endpoint_rows, write_json
@@ -154,6 +156,12 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
             f"OK: every endpoint made the same DynamoDB calls at {large_n:,} contacts as at {small_n:,}.",
             style="bold green",
         )
+    syncs = sum(e[size].get("rate_limit_syncs", 0) for e in calls["endpoints"] for size in ("small", "large"))
+    printer.line(
+        f"Rate limiting: {syncs} UpdateItem syncs of the tenant's request count over "
+        f"{2 * len(calls['endpoints'])} measured requests (one per {SYNC_EVERY} requests per container, "
+        "not in the rows above)."
+    )
     for error in calls["errors"]:
         printer.line(f"ERROR {error}", style="bold red")
 

@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+from crm_core.rate_limits import PLAN_LIMITS
+
 
 def _dev(args: argparse.Namespace) -> int:
     from crm_local.runtime import LocalRuntime
@@ -53,7 +55,7 @@ def _tenant_create(args: argparse.Namespace) -> int:
     _attach()
     from crm_core.services.tenants import create_tenant
 
-    tenant = create_tenant(args.name, args.admin_email)
+    tenant = create_tenant(args.name, args.admin_email, plan=args.plan)
     print(json.dumps({"tenant_id": tenant.tenant_id, "api_key": tenant.api_key, "user_id": tenant.user_id}))
     return 0
 
@@ -108,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     create = tenant.add_parser("create", help="create a tenant with an admin API key")
     create.add_argument("--name", required=True)
     create.add_argument("--admin-email", default=None)
+    create.add_argument("--plan", default="free", choices=sorted(PLAN_LIMITS), help="sets the rate limit")
     create.set_defaults(run=_tenant_create)
 
     seed = commands.add_parser("seed", help="fill a tenant with realistic demo data")

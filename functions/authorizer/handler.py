@@ -1,20 +1,26 @@
 """The HTTP API's Lambda authorizer: the credential (an API key or a user pool ID token) in, the
-tenant, user and role out.
+tenant, user, role and rate limit out.
 
 It answers "authorized" for every request and says in the context who the caller is, or why it is
 nobody; the function then answers 401 with problem details. (An HTTP API turns an authorizer's "no"
 into a bare 403, while the contract says 401 for a bad credential.) API Gateway caches the answer by
-the Authorization header, so a key costs one GetItem per cache period, not per request.
+the Authorization header, so a credential costs two GetItems (the key, the tenant's plan) per cache
+period, not per request. See docs/decisions/0002.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from crm_core.auth import API_KEY_PREFIX, Principal
-from crm_core.services.tenants import principal_for_api_key
+from crm_core.coldstart import long_lived_imports
 
-logger = Logger()
+with long_lived_imports():
+    from aws_lambda_powertools import Logger
+    from crm_core.auth import API_KEY_PREFIX, Principal
+    from crm_core.services.tenants import principal_for_api_key, rate_limit_of
+
+    logger = Logger()
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def _bearer(event: dict[str, Any]) -> str | None:
@@ -49,5 +55,6 @@ def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
             "role": principal.role.value,
             "credential": principal.credential,
             "credential_id": principal.credential_id,
+            "rate_limit": rate_limit_of(principal.tenant_id),
         },
     }

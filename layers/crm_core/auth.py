@@ -30,6 +30,7 @@ class Principal:
     role: Role
     credential: str  # "api_key" or "jwt"
     credential_id: str
+    rate_limit: int = 600  # requests per minute for the tenant (its plan's, or the operator's override)
 
     @property
     def actor(self) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """The resolver every API function builds on, and the gate each request passes before its route.
 
 Order matters and is the contract's: a missing or bad credential is 401 before anything about the body;
-then the body's size (413), media type (415) and, for a POST with ``Idempotency-Key``, the replay of a
+then the tenant's rate limit (429; every answer after this point carries the RateLimit headers); then the
+body's size (413), media type (415) and, for a POST with ``Idempotency-Key``, the replay of a
 first answer; then the route, whose validation names every bad field (422, or 400 for malformed JSON).
 """
 
@@ -15,9 +16,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crm_core import rate_limits
 from crm_core.auth import Principal, Role
 from crm_core.errors import FieldError, ProblemError, unauthorized, validation_failed
 from crm_core.http.responses import problem_response, problem_result
+from crm_core.rate_limits import PLAN_LIMITS
 from crm_core.services.records import RequestContext
 from crm_core.validation import field_errors
 
@@ -73,6 +76,7 @@ def _principal_from(event: dict[str, Any]) -> Principal | None:
         role=Role(claims["role"]),
         credential=claims.get("credential", "api_key"),
         credential_id=claims.get("credential_id", ""),
+        rate_limit=int(claims.get("rate_limit") or PLAN_LIMITS["free"]),
     )
 
 
@@ -115,6 +119,24 @@ def _gate_and_resolve(
     principal = _principal_from(event)
     if principal is None:
         return problem_result(unauthorized())
+    decision = rate_limits.take(principal.tenant_id, principal.rate_limit)
+    if not decision.allowed:
+        response = problem_result(
+            ProblemError(429, "Too Many Requests", f"Over {decision.limit} requests a minute; retry later.")
+        )
+    else:
+        response = _resolve(app, event, context, request_id, principal)
+    response["headers"] = {**(response.get("headers") or {}), **decision.headers()}
+    return response
+
+
+def _resolve(
+    app: APIGatewayHttpResolver,
+    event: dict[str, Any],
+    context: LambdaContext,
+    request_id: str,
+    principal: Principal,
+) -> dict[str, Any]:
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
     if method in ("POST", "PUT", "PATCH"):
         if _body_bytes(event) > MAX_BODY_BYTES:

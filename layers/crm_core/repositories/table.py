@@ -155,7 +155,14 @@ class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()
     plan = UnicodeAttribute(default="free")
+    rate_limit_per_minute = NumberAttribute(null=True)  # the operator's override of the plan's limit
     created_at = UnicodeAttribute()
+
+
+class RateWindowItem(TableItem, discriminator="rate_window"):
+    """A tenant's requests in one minute, summed from every function container (expires with the TTL)."""
+
+    requests = NumberAttribute(default=0)
 
 
 class UserItem(TableItem, discriminator="user"):

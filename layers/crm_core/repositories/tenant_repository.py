@@ -5,7 +5,9 @@ from __future__ import annotations
 from pynamodb.exceptions import DoesNotExist
 
 from crm_core.repositories import keys
-from crm_core.repositories.table import ApiKeyItem, TableItem, UserItem
+from crm_core.repositories.table import ApiKeyItem, RateWindowItem, TableItem, TenantItem, UserItem
+
+TENANT_SK = "#TENANT"
 
 
 def get_user(tenant_id: str, user_id: str) -> UserItem | None:
@@ -27,3 +29,24 @@ def get_api_key(tenant_id: str, key_hash: str) -> ApiKeyItem | None:
     except DoesNotExist:
         return None
     return item if isinstance(item, ApiKeyItem) and item.tenant_id == tenant_id else None
+
+
+def get_tenant(tenant_id: str) -> TenantItem | None:
+    try:
+        item = TableItem.get(keys.tenant_pk(tenant_id), TENANT_SK)
+    except DoesNotExist:
+        return None
+    return item if isinstance(item, TenantItem) else None
+
+
+def add_requests(tenant_id: str, window_start: int, count: int, expires_at: int) -> int:
+    """One UpdateItem: add ``count`` to the tenant's window and answer the window's new total."""
+    window = RateWindowItem(f"{keys.tenant_pk(tenant_id)}#ratelimit", str(window_start))
+    window.update(
+        actions=[
+            RateWindowItem.requests.add(count),
+            RateWindowItem.expires_at.set(expires_at),
+            RateWindowItem.item_type.set(RateWindowItem),
+        ]
+    )
+    return int(window.requests)

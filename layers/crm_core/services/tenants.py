@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm_core import rate_limits
 from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
 from crm_core.ids import new_id, utc_now
 from crm_core.repositories import keys, tenant_repository
@@ -19,14 +20,24 @@ class NewTenant:
     api_key: str
 
 
-def create_tenant(name: str, admin_email: str | None = None) -> NewTenant:
+def create_tenant(
+    name: str, admin_email: str | None = None, *, plan: str = "free", rate_limit_per_minute: int | None = None
+) -> NewTenant:
     """The tenant, its admin user and the admin's first API key, in one transaction."""
     tenant_id, user_id, now = new_id(), new_id(), utc_now()
     api_key = new_api_key(tenant_id)
     pk = keys.tenant_pk(tenant_id)
     changes = ChangeSet()
     changes.save(
-        TenantItem(pk, "#TENANT", id=tenant_id, name=name, created_at=now),
+        TenantItem(
+            pk,
+            tenant_repository.TENANT_SK,
+            id=tenant_id,
+            name=name,
+            plan=plan,
+            rate_limit_per_minute=rate_limit_per_minute,
+            created_at=now,
+        ),
         condition=TenantItem.PK.does_not_exist(),
     )
     changes.save(
@@ -102,3 +113,12 @@ def principal_for_api_key(api_key: str) -> Principal | None:
         credential="api_key",
         credential_id=item.id,
     )
+
+
+def rate_limit_of(tenant_id: str) -> int:
+    """The tenant's requests per minute: its plan's, or the operator's override (one GetItem)."""
+    tenant = tenant_repository.get_tenant(tenant_id)
+    if tenant is None:
+        return rate_limits.PLAN_LIMITS["free"]
+    override = tenant.rate_limit_per_minute
+    return rate_limits.limit_for(tenant.plan, int(override) if override else None)
