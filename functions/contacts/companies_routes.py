@@ -5,19 +5,28 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from crm_core.http.api_docs import answers, page_model, record_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
 from crm_core.http.responses import page_response
 from crm_core.models.common import ULID_PATTERN
-from crm_core.models.company import CompanyCreate, CompanyUpdate
+from crm_core.models.company import CompanyCreate, CompanyFields, CompanyUpdate
 from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
 
+from functions.contacts import contacts_routes
+
 PATH = "/v1/companies"
 router = Router()
+Company = record_model("Company", CompanyFields)
 
 
-@router.get("/", tags=["companies"], summary="List or search companies")
+@router.get(
+    "/",
+    tags=["companies"],
+    summary="List or search companies",
+    responses=answers(200, page_model("CompanyPage", Company), 400, 422),
+)
 def list_companies(
     limit: Limit = 25,
     cursor: Cursor = None,
@@ -37,7 +46,12 @@ def list_companies(
     return page_response(items, next_cursor)
 
 
-@router.get("/<record_id>/contacts", tags=["companies"], summary="The company's contacts")
+@router.get(
+    "/<record_id>/contacts",
+    tags=["companies"],
+    summary="The company's contacts",
+    responses=answers(200, page_model("CompanyContactPage", contacts_routes.Contact), 400, 404, 422),
+)
 def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)
     items, next_cursor = CONTACTS.list_records(
@@ -48,4 +62,4 @@ def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor 
     return page_response(items, next_cursor)
 
 
-add_record_routes(router, COMPANIES, PATH, CompanyCreate, CompanyUpdate)
+add_record_routes(router, COMPANIES, PATH, CompanyCreate, CompanyUpdate, Company)

@@ -5,20 +5,27 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from crm_core.http.api_docs import answers, page_model, record_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, add_record_routes
 from crm_core.http.responses import page_response
 from crm_core.models.common import ULID_PATTERN
-from crm_core.models.contact import ContactCreate, ContactUpdate, LifecycleStage
+from crm_core.models.contact import ContactCreate, ContactFields, ContactUpdate, LifecycleStage
 from crm_core.services.contacts import CONTACTS
 
 PATH = "/v1/contacts"
 router = Router()
+Contact = record_model("Contact", ContactFields)
 
 IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]
 
 
-@router.get("/", tags=["contacts"], summary="List or search contacts")
+@router.get(
+    "/",
+    tags=["contacts"],
+    summary="List or search contacts",
+    responses=answers(200, page_model("ContactPage", Contact), 400, 422),
+)
 def list_contacts(
     limit: Limit = 25,
     cursor: Cursor = None,
@@ -46,4 +53,4 @@ def list_contacts(
     return page_response(items, next_cursor)
 
 
-add_record_routes(router, CONTACTS, PATH, ContactCreate, ContactUpdate)
+add_record_routes(router, CONTACTS, PATH, ContactCreate, ContactUpdate, Contact)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from crm_core.rate_limits import PLAN_LIMITS, SYNC_EVERY
 from crm_core.services.tenants import create_tenant
+
 from tests.support.client import ApiClient
 
 

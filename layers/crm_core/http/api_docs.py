@@ -1,0 +1,157 @@
+"""What the OpenAPI document says a route answers: typed records and pages, the problem details of each
+error status, and the RateLimit headers on every answer.
+
+These models only describe; the answers are built by the services. tests/e2e/test_api_docs.py checks
+real answers against them (unknown fields refused), so the document cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+_RATE_HEADERS: dict[str, Any] = {
+    "RateLimit-Limit": {
+        "description": "Requests a minute the tenant's plan allows.",
+        "schema": {"type": "integer"},
+    },
+    "RateLimit-Remaining": {"description": "Requests left in this minute.", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "Seconds until the minute turns.", "schema": {"type": "integer"}},
+    "X-Request-Id": {
+        "description": "This request's id: logs and events carry it.",
+        "schema": {"type": "string"},
+    },
+}
+
+_STATUS_MEANING = {
+    400: "Malformed JSON, a forged or foreign cursor, or a malformed If-Match.",
+    401: "A missing or bad credential.",
+    403: "A valid credential without the right (a viewer writing; a rep changing another's record).",
+    404: "No such record in this tenant (another tenant's record is indistinguishable from a missing one).",
+    409: "A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change.",
+    412: "If-Match names an older version (`current_version` names the current one). Nothing changed.",
+    413: "The body is over 1 MiB.",
+    415: "The body is not application/json.",
+    422: "Invalid fields, unknown fields or read-only fields; `errors` names every one.",
+    429: "Over the tenant's rate limit; Retry-After says when to come back.",
+}
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldProblem(Closed):
+    field: str
+    message: str
+
+
+class Problem(Closed):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblem] | None = None
+    existing_id: str | None = Field(None, description="409 on a unique value: the record that holds it.")
+    current_version: int | None = Field(None, description="412: the record's current version.")
+    merged_into: str | None = Field(None, description="409 on restoring a merged record: the survivor.")
+
+
+class RecordMeta(BaseModel):
+    """The read-only fields every record carries."""
+
+    id: str
+    tenant_id: str
+    version: int = Field(description="Bumped by every change; sent back as the ETag.")
+    archived: bool
+    archived_at: str | None
+    merged_into: str | None
+    created_at: str
+    updated_at: str
+
+
+class TimelineEntry(Closed):
+    id: str
+    type: str = Field(description="The event type, e.g. contact.updated.")
+    occurred_at: str
+    actor: dict[str, Any]
+    changes: dict[str, Any] = Field(description='{"field": {"from": old, "to": new}}')
+    correlation_id: str | None
+
+
+def record_model(name: str, fields: type[BaseModel]) -> type[BaseModel]:
+    """``fields`` (a type's input model, every field optional) plus the read-only ones, closed."""
+    model: type[BaseModel] = create_model(name, __base__=(RecordMeta, fields))
+    return model
+
+
+def _closed_model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
+    model: type[BaseModel] = create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+    return model
+
+
+def page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
+    return _closed_model(
+        name,
+        {
+            "items": (list[item], ...),  # type: ignore[valid-type]
+            "next_cursor": (
+                str | None,
+                Field(description="Pass as ?cursor= for the next page; null at the end."),
+            ),
+        },
+    )
+
+
+def duplicate_pair_model(name: str, plural: str, record: type[BaseModel]) -> type[BaseModel]:
+    return _closed_model(
+        name,
+        {
+            "ids": (list[str], ...),
+            "reason": (Literal["same_name", "same_phone"], ...),
+            "found_at": (str, ...),
+            plural: (list[record], ...),  # type: ignore[valid-type]
+        },
+    )
+
+
+def batch_results_model(name: str, record: type[BaseModel]) -> type[BaseModel]:
+    result = _closed_model(
+        f"{name}Result",
+        {
+            "status": (
+                int,
+                Field(description="201 created, 200 read or changed, or the input's error status."),
+            ),
+            "id": (str | None, None),
+            "record": (record | None, None),
+            "error": (Problem | None, None),
+        },
+    )
+    return _closed_model(name, {"results": (list[result], ...)})  # type: ignore[valid-type]
+
+
+def answers(
+    status: int, model: type[BaseModel] | None, *errors: int, description: str = "", etag: bool = False
+) -> dict[int, Any]:
+    """The ``responses`` of a route: its success and each error it can answer, all with the rate headers."""
+    headers = dict(_RATE_HEADERS)
+    if etag:
+        headers["ETag"] = {
+            "description": 'The record\'s version, as "<version>".',
+            "schema": {"type": "string"},
+        }
+    success: dict[str, Any] = {"description": description or "OK", "headers": headers}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    documented: dict[int, Any] = {status: success}
+    for error in sorted({401, 429, *errors}):
+        documented[error] = {
+            "description": _STATUS_MEANING[error],
+            "headers": dict(_RATE_HEADERS),
+            "content": {"application/problem+json": {"model": Problem}},
+        }
+    return documented
