@@ -8,8 +8,7 @@ numbers the reader already passed. The copy also costs time in proportion to the
 transaction.
 
 DynamoDB checks every condition first and writes nothing unless all hold; this does the same for
-transactions of Put, Delete and ConditionCheck operations (the ones this project issues), and leaves any
-other transaction to moto as it is.
+transactions of Put, Delete, Update and ConditionCheck operations.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ def install() -> None:
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
         if len(transact_items) > 100 or any(
-            set(item) - {"Put", "Delete", "ConditionCheck"} for item in transact_items
+            set(item) - {"Put", "Delete", "Update", "ConditionCheck"} for item in transact_items
         ):
             return moto_transact(self, transact_items)
         with _lock:
@@ -78,6 +77,14 @@ def install() -> None:
                     self.put_item(table_name, op["Item"])
                 elif op_type == "Delete":
                     self.delete_item(table_name, key)
+                elif op_type == "Update":
+                    self.update_item(
+                        table_name,
+                        key,
+                        update_expression=op["UpdateExpression"],
+                        expression_attribute_names=op.get("ExpressionAttributeNames"),
+                        expression_attribute_values=op.get("ExpressionAttributeValues"),
+                    )
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _installed = True

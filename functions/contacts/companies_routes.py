@@ -13,6 +13,7 @@ from crm_core.models.common import ULID_PATTERN
 from crm_core.models.company import CompanyCreate, CompanyFields, CompanyUpdate
 from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
+from crm_core.services.deals import DEALS
 
 from functions.contacts import contacts_routes
 
@@ -55,6 +56,22 @@ def list_companies(
 def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)
     items, next_cursor = CONTACTS.list_records(
+        ctx, filters={"company_id": record_id}, q=None, archived=False, limit=limit, cursor=cursor
+    )
+    if not items and cursor is None:
+        COMPANIES.get(ctx, record_id)  # a missing or foreign company is a 404, not an empty list
+    return page_response(items, next_cursor)
+
+
+@router.get(
+    "/<record_id>/deals",
+    tags=["companies"],
+    summary="The company's deals",
+    responses=answers(200, None, 400, 404, 422),
+)
+def company_deals(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+    ctx = request_context(router)
+    items, next_cursor = DEALS.list_records(
         ctx, filters={"company_id": record_id}, q=None, archived=False, limit=limit, cursor=cursor
     )
     if not items and cursor is None:

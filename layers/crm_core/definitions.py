@@ -94,6 +94,11 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         handler="functions.contacts.handler.handler",
         routes=_resource_routes("/v1/contacts", "/v1/companies"),
     ),
+    FunctionDefinition(
+        name="deals",
+        handler="functions.deals.handler.handler",
+        routes=_resource_routes("/v1/pipelines", "/v1/deals"),
+    ),
 )
 
 # Authorizer results are cached by API Gateway for this long, keyed by the Authorization header.

@@ -13,6 +13,7 @@ M = TypeVar("M", bound=BaseModel)
 
 READ_ONLY_FIELDS = frozenset(
     {"id", "tenant_id", "version", "created_at", "updated_at", "archived", "archived_at", "merged_into"}
+    | {"status", "closed_at"}  # a deal's, derived from its stage
 )
 
 
@@ -47,3 +48,10 @@ def reprefix(problem: ProblemError, prefix: str) -> ProblemError:
     for error in problem.errors:
         error.field = f"{prefix}{error.field}" if error.field else prefix.rstrip(".")
     return problem
+
+
+def set_fields(model: BaseModel) -> dict[str, Any]:
+    """The fields a body sets, as JSON values (a decimal as a string, a date as YYYY-MM-DD); a field sent
+    as null is set, to clear it."""
+    fields: dict[str, Any] = model.model_dump(mode="json", exclude_unset=True)
+    return fields

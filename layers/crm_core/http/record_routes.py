@@ -23,6 +23,7 @@ from crm_core.http.app import request_context
 from crm_core.http.responses import json_response, page_response, parse_if_match, record_response
 from crm_core.models.common import ULID_PATTERN, StrictModel
 from crm_core.services.records import MAX_BATCH, RecordService
+from crm_core.validation import set_fields
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
@@ -36,12 +37,6 @@ class MergeRequest(StrictModel):
 
 class BatchRequest(StrictModel):
     inputs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
-
-
-def _fields(body: Any) -> dict[str, Any]:
-    """The fields a body sets (a field sent as null is set, to clear it)."""
-    fields: dict[str, Any] = body.model_dump(exclude_unset=True)
-    return fields
 
 
 def add_record_routes(
@@ -66,7 +61,7 @@ def add_record_routes(
         responses=answers(201, record, 403, 409, 413, 415, 422, description="Created", etag=True),
     )
     def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
-        record = service.create(request_context(router), _fields(body))
+        record = service.create(request_context(router), set_fields(body))
         return record_response(record, 201, location=f"{path}/{record['id']}")
 
     @router.get(
@@ -119,7 +114,7 @@ def add_record_routes(
     )
     def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
         if_match = parse_if_match(router.current_event.headers.get("if-match"))
-        record = service.update(request_context(router), record_id, _fields(body), if_match)
+        record = service.update(request_context(router), record_id, set_fields(body), if_match)
         return record_response(record)
 
     @router.delete(

@@ -54,3 +54,8 @@ def user_sk(user_id: str) -> str:
 
 def api_key_sk(key_hash: str) -> str:
     return f"APIKEY#{key_hash}"
+
+
+def board_pk(tenant_id: str, pipeline_id: str) -> str:
+    """A pipeline's board totals: one item per stage and currency (SK ``<stage_id>#<currency>``)."""
+    return f"{tenant_prefix(tenant_id)}#pipeline#{pipeline_id}#board"

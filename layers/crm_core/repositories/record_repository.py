@@ -9,6 +9,7 @@ from pynamodb.expressions.condition import Condition
 
 from crm_core.repositories import keys
 from crm_core.repositories.table import (
+    BoardTotal,
     DuplicatePair,
     EventItem,
     IndexEntry,
@@ -111,3 +112,9 @@ def duplicate_pair(pk: str, a: str, b: str, reason: str, found_at: str) -> Dupli
     return DuplicatePair(
         pk, f"{first}#{second}", record_ids=[first, second], reason=reason, found_at=found_at
     )
+
+
+def board_totals(tenant_id: str, pipeline_id: str) -> list[BoardTotal]:
+    """Every stage's totals of one pipeline: one Query (at most stages x currencies items)."""
+    items, _ = query_page(keys.board_pk(tenant_id, pipeline_id), limit=1000)
+    return [item for item in items if isinstance(item, BoardTotal)]

@@ -151,9 +151,18 @@ class EventItem(TableItem, discriminator="event"):
     detail = MapAttribute[str, Any]()
 
 
+class BoardTotal(TableItem, discriminator="board_total"):
+    """The open deals of one pipeline stage in one currency: kept in each deal's transaction, so a board
+    is one Query for its totals however many deals there are."""
+
+    deals = NumberAttribute(default=0)
+    amount_units = NumberAttribute(default=0)  # the amounts' sum in ten-thousandths (exact integers)
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()
+    default_pipeline_id = UnicodeAttribute(null=True)
     plan = UnicodeAttribute(default="free")
     rate_limit_per_minute = NumberAttribute(null=True)  # the operator's override of the plan's limit
     created_at = UnicodeAttribute()

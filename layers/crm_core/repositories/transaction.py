@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from crm_core.repositories.table import TableItem, connection
@@ -29,11 +30,12 @@ class TransactionTooLarge(Exception):
 
 @dataclass
 class _Operation:
-    kind: str  # "save" | "delete"
+    kind: str  # "save" | "delete" | "update"
     item: TableItem
     condition: Condition | None
     label: str
     return_old: bool
+    actions: list[Action] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +54,10 @@ class ChangeSet:
 
     def delete(self, item: TableItem, *, condition: Condition | None = None, label: str = "") -> None:
         self.operations.append(_Operation("delete", item, condition, label, False))
+
+    def update(self, item: TableItem, actions: list[Action], *, label: str = "") -> None:
+        """An UpdateItem (e.g. ADD to a counter), created if absent."""
+        self.operations.append(_Operation("update", item, None, label, False, actions))
 
     def extend(self, other: ChangeSet) -> None:
         self.operations.extend(other.operations)
@@ -74,13 +80,13 @@ class ChangeSet:
                             condition=op.condition,
                             return_values="ALL_OLD" if op.return_old else None,
                         )
+                    elif op.kind == "update":
+                        transaction.update(op.item, op.actions, condition=op.condition)
                     else:
                         transaction.delete(op.item, condition=op.condition)
         except TransactWriteError as error:
-            # pynamodb sends deletes before puts, and DynamoDB gives the reasons in the order it was sent.
-            sent = [op for op in self.operations if op.kind == "delete"] + [
-                op for op in self.operations if op.kind == "save"
-            ]
+            # pynamodb sends deletes, then puts, then updates, and DynamoDB gives the reasons in that order.
+            sent = [op for kind in ("delete", "save", "update") for op in self.operations if op.kind == kind]
             for op, reason in zip(sent, error.cancellation_reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     existing = (

@@ -41,7 +41,7 @@ from crm_core.repositories.transaction import (
     TransactionTooLarge,
     WriteConflict,
 )
-from crm_core.validation import reprefix, validate
+from crm_core.validation import reprefix, set_fields, validate
 
 RESTORE_WINDOW = timedelta(days=30)
 MAX_BATCH = 100
@@ -78,6 +78,17 @@ class ObjectSpec:
     category_field: str | None = None  # GSI5
     # (ctx, survivor id, duplicate id): move what hangs off the duplicate before it is archived
     before_merge: Callable[[RequestContext, str, str], None] | None = None
+    # (ctx, data, the data before or None, the record's id or None when new) -> data with its derived
+    # fields (a deal's status); may raise 422
+    derive: (
+        Callable[[RequestContext, dict[str, Any], dict[str, Any] | None, str | None], dict[str, Any]] | None
+    ) = None
+    # (data before, data after) -> the event types of an update (default: "updated")
+    update_events: Callable[[dict[str, Any], dict[str, Any]], list[str]] | None = None
+    # (record before or None, record after) -> counters kept in the same transaction (a board's totals)
+    counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, list[Any]]]] | None = None
+    # (ctx, record) -> raises if the record cannot be archived (a pipeline with deals)
+    before_archive: Callable[[RequestContext, RecordItem], None] | None = None
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -292,17 +303,26 @@ class RecordService:
             else {}
         )
         change_map.update(extra_changes or {})
-        detail = build_event(
-            event_type=f"{spec.object_type}.{event_type}",
-            tenant_id=tenant,
-            actor=ctx.principal.actor,
-            correlation_id=ctx.correlation_id,
-            data=after_repr,
-            changes=change_map,
-            sequence=after_repr["version"],
-        )
-        changes.save(_event_item(spec, item, detail), label="event")
-        return Prepared(changes, item, status, new_unique, [detail])
+        event_types = [event_type]
+        if event_type == "updated" and before is not None and spec.update_events is not None:
+            event_types = spec.update_events(record_data(before), data)
+        details = []
+        for name in event_types:
+            detail = build_event(
+                event_type=f"{spec.object_type}.{name}",
+                tenant_id=tenant,
+                actor=ctx.principal.actor,
+                correlation_id=ctx.correlation_id,
+                data=after_repr,
+                changes=change_map,
+                sequence=after_repr["version"],
+            )
+            details.append(detail)
+            changes.save(_event_item(spec, item, detail), label="event")
+        if spec.counters is not None:
+            for counter, actions in spec.counters(before, item):
+                changes.update(counter, actions, label="counter")
+        return Prepared(changes, item, status, new_unique, details)
 
     def _add_duplicate_pairs(self, changes: ChangeSet, item: RecordItem, before: RecordItem | None) -> None:
         """A new duplicate key looks up (one bounded Query) who else has it, and records the pairs."""
@@ -362,9 +382,12 @@ class RecordService:
 
     def prepare_create(self, ctx: RequestContext, fields: dict[str, Any]) -> Prepared:
         fields = dict(fields)
-        fields.setdefault("owner_id", ctx.principal.user_id)
+        if "owner_id" in self.spec.defaults:
+            fields.setdefault("owner_id", ctx.principal.user_id)
         ctx.principal.require_write(fields.get("owner_id"))
         related = self.spec.resolve(ctx, fields, set(fields), {})
+        if self.spec.derive is not None:
+            fields = self.spec.derive(ctx, _clean(fields), None, None)
         item = self._new_item(ctx, fields)
         return self._build(ctx, item, None, "created", related=related, status=201)
 
@@ -391,6 +414,8 @@ class RecordService:
             return None
         changed = {k for k in merged.keys() | current.keys() if merged.get(k) != current.get(k)}
         related = self.spec.resolve(ctx, merged, changed, _related(before))
+        if self.spec.derive is not None:
+            merged = _clean(self.spec.derive(ctx, merged, current, record_id))
         item = copy.deepcopy(before)
         item.data = merged
         item.updated_at = utc_now()
@@ -430,6 +455,8 @@ class RecordService:
         if if_match is not None and if_match != before.version:
             raise precondition_failed(before.version)
         ctx.principal.require_write(record_data(before).get("owner_id"))
+        if self.spec.before_archive is not None:
+            self.spec.before_archive(ctx, before)
         item = copy.deepcopy(before)
         item.archived_at = item.updated_at = utc_now()
         item.updated_by = ctx.principal.user_id
@@ -490,6 +517,8 @@ class RecordService:
         merged = _clean(merged)
         changed = {k for k in merged.keys() | kept.keys() if merged.get(k) != kept.get(k)}
         related = spec.resolve(ctx, merged, changed, _related(survivor))
+        if spec.derive is not None:
+            merged = _clean(spec.derive(ctx, merged, kept, survivor_id))
 
         new_survivor = copy.deepcopy(survivor)
         new_survivor.data = merged
@@ -607,6 +636,10 @@ class RecordService:
                 part = RecordItem.updated_at >= str(value)
             elif name == "tag":
                 part = RecordItem.data["tags"].contains(value)
+            elif name.endswith("__lte"):  # a range on a field: {"close_date__lte": "2026-12-31"}
+                part = RecordItem.data[name.removesuffix("__lte")] <= value
+            elif name.endswith("__gte"):
+                part = RecordItem.data[name.removesuffix("__gte")] >= value
             else:
                 part = RecordItem.data[name] == value
             condition = part if condition is None else condition & part
@@ -645,6 +678,14 @@ class RecordService:
                     return False
             elif name == "tag":
                 if normalize_text(str(value)) not in [normalize_text(t) for t in body.get("tags") or []]:
+                    return False
+            elif name.endswith("__lte"):
+                field_value = body.get(name.removesuffix("__lte"))
+                if field_value is None or field_value > value:
+                    return False
+            elif name.endswith("__gte"):
+                field_value = body.get(name.removesuffix("__gte"))
+                if field_value is None or field_value < value:
                     return False
             elif body.get(name) != value:
                 return False
@@ -802,21 +843,21 @@ class RecordService:
         if action == "create":
             if "id" in raw:
                 raise invalid_field("id", "is read-only and cannot be set")
-            fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
+            fields = set_fields(validate(self.spec.create_model, fields_raw))
             return self.prepare_create(ctx, fields)
         if record_id is not None and not isinstance(record_id, str):
             raise invalid_field("id", "must be a string")
         if action == "upsert" and record_id is None:
             record_id = self._find_by_unique_value(ctx, fields_raw)
             if record_id is None:
-                fields = validate(self.spec.create_model, fields_raw).model_dump(exclude_unset=True)
+                fields = set_fields(validate(self.spec.create_model, fields_raw))
                 return self.prepare_create(ctx, fields)
         if record_id is None:
             raise invalid_field("id", "is required")
         if action == "archive":
             return self.prepare_archive(ctx, record_id, None)
         if action in ("update", "upsert"):
-            fields = validate(self.spec.update_model, fields_raw).model_dump(exclude_unset=True)
+            fields = set_fields(validate(self.spec.update_model, fields_raw))
             return self.prepare_update(ctx, record_id, fields, None) or Unchanged(record_id)
         raise invalid_field("action", f"unknown batch action {action!r}")
 

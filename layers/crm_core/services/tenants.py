@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from crm_core import rate_limits
 from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
 from crm_core.ids import new_id, utc_now
+from crm_core.models.pipeline import DEFAULT_PIPELINE
 from crm_core.repositories import keys, tenant_repository
 from crm_core.repositories.table import ApiKeyItem, TenantItem, UserItem
 from crm_core.repositories.transaction import ChangeSet
 from crm_core.services import user_directory
+from crm_core.services.pipelines import PIPELINES
+from crm_core.services.records import RequestContext
 
 
 @dataclass(frozen=True)
@@ -23,10 +26,12 @@ class NewTenant:
 def create_tenant(
     name: str, admin_email: str | None = None, *, plan: str = "free", rate_limit_per_minute: int | None = None
 ) -> NewTenant:
-    """The tenant, its admin user and the admin's first API key, in one transaction."""
+    """The tenant, its admin user, the admin's first API key and the default pipeline, in one transaction."""
     tenant_id, user_id, now = new_id(), new_id(), utc_now()
     api_key = new_api_key(tenant_id)
     pk = keys.tenant_pk(tenant_id)
+    admin = Principal(tenant_id, user_id, Role.ADMIN, "system", "tenant-creation")
+    pipeline = PIPELINES.prepare_create(RequestContext(admin), dict(DEFAULT_PIPELINE))
     changes = ChangeSet()
     changes.save(
         TenantItem(
@@ -36,10 +41,12 @@ def create_tenant(
             name=name,
             plan=plan,
             rate_limit_per_minute=rate_limit_per_minute,
+            default_pipeline_id=pipeline.item.id,
             created_at=now,
         ),
         condition=TenantItem.PK.does_not_exist(),
     )
+    changes.extend(pipeline.changes)
     changes.save(
         UserItem(
             pk,

@@ -1,0 +1,68 @@
+"""Deals: /v1/deals."""
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from crm_core.http.api_docs import answers, page_model, record_model
+from crm_core.http.app import request_context
+from crm_core.http.record_routes import Cursor, Limit, add_record_routes
+from crm_core.http.responses import page_response
+from crm_core.models.common import ULID_PATTERN
+from crm_core.models.deal import DealCreate, DealFields, DealUpdate
+from crm_core.models.pipeline import StageId
+from crm_core.services.deals import DEALS
+from pydantic import Field
+
+PATH = "/v1/deals"
+router = Router()
+
+
+class DealOut(DealFields):
+    status: Literal["open", "won", "lost"] = Field(description="From the stage's kind.")
+    closed_at: str | None = Field(None, description="When the deal entered a won or lost stage.")
+
+
+Deal = record_model("Deal", DealOut)
+IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]
+
+
+@router.get(
+    "/",
+    tags=["deals"],
+    summary="List or search deals",
+    responses=answers(200, page_model("DealPage", Deal), 400, 422),
+)
+def list_deals(
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    archived: Annotated[bool, Query(description="List archived deals instead of active ones.")] = False,
+    q: Annotated[
+        str | None, Query(max_length=100, description="Type-ahead prefix over the deal's name.")
+    ] = None,
+    pipeline_id: IdFilter = None,
+    stage_id: Annotated[StageId | None, Query()] = None,
+    owner_id: IdFilter = None,
+    company_id: IdFilter = None,
+    status: Annotated[Literal["open", "won", "lost"] | None, Query()] = None,
+    close_before: Annotated[dt.date | None, Query(description="close_date on or before this day.")] = None,
+    close_after: Annotated[dt.date | None, Query(description="close_date on or after this day.")] = None,
+) -> Response[str]:
+    filters = {
+        "pipeline_id": pipeline_id,
+        "stage_id": stage_id,
+        "owner_id": owner_id,
+        "company_id": company_id,
+        "status": status,
+        "close_date__lte": close_before.isoformat() if close_before else None,
+        "close_date__gte": close_after.isoformat() if close_after else None,
+    }
+    items, next_cursor = DEALS.list_records(
+        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    )
+    return page_response(items, next_cursor)
+
+
+add_record_routes(router, DEALS, PATH, DealCreate, DealUpdate, Deal)

@@ -1,0 +1,67 @@
+"""What a deal is made of, as the API takes it. ``status`` and ``closed_at`` are derived from the stage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from crm_core.models.common import Custom, RecordId, ShortText, StrictModel, Tags
+from crm_core.models.pipeline import Currency, StageId
+
+MAX_AMOUNT = Decimal("1e15")
+
+
+def _amount(value: Decimal) -> Decimal:
+    if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
+        raise ValueError("must be a decimal amount from 0 to 10^15")
+    if -value.as_tuple().exponent > 4:  # type: ignore[operator]
+        raise ValueError("has more than 4 decimal places")
+    return value
+
+
+# A JSON number is accepted, and so is a decimal string ("12500.00"); stored and answered exactly.
+Amount = Annotated[Decimal, AfterValidator(_amount)]
+
+
+class DealFields(StrictModel):
+    name: ShortText | None = None
+    pipeline_id: RecordId | None = None
+    stage_id: StageId | None = None
+    amount: Amount | None = None
+    currency: Currency | None = None
+    close_date: dt.date | None = None
+    owner_id: RecordId | None = None
+    company_id: RecordId | None = None
+    contact_ids: Annotated[list[RecordId], Field(max_length=50)] | None = None
+    lost_reason: ShortText | None = None
+    tags: Tags | None = None
+    custom: Custom | None = None
+
+
+class DealCreate(DealFields):
+    name: ShortText
+
+
+class DealUpdate(DealFields):
+    """Every field optional; a field sent as null is cleared."""
+
+
+DEAL_DEFAULTS: dict[str, object] = {
+    "name": None,
+    "pipeline_id": None,
+    "stage_id": None,
+    "amount": None,
+    "currency": None,
+    "close_date": None,
+    "owner_id": None,
+    "company_id": None,
+    "contact_ids": [],
+    "lost_reason": None,
+    "tags": [],
+    "custom": {},
+    "status": "open",
+    "closed_at": None,
+}
