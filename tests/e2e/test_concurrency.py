@@ -13,14 +13,20 @@ from crm_core.services.records import RequestContext
 from tests.support.client import ApiClient
 
 
-def test_sixteen_parallel_patches_from_one_version_give_one_200(client: ApiClient) -> None:
-    contact = client.create("contacts", {"email": "race@example.com"})
+@pytest.mark.parametrize(
+    ("collection", "body", "change"),
+    [("contacts", {"email": "race@example.com"}, "title"), ("deals", {"name": "Race"}, "name")],
+)
+def test_sixteen_parallel_patches_from_one_version_give_one_200(
+    client: ApiClient, collection: str, body: dict[str, str], change: str
+) -> None:
+    record = client.create(collection, body)
 
     def patch(n: int) -> int:
         response = client.request(
             "PATCH",
-            f"/v1/contacts/{contact['id']}",
-            json_body={"title": f"T{n}"},
+            f"/v1/{collection}/{record['id']}",
+            json_body={change: f"T{n}"},
             headers={"If-Match": '"1"'},
         )
         return response.status_code
@@ -28,9 +34,9 @@ def test_sixteen_parallel_patches_from_one_version_give_one_200(client: ApiClien
     with ThreadPoolExecutor(max_workers=16) as pool:
         statuses = sorted(pool.map(patch, range(16)))
     assert statuses == [200] + [412] * 15
-    final = client.get(f"/v1/contacts/{contact['id']}").json()
+    final = client.get(f"/v1/{collection}/{record['id']}").json()
     assert final["version"] == 2
-    assert len(client.get(f"/v1/contacts/{contact['id']}/timeline").json()["items"]) == 2
+    assert len(client.get(f"/v1/{collection}/{record['id']}/timeline").json()["items"]) == 2
 
 
 def test_a_write_that_raced_past_the_read_is_refused_by_the_transaction(client: ApiClient) -> None:
