@@ -97,7 +97,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="deals",
         handler="functions.deals.handler.handler",
-        routes=_resource_routes("/v1/pipelines", "/v1/deals"),
+        routes=_resource_routes("/v1/pipelines", "/v1/deals", "/v1/activities"),
     ),
 )
 

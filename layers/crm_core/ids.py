@@ -27,6 +27,13 @@ def new_id() -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def utc_text(value: datetime) -> str:
+    """RFC 3339 in UTC with millisecond precision: every stored time has this form, so text order is time
+    order. A time without a zone is taken as UTC."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    utc = aware.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
 def utc_now() -> str:
-    """RFC 3339 in UTC with millisecond precision, so that string order is time order."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return utc_text(datetime.now(UTC))

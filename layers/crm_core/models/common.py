@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from crm_core.ids import utc_text
 
 ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 MAX_TAGS = 10
@@ -33,3 +43,7 @@ def _bounded_custom(value: dict[str, Any]) -> dict[str, Any]:
 
 
 Custom = Annotated[dict[str, CustomValue], AfterValidator(_bounded_custom)]
+
+
+# A time with its zone (any), stored and answered in UTC.
+Timestamp = Annotated[AwareDatetime, PlainSerializer(utc_text, return_type=str, when_used="json")]

@@ -15,6 +15,7 @@ from crm_core.repositories.table import (
     IndexEntry,
     RecordItem,
     TableItem,
+    TimelineEntryItem,
     UniqueMarker,
 )
 
@@ -92,7 +93,7 @@ def key_of(item: TableItem, index: str | None) -> dict[str, str]:
 
 def timeline_page(
     tenant_id: str, object_type: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
-) -> tuple[list[EventItem], dict[str, str] | None]:
+) -> tuple[list[EventItem | TimelineEntryItem], dict[str, str] | None]:
     items, last = query_page(
         keys.record_pk(tenant_id, object_type, record_id),
         range_condition=TableItem.SK.startswith("EVT#"),
@@ -100,7 +101,7 @@ def timeline_page(
         start_key=start_key,
         forward=False,
     )
-    return [i for i in items if isinstance(i, EventItem)], last
+    return [i for i in items if isinstance(i, (EventItem, TimelineEntryItem))], last
 
 
 def entry(pk: str, sk: str, record_id: str) -> IndexEntry:

@@ -159,6 +159,15 @@ class BoardTotal(TableItem, discriminator="board_total"):
     amount_units = NumberAttribute(default=0)  # the amounts' sum in ten-thousandths (exact integers)
 
 
+class TimelineEntryItem(TableItem, discriminator="timeline_entry"):
+    """A copy of another record's event in this record's timeline (an activity on a contact's), written in
+    that event's transaction. Not an outbox item: only ``event`` items are published."""
+
+    event_type = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    detail = MapAttribute[str, Any]()
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()

@@ -34,7 +34,14 @@ from crm_core.ids import new_id, utc_now
 from crm_core.plain import plain
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import EventItem, IndexEntry, RecordItem, TableItem, UniqueMarker
+from crm_core.repositories.table import (
+    EventItem,
+    IndexEntry,
+    RecordItem,
+    TableItem,
+    TimelineEntryItem,
+    UniqueMarker,
+)
 from crm_core.repositories.transaction import (
     MAX_TRANSACTION_ITEMS,
     ChangeSet,
@@ -89,6 +96,8 @@ class ObjectSpec:
     counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, list[Any]]]] | None = None
     # (ctx, record) -> raises if the record cannot be archived (a pipeline with deals)
     before_archive: Callable[[RequestContext, RecordItem], None] | None = None
+    # data -> the records whose timelines show this one's events too: [(object type, id)] (an activity's)
+    timeline_links: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -319,6 +328,16 @@ class RecordService:
             )
             details.append(detail)
             changes.save(_event_item(spec, item, detail), label="event")
+            for linked_type, linked_id in spec.timeline_links(data) if spec.timeline_links else []:
+                changes.save(
+                    TimelineEntryItem(
+                        keys.record_pk(tenant, linked_type, linked_id),
+                        f"{EVENT_SK_PREFIX}{detail['id']}",
+                        event_type=detail["type"],
+                        occurred_at=detail["occurred_at"],
+                        detail=detail,
+                    )
+                )
         if spec.counters is not None:
             for counter, actions in spec.counters(before, item):
                 changes.update(counter, actions, label="counter")
@@ -636,6 +655,9 @@ class RecordService:
                 part = RecordItem.updated_at >= str(value)
             elif name == "tag":
                 part = RecordItem.data["tags"].contains(value)
+            elif name.endswith("__exists"):  # {"completed_at__exists": False}: open activities
+                path = RecordItem.data[name.removesuffix("__exists")]
+                part = path.exists() if value else path.does_not_exist()
             elif name.endswith("__lte"):  # a range on a field: {"close_date__lte": "2026-12-31"}
                 part = RecordItem.data[name.removesuffix("__lte")] <= value
             elif name.endswith("__gte"):
@@ -678,6 +700,9 @@ class RecordService:
                     return False
             elif name == "tag":
                 if normalize_text(str(value)) not in [normalize_text(t) for t in body.get("tags") or []]:
+                    return False
+            elif name.endswith("__exists"):
+                if (body.get(name.removesuffix("__exists")) is not None) != bool(value):
                     return False
             elif name.endswith("__lte"):
                 field_value = body.get(name.removesuffix("__lte"))

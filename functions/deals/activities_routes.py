@@ -1,0 +1,68 @@
+"""Activities: /v1/activities."""
+
+import datetime as dt
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from crm_core.http.api_docs import answers, page_model, record_model
+from crm_core.http.app import request_context
+from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
+from crm_core.http.responses import page_response, record_response
+from crm_core.ids import utc_text
+from crm_core.models.activity import ActivityCreate, ActivityFields, ActivityType, ActivityUpdate
+from crm_core.models.common import ULID_PATTERN
+from crm_core.services.activities import ACTIVITIES
+
+PATH = "/v1/activities"
+router = Router()
+Activity = record_model("Activity", ActivityFields)
+IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]
+
+
+@router.get(
+    "/",
+    tags=["activities"],
+    summary="List or search activities",
+    responses=answers(200, page_model("ActivityPage", Activity), 400, 422),
+)
+def list_activities(
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    archived: Annotated[bool, Query(description="List archived activities instead of active ones.")] = False,
+    q: Annotated[str | None, Query(max_length=100, description="Type-ahead prefix over the subject.")] = None,
+    owner_id: IdFilter = None,
+    type: Annotated[ActivityType | None, Query()] = None,
+    open: Annotated[bool | None, Query(description="true: not completed; false: completed.")] = None,
+    due_before: Annotated[dt.datetime | None, Query(description="due_at at or before this time.")] = None,
+    contact_id: IdFilter = None,
+    company_id: IdFilter = None,
+    deal_id: IdFilter = None,
+) -> Response[str]:
+    filters = {
+        "owner_id": owner_id,
+        "type": type,
+        "completed_at__exists": None if open is None else not open,
+        "due_at__lte": utc_text(due_before) if due_before else None,
+        "contact_id": contact_id,
+        "company_id": company_id,
+        "deal_id": deal_id,
+    }
+    items, next_cursor = ACTIVITIES.list_records(
+        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    )
+    return page_response(items, next_cursor)
+
+
+@router.post(
+    "/<record_id>/complete",
+    tags=["activities"],
+    summary="Complete an activity (again: no change)",
+    responses=answers(200, Activity, 403, 404, 422, etag=True),
+)
+def complete_activity(record_id: RecordIdPath) -> Response[str]:
+    return record_response(ACTIVITIES.complete(request_context(router), record_id))
+
+
+add_record_routes(router, ACTIVITIES, PATH, ActivityCreate, ActivityUpdate, Activity)

@@ -1,0 +1,66 @@
+"""Activities: notes, calls, emails, meetings and tasks, shown in the timelines of what they are linked to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.errors import invalid_field
+from crm_core.ids import utc_now
+from crm_core.models.activity import ACTIVITY_DEFAULTS, ActivityCreate, ActivityUpdate
+from crm_core.services import references
+from crm_core.services.records import ObjectSpec, RecordService, RequestContext, normalize_text
+
+LINKS = (("contact_id", "contact"), ("company_id", "company"), ("deal_id", "deal"))
+
+
+def activity_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+    subject = normalize_text(data.get("subject") or "")
+    return list(dict.fromkeys(t[:40] for t in [subject, *subject.split()[1:4]] if t))
+
+
+def resolve_references(
+    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
+) -> dict[str, Any]:
+    for field_name, object_type in LINKS:
+        linked = data.get(field_name)
+        if linked and field_name in changed and references.active_record(ctx, object_type, linked) is None:
+            raise invalid_field(field_name, f"no {object_type} with this id")
+    owner_id = data.get("owner_id")
+    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
+        raise invalid_field("owner_id", "no user with this id")
+    return {}
+
+
+def timeline_links(data: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(object_type, data[field_name]) for field_name, object_type in LINKS if data.get(field_name)]
+
+
+def update_events(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    if not before.get("completed_at") and after.get("completed_at"):
+        return ["completed"]
+    return ["updated"]
+
+
+class ActivityService(RecordService):
+    def complete(self, ctx: RequestContext, activity_id: str) -> dict[str, Any]:
+        """Completed now; completing a completed activity changes nothing."""
+        current = self.get(ctx, activity_id)
+        if current["completed_at"]:
+            return current
+        return self.update(ctx, activity_id, {"completed_at": utc_now()})
+
+
+ACTIVITIES = ActivityService(
+    ObjectSpec(
+        object_type="activity",
+        create_model=ActivityCreate,
+        update_model=ActivityUpdate,
+        defaults=ACTIVITY_DEFAULTS,
+        tokens=activity_tokens,
+        resolve=resolve_references,
+        parent_field="deal_id",
+        category_field="type",
+        update_events=update_events,
+        timeline_links=timeline_links,
+    )
+)
