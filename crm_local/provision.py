@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from crm_core.auth import Role
-from crm_core.definitions import CURSOR_SECRET_NAME, EVENT_BUS_NAME, TABLE, TABLE_LOGICAL_NAME, USER_POOL
+from crm_core.definitions import (
+    CURSOR_SECRET_NAME,
+    EVENT_BUS_NAME,
+    QUEUES,
+    REMINDERS_QUEUE,
+    RULES,
+    SCHEDULE_GROUP_NAME,
+    TABLE,
+    TABLE_LOGICAL_NAME,
+    USER_POOL,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,10 @@ class LocalResources:
     cursor_secret_arn: str
     user_pool_id: str
     user_pool_client_id: str
+    queue_urls: dict[str, str]  # queue name -> URL (dead-letter queues included)
+    schedule_group: str
+    reminders_queue_arn: str
+    scheduler_role_arn: str
 
 
 def table_request(table_name: str) -> dict[str, Any]:
@@ -65,6 +80,24 @@ def provision(session: Any) -> LocalResources:
         Name=CURSOR_SECRET_NAME, SecretString=secrets.token_urlsafe(48)
     )["ARN"]
     pool_id, client_id = _user_pool(session)
+    queue_urls, queue_arns = _queues(session)
+    _rules(session, queue_arns)
+    session.client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP_NAME)
+    role_arn = session.client("iam").create_role(
+        RoleName="crm-scheduler",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "scheduler.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     return LocalResources(
         table_name=TABLE_LOGICAL_NAME,
         table_stream_arn=table["LatestStreamArn"],
@@ -73,7 +106,49 @@ def provision(session: Any) -> LocalResources:
         cursor_secret_arn=secret_arn,
         user_pool_id=pool_id,
         user_pool_client_id=client_id,
+        queue_urls=queue_urls,
+        schedule_group=SCHEDULE_GROUP_NAME,
+        reminders_queue_arn=queue_arns[REMINDERS_QUEUE.name],
+        scheduler_role_arn=role_arn,
     )
+
+
+def _queues(session: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Each queue of ``definitions.QUEUES`` with its dead-letter queue and redrive policy."""
+    sqs = session.client("sqs")
+    urls: dict[str, str] = {}
+    arns: dict[str, str] = {}
+
+    def create(name: str, attributes: dict[str, str]) -> None:
+        urls[name] = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arns[name] = sqs.get_queue_attributes(QueueUrl=urls[name], AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+
+    for queue in QUEUES:
+        create(queue.dead_letter_name, {"MessageRetentionPeriod": str(14 * 24 * 3600)})
+        redrive = {
+            "deadLetterTargetArn": arns[queue.dead_letter_name],
+            "maxReceiveCount": str(queue.max_receives),
+        }
+        create(
+            queue.name,
+            {"VisibilityTimeout": str(queue.visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)},
+        )
+    return urls, arns
+
+
+def _rules(session: Any, queue_arns: dict[str, str]) -> None:
+    events = session.client("events")
+    for rule in RULES:
+        events.put_rule(
+            Name=rule.name, EventBusName=EVENT_BUS_NAME, EventPattern=json.dumps(rule.event_pattern)
+        )
+        events.put_targets(
+            Rule=rule.name,
+            EventBusName=EVENT_BUS_NAME,
+            Targets=[{"Id": "queue", "Arn": queue_arns[rule.queue.name]}],
+        )
 
 
 def _user_pool(session: Any) -> tuple[str, str]:

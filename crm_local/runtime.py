@@ -43,6 +43,9 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_USER_POOL_CLIENT_ID"] = resources["user_pool_client_id"]
     # The local endpoint serves the pool's signing keys itself (AWS serves them at the issuer's address).
     os.environ["CRM_JWKS_URL"] = f"{endpoint}/{resources['user_pool_id']}/.well-known/jwks.json"
+    os.environ["CRM_SCHEDULE_GROUP"] = resources["schedule_group"]
+    os.environ["CRM_REMINDERS_QUEUE_ARN"] = resources["reminders_queue_arn"]
+    os.environ["CRM_SCHEDULER_ROLE_ARN"] = resources["scheduler_role_arn"]
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Settings and clients are read once per process (as once per Lambda container); anything read before
@@ -83,6 +86,7 @@ class LocalRuntime:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.relay: Any = None
+        self.workers: Any = None
         self.instance: RunningInstance | None = None
 
     @property
@@ -115,6 +119,9 @@ class LocalRuntime:
             "table_stream_arn": resources.table_stream_arn,
             "user_pool_id": resources.user_pool_id,
             "user_pool_client_id": resources.user_pool_client_id,
+            "schedule_group": resources.schedule_group,
+            "reminders_queue_arn": resources.reminders_queue_arn,
+            "scheduler_role_arn": resources.scheduler_role_arn,
         }
         use_endpoint(endpoint, resource_map)
 
@@ -132,6 +139,10 @@ class LocalRuntime:
         # From the stream's end: what was restored was published in an earlier run.
         self.relay = StreamRelay(session, resources.table_stream_arn, from_start=self.restored == 0)
         self.relay.start()
+        from crm_local.workers import Workers
+
+        self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
+        self.workers.start()
         gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log)
         self._server = make_server(self.host, self.port, gateway, threaded=True)
         self.port = self._server.server_port
@@ -158,6 +169,8 @@ class LocalRuntime:
             self._server.shutdown()
         if self.relay is not None:
             self.relay.stop()
+        if self.workers is not None:
+            self.workers.stop()
         if self.data_dir is not None and self.instance is not None:
             from crm_local import data_dir
 

@@ -22,6 +22,9 @@ def runtime() -> Iterator[LocalRuntime]:
     local.start()
     yield local
     local.stop()
+    # What runs in the background fails no request; it must not fail unseen either.
+    assert local.relay.error is None, local.relay.error
+    assert not local.workers.errors, local.workers.errors[0]
 
 
 @pytest.fixture(scope="session")

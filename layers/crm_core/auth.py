@@ -34,12 +34,18 @@ class Principal:
 
     @property
     def actor(self) -> dict[str, str]:
+        if self.credential == "system":  # the CRM itself: a reminder falling due, a tenant being set up
+            return {"type": "system", "id": self.credential_id}
         return {
             "type": "user",
             "id": self.user_id,
             "via": self.credential,
             "credential_id": self.credential_id,
         }
+
+    @classmethod
+    def system(cls, tenant_id: str, what: str) -> Principal:
+        return cls(tenant_id, user_id="system", role=Role.ADMIN, credential="system", credential_id=what)
 
     def require_write(self, owner_id: str | None) -> None:
         """A viewer only reads; a rep changes records it owns; a manager and an admin change any record.

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crm_core.definitions import EVENT_BUS_NAME, TABLE_LOGICAL_NAME
+from crm_core.definitions import EVENT_BUS_NAME, SCHEDULE_GROUP_NAME, TABLE_LOGICAL_NAME
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class Settings:
     user_pool_id: str
     user_pool_client_id: str
     jwks_url: str  # empty: the user pool's own (the local endpoint serves its own)
+    schedule_group: str
+    reminders_queue_arn: str
+    scheduler_role_arn: str
 
 
 @lru_cache(maxsize=1)
@@ -32,4 +35,7 @@ def settings() -> Settings:
         user_pool_id=os.environ.get("CRM_USER_POOL_ID", ""),
         user_pool_client_id=os.environ.get("CRM_USER_POOL_CLIENT_ID", ""),
         jwks_url=os.environ.get("CRM_JWKS_URL", ""),
+        schedule_group=os.environ.get("CRM_SCHEDULE_GROUP", SCHEDULE_GROUP_NAME),
+        reminders_queue_arn=os.environ.get("CRM_REMINDERS_QUEUE_ARN", ""),
+        scheduler_role_arn=os.environ.get("CRM_SCHEDULER_ROLE_ARN", ""),
     )

@@ -97,9 +97,91 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="deals",
         handler="functions.deals.handler.handler",
-        routes=_resource_routes("/v1/pipelines", "/v1/deals", "/v1/activities"),
+        routes=_resource_routes("/v1/pipelines", "/v1/deals", "/v1/activities", "/v1/notifications"),
     ),
 )
 
 # Authorizer results are cached by API Gateway for this long, keyed by the Authorization header.
 AUTHORIZER_CACHE_SECONDS = 300
+
+
+# ------------------------------------------------------------------------------ queues, rules, consumers
+
+
+@dataclass(frozen=True)
+class QueueDefinition:
+    """An SQS queue with its dead-letter queue (after ``max_receives`` failed deliveries)."""
+
+    name: str
+    visibility_timeout_s: int = 60
+    max_receives: int = 5
+
+    @property
+    def dead_letter_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    """A rule on the crm bus that delivers matching events to a queue."""
+
+    name: str
+    event_pattern: dict[str, list[str]]
+    queue: QueueDefinition
+
+
+@dataclass(frozen=True)
+class ConsumerDefinition:
+    """A function fed by a queue, reporting partial batch failures."""
+
+    function: FunctionDefinition
+    queue: QueueDefinition
+    batch_size: int = 10
+
+
+# Reminders: activity events keep one EventBridge Scheduler at() schedule per reminder in step with the
+# activity; a due schedule sends its message to the reminders queue, whose worker notifies the owner.
+SCHEDULE_GROUP_NAME = "crm-reminders"
+ACTIVITY_SCHEDULES_QUEUE = QueueDefinition("crm-activity-schedules")
+REMINDERS_QUEUE = QueueDefinition("crm-reminders")
+QUEUES: tuple[QueueDefinition, ...] = (ACTIVITY_SCHEDULES_QUEUE, REMINDERS_QUEUE)
+
+RULES: tuple[RuleDefinition, ...] = (
+    RuleDefinition(
+        name="crm-activity-reminders",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": [
+                "activity.created",
+                "activity.updated",
+                "activity.completed",
+                "activity.archived",
+                "activity.restored",
+            ],
+        },
+        queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
+)
+
+CONSUMERS: tuple[ConsumerDefinition, ...] = (
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="reminder_scheduler",
+            handler="functions.reminder_scheduler.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        ACTIVITY_SCHEDULES_QUEUE,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="reminders",
+            handler="functions.reminders.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        REMINDERS_QUEUE,
+    ),
+)

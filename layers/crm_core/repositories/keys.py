@@ -59,3 +59,12 @@ def api_key_sk(key_hash: str) -> str:
 def board_pk(tenant_id: str, pipeline_id: str) -> str:
     """A pipeline's board totals: one item per stage and currency (SK ``<stage_id>#<currency>``)."""
     return f"{tenant_prefix(tenant_id)}#pipeline#{pipeline_id}#board"
+
+
+def notifications_pk(tenant_id: str, user_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#user#{user_id}#notifications"
+
+
+def reminder_sent_pk(tenant_id: str, activity_id: str, remind_at: str) -> str:
+    """Marks one reminder as sent: its notification and event are written once however often it fires."""
+    return f"{tenant_prefix(tenant_id)}#activity#{activity_id}#reminder#{remind_at}"

@@ -168,6 +168,18 @@ class TimelineEntryItem(TableItem, discriminator="timeline_entry"):
     detail = MapAttribute[str, Any]()
 
 
+class NotificationItem(TableItem, discriminator="notification"):
+    """One of a user's notifications (a reminder falling due), newest first in the user's partition."""
+
+    id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    record = MapAttribute[str, Any]()  # {"type": "activity", "id": ...}
+    created_at = UnicodeAttribute()
+    read_at = UnicodeAttribute(null=True)
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()

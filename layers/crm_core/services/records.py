@@ -199,6 +199,22 @@ def _event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> E
     )
 
 
+def _save_timeline_entries(
+    changes: ChangeSet, spec: ObjectSpec, tenant_id: str, data: dict[str, Any], detail: dict[str, Any]
+) -> None:
+    """The event also in the timelines of the records this one links to (an activity's contact, ...)."""
+    for linked_type, linked_id in spec.timeline_links(data) if spec.timeline_links else []:
+        changes.save(
+            TimelineEntryItem(
+                keys.record_pk(tenant_id, linked_type, linked_id),
+                f"{EVENT_SK_PREFIX}{detail['id']}",
+                event_type=detail["type"],
+                occurred_at=detail["occurred_at"],
+                detail=detail,
+            )
+        )
+
+
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
 
@@ -328,16 +344,7 @@ class RecordService:
             )
             details.append(detail)
             changes.save(_event_item(spec, item, detail), label="event")
-            for linked_type, linked_id in spec.timeline_links(data) if spec.timeline_links else []:
-                changes.save(
-                    TimelineEntryItem(
-                        keys.record_pk(tenant, linked_type, linked_id),
-                        f"{EVENT_SK_PREFIX}{detail['id']}",
-                        event_type=detail["type"],
-                        occurred_at=detail["occurred_at"],
-                        detail=detail,
-                    )
-                )
+            _save_timeline_entries(changes, spec, tenant, data, detail)
         if spec.counters is not None:
             for counter, actions in spec.counters(before, item):
                 changes.update(counter, actions, label="counter")
@@ -506,6 +513,23 @@ class RecordService:
             return self._build(ctx, item, before, "restored", related=None, status=200)
 
         return self._retrying(ctx, prepare, None, record_id)
+
+    def event_only(self, ctx: RequestContext, item: RecordItem, event_type: str) -> ChangeSet:
+        """The outbox event (and timeline entries) of something that happened to a record without changing
+        it, such as a reminder falling due."""
+        data = record_data(item)
+        detail = build_event(
+            event_type=f"{self.spec.object_type}.{event_type}",
+            tenant_id=ctx.tenant_id,
+            actor=ctx.principal.actor,
+            correlation_id=ctx.correlation_id,
+            data=represent(self.spec, item),
+            sequence=item.version,
+        )
+        changes = ChangeSet()
+        changes.save(_event_item(self.spec, item, detail), label="event")
+        _save_timeline_entries(changes, self.spec, ctx.tenant_id, data, detail)
+        return changes
 
     # ------------------------------------------------------------------------------------------ merge
 

@@ -30,8 +30,9 @@ def create_tenant(
     tenant_id, user_id, now = new_id(), new_id(), utc_now()
     api_key = new_api_key(tenant_id)
     pk = keys.tenant_pk(tenant_id)
-    admin = Principal(tenant_id, user_id, Role.ADMIN, "system", "tenant-creation")
-    pipeline = PIPELINES.prepare_create(RequestContext(admin), dict(DEFAULT_PIPELINE))
+    pipeline = PIPELINES.prepare_create(
+        RequestContext(Principal.system(tenant_id, "tenant-creation")), dict(DEFAULT_PIPELINE)
+    )
     changes = ChangeSet()
     changes.save(
         TenantItem(

@@ -1,0 +1,118 @@
+"""The local runtime's background workers: what Lambda's SQS event sources and EventBridge Scheduler do
+in AWS.
+
+- Each consumer of ``definitions.CONSUMERS`` is fed from its queue as Lambda feeds it: a batch as an SQS
+  event; the records it reports as failed stay on the queue and come back after the visibility timeout,
+  and the queue's redrive policy moves a message to the dead-letter queue after its last try.
+- Schedules of the reminders group whose ``at()`` time has come send their input to their target queue
+  and are deleted (moto stores schedules but never fires them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import traceback
+from datetime import UTC, datetime
+from typing import Any
+
+from crm_core.definitions import CONSUMERS, ConsumerDefinition
+from crm_core.ids import new_id
+
+from crm_local.gateway import LambdaContext
+
+
+class Workers:
+    def __init__(
+        self, session: Any, queue_urls: dict[str, str], schedule_group: str, poll_seconds: float = 0.2
+    ):
+        self.sqs = session.client("sqs")
+        self.scheduler = session.client("scheduler")
+        self.queue_urls = queue_urls
+        self.schedule_group = schedule_group
+        self.poll_seconds = poll_seconds
+        self.delivered: dict[str, int] = {}  # consumer -> records handed to it
+        self.fired = 0
+        self.errors: list[str] = []
+        self._handlers: dict[str, Any] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="workers", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            for step in (self.fire_due_schedules, *[lambda c=c: self.drain(c) for c in CONSUMERS]):
+                try:
+                    busy = bool(step()) or busy
+                except Exception:  # keep working; what failed is still in its queue or schedule
+                    self.errors.append(traceback.format_exc())
+            if not busy:
+                self._stop.wait(self.poll_seconds)
+
+    def _handler(self, consumer: ConsumerDefinition) -> Any:
+        name = consumer.function.name
+        if name not in self._handlers:
+            module, _, attribute = consumer.function.handler.rpartition(".")
+            self._handlers[name] = getattr(importlib.import_module(module), attribute)
+        return self._handlers[name]
+
+    def drain(self, consumer: ConsumerDefinition) -> int:
+        """One batch from the consumer's queue, handled as Lambda would; the number of messages."""
+        url = self.queue_urls[consumer.queue.name]
+        messages = self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=min(consumer.batch_size, 10), AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        arn = f"arn:aws:sqs:us-east-1:123456789012:{consumer.queue.name}"
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m.get("MD5OfBody", ""),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": "us-east-1",
+                }
+                for m in messages
+            ]
+        }
+        response = self._handler(consumer)(event, LambdaContext(consumer.function.name, new_id()))
+        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        name = consumer.function.name
+        self.delivered[name] = self.delivered.get(name, 0) + len(messages)
+        return len(messages)
+
+    def fire_due_schedules(self) -> int:
+        fired = 0
+        now = datetime.now(UTC).replace(tzinfo=None)
+        listed = self.scheduler.list_schedules(GroupName=self.schedule_group).get("Schedules", [])
+        for summary in listed:
+            schedule = self.scheduler.get_schedule(Name=summary["Name"], GroupName=self.schedule_group)
+            expression = schedule["ScheduleExpression"]
+            if not expression.startswith("at("):
+                continue
+            due = datetime.fromisoformat(expression[3:-1])
+            if due > now:
+                continue
+            target = schedule["Target"]
+            queue_name = target["Arn"].rsplit(":", 1)[-1]
+            self.sqs.send_message(QueueUrl=self.queue_urls[queue_name], MessageBody=target.get("Input", "{}"))
+            self.scheduler.delete_schedule(Name=summary["Name"], GroupName=self.schedule_group)
+            fired += 1
+        self.fired += fired
+        return fired

@@ -1,0 +1,128 @@
+"""Reminders end to end on the local runtime: activity events reach the scheduler consumer through the bus
+and its queue, the schedule fires into the reminders queue, and the worker notifies the owner once."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+from crm_core.definitions import CONSUMERS, REMINDERS_QUEUE
+
+from crm_local.gateway import LambdaContext
+from crm_local.runtime import LocalRuntime
+from tests.support.client import ApiClient
+
+
+def soon(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def schedule_of(runtime: LocalRuntime, activity_id: str) -> dict[str, Any] | None:
+    assert runtime.instance is not None
+    scheduler = boto3.client("scheduler")
+    try:
+        schedule: dict[str, Any] = scheduler.get_schedule(
+            Name=f"reminder-{activity_id}", GroupName=runtime.instance.resources["schedule_group"]
+        )
+    except scheduler.exceptions.ResourceNotFoundException:
+        return None
+    return schedule
+
+
+def notifications(client: ApiClient) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.get("/v1/notifications").json()["items"]
+    return items
+
+
+def test_a_reminder_fires_once_and_notifies_the_owner(client: ApiClient, other: ApiClient) -> None:
+    contact = client.create("contacts", {"email": "remind@example.com"})
+    task = client.create(
+        "activities",
+        {"type": "task", "subject": "Call back", "contact_id": contact["id"], "remind_at": soon(3)},
+    )
+    arrived = eventually(lambda: notifications(client))
+    assert [n["title"] for n in arrived] == ["Reminder: Call back"]
+    assert arrived[0]["record"] == {"type": "activity", "id": task["id"]} and arrived[0]["read_at"] is None
+    timeline = [e["type"] for e in client.get(f"/v1/activities/{task['id']}/timeline").json()["items"]]
+    assert timeline == ["activity.reminder_due", "activity.created"]
+    contact_timeline = client.get(f"/v1/contacts/{contact['id']}/timeline").json()["items"]
+    assert contact_timeline[0]["type"] == "activity.reminder_due"
+    assert contact_timeline[0]["actor"] == {"type": "system", "id": "reminders"}
+    assert other.get("/v1/notifications").json()["items"] == []
+
+    read = client.post(f"/v1/notifications/{arrived[0]['id']}/read")
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert client.get("/v1/notifications", params={"unread": "true"}).json()["items"] == []
+    assert other.post(f"/v1/notifications/{arrived[0]['id']}/read").status_code == 404
+
+
+def test_a_duplicated_delivery_notifies_once(runtime: LocalRuntime, client: ApiClient) -> None:
+    remind_at = soon(3600)
+    task = client.create("activities", {"type": "task", "subject": "Once", "remind_at": remind_at})
+    stored = client.get(f"/v1/activities/{task['id']}").json()["remind_at"]
+    worker = next(c for c in CONSUMERS if c.queue == REMINDERS_QUEUE)
+    module, _, name = worker.function.handler.rpartition(".")
+    handler = getattr(__import__(module, fromlist=[name]), name)
+    body = json.dumps({"tenant_id": client.tenant_id, "activity_id": task["id"], "remind_at": stored})
+    message = {
+        "messageId": "m-1",
+        "receiptHandle": "r",
+        "body": body,
+        "attributes": {},
+        "eventSource": "aws:sqs",
+    }
+    for delivery in range(2):  # the same message, delivered twice
+        response = handler(
+            {"Records": [{**message, "messageId": f"m-{delivery}"}]}, LambdaContext("reminders", "x")
+        )
+        assert response == {"batchItemFailures": []}
+    assert len(notifications(client)) == 1
+    types = [e["type"] for e in client.get(f"/v1/activities/{task['id']}/timeline").json()["items"]]
+    assert types.count("activity.reminder_due") == 1
+
+
+def test_the_schedule_follows_the_activity(runtime: LocalRuntime, client: ApiClient) -> None:
+    task = client.create("activities", {"type": "task", "subject": "Later", "remind_at": soon(3600)})
+    created = eventually(lambda: schedule_of(runtime, task["id"]))
+    assert created and created["ScheduleExpression"].startswith("at(")
+    assert json.loads(created["Target"]["Input"])["activity_id"] == task["id"]
+
+    moved_to = soon(7200)
+    client.patch(f"/v1/activities/{task['id']}", {"remind_at": moved_to})
+    moved = eventually(
+        lambda: (
+            (s := schedule_of(runtime, task["id"]))
+            and json.loads(s["Target"]["Input"])["remind_at"]
+            != json.loads(created["Target"]["Input"])["remind_at"]
+            and s
+        )
+    )
+    assert moved, "the schedule did not move with remind_at"
+
+    client.post(f"/v1/activities/{task['id']}/complete")
+    assert eventually(lambda: schedule_of(runtime, task["id"]) is None)
+
+    other_task = client.create("activities", {"type": "task", "subject": "Drop", "remind_at": soon(3600)})
+    assert eventually(lambda: schedule_of(runtime, other_task["id"]))
+    client.patch(f"/v1/activities/{other_task['id']}", {"remind_at": None})
+    assert eventually(lambda: schedule_of(runtime, other_task["id"]) is None)
+
+
+def test_a_reminder_moved_before_it_fires_is_dropped(client: ApiClient) -> None:
+    task = client.create("activities", {"type": "task", "subject": "Moved", "remind_at": soon(2)})
+    client.post(f"/v1/activities/{task['id']}/complete")
+    time.sleep(4)
+    assert notifications(client) == []
