@@ -83,8 +83,12 @@ class CrmData(Construct):
 
     def grant_read_write(self, function: lambda_.IFunction) -> None:
         """What an API function needs: items and indexes of the table, and the cursor key."""
-        self.table.grant(function, *API_TABLE_ACTIONS)  # the table and its indexes
+        self.grant_table_read_write(function)
         self.cursor_secret.grant_read(function)
+
+    def grant_table_read_write(self, function: lambda_.IFunction) -> None:
+        """Items and indexes of the table (``API_TABLE_ACTIONS``, no Scan), without the cursor key."""
+        self.table.grant(function, *API_TABLE_ACTIONS)  # the table and its indexes
         if function.role is not None:
             acknowledge(
                 function.role,

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
+from crm_core.definitions import ACTIVITY_SCHEDULES_QUEUE, CONSUMERS, REMINDERS_QUEUE
 
 from infra.api import CrmApi
 from infra.auth import CrmAuth
@@ -13,6 +14,8 @@ from infra.bundling import SourceLayout
 from infra.data import CrmData
 from infra.events import CrmEvents
 from infra.functions import CrmFunctions
+from infra.messaging import CrmMessaging
+from infra.reminders import CrmReminders
 
 
 class CrmStack(Stack):
@@ -45,9 +48,22 @@ class CrmStack(Stack):
         for function in self.api.functions.values():
             self.events.grant_put_events(function)
 
+        # Queues fed by rules on the bus, and the functions that consume them (table access only).
+        self.messaging = CrmMessaging(
+            self, "Messaging", functions=self.functions, data=self.data, bus=self.events.bus
+        )
+        self.reminders = CrmReminders(
+            self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
+        )
+        # Whatever consumes the activity events keeps the reminder schedules in step with the activities.
+        for consumer in CONSUMERS:
+            if consumer.queue == ACTIVITY_SCHEDULES_QUEUE:
+                self.reminders.grant_schedule_management(self.messaging.consumers[consumer.function.name])
+
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.auth.web_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         CfnOutput(self, "CursorSecretArn", value=self.data.cursor_secret.secret_arn)
+        CfnOutput(self, "ScheduleGroupName", value=self.reminders.schedule_group.ref)

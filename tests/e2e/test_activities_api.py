@@ -84,3 +84,43 @@ def test_bad_activities_and_isolation(client: ApiClient, other: ApiClient) -> No
     assert other.post(f"/v1/activities/{mine['id']}/complete").status_code == 404
     assert other.get("/v1/activities").json()["items"] == []
     assert client.get(f"/v1/activities/{mine['id']}").json()["completed_at"] is None
+
+
+def test_merging_contacts_moves_activities_and_deals(client: ApiClient) -> None:
+    survivor = client.create("contacts", {"email": "keep@example.com"})
+    duplicate = client.create("contacts", {"email": "fold@example.com"})
+    call = client.create("activities", {"type": "call", "subject": "Intro", "contact_id": duplicate["id"]})
+    deal = client.create("deals", {"name": "Shared", "contact_ids": [duplicate["id"], survivor["id"]]})
+    solo = client.create("deals", {"name": "Solo", "contact_ids": [duplicate["id"]]})
+    assert {d["id"] for d in client.all_pages("/v1/deals", {"contact_id": duplicate["id"]})} == {
+        deal["id"],
+        solo["id"],
+    }
+
+    merged = client.post(f"/v1/contacts/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]})
+    assert merged.status_code == 200, merged.text
+    assert client.get(f"/v1/activities/{call['id']}").json()["contact_id"] == survivor["id"]
+    assert client.get(f"/v1/deals/{deal['id']}").json()["contact_ids"] == [survivor["id"]]
+    assert client.get(f"/v1/deals/{solo['id']}").json()["contact_ids"] == [survivor["id"]]
+    assert client.all_pages("/v1/deals", {"contact_id": duplicate["id"]}) == []
+    assert [a["id"] for a in client.all_pages("/v1/activities", {"contact_id": survivor["id"]})] == [
+        call["id"]
+    ]
+
+
+def test_merging_companies_moves_contacts_deals_and_activities(client: ApiClient) -> None:
+    survivor = client.create("companies", {"name": "Keep Co"})
+    duplicate = client.create("companies", {"name": "Fold Co"})
+    contact = client.create("contacts", {"email": "staff@fold.example", "company_id": duplicate["id"]})
+    deal = client.create("deals", {"name": "Fold deal", "company_id": duplicate["id"]})
+    note = client.create("activities", {"type": "note", "subject": "Visit", "company_id": duplicate["id"]})
+    assert (
+        client.post(f"/v1/companies/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]}).status_code
+        == 200
+    )
+    assert client.get(f"/v1/contacts/{contact['id']}").json()["company_id"] == survivor["id"]
+    assert client.get(f"/v1/deals/{deal['id']}").json()["company_id"] == survivor["id"]
+    assert client.get(f"/v1/activities/{note['id']}").json()["company_id"] == survivor["id"]
+    assert [d["id"] for d in client.get(f"/v1/companies/{survivor['id']}/deals").json()["items"]] == [
+        deal["id"]
+    ]

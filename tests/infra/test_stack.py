@@ -18,20 +18,38 @@ from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 from crm_core.auth import Role
 from crm_core.definitions import (
+    ACTIVITY_SCHEDULES_QUEUE,
     API_FUNCTIONS,
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
+    CONSUMERS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
+    QUEUES,
+    REMINDERS_QUEUE,
+    RULES,
+    SCHEDULE_GROUP_NAME,
     TABLE,
+    ConsumerDefinition,
     FunctionDefinition,
+    QueueDefinition,
+    RuleDefinition,
 )
 
 from infra.app import build_app
 from infra.bundling import BundlingError, SourceLayout, lambda_python, stage_function
 from infra.stack import CrmStack
 
-ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS)
+CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
+ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS)
+# The consumers of the activity events keep the reminder schedules (infra/stack.py); no other function may.
+SCHEDULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == ACTIVITY_SCHEDULES_QUEUE)
+SCHEDULE_ACTIONS = {
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "scheduler:GetSchedule",
+}
 COMMON_ENV = ("CRM_TABLE_NAME", "CRM_EVENT_BUS_NAME", "CRM_CURSOR_SECRET_ARN")
 
 
@@ -297,6 +315,234 @@ def test_api_function_access(synth: Synth, definition: FunctionDefinition) -> No
     assert {"secretsmanager:GetSecretValue", "events:PutEvents"} <= actions
 
 
+def _queue_id(synth: Synth, name: str) -> str:
+    matches = [
+        logical_id
+        for logical_id, resource in _of_type(synth, "AWS::SQS::Queue").items()
+        if resource["Properties"].get("QueueName") == name
+    ]
+    assert len(matches) == 1, f"expected one queue named {name}, got {matches}"
+    return matches[0]
+
+
+def _queue_arn(synth: Synth, name: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [_queue_id(synth, name), "Arn"]}
+
+
+def _resolve_join(value: Any) -> str:
+    """``{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ...]]}`` -> ``"arn:<AWS::Partition>..."``."""
+    if isinstance(value, str):
+        return value
+    parts = value["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
+
+
+# --- queues, rules, consumers -----------------------------------------------------------------------
+
+
+def test_every_queue_is_defined() -> None:
+    names = [q.name for q in QUEUES]
+    assert len(set(names)) == len(names)
+    for rule in RULES:
+        assert rule.queue in QUEUES, rule.name
+    for consumer in CONSUMERS:
+        assert consumer.queue in QUEUES, consumer.function.name
+    assert REMINDERS_QUEUE in QUEUES
+    assert SCHEDULE_MANAGERS, "nothing consumes the activity schedules queue"
+
+
+@pytest.mark.parametrize("definition", QUEUES, ids=lambda d: d.name)
+def test_queue(synth: Synth, definition: QueueDefinition) -> None:
+    queue_id = _queue_id(synth, definition.name)
+    dlq_id = _queue_id(synth, definition.dead_letter_name)
+    props = synth.resources[queue_id]["Properties"]
+    assert props["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in props
+    assert props["VisibilityTimeout"] == definition.visibility_timeout_s
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": definition.max_receives,
+    }
+    dlq = synth.resources[dlq_id]["Properties"]
+    assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert dlq["SqsManagedSseEnabled"] is True or "KmsMasterKeyId" in dlq
+    assert "RedrivePolicy" not in dlq
+
+    # Both refuse requests without TLS.
+    for logical_id in (queue_id, dlq_id):
+        policies = [
+            p["Properties"]["PolicyDocument"]["Statement"]
+            for p in _of_type(synth, "AWS::SQS::QueuePolicy").values()
+            if {"Ref": logical_id} in p["Properties"]["Queues"]
+        ]
+        assert any(
+            s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for statements in policies
+            for s in statements
+        ), definition.name
+
+
+@pytest.mark.parametrize("definition", RULES, ids=lambda d: d.name)
+def test_rule(synth: Synth, definition: RuleDefinition) -> None:
+    rules = {
+        k: r
+        for k, r in _of_type(synth, "AWS::Events::Rule").items()
+        if r["Properties"]["Name"] == definition.name
+    }
+    assert len(rules) == 1
+    ((rule_id, rule),) = rules.items()
+    props = rule["Properties"]
+    (bus_id,) = _of_type(synth, "AWS::Events::EventBus")
+    assert props["EventBusName"] == {"Ref": bus_id}
+    assert props["EventPattern"] == definition.event_pattern
+    assert props["State"] == "ENABLED"
+    (target,) = props["Targets"]
+    assert target["Arn"] == _queue_arn(synth, definition.queue.name)
+    assert target["DeadLetterConfig"] == {"Arn": _queue_arn(synth, definition.queue.dead_letter_name)}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] > 0
+
+    # EventBridge may send to the queue, and to its dead-letter queue, for this rule only.
+    for queue_name in (definition.queue.name, definition.queue.dead_letter_name):
+        statements = [
+            s
+            for p in _of_type(synth, "AWS::SQS::QueuePolicy").values()
+            if {"Ref": _queue_id(synth, queue_name)} in p["Properties"]["Queues"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if s["Effect"] == "Allow"
+        ]
+        assert any(
+            s["Principal"] == {"Service": "events.amazonaws.com"}
+            and "sqs:SendMessage" in _actions(s)
+            and s["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+            for s in statements
+        ), queue_name
+
+
+@pytest.mark.parametrize("definition", CONSUMERS, ids=lambda d: d.function.name)
+def test_consumer(synth: Synth, definition: ConsumerDefinition) -> None:
+    function_id = _function_id(synth, definition.function)
+    props = synth.resources[function_id]["Properties"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == definition.function.handler
+    assert definition.queue.visibility_timeout_s >= props["Timeout"]
+
+    mappings = [
+        {k: v for k, v in m["Properties"].items() if k != "Tags"}
+        for m in _of_type(synth, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+    assert mappings == [
+        {
+            "BatchSize": definition.batch_size,
+            "EventSourceArn": _queue_arn(synth, definition.queue.name),
+            "FunctionName": {"Ref": function_id},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+    ]
+
+    statements = _policy_statements(synth, function_id)
+    actions = {a for s in statements for a in _actions(s)}
+    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
+    assert "dynamodb:Scan" not in actions
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions
+    receive = [s for s in statements if "sqs:ReceiveMessage" in _actions(s)]
+    assert [s["Resource"] for s in receive] == [_queue_arn(synth, definition.queue.name)]
+
+
+def test_schedule_group(synth: Synth) -> None:
+    synth.template.resource_count_is("AWS::Scheduler::ScheduleGroup", 1)
+    synth.template.has_resource_properties("AWS::Scheduler::ScheduleGroup", {"Name": SCHEDULE_GROUP_NAME})
+
+
+def _scheduler_role_id(synth: Synth) -> str:
+    matches = [
+        logical_id
+        for logical_id, role in _of_type(synth, "AWS::IAM::Role").items()
+        if any(
+            s["Principal"] == {"Service": "scheduler.amazonaws.com"}
+            for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        )
+    ]
+    assert len(matches) == 1, matches
+    return matches[0]
+
+
+def test_scheduler_role_sends_to_the_reminders_queue_only(synth: Synth) -> None:
+    role_id = _scheduler_role_id(synth)
+    (group_id,) = _of_type(synth, "AWS::Scheduler::ScheduleGroup")
+    role = synth.resources[role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": {"Ref": "AWS::AccountId"},
+                    "aws:SourceArn": {"Fn::GetAtt": [group_id, "Arn"]},
+                }
+            },
+        }
+    ]
+    assert "ManagedPolicyArns" not in role and "Policies" not in role
+    statements = [
+        s
+        for policy in _of_type(synth, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _queue_arn(synth, REMINDERS_QUEUE.name)}
+    ]
+
+
+@pytest.mark.parametrize("definition", SCHEDULE_MANAGERS, ids=lambda d: d.function.name)
+def test_schedule_manager_env_and_permissions(synth: Synth, definition: ConsumerDefinition) -> None:
+    function_id = _function_id(synth, definition.function)
+    role_id = _scheduler_role_id(synth)
+    (group_id,) = _of_type(synth, "AWS::Scheduler::ScheduleGroup")
+    env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
+    assert env["CRM_SCHEDULE_GROUP"] == {"Ref": group_id}  # the group's name
+    assert env["CRM_REMINDERS_QUEUE_ARN"] == _queue_arn(synth, REMINDERS_QUEUE.name)
+    assert env["CRM_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+    statements = _policy_statements(synth, function_id)
+    (schedules,) = [s for s in statements if any(a.startswith("scheduler:") for a in _actions(s))]
+    assert set(_actions(schedules)) == SCHEDULE_ACTIONS
+    assert _resolve_join(schedules["Resource"]) == (
+        f"arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/{SCHEDULE_GROUP_NAME}/*"
+    )
+    (pass_role,) = [s for s in statements if "iam:PassRole" in _actions(s)]
+    assert pass_role == {
+        "Action": "iam:PassRole",
+        "Effect": "Allow",
+        "Resource": {"Fn::GetAtt": [role_id, "Arn"]},
+        "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "definition", [c for c in CONSUMERS if c not in SCHEDULE_MANAGERS], ids=lambda d: d.function.name
+)
+def test_other_consumers_only_use_the_table(synth: Synth, definition: ConsumerDefinition) -> None:
+    function_id = _function_id(synth, definition.function)
+    env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
+    assert not {"CRM_SCHEDULE_GROUP", "CRM_REMINDERS_QUEUE_ARN", "CRM_SCHEDULER_ROLE_ARN"} & set(env)
+    actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
+    assert not {a for a in actions if a.startswith(("scheduler:", "iam:", "events:", "secretsmanager:"))}
+    assert {a.split(":")[0] for a in actions} == {"logs", "xray", "dynamodb", "sqs"}
+
+
+def test_no_other_function_manages_schedules(synth: Synth) -> None:
+    managers = {_function_id(synth, c.function) for c in SCHEDULE_MANAGERS}
+    for function_id in _of_type(synth, "AWS::Lambda::Function"):
+        if function_id in managers:
+            continue
+        actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
+        assert not {a for a in actions if a.startswith("scheduler:") or a == "iam:PassRole"}, function_id
+
+
 # --- assets -----------------------------------------------------------------------------------------
 
 
@@ -386,3 +632,5 @@ def test_acknowledgements_are_recorded_in_the_template(synth: Synth) -> None:
         if rule.get("reason")
     }
     assert {"AwsSolutions-L1", "AwsSolutions-IAM5[Resource::*]", "AwsSolutions-SMG4"} <= acknowledged
+    schedules = f"schedule/{SCHEDULE_GROUP_NAME}/*]"
+    assert any(rule.startswith("AwsSolutions-IAM5[") and rule.endswith(schedules) for rule in acknowledged)

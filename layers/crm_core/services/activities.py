@@ -62,5 +62,6 @@ ACTIVITIES = ActivityService(
         category_field="type",
         update_events=update_events,
         timeline_links=timeline_links,
+        entry_fields=("contact_id", "company_id"),
     )
 )

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_core.errors import conflict, invalid_field
+from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
 from crm_core.services import references
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext, normalize_text
-
-# A merge moves the duplicate's contacts within the request; more than this would make one request's
-# work unbounded, so such a merge is refused until it can run as a background job.
-MAX_CONTACTS_MOVED_BY_MERGE = 100
+from crm_core.services.records import ObjectSpec, RecordService, RequestContext, normalize_text, reassign
 
 
 def company_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
@@ -37,24 +33,14 @@ def resolve_references(
     return {}
 
 
-def move_contacts(ctx: RequestContext, survivor_id: str, duplicate_id: str) -> None:
-    """The duplicate company's contacts become the survivor's (each a recorded contact change)."""
-    contacts, more = CONTACTS.list_records(
-        ctx,
-        filters={"company_id": duplicate_id},
-        q=None,
-        archived=False,
-        limit=MAX_CONTACTS_MOVED_BY_MERGE,
-        cursor=None,
-    )
-    if more:
-        raise conflict(
-            f"The company {duplicate_id} has more than {MAX_CONTACTS_MOVED_BY_MERGE} contacts; move some "
-            "of them to the other company first (batch update), then merge.",
-            field_name="duplicate_id",
-        )
-    for contact in contacts:
-        CONTACTS.update(ctx, contact["id"], {"company_id": survivor_id})
+def move_to_survivor(ctx: RequestContext, survivor_id: str, duplicate_id: str) -> None:
+    """The duplicate's contacts, deals and activities become the survivor's."""
+    from crm_core.services.activities import ACTIVITIES
+    from crm_core.services.deals import DEALS
+
+    reassign(ctx, CONTACTS, "company_id", duplicate_id, survivor_id)
+    reassign(ctx, DEALS, "company_id", duplicate_id, survivor_id)
+    reassign(ctx, ACTIVITIES, "company_id", duplicate_id, survivor_id)
 
 
 COMPANIES = RecordService(
@@ -69,6 +55,6 @@ COMPANIES = RecordService(
         unique_field="domain",
         normalize_unique=normalize_domain,
         category_field="industry",
-        before_merge=move_contacts,
+        before_merge=move_to_survivor,
     )
 )

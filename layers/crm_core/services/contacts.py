@@ -13,6 +13,7 @@ from crm_core.services.records import (
     RequestContext,
     normalize_text,
     phone_digits,
+    reassign,
     record_data,
 )
 
@@ -64,6 +65,15 @@ def resolve_references(
     return related
 
 
+def move_to_survivor(ctx: RequestContext, survivor_id: str, duplicate_id: str) -> None:
+    """The duplicate's activities and deals become the survivor's."""
+    from crm_core.services.activities import ACTIVITIES
+    from crm_core.services.deals import DEALS
+
+    reassign(ctx, ACTIVITIES, "contact_id", duplicate_id, survivor_id)
+    reassign(ctx, DEALS, "contact_ids", duplicate_id, survivor_id)
+
+
 CONTACTS = RecordService(
     ObjectSpec(
         object_type="contact",
@@ -77,5 +87,6 @@ CONTACTS = RecordService(
         normalize_unique=lambda email: email.strip().lower(),
         parent_field="company_id",
         category_field="lifecycle_stage",
+        before_merge=move_to_survivor,
     )
 )

@@ -144,5 +144,6 @@ DEALS = RecordService(
         derive=derive,
         update_events=update_events,
         counters=board_counters,
+        entry_fields=("contact_ids",),
     )
 )

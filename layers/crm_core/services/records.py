@@ -98,6 +98,8 @@ class ObjectSpec:
     before_archive: Callable[[RequestContext, RecordItem], None] | None = None
     # data -> the records whose timelines show this one's events too: [(object type, id)] (an activity's)
     timeline_links: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    # fields (one id or a list of ids) that lists filter by through entries: one Query + one BatchGetItem
+    entry_fields: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -179,8 +181,13 @@ def _side_keys(spec: ObjectSpec, item: RecordItem) -> set[tuple[str, str]]:
     """The entries a record keeps beside itself: type-ahead prefixes, tags and duplicate keys."""
     tenant, kind, state = item.tenant_id, spec.object_type, _state(item)
     found: set[tuple[str, str]] = set()
-    for tag in record_data(item).get("tags") or []:
+    data = record_data(item)
+    for tag in data.get("tags") or []:
         found.add((keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id))
+    for field_name in spec.entry_fields:
+        value = data.get(field_name)
+        for one in value if isinstance(value, list) else [value] if value else []:
+            found.add((keys.attribute_pk(tenant, kind, state, field_name, str(one)), item.id))
     if state == "active":
         for token in item.search_tokens or []:
             found.add((keys.search_pk(tenant, kind, token), f"{token}#{item.id}"))
@@ -197,6 +204,32 @@ def _event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> E
         occurred_at=detail["occurred_at"],
         detail=detail,
     )
+
+
+# A merge moves what refers to the duplicate within its request; more than this would make one request's
+# work unbounded, so such a merge is refused (409) until it can run as a background job.
+MAX_MOVED_BY_MERGE = 100
+
+
+def reassign(ctx: RequestContext, service: RecordService, field_name: str, from_id: str, to_id: str) -> None:
+    """Records of ``service`` that refer to ``from_id`` in ``field_name`` (one id, or a list of ids) refer to
+    ``to_id`` instead, each as a recorded change of its own."""
+    found, more = service.list_records(
+        ctx, filters={field_name: from_id}, q=None, archived=False, limit=MAX_MOVED_BY_MERGE, cursor=None
+    )
+    if more:
+        raise conflict(
+            f"More than {MAX_MOVED_BY_MERGE} {service.spec.object_type} records refer to {from_id}; move "
+            "some of them first (batch update), then merge.",
+            field_name="duplicate_id",
+        )
+    for record in found:
+        value = record.get(field_name)
+        if isinstance(value, list):
+            new_value: Any = list(dict.fromkeys(to_id if one == from_id else one for one in value))
+        else:
+            new_value = to_id
+        service.update(ctx, record["id"], {field_name: new_value})
 
 
 def _save_timeline_entries(
@@ -630,12 +663,20 @@ class RecordService:
                 raise invalid_field("q", "must contain letters or digits")
             entry_pk = keys.search_pk(tenant, spec.object_type, token)
             entry_condition = TableItem.SK.startswith(token)
+            consumed = None
         elif filters.get("tag"):
             entry_pk = keys.attribute_pk(
                 tenant, spec.object_type, state, "tag", normalize_text(filters["tag"])
             )
+            consumed = "tag"
+        else:
+            consumed = next((name for name in spec.entry_fields if filters.get(name)), None)
+            if consumed is not None:
+                value = str(filters[consumed])
+                entry_pk = keys.attribute_pk(tenant, spec.object_type, state, consumed, value)
         if entry_pk is not None:
-            return self._list_by_entries(ctx, entry_pk, entry_condition, filters, limit, start, fingerprint)
+            rest = {k: v for k, v in filters.items() if k != consumed}
+            return self._list_by_entries(ctx, entry_pk, entry_condition, rest, limit, start, fingerprint)
 
         index, pk, range_condition = "GSI1", keys.list_pk(tenant, spec.object_type, state), None
         remaining = dict(filters)
@@ -705,14 +746,13 @@ class RecordService:
         entries, last = repo.query_page(pk, range_condition=condition, limit=limit, start_key=start)
         ids = [e.record_id for e in entries if isinstance(e, IndexEntry)]
         found = repo.batch_get_records(ctx.tenant_id, self.spec.object_type, ids)
-        rest = {k: v for k, v in filters.items() if k != "tag" or "q" in filters}
         records: list[dict[str, Any]] = []
         for record_id in dict.fromkeys(ids):
             item = found.get(record_id)
             if item is None:
                 continue
             body = represent(self.spec, item)
-            if self._matches(body, rest):
+            if self._matches(body, filters):
                 records.append(body)
         return records, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
 
@@ -735,6 +775,9 @@ class RecordService:
             elif name.endswith("__gte"):
                 field_value = body.get(name.removesuffix("__gte"))
                 if field_value is None or field_value < value:
+                    return False
+            elif isinstance(body.get(name), list):
+                if value not in body[name]:
                     return False
             elif body.get(name) != value:
                 return False

@@ -1,0 +1,131 @@
+"""Asynchronous work: SQS queues, the bus rules that feed them and the functions that consume them.
+
+Built from ``crm_core.definitions``: every ``QUEUES`` entry is a queue with its dead-letter queue, every
+``RULES`` entry a rule on the ``crm`` bus delivering to its queue, every ``CONSUMERS`` entry a function fed
+by its queue. A queue, rule or consumer added there is deployed with no change here.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from crm_core.definitions import CONSUMERS, QUEUES, RULES, ConsumerDefinition, QueueDefinition
+
+from infra.data import CrmData
+from infra.functions import CrmFunctions, construct_name
+
+DEAD_LETTER_RETENTION = Duration.days(14)  # the SQS maximum: time to look at a failure and redrive it
+# A rule retries a failed delivery to its queue (throttling, a queue being replaced) this often and this
+# long, then sends the event to the queue's dead-letter queue.
+RULE_RETRY_ATTEMPTS = 8
+RULE_MAX_EVENT_AGE = Duration.hours(2)
+
+
+class CrmMessaging(Construct):
+    """The queues (``queues``/``dead_letter_queues`` by queue name), rules and consumer functions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: CrmFunctions,
+        data: CrmData,
+        bus: events.IEventBus,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.queues: dict[str, sqs.Queue] = {}
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        for queue_definition in QUEUES:
+            self._add_queue(queue_definition)
+
+        self.rules: dict[str, events.Rule] = {}
+        for rule_definition in RULES:
+            queue = self._queue(rule_definition.queue)
+            self.rules[rule_definition.name] = events.Rule(
+                self,
+                f"Rule{construct_name(rule_definition.name)}",
+                rule_name=rule_definition.name,
+                description=f"CRM events for the {rule_definition.queue.name} queue",
+                event_bus=bus,
+                event_pattern=events.EventPattern(
+                    source=rule_definition.event_pattern.get("source"),
+                    detail_type=rule_definition.event_pattern.get("detail-type"),
+                ),
+                targets=[
+                    targets.SqsQueue(
+                        queue,
+                        # Events that cannot be delivered land with the messages the consumer gave up on.
+                        dead_letter_queue=self.dead_letter_queues[rule_definition.queue.name],
+                        retry_attempts=RULE_RETRY_ATTEMPTS,
+                        max_event_age=RULE_MAX_EVENT_AGE,
+                    )
+                ],
+            )
+
+        self.consumers: dict[str, lambda_.Function] = {}
+        for consumer in CONSUMERS:
+            self.consumers[consumer.function.name] = self._add_consumer(consumer, functions, data)
+
+    def _queue(self, definition: QueueDefinition) -> sqs.Queue:
+        if definition.name not in self.queues:
+            raise ValueError(f"queue {definition.name!r} is not in crm_core.definitions.QUEUES")
+        return self.queues[definition.name]
+
+    def _add_queue(self, definition: QueueDefinition) -> None:
+        if definition.name in self.queues:
+            raise ValueError(f"queue {definition.name!r} is defined twice in crm_core.definitions.QUEUES")
+        name = construct_name(definition.name)
+        dead_letter_queue = sqs.Queue(
+            self,
+            f"{name}DeadLetters",
+            queue_name=definition.dead_letter_name,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        # SSE-SQS rather than a customer managed key: EventBridge and EventBridge Scheduler deliver to it
+        # with no key policy to keep, and there is no per-key charge.
+        self.queues[definition.name] = sqs.Queue(
+            self,
+            name,
+            queue_name=definition.name,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(definition.visibility_timeout_s),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dead_letter_queue, max_receive_count=definition.max_receives
+            ),
+        )
+        self.dead_letter_queues[definition.name] = dead_letter_queue
+
+    def _add_consumer(
+        self, definition: ConsumerDefinition, functions: CrmFunctions, data: CrmData
+    ) -> lambda_.Function:
+        queue = self._queue(definition.queue)
+        if definition.queue.visibility_timeout_s < definition.function.timeout_s:
+            # Lambda refuses the event source mapping otherwise; a message would reappear mid-batch.
+            raise ValueError(
+                f"consumer {definition.function.name!r}: queue {definition.queue.name!r} visibility timeout "
+                f"({definition.queue.visibility_timeout_s}s) is shorter than the function timeout "
+                f"({definition.function.timeout_s}s)"
+            )
+        function = functions.create(
+            definition.function,
+            description=f"CRM {definition.function.name} (consumes {definition.queue.name})",
+        )
+        data.grant_table_read_write(function)
+        function.add_event_source(
+            event_sources.SqsEventSource(
+                queue,
+                batch_size=definition.batch_size,
+                report_batch_item_failures=True,
+            )
+        )
+        return function
