@@ -160,15 +160,72 @@ def contacts(rng: random.Random, count: int, company_ids: list[str]) -> Iterator
         yield contact
 
 
-def _batch_create(api: str, api_key: str, collection: str, inputs: list[dict[str, Any]]) -> list[str]:
+DEAL_WORDS = [
+    "Renewal",
+    "Expansion",
+    "Pilot",
+    "Enterprise licence",
+    "Onboarding",
+    "Support plan",
+    "Migration",
+]
+ACTIVITY_SUBJECTS = {
+    "call": ["Discovery call", "Pricing call", "Check-in"],
+    "email": ["Sent proposal", "Follow-up email"],
+    "meeting": ["Demo", "Kick-off meeting"],
+    "task": ["Send contract", "Prepare quote", "Book next meeting"],
+    "note": ["Met at the conference", "Budget confirmed"],
+}
+
+
+def deals(
+    rng: random.Random, count: int, stages: list[dict[str, Any]], contact_ids: list[str]
+) -> list[dict[str, Any]]:
+    made = []
+    for n in range(count):
+        stage = rng.choices(stages, weights=[4 if s["kind"] == "open" else 1 for s in stages])[0]
+        deal: dict[str, Any] = {
+            "name": f"{rng.choice(DEAL_WORDS)} {n + 1}",
+            "stage_id": stage["id"],
+            "amount": f"{rng.choice([1, 2, 5, 8, 12, 25, 40]) * 1000 + rng.randint(0, 99) * 10}.00",
+            "close_date": f"2027-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        }
+        if stage["kind"] == "lost":
+            deal["lost_reason"] = rng.choice(["Price", "Timing", "Competitor"])
+        if contact_ids:
+            deal["contact_ids"] = rng.sample(contact_ids, k=1)
+        made.append(deal)
+    return made
+
+
+def activities(
+    rng: random.Random, count: int, contact_ids: list[str], deal_ids: list[str]
+) -> list[dict[str, Any]]:
+    made = []
+    for _ in range(count):
+        kind = rng.choice(list(ACTIVITY_SUBJECTS))
+        activity: dict[str, Any] = {"type": kind, "subject": rng.choice(ACTIVITY_SUBJECTS[kind])}
+        if contact_ids:
+            activity["contact_id"] = rng.choice(contact_ids)
+        if deal_ids and rng.random() < 0.5:
+            activity["deal_id"] = rng.choice(deal_ids)
+        made.append(activity)
+    return made
+
+
+def _call(api: str, api_key: str, method: str, path: str, body: Any = None) -> Any:
     request = urllib.request.Request(
-        f"{api}/v1/{collection}/batch/create",
-        data=json.dumps({"inputs": inputs}).encode(),
+        f"{api}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
-        method="POST",
+        method=method,
     )
     with urllib.request.urlopen(request, timeout=120) as response:
-        results = json.load(response)["results"]
+        return json.load(response)
+
+
+def _batch_create(api: str, api_key: str, collection: str, inputs: list[dict[str, Any]]) -> list[str]:
+    results = _call(api, api_key, "POST", f"/v1/{collection}/batch/create", {"inputs": inputs})["results"]
     failed = [r for r in results if r["status"] >= 400]
     if failed:
         raise RuntimeError(f"{len(failed)} {collection} were refused, first: {failed[0]['error']}")
@@ -191,13 +248,33 @@ def seed(api: str, api_key: str, contact_count: int, *, seed_value: int = 7) -> 
             bar.advance(task, len(made[start : start + 100]))
         task = bar.add_task("contacts", total=contact_count)
         batch: list[dict[str, Any]] = []
+        contact_ids: list[str] = []
         for contact in contacts(rng, contact_count, company_ids):
             batch.append(contact)
             if len(batch) == 100:
-                _batch_create(api, api_key, "contacts", batch)
+                contact_ids += _batch_create(api, api_key, "contacts", batch)
                 bar.advance(task, len(batch))
                 batch = []
         if batch:
-            _batch_create(api, api_key, "contacts", batch)
+            contact_ids += _batch_create(api, api_key, "contacts", batch)
             bar.advance(task, len(batch))
-    return {"companies": company_count, "contacts": contact_count}
+
+        pipeline = _call(api, api_key, "GET", "/v1/pipelines")["items"][0]
+        deal_count, activity_count = max(1, contact_count // 4), max(1, contact_count // 2)
+        deal_ids: list[str] = []
+        made_deals = deals(rng, deal_count, pipeline["stages"], contact_ids)
+        task = bar.add_task("deals", total=deal_count)
+        for start in range(0, deal_count, 100):
+            deal_ids += _batch_create(api, api_key, "deals", made_deals[start : start + 100])
+            bar.advance(task, len(made_deals[start : start + 100]))
+        made_activities = activities(rng, activity_count, contact_ids, deal_ids)
+        task = bar.add_task("activities", total=activity_count)
+        for start in range(0, activity_count, 100):
+            _batch_create(api, api_key, "activities", made_activities[start : start + 100])
+            bar.advance(task, len(made_activities[start : start + 100]))
+    return {
+        "companies": company_count,
+        "contacts": contact_count,
+        "deals": deal_count,
+        "activities": activity_count,
+    }

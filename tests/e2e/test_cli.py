@@ -45,6 +45,10 @@ def crm_dev(folder: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[st
             process.wait(timeout=30)
 
 
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
+
+
 def tenant_create(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
     done = subprocess.run(
@@ -71,6 +75,23 @@ def test_dev_serves_and_keeps_data_across_restarts(tmp_path: Path) -> None:
         api = ApiClient(api_url, tenant["api_key"])
         contact = api.create("contacts", {"email": "kept@example.com", "first_name": "Kept"})
         assert api.patch(f"/v1/contacts/{contact['id']}", {"title": "Archivist"}).status_code == 200
+        seeded = subprocess.run(
+            [*CRM, "seed", "--contacts", "20"],
+            cwd=tmp_path,
+            env=_env(),
+            text=True,
+            capture_output=True,
+            timeout=120,
+        )
+        assert seeded.returncode == 0, seeded.stderr
+        demo = json.loads(seeded.stdout.strip().splitlines()[-1])
+        assert demo["contacts"] == 20 and demo["deals"] == 5 and demo["activities"] == 10
+        demo_api = ApiClient(api_url, demo["api_key"])
+        assert len(demo_api.all_pages("/v1/contacts", {"limit": 100})) == 20
+        pipeline = demo_api.get("/v1/pipelines").json()["items"][0]
+        board = demo_api.get(f"/v1/pipelines/{pipeline['id']}/board").json()
+        open_deals = sum(stage["count"] for stage in board["stages"])
+        assert open_deals == len(demo_api.all_pages("/v1/deals", {"status": "open"}))
         docs = api.session.get(f"{api_url}/docs", timeout=10)
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert "/v1/contacts" in api.session.get(f"{api_url}/openapi.json", timeout=10).json()["paths"]
