@@ -55,6 +55,7 @@ def test_a_reminder_fires_once_and_notifies_the_owner(client: ApiClient, other: 
     )
     arrived = eventually(lambda: notifications(client))
     assert [n["title"] for n in arrived] == ["Reminder: Call back"]
+    assert arrived[0]["created_at"] >= task["remind_at"]  # never early
     assert arrived[0]["record"] == {"type": "activity", "id": task["id"]} and arrived[0]["read_at"] is None
     timeline = [e["type"] for e in client.get(f"/v1/activities/{task['id']}/timeline").json()["items"]]
     assert timeline == ["activity.reminder_due", "activity.created"]

@@ -4,7 +4,7 @@ activity, and the owner's notification and ``activity.reminder_due`` event when 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crm_core import aws
@@ -49,6 +49,8 @@ def sync_schedule(tenant_id: str, activity_id: str) -> str:
             return "none"
         return "deleted"
     at = datetime.fromisoformat(remind_at.replace("Z", "+00:00")).astimezone(UTC)
+    if at.microsecond:  # at() takes whole seconds: round up, so a reminder is never early
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
     request = {
         "Name": name,
         "GroupName": config.schedule_group,
