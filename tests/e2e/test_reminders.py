@@ -127,3 +127,23 @@ def test_a_reminder_moved_before_it_fires_is_dropped(client: ApiClient) -> None:
     client.post(f"/v1/activities/{task['id']}/complete")
     time.sleep(4)
     assert notifications(client) == []
+
+
+def test_a_new_owner_is_notified_of_the_assignment(base_url: str, client: ApiClient) -> None:
+    from crm_core.auth import Role
+    from crm_core.services.tenants import create_user, issue_api_key
+
+    rep_id = create_user(client.tenant_id, f"rep-{client.tenant_id.lower()}@example.com", Role.REP)
+    rep = ApiClient(base_url, issue_api_key(client.tenant_id, rep_id, Role.REP), client.tenant_id, rep_id)
+    deal = client.create("deals", {"name": "Handover"})
+    client.patch(f"/v1/deals/{deal['id']}", {"owner_id": rep_id})
+    contact = client.create("contacts", {"email": "given@example.com", "owner_id": rep_id})
+    mine = notifications(rep)
+    assert [(n["kind"], n["record"]) for n in mine] == [
+        ("assignment", {"type": "contact", "id": contact["id"]}),
+        ("assignment", {"type": "deal", "id": deal["id"]}),
+    ]
+    assert mine[1]["title"] == "Assigned to you: Handover"
+    # Taking a record yourself notifies nobody; the rep can now change what it owns.
+    assert rep.patch(f"/v1/deals/{deal['id']}", {"amount": "10"}).status_code == 200
+    assert notifications(client) == []

@@ -232,6 +232,32 @@ def reassign(ctx: RequestContext, service: RecordService, field_name: str, from_
         service.update(ctx, record["id"], {field_name: new_value})
 
 
+def _assignment(
+    tenant_id: str, user_id: str, object_type: str, record_id: str, data: dict[str, Any]
+) -> TableItem:
+    """The new owner's notification that a record is now theirs (written with the change)."""
+    from crm_core.repositories.table import NotificationItem
+
+    label = (
+        data.get("name")
+        or data.get("subject")
+        or " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+        or data.get("email")
+        or record_id
+    )
+    notification_id = new_id()
+    return NotificationItem(
+        keys.notifications_pk(tenant_id, user_id),
+        notification_id,
+        id=notification_id,
+        user_id=user_id,
+        kind="assignment",
+        title=f"Assigned to you: {label}",
+        record={"type": object_type, "id": record_id},
+        created_at=utc_now(),
+    )
+
+
 def _save_timeline_entries(
     changes: ChangeSet, spec: ObjectSpec, tenant_id: str, data: dict[str, Any], detail: dict[str, Any]
 ) -> None:
@@ -381,6 +407,10 @@ class RecordService:
         if spec.counters is not None:
             for counter, actions in spec.counters(before, item):
                 changes.update(counter, actions, label="counter")
+        new_owner = data.get("owner_id")
+        old_owner = record_data(before).get("owner_id") if before else None
+        if new_owner and new_owner not in (old_owner, ctx.principal.user_id) and item.archived_at is None:
+            changes.save(_assignment(tenant, new_owner, spec.object_type, item.id, data))
         return Prepared(changes, item, status, new_unique, details)
 
     def _add_duplicate_pairs(self, changes: ChangeSet, item: RecordItem, before: RecordItem | None) -> None:
