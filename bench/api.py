@@ -60,10 +60,11 @@ class Api:
         return response.json() if response.content else None
 
     def warm(self) -> None:
-        """Load both functions, cache the authorizer's answer and fetch the cursor-signing secret, so
+        """Load the functions, cache the authorizer's answer and fetch the cursor-signing secret, so
         that what a measured request costs is what a warm Lambda container pays."""
         self.call("GET", "/v1/companies", params={"limit": 1})
         self.call("GET", "/v1/contacts", params={"limit": 1})
+        self.call("GET", "/v1/deals", params={"limit": 1})
         self.warmed_at = time.monotonic()
 
     def keep_warm(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evange
 TAGS = ["vip", "newsletter", "trial", "enterprise", "smb", "churn-risk", "webinar"]
 NAMED_EVERY = 20  # one bulk contact in this many has a full name (and so duplicate keys)
 BATCH = 100
+BOARD_DEALS_PER_STAGE = 25
 
 # (key, label) in the order the table shows them.
 ENDPOINTS: list[tuple[str, str]] = [
@@ -53,6 +54,18 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("company.list", "GET /companies"),
     ("company.list_q", "GET /companies?q"),
     ("company.contacts", "GET /companies/{id}/contacts"),
+    ("deal.board", f"GET /pipelines/{{id}}/board ({BOARD_DEALS_PER_STAGE} a stage)"),
+    ("deal.list", "GET /deals"),
+    ("deal.list_stage", "GET /deals?stage_id"),
+    ("deal.list_won", "GET /deals?status=won (filter)"),
+    ("deal.get", "GET /deals/{id}"),
+    ("deal.create", "POST /deals (create)"),
+    ("deal.patch_stage", "PATCH /deals/{id} stage + If-Match"),
+    ("deal.timeline", "GET /deals/{id}/timeline"),
+    ("activity.create", "POST /activities (contact + deal)"),
+    ("activity.list_contact", "GET /activities?contact_id"),
+    ("activity.complete", "POST /activities/{id}/complete"),
+    ("notification.list", "GET /notifications"),
 ]
 LABELS = dict(ENDPOINTS)
 
@@ -65,6 +78,15 @@ class Dataset:
     companies: list[str] = field(default_factory=list)
     loaded_from: str = ""  # the created_at of the first bulk record: updated_since that spans them all
     load_seconds: float = 0.0
+    deals: int = 0
+    deals_load_seconds: float = 0.0
+    pipeline_id: str = ""  # the tenant's default pipeline
+    stages: dict[str, str] = field(default_factory=dict)  # stage name -> id
+    open_stages: list[str] = field(default_factory=list)  # ids, in the pipeline's order
+
+    @property
+    def deals_per_second(self) -> float:
+        return self.deals / self.deals_load_seconds if self.deals_load_seconds else 0.0
 
 
 @dataclass
@@ -74,9 +96,18 @@ class Measured:
     path: str
     status: int
     measurement: Measurement
+    # A page's answer: how many records it held and whether it named a next page (None: not a page).
+    items_returned: int | None = None
+    next_cursor: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"request": f"{self.method} {self.path}", "status": self.status, **self.measurement.to_dict()}
+        return {
+            "request": f"{self.method} {self.path}",
+            "status": self.status,
+            **self.measurement.to_dict(),
+            "items_returned": self.items_returned,
+            "next_cursor": self.next_cursor,
+        }
 
 
 # ------------------------------------------------------------------------------------------ data sets
@@ -120,6 +151,19 @@ def contact_inputs(
     return made
 
 
+def deal_inputs(count: int, open_stages: list[str], start: int = 0) -> list[dict[str, Any]]:
+    """Bulk deals spread evenly over the open stages. Names of two words: each word past the first is one
+    more type-ahead entry in the deal's transaction."""
+    return [
+        {
+            "name": f"{COMPANY_WORDS[n % len(COMPANY_WORDS)]} {n}",
+            "amount": f"{1000 + (n * 37) % 9000}.{n % 100:02d}",
+            "stage_id": open_stages[n % len(open_stages)],
+        }
+        for n in range(start, start + count)
+    ]
+
+
 def _batch_create(api: Api, collection: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = api.call(
         "POST", f"/v1/{collection}/batch/create", body={"inputs": inputs}
@@ -130,10 +174,15 @@ def _batch_create(api: Api, collection: str, inputs: list[dict[str, Any]]) -> li
     return [r["record"] for r in results]
 
 
-def load_dataset(name: str, api: Api, contacts: int, companies: int) -> Dataset:
+def load_dataset(name: str, api: Api, contacts: int, companies: int, deals: int = 0) -> Dataset:
     """Through the batch create endpoint, 100 records a request, as a partner's import would."""
     started = time.perf_counter()
-    dataset = Dataset(name, api, contacts)
+    dataset = Dataset(name, api, contacts, deals=deals)
+    pipelines = api.call("GET", "/v1/pipelines")["items"]
+    if pipelines:  # every tenant starts with its default pipeline
+        dataset.pipeline_id = pipelines[0]["id"]
+        dataset.stages = {s["name"]: s["id"] for s in pipelines[0]["stages"]}
+        dataset.open_stages = [s["id"] for s in pipelines[0]["stages"] if s["kind"] == "open"]
     made = company_inputs(companies)
     for start in range(0, len(made), BATCH):
         records = _batch_create(api, "companies", made[start : start + BATCH])
@@ -142,6 +191,10 @@ def load_dataset(name: str, api: Api, contacts: int, companies: int) -> Dataset:
     for start in range(0, contacts, BATCH):
         inputs = contact_inputs(min(BATCH, contacts - start), dataset.companies, start)
         _batch_create(api, "contacts", inputs)
+    deals_started = time.perf_counter()
+    for start in range(0, deals, BATCH):
+        _batch_create(api, "deals", deal_inputs(min(BATCH, deals - start), dataset.open_stages, start))
+    dataset.deals_load_seconds = time.perf_counter() - deals_started
     dataset.load_seconds = time.perf_counter() - started
     return dataset
 
@@ -169,9 +222,11 @@ def measure(
         raise AssertionError(f"{key}: {method} {path} answered {response.status_code}: {response.text}")
     query = "&".join(f"{k}=…" if k == "cursor" else f"{k}={v}" for k, v in (params or {}).items())
     shown = f"{path}?{query}" if query else path
-    return Measured(key, method, shown, response.status_code, measurement), (
-        response.json() if response.content else None
-    )
+    body = response.json() if response.content else None
+    measured = Measured(key, method, shown, response.status_code, measurement)
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        measured.items_returned, measured.next_cursor = len(body["items"]), bool(body.get("next_cursor"))
+    return measured, body
 
 
 def run_scenarios(recorder: DynamoRecorder, dataset: Dataset) -> dict[str, Measured]:
@@ -343,4 +398,99 @@ def _scenarios(recorder: DynamoRecorder, ds: Dataset) -> Iterator[Measured]:
         raise AssertionError("company.list_q found nothing")
     yield measured
     measured, _ = step("company.contacts", "GET", f"/v1/companies/{main_company}/contacts")
+    yield measured
+
+    yield from _deal_scenarios(step, ds, run, contact_id)
+
+
+def _deal_scenarios(
+    step: Callable[..., tuple[Measured, Any]], ds: Dataset, run: str, contact_id: str
+) -> Iterator[Measured]:
+    """Deals in the tenant's default pipeline, then activities on a contact and a deal, and notifications."""
+    api = ds.api
+    if not ds.open_stages:
+        raise AssertionError("the tenant has no default pipeline with open stages")
+    first_stage, second_stage = ds.open_stages[0], ds.open_stages[1]
+
+    # No pipeline or stage given: the tenant's default pipeline and its first open stage.
+    measured, deal = step(
+        "deal.create",
+        "POST",
+        "/v1/deals",
+        expect=201,
+        body={"name": f"Bench Engines {ds.name} {run}", "amount": "12500.00"},
+    )
+    yield measured
+    if deal["pipeline_id"] != ds.pipeline_id or deal["stage_id"] != first_stage:
+        raise AssertionError(f"the new deal is not in the default pipeline's first stage: {deal}")
+    deal_id = deal["id"]
+    measured, _ = step("deal.get", "GET", f"/v1/deals/{deal_id}")
+    yield measured
+    measured, moved = step(
+        "deal.patch_stage",
+        "PATCH",
+        f"/v1/deals/{deal_id}",
+        body={"stage_id": second_stage},
+        headers={"If-Match": f'"{deal["version"]}"'},
+    )
+    if moved["stage_id"] != second_stage:
+        raise AssertionError("the deal did not move")
+    yield measured
+
+    # A won deal, so that the status filter has something to find (among the newest deals).
+    won = api.call("POST", "/v1/deals", expect=201, body={"name": f"Won {run}", "amount": "900"})
+    api.call("PATCH", f"/v1/deals/{won['id']}", body={"stage_id": ds.stages["Won"]})
+
+    measured, board = step(
+        "deal.board",
+        "GET",
+        f"/v1/pipelines/{ds.pipeline_id}/board",
+        params={"deals_per_stage": BOARD_DEALS_PER_STAGE},
+    )
+    shown = [len(stage["deals"]) for stage in board["stages"]]
+    measured.items_returned = sum(shown)
+    measured.next_cursor = any(stage["next_cursor"] for stage in board["stages"])
+    if len(board["stages"]) != len(ds.open_stages) or not all(shown):
+        raise AssertionError(f"the board shows {shown} deals in its stages")
+    yield measured
+
+    lists: list[tuple[str, dict[str, Any], bool]] = [
+        ("deal.list", {}, True),
+        ("deal.list_stage", {"stage_id": second_stage}, True),
+        # A FilterExpression on the list of every deal: at 10,000 deals the first page of 25 evaluated
+        # deals holds no won one (the row says how many came back).
+        ("deal.list_won", {"status": "won"}, False),
+    ]
+    for key, params, must_find in lists:
+        measured, page = step(key, "GET", "/v1/deals", params=params)
+        if must_find and not page["items"]:
+            raise AssertionError(f"{key} found nothing: the scenario would not read any record")
+        yield measured
+
+    measured, activity = step(
+        "activity.create",
+        "POST",
+        "/v1/activities",
+        expect=201,
+        body={
+            "type": "call",
+            "subject": f"Pricing call {run}",
+            "contact_id": contact_id,
+            "deal_id": deal_id,
+        },
+    )
+    yield measured
+    measured, timeline = step("deal.timeline", "GET", f"/v1/deals/{deal_id}/timeline")
+    if len(timeline["items"]) < 3:  # created, stage_changed and the activity's created
+        raise AssertionError(f"the deal's timeline holds {len(timeline['items'])} entries")
+    yield measured
+    measured, page = step("activity.list_contact", "GET", "/v1/activities", params={"contact_id": contact_id})
+    if not page["items"]:
+        raise AssertionError("activity.list_contact found nothing")
+    yield measured
+    measured, done = step("activity.complete", "POST", f"/v1/activities/{activity['id']}/complete")
+    if not done["completed_at"]:
+        raise AssertionError("the activity was not completed")
+    yield measured
+    measured, _ = step("notification.list", "GET", "/v1/notifications")
     yield measured

@@ -41,6 +41,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--small", type=int, default=10, help="contacts of the small tenant (default 10)")
     parser.add_argument("--large", type=int, default=2000, help="contacts of the large tenant (default 2000)")
+    parser.add_argument("--small-deals", type=int, default=10, help="deals of the small tenant (default 10)")
+    parser.add_argument(
+        "--large-deals", type=int, default=10_000, help="deals of the large tenant (default 10000)"
+    )
     parser.add_argument(
         "--import-runs", type=int, default=7, help="fresh interpreters per module (default 7)"
     )
@@ -54,7 +58,13 @@ def _companies_for(contacts: int) -> int:
     return max(2, min(100, contacts // 100))
 
 
-def measure_calls(small_contacts: int, large_contacts: int, printer: Printer) -> dict[str, Any]:
+def measure_calls(
+    small_contacts: int,
+    large_contacts: int,
+    printer: Printer,
+    small_deals: int = 10,
+    large_deals: int = 10_000,
+) -> dict[str, Any]:
     """Start the local CRM in process, load two tenants, run every scenario against each."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     from bench.api import new_tenant_api
@@ -70,13 +80,17 @@ def measure_calls(small_contacts: int, large_contacts: int, printer: Printer) ->
     results: dict[str, dict[str, Measured]] = {}
     errors: list[str] = []
     try:
-        for name, contacts in (("small", small_contacts), ("large", large_contacts)):
+        for name, contacts, deals in (
+            ("small", small_contacts, small_deals),
+            ("large", large_contacts, large_deals),
+        ):
             started = time.perf_counter()
             api = new_tenant_api(runtime.api_url, f"bench {name}")
-            datasets[name] = load_dataset(name, api, contacts, _companies_for(contacts))
+            loaded = datasets[name] = load_dataset(name, api, contacts, _companies_for(contacts), deals)
             printer.line(
-                f"loaded the {name} tenant: {contacts:,} contacts, {len(datasets[name].companies)} companies "
-                f"in {time.perf_counter() - started:.1f} s",
+                f"loaded the {name} tenant: {contacts:,} contacts, {len(loaded.companies)} companies, "
+                f"{deals:,} deals in {time.perf_counter() - started:.1f} s (the deals in "
+                f"{loaded.deals_load_seconds:.1f} s, {loaded.deals_per_second:.0f} deals/s)",
                 style="dim",
             )
         for name, dataset in datasets.items():
@@ -107,7 +121,10 @@ def measure_calls(small_contacts: int, large_contacts: int, printer: Printer) ->
             name: {
                 "contacts": d.contacts,
                 "companies": len(d.companies),
+                "deals": d.deals,
                 "load_seconds": round(d.load_seconds, 1),
+                "deals_load_seconds": round(d.deals_load_seconds, 1),
+                "deals_per_second": round(d.deals_per_second, 1),
                 "tenant_id": d.api.tenant_id,
             }
             for name, d in datasets.items()
@@ -120,13 +137,16 @@ def measure_calls(small_contacts: int, large_contacts: int, printer: Printer) ->
 def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
     sets = calls["datasets"]
     small_n, large_n = sets["small"]["contacts"], sets["large"]["contacts"]
+    small_d, large_d = sets["small"]["deals"], sets["large"]["deals"]
+    small_text = f"{small_n:,} contacts, {small_d:,} deals"
+    large_text = f"{large_n:,} contacts, {large_d:,} deals"
     rows, styles = endpoint_rows(calls["endpoints"], "small", "large")
     printer.table(
-        f"DynamoDB calls per request: a tenant with {small_n:,} contacts / one with {large_n:,}",
+        f"DynamoDB calls per request: a tenant with {small_text} / one with {large_text}",
         [
             "Endpoint",
-            f"Calls, {small_n:,} contacts",
-            f"Calls, {large_n:,} contacts",
+            f"Calls, {small_text}",
+            f"Calls, {large_text}",
             "Total",
             "RCU",
             "WCU table+GSI",
@@ -147,15 +167,31 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
     differing = [e["label"] for e in calls["endpoints"] if not e["same_calls"]]
     if differing:
         printer.line(
-            f"FLAGGED: {len(differing)} endpoint(s) made different DynamoDB calls at {large_n:,} contacts "
-            f"than at {small_n:,}: {', '.join(differing)}",
+            f"FLAGGED: {len(differing)} endpoint(s) made different DynamoDB calls at {large_text} "
+            f"than at {small_text}: {', '.join(differing)}",
             style="bold red",
         )
     else:
         printer.line(
-            f"OK: every endpoint made the same DynamoDB calls at {large_n:,} contacts as at {small_n:,}.",
+            f"OK: every endpoint made the same DynamoDB calls at {large_text} as at {small_text}.",
             style="bold green",
         )
+    for entry in calls["endpoints"]:
+        small, large = entry.get("small") or {}, entry.get("large") or {}
+        if large.get("items_returned") == 0 and large.get("next_cursor"):
+            printer.line(
+                f"EMPTY PAGE: {entry['label']} answered 0 records and a next_cursor at {large_text} "
+                f"({small.get('items_returned')} at {small_text}): its filter applies after the page's "
+                "limit, so the calls stay the same but a client pages on to find the matches.",
+                style="yellow",
+            )
+    for name, text in (("small", small_text), ("large", large_text)):
+        if sets[name]["deals"]:
+            printer.line(
+                f"Deal creation ({text}): {sets[name]['deals']:,} deals through POST /v1/deals/batch/create "
+                f"(100 a request) in {sets[name]['deals_load_seconds']:.1f} s, "
+                f"{sets[name]['deals_per_second']:.0f} deals/s locally."
+            )
     syncs = sum(e[size].get("rate_limit_syncs", 0) for e in calls["endpoints"] for size in ("small", "large"))
     printer.line(
         f"Rate limiting: {syncs} UpdateItem syncs of the tenant's request count over "
@@ -249,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_imports:
         results["imports"] = imports.measure(args.import_runs)
     if not args.skip_calls:
-        results["calls"] = measure_calls(args.small, args.large, printer)
+        results["calls"] = measure_calls(args.small, args.large, printer, args.small_deals, args.large_deals)
         _print_calls(printer, results["calls"])
     if "imports" in results:
         _print_imports(printer, results["imports"])

@@ -135,3 +135,108 @@ def test_batch_read_is_one_batch_get(recorder: DynamoRecorder, tiny: Dataset) ->
         recorder, tiny, "POST", "/v1/contacts/batch/read", body={"inputs": [{"id": i} for i in ids]}
     )
     assert dict(measured.measurement.calls) == {"BatchGetItem": 1}
+
+
+# ------------------------------------------------------------------------------- deals and activities
+
+
+def _deal(tiny: Dataset, **fields: Any) -> dict[str, Any]:
+    created: dict[str, Any] = tiny.api.call("POST", "/v1/deals", expect=201, body=fields)
+    return created
+
+
+def test_board_is_one_get_item_and_a_query_per_open_stage(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    assert len(tiny.open_stages) == 3  # the default pipeline: Qualified, Proposal, Negotiation
+    for n, stage_id in enumerate(tiny.open_stages):
+        _deal(tiny, name=f"Board {n}", amount="100.50", stage_id=stage_id)
+    measured = _measure(
+        recorder, tiny, "GET", f"/v1/pipelines/{tiny.pipeline_id}/board", params={"deals_per_stage": 25}
+    )
+    # The pipeline, then one Query of every stage's totals and one Query of each open stage's first deals.
+    assert dict(measured.measurement.calls) == {"GetItem": 1, "Query": 1 + len(tiny.open_stages)}
+
+
+def test_get_one_deal_is_one_get_item(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    deal = _deal(tiny, name="Get me", amount="10")
+    measured = _measure(recorder, tiny, "GET", f"/v1/deals/{deal['id']}")
+    assert dict(measured.measurement.calls) == {"GetItem": 1}
+
+
+def test_deal_timeline_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    deal = _deal(tiny, name="History", amount="10")
+    measured = _measure(recorder, tiny, "GET", f"/v1/deals/{deal['id']}/timeline")
+    assert dict(measured.measurement.calls) == {"Query": 1}
+
+
+def test_deal_create_is_two_reads_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    measured = _measure(
+        recorder, tiny, "POST", "/v1/deals", expect=201, body={"name": "Defaults", "amount": "1250.00"}
+    )
+    # No pipeline given: the tenant (its default_pipeline_id), then the pipeline (its stages and currency);
+    # the owner is the caller (no read); a deal has no duplicate keys (no Query). The one transaction holds
+    # the deal, its event, its type-ahead entries and the board's counter.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1}
+    assert measured.measurement.units.write_table % 2 == 0  # transactional writes count double
+    # Naming the pipeline skips the tenant's read.
+    named = _measure(
+        recorder,
+        tiny,
+        "POST",
+        "/v1/deals",
+        expect=201,
+        body={"name": "Named", "amount": "1", "pipeline_id": tiny.pipeline_id},
+    )
+    assert dict(named.measurement.calls) == {"GetItem": 1, "TransactWriteItems": 1}
+
+
+def test_deal_batch_create_reads_tenant_and_pipeline_once(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    inputs = [{"name": f"Bulk {n}", "amount": "5", "stage_id": tiny.open_stages[n % 3]} for n in range(5)]
+    measured = _measure(recorder, tiny, "POST", "/v1/deals/batch/create", body={"inputs": inputs})
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 5}
+
+
+def test_deal_stage_move_is_two_reads_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    deal = _deal(tiny, name="Mover", amount="10")
+    measured = _measure(
+        recorder,
+        tiny,
+        "PATCH",
+        f"/v1/deals/{deal['id']}",
+        body={"stage_id": tiny.open_stages[1]},
+        headers={"If-Match": '"1"'},
+    )
+    # The deal (consistent) and its pipeline (to check the stage); both board counters move in the
+    # transaction.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1}
+
+
+def test_activity_complete_reads_twice_and_writes_once(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    contact = _contact(tiny, first_name="Hedy", email="hedy.activity@bench.example")
+    activity = tiny.api.call(
+        "POST", "/v1/activities", expect=201, body={"type": "task", "contact_id": contact["id"]}
+    )
+    measured = _measure(recorder, tiny, "POST", f"/v1/activities/{activity['id']}/complete")
+    # complete() reads the activity (get, eventually consistent: is it completed already?), then update()
+    # loads it again (consistent, for its version) and commits one transaction.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1}
+    assert measured.measurement.units.read == 0.5 + 1
+    # Completing it again reads it once and changes nothing.
+    again = _measure(recorder, tiny, "POST", f"/v1/activities/{activity['id']}/complete")
+    assert dict(again.measurement.calls) == {"GetItem": 1}
+
+
+def test_activity_create_and_list_by_contact(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    contact = _contact(tiny, first_name="Radia", email="radia.activity@bench.example")
+    deal = _deal(tiny, name="Linked", amount="10")
+    body = {"type": "call", "subject": "Kick-off", "contact_id": contact["id"], "deal_id": deal["id"]}
+    created = _measure(recorder, tiny, "POST", "/v1/activities", expect=201, body=body)
+    # The contact and the deal it links to are checked (one GetItem each); one transaction writes the
+    # activity, its event and the entries in the contact's and the deal's timelines.
+    assert dict(created.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1}
+    listed = _measure(recorder, tiny, "GET", "/v1/activities", params={"contact_id": contact["id"]})
+    assert dict(listed.measurement.calls) == {"Query": 1, "BatchGetItem": 1}
+    assert listed.items_returned == 1
+
+
+def test_notifications_are_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    assert dict(_measure(recorder, tiny, "GET", "/v1/notifications").measurement.calls) == {"Query": 1}

@@ -24,6 +24,17 @@ def active_record(ctx: RequestContext, object_type: str, record_id: str) -> Reco
     return found
 
 
+def active_records(ctx: RequestContext, object_type: str, record_ids: list[str]) -> set[str]:
+    """Which of these ids are active records of the type: one BatchGetItem for those not read yet."""
+    unread = [rid for rid in dict.fromkeys(record_ids) if (object_type, rid) not in ctx.lookups]
+    if unread:
+        found = record_repository.batch_get_records(ctx.tenant_id, object_type, unread)
+        for rid in unread:
+            item = found.get(rid)
+            ctx.lookups[(object_type, rid)] = item if item is not None and item.archived_at is None else None
+    return {rid for rid in record_ids if ctx.lookups.get((object_type, rid)) is not None}
+
+
 def is_active_user(ctx: RequestContext, user_id: str) -> bool:
     if user_id == ctx.principal.user_id:
         return True
