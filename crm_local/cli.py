@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from crm_core.rate_limits import PLAN_LIMITS
 
@@ -82,6 +83,38 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sqs() -> Any:
+    """SQS of the running ``crm dev``, or of AWS as the environment configures it."""
+    from crm_local.runtime import find_running
+
+    find_running()
+    import boto3
+
+    return boto3.client("sqs")
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    from crm_local import dlq
+
+    sqs = _sqs()
+    if args.dlq_command == "list":
+        rows = dlq.list_all(sqs)
+        width = max(len(row.dead_letter_queue) for row in rows)
+        for row in rows:
+            print(f"{row.dead_letter_queue:<{width}}  {row.messages:>6}  (of {row.queue})")
+    elif args.dlq_command == "show":
+        for message in dlq.show(sqs, args.queue, args.limit):
+            print(json.dumps(message))
+    else:
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        with Progress(SpinnerColumn(), TextColumn("{task.description}")) as bar:
+            task = bar.add_task("moving", total=None)
+            moved = dlq.redrive(sqs, args.queue, lambda n: bar.update(task, description=f"moved {n}"))
+        print(f"moved {moved} message(s) back to {args.queue}")
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     os.environ.setdefault("CRM_TABLE_NAME", "crm")
     from crm_local.openapi import openapi_json
@@ -120,6 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     seed.add_argument("--tenant-name", default="Demo", help="the name of the new tenant, when one is made")
     seed.set_defaults(run=_seed)
+
+    dead = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(
+        dest="dlq_command", required=True
+    )
+    dead.add_parser("list", help="every dead-letter queue and how many messages it holds").set_defaults(
+        run=_dlq
+    )
+    shown = dead.add_parser("show", help="messages of one queue's dead-letter queue")
+    shown.add_argument("queue")
+    shown.add_argument("--limit", type=int, default=10)
+    shown.set_defaults(run=_dlq)
+    moved = dead.add_parser("redrive", help="send a dead-letter queue's messages back to their queue")
+    moved.add_argument("queue")
+    moved.set_defaults(run=_dlq)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
     openapi.add_argument("--output", "-o", default=None)

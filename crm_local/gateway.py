@@ -23,7 +23,7 @@ from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, AUTHORIZER_CACHE_SEC
 from crm_core.ids import new_id
 from werkzeug.wrappers import Request, Response
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Handler = Callable[[Any, Any], Any]  # a Lambda handler: (event, context) -> result
 
 
 @dataclass
@@ -57,7 +57,7 @@ def _compile(route_key: str, function: FunctionDefinition) -> _Route:
     return _Route(route_key, re.compile(f"^{regex}$"), function, (greedy, -len(path)))
 
 
-def _load(definition: FunctionDefinition) -> Handler:
+def load_handler(definition: FunctionDefinition) -> Handler:
     module_name, _, attribute = definition.handler.rpartition(".")
     handler: Handler = getattr(importlib.import_module(module_name), attribute)
     return handler
@@ -84,7 +84,7 @@ class Gateway:
     def handler(self, definition: FunctionDefinition) -> tuple[Handler, threading.Lock]:
         with self._guard:
             if definition.name not in self._handlers:
-                self._handlers[definition.name] = _load(definition)
+                self._handlers[definition.name] = load_handler(definition)
                 self._locks[definition.name] = threading.Lock()
             return self._handlers[definition.name], self._locks[definition.name]
 

@@ -11,6 +11,7 @@ from crm_core.auth import Role
 from crm_core.definitions import (
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
+    OUTBOX_DEAD_LETTER_QUEUE,
     QUEUES,
     REMINDERS_QUEUE,
     RULES,
@@ -135,6 +136,9 @@ def _queues(session: Any) -> tuple[dict[str, str], dict[str, str]]:
             queue.name,
             {"VisibilityTimeout": str(queue.visibility_timeout_s), "RedrivePolicy": json.dumps(redrive)},
         )
+    # The outbox Pipe's dead-letter queue (in AWS); the local relay retries from the stream instead, but the
+    # queue exists so that `crm dlq` sees the same queues everywhere.
+    create(OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name, {"MessageRetentionPeriod": str(14 * 24 * 3600)})
     return urls, arns
 
 

@@ -1,8 +1,7 @@
-"""The local outbox relay: reads the table's stream and publishes outbox events to the bus.
-
-In AWS the stream is consumed by the deployed relay; here one background thread does the same with
-the same transformation (``crm_core.outbox``). It resumes from where it stopped, so a crash between a
-commit and its publication loses nothing.
+"""The local outbox relay: what the EventBridge Pipe does in AWS. It reads the table's stream, keeps the
+records the Pipe's filter keeps (``definitions.OUTBOX_STREAM_FILTER``), and invokes the same relay
+function with them in batches of the Pipe's size. A failed batch is retried from the same position, so a
+crash between a commit and its publication loses nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +9,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from crm_core.outbox import event_entries, publish
+from crm_core.definitions import OUTBOX_BATCH_SIZE, OUTBOX_RELAY
+
+from crm_local.gateway import LambdaContext, load_handler
 
 
 class StreamRelay:
@@ -19,7 +20,6 @@ class StreamRelay:
     ) -> None:
         self.iterator_type = "TRIM_HORIZON" if from_start else "LATEST"
         self.streams = session.client("dynamodbstreams")
-        self.events = session.client("events")
         self.stream_arn = stream_arn
         self.poll_seconds = poll_seconds
         self.published = 0
@@ -52,12 +52,16 @@ class StreamRelay:
         if not self._iterators:
             self._discover()
         count = 0
+        relay = load_handler(OUTBOX_RELAY)
         for shard_id, iterator in list(self._iterators.items()):
             response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            entries = event_entries(response.get("Records", []))
-            if entries:
-                publish(entries, self.events)  # raises before the iterator moves on: nothing is lost
-                count += len(entries)
+            wanted = [r for r in response.get("Records", []) if _is_outbox_insert(r)]
+            for start in range(0, len(wanted), OUTBOX_BATCH_SIZE):
+                # Raises before the iterator moves on: the stream hands the same records again.
+                result = relay(
+                    wanted[start : start + OUTBOX_BATCH_SIZE], LambdaContext(OUTBOX_RELAY.name, "relay")
+                )
+                count += int(result["published"])
             next_iterator = response.get("NextShardIterator")
             if next_iterator:
                 self._iterators[shard_id] = next_iterator
@@ -74,3 +78,9 @@ class StreamRelay:
             except Exception as error:  # keep relaying; the stream still holds what failed
                 self.error = error
                 self._stop.wait(1.0)
+
+
+def _is_outbox_insert(record: dict[str, Any]) -> bool:
+    """definitions.OUTBOX_STREAM_FILTER, as the Pipe applies it."""
+    image = (record.get("dynamodb") or {}).get("NewImage") or {}
+    return record.get("eventName") == "INSERT" and (image.get("type") or {}).get("S") == "event"

@@ -10,7 +10,6 @@ in AWS.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import traceback
 from datetime import UTC, datetime
@@ -19,7 +18,9 @@ from typing import Any
 from crm_core.definitions import CONSUMERS, ConsumerDefinition
 from crm_core.ids import new_id
 
-from crm_local.gateway import LambdaContext
+from crm_local.gateway import LambdaContext, load_handler
+
+LOCAL_RETRY_SECONDS = 1
 
 
 class Workers:
@@ -33,7 +34,8 @@ class Workers:
         self.poll_seconds = poll_seconds
         self.delivered: dict[str, int] = {}  # consumer -> records handed to it
         self.fired = 0
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # faults of this loop itself
+        self.function_errors: list[str] = []  # batches a consumer failed (retried, then dead-lettered)
         self._handlers: dict[str, Any] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="workers", daemon=True)
@@ -59,8 +61,7 @@ class Workers:
     def _handler(self, consumer: ConsumerDefinition) -> Any:
         name = consumer.function.name
         if name not in self._handlers:
-            module, _, attribute = consumer.function.handler.rpartition(".")
-            self._handlers[name] = getattr(importlib.import_module(module), attribute)
+            self._handlers[name] = load_handler(consumer.function)
         return self._handlers[name]
 
     def drain(self, consumer: ConsumerDefinition) -> int:
@@ -88,11 +89,25 @@ class Workers:
                 for m in messages
             ]
         }
-        response = self._handler(consumer)(event, LambdaContext(consumer.function.name, new_id()))
-        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        try:
+            response = self._handler(consumer)(event, LambdaContext(consumer.function.name, new_id()))
+            failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        except Exception:
+            # As in Lambda: a function that raises failed its whole batch (Powertools raises when every
+            # record failed). That is the function's outcome, not a fault of this loop.
+            self.function_errors.append(traceback.format_exc())
+            failed = {m["MessageId"] for m in messages}
         for message in messages:
             if message["MessageId"] not in failed:
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            else:
+                # In AWS a failed message comes back after the queue's visibility timeout; on a laptop,
+                # after a second, so a poison message reaches its dead-letter queue in seconds.
+                self.sqs.change_message_visibility(
+                    QueueUrl=url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=LOCAL_RETRY_SECONDS,
+                )
         name = consumer.function.name
         self.delivered[name] = self.delivered.get(name, 0) + len(messages)
         return len(messages)

@@ -15,7 +15,7 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     from aws_lambda_powertools import Logger
     from crm_core.auth import API_KEY_PREFIX, Principal
-    from crm_core.services.tenants import principal_for_api_key, rate_limit_of
+    from crm_core.services.credentials import principal_for_api_key, rate_limit_of
 
     logger = Logger()
 

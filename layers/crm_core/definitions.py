@@ -185,3 +185,24 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         REMINDERS_QUEUE,
     ),
 )
+
+
+# The outbox relay: the table's stream carries new outbox items to the bus. In AWS an EventBridge Pipe
+# reads the stream (filtered to inserted outbox items) and invokes this function with each batch; the
+# local runtime's relay invokes the same function with the same records. A batch that keeps failing is
+# split, retried, and finally sent to the dead-letter queue (the stream still holds it meanwhile).
+OUTBOX_RELAY = FunctionDefinition(
+    name="outbox_relay",
+    handler="functions.outbox_relay.handler.handler",
+    routes=(),
+    memory_mb=512,
+    timeout_s=30,
+)
+OUTBOX_DEAD_LETTER_QUEUE = QueueDefinition("crm-outbox")  # only its dead-letter queue is used
+OUTBOX_BATCH_SIZE = 10  # one PutEvents call holds ten entries
+OUTBOX_MAX_RETRIES = 10
+# The stream records the relay wants (an EventBridge Pipes / Lambda filter pattern).
+OUTBOX_STREAM_FILTER: dict[str, object] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"NewImage": {"type": {"S": ["event"]}}},
+}

@@ -92,6 +92,11 @@ def test_dev_serves_and_keeps_data_across_restarts(tmp_path: Path) -> None:
         board = demo_api.get(f"/v1/pipelines/{pipeline['id']}/board").json()
         open_deals = sum(stage["count"] for stage in board["stages"])
         assert open_deals == len(demo_api.all_pages("/v1/deals", {"status": "open"}))
+        listed = subprocess.run(
+            [*CRM, "dlq", "list"], cwd=tmp_path, env=_env(), text=True, capture_output=True, timeout=60
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "crm-reminders-dlq" in listed.stdout and "crm-outbox-dlq" in listed.stdout
         docs = api.session.get(f"{api_url}/docs", timeout=10)
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert "/v1/contacts" in api.session.get(f"{api_url}/openapi.json", timeout=10).json()["paths"]
