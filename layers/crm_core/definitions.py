@@ -92,7 +92,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="contacts",
         handler="functions.contacts.handler.handler",
-        routes=_resource_routes("/v1/contacts", "/v1/companies"),
+        routes=_resource_routes("/v1/contacts", "/v1/companies", "/v1/inbound"),
     ),
     FunctionDefinition(
         name="deals",
