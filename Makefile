@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: dev test lint typecheck unit bench synth openapi lock clean
+.PHONY: dev test lint typecheck unit bench synth openapi events lock clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ synth: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/crm openapi -o docs/openapi.json
+
+# The event schemas (events/schemas/) and docs/events.md, from the catalog and the record models.
+events: $(STAMP)
+	$(BIN)/python -m crm_local.catalog
 
 # Re-resolve the pinned dependencies after a change to pyproject.toml.
 lock: $(BIN)/uv

@@ -46,6 +46,9 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_SCHEDULE_GROUP"] = resources["schedule_group"]
     os.environ["CRM_REMINDERS_QUEUE_ARN"] = resources["reminders_queue_arn"]
     os.environ["CRM_SCHEDULER_ROLE_ARN"] = resources["scheduler_role_arn"]
+    os.environ["CRM_WEBHOOK_DELIVERIES_QUEUE_URL"] = resources["webhook_deliveries_queue_url"]
+    # A failing receiver on a laptop is tried again after seconds, not the minutes AWS waits.
+    os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", "1,1,1,1,1")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     # Settings and clients are read once per process (as once per Lambda container); anything read before
@@ -95,6 +98,7 @@ class LocalRuntime:
 
     def start(self) -> RunningInstance:
         import boto3
+        from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE
         from moto.server import ThreadedMotoServer
 
         from crm_local import moto_fidelity, moto_speed
@@ -122,6 +126,7 @@ class LocalRuntime:
             "schedule_group": resources.schedule_group,
             "reminders_queue_arn": resources.reminders_queue_arn,
             "scheduler_role_arn": resources.scheduler_role_arn,
+            "webhook_deliveries_queue_url": resources.queue_urls[WEBHOOK_DELIVERIES_QUEUE.name],
         }
         use_endpoint(endpoint, resource_map)
 

@@ -10,11 +10,20 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from crm_core.definitions import CONSUMERS, QUEUES, RULES, ConsumerDefinition, QueueDefinition
+from crm_core.definitions import (
+    CONSUMERS,
+    QUEUES,
+    RULES,
+    WEBHOOK_DELIVERIES_QUEUE,
+    WEBHOOK_EVENTS_QUEUE,
+    ConsumerDefinition,
+    QueueDefinition,
+)
 
 from infra.data import CrmData
 from infra.functions import CrmFunctions, construct_name
@@ -72,6 +81,7 @@ class CrmMessaging(Construct):
         self.consumers: dict[str, lambda_.Function] = {}
         for consumer in CONSUMERS:
             self.consumers[consumer.function.name] = self._add_consumer(consumer, functions, data)
+        self._wire_webhooks()
 
     def _queue(self, definition: QueueDefinition) -> sqs.Queue:
         if definition.name not in self.queues:
@@ -104,6 +114,23 @@ class CrmMessaging(Construct):
             ),
         )
         self.dead_letter_queues[definition.name] = dead_letter_queue
+
+    def _wire_webhooks(self) -> None:
+        """The fan-out and the delivery worker queue deliveries (the worker also its next tries, and what it
+        gives up to the dead-letter queue); found by the queues they consume, not by name."""
+        deliveries = self.queues[WEBHOOK_DELIVERIES_QUEUE.name]
+        given_up = self.dead_letter_queues[WEBHOOK_DELIVERIES_QUEUE.name]
+        for consumer in CONSUMERS:
+            if consumer.queue not in (WEBHOOK_EVENTS_QUEUE, WEBHOOK_DELIVERIES_QUEUE):
+                continue
+            function = self.consumers[consumer.function.name]
+            function.add_environment("CRM_WEBHOOK_DELIVERIES_QUEUE_URL", deliveries.queue_url)
+            deliveries.grant_send_messages(function)
+            if consumer.queue == WEBHOOK_DELIVERIES_QUEUE:
+                given_up.grant_send_messages(function)
+                function.add_to_role_policy(
+                    iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=[given_up.queue_arn])
+                )
 
     def _add_consumer(
         self, definition: ConsumerDefinition, functions: CrmFunctions, data: CrmData

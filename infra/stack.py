@@ -12,9 +12,11 @@ from infra.api import CrmApi
 from infra.auth import CrmAuth
 from infra.bundling import SourceLayout
 from infra.data import CrmData
+from infra.event_schemas import CrmEventSchemas
 from infra.events import CrmEvents
 from infra.functions import CrmFunctions
 from infra.messaging import CrmMessaging
+from infra.outbox import CrmOutbox
 from infra.reminders import CrmReminders
 
 
@@ -48,6 +50,12 @@ class CrmStack(Stack):
         for function in self.api.functions.values():
             self.events.grant_put_events(function)
 
+        # The table's stream to the bus (an EventBridge Pipe and the relay), and the events' schemas.
+        self.outbox = CrmOutbox(
+            self, "Outbox", functions=self.functions, table=self.data.table, bus=self.events.bus
+        )
+        self.event_schemas = CrmEventSchemas(self, "EventSchemas")
+
         # Queues fed by rules on the bus, and the functions that consume them (table access only).
         self.messaging = CrmMessaging(
             self, "Messaging", functions=self.functions, data=self.data, bus=self.events.bus
@@ -66,4 +74,5 @@ class CrmStack(Stack):
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
         CfnOutput(self, "CursorSecretArn", value=self.data.cursor_secret.secret_arn)
+        CfnOutput(self, "EventSchemaRegistryName", value=self.event_schemas.registry.attr_registry_name)
         CfnOutput(self, "ScheduleGroupName", value=self.reminders.schedule_group.ref)

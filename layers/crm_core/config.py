@@ -6,7 +6,12 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-from crm_core.definitions import EVENT_BUS_NAME, SCHEDULE_GROUP_NAME, TABLE_LOGICAL_NAME
+from crm_core.definitions import (
+    EVENT_BUS_NAME,
+    SCHEDULE_GROUP_NAME,
+    TABLE_LOGICAL_NAME,
+    WEBHOOK_RETRY_DELAYS_S,
+)
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,8 @@ class Settings:
     schedule_group: str
     reminders_queue_arn: str
     scheduler_role_arn: str
+    webhook_deliveries_queue_url: str
+    webhook_retry_delays_s: tuple[int, ...]
 
 
 @lru_cache(maxsize=1)
@@ -38,4 +45,9 @@ def settings() -> Settings:
         schedule_group=os.environ.get("CRM_SCHEDULE_GROUP", SCHEDULE_GROUP_NAME),
         reminders_queue_arn=os.environ.get("CRM_REMINDERS_QUEUE_ARN", ""),
         scheduler_role_arn=os.environ.get("CRM_SCHEDULER_ROLE_ARN", ""),
+        webhook_deliveries_queue_url=os.environ.get("CRM_WEBHOOK_DELIVERIES_QUEUE_URL", ""),
+        webhook_retry_delays_s=tuple(
+            int(s) for s in os.environ.get("CRM_WEBHOOK_RETRY_DELAYS", "").split(",") if s.strip()
+        )
+        or WEBHOOK_RETRY_DELAYS_S,
     )

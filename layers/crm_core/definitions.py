@@ -95,6 +95,11 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         routes=_resource_routes("/v1/contacts", "/v1/companies", "/v1/inbound"),
     ),
     FunctionDefinition(
+        name="integrations",
+        handler="functions.integrations.handler.handler",
+        routes=_resource_routes("/v1/event-targets"),
+    ),
+    FunctionDefinition(
         name="deals",
         handler="functions.deals.handler.handler",
         routes=_resource_routes("/v1/pipelines", "/v1/deals", "/v1/activities", "/v1/notifications"),
@@ -144,7 +149,18 @@ class ConsumerDefinition:
 SCHEDULE_GROUP_NAME = "crm-reminders"
 ACTIVITY_SCHEDULES_QUEUE = QueueDefinition("crm-activity-schedules")
 REMINDERS_QUEUE = QueueDefinition("crm-reminders")
-QUEUES: tuple[QueueDefinition, ...] = (ACTIVITY_SCHEDULES_QUEUE, REMINDERS_QUEUE)
+# Webhooks: every crm event reaches the fan-out, which queues one delivery per matching webhook target;
+# the delivery worker posts it, and queues the next try with a growing delay when the receiver fails.
+WEBHOOK_EVENTS_QUEUE = QueueDefinition("crm-webhook-events")
+WEBHOOK_DELIVERIES_QUEUE = QueueDefinition("crm-webhook-deliveries", visibility_timeout_s=120)
+WEBHOOK_RETRY_DELAYS_S = (10, 60, 300, 900, 900)  # after tries 1..5; the 6th failure gives up
+WEBHOOK_TIMEOUT_S = 5
+QUEUES: tuple[QueueDefinition, ...] = (
+    ACTIVITY_SCHEDULES_QUEUE,
+    REMINDERS_QUEUE,
+    WEBHOOK_EVENTS_QUEUE,
+    WEBHOOK_DELIVERIES_QUEUE,
+)
 
 RULES: tuple[RuleDefinition, ...] = (
     RuleDefinition(
@@ -160,6 +176,11 @@ RULES: tuple[RuleDefinition, ...] = (
             ],
         },
         queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-webhook-events",
+        event_pattern={"source": [EVENT_SOURCE]},
+        queue=WEBHOOK_EVENTS_QUEUE,
     ),
 )
 
@@ -183,6 +204,27 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
             timeout_s=30,
         ),
         REMINDERS_QUEUE,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="webhook_fanout",
+            handler="functions.webhook_fanout.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        WEBHOOK_EVENTS_QUEUE,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="webhook_delivery",
+            handler="functions.webhook_delivery.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        WEBHOOK_DELIVERIES_QUEUE,
+        batch_size=5,
     ),
 )
 

@@ -25,6 +25,11 @@ from crm_core.definitions import (
     CONSUMERS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
+    OUTBOX_BATCH_SIZE,
+    OUTBOX_DEAD_LETTER_QUEUE,
+    OUTBOX_MAX_RETRIES,
+    OUTBOX_RELAY,
+    OUTBOX_STREAM_FILTER,
     QUEUES,
     REMINDERS_QUEUE,
     RULES,
@@ -35,13 +40,15 @@ from crm_core.definitions import (
     QueueDefinition,
     RuleDefinition,
 )
+from crm_core.event_catalog import EVENT_TYPES
 
 from infra.app import build_app
-from infra.bundling import BundlingError, SourceLayout, lambda_python, stage_function
+from infra.bundling import REPO_ROOT, BundlingError, SourceLayout, lambda_python, stage_function
+from infra.event_schemas import REGISTRY_NAME
 from infra.stack import CrmStack
 
 CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
-ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS)
+ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS, OUTBOX_RELAY)
 # The consumers of the activity events keep the reminder schedules (infra/stack.py); no other function may.
 SCHEDULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == ACTIVITY_SCHEDULES_QUEUE)
 SCHEDULE_ACTIONS = {
@@ -543,6 +550,153 @@ def test_no_other_function_manages_schedules(synth: Synth) -> None:
         assert not {a for a in actions if a.startswith("scheduler:") or a == "iam:PassRole"}, function_id
 
 
+# --- outbox: the table's stream, through a Pipe, to the relay ------------------------------------------
+
+
+def _pipe(synth: Synth) -> dict[str, Any]:
+    (pipe,) = _of_type(synth, "AWS::Pipes::Pipe").values()
+    props: dict[str, Any] = pipe["Properties"]
+    return props
+
+
+def _pipe_role_id(synth: Synth) -> str:
+    role_id: str = _pipe(synth)["RoleArn"]["Fn::GetAtt"][0]
+    return role_id
+
+
+def test_outbox_pipe_reads_the_stream_into_the_relay(synth: Synth) -> None:
+    (table_id,) = _of_type(synth, "AWS::DynamoDB::Table")
+    props = _pipe(synth)
+    assert props["Source"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
+    assert props["Target"] == {"Fn::GetAtt": [_function_id(synth, OUTBOX_RELAY), "Arn"]}
+    source = props["SourceParameters"]
+    assert source["DynamoDBStreamParameters"] == {
+        "StartingPosition": "TRIM_HORIZON",
+        "BatchSize": OUTBOX_BATCH_SIZE,
+        "MaximumRetryAttempts": OUTBOX_MAX_RETRIES,
+        "OnPartialBatchItemFailure": "AUTOMATIC_BISECT",
+        "DeadLetterConfig": {"Arn": _queue_arn(synth, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)},
+    }
+    (pattern,) = source["FilterCriteria"]["Filters"]
+    assert json.loads(pattern["Pattern"]) == OUTBOX_STREAM_FILTER
+    assert props["TargetParameters"] == {"LambdaFunctionParameters": {"InvocationType": "REQUEST_RESPONSE"}}
+
+
+def test_outbox_dead_letter_queue(synth: Synth) -> None:
+    queue_id = _queue_id(synth, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)
+    props = synth.resources[queue_id]["Properties"]
+    assert props["SqsManagedSseEnabled"] is True
+    assert props["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert "RedrivePolicy" not in props
+    # Only its dead-letter queue is deployed.
+    assert OUTBOX_DEAD_LETTER_QUEUE.name not in {
+        q["Properties"].get("QueueName") for q in _of_type(synth, "AWS::SQS::Queue").values()
+    }
+    statements = [
+        s
+        for p in _of_type(synth, "AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in p["Properties"]["Queues"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+
+
+def test_pipe_role_reads_the_stream_invokes_the_relay_and_sends_to_its_dead_letters(synth: Synth) -> None:
+    role_id = _pipe_role_id(synth)
+    role = synth.resources[role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Principal": {"Service": "pipes.amazonaws.com"},
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+        }
+    ]
+    assert "ManagedPolicyArns" not in role and "Policies" not in role
+    (table_id,) = _of_type(synth, "AWS::DynamoDB::Table")
+    statements = [
+        s
+        for policy in _of_type(synth, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {
+            "Action": [
+                "dynamodb:DescribeStream",
+                "dynamodb:GetRecords",
+                "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams",
+            ],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [table_id, "StreamArn"]},
+        },
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [_function_id(synth, OUTBOX_RELAY), "Arn"]},
+        },
+        {
+            "Action": "sqs:SendMessage",
+            "Effect": "Allow",
+            "Resource": _queue_arn(synth, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name),
+        },
+    ]
+    # The Pipe starts only once its role may do all that.
+    (pipe,) = _of_type(synth, "AWS::Pipes::Pipe").values()
+    policy_ids = [
+        k
+        for k, p in _of_type(synth, "AWS::IAM::Policy").items()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    assert set(policy_ids) <= set(pipe.get("DependsOn", []))
+
+
+def test_relay_puts_events_on_the_bus_and_never_touches_the_table(synth: Synth) -> None:
+    function_id = _function_id(synth, OUTBOX_RELAY)
+    props = synth.resources[function_id]["Properties"]
+    assert props["Runtime"] == "python3.13"
+    assert props["Architectures"] == ["arm64"]
+    assert props["Handler"] == OUTBOX_RELAY.handler
+    statements = _policy_statements(synth, function_id)
+    (bus_id,) = _of_type(synth, "AWS::Events::EventBus")
+    (put_events,) = [s for s in statements if "events:PutEvents" in _actions(s)]
+    assert put_events["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    actions = {a for s in statements for a in _actions(s)}
+    assert {a.split(":")[0] for a in actions} == {"logs", "xray", "events"}
+    assert not [a for a in actions if a.startswith("dynamodb:")]
+    # No event source mapping: the Pipe invokes it.
+    assert not [
+        m
+        for m in _of_type(synth, "AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
+
+
+# --- event schema registry --------------------------------------------------------------------------
+
+
+def test_event_schema_registry_holds_every_committed_schema(synth: Synth) -> None:
+    synth.template.resource_count_is("AWS::EventSchemas::Registry", 1)
+    ((registry_id, registry),) = _of_type(synth, "AWS::EventSchemas::Registry").items()
+    assert registry["Properties"]["RegistryName"] == REGISTRY_NAME
+    committed = {path.stem: path for path in (REPO_ROOT / "events" / "schemas").glob("*.json")}
+    assert set(committed) == {event.name for event in EVENT_TYPES}
+    schemas = {
+        s["Properties"]["SchemaName"]: s["Properties"]
+        for s in _of_type(synth, "AWS::EventSchemas::Schema").values()
+    }
+    assert len(schemas) == len(_of_type(synth, "AWS::EventSchemas::Schema"))
+    assert set(schemas) == set(committed)
+    for name, props in schemas.items():
+        assert props["Type"] == "JSONSchemaDraft4"
+        assert props["RegistryName"] == {"Fn::GetAtt": [registry_id, "RegistryName"]}
+        assert json.loads(props["Content"]) == json.loads(committed[name].read_text())
+
+
 # --- assets -----------------------------------------------------------------------------------------
 
 
@@ -631,6 +785,11 @@ def test_acknowledgements_are_recorded_in_the_template(synth: Synth) -> None:
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
         if rule.get("reason")
     }
-    assert {"AwsSolutions-L1", "AwsSolutions-IAM5[Resource::*]", "AwsSolutions-SMG4"} <= acknowledged
+    assert {
+        "AwsSolutions-L1",
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-SMG4",
+        "AwsSolutions-SQS3",
+    } <= acknowledged
     schedules = f"schedule/{SCHEDULE_GROUP_NAME}/*]"
     assert any(rule.startswith("AwsSolutions-IAM5[") and rule.endswith(schedules) for rule in acknowledged)

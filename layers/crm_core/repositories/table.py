@@ -180,6 +180,21 @@ class NotificationItem(TableItem, discriminator="notification"):
     read_at = UnicodeAttribute(null=True)
 
 
+class DeliveryAttemptItem(TableItem, discriminator="delivery_attempt"):
+    """One try at delivering an event to a webhook target, in the target's partition (its delivery log)."""
+
+    delivery_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    attempt = NumberAttribute()
+    outcome = UnicodeAttribute()  # succeeded | retrying | gave_up
+    status_code = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    duration_ms = NumberAttribute()
+    attempted_at = UnicodeAttribute()
+    event = MapAttribute[str, Any]()  # what was sent, so that it can be sent again
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()

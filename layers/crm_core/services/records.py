@@ -100,6 +100,8 @@ class ObjectSpec:
     timeline_links: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
     # fields (one id or a list of ids) that lists filter by through entries: one Query + one BatchGetItem
     entry_fields: tuple[str, ...] = ()
+    # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
+    hidden_fields: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -138,6 +140,8 @@ def represent(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
     body: dict[str, Any] = {"id": item.id}
     body.update(copy.deepcopy(spec.defaults))
     body.update(record_data(item))
+    for name in spec.hidden_fields:
+        body[f"has_{name}"] = body.pop(name, None) is not None
     body.update(
         {
             "tenant_id": item.tenant_id,

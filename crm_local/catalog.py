@@ -1,0 +1,460 @@
+"""The event catalog's generated files: one JSON Schema per emitted type (``events/schemas/<type>.json``)
+and the partner-facing ``docs/events.md``, both from ``crm_core.event_catalog`` and the record models.
+
+``python -m crm_local.catalog`` writes them; ``--check`` only reports the files that differ (exit 1).
+
+Each schema describes the EventBridge event as a rule's target receives it: the EventBridge envelope
+(``source`` ``crm``, ``detail-type`` the type) and the ``detail`` that ``crm_core.events.build_event``
+makes, whose ``data`` is the record exactly as the API answers it. The schemas are JSON Schema draft-04
+(what the EventBridge schema registry takes as ``JSONSchemaDraft4``): pydantic's ``$defs`` become
+``definitions`` and ``const`` an ``enum`` of one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, SOURCE, EventType
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS_DIR = "events/schemas"
+DOCS_PATH = "docs/events.md"
+DRAFT_04 = "http://json-schema.org/draft-04/schema#"
+
+# What the EventBridge envelope always carries (https://docs.aws.amazon.com/eventbridge/latest/ref/
+# overiew-event-structure.html); more top-level fields may come, so the envelope stays open.
+ENVELOPE_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources")
+DETAIL_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "tenant_id",
+    "occurred_at",
+    "actor",
+    "correlation_id",
+    "data",
+    "changes",
+    "sequence",
+)
+
+ACTOR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "Who made the change: a user (through an API key or a signed-in session) or the CRM.",
+    "properties": {
+        "type": {"enum": ["user", "system"]},
+        "id": {"type": "string", "description": "The user's id, or what the system did (e.g. reminders)."},
+        "via": {"enum": ["api_key", "jwt"], "description": "A user's credential type."},
+        "credential_id": {"type": "string", "description": "A user's API key id or session subject."},
+    },
+    "required": ["type", "id"],
+    "additionalProperties": False,
+}
+CHANGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A field's value before and after the change (null when unset).",
+    "properties": {"from": {}, "to": {}},
+    "required": ["from", "to"],
+    "additionalProperties": False,
+}
+
+
+def record_model(event: EventType) -> Any:
+    """The pydantic model of the record ``event``'s ``data`` carries (imports the routes module)."""
+    os.environ.setdefault("CRM_TABLE_NAME", "crm")  # the routes' modules read settings at import
+    module, _, attribute = event.record_model.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _draft4(node: Any) -> Any:
+    """Draft 2020-12 keywords pydantic uses, as draft-04 says them."""
+    if isinstance(node, list):
+        return [_draft4(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "const":
+            out["enum"] = [value]
+        elif key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
+            out["minimum" if key == "exclusiveMinimum" else "maximum"] = value
+            out[key] = True
+        elif key == "$ref":
+            out[key] = value.replace("#/$defs/", "#/definitions/")
+        elif key == "$defs":
+            out["definitions"] = _draft4(value)
+        else:
+            out[key] = _draft4(value)
+    return out
+
+
+def record_definitions(event: EventType) -> tuple[str, dict[str, Any]]:
+    """The record model's name and its definitions (the model and the models it uses), draft-04."""
+    model = record_model(event)
+    schema = model.model_json_schema(mode="serialization", ref_template="#/definitions/{model}")
+    definitions = schema.pop("$defs", {})
+    # The record is always sent whole: every field is present, null (or empty) when unset.
+    schema["required"] = list(schema["properties"])
+    name = schema.get("title", model.__name__)
+    definitions[name] = schema
+    converted: dict[str, Any] = _draft4(definitions)
+    return name, converted
+
+
+def event_schema(event: EventType) -> dict[str, Any]:
+    record_name, definitions = record_definitions(event)
+    definitions = {**definitions, "Actor": ACTOR_SCHEMA, "Change": CHANGE_SCHEMA}
+    detail: dict[str, Any] = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The event's id: stable across redeliveries."},
+            "type": {"enum": [event.name]},
+            "version": {"enum": [event.version], "description": "The version of this type's shape."},
+            "tenant_id": {"type": "string"},
+            "occurred_at": {"type": "string", "format": "date-time"},
+            "actor": {"$ref": "#/definitions/Actor"},
+            "correlation_id": {
+                "type": ["string", "null"],
+                "description": "The X-Request-Id of the request that made the change.",
+            },
+            "data": {"$ref": f"#/definitions/{record_name}"},
+            "changes": {
+                "type": "object",
+                "description": '{"field": {"from": old, "to": new}} for every field the change changed.',
+                "additionalProperties": {"$ref": "#/definitions/Change"},
+            },
+            "sequence": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "The record's version after the change: order a record's events by it.",
+            },
+        },
+        "required": list(DETAIL_FIELDS),
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": DRAFT_04,
+        "title": event.name,
+        "description": f"{event.when} (version {event.version})",
+        "type": "object",
+        "properties": {
+            "version": {"type": "string"},
+            "id": {"type": "string"},
+            "detail-type": {"enum": [event.name]},
+            "source": {"enum": [SOURCE]},
+            "account": {"type": "string"},
+            "time": {"type": "string", "format": "date-time"},
+            "region": {"type": "string"},
+            "resources": {"type": "array", "items": {"type": "string"}},
+            "detail": detail,
+        },
+        "required": [*ENVELOPE_FIELDS, "detail"],
+        "definitions": dict(sorted(definitions.items())),
+    }
+
+
+def schema_text(event: EventType) -> str:
+    return json.dumps(event_schema(event), indent=2, sort_keys=True) + "\n"
+
+
+# ------------------------------------------------------------------------------------------ examples
+
+_T0 = "2025-01-15T09:30:00.000Z"
+_T1 = "2025-01-15T10:45:00.000Z"
+_TENANT = "01JHC0TENANT0000000000000A"
+_USER = "01JHC0WSER00000000000000AB"
+_IDS = {
+    "contact": "01JHC1C0NTACT0000000000001",
+    "company": "01JHC1C0MPANY0000000000001",
+    "pipeline": "01JHC1P1PE11NE000000000001",
+    "deal": "01JHC1DEA10000000000000001",
+    "activity": "01JHC1ACT1V1TY000000000001",
+    "event_target": "01JHC1TARGET00000000000001",
+}
+_DUPLICATE = "01JHC1DVP11CATE00000000002"
+
+_EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
+    "contact": {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "phone": None,
+        "title": "CTO",
+        "company_id": _IDS["company"],
+        "owner_id": _USER,
+        "lifecycle_stage": "lead",
+        "tags": ["vip"],
+        "source": "web",
+        "consent": {"email": "granted"},
+        "custom": {},
+    },
+    "company": {
+        "name": "Analytical Engines Ltd",
+        "domain": "engines.example",
+        "industry": "Manufacturing",
+        "employees": 120,
+        "owner_id": _USER,
+        "tags": [],
+        "custom": {},
+    },
+    "pipeline": {
+        "name": "Sales",
+        "currency": "EUR",
+        "stages": [
+            {"id": "qualified", "name": "Qualified", "probability": 0.2, "kind": "open"},
+            {"id": "proposal", "name": "Proposal", "probability": 0.5, "kind": "open"},
+            {"id": "won", "name": "Won", "probability": 1, "kind": "won"},
+            {"id": "lost", "name": "Lost", "probability": 0, "kind": "lost"},
+        ],
+    },
+    "deal": {
+        "name": "Engines renewal",
+        "pipeline_id": _IDS["pipeline"],
+        "stage_id": "qualified",
+        "amount": "12500.00",
+        "currency": "EUR",
+        "close_date": "2025-03-31",
+        "owner_id": _USER,
+        "company_id": _IDS["company"],
+        "contact_ids": [_IDS["contact"]],
+        "lost_reason": None,
+        "tags": [],
+        "custom": {},
+        "status": "open",
+        "closed_at": None,
+    },
+    "activity": {
+        "type": "task",
+        "subject": "Call back about the renewal",
+        "body": None,
+        "due_at": "2025-01-16T09:00:00.000Z",
+        "remind_at": "2025-01-16T08:45:00.000Z",
+        "completed_at": None,
+        "owner_id": _USER,
+        "contact_id": _IDS["contact"],
+        "company_id": None,
+        "deal_id": _IDS["deal"],
+        "tags": [],
+    },
+    "event_target": {
+        "type": "webhook",
+        "description": "Partner sync",
+        "event_types": ["contact.*", "deal.won"],
+        "url": "https://partner.example/hooks/crm",
+        "event_bus_arn": None,
+        "has_secret": True,
+    },
+}
+
+# The field an example update changes, with its new value.
+_EXAMPLE_UPDATE = {
+    "contact": ("title", "CEO"),
+    "company": ("employees", 150),
+    "pipeline": ("name", "New business"),
+    "deal": ("amount", "14000.00"),
+    "activity": ("subject", "Call back about the renewal and the upsell"),
+    "event_target": ("description", "Partner sync (production)"),
+}
+
+
+def _change(data: dict[str, Any], field: str, value: Any, changes: dict[str, Any]) -> None:
+    changes[field] = {"from": data.get(field), "to": value}
+    data[field] = value
+
+
+def example_event(event: EventType) -> dict[str, Any]:
+    """A whole event of this type as a partner's target receives it (validates against its schema)."""
+    record_type, action = event.name.split(".", 1)
+    data: dict[str, Any] = {"id": _IDS[record_type], **copy.deepcopy(_EXAMPLE_FIELDS[record_type])}
+    data.update(
+        {
+            "tenant_id": _TENANT,
+            "version": 2,
+            "archived": False,
+            "archived_at": None,
+            "merged_into": None,
+            "created_at": _T0,
+            "updated_at": _T1,
+        }
+    )
+    changes: dict[str, Any] = {}
+    actor: dict[str, Any] = {"type": "user", "id": _USER, "via": "api_key", "credential_id": "key_01"}
+    if action == "created":
+        data.update(version=1, updated_at=_T0)
+    elif action == "updated":
+        _change(data, *_EXAMPLE_UPDATE[record_type], changes)
+    elif action == "archived":
+        _change(data, "archived", True, changes)
+        _change(data, "archived_at", _T1, changes)
+    elif action == "restored":
+        data["version"] = 3
+        changes = {"archived": {"from": True, "to": False}, "archived_at": {"from": _T0, "to": None}}
+    elif action == "merged":
+        changes["merged_from"] = {"from": None, "to": _DUPLICATE}
+    elif action == "stage_changed" or action in ("won", "lost"):
+        target = {"stage_changed": "proposal", "won": "won", "lost": "lost"}[action]
+        _change(data, "stage_id", target, changes)
+        if action != "stage_changed":
+            _change(data, "status", action, changes)
+            _change(data, "closed_at", _T1, changes)
+        if action == "lost":
+            _change(data, "lost_reason", "Budget cut", changes)
+    elif action == "completed":
+        _change(data, "completed_at", _T1, changes)
+    elif action == "reminder_due":
+        data.update(version=1, updated_at=_T0)
+        actor = {"type": "system", "id": "reminders"}
+    else:
+        raise ValueError(f"no example for {event.name}")
+    detail = {
+        "id": "01JHC2EVENT000000000000001",
+        "type": event.name,
+        "version": event.version,
+        "tenant_id": _TENANT,
+        "occurred_at": data["updated_at"] if action != "reminder_due" else data["remind_at"],
+        "actor": actor,
+        "correlation_id": None if action == "reminder_due" else "req-7f3c2a",
+        "data": data,
+        "changes": changes,
+        "sequence": data["version"],
+    }
+    return {
+        "version": "0",
+        "id": "6f87d04b-9f74-4f12-a8c2-1f0e3a9d7c55",
+        "detail-type": event.name,
+        "source": SOURCE,
+        "account": "123456789012",
+        "time": detail["occurred_at"].replace(".000", ""),
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+# -------------------------------------------------------------------------------------------------- docs
+
+
+def docs_markdown() -> str:
+    lines = [
+        "# Events",
+        "",
+        "<!-- Generated from layers/crm_core/event_catalog.py by crm_local/catalog.py: do not edit. -->",
+        "",
+        f"Every committed change is published to the CRM's EventBridge bus with `source` `{SOURCE}` and the",
+        "event type as `detail-type` (API.md section 4). A rule on the bus (for one tenant:",
+        '`{"source": ["crm"], "detail": {"tenant_id": ["<tenant>"]}}`) delivers them to a partner\'s target.',
+        "",
+        "Each event's `detail` carries `id` (stable: deduplicate on it, a delivery may repeat), `type`,",
+        "`version` (of the type's shape), `tenant_id`, `occurred_at`, `actor`, `correlation_id` (the",
+        "request's `X-Request-Id`), `data` (the record after the change, exactly as the API answers it),",
+        '`changes` (`{"field": {"from": old, "to": new}}`) and `sequence` (the record\'s version after the',
+        "change: order a record's events by it).",
+        "",
+        f"Each type's JSON Schema (draft-04) is in `{SCHEMAS_DIR}/<type>.json` and in the bus's schema",
+        "registry `crm-events`. A change to a type's shape is a new `version`.",
+        "",
+        "## Types",
+        "",
+        "| type | version | sent when | data |",
+        "|---|---|---|---|",
+    ]
+    for event in EVENT_TYPES:
+        model = event.record_model.rpartition(":")[2]
+        lines.append(
+            f"| [`{event.name}`](#{event.name.replace('.', '')}) | {event.version} | {event.when} | {model} |"
+        )
+    lines += [
+        "",
+        "## Planned",
+        "",
+        "API.md names these types; nothing emits them yet, and they have no schema until something does.",
+        "",
+        "| type | arrives with |",
+        "|---|---|",
+    ]
+    lines += [f"| `{planned.name}` | {planned.arrives_with} |" for planned in PLANNED_EVENT_TYPES]
+    lines += ["", "## Examples", ""]
+    for event in EVENT_TYPES:
+        lines += [
+            f"### {event.name}",
+            "",
+            f"{event.when} Schema: [`{event.schema_path}`](../{event.schema_path}).",
+            "",
+            "```json",
+            json.dumps(example_event(event), indent=2),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ files
+
+
+def generated_files() -> dict[str, str]:
+    """Every generated file's text by its path relative to the repository root."""
+    files = {event.schema_path: schema_text(event) for event in EVENT_TYPES}
+    files[DOCS_PATH] = docs_markdown()
+    return files
+
+
+def stale_files(root: Path = REPO_ROOT) -> list[str]:
+    """The generated files that are missing or differ under ``root``, and schema files of no type."""
+    expected = generated_files()
+    stale = [path for path, text in expected.items() if _read(root / path) != text]
+    schemas = root / SCHEMAS_DIR
+    if schemas.is_dir():
+        stale += sorted(
+            str(path.relative_to(root))
+            for path in schemas.glob("*.json")
+            if str(path.relative_to(root)) not in expected
+        )
+    return sorted(stale)
+
+
+def write_all(root: Path = REPO_ROOT) -> list[str]:
+    """Write every generated file under ``root`` and remove schemas of types no longer emitted; returns
+    the paths that changed."""
+    changed = stale_files(root)
+    expected = generated_files()
+    for path in changed:
+        target = root / path
+        if path in expected:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(expected[path])
+        else:
+            target.unlink()
+    return changed
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.is_file() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m crm_local.catalog", description="Write the event schemas and docs/events.md."
+    )
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file is stale")
+    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the repository root")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = stale_files(args.root)
+        for path in stale:
+            print(f"stale: {path}", file=sys.stderr)
+        if stale:
+            print("run `make events` to regenerate", file=sys.stderr)
+        return 1 if stale else 0
+    for path in write_all(args.root):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

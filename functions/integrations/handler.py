@@ -1,0 +1,22 @@
+"""The integrations function: where a tenant's events go (API.md section 3, event targets)."""
+
+from typing import TYPE_CHECKING, Any
+
+from crm_core.coldstart import long_lived_imports
+
+with long_lived_imports():
+    import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
+    from crm_core.http.app import build_app, logger, serve
+
+    from functions.integrations import event_targets_routes
+
+    app = build_app()
+    app.include_router(event_targets_routes.router, prefix=event_targets_routes.PATH)
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+    return serve(app, event, context)

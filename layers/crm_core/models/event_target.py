@@ -1,0 +1,55 @@
+"""Where a tenant's events go: a partner's EventBridge bus, or a webhook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, StringConstraints, model_validator
+
+from crm_core.models.common import ShortText, StrictModel
+
+# "contact.created", "deal.*" (every deal event) or "*" (every event)
+EventTypePattern = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")]
+BusArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\w.\-/]+$")
+]
+
+
+class EventTargetFields(StrictModel):
+    type: Literal["eventbridge", "webhook"] | None = None
+    description: ShortText | None = None
+    event_types: Annotated[list[EventTypePattern], Field(min_length=1, max_length=50)] | None = None
+    url: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
+        None, description="Webhooks: where to POST."
+    )
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = Field(
+        None, description="Webhooks: signs each delivery (CRM-Signature). Write-only: never shown again."
+    )
+    event_bus_arn: BusArn | None = Field(None, description="EventBridge: the partner's bus.")
+
+
+class EventTargetCreate(EventTargetFields):
+    type: Literal["eventbridge", "webhook"]
+    event_types: Annotated[list[EventTypePattern], Field(min_length=1, max_length=50)]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.type == "webhook" and not (self.url and self.secret):
+            raise ValueError("a webhook needs url and secret")
+        if self.type == "eventbridge" and not self.event_bus_arn:
+            raise ValueError("an eventbridge target needs event_bus_arn")
+        return self
+
+
+class EventTargetUpdate(EventTargetFields):
+    """Every field optional (the type cannot change)."""
+
+
+EVENT_TARGET_DEFAULTS: dict[str, object] = {
+    "type": None,
+    "description": None,
+    "event_types": [],
+    "url": None,
+    "event_bus_arn": None,
+    "has_secret": False,
+}

@@ -1,0 +1,221 @@
+"""Webhook deliveries: one per event and matching webhook target, signed, retried with growing delays,
+each try in the target's delivery log, and given up to the dead-letter queue after the last."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from crm_core import aws
+from crm_core.config import settings
+from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
+from crm_core.errors import ProblemError, not_found
+from crm_core.ids import new_id, utc_now
+from crm_core.plain import plain
+from crm_core.repositories import keys
+from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
+from crm_core.services.event_targets import check_url, matches
+from crm_core.services.records import RequestContext, record_data
+
+DELIVERY_SK_PREFIX = "DLV#"
+USER_AGENT = "crm-webhooks/1"
+REDELIVER_PAGES = 10  # redeliver finds an event among the target's last 1,000 tries
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the secret>`` (API.md)."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def _webhook_targets(tenant_id: str) -> list[RecordItem]:
+    """The tenant's active webhook targets: one Query a page of its targets (a tenant has few)."""
+    found: list[RecordItem] = []
+    start = None
+    while True:
+        items, start = repo.query_page(
+            keys.list_pk(tenant_id, "event_target", "active"), index="GSI1", limit=100, start_key=start
+        )
+        found += [i for i in items if isinstance(i, RecordItem) and record_data(i).get("type") == "webhook"]
+        if start is None:
+            return found
+
+
+def fan_out(event: dict[str, Any]) -> int:
+    """Queue a delivery of this event to every webhook target of its tenant that wants its type."""
+    detail = event["detail"]
+    jobs = [
+        {
+            "tenant_id": detail["tenant_id"],
+            "target_id": target.id,
+            "delivery_id": new_id(),
+            "attempt": 1,
+            "event": detail,
+        }
+        for target in _webhook_targets(detail["tenant_id"])
+        if matches(record_data(target).get("event_types") or [], detail["type"])
+    ]
+    _queue(jobs)
+    return len(jobs)
+
+
+def _queue(jobs: list[dict[str, Any]], delay_s: int = 0, queue_url: str | None = None) -> None:
+    sqs = aws.client("sqs")
+    url = queue_url or settings().webhook_deliveries_queue_url
+    for start in range(0, len(jobs), 10):
+        entries = [
+            {"Id": str(n), "MessageBody": json.dumps(job), "DelaySeconds": delay_s}
+            for n, job in enumerate(jobs[start : start + 10])
+        ]
+        failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
+        if failed:
+            raise RuntimeError(f"could not queue {len(failed)} webhook deliveries: {failed[0]}")
+
+
+def deliver(job: dict[str, Any]) -> str:
+    """One try. Answers the outcome: succeeded, retrying, gave_up, or dropped (the target is gone)."""
+    tenant_id, target_id = job["tenant_id"], job["target_id"]
+    target = repo.get_record(tenant_id, "event_target", target_id)
+    if target is None or target.archived_at is not None:
+        return "dropped"
+    data = record_data(target)
+    body = json.dumps(job["event"], separators=(",", ":")).encode()
+    started = time.perf_counter()
+    status_code, error = None, None
+    try:
+        check_url(str(data["url"]), local_mode=settings().local_mode)
+        request = urllib.request.Request(
+            str(data["url"]),
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "CRM-Signature": signature(str(data["secret"]), int(time.time()), body),
+                "CRM-Event-Id": str(job["event"]["id"]),
+                "CRM-Event-Type": str(job["event"]["type"]),
+                "CRM-Delivery-Id": str(job["delivery_id"]),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:
+            status_code = response.status
+    except urllib.error.HTTPError as refused:
+        status_code, error = refused.code, f"HTTP {refused.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as failure:
+        error = str(getattr(failure, "reason", failure))[:500]
+    except ProblemError as unsafe:
+        error = unsafe.detail
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    attempt = int(job["attempt"])
+    delays = settings().webhook_retry_delays_s
+    if status_code is not None and 200 <= status_code < 300:
+        outcome = "succeeded"
+    elif attempt <= len(delays):
+        outcome = "retrying"
+    else:
+        outcome = "gave_up"
+    _log(tenant_id, target_id, job, outcome, status_code, error, duration_ms)
+    if outcome == "retrying":
+        _queue([{**job, "attempt": attempt + 1}], delay_s=delays[attempt - 1])
+    elif outcome == "gave_up":
+        dead = aws.client("sqs").get_queue_url(QueueName=WEBHOOK_DELIVERIES_QUEUE.dead_letter_name)[
+            "QueueUrl"
+        ]
+        _queue([job], queue_url=dead)
+    return outcome
+
+
+def _log(
+    tenant_id: str,
+    target_id: str,
+    job: dict[str, Any],
+    outcome: str,
+    status_code: int | None,
+    error: str | None,
+    duration_ms: int,
+) -> None:
+    DeliveryAttemptItem(
+        keys.record_pk(tenant_id, "event_target", target_id),
+        f"{DELIVERY_SK_PREFIX}{new_id()}",
+        delivery_id=job["delivery_id"],
+        event_id=job["event"]["id"],
+        event_type=job["event"]["type"],
+        attempt=int(job["attempt"]),
+        outcome=outcome,
+        status_code=status_code,
+        error=error,
+        duration_ms=duration_ms,
+        attempted_at=utc_now(),
+        event=job["event"],
+    ).save()
+
+
+def deliveries(
+    ctx: RequestContext, target_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The target's delivery log, newest try first: one Query."""
+    from crm_core import signing
+    from crm_core.services.event_targets import EVENT_TARGETS
+
+    EVENT_TARGETS.get(ctx, target_id)  # 404 for a missing or foreign target
+    fingerprint = f"deliveries:{target_id}"
+    start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
+    items, last = repo.query_page(
+        keys.record_pk(ctx.tenant_id, "event_target", target_id),
+        range_condition=TableItem.SK.startswith(DELIVERY_SK_PREFIX),
+        limit=limit,
+        start_key=start,
+        forward=False,
+    )
+    rows = [
+        {
+            "delivery_id": i.delivery_id,
+            "event_id": i.event_id,
+            "event_type": i.event_type,
+            "attempt": int(i.attempt),
+            "outcome": i.outcome,
+            "status_code": int(i.status_code) if i.status_code is not None else None,
+            "error": i.error,
+            "duration_ms": int(i.duration_ms),
+            "attempted_at": i.attempted_at,
+        }
+        for i in items
+        if isinstance(i, DeliveryAttemptItem)
+    ]
+    return rows, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
+
+
+def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> dict[str, Any]:
+    """Send an event the target was sent (or was meant to be sent) once more, as a new delivery."""
+    from crm_core.services.event_targets import EVENT_TARGETS
+
+    EVENT_TARGETS.get(ctx, target_id)
+    items, start = [], None
+    for _page in range(REDELIVER_PAGES):  # the log is newest first: look back so far, no further
+        page, start = repo.query_page(
+            keys.record_pk(ctx.tenant_id, "event_target", target_id),
+            range_condition=TableItem.SK.startswith(DELIVERY_SK_PREFIX),
+            limit=100,
+            start_key=start,
+            forward=False,
+        )
+        items = [i for i in page if isinstance(i, DeliveryAttemptItem) and i.event_id == event_id]
+        if items or start is None:
+            break
+    if not items:
+        raise not_found("delivery of event", event_id)  # never sent to this target, or too long ago
+    job = {
+        "tenant_id": ctx.tenant_id,
+        "target_id": target_id,
+        "delivery_id": new_id(),
+        "attempt": 1,
+        "event": plain(items[0].event),
+    }
+    _queue([job])
+    return {"delivery_id": job["delivery_id"], "event_id": event_id, "queued_at": utc_now()}

@@ -1,0 +1,177 @@
+"""Every event type of the catalog, driven through the API on the local runtime, reaches the bus and
+matches its committed JSON Schema (events/schemas/<type>.json) as a partner's rule delivers it."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jsonschema
+import requests
+from crm_core.auth import Principal
+from crm_core.event_catalog import EVENT_TYPES
+from crm_core.services.pipelines import PIPELINES
+from crm_core.services.records import RequestContext
+
+from crm_local.runtime import LocalRuntime
+from tests.support.client import ApiClient
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class TenantTap:
+    """A rule on the crm bus for one tenant's events, delivering to an SQS queue (as a partner would)."""
+
+    def __init__(self, runtime: LocalRuntime, tenant_id: str) -> None:
+        assert runtime.instance is not None
+        bus = runtime.instance.resources["event_bus_name"]
+        self.sqs = boto3.client("sqs")
+        events = boto3.client("events")
+        name = f"schemas-{tenant_id.lower()}"
+        self.queue_url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(
+            Name=name,
+            EventBusName=bus,
+            EventPattern=json.dumps({"source": ["crm"], "detail": {"tenant_id": [tenant_id]}}),
+        )
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
+        self.received: list[dict[str, Any]] = []
+
+    def collect_until(self, done: Callable[[list[dict[str, Any]]], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            messages = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            for message in messages:
+                self.received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            if done(self.received):
+                return
+            if not messages:
+                time.sleep(0.2)
+
+
+def ok(response: requests.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def archive(client: ApiClient, path: str) -> None:
+    response = client.delete(path)
+    assert response.status_code == 204, response.text
+
+
+def soon(seconds: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+def test_every_catalog_type_is_emitted_and_matches_its_schema(
+    runtime: LocalRuntime, client: ApiClient
+) -> None:
+    tap = TenantTap(runtime, client.tenant_id)
+
+    # Contacts and companies: created, updated, archived, restored, merged.
+    for collection, first, second, change in (
+        ("contacts", {"email": "schema@example.com", "first_name": "Ada"}, {"last_name": "Dup"}, "title"),
+        ("companies", {"name": "Schema Ltd", "domain": "schema.example"}, {"name": "Dup Ltd"}, "industry"),
+    ):
+        survivor = client.create(collection, first)
+        duplicate = client.create(collection, second)
+        ok(client.patch(f"/v1/{collection}/{survivor['id']}", {change: "Changed"}))
+        archive(client, f"/v1/{collection}/{survivor['id']}")
+        ok(client.post(f"/v1/{collection}/{survivor['id']}/restore"))
+        ok(client.post(f"/v1/{collection}/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]}))
+    contact = client.create("contacts", {"email": "deal-contact@example.com"})
+
+    # Pipelines: created, updated, archived; restored (no public route yet) through the record service.
+    stages = [
+        {"name": "Open", "probability": 0.5},
+        {"name": "Won", "kind": "won"},
+        {"name": "Lost", "kind": "lost"},
+    ]
+    pipeline = client.create("pipelines", {"name": "Schemas", "currency": "USD", "stages": stages})
+    ok(client.patch(f"/v1/pipelines/{pipeline['id']}", {"name": "Schemas renamed"}))
+    spare = client.create("pipelines", {"name": "Spare", "stages": [{"name": "Open", "probability": 0.5}]})
+    archive(client, f"/v1/pipelines/{spare['id']}")
+    PIPELINES.restore(RequestContext(Principal.system(client.tenant_id, "e2e")), spare["id"])
+    stage = {s["kind"]: s["id"] for s in pipeline["stages"]}
+
+    # Deals: created, updated, stage_changed + won, stage_changed + lost, archived, restored, merged.
+    deals = [
+        client.create(
+            "deals",
+            {
+                "name": f"Deal {n}",
+                "pipeline_id": pipeline["id"],
+                "amount": "1000.50",
+                "contact_ids": [contact["id"]],
+                "close_date": "2030-01-31",
+            },
+        )
+        for n in range(3)
+    ]
+    ok(client.patch(f"/v1/deals/{deals[0]['id']}", {"amount": "2000"}))
+    ok(client.patch(f"/v1/deals/{deals[0]['id']}", {"stage_id": stage["won"]}))
+    ok(client.patch(f"/v1/deals/{deals[1]['id']}", {"stage_id": stage["lost"], "lost_reason": "Price"}))
+    archive(client, f"/v1/deals/{deals[2]['id']}")
+    ok(client.post(f"/v1/deals/{deals[2]['id']}/restore"))
+    ok(client.post(f"/v1/deals/{deals[2]['id']}/merge", {"duplicate_id": deals[1]["id"]}))
+
+    # Activities: created, updated, completed, archived, restored, merged, reminder_due.
+    note = client.create("activities", {"type": "note", "subject": "Met", "contact_id": contact["id"]})
+    task = client.create("activities", {"type": "task", "subject": "Follow up", "deal_id": deals[0]["id"]})
+    ok(client.patch(f"/v1/activities/{note['id']}", {"body": "Went well"}))
+    ok(client.post(f"/v1/activities/{task['id']}/complete"))
+    archive(client, f"/v1/activities/{note['id']}")
+    ok(client.post(f"/v1/activities/{note['id']}/restore"))
+    ok(client.post(f"/v1/activities/{task['id']}/merge", {"duplicate_id": note["id"]}))
+    client.create("activities", {"type": "call", "subject": "Ring", "remind_at": soon(2)})
+
+    hook = client.create(
+        "event-targets",
+        {
+            "type": "webhook",
+            "url": "http://127.0.0.1:9/none",
+            "secret": "s" * 20,
+            "event_types": ["deal.won"],
+        },
+    )
+    ok(client.patch(f"/v1/event-targets/{hook['id']}", {"description": "Partner"}))
+    archive(client, f"/v1/event-targets/{hook['id']}")
+
+    expected = {event.name for event in EVENT_TYPES}
+    tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=45)
+
+    seen = {event["detail-type"] for event in tap.received}
+    assert sorted(expected - seen) == [], f"never published: {sorted(expected - seen)}"
+    assert seen <= expected, f"published but not in the catalog: {sorted(seen - expected)}"
+
+    # moto's default delivery template leaves out the envelope's "account", which EventBridge always sends:
+    # put it back rather than loosen the schemas partners rely on.
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    for event in tap.received:
+        event.setdefault("account", account)
+    validators = {
+        name: jsonschema.Draft4Validator(
+            json.loads((REPO_ROOT / "events" / "schemas" / f"{name}.json").read_text()),
+            format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER,
+        )
+        for name in expected
+    }
+    problems = [
+        f"{event['detail-type']} {event['detail']['id']}: {error.json_path}: {error.message}"
+        for event in tap.received
+        for error in validators[event["detail-type"]].iter_errors(event)
+    ]
+    assert problems == [], "\n".join(problems)
+    assert all(event["detail"]["tenant_id"] == client.tenant_id for event in tap.received)

@@ -1,0 +1,157 @@
+"""Webhooks end to end on the local runtime: a local HTTP receiver checks each delivery's signature."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from tests.support.client import ApiClient
+
+SECRET = "a-long-shared-secret-for-tests"
+
+
+class Receiver:
+    """A partner's endpoint: verifies CRM-Signature, records what it accepted, fails when told to."""
+
+    def __init__(self) -> None:
+        self.accepted: list[dict[str, Any]] = []
+        self.bad_signatures = 0
+        self.fail_next = 0
+        self.calls = 0
+        self._server = make_server("127.0.0.1", 0, self)
+        self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        self.calls += 1
+        body = request.get_data()
+        parts = dict(part.split("=", 1) for part in request.headers.get("CRM-Signature", "").split(","))
+        expected = hmac.new(SECRET.encode(), f"{parts.get('t')}.".encode() + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(parts.get("v1", ""), expected) or abs(time.time() - int(parts["t"])) > 300:
+            self.bad_signatures += 1
+            return Response("bad signature", status=400)(environ, start_response)
+        if self.fail_next:
+            self.fail_next -= 1
+            return Response("try later", status=503)(environ, start_response)
+        self.accepted.append(json.loads(body))
+        return Response("ok")(environ, start_response)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    hook = Receiver()
+    yield hook
+    hook.stop()
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return result
+
+
+def add_webhook(client: ApiClient, url: str, event_types: list[str]) -> dict[str, Any]:
+    response = client.post(
+        "/v1/event-targets", {"type": "webhook", "url": url, "secret": SECRET, "event_types": event_types}
+    )
+    assert response.status_code == 201, response.text
+    target: dict[str, Any] = response.json()
+    return target
+
+
+def test_signed_deliveries_of_the_chosen_types_only(
+    client: ApiClient, other: ApiClient, receiver: Receiver
+) -> None:
+    target = add_webhook(client, receiver.url, ["contact.created", "deal.*"])
+    assert "secret" not in target and target["has_secret"] is True
+    contact = client.create("contacts", {"email": "hooked@example.com"})
+    client.patch(f"/v1/contacts/{contact['id']}", {"title": "Not sent"})  # contact.updated is not chosen
+    client.create("deals", {"name": "Hooked deal"})
+    other.create("contacts", {"email": "rival@example.com"})
+
+    assert eventually(lambda: len(receiver.accepted) >= 2)
+    time.sleep(1.5)
+    assert sorted(e["type"] for e in receiver.accepted) == ["contact.created", "deal.created"]
+    assert all(e["tenant_id"] == client.tenant_id for e in receiver.accepted)
+    assert receiver.bad_signatures == 0
+    log = client.get(f"/v1/event-targets/{target['id']}/deliveries").json()["items"]
+    assert sorted((d["event_type"], d["outcome"], d["attempt"]) for d in log) == [
+        ("contact.created", "succeeded", 1),
+        ("deal.created", "succeeded", 1),
+    ]
+    assert other.get(f"/v1/event-targets/{target['id']}/deliveries").status_code == 404
+
+
+def test_a_failing_receiver_gets_the_event_once_after_retries(client: ApiClient, receiver: Receiver) -> None:
+    target = add_webhook(client, receiver.url, ["contact.*"])
+    receiver.fail_next = 2
+    contact = client.create("contacts", {"email": "retry@example.com"})
+    assert eventually(lambda: receiver.accepted)
+    time.sleep(2)
+    assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"]]
+    log = client.get(f"/v1/event-targets/{target['id']}/deliveries").json()["items"]
+    assert [(d["attempt"], d["outcome"], d["status_code"]) for d in reversed(log)] == [
+        (1, "retrying", 503),
+        (2, "retrying", 503),
+        (3, "succeeded", 200),
+    ]
+    assert len({d["delivery_id"] for d in log}) == 1
+
+    redelivered = client.post(
+        f"/v1/event-targets/{target['id']}/redeliver", {"event_id": receiver.accepted[0]["id"]}
+    )
+    assert redelivered.status_code == 202
+    assert eventually(lambda: len(receiver.accepted) == 2)
+    assert (
+        receiver.accepted[1]["id"] == receiver.accepted[0]["id"]
+    )  # the same event: receivers dedupe on its id
+
+
+def test_archived_targets_receive_nothing_and_bad_targets_are_refused(
+    client: ApiClient, receiver: Receiver
+) -> None:
+    target = add_webhook(client, receiver.url, ["*"])
+    assert client.delete(f"/v1/event-targets/{target['id']}").status_code == 204
+    client.create("contacts", {"email": "quiet@example.com"})
+    time.sleep(2)
+    assert receiver.calls == 0
+    for body, field in (
+        ({"type": "webhook", "url": receiver.url, "event_types": ["*"]}, "body"),
+        ({"type": "webhook", "url": "ftp://x", "secret": SECRET, "event_types": ["*"]}, "url"),
+        ({"type": "webhook", "url": receiver.url, "secret": "short", "event_types": ["*"]}, "secret"),
+        (
+            {"type": "webhook", "url": receiver.url, "secret": SECRET, "event_types": ["Contact Created"]},
+            "event_types[0]",
+        ),
+    ):
+        response = client.post("/v1/event-targets", body)
+        assert response.status_code == 422, (body, response.text)
+        assert field in [e["field"] for e in response.json()["errors"]], response.text
+
+
+def test_private_addresses_are_refused_outside_local_mode() -> None:
+    from crm_core.errors import ProblemError
+    from crm_core.services.event_targets import check_url
+
+    with pytest.raises(ProblemError) as refused:
+        check_url("https://127.0.0.1/hook", local_mode=False)
+    assert refused.value.errors[0].field == "url"
+    with pytest.raises(ProblemError):
+        check_url("https://10.0.0.8/hook", local_mode=False)
+    with pytest.raises(ProblemError):
+        check_url("http://example.com/hook", local_mode=False)  # https only in AWS
+    check_url("http://127.0.0.1:9/hook", local_mode=True)
