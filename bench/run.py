@@ -73,6 +73,15 @@ def measure_calls(
 
     runtime = LocalRuntime(port=0, state_file=None)
     instance = runtime.start()
+    from bench import events
+
+    event_figures = events.measure(runtime)  # stops the relay when done
+    delay, relay = event_figures["commit_to_partner_queue_ms"], event_figures["relay"]
+    printer.line(
+        f"Events: commit to a partner's queue, median {delay['median']} ms (p90 {delay['p90']} ms, "
+        f"{delay['samples']} events); the relay published {relay['events']} events in {relay['seconds']} s "
+        f"({relay['events_per_second']} events/s)."
+    )
     # The outbox relay is not on any request's path; on 2 cores it only takes the CPU from it.
     runtime.relay.stop()
     recorder = DynamoRecorder(instance.aws_endpoint, instance.region).install(runtime)
@@ -115,6 +124,7 @@ def measure_calls(
         entry["same_calls"] = bool(small and large and small["dynamodb_calls"] == large["dynamodb_calls"])
         endpoints.append(entry)
     return {
+        "events": event_figures,
         "setup": SETUP,
         "capacity_method": CAPACITY_METHOD,
         "datasets": {
