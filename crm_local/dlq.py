@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE, QUEUES, QueueDefinition
+from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE, PARTNER_DELIVERIES_QUEUE, QUEUES, QueueDefinition
 
-ALL = (*QUEUES, OUTBOX_DEAD_LETTER_QUEUE)
+ALL = (*QUEUES, OUTBOX_DEAD_LETTER_QUEUE, PARTNER_DELIVERIES_QUEUE)
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,11 @@ def redrive(sqs: Any, name: str, progress: Any = None) -> int:
     """Every message of the dead-letter queue back to its queue (sent first, then deleted: a crash in
     between leaves a copy in both, which the consumers' idempotency absorbs). The number moved."""
     queue = _definition(name)
+    if queue == PARTNER_DELIVERIES_QUEUE:
+        raise SystemExit(
+            "The partner deliveries dead-letter queue holds events a partner's bus refused; send them again "
+            "with the event target's redeliver, or fix the partner's bus policy."
+        )
     if queue == OUTBOX_DEAD_LETTER_QUEUE:
         raise SystemExit(
             "The outbox dead-letter queue holds the positions of stream batches the relay gave up on, not "

@@ -12,6 +12,7 @@ from crm_core.definitions import (
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
     OUTBOX_DEAD_LETTER_QUEUE,
+    PARTNER_DELIVERIES_QUEUE,
     QUEUES,
     REMINDERS_QUEUE,
     RULES,
@@ -35,6 +36,8 @@ class LocalResources:
     schedule_group: str
     reminders_queue_arn: str
     scheduler_role_arn: str
+    partner_bus_role_arn: str
+    partner_deliveries_dlq_arn: str
 
 
 def table_request(table_name: str) -> dict[str, Any]:
@@ -99,6 +102,21 @@ def provision(session: Any) -> LocalResources:
             }
         ),
     )["Role"]["Arn"]
+    partner_role_arn = session.client("iam").create_role(
+        RoleName="crm-partner-buses",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     return LocalResources(
         table_name=TABLE_LOGICAL_NAME,
         table_stream_arn=table["LatestStreamArn"],
@@ -111,6 +129,8 @@ def provision(session: Any) -> LocalResources:
         schedule_group=SCHEDULE_GROUP_NAME,
         reminders_queue_arn=queue_arns[REMINDERS_QUEUE.name],
         scheduler_role_arn=role_arn,
+        partner_bus_role_arn=partner_role_arn,
+        partner_deliveries_dlq_arn=queue_arns[PARTNER_DELIVERIES_QUEUE.dead_letter_name],
     )
 
 
@@ -139,6 +159,7 @@ def _queues(session: Any) -> tuple[dict[str, str], dict[str, str]]:
     # The outbox Pipe's dead-letter queue (in AWS); the local relay retries from the stream instead, but the
     # queue exists so that `crm dlq` sees the same queues everywhere.
     create(OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name, {"MessageRetentionPeriod": str(14 * 24 * 3600)})
+    create(PARTNER_DELIVERIES_QUEUE.dead_letter_name, {"MessageRetentionPeriod": str(14 * 24 * 3600)})
     return urls, arns
 
 

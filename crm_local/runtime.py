@@ -47,6 +47,8 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_REMINDERS_QUEUE_ARN"] = resources["reminders_queue_arn"]
     os.environ["CRM_SCHEDULER_ROLE_ARN"] = resources["scheduler_role_arn"]
     os.environ["CRM_WEBHOOK_DELIVERIES_QUEUE_URL"] = resources["webhook_deliveries_queue_url"]
+    os.environ["CRM_PARTNER_BUS_ROLE_ARN"] = resources["partner_bus_role_arn"]
+    os.environ["CRM_PARTNER_DELIVERIES_DLQ_ARN"] = resources["partner_deliveries_dlq_arn"]
     # A failing receiver on a laptop is tried again after seconds, not the minutes AWS waits.
     os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", "1,1,1,1,1")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
@@ -127,6 +129,8 @@ class LocalRuntime:
             "reminders_queue_arn": resources.reminders_queue_arn,
             "scheduler_role_arn": resources.scheduler_role_arn,
             "webhook_deliveries_queue_url": resources.queue_urls[WEBHOOK_DELIVERIES_QUEUE.name],
+            "partner_bus_role_arn": resources.partner_bus_role_arn,
+            "partner_deliveries_dlq_arn": resources.partner_deliveries_dlq_arn,
         }
         use_endpoint(endpoint, resource_map)
 

@@ -7,7 +7,7 @@ by its queue. A queue, rule or consumer added there is deployed with no change h
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -17,6 +17,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from crm_core.definitions import (
     CONSUMERS,
+    EVENT_BUS_NAME,
+    EVENT_TARGET_RULES_QUEUE,
+    PARTNER_DELIVERIES_QUEUE,
+    PARTNER_RULE_PREFIX,
     QUEUES,
     RULES,
     WEBHOOK_DELIVERIES_QUEUE,
@@ -27,6 +31,7 @@ from crm_core.definitions import (
 
 from infra.data import CrmData
 from infra.functions import CrmFunctions, construct_name
+from infra.nag import acknowledge
 
 DEAD_LETTER_RETENTION = Duration.days(14)  # the SQS maximum: time to look at a failure and redrive it
 # A rule retries a failed delivery to its queue (throttling, a queue being replaced) this often and this
@@ -82,6 +87,7 @@ class CrmMessaging(Construct):
         for consumer in CONSUMERS:
             self.consumers[consumer.function.name] = self._add_consumer(consumer, functions, data)
         self._wire_webhooks()
+        self._wire_partner_targets(bus)
 
     def _queue(self, definition: QueueDefinition) -> sqs.Queue:
         if definition.name not in self.queues:
@@ -131,6 +137,89 @@ class CrmMessaging(Construct):
                 function.add_to_role_policy(
                     iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=[given_up.queue_arn])
                 )
+
+    def _wire_partner_targets(self, bus: events.IEventBus) -> None:
+        """EventBridge targets: the role EventBridge assumes to put events on partners' buses, the queue for
+        what they refuse, and the right of the rules consumer to manage the targets' rules (only those)."""
+        stack = Stack.of(self)
+        self.partner_dead_letters = sqs.Queue(
+            self,
+            "PartnerDeliveriesDeadLetters",
+            queue_name=PARTNER_DELIVERIES_QUEUE.dead_letter_name,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        self.partner_dead_letters.add_to_resource_policy(
+            iam.PolicyStatement(
+                actions=["sqs:SendMessage"],
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                resources=[self.partner_dead_letters.queue_arn],
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="events",
+                            resource="rule",
+                            resource_name=f"{EVENT_BUS_NAME}/{PARTNER_RULE_PREFIX}*",
+                        )
+                    }
+                },
+            )
+        )
+        acknowledge(
+            self.partner_dead_letters,
+            "AwsSolutions-SQS3",
+            "It is the dead-letter queue of the partner bus rules (their DeadLetterConfig points at it).",
+        )
+        self.partner_bus_role = iam.Role(
+            self,
+            "PartnerBusRole",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description="EventBridge puts a tenant's chosen events on its partner's bus",
+        )
+        self.partner_bus_role.add_to_policy(
+            iam.PolicyStatement(actions=["events:PutEvents"], resources=["arn:aws:events:*:*:event-bus/*"])
+        )
+        acknowledge(
+            self.partner_bus_role,
+            "AwsSolutions-IAM5[Resource::arn:aws:events:*:*:event-bus/*]",
+            "Partners' buses are in their own accounts and are named by tenants at run time; each bus's own "
+            "policy decides whether it accepts our events.",
+        )
+        for consumer in CONSUMERS:
+            if consumer.queue != EVENT_TARGET_RULES_QUEUE:
+                continue
+            function = self.consumers[consumer.function.name]
+            function.add_environment("CRM_PARTNER_BUS_ROLE_ARN", self.partner_bus_role.role_arn)
+            function.add_environment("CRM_PARTNER_DELIVERIES_DLQ_ARN", self.partner_dead_letters.queue_arn)
+            rules = stack.format_arn(
+                service="events",
+                resource="rule",
+                resource_name=f"{EVENT_BUS_NAME}/{PARTNER_RULE_PREFIX}*",
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=[
+                        "events:PutRule",
+                        "events:PutTargets",
+                        "events:RemoveTargets",
+                        "events:DeleteRule",
+                    ],
+                    resources=[rules],
+                )
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.partner_bus_role.role_arn])
+            )
+            assert function.role is not None
+            acknowledge(
+                function.role,
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
+                f"{EVENT_BUS_NAME}/{PARTNER_RULE_PREFIX}*]",
+                "One rule per event target, named at run time; limited to the target rules on the crm bus.",
+            )
 
     def _add_consumer(
         self, definition: ConsumerDefinition, functions: CrmFunctions, data: CrmData

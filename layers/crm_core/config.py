@@ -28,6 +28,8 @@ class Settings:
     reminders_queue_arn: str
     scheduler_role_arn: str
     webhook_deliveries_queue_url: str
+    partner_bus_role_arn: str  # the role EventBridge assumes to put events on partners' buses
+    partner_deliveries_dlq_arn: str
     webhook_retry_delays_s: tuple[int, ...]
 
 
@@ -46,6 +48,8 @@ def settings() -> Settings:
         reminders_queue_arn=os.environ.get("CRM_REMINDERS_QUEUE_ARN", ""),
         scheduler_role_arn=os.environ.get("CRM_SCHEDULER_ROLE_ARN", ""),
         webhook_deliveries_queue_url=os.environ.get("CRM_WEBHOOK_DELIVERIES_QUEUE_URL", ""),
+        partner_bus_role_arn=os.environ.get("CRM_PARTNER_BUS_ROLE_ARN", ""),
+        partner_deliveries_dlq_arn=os.environ.get("CRM_PARTNER_DELIVERIES_DLQ_ARN", ""),
         webhook_retry_delays_s=tuple(
             int(s) for s in os.environ.get("CRM_WEBHOOK_RETRY_DELAYS", "").split(",") if s.strip()
         )

@@ -155,11 +155,17 @@ WEBHOOK_EVENTS_QUEUE = QueueDefinition("crm-webhook-events")
 WEBHOOK_DELIVERIES_QUEUE = QueueDefinition("crm-webhook-deliveries", visibility_timeout_s=120)
 WEBHOOK_RETRY_DELAYS_S = (10, 60, 300, 900, 900)  # after tries 1..5; the 6th failure gives up
 WEBHOOK_TIMEOUT_S = 5
+# EventBridge targets: a change to an event target brings its rule on the crm bus (tenant and types, to
+# the partner's bus) in step with it; what the partner's bus refuses ends in the partner DLQ.
+EVENT_TARGET_RULES_QUEUE = QueueDefinition("crm-event-target-rules")
+PARTNER_DELIVERIES_QUEUE = QueueDefinition("crm-partner-deliveries")  # only its dead-letter queue is used
+PARTNER_RULE_PREFIX = "crm-target-"
 QUEUES: tuple[QueueDefinition, ...] = (
     ACTIVITY_SCHEDULES_QUEUE,
     REMINDERS_QUEUE,
     WEBHOOK_EVENTS_QUEUE,
     WEBHOOK_DELIVERIES_QUEUE,
+    EVENT_TARGET_RULES_QUEUE,
 )
 
 RULES: tuple[RuleDefinition, ...] = (
@@ -181,6 +187,19 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-webhook-events",
         event_pattern={"source": [EVENT_SOURCE]},
         queue=WEBHOOK_EVENTS_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-event-target-changes",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": [
+                "event_target.created",
+                "event_target.updated",
+                "event_target.archived",
+                "event_target.restored",
+            ],
+        },
+        queue=EVENT_TARGET_RULES_QUEUE,
     ),
 )
 
@@ -225,6 +244,16 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         WEBHOOK_DELIVERIES_QUEUE,
         batch_size=5,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="event_target_rules",
+            handler="functions.event_target_rules.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        EVENT_TARGET_RULES_QUEUE,
     ),
 )
 

@@ -25,11 +25,14 @@ from crm_core.definitions import (
     CONSUMERS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
+    EVENT_TARGET_RULES_QUEUE,
     OUTBOX_BATCH_SIZE,
     OUTBOX_DEAD_LETTER_QUEUE,
     OUTBOX_MAX_RETRIES,
     OUTBOX_RELAY,
     OUTBOX_STREAM_FILTER,
+    PARTNER_DELIVERIES_QUEUE,
+    PARTNER_RULE_PREFIX,
     QUEUES,
     REMINDERS_QUEUE,
     RULES,
@@ -51,6 +54,7 @@ CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
 ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS, OUTBOX_RELAY)
 # The consumers of the activity events keep the reminder schedules (infra/stack.py); no other function may.
 SCHEDULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == ACTIVITY_SCHEDULES_QUEUE)
+RULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == EVENT_TARGET_RULES_QUEUE)
 SCHEDULE_ACTIONS = {
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",
@@ -530,7 +534,9 @@ def test_schedule_manager_env_and_permissions(synth: Synth, definition: Consumer
 
 
 @pytest.mark.parametrize(
-    "definition", [c for c in CONSUMERS if c not in SCHEDULE_MANAGERS], ids=lambda d: d.function.name
+    "definition",
+    [c for c in CONSUMERS if c not in SCHEDULE_MANAGERS + RULE_MANAGERS],
+    ids=lambda d: d.function.name,
 )
 def test_other_consumers_only_use_the_table(synth: Synth, definition: ConsumerDefinition) -> None:
     function_id = _function_id(synth, definition.function)
@@ -543,11 +549,60 @@ def test_other_consumers_only_use_the_table(synth: Synth, definition: ConsumerDe
 
 def test_no_other_function_manages_schedules(synth: Synth) -> None:
     managers = {_function_id(synth, c.function) for c in SCHEDULE_MANAGERS}
+    rule_managers = {_function_id(synth, c.function) for c in RULE_MANAGERS}
     for function_id in _of_type(synth, "AWS::Lambda::Function"):
         if function_id in managers:
             continue
         actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
-        assert not {a for a in actions if a.startswith("scheduler:") or a == "iam:PassRole"}, function_id
+        assert not {a for a in actions if a.startswith("scheduler:")}, function_id
+        if function_id not in rule_managers:
+            assert "iam:PassRole" not in actions, function_id
+
+
+def test_the_rule_manager_manages_only_target_rules_and_passes_only_the_partner_role(synth: Synth) -> None:
+    (manager,) = RULE_MANAGERS
+    function_id = _function_id(synth, manager.function)
+    statements = _policy_statements(synth, function_id)
+    events_statements = [s for s in statements if any(a.startswith("events:") for a in _actions(s))]
+    assert {a for s in events_statements for a in _actions(s)} == {
+        "events:PutRule",
+        "events:PutTargets",
+        "events:RemoveTargets",
+        "events:DeleteRule",
+    }
+    assert all(f"rule/crm/{PARTNER_RULE_PREFIX}*" in json.dumps(s["Resource"]) for s in events_statements)
+    (pass_role,) = [s for s in statements if "iam:PassRole" in _actions(s)]
+    role_ids = [
+        rid
+        for rid, r in _of_type(synth, "AWS::IAM::Role").items()
+        if "events.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+    assert pass_role["Resource"] == {"Fn::GetAtt": [role_ids[0], "Arn"]}
+    env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
+    assert {"CRM_PARTNER_BUS_ROLE_ARN", "CRM_PARTNER_DELIVERIES_DLQ_ARN"} <= set(env)
+
+
+def test_the_partner_bus_role_puts_events_only(synth: Synth) -> None:
+    (role_id,) = [
+        rid
+        for rid, r in _of_type(synth, "AWS::IAM::Role").items()
+        if "events.amazonaws.com" in json.dumps(r["Properties"]["AssumeRolePolicyDocument"])
+    ]
+    policies = [
+        p
+        for p in _of_type(synth, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    actions = {
+        a for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] for a in _actions(s)
+    }
+    assert actions == {"events:PutEvents"}
+    queues = [
+        q
+        for q in _of_type(synth, "AWS::SQS::Queue").values()
+        if q["Properties"].get("QueueName") == PARTNER_DELIVERIES_QUEUE.dead_letter_name
+    ]
+    assert len(queues) == 1
 
 
 # --- outbox: the table's stream, through a Pipe, to the relay ------------------------------------------

@@ -47,8 +47,8 @@ def derive(
             check_url(str(data["url"]), local_mode=settings().local_mode)
         if not data.get("url") or not data.get("secret"):
             raise invalid_field("url", "a webhook needs url and secret")
-    elif data.get("type") == "eventbridge":
-        raise invalid_field("type", "EventBridge bus targets are not delivered yet; use a webhook for now")
+    elif data.get("type") == "eventbridge" and not data.get("event_bus_arn"):
+        raise invalid_field("event_bus_arn", "an eventbridge target needs the partner's bus ARN")
     return data
 
 

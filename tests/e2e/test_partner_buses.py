@@ -1,0 +1,102 @@
+"""EventBridge targets: a partner's bus receives the tenant's chosen events, once, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from crm_local.runtime import LocalRuntime
+from tests.support.client import ApiClient
+
+
+class PartnerBus:
+    """The partner's side: its own bus, and a rule on it that keeps what arrives in a queue."""
+
+    def __init__(self, name: str) -> None:
+        self.events, self.sqs = boto3.client("events"), boto3.client("sqs")
+        self.arn: str = self.events.create_event_bus(Name=name)["EventBusArn"]
+        self.queue = self.sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.events.put_rule(
+            Name=f"{name}-all", EventBusName=name, EventPattern=json.dumps({"source": ["crm"]})
+        )
+        self.events.put_targets(
+            Rule=f"{name}-all", EventBusName=name, Targets=[{"Id": "inbox", "Arn": queue_arn}]
+        )
+        self.received: list[dict[str, Any]] = []
+
+    def collect(
+        self, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 20.0
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for message in self.sqs.receive_message(QueueUrl=self.queue, MaxNumberOfMessages=10).get(
+                "Messages", []
+            ):
+                self.received.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
+            if until(self.received):
+                break
+            time.sleep(0.2)
+        return self.received
+
+
+def rule_exists(target_id: str) -> bool:
+    return bool(
+        boto3.client("events").list_rules(EventBusName="crm", NamePrefix=f"crm-target-{target_id}")["Rules"]
+    )
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_a_partner_bus_receives_the_chosen_events_once(
+    runtime: LocalRuntime, client: ApiClient, other: ApiClient
+) -> None:
+    partner = PartnerBus(f"partner-{client.tenant_id.lower()}")
+    created = client.post(
+        "/v1/event-targets",
+        {"type": "eventbridge", "event_bus_arn": partner.arn, "event_types": ["contact.created", "deal.*"]},
+    )
+    assert created.status_code == 201, created.text
+    target = created.json()
+    assert wait_for(lambda: rule_exists(target["id"])), "the target's rule was never made"
+
+    contact = client.create("contacts", {"email": "partnered@example.com"})
+    client.patch(f"/v1/contacts/{contact['id']}", {"title": "Not chosen"})
+    deal = client.create("deals", {"name": "Partnered"})
+    other.create("contacts", {"email": "rival@example.com"})
+    partner.collect(lambda got: len(got) >= 2)
+    time.sleep(1.5)
+    partner.collect(lambda got: False, timeout=0.5)
+    assert sorted((e["detail-type"], e["detail"]["data"]["id"]) for e in partner.received) == sorted(
+        [("contact.created", contact["id"]), ("deal.created", deal["id"])]
+    )
+    assert {e["detail"]["tenant_id"] for e in partner.received} == {client.tenant_id}
+
+    assert client.delete(f"/v1/event-targets/{target['id']}").status_code == 204
+    assert wait_for(lambda: not rule_exists(target["id"])), "the archived target's rule stayed"
+    client.create("contacts", {"email": "after@example.com"})
+    time.sleep(1.5)
+    assert len(partner.collect(lambda got: False, timeout=0.5)) == 2
+
+
+def test_a_target_needs_a_bus_arn(client: ApiClient) -> None:
+    response = client.post("/v1/event-targets", {"type": "eventbridge", "event_types": ["*"]})
+    assert response.status_code == 422
+    response = client.post(
+        "/v1/event-targets", {"type": "eventbridge", "event_bus_arn": "not-an-arn", "event_types": ["*"]}
+    )
+    assert response.status_code == 422 and "event_bus_arn" in [e["field"] for e in response.json()["errors"]]
