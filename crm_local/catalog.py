@@ -176,6 +176,7 @@ _IDS = {
     "deal": "01JHC1DEA10000000000000001",
     "activity": "01JHC1ACT1V1TY000000000001",
     "event_target": "01JHC1TARGET00000000000001",
+    "event_source": "01JHC1S0VRCE00000000000001",
 }
 _DUPLICATE = "01JHC1DVP11CATE00000000002"
 
@@ -250,6 +251,7 @@ _EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
         "event_bus_arn": None,
         "has_secret": True,
     },
+    "event_source": {"source": "partner.acme", "description": "Acme lead forms"},
 }
 
 # The field an example update changes, with its new value.
@@ -260,6 +262,7 @@ _EXAMPLE_UPDATE = {
     "deal": ("amount", "14000.00"),
     "activity": ("subject", "Call back about the renewal and the upsell"),
     "event_target": ("description", "Partner sync (production)"),
+    "event_source": ("description", "Acme lead forms (production)"),
 }
 
 

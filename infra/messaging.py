@@ -7,6 +7,8 @@ by its queue. A queue, rule or consumer added there is deployed with no change h
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -40,6 +42,13 @@ RULE_RETRY_ATTEMPTS = 8
 RULE_MAX_EVENT_AGE = Duration.hours(2)
 
 
+def _matchers(values: list[Any] | None) -> list[str] | None:
+    """A definition's pattern values as CDK takes them: strings, and {"prefix": p} as Match.prefix(p)."""
+    if values is None:
+        return None
+    return [events.Match.prefix(v["prefix"])[0] if isinstance(v, dict) else v for v in values]
+
+
 class CrmMessaging(Construct):
     """The queues (``queues``/``dead_letter_queues`` by queue name), rules and consumer functions."""
 
@@ -69,8 +78,8 @@ class CrmMessaging(Construct):
                 description=f"CRM events for the {rule_definition.queue.name} queue",
                 event_bus=bus,
                 event_pattern=events.EventPattern(
-                    source=rule_definition.event_pattern.get("source"),
-                    detail_type=rule_definition.event_pattern.get("detail-type"),
+                    source=_matchers(rule_definition.event_pattern.get("source")),
+                    detail_type=_matchers(rule_definition.event_pattern.get("detail-type")),
                 ),
                 targets=[
                     targets.SqsQueue(

@@ -1,4 +1,4 @@
-"""The integrations function: where a tenant's events go (API.md section 3, event targets)."""
+"""The integrations function: where a tenant's events go, and which partners' events it accepts."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -8,10 +8,11 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.http.app import build_app, logger, serve
 
-    from functions.integrations import event_targets_routes
+    from functions.integrations import event_sources_routes, event_targets_routes
 
     app = build_app()
     app.include_router(event_targets_routes.router, prefix=event_targets_routes.PATH)
+    app.include_router(event_sources_routes.router, prefix=event_sources_routes.PATH)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -8,6 +8,7 @@ Plain data only: importing this module must stay free (the Lambdas import it too
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 # Logical names; the deployed physical names come in through environment variables (see config.py).
 TABLE_LOGICAL_NAME = "crm"
@@ -97,7 +98,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="integrations",
         handler="functions.integrations.handler.handler",
-        routes=_resource_routes("/v1/event-targets"),
+        routes=_resource_routes("/v1/event-targets", "/v1/event-sources"),
     ),
     FunctionDefinition(
         name="deals",
@@ -131,7 +132,7 @@ class RuleDefinition:
     """A rule on the crm bus that delivers matching events to a queue."""
 
     name: str
-    event_pattern: dict[str, list[str]]
+    event_pattern: dict[str, list[Any]]  # values: strings, or {"prefix": ...} as in EventBridge patterns
     queue: QueueDefinition
 
 
@@ -160,7 +161,11 @@ WEBHOOK_TIMEOUT_S = 5
 EVENT_TARGET_RULES_QUEUE = QueueDefinition("crm-event-target-rules")
 PARTNER_DELIVERIES_QUEUE = QueueDefinition("crm-partner-deliveries")  # only its dead-letter queue is used
 PARTNER_RULE_PREFIX = "crm-target-"
+# Inbound partner events: events a partner puts on the crm bus with source "partner.<id>"; accepted only
+# when the tenant the event names has registered that source.
+INBOUND_EVENTS_QUEUE = QueueDefinition("crm-inbound-events")
 QUEUES: tuple[QueueDefinition, ...] = (
+    INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
     REMINDERS_QUEUE,
     WEBHOOK_EVENTS_QUEUE,
@@ -187,6 +192,11 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-webhook-events",
         event_pattern={"source": [EVENT_SOURCE]},
         queue=WEBHOOK_EVENTS_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-inbound-partner-events",
+        event_pattern={"source": [{"prefix": "partner."}]},
+        queue=INBOUND_EVENTS_QUEUE,
     ),
     RuleDefinition(
         name="crm-event-target-changes",
@@ -244,6 +254,16 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         WEBHOOK_DELIVERIES_QUEUE,
         batch_size=5,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="inbound_events",
+            handler="functions.inbound_events.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        INBOUND_EVENTS_QUEUE,
     ),
     ConsumerDefinition(
         FunctionDefinition(

@@ -22,6 +22,7 @@ RECORD_MODELS: dict[str, str] = {
     "deal": "functions.deals.deals_routes:Deal",
     "activity": "functions.deals.activities_routes:Activity",
     "event_target": "functions.integrations.event_targets_routes:EventTarget",
+    "event_source": "functions.integrations.event_sources_routes:EventSource",
 }
 
 
@@ -140,6 +141,9 @@ EVENT_TYPES: tuple[EventType, ...] = (
     EventType("event_target.created", "An event target (a webhook) is added; its secret is never in events."),
     EventType("event_target.updated", "An event target's URL, secret, types or description change."),
     EventType("event_target.archived", "An event target is removed (DELETE): nothing more is sent to it."),
+    EventType("event_source.created", "The tenant registers a partner's source: its events are accepted."),
+    EventType("event_source.archived", "The tenant removes a partner's source: its events are refused."),
+    EventType("event_source.restored", "A removed partner source is accepted again."),
 )
 
 _PRIVACY = "privacy (erasure requests)"

@@ -148,6 +148,9 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     )
     ok(client.patch(f"/v1/event-targets/{hook['id']}", {"description": "Partner"}))
     archive(client, f"/v1/event-targets/{hook['id']}")
+    partner = client.create("event-sources", {"source": "partner.schemas"})
+    archive(client, f"/v1/event-sources/{partner['id']}")
+    ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
 
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=45)
