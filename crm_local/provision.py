@@ -87,36 +87,8 @@ def provision(session: Any) -> LocalResources:
     queue_urls, queue_arns = _queues(session)
     _rules(session, queue_arns)
     session.client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP_NAME)
-    role_arn = session.client("iam").create_role(
-        RoleName="crm-scheduler",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "scheduler.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
-    partner_role_arn = session.client("iam").create_role(
-        RoleName="crm-partner-buses",
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "events.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role_arn = _service_role(session, "crm-scheduler", "scheduler.amazonaws.com")
+    partner_role_arn = _service_role(session, "crm-partner-buses", "events.amazonaws.com")
     return LocalResources(
         table_name=TABLE_LOGICAL_NAME,
         table_stream_arn=table["LatestStreamArn"],
@@ -132,6 +104,18 @@ def provision(session: Any) -> LocalResources:
         partner_bus_role_arn=partner_role_arn,
         partner_deliveries_dlq_arn=queue_arns[PARTNER_DELIVERIES_QUEUE.dead_letter_name],
     )
+
+
+def _service_role(session: Any, name: str, service: str) -> str:
+    """A role the service may assume (the local endpoint enforces no policy; AWS gets them from CDK)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+    arn: str = session.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    return arn
 
 
 def _queues(session: Any) -> tuple[dict[str, str], dict[str, str]]:

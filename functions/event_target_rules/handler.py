@@ -1,32 +1,12 @@
 """Consumes event target changes and keeps each EventBridge target's rule on the crm bus in step."""
 
-import json
-from typing import TYPE_CHECKING, Any
-
 from crm_core.coldstart import long_lived_imports
 
 with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
-    from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from crm_core.consumers import sqs_consumer
     from crm_core.services.event_target_rules import sync_rule
 
-    logger = Logger()
-    processor = BatchProcessor(event_type=EventType.SQS)
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
-
-def record_handler(record: SQSRecord) -> None:
-    detail = json.loads(record.body)["detail"]
-    outcome = sync_rule(detail["tenant_id"], detail["data"]["id"])
-    logger.info("event target rule", extra={"target_id": detail["data"]["id"], "outcome": outcome})
-
-
-def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+handler = sqs_consumer(
+    lambda event: sync_rule(event["detail"]["tenant_id"], event["detail"]["data"]["id"]), "event target rule"
+)

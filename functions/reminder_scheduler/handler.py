@@ -1,35 +1,14 @@
 """Consumes activity events (a rule on the crm bus feeds its queue) and keeps each activity's reminder
-schedule in step with the activity. A failed record is reported alone and retried; after the queue's
-last try it lands in the dead-letter queue."""
-
-import json
-from typing import TYPE_CHECKING, Any
+schedule in step with the activity."""
 
 from crm_core.coldstart import long_lived_imports
 
 with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
-    from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from crm_core.consumers import sqs_consumer
     from crm_core.services.reminders import sync_schedule
 
-    logger = Logger()
-    processor = BatchProcessor(event_type=EventType.SQS)
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
-
-def record_handler(record: SQSRecord) -> None:
-    event = json.loads(record.body)
-    detail = event["detail"]
-    outcome = sync_schedule(detail["tenant_id"], detail["data"]["id"])
-    logger.info("reminder schedule", extra={"event": event["detail-type"], "outcome": outcome})
-
-
-def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+handler = sqs_consumer(
+    lambda event: sync_schedule(event["detail"]["tenant_id"], event["detail"]["data"]["id"]),
+    "reminder schedule",
+)

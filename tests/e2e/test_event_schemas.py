@@ -153,7 +153,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
 
     expected = {event.name for event in EVENT_TYPES}
-    tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=45)
+    tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)
 
     seen = {event["detail-type"] for event in tap.received}
     assert sorted(expected - seen) == [], f"never published: {sorted(expected - seen)}"

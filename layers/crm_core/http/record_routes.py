@@ -39,6 +39,11 @@ class BatchRequest(StrictModel):
     inputs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+RECORD_ROUTES = frozenset(
+    {"create", "duplicates", "batch", "read", "update", "archive", "restore", "merge", "timeline"}
+)
+
+
 def add_record_routes(
     router: Router,
     service: RecordService,
@@ -46,115 +51,167 @@ def add_record_routes(
     create_model: type[BaseModel],
     update_model: type[BaseModel],
     record: type[BaseModel],
+    *,
+    routes: frozenset[str] = RECORD_ROUTES,
+    descriptions: dict[str, str] | None = None,
 ) -> None:
-    """CRUD, archive/restore, timeline, merge, duplicates and batch under ``path`` (e.g. /v1/contacts)."""
+    """The shared routes of a record type under ``path`` (e.g. /v1/contacts): by default CRUD,
+    archive/restore, timeline, merge, duplicates and batch; ``routes`` picks some of them, plus "list" for a
+    type whose list has no filters of its own. ``descriptions`` adds a type's own words to a route."""
     kind = service.spec.object_type
     tag = path.rsplit("/", 1)[-1]
     name = record.__name__
     pair = duplicate_pair_model(f"{name}DuplicatePair", f"{kind}s", record)
+    said = descriptions or {}
 
-    @router.post(
-        "/",
-        status_code=201,
-        tags=[tag],
-        summary=f"Create a {kind}",
-        responses=answers(201, record, 403, 409, 413, 415, 422, description="Created", etag=True),
-    )
-    def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
-        record = service.create(request_context(router), set_fields(body))
-        return record_response(record, 201, location=f"{path}/{record['id']}")
+    if "list" in routes:
 
-    @router.get(
-        "/duplicates",
-        tags=[tag],
-        summary=f"Pairs of {kind} records that look like duplicates",
-        responses=answers(200, page_model(f"{name}DuplicatePage", pair), 400, 422),
-    )
-    def duplicates(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-        items, next_cursor = service.duplicates(request_context(router), limit=limit, cursor=cursor)
-        return page_response(items, next_cursor)
+        @router.get(
+            "/",
+            tags=[tag],
+            summary=f"List {tag.replace('-', ' ')}",
+            description=said.get("list"),
+            responses=answers(200, page_model(f"{name}Page", record), 400, 422),
+        )
+        def list_all(
+            limit: Limit = 25,
+            cursor: Cursor = None,
+            archived: Annotated[bool, Query(description="List archived ones instead.")] = False,
+        ) -> Response[str]:
+            items, next_cursor = service.list_records(
+                request_context(router), filters={}, q=None, archived=archived, limit=limit, cursor=cursor
+            )
+            return page_response(items, next_cursor)
 
-    @router.post(
-        "/batch/<action>",
-        tags=[tag],
-        summary="Create, update, upsert, read or archive up to 100",
-        description="One result per input, in order. With all_or_none=true every input commits in one "
-        "transaction or none does (then a 422 or 409 names the input).",
-        responses=answers(200, batch_results_model(f"{name}BatchResults", record), 403, 409, 413, 415, 422),
-    )
-    def batch(
-        action: Annotated[BatchAction, Path()],
-        body: Annotated[BatchRequest, Body()],
-        all_or_none: Annotated[
-            bool, Query(description="Apply every input in one transaction or none.")
-        ] = False,
-    ) -> Response[str]:
-        results = service.batch(request_context(router), action, body.inputs, all_or_none=all_or_none)
-        return json_response({"results": results})
+    if "create" in routes:
 
-    @router.get(
-        "/<record_id>",
-        tags=[tag],
-        summary=f"Read a {kind}",
-        responses=answers(200, record, 404, 422, etag=True),
-    )
-    def read(
-        record_id: RecordIdPath,
-        archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
-    ) -> Response[str]:
-        return record_response(service.get(request_context(router), record_id, archived=archived))
+        @router.post(
+            "/",
+            status_code=201,
+            tags=[tag],
+            summary=f"Create a {kind}",
+            description=said.get("create"),
+            responses=answers(201, record, 403, 409, 413, 415, 422, description="Created", etag=True),
+        )
+        def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
+            record = service.create(request_context(router), set_fields(body))
+            return record_response(record, 201, location=f"{path}/{record['id']}")
 
-    @router.patch(
-        "/<record_id>",
-        tags=[tag],
-        summary=f"Change some fields of a {kind}",
-        description="Only the fields sent change; null clears a field. Send If-Match with the ETag to change "
-        "only the version you read.",
-        responses=answers(200, record, 400, 403, 404, 409, 412, 413, 415, 422, etag=True),
-    )
-    def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
-        if_match = parse_if_match(router.current_event.headers.get("if-match"))
-        record = service.update(request_context(router), record_id, set_fields(body), if_match)
-        return record_response(record)
+    if "duplicates" in routes:
 
-    @router.delete(
-        "/<record_id>",
-        status_code=204,
-        tags=[tag],
-        summary=f"Archive a {kind} (restorable 30 days)",
-        responses=answers(204, None, 400, 403, 404, 412, 422, description="Archived"),
-    )
-    def archive(record_id: RecordIdPath) -> Response[str]:
-        if_match = parse_if_match(router.current_event.headers.get("if-match"))
-        service.archive(request_context(router), record_id, if_match)
-        return Response(status_code=204, body="")
+        @router.get(
+            "/duplicates",
+            tags=[tag],
+            summary=f"Pairs of {kind} records that look like duplicates",
+            responses=answers(200, page_model(f"{name}DuplicatePage", pair), 400, 422),
+        )
+        def duplicates(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+            items, next_cursor = service.duplicates(request_context(router), limit=limit, cursor=cursor)
+            return page_response(items, next_cursor)
 
-    @router.post(
-        "/<record_id>/restore",
-        tags=[tag],
-        summary=f"Restore an archived {kind}",
-        responses=answers(200, record, 403, 404, 409, 422, etag=True),
-    )
-    def restore(record_id: RecordIdPath) -> Response[str]:
-        return record_response(service.restore(request_context(router), record_id))
+    if "batch" in routes:
 
-    @router.post(
-        "/<record_id>/merge",
-        tags=[tag],
-        summary=f"Merge another {kind} into this one",
-        description="This record keeps its values and takes the other's where it has none; the other is "
-        "archived with merged_into, and its unique value then finds this one.",
-        responses=answers(200, record, 403, 404, 409, 413, 415, 422, etag=True),
-    )
-    def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
-        return record_response(service.merge(request_context(router), record_id, body.duplicate_id))
+        @router.post(
+            "/batch/<action>",
+            tags=[tag],
+            summary="Create, update, upsert, read or archive up to 100",
+            description="One result per input, in order. With all_or_none=true every input commits in one "
+            "transaction or none does (then a 422 or 409 names the input).",
+            responses=answers(
+                200, batch_results_model(f"{name}BatchResults", record), 403, 409, 413, 415, 422
+            ),
+        )
+        def batch(
+            action: Annotated[BatchAction, Path()],
+            body: Annotated[BatchRequest, Body()],
+            all_or_none: Annotated[
+                bool, Query(description="Apply every input in one transaction or none.")
+            ] = False,
+        ) -> Response[str]:
+            results = service.batch(request_context(router), action, body.inputs, all_or_none=all_or_none)
+            return json_response({"results": results})
 
-    @router.get(
-        "/<record_id>/timeline",
-        tags=[tag],
-        summary=f"The {kind}'s changes, newest first",
-        responses=answers(200, page_model(f"{name}TimelinePage", TimelineEntry), 400, 404, 422),
-    )
-    def timeline(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-        items, next_cursor = service.timeline(request_context(router), record_id, limit=limit, cursor=cursor)
-        return page_response(items, next_cursor)
+    if "read" in routes:
+
+        @router.get(
+            "/<record_id>",
+            tags=[tag],
+            summary=f"Read a {kind}",
+            responses=answers(200, record, 404, 422, etag=True),
+        )
+        def read(
+            record_id: RecordIdPath,
+            archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
+        ) -> Response[str]:
+            return record_response(service.get(request_context(router), record_id, archived=archived))
+
+    if "update" in routes:
+
+        @router.patch(
+            "/<record_id>",
+            tags=[tag],
+            summary=f"Change some fields of a {kind}",
+            description=said.get(
+                "update",
+                "Only the fields sent change; null clears a field. Send If-Match with the ETag to change "
+                "only the version you read.",
+            ),
+            responses=answers(200, record, 400, 403, 404, 409, 412, 413, 415, 422, etag=True),
+        )
+        def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
+            if_match = parse_if_match(router.current_event.headers.get("if-match"))
+            record = service.update(request_context(router), record_id, set_fields(body), if_match)
+            return record_response(record)
+
+    if "archive" in routes:
+
+        @router.delete(
+            "/<record_id>",
+            status_code=204,
+            tags=[tag],
+            summary=f"Archive a {kind} (restorable 30 days)",
+            description=said.get("archive"),
+            responses=answers(204, None, 400, 403, 404, 409, 412, 422, description="Archived"),
+        )
+        def archive(record_id: RecordIdPath) -> Response[str]:
+            if_match = parse_if_match(router.current_event.headers.get("if-match"))
+            service.archive(request_context(router), record_id, if_match)
+            return Response(status_code=204, body="")
+
+    if "restore" in routes:
+
+        @router.post(
+            "/<record_id>/restore",
+            tags=[tag],
+            summary=f"Restore an archived {kind}",
+            responses=answers(200, record, 403, 404, 409, 422, etag=True),
+        )
+        def restore(record_id: RecordIdPath) -> Response[str]:
+            return record_response(service.restore(request_context(router), record_id))
+
+    if "merge" in routes:
+
+        @router.post(
+            "/<record_id>/merge",
+            tags=[tag],
+            summary=f"Merge another {kind} into this one",
+            description="This record keeps its values and takes the other's where it has none; the other is "
+            "archived with merged_into, and its unique value then finds this one.",
+            responses=answers(200, record, 403, 404, 409, 413, 415, 422, etag=True),
+        )
+        def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
+            return record_response(service.merge(request_context(router), record_id, body.duplicate_id))
+
+    if "timeline" in routes:
+
+        @router.get(
+            "/<record_id>/timeline",
+            tags=[tag],
+            summary=f"The {kind}'s changes, newest first",
+            responses=answers(200, page_model(f"{name}TimelinePage", TimelineEntry), 400, 404, 422),
+        )
+        def timeline(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+            items, next_cursor = service.timeline(
+                request_context(router), record_id, limit=limit, cursor=cursor
+            )
+            return page_response(items, next_cursor)

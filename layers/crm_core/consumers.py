@@ -1,0 +1,35 @@
+"""Queue consumers: a function fed by an SQS queue, each record's JSON body handed to one service call.
+
+Powertools' batch processor reports the records that raised as partial batch failures: those come back
+after the queue's visibility timeout and, after its last try, land in its dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def sqs_consumer(process: Callable[[dict[str, Any]], object], what: str) -> Handler:
+    """A Lambda handler that runs ``process`` on each record's body and logs what came of it."""
+    logger = Logger()
+    processor = BatchProcessor(event_type=EventType.SQS)
+
+    def record_handler(record: SQSRecord) -> None:
+        outcome = process(json.loads(record.body))
+        logger.info(what, extra={"outcome": outcome})
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        response = process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+        return dict(response)
+
+    return handler
