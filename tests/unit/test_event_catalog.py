@@ -14,7 +14,8 @@ from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, RECORD_MODE
 from crm_local.catalog import DOCS_PATH, SCHEMAS_DIR, example_event, generated_files, stale_files, write_all
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-API_MD = Path("/work/shared/API.md")
+# The contract lives beside the repository (shared/), on developers' machines and in CI alike.
+API_MD = REPO_ROOT.parent / "shared" / "API.md"
 
 
 def test_committed_files_match_the_catalog() -> None:
