@@ -129,6 +129,12 @@ def test_archived_targets_receive_nothing_and_bad_targets_are_refused(
     client.create("contacts", {"email": "quiet@example.com"})
     time.sleep(2)
     assert receiver.calls == 0
+    several = client.post(
+        "/v1/event-targets",
+        {"type": "webhook", "url": "ftp://x", "secret": "short", "event_types": ["Bad Type"]},
+    )
+    assert several.status_code == 422
+    assert sorted(e["field"] for e in several.json()["errors"]) == ["event_types[0]", "secret", "url"]
     for body, field in (
         ({"type": "webhook", "url": receiver.url, "event_types": ["*"]}, "body"),
         ({"type": "webhook", "url": "ftp://x", "secret": SECRET, "event_types": ["*"]}, "url"),

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from crm_core.models.common import ShortText, StrictModel
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host; https only and public addresses are checked when the target is saved."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an https URL")
+    return value
+
+
+WebhookUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)]
 
 # "contact.created", "deal.*" (every deal event) or "*" (every event)
 EventTypePattern = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")]
@@ -19,9 +31,7 @@ class EventTargetFields(StrictModel):
     type: Literal["eventbridge", "webhook"] | None = None
     description: ShortText | None = None
     event_types: Annotated[list[EventTypePattern], Field(min_length=1, max_length=50)] | None = None
-    url: Annotated[str, StringConstraints(max_length=2000)] | None = Field(
-        None, description="Webhooks: where to POST."
-    )
+    url: WebhookUrl | None = Field(None, description="Webhooks: where to POST.")
     secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = Field(
         None, description="Webhooks: signs each delivery (CRM-Signature). Write-only: never shown again."
     )
