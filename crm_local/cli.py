@@ -106,12 +106,25 @@ def _dlq(args: argparse.Namespace) -> int:
         for message in dlq.show(sqs, args.queue, args.limit):
             print(json.dumps(message))
     else:
+        from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE
         from rich.progress import Progress, SpinnerColumn, TextColumn
 
+        outbox = args.queue in (OUTBOX_DEAD_LETTER_QUEUE.name, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)
         with Progress(SpinnerColumn(), TextColumn("{task.description}")) as bar:
-            task = bar.add_task("moving", total=None)
-            moved = dlq.redrive(sqs, args.queue, lambda n: bar.update(task, description=f"moved {n}"))
-        print(f"moved {moved} message(s) back to {args.queue}")
+            task = bar.add_task("replaying" if outbox else "moving", total=None)
+            if outbox:
+                replay = dlq.replay_outbox(
+                    sqs, progress=lambda n: bar.update(task, description=f"replayed {n}")
+                )
+            else:
+                moved = dlq.redrive(sqs, args.queue, lambda n: bar.update(task, description=f"moved {n}"))
+        if not outbox:
+            print(f"moved {moved} message(s) back to {args.queue}")
+            return 0
+        print(f"replayed {replay.replayed} dead letter(s): {replay.events} event(s) published again")
+        for reason in replay.kept:
+            print(f"kept {reason}")
+        return 1 if replay.kept else 0
     return 0
 
 
@@ -164,7 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     shown.add_argument("queue")
     shown.add_argument("--limit", type=int, default=10)
     shown.set_defaults(run=_dlq)
-    moved = dead.add_parser("redrive", help="send a dead-letter queue's messages back to their queue")
+    moved = dead.add_parser(
+        "redrive",
+        help="send a dead-letter queue's messages back to their queue; for crm-outbox, read the "
+        "dead-lettered stream batches again and publish their events",
+    )
     moved.add_argument("queue")
     moved.set_defaults(run=_dlq)
 

@@ -3,14 +3,26 @@
 Every queue of ``definitions.QUEUES`` has one (``<name>-dlq``); the outbox Pipe has ``crm-outbox-dlq``.
 Queues are found by name, so the same commands work against ``crm dev`` and against a deployed stack
 (with AWS credentials in the environment).
+
+The outbox Pipe's dead letters are stream positions, not messages: redriving them reads those records
+from the table's stream again and publishes their events with the relay function's code
+(``outbox_dead_letters``). Events keep their ids, so a consumer that already had one ignores it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE, PARTNER_DELIVERIES_QUEUE, QUEUES, QueueDefinition
+from crm_core.definitions import (
+    OUTBOX_BATCH_SIZE,
+    OUTBOX_DEAD_LETTER_QUEUE,
+    OUTBOX_RELAY,
+    PARTNER_DELIVERIES_QUEUE,
+    QUEUES,
+    QueueDefinition,
+)
 
 ALL = (*QUEUES, OUTBOX_DEAD_LETTER_QUEUE, PARTNER_DELIVERIES_QUEUE)
 
@@ -74,10 +86,7 @@ def redrive(sqs: Any, name: str, progress: Any = None) -> int:
             "with the event target's redeliver, or fix the partner's bus policy."
         )
     if queue == OUTBOX_DEAD_LETTER_QUEUE:
-        raise SystemExit(
-            "The outbox dead-letter queue holds the positions of stream batches the relay gave up on, not "
-            "messages to send back; replaying them is not supported yet."
-        )
+        return replay_outbox(sqs, progress=progress).replayed
     source, dead = _url(sqs, queue.name), _url(sqs, queue.dead_letter_name)
     moved = 0
     while True:
@@ -92,3 +101,74 @@ def redrive(sqs: Any, name: str, progress: Any = None) -> int:
             moved += 1
             if progress is not None:
                 progress(moved)
+
+
+@dataclass
+class OutboxReplay:
+    replayed: int = 0  # dead letters whose events were published again, and deleted
+    events: int = 0
+    kept: list[str] = field(default_factory=list)  # why each dead letter left in the queue stayed
+
+
+def replay_outbox(
+    sqs: Any, streams: Any = None, progress: Any = None, now: datetime | None = None
+) -> OutboxReplay:
+    """Publish again the events of every batch in the outbox dead-letter queue, then delete its message.
+
+    A message whose records the stream no longer holds (it keeps them 24 hours) or that is not a batch
+    position stays in the queue, with the reason in ``kept``; nothing else could bring those events back,
+    so it is not dropped silently.
+    """
+    import boto3
+
+    from crm_local.gateway import LambdaContext, load_handler
+    from crm_local.outbox_dead_letters import NotABatchPosition, parse, read
+    from crm_local.relay import is_outbox_insert
+
+    streams = streams or boto3.client("dynamodbstreams")
+    relay = load_handler(OUTBOX_RELAY)
+    dead = _url(sqs, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)
+    outcome = OutboxReplay()
+    seen: set[str] = set()
+    kept_receipts: list[str] = []
+
+    def keep(message: dict[str, Any], reason: str) -> None:
+        outcome.kept.append(f"{message['MessageId']}: {reason}")
+        kept_receipts.append(message["ReceiptHandle"])
+
+    while True:
+        batch = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
+            "Messages", []
+        )
+        fresh = [m for m in batch if m["MessageId"] not in seen]
+        if not fresh:
+            break
+        for message in fresh:
+            seen.add(message["MessageId"])
+            try:
+                position = parse(message["Body"])
+            except NotABatchPosition as error:
+                keep(message, str(error))
+                continue
+            if position.expired(now):
+                keep(
+                    message,
+                    f"its records left the stream (first arrived {position.first_arrival.isoformat()}; "
+                    "the stream keeps them 24 hours)",
+                )
+                continue
+            records = [r for r in read(streams, position) if is_outbox_insert(r)]
+            try:
+                for start in range(0, len(records), OUTBOX_BATCH_SIZE):
+                    part = records[start : start + OUTBOX_BATCH_SIZE]
+                    outcome.events += int(relay(part, LambdaContext("redrive", "dlq"))["published"])
+            except Exception as error:  # still failing: the message stays for the next redrive
+                keep(message, f"publishing failed again ({error!r})")
+                continue
+            sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
+            outcome.replayed += 1
+            if progress is not None:
+                progress(outcome.replayed)
+    for receipt in kept_receipts:  # back in view at once, for `crm dlq list` and the next redrive
+        sqs.change_message_visibility(QueueUrl=dead, ReceiptHandle=receipt, VisibilityTimeout=0)
+    return outcome

@@ -1,7 +1,12 @@
 """The local outbox relay: what the EventBridge Pipe does in AWS. It reads the table's stream, keeps the
 records the Pipe's filter keeps (``definitions.OUTBOX_STREAM_FILTER``), and invokes the same relay
-function with them in batches of the Pipe's size. A failed batch is retried from the same position, so a
-crash between a commit and its publication loses nothing.
+function with them in batches of the Pipe's size.
+
+A failed batch is handled as the Pipe's settings say: split in halves (``AUTOMATIC_BISECT``), a record
+that still fails is retried ``OUTBOX_MAX_RETRIES`` times, and then its position goes to the outbox
+dead-letter queue in the Pipe's format (``outbox_dead_letters``), where ``crm dlq redrive crm-outbox``
+replays it. The stream position only moves on once every record before it was published or
+dead-lettered, so a crash between a commit and its publication loses nothing.
 """
 
 from __future__ import annotations
@@ -9,20 +14,40 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from crm_core.definitions import OUTBOX_BATCH_SIZE, OUTBOX_RELAY
+from crm_core.definitions import OUTBOX_BATCH_SIZE, OUTBOX_DEAD_LETTER_QUEUE, OUTBOX_MAX_RETRIES, OUTBOX_RELAY
 
 from crm_local.gateway import LambdaContext, load_handler
+from crm_local.outbox_dead_letters import dead_letter_body
+
+Records = list[dict[str, Any]]
+
+
+class _Stopped(Exception):
+    """The relay was stopped while it waited to retry; the stream still holds the batch."""
 
 
 class StreamRelay:
     def __init__(
-        self, session: Any, stream_arn: str, *, poll_seconds: float = 0.1, from_start: bool = True
+        self,
+        session: Any,
+        stream_arn: str,
+        *,
+        poll_seconds: float = 0.1,
+        from_start: bool = True,
+        retry_seconds: float = 1.0,
+        max_retries: int = OUTBOX_MAX_RETRIES,
     ) -> None:
         self.iterator_type = "TRIM_HORIZON" if from_start else "LATEST"
         self.streams = session.client("dynamodbstreams")
+        self.sqs = session.client("sqs")
         self.stream_arn = stream_arn
+        _, _, _, region, account, _ = stream_arn.split(":", 5)
+        self.pipe_arn = f"arn:aws:pipes:{region}:{account}:pipe/{OUTBOX_DEAD_LETTER_QUEUE.name}"
         self.poll_seconds = poll_seconds
+        self.retry_seconds = retry_seconds
+        self.max_retries = max_retries
         self.published = 0
+        self.dead_lettered = 0
         self._iterators: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
@@ -52,16 +77,11 @@ class StreamRelay:
         if not self._iterators:
             self._discover()
         count = 0
-        relay = load_handler(OUTBOX_RELAY)
         for shard_id, iterator in list(self._iterators.items()):
             response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            wanted = [r for r in response.get("Records", []) if _is_outbox_insert(r)]
+            wanted = [r for r in response.get("Records", []) if is_outbox_insert(r)]
             for start in range(0, len(wanted), OUTBOX_BATCH_SIZE):
-                # Raises before the iterator moves on: the stream hands the same records again.
-                result = relay(
-                    wanted[start : start + OUTBOX_BATCH_SIZE], LambdaContext(OUTBOX_RELAY.name, "relay")
-                )
-                count += int(result["published"])
+                count += self._deliver(shard_id, wanted[start : start + OUTBOX_BATCH_SIZE])
             next_iterator = response.get("NextShardIterator")
             if next_iterator:
                 self._iterators[shard_id] = next_iterator
@@ -70,17 +90,52 @@ class StreamRelay:
         self.published += count
         return count
 
+    def _deliver(self, shard_id: str, batch: Records) -> int:
+        """Publish one batch as the Pipe would: the number of events published. Raises ``_Stopped`` (the
+        iterator stays where it was) if the relay is stopped meanwhile."""
+        relay = load_handler(OUTBOX_RELAY)
+        published = 0
+        pending: list[tuple[Records, int]] = [(batch, 0)]
+        while pending:
+            part, failures = pending.pop(0)
+            try:
+                result = relay(part, LambdaContext(OUTBOX_RELAY.name, "relay"))
+                published += int(result["published"])
+                continue
+            except Exception as error:  # a failed invocation, as the Pipe sees it
+                self.error = error
+            if self._stop.wait(self.retry_seconds):
+                raise _Stopped
+            if len(part) > 1:  # bisect: each half is tried on its own; a split is not a retry
+                half = len(part) // 2
+                pending[:0] = [(part[:half], failures), (part[half:], failures)]
+            elif failures < self.max_retries:
+                pending.insert(0, (part, failures + 1))
+            else:
+                self._dead_letter(shard_id, part, attempts=failures + 1)
+        return published
+
+    def _dead_letter(self, shard_id: str, records: Records, *, attempts: int) -> None:
+        url = self.sqs.get_queue_url(QueueName=OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)["QueueUrl"]
+        body = dead_letter_body(
+            records, shard_id=shard_id, stream_arn=self.stream_arn, pipe_arn=self.pipe_arn, attempts=attempts
+        )
+        self.sqs.send_message(QueueUrl=url, MessageBody=body)
+        self.dead_lettered += len(records)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 if self.poll_once() == 0:
                     self._stop.wait(self.poll_seconds)
+            except _Stopped:
+                return
             except Exception as error:  # keep relaying; the stream still holds what failed
                 self.error = error
                 self._stop.wait(1.0)
 
 
-def _is_outbox_insert(record: dict[str, Any]) -> bool:
+def is_outbox_insert(record: dict[str, Any]) -> bool:
     """definitions.OUTBOX_STREAM_FILTER, as the Pipe applies it."""
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
     return record.get("eventName") == "INSERT" and (image.get("type") or {}).get("S") == "event"

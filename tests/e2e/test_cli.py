@@ -97,6 +97,16 @@ def test_dev_serves_and_keeps_data_across_restarts(tmp_path: Path) -> None:
         )
         assert listed.returncode == 0, listed.stderr
         assert "crm-reminders-dlq" in listed.stdout and "crm-outbox-dlq" in listed.stdout
+        replayed = subprocess.run(
+            [*CRM, "dlq", "redrive", "crm-outbox"],
+            cwd=tmp_path,
+            env=_env(),
+            text=True,
+            capture_output=True,
+            timeout=60,
+        )
+        assert replayed.returncode == 0, replayed.stderr
+        assert "replayed 0 dead letter(s): 0 event(s) published again" in replayed.stdout
         docs = api.session.get(f"{api_url}/docs", timeout=10)
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
         assert "/v1/contacts" in api.session.get(f"{api_url}/openapi.json", timeout=10).json()["paths"]
