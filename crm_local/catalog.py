@@ -251,7 +251,11 @@ _EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
         "event_bus_arn": None,
         "has_secret": True,
     },
-    "event_source": {"source": "partner.acme", "description": "Acme lead forms"},
+    "event_source": {
+        "source": "partner.acme",
+        "description": "Acme lead forms",
+        "account_id": "111122223333",
+    },
 }
 
 # The field an example update changes, with its new value.

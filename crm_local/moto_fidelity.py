@@ -9,6 +9,10 @@ transaction.
 
 DynamoDB checks every condition first and writes nothing unless all hold; this does the same for
 transactions of Put, Delete, Update and ConditionCheck operations.
+
+moto's EventBridge also leaves the envelope's ``account`` out of what a rule delivers to its targets (its
+default input template has no place for it). EventBridge always sends it, and the inbound partner events
+are accepted by it (crm_core.services.inbound_events); the template gets it back.
 """
 
 from __future__ import annotations
@@ -87,4 +91,17 @@ def install() -> None:
                     )
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _install_event_account()
     _installed = True
+
+
+def _install_event_account() -> None:
+    from moto.events.utils import EventTemplateParser
+
+    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    if '"account"' not in template:
+        # moto fills <account> from the event's own "account" ($.account is in its default paths map).
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+            '"source": "<source>", ', '"source": "<source>", "account": "<account>", ', 1
+        )
+        assert '"account"' in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE, "moto's template changed"

@@ -21,8 +21,9 @@ add_record_routes(
     routes=frozenset({"list", "create", "read", "update", "archive", "restore", "timeline"}),
     descriptions={
         "create": 'A partner puts events on the crm bus with this "source", the tenant id in '
-        'detail.tenant_id, and (for detail-type "lead.submitted") the lead in detail.lead; events of sources '
-        "not registered here are refused.",
+        'detail.tenant_id, and (for detail-type "lead.submitted") the lead in detail.lead, from the AWS '
+        "account in account_id (this CRM's own when empty); events of sources not registered here, or sent "
+        "from another account, are refused.",
         "archive": "Its events are refused from now on.",
     },
 )

@@ -13,6 +13,9 @@ from crm_core.definitions import (
     WEBHOOK_RETRY_DELAYS_S,
 )
 
+# The account moto (the local endpoint) answers as, and stamps on the events of the local bus.
+LOCAL_ACCOUNT_ID = "123456789012"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -20,6 +23,7 @@ class Settings:
     event_bus_name: str
     cursor_secret_arn: str
     region: str
+    account_id: str  # the CRM's own AWS account: inbound partner events registered without one come from it
     local_mode: bool
     user_pool_id: str
     user_pool_client_id: str
@@ -40,6 +44,7 @@ def settings() -> Settings:
         event_bus_name=os.environ.get("CRM_EVENT_BUS_NAME", EVENT_BUS_NAME),
         cursor_secret_arn=os.environ.get("CRM_CURSOR_SECRET_ARN", ""),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        account_id=os.environ.get("CRM_ACCOUNT_ID", LOCAL_ACCOUNT_ID),
         local_mode=os.environ.get("CRM_LOCAL") == "1",
         user_pool_id=os.environ.get("CRM_USER_POOL_ID", ""),
         user_pool_client_id=os.environ.get("CRM_USER_POOL_CLIENT_ID", ""),

@@ -1,15 +1,21 @@
 """Inbound partner events: a registered source's lead.submitted creates (or updates) one lead; events of
-unregistered sources, of removed sources, or naming another tenant change nothing."""
+unregistered sources, of removed sources, naming another tenant, or sent from another account than the
+registration names change nothing."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from typing import Any
 
 import boto3
+from crm_core.config import LOCAL_ACCOUNT_ID
+from crm_core.definitions import INBOUND_EVENTS_QUEUE
 
 from tests.support.client import ApiClient
+
+PARTNER_ACCOUNT = "111111111111"
 
 
 def put(source: str, tenant_id: str, lead: dict[str, Any], detail_type: str = "lead.submitted") -> None:
@@ -20,6 +26,31 @@ def put(source: str, tenant_id: str, lead: dict[str, Any], detail_type: str = "l
         "EventBusName": "crm",
     }
     assert boto3.client("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
+
+
+def deliver(source: str, tenant_id: str, lead: dict[str, Any], account: str) -> None:
+    """What the inbound rule delivers to its queue for an event a partner in ``account`` put on the bus.
+
+    The local bus stamps every event with its own account (moto's, as EventBridge stamps the sender's), so
+    an event from another account is put on the rule's queue directly, shaped as EventBridge sends it."""
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "lead.submitted",
+        "source": source,
+        "account": account,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"tenant_id": tenant_id, "lead": lead},
+    }
+    sqs = boto3.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=INBOUND_EVENTS_QUEUE.name)["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+
+def emails(client: ApiClient) -> list[str]:
+    return sorted(c["email"] for c in contacts(client))
 
 
 def contacts(client: ApiClient) -> list[dict[str, Any]]:
@@ -58,3 +89,88 @@ def test_registered_sources_only(client: ApiClient, other: ApiClient) -> None:
     assert client.delete(f"/v1/event-sources/{registered.json()['id']}").status_code == 204
     put("partner.acme", client.tenant_id, {"email": "after-removal@acme.example"})
     assert len(settle(client, 2, timeout=3)) == 1
+
+
+def test_a_registration_without_an_account_accepts_the_crms_own_account_only(client: ApiClient) -> None:
+    registered = client.create("event-sources", {"source": "partner.initech"})
+    assert registered["account_id"] is None
+
+    deliver("partner.initech", client.tenant_id, {"email": "foreign@initech.example"}, PARTNER_ACCOUNT)
+    deliver("partner.initech", client.tenant_id, {"email": "no-account@initech.example"}, "")
+    deliver("partner.initech", client.tenant_id, {"email": "own-queued@initech.example"}, LOCAL_ACCOUNT_ID)
+    put("partner.initech", client.tenant_id, {"email": "own-bus@initech.example"})  # the local bus's account
+
+    settle(client, 2)
+    assert emails(client) == ["own-bus@initech.example", "own-queued@initech.example"]
+
+
+def test_a_partner_in_another_account(client: ApiClient, other: ApiClient) -> None:
+    registered = client.create("event-sources", {"source": "partner.globex", "account_id": PARTNER_ACCOUNT})
+    assert registered["account_id"] == PARTNER_ACCOUNT
+    assert client.get(f"/v1/event-sources/{registered['id']}").json()["account_id"] == PARTNER_ACCOUNT
+    # The other tenant registered the same source, from the CRM's own account.
+    other.create("event-sources", {"source": "partner.globex"})
+
+    # From the CRM's own account (the local bus), the first tenant's registration refuses it.
+    put("partner.globex", client.tenant_id, {"email": "from-own-account@globex.example"})
+    deliver("partner.globex", client.tenant_id, {"email": "from-a-third@globex.example"}, "222222222222")
+    # The partner's account may not use the other tenant's registration, which names no account.
+    deliver("partner.globex", other.tenant_id, {"email": "not-there@globex.example"}, PARTNER_ACCOUNT)
+    deliver("partner.globex", client.tenant_id, {"email": "lead@globex.example"}, PARTNER_ACCOUNT)
+
+    settle(client, 1)
+    assert emails(client) == ["lead@globex.example"]
+    assert contacts(other) == []
+    timeline = client.get(f"/v1/contacts/{contacts(client)[0]['id']}/timeline").json()["items"]
+    assert timeline[-1]["actor"] == {"type": "system", "id": "partner.globex"}
+
+    # The partner moves to another account: the old one is refused from then on.
+    moved = client.patch(f"/v1/event-sources/{registered['id']}", {"account_id": "222222222222"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["account_id"] == "222222222222" and moved.json()["source"] == "partner.globex"
+    deliver("partner.globex", client.tenant_id, {"email": "old-account@globex.example"}, PARTNER_ACCOUNT)
+    deliver("partner.globex", client.tenant_id, {"email": "new-account@globex.example"}, "222222222222")
+    settle(client, 2)
+    assert emails(client) == ["lead@globex.example", "new-account@globex.example"]
+
+    # Cleared, the registration is back to the CRM's own account.
+    cleared = client.patch(f"/v1/event-sources/{registered['id']}", {"account_id": None})
+    assert cleared.status_code == 200 and cleared.json()["account_id"] is None, cleared.text
+    deliver("partner.globex", client.tenant_id, {"email": "moved-away@globex.example"}, "222222222222")
+    put("partner.globex", client.tenant_id, {"email": "own-again@globex.example"})
+    settle(client, 3)
+    assert emails(client) == [
+        "lead@globex.example",
+        "new-account@globex.example",
+        "own-again@globex.example",
+    ]
+    assert contacts(other) == []
+
+
+def test_the_account_must_be_twelve_digits(client: ApiClient, other: ApiClient) -> None:
+    for bad in (
+        "11111111111",
+        "1111111111111",
+        "arn:aws:iam::111111111111:root",
+        "abcdefghijkl",
+        "",
+        111111111111,
+    ):
+        response = client.post("/v1/event-sources", {"source": "partner.hooli", "account_id": bad})
+        assert response.status_code == 422, (bad, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert [e["field"] for e in response.json()["errors"]] == ["account_id"], response.text
+    assert client.all_pages("/v1/event-sources") == []
+
+    registered = client.create("event-sources", {"source": "partner.hooli", "account_id": PARTNER_ACCOUNT})
+    response = client.patch(f"/v1/event-sources/{registered['id']}", {"account_id": "12345"})
+    assert response.status_code == 422 and [e["field"] for e in response.json()["errors"]] == ["account_id"]
+    assert client.get(f"/v1/event-sources/{registered['id']}").json()["account_id"] == PARTNER_ACCOUNT
+    # The source itself cannot change (it is the unique field).
+    response = client.patch(f"/v1/event-sources/{registered['id']}", {"source": "partner.other"})
+    assert response.status_code == 422
+
+    # Another tenant neither sees the registration nor changes it.
+    assert other.get(f"/v1/event-sources/{registered['id']}").status_code == 404
+    assert other.patch(f"/v1/event-sources/{registered['id']}", {"account_id": None}).status_code == 404
+    assert client.get(f"/v1/event-sources/{registered['id']}").json()["account_id"] == PARTNER_ACCOUNT

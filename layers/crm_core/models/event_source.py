@@ -9,11 +9,14 @@ from pydantic import Field, StringConstraints
 from crm_core.models.common import ShortText, StrictModel
 
 PartnerSource = Annotated[str, StringConstraints(pattern=r"^partner\.[a-z0-9][a-z0-9-]{0,62}$")]
+AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+ACCOUNT_ID_DESCRIPTION = "The AWS account the partner sends from; empty means this CRM's own account"
 
 
 class EventSourceFields(StrictModel):
     source: PartnerSource | None = Field(None, description='The EventBridge "source" the partner sends with.')
     description: ShortText | None = None
+    account_id: AccountId | None = Field(None, description=ACCOUNT_ID_DESCRIPTION)
 
 
 class EventSourceCreate(EventSourceFields):
@@ -21,7 +24,10 @@ class EventSourceCreate(EventSourceFields):
 
 
 class EventSourceUpdate(StrictModel):
+    """The source cannot change (it is the unique field); the description and the account can."""
+
     description: ShortText | None = None
+    account_id: AccountId | None = Field(None, description=ACCOUNT_ID_DESCRIPTION)
 
 
-EVENT_SOURCE_DEFAULTS: dict[str, object] = {"source": None, "description": None}
+EVENT_SOURCE_DEFAULTS: dict[str, object] = {"source": None, "description": None, "account_id": None}

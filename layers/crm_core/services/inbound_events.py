@@ -1,5 +1,10 @@
 """Partner events on the crm bus (``source`` ``partner.<id>``): accepted only when the tenant the event
-names has registered that source. ``lead.submitted`` creates or updates a lead, as /v1/inbound/leads does."""
+names has registered that source, and the event comes from the AWS account the registration names (this
+CRM's own when it names none). ``lead.submitted`` creates or updates a lead, as /v1/inbound/leads does.
+
+The account is the envelope's ``account``: EventBridge sets it to the account that put the event, so a
+sender cannot claim another's. Which accounts may put events on the bus at all is the bus's resource
+policy (infra/events.py, from the ``crm:partnerAccounts`` context)."""
 
 from __future__ import annotations
 
@@ -8,9 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from crm_core.auth import Principal
+from crm_core.config import settings
 from crm_core.errors import ProblemError
 from crm_core.models.event_source import EVENT_SOURCE_DEFAULTS, EventSourceCreate, EventSourceUpdate
+from crm_core.plain import plain
 from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import RecordItem
 from crm_core.services.inbound import InboundLead, receive_lead
 from crm_core.services.records import ObjectSpec, RecordService, RequestContext
 from crm_core.validation import set_fields
@@ -28,13 +36,20 @@ EVENT_SOURCES = RecordService(
 )
 
 
-def is_registered(tenant_id: str, source: str) -> bool:
-    """Two GetItems: the tenant's marker for this source, then the registration (it may be archived)."""
+def active_registration(tenant_id: str, source: str) -> RecordItem | None:
+    """The tenant's registration of ``source``, unless archived. Two GetItems: the tenant's marker for this
+    source, then the registration."""
     record_id = repo.get_unique_owner(tenant_id, "event_source", "source", source.lower())
     if record_id is None:
-        return False
+        return None
     record = repo.get_record(tenant_id, "event_source", record_id)
-    return record is not None and record.archived_at is None
+    return record if record is not None and record.archived_at is None else None
+
+
+def sending_account(registration: RecordItem) -> str:
+    """The account the registration accepts events from: the one it names, or this CRM's own."""
+    account_id = plain(registration.data).get("account_id")
+    return str(account_id) if account_id else settings().account_id
 
 
 def handle(event: dict[str, Any]) -> str:
@@ -42,8 +57,13 @@ def handle(event: dict[str, Any]) -> str:
     is not retried: it could never be accepted as it is."""
     source, detail = str(event.get("source", "")), event.get("detail") or {}
     tenant_id = detail.get("tenant_id") if isinstance(detail, dict) else None
-    if not isinstance(tenant_id, str) or len(tenant_id) != 26 or not is_registered(tenant_id, source):
+    if not isinstance(tenant_id, str) or len(tenant_id) != 26:
         return "refused: source not registered to the tenant"
+    registration = active_registration(tenant_id, source)
+    if registration is None:
+        return "refused: source not registered to the tenant"
+    if event.get("account") != sending_account(registration):
+        return "refused: sent from an account the source's registration does not name"
     if event.get("detail-type") != "lead.submitted":
         return f"refused: unknown type {event.get('detail-type')!r}"
     try:
