@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -29,10 +30,16 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
-def build_app(*, outdir: str | None = None, layout: SourceLayout | None = None) -> tuple[cdk.App, CrmStack]:
-    """The app with its one stack and the cdk-nag AWS Solutions checks; not yet synthesized."""
+def build_app(
+    *,
+    outdir: str | None = None,
+    layout: SourceLayout | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> tuple[cdk.App, CrmStack]:
+    """The app with its one stack and the cdk-nag AWS Solutions checks; not yet synthesized. ``context``
+    adds to (or replaces keys of) cdk.json's, as ``-c key=value`` does on the CLI."""
     # Context given here is overridden by whatever the CLI passes, so cdk.json stays the one source.
-    app = cdk.App(context=cdk_json_context(), outdir=outdir)
+    app = cdk.App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
     # Environment-agnostic: deploys to the account and region of the credentials in use.
     stack = CrmStack(app, STACK_NAME, description="Serverless multi-tenant CRM", layout=layout)
     cdk.Tags.of(stack).add("app", "crm")

@@ -21,6 +21,7 @@ from crm_core.definitions import (
     CONSUMERS,
     EVENT_BUS_NAME,
     EVENT_TARGET_RULES_QUEUE,
+    INBOUND_EVENTS_QUEUE,
     PARTNER_DELIVERIES_QUEUE,
     PARTNER_RULE_PREFIX,
     QUEUES,
@@ -97,6 +98,7 @@ class CrmMessaging(Construct):
             self.consumers[consumer.function.name] = self._add_consumer(consumer, functions, data)
         self._wire_webhooks()
         self._wire_partner_targets(bus)
+        self._wire_inbound_events()
 
     def _queue(self, definition: QueueDefinition) -> sqs.Queue:
         if definition.name not in self.queues:
@@ -229,6 +231,15 @@ class CrmMessaging(Construct):
                 f"{EVENT_BUS_NAME}/{PARTNER_RULE_PREFIX}*]",
                 "One rule per event target, named at run time; limited to the target rules on the crm bus.",
             )
+
+    def _wire_inbound_events(self) -> None:
+        """The consumer of inbound partner events accepts a source registered without an account from this
+        CRM's own account only: it is told which that is."""
+        for consumer in CONSUMERS:
+            if consumer.queue == INBOUND_EVENTS_QUEUE:
+                self.consumers[consumer.function.name].add_environment(
+                    "CRM_ACCOUNT_ID", Stack.of(self).account
+                )
 
     def _add_consumer(
         self, definition: ConsumerDefinition, functions: CrmFunctions, data: CrmData

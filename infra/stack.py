@@ -6,14 +6,19 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
-from crm_core.definitions import ACTIVITY_SCHEDULES_QUEUE, CONSUMERS, REMINDERS_QUEUE
+from crm_core.definitions import (
+    ACTIVITY_SCHEDULES_QUEUE,
+    CONSUMERS,
+    PARTNER_ACCOUNTS_CONTEXT,
+    REMINDERS_QUEUE,
+)
 
 from infra.api import CrmApi
 from infra.auth import CrmAuth
 from infra.bundling import SourceLayout
 from infra.data import CrmData
 from infra.event_schemas import CrmEventSchemas
-from infra.events import CrmEvents
+from infra.events import CrmEvents, partner_accounts
 from infra.functions import CrmFunctions
 from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
@@ -30,9 +35,11 @@ class CrmStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # The operator's list of partner AWS accounts (cdk.json context or -c), checked before anything else.
+        accounts = partner_accounts(self.node.try_get_context(PARTNER_ACCOUNTS_CONTEXT))
 
         self.data = CrmData(self, "Data")
-        self.events = CrmEvents(self, "Events")
+        self.events = CrmEvents(self, "Events", partner_accounts=accounts)
         self.auth = CrmAuth(self, "Auth")
 
         # What every function receives; the names match crm_core.config.

@@ -162,8 +162,12 @@ EVENT_TARGET_RULES_QUEUE = QueueDefinition("crm-event-target-rules")
 PARTNER_DELIVERIES_QUEUE = QueueDefinition("crm-partner-deliveries")  # only its dead-letter queue is used
 PARTNER_RULE_PREFIX = "crm-target-"
 # Inbound partner events: events a partner puts on the crm bus with source "partner.<id>"; accepted only
-# when the tenant the event names has registered that source.
+# when the tenant the event names has registered that source, from the AWS account the registration names.
 INBOUND_EVENTS_QUEUE = QueueDefinition("crm-inbound-events")
+PARTNER_SOURCE_PREFIX = "partner."
+ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"  # an AWS account id
+# CDK context listing the AWS accounts whose partners may put partner.* events on the bus (infra/events.py).
+PARTNER_ACCOUNTS_CONTEXT = "crm:partnerAccounts"
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
@@ -195,7 +199,7 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         name="crm-inbound-partner-events",
-        event_pattern={"source": [{"prefix": "partner."}]},
+        event_pattern={"source": [{"prefix": PARTNER_SOURCE_PREFIX}]},
         queue=INBOUND_EVENTS_QUEUE,
     ),
     RuleDefinition(

@@ -7,6 +7,7 @@ as the stack does.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +27,13 @@ from crm_core.definitions import (
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
     EVENT_TARGET_RULES_QUEUE,
+    INBOUND_EVENTS_QUEUE,
     OUTBOX_BATCH_SIZE,
     OUTBOX_DEAD_LETTER_QUEUE,
     OUTBOX_MAX_RETRIES,
     OUTBOX_RELAY,
     OUTBOX_STREAM_FILTER,
+    PARTNER_ACCOUNTS_CONTEXT,
     PARTNER_DELIVERIES_QUEUE,
     PARTNER_RULE_PREFIX,
     QUEUES,
@@ -48,6 +51,7 @@ from crm_core.event_catalog import EVENT_TYPES
 from infra.app import build_app
 from infra.bundling import REPO_ROOT, BundlingError, SourceLayout, lambda_python, stage_function
 from infra.event_schemas import REGISTRY_NAME
+from infra.events import partner_accounts
 from infra.stack import CrmStack
 
 CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
@@ -73,13 +77,26 @@ class Synth:
     outdir: Path
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app, stack = build_app(outdir=str(outdir))
+def _synthesize(outdir: Path, context: dict[str, Any] | None = None) -> Synth:
+    app, stack = build_app(outdir=str(outdir), context=context)
     template = Template.from_stack(stack)  # synthesizes the app, cdk-nag included
     resources = template.to_json()["Resources"]
-    yield Synth(app, stack, template, resources, outdir)
+    return Synth(app, stack, template, resources, outdir)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    yield _synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+PARTNER_ACCOUNTS = ("111111111111", "222222222222")
+
+
+@pytest.fixture(scope="session")
+def partner_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """The stack as ``cdk deploy -c crm:partnerAccounts=111111111111,222222222222`` synthesizes it."""
+    context = {PARTNER_ACCOUNTS_CONTEXT: " , ".join(PARTNER_ACCOUNTS)}
+    yield _synthesize(tmp_path_factory.mktemp("cdk.out"), context)
 
 
 def _of_type(synth: Synth, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -168,6 +185,79 @@ def test_event_bus_and_archive(synth: Synth) -> None:
     synth.template.has_resource_properties(
         "AWS::Events::Archive", {"RetentionDays": Match.any_value(), "SourceArn": Match.any_value()}
     )
+
+
+def test_without_partner_accounts_the_bus_has_no_policy(synth: Synth) -> None:
+    synth.template.resource_count_is("AWS::Events::EventBusPolicy", 0)
+    (bus,) = _of_type(synth, "AWS::Events::EventBus").values()
+    assert "Policy" not in bus["Properties"]
+    (archive,) = _of_type(synth, "AWS::Events::Archive").values()
+    assert archive["Properties"]["EventPattern"] == {"account": [{"Ref": "AWS::AccountId"}]}
+
+
+def test_each_partner_account_may_put_partner_events_only(partner_synth: Synth) -> None:
+    (bus_id,) = _of_type(partner_synth, "AWS::Events::EventBus")
+    assert "Policy" not in partner_synth.resources[bus_id]["Properties"]
+    policies = _of_type(partner_synth, "AWS::Events::EventBusPolicy").values()
+    statements = sorted((p["Properties"] for p in policies), key=lambda p: str(p["StatementId"]))
+    assert [p["EventBusName"] for p in statements] == [{"Ref": bus_id}] * len(PARTNER_ACCOUNTS)
+    assert [p["Statement"] for p in statements] == [
+        {
+            "Sid": f"cdk-PartnerAccount{account}",
+            "Effect": "Allow",
+            "Principal": {
+                "AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::{account}:root"]]}
+            },
+            "Action": "events:PutEvents",
+            "Resource": {"Fn::GetAtt": [bus_id, "Arn"]},
+            "Condition": {"StringLike": {"events:source": "partner.*"}},
+        }
+        for account in PARTNER_ACCOUNTS
+    ]
+    # Their events are archived with the CRM's own.
+    (archive,) = _of_type(partner_synth, "AWS::Events::Archive").values()
+    assert archive["Properties"]["EventPattern"] == {
+        "account": [{"Ref": "AWS::AccountId"}, *PARTNER_ACCOUNTS]
+    }
+    # cdk-nag has nothing to say about the policy either.
+    assert AwsSolutionsChecks().validate_scope(partner_synth.app).violations == []
+
+
+@pytest.mark.parametrize(
+    ("given", "accounts"),
+    [
+        (None, ()),
+        ([], ()),
+        ("", ()),
+        (["111111111111", "222222222222"], ("111111111111", "222222222222")),  # cdk.json
+        ("111111111111,222222222222", ("111111111111", "222222222222")),  # -c, comma-separated
+        (" 111111111111 , 222222222222, ", ("111111111111", "222222222222")),
+        ('["111111111111", "222222222222"]', ("111111111111", "222222222222")),  # -c, a JSON list
+        ("111111111111,111111111111", ("111111111111",)),
+    ],
+)
+def test_partner_accounts_context(given: object, accounts: tuple[str, ...]) -> None:
+    assert partner_accounts(given) == accounts
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("111111111111,12345", "'12345'"),
+        (["111111111111", "1111111111111"], "'1111111111111'"),
+        ([111111111111], "111111111111"),  # a number in cdk.json: leading zeros would be lost
+        ("111111111111;222222222222", "'111111111111;222222222222'"),
+        ("arn:aws:iam::111111111111:root", "'arn:aws:iam::111111111111:root'"),
+        ('["111111111111",', "not a JSON list"),
+        ({"account": "111111111111"}, "must be a list"),
+    ],
+)
+def test_a_bad_partner_account_fails_synthesis_and_names_it(
+    tmp_path: Path, given: object, named: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(f"{PARTNER_ACCOUNTS_CONTEXT}")) as raised:
+        build_app(outdir=str(tmp_path), context={PARTNER_ACCOUNTS_CONTEXT: given})
+    assert named in str(raised.value)
 
 
 # --- auth -------------------------------------------------------------------------------------------
@@ -531,6 +621,12 @@ def test_schedule_manager_env_and_permissions(synth: Synth, definition: Consumer
         "Resource": {"Fn::GetAtt": [role_id, "Arn"]},
         "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
     }
+
+
+def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) -> None:
+    (consumer,) = [c for c in CONSUMERS if c.queue == INBOUND_EVENTS_QUEUE]
+    env = synth.resources[_function_id(synth, consumer.function)]["Properties"]["Environment"]["Variables"]
+    assert env["CRM_ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}
 
 
 @pytest.mark.parametrize(

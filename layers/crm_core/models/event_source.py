@@ -6,10 +6,11 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
+from crm_core.definitions import ACCOUNT_ID_PATTERN
 from crm_core.models.common import ShortText, StrictModel
 
 PartnerSource = Annotated[str, StringConstraints(pattern=r"^partner\.[a-z0-9][a-z0-9-]{0,62}$")]
-AccountId = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
 ACCOUNT_ID_DESCRIPTION = "The AWS account the partner sends from; empty means this CRM's own account"
 
 
