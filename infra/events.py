@@ -81,7 +81,13 @@ class CrmEvents(Construct):
                     principals=[iam.AccountPrincipal(account)],
                     actions=["events:PutEvents"],
                     resources=[self.bus.event_bus_arn],
-                    conditions={"StringLike": {"events:source": f"{PARTNER_SOURCE_PREFIX}*"}},
+                    # A PutEvents call may hold entries of several sources, so the key is multivalued:
+                    # every one must match (ForAllValues), and there must be one (ForAllValues alone
+                    # holds for an empty set).
+                    conditions={
+                        "ForAllValues:StringLike": {"events:source": f"{PARTNER_SOURCE_PREFIX}*"},
+                        "Null": {"events:source": "false"},
+                    },
                 )
             )
         # Every event on the bus was put by this account (the CRM itself) or a partner account, so this

@@ -20,6 +20,7 @@ from constructs import Construct
 from crm_core.definitions import (
     CONSUMERS,
     EVENT_BUS_NAME,
+    EVENT_SOURCE,
     EVENT_TARGET_RULES_QUEUE,
     INBOUND_EVENTS_QUEUE,
     PARTNER_DELIVERIES_QUEUE,
@@ -81,6 +82,11 @@ class CrmMessaging(Construct):
                 event_pattern=events.EventPattern(
                     source=_matchers(rule_definition.event_pattern.get("source")),
                     detail_type=_matchers(rule_definition.event_pattern.get("detail-type")),
+                    # The CRM's own events come from its own account; the bus policy already keeps
+                    # partners to partner.* sources, and this keeps the consumers to the relay's events.
+                    account=[Stack.of(self).account]
+                    if rule_definition.event_pattern.get("source") == [EVENT_SOURCE]
+                    else None,
                 ),
                 targets=[
                     targets.SqsQueue(

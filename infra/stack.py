@@ -9,10 +9,14 @@ from constructs import Construct
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
     CONSUMERS,
+    OUTBOX_DEAD_LETTER_QUEUE,
     PARTNER_ACCOUNTS_CONTEXT,
+    PARTNER_DELIVERIES_QUEUE,
+    QUEUES,
     REMINDERS_QUEUE,
 )
 
+from infra.alarms import CrmAlarms
 from infra.api import CrmApi
 from infra.auth import CrmAuth
 from infra.bundling import SourceLayout
@@ -75,6 +79,18 @@ class CrmStack(Stack):
             if consumer.queue == ACTIVITY_SCHEDULES_QUEUE:
                 self.reminders.grant_schedule_management(self.messaging.consumers[consumer.function.name])
 
+        # Every dead-letter queue, and the relay's errors, alarm to one topic operators subscribe to.
+        self.alarms = CrmAlarms(
+            self,
+            "Alarms",
+            dead_letter_queues={
+                **{q.dead_letter_name: self.messaging.dead_letter_queues[q.name] for q in QUEUES},
+                OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name: self.outbox.dead_letter_queue,
+                PARTNER_DELIVERIES_QUEUE.dead_letter_name: self.messaging.partner_dead_letters,
+            },
+            relay=self.outbox.relay,
+        )
+
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.auth.web_client.user_pool_client_id)
@@ -83,3 +99,9 @@ class CrmStack(Stack):
         CfnOutput(self, "CursorSecretArn", value=self.data.cursor_secret.secret_arn)
         CfnOutput(self, "EventSchemaRegistryName", value=self.event_schemas.registry.attr_registry_name)
         CfnOutput(self, "ScheduleGroupName", value=self.reminders.schedule_group.ref)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.alarms.topic.topic_arn,
+            description="Subscribe to hear of dead letters and outbox relay errors",
+        )

@@ -26,6 +26,7 @@ from crm_core.definitions import (
     CONSUMERS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
+    EVENT_SOURCE,
     EVENT_TARGET_RULES_QUEUE,
     INBOUND_EVENTS_QUEUE,
     OUTBOX_BATCH_SIZE,
@@ -210,7 +211,10 @@ def test_each_partner_account_may_put_partner_events_only(partner_synth: Synth) 
             },
             "Action": "events:PutEvents",
             "Resource": {"Fn::GetAtt": [bus_id, "Arn"]},
-            "Condition": {"StringLike": {"events:source": "partner.*"}},
+            "Condition": {
+                "ForAllValues:StringLike": {"events:source": "partner.*"},
+                "Null": {"events:source": "false"},
+            },
         }
         for account in PARTNER_ACCOUNTS
     ]
@@ -494,7 +498,11 @@ def test_rule(synth: Synth, definition: RuleDefinition) -> None:
     props = rule["Properties"]
     (bus_id,) = _of_type(synth, "AWS::Events::EventBus")
     assert props["EventBusName"] == {"Ref": bus_id}
-    assert props["EventPattern"] == definition.event_pattern
+    if definition.event_pattern["source"] == [EVENT_SOURCE]:
+        # Only the CRM's own account publishes crm events (partners are held to partner.* by the bus).
+        assert props["EventPattern"] == {**definition.event_pattern, "account": [{"Ref": "AWS::AccountId"}]}
+    else:
+        assert props["EventPattern"] == definition.event_pattern
     assert props["State"] == "ENABLED"
     (target,) = props["Targets"]
     assert target["Arn"] == _queue_arn(synth, definition.queue.name)
@@ -944,3 +952,37 @@ def test_acknowledgements_are_recorded_in_the_template(synth: Synth) -> None:
     } <= acknowledged
     schedules = f"schedule/{SCHEDULE_GROUP_NAME}/*]"
     assert any(rule.startswith("AwsSolutions-IAM5[") and rule.endswith(schedules) for rule in acknowledged)
+
+
+def test_every_dead_letter_queue_and_the_relay_alarm_to_the_operations_topic(synth: Synth) -> None:
+    (topic_id,) = _of_type(synth, "AWS::SNS::Topic")
+    alarms = _of_type(synth, "AWS::CloudWatch::Alarm").values()
+    watched: dict[tuple[str, str], list[Any]] = {}
+    for alarm in alarms:
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == [{"Ref": topic_id}] and props["OKActions"] == [{"Ref": topic_id}]
+        assert props["Threshold"] == 1 and props["EvaluationPeriods"] == 1
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        (dimension,) = props["Dimensions"]
+        watched.setdefault((props["Namespace"], props["MetricName"]), []).append(dimension["Value"])
+    dead_letter_queues = [
+        *(q.dead_letter_name for q in QUEUES),
+        OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name,
+        PARTNER_DELIVERIES_QUEUE.dead_letter_name,
+    ]
+    queue_names = [
+        synth.resources[dimension["Fn::GetAtt"][0]]["Properties"]["QueueName"]
+        for dimension in watched[("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
+    ]
+    assert sorted(queue_names) == sorted(dead_letter_queues)
+    (relay,) = watched[("AWS/Lambda", "Errors")]
+    assert synth.resources[relay["Ref"]]["Properties"]["Handler"] == OUTBOX_RELAY.handler
+    topic_policies = [
+        s
+        for p in _of_type(synth, "AWS::SNS::TopicPolicy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in topic_policies
+    )
