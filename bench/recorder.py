@@ -41,6 +41,9 @@ class Measurement:
     # The rate limiter's amortized UpdateItem (one per ten requests per container, crm_core.rate_limits):
     # counted apart, so that a row's calls do not depend on where it fell in that cycle.
     rate_limit_syncs: int = 0
+    # The authorizer's own calls when its cached answer ran out mid-run (API Gateway caches it per
+    # Authorization header for AUTHORIZER_CACHE_SECONDS): counted apart, they are not the endpoint's.
+    authorizer_calls: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -51,6 +54,7 @@ class Measurement:
             "dynamodb_calls": dict(sorted(self.calls.items())),
             "dynamodb_calls_total": self.total_calls,
             "rate_limit_syncs": self.rate_limit_syncs,
+            "authorizer_calls": self.authorizer_calls,
             "other_aws_calls": dict(sorted(self.other_calls.items())),
             "rcu": self.units.read,
             "wcu_table": self.units.write_table,
@@ -80,6 +84,8 @@ def _patched_make_api_call(client: Any, operation_name: str, api_params: dict[st
     recorder = _active
     if recorder is None or getattr(_local, "uncounted", False) or not recorder.counts_this_thread():
         return _ORIGINAL(client, operation_name, api_params)
+    if getattr(_local, "authorizing", False):
+        return recorder.observe_authorizer(client, operation_name, api_params)
     return recorder.observe(client, operation_name, api_params)
 
 
@@ -127,11 +133,23 @@ class DynamoRecorder:
 
             self._server, self._wrapped_app = server, original_app
             server.app = marked_app
+            authorize = getattr(original_app, "_authorize", None)
+            if authorize is not None:
+
+                def marked_authorize(*args: Any, **kwargs: Any) -> Any:
+                    _local.authorizing = True
+                    try:
+                        return authorize(*args, **kwargs)
+                    finally:
+                        _local.authorizing = False
+
+                original_app._authorize = marked_authorize
         return self
 
     def uninstall(self) -> None:
         global _active
         if self._server is not None:
+            self._wrapped_app.__dict__.pop("_authorize", None)
             self._server.app = self._wrapped_app
             self._server = self._wrapped_app = None
         if _active is self:
@@ -158,6 +176,13 @@ class DynamoRecorder:
             self._current = None
 
     # --------------------------------------------------------------------------------- observing
+
+    def observe_authorizer(self, client: Any, operation: str, params: dict[str, Any]) -> Any:
+        measurement = self._current
+        if measurement is not None:
+            with self._lock:
+                measurement.authorizer_calls += 1
+        return _ORIGINAL(client, operation, params)
 
     def observe(self, client: Any, operation: str, params: dict[str, Any]) -> Any:
         measurement = self._current

@@ -168,8 +168,9 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
         styles=styles,
         caption=(
             "Get=GetItem BatchGet=BatchGetItem TxWrite=TransactWriteItems Put=PutItem Update=UpdateItem. "
-            "Authorizer (cached per Authorization header, warmed) and the one-time Secrets Manager fetch "
-            "(warmed) excluded; any other AWS call a request made is named in the last column."
+            "The authorizer's calls (its answer is cached per Authorization header, and refreshed when the "
+            "cache runs out) and the one-time Secrets Manager fetch (warmed) excluded; any other AWS call a "
+            "request made is named in the last column."
         ),
     )
     printer.line(f"Setup: {calls['setup']}")
@@ -207,6 +208,16 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
         f"Rate limiting: {syncs} UpdateItem syncs of the tenant's request count over "
         f"{2 * len(calls['endpoints'])} measured requests (one per {SYNC_EVERY} requests per container, "
         "not in the rows above)."
+    )
+    refreshes = [
+        f"{e['label']} ({size})"
+        for e in calls["endpoints"]
+        for size in ("small", "large")
+        if e[size].get("authorizer_calls")
+    ]
+    printer.line(
+        f"Authorizer: its cached answer ran out before {len(refreshes)} measured request(s)"
+        + (f" ({', '.join(refreshes)}); its calls are not in their rows." if refreshes else ".")
     )
     for error in calls["errors"]:
         printer.line(f"ERROR {error}", style="bold red")

@@ -240,3 +240,16 @@ def test_activity_create_and_list_by_contact(recorder: DynamoRecorder, tiny: Dat
 
 def test_notifications_are_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
     assert dict(_measure(recorder, tiny, "GET", "/v1/notifications").measurement.calls) == {"Query": 1}
+
+
+def test_an_authorizer_refresh_is_counted_apart(runtime: LocalRuntime, recorder: DynamoRecorder) -> None:
+    """A request whose credential the gateway has not cached yet runs the authorizer first; its calls are
+    the authorizer's, not the endpoint's (API Gateway caches its answer)."""
+    from bench.api import new_tenant_api
+
+    cold = new_tenant_api(runtime.api_url, "Bench cold authorizer")
+    with recorder.measure() as measurement:
+        response = cold.request("GET", "/v1/contacts")
+    assert response.status_code == 200, response.text
+    assert measurement.authorizer_calls >= 1
+    assert dict(measurement.calls) == {"Query": 1}
