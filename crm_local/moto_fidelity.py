@@ -13,6 +13,12 @@ transactions of Put, Delete, Update and ConditionCheck operations.
 moto's EventBridge also leaves the envelope's ``account`` out of what a rule delivers to its targets (its
 default input template has no place for it). EventBridge always sends it, and the inbound partner events
 are accepted by it (crm_core.services.inbound_events); the template gets it back.
+
+And when a rule's target is a bus that cannot take the event (a partner's bus that does not exist, or
+refuses), moto lets the error escape from the ``PutEvents`` call that matched the rule: the relay's
+publication fails, is retried, and every other rule's targets get the event again. EventBridge delivers to
+targets after it accepted the event: a failed target is retried and then sent to the target's dead-letter
+queue, and never fails the ``PutEvents``. The same happens here, at once.
 """
 
 from __future__ import annotations
@@ -92,6 +98,7 @@ def install() -> None:
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _install_event_account()
+    _install_target_dead_letters()
     _installed = True
 
 
@@ -105,3 +112,54 @@ def _install_event_account() -> None:
             '"source": "<source>", ', '"source": "<source>", "account": "<account>", ', 1
         )
         assert '"account"' in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE, "moto's template changed"
+
+
+_delivery_lock = threading.RLock()  # a bus target delivers to its own rules, in this thread
+
+
+def _install_target_dead_letters() -> None:
+    import json
+
+    from moto.events.models import Rule
+    from moto.sqs import sqs_backends
+
+    moto_send = Rule.send_to_targets
+
+    def dead_letter(rule: Any, target: dict[str, Any], event: dict[str, Any], error: Exception) -> None:
+        arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+        if not arn:
+            return  # EventBridge drops it after its retries, as here
+        _, _, _, region, account, queue_name = arn.split(":", 5)
+        queue = sqs_backends[account][region].get_queue(queue_name)
+        attributes = {
+            "RULE_ARN": rule.arn,
+            "TARGET_ARN": target["Arn"],
+            "ERROR_CODE": type(error).__name__,
+            "ERROR_MESSAGE": str(error)[:256],
+        }
+        sqs_backends[account][region].send_message(
+            queue.name,
+            json.dumps(event, default=str),
+            message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+        )
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        targets = list(self.targets)
+        buses = [t for t in targets if ":event-bus/" in t["Arn"]]
+        if not buses:
+            return moto_send(self, original_event, transform_input)
+        # One target at a time, so that a bus that fails affects its own delivery only.
+        with _delivery_lock:
+            try:
+                for target in targets:
+                    self.targets = [target]
+                    try:
+                        moto_send(self, original_event, transform_input)
+                    except Exception as error:
+                        if target not in buses:
+                            raise
+                        dead_letter(self, target, dict(original_event), error)
+            finally:
+                self.targets = targets
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]

@@ -100,3 +100,42 @@ def test_a_target_needs_a_bus_arn(client: ApiClient) -> None:
         "/v1/event-targets", {"type": "eventbridge", "event_bus_arn": "not-an-arn", "event_types": ["*"]}
     )
     assert response.status_code == 422 and "event_bus_arn" in [e["field"] for e in response.json()["errors"]]
+
+
+def test_a_partner_bus_that_refuses_costs_only_its_own_delivery(
+    runtime: LocalRuntime, client: ApiClient
+) -> None:
+    """As in EventBridge, a target that cannot take an event goes to the target's dead-letter queue; the
+    publication succeeded, so the relay does not publish again and nobody else gets the event twice."""
+    from crm_core.definitions import PARTNER_DELIVERIES_QUEUE
+
+    from crm_local import dlq
+    from tests.e2e.test_events import BusTap
+
+    tap = BusTap(runtime, client.tenant_id)
+    sqs = boto3.client("sqs")
+    before = next(r.messages for r in dlq.list_all(sqs) if r.queue == PARTNER_DELIVERIES_QUEUE.name)
+    missing = f"arn:aws:events:us-east-1:999988887777:event-bus/gone-{client.tenant_id.lower()}"
+    created = client.post(
+        "/v1/event-targets", {"type": "eventbridge", "event_bus_arn": missing, "event_types": ["contact.*"]}
+    )
+    assert created.status_code == 201, created.text
+    assert wait_for(lambda: rule_exists(created.json()["id"])), "the target's rule was never made"
+    assert runtime.relay is not None and runtime.relay.error is None
+
+    contact = client.create("contacts", {"email": "nobody-home@example.com"})
+    events = [e for e in tap.drain(expected=2, timeout=10) if e["detail-type"].startswith("contact.")]
+    assert [(e["detail-type"], e["detail"]["data"]["id"]) for e in events] == [
+        ("contact.created", contact["id"])
+    ]
+    assert runtime.relay.error is None, runtime.relay.error
+    assert wait_for(
+        lambda: (
+            next(r.messages for r in dlq.list_all(sqs) if r.queue == PARTNER_DELIVERIES_QUEUE.name)
+            == before + 1
+        )
+    ), "the refused event never reached the partner deliveries dead-letter queue"
+    [letter] = [
+        m for m in dlq.show(sqs, PARTNER_DELIVERIES_QUEUE.name, limit=50) if contact["id"] in m["body"]
+    ]
+    assert json.loads(letter["body"])["detail"]["data"]["id"] == contact["id"]
