@@ -8,4 +8,5 @@ with long_lived_imports():
     from crm_core.consumers import sqs_consumer
     from crm_core.services.webhooks import deliver
 
-handler = sqs_consumer(deliver, "webhook delivery")
+# The message id tells a message handed back after a crash (same id: it may try again) from a duplicate.
+handler = sqs_consumer(deliver, "webhook delivery", with_message_id=True)

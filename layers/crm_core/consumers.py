@@ -17,13 +17,15 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def sqs_consumer(process: Callable[[dict[str, Any]], object], what: str) -> Handler:
-    """A Lambda handler that runs ``process`` on each record's body and logs what came of it."""
+def sqs_consumer(process: Callable[..., object], what: str, *, with_message_id: bool = False) -> Handler:
+    """A Lambda handler that runs ``process`` on each record's body (and, ``with_message_id``, the SQS
+    message id, which stays the same when SQS hands the message back) and logs what came of it."""
     logger = Logger()
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
-        outcome = process(json.loads(record.body))
+        body = json.loads(record.body)
+        outcome = process(body, record.message_id) if with_message_id else process(body)
         logger.info(what, extra={"outcome": outcome})
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
@@ -25,6 +26,13 @@ def new_id() -> str:
             _last_ms, _last_random = now_ms, int.from_bytes(os.urandom(10), "big")
         value = (now_ms << 80) | _last_random
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def derived_id(base_id: str, *parts: str) -> str:
+    """A ULID with ``base_id``'s time and a random part derived from it and ``parts``: the same inputs give
+    the same id, so work that may run twice (a message delivered twice) names its result the same way."""
+    digest = int.from_bytes(hashlib.sha256("\x1f".join((base_id, *parts)).encode()).digest()[:10], "big")
+    return base_id[:10] + "".join(_CROCKFORD[(digest >> shift) & 31] for shift in range(75, -1, -5))
 
 
 def utc_text(value: datetime) -> str:

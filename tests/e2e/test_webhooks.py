@@ -161,3 +161,47 @@ def test_private_addresses_are_refused_outside_local_mode() -> None:
     with pytest.raises(ProblemError):
         check_url("http://example.com/hook", local_mode=False)  # https only in AWS
     check_url("http://127.0.0.1:9/hook", local_mode=True)
+
+
+def test_an_event_handed_to_the_fan_out_twice_is_delivered_once(
+    runtime: Any, client: ApiClient, receiver: Receiver
+) -> None:
+    """The bus and the queues deliver at least once: the same event reaching the fan-out twice queues the
+    same delivery twice (its id follows from the event and the target), and only one makes the try."""
+    import boto3
+    from crm_core.definitions import WEBHOOK_EVENTS_QUEUE
+
+    target = add_webhook(client, receiver.url, ["contact.*"])
+    contact = client.create("contacts", {"email": "twice@example.com"})
+    assert eventually(lambda: receiver.accepted)
+    [event] = receiver.accepted
+    sqs = boto3.client("sqs")
+    queue = sqs.get_queue_url(QueueName=WEBHOOK_EVENTS_QUEUE.name)["QueueUrl"]
+    envelope = {"source": "crm", "detail-type": event["type"], "detail": event}
+    for _ in range(2):  # the same EventBridge event, delivered again, twice
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(envelope))
+    time.sleep(3)
+    assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"]]
+    assert receiver.calls == 1
+    log = client.get(f"/v1/event-targets/{target['id']}/deliveries").json()["items"]
+    assert [(d["attempt"], d["outcome"]) for d in log] == [(1, "succeeded")]
+
+
+def test_a_try_is_claimed_by_one_message_until_its_lease_runs_out(
+    runtime: Any, client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from crm_core.ids import new_id
+    from crm_core.repositories import delivery_repository
+
+    target_id, delivery_id = new_id(), new_id()
+
+    def claim(message: str, attempt: int = 1) -> bool:
+        return delivery_repository.claim_try(client.tenant_id, target_id, delivery_id, attempt, message)
+
+    assert claim("first")
+    assert claim("first"), "the same message, handed back after a crash, may try again"
+    assert not claim("second"), "another message for the same try is a duplicate"
+    assert claim("second", attempt=2), "the next try is a try of its own"
+    later = time.time() + delivery_repository.CLAIM_LEASE_S + 1
+    monkeypatch.setattr(delivery_repository.time, "time", lambda: later)
+    assert claim("redriven"), "once the lease ran out, a redriven message may make the try"

@@ -195,6 +195,13 @@ class DeliveryAttemptItem(TableItem, discriminator="delivery_attempt"):
     event = MapAttribute[str, Any]()  # what was sent, so that it can be sent again
 
 
+class DeliveryClaimItem(TableItem, discriminator="delivery_claim"):
+    """Which queue message makes a given try of a webhook delivery (another message for it: a duplicate)."""
+
+    message_id = UnicodeAttribute()
+    claimed_at = NumberAttribute()  # epoch seconds
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()

@@ -15,9 +15,9 @@ from crm_core import aws
 from crm_core.config import settings
 from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
 from crm_core.errors import ProblemError, not_found
-from crm_core.ids import new_id, utc_now
+from crm_core.ids import derived_id, new_id, utc_now
 from crm_core.plain import plain
-from crm_core.repositories import keys
+from crm_core.repositories import delivery_repository, keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
 from crm_core.services.event_targets import check_url, matches
@@ -48,13 +48,16 @@ def _webhook_targets(tenant_id: str) -> list[RecordItem]:
 
 
 def fan_out(event: dict[str, Any]) -> int:
-    """Queue a delivery of this event to every webhook target of its tenant that wants its type."""
+    """Queue a delivery of this event to every webhook target of its tenant that wants its type. The
+    delivery's id follows from the event's and the target's, so an event handed to the fan-out twice (the
+    bus and the queue deliver at least once) queues the same delivery twice, and ``deliver`` makes its
+    tries once."""
     detail = event["detail"]
     jobs = [
         {
             "tenant_id": detail["tenant_id"],
             "target_id": target.id,
-            "delivery_id": new_id(),
+            "delivery_id": derived_id(str(detail["id"]), target.id),
             "attempt": 1,
             "event": detail,
         }
@@ -78,12 +81,17 @@ def _queue(jobs: list[dict[str, Any]], delay_s: int = 0, queue_url: str | None =
             raise RuntimeError(f"could not queue {len(failed)} webhook deliveries: {failed[0]}")
 
 
-def deliver(job: dict[str, Any]) -> str:
-    """One try. Answers the outcome: succeeded, retrying, gave_up, or dropped (the target is gone)."""
+def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
+    """One try. Answers the outcome: succeeded, retrying, gave_up, dropped (the target is gone) or
+    duplicate (another queue message already made this try)."""
     tenant_id, target_id = job["tenant_id"], job["target_id"]
     target = repo.get_record(tenant_id, "event_target", target_id)
     if target is None or target.archived_at is not None:
         return "dropped"
+    if message_id is not None and not delivery_repository.claim_try(
+        tenant_id, target_id, str(job["delivery_id"]), int(job["attempt"]), message_id
+    ):
+        return "duplicate"
     data = record_data(target)
     body = json.dumps(job["event"], separators=(",", ":")).encode()
     started = time.perf_counter()
@@ -127,7 +135,8 @@ def deliver(job: dict[str, Any]) -> str:
         dead = aws.client("sqs").get_queue_url(QueueName=WEBHOOK_DELIVERIES_QUEUE.dead_letter_name)[
             "QueueUrl"
         ]
-        _queue([job], queue_url=dead)
+        # What waits there is the next try, made when `crm dlq redrive` sends it back.
+        _queue([{**job, "attempt": attempt + 1}], queue_url=dead)
     return outcome
 
 
