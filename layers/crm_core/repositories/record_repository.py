@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.constants import KEY
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 
 from crm_core.repositories import keys
@@ -17,7 +19,9 @@ from crm_core.repositories.table import (
     TableItem,
     TimelineEntryItem,
     UniqueMarker,
+    connection,
 )
+from crm_core.repositories.transaction import WriteConflict
 
 Page = tuple[list[TableItem], dict[str, str] | None]
 
@@ -36,14 +40,16 @@ def get_record(
     return item
 
 
-def batch_get_records(tenant_id: str, object_type: str, record_ids: Iterable[str]) -> dict[str, RecordItem]:
+def batch_get_records(
+    tenant_id: str, object_type: str, record_ids: Iterable[str], *, consistent: bool = False
+) -> dict[str, RecordItem]:
     """At most 100 ids: one BatchGetItem (plus retries of unprocessed keys)."""
     wanted = list(dict.fromkeys(record_ids))
     found: dict[str, RecordItem] = {}
     if not wanted:
         return found
     key_list = [(keys.record_pk(tenant_id, object_type, rid), keys.RECORD_SK) for rid in wanted]
-    for item in TableItem.batch_get(key_list):
+    for item in TableItem.batch_get(key_list, consistent_read=consistent):
         if isinstance(item, RecordItem) and item.tenant_id == tenant_id and item.object_type == object_type:
             found[item.id] = item
     return found
@@ -119,3 +125,59 @@ def board_totals(tenant_id: str, pipeline_id: str) -> list[BoardTotal]:
     """Every stage's totals of one pipeline: one Query (at most stages x currencies items)."""
     items, _ = query_page(keys.board_pk(tenant_id, pipeline_id), limit=1000)
     return [item for item in items if isinstance(item, BoardTotal)]
+
+
+def tokens_unchanged(item: RecordItem) -> Condition:
+    """The stored record still lists the type-ahead tokens ``item`` was read with.
+
+    A write that replaces a record's search entries by their difference from those tokens holds only on
+    this condition: a record change (its version condition alone would miss a token refresh, which leaves
+    the version as it is) and a token refresh (which two consumers could run at once) both use it, so
+    neither can leave an entry that the record no longer lists.
+    """
+    if item.search_tokens is None:
+        return RecordItem.search_tokens.does_not_exist()
+    return RecordItem.search_tokens == list(item.search_tokens)
+
+
+def write_search_tokens(
+    item: RecordItem,
+    *,
+    related: dict[str, Any],
+    search_tokens: list[str],
+    remove: Iterable[tuple[str, str]],
+    add: Iterable[tuple[str, str]],
+) -> None:
+    """A record's type-ahead tokens (and the ``related`` facts they were made from) replaced, with its
+    search entries (``remove`` and ``add`` as (PK, SK) pairs), in one ``TransactWriteItems``, leaving its
+    version as it is.
+
+    This bypasses the model on purpose. pynamodb's versioned ``save`` and ``update`` add 1 to ``version``
+    on every write, which is right for a change of the record; but tokens refreshed because another record
+    changed (its company was renamed) change nothing the API shows, so the version (the ETag clients send
+    back in If-Match) must stay, and no event is written. The record is therefore updated with a plain
+    ``UpdateItem`` built on pynamodb's connection, on the condition that its version and its tokens are
+    still those of ``item``. A concurrent change or refresh cancels the whole transaction and raises
+    ``WriteConflict``: read the record again and retry.
+    """
+    update = TableItem._get_connection().get_operation_kwargs(
+        item.PK,
+        range_key=item.SK,
+        key=KEY,
+        actions=[RecordItem.related.set(related), RecordItem.search_tokens.set(search_tokens)],
+        condition=(RecordItem.version == item.version) & tokens_unchanged(item),
+    )
+    deletes = [IndexEntry(pk, sk).get_delete_kwargs_from_instance() for pk, sk in remove]
+    puts = [entry(pk, sk, item.id).get_save_kwargs_from_instance() for pk, sk in add]
+    try:
+        connection().transact_write_items(
+            condition_check_items=[], delete_items=deletes, put_items=puts, update_items=[update]
+        )
+    except TransactWriteError as error:
+        codes = {reason.code for reason in error.cancellation_reasons if reason is not None}
+        if error.cause_response_code == "TransactionConflictException" or codes & {
+            "ConditionalCheckFailed",
+            "TransactionConflict",
+        }:
+            raise WriteConflict("record", None) from error
+        raise

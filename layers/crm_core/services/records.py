@@ -161,6 +161,11 @@ def _related(item: RecordItem) -> dict[str, Any]:
     return facts
 
 
+def _tokens(spec: ObjectSpec, data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+    """The record's type-ahead tokens as it stores them (the type's rule, sorted, once each)."""
+    return sorted(set(spec.tokens(data, related)))
+
+
 def _state(item: RecordItem) -> str:
     return "archived" if item.archived_at else "active"
 
@@ -341,11 +346,13 @@ class RecordService:
         data = record_data(item)
         if related is not None:
             item.related = related
-            item.search_tokens = sorted(set(spec.tokens(data, related)))
+            item.search_tokens = _tokens(spec, data, related)
             item.dedupe_keys = sorted(set(spec.dedupe_keys(data)))
         _place(spec, item)
         changes = ChangeSet()
-        changes.save(item, label="record")
+        # The entries below are the difference from the tokens ``before`` lists; a refresh of those tokens
+        # since (refresh_related, which keeps the version) makes this a stale write, as a change does.
+        changes.save(item, condition=repo.tokens_unchanged(before) if before else None, label="record")
 
         old_unique = self._unique_value(record_data(before)) if before else None
         new_unique = self._unique_value(data)
@@ -538,8 +545,10 @@ class RecordService:
                 self._commit(ctx, prepared)
             except _StaleWrite:
                 if if_match is not None:
-                    raise precondition_failed(self._load(ctx, record_id, archived=None).version) from None
-                continue
+                    current = self._load(ctx, record_id, archived=None).version
+                    if current != if_match:
+                        raise precondition_failed(current) from None
+                continue  # the same version: only its search tokens were refreshed meanwhile
             return represent(self.spec, prepared.item)
         raise ProblemError(409, "Conflict", "The record is being changed by others; retry the request.")
 
@@ -580,6 +589,30 @@ class RecordService:
             return self._build(ctx, item, before, "restored", related=None, status=200)
 
         return self._retrying(ctx, prepare, None, record_id)
+
+    def refresh_related(self, item: RecordItem, related: dict[str, Any]) -> bool:
+        """Index maintenance, not a change of the record: its type-ahead tokens made again from ``related``
+        (facts of other records, such as its company's current name) and its search entries brought in
+        step, in one transaction that keeps its version and writes no event (the record as the API shows
+        it is the same). False when they were right already, or the record is archived (it keeps no
+        search entries). Raises ``WriteConflict`` when the record changed since ``item`` was read: read it
+        again and retry."""
+        if item.archived_at is not None:
+            return False
+        tokens = _tokens(self.spec, record_data(item), related)
+        if tokens == sorted(item.search_tokens or []) and related == _related(item):
+            return False
+        after = copy.deepcopy(item)
+        after.related, after.search_tokens = related, tokens
+        before_keys, after_keys = _side_keys(self.spec, item), _side_keys(self.spec, after)
+        repo.write_search_tokens(
+            item,
+            related=related,
+            search_tokens=tokens,
+            remove=sorted(before_keys - after_keys),
+            add=sorted(after_keys - before_keys),
+        )
+        return True
 
     def event_only(self, ctx: RequestContext, item: RecordItem, event_type: str) -> ChangeSet:
         """The outbox event (and timeline entries) of something that happened to a record without changing
@@ -670,6 +703,19 @@ class RecordService:
         return represent(spec, new_survivor)
 
     # -------------------------------------------------------------------------------------------- lists
+
+    def ids_by_parent(
+        self, tenant_id: str, parent_id: str, *, limit: int, start_key: dict[str, str] | None
+    ) -> tuple[list[str], dict[str, str] | None]:
+        """One Query of the parent index, as ``list_records`` filtered by the parent field: the ids of a
+        page of the active records under ``parent_id`` (in id order), and the plain key to continue from
+        (None at the end). For background work, which keeps its place in its own queue message rather than
+        in a signed cursor (so it needs no cursor key)."""
+        if not self.spec.parent_field:
+            raise ValueError(f"{self.spec.object_type} records have no parent")
+        pk = keys.attribute_pk(tenant_id, self.spec.object_type, "active", "parent", parent_id)
+        items, last = repo.query_page(pk, index="GSI4", limit=limit, start_key=start_key)
+        return [item.id for item in items if isinstance(item, RecordItem)], last
 
     def list_records(
         self,
