@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from crm_core.definitions import (
+    COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     EVENT_BUS_NAME,
     EVENT_SOURCE,
@@ -105,6 +106,7 @@ class CrmMessaging(Construct):
         self._wire_webhooks()
         self._wire_partner_targets(bus)
         self._wire_inbound_events()
+        self._wire_continuations()
 
     def _queue(self, definition: QueueDefinition) -> sqs.Queue:
         if definition.name not in self.queues:
@@ -246,6 +248,19 @@ class CrmMessaging(Construct):
                 self.consumers[consumer.function.name].add_environment(
                     "CRM_ACCOUNT_ID", Stack.of(self).account
                 )
+
+    def _wire_continuations(self) -> None:
+        """A consumer whose work is split over several messages queues the rest of it to its own queue
+        (found by name: the queue names are the definitions'), and to no other."""
+        for consumer in CONSUMERS:
+            if consumer.queue != COMPANY_CONTACT_TOKENS_QUEUE:
+                continue
+            function = self.consumers[consumer.function.name]
+            queue = self.queues[consumer.queue.name]
+            queue.grant_send_messages(function)
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=[queue.queue_arn])
+            )
 
     def _add_consumer(
         self, definition: ConsumerDefinition, functions: CrmFunctions, data: CrmData

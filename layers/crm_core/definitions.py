@@ -168,6 +168,10 @@ PARTNER_SOURCE_PREFIX = "partner."
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"  # an AWS account id
 # CDK context listing the AWS accounts whose partners may put partner.* events on the bus (infra/events.py).
 PARTNER_ACCOUNTS_CONTEXT = "crm:partnerAccounts"
+# Contacts are found by their company's name: a company renamed, archived or restored brings the company
+# token of its active contacts in step; a company with many contacts continues in later messages of the
+# same queue, each a bounded number of contacts.
+COMPANY_CONTACT_TOKENS_QUEUE = QueueDefinition("crm-company-contact-tokens", visibility_timeout_s=120)
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
@@ -175,6 +179,7 @@ QUEUES: tuple[QueueDefinition, ...] = (
     WEBHOOK_EVENTS_QUEUE,
     WEBHOOK_DELIVERIES_QUEUE,
     EVENT_TARGET_RULES_QUEUE,
+    COMPANY_CONTACT_TOKENS_QUEUE,
 )
 
 RULES: tuple[RuleDefinition, ...] = (
@@ -214,6 +219,14 @@ RULES: tuple[RuleDefinition, ...] = (
             ],
         },
         queue=EVENT_TARGET_RULES_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-company-changes",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["company.updated", "company.merged", "company.archived", "company.restored"],
+        },
+        queue=COMPANY_CONTACT_TOKENS_QUEUE,
     ),
 )
 
@@ -278,6 +291,17 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
             timeout_s=30,
         ),
         EVENT_TARGET_RULES_QUEUE,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="company_contact_tokens",
+            handler="functions.company_contact_tokens.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        COMPANY_CONTACT_TOKENS_QUEUE,
+        batch_size=1,  # a message is up to a few hundred contacts' work already
     ),
 )
 

@@ -23,6 +23,7 @@ from crm_core.definitions import (
     API_FUNCTIONS,
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
+    COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
@@ -635,6 +636,14 @@ def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) ->
     (consumer,) = [c for c in CONSUMERS if c.queue == INBOUND_EVENTS_QUEUE]
     env = synth.resources[_function_id(synth, consumer.function)]["Properties"]["Environment"]["Variables"]
     assert env["CRM_ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}
+
+
+def test_the_company_contact_tokens_consumer_continues_on_its_own_queue_only(synth: Synth) -> None:
+    (consumer,) = [c for c in CONSUMERS if c.queue == COMPANY_CONTACT_TOKENS_QUEUE]
+    statements = _policy_statements(synth, _function_id(synth, consumer.function))
+    sending = [s for s in statements if {"sqs:SendMessage", "sqs:GetQueueUrl"} & set(_actions(s))]
+    assert {a for s in sending for a in _actions(s)} >= {"sqs:SendMessage", "sqs:GetQueueUrl"}
+    assert all(s["Resource"] == _queue_arn(synth, COMPANY_CONTACT_TOKENS_QUEUE.name) for s in sending)
 
 
 @pytest.mark.parametrize(
