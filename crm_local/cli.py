@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,22 +107,26 @@ def _dlq(args: argparse.Namespace) -> int:
         for message in dlq.show(sqs, args.queue, args.limit):
             print(json.dumps(message))
     else:
-        from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE
+        from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE, PARTNER_DELIVERIES_QUEUE
         from rich.progress import Progress, SpinnerColumn, TextColumn
 
-        outbox = args.queue in (OUTBOX_DEAD_LETTER_QUEUE.name, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)
+        replays: dict[Any, tuple[Callable[..., dlq.Replay], str]] = {
+            OUTBOX_DEAD_LETTER_QUEUE: (dlq.replay_outbox, "published again"),
+            PARTNER_DELIVERIES_QUEUE: (dlq.replay_partner_deliveries, "sent again to their partner buses"),
+        }
+        replayed = next((q for q in replays if args.queue in (q.name, q.dead_letter_name)), None)
         with Progress(SpinnerColumn(), TextColumn("{task.description}")) as bar:
-            task = bar.add_task("replaying" if outbox else "moving", total=None)
-            if outbox:
-                replay = dlq.replay_outbox(
+            task = bar.add_task("replaying" if replayed else "moving", total=None)
+            if replayed is not None:
+                replay = replays[replayed][0](
                     sqs, progress=lambda n: bar.update(task, description=f"replayed {n}")
                 )
             else:
                 moved = dlq.redrive(sqs, args.queue, lambda n: bar.update(task, description=f"moved {n}"))
-        if not outbox:
+        if replayed is None:
             print(f"moved {moved} message(s) back to {args.queue}")
             return 0
-        print(f"replayed {replay.replayed} dead letter(s): {replay.events} event(s) published again")
+        print(f"replayed {replay.replayed} dead letter(s): {replay.events} event(s) {replays[replayed][1]}")
         for reason in replay.kept:
             print(f"kept {reason}")
         return 1 if replay.kept else 0
@@ -180,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     moved = dead.add_parser(
         "redrive",
         help="send a dead-letter queue's messages back to their queue; for crm-outbox, read the "
-        "dead-lettered stream batches again and publish their events",
+        "dead-lettered stream batches again and publish their events; for crm-partner-deliveries, send "
+        "the events to their partner buses again",
     )
     moved.add_argument("queue")
     moved.set_defaults(run=_dlq)

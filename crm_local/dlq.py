@@ -11,6 +11,7 @@ from the table's stream again and publishes their events with the relay function
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -81,10 +82,7 @@ def redrive(sqs: Any, name: str, progress: Any = None) -> int:
     between leaves a copy in both, which the consumers' idempotency absorbs). The number moved."""
     queue = _definition(name)
     if queue == PARTNER_DELIVERIES_QUEUE:
-        raise SystemExit(
-            "The partner deliveries dead-letter queue holds events a partner's bus refused; send them again "
-            "with the event target's redeliver, or fix the partner's bus policy."
-        )
+        return replay_partner_deliveries(sqs, progress=progress).replayed
     if queue == OUTBOX_DEAD_LETTER_QUEUE:
         return replay_outbox(sqs, progress=progress).replayed
     source, dead = _url(sqs, queue.name), _url(sqs, queue.dead_letter_name)
@@ -104,15 +102,50 @@ def redrive(sqs: Any, name: str, progress: Any = None) -> int:
 
 
 @dataclass
-class OutboxReplay:
+class Replay:
     replayed: int = 0  # dead letters whose events were published again, and deleted
     events: int = 0
     kept: list[str] = field(default_factory=list)  # why each dead letter left in the queue stayed
 
 
-def replay_outbox(
-    sqs: Any, streams: Any = None, progress: Any = None, now: datetime | None = None
-) -> OutboxReplay:
+class Kept(Exception):
+    """This dead letter cannot be replayed now; it stays in the queue, and this says why."""
+
+
+def _replay(
+    sqs: Any, queue: QueueDefinition, replay_one: Callable[[dict[str, Any]], int], progress: Any
+) -> Replay:
+    """``replay_one`` each message of the queue's dead-letter queue (it answers the events it published, or
+    raises ``Kept``), deleting those replayed. What is kept becomes visible again at the end."""
+    dead = _url(sqs, queue.dead_letter_name)
+    outcome = Replay()
+    seen: set[str] = set()
+    kept_receipts: list[str] = []
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=dead, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        fresh = [m for m in batch if m["MessageId"] not in seen]
+        if not fresh:
+            break
+        for message in fresh:
+            seen.add(message["MessageId"])
+            try:
+                outcome.events += replay_one(message)
+            except Kept as reason:
+                outcome.kept.append(f"{message['MessageId']}: {reason}")
+                kept_receipts.append(message["ReceiptHandle"])
+                continue
+            sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
+            outcome.replayed += 1
+            if progress is not None:
+                progress(outcome.replayed)
+    for receipt in kept_receipts:  # back in view at once, for `crm dlq list` and the next redrive
+        sqs.change_message_visibility(QueueUrl=dead, ReceiptHandle=receipt, VisibilityTimeout=0)
+    return outcome
+
+
+def replay_outbox(sqs: Any, streams: Any = None, progress: Any = None, now: datetime | None = None) -> Replay:
     """Publish again the events of every batch in the outbox dead-letter queue, then delete its message.
 
     A message whose records the stream no longer holds (it keeps them 24 hours) or that is not a batch
@@ -127,48 +160,59 @@ def replay_outbox(
 
     streams = streams or boto3.client("dynamodbstreams")
     relay = load_handler(OUTBOX_RELAY)
-    dead = _url(sqs, OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name)
-    outcome = OutboxReplay()
-    seen: set[str] = set()
-    kept_receipts: list[str] = []
 
-    def keep(message: dict[str, Any], reason: str) -> None:
-        outcome.kept.append(f"{message['MessageId']}: {reason}")
-        kept_receipts.append(message["ReceiptHandle"])
+    def replay_one(message: dict[str, Any]) -> int:
+        try:
+            position = parse(message["Body"])
+        except NotABatchPosition as error:
+            raise Kept(str(error)) from error
+        if position.expired(now):
+            raise Kept(
+                f"its records left the stream (first arrived {position.first_arrival.isoformat()}; "
+                "the stream keeps them 24 hours)"
+            )
+        records = [r for r in read(streams, position) if is_outbox_insert(r)]
+        published = 0
+        try:
+            for start in range(0, len(records), OUTBOX_BATCH_SIZE):
+                part = records[start : start + OUTBOX_BATCH_SIZE]
+                published += int(relay(part, LambdaContext("redrive", "dlq"))["published"])
+        except Exception as error:  # still failing: the message stays for the next redrive
+            raise Kept(f"publishing failed again ({error!r})") from error
+        return published
 
-    while True:
-        batch = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
-            "Messages", []
-        )
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        if not fresh:
-            break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            try:
-                position = parse(message["Body"])
-            except NotABatchPosition as error:
-                keep(message, str(error))
-                continue
-            if position.expired(now):
-                keep(
-                    message,
-                    f"its records left the stream (first arrived {position.first_arrival.isoformat()}; "
-                    "the stream keeps them 24 hours)",
-                )
-                continue
-            records = [r for r in read(streams, position) if is_outbox_insert(r)]
-            try:
-                for start in range(0, len(records), OUTBOX_BATCH_SIZE):
-                    part = records[start : start + OUTBOX_BATCH_SIZE]
-                    outcome.events += int(relay(part, LambdaContext("redrive", "dlq"))["published"])
-            except Exception as error:  # still failing: the message stays for the next redrive
-                keep(message, f"publishing failed again ({error!r})")
-                continue
-            sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
-            outcome.replayed += 1
-            if progress is not None:
-                progress(outcome.replayed)
-    for receipt in kept_receipts:  # back in view at once, for `crm dlq list` and the next redrive
-        sqs.change_message_visibility(QueueUrl=dead, ReceiptHandle=receipt, VisibilityTimeout=0)
-    return outcome
+    return _replay(sqs, OUTBOX_DEAD_LETTER_QUEUE, replay_one, progress)
+
+
+def replay_partner_deliveries(sqs: Any, events: Any = None, progress: Any = None) -> Replay:
+    """Send every event a partner's bus refused to that bus again (``TARGET_ARN``, as EventBridge names the
+    target on each dead letter), then delete its message. The event keeps its ``detail.id``, by which the
+    partner tells a repeat. What the bus refuses again stays, with the reason."""
+    import json
+
+    import boto3
+
+    events = events or boto3.client("events")
+
+    def replay_one(message: dict[str, Any]) -> int:
+        target = ((message.get("MessageAttributes") or {}).get("TARGET_ARN") or {}).get("StringValue")
+        try:
+            event = json.loads(message["Body"])
+            entry = {
+                "Source": event["source"],
+                "DetailType": event["detail-type"],
+                "Detail": json.dumps(event["detail"], separators=(",", ":")),
+            }
+        except (ValueError, KeyError, TypeError) as error:
+            raise Kept(f"not an EventBridge event ({error!r})") from error
+        if not target or ":event-bus/" not in target:
+            raise Kept("no partner bus named in its TARGET_ARN attribute")
+        try:
+            response = events.put_events(Entries=[{**entry, "EventBusName": target}])
+        except Exception as error:
+            raise Kept(f"{target} refused it again ({error!r})") from error
+        if response.get("FailedEntryCount"):
+            raise Kept(f"{target} refused it again ({response['Entries'][0].get('ErrorCode')})")
+        return 1
+
+    return _replay(sqs, PARTNER_DELIVERIES_QUEUE, replay_one, progress)

@@ -131,11 +131,14 @@ def _install_target_dead_letters() -> None:
             return  # EventBridge drops it after its retries, as here
         _, _, _, region, account, queue_name = arn.split(":", 5)
         queue = sqs_backends[account][region].get_queue(queue_name)
+        # The attributes EventBridge puts on a dead-lettered event; a missing bus is not retried.
+        missing = "ResourceNotFound" in type(error).__name__
         attributes = {
             "RULE_ARN": rule.arn,
             "TARGET_ARN": target["Arn"],
-            "ERROR_CODE": type(error).__name__,
+            "ERROR_CODE": "NO_RESOURCE" if missing else "TARGET_ERROR",
             "ERROR_MESSAGE": str(error)[:256],
+            "RETRY_ATTEMPTS": "0",
         }
         sqs_backends[account][region].send_message(
             queue.name,

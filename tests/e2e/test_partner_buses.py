@@ -102,22 +102,32 @@ def test_a_target_needs_a_bus_arn(client: ApiClient) -> None:
     assert response.status_code == 422 and "event_bus_arn" in [e["field"] for e in response.json()["errors"]]
 
 
-def test_a_partner_bus_that_refuses_costs_only_its_own_delivery(
+def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
     runtime: LocalRuntime, client: ApiClient
 ) -> None:
     """As in EventBridge, a target that cannot take an event goes to the target's dead-letter queue; the
-    publication succeeded, so the relay does not publish again and nobody else gets the event twice."""
+    publication succeeded, so the relay does not publish again and nobody else gets the event twice. Once
+    the partner's bus exists, `crm dlq redrive crm-partner-deliveries` sends the event there, once."""
     from crm_core.definitions import PARTNER_DELIVERIES_QUEUE
 
     from crm_local import dlq
     from tests.e2e.test_events import BusTap
 
+    def waiting() -> int:
+        return next(r.messages for r in dlq.list_all(sqs) if r.queue == PARTNER_DELIVERIES_QUEUE.name)
+
     tap = BusTap(runtime, client.tenant_id)
     sqs = boto3.client("sqs")
-    before = next(r.messages for r in dlq.list_all(sqs) if r.queue == PARTNER_DELIVERIES_QUEUE.name)
-    missing = f"arn:aws:events:us-east-1:999988887777:event-bus/gone-{client.tenant_id.lower()}"
+    before = waiting()
+    name = f"late-{client.tenant_id.lower()}"
+    account = boto3.client("sts").get_caller_identity()["Account"]
     created = client.post(
-        "/v1/event-targets", {"type": "eventbridge", "event_bus_arn": missing, "event_types": ["contact.*"]}
+        "/v1/event-targets",
+        {
+            "type": "eventbridge",
+            "event_bus_arn": f"arn:aws:events:us-east-1:{account}:event-bus/{name}",
+            "event_types": ["contact.*"],
+        },
     )
     assert created.status_code == 201, created.text
     assert wait_for(lambda: rule_exists(created.json()["id"])), "the target's rule was never made"
@@ -129,13 +139,15 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery(
         ("contact.created", contact["id"])
     ]
     assert runtime.relay.error is None, runtime.relay.error
-    assert wait_for(
-        lambda: (
-            next(r.messages for r in dlq.list_all(sqs) if r.queue == PARTNER_DELIVERIES_QUEUE.name)
-            == before + 1
-        )
-    ), "the refused event never reached the partner deliveries dead-letter queue"
-    [letter] = [
-        m for m in dlq.show(sqs, PARTNER_DELIVERIES_QUEUE.name, limit=50) if contact["id"] in m["body"]
+    assert wait_for(lambda: waiting() == before + 1), "the refused event never reached the dead-letter queue"
+
+    partner = PartnerBus(name)  # the partner sets its bus up at last
+    replay = dlq.replay_partner_deliveries(sqs)
+    assert (replay.replayed, replay.events, replay.kept) == (before + 1, before + 1, [])
+    received = partner.collect(lambda got: len(got) >= 1)
+    time.sleep(1)
+    received = partner.collect(lambda got: False, timeout=0.5)
+    assert [(e["detail-type"], e["detail"]["data"]["id"]) for e in received] == [
+        ("contact.created", contact["id"])
     ]
-    assert json.loads(letter["body"])["detail"]["data"]["id"] == contact["id"]
+    assert waiting() == 0
