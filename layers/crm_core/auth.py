@@ -33,8 +33,13 @@ class Principal:
     rate_limit: int = 600  # requests per minute for the tenant (its plan's, or the operator's override)
 
     @property
+    def is_system(self) -> bool:
+        """The CRM itself (a reminder falling due, a tenant being set up, a partner's event), not a user."""
+        return self.credential == "system"
+
+    @property
     def actor(self) -> dict[str, str]:
-        if self.credential == "system":  # the CRM itself: a reminder falling due, a tenant being set up
+        if self.is_system:  # the CRM itself: a reminder falling due, a tenant being set up
             return {"type": "system", "id": self.credential_id}
         return {
             "type": "user",

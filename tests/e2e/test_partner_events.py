@@ -83,6 +83,7 @@ def test_registered_sources_only(client: ApiClient, other: ApiClient) -> None:
         ("inbound@acme.example", "Ina", "Bound", "lead")
     ]
     assert contacts(other) == []
+    assert found[0]["owner_id"] is None, "a partner's lead waits unassigned, not owned by a made-up user"
     timeline = client.get(f"/v1/contacts/{found[0]['id']}/timeline").json()["items"]
     assert timeline[-1]["actor"] == {"type": "system", "id": "partner.acme"}
 

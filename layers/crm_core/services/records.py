@@ -482,7 +482,8 @@ class RecordService:
 
     def prepare_create(self, ctx: RequestContext, fields: dict[str, Any]) -> Prepared:
         fields = dict(fields)
-        if "owner_id" in self.spec.defaults:
+        # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
+        if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
             fields.setdefault("owner_id", ctx.principal.user_id)
         ctx.principal.require_write(fields.get("owner_id"))
         related = self.spec.resolve(ctx, fields, set(fields), {})
