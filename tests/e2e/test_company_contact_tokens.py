@@ -4,7 +4,7 @@ contacts' company token in step (a background consumer), without changing the co
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,19 +19,11 @@ from crm_core.services.records import RequestContext
 from crm_local.runtime import LocalRuntime
 from tests.e2e.test_events import BusTap
 from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 
 def found(client: ApiClient, q: str) -> set[str]:
     return {c["id"] for c in client.all_pages("/v1/contacts", {"q": q})}
-
-
-def eventually(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def company_with_contacts(client: ApiClient, name: str, count: int) -> tuple[dict[str, Any], list[str]]:

@@ -11,6 +11,7 @@ import boto3
 
 from crm_local.runtime import LocalRuntime
 from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 
 class PartnerBus:
@@ -53,15 +54,6 @@ def rule_exists(target_id: str) -> bool:
     )
 
 
-def wait_for(check: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def test_a_partner_bus_receives_the_chosen_events_once(
     runtime: LocalRuntime, client: ApiClient, other: ApiClient
 ) -> None:
@@ -72,7 +64,7 @@ def test_a_partner_bus_receives_the_chosen_events_once(
     )
     assert created.status_code == 201, created.text
     target = created.json()
-    assert wait_for(lambda: rule_exists(target["id"])), "the target's rule was never made"
+    assert eventually(lambda: rule_exists(target["id"])), "the target's rule was never made"
 
     contact = client.create("contacts", {"email": "partnered@example.com"})
     client.patch(f"/v1/contacts/{contact['id']}", {"title": "Not chosen"})
@@ -87,7 +79,7 @@ def test_a_partner_bus_receives_the_chosen_events_once(
     assert {e["detail"]["tenant_id"] for e in partner.received} == {client.tenant_id}
 
     assert client.delete(f"/v1/event-targets/{target['id']}").status_code == 204
-    assert wait_for(lambda: not rule_exists(target["id"])), "the archived target's rule stayed"
+    assert eventually(lambda: not rule_exists(target["id"])), "the archived target's rule stayed"
     client.create("contacts", {"email": "after@example.com"})
     time.sleep(1.5)
     assert len(partner.collect(lambda got: False, timeout=0.5)) == 2
@@ -130,7 +122,7 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
         },
     )
     assert created.status_code == 201, created.text
-    assert wait_for(lambda: rule_exists(created.json()["id"])), "the target's rule was never made"
+    assert eventually(lambda: rule_exists(created.json()["id"])), "the target's rule was never made"
     assert runtime.relay is not None and runtime.relay.error is None
 
     contact = client.create("contacts", {"email": "nobody-home@example.com"})
@@ -139,7 +131,9 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
         ("contact.created", contact["id"])
     ]
     assert runtime.relay.error is None, runtime.relay.error
-    assert wait_for(lambda: waiting() == before + 1), "the refused event never reached the dead-letter queue"
+    assert eventually(lambda: waiting() == before + 1), (
+        "the refused event never reached the dead-letter queue"
+    )
 
     partner = PartnerBus(name)  # the partner sets its bus up at last
     replay = dlq.replay_partner_deliveries(sqs)

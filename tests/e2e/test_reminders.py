@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,19 +14,11 @@ from crm_core.definitions import CONSUMERS, REMINDERS_QUEUE
 from crm_local.gateway import LambdaContext
 from crm_local.runtime import LocalRuntime
 from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 
 def soon(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def schedule_of(runtime: LocalRuntime, activity_id: str) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 SECRET = "a-long-shared-secret-for-tests"
 
@@ -55,13 +56,6 @@ def receiver() -> Iterator[Receiver]:
     hook = Receiver()
     yield hook
     hook.stop()
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := check()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return result
 
 
 def add_webhook(client: ApiClient, url: str, event_types: list[str]) -> dict[str, Any]:
