@@ -49,6 +49,13 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
 
 
+def crm(folder: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``crm <args>`` as a user runs it in ``folder`` (where ``crm dev`` left ``.crm/dev.json``)."""
+    return subprocess.run(
+        [*CRM, *args], cwd=folder, env=_env(), text=True, capture_output=True, timeout=timeout
+    )
+
+
 def tenant_create(folder: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
     done = subprocess.run(
@@ -75,14 +82,7 @@ def test_dev_serves_and_keeps_data_across_restarts(tmp_path: Path) -> None:
         api = ApiClient(api_url, tenant["api_key"])
         contact = api.create("contacts", {"email": "kept@example.com", "first_name": "Kept"})
         assert api.patch(f"/v1/contacts/{contact['id']}", {"title": "Archivist"}).status_code == 200
-        seeded = subprocess.run(
-            [*CRM, "seed", "--contacts", "20"],
-            cwd=tmp_path,
-            env=_env(),
-            text=True,
-            capture_output=True,
-            timeout=120,
-        )
+        seeded = crm(tmp_path, "seed", "--contacts", "20", timeout=120)
         assert seeded.returncode == 0, seeded.stderr
         demo = json.loads(seeded.stdout.strip().splitlines()[-1])
         assert demo["contacts"] == 20 and demo["deals"] == 5 and demo["activities"] == 10
@@ -92,19 +92,10 @@ def test_dev_serves_and_keeps_data_across_restarts(tmp_path: Path) -> None:
         board = demo_api.get(f"/v1/pipelines/{pipeline['id']}/board").json()
         open_deals = sum(stage["count"] for stage in board["stages"])
         assert open_deals == len(demo_api.all_pages("/v1/deals", {"status": "open"}))
-        listed = subprocess.run(
-            [*CRM, "dlq", "list"], cwd=tmp_path, env=_env(), text=True, capture_output=True, timeout=60
-        )
+        listed = crm(tmp_path, "dlq", "list")
         assert listed.returncode == 0, listed.stderr
         assert "crm-reminders-dlq" in listed.stdout and "crm-outbox-dlq" in listed.stdout
-        replayed = subprocess.run(
-            [*CRM, "dlq", "redrive", "crm-outbox"],
-            cwd=tmp_path,
-            env=_env(),
-            text=True,
-            capture_output=True,
-            timeout=60,
-        )
+        replayed = crm(tmp_path, "dlq", "redrive", "crm-outbox")
         assert replayed.returncode == 0, replayed.stderr
         assert "replayed 0 dead letter(s): 0 event(s) published again" in replayed.stdout
         docs = api.session.get(f"{api_url}/docs", timeout=10)
