@@ -18,7 +18,6 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from crm_core.definitions import (
-    COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     EVENT_BUS_NAME,
     EVENT_SOURCE,
@@ -253,7 +252,7 @@ class CrmMessaging(Construct):
         """A consumer whose work is split over several messages queues the rest of it to its own queue
         (found by name: the queue names are the definitions'), and to no other."""
         for consumer in CONSUMERS:
-            if consumer.queue != COMPANY_CONTACT_TOKENS_QUEUE:
+            if not consumer.continues:
                 continue
             function = self.consumers[consumer.function.name]
             queue = self.queues[consumer.queue.name]

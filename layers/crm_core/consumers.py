@@ -14,6 +14,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from crm_core import aws
+from crm_core.definitions import QueueDefinition
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -35,3 +38,11 @@ def sqs_consumer(process: Callable[..., object], what: str, *, with_message_id: 
         return dict(response)
 
     return handler
+
+
+def send_continuation(queue: QueueDefinition, body: dict[str, Any]) -> None:
+    """The rest of a consumer's work, in a message of its own to the consumer's own queue (found by its
+    name, the definition's: ``GetQueueUrl`` + ``SendMessage``)."""
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue.name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))

@@ -143,6 +143,8 @@ class ConsumerDefinition:
     function: FunctionDefinition
     queue: QueueDefinition
     batch_size: int = 10
+    # Its work may be split over several messages: it queues the rest to its own queue (and to no other).
+    continues: bool = False
 
 
 # Reminders: activity events keep one EventBridge Scheduler at() schedule per reminder in step with the
@@ -172,6 +174,10 @@ PARTNER_ACCOUNTS_CONTEXT = "crm:partnerAccounts"
 # token of its active contacts in step; a company with many contacts continues in later messages of the
 # same queue, each a bounded number of contacts.
 COMPANY_CONTACT_TOKENS_QUEUE = QueueDefinition("crm-company-contact-tokens", visibility_timeout_s=120)
+# Merges: what refers to a merged duplicate and was too much to move within the merge request (a company's
+# thousands of contacts) is moved to the survivor after the merge's event, in later messages of the same
+# queue, each a bounded number of records.
+MERGE_MOVES_QUEUE = QueueDefinition("crm-merge-moves", visibility_timeout_s=120)
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
@@ -180,6 +186,7 @@ QUEUES: tuple[QueueDefinition, ...] = (
     WEBHOOK_DELIVERIES_QUEUE,
     EVENT_TARGET_RULES_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
+    MERGE_MOVES_QUEUE,
 )
 
 RULES: tuple[RuleDefinition, ...] = (
@@ -227,6 +234,11 @@ RULES: tuple[RuleDefinition, ...] = (
             "detail-type": ["company.updated", "company.merged", "company.archived", "company.restored"],
         },
         queue=COMPANY_CONTACT_TOKENS_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-merges",
+        event_pattern={"source": [EVENT_SOURCE], "detail-type": ["contact.merged", "company.merged"]},
+        queue=MERGE_MOVES_QUEUE,
     ),
 )
 
@@ -302,6 +314,19 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         COMPANY_CONTACT_TOKENS_QUEUE,
         batch_size=1,  # a message is up to a few hundred contacts' work already
+        continues=True,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="merge_moves",
+            handler="functions.merge_moves.handler.handler",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        MERGE_MOVES_QUEUE,
+        batch_size=1,  # a message is up to a few hundred records' changes already
+        continues=True,
     ),
 )
 

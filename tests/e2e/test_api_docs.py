@@ -11,6 +11,7 @@ from crm_core.http.api_docs import (
     TimelineEntry,
     batch_results_model,
     duplicate_pair_model,
+    merge_result_model,
     page_model,
 )
 from pydantic import BaseModel
@@ -67,6 +68,13 @@ def test_records_pages_and_batches_match_their_models(client: ApiClient) -> None
         200,
     )
     assert [r["status"] for r in results["results"]] == [201, 422]
+    twin = client.create("contacts", {"first_name": "Twin"})
+    merged = conforms(
+        merge_result_model("ContactMergeResult", Contact),
+        client.post(f"/v1/contacts/{contact['id']}/merge", {"duplicate_id": twin["id"]}),
+        200,
+    )
+    assert merged["pending_moves"] == []
 
 
 def test_problems_match_the_problem_model(client: ApiClient, anonymous: ApiClient) -> None:

@@ -298,6 +298,7 @@ def test_merge(client: ApiClient) -> None:
     assert body["industry"] == "Robotics" and body["employees"] == 900  # and it takes the duplicate's
     assert body["tags"] == ["ai", "defense"]
     assert body["version"] == survivor["version"] + 1
+    assert body["pending_moves"] == []  # nothing left to move in the background
     assert merged.headers["ETag"] == f'"{body["version"]}"'
 
     gone = client.get(f"/v1/companies/{duplicate['id']}", params={"archived": "true"}).json()
@@ -320,6 +321,7 @@ def test_merge_moves_the_duplicates_contacts(client: ApiClient) -> None:
     member = client.create("contacts", {"email": "member@dup.example", "company_id": duplicate["id"]})
     merged = client.post(f"/v1/companies/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]})
     assert merged.status_code == 200, merged.text
+    assert merged.json()["pending_moves"] == []  # moved within the request
     listed = [c["id"] for c in client.all_pages(f"/v1/companies/{survivor['id']}/contacts")]
     assert listed == [member["id"]]
     assert client.get(f"/v1/contacts/{member['id']}").json()["company_id"] == survivor["id"]

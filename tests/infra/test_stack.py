@@ -30,6 +30,7 @@ from crm_core.definitions import (
     EVENT_SOURCE,
     EVENT_TARGET_RULES_QUEUE,
     INBOUND_EVENTS_QUEUE,
+    MERGE_MOVES_QUEUE,
     OUTBOX_BATCH_SIZE,
     OUTBOX_DEAD_LETTER_QUEUE,
     OUTBOX_MAX_RETRIES,
@@ -638,12 +639,19 @@ def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) ->
     assert env["CRM_ACCOUNT_ID"] == {"Ref": "AWS::AccountId"}
 
 
-def test_the_company_contact_tokens_consumer_continues_on_its_own_queue_only(synth: Synth) -> None:
-    (consumer,) = [c for c in CONSUMERS if c.queue == COMPANY_CONTACT_TOKENS_QUEUE]
+CONTINUING = [c for c in CONSUMERS if c.continues]
+
+
+def test_the_consumers_that_split_their_work_are_the_token_refresh_and_the_merge_moves() -> None:
+    assert {c.queue for c in CONTINUING} == {COMPANY_CONTACT_TOKENS_QUEUE, MERGE_MOVES_QUEUE}
+
+
+@pytest.mark.parametrize("consumer", CONTINUING, ids=lambda d: d.function.name)
+def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: ConsumerDefinition) -> None:
     statements = _policy_statements(synth, _function_id(synth, consumer.function))
     sending = [s for s in statements if {"sqs:SendMessage", "sqs:GetQueueUrl"} & set(_actions(s))]
     assert {a for s in sending for a in _actions(s)} >= {"sqs:SendMessage", "sqs:GetQueueUrl"}
-    assert all(s["Resource"] == _queue_arn(synth, COMPANY_CONTACT_TOKENS_QUEUE.name) for s in sending)
+    assert all(s["Resource"] == _queue_arn(synth, consumer.queue.name) for s in sending)
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,29 @@ def record_model(name: str, fields: type[BaseModel]) -> type[BaseModel]:
     return model
 
 
+MovedKind = Literal["contacts", "deals", "activities"]
+
+
+def merge_result_model(name: str, record: type[BaseModel]) -> type[BaseModel]:
+    """A merge's answer: the survivor, and which of the duplicate's linked records are still moving."""
+    model: type[BaseModel] = create_model(
+        name,
+        __base__=record,
+        pending_moves=(
+            list[MovedKind],
+            Field(
+                description="The kinds of the duplicate's linked records (its contacts, deals, activities) "
+                "that are still being moved to this record: more than a merge request moves itself, "
+                "so they move in the background after this answer, usually within "
+                "seconds to minutes, each with a change and an `*.updated` event of its own. Until then "
+                "the rest still lists under the duplicate's id (e.g. `/v1/companies/{duplicate_id}/contacts`"
+                ", `/v1/deals?company_id={duplicate_id}`). Empty: everything moved before this answer."
+            ),
+        ),
+    )
+    return model
+
+
 def _closed_model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
     model: type[BaseModel] = create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
     return model

@@ -17,12 +17,13 @@ from crm_core.http.api_docs import (
     answers,
     batch_results_model,
     duplicate_pair_model,
+    merge_result_model,
     page_model,
 )
 from crm_core.http.app import request_context
 from crm_core.http.responses import json_response, page_response, parse_if_match, record_response
 from crm_core.models.common import ULID_PATTERN, StrictModel
-from crm_core.services.records import MAX_BATCH, RecordService
+from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, RecordService
 from crm_core.validation import set_fields
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
@@ -196,8 +197,14 @@ def add_record_routes(
             tags=[tag],
             summary=f"Merge another {kind} into this one",
             description="This record keeps its values and takes the other's where it has none; the other is "
-            "archived with merged_into, and its unique value then finds this one.",
-            responses=answers(200, record, 403, 404, 409, 413, 415, 422, etag=True),
+            "archived with merged_into, and its unique value then finds this one. What refers to the other "
+            "(a contact's activities and deals; a company's contacts, deals and activities) is moved to this "
+            "one, each record a change of its own: within the request when there are at most "
+            f"{MAX_MOVED_BY_MERGE} of a kind, in the background after it otherwise (`pending_moves` names "
+            "those kinds).",
+            responses=answers(
+                200, merge_result_model(f"{name}MergeResult", record), 403, 404, 409, 413, 415, 422, etag=True
+            ),
         )
         def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
             return record_response(service.merge(request_context(router), record_id, body.duplicate_id))

@@ -8,7 +8,7 @@ from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
 from crm_core.services import references
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext, normalize_text, reassign
+from crm_core.services.records import ObjectSpec, RecordService, Referrer, RequestContext, normalize_text
 
 
 def company_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
@@ -33,14 +33,16 @@ def resolve_references(
     return {}
 
 
-def move_to_survivor(ctx: RequestContext, survivor_id: str, duplicate_id: str) -> None:
-    """The duplicate's contacts, deals and activities become the survivor's."""
+def referrers() -> tuple[Referrer, ...]:
+    """What a merge moves from the duplicate to the survivor: its contacts, deals and activities."""
     from crm_core.services.activities import ACTIVITIES
     from crm_core.services.deals import DEALS
 
-    reassign(ctx, CONTACTS, "company_id", duplicate_id, survivor_id)
-    reassign(ctx, DEALS, "company_id", duplicate_id, survivor_id)
-    reassign(ctx, ACTIVITIES, "company_id", duplicate_id, survivor_id)
+    return (
+        Referrer("contacts", CONTACTS, "company_id"),
+        Referrer("deals", DEALS, "company_id"),
+        Referrer("activities", ACTIVITIES, "company_id"),
+    )
 
 
 COMPANIES = RecordService(
@@ -55,6 +57,6 @@ COMPANIES = RecordService(
         unique_field="domain",
         normalize_unique=normalize_domain,
         category_field="industry",
-        before_merge=move_to_survivor,
+        referrers=referrers,
     )
 )

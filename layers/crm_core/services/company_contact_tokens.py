@@ -12,11 +12,10 @@ queues the rest as a continuation of itself, holding its place in the company's 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from crm_core import aws
 from crm_core.auth import Principal
+from crm_core.consumers import send_continuation
 from crm_core.definitions import COMPANY_CONTACT_TOKENS_QUEUE
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
@@ -52,7 +51,7 @@ def refresh(tenant_id: str, company_id: str, start: dict[str, str] | None = None
     seen = refreshed = 0
     while seen < CONTACTS_PER_MESSAGE:
         limit = min(PAGE_SIZE, CONTACTS_PER_MESSAGE - seen)
-        ids, start = CONTACTS.ids_by_parent(tenant_id, company_id, limit=limit, start_key=start)
+        ids, start = CONTACTS.ids_referring(tenant_id, "company_id", company_id, limit=limit, start_key=start)
         current = repo.batch_get_records(tenant_id, "contact", ids, consistent=True)
         for contact_id in ids:
             refreshed += _refresh_contact(ctx, company_id, current.get(contact_id))
@@ -82,7 +81,6 @@ def _refresh_contact(ctx: RequestContext, company_id: str, item: RecordItem | No
 
 def _continue(tenant_id: str, company_id: str, start: dict[str, str] | None) -> None:
     """The rest of the company's contacts, in a message of their own to the same queue."""
-    sqs = aws.client("sqs")
-    url = sqs.get_queue_url(QueueName=COMPANY_CONTACT_TOKENS_QUEUE.name)["QueueUrl"]
-    body = {"tenant_id": tenant_id, "company_id": company_id, "start": start}
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    send_continuation(
+        COMPANY_CONTACT_TOKENS_QUEUE, {"tenant_id": tenant_id, "company_id": company_id, "start": start}
+    )

@@ -10,10 +10,10 @@ from crm_core.services import references
 from crm_core.services.records import (
     ObjectSpec,
     RecordService,
+    Referrer,
     RequestContext,
     normalize_text,
     phone_digits,
-    reassign,
     record_data,
 )
 
@@ -65,13 +65,12 @@ def resolve_references(
     return related
 
 
-def move_to_survivor(ctx: RequestContext, survivor_id: str, duplicate_id: str) -> None:
-    """The duplicate's activities and deals become the survivor's."""
+def referrers() -> tuple[Referrer, ...]:
+    """What a merge moves from the duplicate to the survivor: its activities and deals."""
     from crm_core.services.activities import ACTIVITIES
     from crm_core.services.deals import DEALS
 
-    reassign(ctx, ACTIVITIES, "contact_id", duplicate_id, survivor_id)
-    reassign(ctx, DEALS, "contact_ids", duplicate_id, survivor_id)
+    return (Referrer("activities", ACTIVITIES, "contact_id"), Referrer("deals", DEALS, "contact_ids"))
 
 
 CONTACTS = RecordService(
@@ -87,6 +86,6 @@ CONTACTS = RecordService(
         normalize_unique=lambda email: email.strip().lower(),
         parent_field="company_id",
         category_field="lifecycle_stage",
-        before_merge=move_to_survivor,
+        referrers=referrers,
     )
 )

@@ -83,8 +83,9 @@ class ObjectSpec:
     normalize_unique: Callable[[str], str] = str.lower
     parent_field: str | None = None  # GSI4
     category_field: str | None = None  # GSI5
-    # (ctx, survivor id, duplicate id): move what hangs off the duplicate before it is archived
-    before_merge: Callable[[RequestContext, str, str], None] | None = None
+    # () -> the records of other types that refer to one of this type (a contact's activities and deals),
+    # which a merge moves from the duplicate to the survivor; a function, as those types import this one
+    referrers: Callable[[], tuple[Referrer, ...]] | None = None
     # (ctx, data, the data before or None, the record's id or None when new) -> data with its derived
     # fields (a deal's status); may raise 422
     derive: (
@@ -102,6 +103,16 @@ class ObjectSpec:
     entry_fields: tuple[str, ...] = ()
     # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
     hidden_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """Records of another type that refer to a record in one of their fields (one id, or a list of ids):
+    the parent field or one of the entry fields of ``service``'s type, so they are listed by one Query."""
+
+    name: str  # the collection as the API names it ("contacts"): what a merge's ``pending_moves`` lists
+    service: RecordService
+    field_name: str
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -215,30 +226,20 @@ def _event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> E
     )
 
 
-# A merge moves what refers to the duplicate within its request; more than this would make one request's
-# work unbounded, so such a merge is refused (409) until it can run as a background job.
+# A merge moves what refers to the duplicate within its request when there are at most this many of a
+# kind; more of a kind are all moved in the background (services/merge_moves.py), so that one request's
+# work stays bounded.
 MAX_MOVED_BY_MERGE = 100
 
 
-def reassign(ctx: RequestContext, service: RecordService, field_name: str, from_id: str, to_id: str) -> None:
-    """Records of ``service`` that refer to ``from_id`` in ``field_name`` (one id, or a list of ids) refer to
-    ``to_id`` instead, each as a recorded change of its own."""
-    found, more = service.list_records(
-        ctx, filters={field_name: from_id}, q=None, archived=False, limit=MAX_MOVED_BY_MERGE, cursor=None
-    )
-    if more:
-        raise conflict(
-            f"More than {MAX_MOVED_BY_MERGE} {service.spec.object_type} records refer to {from_id}; move "
-            "some of them first (batch update), then merge.",
-            field_name="duplicate_id",
-        )
-    for record in found:
-        value = record.get(field_name)
-        if isinstance(value, list):
-            new_value: Any = list(dict.fromkeys(to_id if one == from_id else one for one in value))
-        else:
-            new_value = to_id
-        service.update(ctx, record["id"], {field_name: new_value})
+def _replaced(value: Any, from_id: str, to_id: str) -> Any:
+    """A reference field's value (one id, or a list of ids) with ``to_id`` for ``from_id``; None when it
+    does not refer to ``from_id``."""
+    if isinstance(value, list):
+        if from_id not in value:
+            return None
+        return list(dict.fromkeys(to_id if one == from_id else one for one in value))
+    return to_id if value == from_id else None
 
 
 def _assignment(
@@ -504,6 +505,12 @@ class RecordService:
         before = self._load(ctx, record_id)
         if if_match is not None and if_match != before.version:
             raise precondition_failed(before.version)
+        return self._prepare_change(ctx, before, fields)
+
+    def _prepare_change(
+        self, ctx: RequestContext, before: RecordItem, fields: dict[str, Any]
+    ) -> Prepared | None:
+        """The change of ``fields`` of the record read as ``before``; None when it changes nothing."""
         ctx.principal.require_write(record_data(before).get("owner_id"))
         if "owner_id" in fields:
             ctx.principal.require_write(fields["owner_id"])
@@ -516,7 +523,7 @@ class RecordService:
         changed = {k for k in merged.keys() | current.keys() if merged.get(k) != current.get(k)}
         related = self.spec.resolve(ctx, merged, changed, _related(before))
         if self.spec.derive is not None:
-            merged = _clean(self.spec.derive(ctx, merged, current, record_id))
+            merged = _clean(self.spec.derive(ctx, merged, current, before.id))
         item = copy.deepcopy(before)
         item.data = merged
         item.updated_at = utc_now()
@@ -537,11 +544,23 @@ class RecordService:
         if_match: int | None,
         record_id: str,
     ) -> dict[str, Any]:
-        """Read-modify-write. Without If-Match a concurrent change is merged by re-reading; with it, 412."""
+        """Read-modify-write, answered with the record as it is after it."""
+        committed = self._write_retrying(ctx, prepare, if_match, record_id)
+        return represent(self.spec, committed.item) if committed else self.get(ctx, record_id)
+
+    def _write_retrying(
+        self,
+        ctx: RequestContext,
+        prepare: Callable[[], Prepared | None],
+        if_match: int | None,
+        record_id: str,
+    ) -> Prepared | None:
+        """Read-modify-write: the change committed, or None when ``prepare`` found nothing to change.
+        Without If-Match a concurrent change is merged by re-reading; with it, 412."""
         for _ in range(WRITE_ATTEMPTS):
             prepared = prepare()
             if prepared is None:
-                return self.get(ctx, record_id)
+                return None
             try:
                 self._commit(ctx, prepared)
             except _StaleWrite:
@@ -550,8 +569,22 @@ class RecordService:
                     if current != if_match:
                         raise precondition_failed(current) from None
                 continue  # the same version: only its search tokens were refreshed meanwhile
-            return represent(self.spec, prepared.item)
+            return prepared
         raise ProblemError(409, "Conflict", "The record is being changed by others; retry the request.")
+
+    def move_reference(
+        self, ctx: RequestContext, record_id: str, field_name: str, from_id: str, to_id: str
+    ) -> bool:
+        """The record refers to ``to_id`` instead of ``from_id`` in ``field_name`` (one id, or a list of
+        ids), as a change of its own with its event; False when it no longer refers to ``from_id`` (read
+        afresh, so a list keeps what was added to it meanwhile) and nothing was written."""
+
+        def prepare() -> Prepared | None:
+            before = self._load(ctx, record_id)
+            value = _replaced(record_data(before).get(field_name), from_id, to_id)
+            return None if value is None else self._prepare_change(ctx, before, {field_name: value})
+
+        return self._write_retrying(ctx, prepare, None, record_id) is not None
 
     def prepare_archive(self, ctx: RequestContext, record_id: str, if_match: int | None) -> Prepared:
         before = self._load(ctx, record_id)
@@ -647,8 +680,7 @@ class RecordService:
             raise invalid_field("duplicate_id", f"no active {spec.object_type} with this id") from None
         for record in (survivor, duplicate):
             ctx.principal.require_write(record_data(record).get("owner_id"))
-        if spec.before_merge is not None:
-            spec.before_merge(ctx, survivor_id, duplicate_id)
+        pending = self._move_referrers(ctx, survivor_id, duplicate_id)
         kept, taken = record_data(survivor), record_data(duplicate)
         merged = dict(kept)
         for name, value in taken.items():
@@ -701,22 +733,46 @@ class RecordService:
             raise ProblemError(
                 409, "Conflict", "One of the records changed during the merge; retry."
             ) from error
-        return represent(spec, new_survivor)
+        return {**represent(spec, new_survivor), "pending_moves": pending}
+
+    def _move_referrers(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> list[str]:
+        """What refers to the duplicate refers to the survivor instead, each record a change of its own: a
+        kind with at most ``MAX_MOVED_BY_MERGE`` of them now (one Query, then each record's change), a kind
+        with more in the background, after the merge commits (services/merge_moves.py, fed by the merge's
+        event). The names of the kinds left to the background."""
+        pending: list[str] = []
+        for referrer in self.spec.referrers() if self.spec.referrers else ():
+            ids, _ = referrer.service.ids_referring(
+                ctx.tenant_id, referrer.field_name, duplicate_id, limit=MAX_MOVED_BY_MERGE + 1, start_key=None
+            )
+            if len(ids) > MAX_MOVED_BY_MERGE:
+                pending.append(referrer.name)
+                continue
+            for record_id in ids:
+                referrer.service.move_reference(
+                    ctx, record_id, referrer.field_name, duplicate_id, survivor_id
+                )
+        return pending
 
     # -------------------------------------------------------------------------------------------- lists
 
-    def ids_by_parent(
-        self, tenant_id: str, parent_id: str, *, limit: int, start_key: dict[str, str] | None
+    def ids_referring(
+        self, tenant_id: str, field_name: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
     ) -> tuple[list[str], dict[str, str] | None]:
-        """One Query of the parent index, as ``list_records`` filtered by the parent field: the ids of a
-        page of the active records under ``parent_id`` (in id order), and the plain key to continue from
-        (None at the end). For background work, which keeps its place in its own queue message rather than
-        in a signed cursor (so it needs no cursor key)."""
-        if not self.spec.parent_field:
-            raise ValueError(f"{self.spec.object_type} records have no parent")
-        pk = keys.attribute_pk(tenant_id, self.spec.object_type, "active", "parent", parent_id)
-        items, last = repo.query_page(pk, index="GSI4", limit=limit, start_key=start_key)
-        return [item.id for item in items if isinstance(item, RecordItem)], last
+        """One Query, as ``list_records`` filtered by ``field_name`` (the type's parent field, or one of
+        its entry fields): the ids of a page of the active records that refer to ``record_id`` there (in id
+        order), and the plain key to continue from (None at the end). For work that keeps its place in its
+        own queue message rather than in a signed cursor (so it needs no cursor key), and for a merge."""
+        spec = self.spec
+        if field_name == spec.parent_field:
+            pk = keys.attribute_pk(tenant_id, spec.object_type, "active", "parent", record_id)
+            items, last = repo.query_page(pk, index="GSI4", limit=limit, start_key=start_key)
+            return [item.id for item in items if isinstance(item, RecordItem)], last
+        if field_name in spec.entry_fields:
+            pk = keys.attribute_pk(tenant_id, spec.object_type, "active", field_name, record_id)
+            entries, last = repo.query_page(pk, limit=limit, start_key=start_key)
+            return [entry.record_id for entry in entries if isinstance(entry, IndexEntry)], last
+        raise ValueError(f"{spec.object_type} records are not listed by {field_name}")
 
     def list_records(
         self,
