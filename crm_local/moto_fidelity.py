@@ -19,6 +19,13 @@ refuses), moto lets the error escape from the ``PutEvents`` call that matched th
 publication fails, is retried, and every other rule's targets get the event again. EventBridge delivers to
 targets after it accepted the event: a failed target is retried and then sent to the target's dead-letter
 queue, and never fails the ``PutEvents``. The same happens here, at once.
+
+Last, moto's backends are not thread-safe, and its server answers requests on many threads: a Query
+walking a table while a write adds to it, or a ``PutEvents`` walking a bus's rules while a rule is added,
+fails with "changed size during iteration" (a 500 the client retries; for ``PutEvents``, after some rules
+were already served, so an event was delivered twice). DynamoDB and EventBridge serve each request as if
+alone; here each of those services takes its requests one at a time (the table and its stream under one
+lock, the buses under another). SQS is left concurrent: clients may long-poll it.
 """
 
 from __future__ import annotations
@@ -99,6 +106,7 @@ def install() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _install_event_account()
     _install_target_dead_letters()
+    _install_request_locks()
     _installed = True
 
 
@@ -166,3 +174,32 @@ def _install_target_dead_letters() -> None:
                 self.targets = targets
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+# Requests these services failed with an error of moto's own (not an AWS error they answer on purpose):
+# the test session fails if there is any.
+internal_errors: list[str] = []
+
+
+def _install_request_locks() -> None:
+    from moto.core.exceptions import ServiceException
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+    from moto.events.responses import EventsHandler
+    from werkzeug.exceptions import HTTPException
+
+    tables, buses = threading.RLock(), threading.RLock()
+    for handler, lock in ((DynamoHandler, tables), (DynamoDBStreamsHandler, tables), (EventsHandler, buses)):
+        moto_call_action = handler.call_action
+
+        def call_action(self: Any, _call: Any = moto_call_action, _lock: Any = lock) -> Any:
+            with _lock:
+                try:
+                    return _call(self)
+                except (ServiceException, HTTPException):
+                    raise
+                except Exception as error:
+                    internal_errors.append(f"{type(self).__name__}: {error!r}")
+                    raise
+
+        handler.call_action = call_action  # type: ignore[method-assign]

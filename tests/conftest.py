@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from crm_local import moto_fidelity
 from crm_local.runtime import LocalRuntime
 from tests.support.client import ApiClient
 
@@ -25,6 +26,7 @@ def runtime() -> Iterator[LocalRuntime]:
     # What runs in the background fails no request; it must not fail unseen either.
     assert local.relay.error is None, local.relay.error
     assert not local.workers.errors, local.workers.errors[0]
+    assert not moto_fidelity.internal_errors, moto_fidelity.internal_errors[:3]
 
 
 @pytest.fixture(scope="session")
