@@ -237,7 +237,10 @@ RULES: tuple[RuleDefinition, ...] = (
     ),
     RuleDefinition(
         name="crm-merges",
-        event_pattern={"source": [EVENT_SOURCE], "detail-type": ["contact.merged", "company.merged"]},
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["contact.merged", "company.merged", "deal.merged"],
+        },
         queue=MERGE_MOVES_QUEUE,
     ),
 )

@@ -204,3 +204,22 @@ def test_a_record_whose_move_is_refused_is_passed_over_and_reported(
     assert client.get(f"/v1/deals/{stuck['id']}").json()["contact_ids"] == [duplicate["id"], gone["id"]]
     outcome = merge_moves.move(client.tenant_id, "contact", duplicate["id"])
     assert outcome.startswith(f"0 of 1 records moved; refused: deals {stuck['id']}: contact_ids[1]")
+
+
+def test_a_deal_merge_moves_its_activities(client: ApiClient, continued: list[dict[str, Any]]) -> None:
+    survivor = client.create("deals", {"name": "Keep"})
+    duplicate = client.create("deals", {"name": "Fold"})
+    few = client.create("deals", {"name": "Few"})
+    notes = make(client, "activities", 2, type="note", subject="Note {n}", deal_id=few["id"])
+    calls = make(client, "activities", 5, type="call", subject="Call {n}", deal_id=duplicate["id"])
+
+    within = client.post(f"/v1/deals/{survivor['id']}/merge", {"duplicate_id": few["id"]})
+    assert within.status_code == 200, within.text
+    assert within.json()["pending_moves"] == []
+    assert ids(client, "/v1/activities", {"deal_id": survivor["id"]}) == set(notes)
+
+    merged = client.post(f"/v1/deals/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]})
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["pending_moves"] == ["activities"]
+    assert eventually(lambda: ids(client, "/v1/activities", {"deal_id": survivor["id"]}) == {*notes, *calls})
+    assert ids(client, "/v1/activities", {"deal_id": duplicate["id"]}) == set()

@@ -15,6 +15,7 @@ from crm_core.services.pipelines import UNITS, check_stage, stages_of
 from crm_core.services.records import (
     ObjectSpec,
     RecordService,
+    Referrer,
     RequestContext,
     normalize_text,
     record_data,
@@ -133,6 +134,13 @@ def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[T
     return updates
 
 
+def referrers() -> tuple[Referrer, ...]:
+    """What a merge moves from the duplicate deal to the survivor: its activities."""
+    from crm_core.services.activities import ACTIVITIES
+
+    return (Referrer("activities", ACTIVITIES, "deal_id"),)
+
+
 DEALS = RecordService(
     ObjectSpec(
         object_type="deal",
@@ -149,5 +157,6 @@ DEALS = RecordService(
         # a deal's contacts, and its status and pipeline (no index of their own): one Query and one
         # BatchGetItem a page, however few deals match
         entry_fields=("contact_ids", "status", "pipeline_id"),
+        referrers=referrers,
     )
 )

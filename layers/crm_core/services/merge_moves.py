@@ -1,8 +1,8 @@
 """What refers to a merged duplicate (a contact's activities and deals; a company's contacts, deals and
-activities) is moved to the survivor. The merge request moves a kind itself when there are at most
-``records.MAX_MOVED_BY_MERGE`` of it; a kind with more is moved here, by a consumer of the merge's event
-(``contact.merged``, ``company.merged``), after the merge committed, and the merge's answer lists it in
-``pending_moves``.
+activities; a deal's activities) is moved to the survivor. The merge request moves a kind itself when
+there are at most ``records.MAX_MOVED_BY_MERGE`` of it; a kind with more is moved here, by a consumer of
+the merge's event (``contact.merged``, ``company.merged``, ``deal.merged``), after the merge committed,
+and the merge's answer lists it in ``pending_moves``.
 
 It converges from state (decision 0005), not from the event: the duplicate is read (archived, with
 ``merged_into``), and so is the record it was merged into; then the records that still refer to the
@@ -26,12 +26,13 @@ from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
+from crm_core.services.deals import DEALS
 from crm_core.services.records import RecordService, Referrer, RequestContext
 
 PAGE_SIZE = 100  # one Query of a referring type's parent index or entries per page
 MOVES_PER_MESSAGE = 200  # then a continuation message: each message's work is bounded
 MAX_HOPS = 5  # a survivor merged in turn into another: what is left moves to that one (and so on)
-MERGED_TYPES: dict[str, RecordService] = {"contact": CONTACTS, "company": COMPANIES}
+MERGED_TYPES: dict[str, RecordService] = {"contact": CONTACTS, "company": COMPANIES, "deal": DEALS}
 
 
 def handle(message: dict[str, Any]) -> str:
