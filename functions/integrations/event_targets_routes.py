@@ -1,10 +1,10 @@
 """Event targets: /v1/event-targets, their delivery logs and redelivery."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from crm_core.http.api_docs import answers, record_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
@@ -38,8 +38,21 @@ class RedeliverRequest(StrictModel):
     summary="Every try to deliver to this target, newest first",
     responses=answers(200, None, 400, 404, 422),
 )
-def list_deliveries(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-    items, next_cursor = webhooks.deliveries(request_context(router), record_id, limit=limit, cursor=cursor)
+def list_deliveries(
+    record_id: RecordIdPath,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    event_id: Annotated[
+        str | None, Query(pattern=ULID_PATTERN, description="Only the tries of this event.")
+    ] = None,
+    outcome: Annotated[
+        Literal["succeeded", "retrying", "gave_up"] | None,
+        Query(description="Only the tries that ended so (e.g. `gave_up`: what the target never got)."),
+    ] = None,
+) -> Response[str]:
+    items, next_cursor = webhooks.deliveries(
+        request_context(router), record_id, limit=limit, cursor=cursor, event_id=event_id, outcome=outcome
+    )
     return page_response(items, next_cursor)
 
 

@@ -199,3 +199,28 @@ def test_a_try_is_claimed_by_one_message_until_its_lease_runs_out(
     later = time.time() + delivery_repository.CLAIM_LEASE_S + 1
     monkeypatch.setattr(delivery_repository.time, "time", lambda: later)
     assert claim("redriven"), "once the lease ran out, a redriven message may make the try"
+
+
+def test_the_delivery_log_filters_by_event_and_outcome(client: ApiClient, receiver: Receiver) -> None:
+    target = add_webhook(client, receiver.url, ["contact.created"])
+    receiver.fail_next = 1  # whichever event comes first needs a second try
+    client.create("contacts", {"email": "first@filters.example"})
+    client.create("contacts", {"email": "second@filters.example"})
+    assert eventually(lambda: len(receiver.accepted) == 2)
+    path = f"/v1/event-targets/{target['id']}/deliveries"
+
+    def tries(**params: str) -> list[tuple[str, int, str]]:
+        return [(d["event_id"], d["attempt"], d["outcome"]) for d in client.all_pages(path, params)]
+
+    [(retried_event, _, _)] = tries(outcome="retrying")
+    [other_event] = {e["id"] for e in receiver.accepted} - {retried_event}
+    assert sorted(tries(outcome="succeeded")) == sorted(
+        [(retried_event, 2, "succeeded"), (other_event, 1, "succeeded")]
+    )
+    assert tries(event_id=retried_event) == [(retried_event, 2, "succeeded"), (retried_event, 1, "retrying")]
+    assert tries(event_id=other_event) == [(other_event, 1, "succeeded")]
+    assert tries(event_id=retried_event, outcome="gave_up") == []
+    for bad in ({"outcome": "lost"}, {"event_id": "not-an-id"}):
+        response = client.get(path, params=bad)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == list(bad)

@@ -166,18 +166,32 @@ def _log(
 
 
 def deliveries(
-    ctx: RequestContext, target_id: str, *, limit: int, cursor: str | None
+    ctx: RequestContext,
+    target_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    event_id: str | None = None,
+    outcome: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """The target's delivery log, newest try first: one Query."""
+    """The target's delivery log, newest try first: one Query (the filters apply to the page it reads, so
+    a filtered page may hold fewer tries than ``limit``; ``next_cursor`` goes on)."""
     from crm_core import signing
     from crm_core.services.event_targets import EVENT_TARGETS
 
     EVENT_TARGETS.get(ctx, target_id)  # 404 for a missing or foreign target
-    fingerprint = f"deliveries:{target_id}"
+    fingerprint = f"deliveries:{target_id}:{event_id or ''}:{outcome or ''}"
     start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
+    condition: Any = None
+    if event_id:
+        condition = DeliveryAttemptItem.event_id == event_id
+    if outcome:
+        matches_outcome = DeliveryAttemptItem.outcome == outcome
+        condition = matches_outcome if condition is None else condition & matches_outcome
     items, last = repo.query_page(
         keys.record_pk(ctx.tenant_id, "event_target", target_id),
         range_condition=TableItem.SK.startswith(DELIVERY_SK_PREFIX),
+        filter_condition=condition,
         limit=limit,
         start_key=start,
         forward=False,
