@@ -223,3 +223,35 @@ def test_a_deal_merge_moves_its_activities(client: ApiClient, continued: list[di
     assert merged.json()["pending_moves"] == ["activities"]
     assert eventually(lambda: ids(client, "/v1/activities", {"deal_id": survivor["id"]}) == {*notes, *calls})
     assert ids(client, "/v1/activities", {"deal_id": duplicate["id"]}) == set()
+
+
+def test_a_reps_merge_moves_linked_records_that_are_not_the_reps(
+    base_url: str, client: ApiClient, tap: BusTap
+) -> None:
+    """Merging needs the right to change the two records merged; what refers to the duplicate follows, moved
+    by the CRM on the merge's behalf, in the request as in the background."""
+    from crm_core.auth import Role
+    from crm_core.services.tenants import create_user, issue_api_key
+
+    rep_id = create_user(client.tenant_id, f"merger-{client.tenant_id.lower()}@example.com", Role.REP)
+    rep = ApiClient(base_url, issue_api_key(client.tenant_id, rep_id, Role.REP), client.tenant_id, rep_id)
+    survivor = rep.create("contacts", {"email": "rep-keep@merge.example"})
+    duplicate = rep.create("contacts", {"email": "rep-fold@merge.example"})
+    admins = client.create(
+        "activities", {"type": "note", "subject": "Admin's", "contact_id": duplicate["id"]}
+    )
+    assert client.get(f"/v1/activities/{admins['id']}").json()["owner_id"] == client.user_id
+
+    merged = rep.post(f"/v1/contacts/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]})
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["pending_moves"] == []
+    assert client.get(f"/v1/activities/{admins['id']}").json()["contact_id"] == survivor["id"]
+    request_id = merged.headers["X-Request-Id"]
+    moved = [
+        e
+        for e in tap.drain(expected=5)
+        if e["detail-type"] == "activity.updated" and e["detail"]["data"]["id"] == admins["id"]
+    ]
+    assert [(e["detail"]["actor"], e["detail"]["correlation_id"]) for e in moved] == [
+        ({"type": "system", "id": "merge"}, request_id)
+    ]

@@ -741,6 +741,12 @@ class RecordService:
         with more in the background, after the merge commits (services/merge_moves.py, fed by the merge's
         event). The names of the kinds left to the background."""
         pending: list[str] = []
+        # The moves follow from a merge the caller may make; like the background moves, the CRM makes them
+        # on the merge's behalf (its correlation id ties them to it), so a rep's merge does not stop half
+        # way on a linked record that is another user's.
+        on_behalf = RequestContext(
+            Principal.system(ctx.tenant_id, "merge"), correlation_id=ctx.correlation_id, lookups=ctx.lookups
+        )
         for referrer in self.spec.referrers() if self.spec.referrers else ():
             ids, _ = referrer.service.ids_referring(
                 ctx.tenant_id, referrer.field_name, duplicate_id, limit=MAX_MOVED_BY_MERGE + 1, start_key=None
@@ -750,7 +756,7 @@ class RecordService:
                 continue
             for record_id in ids:
                 referrer.service.move_reference(
-                    ctx, record_id, referrer.field_name, duplicate_id, survivor_id
+                    on_behalf, record_id, referrer.field_name, duplicate_id, survivor_id
                 )
         return pending
 
