@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import pytest
 from crm_core.definitions import CONSUMERS, REMINDERS_QUEUE
 
 from crm_local.gateway import LambdaContext
@@ -138,3 +139,34 @@ def test_a_new_owner_is_notified_of_the_assignment(base_url: str, client: ApiCli
     # Taking a record yourself notifies nobody; the rep can now change what it owns.
     assert rep.patch(f"/v1/deals/{deal['id']}", {"amount": "10"}).status_code == 200
     assert notifications(client) == []
+
+
+def test_a_reminder_whose_events_come_late_fires_late_not_never(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backlog (or a redrive) can bring an activity's events to the schedule keeper after its reminder's
+    time: it fires then, once, instead of being dropped. A reminder already past when it was written does
+    not fire."""
+    from functions.reminder_scheduler import handler as scheduler_function
+
+    sync = scheduler_function.sync_schedule
+    mine: list[str] = []
+
+    def late(tenant_id: str, activity_id: str) -> str:
+        if tenant_id == client.tenant_id:
+            time.sleep(2.5)  # the events were late: the reminder's time has passed
+            mine.append(activity_id)
+        return sync(tenant_id, activity_id)
+
+    monkeypatch.setattr(scheduler_function, "sync_schedule", late)
+    task = client.create("activities", {"type": "task", "subject": "Late but sent", "remind_at": soon(1)})
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    client.create("activities", {"type": "task", "subject": "Set in the past", "remind_at": past})
+
+    arrived = eventually(lambda: notifications(client))
+    assert [n["title"] for n in arrived] == ["Reminder: Late but sent"]
+    assert eventually(lambda: len(mine) >= 2), "the schedule keeper never saw both activities"
+    time.sleep(1.5)
+    assert [n["title"] for n in notifications(client)] == ["Reminder: Late but sent"]
+    timeline = [e["type"] for e in client.get(f"/v1/activities/{task['id']}/timeline").json()["items"]]
+    assert timeline == ["activity.reminder_due", "activity.created"]

@@ -10,7 +10,7 @@ from typing import Any
 from crm_core import aws
 from crm_core.auth import Principal
 from crm_core.config import settings
-from crm_core.ids import new_id, utc_now
+from crm_core.ids import new_id, utc_now, utc_text
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import NotificationItem, RecordItem, UniqueMarker
@@ -23,31 +23,47 @@ def schedule_name(activity_id: str) -> str:
     return f"reminder-{activity_id}"
 
 
-def _wanted_at(activity: RecordItem | None) -> str | None:
-    """When the activity's reminder should fire, or None: no reminder, done, archived or already past."""
+# A reminder whose time came before its schedule could be made (its events were late: a backlog, a
+# redrive) fires at once, late, rather than never; one older than this is stale and dropped.
+LATE_REMINDER_WINDOW = timedelta(hours=24)
+
+
+def _wanted_at(activity: RecordItem | None) -> tuple[str, bool] | None:
+    """When the activity's reminder should fire, and whether that time has already come; None when there is
+    none to fire: no reminder, done, archived, set for a time already past when it was written, or due
+    longer ago than ``LATE_REMINDER_WINDOW``."""
     if activity is None or activity.archived_at is not None:
         return None
     data = record_data(activity)
     remind_at = data.get("remind_at")
-    if not remind_at or data.get("completed_at") or remind_at <= utc_now():
+    if not remind_at or data.get("completed_at"):
         return None
-    return str(remind_at)
+    now = datetime.now(UTC)
+    if str(remind_at) > utc_text(now):
+        return str(remind_at), False
+    if str(remind_at) > str(activity.updated_at) and str(remind_at) > utc_text(now - LATE_REMINDER_WINDOW):
+        return str(remind_at), True
+    return None
 
 
 def sync_schedule(tenant_id: str, activity_id: str) -> str:
     """Make the activity's schedule match what the activity holds now, whatever event brought us here
-    (so repeated or reordered events converge). Answers what it did."""
+    (so repeated or reordered events converge). A reminder already due fires now (``fire`` sends it once
+    however often it is asked). Answers what it did."""
     config = settings()
     scheduler = aws.client("scheduler")
     activity = repo.get_record(tenant_id, "activity", activity_id, consistent=True)
-    remind_at = _wanted_at(activity)
+    wanted = _wanted_at(activity)
     name = schedule_name(activity_id)
-    if remind_at is None:
+    if wanted is not None and wanted[1]:
+        return f"late: {fire(tenant_id, activity_id, wanted[0])}"
+    if wanted is None:
         try:
             scheduler.delete_schedule(Name=name, GroupName=config.schedule_group)
         except scheduler.exceptions.ResourceNotFoundException:
             return "none"
         return "deleted"
+    remind_at = wanted[0]
     at = datetime.fromisoformat(remind_at.replace("Z", "+00:00")).astimezone(UTC)
     if at.microsecond:  # at() takes whole seconds: round up, so a reminder is never early
         at = at.replace(microsecond=0) + timedelta(seconds=1)
