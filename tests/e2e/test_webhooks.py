@@ -224,3 +224,31 @@ def test_the_delivery_log_filters_by_event_and_outcome(client: ApiClient, receiv
         response = client.get(path, params=bad)
         assert response.status_code == 422, response.text
         assert [e["field"] for e in response.json()["errors"]] == list(bad)
+
+
+def test_a_delivery_given_up_is_made_again_by_a_redrive(client: ApiClient, receiver: Receiver) -> None:
+    """After the last try the delivery waits in the dead-letter queue as its next try; once the receiver
+    is back, `crm dlq redrive crm-webhook-deliveries` makes that try, and the receiver gets the event once."""
+    import boto3
+    from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE
+
+    from crm_local import dlq
+
+    target = add_webhook(client, receiver.url, ["contact.created"])
+    receiver.fail_next = 1000  # down for good
+    contact = client.create("contacts", {"email": "given-up@example.com"})
+    path = f"/v1/event-targets/{target['id']}/deliveries"
+    assert eventually(lambda: client.get(path, params={"outcome": "gave_up"}).json()["items"], timeout=30)
+    receiver.fail_next = 0  # back
+
+    dlq.redrive(boto3.client("sqs"), WEBHOOK_DELIVERIES_QUEUE.name)
+    assert eventually(lambda: receiver.accepted)
+    time.sleep(1.5)
+    assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"]]
+    log = client.get(path).json()["items"]
+    assert [(d["attempt"], d["outcome"]) for d in reversed(log)] == [
+        *[(n, "retrying") for n in range(1, 6)],
+        (6, "gave_up"),
+        (7, "succeeded"),
+    ]
+    assert len({d["delivery_id"] for d in log}) == 1
