@@ -60,21 +60,60 @@ def list_all(sqs: Any) -> list[DeadLetters]:
     return found
 
 
-def show(sqs: Any, name: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Up to ``limit`` messages, left where they are (they become visible again in a few seconds)."""
-    url = _url(sqs, _definition(name).dead_letter_name)
+def show(sqs: Any, name: str, limit: int = 10, streams: Any = None) -> list[dict[str, Any]]:
+    """Up to ``limit`` messages, left where they are (they become visible again in a few seconds). An
+    outbox dead letter also lists the events of its stream range (while the stream holds them); a partner
+    delivery names the bus that refused it and why."""
+    queue = _definition(name)
+    url = _url(sqs, queue.dead_letter_name)
     seen: dict[str, dict[str, Any]] = {}
     for _ in range(max(1, limit // 10 + 1)):
         batch = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=min(10, limit), VisibilityTimeout=5, AttributeNames=["All"]
+            QueueUrl=url,
+            MaxNumberOfMessages=min(10, limit),
+            VisibilityTimeout=5,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not batch:
             break
         for message in batch:
-            seen.setdefault(message["MessageId"], {"id": message["MessageId"], "body": message["Body"]})
+            if message["MessageId"] in seen:
+                continue
+            shown: dict[str, Any] = {"id": message["MessageId"], "body": message["Body"]}
+            if queue == OUTBOX_DEAD_LETTER_QUEUE:
+                shown["events"] = _outbox_events(message["Body"], streams)
+            elif queue == PARTNER_DELIVERIES_QUEUE:
+                attributes = message.get("MessageAttributes") or {}
+                for key in ("TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE"):
+                    if key in attributes:
+                        shown[key.lower()] = attributes[key].get("StringValue")
+            seen[message["MessageId"]] = shown
         if len(seen) >= limit:
             break
     return list(seen.values())[:limit]
+
+
+def _outbox_events(body: str, streams: Any) -> list[dict[str, Any]] | str:
+    """The events an outbox dead letter stands for (id, type, tenant, time), or why they can't be listed."""
+    import json
+
+    import boto3
+    from crm_core.outbox import event_entries
+
+    from crm_local.outbox_dead_letters import NotABatchPosition, parse, read
+
+    try:
+        position = parse(body)
+    except NotABatchPosition as error:
+        return str(error)
+    if position.expired():
+        return "its records left the stream (it keeps them 24 hours)"
+    events = []
+    for entry in event_entries(read(streams or boto3.client("dynamodbstreams"), position)):
+        detail = json.loads(entry["Detail"])
+        events.append({key: detail.get(key) for key in ("id", "type", "tenant_id", "occurred_at")})
+    return events
 
 
 def redrive(sqs: Any, name: str, progress: Any = None) -> int:

@@ -93,6 +93,8 @@ def test_a_batch_that_keeps_failing_is_dead_lettered_and_replayed_from_the_strea
     info = json.loads(letter["body"])["DDBStreamBatchInfo"]
     assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
     assert info["streamArn"] == relay.stream_arn
+    [stuck] = letter["events"]
+    assert (stuck["type"], stuck["tenant_id"]) == ("contact.created", client.tenant_id)
 
     monkeypatch.setattr(relay_function, "publish", publish)  # the cause is fixed
     time.sleep(5.5)  # show() looked at the message; let it become visible again
@@ -131,5 +133,9 @@ def test_a_dead_letter_the_stream_no_longer_holds_is_kept_and_said(runtime: Loca
         assert reasons[0].startswith("its records left the stream (first arrived 2020-01-01")
         assert reasons[1].startswith("not a stream batch position")
         assert outbox_dead_letters(sqs) == 2, "kept messages stay in the queue"
+        time.sleep(0.5)
+        shown = sorted(str(m["events"]) for m in dlq.show(sqs, OUTBOX_DEAD_LETTER_QUEUE.name))
+        assert shown[0].startswith("its records left the stream")
+        assert shown[1].startswith("not a stream batch position")
     finally:
         sqs.purge_queue(QueueUrl=url)
