@@ -53,6 +53,7 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", "1,1,1,1,1")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # crm_core.metrics: AWS only
     # Settings and clients are read once per process (as once per Lambda container); anything read before
     # this point saw no endpoint, so read again.
     from crm_core import aws, config

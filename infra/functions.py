@@ -10,7 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from crm_core.definitions import FunctionDefinition
+from crm_core.definitions import METRICS_NAMESPACE, FunctionDefinition
 
 from infra.bundling import SourceLayout, asset_code, stage_function, stage_layer
 from infra.nag import acknowledge
@@ -18,7 +18,6 @@ from infra.nag import acknowledge
 RUNTIME = lambda_.Runtime.PYTHON_3_13  # the layer's wheels are built for it (infra/bundling.py)
 ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
-METRICS_NAMESPACE = "crm"
 LOG_LEVEL = "INFO"
 
 

@@ -8,7 +8,7 @@ from crm_core.coldstart import long_lived_imports
 
 with long_lived_imports():
     from aws_lambda_powertools import Logger
-    from crm_core import aws
+    from crm_core import aws, metrics
     from crm_core.outbox import event_entries, publish
 
     logger = Logger()
@@ -22,5 +22,7 @@ def handler(event: list[dict[str, Any]] | dict[str, Any], context: "LambdaContex
     records = event.get("Records", []) if isinstance(event, dict) else event
     entries = event_entries(records)
     publish(entries, aws.client("events"))
+    metrics.count("EventsPublished", len(entries))
+    metrics.flush()
     logger.info("relayed", extra={"records": len(records), "events": len(entries)})
     return {"published": len(entries)}

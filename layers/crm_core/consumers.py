@@ -14,7 +14,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from crm_core import aws
+from crm_core import aws, metrics
 from crm_core.definitions import QueueDefinition
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -32,9 +32,12 @@ def sqs_consumer(process: Callable[..., object], what: str, *, with_message_id: 
         logger.info(what, extra={"outcome": outcome})
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        response = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
+        try:
+            response = process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        finally:
+            metrics.flush()
         return dict(response)
 
     return handler

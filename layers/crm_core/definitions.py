@@ -338,6 +338,8 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
 # reads the stream (filtered to inserted outbox items) and invokes this function with each batch; the
 # local runtime's relay invokes the same function with the same records. A batch that keeps failing is
 # split, retried, and finally sent to the dead-letter queue (the stream still holds it meanwhile).
+METRICS_NAMESPACE = "crm"  # the CloudWatch namespace of crm_core.metrics
+
 OUTBOX_RELAY = FunctionDefinition(
     name="outbox_relay",
     handler="functions.outbox_relay.handler.handler",

@@ -252,3 +252,30 @@ def test_a_delivery_given_up_is_made_again_by_a_redrive(client: ApiClient, recei
         (7, "succeeded"),
     ]
     assert len({d["delivery_id"] for d in log}) == 1
+
+
+def test_deliveries_and_publications_are_counted_as_cloudwatch_metrics(
+    client: ApiClient, receiver: Receiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In AWS, Powertools writes the counts in the embedded metric format into the log (crm dev turns
+    that off); here it is on for this test, and read back from what the functions printed."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    receiver.fail_next = 1
+    add_webhook(client, receiver.url, ["contact.created"])
+    client.create("contacts", {"email": "counted@example.com"})
+    assert eventually(lambda: receiver.accepted)
+    time.sleep(0.5)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+
+    counted: dict[str, float] = {}
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith('{"_aws"'):
+            blob = json.loads(line)
+            assert all(d["Namespace"] for d in blob["_aws"]["CloudWatchMetrics"])
+            for metric in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = blob[metric["Name"]]
+                counted[metric["Name"]] = counted.get(metric["Name"], 0) + sum(
+                    value if isinstance(value, list) else [value]
+                )
+    assert counted.get("WebhookTriesFailed", 0) >= 1 and counted.get("WebhookTriesSucceeded", 0) >= 1
+    assert counted.get("EventsPublished", 0) >= 1

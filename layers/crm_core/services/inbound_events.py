@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from crm_core import metrics
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.errors import ProblemError
@@ -53,6 +54,13 @@ def sending_account(registration: RecordItem) -> str:
 
 
 def handle(event: dict[str, Any]) -> str:
+    """What became of a partner event (see ``_handle``), counted as accepted or refused."""
+    outcome = _handle(event)
+    metrics.count("InboundEventsRefused" if outcome.startswith("refused") else "InboundEventsAccepted")
+    return outcome
+
+
+def _handle(event: dict[str, Any]) -> str:
     """What became of a partner event: accepted (created or updated), or refused and why. A refused event
     is not retried: it could never be accepted as it is."""
     source, detail = str(event.get("source", "")), event.get("detail") or {}

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crm_core import aws
+from crm_core import aws, metrics
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.ids import new_id, utc_now, utc_text
@@ -56,7 +56,9 @@ def sync_schedule(tenant_id: str, activity_id: str) -> str:
     wanted = _wanted_at(activity)
     name = schedule_name(activity_id)
     if wanted is not None and wanted[1]:
-        return f"late: {fire(tenant_id, activity_id, wanted[0])}"
+        outcome = fire(tenant_id, activity_id, wanted[0])
+        metrics.count("RemindersSentLate", outcome == "sent")
+        return f"late: {outcome}"
     if wanted is None:
         try:
             scheduler.delete_schedule(Name=name, GroupName=config.schedule_group)
@@ -116,6 +118,7 @@ def fire(tenant_id: str, activity_id: str, remind_at: str) -> str:
         if conflict.label == "reminder":
             return "duplicate"
         raise
+    metrics.count("RemindersSent")
     return "sent"
 
 

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from crm_core import aws
+from crm_core import aws, metrics
 from crm_core.config import settings
 from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
 from crm_core.errors import ProblemError, not_found
@@ -24,6 +24,11 @@ from crm_core.services.event_targets import check_url, matches
 from crm_core.services.records import RequestContext, record_data
 
 DELIVERY_SK_PREFIX = "DLV#"
+WEBHOOK_TRY_METRICS = {
+    "succeeded": "WebhookTriesSucceeded",
+    "retrying": "WebhookTriesFailed",
+    "gave_up": "WebhookDeliveriesGivenUp",
+}
 USER_AGENT = "crm-webhooks/1"
 REDELIVER_PAGES = 10  # redeliver finds an event among the target's last 1,000 tries
 
@@ -91,6 +96,7 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     if message_id is not None and not delivery_repository.claim_try(
         tenant_id, target_id, str(job["delivery_id"]), int(job["attempt"]), message_id
     ):
+        metrics.count("WebhookTriesDuplicate")
         return "duplicate"
     data = record_data(target)
     body = json.dumps(job["event"], separators=(",", ":")).encode()
@@ -129,6 +135,7 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     else:
         outcome = "gave_up"
     _log(tenant_id, target_id, job, outcome, status_code, error, duration_ms)
+    metrics.count(WEBHOOK_TRY_METRICS[outcome])
     if outcome == "retrying":
         _queue([{**job, "attempt": attempt + 1}], delay_s=delays[attempt - 1])
     elif outcome == "gave_up":
