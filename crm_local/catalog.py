@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crm_core.definitions import WEBHOOK_RETRY_DELAYS_S, WEBHOOK_TIMEOUT_S
 from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, SOURCE, EventType
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -347,6 +348,10 @@ def example_event(event: EventType) -> dict[str, Any]:
 # -------------------------------------------------------------------------------------------------- docs
 
 
+def _delay_text(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+
+
 def docs_markdown() -> str:
     lines = [
         "# Events",
@@ -365,6 +370,14 @@ def docs_markdown() -> str:
         "",
         f"Each type's JSON Schema (draft-04) is in `{SCHEMAS_DIR}/<type>.json` and in the bus's schema",
         "registry `crm-events`. A change to a type's shape is a new `version`.",
+        "",
+        "A webhook target (`/v1/event-targets`) gets the `detail` as the body of a POST with the headers",
+        '`CRM-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the secret>`',
+        "(check it, and refuse a `t` more than a few minutes old), `CRM-Event-Id`, `CRM-Event-Type` and",
+        "`CRM-Delivery-Id`, the same for every try of an event's delivery to a target (a `/redeliver`",
+        f"is a new delivery). A 2xx answer within {WEBHOOK_TIMEOUT_S} s is a success; anything else is",
+        "tried again after " + ", ".join(_delay_text(d) for d in WEBHOOK_RETRY_DELAYS_S) + ", then given",
+        "up (`/deliveries?outcome=gave_up` lists those; `/redeliver` sends one again).",
         "",
         "## Types",
         "",
