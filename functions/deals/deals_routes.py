@@ -8,9 +8,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from crm_core.http.api_docs import answers, page_model, record_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, Limit, add_record_routes
+from crm_core.http.record_routes import Cursor, IdFilter, Limit, add_record_routes
 from crm_core.http.responses import page_response
-from crm_core.models.common import ULID_PATTERN
 from crm_core.models.deal import DealCreate, DealFields, DealUpdate
 from crm_core.models.pipeline import StageId
 from crm_core.services.deals import DEALS
@@ -26,7 +25,6 @@ class DealOut(DealFields):
 
 
 Deal = record_model("Deal", DealOut)
-IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]
 
 
 @router.get(

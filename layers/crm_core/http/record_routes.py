@@ -29,6 +29,7 @@ from crm_core.validation import set_fields
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
 RecordIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The record's id.")]
+IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]  # a list filter by another record's id
 BatchAction = Literal["create", "update", "upsert", "read", "archive"]
 
 
