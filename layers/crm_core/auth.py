@@ -52,19 +52,36 @@ class Principal:
     def system(cls, tenant_id: str, what: str) -> Principal:
         return cls(tenant_id, user_id="system", role=Role.ADMIN, credential="system", credential_id=what)
 
-    def require_write(self, owner_id: str | None) -> None:
-        """A viewer only reads; a rep changes records it owns; a manager and an admin change any record.
+    def require_create(self, owner_id: str | None) -> None:
+        """May create a record owned by ``owner_id`` (None: unowned): a viewer only reads; a rep creates
+        records owned by itself or by no one; a manager and an admin create any.
 
         Teams are not modelled yet, so a manager's team is the whole tenant.
         """
         if self.role == Role.VIEWER:
             raise forbidden("A viewer can read records but not change them.")
         if self.role == Role.REP and owner_id is not None and owner_id != self.user_id:
-            raise forbidden("A rep can change only the records it owns.")
+            raise forbidden("A rep can assign records only to itself.")
 
-    def require_admin(self) -> None:
+    def require_change(self, owner_before: str | None, owner_after: str | None) -> None:
+        """May change a record owned by ``owner_before`` so that ``owner_after`` owns it (the same owner
+        for a change that leaves it, an archive or a restore): a rep changes only what it owns, and takes
+        an unowned record only by assigning it to itself (API.md, "roles")."""
+        if self.role == Role.VIEWER:
+            raise forbidden("A viewer can read records but not change them.")
+        if self.role != Role.REP:
+            return
+        if owner_before is not None and owner_before != self.user_id:
+            raise forbidden("A rep can change only the records it owns.")
+        if owner_after is not None and owner_after != self.user_id:
+            raise forbidden("A rep can assign records only to itself.")
+        if owner_before is None and owner_after != self.user_id:
+            raise forbidden("A rep can change an unowned record only by assigning it to itself.")
+
+    def require_admin(self, what: str = "this") -> None:
+        """Settings (pipelines, event targets and sources, users, keys, ...) are an admin's alone."""
         if self.role != Role.ADMIN:
-            raise forbidden("Only an admin can do this.")
+            raise forbidden(f"Only an admin can change {what}.")
 
 
 def new_api_key(tenant_id: str) -> str:

@@ -28,13 +28,16 @@ def test_activity_in_every_linked_timeline_with_the_records_own_changes(client: 
     assert again.json()["version"] == done.json()["version"]  # completing twice changes nothing
 
     contact_timeline = [
-        e["type"] for e in client.get(f"/v1/contacts/{contact['id']}/timeline").json()["items"]
+        (e["type"], e["record"]) for e in client.get(f"/v1/contacts/{contact['id']}/timeline").json()["items"]
     ]
+    # Each entry names what it is about, so the timeline reads without another request.
+    the_call = {"type": "activity", "id": call["id"], "title": "Discovery call"}
+    the_contact = {"type": "contact", "id": contact["id"], "title": "linked@example.com"}
     assert contact_timeline == [
-        "activity.completed",
-        "activity.created",
-        "contact.updated",
-        "contact.created",
+        ("activity.completed", the_call),
+        ("activity.created", the_call),
+        ("contact.updated", the_contact),
+        ("contact.created", the_contact),
     ]
     deal_timeline = [e["type"] for e in client.get(f"/v1/deals/{deal['id']}/timeline").json()["items"]]
     assert deal_timeline == ["activity.completed", "activity.created", "deal.created"]

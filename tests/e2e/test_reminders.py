@@ -54,6 +54,7 @@ def test_a_reminder_fires_once_and_notifies_the_owner(client: ApiClient, other: 
     contact_timeline = client.get(f"/v1/contacts/{contact['id']}/timeline").json()["items"]
     assert contact_timeline[0]["type"] == "activity.reminder_due"
     assert contact_timeline[0]["actor"] == {"type": "system", "id": "reminders"}
+    assert contact_timeline[0]["record"] == {"type": "activity", "id": task["id"], "title": "Call back"}
     assert other.get("/v1/notifications").json()["items"] == []
 
     read = client.post(f"/v1/notifications/{arrived[0]['id']}/read")

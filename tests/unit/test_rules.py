@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
 from crm_core.errors import ProblemError
@@ -36,18 +38,53 @@ def test_malformed_api_keys_name_no_tenant(key: str) -> None:
     assert parse_api_key(key) is None
 
 
-def test_roles() -> None:
-    def principal(role: Role) -> Principal:
-        return Principal(TENANT, "U1", role, "api_key", "K1")
+def principal(role: Role) -> Principal:
+    return Principal(TENANT, "U1", role, "api_key", "K1")
 
-    with pytest.raises(ProblemError) as refused:
-        principal(Role.VIEWER).require_write("U1")
-    assert refused.value.status == 403
-    principal(Role.REP).require_write("U1")
-    with pytest.raises(ProblemError):
-        principal(Role.REP).require_write("U2")
-    principal(Role.MANAGER).require_write("U2")
-    principal(Role.ADMIN).require_write(None)
+
+def refused(check: Callable[[], None]) -> bool:
+    try:
+        check()
+    except ProblemError as problem:
+        assert problem.status == 403
+        return True
+    return False
+
+
+def test_who_creates_what() -> None:
+    assert refused(lambda: principal(Role.VIEWER).require_create("U1"))
+    assert not refused(lambda: principal(Role.REP).require_create("U1"))
+    assert not refused(lambda: principal(Role.REP).require_create(None))
+    assert refused(lambda: principal(Role.REP).require_create("U2"))
+    assert not refused(lambda: principal(Role.MANAGER).require_create("U2"))
+    assert not refused(lambda: principal(Role.ADMIN).require_create(None))
+
+
+@pytest.mark.parametrize(
+    ("role", "before", "after", "allowed"),
+    [
+        (Role.VIEWER, "U1", "U1", False),
+        (Role.REP, "U1", "U1", True),  # its own record
+        (Role.REP, "U1", None, True),  # lets its own record go
+        (Role.REP, "U1", "U2", False),  # gives it to another
+        (Role.REP, "U2", "U2", False),  # another's record
+        (Role.REP, "U2", "U1", False),  # takes another's record
+        (Role.REP, None, None, False),  # an unowned record, left unowned
+        (Role.REP, None, "U1", True),  # takes an unowned record by assigning it to itself
+        (Role.REP, None, "U2", False),
+        (Role.MANAGER, "U2", "U3", True),
+        (Role.MANAGER, None, None, True),
+        (Role.ADMIN, "U2", None, True),
+    ],
+)
+def test_who_changes_what(role: Role, before: str | None, after: str | None, allowed: bool) -> None:
+    assert refused(lambda: principal(role).require_change(before, after)) is not allowed
+
+
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.REP, Role.MANAGER])
+def test_settings_are_an_admins(role: Role) -> None:
+    assert refused(lambda: principal(role).require_admin("pipelines"))
+    assert not refused(lambda: principal(Role.ADMIN).require_admin("pipelines"))
 
 
 def test_text_is_folded_for_matching() -> None:

@@ -73,11 +73,18 @@ class RecordMeta(BaseModel):
     updated_at: str
 
 
+class TimelineRecord(Closed):
+    type: str = Field(description="The record's type, e.g. activity (on a contact's timeline).")
+    id: str | None
+    title: str | None = Field(description="Its name, subject or the like, as a person calls it.")
+
+
 class TimelineEntry(Closed):
     id: str
     type: str = Field(description="The event type, e.g. contact.updated.")
     occurred_at: str
     actor: dict[str, Any]
+    record: TimelineRecord = Field(description="What the entry is about: this record, or one linked to it.")
     changes: dict[str, Any] = Field(description='{"field": {"from": old, "to": new}}')
     correlation_id: str | None
 

@@ -33,12 +33,40 @@ Tags = Annotated[list[Tag], Field(max_length=MAX_TAGS)]
 CustomValue = str | int | float | bool | list[str] | None
 
 
+MAX_CUSTOM_PROPERTIES = 100
+MAX_CUSTOM_TEXT = 10_000  # characters of one text value (a record as a whole holds at most 64 KB)
+MAX_CUSTOM_OPTIONS = 100  # values of one list value, each a short text
+# What a DynamoDB number holds: 38 significant digits, and a magnitude the JSON of an event can carry.
+MAX_CUSTOM_MAGNITUDE = 1e38
+
+
+def _bounded_custom_value(name: str, value: Any) -> None:
+    if isinstance(value, str) and len(value) > MAX_CUSTOM_TEXT:
+        raise ValueError(f"property {name!r} is over {MAX_CUSTOM_TEXT:,} characters")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        magnitude = abs(value)
+        if (
+            magnitude != magnitude
+            or magnitude >= MAX_CUSTOM_MAGNITUDE
+            or (0 < magnitude < 1 / MAX_CUSTOM_MAGNITUDE)
+        ):
+            raise ValueError(f"property {name!r} must be a number between -1e38 and 1e38")
+        if isinstance(value, int) and len(str(magnitude)) > 38:
+            raise ValueError(f"property {name!r} has more than 38 digits")
+    if isinstance(value, list):
+        if len(value) > MAX_CUSTOM_OPTIONS:
+            raise ValueError(f"property {name!r} has more than {MAX_CUSTOM_OPTIONS} values")
+        if any(len(one) > 200 for one in value):
+            raise ValueError(f"property {name!r} has a value over 200 characters")
+
+
 def _bounded_custom(value: dict[str, Any]) -> dict[str, Any]:
-    if len(value) > 100:
-        raise ValueError("at most 100 custom properties")
-    for name in value:
+    if len(value) > MAX_CUSTOM_PROPERTIES:
+        raise ValueError(f"at most {MAX_CUSTOM_PROPERTIES} custom properties")
+    for name, one in value.items():
         if not name or len(name) > 64 or not name.replace("_", "").isalnum():
             raise ValueError(f"property name {name!r} must be 1-64 letters, digits or underscores")
+        _bounded_custom_value(name, one)
     return value
 
 

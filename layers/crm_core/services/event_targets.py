@@ -55,6 +55,7 @@ def derive(
 EVENT_TARGETS = RecordService(
     ObjectSpec(
         object_type="event_target",
+        admin_only=True,
         create_model=EventTargetCreate,
         update_model=EventTargetUpdate,
         defaults=EVENT_TARGET_DEFAULTS,

@@ -27,6 +27,7 @@ from crm_core.validation import set_fields
 EVENT_SOURCES = RecordService(
     ObjectSpec(
         object_type="event_source",
+        admin_only=True,
         create_model=EventSourceCreate,
         update_model=EventSourceUpdate,
         defaults=EVENT_SOURCE_DEFAULTS,

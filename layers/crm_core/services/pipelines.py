@@ -67,6 +67,7 @@ def refuse_archive_with_deals(ctx: RequestContext, pipeline: RecordItem) -> None
 PIPELINES = RecordService(
     ObjectSpec(
         object_type="pipeline",
+        admin_only=True,
         create_model=PipelineCreate,
         update_model=PipelineUpdate,
         defaults=PIPELINE_DEFAULTS,

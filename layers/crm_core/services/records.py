@@ -10,12 +10,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import random
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from crm_core import signing
@@ -50,9 +54,19 @@ from crm_core.repositories.transaction import (
 )
 from crm_core.validation import reprefix, set_fields, validate
 
+logger = Logger(child=True)
+
 RESTORE_WINDOW = timedelta(days=30)
 MAX_BATCH = 100
-WRITE_ATTEMPTS = 3
+# A record's fields as JSON (non-ASCII escaped, as the outbox publishes them) are at most this big, so
+# that its event (the record, and each changed field's old and new value) stays under EventBridge's
+# 256 KB entry and every item of its transaction under DynamoDB's 400 KB.
+MAX_RECORD_BYTES = 64 * 1024
+# A write that loses a race (its record changed since it was read, or another transaction held one of
+# its items) is made again from a fresh read, after a jittered pause that grows with each attempt.
+WRITE_ATTEMPTS = 12
+BACKOFF_BASE_S = 0.02
+BACKOFF_CAP_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,8 @@ class ObjectSpec:
     entry_fields: tuple[str, ...] = ()
     # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
     hidden_fields: tuple[str, ...] = ()
+    # a setting (a pipeline, an event target): only an admin creates, changes, archives or restores one
+    admin_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,22 +213,23 @@ def _place(spec: ObjectSpec, item: RecordItem) -> None:
         setattr(item, f"GSI{number}SK", item.id if value else None)
 
 
-def _side_keys(spec: ObjectSpec, item: RecordItem) -> set[tuple[str, str]]:
-    """The entries a record keeps beside itself: type-ahead prefixes, tags and duplicate keys."""
+def _side_keys(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], str]:
+    """The entries a record keeps beside itself, (PK, SK) each with the field it comes from: type-ahead
+    prefixes, tags, entry fields and duplicate keys."""
     tenant, kind, state = item.tenant_id, spec.object_type, _state(item)
-    found: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], str] = {}
     data = record_data(item)
     for tag in data.get("tags") or []:
-        found.add((keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id))
+        found[(keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id)] = "tags"
     for field_name in spec.entry_fields:
         value = data.get(field_name)
         for one in value if isinstance(value, list) else [value] if value else []:
-            found.add((keys.attribute_pk(tenant, kind, state, field_name, str(one)), item.id))
+            found[(keys.attribute_pk(tenant, kind, state, field_name, str(one)), item.id)] = field_name
     if state == "active":
         for token in item.search_tokens or []:
-            found.add((keys.search_pk(tenant, kind, token), f"{token}#{item.id}"))
+            found[(keys.search_pk(tenant, kind, token), f"{token}#{item.id}")] = "search"
         for key in item.dedupe_keys or []:
-            found.add((keys.dedupe_pk(tenant, kind, key), item.id))
+            found[(keys.dedupe_pk(tenant, kind, key), item.id)] = "duplicates"
     return found
 
 
@@ -242,19 +259,43 @@ def _replaced(value: Any, from_id: str, to_id: str) -> Any:
     return to_id if value == from_id else None
 
 
+def record_title(data: dict[str, Any]) -> str | None:
+    """What a person calls a record: a deal's or company's name, an activity's subject, a contact's
+    name or else email or phone, a target's description."""
+    full_name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+    title = (
+        data.get("name")
+        or data.get("subject")
+        or full_name
+        or data.get("email")
+        or data.get("phone")
+        or data.get("description")
+    )
+    return str(title) if title else None
+
+
+def timeline_entry(detail: dict[str, Any]) -> dict[str, Any]:
+    """An event as a timeline shows it, with the record it is about (on a contact's timeline, the activity
+    or deal an entry comes from), so that a timeline reads without another request."""
+    data = detail.get("data") or {}
+    entry = {key: detail.get(key) for key in ("id", "type", "occurred_at", "actor")}
+    entry["record"] = {
+        "type": str(detail.get("type", "")).partition(".")[0],
+        "id": data.get("id"),
+        "title": record_title(data),
+    }
+    entry["changes"] = detail.get("changes") or {}
+    entry["correlation_id"] = detail.get("correlation_id")
+    return entry
+
+
 def _assignment(
     tenant_id: str, user_id: str, object_type: str, record_id: str, data: dict[str, Any]
 ) -> TableItem:
     """The new owner's notification that a record is now theirs (written with the change)."""
     from crm_core.repositories.table import NotificationItem
 
-    label = (
-        data.get("name")
-        or data.get("subject")
-        or " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
-        or data.get("email")
-        or record_id
-    )
+    label = record_title(data) or record_id
     notification_id = new_id()
     return NotificationItem(
         keys.notifications_pk(tenant_id, user_id),
@@ -282,6 +323,47 @@ def _save_timeline_entries(
                 detail=detail,
             )
         )
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str))
+
+
+def _require_size(spec: ObjectSpec, data: dict[str, Any]) -> None:
+    """422 naming the largest field (or custom property) of a record over ``MAX_RECORD_BYTES``."""
+    size = _json_size(data)
+    if size <= MAX_RECORD_BYTES:
+        return
+    field_name = max(data, key=lambda name: _json_size(data[name]))
+    custom = data.get("custom")
+    if field_name == "custom" and isinstance(custom, dict) and custom:
+        field_name = "custom." + max(custom, key=lambda name: _json_size(custom[name]))
+    raise invalid_field(
+        field_name,
+        f"makes the {spec.object_type} {size / 1024:.0f} KB of JSON; a record holds at most "
+        f"{MAX_RECORD_BYTES // 1024} KB",
+    )
+
+
+def _require_fits(changes: ChangeSet) -> None:
+    """A change that needs more writes than one transaction holds is refused before anything is written
+    (422 naming the field with the most entries to add and remove, e.g. a deal's contact_ids)."""
+    if len(changes) <= MAX_TRANSACTION_ITEMS:
+        return
+    by_field = Counter(
+        op.label.removeprefix("entry:") for op in changes.operations if op.label.startswith("entry:")
+    )
+    field_name = by_field.most_common(1)[0][0] if by_field else "body"
+    raise invalid_field(
+        field_name,
+        f"changes too much at once: {len(changes)} table writes, one change makes at most "
+        f"{MAX_TRANSACTION_ITEMS}; add or remove fewer values in one request",
+    )
+
+
+def _back_off(attempt: int) -> None:
+    """Full jitter (a random pause up to a cap that doubles each attempt): racing writers spread out."""
+    time.sleep(random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt)))
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -325,6 +407,19 @@ class RecordService:
 
     # ------------------------------------------------------------------------------------------ writes
 
+    def _require_admin_for_settings(self, ctx: RequestContext) -> None:
+        if self.spec.admin_only:
+            ctx.principal.require_admin(f"{self.spec.object_type.replace('_', ' ')}s")
+
+    def _require_change(
+        self, ctx: RequestContext, before: dict[str, Any], after: dict[str, Any] | None = None
+    ) -> None:
+        """The caller may change a record from ``before`` to ``after`` (None: the same owner, as for an
+        archive or a restore): settings are an admin's; records follow their owner (auth.Principal)."""
+        self._require_admin_for_settings(ctx)
+        owner_before = before.get("owner_id")
+        ctx.principal.require_change(owner_before, (after or before).get("owner_id"))
+
     def _unique_value(self, data: dict[str, Any]) -> str | None:
         if not self.spec.unique_field:
             return None
@@ -345,6 +440,7 @@ class RecordService:
         """The change set that takes a record from ``before`` (None: new) to ``item``, with its event."""
         spec, tenant = self.spec, ctx.tenant_id
         data = record_data(item)
+        _require_size(spec, data)
         if related is not None:
             item.related = related
             item.search_tokens = _tokens(spec, data, related)
@@ -379,12 +475,12 @@ class RecordService:
                     return_old=True,
                 )
 
-        old_side = _side_keys(spec, before) if before else set()
+        old_side = _side_keys(spec, before) if before else {}
         new_side = _side_keys(spec, item)
-        for pk, sk in sorted(old_side - new_side):
-            changes.delete(IndexEntry(pk, sk))
-        for pk, sk in sorted(new_side - old_side):
-            changes.save(repo.entry(pk, sk, item.id))
+        for pk, sk in sorted(old_side.keys() - new_side.keys()):
+            changes.delete(IndexEntry(pk, sk), label=f"entry:{old_side[(pk, sk)]}")
+        for pk, sk in sorted(new_side.keys() - old_side.keys()):
+            changes.save(repo.entry(pk, sk, item.id), label=f"entry:{new_side[(pk, sk)]}")
         if item.archived_at is None:
             self._add_duplicate_pairs(changes, item, before)
 
@@ -423,24 +519,31 @@ class RecordService:
         old_owner = record_data(before).get("owner_id") if before else None
         if new_owner and new_owner not in (old_owner, ctx.principal.user_id) and item.archived_at is None:
             changes.save(_assignment(tenant, new_owner, spec.object_type, item.id, data))
+        _require_fits(changes)
         return Prepared(changes, item, status, new_unique, details)
 
     def _add_duplicate_pairs(self, changes: ChangeSet, item: RecordItem, before: RecordItem | None) -> None:
         """A new duplicate key looks up (one bounded Query) who else has it, and records the pairs."""
         old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
+        # One pair per other record, however many keys they share (same name and same phone): a
+        # transaction may not write one item twice.
+        reasons: dict[str, str] = {}
         for key in sorted(set(item.dedupe_keys or []) - old_keys):
             others, _ = repo.query_page(keys.dedupe_pk(item.tenant_id, self.spec.object_type, key), limit=5)
             for other in others:
                 if isinstance(other, IndexEntry) and other.record_id != item.id:
-                    changes.save(
-                        repo.duplicate_pair(
-                            keys.duplicates_pk(item.tenant_id, self.spec.object_type),
-                            item.id,
-                            other.record_id,
-                            key.split(":", 1)[0],
-                            utc_now(),
-                        )
-                    )
+                    reasons.setdefault(other.record_id, key.split(":", 1)[0])
+        found_at = utc_now()
+        for other_id, reason in reasons.items():
+            changes.save(
+                repo.duplicate_pair(
+                    keys.duplicates_pk(item.tenant_id, self.spec.object_type),
+                    item.id,
+                    other_id,
+                    reason,
+                    found_at,
+                )
+            )
 
     def _commit(self, ctx: RequestContext, prepared: Prepared) -> None:
         try:
@@ -486,7 +589,8 @@ class RecordService:
         # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
         if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
             fields.setdefault("owner_id", ctx.principal.user_id)
-        ctx.principal.require_write(fields.get("owner_id"))
+        self._require_admin_for_settings(ctx)
+        ctx.principal.require_create(fields.get("owner_id"))
         related = self.spec.resolve(ctx, fields, set(fields), {})
         if self.spec.derive is not None:
             fields = self.spec.derive(ctx, _clean(fields), None, None)
@@ -494,9 +598,9 @@ class RecordService:
         return self._build(ctx, item, None, "created", related=related, status=201)
 
     def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
-        prepared = self.prepare_create(ctx, fields)
-        self._commit(ctx, prepared)
-        return represent(self.spec, prepared.item)
+        committed = self._write_retrying(ctx, lambda: self.prepare_create(ctx, fields), None, None)
+        assert committed is not None  # a create always writes
+        return represent(self.spec, committed.item)
 
     def prepare_update(
         self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None
@@ -511,10 +615,8 @@ class RecordService:
         self, ctx: RequestContext, before: RecordItem, fields: dict[str, Any]
     ) -> Prepared | None:
         """The change of ``fields`` of the record read as ``before``; None when it changes nothing."""
-        ctx.principal.require_write(record_data(before).get("owner_id"))
-        if "owner_id" in fields:
-            ctx.principal.require_write(fields["owner_id"])
         current = record_data(before)
+        self._require_change(ctx, current, {**current, **fields})
         merged = dict(current)
         merged.update(fields)
         merged = _clean(merged)
@@ -553,22 +655,27 @@ class RecordService:
         ctx: RequestContext,
         prepare: Callable[[], Prepared | None],
         if_match: int | None,
-        record_id: str,
+        record_id: str | None,
     ) -> Prepared | None:
         """Read-modify-write: the change committed, or None when ``prepare`` found nothing to change.
-        Without If-Match a concurrent change is merged by re-reading; with it, 412."""
-        for _ in range(WRITE_ATTEMPTS):
+        A write that lost a race is prepared again from a fresh read after a jittered back-off (so a
+        concurrent change is merged, not refused); with If-Match, a record that changed meanwhile is 412.
+        A taken unique value is not a race: its 409 goes to the caller at once."""
+        for attempt in range(WRITE_ATTEMPTS):
             prepared = prepare()
             if prepared is None:
                 return None
             try:
                 self._commit(ctx, prepared)
             except _StaleWrite:
-                if if_match is not None:
+                if if_match is not None and record_id is not None:
                     current = self._load(ctx, record_id, archived=None).version
                     if current != if_match:
                         raise precondition_failed(current) from None
-                continue  # the same version: only its search tokens were refreshed meanwhile
+                # the same version: only its search tokens were refreshed meanwhile, or another
+                # transaction held one of its items
+                _back_off(attempt)
+                continue
             return prepared
         raise ProblemError(409, "Conflict", "The record is being changed by others; retry the request.")
 
@@ -590,7 +697,7 @@ class RecordService:
         before = self._load(ctx, record_id)
         if if_match is not None and if_match != before.version:
             raise precondition_failed(before.version)
-        ctx.principal.require_write(record_data(before).get("owner_id"))
+        self._require_change(ctx, record_data(before))
         if self.spec.before_archive is not None:
             self.spec.before_archive(ctx, before)
         item = copy.deepcopy(before)
@@ -606,7 +713,7 @@ class RecordService:
     def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
         def prepare() -> Prepared:
             before = self._load(ctx, record_id, archived=True)
-            ctx.principal.require_write(record_data(before).get("owner_id"))
+            self._require_change(ctx, record_data(before))
             if before.merged_into:
                 raise conflict(
                     f"This {self.spec.object_type} was merged into {before.merged_into} and cannot "
@@ -638,7 +745,7 @@ class RecordService:
             return False
         after = copy.deepcopy(item)
         after.related, after.search_tokens = related, tokens
-        before_keys, after_keys = _side_keys(self.spec, item), _side_keys(self.spec, after)
+        before_keys, after_keys = _side_keys(self.spec, item).keys(), _side_keys(self.spec, after).keys()
         repo.write_search_tokens(
             item,
             related=related,
@@ -669,18 +776,41 @@ class RecordService:
 
     def merge(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> dict[str, Any]:
         """The survivor keeps its values and takes the duplicate's where it has none; the duplicate is
-        archived with ``merged_into``, and its unique value then leads to the survivor."""
+        archived with ``merged_into``, and its unique value then leads to the survivor.
+
+        The two records change in one transaction, on the versions read; only once it has committed are
+        the records that refer to the duplicate moved. So a merge that fails moves nothing, and of
+        concurrent merges of one duplicate exactly one commits and moves them (the others find it merged:
+        409). What the request does not move, the consumer of the merge's event does (merge_moves)."""
         if survivor_id == duplicate_id:
             raise invalid_field("duplicate_id", f"cannot merge a {self.spec.object_type} into itself")
+        for attempt in range(WRITE_ATTEMPTS):
+            changes, new_survivor = self._prepare_merge(ctx, survivor_id, duplicate_id)
+            try:
+                changes.commit()
+            except WriteConflict:
+                _back_off(attempt)  # one of the two changed since it was read: read both again
+                continue
+            pending = self._move_referrers(ctx, survivor_id, duplicate_id)
+            return {**represent(self.spec, new_survivor), "pending_moves": pending}
+        raise ProblemError(409, "Conflict", "The records are being changed by others; retry the merge.")
+
+    def _prepare_merge(
+        self, ctx: RequestContext, survivor_id: str, duplicate_id: str
+    ) -> tuple[ChangeSet, RecordItem]:
         spec, tenant = self.spec, ctx.tenant_id
         survivor = self._load(ctx, survivor_id)
-        try:
-            duplicate = self._load(ctx, duplicate_id)
-        except ProblemError:
-            raise invalid_field("duplicate_id", f"no active {spec.object_type} with this id") from None
+        duplicate = repo.get_record(tenant, spec.object_type, duplicate_id, consistent=True)
+        if duplicate is not None and duplicate.merged_into:
+            raise conflict(
+                f"This {spec.object_type} was already merged into {duplicate.merged_into}.",
+                field_name="duplicate_id",
+                merged_into=duplicate.merged_into,
+            )
+        if duplicate is None or duplicate.archived_at is not None:
+            raise invalid_field("duplicate_id", f"no active {spec.object_type} with this id")
         for record in (survivor, duplicate):
-            ctx.principal.require_write(record_data(record).get("owner_id"))
-        pending = self._move_referrers(ctx, survivor_id, duplicate_id)
+            self._require_change(ctx, record_data(record))
         kept, taken = record_data(survivor), record_data(duplicate)
         merged = dict(kept)
         for name, value in taken.items():
@@ -714,10 +844,13 @@ class RecordService:
         new_duplicate.merged_into = survivor_id
         dup_prepared = self._build(ctx, new_duplicate, duplicate, "archived", related=None, status=200)
         changes = prepared.changes
-        changes.extend(dup_prepared.changes)
         taken_unique = self._unique_value(taken)
-        if taken_unique and taken_unique != self._unique_value(merged):
-            # The duplicate's address or domain now finds the survivor (as a secondary value).
+        if taken_unique:
+            # The duplicate's address or domain now finds the survivor: as its own value when the survivor
+            # had none (the survivor's change would claim a free marker: it is the duplicate's instead), or
+            # as a secondary one.
+            if self._unique_value(merged) == taken_unique:
+                changes.operations = [op for op in changes.operations if op.label != "unique"]
             changes.save(
                 UniqueMarker(
                     keys.unique_pk(tenant, spec.object_type, spec.unique_field or "", taken_unique),
@@ -727,13 +860,9 @@ class RecordService:
                 condition=UniqueMarker.record_id == duplicate_id,
                 label="marker",
             )
-        try:
-            changes.commit()
-        except WriteConflict as error:
-            raise ProblemError(
-                409, "Conflict", "One of the records changed during the merge; retry."
-            ) from error
-        return {**represent(spec, new_survivor), "pending_moves": pending}
+        changes.extend(dup_prepared.changes)
+        _require_fits(changes)
+        return changes, new_survivor
 
     def _move_referrers(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> list[str]:
         """What refers to the duplicate refers to the survivor instead, each record a change of its own: a
@@ -754,10 +883,15 @@ class RecordService:
             if len(ids) > MAX_MOVED_BY_MERGE:
                 pending.append(referrer.name)
                 continue
-            for record_id in ids:
-                referrer.service.move_reference(
-                    on_behalf, record_id, referrer.field_name, duplicate_id, survivor_id
-                )
+            try:
+                for record_id in ids:
+                    referrer.service.move_reference(
+                        on_behalf, record_id, referrer.field_name, duplicate_id, survivor_id
+                    )
+            except Exception:
+                # The merge has committed; the consumer of its event moves what is left of this kind.
+                logger.exception("merge moves left to the background", extra={"kind": referrer.name})
+                pending.append(referrer.name)
         return pending
 
     # -------------------------------------------------------------------------------------------- lists
@@ -938,15 +1072,7 @@ class RecordService:
         )
         if not events and start is None:
             raise not_found(self.spec.object_type, record_id)
-        entries = []
-        for event in events:
-            detail = plain(event.detail)
-            entries.append(
-                {
-                    key: detail.get(key)
-                    for key in ("id", "type", "occurred_at", "actor", "changes", "correlation_id")
-                }
-            )
+        entries = [timeline_entry(plain(event.detail)) for event in events]
         return entries, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
 
     def duplicates(
@@ -986,19 +1112,43 @@ class RecordService:
             return self._batch_atomic(ctx, action, inputs)
         results: list[dict[str, Any]] = []
         for position, raw in enumerate(inputs):
+            # Each input commits on its own, so each gets its own answer, whatever befalls the others.
             try:
-                outcome = self._prepare_batch_item(ctx, action, raw)
-                if isinstance(outcome, Prepared):
-                    self._commit(ctx, outcome)
-                results.append(self._batch_result(ctx, outcome))
-            except _StaleWrite:
-                stale = ProblemError(
-                    409, "Conflict", "The record changed while the batch ran; retry this input."
-                )
-                results.append(_error_result(stale))
+                results.append(self._apply_batch_item(ctx, action, raw))
             except ProblemError as problem:
                 results.append(_error_result(reprefix(problem, f"inputs[{position}].")))
+            except Exception:
+                logger.exception("batch input failed", extra={"position": position})
+                failure = ProblemError(
+                    500,
+                    "Internal Server Error",
+                    f"This input failed on our side (request {ctx.correlation_id}); read the record "
+                    "before sending it again.",
+                )
+                results.append(_error_result(failure))
         return results
+
+    def _apply_batch_item(self, ctx: RequestContext, action: str, raw: Any) -> dict[str, Any]:
+        """One input of a batch that is not all-or-none: prepared and committed as a request of its own
+        (a lost race is tried again from a fresh read, as a single write is), its result."""
+        found_id: str | None = None
+        for attempt in range(WRITE_ATTEMPTS):
+            outcome = self._prepare_batch_item(ctx, action, raw, found_id=found_id)
+            if isinstance(outcome, Unchanged):
+                return self._batch_result(ctx, outcome)
+            try:
+                self._commit(ctx, outcome)
+            except _StaleWrite:
+                _back_off(attempt)
+                continue
+            except ProblemError as problem:
+                existing = problem.extra.get("existing_id")
+                if action == "upsert" and outcome.status == 201 and existing and found_id is None:
+                    found_id = str(existing)  # created meanwhile by another request: update it instead
+                    continue
+                raise
+            return self._batch_result(ctx, outcome)
+        raise ProblemError(409, "Conflict", "The record is being changed by others; retry this input.")
 
     def _batch_result(self, ctx: RequestContext, outcome: Prepared | Unchanged) -> dict[str, Any]:
         if isinstance(outcome, Unchanged):
@@ -1070,7 +1220,10 @@ class RecordService:
             raise reprefix(failure, f"inputs[{position}].") from error
         return [self._batch_result(ctx, outcome) for outcome in outcomes]
 
-    def _prepare_batch_item(self, ctx: RequestContext, action: str, raw: Any) -> Prepared | Unchanged:
+    def _prepare_batch_item(
+        self, ctx: RequestContext, action: str, raw: Any, *, found_id: str | None = None
+    ) -> Prepared | Unchanged:
+        """``found_id``: the record an upsert without an id updates, when it is known already."""
         if not isinstance(raw, dict):
             raise validation_failed([FieldError("", "must be a JSON object")])
         record_id = raw.get("id")
@@ -1083,7 +1236,7 @@ class RecordService:
         if record_id is not None and not isinstance(record_id, str):
             raise invalid_field("id", "must be a string")
         if action == "upsert" and record_id is None:
-            record_id = self._find_by_unique_value(ctx, fields_raw)
+            record_id = found_id or self._find_by_unique_value(ctx, fields_raw)
             if record_id is None:
                 fields = set_fields(validate(self.spec.create_model, fields_raw))
                 return self.prepare_create(ctx, fields)

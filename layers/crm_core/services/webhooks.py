@@ -225,6 +225,7 @@ def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> dict[str, A
     """Send an event the target was sent (or was meant to be sent) once more, as a new delivery."""
     from crm_core.services.event_targets import EVENT_TARGETS
 
+    ctx.principal.require_admin("event targets")  # a redelivery sends data out: a write
     EVENT_TARGETS.get(ctx, target_id)
     items, start = [], None
     for _page in range(REDELIVER_PAGES):  # the log is newest first: look back so far, no further
