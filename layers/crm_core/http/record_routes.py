@@ -61,6 +61,8 @@ def add_record_routes(
     archive/restore, timeline, merge, duplicates and batch; ``routes`` picks some of them, plus "list" for a
     type whose list has no filters of its own. ``descriptions`` adds a type's own words to a route."""
     kind = service.spec.object_type
+    noun = kind.replace("_", " ")  # "event source"
+    a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"  # "an activity"
     tag = path.rsplit("/", 1)[-1]
     name = record.__name__
     pair = duplicate_pair_model(f"{name}DuplicatePair", f"{kind}s", record)
@@ -91,7 +93,7 @@ def add_record_routes(
             "/",
             status_code=201,
             tags=[tag],
-            summary=f"Create a {kind}",
+            summary=f"Create {a_noun}",
             description=said.get("create"),
             responses=answers(201, record, 403, 409, 413, 415, 422, description="Created", etag=True),
         )
@@ -104,7 +106,7 @@ def add_record_routes(
         @router.get(
             "/duplicates",
             tags=[tag],
-            summary=f"Pairs of {kind} records that look like duplicates",
+            summary=f"Pairs of {noun} records that look like duplicates",
             responses=answers(200, page_model(f"{name}DuplicatePage", pair), 400, 422),
         )
         def duplicates(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
@@ -138,7 +140,7 @@ def add_record_routes(
         @router.get(
             "/<record_id>",
             tags=[tag],
-            summary=f"Read a {kind}",
+            summary=f"Read {a_noun}",
             responses=answers(200, record, 404, 422, etag=True),
         )
         def read(
@@ -152,7 +154,7 @@ def add_record_routes(
         @router.patch(
             "/<record_id>",
             tags=[tag],
-            summary=f"Change some fields of a {kind}",
+            summary=f"Change some fields of {a_noun}",
             description=said.get(
                 "update",
                 "Only the fields sent change; null clears a field. Send If-Match with the ETag to change "
@@ -171,7 +173,7 @@ def add_record_routes(
             "/<record_id>",
             status_code=204,
             tags=[tag],
-            summary=f"Archive a {kind} (restorable 30 days)",
+            summary=f"Archive {a_noun} (restorable 30 days)",
             description=said.get("archive"),
             responses=answers(204, None, 400, 403, 404, 409, 412, 422, description="Archived"),
         )
@@ -185,7 +187,7 @@ def add_record_routes(
         @router.post(
             "/<record_id>/restore",
             tags=[tag],
-            summary=f"Restore an archived {kind}",
+            summary=f"Restore an archived {noun}",
             responses=answers(200, record, 403, 404, 409, 422, etag=True),
         )
         def restore(record_id: RecordIdPath) -> Response[str]:
@@ -196,7 +198,7 @@ def add_record_routes(
         @router.post(
             "/<record_id>/merge",
             tags=[tag],
-            summary=f"Merge another {kind} into this one",
+            summary=f"Merge another {noun} into this one",
             description="This record keeps its values and takes the other's where it has none; the other is "
             "archived with merged_into, and its unique value then finds this one. What refers to the other "
             "(a contact's activities and deals; a company's contacts, deals and activities) is moved to this "
@@ -215,7 +217,7 @@ def add_record_routes(
         @router.get(
             "/<record_id>/timeline",
             tags=[tag],
-            summary=f"The {kind}'s changes, newest first",
+            summary=f"The {noun}'s changes, newest first",
             responses=answers(200, page_model(f"{name}TimelinePage", TimelineEntry), 400, 404, 422),
         )
         def timeline(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
