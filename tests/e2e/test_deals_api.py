@@ -213,3 +213,19 @@ def test_deal_filters(client: ApiClient) -> None:
     assert ids(pipeline_id=pipeline["id"]) == {early["id"], late["id"]}
     assert ids(stage_id=stage(pipeline, "Qualified")) == {early["id"]}
     assert ids(owner_id=client.user_id, status="open") == {early["id"]}
+
+
+def test_amounts_are_answered_in_plain_digits_and_probabilities_to_four_places(client: ApiClient) -> None:
+    """An amount sent in exponent form or as -0 reads back as a partner would write it; a probability too
+    fine for a DynamoDB number is kept to 4 decimal places."""
+    assert client.create("deals", {"name": "Big", "amount": "1e10"})["amount"] == "10000000000"
+    assert client.create("deals", {"name": "Zero", "amount": "-0"})["amount"] == "0"
+    assert client.create("deals", {"name": "Cents", "amount": "12500.50"})["amount"] == "12500.50"
+    pipeline = client.create(
+        "pipelines",
+        {
+            "name": "Fine",
+            "stages": [{"name": "Maybe", "probability": 1e-200}, {"name": "Third", "probability": 1 / 3}],
+        },
+    )
+    assert [s["probability"] for s in pipeline["stages"]] == [0.0, 0.3333]

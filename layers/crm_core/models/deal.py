@@ -19,7 +19,8 @@ def _amount(value: Decimal) -> Decimal:
         raise ValueError("must be a decimal amount from 0 to 10^15")
     if -value.as_tuple().exponent > 4:  # type: ignore[operator]
         raise ValueError("has more than 4 decimal places")
-    return value
+    # Answered as it was written in plain digits: 1e10 is "10000000000", -0 is "0".
+    return abs(value) if value.is_zero() else Decimal(format(value, "f"))
 
 
 # A JSON number is accepted, and so is a decimal string ("12500.00"); stored and answered exactly.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from crm_core.models.common import ShortText, StrictModel
 
@@ -17,8 +17,10 @@ MAX_STAGES = 30
 class Stage(StrictModel):
     id: StageId | None = Field(None, description="Given for a stage that exists; a new stage gets one.")
     name: ShortText
-    probability: Annotated[float, Field(ge=0, le=1)] | None = Field(
-        None, description="Chance of winning a deal in this stage (won: 1, lost: 0 when not given)."
+    probability: Annotated[float, Field(ge=0, le=1), AfterValidator(lambda p: round(p, 4))] | None = Field(
+        None,
+        description="Chance of winning a deal in this stage (won: 1, lost: 0 when not given), kept to 4 "
+        "decimal places.",
     )
     kind: StageKind = "open"
 
