@@ -7,8 +7,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from crm_core.http.api_docs import answers, page_model, record_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
+from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, UpdatedSince, add_record_routes
 from crm_core.http.responses import page_response
+from crm_core.ids import utc_text
 from crm_core.models.common import ULID_PATTERN
 from crm_core.models.company import CompanyCreate, CompanyFields, CompanyUpdate
 from crm_core.services.companies import COMPANIES
@@ -38,9 +39,14 @@ def list_companies(
     owner_id: Annotated[str | None, Query(pattern=ULID_PATTERN)] = None,
     industry: Annotated[str | None, Query(max_length=200)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
-    updated_since: Annotated[str | None, Query(description="RFC 3339 time; companies changed since.")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response[str]:
-    filters = {"owner_id": owner_id, "industry": industry, "tag": tag, "updated_since": updated_since}
+    filters = {
+        "owner_id": owner_id,
+        "industry": industry,
+        "tag": tag,
+        "updated_since": utc_text(updated_since) if updated_since else None,
+    }
     items, next_cursor = COMPANIES.list_records(
         request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
     )

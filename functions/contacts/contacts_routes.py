@@ -7,8 +7,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from crm_core.http.api_docs import answers, page_model, record_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, IdFilter, Limit, add_record_routes
+from crm_core.http.record_routes import Cursor, IdFilter, Limit, UpdatedSince, add_record_routes
 from crm_core.http.responses import page_response
+from crm_core.ids import utc_text
 from crm_core.models.contact import ContactCreate, ContactFields, ContactUpdate, LifecycleStage
 from crm_core.services.contacts import CONTACTS
 
@@ -35,14 +36,14 @@ def list_contacts(
     company_id: IdFilter = None,
     lifecycle_stage: Annotated[LifecycleStage | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
-    updated_since: Annotated[str | None, Query(description="RFC 3339 time; contacts changed since.")] = None,
+    updated_since: UpdatedSince = None,
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
         "company_id": company_id,
         "lifecycle_stage": lifecycle_stage,
         "tag": tag,
-        "updated_since": updated_since,
+        "updated_since": utc_text(updated_since) if updated_since else None,
     }
     items, next_cursor = CONTACTS.list_records(
         request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor

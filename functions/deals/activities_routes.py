@@ -1,6 +1,5 @@
 """Activities: /v1/activities."""
 
-import datetime as dt
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,6 +12,7 @@ from crm_core.http.responses import page_response, record_response
 from crm_core.ids import utc_text
 from crm_core.models.activity import ActivityCreate, ActivityFields, ActivityType, ActivityUpdate
 from crm_core.services.activities import ACTIVITIES
+from pydantic import AwareDatetime
 
 PATH = "/v1/activities"
 router = Router()
@@ -33,7 +33,9 @@ def list_activities(
     owner_id: IdFilter = None,
     type: Annotated[ActivityType | None, Query()] = None,
     open: Annotated[bool | None, Query(description="true: not completed; false: completed.")] = None,
-    due_before: Annotated[dt.datetime | None, Query(description="due_at at or before this time.")] = None,
+    due_before: Annotated[
+        AwareDatetime | None, Query(description="RFC 3339 time with its offset: due_at at or before it.")
+    ] = None,
     contact_id: IdFilter = None,
     company_id: IdFilter = None,
     deal_id: IdFilter = None,

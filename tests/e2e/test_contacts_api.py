@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from tests.support.client import ApiClient
 
 
@@ -129,6 +131,14 @@ def test_filters(client: ApiClient) -> None:
     assert ids(owner_id=client.user_id) == {lead["id"], customer["id"]}
     assert ids(owner_id=client.user_id, lifecycle_stage="customer") == {customer["id"]}
     assert ids(updated_since=customer["updated_at"]) == {customer["id"]}
+    # The same instant written with another offset is the same filter; a time that names no instant is 422.
+    since = datetime.fromisoformat(customer["updated_at"].replace("Z", "+00:00")).astimezone(
+        timezone(timedelta(hours=-5))
+    )
+    assert ids(updated_since=since.isoformat()) == {customer["id"]}
+    for bad in ("notadate", "2026-01-01T00:00:00"):
+        refused = client.get("/v1/contacts", params={"updated_since": bad})
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "updated_since"
     company_contacts = client.get(f"/v1/companies/{company['id']}/contacts").json()["items"]
     assert [c["id"] for c in company_contacts] == [lead["id"]]
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from crm_core.http.api_docs import (
     TimelineEntry,
@@ -30,6 +30,10 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
 RecordIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The record's id.")]
 IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]  # a list filter by another record's id
+# A list filter by a time: RFC 3339 with its offset (a time without one names no instant), compared in UTC.
+UpdatedSince = Annotated[
+    AwareDatetime | None, Query(description="RFC 3339 time with its offset: records changed since then.")
+]
 BatchAction = Literal["create", "update", "upsert", "read", "archive"]
 
 
