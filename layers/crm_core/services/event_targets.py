@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,20 +21,74 @@ def matches(patterns: list[str], event_type: str) -> bool:
     return False
 
 
-def check_url(url: str, *, local_mode: bool) -> None:
-    """https to a public address. On a laptop (crm dev) http and loopback are allowed, for local receivers.
-    Checked when a target is saved and again before each delivery (a name may resolve anew)."""
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")  # IPv4 addresses, reached through a NAT64 gateway
+
+
+def address_allowed(address: str, *, local_mode: bool) -> bool:
+    """Whether a webhook may be sent to this IP address. In AWS only globally routable unicast addresses
+    (``is_global``, not multicast), judged on the IPv4 address inside an IPv6 one that carries it (mapped,
+    6to4, Teredo, NAT64), so ``::ffff:127.0.0.1`` is loopback. On a laptop (``crm dev``) any unicast
+    address, loopback included, for local receivers."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if carried is None and ip in NAT64_PREFIX:
+            carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        ip = carried or ip
+    if ip.is_multicast or ip.is_unspecified:
+        return False
+    return local_mode or ip.is_global
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where one webhook try goes: the URL's parts, and the one address it connects to (checked)."""
+
+    scheme: str
+    host: str
+    port: int
+    target: str  # path and query, as sent in the request line
+    address: str
+
+
+def destination(url: str, *, local_mode: bool) -> Destination:
+    """The URL resolved now, every address it resolves to checked (``address_allowed``): one refused
+    address refuses the URL, so a name that also answers a private address is never used. The caller
+    connects to ``address`` and nothing else, so a name that resolves differently a moment later (DNS
+    rebinding) cannot move the connection to an address that was not checked."""
     parts = urlsplit(url)
     if parts.scheme not in (("http", "https") if local_mode else ("https",)) or not parts.hostname:
         raise invalid_field("url", "must be an https URL" if not local_mode else "must be an http(s) URL")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except socket.gaierror:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise invalid_field("url", "has an invalid port") from None
+    try:
+        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
         raise invalid_field("url", f"{parts.hostname} does not resolve") from None
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
     for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
-        if not local_mode and (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved):
-            raise invalid_field("url", "points at a private or loopback address")
+        if not address_allowed(address, local_mode=local_mode):
+            raise invalid_field(
+                "url",
+                f"{parts.hostname} resolves to {address}, which is not a public address"
+                if not local_mode
+                else f"{parts.hostname} resolves to {address}, which cannot receive a webhook",
+            )
+    if not addresses:
+        raise invalid_field("url", f"{parts.hostname} does not resolve")
+    target = parts.path or "/"
+    if parts.query:
+        target += f"?{parts.query}"
+    return Destination(parts.scheme, parts.hostname, port, target, addresses[0])
+
+
+def check_url(url: str, *, local_mode: bool) -> None:
+    """https to public addresses (``destination``). On a laptop (crm dev) http and loopback are allowed,
+    for local receivers. Checked when a target is saved, and again at each try on the address it connects
+    to (a name may resolve anew)."""
+    destination(url, local_mode=local_mode)
 
 
 def derive(
