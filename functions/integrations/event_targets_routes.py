@@ -12,7 +12,7 @@ from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN, StrictModel
 from crm_core.models.event_target import EventTargetCreate, EventTargetFields, EventTargetUpdate
 from crm_core.services import webhooks
-from crm_core.services.event_targets import EVENT_TARGETS
+from crm_core.services.event_targets import EVENT_TARGETS, MAX_ACTIVE_TARGETS
 from pydantic import Field
 
 PATH = "/v1/event-targets"
@@ -78,7 +78,10 @@ add_record_routes(
     descriptions={
         "create": "A webhook gets each chosen event as a POST with CRM-Signature: t=<unix seconds>,v1=<hex "
         'HMAC-SHA256 of "<t>.<raw body>" under the secret>, tried again with growing delays, every try in '
-        "/deliveries. An EventBridge target gets them on the partner's bus.",
+        "/deliveries; redirects are not followed (a 3xx is a failed try), and outside crm dev the URL must "
+        "be https to public addresses. An EventBridge target gets them on the partner's bus, which must be "
+        "in the partner's own AWS account (a bus of the CRM's own account is 422 naming event_bus_arn). A "
+        f"tenant has at most {MAX_ACTIVE_TARGETS} active targets: one more (created or restored) is 422.",
         "archive": "Nothing more is sent to it.",
     },
 )

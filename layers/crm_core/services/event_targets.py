@@ -11,7 +11,10 @@ from urllib.parse import urlsplit
 from crm_core.config import settings
 from crm_core.errors import invalid_field
 from crm_core.models.event_target import EVENT_TARGET_DEFAULTS, EventTargetCreate, EventTargetUpdate
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext
+from crm_core.repositories import keys
+from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import RecordItem
+from crm_core.services.records import ObjectSpec, RecordService, RequestContext, record_data
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -91,6 +94,38 @@ def check_url(url: str, *, local_mode: bool) -> None:
     destination(url, local_mode=local_mode)
 
 
+MAX_ACTIVE_TARGETS = 25  # per tenant: each is a rule on the CRM's bus or a delivery per event
+
+
+def require_room(ctx: RequestContext) -> None:
+    """422 when the tenant already has ``MAX_ACTIVE_TARGETS`` active targets: one Query of its active
+    targets (GSI1), at most that many plus one read."""
+    items, _ = repo.query_page(
+        keys.list_pk(ctx.tenant_id, "event_target", "active"), index="GSI1", limit=MAX_ACTIVE_TARGETS + 1
+    )
+    if sum(isinstance(item, RecordItem) for item in items) >= MAX_ACTIVE_TARGETS:
+        raise invalid_field(
+            "type",
+            f"this tenant already has {MAX_ACTIVE_TARGETS} active event targets, the most it may have; "
+            "archive one first",
+        )
+
+
+def bus_account(event_bus_arn: str) -> str:
+    """The AWS account of a bus ARN (arn:aws:events:<region>:<account>:event-bus/<name>)."""
+    return event_bus_arn.split(":")[4]
+
+
+def check_bus(event_bus_arn: str) -> None:
+    """A partner's bus is in another account: one in the CRM's own account would be the CRM's own bus (its
+    events would come back to it in a loop) or a bus the CRM's role may not put events on."""
+    if bus_account(event_bus_arn) == settings().account_id:
+        raise invalid_field(
+            "event_bus_arn",
+            "is in the CRM's own AWS account; a partner's bus must be in the partner's account",
+        )
+
+
 def derive(
     ctx: RequestContext, data: dict[str, Any], before: dict[str, Any] | None, target_id: str | None
 ) -> dict[str, Any]:
@@ -102,12 +137,28 @@ def derive(
             check_url(str(data["url"]), local_mode=settings().local_mode)
         if not data.get("url") or not data.get("secret"):
             raise invalid_field("url", "a webhook needs url and secret")
-    elif data.get("type") == "eventbridge" and not data.get("event_bus_arn"):
-        raise invalid_field("event_bus_arn", "an eventbridge target needs the partner's bus ARN")
+    elif data.get("type") == "eventbridge":
+        if not data.get("event_bus_arn"):
+            raise invalid_field("event_bus_arn", "an eventbridge target needs the partner's bus ARN")
+        check_bus(str(data["event_bus_arn"]))
+    if before is None:
+        require_room(ctx)
     return data
 
 
-EVENT_TARGETS = RecordService(
+class EventTargetService(RecordService):
+    """The record rules, and what is particular to event targets: a restored target counts against the
+    cap again and its bus is checked again."""
+
+    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+        archived = self._load(ctx, record_id, archived=True)
+        if record_data(archived).get("type") == "eventbridge":
+            check_bus(str(record_data(archived).get("event_bus_arn")))
+        require_room(ctx)
+        return super().restore(ctx, record_id)
+
+
+EVENT_TARGETS = EventTargetService(
     ObjectSpec(
         object_type="event_target",
         create_model=EventTargetCreate,
