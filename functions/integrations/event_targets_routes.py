@@ -23,6 +23,14 @@ TAGS = ["event targets"]
 class EventTargetOut(EventTargetFields):
     secret: None = Field(None, exclude=True)  # write-only
     has_secret: bool = False
+    status: Literal["pending", "active", "failing"] = Field(
+        "pending",
+        description="Read-only. `pending` until routing is in place for this version of the target (after "
+        "a create, change or restore, usually seconds), then `active`: every event committed after that "
+        "reaches it. `failing` while its deliveries are being given up: a webhook from a delivery given up "
+        "until the next one succeeds, a partner's bus for 15 minutes after it last refused an event. Shown "
+        "by the API; not part of the target's events.",
+    )
 
 
 EventTarget = record_model("EventTarget", EventTargetOut)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from crm_core.config import settings
 from crm_core.errors import invalid_field
 from crm_core.models.event_target import EVENT_TARGET_DEFAULTS, EventTargetCreate, EventTargetUpdate
+from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import RecordItem
+from crm_core.repositories.table import EventTargetStatusItem, RecordItem
 from crm_core.services.records import ObjectSpec, RecordService, RequestContext, record_data
 
 
@@ -146,16 +148,83 @@ def derive(
     return data
 
 
+# EventBridge applies a new rule or target "after a short period" (PutTargets): in AWS a target is shown
+# active this long after its rule was put; moto applies it at once.
+RULE_SETTLE_S = 60
+# A partner's bus that refused an event (its dead letter) makes the target failing for this long: nothing
+# tells of the events it took since.
+BUS_FAILING_S = 900
+
+
+def target_status(body: dict[str, Any], status: EventTargetStatusItem | None, now: datetime) -> str:
+    """``pending`` until the routing of this version of the target is in place (an archived one is
+    pending too: nothing routes to it), then ``active``, or ``failing`` while its deliveries are being
+    given up: a webhook from a delivery given up until one succeeds, a partner's bus for ``BUS_FAILING_S``
+    after it last refused an event."""
+    if body.get("archived") or status is None or status.routed_version is None:
+        return "pending"
+    if int(status.routed_version) < int(body["version"]):
+        return "pending"
+    settle = 0 if settings().local_mode or body.get("type") != "eventbridge" else RULE_SETTLE_S
+    if status.routed_at and now < _time(status.routed_at) + timedelta(seconds=settle):
+        return "pending"
+    if status.failing_since:
+        if body.get("type") != "eventbridge":
+            return "failing"
+        if status.last_failure_at and now < _time(status.last_failure_at) + timedelta(seconds=BUS_FAILING_S):
+            return "failing"
+    return "active"
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 class EventTargetService(RecordService):
-    """The record rules, and what is particular to event targets: a restored target counts against the
-    cap again and its bus is checked again."""
+    """The record rules, and what is particular to event targets: their ``status``, kept beside the record
+    (read with it: one more GetItem, or one BatchGetItem a page), a restored target counting against the cap
+    again and its bus checked again."""
+
+    def _with_status(self, tenant_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found = status_repository.read_many(tenant_id, [body["id"] for body in bodies])
+        now = datetime.now(UTC)
+        for body in bodies:
+            body["status"] = target_status(body, found.get(body["id"]), now)
+        return bodies
+
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+        return self._with_status(ctx.tenant_id, [super().get(ctx, record_id, archived=archived)])[0]
+
+    def list_records(
+        self,
+        ctx: RequestContext,
+        *,
+        filters: dict[str, Any],
+        q: str | None,
+        archived: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        items, next_cursor = super().list_records(
+            ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+        )
+        return self._with_status(ctx.tenant_id, items), next_cursor
+
+    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+        return {**super().create(ctx, fields), "status": "pending"}  # nothing routes to it yet
+
+    def update(
+        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
+    ) -> dict[str, Any]:
+        body = super().update(ctx, record_id, fields, if_match)
+        return body if "status" in body else self._with_status(ctx.tenant_id, [body])[0]
 
     def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
         archived = self._load(ctx, record_id, archived=True)
         if record_data(archived).get("type") == "eventbridge":
             check_bus(str(record_data(archived).get("event_bus_arn")))
         require_room(ctx)
-        return super().restore(ctx, record_id)
+        return self._with_status(ctx.tenant_id, [super().restore(ctx, record_id)])[0]
 
 
 EVENT_TARGETS = EventTargetService(

@@ -19,6 +19,7 @@ from crm_core.errors import ProblemError, not_found
 from crm_core.ids import derived_id, new_id, utc_now
 from crm_core.plain import plain
 from crm_core.repositories import delivery_repository, keys
+from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
 from crm_core.services.event_targets import Destination, destination, matches
@@ -138,7 +139,7 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     """One try. Answers the outcome: succeeded, retrying, gave_up, dropped (the target is gone) or
     duplicate (another queue message already made this try)."""
     tenant_id, target_id = job["tenant_id"], job["target_id"]
-    target = repo.get_record(tenant_id, "event_target", target_id)
+    target, status = status_repository.read_with_target(tenant_id, target_id)
     if target is None or target.archived_at is not None:
         return "dropped"
     if message_id is not None and not delivery_repository.claim_try(
@@ -183,6 +184,11 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
         outcome = "gave_up"
     _log(tenant_id, target_id, job, outcome, status_code, error, duration_ms)
     metrics.count(WEBHOOK_TRY_METRICS[outcome])
+    # The target's status: failing from a delivery given up until one succeeds (written only on a change).
+    if outcome == "gave_up":
+        status_repository.mark_failing(tenant_id, target_id, utc_now(), f"delivery given up: {error}")
+    elif outcome == "succeeded" and status is not None and status.failing_since:
+        status_repository.mark_recovered(tenant_id, target_id)
     if outcome == "retrying":
         _queue([{**job, "attempt": attempt + 1}], delay_s=delays[attempt - 1])
     elif outcome == "gave_up":
