@@ -28,8 +28,7 @@ class EventTargetOut(EventTargetFields):
         description="Read-only. `pending` until routing is in place for this version of the target (after "
         "a create, change or restore, usually seconds), then `active`: every event committed after that "
         "reaches it. `failing` while its deliveries are being given up: a webhook from a delivery given up "
-        "until the next one succeeds, a partner's bus for 15 minutes after it last refused an event. Shown "
-        "by the API; not part of the target's events.",
+        "until the next one succeeds. Shown by the API; not part of the target's events.",
     )
 
 

@@ -210,7 +210,7 @@ class EventTargetStatusItem(TableItem, discriminator="event_target_status"):
     routed_at = UnicodeAttribute(null=True)
     failing_since = UnicodeAttribute(null=True)  # deliveries given up since, and none succeeded
     last_failure_at = UnicodeAttribute(null=True)
-    failure = UnicodeAttribute(null=True)  # why the last one was given up
+    failure = UnicodeAttribute(null=True)  # why the last one was given up (not shown yet)
 
 
 class TenantItem(TableItem, discriminator="tenant"):

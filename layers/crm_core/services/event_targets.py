@@ -151,16 +151,13 @@ def derive(
 # EventBridge applies a new rule or target "after a short period" (PutTargets): in AWS a target is shown
 # active this long after its rule was put; moto applies it at once.
 RULE_SETTLE_S = 60
-# A partner's bus that refused an event (its dead letter) makes the target failing for this long: nothing
-# tells of the events it took since.
-BUS_FAILING_S = 900
 
 
 def target_status(body: dict[str, Any], status: EventTargetStatusItem | None, now: datetime) -> str:
     """``pending`` until the routing of this version of the target is in place (an archived one is
-    pending too: nothing routes to it), then ``active``, or ``failing`` while its deliveries are being
-    given up: a webhook from a delivery given up until one succeeds, a partner's bus for ``BUS_FAILING_S``
-    after it last refused an event."""
+    pending too: nothing routes to it), then ``active``, or ``failing`` from a delivery given up until
+    one succeeds (webhooks: a partner bus's refusals are in the partner-deliveries dead-letter queue and do
+    not reach the status yet)."""
     if body.get("archived") or status is None or status.routed_version is None:
         return "pending"
     if int(status.routed_version) < int(body["version"]):
@@ -168,12 +165,7 @@ def target_status(body: dict[str, Any], status: EventTargetStatusItem | None, no
     settle = 0 if settings().local_mode or body.get("type") != "eventbridge" else RULE_SETTLE_S
     if status.routed_at and now < _time(status.routed_at) + timedelta(seconds=settle):
         return "pending"
-    if status.failing_since:
-        if body.get("type") != "eventbridge":
-            return "failing"
-        if status.last_failure_at and now < _time(status.last_failure_at) + timedelta(seconds=BUS_FAILING_S):
-            return "failing"
-    return "active"
+    return "failing" if status.failing_since else "active"
 
 
 def _time(text: str) -> datetime:
