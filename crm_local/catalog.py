@@ -96,11 +96,18 @@ def _draft4(node: Any) -> Any:
     return out
 
 
+NOT_IN_EVENTS = "x-not-in-events"  # a record model field's JSON Schema extra
+
+
 def record_definitions(event: EventType) -> tuple[str, dict[str, Any]]:
     """The record model's name and its definitions (the model and the models it uses), draft-04."""
     model = record_model(event)
     schema = model.model_json_schema(mode="serialization", ref_template="#/definitions/{model}")
     definitions = schema.pop("$defs", {})
+    # What the API shows of a record but keeps apart from it (an event target's status) is not in events.
+    schema["properties"] = {
+        name: spec for name, spec in schema["properties"].items() if not spec.get(NOT_IN_EVENTS)
+    }
     # The record is always sent whole: every field is present, null (or empty) when unset.
     schema["required"] = list(schema["properties"])
     name = schema.get("title", model.__name__)

@@ -29,6 +29,7 @@ class EventTargetOut(EventTargetFields):
         "a create, change or restore, usually seconds), then `active`: every event committed after that "
         "reaches it. `failing` while its deliveries are being given up: a webhook from a delivery given up "
         "until the next one succeeds. Shown by the API; not part of the target's events.",
+        json_schema_extra={"x-not-in-events": True},  # crm_local.catalog.NOT_IN_EVENTS
     )
 
 

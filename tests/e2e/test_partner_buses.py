@@ -241,7 +241,7 @@ def test_one_tenants_refused_partner_buses_do_not_hold_up_another_tenants_events
         )["id"]
         for n in range(MAX_ACTIVE_TARGETS)
     ]
-    assert eventually(lambda: all(rule_exists(t) for t in targets), timeout=30), "rules were never made"
+    assert eventually(lambda: all(rule_exists(t) for t in targets), timeout=90), "rules were never made"
     tap = BusTap(runtime, other.tenant_id)
     receiver = Receiver()
     sqs = boto3.client("sqs")
