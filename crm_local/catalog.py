@@ -23,6 +23,7 @@ from typing import Any
 
 from crm_core.definitions import WEBHOOK_RETRY_DELAYS_S, WEBHOOK_TIMEOUT_S
 from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, SOURCE, EventType
+from crm_core.services.event_targets import MAX_ACTIVE_TARGETS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = "events/schemas"
@@ -95,11 +96,18 @@ def _draft4(node: Any) -> Any:
     return out
 
 
+NOT_IN_EVENTS = "x-not-in-events"  # a record model field's JSON Schema extra
+
+
 def record_definitions(event: EventType) -> tuple[str, dict[str, Any]]:
     """The record model's name and its definitions (the model and the models it uses), draft-04."""
     model = record_model(event)
     schema = model.model_json_schema(mode="serialization", ref_template="#/definitions/{model}")
     definitions = schema.pop("$defs", {})
+    # What the API shows of a record but keeps apart from it (an event target's status) is not in events.
+    schema["properties"] = {
+        name: spec for name, spec in schema["properties"].items() if not spec.get(NOT_IN_EVENTS)
+    }
     # The record is always sent whole: every field is present, null (or empty) when unset.
     schema["required"] = list(schema["properties"])
     name = schema.get("title", model.__name__)
@@ -377,7 +385,14 @@ def docs_markdown() -> str:
         "`CRM-Delivery-Id`, the same for every try of an event's delivery to a target (a `/redeliver`",
         f"is a new delivery). A 2xx answer within {WEBHOOK_TIMEOUT_S} s is a success; anything else is",
         "tried again after " + ", ".join(_delay_text(d) for d in WEBHOOK_RETRY_DELAYS_S) + ", then given",
-        "up (`/deliveries?outcome=gave_up` lists those; `/redeliver` sends one again).",
+        "up (`/deliveries?outcome=gave_up` lists those; `/redeliver` sends one again). Redirects are",
+        "not followed (a 3xx is a failed try); in AWS the URL must be https to public addresses.",
+        "",
+        "An EventBridge target names a bus in the partner's own AWS account (a bus of the CRM's account is",
+        f"refused). A tenant has at most {MAX_ACTIVE_TARGETS} active targets. A target's `status` is",
+        "`pending` until routing is in place for its current version (after a create, change or restore,",
+        "usually seconds), then `active`: every event committed after that reaches it; `failing` while its",
+        "deliveries are being given up (a webhook until a delivery succeeds again).",
         "",
         "## Types",
         "",

@@ -14,11 +14,19 @@ moto's EventBridge also leaves the envelope's ``account`` out of what a rule del
 default input template has no place for it). EventBridge always sends it, and the inbound partner events
 are accepted by it (crm_core.services.inbound_events); the template gets it back.
 
-And when a rule's target is a bus that cannot take the event (a partner's bus that does not exist, or
-refuses), moto lets the error escape from the ``PutEvents`` call that matched the rule: the relay's
-publication fails, is retried, and every other rule's targets get the event again. EventBridge delivers to
-targets after it accepted the event: a failed target is retried and then sent to the target's dead-letter
-queue, and never fails the ``PutEvents``. The same happens here, at once.
+And moto delivers to a rule's targets inside the ``PutEvents`` call that matched the rule. For a target
+that is another bus (a partner's) two things follow that EventBridge never does: a bus that cannot take
+the event (it does not exist, or refuses) lets its error escape from ``PutEvents``, so the relay's
+publication fails, is retried, and every other rule's targets get the event again; and the relay, which
+publishes every tenant's events, waits for every partner bus of every tenant, so one tenant's many or slow
+partner buses hold up everyone's events. EventBridge accepts the event first and delivers to targets after,
+each on its own: a failed target is retried and then sent to the target's dead-letter queue, and never
+fails or slows the ``PutEvents``. Here ``PutEvents`` returns once the bus's other targets (queues) have the
+event, and its partner-bus deliveries are made after it in a lane of their tenant (one background thread
+per tenant with deliveries waiting), each delivery on its own, what fails to the target's dead-letter queue
+at once: a tenant's refused or slow partner buses delay only that tenant's partner deliveries. moto also
+takes a ``PutEvents`` whose ``EventBusName`` is another account's bus ARN (a redrive to a partner's bus) to
+the caller's own bus of that name; here it goes to that account's bus, as in EventBridge.
 
 Last, moto's backends are not thread-safe, and its server answers requests on many threads: a Query
 walking a table while a write adds to it, or a ``PutEvents`` walking a bus's rules while a rule is added,
@@ -30,11 +38,17 @@ lock, the buses under another). SQS is left concurrent: clients may long-poll it
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 _installed = False
 _lock = threading.Lock()
+# The EventBridge backends take one request at a time (see _install_request_locks); partner deliveries
+# made after a PutEvents (_install_target_dead_letters) take the same lock, one delivery at a time.
+_buses_lock = threading.RLock()
 
 
 def install() -> None:
@@ -122,16 +136,49 @@ def _install_event_account() -> None:
         assert '"account"' in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE, "moto's template changed"
 
 
-_delivery_lock = threading.RLock()  # a bus target delivers to its own rules, in this thread
+class _Lanes:
+    """Work run in the background, in order within a key and independently across keys: one thread per key
+    that has work waiting, ended when its work is done."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, deque[Callable[[], None]]] = {}
+        self._lock = threading.Lock()
+
+    def submit(self, key: str, work: Callable[[], None]) -> None:
+        with self._lock:
+            lane = self._waiting.get(key)
+            if lane is not None:
+                lane.append(work)
+                return
+            self._waiting[key] = deque([work])
+        threading.Thread(target=self._run, args=(key,), name=f"partner-deliveries-{key}", daemon=True).start()
+
+    def _run(self, key: str) -> None:
+        while True:
+            with self._lock:
+                lane = self._waiting[key]
+                if not lane:
+                    del self._waiting[key]
+                    return
+                work = lane.popleft()
+            work()
+
+    def idle(self) -> bool:
+        with self._lock:
+            return not self._waiting
+
+
+partner_deliveries = _Lanes()
 
 
 def _install_target_dead_letters() -> None:
     import json
 
-    from moto.events.models import Rule
+    from moto.events.models import EventsBackend, Rule, events_backends
     from moto.sqs import sqs_backends
 
     moto_send = Rule.send_to_targets
+    moto_put_events = EventsBackend.put_events
 
     def dead_letter(rule: Any, target: dict[str, Any], event: dict[str, Any], error: Exception) -> None:
         arn = (target.get("DeadLetterConfig") or {}).get("Arn")
@@ -154,26 +201,53 @@ def _install_target_dead_letters() -> None:
             message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
         )
 
+    def deliver_to_bus(rule: Any, target: dict[str, Any], event: Any, transform: bool) -> None:
+        only = copy.copy(rule)  # the rule as it was matched, with this one target
+        only.targets = [target]
+        try:
+            with _buses_lock:
+                moto_send(only, event, transform)
+        except Exception as error:
+            dead_letter(rule, target, dict(event), error)
+
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
-        targets = list(self.targets)
-        buses = [t for t in targets if ":event-bus/" in t["Arn"]]
+        buses = [t for t in self.targets if ":event-bus/" in t["Arn"]]
         if not buses:
             return moto_send(self, original_event, transform_input)
-        # One target at a time, so that a bus that fails affects its own delivery only.
-        with _delivery_lock:
-            try:
-                for target in targets:
-                    self.targets = [target]
-                    try:
-                        moto_send(self, original_event, transform_input)
-                    except Exception as error:
-                        if target not in buses:
-                            raise
-                        dead_letter(self, target, dict(original_event), error)
-            finally:
-                self.targets = targets
+        if not self.event_pattern.matches_event(original_event):
+            return None
+        others = copy.copy(self)
+        others.targets = [t for t in self.targets if t not in buses]
+        if others.targets:
+            moto_send(others, original_event, transform_input)
+        lane = str((original_event.get("detail") or {}).get("tenant_id") or self.arn)
+        for target in buses:
+            event = copy.deepcopy(original_event)
+
+            def work(target: dict[str, Any] = target, event: Any = event) -> None:
+                deliver_to_bus(self, target, event, transform_input)
+
+            partner_deliveries.submit(lane, work)
+        return None
+
+    def put_events(self: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        answers: list[dict[str, Any] | None] = [None] * len(entries)
+        own: list[int] = []
+        for position, entry in enumerate(entries):
+            name = str(entry.get("EventBusName") or "")
+            if name.startswith("arn:") and ":event-bus/" in name:
+                _, _, _, region, account, _ = name.split(":", 5)
+                if (account, region) != (self.account_id, self.region_name):
+                    answers[position] = moto_put_events(events_backends[account][region], [entry])[0]
+                    continue
+            own.append(position)
+        if own:
+            for position, answer in zip(own, moto_put_events(self, [entries[p] for p in own]), strict=True):
+                answers[position] = answer
+        return [answer or {} for answer in answers]
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+    EventsBackend.put_events = put_events  # type: ignore[method-assign,assignment]
 
 
 # Requests these services failed with an error of moto's own (not an AWS error they answer on purpose):
@@ -188,8 +262,12 @@ def _install_request_locks() -> None:
     from moto.events.responses import EventsHandler
     from werkzeug.exceptions import HTTPException
 
-    tables, buses = threading.RLock(), threading.RLock()
-    for handler, lock in ((DynamoHandler, tables), (DynamoDBStreamsHandler, tables), (EventsHandler, buses)):
+    tables = threading.RLock()
+    for handler, lock in (
+        (DynamoHandler, tables),
+        (DynamoDBStreamsHandler, tables),
+        (EventsHandler, _buses_lock),
+    ):
         moto_call_action = handler.call_action
 
         def call_action(self: Any, _call: Any = moto_call_action, _lock: Any = lock) -> Any:

@@ -200,6 +200,17 @@ class CrmMessaging(Construct):
         self.partner_bus_role.add_to_policy(
             iam.PolicyStatement(actions=["events:PutEvents"], resources=["arn:aws:events:*:*:event-bus/*"])
         )
+        # Never on a bus of the CRM's own account (its own bus would send every event back to itself, round
+        # and round): the API refuses such a target, and this holds even if one got through.
+        self.partner_bus_role.add_to_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["events:PutEvents"],
+                resources=[
+                    stack.format_arn(service="events", region="*", resource="event-bus", resource_name="*")
+                ],
+            )
+        )
         acknowledge(
             self.partner_bus_role,
             "AwsSolutions-IAM5[Resource::arn:aws:events:*:*:event-bus/*]",

@@ -12,7 +12,7 @@ from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN, StrictModel
 from crm_core.models.event_target import EventTargetCreate, EventTargetFields, EventTargetUpdate
 from crm_core.services import webhooks
-from crm_core.services.event_targets import EVENT_TARGETS
+from crm_core.services.event_targets import EVENT_TARGETS, MAX_ACTIVE_TARGETS
 from pydantic import Field
 
 PATH = "/v1/event-targets"
@@ -23,6 +23,14 @@ TAGS = ["event targets"]
 class EventTargetOut(EventTargetFields):
     secret: None = Field(None, exclude=True)  # write-only
     has_secret: bool = False
+    status: Literal["pending", "active", "failing"] = Field(
+        "pending",
+        description="Read-only. `pending` until routing is in place for this version of the target (after "
+        "a create, change or restore, usually seconds), then `active`: every event committed after that "
+        "reaches it. `failing` while its deliveries are being given up: a webhook from a delivery given up "
+        "until the next one succeeds. Shown by the API; not part of the target's events.",
+        json_schema_extra={"x-not-in-events": True},  # crm_local.catalog.NOT_IN_EVENTS
+    )
 
 
 EventTarget = record_model("EventTarget", EventTargetOut)
@@ -78,7 +86,10 @@ add_record_routes(
     descriptions={
         "create": "A webhook gets each chosen event as a POST with CRM-Signature: t=<unix seconds>,v1=<hex "
         'HMAC-SHA256 of "<t>.<raw body>" under the secret>, tried again with growing delays, every try in '
-        "/deliveries. An EventBridge target gets them on the partner's bus.",
+        "/deliveries; redirects are not followed (a 3xx is a failed try), and outside crm dev the URL must "
+        "be https to public addresses. An EventBridge target gets them on the partner's bus, which must be "
+        "in the partner's own AWS account (a bus of the CRM's own account is 422 naming event_bus_arn). A "
+        f"tenant has at most {MAX_ACTIVE_TARGETS} active targets: one more (created or restored) is 422.",
         "archive": "Nothing more is sent to it.",
     },
 )

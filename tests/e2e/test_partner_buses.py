@@ -13,12 +13,30 @@ from crm_local.runtime import LocalRuntime
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 
+PARTNER_ACCOUNT = "111111111111"  # a partner's AWS account: the CRM refuses buses of its own
+
+
+def in_account(service: str, account: str = PARTNER_ACCOUNT) -> Any:
+    """A client of the local endpoint acting in another AWS account (moto reads this header)."""
+    client = boto3.client(service)
+
+    def as_account(request: Any, **_: Any) -> None:
+        request.headers["x-moto-account-id"] = account
+
+    client.meta.events.register("before-sign.*.*", as_account)
+    return client
+
+
+def partner_bus_arn(name: str) -> str:
+    return f"arn:aws:events:us-east-1:{PARTNER_ACCOUNT}:event-bus/{name}"
+
 
 class PartnerBus:
-    """The partner's side: its own bus, and a rule on it that keeps what arrives in a queue."""
+    """The partner's side, in its own account: its bus, and a rule on it that keeps what arrives in a
+    queue."""
 
     def __init__(self, name: str) -> None:
-        self.events, self.sqs = boto3.client("events"), boto3.client("sqs")
+        self.events, self.sqs = in_account("events"), in_account("sqs")
         self.arn: str = self.events.create_event_bus(Name=name)["EventBusArn"]
         self.queue = self.sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue, AttributeNames=["QueueArn"])[
@@ -112,14 +130,9 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
     sqs = boto3.client("sqs")
     before = waiting()
     name = f"late-{client.tenant_id.lower()}"
-    account = boto3.client("sts").get_caller_identity()["Account"]
     created = client.post(
         "/v1/event-targets",
-        {
-            "type": "eventbridge",
-            "event_bus_arn": f"arn:aws:events:us-east-1:{account}:event-bus/{name}",
-            "event_types": ["contact.*"],
-        },
+        {"type": "eventbridge", "event_bus_arn": partner_bus_arn(name), "event_types": ["contact.*"]},
     )
     assert created.status_code == 201, created.text
     assert eventually(lambda: rule_exists(created.json()["id"])), "the target's rule was never made"
@@ -151,3 +164,106 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
         ("contact.created", contact["id"])
     ]
     assert waiting() == 0
+
+
+def test_a_bus_in_the_crms_own_account_is_refused(runtime: LocalRuntime, client: ApiClient) -> None:
+    """The CRM's own bus as a target would send every event back to itself, round and round; any bus of
+    the CRM's own account is refused, on create and on change."""
+    from crm_core.config import settings
+
+    own = settings().account_id
+    for arn in (
+        runtime.instance.resources["event_bus_arn"] if runtime.instance else "",
+        f"arn:aws:events:us-east-1:{own}:event-bus/crm",
+        f"arn:aws:events:eu-west-1:{own}:event-bus/anything",
+    ):
+        response = client.post(
+            "/v1/event-targets", {"type": "eventbridge", "event_bus_arn": arn, "event_types": ["*"]}
+        )
+        assert response.status_code == 422, (arn, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == ["event_bus_arn"]
+    target = client.create(
+        "event-targets", {"type": "eventbridge", "event_bus_arn": partner_bus_arn("p"), "event_types": ["*"]}
+    )
+    response = client.patch(
+        f"/v1/event-targets/{target['id']}",
+        {"event_bus_arn": f"arn:aws:events:us-east-1:{own}:event-bus/crm"},
+    )
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "event_bus_arn"
+    assert client.get(f"/v1/event-targets/{target['id']}").json()["event_bus_arn"] == partner_bus_arn("p")
+
+
+def test_a_tenant_has_at_most_25_active_targets(client: ApiClient, other: ApiClient) -> None:
+    from crm_core.services.event_targets import MAX_ACTIVE_TARGETS
+
+    def new_target(api: ApiClient, n: int) -> Any:
+        return api.post(
+            "/v1/event-targets",
+            {"type": "eventbridge", "event_bus_arn": partner_bus_arn(f"cap-{n}"), "event_types": ["*"]},
+        )
+
+    made = [new_target(client, n) for n in range(MAX_ACTIVE_TARGETS)]
+    assert [r.status_code for r in made] == [201] * MAX_ACTIVE_TARGETS
+    beyond = new_target(client, MAX_ACTIVE_TARGETS)
+    assert beyond.status_code == 422, beyond.text
+    assert [e["field"] for e in beyond.json()["errors"]] == ["type"]
+    assert str(MAX_ACTIVE_TARGETS) in beyond.json()["errors"][0]["message"]
+    assert new_target(other, 0).status_code == 201  # another tenant's cap is its own
+
+    first = made[0].json()["id"]
+    assert client.delete(f"/v1/event-targets/{first}").status_code == 204
+    replacement = new_target(client, 99)
+    assert replacement.status_code == 201  # archiving one makes room
+    restored = client.post(f"/v1/event-targets/{first}/restore")
+    assert restored.status_code == 422, "restoring one more than the cap allows"
+    assert client.delete(f"/v1/event-targets/{replacement.json()['id']}").status_code == 204
+    assert client.post(f"/v1/event-targets/{first}/restore").status_code == 200
+
+
+def test_one_tenants_refused_partner_buses_do_not_hold_up_another_tenants_events(
+    runtime: LocalRuntime, client: ApiClient, other: ApiClient
+) -> None:
+    """A tenant at its cap of partner buses that all refuse, publishing a burst: each of its events goes to
+    every refusing bus and on to the dead-letter queue, after the publication (as EventBridge delivers to
+    targets after it accepted an event), so the other tenant's next event is on the bus at once and its
+    webhook gets it."""
+    from crm_core.definitions import PARTNER_DELIVERIES_QUEUE
+    from crm_core.services.event_targets import MAX_ACTIVE_TARGETS
+
+    from crm_local import moto_fidelity
+    from tests.e2e.test_events import BusTap
+    from tests.e2e.test_webhooks import Receiver, add_webhook
+
+    targets = [
+        client.create(
+            "event-targets",
+            {"type": "eventbridge", "event_bus_arn": partner_bus_arn(f"gone-{n}"), "event_types": ["*"]},
+        )["id"]
+        for n in range(MAX_ACTIVE_TARGETS)
+    ]
+    assert eventually(lambda: all(rule_exists(t) for t in targets), timeout=90), "rules were never made"
+    tap = BusTap(runtime, other.tenant_id)
+    receiver = Receiver()
+    sqs = boto3.client("sqs")
+    dead_letters = sqs.get_queue_url(QueueName=PARTNER_DELIVERIES_QUEUE.dead_letter_name)["QueueUrl"]
+    try:
+        add_webhook(other, receiver.url, ["contact.created"])
+        burst = client.post(
+            "/v1/contacts/batch/create", {"inputs": [{"email": f"burst{n}@example.com"} for n in range(20)]}
+        )
+        assert burst.status_code == 200, burst.text
+        time.sleep(0.3)  # the burst is in the stream ahead of the other tenant's event
+        started = time.monotonic()
+        contact = other.create("contacts", {"email": "on-time@example.com"})
+        published = [e for e in tap.drain(expected=1, timeout=30) if e["detail-type"] == "contact.created"]
+        waited = time.monotonic() - started
+        assert [e["detail"]["data"]["id"] for e in published] == [contact["id"]]
+        assert not moto_fidelity.partner_deliveries.idle(), "the refused deliveries were already done"
+        assert waited < 3, f"the other tenant's event waited {waited:.1f} s for the first one's partner buses"
+        assert eventually(lambda: receiver.accepted, timeout=60)
+        assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"]]
+    finally:
+        receiver.stop()
+        # What the refusing buses sent to the dead-letter queue is this test's own: leave none behind.
+        assert eventually(moto_fidelity.partner_deliveries.idle, timeout=120)
+        sqs.purge_queue(QueueUrl=dead_letters)

@@ -27,6 +27,7 @@ class Receiver:
         self.accepted: list[dict[str, Any]] = []
         self.bad_signatures = 0
         self.fail_next = 0
+        self.redirect_to: str | None = None
         self.calls = 0
         self._server = make_server("127.0.0.1", 0, self)
         self.url = f"http://127.0.0.1:{self._server.server_port}/hook"
@@ -41,6 +42,10 @@ class Receiver:
         if not hmac.compare_digest(parts.get("v1", ""), expected) or abs(time.time() - int(parts["t"])) > 300:
             self.bad_signatures += 1
             return Response("bad signature", status=400)(environ, start_response)
+        if self.redirect_to:
+            return Response("moved", status=302, headers={"Location": self.redirect_to})(
+                environ, start_response
+            )
         if self.fail_next:
             self.fail_next -= 1
             return Response("try later", status=503)(environ, start_response)
@@ -155,6 +160,26 @@ def test_private_addresses_are_refused_outside_local_mode() -> None:
     with pytest.raises(ProblemError):
         check_url("http://example.com/hook", local_mode=False)  # https only in AWS
     check_url("http://127.0.0.1:9/hook", local_mode=True)
+
+
+def test_a_redirect_is_a_failed_try_and_is_not_followed(client: ApiClient) -> None:
+    """A receiver that answers 302 towards another (internal) address gets a failed try logged with its
+    302; the other address gets nothing, neither the signed POST nor a GET with its headers."""
+    first, internal = Receiver(), Receiver()
+    try:
+        first.redirect_to = internal.url
+        target = add_webhook(client, first.url, ["contact.created"])
+        client.create("contacts", {"email": "redirected@example.com"})
+        path = f"/v1/event-targets/{target['id']}/deliveries"
+        assert eventually(lambda: client.get(path).json()["items"]), "no try was made"
+        time.sleep(1.5)  # room for a redirect to be followed, if it were
+        log = client.get(path).json()["items"]
+        assert log and all(d["outcome"] == "retrying" and d["status_code"] == 302 for d in log), log
+        assert "302" in log[-1]["error"]
+        assert first.calls >= 1 and internal.calls == 0
+    finally:
+        first.stop()
+        internal.stop()
 
 
 def test_an_event_handed_to_the_fan_out_twice_is_delivered_once(

@@ -718,6 +718,13 @@ def test_the_partner_bus_role_puts_events_only(synth: Synth) -> None:
         a for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] for a in _actions(s)
     }
     assert actions == {"events:PutEvents"}
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    denied = [s for s in statements if s["Effect"] == "Deny"]
+    assert [_actions(s) for s in denied] == [["events:PutEvents"]], "no Deny on the CRM's own buses"
+    # arn:<partition>:events:*:<the stack's account>:event-bus/*, whatever partner the Allow admits
+    resource = json.dumps(denied[0]["Resource"])
+    assert '{"Ref": "AWS::AccountId"}' in resource and ":events:*:" in resource, resource
+    assert resource.endswith(':event-bus/*"]]}'), resource
     queues = [
         q
         for q in _of_type(synth, "AWS::SQS::Queue").values()

@@ -202,6 +202,17 @@ class DeliveryClaimItem(TableItem, discriminator="delivery_claim"):
     claimed_at = NumberAttribute()  # epoch seconds
 
 
+class EventTargetStatusItem(TableItem, discriminator="event_target_status"):
+    """How an event target's routing stands, beside its record (SK ``#STATUS``) and written apart from it,
+    so that it never changes the record's version nor is lost to a change of the record."""
+
+    routed_version = NumberAttribute(null=True)  # the record version whose routing is in place
+    routed_at = UnicodeAttribute(null=True)
+    failing_since = UnicodeAttribute(null=True)  # deliveries given up since, and none succeeded
+    last_failure_at = UnicodeAttribute(null=True)
+    failure = UnicodeAttribute(null=True)  # why the last one was given up (not shown yet)
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()

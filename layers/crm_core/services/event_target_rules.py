@@ -5,12 +5,17 @@ state, so repeated or reordered events converge."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from crm_core import aws
 from crm_core.config import settings
 from crm_core.definitions import EVENT_SOURCE, PARTNER_RULE_PREFIX
+from crm_core.ids import utc_now
+from crm_core.repositories import event_target_status_repository as status_repository
+from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import RecordItem, TableItem
 from crm_core.services.records import record_data
 
 RETRY_ATTEMPTS = 8
@@ -32,6 +37,10 @@ def event_pattern(tenant_id: str, event_types: list[str]) -> dict[str, Any]:
 
 
 def sync_rule(tenant_id: str, target_id: str) -> str:
+    """Make the target's routing match its current state, then record which version of it is routed (its
+    ``status`` turns ``active``): an EventBridge target's rule and target put on the crm bus; a webhook's,
+    once the fan-out's index (GSI1, eventually consistent) shows this version, since the fan-out finds the
+    tenant's webhooks there. An archived or deleted target's rule is removed."""
     config = settings()
     events = aws.client("events")
     target = repo.get_record(tenant_id, "event_target", target_id, consistent=True)
@@ -41,9 +50,14 @@ def sync_rule(tenant_id: str, target_id: str) -> str:
         try:
             events.remove_targets(Rule=name, EventBusName=config.event_bus_name, Ids=["partner-bus"])
             events.delete_rule(Name=name, EventBusName=config.event_bus_name)
+            outcome = "deleted"
         except events.exceptions.ResourceNotFoundException:
-            return "none"
-        return "deleted"
+            outcome = "none"
+        if target is not None and target.archived_at is None and data.get("type") == "webhook":
+            _wait_for_fan_out_index(target)
+            status_repository.mark_routed(tenant_id, target_id, int(target.version), utc_now())
+            return "routed"
+        return outcome
     events.put_rule(
         Name=name,
         EventBusName=config.event_bus_name,
@@ -66,4 +80,30 @@ def sync_rule(tenant_id: str, target_id: str) -> str:
             }
         ],
     )
+    status_repository.mark_routed(tenant_id, target_id, int(target.version), utc_now())
     return "synced"
+
+
+INDEX_CHECKS = 10
+INDEX_CHECK_EVERY_S = 0.5
+
+
+class IndexBehind(Exception):
+    """The fan-out's index does not show the target's current version yet: the message is tried again."""
+
+
+def _wait_for_fan_out_index(target: RecordItem) -> None:
+    """Until the tenant's active targets as the fan-out queries them (one Query a check) hold this version
+    of the target: the index is usually seconds behind at most."""
+    for check in range(INDEX_CHECKS):
+        items, _ = repo.query_page(
+            keys.list_pk(target.tenant_id, "event_target", "active"),
+            index="GSI1",
+            range_condition=TableItem.GSI1SK.startswith(target.id),  # ids are of one length
+            limit=1,
+        )
+        if any(isinstance(i, RecordItem) and int(i.version) >= int(target.version) for i in items):
+            return
+        if check < INDEX_CHECKS - 1:
+            time.sleep(INDEX_CHECK_EVERY_S)
+    raise IndexBehind(f"event target {target.id} version {target.version} is not in the index yet")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from crm_core import aws, metrics
@@ -18,9 +19,10 @@ from crm_core.errors import ProblemError, not_found
 from crm_core.ids import derived_id, new_id, utc_now
 from crm_core.plain import plain
 from crm_core.repositories import delivery_repository, keys
+from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
-from crm_core.services.event_targets import check_url, matches
+from crm_core.services.event_targets import Destination, destination, matches
 from crm_core.services.records import RequestContext, record_data
 
 DELIVERY_SK_PREFIX = "DLV#"
@@ -37,6 +39,53 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     """``t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the secret>`` (API.md)."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
+
+
+RESPONSE_READ_LIMIT = 64 * 1024  # of a receiver's answer, read and dropped before the connection closes
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address that was checked, whatever the host name resolves to now; the request
+    still names the host (Host header)."""
+
+    def __init__(self, where: Destination, timeout: float) -> None:
+        super().__init__(where.host, where.port, timeout=timeout)
+        self.address = where.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As ``_PinnedHTTPConnection``, with TLS for the host name: its certificate is verified against the
+    name (``server_hostname``, which is also the SNI), not against the address."""
+
+    def __init__(self, where: Destination, timeout: float) -> None:
+        super().__init__(where.host, where.port, timeout=timeout, context=ssl.create_default_context())
+        self.address = where.address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def send(url: str, body: bytes, headers: dict[str, str], *, local_mode: bool) -> int:
+    """POST once and answer the receiver's status. The URL is resolved and checked now and the connection
+    goes to that checked address (``event_targets.destination``); a redirect is an answer like any other,
+    never followed (it would carry the signed event, or a GET with its headers, somewhere unchecked)."""
+    where = destination(url, local_mode=local_mode)
+    connection = (_PinnedHTTPSConnection if where.scheme == "https" else _PinnedHTTPConnection)(
+        where, WEBHOOK_TIMEOUT_S
+    )
+    try:
+        connection.request("POST", where.target, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read(RESPONSE_READ_LIMIT)
+        return response.status
+    finally:
+        connection.close()
 
 
 def _webhook_targets(tenant_id: str) -> list[RecordItem]:
@@ -90,7 +139,7 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     """One try. Answers the outcome: succeeded, retrying, gave_up, dropped (the target is gone) or
     duplicate (another queue message already made this try)."""
     tenant_id, target_id = job["tenant_id"], job["target_id"]
-    target = repo.get_record(tenant_id, "event_target", target_id)
+    target, status = status_repository.read_with_target(tenant_id, target_id)
     if target is None or target.archived_at is not None:
         return "dropped"
     if message_id is not None and not delivery_repository.claim_try(
@@ -103,12 +152,10 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     started = time.perf_counter()
     status_code, error = None, None
     try:
-        check_url(str(data["url"]), local_mode=settings().local_mode)
-        request = urllib.request.Request(
+        status_code = send(
             str(data["url"]),
-            data=body,
-            method="POST",
-            headers={
+            body,
+            {
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
                 "CRM-Signature": signature(str(data["secret"]), int(time.time()), body),
@@ -116,19 +163,20 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
                 "CRM-Event-Type": str(job["event"]["type"]),
                 "CRM-Delivery-Id": str(job["delivery_id"]),
             },
+            local_mode=settings().local_mode,
         )
-        with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S) as response:
-            status_code = response.status
-    except urllib.error.HTTPError as refused:
-        status_code, error = refused.code, f"HTTP {refused.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as failure:
-        error = str(getattr(failure, "reason", failure))[:500]
+        if 300 <= status_code < 400:
+            error = f"HTTP {status_code} (redirects are not followed)"
+        elif not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except (OSError, http.client.HTTPException) as failure:
+        error = (str(failure) or type(failure).__name__)[:500]
     except ProblemError as unsafe:
         error = unsafe.detail
     duration_ms = int((time.perf_counter() - started) * 1000)
     attempt = int(job["attempt"])
     delays = settings().webhook_retry_delays_s
-    if status_code is not None and 200 <= status_code < 300:
+    if error is None:
         outcome = "succeeded"
     elif attempt <= len(delays):
         outcome = "retrying"
@@ -136,6 +184,11 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
         outcome = "gave_up"
     _log(tenant_id, target_id, job, outcome, status_code, error, duration_ms)
     metrics.count(WEBHOOK_TRY_METRICS[outcome])
+    # The target's status: failing from a delivery given up until one succeeds (written only on a change).
+    if outcome == "gave_up":
+        status_repository.mark_failing(tenant_id, target_id, utc_now(), f"delivery given up: {error}")
+    elif outcome == "succeeded" and status is not None and status.failing_since:
+        status_repository.mark_recovered(tenant_id, target_id)
     if outcome == "retrying":
         _queue([{**job, "attempt": attempt + 1}], delay_s=delays[attempt - 1])
     elif outcome == "gave_up":
