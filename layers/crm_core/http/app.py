@@ -158,5 +158,5 @@ def _resolve(
     if method == "POST" and key:
         from crm_core.http.idempotency import resolve_once  # lazy: only idempotent POSTs pay for it
 
-        return resolve_once(app, event, context, principal.tenant_id, key)
+        return resolve_once(app, event, context, principal, key)
     return app.resolve(event, context)
