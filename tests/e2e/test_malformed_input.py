@@ -232,5 +232,10 @@ def test_malformed_input_is_a_4xx_naming_the_field_and_changes_nothing(
     if record is None:
         assert after == []
     else:
-        assert after == [record]
-        assert client.get(f"{base}/{record['id']}").json() == record
+        assert [_as_written(r) for r in after] == [_as_written(record)]
+        assert _as_written(client.get(f"{base}/{record['id']}").json()) == _as_written(record)
+
+
+def _as_written(record: dict[str, Any]) -> dict[str, Any]:
+    """A record without what changes by itself (an event target's status turns active once it is routed)."""
+    return {name: value for name, value in record.items() if name != "status"}
