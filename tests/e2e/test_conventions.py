@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 import requests
+from crm_core.auth import Role
 
 from tests.support.client import ApiClient
+from tests.support.credentials import second_key, user_client
 
 PROBLEM = "application/problem+json"
 READ_ONLY = ["id", "tenant_id", "version", "created_at", "updated_at"]
@@ -383,6 +385,14 @@ def test_idempotency_key_replays_the_first_response(client: ApiClient) -> None:
     assert second.headers.get("Location") == first.headers.get("Location")
     assert second.headers.get("ETag") == first.headers.get("ETag")
     assert second.headers.get("X-Request-Id")
+    assert second.headers["X-Request-Id"] != first.headers["X-Request-Id"]
+    assert second.content == first.content
+    per_request = {"x-request-id", "idempotent-replayed", "date", "server"} | {
+        name.lower() for name in [*first.headers, *second.headers] if name.lower().startswith("ratelimit-")
+    }
+    assert {k.lower(): v for k, v in second.headers.items() if k.lower() not in per_request} == {
+        k.lower(): v for k, v in first.headers.items() if k.lower() not in per_request
+    }
     assert contact_ids(client) == {first.json()["id"]}
 
 
@@ -424,6 +434,65 @@ def test_idempotency_key_is_scoped_to_the_tenant(client: ApiClient, other: ApiCl
         ).status_code
         == 201
     )
+
+
+def test_idempotency_key_is_scoped_to_the_credential(client: ApiClient) -> None:
+    """A key sent by another credential of the tenant is another request: a viewer is not answered with
+    the admin's 201, another key of the same admin makes its own contact, and the admin's replay stays its
+    own (not the viewer's 403)."""
+    key = secrets.token_hex(16)
+    body = {"first_name": "Shared", "last_name": "Key"}
+    first = client.post("/v1/contacts", body, headers={"Idempotency-Key": key})
+    assert first.status_code == 201, first.text
+    viewer = user_client(client, Role.VIEWER)
+    for _ in range(2):
+        refused = viewer.post("/v1/contacts", body, headers={"Idempotency-Key": key})
+        assert_problem(refused, 403)
+        assert refused.headers.get("Idempotent-Replayed") in (None, "false")
+    rep = user_client(client, Role.REP)
+    reps = rep.post("/v1/contacts", body, headers={"Idempotency-Key": key})
+    assert reps.status_code == 201, reps.text
+    assert reps.headers.get("Idempotent-Replayed") in (None, "false")
+    assert reps.json()["owner_id"] == rep.user_id
+    other_key = second_key(client).post("/v1/contacts", body, headers={"Idempotency-Key": key})
+    assert other_key.status_code == 201, other_key.text
+    assert other_key.headers.get("Idempotent-Replayed") in (None, "false")
+    again = client.post("/v1/contacts", body, headers={"Idempotency-Key": key})
+    assert again.status_code == 201, again.text
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json() == first.json()
+    assert contact_ids(client) == {first.json()["id"], reps.json()["id"], other_key.json()["id"]}
+
+
+def test_an_error_answer_is_not_kept_as_the_replay(client: ApiClient) -> None:
+    """A 4xx leaves nothing behind: the next request with the key runs afresh, whether the caller fixed
+    the body (not "used with a different body") or the record changed in between (not the old 404)."""
+    key = secrets.token_hex(16)
+    assert_names(client.post("/v1/contacts", {"email": "nope"}, headers={"Idempotency-Key": key}), "email")
+    fixed = client.post("/v1/contacts", {"email": "fixed@example.com"}, headers={"Idempotency-Key": key})
+    assert fixed.status_code == 201, fixed.text
+    assert fixed.headers.get("Idempotent-Replayed") in (None, "false")
+
+    viewer = user_client(client, Role.VIEWER)
+    key = secrets.token_hex(16)
+    assert_problem(viewer.post("/v1/contacts", {"first_name": "V"}, headers={"Idempotency-Key": key}), 403)
+    theirs = viewer.post("/v1/contacts", {"first_name": "V"}, headers={"Idempotency-Key": key})
+    assert_problem(theirs, 403)
+    assert theirs.headers.get("Idempotent-Replayed") in (None, "false")
+
+    contact = fixed.json()
+    key = secrets.token_hex(16)
+    restore = f"/v1/contacts/{contact['id']}/restore"
+    assert_problem(client.post(restore, headers={"Idempotency-Key": key}), 404)  # not archived yet
+    assert client.delete(f"/v1/contacts/{contact['id']}").status_code == 204
+    restored = client.post(restore, headers={"Idempotency-Key": key})
+    assert restored.status_code == 200, restored.text
+    assert restored.headers.get("Idempotent-Replayed") in (None, "false")
+    replayed = client.post(restore, headers={"Idempotency-Key": key})
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert replayed.json() == restored.json()
+    assert contact_ids(client) == {contact["id"]}
 
 
 # ------------------------------------------------------------------------------------ concurrency, archive

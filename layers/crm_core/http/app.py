@@ -2,13 +2,18 @@
 
 Order matters and is the contract's: a missing or bad credential is 401 before anything about the body;
 then the tenant's rate limit (429; every answer after this point carries the RateLimit headers); then the
-body's size (413), media type (415) and, for a POST with ``Idempotency-Key``, the replay of a
-first answer; then the route, whose validation names every bad field (422, or 400 for malformed JSON).
+body's size (413), media type (415), bytes (400 unless UTF-8) and a query string that is not UTF-8 (400);
+for a POST with ``Idempotency-Key``, the replay of a first answer; then the route: its body parsed as
+strict JSON (``json_body``: 400 when malformed or too deep, 422 for a number out of range), its
+validation naming every bad field (422). A method the path has no route for is 405 with ``Allow``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -18,7 +23,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crm_core import rate_limits
 from crm_core.auth import Principal, Role
-from crm_core.errors import FieldError, ProblemError, unauthorized, validation_failed
+from crm_core.errors import FieldError, ProblemError, bad_request, unauthorized, validation_failed
+from crm_core.http import json_body
 from crm_core.http.responses import problem_response, problem_result
 from crm_core.rate_limits import PLAN_LIMITS
 from crm_core.services.records import RequestContext
@@ -32,7 +38,7 @@ API_VERSION = "1.0.0"
 
 
 def build_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body.parse)
 
     @app.exception_handler(ProblemError)
     def _problem(error: ProblemError) -> Response[str]:
@@ -40,24 +46,32 @@ def build_app() -> APIGatewayHttpResolver:
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
-        errors = list(error.errors())
-        if any(e.get("type") == "json_invalid" for e in errors):
-            return problem_response(
-                ProblemError(
-                    400,
-                    "Bad Request",
-                    "The body is not valid JSON.",
-                    [FieldError("body", "is not valid JSON")],
-                )
-            )
-        found = field_errors(errors, drop_locations=("body", "query", "path", "header"))
+        found = field_errors(error.errors(), drop_locations=("body", "query", "path", "header"))
         return problem_response(validation_failed(found, "; ".join(f"{e.field}: {e.message}" for e in found)))
 
     @app.not_found
     def _no_route(error: NotFoundError) -> Response[str]:
+        allowed = _methods_for(app, app.current_event.path)
+        if allowed:
+            method = app.current_event.http_method
+            return problem_response(
+                ProblemError(
+                    405,
+                    "Method Not Allowed",
+                    f"{method} is not an operation on this resource; it allows {', '.join(allowed)}.",
+                    headers={"Allow": ", ".join(allowed)},
+                )
+            )
         return problem_response(ProblemError(404, "Not Found", "No such resource."))
 
     return app
+
+
+def _methods_for(app: APIGatewayHttpResolver, path: str) -> list[str]:
+    """The methods the app has a route for at ``path`` (Powertools keeps its routes in these two lists and
+    answers any other method as not found)."""
+    routes = app._static_routes + app._dynamic_routes
+    return sorted({route.method for route in routes if route.rule.match(path)})
 
 
 def request_context(app: Any) -> RequestContext:
@@ -92,6 +106,64 @@ def _body_bytes(event: dict[str, Any]) -> int:
     if event.get("isBase64Encoded"):
         return len(body) * 3 // 4
     return len(body.encode())
+
+
+def _refused(event: dict[str, Any], method: str) -> ProblemError | None:
+    """What no route is given: a body over the size limit (413), one that is not JSON in UTF-8 (415, or
+    400 when the bytes are not UTF-8), and a query string that is not UTF-8 once percent-decoded (400)."""
+    if method in ("POST", "PUT", "PATCH") and event.get("body"):
+        if _body_bytes(event) > MAX_BODY_BYTES:
+            return ProblemError(413, "Content Too Large", f"The body is over {MAX_BODY_BYTES} bytes.")
+        if not _is_json(_header(event, "content-type") or ""):
+            return ProblemError(
+                415,
+                "Unsupported Media Type",
+                "Send the body as application/json, in UTF-8.",
+                [FieldError("Content-Type", "must be application/json (charset utf-8 if any)")],
+            )
+        if not _is_utf8(event):
+            return bad_request("The body is not UTF-8 (JSON is sent in UTF-8).", field_name="body")
+    return _undecodable_query(event.get("rawQueryString") or "")
+
+
+def _is_json(content_type: str) -> bool:
+    media_type, *parameters = content_type.split(";")
+    charsets = [
+        value.strip().strip('"').lower()
+        for key, _, value in (p.partition("=") for p in parameters)
+        if key.strip().lower() == "charset"
+    ]
+    return media_type.strip().lower() == "application/json" and charsets in ([], ["utf-8"])
+
+
+def _is_utf8(event: dict[str, Any]) -> bool:
+    """A body comes as text, or base64-encoded when the gateway did not pass it as text (the local one does
+    that exactly when it is not UTF-8): only then can its bytes be something other than UTF-8."""
+    if not event.get("isBase64Encoded"):
+        return True
+    try:
+        base64.b64decode(event.get("body") or "", validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _undecodable_query(raw_query: str) -> ProblemError | None:
+    """A query parameter whose name or value is not UTF-8 once percent-decoded: refused here rather than
+    handed to a route with replacement characters in it."""
+    for pair in raw_query.split("&") if raw_query else []:
+        name, _, value = pair.partition("=")
+        try:
+            decoded_name = unquote_to_bytes(name.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            detail = "A query parameter's name is not UTF-8 once percent-decoded."
+            return bad_request(detail, field_name="query")
+        try:
+            unquote_to_bytes(value.replace("+", " ")).decode("utf-8")
+        except UnicodeDecodeError:
+            detail = f"The query parameter {decoded_name} is not UTF-8 once percent-decoded."
+            return bad_request(detail, field_name=decoded_name)
+    return None
 
 
 def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -138,25 +210,13 @@ def _resolve(
     principal: Principal,
 ) -> dict[str, Any]:
     method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
-    if method in ("POST", "PUT", "PATCH"):
-        if _body_bytes(event) > MAX_BODY_BYTES:
-            return problem_result(
-                ProblemError(413, "Content Too Large", f"The body is over {MAX_BODY_BYTES} bytes.")
-            )
-        content_type = (_header(event, "content-type") or "").split(";", 1)[0].strip().lower()
-        if event.get("body") and content_type != "application/json":
-            return problem_result(
-                ProblemError(
-                    415,
-                    "Unsupported Media Type",
-                    "Send the body as application/json.",
-                    [FieldError("Content-Type", "must be application/json")],
-                )
-            )
+    refused = _refused(event, method)
+    if refused is not None:
+        return problem_result(refused)
     app.append_context(principal=principal, request_id=request_id)
     key = _header(event, "idempotency-key")
     if method == "POST" and key:
         from crm_core.http.idempotency import resolve_once  # lazy: only idempotent POSTs pay for it
 
-        return resolve_once(app, event, context, principal.tenant_id, key)
+        return resolve_once(app, event, context, principal, key)
     return app.resolve(event, context)

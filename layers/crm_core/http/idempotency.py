@@ -1,7 +1,10 @@
 """``Idempotency-Key`` on POST: a retry gets the first answer; the same key with another body is 422.
 
 Powertools' idempotency utility does the work, with its records in the single table under the tenant
-(``T#<tenant>#idempotency``), kept 24 hours.
+(``T#<tenant>#idempotency``), kept 24 hours. A key is the credential's own: the same key sent with
+another credential of the tenant (another user, or another key of the same user) is another request,
+so nobody is answered with what someone else was answered. Only a success is kept as the replay: an
+error answer (4xx or 5xx) leaves nothing behind, and the next request with the key runs afresh.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crm_core import aws
+from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.errors import FieldError, ProblemError
 from crm_core.http.responses import problem_result
 
 KEEP_SECONDS = 24 * 60 * 60
 _CONFIG = IdempotencyConfig(
-    event_key_jmespath="[tenant, method, path, key]",
+    event_key_jmespath="[tenant, credential, method, path, key]",
     payload_validation_jmespath="body_sha256",
     expires_after_seconds=KEEP_SECONDS,
     raise_on_no_idempotency_key=True,
@@ -43,8 +47,17 @@ def _store(tenant_id: str) -> DynamoDBPersistenceLayer:
     )
 
 
+class _ErrorAnswer(Exception):
+    """Raised with an error answer so that Powertools deletes the in-progress record instead of keeping
+    the answer as the replay (it does that for any exception the wrapped function raises)."""
+
+    def __init__(self, response: dict[str, Any]) -> None:
+        super().__init__(response.get("statusCode"))
+        self.response = response
+
+
 def resolve_once(
-    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, tenant_id: str, key: str
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, principal: Principal, key: str
 ) -> dict[str, Any]:
     if not 1 <= len(key) <= 255:
         return problem_result(
@@ -57,7 +70,8 @@ def resolve_once(
         )
     http = event.get("requestContext", {}).get("http", {})
     payload = {
-        "tenant": tenant_id,
+        "tenant": principal.tenant_id,
+        "credential": f"{principal.credential}:{principal.credential_id}:{principal.user_id}",
         "method": http.get("method"),
         "path": event.get("rawPath"),
         "key": key,
@@ -68,7 +82,10 @@ def resolve_once(
     def first_time(payload: dict[str, Any]) -> dict[str, Any]:
         nonlocal ran
         ran = True
-        return app.resolve(event, context)
+        response = app.resolve(event, context)
+        if int(response.get("statusCode", 200)) >= 400:
+            raise _ErrorAnswer(response)
+        return response
 
     _CONFIG.register_lambda_context(context)
     try:
@@ -76,10 +93,12 @@ def resolve_once(
             function=first_time,
             function_payload=payload,
             config=_CONFIG,
-            persistence_store=_store(tenant_id),
+            persistence_store=_store(principal.tenant_id),
             function_args=(payload,),
             function_kwargs={},
         ).handle()
+    except _ErrorAnswer as answered:
+        return answered.response
     except IdempotencyValidationError:
         return problem_result(
             ProblemError(

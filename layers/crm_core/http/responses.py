@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler import Response
 from crm_core.errors import PROBLEM_CONTENT_TYPE, ProblemError, bad_request
 
 JSON = "application/json"
-_ETAG = re.compile(r'^(?:W/)?"(?P<quoted>\d+)"$|^(?P<bare>\d+)$')
+MAX_VERSION_DIGITS = 15
+_ETAG = re.compile(rf'(?:W/)?"(?P<version>[0-9]{{1,{MAX_VERSION_DIGITS}}})"')
 
 
 def _dumps(body: Any) -> str:
@@ -47,13 +48,14 @@ def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> Respo
 
 
 def parse_if_match(value: str | None) -> int | None:
-    """``If-Match: "3"`` (or ``W/"3"``, or ``3``) as a version; ``*`` or absent means any version."""
+    """``If-Match: "3"`` (or ``W/"3"``) as a version; ``*`` or absent means any version. Anything else,
+    a bare number or a list of ETags included, is 400: this API issues one ETag per record."""
     if value is None or value.strip() == "*":
         return None
-    match = _ETAG.match(value.strip())
+    match = _ETAG.fullmatch(value.strip())
     if match is None:
         raise bad_request('If-Match must be an ETag this API issued, such as "3".', field_name="If-Match")
-    return int(match.group("quoted") or match.group("bare"))
+    return int(match.group("version"))
 
 
 def problem_result(problem: ProblemError) -> dict[str, Any]:
