@@ -187,6 +187,11 @@ class LocalRuntime:
             restored = self._store.restore(dynamodb_backends[account][REGION], resources.table_name)
             self.restored, self.unpublished = len(restored.items), len(restored.pending)
             moto_fidelity.commit_listeners.append(self._store.record)
+        from crm_local.workers import Workers, rebuild
+
+        if restored is not None:
+            # Before the relay publishes anything: a partner's rule must be in place for the first event.
+            self.rebuilt = rebuild(restored.items)
         self.relay = StreamRelay(
             session,
             resources.table_stream_arn,
@@ -194,12 +199,8 @@ class LocalRuntime:
             on_published=self._store.published if self._store is not None else None,
         )
         self.relay.start()
-        from crm_local.workers import Workers, rebuild
-
         self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
         self.workers.start()
-        if restored is not None:
-            self.rebuilt = rebuild(restored.items)
         gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log)
         self._server = make_server(self.host, self.port, gateway, threaded=True)
         self.port = self._server.server_port

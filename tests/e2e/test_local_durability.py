@@ -31,6 +31,7 @@ from tests.support.waiting import eventually
 
 BATCH = 25  # contacts a batch (the API takes 100; fewer keep the test short on a busy machine)
 START_SECONDS = 90  # the machine's other work included: a cold start compiles every module
+PARTNER_BUS_ARN = "arn:aws:events:us-east-1:111111111111:event-bus/partner"  # another account's
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -136,6 +137,11 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
         tenant = tenant_create(tmp_path)
         api = ApiClient(first.api, tenant["api_key"])
         target = add_webhook(api, receiver.url, ["activity.*", "company.*"])
+        partner = api.post(
+            "/v1/event-targets",
+            {"type": "eventbridge", "event_bus_arn": PARTNER_BUS_ARN, "event_types": ["company.*"]},
+        )
+        assert partner.status_code == 201, partner.text
         contact = api.create("contacts", {"email": "ada@example.com", "first_name": "Ada"})
         fired = api.create(
             "activities",
@@ -168,6 +174,7 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
             ("activity.reminder_due", fired["id"]),
         }
         assert eventually(lambda: set(received(receiver)) == before), received(receiver)
+        assert api.get(f"/v1/event-targets/{partner.json()['id']}").json()["status"] == "active"
 
         # The bus goes away (as any tool on the AWS endpoint can make it): what commits now cannot be
         # published before the crash, and is acknowledged all the same.
@@ -211,7 +218,12 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
         assert sorted((d["event_type"], d["outcome"]) for d in log) == sorted(
             (kind, "succeeded") for kind, _ in after
         )
-        # The reminder still ahead has its schedule again (the local endpoint forgot it in the crash).
+        # The partner's rule is on the bus again, and the reminder still ahead has its schedule again (the
+        # local endpoint forgot both in the crash).
+        rules = second.aws("events").list_rules(
+            EventBusName="crm", NamePrefix=f"crm-target-{partner.json()['id']}"
+        )
+        assert len(rules["Rules"]) == 1
         schedule = second.aws("scheduler").get_schedule(
             Name=f"reminder-{next_week['id']}", GroupName="crm-reminders"
         )
