@@ -188,6 +188,8 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
         first.kill()
     assert set(received(receiver)) == before
     assert (tmp_path / ".crm" / "dev.json").exists()  # left behind by the kill
+    with (data / "journal.jsonl").open("ab") as journal:  # and a write the kill cut short, never answered
+        journal.write(b'{"changes":[{"put":{"PK":{"S":"T#')
     stale = crm(tmp_path, "tenant", "create", "--name", "Nobody")
     assert stale.returncode == 1 and "No running `crm dev`" in stale.stderr, stale.stderr
 
