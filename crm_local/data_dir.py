@@ -14,7 +14,10 @@ DIR holds:
 A request's changes reach the journal, written and flushed to disk, before the request is answered: the
 local endpoint hands them over at the place a committed change becomes a stream record of the table
 (``moto_fidelity.commit_listeners``), so the journal holds every committed change and nothing of a request
-that failed. The relay notes each batch it published after publishing it.
+that failed. The line is written under the table lock (journal order is commit order; from then on a killed
+process cannot lose it), and synced to the disk after the lock is released, before the answer: one
+``fdatasync`` covers every line written before it, and no other request waits for the disk meanwhile. The
+relay notes each batch it published after publishing it.
 
 At start the snapshot, then the journal, go straight into the local endpoint's table, without stream
 records: what they hold was relayed in the run that wrote it, or is pending, and the pending events (those
@@ -29,7 +32,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -82,6 +85,10 @@ class DataDir:
         self._pending: dict[str, Image] = {}  # outbox events not published yet: key text -> key
         self._key_attributes: tuple[str, ...] = ()
         self._guard = threading.Lock()  # the journal file and the pending events
+        # Journal positions are (generation, offset); a compaction starts a new generation, all on disk.
+        self._generation = 0
+        self._synced = (0, 0)  # on disk up to here (written under _syncing only)
+        self._syncing = threading.Lock()  # one fdatasync at a time; a waiter may find its line synced
 
     # ---------------------------------------------------------------------------------------------- start
 
@@ -142,7 +149,10 @@ class DataDir:
                     entry = json.loads(line)
                 except ValueError as error:
                     if lines.read(1):
-                        raise DamagedJournal(f"{journal}: line {number} is damaged ({error})") from error
+                        raise DamagedJournal(
+                            f"{journal}: line {number} is damaged ({error}) and lines follow it: the data "
+                            "cannot be read whole"
+                        ) from error
                     break
                 good += len(line)
                 yield entry
@@ -154,14 +164,15 @@ class DataDir:
 
     # ------------------------------------------------------------------------------------------ running
 
-    def record(self, changes: list[Any]) -> None:
-        """``moto_fidelity.commit_listeners``: one request's committed changes, on disk before its answer."""
+    def record(self, changes: list[Any]) -> Callable[[], None] | None:
+        """``moto_fidelity.commit_listeners``: one request's committed changes, written now (under the
+        table lock); what it answers syncs them to the disk (before the request's answer)."""
         from crm_local.relay import is_outbox_insert
 
         backend, table_name = self._table
         mine = [c for c in changes if c.table_name == table_name]
         if not mine:
-            return
+            return None
         entry: dict[str, Any] = {
             "changes": [{"put": c.new_image} if c.new_image is not None else {"delete": c.keys} for c in mine]
         }
@@ -169,12 +180,13 @@ class DataDir:
         if outbox:
             entry["outbox"] = outbox
         with self._guard:
-            self._append(entry)
+            position = self._write(entry)
             for key in outbox:
                 self._pending[self._key_text(key)] = key
             # Under the table lock (the caller's): the snapshot sees every change before this one, none after.
-            if self._journal is not None and self._journal.tell() > self.compact_bytes:
+            if position[1] > self.compact_bytes:
                 self._compact(backend.get_table(table_name))
+        return lambda: self._sync_to(position)
 
     def published(self, records: list[dict[str, Any]]) -> None:
         """The relay published the events of these stream records: not again after a restart."""
@@ -182,15 +194,33 @@ class DataDir:
         if not keys:
             return
         with self._guard:
-            self._append({"published": keys})
+            position = self._write({"published": keys})
             for key in keys:
                 self._pending.pop(self._key_text(key), None)
+        self._sync_to(position)
 
-    def _append(self, entry: dict[str, Any]) -> None:
+    def _write(self, entry: dict[str, Any]) -> tuple[int, int]:
+        """Append the entry (in the OS's hands: a killed process cannot lose it); where it ends."""
         if self._journal is None:
             raise RuntimeError("the data folder is closed")
         self._journal.write(_line(entry))
-        _sync(self._journal)
+        self._journal.flush()
+        return self._generation, self._journal.tell()
+
+    def _sync_to(self, position: tuple[int, int]) -> None:
+        """Until the journal is on the disk up to ``position`` (a power cut cannot lose it either)."""
+        with self._syncing:
+            with self._guard:
+                if position[0] < self._generation or position <= self._synced:
+                    return  # a compaction, or another request's sync, took it to the disk
+                target = (self._generation, self._journal.tell() if self._journal else 0)
+                fd = os.dup(self._journal.fileno()) if self._journal else None
+            if fd is not None:  # a descriptor of its own: a compaction may close the journal's meanwhile
+                try:
+                    getattr(os, "fdatasync", os.fsync)(fd)
+                finally:
+                    os.close(fd)
+            self._synced = target
 
     # ------------------------------------------------------------------------------------------ compact
 
@@ -225,6 +255,7 @@ class DataDir:
         os.replace(partial, journal)
         _sync_folder(self.path)
         self._journal = journal.open("ab")
+        self._generation += 1
         return count
 
     def close(self) -> None:

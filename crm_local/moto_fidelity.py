@@ -36,8 +36,10 @@ alone; here each of those services takes its requests one at a time (the table a
 lock, the buses under another). SQS is left concurrent: clients may long-poll it.
 
 The item changes a DynamoDB request committed are handed to ``commit_listeners`` (``crm dev --data``'s
-journal) once the request succeeded, still under the table lock and before its answer goes out: each
-change exactly as the table's stream records it, and nothing of a request that failed.
+journal) once the request succeeded, still under the table lock, so in commit order: each change exactly as
+the table's stream records it, and nothing of a request that failed. What a listener returns is called
+after the lock is released and before the answer goes out (to wait for the disk without holding up the
+other requests).
 """
 
 from __future__ import annotations
@@ -77,8 +79,9 @@ class ItemChange:
 
 
 # Each is called with the changes of every DynamoDB request that changed items and succeeded, in commit
-# order; one that raises fails the request (its answer is an error: nothing is acknowledged unkept).
-commit_listeners: list[Callable[[list[ItemChange]], None]] = []
+# order; then what it returned, before the answer. One that raises fails the request (its answer is an
+# error: nothing is acknowledged that is not kept).
+commit_listeners: list[Callable[[list[ItemChange]], Callable[[], None] | None]] = []
 _request = threading.local()  # .changes: the item changes of the DynamoDB request this thread serves
 
 
@@ -326,21 +329,23 @@ def _install_request_locks() -> None:
         moto_call_action = handler.call_action
 
         def call_action(self: Any, _call: Any = moto_call_action, _lock: Any = lock) -> Any:
-            with _lock:
-                _request.changes = [] if isinstance(self, DynamoHandler) and commit_listeners else None
-                try:
+            then: list[Callable[[], None]] = []
+            try:
+                with _lock:
+                    _request.changes = [] if isinstance(self, DynamoHandler) and commit_listeners else None
                     answer = _call(self)
                     changes, status = _request.changes, answer[0]
                     if changes and int(status) < 400:
-                        for listener in commit_listeners:
-                            listener(changes)
-                    return answer
-                except (ServiceException, HTTPException):
-                    raise
-                except Exception as error:
-                    internal_errors.append(f"{type(self).__name__}: {error!r}")
-                    raise
-                finally:
-                    _request.changes = None
+                        then = [f for listener in commit_listeners if (f := listener(changes)) is not None]
+                for finish in then:
+                    finish()
+                return answer
+            except (ServiceException, HTTPException):
+                raise
+            except Exception as error:
+                internal_errors.append(f"{type(self).__name__}: {error!r}")
+                raise
+            finally:
+                _request.changes = None
 
         handler.call_action = call_action  # type: ignore[method-assign]

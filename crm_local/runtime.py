@@ -90,7 +90,6 @@ class LocalRuntime:
         self.data_dir = data_dir
         self.restored = 0  # items the data folder gave back
         self.unpublished = 0  # events it held that were committed and not published
-        self.rebuilt: dict[str, int] = {}
         self._store: Any = None
         self._folder_lock: Any = None
         self._session: Any = None
@@ -191,7 +190,7 @@ class LocalRuntime:
 
         if restored is not None:
             # Before the relay publishes anything: a partner's rule must be in place for the first event.
-            self.rebuilt = rebuild(restored.items)
+            rebuild(restored.items)
         self.relay = StreamRelay(
             session,
             resources.table_stream_arn,
