@@ -132,8 +132,9 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
     # A small journal limit: the journal is compacted into a snapshot several times while contacts are
     # written, so the restart reads a snapshot taken mid-run and the journal after it.
     env = _env(CRM_DATA_COMPACT_BYTES="60000")
-    first = Dev(tmp_path, "--data", str(data), env=env).start()
+    first = Dev(tmp_path, "--data", str(data), env=env)
     try:
+        first.start()
         tenant = tenant_create(tmp_path)
         api = ApiClient(first.api, tenant["api_key"])
         target = add_webhook(api, receiver.url, ["activity.*", "company.*"])
