@@ -16,14 +16,21 @@ from crm_core.rate_limits import PLAN_LIMITS
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from crm_local.runtime import LocalRuntime
+    from crm_local.data_dir import DamagedJournal
+    from crm_local.runtime import AlreadyRunning, LocalRuntime
 
     port = args.port if args.port is not None else int(os.environ.get("CRM_PORT", "8000"))
     runtime = LocalRuntime(port=port, host=args.host, access_log=True, data_dir=args.data)
-    instance = runtime.start()
+    try:
+        instance = runtime.start()
+    except (AlreadyRunning, DamagedJournal) as refused:
+        runtime.stop()
+        print(f"crm dev: {refused}", file=sys.stderr, flush=True)
+        return 1
     if args.data is not None:
         print(
-            f"Data            {args.data} ({runtime.restored} items restored; saved again at stop)",
+            f"Data            {args.data} ({runtime.restored} items restored, {runtime.unpublished} events "
+            "to publish; each change is on disk before it is answered)",
             flush=True,
         )
     print(f"CRM API         {instance.api}/v1", flush=True)
@@ -152,7 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     dev = commands.add_parser("dev", help="run the whole CRM locally")
     dev.add_argument("--port", type=int, default=None, help="API port (default: $CRM_PORT or 8000)")
     dev.add_argument("--host", default="127.0.0.1")
-    dev.add_argument("--data", type=Path, default=None, help="keep the data in DIR across restarts")
+    dev.add_argument(
+        "--data", type=Path, default=None, help="keep the data in DIR across restarts, crashes included"
+    )
     dev.set_defaults(run=_dev)
 
     tenant = commands.add_parser("tenant", help="tenants").add_subparsers(

@@ -1,51 +1,266 @@
-"""``crm dev --data DIR``: the local table's items survive a restart.
+"""``crm dev --data DIR``: the local table survives a restart, a crash (``kill -9``) included.
 
-On a clean stop every item of the table is written to ``DIR/table.jsonl`` (DynamoDB JSON, one item a
-line); on the next start they are loaded before the relay and the API start, so nothing already
-published is published again. This is a laptop tool's snapshot, not a request path: it scans.
+DIR holds:
+
+- ``table.jsonl``: a snapshot of the table, one item a line (DynamoDB JSON);
+- ``journal.jsonl``: what happened since the snapshot, one JSON line per entry:
+  ``{"changes": [{"put": item} | {"delete": key}, ...], "outbox": [key, ...]}`` for each DynamoDB request
+  that changed items (a transaction is one line, so a torn last line loses one unanswered request whole,
+  never half of one; ``outbox`` names the outbox events it inserted), ``{"published": [key, ...]}`` for
+  each batch of events the relay published, and ``{"pending": [key, ...]}``, first after a compaction, for
+  the events not published yet;
+- ``.lock``: held by the ``crm dev`` that uses DIR (``instance_lock``).
+
+A request's changes reach the journal, written and flushed to disk, before the request is answered: the
+local endpoint hands them over at the place a committed change becomes a stream record of the table
+(``moto_fidelity.commit_listeners``), so the journal holds every committed change and nothing of a request
+that failed. The line is written under the table lock (journal order is commit order; from then on a killed
+process cannot lose it), and synced to the disk after the lock is released, before the answer: one
+``fdatasync`` covers every line written before it, and no other request waits for the disk meanwhile. The
+relay notes each batch it published after publishing it.
+
+At start the snapshot, then the journal, go straight into the local endpoint's table, without stream
+records: what they hold was relayed in the run that wrote it, or is pending, and the pending events (those
+committed and never noted as published) go to the relay first. Compaction, a new snapshot and a journal
+holding only the pending events, happens at a clean stop and whenever the journal passes ``compact_bytes``.
+
+This is a laptop tool's store, not a request path: the snapshot walks the whole table.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-FILE_NAME = "table.jsonl"
+from crm_local.instance_lock import InstanceLock
+
+SNAPSHOT = "table.jsonl"
+JOURNAL = "journal.jsonl"
+LOCK = ".lock"
+COMPACT_BYTES = int(os.environ.get("CRM_DATA_COMPACT_BYTES", str(64 * 1024 * 1024)))
+
+Image = dict[str, Any]  # an item, or a key, in DynamoDB JSON
 
 
-def save(session: Any, table_name: str, data_dir: Path) -> int:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    target = data_dir / FILE_NAME
-    partial = target.with_suffix(".partial")
-    count = 0
-    with partial.open("w") as out:
-        for page in session.client("dynamodb").get_paginator("scan").paginate(TableName=table_name):
-            for item in page["Items"]:
-                out.write(json.dumps(item, separators=(",", ":")) + "\n")
+class DamagedJournal(Exception):
+    """The journal cannot be read whole: a damaged line is followed by others (not a torn last write)."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    items: list[Image]  # what the table holds now
+    pending: list[dict[str, Any]]  # the outbox events still to publish, as stream records, in commit order
+
+
+def _sync(handle: BinaryIO) -> None:
+    handle.flush()
+    getattr(os, "fdatasync", os.fsync)(handle.fileno())
+
+
+def _sync_folder(folder: Path) -> None:
+    """A rename is durable once the folder is synced."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+
+
+class DataDir:
+    def __init__(self, path: Path, *, compact_bytes: int = COMPACT_BYTES) -> None:
+        self.path = path
+        self.compact_bytes = compact_bytes
+        self.lock = InstanceLock(path / LOCK)
+        self._journal: BinaryIO | None = None
+        self._table: Any = None  # (backend, table name): moto replaces a table object on some rollbacks
+        self._pending: dict[str, Image] = {}  # outbox events not published yet: key text -> key
+        self._key_attributes: tuple[str, ...] = ()
+        self._guard = threading.Lock()  # the journal file and the pending events
+        # Journal positions are (generation, offset); a compaction starts a new generation, all on disk.
+        self._generation = 0
+        self._synced = (0, 0)  # on disk up to here (written under _syncing only)
+        self._syncing = threading.Lock()  # one fdatasync at a time; a waiter may find its line synced
+
+    # ---------------------------------------------------------------------------------------------- start
+
+    def restore(self, backend: Any, table_name: str) -> Restored:
+        """Load the snapshot and replay the journal into the (empty) table; from here on, append."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._table = (backend, table_name)
+        table = backend.get_table(table_name)
+        self._key_attributes = tuple(a for a in (table.hash_key_attr, table.range_key_attr) if a)
+        state: dict[str, Image] = {}
+        snapshot = self.path / SNAPSHOT
+        if snapshot.exists():
+            with snapshot.open() as lines:
+                for line in lines:
+                    if line.strip():
+                        item = json.loads(line)
+                        state[self._key_text(item)] = item
+        for entry in self._read_journal():
+            for change in entry.get("changes", []):
+                if "put" in change:
+                    state[self._key_text(change["put"])] = change["put"]
+                else:
+                    state.pop(self._key_text(change["delete"]), None)
+            for key in entry.get("pending", []) + entry.get("outbox", []):
+                self._pending[self._key_text(key)] = key
+            for key in entry.get("published", []):
+                self._pending.pop(self._key_text(key), None)
+        shard, table.stream_shard = table.stream_shard, None  # no stream records: see the module's doc
+        try:
+            for item in state.values():
+                table.put_item(item, overwrite=True)
+        finally:
+            table.stream_shard = shard
+        self._journal = (self.path / JOURNAL).open("ab")
+        pending = []
+        for key_text in list(self._pending):
+            image = state.get(key_text)
+            if image is None:  # gone since (expired): nothing to publish
+                del self._pending[key_text]
+                continue
+            pending.append(
+                {"eventName": "INSERT", "dynamodb": {"Keys": self._pending[key_text], "NewImage": image}}
+            )
+        return Restored(list(state.values()), pending)
+
+    def _read_journal(self) -> Iterator[dict[str, Any]]:
+        """The journal's entries; a torn last line (a write the crash cut short, never acknowledged) is cut
+        off the file so that what is appended next starts on a line of its own."""
+        journal = self.path / JOURNAL
+        if not journal.exists():
+            return
+        good = 0
+        with journal.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                try:
+                    if not line.endswith(b"\n"):
+                        raise ValueError("no end of line")
+                    entry = json.loads(line)
+                except ValueError as error:
+                    if lines.read(1):
+                        raise DamagedJournal(
+                            f"{journal}: line {number} is damaged ({error}) and lines follow it: the data "
+                            "cannot be read whole"
+                        ) from error
+                    break
+                good += len(line)
+                yield entry
+        if good < journal.stat().st_size:
+            os.truncate(journal, good)
+
+    def _key_text(self, item: Image) -> str:
+        return json.dumps([item[name] for name in self._key_attributes], sort_keys=True)
+
+    # ------------------------------------------------------------------------------------------ running
+
+    def record(self, changes: list[Any]) -> Callable[[], None] | None:
+        """``moto_fidelity.commit_listeners``: one request's committed changes, written now (under the
+        table lock); what it answers syncs them to the disk (before the request's answer)."""
+        from crm_local.relay import is_outbox_insert
+
+        backend, table_name = self._table
+        mine = [c for c in changes if c.table_name == table_name]
+        if not mine:
+            return None
+        entry: dict[str, Any] = {
+            "changes": [{"put": c.new_image} if c.new_image is not None else {"delete": c.keys} for c in mine]
+        }
+        outbox = [c.keys for c in mine if is_outbox_insert(c.stream_record())]
+        if outbox:
+            entry["outbox"] = outbox
+        with self._guard:
+            position = self._write(entry)
+            for key in outbox:
+                self._pending[self._key_text(key)] = key
+            # Under the table lock (the caller's): the snapshot sees every change before this one, none after.
+            if position[1] > self.compact_bytes:
+                self._compact(backend.get_table(table_name))
+        return lambda: self._sync_to(position)
+
+    def published(self, records: list[dict[str, Any]]) -> None:
+        """The relay published the events of these stream records: not again after a restart."""
+        keys = [r["dynamodb"]["Keys"] for r in records]
+        if not keys:
+            return
+        with self._guard:
+            position = self._write({"published": keys})
+            for key in keys:
+                self._pending.pop(self._key_text(key), None)
+        self._sync_to(position)
+
+    def _write(self, entry: dict[str, Any]) -> tuple[int, int]:
+        """Append the entry (in the OS's hands: a killed process cannot lose it); where it ends."""
+        if self._journal is None:
+            raise RuntimeError("the data folder is closed")
+        self._journal.write(_line(entry))
+        self._journal.flush()
+        return self._generation, self._journal.tell()
+
+    def _sync_to(self, position: tuple[int, int]) -> None:
+        """Until the journal is on the disk up to ``position`` (a power cut cannot lose it either)."""
+        with self._syncing:
+            with self._guard:
+                if position[0] < self._generation or position <= self._synced:
+                    return  # a compaction, or another request's sync, took it to the disk
+                target = (self._generation, self._journal.tell() if self._journal else 0)
+                fd = os.dup(self._journal.fileno()) if self._journal else None
+            if fd is not None:  # a descriptor of its own: a compaction may close the journal's meanwhile
+                try:
+                    getattr(os, "fdatasync", os.fsync)(fd)
+                finally:
+                    os.close(fd)
+            self._synced = target
+
+    # ------------------------------------------------------------------------------------------ compact
+
+    def compact(self) -> int:
+        """A new snapshot of the table and a journal of the pending events only; the number of items. The
+        caller keeps writes out (the table lock)."""
+        backend, table_name = self._table
+        with self._guard:
+            return self._compact(backend.get_table(table_name))
+
+    def _compact(self, table: Any) -> int:
+        # Each file is replaced whole (written aside, synced, renamed). A crash between the two renames
+        # leaves the new snapshot with the old journal, whose replay over it changes nothing: the snapshot
+        # is the state the old journal leads to.
+        count = 0
+        snapshot = self.path / SNAPSHOT
+        partial = snapshot.with_suffix(".partial")
+        with partial.open("wb") as out:
+            for item in table.all_items():
+                out.write(_line(item.to_json()["Attributes"]))
                 count += 1
-    os.replace(partial, target)
-    return count
+            _sync(out)
+        os.replace(partial, snapshot)
+        journal = self.path / JOURNAL
+        partial = journal.with_suffix(".partial")
+        with partial.open("wb") as out:
+            if self._pending:
+                out.write(_line({"pending": list(self._pending.values())}))
+            _sync(out)
+        if self._journal is not None:
+            self._journal.close()
+        os.replace(partial, journal)
+        _sync_folder(self.path)
+        self._journal = journal.open("ab")
+        self._generation += 1
+        return count
 
-
-def load(session: Any, table_name: str, data_dir: Path) -> int:
-    source = data_dir / FILE_NAME
-    if not source.exists():
-        return 0
-    table = session.resource("dynamodb").Table(table_name)
-    deserialize = _deserializer()
-    count = 0
-    with table.batch_writer() as batch, source.open() as lines:
-        for line in lines:
-            if line.strip():
-                raw = json.loads(line)
-                batch.put_item(Item={k: deserialize(v) for k, v in raw.items()})
-                count += 1
-    return count
-
-
-def _deserializer() -> Any:
-    from boto3.dynamodb.types import TypeDeserializer
-
-    return TypeDeserializer().deserialize
+    def close(self) -> None:
+        with self._guard:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+        self.lock.release()

@@ -34,6 +34,12 @@ fails with "changed size during iteration" (a 500 the client retries; for ``PutE
 were already served, so an event was delivered twice). DynamoDB and EventBridge serve each request as if
 alone; here each of those services takes its requests one at a time (the table and its stream under one
 lock, the buses under another). SQS is left concurrent: clients may long-poll it.
+
+The item changes a DynamoDB request committed are handed to ``commit_listeners`` (``crm dev --data``'s
+journal) once the request succeeded, still under the table lock, so in commit order: each change exactly as
+the table's stream records it, and nothing of a request that failed. What a listener returns is called
+after the lock is released and before the answer goes out (to wait for the disk without holding up the
+other requests).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import copy
 import threading
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 _installed = False
@@ -49,6 +56,33 @@ _lock = threading.Lock()
 # The EventBridge backends take one request at a time (see _install_request_locks); partner deliveries
 # made after a PutEvents (_install_target_dead_letters) take the same lock, one delivery at a time.
 _buses_lock = threading.RLock()
+# DynamoDB and its stream take their requests one at a time under this lock (see above).
+table_lock = threading.RLock()
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """One item's committed change, as the table's stream records it (DynamoDB JSON)."""
+
+    table_name: str
+    keys: dict[str, Any]
+    new_image: dict[str, Any] | None  # None: the item was deleted
+    inserted: bool  # the item did not exist before
+
+    def stream_record(self) -> dict[str, Any]:
+        """The parts of the stream record the outbox filter reads."""
+        event_name = "REMOVE" if self.new_image is None else "INSERT" if self.inserted else "MODIFY"
+        record: dict[str, Any] = {"eventName": event_name, "dynamodb": {"Keys": self.keys}}
+        if self.new_image is not None:
+            record["dynamodb"]["NewImage"] = self.new_image
+        return record
+
+
+# Each is called with the changes of every DynamoDB request that changed items and succeeded, in commit
+# order; then what it returned, before the answer. One that raises fails the request (its answer is an
+# error: nothing is acknowledged that is not kept).
+commit_listeners: list[Callable[[list[ItemChange]], Callable[[], None] | None]] = []
+_request = threading.local()  # .changes: the item changes of the DynamoDB request this thread serves
 
 
 def install() -> None:
@@ -118,10 +152,35 @@ def install() -> None:
                     )
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _install_change_capture()
     _install_event_account()
     _install_target_dead_letters()
     _install_request_locks()
     _installed = True
+
+
+def _install_change_capture() -> None:
+    """Every committed put, update and delete of an item of a table with a stream passes through its stream
+    shard; note it for the request being served (not for changes made outside a request)."""
+    from moto.dynamodb.models.table import StreamShard
+
+    moto_add = StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        moto_add(self, old, new)
+        changes = getattr(_request, "changes", None)
+        if changes is None:
+            return
+        table = self.table
+        item = new if new is not None else old
+        keys = {table.hash_key_attr: item.hash_key.to_json()}
+        if table.range_key_attr is not None:
+            keys[table.range_key_attr] = item.range_key.to_json()
+        # The image is taken now: moto goes on changing the same item object later in the request.
+        image = new.to_json()["Attributes"] if new is not None else None
+        changes.append(ItemChange(table.name, keys, image, inserted=old is None))
+
+    StreamShard.add = add  # type: ignore[method-assign]
 
 
 def _install_event_account() -> None:
@@ -262,22 +321,31 @@ def _install_request_locks() -> None:
     from moto.events.responses import EventsHandler
     from werkzeug.exceptions import HTTPException
 
-    tables = threading.RLock()
     for handler, lock in (
-        (DynamoHandler, tables),
-        (DynamoDBStreamsHandler, tables),
+        (DynamoHandler, table_lock),
+        (DynamoDBStreamsHandler, table_lock),
         (EventsHandler, _buses_lock),
     ):
         moto_call_action = handler.call_action
 
         def call_action(self: Any, _call: Any = moto_call_action, _lock: Any = lock) -> Any:
-            with _lock:
-                try:
-                    return _call(self)
-                except (ServiceException, HTTPException):
-                    raise
-                except Exception as error:
-                    internal_errors.append(f"{type(self).__name__}: {error!r}")
-                    raise
+            then: list[Callable[[], None]] = []
+            try:
+                with _lock:
+                    _request.changes = [] if isinstance(self, DynamoHandler) and commit_listeners else None
+                    answer = _call(self)
+                    changes, status = _request.changes, answer[0]
+                    if changes and int(status) < 400:
+                        then = [f for listener in commit_listeners if (f := listener(changes)) is not None]
+                for finish in then:
+                    finish()
+                return answer
+            except (ServiceException, HTTPException):
+                raise
+            except Exception as error:
+                internal_errors.append(f"{type(self).__name__}: {error!r}")
+                raise
+            finally:
+                _request.changes = None
 
         handler.call_action = call_action  # type: ignore[method-assign]

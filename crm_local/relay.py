@@ -7,11 +7,17 @@ that still fails is retried ``OUTBOX_MAX_RETRIES`` times, and then its position 
 dead-letter queue in the Pipe's format (``outbox_dead_letters``), where ``crm dlq redrive crm-outbox``
 replays it. The stream position only moves on once every record before it was published or
 dead-lettered, so a crash between a commit and its publication loses nothing.
+
+With ``crm dev --data``, the stream of this run starts empty: the events an earlier run committed and did
+not publish come in as ``backlog`` and are published first, in commit order, retried until they are (they
+hold no position of this run's stream to dead-letter). Each batch published is reported to
+``on_published``, so that a restart publishes it not again.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from crm_core.definitions import OUTBOX_BATCH_SIZE, OUTBOX_DEAD_LETTER_QUEUE, OUTBOX_MAX_RETRIES, OUTBOX_RELAY
@@ -33,11 +39,13 @@ class StreamRelay:
         stream_arn: str,
         *,
         poll_seconds: float = 0.1,
-        from_start: bool = True,
         retry_seconds: float = 1.0,
         max_retries: int = OUTBOX_MAX_RETRIES,
+        backlog: Records | None = None,
+        on_published: Callable[[Records], None] | None = None,
     ) -> None:
-        self.iterator_type = "TRIM_HORIZON" if from_start else "LATEST"
+        self.backlog = list(backlog or [])
+        self.on_published = on_published
         self.streams = session.client("dynamodbstreams")
         self.sqs = session.client("sqs")
         self.stream_arn = stream_arn
@@ -54,8 +62,6 @@ class StreamRelay:
         self.error: Exception | None = None
 
     def start(self) -> None:
-        # Take the stream's position now, before the API serves anything, so that from the end ("LATEST")
-        # still means "everything written from here on".
         self._discover()
         self._thread.start()
 
@@ -90,17 +96,39 @@ class StreamRelay:
         self.published += count
         return count
 
+    def _publish(self, records: Records) -> int:
+        """One invocation of the relay function; raises what it raises."""
+        result = load_handler(OUTBOX_RELAY)(records, LambdaContext(OUTBOX_RELAY.name, "relay"))
+        if self.on_published is not None:
+            self.on_published(records)
+        return int(result["published"])
+
+    def publish_backlog(self) -> int:
+        """The events committed in an earlier run and not published then; raises ``_Stopped`` if the relay
+        is stopped before they all are."""
+        published = 0
+        while self.backlog:
+            batch = self.backlog[:OUTBOX_BATCH_SIZE]
+            try:
+                published += self._publish(batch)
+            except Exception as error:  # the bus is not there yet, or refused: again in a moment
+                self.error = error
+                if self._stop.wait(self.retry_seconds):
+                    raise _Stopped from error
+                continue
+            del self.backlog[: len(batch)]
+        self.published += published
+        return published
+
     def _deliver(self, shard_id: str, batch: Records) -> int:
         """Publish one batch as the Pipe would: the number of events published. Raises ``_Stopped`` (the
         iterator stays where it was) if the relay is stopped meanwhile."""
-        relay = load_handler(OUTBOX_RELAY)
         published = 0
         pending: list[tuple[Records, int]] = [(batch, 0)]
         while pending:
             part, failures = pending.pop(0)
             try:
-                result = relay(part, LambdaContext(OUTBOX_RELAY.name, "relay"))
-                published += int(result["published"])
+                published += self._publish(part)
                 continue
             except Exception as error:  # a failed invocation, as the Pipe sees it
                 self.error = error
@@ -124,6 +152,10 @@ class StreamRelay:
         self.dead_lettered += len(records)
 
     def _run(self) -> None:
+        try:
+            self.publish_backlog()
+        except _Stopped:
+            return
         while not self._stop.is_set():
             try:
                 if self.poll_once() == 0:

@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-STATE_FILE = Path(".crm") / "dev.json"
+STATE_FILE = Path(".crm") / "dev.json"  # beside it, dev.lock: held by the crm dev that wrote it
 REGION = "us-east-1"
+
+
+class AlreadyRunning(Exception):
+    """Another ``crm dev`` holds this folder, or the data folder; the message says which, in one line."""
 
 
 def free_port() -> int:
@@ -84,7 +88,10 @@ class LocalRuntime:
     ) -> None:
         self.access_log = access_log
         self.data_dir = data_dir
-        self.restored = 0
+        self.restored = 0  # items the data folder gave back
+        self.unpublished = 0  # events it held that were committed and not published
+        self._store: Any = None
+        self._folder_lock: Any = None
         self._session: Any = None
         self.host, self.port = host, port
         self.state_file = state_file
@@ -99,7 +106,36 @@ class LocalRuntime:
     def api_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def _claim(self) -> None:
+        """The folder's lock and the data folder's, before anything else: a second ``crm dev`` in the same
+        folder, or on the same data, stops here and touches nothing of the first's."""
+        from crm_local.data_dir import DataDir
+        from crm_local.instance_lock import Held, InstanceLock
+
+        if self.state_file is not None:
+            folder_lock = InstanceLock(self.state_file.with_name("dev.lock"))
+            try:
+                folder_lock.acquire()
+            except Held as held:
+                raise AlreadyRunning(
+                    f"crm dev is already running in this folder ({held.who()}); stop it first, or start "
+                    "this one in another folder"
+                ) from None
+            self._folder_lock = folder_lock
+        if self.data_dir is not None:
+            store = DataDir(self.data_dir)
+            try:
+                store.lock.acquire(folder=str(Path.cwd()))
+            except Held as held:
+                self.stop()
+                raise AlreadyRunning(
+                    f"the data folder {self.data_dir} is in use by another crm dev ({held.who()}); one "
+                    "crm dev per data folder"
+                ) from None
+            self._store = store
+
     def start(self) -> RunningInstance:
+        self._claim()
         import boto3
         from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE
         from moto.server import ThreadedMotoServer
@@ -142,15 +178,26 @@ class LocalRuntime:
         from crm_local.relay import StreamRelay
 
         self._session = session
-        if self.data_dir is not None:
-            from crm_local import data_dir
+        restored = None
+        if self._store is not None:
+            from moto.dynamodb.models import dynamodb_backends
 
-            self.restored = data_dir.load(session, resources.table_name, self.data_dir)
-        # From the stream's end: what was restored was published in an earlier run.
-        self.relay = StreamRelay(session, resources.table_stream_arn, from_start=self.restored == 0)
+            account = resources.table_stream_arn.split(":")[4]
+            restored = self._store.restore(dynamodb_backends[account][REGION], resources.table_name)
+            self.restored, self.unpublished = len(restored.items), len(restored.pending)
+            moto_fidelity.commit_listeners.append(self._store.record)
+        from crm_local.workers import Workers, rebuild
+
+        if restored is not None:
+            # Before the relay publishes anything: a partner's rule must be in place for the first event.
+            rebuild(restored.items)
+        self.relay = StreamRelay(
+            session,
+            resources.table_stream_arn,
+            backlog=restored.pending if restored else None,
+            on_published=self._store.published if self._store is not None else None,
+        )
         self.relay.start()
-        from crm_local.workers import Workers
-
         self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
         self.workers.start()
         gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log)
@@ -159,19 +206,19 @@ class LocalRuntime:
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
         self.instance = RunningInstance(self.api_url, endpoint, REGION, resource_map)
+        if self._store is not None:
+            self._store.lock.describe(folder=str(Path.cwd()), api=self.api_url)
         if self.state_file is not None:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.state_file.write_text(
-                json.dumps(
-                    {
-                        "api": self.api_url,
-                        "aws_endpoint": endpoint,
-                        "region": REGION,
-                        "resources": resource_map,
-                    },
-                    indent=2,
-                )
-            )
+            self._folder_lock.describe(api=self.api_url)
+            state = {
+                "api": self.api_url,
+                "aws_endpoint": endpoint,
+                "region": REGION,
+                "resources": resource_map,
+            }
+            partial = self.state_file.with_suffix(".partial")
+            partial.write_text(json.dumps(state, indent=2))
+            os.replace(partial, self.state_file)  # whole or not at all, for whoever reads it
         return self.instance
 
     def stop(self) -> None:
@@ -181,19 +228,30 @@ class LocalRuntime:
             self.relay.stop()
         if self.workers is not None:
             self.workers.stop()
-        if self.data_dir is not None and self.instance is not None:
-            from crm_local import data_dir
-
-            data_dir.save(self._session, self.instance.resources["table_name"], self.data_dir)
         if self._moto is not None:
             self._moto.stop()
-        if self.state_file is not None and self.state_file.exists():
-            self.state_file.unlink()
+        if self._store is not None:
+            from crm_local import moto_fidelity
+
+            # The endpoint takes no more requests; one still being served finishes first (the lock).
+            with moto_fidelity.table_lock:
+                if self._store.record in moto_fidelity.commit_listeners:
+                    moto_fidelity.commit_listeners.remove(self._store.record)
+                    self._store.compact()
+            self._store.close()
+        if self._folder_lock is not None and self.state_file is not None:
+            # This folder's dev.json is ours only while we hold its lock.
+            self.state_file.unlink(missing_ok=True)
+            self._folder_lock.release()
+            self._folder_lock = None
 
 
 def find_running(state_file: Path = STATE_FILE) -> RunningInstance | None:
-    """The ``crm dev`` that is running from this folder, if any, with this process pointed at it."""
-    if not state_file.exists():
+    """The ``crm dev`` that is running from this folder, if any, with this process pointed at it. A
+    ``dev.json`` whose lock no process holds was left by one that was killed: none is running."""
+    from crm_local.instance_lock import held
+
+    if not state_file.exists() or not held(state_file.with_name("dev.lock")):
         return None
     state = json.loads(state_file.read_text())
     use_endpoint(state["aws_endpoint"], state["resources"])

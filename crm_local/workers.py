@@ -6,12 +6,18 @@ in AWS.
   and the queue's redrive policy moves a message to the dead-letter queue after its last try.
 - Schedules of the reminders group whose ``at()`` time has come send their input to their target queue
   and are deleted (moto stores schedules but never fires them).
+
+After a restart with ``crm dev --data`` the table is back but moto's scheduler and bus rules are new:
+``rebuild`` makes each reminder's schedule and each EventBridge target's rule again from the records, with
+the syncs their consumers run on the records' events.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,3 +137,36 @@ class Workers:
             fired += 1
         self.fired += fired
         return fired
+
+
+def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """From the table's items (DynamoDB JSON), what the local endpoint forgot in a restart and the records
+    decide: the schedule of each reminder still to fire (one that fell due while ``crm dev`` was down fires
+    now, late; one already sent finds its marker and is not sent again) and the rule of each EventBridge
+    target. The number of each synced; one that fails is reported and the rest go on."""
+    from crm_core.ids import utc_text
+    from crm_core.repositories.table import RecordItem, TableItem
+    from crm_core.services.event_target_rules import sync_rule
+    from crm_core.services.records import record_data
+    from crm_core.services.reminders import LATE_REMINDER_WINDOW, sync_schedule
+
+    oldest = utc_text(datetime.now(UTC) - LATE_REMINDER_WINDOW)
+    synced = {"reminders": 0, "event_target_rules": 0}
+    for image in items:
+        kind = (image.get("object_type") or {}).get("S")
+        if (image.get("type") or {}).get("S") != "record" or kind not in ("activity", "event_target"):
+            continue
+        record = TableItem.from_raw_data(image)
+        if not isinstance(record, RecordItem) or record.archived_at is not None:
+            continue
+        data = record_data(record)
+        try:
+            if kind == "activity" and str(data.get("remind_at") or "") > oldest:
+                sync_schedule(record.tenant_id, record.id)
+                synced["reminders"] += 1
+            elif kind == "event_target" and data.get("type") == "eventbridge":
+                sync_rule(record.tenant_id, record.id)
+                synced["event_target_rules"] += 1
+        except Exception:  # one record's failure must not keep the others from their state
+            logging.getLogger(__name__).exception("could not rebuild what %s %s needs", kind, record.id)
+    return synced
