@@ -42,7 +42,7 @@ from tests.support.api_document import (
     resolve,
 )
 from tests.support.client import ApiClient
-from tests.support.roles import user_client
+from tests.support.roles import clients_by_role
 from tests.support.waiting import eventually
 
 # API.md "roles": an admin alone manages the settings. A path under one of these is a setting (the later
@@ -62,8 +62,6 @@ SETTINGS = (
 )
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
-# POSTs that only read.
-READS_BY_POST = ("/batch/read",)
 
 # What a body field that holds an id refers to: a collection, or one of the kinds below.
 REFERENCES = {
@@ -116,8 +114,7 @@ class Tenant:
 
     @classmethod
     def make(cls, admin: ApiClient) -> Tenant:
-        tenant = cls(admin, {role: user_client(admin, role) for role in Role if role is not Role.ADMIN})
-        tenant.users[Role.ADMIN] = admin
+        tenant = cls(admin, clients_by_role(admin))
         for collection in collections_with_records():
             tenant.records[collection] = make_record(admin, collection)
         return tenant
