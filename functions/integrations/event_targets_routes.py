@@ -87,7 +87,7 @@ def list_deliveries(
     status_code=202,
     tags=TAGS,
     summary="Send an event to this target again",
-    responses=answers(202, Redelivery, 400, 404, 413, 415, 422, description="Queued"),
+    responses=answers(202, Redelivery, 400, 403, 404, 413, 415, 422, description="Queued"),
 )
 def redeliver(record_id: RecordIdPath, body: Annotated[RedeliverRequest, Body()]) -> Response[str]:
     return json_response(webhooks.redeliver(request_context(router), record_id, body.event_id), 202)
