@@ -12,6 +12,7 @@ from crm_core.http.responses import page_response
 from crm_core.ids import utc_text
 from crm_core.models.common import ULID_PATTERN
 from crm_core.models.company import CompanyCreate, CompanyFields, CompanyUpdate
+from crm_core.models.deal import DealOut
 from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
@@ -73,7 +74,7 @@ def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor 
     "/<record_id>/deals",
     tags=["companies"],
     summary="The company's deals",
-    responses=answers(200, None, 400, 404, 422),
+    responses=answers(200, page_model("CompanyDealPage", record_model("Deal", DealOut)), 400, 404, 422),
 )
 def company_deals(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)

@@ -1,18 +1,29 @@
 """Inbound leads: /v1/inbound/leads."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from crm_core.http.api_docs import answers
+from crm_core.http.api_docs import Closed, answers
 from crm_core.http.app import request_context
 from crm_core.http.responses import json_response
 from crm_core.services.inbound import InboundLead, receive_lead
 from crm_core.validation import set_fields
 
+from functions.contacts.contacts_routes import Contact
+
 PATH = "/v1/inbound"
 router = Router()
+
+
+class InboundLeadResult(Closed):
+    result: Literal["created", "updated"]
+    contact: Contact  # type: ignore[valid-type]
+
+
+LEAD_ANSWERS = answers(201, InboundLeadResult, 400, 403, 413, 415, 422, description="Created")
+LEAD_ANSWERS[200] = {**LEAD_ANSWERS[201], "description": "The contact with this email, updated"}
 
 
 @router.post(
@@ -21,9 +32,7 @@ router = Router()
     summary="A lead from a web form or a partner",
     description="Creates a contact (lifecycle stage lead, source inbound), or updates the contact that has "
     "this email: one contact however often the same lead arrives. 201 when created, 200 when updated.",
-    responses=answers(
-        201, None, 403, 413, 415, 422, description="Created (200: an existing contact updated)"
-    ),
+    responses=LEAD_ANSWERS,
 )
 def inbound_lead(body: Annotated[InboundLead, Body()]) -> Response[str]:
     outcome, contact = receive_lead(request_context(router), set_fields(body))

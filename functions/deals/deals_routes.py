@@ -10,18 +10,12 @@ from crm_core.http.api_docs import answers, page_model, record_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, IdFilter, Limit, add_record_routes
 from crm_core.http.responses import page_response
-from crm_core.models.deal import DealCreate, DealFields, DealUpdate
+from crm_core.models.deal import DealCreate, DealOut, DealUpdate
 from crm_core.models.pipeline import StageId
 from crm_core.services.deals import DEALS
-from pydantic import Field
 
 PATH = "/v1/deals"
 router = Router()
-
-
-class DealOut(DealFields):
-    status: Literal["open", "won", "lost"] = Field(description="From the stage's kind.")
-    closed_at: str | None = Field(None, description="When the deal entered a won or lost stage.")
 
 
 Deal = record_model("Deal", DealOut)

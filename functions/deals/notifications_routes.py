@@ -5,22 +5,37 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from crm_core.http.api_docs import answers
+from crm_core.http.api_docs import Closed, answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit
 from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN
 from crm_core.services import notifications
+from pydantic import Field
 
 PATH = "/v1/notifications"
 router = Router()
+
+
+class RecordRef(Closed):
+    type: str = Field(description="The record's type, e.g. activity.")
+    id: str
+
+
+class Notification(Closed):
+    id: str
+    kind: str = Field(description="What it is about, e.g. reminder or assignment.")
+    title: str
+    record: RecordRef
+    created_at: str
+    read_at: str | None
 
 
 @router.get(
     "/",
     tags=["notifications"],
     summary="My notifications, newest first",
-    responses=answers(200, None, 400, 422),
+    responses=answers(200, page_model("NotificationPage", Notification), 400, 422),
 )
 def list_notifications(
     limit: Limit = 25,
@@ -37,7 +52,7 @@ def list_notifications(
     "/<notification_id>/read",
     tags=["notifications"],
     summary="Mark one of my notifications read",
-    responses=answers(200, None, 404, 422),
+    responses=answers(200, Notification, 404, 422),
 )
 def read_notification(notification_id: Annotated[str, Path(pattern=ULID_PATTERN)]) -> Response[str]:
     return json_response(notifications.mark_read(request_context(router), notification_id))

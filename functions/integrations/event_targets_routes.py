@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from crm_core.http.api_docs import answers, record_model
+from crm_core.http.api_docs import Closed, answers, page_model, record_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
 from crm_core.http.responses import json_response, page_response
@@ -40,11 +40,29 @@ class RedeliverRequest(StrictModel):
     event_id: str = Field(pattern=ULID_PATTERN, description="An event the target was sent before.")
 
 
+class DeliveryTry(Closed):
+    delivery_id: str = Field(description="The same on every try of one delivery.")
+    event_id: str
+    event_type: str
+    attempt: int = Field(description="1 for the first try.")
+    outcome: Literal["succeeded", "retrying", "gave_up"]
+    status_code: int | None = Field(description="The receiver's answer; null when none came.")
+    error: str | None
+    duration_ms: int
+    attempted_at: str
+
+
+class Redelivery(Closed):
+    delivery_id: str = Field(description="The new delivery's id, as its tries list it.")
+    event_id: str
+    queued_at: str
+
+
 @router.get(
     "/<record_id>/deliveries",
     tags=TAGS,
     summary="Every try to deliver to this target, newest first",
-    responses=answers(200, None, 400, 404, 422),
+    responses=answers(200, page_model("DeliveryTryPage", DeliveryTry), 400, 404, 422),
 )
 def list_deliveries(
     record_id: RecordIdPath,
@@ -69,7 +87,7 @@ def list_deliveries(
     status_code=202,
     tags=TAGS,
     summary="Send an event to this target again",
-    responses=answers(202, None, 404, 413, 415, 422, description="Queued"),
+    responses=answers(202, Redelivery, 400, 403, 404, 413, 415, 422, description="Queued"),
 )
 def redeliver(record_id: RecordIdPath, body: Annotated[RedeliverRequest, Body()]) -> Response[str]:
     return json_response(webhooks.redeliver(request_context(router), record_id, body.event_id), 202)

@@ -28,7 +28,8 @@ _STATUS_MEANING = {
     400: "Malformed JSON, a forged or foreign cursor, or a malformed If-Match.",
     401: "A missing or bad credential.",
     403: "A valid credential without the right (a viewer writing; a rep changing another's record).",
-    404: "No such record in this tenant (another tenant's record is indistinguishable from a missing one).",
+    404: "No such record in this tenant (another tenant's record is indistinguishable from a missing one), "
+    "or no such route (e.g. an unknown batch action).",
     409: "A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change.",
     412: "If-Match names an older version (`current_version` names the current one). Nothing changed.",
     413: "The body is over 1 MiB.",
@@ -175,8 +176,8 @@ def answers(
             "schema": {"type": "string"},
         }
     success: dict[str, Any] = {"description": description or "OK", "headers": headers}
-    if model is not None:
-        success["content"] = {"application/json": {"model": model}}
+    # No model: no body (empty content, or Powertools would describe the handler's return type).
+    success["content"] = {"application/json": {"model": model}} if model is not None else {}
     documented: dict[int, Any] = {status: success}
     for error in sorted({401, 429, *errors}):
         documented[error] = {

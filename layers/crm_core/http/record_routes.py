@@ -99,7 +99,7 @@ def add_record_routes(
             tags=[tag],
             summary=f"Create {a_noun}",
             description=said.get("create"),
-            responses=answers(201, record, 403, 409, 413, 415, 422, description="Created", etag=True),
+            responses=answers(201, record, 400, 403, 409, 413, 415, 422, description="Created", etag=True),
         )
         def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
             record = service.create(request_context(router), set_fields(body))
@@ -126,7 +126,7 @@ def add_record_routes(
             description="One result per input, in order. With all_or_none=true every input commits in one "
             "transaction or none does (then a 422 or 409 names the input).",
             responses=answers(
-                200, batch_results_model(f"{name}BatchResults", record), 403, 409, 413, 415, 422
+                200, batch_results_model(f"{name}BatchResults", record), 400, 403, 404, 409, 413, 415, 422
             ),
         )
         def batch(
@@ -198,6 +198,7 @@ def add_record_routes(
             return record_response(service.restore(request_context(router), record_id))
 
     if "merge" in routes:
+        merged = merge_result_model(f"{name}MergeResult", record)
 
         @router.post(
             "/<record_id>/merge",
@@ -209,9 +210,7 @@ def add_record_routes(
             "one, each record a change of its own: within the request when there are at most "
             f"{MAX_MOVED_BY_MERGE} of a kind, in the background after it otherwise (`pending_moves` names "
             "those kinds).",
-            responses=answers(
-                200, merge_result_model(f"{name}MergeResult", record), 403, 404, 409, 413, 415, 422, etag=True
-            ),
+            responses=answers(200, merged, 400, 403, 404, 409, 413, 415, 422, etag=True),
         )
         def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
             return record_response(service.merge(request_context(router), record_id, body.duplicate_id))

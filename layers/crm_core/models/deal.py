@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
@@ -48,6 +48,14 @@ class DealCreate(DealFields):
 
 class DealUpdate(DealFields):
     """Every field optional; a field sent as null is cleared."""
+
+
+class DealOut(DealFields):
+    """A deal as answered: its fields and the ones derived from its stage (the deals and the contacts
+    functions both answer deals)."""
+
+    status: Literal["open", "won", "lost"] = Field(description="From the stage's kind.")
+    closed_at: str | None = Field(None, description="When the deal entered a won or lost stage.")
 
 
 DEAL_DEFAULTS: dict[str, object] = {

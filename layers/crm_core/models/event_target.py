@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from crm_core.models.common import ShortText, StrictModel
 
@@ -53,6 +53,13 @@ class EventTargetCreate(EventTargetFields):
 
 class EventTargetUpdate(EventTargetFields):
     """Every field optional (the type cannot change)."""
+
+    @field_validator("event_types")
+    @classmethod
+    def _keeps_event_types(cls, event_types: list[str] | None) -> list[str]:
+        if event_types is None:
+            raise ValueError("cannot be cleared: a target needs the events it gets")
+        return event_types
 
 
 EVENT_TARGET_DEFAULTS: dict[str, object] = {

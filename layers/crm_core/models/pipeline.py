@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from crm_core.models.common import ShortText, StrictModel
 
@@ -53,6 +53,13 @@ class PipelineCreate(PipelineFields):
 class PipelineUpdate(PipelineFields):
     """Sending ``stages`` replaces the list: keep a stage by sending its id; a stage with deals in it
     cannot be left out (409)."""
+
+    @field_validator("stages")
+    @classmethod
+    def _keeps_stages(cls, stages: list[Stage] | None) -> list[Stage]:
+        if stages is None:
+            raise ValueError("cannot be cleared: a pipeline needs its stages")
+        return stages
 
 
 PIPELINE_DEFAULTS: dict[str, object] = {"name": None, "currency": "EUR", "stages": []}
