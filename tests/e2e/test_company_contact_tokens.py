@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from crm_core.auth import Principal
+from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.transaction import WriteConflict
 from crm_core.services import company_contact_tokens
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import RequestContext
+from crm_core.services.records import writes
 
 from crm_local.runtime import LocalRuntime
 from tests.e2e.test_events import BusTap
@@ -161,7 +162,7 @@ def test_a_change_read_before_a_refresh_is_retried_not_written_over_it(client: A
     assert item is not None
     assert CONTACTS.refresh_related(item, {"company_name": "Fresh Name Ltd"})
     with pytest.raises(ProblemError) as stale:
-        CONTACTS._commit(ctx, prepared)
+        writes.commit(CONTACTS.spec, ctx, prepared)
     assert stale.value.status == 409
     assert found(client, "fresh name") == {contact_id}
     assert found(client, "old name") == set()

@@ -6,10 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from crm_core.auth import Principal, Role
+from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.repositories.transaction import WriteConflict
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import RequestContext
 
 from tests.support.client import ApiClient
 

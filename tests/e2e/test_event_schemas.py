@@ -14,9 +14,9 @@ import boto3
 import jsonschema
 import requests
 from crm_core.auth import Principal
+from crm_core.context import RequestContext
 from crm_core.event_catalog import EVENT_TYPES
 from crm_core.services.pipelines import PIPELINES
-from crm_core.services.records import RequestContext
 
 from crm_local.runtime import LocalRuntime
 from tests.support.client import ApiClient

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from crm_core.auth import Principal, Role
+from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import RequestContext
 
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually

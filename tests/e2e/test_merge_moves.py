@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from crm_core.auth import Principal
+from crm_core.context import RequestContext
 from crm_core.repositories import record_repository as repo
-from crm_core.services import merge_moves, records
+from crm_core.services import merge_moves
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import RequestContext
+from crm_core.services.records import merge as records_merge
 
 from crm_local.runtime import LocalRuntime
 from tests.e2e.test_events import BusTap
@@ -31,7 +32,7 @@ def tap(runtime: LocalRuntime, client: ApiClient) -> Iterator[BusTap]:
 def continued(client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """A request moves at most 3 of a kind; a message moves 3, in pages of 2. The continuations this
     tenant's moves queued."""
-    monkeypatch.setattr(records, "MAX_MOVED_BY_MERGE", 3)
+    monkeypatch.setattr(records_merge, "MAX_MOVED_BY_MERGE", 3)
     monkeypatch.setattr(merge_moves, "PAGE_SIZE", 2)
     monkeypatch.setattr(merge_moves, "MOVES_PER_MESSAGE", 3)
     sent: list[dict[str, Any]] = []

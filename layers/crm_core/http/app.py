@@ -23,11 +23,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crm_core import rate_limits
 from crm_core.auth import Principal, Role
+from crm_core.context import RequestContext
 from crm_core.errors import FieldError, ProblemError, bad_request, unauthorized, validation_failed
 from crm_core.http import json_body
 from crm_core.http.responses import problem_response, problem_result
 from crm_core.rate_limits import PLAN_LIMITS
-from crm_core.services.records import RequestContext
 from crm_core.validation import field_errors
 
 logger = Logger()

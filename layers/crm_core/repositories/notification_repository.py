@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
+from crm_core.ids import new_id, utc_now
 from crm_core.repositories import keys
 from crm_core.repositories.record_repository import query_page
 from crm_core.repositories.table import NotificationItem, TableItem
@@ -36,3 +37,21 @@ def mark_read(tenant_id: str, user_id: str, notification_id: str, read_at: str) 
             return None
         raise
     return item
+
+
+def new_notification(
+    tenant_id: str, user_id: str, *, kind: str, title: str, record: dict[str, str]
+) -> NotificationItem:
+    """A notification for the user, not yet saved: it is written in the transaction of what caused it (a
+    reminder falling due, a record assigned to the user)."""
+    notification_id = new_id()
+    return NotificationItem(
+        keys.notifications_pk(tenant_id, user_id),
+        notification_id,
+        id=notification_id,
+        user_id=user_id,
+        kind=kind,
+        title=title,
+        record=record,
+        created_at=utc_now(),
+    )

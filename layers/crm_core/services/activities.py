@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.ids import utc_now
 from crm_core.models.activity import ACTIVITY_DEFAULTS, ActivityCreate, ActivityUpdate
 from crm_core.services import references
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext, normalize_text
+from crm_core.services.records import ObjectSpec, RecordService, normalize_text
 
 LINKS = (("contact_id", "contact"), ("company_id", "company"), ("deal_id", "deal"))
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
 from crm_core.services import references
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import ObjectSpec, RecordService, Referrer, RequestContext, normalize_text
+from crm_core.services.records import ObjectSpec, RecordService, Referrer, normalize_text
 
 
 def company_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:

@@ -16,12 +16,13 @@ from typing import Any
 
 from crm_core.auth import Principal
 from crm_core.consumers import send_continuation
+from crm_core.context import RequestContext
 from crm_core.definitions import COMPANY_CONTACT_TOKENS_QUEUE
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.repositories.transaction import WriteConflict
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import RequestContext, record_data
+from crm_core.services.records import record_data
 
 PAGE_SIZE = 100  # one Query of the parent index and one BatchGetItem (at most 100 keys) per page
 CONTACTS_PER_MESSAGE = 200  # then a continuation message: each message's work is bounded

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate
 from crm_core.services import references
@@ -11,7 +12,6 @@ from crm_core.services.records import (
     ObjectSpec,
     RecordService,
     Referrer,
-    RequestContext,
     normalize_text,
     phone_digits,
     record_data,

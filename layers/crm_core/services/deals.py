@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.ids import utc_now
 from crm_core.models.deal import DEAL_DEFAULTS, DealCreate, DealUpdate
@@ -12,14 +13,7 @@ from crm_core.repositories import keys, tenant_repository
 from crm_core.repositories.table import BoardTotal, RecordItem, TableItem
 from crm_core.services import references
 from crm_core.services.pipelines import UNITS, check_stage, stages_of
-from crm_core.services.records import (
-    ObjectSpec,
-    RecordService,
-    Referrer,
-    RequestContext,
-    normalize_text,
-    record_data,
-)
+from crm_core.services.records import ObjectSpec, RecordService, Referrer, normalize_text, record_data
 
 
 def deal_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:

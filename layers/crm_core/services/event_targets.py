@@ -10,13 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crm_core.config import settings
+from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.event_target import EVENT_TARGET_DEFAULTS, EventTargetCreate, EventTargetUpdate
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventTargetStatusItem, RecordItem
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext, record_data
+from crm_core.services.records import ObjectSpec, RecordService, record_data
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -212,7 +213,7 @@ class EventTargetService(RecordService):
         return body if "status" in body else self._with_status(ctx.tenant_id, [body])[0]
 
     def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
-        archived = self._load(ctx, record_id, archived=True)
+        archived = self.load(ctx, record_id, archived=True)
         if record_data(archived).get("type") == "eventbridge":
             check_bus(str(record_data(archived).get("event_bus_arn")))
         require_room(ctx)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.models.contact import ContactFields, Email
 from crm_core.repositories import record_repository as repo
 from crm_core.services.contacts import CONTACTS
-from crm_core.services.records import RequestContext
 
 STAGE_ORDER = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist"]
 

@@ -15,13 +15,14 @@ from pydantic import ValidationError
 from crm_core import metrics
 from crm_core.auth import Principal
 from crm_core.config import settings
+from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.models.event_source import EVENT_SOURCE_DEFAULTS, EventSourceCreate, EventSourceUpdate
 from crm_core.plain import plain
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.services.inbound import InboundLead, receive_lead
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext
+from crm_core.services.records import ObjectSpec, RecordService
 from crm_core.validation import set_fields
 
 EVENT_SOURCES = RecordService(

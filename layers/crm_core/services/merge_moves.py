@@ -1,6 +1,6 @@
 """What refers to a merged duplicate (a contact's activities and deals; a company's contacts, deals and
 activities; a deal's activities) is moved to the survivor. The merge request moves a kind itself when
-there are at most ``records.MAX_MOVED_BY_MERGE`` of it; a kind with more is moved here, by a consumer of
+there are at most ``records.merge.MAX_MOVED_BY_MERGE`` of it; a kind with more is moved here, by a consumer of
 the merge's event (``contact.merged``, ``company.merged``, ``deal.merged``), after the merge committed,
 and the merge's answer lists it in ``pending_moves``.
 
@@ -20,6 +20,7 @@ from typing import Any
 
 from crm_core.auth import Principal
 from crm_core.consumers import send_continuation
+from crm_core.context import RequestContext
 from crm_core.definitions import MERGE_MOVES_QUEUE
 from crm_core.errors import ProblemError
 from crm_core.repositories import record_repository as repo
@@ -27,7 +28,7 @@ from crm_core.repositories.table import RecordItem
 from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
-from crm_core.services.records import RecordService, Referrer, RequestContext
+from crm_core.services.records import RecordService, Referrer
 
 PAGE_SIZE = 100  # one Query of a referring type's parent index or entries per page
 MOVES_PER_MESSAGE = 200  # then a continuation message: each message's work is bounded

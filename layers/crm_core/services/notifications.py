@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from crm_core import signing
+from crm_core.context import RequestContext
 from crm_core.errors import not_found
 from crm_core.ids import utc_now
 from crm_core.plain import plain
 from crm_core.repositories import notification_repository as repo
 from crm_core.repositories.table import NotificationItem
-from crm_core.services.records import RequestContext
 
 
 def represent(item: NotificationItem) -> dict[str, Any]:

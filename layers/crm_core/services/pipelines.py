@@ -5,12 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from crm_core.context import RequestContext
 from crm_core.errors import FieldError, ProblemError, conflict, not_found, validation_failed
 from crm_core.ids import new_id
 from crm_core.models.pipeline import PIPELINE_DEFAULTS, PipelineCreate, PipelineUpdate
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
-from crm_core.services.records import ObjectSpec, RecordService, RequestContext, record_data
+from crm_core.services.records import ObjectSpec, RecordService, record_data
 
 UNITS = Decimal("10000")  # amounts are counted in ten-thousandths, so sums stay exact integers
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from crm_core.repositories import record_repository, tenant_repository
 
 if TYPE_CHECKING:
+    from crm_core.context import RequestContext
     from crm_core.repositories.table import RecordItem
-    from crm_core.services.records import RequestContext
 
 
 def active_record(ctx: RequestContext, object_type: str, record_id: str) -> RecordItem | None:

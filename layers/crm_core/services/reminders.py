@@ -10,13 +10,14 @@ from typing import Any
 from crm_core import aws, metrics
 from crm_core.auth import Principal
 from crm_core.config import settings
-from crm_core.ids import new_id, utc_now, utc_text
-from crm_core.repositories import keys
+from crm_core.context import RequestContext
+from crm_core.ids import utc_text
+from crm_core.repositories import keys, notification_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import NotificationItem, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import WriteConflict
 from crm_core.services.activities import ACTIVITIES
-from crm_core.services.records import RequestContext, record_data
+from crm_core.services.records import record_data
 
 
 def schedule_name(activity_id: str) -> str:
@@ -125,15 +126,11 @@ def fire(tenant_id: str, activity_id: str, remind_at: str) -> str:
 def _notification(
     tenant_id: str, user_id: str, activity: RecordItem, data: dict[str, Any]
 ) -> NotificationItem:
-    notification_id = new_id()
     kind = data.get("type") or "activity"
-    return NotificationItem(
-        keys.notifications_pk(tenant_id, user_id),
-        notification_id,
-        id=notification_id,
-        user_id=user_id,
+    return notification_repository.new_notification(
+        tenant_id,
+        user_id,
         kind="reminder",
         title=f"Reminder: {data.get('subject') or kind}",
         record={"type": "activity", "id": activity.id},
-        created_at=utc_now(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_core.auth import Principal, Role, hash_api_key, new_api_key
+from crm_core.context import RequestContext
 from crm_core.ids import new_id, utc_now
 from crm_core.models.pipeline import DEFAULT_PIPELINE
 from crm_core.repositories import keys, tenant_repository
@@ -12,7 +13,6 @@ from crm_core.repositories.table import ApiKeyItem, TenantItem, UserItem
 from crm_core.repositories.transaction import ChangeSet
 from crm_core.services import user_directory
 from crm_core.services.pipelines import PIPELINES
-from crm_core.services.records import RequestContext
 
 
 @dataclass(frozen=True)

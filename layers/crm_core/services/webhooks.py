@@ -14,6 +14,7 @@ from typing import Any
 
 from crm_core import aws, metrics
 from crm_core.config import settings
+from crm_core.context import RequestContext
 from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
 from crm_core.errors import ProblemError, not_found
 from crm_core.ids import derived_id, new_id, utc_now
@@ -23,7 +24,7 @@ from crm_core.repositories import event_target_status_repository as status_repos
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
 from crm_core.services.event_targets import Destination, destination, matches
-from crm_core.services.records import RequestContext, record_data
+from crm_core.services.records import record_data
 
 DELIVERY_SK_PREFIX = "DLV#"
 WEBHOOK_TRY_METRICS = {

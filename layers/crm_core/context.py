@@ -1,0 +1,21 @@
+"""Who a piece of work is done for: the caller (or the CRM itself) and the correlation id it carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm_core.auth import Principal
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    principal: Principal
+    correlation_id: str | None = None
+    # Records already read while serving this request, by (type, id): read once, whoever asks
+    # (services/references.py).
+    lookups: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @property
+    def tenant_id(self) -> str:
+        return self.principal.tenant_id

@@ -1,0 +1,105 @@
+"""The items a record keeps beside itself, and its place in the indexes: all derived from its fields and
+state, so a change writes the difference between what the record had and what it has.
+
+See definitions.TABLE and docs/data-model.md for the keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_core.events import EVENT_SK_PREFIX
+from crm_core.repositories import keys
+from crm_core.repositories import notification_repository as notifications
+from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineEntryItem
+from crm_core.services.records.shape import record_data, record_title
+from crm_core.services.records.spec import ObjectSpec
+from crm_core.services.records.text import normalize_text
+
+# Where a record's side entries come from, as the labels of their writes (a change too large for one
+# transaction names the field with the most of them).
+SEARCH, DUPLICATES, TAGS = "search", "duplicates", "tags"
+
+
+def state_of(item: RecordItem) -> str:
+    return "archived" if item.archived_at else "active"
+
+
+def stored_tokens(spec: ObjectSpec, data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+    """The record's type-ahead tokens as it stores them (the type's rule, sorted, once each)."""
+    return sorted(set(spec.tokens(data, related)))
+
+
+def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
+    """Set the record's index keys from its fields and state (see definitions.TABLE)."""
+    tenant, kind, state, data = item.tenant_id, spec.object_type, state_of(item), record_data(item)
+    item.GSI1PK, item.GSI1SK = keys.list_pk(tenant, kind, state), item.id
+    item.GSI2PK, item.GSI2SK = keys.changes_pk(tenant, kind), f"{item.updated_at}#{item.id}"
+    for number, attribute, name in (
+        (3, "owner_id", "owner"),
+        (4, spec.parent_field, "parent"),
+        (5, spec.category_field, "category"),
+    ):
+        value = data.get(attribute) if attribute else None
+        pk = keys.attribute_pk(tenant, kind, state, name, str(value)) if value else None
+        setattr(item, f"GSI{number}PK", pk)
+        setattr(item, f"GSI{number}SK", item.id if value else None)
+
+
+def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], str]:
+    """The entries a record keeps beside itself, (PK, SK) each with the field it comes from: type-ahead
+    prefixes, tags, entry fields and duplicate keys."""
+    tenant, kind, state = item.tenant_id, spec.object_type, state_of(item)
+    found: dict[tuple[str, str], str] = {}
+    data = record_data(item)
+    for tag in data.get("tags") or []:
+        found[(keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id)] = TAGS
+    for field_name in spec.entry_fields:
+        value = data.get(field_name)
+        for one in value if isinstance(value, list) else [value] if value else []:
+            found[(keys.attribute_pk(tenant, kind, state, field_name, str(one)), item.id)] = field_name
+    if state == "active":
+        for token in item.search_tokens or []:
+            found[(keys.search_pk(tenant, kind, token), f"{token}#{item.id}")] = SEARCH
+        for key in item.dedupe_keys or []:
+            found[(keys.dedupe_pk(tenant, kind, key), item.id)] = DUPLICATES
+    return found
+
+
+def event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> EventItem:
+    """The outbox event, in the record's own partition (where its timeline reads it)."""
+    return EventItem(
+        keys.record_pk(item.tenant_id, spec.object_type, item.id),
+        f"{EVENT_SK_PREFIX}{detail['id']}",
+        event_type=detail["type"],
+        occurred_at=detail["occurred_at"],
+        detail=detail,
+    )
+
+
+def timeline_copies(
+    spec: ObjectSpec, tenant_id: str, data: dict[str, Any], detail: dict[str, Any]
+) -> list[TableItem]:
+    """The event also in the timelines of the records this one links to (an activity's contact, ...)."""
+    return [
+        TimelineEntryItem(
+            keys.record_pk(tenant_id, linked_type, linked_id),
+            f"{EVENT_SK_PREFIX}{detail['id']}",
+            event_type=detail["type"],
+            occurred_at=detail["occurred_at"],
+            detail=detail,
+        )
+        for linked_type, linked_id in (spec.timeline_links(data) if spec.timeline_links else [])
+    ]
+
+
+def assignment_notification(
+    tenant_id: str, user_id: str, object_type: str, record_id: str, data: dict[str, Any]
+) -> TableItem:
+    """The new owner's notification that a record is now theirs (written with the change)."""
+    return notifications.new_notification(
+        tenant_id,
+        user_id,
+        kind="assignment",
+        title=f"Assigned to you: {record_title(data) or record_id}",
+        record={"type": object_type, "id": record_id},
+    )

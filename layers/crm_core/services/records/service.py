@@ -1,0 +1,282 @@
+"""``RecordService``: the rules every CRM record type shares, for one type (its ``ObjectSpec``): create,
+read, change, archive, restore, list, search, batch, merge, duplicates and timeline, each a bounded
+number of DynamoDB calls. The work is done by the modules beside this one; this is their facade."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from crm_core.context import RequestContext
+from crm_core.errors import conflict, not_found, precondition_failed
+from crm_core.events import build_event
+from crm_core.ids import new_id, utc_now
+from crm_core.repositories import keys
+from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import RecordItem
+from crm_core.repositories.transaction import ChangeSet
+from crm_core.services.records import batch as batches
+from crm_core.services.records import merge as merges
+from crm_core.services.records import queries
+from crm_core.services.records.items import event_item, side_entries, stored_tokens, timeline_copies
+from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
+from crm_core.services.records.spec import ObjectSpec
+from crm_core.services.records.writes import Prepared, build_change, write_retrying
+
+RESTORE_WINDOW = timedelta(days=30)
+
+
+class RecordService:
+    def __init__(self, spec: ObjectSpec) -> None:
+        self.spec = spec
+
+    # ---------------------------------------------------------------------------------------- reads
+
+    def load(
+        self, ctx: RequestContext, record_id: str, *, consistent: bool = True, archived: bool | None = False
+    ) -> RecordItem:
+        """The stored record (consistent by default: it is read to be changed); 404 when it is missing,
+        another tenant's, or not in the state asked for (None: either)."""
+        item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id, consistent=consistent)
+        if item is None or (archived is not None and (item.archived_at is not None) != archived):
+            raise not_found(self.spec.object_type, record_id)
+        return item
+
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+        item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id)
+        if item is None or (item.archived_at is not None and not archived):
+            raise not_found(self.spec.object_type, record_id)
+        return represent(self.spec, item)
+
+    def list_records(
+        self,
+        ctx: RequestContext,
+        *,
+        filters: dict[str, Any],
+        q: str | None,
+        archived: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> queries.Page:
+        return queries.list_records(
+            self.spec, ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+        )
+
+    def ids_referring(
+        self, tenant_id: str, field_name: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
+    ) -> tuple[list[str], dict[str, str] | None]:
+        return queries.ids_referring(
+            self.spec, tenant_id, field_name, record_id, limit=limit, start_key=start_key
+        )
+
+    def timeline(
+        self, ctx: RequestContext, record_id: str, *, limit: int, cursor: str | None
+    ) -> queries.Page:
+        return queries.timeline(self.spec, ctx, record_id, limit=limit, cursor=cursor)
+
+    def duplicates(self, ctx: RequestContext, *, limit: int, cursor: str | None) -> queries.Page:
+        return queries.duplicates(self.spec, ctx, limit=limit, cursor=cursor)
+
+    # ---------------------------------------------------------------------------------------- rights
+
+    def require_change(
+        self, ctx: RequestContext, before: dict[str, Any], after: dict[str, Any] | None = None
+    ) -> None:
+        """The caller may change a record from ``before`` to ``after`` (None: the same owner, as for an
+        archive or a restore): settings are an admin's; records follow their owner (auth.Principal)."""
+        self._require_admin_for_settings(ctx)
+        ctx.principal.require_change(before.get("owner_id"), (after or before).get("owner_id"))
+
+    def _require_admin_for_settings(self, ctx: RequestContext) -> None:
+        if self.spec.admin_only:
+            ctx.principal.require_admin(f"{self.spec.object_type.replace('_', ' ')}s")
+
+    # ---------------------------------------------------------------------------------------- writes
+
+    def prepare_create(self, ctx: RequestContext, fields: dict[str, Any]) -> Prepared:
+        fields = dict(fields)
+        # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
+        if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
+            fields.setdefault("owner_id", ctx.principal.user_id)
+        self._require_admin_for_settings(ctx)
+        ctx.principal.require_create(fields.get("owner_id"))
+        related = self.spec.resolve(ctx, fields, set(fields), {})
+        if self.spec.derive is not None:
+            fields = self.spec.derive(ctx, without_empty(fields), None, None)
+        item = self._new_item(ctx, fields)
+        return build_change(self.spec, ctx, item, None, "created", related=related, status=201)
+
+    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+        committed = write_retrying(self.spec, ctx, lambda: self.prepare_create(ctx, fields))
+        assert committed is not None  # a create always writes
+        return represent(self.spec, committed.item)
+
+    def prepare_update(
+        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None
+    ) -> Prepared | None:
+        """None when the request changes nothing (no write, no event)."""
+        before = self.load(ctx, record_id)
+        if if_match is not None and if_match != before.version:
+            raise precondition_failed(before.version)
+        return self._prepare_change(ctx, before, fields)
+
+    def update(
+        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
+    ) -> dict[str, Any]:
+        return self._changed(
+            lambda: self.prepare_update(ctx, record_id, fields, if_match), ctx, record_id, if_match
+        )
+
+    def move_reference(
+        self, ctx: RequestContext, record_id: str, field_name: str, from_id: str, to_id: str
+    ) -> bool:
+        """The record refers to ``to_id`` instead of ``from_id`` in ``field_name`` (one id, or a list of
+        ids), as a change of its own with its event; False when it no longer refers to ``from_id`` (read
+        afresh, so a list keeps what was added to it meanwhile) and nothing was written."""
+
+        def prepare() -> Prepared | None:
+            before = self.load(ctx, record_id)
+            value = merges.replaced(record_data(before).get(field_name), from_id, to_id)
+            return None if value is None else self._prepare_change(ctx, before, {field_name: value})
+
+        return write_retrying(self.spec, ctx, prepare) is not None
+
+    def prepare_archive(self, ctx: RequestContext, record_id: str, if_match: int | None) -> Prepared:
+        before = self.load(ctx, record_id)
+        if if_match is not None and if_match != before.version:
+            raise precondition_failed(before.version)
+        self.require_change(ctx, record_data(before))
+        if self.spec.before_archive is not None:
+            self.spec.before_archive(ctx, before)
+        item = copy.deepcopy(before)
+        item.archived_at = item.updated_at = utc_now()
+        item.updated_by = ctx.principal.user_id
+        return build_change(self.spec, ctx, item, before, "archived", related=None, status=200)
+
+    def archive(self, ctx: RequestContext, record_id: str, if_match: int | None = None) -> dict[str, Any]:
+        return self._changed(lambda: self.prepare_archive(ctx, record_id, if_match), ctx, record_id, if_match)
+
+    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+        def prepare() -> Prepared:
+            before = self.load(ctx, record_id, archived=True)
+            self.require_change(ctx, record_data(before))
+            if before.merged_into:
+                raise conflict(
+                    f"This {self.spec.object_type} was merged into {before.merged_into} and cannot "
+                    "be restored.",
+                    merged_into=before.merged_into,
+                )
+            archived_at = datetime.fromisoformat(str(before.archived_at).replace("Z", "+00:00"))
+            if datetime.now(UTC) - archived_at > RESTORE_WINDOW:
+                raise not_found(self.spec.object_type, record_id)
+            item = copy.deepcopy(before)
+            item.archived_at = None
+            item.updated_at = utc_now()
+            item.updated_by = ctx.principal.user_id
+            return build_change(self.spec, ctx, item, before, "restored", related=None, status=200)
+
+        return self._changed(prepare, ctx, record_id, None)
+
+    def merge(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> dict[str, Any]:
+        return merges.merge(self, ctx, survivor_id, duplicate_id)
+
+    def batch(
+        self, ctx: RequestContext, action: str, inputs: list[Any], *, all_or_none: bool
+    ) -> list[dict[str, Any]]:
+        return batches.batch(self, ctx, action, inputs, all_or_none=all_or_none)
+
+    def refresh_related(self, item: RecordItem, related: dict[str, Any]) -> bool:
+        """Index maintenance, not a change of the record: its type-ahead tokens made again from ``related``
+        (facts of other records, such as its company's current name) and its search entries brought in
+        step, in one transaction that keeps its version and writes no event (the record as the API shows
+        it is the same). False when they were right already, or the record is archived (it keeps no
+        search entries). Raises ``WriteConflict`` when the record changed since ``item`` was read: read it
+        again and retry."""
+        if item.archived_at is not None:
+            return False
+        tokens = stored_tokens(self.spec, record_data(item), related)
+        if tokens == sorted(item.search_tokens or []) and related == related_facts(item):
+            return False
+        after = copy.deepcopy(item)
+        after.related, after.search_tokens = related, tokens
+        before_keys, after_keys = side_entries(self.spec, item).keys(), side_entries(self.spec, after).keys()
+        repo.write_search_tokens(
+            item,
+            related=related,
+            search_tokens=tokens,
+            remove=sorted(before_keys - after_keys),
+            add=sorted(after_keys - before_keys),
+        )
+        return True
+
+    def event_only(self, ctx: RequestContext, item: RecordItem, event_type: str) -> ChangeSet:
+        """The outbox event (and timeline entries) of something that happened to a record without changing
+        it, such as a reminder falling due."""
+        detail = build_event(
+            event_type=f"{self.spec.object_type}.{event_type}",
+            tenant_id=ctx.tenant_id,
+            actor=ctx.principal.actor,
+            correlation_id=ctx.correlation_id,
+            data=represent(self.spec, item),
+            sequence=item.version,
+        )
+        changes = ChangeSet()
+        changes.save(event_item(self.spec, item, detail), label="event")
+        for copy_item in timeline_copies(self.spec, ctx.tenant_id, record_data(item), detail):
+            changes.save(copy_item)
+        return changes
+
+    # ------------------------------------------------------------------------------------------ parts
+
+    def _prepare_change(
+        self, ctx: RequestContext, before: RecordItem, fields: dict[str, Any]
+    ) -> Prepared | None:
+        """The change of ``fields`` of the record read as ``before``; None when it changes nothing."""
+        current = record_data(before)
+        self.require_change(ctx, current, {**current, **fields})
+        merged = without_empty({**current, **fields})
+        if merged == without_empty(current):
+            return None
+        changed = {k for k in merged.keys() | current.keys() if merged.get(k) != current.get(k)}
+        related = self.spec.resolve(ctx, merged, changed, related_facts(before))
+        if self.spec.derive is not None:
+            merged = without_empty(self.spec.derive(ctx, merged, current, before.id))
+        item = copy.deepcopy(before)
+        item.data = merged
+        item.updated_at = utc_now()
+        item.updated_by = ctx.principal.user_id
+        return build_change(self.spec, ctx, item, before, "updated", related=related, status=200)
+
+    def _changed(
+        self,
+        prepare: Callable[[], Prepared | None],
+        ctx: RequestContext,
+        record_id: str,
+        if_match: int | None,
+    ) -> dict[str, Any]:
+        """Read-modify-write, answered with the record as it is after it."""
+        committed = write_retrying(
+            self.spec,
+            ctx,
+            prepare,
+            current_version=lambda: self.load(ctx, record_id, archived=None).version,
+            if_match=if_match,
+        )
+        return represent(self.spec, committed.item) if committed else self.get(ctx, record_id)
+
+    def _new_item(self, ctx: RequestContext, data: dict[str, Any]) -> RecordItem:
+        record_id, now = new_id(), utc_now()
+        return RecordItem(
+            keys.record_pk(ctx.tenant_id, self.spec.object_type, record_id),
+            keys.RECORD_SK,
+            object_type=self.spec.object_type,
+            id=record_id,
+            tenant_id=ctx.tenant_id,
+            created_at=now,
+            updated_at=now,
+            created_by=ctx.principal.user_id,
+            updated_by=ctx.principal.user_id,
+            data=without_empty(data),
+        )

@@ -1,0 +1,78 @@
+"""A record as the API shows it, and as people name it."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from crm_core.plain import plain
+from crm_core.repositories.table import RecordItem
+from crm_core.services.records.spec import ObjectSpec
+
+
+def record_data(item: RecordItem) -> dict[str, Any]:
+    """The record's API fields as stored (only those that are set)."""
+    data: dict[str, Any] = plain(item.data)
+    return data
+
+
+def related_facts(item: RecordItem) -> dict[str, Any]:
+    """The facts of other records its tokens were last made from (a contact's company name)."""
+    facts: dict[str, Any] = plain(item.related) if item.related is not None else {}
+    return facts
+
+
+def represent(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
+    """A record as the API shows it: every field of the type, then the read-only bookkeeping."""
+    body: dict[str, Any] = {"id": item.id}
+    body.update(copy.deepcopy(spec.defaults))
+    body.update(record_data(item))
+    for name in spec.hidden_fields:
+        body[f"has_{name}"] = body.pop(name, None) is not None
+    body.update(
+        {
+            "tenant_id": item.tenant_id,
+            "version": item.version,
+            "archived": item.archived_at is not None,
+            "archived_at": item.archived_at,
+            "merged_into": item.merged_into,
+            "created_at": item.created_at,
+            "updated_at": item.updated_at,
+        }
+    )
+    return body
+
+
+def without_empty(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields that are set: null, an empty list and an empty object are not stored."""
+    return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
+
+
+def record_title(data: dict[str, Any]) -> str | None:
+    """What a person calls a record: a deal's or company's name, an activity's subject, a contact's
+    name or else email or phone, a target's description."""
+    full_name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
+    title = (
+        data.get("name")
+        or data.get("subject")
+        or full_name
+        or data.get("email")
+        or data.get("phone")
+        or data.get("description")
+    )
+    return str(title) if title else None
+
+
+def timeline_entry(detail: dict[str, Any]) -> dict[str, Any]:
+    """An event as a timeline shows it, with the record it is about (on a contact's timeline, the activity
+    or deal an entry comes from), so that a timeline reads without another request."""
+    data = detail.get("data") or {}
+    entry = {key: detail.get(key) for key in ("id", "type", "occurred_at", "actor")}
+    entry["record"] = {
+        "type": str(detail.get("type", "")).partition(".")[0],
+        "id": data.get("id"),
+        "title": record_title(data),
+    }
+    entry["changes"] = detail.get("changes") or {}
+    entry["correlation_id"] = detail.get("correlation_id")
+    return entry

@@ -1,0 +1,74 @@
+"""What a record type declares to the shared record rules: its models, its unique value, its indexed
+fields, its search tokens, its references and the rules particular to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from crm_core.context import RequestContext
+from crm_core.repositories.table import RecordItem, TableItem
+
+if TYPE_CHECKING:
+    from crm_core.services.records.service import RecordService
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    object_type: str  # singular, as in event types: "contact"
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    defaults: dict[str, Any]  # every API field with the value it shows when unset
+    tokens: Callable[[dict[str, Any], dict[str, Any]], list[str]]  # (data, related) -> type-ahead tokens
+    dedupe_keys: Callable[[dict[str, Any]], list[str]] = lambda data: []
+    # (ctx, data, changed fields, the facts resolved last time) -> related facts (e.g. the company's name);
+    # raises 422 on a bad reference
+    resolve: Callable[[RequestContext, dict[str, Any], set[str], dict[str, Any]], dict[str, Any]] = (
+        lambda ctx, data, changed, previous: {}
+    )
+    unique_field: str | None = None
+    normalize_unique: Callable[[str], str] = str.lower
+    parent_field: str | None = None  # GSI4
+    category_field: str | None = None  # GSI5
+    # () -> the records of other types that refer to one of this type (a contact's activities and deals),
+    # which a merge moves from the duplicate to the survivor; a function, as those types import this one
+    referrers: Callable[[], tuple[Referrer, ...]] | None = None
+    # (ctx, data, the data before or None, the record's id or None when new) -> data with its derived
+    # fields (a deal's status); may raise 422
+    derive: (
+        Callable[[RequestContext, dict[str, Any], dict[str, Any] | None, str | None], dict[str, Any]] | None
+    ) = None
+    # (data before, data after) -> the event types of an update (default: "updated")
+    update_events: Callable[[dict[str, Any], dict[str, Any]], list[str]] | None = None
+    # (record before or None, record after) -> counters kept in the same transaction (a board's totals)
+    counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, list[Any]]]] | None = None
+    # (ctx, record) -> raises if the record cannot be archived (a pipeline with deals)
+    before_archive: Callable[[RequestContext, RecordItem], None] | None = None
+    # data -> the records whose timelines show this one's events too: [(object type, id)] (an activity's)
+    timeline_links: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    # fields (one id or a list of ids) that lists filter by through entries: one Query + one BatchGetItem
+    entry_fields: tuple[str, ...] = ()
+    # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
+    hidden_fields: tuple[str, ...] = ()
+    # a setting (a pipeline, an event target): only an admin creates, changes, archives or restores one
+    admin_only: bool = False
+
+    def unique_value(self, data: dict[str, Any]) -> str | None:
+        """The record's unique value (a contact's email), normalized as its marker keys it; None if none."""
+        if not self.unique_field:
+            return None
+        value = data.get(self.unique_field)
+        return self.normalize_unique(value) if value else None
+
+
+@dataclass(frozen=True)
+class Referrer:
+    """Records of another type that refer to a record in one of their fields (one id, or a list of ids):
+    the parent field or one of the entry fields of ``service``'s type, so they are listed by one Query."""
+
+    name: str  # the collection as the API names it ("contacts"): what a merge's ``pending_moves`` lists
+    service: RecordService
+    field_name: str
