@@ -10,7 +10,8 @@ from crm_core.http.app import request_context
 from crm_core.http.record_routes import RecordIdPath, add_record_routes
 from crm_core.http.responses import json_response
 from crm_core.models.pipeline import PipelineCreate, PipelineFields, PipelineUpdate
-from crm_core.services.pipelines import PIPELINES, board
+from crm_core.services.board import board
+from crm_core.services.pipelines import PIPELINES
 from pydantic import Field
 
 from functions.deals.deals_routes import Deal

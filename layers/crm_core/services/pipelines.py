@@ -1,4 +1,4 @@
-"""Pipelines: ordered stages with win probabilities, and the board of their open deals."""
+"""Pipelines: ordered stages with win probabilities (their board of open deals: services/board.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from crm_core.context import RequestContext
-from crm_core.errors import FieldError, ProblemError, conflict, not_found, validation_failed
+from crm_core.errors import FieldError, ProblemError, conflict, validation_failed
 from crm_core.ids import new_id
 from crm_core.models.pipeline import PIPELINE_DEFAULTS, PipelineCreate, PipelineUpdate
 from crm_core.repositories import record_repository as repo
@@ -82,61 +82,6 @@ PIPELINES = RecordService(
 def stages_of(pipeline: RecordItem) -> list[dict[str, Any]]:
     stages: list[dict[str, Any]] = record_data(pipeline).get("stages") or []
     return stages
-
-
-def board(ctx: RequestContext, pipeline_id: str, *, deals_per_stage: int) -> dict[str, Any]:
-    """Each open stage's count, total and weighted total in the pipeline's currency (and its totals in
-    other currencies), with the first deals of each: 1 GetItem, 1 Query for the totals, 1 Query a stage."""
-    from crm_core.services.deals import DEALS  # the deals module builds on this one
-
-    pipeline = repo.get_record(ctx.tenant_id, "pipeline", pipeline_id)
-    if pipeline is None or pipeline.archived_at is not None:
-        raise not_found("pipeline", pipeline_id)
-    currency = record_data(pipeline).get("currency") or PIPELINE_DEFAULTS["currency"]
-    totals: dict[str, dict[str, tuple[int, Decimal]]] = {}
-    for total in repo.board_totals(ctx.tenant_id, pipeline_id):
-        stage_id, _, stage_currency = total.SK.partition("#")
-        totals.setdefault(stage_id, {})[stage_currency] = (
-            int(total.deals),
-            Decimal(int(total.amount_units)) / UNITS,
-        )
-    columns = []
-    for stage in stages_of(pipeline):
-        if stage["kind"] != "open":
-            continue
-        by_currency = totals.get(stage["id"], {})
-        count = sum(n for n, _ in by_currency.values())
-        amount = by_currency.get(currency, (0, Decimal(0)))[1]
-        probability = Decimal(str(stage["probability"]))
-        deals, next_cursor = DEALS.list_records(
-            ctx, filters={"stage_id": stage["id"]}, q=None, archived=False, limit=deals_per_stage, cursor=None
-        )
-        columns.append(
-            {
-                "stage_id": stage["id"],
-                "name": stage["name"],
-                "probability": stage["probability"],
-                "count": count,
-                "total": money(amount, currency),
-                "weighted_total": money(amount * probability, currency),
-                "other_currencies": [
-                    {
-                        **money(value, code),
-                        "count": n,
-                        "weighted_amount": money(value * probability, code)["amount"],
-                    }
-                    for code, (n, value) in sorted(by_currency.items())
-                    if code != currency and n
-                ],
-                "deals": deals,
-                "next_cursor": next_cursor,
-            }
-        )
-    return {"pipeline_id": pipeline_id, "currency": currency, "stages": columns}
-
-
-def money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": currency}
 
 
 def check_stage(pipeline: RecordItem, stage_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import ssl
 import time
 from typing import Any
 
-from crm_core import aws, metrics
+from crm_core import aws, metrics, signing
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
@@ -23,7 +23,7 @@ from crm_core.repositories import delivery_repository, keys
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
-from crm_core.services.event_targets import Destination, destination, matches
+from crm_core.services.event_targets import EVENT_TARGETS, Destination, destination, matches
 from crm_core.services.records import record_data
 
 DELIVERY_SK_PREFIX = "DLV#"
@@ -237,9 +237,6 @@ def deliveries(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The target's delivery log, newest try first: one Query (the filters apply to the page it reads, so
     a filtered page may hold fewer tries than ``limit``; ``next_cursor`` goes on)."""
-    from crm_core import signing
-    from crm_core.services.event_targets import EVENT_TARGETS
-
     EVENT_TARGETS.get(ctx, target_id)  # 404 for a missing or foreign target
     fingerprint = f"deliveries:{target_id}:{event_id or ''}:{outcome or ''}"
     start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
@@ -277,8 +274,6 @@ def deliveries(
 
 def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> dict[str, Any]:
     """Send an event the target was sent (or was meant to be sent) once more, as a new delivery."""
-    from crm_core.services.event_targets import EVENT_TARGETS
-
     ctx.principal.require_admin("event targets")  # a redelivery sends data out: a write
     EVENT_TARGETS.get(ctx, target_id)
     items, start = [], None
