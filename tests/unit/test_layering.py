@@ -64,7 +64,7 @@ def imports_of(path: Path, module: str, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module:
             base = node.module
             if node.level:  # relative
-                base = ".".join(module.split(".")[: -node.level] + [node.module])
+                base = ".".join([*module.split(".")[: -node.level], node.module])
             found.add(base)
             found |= {f"{base}.{alias.name}" for alias in node.names}
     return {name for name in found if name in known and name != module}
