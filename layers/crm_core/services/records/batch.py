@@ -130,6 +130,8 @@ def _atomic(
         try:
             outcome = _prepare(service, ctx, action, raw)
         except ProblemError as problem:
+            if problem.status in (401, 403):
+                raise reprefix(problem, f"inputs[{position}].") from None  # not the input's fault
             errors += reprefix(problem, f"inputs[{position}].").errors or [
                 FieldError(f"inputs[{position}]", problem.detail)
             ]

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from crm_core.context import RequestContext
-from crm_core.errors import conflict, not_found, precondition_failed
+from crm_core.errors import conflict, not_found, precondition_failed, validation_failed
 from crm_core.events import build_event
 from crm_core.ids import new_id, utc_now
 from crm_core.repositories import keys
@@ -24,6 +26,7 @@ from crm_core.services.records.items import event_item, side_entries, stored_tok
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
 from crm_core.services.records.spec import ObjectSpec
 from crm_core.services.records.writes import Prepared, build_change, write_retrying
+from crm_core.validation import field_errors
 
 RESTORE_WINDOW = timedelta(days=30)
 
@@ -239,6 +242,7 @@ class RecordService:
         merged = without_empty({**current, **fields})
         if merged == without_empty(current):
             return None
+        self._require_still_whole(merged)
         changed = {k for k in merged.keys() | current.keys() if merged.get(k) != current.get(k)}
         related = self.spec.resolve(ctx, merged, changed, related_facts(before))
         if self.spec.derive is not None:
@@ -248,6 +252,17 @@ class RecordService:
         item.updated_at = utc_now()
         item.updated_by = ctx.principal.user_id
         return build_change(self.spec, ctx, item, before, "updated", related=related, status=200)
+
+    def _require_still_whole(self, merged: dict[str, Any]) -> None:
+        """A change may not leave the record as no create could make it: a field the type requires
+        cleared (a deal's name), or all of a contact's identifying fields; 422 naming the field."""
+        creatable = {k: v for k, v in merged.items() if k in self.spec.create_model.model_fields}
+        try:
+            self.spec.create_model.model_validate(creatable)
+        except ValidationError as error:
+            raise validation_failed(
+                field_errors(error.errors()), "The change would leave the record incomplete."
+            ) from None
 
     def _changed(
         self,
