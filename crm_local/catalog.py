@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from crm_core.definitions import WEBHOOK_RETRY_DELAYS_S, WEBHOOK_TIMEOUT_S
-from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, SOURCE, EventType
+from crm_core.event_catalog import ACCEPTED_EVENT_TYPES, EVENT_TYPES, PLANNED_EVENT_TYPES, SOURCE, EventType
+from crm_core.models.common import EXAMPLE_TENANT_ID, EXAMPLE_USER_ID
 from crm_core.services.event_targets import MAX_ACTIVE_TARGETS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -68,10 +67,8 @@ CHANGE_SCHEMA: dict[str, Any] = {
 
 
 def record_model(event: EventType) -> Any:
-    """The pydantic model of the record ``event``'s ``data`` carries (imports the routes module)."""
-    os.environ.setdefault("CRM_TABLE_NAME", "crm")  # the routes' modules read settings at import
-    module, _, attribute = event.record_model.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+    """The pydantic model of the record ``event``'s ``data`` carries (its type's models module)."""
+    return event.registered.record_model()
 
 
 def _draft4(node: Any) -> Any:
@@ -176,107 +173,7 @@ def schema_text(event: EventType) -> str:
 
 _T0 = "2025-01-15T09:30:00.000Z"
 _T1 = "2025-01-15T10:45:00.000Z"
-_TENANT = "01JHC0TENANT0000000000000A"
-_USER = "01JHC0WSER00000000000000AB"
-_IDS = {
-    "contact": "01JHC1C0NTACT0000000000001",
-    "company": "01JHC1C0MPANY0000000000001",
-    "pipeline": "01JHC1P1PE11NE000000000001",
-    "deal": "01JHC1DEA10000000000000001",
-    "activity": "01JHC1ACT1V1TY000000000001",
-    "event_target": "01JHC1TARGET00000000000001",
-    "event_source": "01JHC1S0VRCE00000000000001",
-}
 _DUPLICATE = "01JHC1DVP11CATE00000000002"
-
-_EXAMPLE_FIELDS: dict[str, dict[str, Any]] = {
-    "contact": {
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "email": "ada@example.com",
-        "phone": None,
-        "title": "CTO",
-        "company_id": _IDS["company"],
-        "owner_id": _USER,
-        "lifecycle_stage": "lead",
-        "tags": ["vip"],
-        "source": "web",
-        "consent": {"email": "granted"},
-        "custom": {},
-    },
-    "company": {
-        "name": "Analytical Engines Ltd",
-        "domain": "engines.example",
-        "industry": "Manufacturing",
-        "employees": 120,
-        "owner_id": _USER,
-        "tags": [],
-        "custom": {},
-    },
-    "pipeline": {
-        "name": "Sales",
-        "currency": "EUR",
-        "stages": [
-            {"id": "qualified", "name": "Qualified", "probability": 0.2, "kind": "open"},
-            {"id": "proposal", "name": "Proposal", "probability": 0.5, "kind": "open"},
-            {"id": "won", "name": "Won", "probability": 1, "kind": "won"},
-            {"id": "lost", "name": "Lost", "probability": 0, "kind": "lost"},
-        ],
-    },
-    "deal": {
-        "name": "Engines renewal",
-        "pipeline_id": _IDS["pipeline"],
-        "stage_id": "qualified",
-        "amount": "12500.00",
-        "currency": "EUR",
-        "close_date": "2025-03-31",
-        "owner_id": _USER,
-        "company_id": _IDS["company"],
-        "contact_ids": [_IDS["contact"]],
-        "lost_reason": None,
-        "tags": [],
-        "custom": {},
-        "status": "open",
-        "closed_at": None,
-    },
-    "activity": {
-        "type": "task",
-        "subject": "Call back about the renewal",
-        "body": None,
-        "due_at": "2025-01-16T09:00:00.000Z",
-        "remind_at": "2025-01-16T08:45:00.000Z",
-        "completed_at": None,
-        "owner_id": _USER,
-        "contact_id": _IDS["contact"],
-        "company_id": None,
-        "deal_id": _IDS["deal"],
-        "tags": [],
-    },
-    "event_target": {
-        "type": "webhook",
-        "description": "Partner sync",
-        "event_types": ["contact.*", "deal.won"],
-        "url": "https://partner.example/hooks/crm",
-        "event_bus_arn": None,
-        "has_secret": True,
-    },
-    "event_source": {
-        "source": "partner.acme",
-        "description": "Acme lead forms",
-        "account_id": "111122223333",
-    },
-}
-
-# The field an example update changes, with its new value.
-_EXAMPLE_UPDATE = {
-    "contact": ("title", "CEO"),
-    "company": ("employees", 150),
-    "pipeline": ("name", "New business"),
-    "deal": ("amount", "14000.00"),
-    "activity": ("subject", "Call back about the renewal and the upsell"),
-    "event_target": ("description", "Partner sync (production)"),
-    "event_source": ("description", "Acme lead forms (production)"),
-}
 
 
 def _change(data: dict[str, Any], field: str, value: Any, changes: dict[str, Any]) -> None:
@@ -286,11 +183,11 @@ def _change(data: dict[str, Any], field: str, value: Any, changes: dict[str, Any
 
 def example_event(event: EventType) -> dict[str, Any]:
     """A whole event of this type as a partner's target receives it (validates against its schema)."""
-    record_type, action = event.name.split(".", 1)
-    data: dict[str, Any] = {"id": _IDS[record_type], **copy.deepcopy(_EXAMPLE_FIELDS[record_type])}
+    action, models = event.action, event.registered.models()
+    data: dict[str, Any] = {"id": models.EXAMPLE_ID, **copy.deepcopy(models.EXAMPLE)}
     data.update(
         {
-            "tenant_id": _TENANT,
+            "tenant_id": EXAMPLE_TENANT_ID,
             "version": 2,
             "archived": False,
             "archived_at": None,
@@ -300,11 +197,17 @@ def example_event(event: EventType) -> dict[str, Any]:
         }
     )
     changes: dict[str, Any] = {}
-    actor: dict[str, Any] = {"type": "user", "id": _USER, "via": "api_key", "credential_id": "key_01"}
+    actor: dict[str, Any] = {
+        "type": "user",
+        "id": EXAMPLE_USER_ID,
+        "via": "api_key",
+        "credential_id": "key_01",
+    }
     if action == "created":
         data.update(version=1, updated_at=_T0)
     elif action == "updated":
-        _change(data, *_EXAMPLE_UPDATE[record_type], changes)
+        field_name, value = models.EXAMPLE_UPDATE
+        _change(data, field_name, value, changes)
     elif action == "archived":
         _change(data, "archived", True, changes)
         _change(data, "archived_at", _T1, changes)
@@ -332,7 +235,7 @@ def example_event(event: EventType) -> dict[str, Any]:
         "id": "01JHC2EVENT000000000000001",
         "type": event.name,
         "version": event.version,
-        "tenant_id": _TENANT,
+        "tenant_id": EXAMPLE_TENANT_ID,
         "occurred_at": data["updated_at"] if action != "reminder_due" else data["remind_at"],
         "actor": actor,
         "correlation_id": None if action == "reminder_due" else "req-7f3c2a",
@@ -400,7 +303,7 @@ def docs_markdown() -> str:
         "|---|---|---|---|",
     ]
     for event in EVENT_TYPES:
-        model = event.record_model.rpartition(":")[2]
+        model = event.registered.model
         lines.append(
             f"| [`{event.name}`](#{event.name.replace('.', '')}) | {event.version} | {event.when} | {model} |"
         )
@@ -414,6 +317,17 @@ def docs_markdown() -> str:
         "|---|---|",
     ]
     lines += [f"| `{planned.name}` | {planned.arrives_with} |" for planned in PLANNED_EVENT_TYPES]
+    lines += [
+        "",
+        "## Accepted from partners",
+        "",
+        "A partner puts these on the CRM's bus (the bus's ARN is a stack output); each is accepted only as",
+        "said, and otherwise refused and counted (`InboundEventsRefused`).",
+        "",
+        "| type | accepted |",
+        "|---|---|",
+    ]
+    lines += [f"| `{accepted.name}` | {accepted.what} |" for accepted in ACCEPTED_EVENT_TYPES]
     lines += ["", "## Examples", ""]
     for event in EVENT_TYPES:
         lines += [

@@ -5,23 +5,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model, record_model
+from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, UpdatedSince, add_record_routes
 from crm_core.http.responses import page_response
 from crm_core.ids import utc_text
 from crm_core.models.common import ULID_PATTERN
-from crm_core.models.company import CompanyCreate, CompanyFields, CompanyUpdate
-from crm_core.models.deal import DealOut
+from crm_core.models.company import Company, CompanyCreate, CompanyUpdate
+from crm_core.models.contact import Contact
+from crm_core.models.deal import Deal
 from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
 
-from functions.contacts import contacts_routes
-
 PATH = "/v1/companies"
 router = Router()
-Company = record_model("Company", CompanyFields)
 
 
 @router.get(
@@ -58,7 +56,7 @@ def list_companies(
     "/<record_id>/contacts",
     tags=["companies"],
     summary="The company's contacts",
-    responses=answers(200, page_model("CompanyContactPage", contacts_routes.Contact), 400, 404, 422),
+    responses=answers(200, page_model("CompanyContactPage", Contact), 400, 404, 422),
 )
 def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)
@@ -74,7 +72,7 @@ def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor 
     "/<record_id>/deals",
     tags=["companies"],
     summary="The company's deals",
-    responses=answers(200, page_model("CompanyDealPage", record_model("Deal", DealOut)), 400, 404, 422),
+    responses=answers(200, page_model("CompanyDealPage", Deal), 400, 404, 422),
 )
 def company_deals(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     ctx = request_context(router)

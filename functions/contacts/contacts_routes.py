@@ -5,17 +5,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model, record_model
+from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, IdFilter, Limit, UpdatedSince, add_record_routes
 from crm_core.http.responses import page_response
 from crm_core.ids import utc_text
-from crm_core.models.contact import ContactCreate, ContactFields, ContactUpdate, LifecycleStage
+from crm_core.models.contact import Contact, ContactCreate, ContactUpdate, LifecycleStage
 from crm_core.services.contacts import CONTACTS
 
 PATH = "/v1/contacts"
 router = Router()
-Contact = record_model("Contact", ContactFields)
 
 
 @router.get(

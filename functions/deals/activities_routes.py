@@ -5,18 +5,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model, record_model
+from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, IdFilter, Limit, RecordIdPath, add_record_routes
 from crm_core.http.responses import page_response, record_response
 from crm_core.ids import utc_text
-from crm_core.models.activity import ActivityCreate, ActivityFields, ActivityType, ActivityUpdate
+from crm_core.models.activity import Activity, ActivityCreate, ActivityType, ActivityUpdate
 from crm_core.services.activities import ACTIVITIES
 from pydantic import AwareDatetime
 
 PATH = "/v1/activities"
 router = Router()
-Activity = record_model("Activity", ActivityFields)
 
 
 @router.get(

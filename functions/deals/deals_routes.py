@@ -6,19 +6,16 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model, record_model
+from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, IdFilter, Limit, add_record_routes
 from crm_core.http.responses import page_response
-from crm_core.models.deal import DealCreate, DealOut, DealUpdate
+from crm_core.models.deal import Deal, DealCreate, DealUpdate
 from crm_core.models.pipeline import StageId
 from crm_core.services.deals import DEALS
 
 PATH = "/v1/deals"
 router = Router()
-
-
-Deal = record_model("Deal", DealOut)
 
 
 @router.get(

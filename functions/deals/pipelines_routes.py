@@ -5,20 +5,18 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import Closed, answers, record_model
+from crm_core.http.api_docs import Closed, answers
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import RecordIdPath, add_record_routes
 from crm_core.http.responses import json_response
-from crm_core.models.pipeline import PipelineCreate, PipelineFields, PipelineUpdate
+from crm_core.models.deal import Deal
+from crm_core.models.pipeline import Pipeline, PipelineCreate, PipelineUpdate
 from crm_core.services.board import board
 from crm_core.services.pipelines import PIPELINES
 from pydantic import Field
 
-from functions.deals.deals_routes import Deal
-
 PATH = "/v1/pipelines"
 router = Router()
-Pipeline = record_model("Pipeline", PipelineFields)
 TAGS = ["pipelines"]
 
 

@@ -1,14 +1,12 @@
 """Partner event sources a tenant accepts events from: /v1/event-sources."""
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from crm_core.http.api_docs import record_model
 from crm_core.http.record_routes import add_record_routes
-from crm_core.models.event_source import EventSourceCreate, EventSourceFields, EventSourceUpdate
+from crm_core.models.event_source import EventSource, EventSourceCreate, EventSourceUpdate
 from crm_core.services.inbound_events import EVENT_SOURCES
 
 PATH = "/v1/event-sources"
 router = Router()
-EventSource = record_model("EventSource", EventSourceFields)
 
 
 add_record_routes(

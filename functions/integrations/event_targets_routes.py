@@ -5,12 +5,12 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from crm_core.http.api_docs import Closed, answers, page_model, record_model
+from crm_core.http.api_docs import Closed, answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
 from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN, StrictModel
-from crm_core.models.event_target import EventTargetCreate, EventTargetFields, EventTargetUpdate
+from crm_core.models.event_target import EventTarget, EventTargetCreate, EventTargetUpdate
 from crm_core.services import webhooks
 from crm_core.services.event_targets import EVENT_TARGETS, MAX_ACTIVE_TARGETS
 from pydantic import Field
@@ -18,22 +18,6 @@ from pydantic import Field
 PATH = "/v1/event-targets"
 router = Router()
 TAGS = ["event targets"]
-
-
-class EventTargetOut(EventTargetFields):
-    secret: None = Field(None, exclude=True)  # write-only
-    has_secret: bool = False
-    status: Literal["pending", "active", "failing"] = Field(
-        "pending",
-        description="Read-only. `pending` until routing is in place for this version of the target (after "
-        "a create, change or restore, usually seconds), then `active`: every event committed after that "
-        "reaches it. `failing` while its deliveries are being given up: a webhook from a delivery given up "
-        "until the next one succeeds. Shown by the API; not part of the target's events.",
-        json_schema_extra={"x-not-in-events": True},  # crm_local.catalog.NOT_IN_EVENTS
-    )
-
-
-EventTarget = record_model("EventTarget", EventTargetOut)
 
 
 class RedeliverRequest(StrictModel):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm_core.record_types import RECORD_TYPES
+
 # Logical names; the deployed physical names come in through environment variables (see config.py).
 TABLE_LOGICAL_NAME = "crm"
 EVENT_BUS_NAME = "crm"
@@ -82,9 +84,10 @@ AUTHORIZER = FunctionDefinition(
 )
 
 
-def _resource_routes(*prefixes: str) -> tuple[str, ...]:
+def _resource_routes(function: str, *others: str) -> tuple[str, ...]:
+    """The routes of the record types ``function`` serves (crm_core.record_types), and of ``others``."""
     routes: list[str] = []
-    for prefix in prefixes:
+    for prefix in [t.path for t in RECORD_TYPES if t.function == function] + list(others):
         routes += [f"ANY {prefix}", f"ANY {prefix}/{{proxy+}}"]
     return tuple(routes)
 
@@ -93,17 +96,17 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="contacts",
         handler="functions.contacts.handler.handler",
-        routes=_resource_routes("/v1/contacts", "/v1/companies", "/v1/inbound"),
+        routes=_resource_routes("contacts", "/v1/inbound"),
     ),
     FunctionDefinition(
         name="integrations",
         handler="functions.integrations.handler.handler",
-        routes=_resource_routes("/v1/event-targets", "/v1/event-sources"),
+        routes=_resource_routes("integrations"),
     ),
     FunctionDefinition(
         name="deals",
         handler="functions.deals.handler.handler",
-        routes=_resource_routes("/v1/pipelines", "/v1/deals", "/v1/activities", "/v1/notifications"),
+        routes=_resource_routes("deals", "/v1/notifications"),
     ),
 )
 

@@ -1,29 +1,20 @@
 """The catalog of the events the CRM publishes on its bus (API.md section 4): every type the code emits
-today, when it is sent, its schema version and the record its ``data`` carries, and the types the contract
-names that nothing emits yet.
+today, when it is sent, its schema version and the record its ``data`` carries; the types the contract
+names that nothing emits yet; and the partner events the CRM accepts.
 
-Plain data only, like ``definitions``: the record models live with the routes (``functions/*_routes.py``),
-so they are named here as ``module:attribute`` and resolved by the generator (``crm_local/catalog.py``),
-which writes one JSON Schema per emitted type to ``events/schemas/<type>.json`` and ``docs/events.md``.
+The emitted types follow from the record types (``crm_core.record_types``): each type's lifecycle and its
+own events. The generator (``crm_local/catalog.py``) writes one JSON Schema per emitted type to
+``events/schemas/<type>.json`` and ``docs/events.md``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crm_core.definitions import EVENT_SOURCE
+from crm_core.definitions import EVENT_SOURCE, PARTNER_SOURCE_PREFIX
 from crm_core.events import EVENT_SCHEMA_VERSION
-
-# The record model each type's ``data`` carries: the record exactly as the API answers it.
-RECORD_MODELS: dict[str, str] = {
-    "contact": "functions.contacts.contacts_routes:Contact",
-    "company": "functions.contacts.companies_routes:Company",
-    "pipeline": "functions.deals.pipelines_routes:Pipeline",
-    "deal": "functions.deals.deals_routes:Deal",
-    "activity": "functions.deals.activities_routes:Activity",
-    "event_target": "functions.integrations.event_targets_routes:EventTarget",
-    "event_source": "functions.integrations.event_sources_routes:EventSource",
-}
+from crm_core.record_types import RECORD_TYPES, RecordType
+from crm_core.record_types import record_type as registered_type
 
 
 @dataclass(frozen=True)
@@ -39,8 +30,13 @@ class EventType:
         return self.name.split(".", 1)[0]
 
     @property
-    def record_model(self) -> str:
-        return RECORD_MODELS[self.record_type]
+    def action(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    @property
+    def registered(self) -> RecordType:
+        """The record type whose record its ``data`` carries."""
+        return registered_type(self.record_type)
 
     @property
     def schema_path(self) -> str:
@@ -56,94 +52,27 @@ class PlannedEventType:
     arrives_with: str
 
 
-def _record_events(record_type: str, label: str, *, merge: bool = True) -> list[EventType]:
-    events = [
-        EventType(f"{record_type}.created", f"A {label} is created (POST or batch create)."),
-        EventType(
-            f"{record_type}.updated",
-            f"A {label}'s fields change (PATCH or batch update); `changes` names each changed field.",
-        ),
-        EventType(
-            f"{record_type}.archived",
-            f"A {label} is archived (DELETE), or is the duplicate a merge archives (`merged_into` set).",
-        ),
-        EventType(f"{record_type}.restored", f"An archived {label} is restored."),
-    ]
-    if merge:
-        events.append(
-            EventType(
-                f"{record_type}.merged",
-                f"A duplicate is merged into this {label} (the survivor); `changes.merged_from.to` is the "
-                "duplicate's id.",
-            )
-        )
-    return events
+@dataclass(frozen=True)
+class AcceptedEventType:
+    """A partner event the CRM takes from its bus (``source`` ``partner.<id>``, a registered source)."""
+
+    name: str
+    what: str
 
 
-EVENT_TYPES: tuple[EventType, ...] = (
-    *_record_events("contact", "contact"),
-    *_record_events("company", "company"),
-    EventType(
-        "pipeline.created", "A pipeline is created (and a tenant's default pipeline when it is set up)."
+EVENT_TYPES: tuple[EventType, ...] = tuple(
+    EventType(f"{record.name}.{action}", when)
+    for record in RECORD_TYPES
+    for action, when in record.event_actions().items()
+)
+
+ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
+    AcceptedEventType(
+        "lead.submitted",
+        f"From a source `{PARTNER_SOURCE_PREFIX}<id>` the tenant registered (`/v1/event-sources`), sent from "
+        "the AWS account the registration names, with `detail.tenant_id` and the lead in `detail.lead` "
+        "(the fields of `POST /v1/inbound/leads`): creates a lead, or updates the contact with that email.",
     ),
-    EventType("pipeline.updated", "A pipeline's name, currency or stages change."),
-    EventType("pipeline.archived", "A pipeline with no open deals is archived (DELETE)."),
-    EventType(
-        "pipeline.restored",
-        "An archived pipeline is restored (by the record service: there is no public route for it yet).",
-    ),
-    EventType("deal.created", "A deal is created (POST or batch create)."),
-    EventType(
-        "deal.updated",
-        "A deal's fields change and it stays in its stage; `changes` names each changed field.",
-    ),
-    EventType(
-        "deal.stage_changed",
-        "A deal moves to another stage or pipeline (any other changed fields are in its `changes`); "
-        "followed by deal.won or deal.lost when the new stage closes it.",
-    ),
-    EventType("deal.won", "A deal enters a won stage (after its deal.stage_changed)."),
-    EventType("deal.lost", "A deal enters a lost stage (after its deal.stage_changed)."),
-    EventType(
-        "deal.archived",
-        "A deal is archived (DELETE), or is the duplicate a merge archives (`merged_into` set).",
-    ),
-    EventType("deal.restored", "An archived deal is restored."),
-    EventType(
-        "deal.merged",
-        "A duplicate deal is merged into this one (the survivor); `changes.merged_from.to` is the "
-        "duplicate's id.",
-    ),
-    EventType("activity.created", "An activity (note, call, email, meeting or task) is created."),
-    EventType(
-        "activity.updated",
-        "An activity's fields change, other than completing it; `changes` names each changed field.",
-    ),
-    EventType(
-        "activity.completed",
-        "An activity is completed (POST /complete, or `completed_at` set on an open one), instead of "
-        "activity.updated.",
-    ),
-    EventType(
-        "activity.archived",
-        "An activity is archived (DELETE), or is the duplicate a merge archives (`merged_into` set).",
-    ),
-    EventType("activity.restored", "An archived activity is restored."),
-    EventType(
-        "activity.merged",
-        "A duplicate activity is merged into this one (the survivor); `changes.merged_from.to` is the "
-        "duplicate's id.",
-    ),
-    EventType(
-        "activity.reminder_due",
-        "An open activity's `remind_at` arrives (once; the owner is notified); actor is the system.",
-    ),
-    EventType("event_target.created", "An event target (a webhook) is added; its secret is never in events."),
-    EventType("event_target.updated", "An event target's URL, secret, types or description change."),
-    EventType("event_target.archived", "An event target is removed (DELETE): nothing more is sent to it."),
-    EventType("event_source.created", "The tenant registers a partner's source: its events are accepted."),
-    EventType("event_source.archived", "The tenant removes a partner's source: its events are refused."),
-    EventType("event_source.restored", "A removed partner source is accepted again."),
 )
 
 _PRIVACY = "privacy (erasure requests)"

@@ -13,10 +13,7 @@ from typing import Any
 import boto3
 import jsonschema
 import requests
-from crm_core.auth import Principal
-from crm_core.context import RequestContext
 from crm_core.event_catalog import EVENT_TYPES
-from crm_core.services.pipelines import PIPELINES
 
 from crm_local.runtime import LocalRuntime
 from tests.support.client import ApiClient
@@ -93,7 +90,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
         ok(client.post(f"/v1/{collection}/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]}))
     contact = client.create("contacts", {"email": "deal-contact@example.com"})
 
-    # Pipelines: created, updated, archived; restored (no public route yet) through the record service.
+    # Pipelines: created, updated, archived, restored.
     stages = [
         {"name": "Open", "probability": 0.5},
         {"name": "Won", "kind": "won"},
@@ -103,7 +100,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ok(client.patch(f"/v1/pipelines/{pipeline['id']}", {"name": "Schemas renamed"}))
     spare = client.create("pipelines", {"name": "Spare", "stages": [{"name": "Open", "probability": 0.5}]})
     archive(client, f"/v1/pipelines/{spare['id']}")
-    PIPELINES.restore(RequestContext(Principal.system(client.tenant_id, "e2e")), spare["id"])
+    ok(client.post(f"/v1/pipelines/{spare['id']}/restore"))
     stage = {s["kind"]: s["id"] for s in pipeline["stages"]}
 
     # Deals: created, updated, stage_changed + won, stage_changed + lost, archived, restored, merged.
@@ -148,7 +145,9 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     )
     ok(client.patch(f"/v1/event-targets/{hook['id']}", {"description": "Partner"}))
     archive(client, f"/v1/event-targets/{hook['id']}")
+    ok(client.post(f"/v1/event-targets/{hook['id']}/restore"))
     partner = client.create("event-sources", {"source": "partner.schemas"})
+    ok(client.patch(f"/v1/event-sources/{partner['id']}", {"description": "Schemas partner"}))
     archive(client, f"/v1/event-sources/{partner['id']}")
     ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
 

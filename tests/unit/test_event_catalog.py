@@ -9,7 +9,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, RECORD_MODELS, EventType, event_type
+from crm_core.event_catalog import EVENT_TYPES, PLANNED_EVENT_TYPES, EventType, event_type
+from crm_core.record_types import BY_NAME
 
 from crm_local.catalog import DOCS_PATH, SCHEMAS_DIR, example_event, generated_files, stale_files, write_all
 
@@ -45,7 +46,7 @@ def test_catalog_is_consistent() -> None:
     assert not set(names) & {planned.name for planned in PLANNED_EVENT_TYPES}
     for event in EVENT_TYPES:
         assert re.fullmatch(r"[a-z_]+\.[a-z_]+", event.name), event.name
-        assert event.record_type in RECORD_MODELS
+        assert event.record_type in BY_NAME
         assert event.when and "\n" not in event.when
         assert event.version == "1"
         assert event_type(event.name) is event

@@ -61,19 +61,6 @@ class Problem(Closed):
     merged_into: str | None = Field(None, description="409 on restoring a merged record: the survivor.")
 
 
-class RecordMeta(BaseModel):
-    """The read-only fields every record carries."""
-
-    id: str
-    tenant_id: str
-    version: int = Field(description="Bumped by every change; sent back as the ETag.")
-    archived: bool
-    archived_at: str | None
-    merged_into: str | None
-    created_at: str
-    updated_at: str
-
-
 class TimelineRecord(Closed):
     type: str = Field(description="The record's type, e.g. activity (on a contact's timeline).")
     id: str | None
@@ -88,12 +75,6 @@ class TimelineEntry(Closed):
     record: TimelineRecord = Field(description="What the entry is about: this record, or one linked to it.")
     changes: dict[str, Any] = Field(description='{"field": {"from": old, "to": new}}')
     correlation_id: str | None
-
-
-def record_model(name: str, fields: type[BaseModel]) -> type[BaseModel]:
-    """``fields`` (a type's input model, every field optional) plus the read-only ones, closed."""
-    model: type[BaseModel] = create_model(name, __base__=(RecordMeta, fields))
-    return model
 
 
 MovedKind = Literal["contacts", "deals", "activities"]

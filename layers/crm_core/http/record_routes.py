@@ -23,6 +23,7 @@ from crm_core.http.api_docs import (
 from crm_core.http.app import request_context
 from crm_core.http.responses import json_response, page_response, parse_if_match, record_response
 from crm_core.models.common import ULID_PATTERN, StrictModel
+from crm_core.record_types import record_type
 from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, RecordService
 from crm_core.validation import set_fields
 
@@ -69,7 +70,7 @@ def add_record_routes(
     a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"  # "an activity"
     tag = path.rsplit("/", 1)[-1]
     name = record.__name__
-    pair = duplicate_pair_model(f"{name}DuplicatePair", f"{kind}s", record)
+    pair = duplicate_pair_model(f"{name}DuplicatePair", record_type(kind).collection, record)
     said = descriptions or {}
 
     if "list" in routes:

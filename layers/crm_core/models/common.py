@@ -12,6 +12,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    create_model,
 )
 
 from crm_core.ids import utc_text
@@ -75,3 +76,28 @@ Custom = Annotated[dict[str, CustomValue], AfterValidator(_bounded_custom)]
 
 # A time with its zone (any), stored and answered in UTC.
 Timestamp = Annotated[AwareDatetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+
+
+class RecordMeta(BaseModel):
+    """The read-only fields every record carries."""
+
+    id: str
+    tenant_id: str
+    version: int = Field(description="Bumped by every change; sent back as the ETag.")
+    archived: bool
+    archived_at: str | None
+    merged_into: str | None
+    created_at: str
+    updated_at: str
+
+
+def record_model(name: str, fields: type[BaseModel]) -> type[BaseModel]:
+    """``fields`` (a type's input model, every field optional) plus the read-only ones, closed."""
+    model: type[BaseModel] = create_model(name, __base__=(RecordMeta, fields))
+    return model
+
+
+# Example values: the ids and times the event catalog's examples (docs/events.md) and the record types'
+# example inputs use. Fixed, so the generated files do not change from one run to the next.
+EXAMPLE_TENANT_ID = "01JHC0TENANT0000000000000A"
+EXAMPLE_USER_ID = "01JHC0WSER00000000000000AB"

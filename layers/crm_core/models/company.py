@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator
 
-from crm_core.models.common import Custom, RecordId, ShortText, StrictModel, Tags
+from crm_core.models.common import (
+    EXAMPLE_USER_ID,
+    Custom,
+    RecordId,
+    ShortText,
+    StrictModel,
+    Tags,
+    record_model,
+)
 
 _HOST = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
@@ -59,3 +67,22 @@ COMPANY_DEFAULTS: dict[str, object] = {
     "tags": [],
     "custom": {},
 }
+
+# The record as the API answers it, and as its events carry it.
+Company = record_model("Company", CompanyFields)
+EXAMPLE_ID = "01JHC1C0MPANY0000000000001"
+EXAMPLE: dict[str, Any] = {
+    "name": "Analytical Engines Ltd",
+    "domain": "engines.example",
+    "industry": "Manufacturing",
+    "employees": 120,
+    "owner_id": EXAMPLE_USER_ID,
+    "tags": [],
+    "custom": {},
+}
+EXAMPLE_UPDATE: tuple[str, Any] = ("employees", 150)
+
+
+def example_input(n: int) -> dict[str, Any]:
+    """A create body; ``n`` varies what must be unique in a tenant."""
+    return {"name": f"Example Company {n}", "domain": f"company{n}.example", "industry": "Software"}

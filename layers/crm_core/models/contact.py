@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, StringConstraints, model_validator
 
-from crm_core.models.common import Custom, RecordId, ShortText, StrictModel, Tags
+from crm_core.models import company
+from crm_core.models.common import (
+    EXAMPLE_USER_ID,
+    Custom,
+    RecordId,
+    ShortText,
+    StrictModel,
+    Tags,
+    record_model,
+)
 
 LifecycleStage = Literal["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist", "other"]
 ConsentState = Literal["granted", "denied", "unknown"]
@@ -77,3 +86,27 @@ CONTACT_DEFAULTS: dict[str, object] = {
     "consent": {"email": "unknown"},
     "custom": {},
 }
+
+# The record as the API answers it, and as its events carry it.
+Contact = record_model("Contact", ContactFields)
+EXAMPLE_ID = "01JHC1C0NTACT0000000000001"
+EXAMPLE: dict[str, Any] = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "email": "ada@example.com",
+    "phone": None,
+    "title": "CTO",
+    "company_id": company.EXAMPLE_ID,
+    "owner_id": EXAMPLE_USER_ID,
+    "lifecycle_stage": "lead",
+    "tags": ["vip"],
+    "source": "web",
+    "consent": {"email": "granted"},
+    "custom": {},
+}
+EXAMPLE_UPDATE: tuple[str, Any] = ("title", "CEO")
+
+
+def example_input(n: int) -> dict[str, Any]:
+    """A create body; ``n`` varies what must be unique in a tenant."""
+    return {"email": f"person{n}@example.com", "first_name": "Ada", "last_name": f"Example{n}"}

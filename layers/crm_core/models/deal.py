@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
-from crm_core.models.common import Custom, RecordId, ShortText, StrictModel, Tags
+from crm_core.models import company, contact, pipeline
+from crm_core.models.common import (
+    EXAMPLE_USER_ID,
+    Custom,
+    RecordId,
+    ShortText,
+    StrictModel,
+    Tags,
+    record_model,
+)
 from crm_core.models.pipeline import Currency, StageId
 
 MAX_AMOUNT = Decimal("1e15")
@@ -74,3 +83,29 @@ DEAL_DEFAULTS: dict[str, object] = {
     "status": "open",
     "closed_at": None,
 }
+
+# The record as the API answers it, and as its events carry it.
+Deal = record_model("Deal", DealOut)
+EXAMPLE_ID = "01JHC1DEA10000000000000001"
+EXAMPLE: dict[str, Any] = {
+    "name": "Engines renewal",
+    "pipeline_id": pipeline.EXAMPLE_ID,
+    "stage_id": "qualified",
+    "amount": "12500.00",
+    "currency": "EUR",
+    "close_date": "2025-03-31",
+    "owner_id": EXAMPLE_USER_ID,
+    "company_id": company.EXAMPLE_ID,
+    "contact_ids": [contact.EXAMPLE_ID],
+    "lost_reason": None,
+    "tags": [],
+    "custom": {},
+    "status": "open",
+    "closed_at": None,
+}
+EXAMPLE_UPDATE: tuple[str, Any] = ("amount", "14000.00")
+
+
+def example_input(n: int) -> dict[str, Any]:
+    """A create body (in the tenant's default pipeline); ``n`` names it."""
+    return {"name": f"Example deal {n}", "amount": "1000.00", "close_date": "2030-01-31"}

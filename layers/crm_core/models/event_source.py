@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
 from crm_core.definitions import ACCOUNT_ID_PATTERN
-from crm_core.models.common import ShortText, StrictModel
+from crm_core.models.common import ShortText, StrictModel, record_model
 
 PartnerSource = Annotated[str, StringConstraints(pattern=r"^partner\.[a-z0-9][a-z0-9-]{0,62}$")]
 AccountId = Annotated[str, StringConstraints(pattern=ACCOUNT_ID_PATTERN)]
@@ -32,3 +32,18 @@ class EventSourceUpdate(StrictModel):
 
 
 EVENT_SOURCE_DEFAULTS: dict[str, object] = {"source": None, "description": None, "account_id": None}
+
+# The record as the API answers it, and as its events carry it.
+EventSource = record_model("EventSource", EventSourceFields)
+EXAMPLE_ID = "01JHC1S0VRCE00000000000001"
+EXAMPLE: dict[str, Any] = {
+    "source": "partner.acme",
+    "description": "Acme lead forms",
+    "account_id": "111122223333",
+}
+EXAMPLE_UPDATE: tuple[str, Any] = ("description", "Acme lead forms (production)")
+
+
+def example_input(n: int) -> dict[str, Any]:
+    """A create body; ``n`` varies the source, which is unique in a tenant."""
+    return {"source": f"partner.example{n}", "description": "Example lead forms"}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from crm_core.models.common import ShortText, StrictModel
+from crm_core.models.common import ShortText, StrictModel, record_model
 
 
 def _http_url(value: str) -> str:
@@ -70,3 +70,42 @@ EVENT_TARGET_DEFAULTS: dict[str, object] = {
     "event_bus_arn": None,
     "has_secret": False,
 }
+
+
+class EventTargetOut(EventTargetFields):
+    secret: None = Field(None, exclude=True)  # write-only
+    has_secret: bool = False
+    status: Literal["pending", "active", "failing"] = Field(
+        "pending",
+        description="Read-only. `pending` until routing is in place for this version of the target (after "
+        "a create, change or restore, usually seconds), then `active`: every event committed after that "
+        "reaches it. `failing` while its deliveries are being given up: a webhook from a delivery given up "
+        "until the next one succeeds. Shown by the API; not part of the target's events.",
+        json_schema_extra={"x-not-in-events": True},  # crm_local.catalog.NOT_IN_EVENTS
+    )
+
+
+# The record as the API answers it, and as its events carry it.
+EventTarget = record_model("EventTarget", EventTargetOut)
+EXAMPLE_ID = "01JHC1TARGET00000000000001"
+EXAMPLE: dict[str, Any] = {
+    "type": "webhook",
+    "description": "Partner sync",
+    "event_types": ["contact.*", "deal.won"],
+    "url": "https://partner.example/hooks/crm",
+    "event_bus_arn": None,
+    "has_secret": True,
+}
+EXAMPLE_UPDATE: tuple[str, Any] = ("description", "Partner sync (production)")
+
+
+def example_input(n: int) -> dict[str, Any]:
+    """A create body: a webhook on the discard port (nothing listens there, so a delivery fails at once
+    and is logged as a try) for a rare event type, so that other records made alongside send nothing."""
+    return {
+        "type": "webhook",
+        "description": f"Example target {n}",
+        "url": "http://127.0.0.1:9/example",
+        "secret": "example-secret-0123456789",
+        "event_types": ["event_source.created"],
+    }

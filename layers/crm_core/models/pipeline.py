@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
-from crm_core.models.common import ShortText, StrictModel
+from crm_core.models.common import ShortText, StrictModel, record_model
 
 StageKind = Literal["open", "won", "lost"]
 StageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
@@ -75,3 +75,30 @@ DEFAULT_PIPELINE = {
         {"name": "Lost", "probability": 0.0, "kind": "lost"},
     ],
 }
+
+# The record as the API answers it, and as its events carry it.
+Pipeline = record_model("Pipeline", PipelineFields)
+EXAMPLE_ID = "01JHC1P1PE11NE000000000001"
+EXAMPLE: dict[str, Any] = {
+    "name": "Sales",
+    "currency": "EUR",
+    "stages": [
+        {"id": "qualified", "name": "Qualified", "probability": 0.2, "kind": "open"},
+        {"id": "proposal", "name": "Proposal", "probability": 0.5, "kind": "open"},
+        {"id": "won", "name": "Won", "probability": 1, "kind": "won"},
+        {"id": "lost", "name": "Lost", "probability": 0, "kind": "lost"},
+    ],
+}
+EXAMPLE_UPDATE: tuple[str, Any] = ("name", "New business")
+
+
+def example_input(n: int) -> dict[str, Any]:
+    """A create body; ``n`` names it."""
+    return {
+        "name": f"Example pipeline {n}",
+        "stages": [
+            {"name": "Open", "probability": 0.5},
+            {"name": "Won", "kind": "won"},
+            {"name": "Lost", "kind": "lost"},
+        ],
+    }

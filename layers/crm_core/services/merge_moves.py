@@ -23,17 +23,14 @@ from crm_core.consumers import send_continuation
 from crm_core.context import RequestContext
 from crm_core.definitions import MERGE_MOVES_QUEUE
 from crm_core.errors import ProblemError
+from crm_core.record_types import BY_NAME
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
-from crm_core.services.companies import COMPANIES
-from crm_core.services.contacts import CONTACTS
-from crm_core.services.deals import DEALS
 from crm_core.services.records import RecordService, Referrer
 
 PAGE_SIZE = 100  # one Query of a referring type's parent index or entries per page
 MOVES_PER_MESSAGE = 200  # then a continuation message: each message's work is bounded
 MAX_HOPS = 5  # a survivor merged in turn into another: what is left moves to that one (and so on)
-MERGED_TYPES: dict[str, RecordService] = {"contact": CONTACTS, "company": COMPANIES, "deal": DEALS}
 
 
 def handle(message: dict[str, Any]) -> str:
@@ -57,6 +54,13 @@ def handle(message: dict[str, Any]) -> str:
     )
 
 
+def _merged_type(object_type: str) -> RecordService | None:
+    """The service of a registered type that merges (only those whose records others refer to move
+    anything)."""
+    registered = BY_NAME.get(object_type)
+    return registered.record_service() if registered is not None and registered.mergeable else None
+
+
 def move(
     tenant_id: str,
     object_type: str,
@@ -69,7 +73,7 @@ def move(
     """Move what still refers to the merged ``duplicate_id`` to the record it was merged into, from
     ``kind`` (an index into its type's referrers) and ``start`` (a position in that kind's list; None: the
     first), at most ``MOVES_PER_MESSAGE`` records."""
-    service = MERGED_TYPES.get(object_type)
+    service = _merged_type(object_type)
     if service is None or service.spec.referrers is None:
         return "nothing to do"
     # The CRM makes the moves on behalf of the merge (its correlation id, so they can be traced to it).

@@ -19,6 +19,7 @@ from crm_core import signing
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field, not_found
 from crm_core.plain import plain
+from crm_core.record_types import record_type
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
@@ -289,7 +290,7 @@ def duplicates(spec: ObjectSpec, ctx: RequestContext, *, limit: int, cursor: str
                     "ids": [m.id for m in members if m],
                     "reason": getattr(pair, "reason", ""),
                     "found_at": getattr(pair, "found_at", ""),
-                    spec.object_type + "s": [represent(spec, m) for m in members if m],
+                    record_type(spec.object_type).collection: [represent(spec, m) for m in members if m],
                 }
             )
     return items, (signing.encode_cursor(tenant, bound_to, last) if last else None)

@@ -1,0 +1,192 @@
+"""Every record type of the CRM, declared once.
+
+A type is its models module (``crm_core/models/<name>.py``: its input models, the record as the API
+answers it, an example of it), its service (an ``ObjectSpec`` in ``crm_core/services/``), its routes
+module under ``functions/<function>/``, and one entry here. The event catalog, the event schemas and
+their examples, the routes each API function is given (``definitions.API_FUNCTIONS``), the merge moves
+and the tests' generic cases derive from these entries; ``docs/adding-a-record-type.md`` says what to
+write, and ``tests/unit/test_record_types.py`` fails when a type is registered incompletely.
+
+Plain data, cheap to import (the definitions and the event catalog read it): models and services are
+named by their core module and imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from crm_core.services.records import RecordService
+
+# What happens to every type's records, and the event each sends; a type may say it in its own words.
+LIFECYCLE: dict[str, str] = {
+    "created": "{A_label} is created (POST or batch create).",
+    "updated": "{A_label}'s fields change (PATCH or batch update); `changes` names each changed field.",
+    "archived": "{A_label} is archived (DELETE), or is the duplicate a merge archives (`merged_into` set).",
+    "restored": "An archived {label} is restored.",
+    "merged": "A duplicate {label} is merged into this one (the survivor); `changes.merged_from.to` is the "
+    "duplicate's id.",
+}
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str  # "contact": its type in keys, event types and timelines
+    collection: str  # "contacts": its path, /v1/contacts, and what a list of them is called
+    function: str  # the API function that serves its path (definitions.API_FUNCTIONS)
+    service: str  # "<core module>:<RecordService>", e.g. "crm_core.services.contacts:CONTACTS"
+    model: str  # the record as answered, in its models module: "Contact"
+    mergeable: bool = True  # it has a merge route: it sends "merged", and what refers to it moves
+    # Its own events besides the lifecycle ones, and lifecycle events it describes otherwise:
+    # (action, when it is sent).
+    events: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """How the docs name one: "event target"."""
+        return self.name.replace("_", " ")
+
+    @property
+    def path(self) -> str:
+        return f"/v1/{self.collection}"
+
+    @property
+    def models_module(self) -> str:
+        return f"crm_core.models.{self.name}"
+
+    def models(self) -> ModuleType:
+        """Its models module: the input models, ``<model>``, ``EXAMPLE_ID``, ``EXAMPLE``,
+        ``EXAMPLE_UPDATE`` and ``example_input(n)``."""
+        return importlib.import_module(self.models_module)
+
+    def record_model(self) -> type[BaseModel]:
+        model: type[BaseModel] = getattr(self.models(), self.model)
+        return model
+
+    def record_service(self) -> RecordService:
+        module, _, attribute = self.service.partition(":")
+        service: RecordService = getattr(importlib.import_module(module), attribute)
+        return service
+
+    def example(self) -> dict[str, Any]:
+        """The record's fields in the catalog's examples."""
+        example: dict[str, Any] = self.models().EXAMPLE
+        return example
+
+    def example_input(self, n: int) -> dict[str, Any]:
+        """A valid create body; ``n`` varies what must be unique in a tenant."""
+        body: dict[str, Any] = self.models().example_input(n)
+        return body
+
+    def event_actions(self) -> dict[str, str]:
+        """Every event type it sends, as {action: when it is sent}."""
+        article = "An" if self.label[0] in "aeiou" else "A"
+        actions = {
+            action: when.format(label=self.label, A_label=f"{article} {self.label}")
+            for action, when in LIFECYCLE.items()
+            if action != "merged" or self.mergeable
+        }
+        actions.update(self.events)
+        return actions
+
+
+RECORD_TYPES: tuple[RecordType, ...] = (
+    RecordType("contact", "contacts", "contacts", "crm_core.services.contacts:CONTACTS", "Contact"),
+    RecordType("company", "companies", "contacts", "crm_core.services.companies:COMPANIES", "Company"),
+    RecordType(
+        "pipeline",
+        "pipelines",
+        "deals",
+        "crm_core.services.pipelines:PIPELINES",
+        "Pipeline",
+        mergeable=False,
+        events=(
+            ("created", "A pipeline is created (and a tenant's default pipeline when it is set up)."),
+            ("updated", "A pipeline's name, currency or stages change."),
+            ("archived", "A pipeline with no open deals is archived (DELETE)."),
+        ),
+    ),
+    RecordType(
+        "deal",
+        "deals",
+        "deals",
+        "crm_core.services.deals:DEALS",
+        "Deal",
+        events=(
+            (
+                "updated",
+                "A deal's fields change and it stays in its stage; `changes` names each changed field.",
+            ),
+            (
+                "stage_changed",
+                "A deal moves to another stage or pipeline (any other changed fields are in its `changes`); "
+                "followed by deal.won or deal.lost when the new stage closes it.",
+            ),
+            ("won", "A deal enters a won stage (after its deal.stage_changed)."),
+            ("lost", "A deal enters a lost stage (after its deal.stage_changed)."),
+        ),
+    ),
+    RecordType(
+        "activity",
+        "activities",
+        "deals",
+        "crm_core.services.activities:ACTIVITIES",
+        "Activity",
+        events=(
+            ("created", "An activity (note, call, email, meeting or task) is created."),
+            (
+                "updated",
+                "An activity's fields change, other than completing it; `changes` names each changed field.",
+            ),
+            (
+                "completed",
+                "An activity is completed (POST /complete, or `completed_at` set on an open one), instead of "
+                "activity.updated.",
+            ),
+            (
+                "reminder_due",
+                "An open activity's `remind_at` arrives (once; the owner is notified); actor is the system.",
+            ),
+        ),
+    ),
+    RecordType(
+        "event_target",
+        "event-targets",
+        "integrations",
+        "crm_core.services.event_targets:EVENT_TARGETS",
+        "EventTarget",
+        mergeable=False,
+        events=(
+            ("created", "An event target is added; its secret is never in events."),
+            ("updated", "An event target's URL, secret, bus, types or description change."),
+            ("archived", "An event target is removed (DELETE): nothing more is sent to it."),
+            ("restored", "A removed event target is restored: events go to it again."),
+        ),
+    ),
+    RecordType(
+        "event_source",
+        "event-sources",
+        "integrations",
+        "crm_core.services.inbound_events:EVENT_SOURCES",
+        "EventSource",
+        mergeable=False,
+        events=(
+            ("created", "The tenant registers a partner's source: its events are accepted."),
+            ("updated", "A partner source's description or AWS account changes."),
+            ("archived", "The tenant removes a partner's source: its events are refused."),
+            ("restored", "A removed partner source is accepted again."),
+        ),
+    ),
+)
+
+BY_NAME: dict[str, RecordType] = {record_type.name: record_type for record_type in RECORD_TYPES}
+
+
+def record_type(name: str) -> RecordType:
+    """The registered type called ``name``; ``KeyError`` for none."""
+    return BY_NAME[name]
