@@ -104,3 +104,14 @@ BY_NAME: dict[str, EventType] = {event.name: event for event in EVENT_TYPES}
 def event_type(name: str) -> EventType:
     """The catalog entry of an emitted type; ``KeyError`` for a type nothing emits."""
     return BY_NAME[name]
+
+
+def matches_a_type(pattern: str) -> bool:
+    """An event target's pattern ("contact.created", "deal.*", "*") names at least one type of the
+    catalog, emitted or planned: a typo ("contact.create") would otherwise match nothing, silently."""
+    names = [event.name for event in EVENT_TYPES] + [planned.name for planned in PLANNED_EVENT_TYPES]
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return any(name.startswith(pattern[:-1]) for name in names)
+    return pattern in names

@@ -5,7 +5,8 @@ then the tenant's rate limit (429; every answer after this point carries the Rat
 body's size (413), media type (415), bytes (400 unless UTF-8) and a query string that is not UTF-8 (400);
 for a POST with ``Idempotency-Key``, the replay of a first answer; then the route: its body parsed as
 strict JSON (``json_body``: 400 when malformed or too deep, 422 for a number out of range), its
-validation naming every bad field (422). A method the path has no route for is 405 with ``Allow``.
+validation naming every bad field and every query parameter it does not take (422). A method the
+path has no route for is 405 with ``Allow``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import unquote_to_bytes
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -64,7 +66,32 @@ def build_app() -> APIGatewayHttpResolver:
             )
         return problem_response(ProblemError(404, "Not Found", "No such resource."))
 
+    app.use([refuse_unknown_query_parameters])
     return app
+
+
+def refuse_unknown_query_parameters(
+    app: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """A query parameter the route does not take is 422 naming it, as an unknown body field is: a
+    misspelt filter (``?stage=...``) or an unsupported option (``?format=csv``) must not be silently
+    ignored and answer as if it had worked."""
+    route = app.context.get("_route")
+    dependant = getattr(route, "dependant", None)
+    given = app.current_event.query_string_parameters or {}
+    if dependant is not None and given:
+        known = {param.alias for param in dependant.query_params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            takes = ", ".join(sorted(known)) or "no query parameters"
+            raise validation_failed(
+                [
+                    FieldError(name, f"is not a query parameter of this operation (it takes {takes})")
+                    for name in unknown
+                ],
+                f"Unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+            )
+    return next_middleware(app)
 
 
 def _methods_for(app: APIGatewayHttpResolver, path: str) -> list[str]:

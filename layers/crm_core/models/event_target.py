@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
+from crm_core.event_catalog import matches_a_type
 from crm_core.models.common import ShortText, StrictModel, record_model
 
 
@@ -20,8 +21,19 @@ def _http_url(value: str) -> str:
 
 WebhookUrl = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_http_url)]
 
-# "contact.created", "deal.*" (every deal event) or "*" (every event)
-EventTypePattern = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_]+))$")]
+
+def _in_the_catalog(pattern: str) -> str:
+    if not matches_a_type(pattern):
+        raise ValueError(f"{pattern} matches no event type of the catalog (docs/events.md)")
+    return pattern
+
+
+# "contact.created", "deal.*" (every deal event) or "*" (every event), of the catalog's types
+EventTypePattern = Annotated[
+    str,
+    StringConstraints(pattern=r"^(\*|[a-z_]+\.(\*|[a-z_]+))$"),
+    AfterValidator(_in_the_catalog),
+]
 BusArn = Annotated[
     str, StringConstraints(pattern=r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[\w.\-/]+$")
 ]

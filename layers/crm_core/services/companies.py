@@ -57,6 +57,7 @@ COMPANIES = RecordService(
         unique_field="domain",
         normalize_unique=normalize_domain,
         category_field="industry",
+        folded_fields=("industry",),
         referrers=referrers,
     )
 )

@@ -12,7 +12,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import notification_repository as notifications
 from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineEntryItem
 from crm_core.services.records.shape import record_data, record_title
-from crm_core.services.records.spec import ObjectSpec
+from crm_core.services.records.spec import ObjectSpec, index_value
 from crm_core.services.records.text import normalize_text
 
 # Where a record's side entries come from, as the labels of their writes (a change too large for one
@@ -40,7 +40,9 @@ def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
         (5, spec.category_field, "category"),
     ):
         value = data.get(attribute) if attribute else None
-        pk = keys.attribute_pk(tenant, kind, state, name, str(value)) if value else None
+        pk = None
+        if attribute and value:
+            pk = keys.attribute_pk(tenant, kind, state, name, index_value(spec, attribute, value))
         setattr(item, f"GSI{number}PK", pk)
         setattr(item, f"GSI{number}SK", item.id if value else None)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,11 +25,17 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
 from crm_core.services.records.shape import represent, timeline_entry
-from crm_core.services.records.spec import ObjectSpec
+from crm_core.services.records.spec import ObjectSpec, index_value
 from crm_core.services.records.text import normalize_query, normalize_text
 
 Page = tuple[list[dict[str, Any]], str | None]
-FilterOp = Literal["equals", "has_tag", "exists", "at_most", "at_least", "changed_since", "in_state"]
+Position = dict[str, str]  # an item's key in a table or index: where a Query starts after it
+# One Query (and what it needs): (where to start, how many to evaluate) -> the items read, each with its
+# position, and the position after the last one evaluated (None: the list ended)
+RoundReader = Callable[[Position | None, int], tuple[list[tuple[Any, Position]], Position | None]]
+FilterOp = Literal[
+    "equals", "equals_text", "has_tag", "exists", "at_most", "at_least", "changed_since", "in_state"
+]
 # How routes name the comparison in a filter's key: {"due_at__lte": "2026-12-31T00:00:00.000Z"}
 _SUFFIXES: dict[str, FilterOp] = {"__lte": "at_most", "__gte": "at_least", "__exists": "exists"}
 
@@ -39,8 +46,11 @@ class FieldFilter:
     op: FilterOp
     value: Any
 
-    def condition(self) -> Condition:
-        """The filter as a DynamoDB filter expression on the stored record."""
+    def condition(self) -> Condition | None:
+        """The filter as a DynamoDB filter expression on the stored record; None for one DynamoDB cannot
+        compare (text without regard to case), which is matched in memory only."""
+        if self.op == "equals_text":
+            return None
         if self.op == "in_state":
             exists = RecordItem.archived_at.exists()
             return exists if self.value == "archived" else RecordItem.archived_at.does_not_exist()
@@ -64,6 +74,8 @@ class FieldFilter:
         if self.op == "changed_since":
             return bool(body["updated_at"] >= str(self.value))
         found = body.get(self.field)
+        if self.op == "equals_text":
+            return isinstance(found, str) and normalize_text(found) == normalize_text(str(self.value))
         if self.op == "has_tag":
             return normalize_text(str(self.value)) in [normalize_text(t) for t in found or []]
         if self.op == "exists":
@@ -77,9 +89,9 @@ class FieldFilter:
         return bool(found == self.value)
 
 
-def parse_filters(filters: dict[str, Any]) -> list[FieldFilter]:
+def parse_filters(filters: dict[str, Any], folded: tuple[str, ...] = ()) -> list[FieldFilter]:
     """The route's filters ({"owner_id": ..., "tag": ..., "updated_since": ..., "due_at__lte": ...}), set
-    ones only, as ``FieldFilter``s."""
+    ones only, as ``FieldFilter``s; the ``folded`` fields compare as text without regard to case."""
     parsed = []
     for name, value in filters.items():
         if value in (None, ""):
@@ -91,7 +103,7 @@ def parse_filters(filters: dict[str, Any]) -> list[FieldFilter]:
         else:
             suffix = next((s for s in _SUFFIXES if name.endswith(s)), None)
             if suffix is None:
-                parsed.append(FieldFilter(name, "equals", value))
+                parsed.append(FieldFilter(name, "equals_text" if name in folded else "equals", value))
             else:
                 parsed.append(FieldFilter(name.removesuffix(suffix), _SUFFIXES[suffix], value))
     return parsed
@@ -105,7 +117,8 @@ def condition_of(filters: list[FieldFilter]) -> Condition | None:
     condition: Condition | None = None
     for one in filters:
         part = one.condition()
-        condition = part if condition is None else condition & part
+        if part is not None:
+            condition = part if condition is None else condition & part
     return condition
 
 
@@ -132,7 +145,7 @@ def list_records(
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
     bound_to = fingerprint(spec.object_type, state, filters, q)
     start = signing.decode_cursor(tenant, bound_to, cursor) if cursor else None
-    parsed = parse_filters(filters)
+    parsed = parse_filters(filters, spec.folded_fields)
 
     # Side entries serve type-ahead, a tag or an entry field: one Query + one BatchGetItem.
     entry_pk: str | None = None
@@ -155,8 +168,50 @@ def list_records(
             entry_pk = keys.attribute_pk(tenant, spec.object_type, state, consumed, str(filters[consumed]))
     if entry_pk is not None:
         rest = [one for one in parsed if one.field != consumed]
-        return _list_by_entries(spec, ctx, entry_pk, entry_condition, rest, limit, start, bound_to)
+        prefix = token if entry_condition is not None else None
+        return _list_by_entries(spec, ctx, entry_pk, entry_condition, rest, limit, start, bound_to, prefix)
     return _list_by_index(spec, ctx, state, parsed, limit, start, bound_to)
+
+
+# A page reads in rounds until it is full (``limit`` items, and one more to know whether the list goes on)
+# or the list ends: at most this many Query calls (each reads at most 1 MB). A filter no index serves may
+# leave a page short after the last round; its cursor then continues where the reading stopped.
+MAX_ROUNDS = 4
+MAX_READ_PER_ROUND = 1000
+
+
+@dataclass
+class _Rounds:
+    """Reading one page of a list in rounds of ``RoundReader``."""
+
+    limit: int
+    matches: Callable[[Any], bool]
+    read_count: int = 0  # items the Queries evaluated, for the bench's read efficiency
+
+    def page(
+        self,
+        read: Callable[
+            [dict[str, str] | None, int], tuple[list[tuple[Any, dict[str, str]]], dict[str, str] | None]
+        ],
+        start: dict[str, str] | None,
+    ) -> tuple[list[Any], dict[str, str] | None]:
+        found: list[tuple[Any, dict[str, str]]] = []
+        wanted = self.limit + 1
+        for round_number in range(MAX_ROUNDS):
+            # the first round reads what the page needs; later ones more, as the filter turned out sparse
+            count = min(MAX_READ_PER_ROUND, (wanted - len(found)) * 4**round_number)
+            items, last = read(start, count)
+            self.read_count += len(items)
+            for item, position in items:
+                if self.matches(item):
+                    found.append((item, position))
+                    if len(found) == wanted:
+                        # full, and the list goes on: continue right after the last item answered
+                        return [one for one, _ in found[: self.limit]], found[self.limit - 1][1]
+            if last is None:
+                return [one for one, _ in found], None
+            start = last
+        return [one for one, _ in found], start
 
 
 def _list_by_index(
@@ -168,12 +223,13 @@ def _list_by_index(
     start: dict[str, str] | None,
     bound_to: str,
 ) -> Page:
-    """One Query of the index that serves the most selective filter (parent, owner, category, change
-    time; else the type's list), the other filters as a filter expression."""
+    """Queries of the index that serves the most selective filter (parent, owner, category, change
+    time; else the type's list), the other filters as a filter expression (and in memory, for those
+    DynamoDB cannot compare, such as a case-insensitive text)."""
     tenant, kind = ctx.tenant_id, spec.object_type
     index, pk, range_condition = "GSI1", keys.list_pk(tenant, kind, state), None
     remaining = list(parsed)
-    by_field = {one.field: one for one in parsed if one.op == "equals"}
+    by_field = {one.field: one for one in parsed if one.op in ("equals", "equals_text")}
     for number, attribute, name in (
         (4, spec.parent_field, "parent"),
         (3, "owner_id", "owner"),
@@ -182,7 +238,7 @@ def _list_by_index(
         if attribute and attribute in by_field:
             served = by_field[attribute]
             index = f"GSI{number}"
-            pk = keys.attribute_pk(tenant, kind, state, name, str(served.value))
+            pk = keys.attribute_pk(tenant, kind, state, name, index_value(spec, attribute, served.value))
             remaining.remove(served)
             break
     else:
@@ -193,15 +249,22 @@ def _list_by_index(
             range_condition = str(since.value) <= TableItem.GSI2SK
             remaining.remove(since)
             remaining.append(FieldFilter("archived_at", "in_state", state))
-    items, last = repo.query_page(
-        pk,
-        index=index,
-        range_condition=range_condition,
-        filter_condition=condition_of(remaining),
-        limit=limit,
-        start_key=start,
-    )
-    records = [represent(spec, i) for i in items if isinstance(i, RecordItem)]
+    filter_condition = condition_of(remaining)
+
+    def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
+        items, last = repo.query_page(
+            pk,
+            index=index,
+            range_condition=range_condition,
+            filter_condition=filter_condition,
+            limit=count,
+            start_key=position,
+        )
+        return [(i, repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)], last
+
+    rounds = _Rounds(limit, lambda item: matches_all(represent(spec, item), remaining))
+    items, last = rounds.page(read, start)
+    records = [represent(spec, i) for i in items]
     return records, (signing.encode_cursor(tenant, bound_to, last) if last else None)
 
 
@@ -214,20 +277,35 @@ def _list_by_entries(
     limit: int,
     start: dict[str, str] | None,
     bound_to: str,
+    prefix: str | None = None,
 ) -> Page:
-    """A page of entries (one Query), then their records (one BatchGetItem), filtered by the rest."""
-    entries, last = repo.query_page(pk, range_condition=condition, limit=limit, start_key=start)
-    ids = [e.record_id for e in entries if isinstance(e, IndexEntry)]
-    found = repo.batch_get_records(ctx.tenant_id, spec.object_type, ids)
-    records: list[dict[str, Any]] = []
-    for record_id in dict.fromkeys(ids):
-        item = found.get(record_id)
-        if item is None:
-            continue
-        body = represent(spec, item)
-        if matches_all(body, rest):
-            records.append(body)
+    """Pages of entries (one Query each), then their records (one BatchGetItem), filtered by the rest.
+    For type-ahead (``prefix``), a record is listed at its first token with the prefix only: it has an
+    entry per token, and "mia" must not list Mia once for her name and again for her email."""
+
+    def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
+        entries, last = repo.query_page(pk, range_condition=condition, limit=count, start_key=position)
+        listed = [e for e in entries if isinstance(e, IndexEntry)]
+        found = repo.batch_get_records(ctx.tenant_id, spec.object_type, [e.record_id for e in listed])
+        read_now: list[tuple[Any, Position]] = []
+        seen: set[str] = set()
+        for entry in listed:
+            item = found.get(entry.record_id)
+            if item is None or entry.record_id in seen:
+                continue
+            if prefix is not None and entry.SK.rsplit("#", 1)[0] != _first_token(item, prefix):
+                continue
+            seen.add(entry.record_id)
+            read_now.append((represent(spec, item), repo.key_of(entry, None)))
+        return read_now, last
+
+    rounds = _Rounds(limit, lambda body: matches_all(body, rest))
+    records, last = rounds.page(read, start)
     return records, (signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
+
+
+def _first_token(item: RecordItem, prefix: str) -> str | None:
+    return next((token for token in sorted(item.search_tokens or []) if token.startswith(prefix)), None)
 
 
 def ids_referring(

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from crm_core.context import RequestContext
 from crm_core.repositories.table import RecordItem, TableItem
+from crm_core.services.records.text import normalize_text
 
 if TYPE_CHECKING:
     from crm_core.services.records.service import RecordService
@@ -55,6 +56,8 @@ class ObjectSpec:
     hidden_fields: tuple[str, ...] = ()
     # a setting (a pipeline, an event target): only an admin creates, changes, archives or restores one
     admin_only: bool = False
+    # free-text fields that lists filter by without regard to case or accents (a company's industry)
+    folded_fields: tuple[str, ...] = ()
 
     def unique_value(self, data: dict[str, Any]) -> str | None:
         """The record's unique value (a contact's email), normalized as its marker keys it; None if none."""
@@ -72,3 +75,8 @@ class Referrer:
     name: str  # the collection as the API names it ("contacts"): what a merge's ``pending_moves`` lists
     service: RecordService
     field_name: str
+
+
+def index_value(spec: ObjectSpec, field_name: str, value: Any) -> str:
+    """A field's value as an index key holds it: folded for a field compared without regard to case."""
+    return normalize_text(str(value)) if field_name in spec.folded_fields else str(value)
