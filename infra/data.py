@@ -93,7 +93,7 @@ class CrmData(Construct):
             acknowledge(
                 function.role,
                 table_index_finding(self.table),
-                "Queries use the table's global secondary indexes (GSI1..GSI5 from crm_core.definitions); "
+                "Queries use the table's global secondary indexes (crm_core.definitions.TABLE.indexes); "
                 "the grant is limited to this one table's indexes.",
             )
 

@@ -5,9 +5,19 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model
+from crm_core.http.api_docs import answers, list_page_model, page_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, UpdatedSince, add_record_routes
+from crm_core.http.record_routes import (
+    Cursor,
+    Limit,
+    RecordIdPath,
+    Sort,
+    UpdatedSince,
+    add_record_routes,
+    list_description,
+    list_response,
+    with_related,
+)
 from crm_core.http.responses import page_response
 from crm_core.ids import utc_text
 from crm_core.models.common import ULID_PATTERN
@@ -26,7 +36,8 @@ router = Router()
     "/",
     tags=["companies"],
     summary="List or search companies",
-    responses=answers(200, page_model("CompanyPage", Company), 400, 422),
+    description=list_description(COMPANIES),
+    responses=answers(200, list_page_model("CompanyPage", with_related(Company, COMPANIES)), 400, 422),
 )
 def list_companies(
     limit: Limit = 25,
@@ -39,6 +50,7 @@ def list_companies(
     industry: Annotated[str | None, Query(max_length=200)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     updated_since: UpdatedSince = None,
+    sort: Sort = None,
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
@@ -46,10 +58,16 @@ def list_companies(
         "tag": tag,
         "updated_since": utc_text(updated_since) if updated_since else None,
     }
-    items, next_cursor = COMPANIES.list_records(
-        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    return list_response(
+        COMPANIES,
+        request_context(router),
+        filters=filters,
+        q=q,
+        archived=archived,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
     )
-    return page_response(items, next_cursor)
 
 
 @router.get(

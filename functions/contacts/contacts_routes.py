@@ -5,10 +5,20 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model
+from crm_core.http.api_docs import answers, list_page_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, IdFilter, Limit, UpdatedSince, add_record_routes
-from crm_core.http.responses import page_response
+from crm_core.http.record_routes import (
+    Cursor,
+    Expand,
+    IdFilter,
+    Limit,
+    Sort,
+    UpdatedSince,
+    add_record_routes,
+    list_description,
+    list_response,
+    with_related,
+)
 from crm_core.ids import utc_text
 from crm_core.models.contact import Contact, ContactCreate, ContactUpdate, LifecycleStage
 from crm_core.services.contacts import CONTACTS
@@ -21,7 +31,8 @@ router = Router()
     "/",
     tags=["contacts"],
     summary="List or search contacts",
-    responses=answers(200, page_model("ContactPage", Contact), 400, 422),
+    description=list_description(CONTACTS),
+    responses=answers(200, list_page_model("ContactPage", with_related(Contact, CONTACTS)), 400, 422),
 )
 def list_contacts(
     limit: Limit = 25,
@@ -36,6 +47,8 @@ def list_contacts(
     lifecycle_stage: Annotated[LifecycleStage | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     updated_since: UpdatedSince = None,
+    sort: Sort = None,
+    expand: Expand = None,
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
@@ -44,10 +57,17 @@ def list_contacts(
         "tag": tag,
         "updated_since": utc_text(updated_since) if updated_since else None,
     }
-    items, next_cursor = CONTACTS.list_records(
-        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    return list_response(
+        CONTACTS,
+        request_context(router),
+        filters=filters,
+        q=q,
+        archived=archived,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+        expand=expand,
     )
-    return page_response(items, next_cursor)
 
 
 add_record_routes(router, CONTACTS, PATH, ContactCreate, ContactUpdate, Contact)

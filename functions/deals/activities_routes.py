@@ -5,10 +5,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model
+from crm_core.http.api_docs import answers, list_page_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, IdFilter, Limit, RecordIdPath, add_record_routes
-from crm_core.http.responses import page_response, record_response
+from crm_core.http.record_routes import (
+    Cursor,
+    Expand,
+    IdFilter,
+    Limit,
+    RecordIdPath,
+    Sort,
+    add_record_routes,
+    list_description,
+    list_response,
+    with_related,
+)
+from crm_core.http.responses import record_response
 from crm_core.ids import utc_text
 from crm_core.models.activity import Activity, ActivityCreate, ActivityType, ActivityUpdate
 from crm_core.services.activities import ACTIVITIES
@@ -22,7 +33,8 @@ router = Router()
     "/",
     tags=["activities"],
     summary="List or search activities",
-    responses=answers(200, page_model("ActivityPage", Activity), 400, 422),
+    description=list_description(ACTIVITIES),
+    responses=answers(200, list_page_model("ActivityPage", with_related(Activity, ACTIVITIES)), 400, 422),
 )
 def list_activities(
     limit: Limit = 25,
@@ -38,6 +50,8 @@ def list_activities(
     contact_id: IdFilter = None,
     company_id: IdFilter = None,
     deal_id: IdFilter = None,
+    sort: Sort = None,
+    expand: Expand = None,
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
@@ -48,10 +62,17 @@ def list_activities(
         "company_id": company_id,
         "deal_id": deal_id,
     }
-    items, next_cursor = ACTIVITIES.list_records(
-        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    return list_response(
+        ACTIVITIES,
+        request_context(router),
+        filters=filters,
+        q=q,
+        archived=archived,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+        expand=expand,
     )
-    return page_response(items, next_cursor)
 
 
 @router.post(

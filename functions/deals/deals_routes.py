@@ -6,10 +6,19 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import answers, page_model
+from crm_core.http.api_docs import answers, list_page_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, IdFilter, Limit, add_record_routes
-from crm_core.http.responses import page_response
+from crm_core.http.record_routes import (
+    Cursor,
+    Expand,
+    IdFilter,
+    Limit,
+    Sort,
+    add_record_routes,
+    list_description,
+    list_response,
+    with_related,
+)
 from crm_core.models.deal import Deal, DealCreate, DealUpdate
 from crm_core.models.pipeline import StageId
 from crm_core.services.deals import DEALS
@@ -22,7 +31,8 @@ router = Router()
     "/",
     tags=["deals"],
     summary="List or search deals",
-    responses=answers(200, page_model("DealPage", Deal), 400, 422),
+    description=list_description(DEALS),
+    responses=answers(200, list_page_model("DealPage", with_related(Deal, DEALS)), 400, 422),
 )
 def list_deals(
     limit: Limit = 25,
@@ -39,6 +49,8 @@ def list_deals(
     status: Annotated[Literal["open", "won", "lost"] | None, Query()] = None,
     close_before: Annotated[dt.date | None, Query(description="close_date on or before this day.")] = None,
     close_after: Annotated[dt.date | None, Query(description="close_date on or after this day.")] = None,
+    sort: Sort = None,
+    expand: Expand = None,
 ) -> Response[str]:
     filters = {
         "pipeline_id": pipeline_id,
@@ -50,10 +62,17 @@ def list_deals(
         "close_date__lte": close_before.isoformat() if close_before else None,
         "close_date__gte": close_after.isoformat() if close_after else None,
     }
-    items, next_cursor = DEALS.list_records(
-        request_context(router), filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+    return list_response(
+        DEALS,
+        request_context(router),
+        filters=filters,
+        q=q,
+        archived=archived,
+        limit=limit,
+        cursor=cursor,
+        sort=sort,
+        expand=expand,
     )
-    return page_response(items, next_cursor)
 
 
 add_record_routes(router, DEALS, PATH, DealCreate, DealUpdate, Deal)

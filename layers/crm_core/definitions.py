@@ -35,17 +35,19 @@ class TableDefinition:
     stream_view: str  # what the outbox relay needs to see of a new item
 
 
-# Five generic, sparse global secondary indexes. Every key on every index starts with the tenant:
+# Eight generic, sparse global secondary indexes. Every key on every index starts with the tenant:
 #   GSI1 - a type's records in id order, by state   (T#<tenant>#contact#active        / <id>)
 #   GSI2 - a type's records by last change         (T#<tenant>#contact               / <updated_at>#<id>)
 #   GSI3 - by owner                                 (T#<tenant>#contact#active#owner#<owner_id> / <id>)
 #   GSI4 - by parent record (a contact's company)   (T#<tenant>#contact#active#company#<company_id> / <id>)
 #   GSI5 - by a per-type category (lifecycle stage) (T#<tenant>#contact#active#stage#<stage> / <id>)
+#   GSI6..GSI8 - a type's records in the order of one of its fields (name; a deal's close date or an
+#               activity's due time; a deal's amount)  (T#<tenant>#deal#active / <sort value>#<id>)
 # See docs/data-model.md for every access pattern and the one operation that serves it.
 TABLE = TableDefinition(
     partition_key="PK",
     sort_key="SK",
-    indexes=tuple(IndexDefinition(f"GSI{n}", f"GSI{n}PK", f"GSI{n}SK") for n in range(1, 6)),
+    indexes=tuple(IndexDefinition(f"GSI{n}", f"GSI{n}PK", f"GSI{n}SK") for n in range(1, 9)),
     ttl_attribute="expires_at",
     stream_view="NEW_AND_OLD_IMAGES",
 )

@@ -102,3 +102,89 @@ def test_an_unknown_query_parameter_is_refused_by_name(client: ApiClient, op: An
     response: requests.Response = client.get(path, params={"frmat": "csv"})
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["frmat"]
+
+
+def test_sorting_by_each_field_a_list_offers(client: ApiClient) -> None:
+    pipeline = client.get("/v1/pipelines").json()["items"][0]["id"]
+    deals = [
+        ("Bravo", "300.50", "2030-03-01"),
+        ("alpha", "1200", "2030-01-15"),
+        ("Charlie", "99.99", None),
+        ("Échelle", "5000", "2030-02-01"),
+    ]
+    for name, amount, close in deals:
+        body = {"name": name, "amount": amount, "pipeline_id": pipeline}
+        client.create("deals", {**body, **({"close_date": close} if close else {})})
+
+    def names(sort: str, **params: Any) -> list[str]:
+        return [
+            d["name"]
+            for page in walk(client, "/v1/deals", {"sort": sort, "limit": 3, **params})
+            for d in page
+        ]
+
+    assert names("name") == ["alpha", "Bravo", "Charlie", "Échelle"]  # without regard to case or accents
+    assert names("-name") == ["Échelle", "Charlie", "Bravo", "alpha"]
+    assert names("amount") == ["Charlie", "Bravo", "alpha", "Échelle"]  # as numbers, not as text
+    assert names("-amount") == ["Échelle", "alpha", "Bravo", "Charlie"]
+    assert names("close_date") == ["alpha", "Échelle", "Bravo", "Charlie"]  # none last
+    assert names("created_at") == ["Bravo", "alpha", "Charlie", "Échelle"]
+    assert names("-created_at") == ["Échelle", "Charlie", "alpha", "Bravo"]
+    assert names("close_date", close_before="2030-02-15") == ["alpha", "Échelle"]
+    client.patch(
+        f"/v1/deals/{client.get('/v1/deals', params={'q': 'bravo'}).json()['items'][0]['id']}",
+        {"amount": "1"},
+    )
+    assert names("-updated_at")[0] == "Bravo"
+
+    refused = client.get("/v1/deals", params={"sort": "stage"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "sort"
+    assert "close_date" in refused.json()["errors"][0]["message"]
+    assert client.get("/v1/contacts", params={"sort": "name", "q": "x"}).status_code == 422
+
+
+def test_totals_follow_creates_archives_and_restores(client: ApiClient) -> None:
+    def total(**params: Any) -> Any:
+        response = client.get("/v1/companies", params={"limit": 1, **params})
+        assert response.status_code == 200
+        return response.json()["total"]
+
+    assert total() == 0
+    made = client.post("/v1/companies/batch/create", {"inputs": [{"name": f"T{n}"} for n in range(12)]})
+    assert made.status_code == 200
+    atomic = client.post(
+        "/v1/companies/batch/create?all_or_none=true", {"inputs": [{"name": f"A{n}"} for n in range(9)]}
+    )
+    assert atomic.status_code == 200, atomic.text
+    ids = [r["id"] for r in made.json()["results"]]
+    assert total() == 21
+    assert client.delete(f"/v1/companies/{ids[0]}").status_code == 204
+    assert client.delete(f"/v1/companies/{ids[1]}").status_code == 204
+    assert (total(), total(archived="true")) == (19, 2)
+    assert client.post(f"/v1/companies/{ids[0]}/restore").status_code == 200
+    assert (total(), total(archived="true")) == (20, 1)
+    assert total(q="t") is None  # a filtered list has no total
+    assert total(industry="x") is None
+
+
+def test_expand_reads_related_records_inline(client: ApiClient, other: ApiClient) -> None:
+    company = client.create("companies", {"name": "Inline Ltd"})
+    ada = client.create("contacts", {"email": "ada@inline.example", "company_id": company["id"]})
+    bob = client.create("contacts", {"email": "bob@inline.example"})
+    deal = client.create(
+        "deals", {"name": "Inline", "company_id": company["id"], "contact_ids": [ada["id"], bob["id"]]}
+    )
+    contacts = client.get("/v1/contacts", params={"expand": "company", "q": "ada@inline"}).json()["items"]
+    assert contacts[0]["company"]["name"] == "Inline Ltd"
+    listed = client.get("/v1/deals", params={"expand": "company,contacts", "q": "inline"}).json()["items"]
+    assert listed[0]["company"]["id"] == company["id"]
+    assert sorted(c["email"] for c in listed[0]["contacts"]) == ["ada@inline.example", "bob@inline.example"]
+    one = client.get(f"/v1/deals/{deal['id']}", params={"expand": "contacts"}).json()
+    assert len(one["contacts"]) == 2 and "company" not in one
+    assert "company" not in client.get(f"/v1/contacts/{ada['id']}").json()
+    refused = client.get("/v1/contacts", params={"expand": "deals"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "expand"
+    # Another tenant's ids in a record cannot be stored, and expanding never reaches across tenants.
+    foreign = other.get(f"/v1/deals/{deal['id']}", params={"expand": "contacts"})
+    assert foreign.status_code == 404

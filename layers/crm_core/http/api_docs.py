@@ -118,6 +118,27 @@ def page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
     )
 
 
+def list_page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
+    """A page of a type's list: a page with the list's total."""
+    return _closed_model(
+        name,
+        {
+            "items": (list[item], ...),  # type: ignore[valid-type]
+            "next_cursor": (
+                str | None,
+                Field(description="Pass as ?cursor= for the next page; null at the end."),
+            ),
+            "total": (
+                int | None,
+                Field(
+                    description="How many records the list has in all (active ones, or archived ones with "
+                    "?archived=true); null when it is filtered or searched."
+                ),
+            ),
+        },
+    )
+
+
 def duplicate_pair_model(name: str, plural: str, record: type[BaseModel]) -> type[BaseModel]:
     return _closed_model(
         name,

@@ -10,18 +10,26 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, create_model
 
+from crm_core.context import RequestContext
 from crm_core.http.api_docs import (
     TimelineEntry,
     answers,
     batch_results_model,
     duplicate_pair_model,
+    list_page_model,
     merge_result_model,
     page_model,
 )
 from crm_core.http.app import request_context
-from crm_core.http.responses import json_response, page_response, parse_if_match, record_response
+from crm_core.http.responses import (
+    json_response,
+    list_page_response,
+    page_response,
+    parse_if_match,
+    record_response,
+)
 from crm_core.models.common import ULID_PATTERN, StrictModel
 from crm_core.record_types import record_type
 from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, RecordService
@@ -36,6 +44,76 @@ UpdatedSince = Annotated[
     AwareDatetime | None, Query(description="RFC 3339 time with its offset: records changed since then.")
 ]
 BatchAction = Literal["create", "update", "upsert", "read", "archive"]
+Sort = Annotated[
+    str | None,
+    Query(
+        pattern=r"^-?[a-z_]{1,40}$",
+        description="The field to sort by (the operation's description names them); a leading - sorts "
+        "descending. Without it: oldest first.",
+    ),
+]
+Expand = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[a-z_]{1,40}(,[a-z_]{1,40}){0,5}$",
+        description="Related records to show inline, comma-separated (named in the operation's description).",
+    ),
+]
+
+
+def list_description(service: RecordService, own: str | None = None) -> str:
+    """What a type's list offers, from its spec: the sorts, the expansions, and how a page is read."""
+    spec = service.spec
+    said = [own] if own else []
+    said.append(f"Sorts by {', '.join(service.sortable())}.")
+    if spec.expansions:
+        said.append(f"Expands {', '.join(spec.expansions)} (one batch read per page).")
+    said.append(
+        "A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that "
+        "no index serves (any beyond the first, and text compared without regard to case) is applied while "
+        "reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, "
+        "with a cursor to continue. `total` is the count of the unfiltered list."
+    )
+    return " ".join(said)
+
+
+def with_related(record: type[BaseModel], service: RecordService) -> type[BaseModel]:
+    """The record as answered, with the related records ``?expand=`` may add (absent otherwise)."""
+    spec = service.spec
+    if not spec.expansions:
+        return record
+    fields: dict[str, Any] = {}
+    for name, expansion in spec.expansions.items():
+        other = record_type(expansion.object_type).record_model()
+        many = expansion.field.endswith("_ids")
+        kind = (list[other] if many else other) | None  # type: ignore[valid-type]
+        fields[name] = (kind, Field(None, description=f"With ?expand={name}: the {name} it refers to."))
+    model: type[BaseModel] = create_model(f"{record.__name__}WithRelated", __base__=record, **fields)
+    return model
+
+
+def list_response(
+    service: RecordService,
+    ctx: RequestContext,
+    *,
+    filters: dict[str, Any],
+    q: str | None = None,
+    archived: bool,
+    limit: int,
+    cursor: str | None,
+    sort: str | None,
+    expand: str | None = None,
+) -> Response[str]:
+    """A page of a type's list: sorted, its related records inline, with the list's total when it is
+    unfiltered (one Query of its counts)."""
+    service.expand(ctx, [], expand)  # an unknown expansion is refused before anything is read
+    items, next_cursor = service.list_records(
+        ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
+    )
+    service.expand(ctx, items, expand)
+    filtered = bool(q) or any(value not in (None, "") for value in filters.values())
+    total = None if filtered else service.total(ctx, archived=archived)
+    return list_page_response(items, next_cursor, total)
 
 
 class MergeRequest(StrictModel):
@@ -71,6 +149,7 @@ def add_record_routes(
     tag = path.rsplit("/", 1)[-1]
     name = record.__name__
     pair = duplicate_pair_model(f"{name}DuplicatePair", record_type(kind).collection, record)
+    shown = with_related(record, service)
     said = descriptions or {}
 
     if "list" in routes:
@@ -79,18 +158,24 @@ def add_record_routes(
             "/",
             tags=[tag],
             summary=f"List {tag.replace('-', ' ')}",
-            description=said.get("list"),
-            responses=answers(200, page_model(f"{name}Page", record), 400, 422),
+            description=list_description(service, said.get("list")),
+            responses=answers(200, list_page_model(f"{name}Page", shown), 400, 422),
         )
         def list_all(
             limit: Limit = 25,
             cursor: Cursor = None,
             archived: Annotated[bool, Query(description="List archived ones instead.")] = False,
+            sort: Sort = None,
         ) -> Response[str]:
-            items, next_cursor = service.list_records(
-                request_context(router), filters={}, q=None, archived=archived, limit=limit, cursor=cursor
+            return list_response(
+                service,
+                request_context(router),
+                filters={},
+                archived=archived,
+                limit=limit,
+                cursor=cursor,
+                sort=sort,
             )
-            return page_response(items, next_cursor)
 
     if "create" in routes:
 
@@ -140,7 +225,27 @@ def add_record_routes(
             results = service.batch(request_context(router), action, body.inputs, all_or_none=all_or_none)
             return json_response({"results": results})
 
-    if "read" in routes:
+    if "read" in routes and service.spec.expansions:
+
+        @router.get(
+            "/<record_id>",
+            tags=[tag],
+            summary=f"Read {a_noun}",
+            description=f"Expands {', '.join(service.spec.expansions)}.",
+            responses=answers(200, shown, 404, 422, etag=True),
+        )
+        def read_expanding(
+            record_id: RecordIdPath,
+            archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
+            expand: Expand = None,
+        ) -> Response[str]:
+            ctx = request_context(router)
+            service.expand(ctx, [], expand)
+            record = service.get(ctx, record_id, archived=archived)
+            service.expand(ctx, [record], expand)
+            return record_response(record)
+
+    elif "read" in routes:
 
         @router.get(
             "/<record_id>",

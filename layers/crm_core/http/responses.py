@@ -47,6 +47,12 @@ def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> Respo
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
+def list_page_response(
+    items: list[dict[str, Any]], next_cursor: str | None, total: int | None
+) -> Response[str]:
+    return json_response({"items": items, "next_cursor": next_cursor, "total": total})
+
+
 def parse_if_match(value: str | None) -> int | None:
     """``If-Match: "3"`` (or ``W/"3"``) as a version; ``*`` or absent means any version. Anything else,
     a bare number or a list of ETags included, is 400: this API issues one ETag per record."""

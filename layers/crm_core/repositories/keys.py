@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from crm_core.repositories.table import tenant_prefix
 
 RECORD_SK = "#RECORD"
@@ -68,3 +70,15 @@ def notifications_pk(tenant_id: str, user_id: str) -> str:
 def reminder_sent_pk(tenant_id: str, activity_id: str, remind_at: str) -> str:
     """Marks one reminder as sent: its notification and event are written once however often it fires."""
     return f"{tenant_prefix(tenant_id)}#activity#{activity_id}#reminder#{remind_at}"
+
+
+COUNT_SHARDS = 8  # a type's count by state is spread over this many items: concurrent writers rarely meet
+
+
+def count_pk(tenant_id: str, object_type: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#{object_type}#count"
+
+
+def count_shard(record_id: str) -> int:
+    """The count shard a record's creation, archive and restore add to (stable for the record)."""
+    return int(hashlib.sha256(record_id.encode()).hexdigest()[:8], 16) % COUNT_SHARDS

@@ -88,6 +88,16 @@ def query_page(
     return items, ({k: v["S"] for k, v in last.items()} if last else None)
 
 
+def count_of(tenant_id: str, object_type: str, state: str) -> int:
+    """How many records of a type the tenant has in ``state``: one Query of its count shards."""
+    shards, _ = query_page(
+        keys.count_pk(tenant_id, object_type),
+        range_condition=TableItem.SK.startswith(f"{state}#"),
+        limit=keys.COUNT_SHARDS,
+    )
+    return sum(int(getattr(shard, "records", 0) or 0) for shard in shards)
+
+
 def key_of(item: TableItem, index: str | None) -> dict[str, str]:
     """The position of an item in a table or index, to continue a page right after it."""
     position = {"PK": item.PK, "SK": item.SK}

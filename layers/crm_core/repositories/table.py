@@ -74,6 +74,33 @@ class GSI5(GlobalSecondaryIndex[Any]):
     GSI5SK = UnicodeAttribute(range_key=True)
 
 
+class GSI6(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI6"
+        projection = AllProjection()
+
+    GSI6PK = UnicodeAttribute(hash_key=True)
+    GSI6SK = UnicodeAttribute(range_key=True)
+
+
+class GSI7(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI7"
+        projection = AllProjection()
+
+    GSI7PK = UnicodeAttribute(hash_key=True)
+    GSI7SK = UnicodeAttribute(range_key=True)
+
+
+class GSI8(GlobalSecondaryIndex[Any]):
+    class Meta:
+        index_name = "GSI8"
+        projection = AllProjection()
+
+    GSI8PK = UnicodeAttribute(hash_key=True)
+    GSI8SK = UnicodeAttribute(range_key=True)
+
+
 class TableItem(Model):
     class Meta:
         table_name = settings().table_name
@@ -94,12 +121,21 @@ class TableItem(Model):
     GSI4SK = UnicodeAttribute(null=True)
     GSI5PK = UnicodeAttribute(null=True)
     GSI5SK = UnicodeAttribute(null=True)
+    GSI6PK = UnicodeAttribute(null=True)
+    GSI6SK = UnicodeAttribute(null=True)
+    GSI7PK = UnicodeAttribute(null=True)
+    GSI7SK = UnicodeAttribute(null=True)
+    GSI8PK = UnicodeAttribute(null=True)
+    GSI8SK = UnicodeAttribute(null=True)
 
     gsi1 = GSI1()
     gsi2 = GSI2()
     gsi3 = GSI3()
     gsi4 = GSI4()
     gsi5 = GSI5()
+    gsi6 = GSI6()
+    gsi7 = GSI7()
+    gsi8 = GSI8()
 
 
 class RecordItem(TableItem, discriminator="record"):
@@ -157,6 +193,13 @@ class BoardTotal(TableItem, discriminator="board_total"):
 
     deals = NumberAttribute(default=0)
     amount_units = NumberAttribute(default=0)  # the amounts' sum in ten-thousandths (exact integers)
+
+
+class RecordCount(TableItem, discriminator="record_count"):
+    """One shard of how many records of a type a tenant has in one state (SK ``<state>#<shard>``): kept in
+    each record's transaction, so a list's total is one Query of a few items, never a count of records."""
+
+    records = NumberAttribute(default=0)
 
 
 class TimelineEntryItem(TableItem, discriminator="timeline_entry"):

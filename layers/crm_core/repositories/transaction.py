@@ -41,6 +41,9 @@ class _Operation:
 @dataclass
 class ChangeSet:
     operations: list[_Operation] = field(default_factory=list)
+    # Counters to ADD to, by item key: one update per counter however many changes of a batch touch it
+    # (a transaction may not name one item twice).
+    counters: dict[tuple[str, str], tuple[TableItem, dict[str, int]]] = field(default_factory=dict)
 
     def save(
         self,
@@ -59,21 +62,43 @@ class ChangeSet:
         """An UpdateItem (e.g. ADD to a counter), created if absent."""
         self.operations.append(_Operation("update", item, None, label, False, actions))
 
+    def add_to(self, counter: TableItem, amounts: dict[str, int]) -> None:
+        """ADD ``amounts`` to the counter's number attributes (created at zero if absent)."""
+        _, totals = self.counters.setdefault((counter.PK, counter.SK), (counter, {}))
+        for name, amount in amounts.items():
+            totals[name] = totals.get(name, 0) + amount
+
     def extend(self, other: ChangeSet) -> None:
         self.operations.extend(other.operations)
+        for counter, amounts in other.counters.values():
+            self.add_to(counter, amounts)
 
     def __len__(self) -> int:
-        return len(self.operations)
+        return len(self.operations) + len(self._counter_updates())
+
+    def _counter_updates(self) -> list[_Operation]:
+        updates = []
+        for counter, amounts in self.counters.values():
+            model = type(counter)
+            actions: list[Action] = [getattr(model, name).add(n) for name, n in amounts.items() if n]
+            if actions:
+                actions.append(model.item_type.set(model))
+                updates.append(_Operation("update", counter, None, "counter", False, actions))
+        return updates
+
+    def all_operations(self) -> list[_Operation]:
+        return self.operations + self._counter_updates()
 
     def commit(self, request_token: str | None = None) -> None:
         """Write everything or nothing. ``request_token`` makes a retried commit a no-op for 10 minutes."""
-        if not self.operations:
+        operations = self.all_operations()
+        if not operations:
             return
-        if len(self.operations) > MAX_TRANSACTION_ITEMS:
-            raise TransactionTooLarge(f"{len(self.operations)} items, at most {MAX_TRANSACTION_ITEMS}")
+        if len(operations) > MAX_TRANSACTION_ITEMS:
+            raise TransactionTooLarge(f"{len(operations)} items, at most {MAX_TRANSACTION_ITEMS}")
         try:
             with TransactWrite(connection=connection(), client_request_token=request_token) as transaction:
-                for op in self.operations:
+                for op in operations:
                     if op.kind == "save":
                         transaction.save(
                             op.item,
@@ -86,7 +111,7 @@ class ChangeSet:
                         transaction.delete(op.item, condition=op.condition)
         except TransactWriteError as error:
             # pynamodb sends deletes, then puts, then updates, and DynamoDB gives the reasons in that order.
-            sent = [op for kind in ("delete", "save", "update") for op in self.operations if op.kind == kind]
+            sent = [op for kind in ("delete", "save", "update") for op in operations if op.kind == kind]
             for op, reason in zip(sent, error.cancellation_reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     existing = (

@@ -9,7 +9,7 @@ from crm_core.errors import invalid_field
 from crm_core.ids import utc_now
 from crm_core.models.activity import ACTIVITY_DEFAULTS, ActivityCreate, ActivityUpdate
 from crm_core.services import references
-from crm_core.services.records import ObjectSpec, RecordService, normalize_text
+from crm_core.services.records import Expansion, ObjectSpec, RecordService, SortKey, normalize_text
 
 LINKS = (("contact_id", "contact"), ("company_id", "company"), ("deal_id", "deal"))
 
@@ -61,6 +61,13 @@ ACTIVITIES = ActivityService(
         resolve=resolve_references,
         parent_field="deal_id",
         category_field="type",
+        expansions={
+            "contact": Expansion("contact_id", "contact"),
+            "company": Expansion("company_id", "company"),
+            "deal": Expansion("deal_id", "deal"),
+        },
+        # due_at also serves due_before as a range of its index
+        sorts=(SortKey("due_at", 7, lambda data: data.get("due_at")),),
         update_events=update_events,
         timeline_links=timeline_links,
         entry_fields=("contact_id", "company_id"),

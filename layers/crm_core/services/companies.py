@@ -11,7 +11,7 @@ from crm_core.services import references
 from crm_core.services.activities import ACTIVITIES
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
-from crm_core.services.records import ObjectSpec, RecordService, Referrer, normalize_text
+from crm_core.services.records import ObjectSpec, RecordService, Referrer, SortKey, normalize_text, text_order
 
 
 def company_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
@@ -58,6 +58,7 @@ COMPANIES = RecordService(
         normalize_unique=normalize_domain,
         category_field="industry",
         folded_fields=("industry",),
+        sorts=(SortKey("name", 6, lambda data: text_order(data.get("name"))),),
         referrers=referrers,
     )
 )

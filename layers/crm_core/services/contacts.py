@@ -11,12 +11,16 @@ from crm_core.services import references
 from crm_core.services.activities import ACTIVITIES
 from crm_core.services.deals import DEALS
 from crm_core.services.records import (
+    Expansion,
     ObjectSpec,
     RecordService,
     Referrer,
+    SortKey,
     normalize_text,
     phone_digits,
     record_data,
+    record_title,
+    text_order,
 )
 
 MAX_TOKEN_LENGTH = 40
@@ -85,6 +89,8 @@ CONTACTS = RecordService(
         normalize_unique=lambda email: email.strip().lower(),
         parent_field="company_id",
         category_field="lifecycle_stage",
+        expansions={"company": Expansion("company_id", "company")},
+        sorts=(SortKey("name", 6, lambda data: text_order(record_title(data))),),
         referrers=referrers,
     )
 )

@@ -14,7 +14,17 @@ from crm_core.repositories.table import BoardTotal, RecordItem, TableItem
 from crm_core.services import references
 from crm_core.services.activities import ACTIVITIES
 from crm_core.services.pipelines import UNITS, check_stage, stages_of
-from crm_core.services.records import ObjectSpec, RecordService, Referrer, normalize_text, record_data
+from crm_core.services.records import (
+    Expansion,
+    ObjectSpec,
+    RecordService,
+    Referrer,
+    SortKey,
+    amount_order,
+    normalize_text,
+    record_data,
+    text_order,
+)
 
 
 def deal_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
@@ -106,9 +116,9 @@ def _contribution(item: RecordItem | None) -> dict[tuple[str, str, str], tuple[i
     return {(data["pipeline_id"], data["stage_id"], data.get("currency") or "EUR"): (1, units)}
 
 
-def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[TableItem, list[Any]]]:
+def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[TableItem, dict[str, int]]]:
     old, new = _contribution(before), _contribution(after)
-    updates: list[tuple[TableItem, list[Any]]] = []
+    updates: list[tuple[TableItem, dict[str, int]]] = []
     for key in sorted(old.keys() | new.keys()):
         deals = new.get(key, (0, 0))[0] - old.get(key, (0, 0))[0]
         units = new.get(key, (0, 0))[1] - old.get(key, (0, 0))[1]
@@ -116,16 +126,7 @@ def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[T
             continue
         pipeline_id, stage_id, currency = key
         total = BoardTotal(keys.board_pk(after.tenant_id, pipeline_id), f"{stage_id}#{currency}")
-        updates.append(
-            (
-                total,
-                [
-                    BoardTotal.deals.add(deals),
-                    BoardTotal.amount_units.add(units),
-                    BoardTotal.item_type.set(BoardTotal),
-                ],
-            )
-        )
+        updates.append((total, {"deals": deals, "amount_units": units}))
     return updates
 
 
@@ -144,6 +145,15 @@ DEALS = RecordService(
         resolve=resolve_references,
         parent_field="company_id",
         category_field="stage_id",
+        expansions={
+            "company": Expansion("company_id", "company"),
+            "contacts": Expansion("contact_ids", "contact"),
+        },
+        sorts=(
+            SortKey("name", 6, lambda data: text_order(data.get("name"))),
+            SortKey("close_date", 7, lambda data: data.get("close_date")),
+            SortKey("amount", 8, lambda data: amount_order(data.get("amount"))),
+        ),
         derive=derive,
         update_events=update_events,
         counters=board_counters,

@@ -197,9 +197,10 @@ class EventTargetService(RecordService):
         archived: bool,
         limit: int,
         cursor: str | None,
+        sort: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         items, next_cursor = super().list_records(
-            ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+            ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
         )
         return self._with_status(ctx.tenant_id, items), next_cursor
 

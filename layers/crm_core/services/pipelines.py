@@ -11,7 +11,7 @@ from crm_core.ids import new_id
 from crm_core.models.pipeline import PIPELINE_DEFAULTS, PipelineCreate, PipelineUpdate
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
-from crm_core.services.records import ObjectSpec, RecordService, record_data
+from crm_core.services.records import ObjectSpec, RecordService, SortKey, record_data, text_order
 
 UNITS = Decimal("10000")  # amounts are counted in ten-thousandths, so sums stay exact integers
 
@@ -75,6 +75,7 @@ PIPELINES = RecordService(
         tokens=lambda data, related: [],
         derive=derive,
         before_archive=refuse_archive_with_deals,
+        sorts=(SortKey("name", 6, lambda data: text_order(data.get("name"))),),
     )
 )
 

@@ -13,7 +13,7 @@ from crm_core.services.records.batch import MAX_BATCH
 from crm_core.services.records.merge import MAX_MOVED_BY_MERGE
 from crm_core.services.records.service import RecordService
 from crm_core.services.records.shape import record_data, record_title, represent
-from crm_core.services.records.spec import ObjectSpec, Referrer
+from crm_core.services.records.spec import Expansion, ObjectSpec, Referrer, SortKey, amount_order, text_order
 from crm_core.services.records.text import normalize_query, normalize_text, phone_digits
 from crm_core.services.records.writes import MAX_RECORD_BYTES, Prepared
 
@@ -21,14 +21,18 @@ __all__ = [
     "MAX_BATCH",
     "MAX_MOVED_BY_MERGE",
     "MAX_RECORD_BYTES",
+    "Expansion",
     "ObjectSpec",
     "Prepared",
     "RecordService",
     "Referrer",
+    "SortKey",
+    "amount_order",
     "normalize_query",
     "normalize_text",
     "phone_digits",
     "record_data",
     "record_title",
     "represent",
+    "text_order",
 ]

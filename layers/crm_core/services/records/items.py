@@ -12,7 +12,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import notification_repository as notifications
 from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineEntryItem
 from crm_core.services.records.shape import record_data, record_title
-from crm_core.services.records.spec import ObjectSpec, index_value
+from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_value
 from crm_core.services.records.text import normalize_text
 
 # Where a record's side entries come from, as the labels of their writes (a change too large for one
@@ -45,6 +45,9 @@ def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
             pk = keys.attribute_pk(tenant, kind, state, name, index_value(spec, attribute, value))
         setattr(item, f"GSI{number}PK", pk)
         setattr(item, f"GSI{number}SK", item.id if value else None)
+    for sort in spec.sorts:
+        setattr(item, f"GSI{sort.index}PK", keys.list_pk(tenant, kind, state))
+        setattr(item, f"GSI{sort.index}SK", f"{sort.value(data) or NO_SORT_VALUE}#{item.id}")
 
 
 def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], str]:

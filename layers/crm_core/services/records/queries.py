@@ -25,7 +25,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
 from crm_core.services.records.shape import represent, timeline_entry
-from crm_core.services.records.spec import ObjectSpec, index_value
+from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_value
 from crm_core.services.records.text import normalize_query, normalize_text
 
 Page = tuple[list[dict[str, Any]], str | None]
@@ -139,11 +139,13 @@ def list_records(
     archived: bool,
     limit: int,
     cursor: str | None,
+    sort: str | None = None,
 ) -> Page:
     tenant = ctx.tenant_id
     state = "archived" if archived else "active"
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
-    bound_to = fingerprint(spec.object_type, state, filters, q)
+    order = parse_sort(spec, sort)
+    bound_to = fingerprint(spec.object_type, state, filters, q, sort)
     start = signing.decode_cursor(tenant, bound_to, cursor) if cursor else None
     parsed = parse_filters(filters, spec.folded_fields)
 
@@ -167,10 +169,50 @@ def list_records(
         if consumed is not None:
             entry_pk = keys.attribute_pk(tenant, spec.object_type, state, consumed, str(filters[consumed]))
     if entry_pk is not None:
+        if order is not None:
+            used = "q" if q else ("tag" if consumed == "tags" else str(consumed))
+            raise invalid_field("sort", f"a list filtered by {used} is in its own order and cannot be sorted")
         rest = [one for one in parsed if one.field != consumed]
         prefix = token if entry_condition is not None else None
         return _list_by_entries(spec, ctx, entry_pk, entry_condition, rest, limit, start, bound_to, prefix)
-    return _list_by_index(spec, ctx, state, parsed, limit, start, bound_to)
+    return _list_by_index(spec, ctx, state, parsed, limit, start, bound_to, order)
+
+
+def total(spec: ObjectSpec, ctx: RequestContext, *, archived: bool) -> int:
+    """How many records of the type the tenant has (archived ones, or the others)."""
+    return repo.count_of(ctx.tenant_id, spec.object_type, "archived" if archived else "active")
+
+
+@dataclass(frozen=True)
+class Order:
+    """How a list is sorted: the index that holds the type's records in that order, and its direction."""
+
+    field: str
+    index: str
+    descending: bool
+
+
+def sortable(spec: ObjectSpec) -> list[str]:
+    return ["created_at", "updated_at", *(one.name for one in spec.sorts)]
+
+
+def parse_sort(spec: ObjectSpec, sort: str | None) -> Order | None:
+    """``?sort=name`` (ascending) or ``?sort=-amount`` (descending); 422 naming what can be sorted."""
+    if not sort:
+        return None
+    field_name = sort.removeprefix("-")
+    indexes = {
+        "created_at": "GSI1",
+        "updated_at": "GSI2",
+        **{one.name: f"GSI{one.index}" for one in spec.sorts},
+    }
+    if field_name not in indexes:
+        raise invalid_field(
+            "sort",
+            f"{spec.object_type} lists sort by {', '.join(sortable(spec))} (a leading - for descending), "
+            f"not {field_name}",
+        )
+    return Order(field_name, indexes[field_name], sort.startswith("-"))
 
 
 # A page reads in rounds until it is full (``limit`` items, and one more to know whether the list goes on)
@@ -214,6 +256,62 @@ class _Rounds:
         return [one for one, _ in found], start
 
 
+@dataclass
+class _Plan:
+    """Which index a list reads, where in it, and the filters left to apply to what it reads."""
+
+    index: str
+    pk: str
+    range_condition: Condition | None
+    remaining: list[FieldFilter]
+
+
+def _plan(spec: ObjectSpec, tenant: str, state: str, parsed: list[FieldFilter], order: Order | None) -> _Plan:
+    """The sort's index, else the one that serves the most selective filter (parent, owner, category; a
+    range of a sorted field such as due_before; change time; else the type's list)."""
+    kind = spec.object_type
+    plan = _Plan("GSI1", keys.list_pk(tenant, kind, state), None, list(parsed))
+    sorted_by = {one.name: f"GSI{one.index}" for one in spec.sorts}
+    ranged = next((f for f in parsed if f.op in ("at_most", "at_least") and f.field in sorted_by), None)
+    by_field = {one.field: one for one in parsed if one.op in ("equals", "equals_text")}
+    since = next((one for one in parsed if one.op == "changed_since"), None)
+    category = next(
+        (
+            (number, str(attribute), name)
+            for number, attribute, name in (
+                (4, spec.parent_field, "parent"),
+                (3, "owner_id", "owner"),
+                (5, spec.category_field, "category"),
+            )
+            if attribute and attribute in by_field
+        ),
+        None,
+    )
+    if order is not None and order.field != "updated_at":
+        plan.index = order.index
+        if ranged is not None and ranged.field == order.field:
+            plan.range_condition = _range_of(plan.index, ranged)
+            plan.remaining.remove(ranged)
+    elif order is not None or (category is None and ranged is None and since is not None):
+        # The change-time index holds both states: the state becomes a filter.
+        plan.index, plan.pk = "GSI2", keys.changes_pk(tenant, kind)
+        if since is not None:
+            plan.range_condition = str(since.value) <= TableItem.GSI2SK
+            plan.remaining.remove(since)
+        plan.remaining.append(FieldFilter("archived_at", "in_state", state))
+    elif category is not None:
+        number, attribute, name = category
+        served = by_field[attribute]
+        plan.index = f"GSI{number}"
+        plan.pk = keys.attribute_pk(tenant, kind, state, name, index_value(spec, attribute, served.value))
+        plan.remaining.remove(served)
+    elif ranged is not None:
+        plan.index = sorted_by[ranged.field]
+        plan.range_condition = _range_of(plan.index, ranged)
+        plan.remaining.remove(ranged)
+    return plan
+
+
 def _list_by_index(
     spec: ObjectSpec,
     ctx: RequestContext,
@@ -222,34 +320,15 @@ def _list_by_index(
     limit: int,
     start: dict[str, str] | None,
     bound_to: str,
+    order: Order | None = None,
 ) -> Page:
-    """Queries of the index that serves the most selective filter (parent, owner, category, change
-    time; else the type's list), the other filters as a filter expression (and in memory, for those
-    DynamoDB cannot compare, such as a case-insensitive text)."""
-    tenant, kind = ctx.tenant_id, spec.object_type
-    index, pk, range_condition = "GSI1", keys.list_pk(tenant, kind, state), None
-    remaining = list(parsed)
-    by_field = {one.field: one for one in parsed if one.op in ("equals", "equals_text")}
-    for number, attribute, name in (
-        (4, spec.parent_field, "parent"),
-        (3, "owner_id", "owner"),
-        (5, spec.category_field, "category"),
-    ):
-        if attribute and attribute in by_field:
-            served = by_field[attribute]
-            index = f"GSI{number}"
-            pk = keys.attribute_pk(tenant, kind, state, name, index_value(spec, attribute, served.value))
-            remaining.remove(served)
-            break
-    else:
-        since = next((one for one in parsed if one.op == "changed_since"), None)
-        if since is not None:
-            # The change-time index holds both states: the state becomes a filter.
-            index, pk = "GSI2", keys.changes_pk(tenant, kind)
-            range_condition = str(since.value) <= TableItem.GSI2SK
-            remaining.remove(since)
-            remaining.append(FieldFilter("archived_at", "in_state", state))
+    """Queries of the planned index; the filters it does not serve are a filter expression (and matched in
+    memory, for those DynamoDB cannot compare)."""
+    tenant = ctx.tenant_id
+    plan = _plan(spec, tenant, state, parsed, order)
+    index, pk, range_condition, remaining = plan.index, plan.pk, plan.range_condition, plan.remaining
     filter_condition = condition_of(remaining)
+    forward = not (order is not None and order.descending)
 
     def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
         items, last = repo.query_page(
@@ -259,6 +338,7 @@ def _list_by_index(
             filter_condition=filter_condition,
             limit=count,
             start_key=position,
+            forward=forward,
         )
         return [(i, repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)], last
 
@@ -266,6 +346,14 @@ def _list_by_index(
     items, last = rounds.page(read, start)
     records = [represent(spec, i) for i in items]
     return records, (signing.encode_cursor(tenant, bound_to, last) if last else None)
+
+
+def _range_of(index: str, ranged: FieldFilter) -> Condition:
+    """A bound on a sorted field as a range of its index's sort key (``<value>#<id>``; no value is ``~``)."""
+    key = getattr(TableItem, f"{index}SK")
+    if ranged.op == "at_most":
+        return key < f"{ranged.value}#~"  # every id sorts before ~, and so does every value's
+    return key.between(f"{ranged.value}#", f"{NO_SORT_VALUE}")
 
 
 def _list_by_entries(

@@ -22,6 +22,8 @@ from crm_core.repositories.transaction import ChangeSet
 from crm_core.services.records import batch as batches
 from crm_core.services.records import merge as merges
 from crm_core.services.records import queries
+from crm_core.services.records.expand import expand as expand_records
+from crm_core.services.records.expand import parse_expand
 from crm_core.services.records.items import event_item, side_entries, stored_tokens, timeline_copies
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
 from crm_core.services.records.spec import ObjectSpec
@@ -62,10 +64,23 @@ class RecordService:
         archived: bool,
         limit: int,
         cursor: str | None,
+        sort: str | None = None,
     ) -> queries.Page:
         return queries.list_records(
-            self.spec, ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor
+            self.spec, ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
         )
+
+    def expand(self, ctx: RequestContext, records: list[dict[str, Any]], expand: str | None) -> None:
+        """Related records inline on ``records`` (``expand``: "company,contacts"); 422 for a name the type
+        does not expand."""
+        names = parse_expand(self.spec, expand)
+        expand_records(self.spec, ctx, records, names)
+
+    def total(self, ctx: RequestContext, *, archived: bool = False) -> int:
+        return queries.total(self.spec, ctx, archived=archived)
+
+    def sortable(self) -> list[str]:
+        return queries.sortable(self.spec)
 
     def ids_referring(
         self, tenant_id: str, field_name: str, record_id: str, *, limit: int, start_key: dict[str, str] | None

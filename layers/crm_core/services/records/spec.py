@@ -4,7 +4,8 @@ fields, its search tokens, its references and the rules particular to it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -15,6 +16,40 @@ from crm_core.services.records.text import normalize_text
 
 if TYPE_CHECKING:
     from crm_core.services.records.service import RecordService
+
+
+NO_SORT_VALUE = "~"  # a record without the sort field: after every value in ascending order
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """A field a list is sorted by (``?sort=close_date``, ``?sort=-amount``), kept in an index of its own:
+    GSI6 to GSI8 hold a type's records by state, ordered by ``value`` (the record's sort value as a key
+    orders it; None sorts after every value)."""
+
+    name: str
+    index: int
+    value: Callable[[dict[str, Any]], str | None]
+
+
+def text_order(value: Any) -> str | None:
+    """Text as a list sorted by it orders it: without regard to case or accents."""
+    return normalize_text(str(value))[:200] or None if value else None
+
+
+def amount_order(value: Any) -> str | None:
+    """A non-negative decimal (at most 10^15, 4 places kept) as fixed-width digits, which order as numbers."""
+    if value is None:
+        return None
+    return f"{int(Decimal(str(value)) * 10_000):024d}"
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """A related record a list or read shows inline with ``?expand=<name>``."""
+
+    field: str  # the field holding its id, or a list of ids: "company_id", "contact_ids"
+    object_type: str  # the type it refers to: "company"
 
 
 @dataclass(frozen=True)
@@ -45,7 +80,7 @@ class ObjectSpec:
     # (data before, data after) -> the event types of an update (default: "updated")
     update_events: Callable[[dict[str, Any], dict[str, Any]], list[str]] | None = None
     # (record before or None, record after) -> counters kept in the same transaction (a board's totals)
-    counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, list[Any]]]] | None = None
+    counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, dict[str, int]]]] | None = None
     # (ctx, record) -> raises if the record cannot be archived (a pipeline with deals)
     before_archive: Callable[[RequestContext, RecordItem], None] | None = None
     # data -> the records whose timelines show this one's events too: [(object type, id)] (an activity's)
@@ -58,6 +93,10 @@ class ObjectSpec:
     admin_only: bool = False
     # free-text fields that lists filter by without regard to case or accents (a company's industry)
     folded_fields: tuple[str, ...] = ()
+    # what its lists sort by besides created_at and updated_at, each kept in its own index
+    sorts: tuple[SortKey, ...] = ()
+    # related records shown inline on request: {name: Expansion}
+    expansions: dict[str, Expansion] = field(default_factory=dict)
 
     def unique_value(self, data: dict[str, Any]) -> str | None:
         """The record's unique value (a contact's email), normalized as its marker keys it; None if none."""

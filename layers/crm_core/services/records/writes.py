@@ -23,13 +23,14 @@ from crm_core.events import build_event, diff
 from crm_core.ids import utc_now
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import IndexEntry, RecordItem, UniqueMarker
+from crm_core.repositories.table import IndexEntry, RecordCount, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
 from crm_core.services.records.items import (
     assignment_notification,
     event_item,
     place_in_indexes,
     side_entries,
+    state_of,
     stored_tokens,
     timeline_copies,
 )
@@ -99,9 +100,10 @@ def build_change(
     if item.archived_at is None:
         _duplicate_pair_steps(changes, spec, item, before)
     details = _event_steps(changes, spec, ctx, item, before, event_type, extra_changes)
+    _count_step(changes, spec, item, before)
     if spec.counters is not None:
-        for counter, actions in spec.counters(before, item):
-            changes.update(counter, actions, label="counter")
+        for counter, amounts in spec.counters(before, item):
+            changes.add_to(counter, amounts)
     _assignment_step(changes, spec, ctx, item, before)
     require_fits(changes)
     return Prepared(changes, item, status, new_unique, details)
@@ -207,6 +209,22 @@ def _event_steps(
         for copy_item in timeline_copies(spec, ctx.tenant_id, record_data(item), detail):
             changes.save(copy_item)
     return details
+
+
+def _count_step(changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before: RecordItem | None) -> None:
+    """A record that is created, archived or restored moves between its type's counts by state (the
+    ``total`` of an unfiltered list), on one of a few shards so that concurrent writers rarely meet."""
+    old_state = state_of(before) if before is not None else None
+    new_state = state_of(item)
+    if old_state == new_state:
+        return
+    shard = keys.count_shard(item.id)
+    for state, amount in ((old_state, -1), (new_state, 1)):
+        if state is not None:
+            changes.add_to(
+                RecordCount(keys.count_pk(item.tenant_id, spec.object_type), f"{state}#{shard}"),
+                {"records": amount},
+            )
 
 
 def _assignment_step(
