@@ -387,3 +387,15 @@ def test_unknown_action_is_404_or_422(client: ApiClient, action: str) -> None:
     assert response.status_code in (404, 422), response.text
     assert response.headers["Content-Type"].startswith("application/problem+json")
     assert client.get(f"/v1/contacts/{contact['id']}").json() == contact
+
+
+def test_an_atomic_batch_of_deals_in_one_stage_adds_up_on_the_board(client: ApiClient) -> None:
+    """Every deal of the batch adds to the same board total: one transaction may name an item only once,
+    so their additions are summed into one update (before: the batch failed)."""
+    pipeline = client.get("/v1/pipelines").json()["items"][0]
+    inputs = [{"name": f"Board {n}", "amount": "100", "pipeline_id": pipeline["id"]} for n in range(5)]
+    response = client.post("/v1/deals/batch/create?all_or_none=true", {"inputs": inputs})
+    assert response.status_code == 200, response.text
+    board = client.get(f"/v1/pipelines/{pipeline['id']}/board").json()
+    first = board["stages"][0]
+    assert (first["count"], first["total"]["amount"]) == (5, "500.00")
