@@ -64,22 +64,30 @@ class UserPoolDefinition:
 USER_POOL = UserPoolDefinition(custom_attributes=("tenant_id", "user_id"))
 
 
+FUNCTIONS_PACKAGE = "functions"
+
+
 @dataclass(frozen=True)
 class FunctionDefinition:
-    """An API function: its handler and the HTTP API routes that reach it."""
+    """A function: its name (which is also its package's), and for an API function the HTTP API routes
+    that reach it."""
 
     name: str
-    handler: str  # module path of handler(event, context), importable from the repository root
     routes: tuple[str, ...]  # HTTP API route keys (method + path); the function routes inside itself
     memory_mb: int = 1024
     timeout_s: int = 15
     needs_layer: bool = True
     environment: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def handler(self) -> str:
+        """Its handler(event, context), importable from the repository root: every function is the package
+        named as it is, with a ``handler`` module (so the core names no function's module)."""
+        return ".".join((FUNCTIONS_PACKAGE, self.name, "handler", "handler"))
+
 
 AUTHORIZER = FunctionDefinition(
     name="authorizer",
-    handler="functions.authorizer.handler.handler",
     routes=(),
     memory_mb=512,
     timeout_s=5,
@@ -97,17 +105,14 @@ def _resource_routes(function: str, *others: str) -> tuple[str, ...]:
 API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="contacts",
-        handler="functions.contacts.handler.handler",
         routes=_resource_routes("contacts", "/v1/inbound"),
     ),
     FunctionDefinition(
         name="integrations",
-        handler="functions.integrations.handler.handler",
         routes=_resource_routes("integrations"),
     ),
     FunctionDefinition(
         name="deals",
-        handler="functions.deals.handler.handler",
         routes=_resource_routes("deals", "/v1/notifications"),
     ),
 )
@@ -254,7 +259,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="reminder_scheduler",
-            handler="functions.reminder_scheduler.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=30,
@@ -264,7 +268,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="reminders",
-            handler="functions.reminders.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=30,
@@ -274,7 +277,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="webhook_fanout",
-            handler="functions.webhook_fanout.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=30,
@@ -284,7 +286,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="webhook_delivery",
-            handler="functions.webhook_delivery.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=60,
@@ -295,7 +296,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="inbound_events",
-            handler="functions.inbound_events.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=30,
@@ -305,7 +305,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="event_target_rules",
-            handler="functions.event_target_rules.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=30,
@@ -315,7 +314,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="company_contact_tokens",
-            handler="functions.company_contact_tokens.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=60,
@@ -327,7 +325,6 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ConsumerDefinition(
         FunctionDefinition(
             name="merge_moves",
-            handler="functions.merge_moves.handler.handler",
             routes=(),
             memory_mb=512,
             timeout_s=60,
@@ -347,7 +344,6 @@ METRICS_NAMESPACE = "crm"  # the CloudWatch namespace of crm_core.metrics
 
 OUTBOX_RELAY = FunctionDefinition(
     name="outbox_relay",
-    handler="functions.outbox_relay.handler.handler",
     routes=(),
     memory_mb=512,
     timeout_s=30,

@@ -158,7 +158,7 @@ def test_table_matches_definitions(synth: Synth) -> None:
     )
 
     indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
-    assert len(TABLE.indexes) == 5
+    assert len(TABLE.indexes) == 8
     assert set(indexes) == {index.name for index in TABLE.indexes}
     for index in TABLE.indexes:
         gsi = indexes[index.name]

@@ -111,3 +111,15 @@ def test_every_import_goes_down_the_layers(graph: dict[str, set[str]]) -> None:
         if LAYERS.index(layer_of(other)) > LAYERS.index(layer_of(module))
     ]
     assert upward == [], "\n".join(upward)
+
+
+def test_the_core_never_names_a_function() -> None:
+    """Not by import, and not by a dotted name in a string either (the registry and the definitions
+    derive function modules from names)."""
+    named = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in PACKAGES["crm_core"].rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "functions." in line and not line.lstrip().startswith("#")
+    ]
+    assert named == [], named
