@@ -44,6 +44,9 @@ class Measurement:
     # The authorizer's own calls when its cached answer ran out mid-run (API Gateway caches it per
     # Authorization header for AUTHORIZER_CACHE_SECONDS): counted apart, they are not the endpoint's.
     authorizer_calls: int = 0
+    # Items the request's Queries evaluated (ScannedCount), apart from a list's count shards: with the
+    # items a page returned, a list's read efficiency.
+    items_read: int = 0
 
     @property
     def total_calls(self) -> int:
@@ -55,6 +58,7 @@ class Measurement:
             "dynamodb_calls_total": self.total_calls,
             "rate_limit_syncs": self.rate_limit_syncs,
             "authorizer_calls": self.authorizer_calls,
+            "items_read": self.items_read,
             "other_aws_calls": dict(sorted(self.other_calls.items())),
             "rcu": self.units.read,
             "wcu_table": self.units.write_table,
@@ -78,6 +82,12 @@ def _uncounted() -> Iterator[None]:
 def _is_rate_limit_sync(operation: str, params: dict[str, Any]) -> bool:
     partition = (params.get("Key") or {}).get("PK", {}).get("S", "")
     return operation == "UpdateItem" and str(partition).endswith("#ratelimit")
+
+
+def _is_count_query(params: dict[str, Any]) -> bool:
+    """A Query of a type's count shards (a list's total), which reads no records."""
+    values = params.get("ExpressionAttributeValues") or {}
+    return any(str(value.get("S", "")).endswith("#count") for value in values.values())
 
 
 def _patched_make_api_call(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
@@ -211,6 +221,8 @@ class DynamoRecorder:
         with self._lock:
             measurement.units.add(units)
             measurement.moto_reported_units += _reported_units(response)
+            if operation == "Query" and not _is_count_query(params):
+                measurement.items_read += int(response.get("ScannedCount", len(response.get("Items", []))))
         return response
 
     # ------------------------------------------------------------------------- side reads (uncounted)
