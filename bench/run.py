@@ -248,8 +248,9 @@ def _print_imports(printer: Printer, result: dict[str, Any]) -> None:
         right=(1, 2),
         styles=styles,
     )
+    profiled = result["profiled_module"]
     printer.table(
-        "functions.contacts.handler: top 10 cumulative import costs (-X importtime, median of 3)",
+        f"{profiled} (the slowest): top 10 cumulative import costs (-X importtime, median of 3)",
         ["Module", "Depth", "Self ms", "Cumulative ms"],
         [
             [
@@ -258,18 +259,18 @@ def _print_imports(printer: Printer, result: dict[str, Any]) -> None:
                 f"{c['self_ms']:.1f}",
                 f"{c['cumulative_ms']:.1f}",
             ]
-            for c in result["contacts_top_cumulative"]
+            for c in result["top_cumulative"]
         ],
         right=(1, 2, 3),
     )
     printer.table(
-        "functions.contacts.handler: import time by top-level package (sum of self time)",
+        f"{profiled}: import time by top-level package (sum of self time)",
         ["Package", "Modules", "Self ms"],
-        [[p["package"], str(p["modules"]), f"{p['self_ms']:.1f}"] for p in result["contacts_by_package"]],
+        [[p["package"], str(p["modules"]), f"{p['self_ms']:.1f}"] for p in result["by_package"]],
         right=(1, 2),
         caption=(
-            f"{result['contacts_module_count']} modules in all; boto3 "
-            f"{'is' if result['contacts_imports_boto3'] else 'is not'} among them."
+            f"{result['module_count']} modules in all; boto3 "
+            f"{'is' if result['imports_boto3'] else 'is not'} among them."
         ),
     )
     for name, handler in result["handlers"].items():
