@@ -81,3 +81,20 @@ def test_every_path_the_function_is_sent_has_its_router(definition: FunctionDefi
         assert any(path == prefix or path.startswith(f"{prefix}/") for path in routed), prefix
     for path in routed:
         assert any(path == prefix or path.startswith(f"{prefix}/") for prefix in _prefixes(definition)), path
+
+
+def test_a_router_that_failed_to_import_is_tried_again() -> None:
+    from crm_core.http.app import build_app
+
+    app = build_app({"/v1/nothing": "functions.no_such_routes"})
+    for _ in range(2):  # the second request fails as the first did, rather than answering 404
+        with pytest.raises(ModuleNotFoundError):
+            app.include_routers_for("/v1/nothing/01ARZ3NDEKTSV4RRFFQ69G5FAV")
+
+
+def test_a_router_is_included_under_its_own_path_only() -> None:
+    from crm_core.http.app import build_app
+
+    app = build_app({"/v1/people": "functions.contacts.contacts_routes"})  # it serves /v1/contacts
+    with pytest.raises(ValueError, match="serves /v1/contacts, not /v1/people"):
+        app.include_all_routers()

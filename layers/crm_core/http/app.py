@@ -51,7 +51,7 @@ class ApiResolver(APIGatewayHttpResolver):
 
     ``routers`` maps each path prefix (``/v1/contacts``) to the module whose ``router`` serves it (and whose
     ``PATH`` is that prefix). A request includes the router of its path before it is resolved; the OpenAPI
-    document includes them all, in the order given, so it is the same whichever requests came first.
+    document includes them all first (the order they were included in does not change it).
     """
 
     def __init__(self, routers: Mapping[str, str]) -> None:
@@ -71,7 +71,7 @@ class ApiResolver(APIGatewayHttpResolver):
 
     def _include(self, prefix: str) -> None:
         with self._including:
-            module_name = self._pending.pop(prefix, None)
+            module_name = self._pending.get(prefix)
             if module_name is None:
                 return
             with long_lived_imports():  # kept for the container's life, as the handler module's imports
@@ -79,6 +79,7 @@ class ApiResolver(APIGatewayHttpResolver):
             if prefix != module.PATH:
                 raise ValueError(f"{module_name} serves {module.PATH}, not {prefix}")
             self.include_router(module.router, prefix=prefix)
+            del self._pending[prefix]  # only once included: a failed import fails the next request too
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         self.include_all_routers()
