@@ -29,8 +29,9 @@ def construct_name(name: str) -> str:
 class CrmFunctions(Construct):
     """Holds the ``CrmCoreLayer`` and the settings every function shares; ``create`` builds one function.
 
-    Each function gets its own role with only what it is granted (logs of its own log group, X-Ray), an
-    explicit log group with a retention, arm64, active tracing and the Powertools environment.
+    Each function gets its own role with only what it is granted (logs of its own log group), an explicit
+    log group with a retention, arm64, no X-Ray tracing (docs/decisions/0007) and the Powertools
+    environment.
     """
 
     def __init__(
@@ -93,16 +94,10 @@ class CrmFunctions(Construct):
             layers=[self.layer] if definition.needs_layer else [],
             memory_size=definition.memory_mb,
             timeout=Duration.seconds(definition.timeout_s),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.DISABLED,  # docs/decisions/0007
             role=role,
             log_group=log_group,
             environment=environment,
-        )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
-            "resource-level permissions, so they need Resource '*'.",
         )
         acknowledge(
             function,

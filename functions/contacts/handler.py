@@ -10,12 +10,14 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401
     from crm_core.http.app import build_app, logger, serve
 
-    from functions.contacts import companies_routes, contacts_routes, inbound_routes
-
-    app = build_app()
-    app.include_router(contacts_routes.router, prefix=contacts_routes.PATH)
-    app.include_router(companies_routes.router, prefix=companies_routes.PATH)
-    app.include_router(inbound_routes.router, prefix=inbound_routes.PATH)
+    # Each routes module is imported by the first request to its path (crm_core.http.app.ApiResolver).
+    app = build_app(
+        {
+            "/v1/contacts": "functions.contacts.contacts_routes",
+            "/v1/companies": "functions.contacts.companies_routes",
+            "/v1/inbound": "functions.contacts.inbound_routes",
+        }
+    )
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -9,13 +9,15 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401
     from crm_core.http.app import build_app, logger, serve
 
-    from functions.deals import activities_routes, deals_routes, notifications_routes, pipelines_routes
-
-    app = build_app()
-    app.include_router(pipelines_routes.router, prefix=pipelines_routes.PATH)
-    app.include_router(deals_routes.router, prefix=deals_routes.PATH)
-    app.include_router(activities_routes.router, prefix=activities_routes.PATH)
-    app.include_router(notifications_routes.router, prefix=notifications_routes.PATH)
+    # Each routes module is imported by the first request to its path (crm_core.http.app.ApiResolver).
+    app = build_app(
+        {
+            "/v1/pipelines": "functions.deals.pipelines_routes",
+            "/v1/deals": "functions.deals.deals_routes",
+            "/v1/activities": "functions.deals.activities_routes",
+            "/v1/notifications": "functions.deals.notifications_routes",
+        }
+    )
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

@@ -8,11 +8,13 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.http.app import build_app, logger, serve
 
-    from functions.integrations import event_sources_routes, event_targets_routes
-
-    app = build_app()
-    app.include_router(event_targets_routes.router, prefix=event_targets_routes.PATH)
-    app.include_router(event_sources_routes.router, prefix=event_sources_routes.PATH)
+    # Each routes module is imported by the first request to its path (crm_core.http.app.ApiResolver).
+    app = build_app(
+        {
+            "/v1/event-targets": "functions.integrations.event_targets_routes",
+            "/v1/event-sources": "functions.integrations.event_sources_routes",
+        }
+    )
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

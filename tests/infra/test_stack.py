@@ -366,7 +366,10 @@ def test_function(synth: Synth, definition: FunctionDefinition) -> None:
     assert props["Handler"] == definition.handler
     assert props["MemorySize"] == definition.memory_mb
     assert props["Timeout"] == definition.timeout_s
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    # No X-Ray (docs/decisions/0007): no tracing config, and the role may not put traces.
+    assert "TracingConfig" not in props
+    actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
+    assert not [a for a in actions if a.startswith("xray:")]
     assert "LogGroup" in props["LoggingConfig"]
 
     (layer_id,) = _of_type(synth, "AWS::Lambda::LayerVersion")
@@ -665,7 +668,7 @@ def test_other_consumers_only_use_the_table(synth: Synth, definition: ConsumerDe
     assert not {"CRM_SCHEDULE_GROUP", "CRM_REMINDERS_QUEUE_ARN", "CRM_SCHEDULER_ROLE_ARN"} & set(env)
     actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
     assert not {a for a in actions if a.startswith(("scheduler:", "iam:", "events:", "secretsmanager:"))}
-    assert {a.split(":")[0] for a in actions} == {"logs", "xray", "dynamodb", "sqs"}
+    assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs"}
 
 
 def test_no_other_function_manages_schedules(synth: Synth) -> None:
@@ -849,7 +852,7 @@ def test_relay_puts_events_on_the_bus_and_never_touches_the_table(synth: Synth) 
     (put_events,) = [s for s in statements if "events:PutEvents" in _actions(s)]
     assert put_events["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
     actions = {a for s in statements for a in _actions(s)}
-    assert {a.split(":")[0] for a in actions} == {"logs", "xray", "events"}
+    assert {a.split(":")[0] for a in actions} == {"logs", "events"}
     assert not [a for a in actions if a.startswith("dynamodb:")]
     # No event source mapping: the Pipe invokes it.
     assert not [
@@ -968,12 +971,9 @@ def test_acknowledgements_are_recorded_in_the_template(synth: Synth) -> None:
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
         if rule.get("reason")
     }
-    assert {
-        "AwsSolutions-L1",
-        "AwsSolutions-IAM5[Resource::*]",
-        "AwsSolutions-SMG4",
-        "AwsSolutions-SQS3",
-    } <= acknowledged
+    assert {"AwsSolutions-L1", "AwsSolutions-SMG4", "AwsSolutions-SQS3"} <= acknowledged
+    # Without X-Ray (docs/decisions/0007) no role is granted anything on Resource '*'.
+    assert "AwsSolutions-IAM5[Resource::*]" not in acknowledged
     schedules = f"schedule/{SCHEDULE_GROUP_NAME}/*]"
     assert any(rule.startswith("AwsSolutions-IAM5[") and rule.endswith(schedules) for rule in acknowledged)
 

@@ -7,12 +7,19 @@ for a POST with ``Idempotency-Key``, the replay of a first answer; then the rout
 strict JSON (``json_body``: 400 when malformed or too deep, 422 for a number out of range), its
 validation naming every bad field and every query parameter it does not take (422). A method the
 path has no route for is 405 with ``Allow``.
+
+A function's routers are imported and included the first time a request reaches their path: a container
+pays for the models and services of what it serves, and the contacts function answering /v1/contacts never
+builds the companies' routes (the whole of a function's import is what every cold start waits for).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import importlib
+import threading
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -21,10 +28,12 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crm_core import rate_limits
 from crm_core.auth import Principal, Role
+from crm_core.coldstart import long_lived_imports
 from crm_core.context import RequestContext
 from crm_core.errors import FieldError, ProblemError, bad_request, unauthorized, validation_failed
 from crm_core.http import json_body
@@ -39,8 +48,49 @@ API_TITLE = "CRM API"
 API_VERSION = "1.0.0"
 
 
-def build_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_body.parse)
+class ApiResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver whose routers are included on first use.
+
+    ``routers`` maps each path prefix (``/v1/contacts``) to the module whose ``router`` serves it (and whose
+    ``PATH`` is that prefix). A request includes the router of its path before it is resolved; the OpenAPI
+    document includes them all first (the order they were included in does not change it).
+    """
+
+    def __init__(self, routers: Mapping[str, str]) -> None:
+        super().__init__(enable_validation=True, json_body_deserializer=json_body.parse)
+        self._pending: dict[str, str] = dict(routers)
+        self._including = threading.Lock()  # the local runtime's threads may share a function
+
+    def include_routers_for(self, path: str) -> None:
+        """Include the router whose prefix ``path`` is under, if it is not included yet."""
+        for prefix in list(self._pending):
+            if path == prefix or path.startswith(f"{prefix}/"):
+                self._include(prefix)
+
+    def include_all_routers(self) -> None:
+        for prefix in list(self._pending):
+            self._include(prefix)
+
+    def _include(self, prefix: str) -> None:
+        with self._including:
+            module_name = self._pending.get(prefix)
+            if module_name is None:
+                return
+            with long_lived_imports():  # kept for the container's life, as the handler module's imports
+                module = importlib.import_module(module_name)
+            if prefix != module.PATH:
+                raise ValueError(f"{module_name} serves {module.PATH}, not {prefix}")
+            self.include_router(module.router, prefix=prefix)
+            del self._pending[prefix]  # only once included: a failed import fails the next request too
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        self.include_all_routers()
+        return super().get_openapi_schema(**kwargs)
+
+
+def build_app(routers: Mapping[str, str]) -> ApiResolver:
+    """The resolver of an API function serving ``routers`` ({path prefix: module with its ``router``})."""
+    app = ApiResolver(routers)
 
     @app.exception_handler(ProblemError)
     def _problem(error: ProblemError) -> Response[str]:
@@ -193,7 +243,7 @@ def _undecodable_query(raw_query: str) -> ProblemError | None:
     return None
 
 
-def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def serve(app: ApiResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request_id = ((event.get("requestContext") or {}).get("requestId")) or ""
     logger.set_correlation_id(request_id)
     try:
@@ -213,7 +263,7 @@ def serve(app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaCon
 
 
 def _gate_and_resolve(
-    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, request_id: str
+    app: ApiResolver, event: dict[str, Any], context: LambdaContext, request_id: str
 ) -> dict[str, Any]:
     principal = _principal_from(event)
     if principal is None:
@@ -230,7 +280,7 @@ def _gate_and_resolve(
 
 
 def _resolve(
-    app: APIGatewayHttpResolver,
+    app: ApiResolver,
     event: dict[str, Any],
     context: LambdaContext,
     request_id: str,
@@ -240,6 +290,7 @@ def _resolve(
     refused = _refused(event, method)
     if refused is not None:
         return problem_result(refused)
+    app.include_routers_for(APIGatewayProxyEventV2(event).path)
     app.append_context(principal=principal, request_id=request_id)
     key = _header(event, "idempotency-key")
     if method == "POST" and key:
