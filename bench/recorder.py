@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,9 @@ from botocore.client import BaseClient
 from bench.capacity import IndexKeys, Item, Units, item_size, read_units, write_cost
 
 _local = threading.local()
+# Set while the local gateway serves a request: a context variable, so the threads a request's work runs
+# in with a copy of its context (a batch's inputs) are counted as the request's too.
+_serving: ContextVar[bool] = ContextVar("bench_serving", default=False)
 _ORIGINAL: Callable[..., Any] = getattr(BaseClient, "_make_api_call")  # noqa: B009
 _active: DynamoRecorder | None = None
 
@@ -134,12 +138,11 @@ class DynamoRecorder:
             original_app = server.app
 
             def marked_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-                previous = getattr(_local, "gateway", False)
-                _local.gateway = True
+                token = _serving.set(True)
                 try:
                     return original_app(environ, start_response)
                 finally:
-                    _local.gateway = previous
+                    _serving.reset(token)
 
             self._server, self._wrapped_app = server, original_app
             server.app = marked_app
@@ -169,7 +172,7 @@ class DynamoRecorder:
     def counts_this_thread(self) -> bool:
         if self._current is None:
             return False
-        if getattr(_local, "gateway", False) or threading.get_ident() == self._owner_thread:
+        if _serving.get() or threading.get_ident() == self._owner_thread:
             return True
         # Without a gateway to mark (service calls made in process), count everything but the relay.
         return self._server is None and threading.current_thread().name != "outbox-relay"
