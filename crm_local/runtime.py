@@ -246,13 +246,41 @@ class LocalRuntime:
             self._folder_lock = None
 
 
+class NotAnswering(Exception):
+    """``.crm/dev.json`` names a ``crm dev`` that is gone (killed, crashed) or does not answer."""
+
+    def __init__(self, api: str) -> None:
+        super().__init__(api)
+        self.api = api
+
+
 def find_running(state_file: Path = STATE_FILE) -> RunningInstance | None:
-    """The ``crm dev`` that is running from this folder, if any, with this process pointed at it. A
-    ``dev.json`` whose lock no process holds was left by one that was killed: none is running."""
+    """The ``crm dev`` that is running from this folder, with this process pointed at it; None when this
+    folder has no ``dev.json`` (no ``crm dev`` ran here). A ``dev.json`` whose lock no process holds was
+    left by one that was killed, and one whose addresses refuse connections names one that cannot answer:
+    both raise ``NotAnswering``."""
     from crm_local.instance_lock import held
 
-    if not state_file.exists() or not held(state_file.with_name("dev.lock")):
+    if not state_file.exists():
         return None
-    state = json.loads(state_file.read_text())
-    use_endpoint(state["aws_endpoint"], state["resources"])
-    return RunningInstance(state["api"], state["aws_endpoint"], state["region"], state["resources"])
+    try:
+        state = json.loads(state_file.read_text())
+        api, aws_endpoint = str(state["api"]), str(state["aws_endpoint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise NotAnswering("an address .crm/dev.json does not hold") from None
+    if not held(state_file.with_name("dev.lock")) or not all(map(answers, (api, aws_endpoint))):
+        raise NotAnswering(api)
+    use_endpoint(aws_endpoint, state["resources"])
+    return RunningInstance(api, aws_endpoint, state["region"], state["resources"])
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts a connection at the URL's host and port."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout):
+            return True
+    except OSError:
+        return False
