@@ -141,6 +141,10 @@ def _seed(args: argparse.Namespace) -> int:
             f"`crm seed` fills a tenant of a running `crm dev`: start one with `{crm_command()} dev`"
         )
     api_key = args.api_key or os.environ.get("CRM_API_KEY")
+    from crm_core.auth import parse_api_key
+
+    if api_key and parse_api_key(api_key) is None:
+        raise Refused("--api-key (or $CRM_API_KEY) is not a CRM API key: they look like crm_<tenant>_...")
     created = None
     if not api_key:
         from crm_core.services.tenants import create_tenant
@@ -262,7 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     listed.add_argument("--json", action="store_true", help="one JSON object a line instead of columns")
     listed.set_defaults(run=_tenant_list)
 
-    seed = commands.add_parser("seed", help="fill a tenant with realistic demo data")
+    seed = commands.add_parser(
+        "seed",
+        help="fill a tenant with realistic demo data: a sales team of four users who own it, companies, "
+        "contacts, deals won, lost and open, notes, calls, meetings and tasks (done, overdue, due today, "
+        "due later)",
+    )
     seed.add_argument(
         "--contacts",
         type=int,
