@@ -181,8 +181,9 @@ def _handle(event: dict[str, Any]) -> str | Refusal:
 
 
 def _errors(invalid: ValidationError) -> str:
-    """``email: value is not a valid email address; ...``: each bad field of the lead and why."""
+    """``email: is not a valid email address; ...``: each bad field of the lead and why."""
     return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'lead'}: {error['msg']}"
+        f"{'.'.join(str(part) for part in error['loc']) or 'lead'}: "
+        + error["msg"].removeprefix("Value error, ")
         for error in invalid.errors()
     )
