@@ -13,6 +13,9 @@ from typing import Any
 
 STATE_FILE = Path(".crm") / "dev.json"  # beside it, dev.lock: held by the crm dev that wrote it
 REGION = "us-east-1"
+# A failing webhook receiver on a laptop is tried again after seconds, not the minutes AWS waits
+# (definitions.WEBHOOK_RETRY_DELAYS_S): as many tries, one second apart.
+LOCAL_WEBHOOK_RETRY_DELAYS_S = (1, 1, 1, 1, 1)
 
 
 class AlreadyRunning(Exception):
@@ -53,8 +56,7 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_WEBHOOK_DELIVERIES_QUEUE_URL"] = resources["webhook_deliveries_queue_url"]
     os.environ["CRM_PARTNER_BUS_ROLE_ARN"] = resources["partner_bus_role_arn"]
     os.environ["CRM_PARTNER_DELIVERIES_DLQ_ARN"] = resources["partner_deliveries_dlq_arn"]
-    # A failing receiver on a laptop is tried again after seconds, not the minutes AWS waits.
-    os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", "1,1,1,1,1")
+    os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", ",".join(map(str, LOCAL_WEBHOOK_RETRY_DELAYS_S)))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # crm_core.metrics: AWS only
