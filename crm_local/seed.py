@@ -8,7 +8,6 @@ import json
 import random
 import urllib.request
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -133,9 +132,6 @@ TEAM = [
     ("Lena Novak", "rep"),
     ("Tom Berg", "rep"),
 ]
-# Batches in flight at once: each is a request of up to 100 records, so a few at a time keep the local
-# runtime busy without piling up.
-PARALLEL_BATCHES = 4
 
 
 def users(tenant_id: str) -> list[str]:
@@ -331,16 +327,14 @@ def _create_all(
     inputs: list[dict[str, Any]],
     advance: Callable[[int], None],
 ) -> list[str]:
-    """Every input created through batches of 100, a few in flight at once; the ids in input order."""
-    batches = [inputs[start : start + 100] for start in range(0, len(inputs), 100)]
-
-    def create(batch: list[dict[str, Any]]) -> list[str]:
-        ids = _batch_create(api, api_key, collection, batch)
+    """Every input created through batches of 100, one after the other (measured: sending a few at once
+    made 200 contacts no faster on ``crm dev``); the ids in input order."""
+    ids: list[str] = []
+    for start in range(0, len(inputs), 100):
+        batch = inputs[start : start + 100]
+        ids += _batch_create(api, api_key, collection, batch)
         advance(len(batch))
-        return ids
-
-    with ThreadPoolExecutor(max_workers=PARALLEL_BATCHES) as pool:
-        return [record_id for ids in pool.map(create, batches) for record_id in ids]
+    return ids
 
 
 def seed(
