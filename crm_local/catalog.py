@@ -19,10 +19,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from crm_core.definitions import WEBHOOK_RETRY_DELAYS_S, WEBHOOK_TIMEOUT_S
+from crm_core.definitions import PARTNER_SOURCE_PREFIX, WEBHOOK_RETRY_DELAYS_S, WEBHOOK_TIMEOUT_S
 from crm_core.event_catalog import ACCEPTED_EVENT_TYPES, EVENT_TYPES, PLANNED_EVENT_TYPES, SOURCE, EventType
 from crm_core.models.common import EXAMPLE_TENANT_ID, EXAMPLE_USER_ID
 from crm_core.services.event_targets import MAX_ACTIVE_TARGETS
+
+from crm_local.runtime import LOCAL_WEBHOOK_RETRY_DELAYS_S
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = "events/schemas"
@@ -288,7 +290,10 @@ def docs_markdown() -> str:
         "`CRM-Delivery-Id`, the same for every try of an event's delivery to a target (a `/redeliver`",
         f"is a new delivery). A 2xx answer within {WEBHOOK_TIMEOUT_S} s is a success; anything else is",
         "tried again after " + ", ".join(_delay_text(d) for d in WEBHOOK_RETRY_DELAYS_S) + ", then given",
-        "up (`/deliveries?outcome=gave_up` lists those; `/redeliver` sends one again). Redirects are",
+        "up (`/deliveries?outcome=gave_up` lists those; `/redeliver` sends one again). `crm dev` compresses",
+        "that schedule: it tries again after "
+        + ", ".join(_delay_text(d) for d in LOCAL_WEBHOOK_RETRY_DELAYS_S)
+        + " (`CRM_WEBHOOK_RETRY_DELAYS`, seconds). Redirects are",
         "not followed (a 3xx is a failed try); in AWS the URL must be https to public addresses.",
         "",
         "An EventBridge target names a bus in the partner's own AWS account (a bus of the CRM's account is",
@@ -321,8 +326,14 @@ def docs_markdown() -> str:
         "",
         "## Accepted from partners",
         "",
-        "A partner puts these on the CRM's bus (the bus's ARN is a stack output); each is accepted only as",
-        "said, and otherwise refused and counted (`InboundEventsRefused`).",
+        "A partner puts these on the CRM's bus (the stack output `EventBusName`; by its ARN",
+        "`arn:aws:events:<region>:<account>:event-bus/<name>` from another account) with `source`",
+        f"`{PARTNER_SOURCE_PREFIX}<id>`. Each is accepted only as said; otherwise it is refused: not",
+        "retried, logged as a warning with its reason, counted (metric `InboundEventsRefused`) and, when",
+        "it names a source the tenant registered (a bad lead, another account, a type not accepted), shown",
+        "on that source as `refused_count`, `last_refused_at` and `last_refused_reason`",
+        "(`GET /v1/event-sources/{id}`). An event of a source the tenant did not register is only logged",
+        "and counted.",
         "",
         "| type | accepted |",
         "|---|---|",

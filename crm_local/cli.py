@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
+import urllib.error
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm_core.rate_limits import PLAN_LIMITS
+
+if TYPE_CHECKING:
+    from crm_local.runtime import RunningInstance
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -38,7 +45,7 @@ def _dev(args: argparse.Namespace) -> int:
     print(
         f"AWS endpoint    {instance.aws_endpoint}  (AWS_ENDPOINT_URL, region {instance.region})", flush=True
     )
-    print("Create a tenant: crm tenant create --name Acme        Ctrl-C stops.", flush=True)
+    print(f"Create a tenant: {crm_command()} tenant create --name Acme        Ctrl-C stops.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -52,12 +59,49 @@ def _dev(args: argparse.Namespace) -> int:
     return 0
 
 
-def _attach() -> None:
-    """Use the running ``crm dev`` if there is one; otherwise AWS as the environment configures it."""
-    from crm_local.runtime import find_running
+class Refused(Exception):
+    """What the user is told, in one line on stderr, before ``crm`` exits 1."""
 
-    if find_running() is None and not os.environ.get("CRM_TABLE_NAME"):
-        sys.exit("No running `crm dev` found (.crm/dev.json) and CRM_TABLE_NAME is not set for AWS.")
+
+def crm_command() -> str:
+    """How to run ``crm`` from this shell: ``crm`` when the one on the PATH is this one, else its path
+    (``.venv/bin/crm`` in the repository, where ``make dev`` puts it and not on the PATH)."""
+    script = Path(sys.executable).with_name("crm")
+    on_path = shutil.which("crm")
+    if on_path and Path(on_path).resolve() == script.resolve():
+        return "crm"
+    if not script.exists():
+        return f"{sys.executable} -m crm_local.cli"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script.absolute())
+
+
+def _attach() -> RunningInstance | None:
+    """The running ``crm dev`` of this folder, this process pointed at it; None for AWS as the environment
+    configures it (``CRM_TABLE_NAME`` set, no ``crm dev`` ever ran here)."""
+    from crm_local.runtime import NotAnswering, answers, find_running
+
+    try:
+        running = find_running()
+    except NotAnswering as gone:
+        raise Refused(
+            f"no `crm dev` is answering at {gone.api} (.crm/dev.json is left from one that stopped); "
+            f"start one in this folder with `{crm_command()} dev`"
+        ) from None
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if running is None and endpoint and not answers(endpoint):  # at once, not after boto3's retries
+        raise Refused(
+            f"no `crm dev` is answering at {endpoint} (AWS_ENDPOINT_URL); start one with "
+            f"`{crm_command()} dev`"
+        )
+    if running is None and not os.environ.get("CRM_TABLE_NAME"):
+        raise Refused(
+            "no `crm dev` is running in this folder (no .crm/dev.json) and CRM_TABLE_NAME is not set for "
+            f"AWS; start one here with `{crm_command()} dev`"
+        )
+    return running
 
 
 def _tenant_create(args: argparse.Namespace) -> int:
@@ -69,14 +113,38 @@ def _tenant_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tenant_list(args: argparse.Namespace) -> int:
+    """One tenant a line, oldest first, a page (one bounded Query) at a time."""
+    _attach()
+    from crm_core.services.tenants import list_tenants
+
+    after, left = None, args.limit
+    while left > 0:
+        page, after = list_tenants(min(left, 100), after)
+        for tenant in page:
+            if args.json:
+                print(json.dumps(dataclasses.asdict(tenant)))
+            else:
+                print(f"{tenant.tenant_id}  {tenant.plan:<8}  {tenant.created_at}  {tenant.name}")
+        left -= len(page)
+        if after is None:
+            break
+    return 0
+
+
 def _seed(args: argparse.Namespace) -> int:
-    from crm_local.runtime import find_running
     from crm_local.seed import seed
 
-    running = find_running()
+    running = _attach()
     if running is None:
-        sys.exit("No running `crm dev` found (.crm/dev.json): start it first.")
+        raise Refused(
+            f"`crm seed` fills a tenant of a running `crm dev`: start one with `{crm_command()} dev`"
+        )
     api_key = args.api_key or os.environ.get("CRM_API_KEY")
+    from crm_core.auth import parse_api_key
+
+    if api_key and parse_api_key(api_key) is None:
+        raise Refused("--api-key (or $CRM_API_KEY) is not a CRM API key: they look like crm_<tenant>_...")
     created = None
     if not api_key:
         from crm_core.services.tenants import create_tenant
@@ -93,9 +161,7 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _sqs() -> Any:
     """SQS of the running ``crm dev``, or of AWS as the environment configures it."""
-    from crm_local.runtime import find_running
-
-    find_running()
+    _attach()
     import boto3
 
     return boto3.client("sqs")
@@ -112,7 +178,9 @@ def _dlq(args: argparse.Namespace) -> int:
             print(f"{row.dead_letter_queue:<{width}}  {row.messages:>6}  (of {row.queue})")
     elif args.dlq_command == "show":
         for message in dlq.show(sqs, args.queue, args.limit):
-            print(json.dumps(message))
+            with contextlib.suppress(ValueError):  # a JSON body shown as JSON, not as escaped JSON text
+                message["body"] = json.loads(message["body"])
+            print(json.dumps(message, indent=2, ensure_ascii=False))
     else:
         from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE, PARTNER_DELIVERIES_QUEUE
         from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -152,44 +220,93 @@ def _openapi(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="crm", description="The CRM on this machine.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crm",
+        description="The CRM on this machine: `crm dev` runs it; the other commands find the running "
+        "`crm dev` of this folder through .crm/dev.json (or, with none there, AWS as the environment "
+        "configures it: CRM_TABLE_NAME, AWS credentials and region).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     dev = commands.add_parser("dev", help="run the whole CRM locally")
     dev.add_argument("--port", type=int, default=None, help="API port (default: $CRM_PORT or 8000)")
-    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--host", default="127.0.0.1", help="address the API listens on (default: 127.0.0.1)")
     dev.add_argument(
-        "--data", type=Path, default=None, help="keep the data in DIR across restarts, crashes included"
+        "--data",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep the data in DIR across restarts, crashes included (default: in memory only)",
     )
     dev.set_defaults(run=_dev)
 
-    tenant = commands.add_parser("tenant", help="tenants").add_subparsers(
-        dest="tenant_command", required=True
+    tenant = commands.add_parser("tenant", help="create and list tenants").add_subparsers(
+        dest="tenant_command", required=True, metavar="COMMAND"
     )
-    create = tenant.add_parser("create", help="create a tenant with an admin API key")
-    create.add_argument("--name", required=True)
-    create.add_argument("--admin-email", default=None)
-    create.add_argument("--plan", default="free", choices=sorted(PLAN_LIMITS), help="sets the rate limit")
+    create = tenant.add_parser("create", help="create a tenant with an admin API key; prints them as JSON")
+    create.add_argument("--name", required=True, help="the tenant's name, e.g. 'Acme Ltd'")
+    create.add_argument(
+        "--admin-email",
+        default=None,
+        metavar="EMAIL",
+        help="the first admin's email (default: a placeholder address; the API key is printed either way)",
+    )
+    create.add_argument(
+        "--plan",
+        default="free",
+        choices=sorted(PLAN_LIMITS),
+        help="the tenant's plan, which sets its rate limit (default: free)",
+    )
     create.set_defaults(run=_tenant_create)
-
-    seed = commands.add_parser("seed", help="fill a tenant with realistic demo data")
-    seed.add_argument("--contacts", type=int, default=200, help="how many contacts (companies: a tenth)")
-    seed.add_argument(
-        "--api-key", default=None, help="the tenant to fill (default: $CRM_API_KEY, else a new one)"
+    listed = tenant.add_parser("list", help="every tenant, one a line: id, plan, created, name; oldest first")
+    listed.add_argument(
+        "--limit", type=int, default=1000, metavar="N", help="print at most N tenants (default: 1000)"
     )
-    seed.add_argument("--tenant-name", default="Demo", help="the name of the new tenant, when one is made")
+    listed.add_argument("--json", action="store_true", help="one JSON object a line instead of columns")
+    listed.set_defaults(run=_tenant_list)
+
+    seed = commands.add_parser(
+        "seed",
+        help="fill a tenant with realistic demo data: a sales team of four users who own it, companies, "
+        "contacts, deals won, lost and open, notes, calls, meetings and tasks (done, overdue, due today, "
+        "due later)",
+    )
+    seed.add_argument(
+        "--contacts",
+        type=int,
+        default=200,
+        metavar="N",
+        help="how many contacts (default: 200; companies are a tenth of them, deals a quarter, "
+        "activities a half)",
+    )
+    seed.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="an admin API key of the tenant to fill (default: $CRM_API_KEY, else a new tenant is made)",
+    )
+    seed.add_argument(
+        "--tenant-name",
+        default="Demo",
+        metavar="NAME",
+        help="the new tenant's name, when one is made (default: Demo)",
+    )
     seed.set_defaults(run=_seed)
 
-    dead = commands.add_parser("dlq", help="dead-letter queues").add_subparsers(
-        dest="dlq_command", required=True
+    dead = commands.add_parser("dlq", help="look into and empty the dead-letter queues").add_subparsers(
+        dest="dlq_command", required=True, metavar="COMMAND"
     )
     dead.add_parser("list", help="every dead-letter queue and how many messages it holds").set_defaults(
         run=_dlq
     )
-    shown = dead.add_parser("show", help="messages of one queue's dead-letter queue")
-    shown.add_argument("queue")
-    shown.add_argument("--limit", type=int, default=10)
+    shown = dead.add_parser(
+        "show", help="messages of one queue's dead-letter queue, left in it (JSON bodies pretty-printed)"
+    )
+    shown.add_argument(
+        "queue", help="the queue or its dead-letter queue, e.g. crm-reminders (see `dlq list`)"
+    )
+    shown.add_argument("--limit", type=int, default=10, metavar="N", help="at most N messages (default: 10)")
     shown.set_defaults(run=_dlq)
     moved = dead.add_parser(
         "redrive",
@@ -197,16 +314,55 @@ def main(argv: list[str] | None = None) -> int:
         "dead-lettered stream batches again and publish their events; for crm-partner-deliveries, send "
         "the events to their partner buses again",
     )
-    moved.add_argument("queue")
+    moved.add_argument(
+        "queue", help="the queue or its dead-letter queue, e.g. crm-reminders (see `dlq list`)"
+    )
     moved.set_defaults(run=_dlq)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
-    openapi.add_argument("--output", "-o", default=None)
+    openapi.add_argument(
+        "--output", "-o", default=None, metavar="FILE", help="write it to FILE instead of standard output"
+    )
     openapi.set_defaults(run=_openapi)
+    return parser
 
-    args = parser.parse_args(argv)
-    code: int = args.run(args)
-    return code
+
+def _unreachable(error: BaseException | None) -> Any:
+    """The ``EndpointConnectionError`` behind ``error``, if one is (pynamodb wraps botocore's errors and
+    keeps them as ``cause``)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    while error is not None and not isinstance(error, EndpointConnectionError):
+        error = getattr(error, "cause", None) or error.__cause__ or error.__context__
+    return error
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        code: int = args.run(args)
+    except Refused as refused:
+        message = str(refused)
+    except BotoCoreError as error:  # no region, no credentials: the environment, not a bug
+        message = f"AWS as the environment configures it: {error}"
+    except urllib.error.HTTPError as error:
+        message = f"the CRM API answered {error.code} {error.reason} to {error.url}"
+    except urllib.error.URLError as error:
+        message = f"the CRM API did not answer ({error.reason}); is `crm dev` still running?"
+    except Exception as error:
+        unreachable = _unreachable(error)
+        if unreachable is None:
+            raise
+        message = (
+            f"no `crm dev` is answering at {unreachable.kwargs.get('endpoint_url')} (AWS_ENDPOINT_URL); "
+            f"start one with `{crm_command()} dev`"
+        )
+    else:
+        return code
+    print(f"crm: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 if __name__ == "__main__":

@@ -60,38 +60,59 @@ def list_all(sqs: Any) -> list[DeadLetters]:
     return found
 
 
+# A look holds the messages back from other readers this long at most; show() gives them back at once.
+PEEK_SECONDS = 30
+
+
 def show(sqs: Any, name: str, limit: int = 10, streams: Any = None) -> list[dict[str, Any]]:
-    """Up to ``limit`` messages, left where they are (they become visible again in a few seconds). An
-    outbox dead letter also lists the events of its stream range (while the stream holds them); a partner
-    delivery names the bus that refused it and why."""
+    """Up to ``limit`` messages, left where they are and visible again as soon as they have been read (so
+    a second look, a redrive or ``dlq list`` right after sees them all). An outbox dead letter also lists
+    the events of its stream range (while the stream holds them); a partner delivery names the bus that
+    refused it and why."""
     queue = _definition(name)
     url = _url(sqs, queue.dead_letter_name)
     seen: dict[str, dict[str, Any]] = {}
-    for _ in range(max(1, limit // 10 + 1)):
-        batch = sqs.receive_message(
-            QueueUrl=url,
-            MaxNumberOfMessages=min(10, limit),
-            VisibilityTimeout=5,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
-        if not batch:
-            break
-        for message in batch:
-            if message["MessageId"] in seen:
-                continue
-            shown: dict[str, Any] = {"id": message["MessageId"], "body": message["Body"]}
-            if queue == OUTBOX_DEAD_LETTER_QUEUE:
-                shown["events"] = _outbox_events(message["Body"], streams)
-            elif queue == PARTNER_DELIVERIES_QUEUE:
-                attributes = message.get("MessageAttributes") or {}
-                for key in ("TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE"):
-                    if key in attributes:
-                        shown[key.lower()] = attributes[key].get("StringValue")
-            seen[message["MessageId"]] = shown
-        if len(seen) >= limit:
-            break
+    receipts: list[str] = []
+    try:
+        # Messages held back while being read, so that each receive brings others (SQS hands out a sample).
+        while len(seen) < limit:
+            batch = sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, limit - len(seen)),
+                VisibilityTimeout=PEEK_SECONDS,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            receipts += [m["ReceiptHandle"] for m in batch]
+            if not fresh:
+                break
+            for message in fresh:
+                seen[message["MessageId"]] = _shown(queue, message, streams)
+    finally:
+        _visible_again(sqs, url, receipts)
     return list(seen.values())[:limit]
+
+
+def _shown(queue: QueueDefinition, message: dict[str, Any], streams: Any) -> dict[str, Any]:
+    shown: dict[str, Any] = {"id": message["MessageId"], "body": message["Body"]}
+    if queue == OUTBOX_DEAD_LETTER_QUEUE:
+        shown["events"] = _outbox_events(message["Body"], streams)
+    elif queue == PARTNER_DELIVERIES_QUEUE:
+        attributes = message.get("MessageAttributes") or {}
+        for key in ("TARGET_ARN", "ERROR_CODE", "ERROR_MESSAGE"):
+            if key in attributes:
+                shown[key.lower()] = attributes[key].get("StringValue")
+    return shown
+
+
+def _visible_again(sqs: Any, url: str, receipts: list[str]) -> None:
+    for start in range(0, len(receipts), 10):
+        entries = [
+            {"Id": str(n), "ReceiptHandle": receipt, "VisibilityTimeout": 0}
+            for n, receipt in enumerate(receipts[start : start + 10])
+        ]
+        sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)
 
 
 def _outbox_events(body: str, streams: Any) -> list[dict[str, Any]] | str:
@@ -179,8 +200,7 @@ def _replay(
             outcome.replayed += 1
             if progress is not None:
                 progress(outcome.replayed)
-    for receipt in kept_receipts:  # back in view at once, for `crm dlq list` and the next redrive
-        sqs.change_message_visibility(QueueUrl=dead, ReceiptHandle=receipt, VisibilityTimeout=0)
+    _visible_again(sqs, dead, kept_receipts)  # back in view at once, for `crm dlq list` and the next redrive
     return outcome
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 STATE_FILE = Path(".crm") / "dev.json"  # beside it, dev.lock: held by the crm dev that wrote it
 REGION = "us-east-1"
+# A failing webhook receiver on a laptop is tried again after seconds, not the minutes AWS waits
+# (definitions.WEBHOOK_RETRY_DELAYS_S): as many tries, one second apart.
+LOCAL_WEBHOOK_RETRY_DELAYS_S = (1, 1, 1, 1, 1)
 
 
 class AlreadyRunning(Exception):
@@ -53,8 +56,7 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_WEBHOOK_DELIVERIES_QUEUE_URL"] = resources["webhook_deliveries_queue_url"]
     os.environ["CRM_PARTNER_BUS_ROLE_ARN"] = resources["partner_bus_role_arn"]
     os.environ["CRM_PARTNER_DELIVERIES_DLQ_ARN"] = resources["partner_deliveries_dlq_arn"]
-    # A failing receiver on a laptop is tried again after seconds, not the minutes AWS waits.
-    os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", "1,1,1,1,1")
+    os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", ",".join(map(str, LOCAL_WEBHOOK_RETRY_DELAYS_S)))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # crm_core.metrics: AWS only
@@ -246,13 +248,41 @@ class LocalRuntime:
             self._folder_lock = None
 
 
+class NotAnswering(Exception):
+    """``.crm/dev.json`` names a ``crm dev`` that is gone (killed, crashed) or does not answer."""
+
+    def __init__(self, api: str) -> None:
+        super().__init__(api)
+        self.api = api
+
+
 def find_running(state_file: Path = STATE_FILE) -> RunningInstance | None:
-    """The ``crm dev`` that is running from this folder, if any, with this process pointed at it. A
-    ``dev.json`` whose lock no process holds was left by one that was killed: none is running."""
+    """The ``crm dev`` that is running from this folder, with this process pointed at it; None when this
+    folder has no ``dev.json`` (no ``crm dev`` ran here). A ``dev.json`` whose lock no process holds was
+    left by one that was killed, and one whose addresses refuse connections names one that cannot answer:
+    both raise ``NotAnswering``."""
     from crm_local.instance_lock import held
 
-    if not state_file.exists() or not held(state_file.with_name("dev.lock")):
+    if not state_file.exists():
         return None
-    state = json.loads(state_file.read_text())
-    use_endpoint(state["aws_endpoint"], state["resources"])
-    return RunningInstance(state["api"], state["aws_endpoint"], state["region"], state["resources"])
+    try:
+        state = json.loads(state_file.read_text())
+        api, aws_endpoint = str(state["api"]), str(state["aws_endpoint"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise NotAnswering("an address .crm/dev.json does not hold") from None
+    if not held(state_file.with_name("dev.lock")) or not all(map(answers, (api, aws_endpoint))):
+        raise NotAnswering(api)
+    use_endpoint(aws_endpoint, state["resources"])
+    return RunningInstance(api, aws_endpoint, state["region"], state["resources"])
+
+
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """Whether something accepts a connection at the URL's host and port."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=timeout):
+            return True
+    except OSError:
+        return False

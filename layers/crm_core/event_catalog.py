@@ -70,8 +70,9 @@ ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
     AcceptedEventType(
         "lead.submitted",
         f"From a source `{PARTNER_SOURCE_PREFIX}<id>` the tenant registered (`/v1/event-sources`), sent from "
-        "the AWS account the registration names, with `detail.tenant_id` and the lead in `detail.lead` "
-        "(the fields of `POST /v1/inbound/leads`): creates a lead, or updates the contact with that email.",
+        "the AWS account the registration names in `account_id` (the CRM's own when it names none), with "
+        "`detail.tenant_id` and the lead in `detail.lead` (the body of `POST /v1/inbound/leads`: a "
+        "contact's fields, `email` required): creates a lead, or updates the contact with that email.",
     ),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import boto3
 
 from crm_local.runtime import free_port
 from tests.support.client import ApiClient
@@ -22,18 +25,17 @@ CRM = [sys.executable, "-m", "crm_local.cli"]
 @contextmanager
 def crm_dev(folder: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
     process = subprocess.Popen(
         [*CRM, "dev", "--port", str(port), *args],
         cwd=folder,
-        env=env,
+        env=_env(),
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
     state = folder / ".crm" / "dev.json"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine (2 shared cores) starts it slowly
         while not state.exists():
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             assert time.monotonic() < deadline, "crm dev did not start"
@@ -46,7 +48,12 @@ def crm_dev(folder: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[st
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
+    """A user's shell: no AWS or CRM settings, and no virtualenv's ``crm`` on the PATH (as after ``make
+    dev``, which does not put .venv/bin there)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CRM_"))}
+    venv_bin = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(d for d in env.get("PATH", "").split(os.pathsep) if d != venv_bin)
+    return env
 
 
 def crm(folder: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -127,3 +134,111 @@ def test_tenant_create_without_a_running_instance_says_so(tmp_path: Path) -> Non
     )
     assert done.returncode != 0
     assert "crm dev" in done.stderr
+
+
+def _banner_command(process: subprocess.Popen[str]) -> list[str]:
+    """The command ``crm dev``'s banner tells to run to create a tenant, as words."""
+    assert process.stdout is not None
+    while True:
+        line = process.stdout.readline()
+        assert line, "crm dev's banner has no 'Create a tenant' line"
+        if line.startswith("Create a tenant:"):
+            return shlex.split(line.split(":", 1)[1].split("  ")[0].strip())
+
+
+def test_the_commands_around_crm_dev(tmp_path: Path) -> None:
+    """The banner's command works as printed (`crm` is not on this PATH); `tenant list` shows the tenants;
+    `dlq show` leaves what it shows in the queue and pretty-prints JSON; after a `kill -9` of `crm dev`,
+    each command says in one line that nothing answers there, and how to start one."""
+    with crm_dev(tmp_path) as (api_url, process):
+        command = _banner_command(process)
+        assert command[0] != "crm" and command[-4:] == ["tenant", "create", "--name", "Acme"], command
+        made = subprocess.run(command, cwd=tmp_path, env=_env(), text=True, capture_output=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        acme = json.loads(made.stdout)
+        globex = json.loads(
+            crm(tmp_path, "tenant", "create", "--name", "Globex Corp", "--plan", "standard").stdout
+        )
+
+        listed = crm(tmp_path, "tenant", "list")
+        assert listed.returncode == 0, listed.stderr
+        rows = [line.split(None, 3) for line in listed.stdout.splitlines()]
+        assert [(r[0], r[1], r[3]) for r in rows] == [
+            (acme["tenant_id"], "free", "Acme"),
+            (globex["tenant_id"], "standard", "Globex Corp"),
+        ]
+        assert all(r[2].endswith("Z") for r in rows), rows
+        as_json = [json.loads(line) for line in crm(tmp_path, "tenant", "list", "--json").stdout.splitlines()]
+        assert [(t["tenant_id"], t["name"], t["plan"]) for t in as_json] == [
+            (acme["tenant_id"], "Acme", "free"),
+            (globex["tenant_id"], "Globex Corp", "standard"),
+        ]
+        assert all(t["created_at"] for t in as_json)
+        assert crm(tmp_path, "tenant", "list", "--limit", "1").stdout.splitlines() == [
+            listed.stdout.splitlines()[0]
+        ]
+
+        state = json.loads((tmp_path / ".crm" / "dev.json").read_text())
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=state["aws_endpoint"],
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        dead = sqs.get_queue_url(QueueName="crm-reminders-dlq")["QueueUrl"]
+        sqs.send_message(QueueUrl=dead, MessageBody=json.dumps({"activity_id": "A1", "remind_at": "soon"}))
+        sqs.send_message(QueueUrl=dead, MessageBody="not json")
+        for look in (1, 2):  # the second look right after the first sees them all again
+            shown = crm(tmp_path, "dlq", "show", "crm-reminders")
+            assert shown.returncode == 0, shown.stderr
+            assert '\n  "body": {\n    "activity_id": "A1",' in shown.stdout, (look, shown.stdout)
+            assert '"body": "not json"' in shown.stdout, (look, shown.stdout)
+        dead_letters = [line.split()[:2] for line in crm(tmp_path, "dlq", "list").stdout.splitlines()]
+        assert ["crm-reminders-dlq", "2"] in dead_letters, dead_letters
+
+        process.kill()  # kill -9: no chance to remove .crm/dev.json
+        process.wait(timeout=30)
+    assert (tmp_path / ".crm" / "dev.json").exists()
+    for args in (("tenant", "create", "--name", "Late"), ("tenant", "list"), ("dlq", "list"), ("seed",)):
+        done = crm(tmp_path, *args)
+        assert done.returncode == 1, (args, done.stdout, done.stderr)
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, (args, done.stderr)
+        assert f"no `crm dev` is answering at {api_url}" in done.stderr, (args, done.stderr)
+        assert f"`{' '.join(command[:-4])} dev`" in done.stderr, (args, done.stderr)
+
+
+def test_an_endpoint_that_is_gone_is_said_in_one_line(tmp_path: Path) -> None:
+    """Pointed at AWS by the environment (no .crm/dev.json), at an endpoint where nothing answers."""
+    env = {**_env(), "CRM_TABLE_NAME": "crm", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
+    env.update({"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+    done = subprocess.run(
+        [*CRM, "tenant", "create", "--name", "Nobody"],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert f"no `crm dev` is answering at {env['AWS_ENDPOINT_URL']}" in done.stderr, done.stderr
+
+
+def test_every_argument_has_help() -> None:
+    import argparse
+
+    from crm_local.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "crm")
+    assert missing == []

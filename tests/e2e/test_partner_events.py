@@ -5,15 +5,19 @@ registration names change nothing."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import pytest
 from crm_core.config import LOCAL_ACCOUNT_ID
 from crm_core.definitions import INBOUND_EVENTS_QUEUE
 
 from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 PARTNER_ACCOUNT = "111111111111"
 
@@ -28,14 +32,16 @@ def put(source: str, tenant_id: str, lead: dict[str, Any], detail_type: str = "l
     assert boto3.client("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
 
 
-def deliver(source: str, tenant_id: str, lead: dict[str, Any], account: str) -> None:
+def deliver(
+    source: str, tenant_id: str, lead: dict[str, Any], account: str, event_id: str | None = None
+) -> None:
     """What the inbound rule delivers to its queue for an event a partner in ``account`` put on the bus.
 
     The local bus stamps every event with its own account (moto's, as EventBridge stamps the sender's), so
     an event from another account is put on the rule's queue directly, shaped as EventBridge sends it."""
     event = {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": event_id or str(uuid.uuid4()),
         "detail-type": "lead.submitted",
         "source": source,
         "account": account,
@@ -175,3 +181,92 @@ def test_the_account_must_be_twelve_digits(client: ApiClient, other: ApiClient) 
     assert other.get(f"/v1/event-sources/{registered['id']}").status_code == 404
     assert other.patch(f"/v1/event-sources/{registered['id']}", {"account_id": None}).status_code == 404
     assert client.get(f"/v1/event-sources/{registered['id']}").json()["account_id"] == PARTNER_ACCOUNT
+
+
+class RefusalLog(logging.Handler):
+    """The warnings the inbound consumer writes (Powertools' logger, here in the test's process)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "partner event refused":
+            self.records.append(record)
+
+    def reasons(self, **fields: Any) -> list[str]:
+        return [
+            str(getattr(r, "reason", ""))
+            for r in self.records
+            if all(getattr(r, name, None) == value for name, value in fields.items())
+        ]
+
+
+@pytest.fixture
+def refusal_log() -> Iterator[RefusalLog]:
+    from crm_core.services import inbound_events
+
+    logger = logging.getLogger(inbound_events.logger.name)
+    handler, level = RefusalLog(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)  # the tests run with POWERTOOLS_LOG_LEVEL=ERROR
+    yield handler
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def test_refused_events_leave_a_trace(client: ApiClient, other: ApiClient, refusal_log: RefusalLog) -> None:
+    """Each refusal is logged with its reason; one that names a registered source of the tenant is also
+    shown on that source (count, time, reason), counted once however often the same event arrives."""
+    source = client.create("event-sources", {"source": "partner.wile"})
+    assert (source["refused_count"], source["last_refused_at"], source["last_refused_reason"]) == (
+        0,
+        None,
+        None,
+    )
+    untouched = other.create("event-sources", {"source": "partner.wile"})
+    path = f"/v1/event-sources/{source['id']}"
+
+    def refused(count: int) -> dict[str, Any]:
+        def check() -> dict[str, Any] | None:
+            body: dict[str, Any] = client.get(path).json()
+            return body if body["refused_count"] >= count else None
+
+        body = eventually(check, timeout=20)
+        assert body is not None, client.get(path).text
+        assert body["refused_count"] == count, body
+        return body
+
+    put("partner.wile", client.tenant_id, {"email": "not-an-email", "first_name": "Wile"})
+    shown = refused(1)
+    assert shown["last_refused_reason"] == "invalid lead: email: is not a valid email address", shown
+    assert shown["last_refused_at"].endswith("Z")
+    assert contacts(client) == []
+
+    same_id = str(uuid.uuid4())
+    deliver("partner.wile", client.tenant_id, {"email": "w@acme.example"}, PARTNER_ACCOUNT, event_id=same_id)
+    deliver("partner.wile", client.tenant_id, {"email": "w@acme.example"}, PARTNER_ACCOUNT, event_id=same_id)
+    shown = refused(2)
+    assert PARTNER_ACCOUNT in shown["last_refused_reason"], shown
+    assert eventually(lambda: len(refusal_log.reasons(account=PARTNER_ACCOUNT)) == 2), "the repeat never came"
+
+    put("partner.wile", client.tenant_id, {"email": "w@acme.example"}, detail_type="lead.withdrawn")
+    shown = refused(3)
+    assert "lead.withdrawn" in shown["last_refused_reason"], shown
+    listed = [s for s in client.all_pages("/v1/event-sources") if s["id"] == source["id"]]
+    assert [(s["refused_count"], s["last_refused_reason"]) for s in listed] == [
+        (3, shown["last_refused_reason"])
+    ]
+
+    # A source nobody registered has no tenant to tell: the log says it all.
+    put("partner.nobody", client.tenant_id, {"email": "w@acme.example"})
+    assert eventually(lambda: refusal_log.reasons(source="partner.nobody"), timeout=20) == [
+        "source 'partner.nobody' is not registered to the tenant"
+    ]
+    reasons = refusal_log.reasons(source="partner.wile", tenant_id=client.tenant_id)
+    assert len(reasons) == 4, reasons  # the repeated event is logged each time it arrives, counted once
+    assert reasons[0].startswith("invalid lead: email: ")
+    time.sleep(1)  # nothing more comes
+    assert refused(3)["refused_count"] == 3
+    assert other.get(f"/v1/event-sources/{untouched['id']}").json()["refused_count"] == 0
+    assert client.post("/v1/event-sources", {"source": "partner.x", "refused_count": 0}).status_code == 422

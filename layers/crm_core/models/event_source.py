@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
+from pydantic.json_schema import JsonDict
 
 from crm_core.definitions import ACCOUNT_ID_PATTERN
 from crm_core.models.common import ShortText, StrictModel, record_model
@@ -33,8 +34,31 @@ class EventSourceUpdate(StrictModel):
 
 EVENT_SOURCE_DEFAULTS: dict[str, object] = {"source": None, "description": None, "account_id": None}
 
-# The record as the API answers it, and as its events carry it.
-EventSource = record_model("EventSource", EventSourceFields)
+# Shown by the API, kept apart from the record (its #STATUS item): not in the source's events.
+NOT_IN_EVENTS: JsonDict = {"x-not-in-events": True}  # crm_local.catalog.NOT_IN_EVENTS
+
+
+class EventSourceOut(EventSourceFields):
+    refused_count: int = Field(
+        0,
+        description="Read-only. How many events of this source the CRM refused (a lead it could not take, "
+        "an event sent from another account than account_id, a type it does not accept). Events of sources "
+        "not registered here are refused without a trace on any registration.",
+        json_schema_extra=NOT_IN_EVENTS,
+    )
+    last_refused_at: str | None = Field(
+        None, description="Read-only. When the last one was refused.", json_schema_extra=NOT_IN_EVENTS
+    )
+    last_refused_reason: str | None = Field(
+        None,
+        description="Read-only. Why the last one was refused, e.g. `invalid lead: email: value is not a "
+        "valid email address`.",
+        json_schema_extra=NOT_IN_EVENTS,
+    )
+
+
+# The record as the API answers it, and as its events carry it (without the refusals).
+EventSource = record_model("EventSource", EventSourceOut)
 EXAMPLE_ID = "01JHC1S0VRCE00000000000001"
 EXAMPLE: dict[str, Any] = {
     "source": "partner.acme",

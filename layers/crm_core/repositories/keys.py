@@ -46,6 +46,12 @@ def duplicates_pk(tenant_id: str, object_type: str) -> str:
     return f"{tenant_prefix(tenant_id)}#{object_type}#duplicates"
 
 
+# GSI1 of the tenant items (``#TENANT``): the operator's directory of tenants, in creation order. The one
+# key of the table that does not start with a tenant: no tenant's request reads it, only the operator's
+# ``crm tenant list``.
+TENANTS_PK = "#TENANTS"
+
+
 def tenant_pk(tenant_id: str) -> str:
     return tenant_prefix(tenant_id)
 

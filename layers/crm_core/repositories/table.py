@@ -256,6 +256,16 @@ class EventTargetStatusItem(TableItem, discriminator="event_target_status"):
     failure = UnicodeAttribute(null=True)  # why the last one was given up (not shown yet)
 
 
+class EventSourceStatusItem(TableItem, discriminator="event_source_status"):
+    """What became of a partner event source's refused events, beside its record (SK ``#STATUS``) and
+    written apart from it (one UpdateItem a refusal), as an event target's status is."""
+
+    refused_count = NumberAttribute(default=0)
+    last_refused_at = UnicodeAttribute(null=True)
+    last_refused_reason = UnicodeAttribute(null=True)
+    last_refused_event_id = UnicodeAttribute(null=True)  # a repeat of the same event is not counted twice
+
+
 class TenantItem(TableItem, discriminator="tenant"):
     id = UnicodeAttribute()
     name = UnicodeAttribute()

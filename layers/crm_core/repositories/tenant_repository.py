@@ -39,6 +39,23 @@ def get_tenant(tenant_id: str) -> TenantItem | None:
     return item if isinstance(item, TenantItem) else None
 
 
+def list_tenants(limit: int, after: str | None = None) -> tuple[list[TenantItem], str | None]:
+    """Up to ``limit`` tenants in creation order, after the tenant id ``after``, and the id to go on after
+    (None at the end): one Query of GSI1's tenant directory (``limit + 1`` items, to know there is more)."""
+    found = [
+        item
+        for item in TableItem.gsi1.query(
+            keys.TENANTS_PK,
+            TableItem.GSI1SK > after if after else None,  # noqa: SIM300 (an attribute, not a constant)
+            limit=limit + 1,
+            page_size=limit + 1,
+        )
+        if isinstance(item, TenantItem)
+    ]
+    page = found[:limit]
+    return page, page[-1].id if len(found) > limit else None
+
+
 def add_requests(tenant_id: str, window_start: int, count: int, expires_at: int) -> int:
     """One UpdateItem: add ``count`` to the tenant's window and answer the window's new total."""
     window = RateWindowItem(f"{keys.tenant_pk(tenant_id)}#ratelimit", str(window_start))

@@ -4,12 +4,20 @@ CRM's own when it names none). ``lead.submitted`` creates or updates a lead, as 
 
 The account is the envelope's ``account``: EventBridge sets it to the account that put the event, so a
 sender cannot claim another's. Which accounts may put events on the bus at all is the bus's resource
-policy (infra/events.py, from the ``crm:partnerAccounts`` context)."""
+policy (infra/events.py, from the ``crm:partnerAccounts`` context).
+
+A refused event is not retried (it could never be accepted as it is) and leaves a trace: a warning in the
+log with its reason, the ``InboundEventsRefused`` metric, and, when it names a registered source of its
+tenant (a bad lead, another account, an unknown type), the source's ``refused_count``,
+``last_refused_at`` and ``last_refused_reason``, which the tenant reads on GET /v1/event-sources/{id}. An
+event of a source no tenant registered has no tenant to tell: it is logged and counted only."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from crm_core import metrics
@@ -17,15 +25,60 @@ from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
+from crm_core.ids import utc_now
 from crm_core.models.event_source import EVENT_SOURCE_DEFAULTS, EventSourceCreate, EventSourceUpdate
 from crm_core.plain import plain
+from crm_core.repositories import event_source_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import RecordItem
+from crm_core.repositories.table import EventSourceStatusItem, RecordItem
 from crm_core.services.inbound import InboundLead, receive_lead
 from crm_core.services.records import ObjectSpec, RecordService
 from crm_core.validation import set_fields
 
-EVENT_SOURCES = RecordService(
+logger = Logger()
+
+
+def refusals(status: EventSourceStatusItem | None) -> dict[str, Any]:
+    """The source's refusal fields as the API shows them (none yet: a count of 0)."""
+    if status is None:
+        return {"refused_count": 0, "last_refused_at": None, "last_refused_reason": None}
+    return {
+        "refused_count": int(status.refused_count or 0),
+        "last_refused_at": status.last_refused_at,
+        "last_refused_reason": status.last_refused_reason,
+    }
+
+
+class EventSourceService(RecordService):
+    """The record rules, and the refusals of the source's events, kept beside the record (read with it: one
+    more GetItem, or one BatchGetItem a page)."""
+
+    def _with_refusals(self, tenant_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        found = status_repository.read_many(tenant_id, [body["id"] for body in bodies])
+        for body in bodies:
+            body.update(refusals(found.get(body["id"])))
+        return bodies
+
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+        return self._with_refusals(ctx.tenant_id, [super().get(ctx, record_id, archived=archived)])[0]
+
+    def list_records(self, ctx: RequestContext, **options: Any) -> tuple[list[dict[str, Any]], str | None]:
+        items, next_cursor = super().list_records(ctx, **options)
+        return self._with_refusals(ctx.tenant_id, items), next_cursor
+
+    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+        return {**super().create(ctx, fields), **refusals(None)}  # none can have been refused yet
+
+    def update(
+        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
+    ) -> dict[str, Any]:
+        return self._with_refusals(ctx.tenant_id, [super().update(ctx, record_id, fields, if_match)])[0]
+
+    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+        return self._with_refusals(ctx.tenant_id, [super().restore(ctx, record_id)])[0]
+
+
+EVENT_SOURCES = EventSourceService(
     ObjectSpec(
         object_type="event_source",
         admin_only=True,
@@ -55,36 +108,82 @@ def sending_account(registration: RecordItem) -> str:
     return str(account_id) if account_id else settings().account_id
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why a partner event was refused, and the registration it is told to (None: no tenant's)."""
+
+    reason: str
+    registration: RecordItem | None = None
+
+
 def handle(event: dict[str, Any]) -> str:
-    """What became of a partner event (see ``_handle``), counted as accepted or refused."""
+    """What became of a partner event (see ``_handle``), counted as accepted or refused; a refusal logged
+    and, when it can be, kept on the source's status for its tenant to see."""
     outcome = _handle(event)
-    metrics.count("InboundEventsRefused" if outcome.startswith("refused") else "InboundEventsAccepted")
-    return outcome
+    if isinstance(outcome, str):
+        metrics.count("InboundEventsAccepted")
+        return outcome
+    metrics.count("InboundEventsRefused")
+    detail = event.get("detail")
+    detail = detail if isinstance(detail, dict) else {}
+    logger.warning(
+        "partner event refused",
+        extra={
+            "reason": outcome.reason,
+            "source": event.get("source"),
+            "detail_type": event.get("detail-type"),
+            "account": event.get("account"),
+            "tenant_id": detail.get("tenant_id"),
+            "event_id": event.get("id"),
+            "registration_id": outcome.registration.id if outcome.registration is not None else None,
+        },
+    )
+    if outcome.registration is not None:
+        registration = outcome.registration
+        status_repository.record_refusal(
+            registration.tenant_id, registration.id, utc_now(), outcome.reason, str(event.get("id") or "")
+        )
+    return f"refused: {outcome.reason}"
 
 
-def _handle(event: dict[str, Any]) -> str:
+def _handle(event: dict[str, Any]) -> str | Refusal:
     """What became of a partner event: accepted (created or updated), or refused and why. A refused event
     is not retried: it could never be accepted as it is."""
     source, detail = str(event.get("source", "")), event.get("detail") or {}
     tenant_id = detail.get("tenant_id") if isinstance(detail, dict) else None
     if not isinstance(tenant_id, str) or len(tenant_id) != 26:
-        return "refused: source not registered to the tenant"
+        return Refusal("detail.tenant_id names no tenant")
     registration = active_registration(tenant_id, source)
     if registration is None:
-        return "refused: source not registered to the tenant"
-    if event.get("account") != sending_account(registration):
-        return "refused: sent from an account the source's registration does not name"
+        return Refusal(f"source {source!r} is not registered to the tenant")
+    expected = sending_account(registration)
+    if event.get("account") != expected:
+        return Refusal(
+            f"sent from AWS account {event.get('account') or 'none'}; the registration accepts {expected}",
+            registration,
+        )
     if event.get("detail-type") != "lead.submitted":
-        return f"refused: unknown type {event.get('detail-type')!r}"
+        return Refusal(
+            f"unknown detail-type {event.get('detail-type')!r} (accepted: 'lead.submitted')", registration
+        )
     try:
         lead = InboundLead.model_validate(detail.get("lead") or {})
     except ValidationError as invalid:
-        return f"refused: invalid lead ({invalid.error_count()} errors)"
+        return Refusal(f"invalid lead: {_errors(invalid)}", registration)
     ctx = RequestContext(Principal.system(tenant_id, source), correlation_id=str(event.get("id") or ""))
     try:
         outcome, _contact = receive_lead(ctx, set_fields(lead))
     except ProblemError as problem:
         if problem.status >= 500 or problem.status == 409:
             raise  # worth another try
-        return f"refused: {problem.detail}"
+        return Refusal(f"lead not taken: {problem.detail}", registration)
     return outcome
+
+
+def _errors(invalid: ValidationError) -> str:
+    """``email: is not a valid email address; ...``: each bad field of the lead and why."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'lead'}: "
+        + error["msg"].removeprefix("Value error, ")
+        for error in invalid.errors()
+    )

@@ -43,6 +43,8 @@ def create_tenant(
             rate_limit_per_minute=rate_limit_per_minute,
             default_pipeline_id=pipeline.item.id,
             created_at=now,
+            GSI1PK=keys.TENANTS_PK,  # listed by `crm tenant list` from its creation on
+            GSI1SK=tenant_id,
         ),
         condition=TenantItem.PK.does_not_exist(),
     )
@@ -64,6 +66,23 @@ def create_tenant(
     if admin_email:
         user_directory.invite(tenant_id, user_id, admin_email.lower(), Role.ADMIN)
     return NewTenant(tenant_id, user_id, api_key)
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    tenant_id: str
+    name: str
+    plan: str
+    created_at: str
+
+
+def list_tenants(limit: int = 100, after: str | None = None) -> tuple[list[TenantSummary], str | None]:
+    """The operator's view: up to ``limit`` (1-1000) tenants in creation order after the tenant id
+    ``after``, and the id to pass as ``after`` for the next ones (None when there are no more)."""
+    if not 1 <= limit <= 1000:
+        raise ValueError("limit must be 1 to 1000")
+    items, next_after = tenant_repository.list_tenants(limit, after)
+    return [TenantSummary(i.id, i.name, i.plan, i.created_at) for i in items], next_after
 
 
 def create_user(tenant_id: str, email: str, role: Role, name: str | None = None) -> str:
