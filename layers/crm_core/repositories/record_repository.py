@@ -88,15 +88,6 @@ def query_page(
     return items, ({k: v["S"] for k, v in last.items()} if last else None)
 
 
-def key_of(item: TableItem, index: str | None) -> dict[str, str]:
-    """The position of an item in a table or index, to continue a page right after it."""
-    position = {"PK": item.PK, "SK": item.SK}
-    if index:
-        position[f"{index}PK"] = getattr(item, f"{index}PK")
-        position[f"{index}SK"] = getattr(item, f"{index}SK")
-    return position
-
-
 def timeline_page(
     tenant_id: str, object_type: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
 ) -> tuple[list[EventItem | TimelineEntryItem], dict[str, str] | None]:
