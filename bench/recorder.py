@@ -387,24 +387,7 @@ class DynamoRecorder:
     ) -> Units:
         units = Units()
         transactional = operation == "TransactWriteItems"
-        entries: list[tuple[str, str, Item]] = []  # (kind, table, item or key)
-        if operation == "TransactWriteItems":
-            for entry in params.get("TransactItems", []):
-                kind, body = next(iter(entry.items()))
-                entries.append((kind, body["TableName"], body["Item"] if kind == "Put" else body["Key"]))
-        elif operation == "BatchWriteItem":
-            unprocessed = (response or {}).get("UnprocessedItems", {}) if applied else {}
-            for table, requests in params.get("RequestItems", {}).items():
-                for request in requests:
-                    if request in unprocessed.get(table, []):
-                        continue
-                    if "PutRequest" in request:
-                        entries.append(("Put", table, request["PutRequest"]["Item"]))
-                    else:
-                        entries.append(("Delete", table, request["DeleteRequest"]["Key"]))
-        else:
-            kind = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation]
-            entries.append((kind, params["TableName"], params["Item"] if kind == "Put" else params["Key"]))
+        entries = _written_entries(operation, params, response, applied=applied)
         updated = [(table, key) for kind, table, key in entries if kind == "Update"]
         after = self._fetch(updated) if updated and applied else {}
         for kind, table, item_or_key in entries:
@@ -424,6 +407,31 @@ class DynamoRecorder:
                 write_cost(self._shape(table).indexes, old, new, transactional=transactional, applied=applied)
             )
         return units
+
+
+def _written_entries(
+    operation: str, params: dict[str, Any], response: dict[str, Any] | None, *, applied: bool
+) -> list[tuple[str, str, Item]]:
+    """What a write call writes, as (kind, table, item or key): a batch's unprocessed requests left out."""
+    entries: list[tuple[str, str, Item]] = []
+    if operation == "TransactWriteItems":
+        for entry in params.get("TransactItems", []):
+            kind, body = next(iter(entry.items()))
+            entries.append((kind, body["TableName"], body["Item"] if kind == "Put" else body["Key"]))
+    elif operation == "BatchWriteItem":
+        unprocessed = (response or {}).get("UnprocessedItems", {}) if applied else {}
+        for table, requests in params.get("RequestItems", {}).items():
+            for request in requests:
+                if request in unprocessed.get(table, []):
+                    continue
+                if "PutRequest" in request:
+                    entries.append(("Put", table, request["PutRequest"]["Item"]))
+                else:
+                    entries.append(("Delete", table, request["DeleteRequest"]["Key"]))
+    else:
+        kind = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation]
+        entries.append((kind, params["TableName"], params["Item"] if kind == "Put" else params["Key"]))
+    return entries
 
 
 def _mentions(expression: str, placeholder: str) -> bool:

@@ -98,6 +98,19 @@ class DataDir:
         self._table = (backend, table_name)
         table = backend.get_table(table_name)
         self._key_attributes = tuple(a for a in (table.hash_key_attr, table.range_key_attr) if a)
+        state = self._read_snapshot()
+        self._replay_journal(state)
+        shard, table.stream_shard = table.stream_shard, None  # no stream records: see the module's doc
+        try:
+            for item in state.values():
+                table.put_item(item, overwrite=True)
+        finally:
+            table.stream_shard = shard
+        self._journal = (self.path / JOURNAL).open("ab")
+        return Restored(list(state.values()), self._unpublished(state))
+
+    def _read_snapshot(self) -> dict[str, Image]:
+        """The items of the last compaction, by key text (none before the first)."""
         state: dict[str, Image] = {}
         snapshot = self.path / SNAPSHOT
         if snapshot.exists():
@@ -106,6 +119,11 @@ class DataDir:
                     if line.strip():
                         item = json.loads(line)
                         state[self._key_text(item)] = item
+        return state
+
+    def _replay_journal(self, state: dict[str, Image]) -> None:
+        """The journal's changes applied to ``state`` in order, and its outbox events still to publish
+        noted in ``_pending``."""
         for entry in self._read_journal():
             for change in entry.get("changes", []):
                 if "put" in change:
@@ -116,23 +134,20 @@ class DataDir:
                 self._pending[self._key_text(key)] = key
             for key in entry.get("published", []):
                 self._pending.pop(self._key_text(key), None)
-        shard, table.stream_shard = table.stream_shard, None  # no stream records: see the module's doc
-        try:
-            for item in state.values():
-                table.put_item(item, overwrite=True)
-        finally:
-            table.stream_shard = shard
-        self._journal = (self.path / JOURNAL).open("ab")
+
+    def _unpublished(self, state: dict[str, Image]) -> list[dict[str, Any]]:
+        """The pending events as stream records for the relay; one whose item is gone since (expired) has
+        nothing to publish and is forgotten."""
         pending = []
         for key_text in list(self._pending):
             image = state.get(key_text)
-            if image is None:  # gone since (expired): nothing to publish
+            if image is None:
                 del self._pending[key_text]
                 continue
             pending.append(
                 {"eventName": "INSERT", "dynamodb": {"Keys": self._pending[key_text], "NewImage": image}}
             )
-        return Restored(list(state.values()), pending)
+        return pending
 
     def _read_journal(self) -> Iterator[dict[str, Any]]:
         """The journal's entries; a torn last line (a write the crash cut short, never acknowledged) is cut

@@ -12,7 +12,7 @@ transactions of Put, Delete, Update and ConditionCheck operations.
 
 moto's EventBridge also leaves the envelope's ``account`` out of what a rule delivers to its targets (its
 default input template has no place for it). EventBridge always sends it, and the inbound partner events
-are accepted by it (crm_core.services.inbound_events); the template gets it back.
+are accepted by it (crm_core.services.partner_events); the template gets it back.
 
 And moto delivers to a rule's targets inside the ``PutEvents`` call that matched the rule. For a target
 that is another bus (a partner's) two things follow that EventBridge never does: a bus that cannot take
@@ -111,14 +111,7 @@ def install() -> None:
             for item in transact_items:
                 op_type, op = next(iter(item.items()))
                 table_name = op["TableName"]
-                table = self.get_table(table_name)
-                if op_type == "Put":
-                    attrs = op["Item"]
-                    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
-                    if table.range_key_attr is not None:
-                        key[table.range_key_attr] = attrs[table.range_key_attr]
-                else:
-                    key = op["Key"]
+                key = _operation_key(self.get_table(table_name), op_type, op)
                 identity = (str(table_name), str(dict(sorted(key.items()))))
                 if identity in seen:
                     raise MultipleTransactionsException()
@@ -137,19 +130,7 @@ def install() -> None:
                 planned.append((op_type, table_name, key, op))
             if any(code is not None for code, _, _ in reasons):
                 raise TransactionCanceledException(reasons)
-            for op_type, table_name, key, op in planned:
-                if op_type == "Put":
-                    self.put_item(table_name, op["Item"])
-                elif op_type == "Delete":
-                    self.delete_item(table_name, key)
-                elif op_type == "Update":
-                    self.update_item(
-                        table_name,
-                        key,
-                        update_expression=op["UpdateExpression"],
-                        expression_attribute_names=op.get("ExpressionAttributeNames"),
-                        expression_attribute_values=op.get("ExpressionAttributeValues"),
-                    )
+            _apply_operations(self, planned)
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     _install_change_capture()
@@ -157,6 +138,35 @@ def install() -> None:
     _install_target_dead_letters()
     _install_request_locks()
     _installed = True
+
+
+def _operation_key(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    """The key of the item a transaction's operation is on (a Put names it in its item)."""
+    if op_type != "Put":
+        key: dict[str, Any] = op["Key"]
+        return key
+    attrs = op["Item"]
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return key
+
+
+def _apply_operations(backend: Any, planned: list[tuple[str, str, dict[str, Any], dict[str, Any]]]) -> None:
+    """A transaction's writes, once every condition in it has held (a ConditionCheck writes nothing)."""
+    for op_type, table_name, key, op in planned:
+        if op_type == "Put":
+            backend.put_item(table_name, op["Item"])
+        elif op_type == "Delete":
+            backend.delete_item(table_name, key)
+        elif op_type == "Update":
+            backend.update_item(
+                table_name,
+                key,
+                update_expression=op["UpdateExpression"],
+                expression_attribute_names=op.get("ExpressionAttributeNames"),
+                expression_attribute_values=op.get("ExpressionAttributeValues"),
+            )
 
 
 def _install_change_capture() -> None:
@@ -231,34 +241,10 @@ partner_deliveries = _Lanes()
 
 
 def _install_target_dead_letters() -> None:
-    import json
-
     from moto.events.models import EventsBackend, Rule, events_backends
-    from moto.sqs import sqs_backends
 
     moto_send = Rule.send_to_targets
     moto_put_events = EventsBackend.put_events
-
-    def dead_letter(rule: Any, target: dict[str, Any], event: dict[str, Any], error: Exception) -> None:
-        arn = (target.get("DeadLetterConfig") or {}).get("Arn")
-        if not arn:
-            return  # EventBridge drops it after its retries, as here
-        _, _, _, region, account, queue_name = arn.split(":", 5)
-        queue = sqs_backends[account][region].get_queue(queue_name)
-        # The attributes EventBridge puts on a dead-lettered event; a missing bus is not retried.
-        missing = "ResourceNotFound" in type(error).__name__
-        attributes = {
-            "RULE_ARN": rule.arn,
-            "TARGET_ARN": target["Arn"],
-            "ERROR_CODE": "NO_RESOURCE" if missing else "TARGET_ERROR",
-            "ERROR_MESSAGE": str(error)[:256],
-            "RETRY_ATTEMPTS": "0",
-        }
-        sqs_backends[account][region].send_message(
-            queue.name,
-            json.dumps(event, default=str),
-            message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
-        )
 
     def deliver_to_bus(rule: Any, target: dict[str, Any], event: Any, transform: bool) -> None:
         only = copy.copy(rule)  # the rule as it was matched, with this one target
@@ -267,7 +253,7 @@ def _install_target_dead_letters() -> None:
             with _buses_lock:
                 moto_send(only, event, transform)
         except Exception as error:
-            dead_letter(rule, target, dict(event), error)
+            _dead_letter(rule, target, dict(event), error)
 
     def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
         buses = [t for t in self.targets if ":event-bus/" in t["Arn"]]
@@ -307,6 +293,34 @@ def _install_target_dead_letters() -> None:
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
     EventsBackend.put_events = put_events  # type: ignore[method-assign,assignment]
+
+
+def _dead_letter(rule: Any, target: dict[str, Any], event: dict[str, Any], error: Exception) -> None:
+    """The event as EventBridge dead-letters one its target refused, on the target's dead-letter queue
+    (none: dropped, as EventBridge drops it after its retries)."""
+    import json
+
+    from moto.sqs import sqs_backends
+
+    arn = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if not arn:
+        return
+    _, _, _, region, account, queue_name = arn.split(":", 5)
+    queue = sqs_backends[account][region].get_queue(queue_name)
+    # The attributes EventBridge puts on a dead-lettered event; a missing bus is not retried.
+    missing = "ResourceNotFound" in type(error).__name__
+    attributes = {
+        "RULE_ARN": rule.arn,
+        "TARGET_ARN": target["Arn"],
+        "ERROR_CODE": "NO_RESOURCE" if missing else "TARGET_ERROR",
+        "ERROR_MESSAGE": str(error)[:256],
+        "RETRY_ATTEMPTS": "0",
+    }
+    sqs_backends[account][region].send_message(
+        queue.name,
+        json.dumps(event, default=str),
+        message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+    )
 
 
 # Requests these services failed with an error of moto's own (not an AWS error they answer on purpose):

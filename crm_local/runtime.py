@@ -34,7 +34,8 @@ def _local_credentials() -> None:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
     os.environ["AWS_DEFAULT_REGION"] = os.environ["AWS_REGION"] = REGION
-    # Stream calls must reach the endpoint itself, not an account-specific host (see shared/NOTES.md).
+    # Stream calls must reach the endpoint itself: botocore sends them to an account-based host
+    # (<account>.streams-ddb.<region>.amazonaws.com) that the local endpoint does not answer.
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
 
 
@@ -211,17 +212,16 @@ class LocalRuntime:
         if self._store is not None:
             self._store.lock.describe(folder=str(Path.cwd()), api=self.api_url)
         if self.state_file is not None:
-            self._folder_lock.describe(api=self.api_url)
-            state = {
-                "api": self.api_url,
-                "aws_endpoint": endpoint,
-                "region": REGION,
-                "resources": resource_map,
-            }
-            partial = self.state_file.with_suffix(".partial")
-            partial.write_text(json.dumps(state, indent=2))
-            os.replace(partial, self.state_file)  # whole or not at all, for whoever reads it
+            self._write_state_file(self.state_file, endpoint, resource_map)
         return self.instance
+
+    def _write_state_file(self, state_file: Path, endpoint: str, resource_map: dict[str, str]) -> None:
+        """Where this crm dev serves, for the `crm` commands run beside it."""
+        self._folder_lock.describe(api=self.api_url)
+        state = {"api": self.api_url, "aws_endpoint": endpoint, "region": REGION, "resources": resource_map}
+        partial = state_file.with_suffix(".partial")
+        partial.write_text(json.dumps(state, indent=2))
+        os.replace(partial, state_file)  # whole or not at all, for whoever reads it
 
     def stop(self) -> None:
         if self._server is not None:

@@ -12,9 +12,10 @@ from crm_core.definitions import CURSOR_SECRET_NAME, TABLE
 
 from infra.nag import acknowledge, table_index_finding
 
-# What an API function may do to the table. No Scan: no request path scans (ARCHITECTURE.md), and IAM
-# enforces it. Transactions need no actions of their own: TransactWriteItems is authorized per item as
-# PutItem/UpdateItem/DeleteItem/ConditionCheckItem, TransactGetItems as GetItem. DescribeTable: pynamodb.
+# What an API function may do to the table. No Scan: a request reads a bounded number of items, by key or
+# by index, and IAM enforces it. Transactions need no actions of their own: TransactWriteItems is
+# authorized per item as PutItem/UpdateItem/DeleteItem/ConditionCheckItem, TransactGetItems as GetItem.
+# DescribeTable: pynamodb.
 API_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",

@@ -71,7 +71,7 @@ class CrmEvents(Construct):
         )
         # A partner's account may put events of partner sources on the bus, nothing else (not "crm" events,
         # which only the outbox relay publishes). Which tenant accepts them is up to each tenant's
-        # registration of the source and its account (crm_core.services.inbound_events): EventBridge stamps
+        # registration of the source and its account (crm_core.services.partner_events): EventBridge stamps
         # each event with the account that put it. Without partner accounts the bus has no policy at all.
         self.partner_accounts = tuple(partner_accounts)
         for account in self.partner_accounts:

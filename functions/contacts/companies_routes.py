@@ -24,7 +24,7 @@ from crm_core.models.common import ULID_PATTERN
 from crm_core.models.company import Company, CompanyCreate, CompanyUpdate
 from crm_core.models.contact import Contact
 from crm_core.models.deal import Deal
-from crm_core.services.companies import COMPANIES
+from crm_core.services.companies import COMPANIES, company_records
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
 
@@ -77,12 +77,9 @@ def list_companies(
     responses=answers(200, page_model("CompanyContactPage", Contact), 400, 404, 422),
 )
 def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-    ctx = request_context(router)
-    items, next_cursor = CONTACTS.list_records(
-        ctx, filters={"company_id": record_id}, q=None, archived=False, limit=limit, cursor=cursor
+    items, next_cursor = company_records(
+        request_context(router), CONTACTS, record_id, limit=limit, cursor=cursor
     )
-    if not items and cursor is None:
-        COMPANIES.get(ctx, record_id)  # a missing or foreign company is a 404, not an empty list
     return page_response(items, next_cursor)
 
 
@@ -93,12 +90,9 @@ def company_contacts(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor 
     responses=answers(200, page_model("CompanyDealPage", Deal), 400, 404, 422),
 )
 def company_deals(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-    ctx = request_context(router)
-    items, next_cursor = DEALS.list_records(
-        ctx, filters={"company_id": record_id}, q=None, archived=False, limit=limit, cursor=cursor
+    items, next_cursor = company_records(
+        request_context(router), DEALS, record_id, limit=limit, cursor=cursor
     )
-    if not items and cursor is None:
-        COMPANIES.get(ctx, record_id)  # a missing or foreign company is a 404, not an empty list
     return page_response(items, next_cursor)
 
 

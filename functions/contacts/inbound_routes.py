@@ -9,7 +9,7 @@ from crm_core.http.api_docs import Closed, answers
 from crm_core.http.app import request_context
 from crm_core.http.responses import json_response
 from crm_core.models.contact import Contact
-from crm_core.services.inbound import InboundLead, receive_lead
+from crm_core.services.leads import InboundLead, receive_lead
 from crm_core.validation import set_fields
 
 PATH = "/v1/inbound"

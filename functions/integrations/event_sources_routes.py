@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from crm_core.http.record_routes import add_record_routes
 from crm_core.models.event_source import EventSource, EventSourceCreate, EventSourceUpdate
-from crm_core.services.inbound_events import EVENT_SOURCES
+from crm_core.services.partner_events import EVENT_SOURCES
 
 PATH = "/v1/event-sources"
 router = Router()

@@ -12,8 +12,8 @@ from typing import Any
 
 from crm_core.config import settings
 from crm_core.definitions import EVENT_SOURCE
-from crm_core.plain import plain
 from crm_core.repositories.table import EventItem, TableItem
+from crm_core.stored_values import as_json_value
 
 MAX_ENTRIES_PER_CALL = 10
 
@@ -30,7 +30,7 @@ def event_entries(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, An
         item = TableItem.from_raw_data(image)
         if not isinstance(item, EventItem):
             continue
-        detail = plain(item.detail)
+        detail = as_json_value(item.detail)
         entries.append(
             {
                 "Source": EVENT_SOURCE,

@@ -172,7 +172,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         "event_source",
         "event-sources",
         "integrations",
-        "crm_core.services.inbound_events:EVENT_SOURCES",
+        "crm_core.services.partner_events:EVENT_SOURCES",
         "EventSource",
         mergeable=False,
         events=(

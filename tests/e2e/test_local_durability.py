@@ -120,6 +120,32 @@ def received(receiver: Receiver) -> Counter[tuple[str, str]]:
     return Counter((e["type"], e["data"]["id"]) for e in list(receiver.accepted))
 
 
+def contacts_made_in_batches(api: ApiClient, batches: int) -> list[str]:
+    """The ids of new contacts made in batches of BATCH, each batch answered whole."""
+    made: list[str] = []
+    for batch in range(batches):
+        inputs = [{"email": f"c{batch}-{n}@example.com", "first_name": f"C{n}"} for n in range(BATCH)]
+        response = api.post("/v1/contacts/batch/create", {"inputs": inputs})
+        assert response.status_code in (200, 201), response.text
+        results = response.json()["results"]
+        assert [r["status"] for r in results] == [201] * BATCH
+        made += [r["id"] for r in results]
+    return made
+
+
+def assert_rebuilt_what_the_endpoint_forgot(
+    dev: Dev, partner_target_id: str, reminder: dict[str, Any]
+) -> None:
+    """The partner's rule is on the bus again, and the reminder still ahead has its schedule again (the
+    local endpoint forgot both in the crash)."""
+    rules = dev.aws("events").list_rules(EventBusName="crm", NamePrefix=f"crm-target-{partner_target_id}")
+    assert len(rules["Rules"]) == 1
+    schedule = dev.aws("scheduler").get_schedule(Name=f"reminder-{reminder['id']}", GroupName="crm-reminders")
+    at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
+    remind_at = datetime.fromisoformat(reminder["remind_at"].replace("Z", "+00:00"))
+    assert timedelta(0) <= at - remind_at < timedelta(seconds=1)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     hook = Receiver()
@@ -149,14 +175,7 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
             {"type": "task", "subject": "Fired before", "contact_id": contact["id"], "remind_at": soon(2)},
         )
         assert api.post("/v1/contacts", {"email": "ADA@example.com"}).status_code == 409  # refused: not kept
-        made = [contact["id"]]
-        for batch in range(3):
-            inputs = [{"email": f"c{batch}-{n}@example.com", "first_name": f"C{n}"} for n in range(BATCH)]
-            response = api.post("/v1/contacts/batch/create", {"inputs": inputs})
-            assert response.status_code in (200, 201), response.text
-            results = response.json()["results"]
-            assert [r["status"] for r in results] == [201] * BATCH
-            made += [r["id"] for r in results]
+        made = [contact["id"], *contacts_made_in_batches(api, 3)]
         # Every effect so far is made before the crash: the reminder fired, and the receiver has each event
         # (the relay publishes in commit order: with the last one's, every event before it is out).
         assert eventually(lambda: reminder_titles(api) == ["Reminder: Fired before"])
@@ -221,18 +240,7 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
         assert sorted((d["event_type"], d["outcome"]) for d in log) == sorted(
             (kind, "succeeded") for kind, _ in after
         )
-        # The partner's rule is on the bus again, and the reminder still ahead has its schedule again (the
-        # local endpoint forgot both in the crash).
-        rules = second.aws("events").list_rules(
-            EventBusName="crm", NamePrefix=f"crm-target-{partner.json()['id']}"
-        )
-        assert len(rules["Rules"]) == 1
-        schedule = second.aws("scheduler").get_schedule(
-            Name=f"reminder-{next_week['id']}", GroupName="crm-reminders"
-        )
-        at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
-        remind_at = datetime.fromisoformat(next_week["remind_at"].replace("Z", "+00:00"))
-        assert timedelta(0) <= at - remind_at < timedelta(seconds=1)
+        assert_rebuilt_what_the_endpoint_forgot(second, partner.json()["id"], next_week)
         assert second.stop() == 0
     assert not (tmp_path / ".crm" / "dev.json").exists()
 

@@ -204,9 +204,9 @@ class RefusalLog(logging.Handler):
 
 @pytest.fixture
 def refusal_log() -> Iterator[RefusalLog]:
-    from crm_core.services import inbound_events
+    from crm_core.services import partner_events
 
-    logger = logging.getLogger(inbound_events.logger.name)
+    logger = logging.getLogger(partner_events.logger.name)
     handler, level = RefusalLog(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.WARNING)  # the tests run with POWERTOOLS_LOG_LEVEL=ERROR

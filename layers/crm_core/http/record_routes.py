@@ -5,6 +5,8 @@ No ``from __future__ import annotations`` here: the route signatures use the typ
 Powertools reads at definition time to validate requests and to write the OpenAPI document.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -145,192 +147,250 @@ def add_record_routes(
     type whose list has no filters of its own. ``descriptions`` adds a type's own words to a route."""
     kind = service.spec.object_type
     noun = kind.replace("_", " ")  # "event source"
-    a_noun = f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"  # "an activity"
-    tag = path.rsplit("/", 1)[-1]
-    name = record.__name__
-    pair = duplicate_pair_model(f"{name}DuplicatePair", record_type(kind).collection, record)
-    shown = with_related(record, service)
-    said = descriptions or {}
+    shared = _TypeRoutes(
+        router=router,
+        service=service,
+        path=path,
+        create_model=create_model,
+        update_model=update_model,
+        record=record,
+        said=descriptions or {},
+        tag=path.rsplit("/", 1)[-1],
+        name=record.__name__,
+        noun=noun,
+        a_noun=f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}",  # "an activity"
+        shown=with_related(record, service),
+        pair=duplicate_pair_model(f"{record.__name__}DuplicatePair", record_type(kind).collection, record),
+    )
+    for route, add in _ROUTE_ADDERS:
+        if route in routes:
+            add(shared)
 
-    if "list" in routes:
 
-        @router.get(
-            "/",
-            tags=[tag],
-            summary=f"List {tag.replace('-', ' ')}",
-            description=list_description(service, said.get("list")),
-            responses=answers(200, list_page_model(f"{name}Page", shown), 400, 422),
+@dataclass(frozen=True)
+class _TypeRoutes:
+    """What the shared routes of one type are made from, and the words their documentation uses."""
+
+    router: Router
+    service: RecordService
+    path: str
+    create_model: type[BaseModel]
+    update_model: type[BaseModel]
+    record: type[BaseModel]
+    said: dict[str, str]  # a type's own words for a route
+    tag: str
+    name: str
+    noun: str
+    a_noun: str
+    shown: type[BaseModel]  # the record with what ?expand= may add
+    pair: type[BaseModel]
+
+
+def _add_read(t: _TypeRoutes) -> None:
+    """A type with related records reads them inline on request (?expand=)."""
+    if t.service.spec.expansions:
+        _add_read_expanding(t)
+    else:
+        _add_read_plain(t)
+
+
+def _add_list(t: _TypeRoutes) -> None:
+    @t.router.get(
+        "/",
+        tags=[t.tag],
+        summary=f"List {t.tag.replace('-', ' ')}",
+        description=list_description(t.service, t.said.get("list")),
+        responses=answers(200, list_page_model(f"{t.name}Page", t.shown), 400, 422),
+    )
+    def list_all(
+        limit: Limit = 25,
+        cursor: Cursor = None,
+        archived: Annotated[bool, Query(description="List archived ones instead.")] = False,
+        sort: Sort = None,
+    ) -> Response[str]:
+        return list_response(
+            t.service,
+            request_context(t.router),
+            filters={},
+            archived=archived,
+            limit=limit,
+            cursor=cursor,
+            sort=sort,
         )
-        def list_all(
-            limit: Limit = 25,
-            cursor: Cursor = None,
-            archived: Annotated[bool, Query(description="List archived ones instead.")] = False,
-            sort: Sort = None,
-        ) -> Response[str]:
-            return list_response(
-                service,
-                request_context(router),
-                filters={},
-                archived=archived,
-                limit=limit,
-                cursor=cursor,
-                sort=sort,
-            )
 
-    if "create" in routes:
 
-        @router.post(
-            "/",
-            status_code=201,
-            tags=[tag],
-            summary=f"Create {a_noun}",
-            description=said.get("create"),
-            responses=answers(201, record, 400, 403, 409, 413, 415, 422, description="Created", etag=True),
+def _add_create(t: _TypeRoutes) -> None:
+    create_model = t.create_model  # a name: Powertools reads the body's model from the annotation
+
+    @t.router.post(
+        "/",
+        status_code=201,
+        tags=[t.tag],
+        summary=f"Create {t.a_noun}",
+        description=t.said.get("create"),
+        responses=answers(201, t.record, 400, 403, 409, 413, 415, 422, description="Created", etag=True),
+    )
+    def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
+        record = t.service.create(request_context(t.router), set_fields(body))
+        return record_response(record, 201, location=f"{t.path}/{record['id']}")
+
+
+def _add_duplicates(t: _TypeRoutes) -> None:
+    @t.router.get(
+        "/duplicates",
+        tags=[t.tag],
+        summary=f"Pairs of {t.noun} records that look like duplicates",
+        responses=answers(200, page_model(f"{t.name}DuplicatePage", t.pair), 400, 422),
+    )
+    def duplicates(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+        items, next_cursor = t.service.duplicates(request_context(t.router), limit=limit, cursor=cursor)
+        return page_response(items, next_cursor)
+
+
+def _add_batch(t: _TypeRoutes) -> None:
+    @t.router.post(
+        "/batch/<action>",
+        tags=[t.tag],
+        summary="Create, update, upsert, read or archive up to 100",
+        description="One result per input, in order. With all_or_none=true every input commits in one "
+        "transaction or none does (then a 422 or 409 names the input).",
+        responses=answers(
+            200, batch_results_model(f"{t.name}BatchResults", t.record), 400, 403, 404, 409, 413, 415, 422
+        ),
+    )
+    def batch(
+        action: Annotated[BatchAction, Path()],
+        body: Annotated[BatchRequest, Body()],
+        all_or_none: Annotated[
+            bool, Query(description="Apply every input in one transaction or none.")
+        ] = False,
+    ) -> Response[str]:
+        results = t.service.batch(request_context(t.router), action, body.inputs, all_or_none=all_or_none)
+        return json_response({"results": results})
+
+
+def _add_read_expanding(t: _TypeRoutes) -> None:
+    @t.router.get(
+        "/<record_id>",
+        tags=[t.tag],
+        summary=f"Read {t.a_noun}",
+        description=f"Expands {', '.join(t.service.spec.expansions)}.",
+        responses=answers(200, t.shown, 404, 422, etag=True),
+    )
+    def read_expanding(
+        record_id: RecordIdPath,
+        archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
+        expand: Expand = None,
+    ) -> Response[str]:
+        ctx = request_context(t.router)
+        t.service.expand(ctx, [], expand)
+        record = t.service.get(ctx, record_id, archived=archived)
+        t.service.expand(ctx, [record], expand)
+        return record_response(record)
+
+
+def _add_read_plain(t: _TypeRoutes) -> None:
+    @t.router.get(
+        "/<record_id>",
+        tags=[t.tag],
+        summary=f"Read {t.a_noun}",
+        responses=answers(200, t.record, 404, 422, etag=True),
+    )
+    def read(
+        record_id: RecordIdPath,
+        archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
+    ) -> Response[str]:
+        return record_response(t.service.get(request_context(t.router), record_id, archived=archived))
+
+
+def _add_update(t: _TypeRoutes) -> None:
+    update_model = t.update_model  # a name: Powertools reads the body's model from the annotation
+
+    @t.router.patch(
+        "/<record_id>",
+        tags=[t.tag],
+        summary=f"Change some fields of {t.a_noun}",
+        description=t.said.get(
+            "update",
+            "Only the fields sent change; null clears a field. Send If-Match with the ETag to change "
+            "only the version you read.",
+        ),
+        responses=answers(200, t.record, 400, 403, 404, 409, 412, 413, 415, 422, etag=True),
+    )
+    def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
+        if_match = parse_if_match(t.router.current_event.headers.get("if-match"))
+        record = t.service.update(request_context(t.router), record_id, set_fields(body), if_match)
+        return record_response(record)
+
+
+def _add_archive(t: _TypeRoutes) -> None:
+    @t.router.delete(
+        "/<record_id>",
+        status_code=204,
+        tags=[t.tag],
+        summary=f"Archive {t.a_noun} (restorable 30 days)",
+        description=t.said.get("archive"),
+        responses=answers(204, None, 400, 403, 404, 409, 412, 422, description="Archived"),
+    )
+    def archive(record_id: RecordIdPath) -> Response[str]:
+        if_match = parse_if_match(t.router.current_event.headers.get("if-match"))
+        t.service.archive(request_context(t.router), record_id, if_match)
+        return Response(status_code=204, body="")
+
+
+def _add_restore(t: _TypeRoutes) -> None:
+    @t.router.post(
+        "/<record_id>/restore",
+        tags=[t.tag],
+        summary=f"Restore an archived {t.noun}",
+        responses=answers(200, t.record, 403, 404, 409, 422, etag=True),
+    )
+    def restore(record_id: RecordIdPath) -> Response[str]:
+        return record_response(t.service.restore(request_context(t.router), record_id))
+
+
+def _add_merge(t: _TypeRoutes) -> None:
+    merged = merge_result_model(f"{t.name}MergeResult", t.record)
+
+    @t.router.post(
+        "/<record_id>/merge",
+        tags=[t.tag],
+        summary=f"Merge another {t.noun} into this one",
+        description="This record keeps its values and takes the other's where it has none; the other is "
+        "archived with merged_into, and its unique value then finds this one. What refers to the other "
+        "(a contact's activities and deals; a company's contacts, deals and activities) is moved to this "
+        "one, each record a change of its own: within the request when there are at most "
+        f"{MAX_MOVED_BY_MERGE} of a kind, in the background after it otherwise (`pending_moves` names "
+        "those kinds).",
+        responses=answers(200, merged, 400, 403, 404, 409, 413, 415, 422, etag=True),
+    )
+    def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
+        return record_response(t.service.merge(request_context(t.router), record_id, body.duplicate_id))
+
+
+def _add_timeline(t: _TypeRoutes) -> None:
+    @t.router.get(
+        "/<record_id>/timeline",
+        tags=[t.tag],
+        summary=f"The {t.noun}'s changes, newest first",
+        responses=answers(200, page_model(f"{t.name}TimelinePage", TimelineEntry), 400, 404, 422),
+    )
+    def timeline(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
+        items, next_cursor = t.service.timeline(
+            request_context(t.router), record_id, limit=limit, cursor=cursor
         )
-        def create(body: Annotated[create_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
-            record = service.create(request_context(router), set_fields(body))
-            return record_response(record, 201, location=f"{path}/{record['id']}")
+        return page_response(items, next_cursor)
 
-    if "duplicates" in routes:
 
-        @router.get(
-            "/duplicates",
-            tags=[tag],
-            summary=f"Pairs of {noun} records that look like duplicates",
-            responses=answers(200, page_model(f"{name}DuplicatePage", pair), 400, 422),
-        )
-        def duplicates(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-            items, next_cursor = service.duplicates(request_context(router), limit=limit, cursor=cursor)
-            return page_response(items, next_cursor)
-
-    if "batch" in routes:
-
-        @router.post(
-            "/batch/<action>",
-            tags=[tag],
-            summary="Create, update, upsert, read or archive up to 100",
-            description="One result per input, in order. With all_or_none=true every input commits in one "
-            "transaction or none does (then a 422 or 409 names the input).",
-            responses=answers(
-                200, batch_results_model(f"{name}BatchResults", record), 400, 403, 404, 409, 413, 415, 422
-            ),
-        )
-        def batch(
-            action: Annotated[BatchAction, Path()],
-            body: Annotated[BatchRequest, Body()],
-            all_or_none: Annotated[
-                bool, Query(description="Apply every input in one transaction or none.")
-            ] = False,
-        ) -> Response[str]:
-            results = service.batch(request_context(router), action, body.inputs, all_or_none=all_or_none)
-            return json_response({"results": results})
-
-    if "read" in routes and service.spec.expansions:
-
-        @router.get(
-            "/<record_id>",
-            tags=[tag],
-            summary=f"Read {a_noun}",
-            description=f"Expands {', '.join(service.spec.expansions)}.",
-            responses=answers(200, shown, 404, 422, etag=True),
-        )
-        def read_expanding(
-            record_id: RecordIdPath,
-            archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
-            expand: Expand = None,
-        ) -> Response[str]:
-            ctx = request_context(router)
-            service.expand(ctx, [], expand)
-            record = service.get(ctx, record_id, archived=archived)
-            service.expand(ctx, [record], expand)
-            return record_response(record)
-
-    elif "read" in routes:
-
-        @router.get(
-            "/<record_id>",
-            tags=[tag],
-            summary=f"Read {a_noun}",
-            responses=answers(200, record, 404, 422, etag=True),
-        )
-        def read(
-            record_id: RecordIdPath,
-            archived: Annotated[bool, Query(description="Also find an archived record.")] = False,
-        ) -> Response[str]:
-            return record_response(service.get(request_context(router), record_id, archived=archived))
-
-    if "update" in routes:
-
-        @router.patch(
-            "/<record_id>",
-            tags=[tag],
-            summary=f"Change some fields of {a_noun}",
-            description=said.get(
-                "update",
-                "Only the fields sent change; null clears a field. Send If-Match with the ETag to change "
-                "only the version you read.",
-            ),
-            responses=answers(200, record, 400, 403, 404, 409, 412, 413, 415, 422, etag=True),
-        )
-        def update(record_id: RecordIdPath, body: Annotated[update_model, Body()]) -> Response[str]:  # type: ignore[valid-type]
-            if_match = parse_if_match(router.current_event.headers.get("if-match"))
-            record = service.update(request_context(router), record_id, set_fields(body), if_match)
-            return record_response(record)
-
-    if "archive" in routes:
-
-        @router.delete(
-            "/<record_id>",
-            status_code=204,
-            tags=[tag],
-            summary=f"Archive {a_noun} (restorable 30 days)",
-            description=said.get("archive"),
-            responses=answers(204, None, 400, 403, 404, 409, 412, 422, description="Archived"),
-        )
-        def archive(record_id: RecordIdPath) -> Response[str]:
-            if_match = parse_if_match(router.current_event.headers.get("if-match"))
-            service.archive(request_context(router), record_id, if_match)
-            return Response(status_code=204, body="")
-
-    if "restore" in routes:
-
-        @router.post(
-            "/<record_id>/restore",
-            tags=[tag],
-            summary=f"Restore an archived {noun}",
-            responses=answers(200, record, 403, 404, 409, 422, etag=True),
-        )
-        def restore(record_id: RecordIdPath) -> Response[str]:
-            return record_response(service.restore(request_context(router), record_id))
-
-    if "merge" in routes:
-        merged = merge_result_model(f"{name}MergeResult", record)
-
-        @router.post(
-            "/<record_id>/merge",
-            tags=[tag],
-            summary=f"Merge another {noun} into this one",
-            description="This record keeps its values and takes the other's where it has none; the other is "
-            "archived with merged_into, and its unique value then finds this one. What refers to the other "
-            "(a contact's activities and deals; a company's contacts, deals and activities) is moved to this "
-            "one, each record a change of its own: within the request when there are at most "
-            f"{MAX_MOVED_BY_MERGE} of a kind, in the background after it otherwise (`pending_moves` names "
-            "those kinds).",
-            responses=answers(200, merged, 400, 403, 404, 409, 413, 415, 422, etag=True),
-        )
-        def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
-            return record_response(service.merge(request_context(router), record_id, body.duplicate_id))
-
-    if "timeline" in routes:
-
-        @router.get(
-            "/<record_id>/timeline",
-            tags=[tag],
-            summary=f"The {noun}'s changes, newest first",
-            responses=answers(200, page_model(f"{name}TimelinePage", TimelineEntry), 400, 404, 422),
-        )
-        def timeline(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
-            items, next_cursor = service.timeline(
-                request_context(router), record_id, limit=limit, cursor=cursor
-            )
-            return page_response(items, next_cursor)
+_ROUTE_ADDERS: tuple[tuple[str, Callable[[_TypeRoutes], None]], ...] = (
+    ("list", _add_list),
+    ("create", _add_create),
+    ("duplicates", _add_duplicates),
+    ("batch", _add_batch),
+    ("read", _add_read),
+    ("update", _add_update),
+    ("archive", _add_archive),
+    ("restore", _add_restore),
+    ("merge", _add_merge),
+    ("timeline", _add_timeline),
+)

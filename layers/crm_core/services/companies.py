@@ -62,3 +62,17 @@ COMPANIES = RecordService(
         referrers=referrers,
     )
 )
+
+
+def company_records(
+    ctx: RequestContext, service: RecordService, company_id: str, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the company's active records of ``service``'s type (its contacts, its deals), one Query of
+    their parent index; a missing or foreign company is a 404, not an empty list (one GetItem, asked only
+    when the first page is empty)."""
+    items, next_cursor = service.list_records(
+        ctx, filters={"company_id": company_id}, q=None, archived=False, limit=limit, cursor=cursor
+    )
+    if not items and cursor is None:
+        COMPANIES.get(ctx, company_id)
+    return items, next_cursor

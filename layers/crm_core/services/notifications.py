@@ -8,9 +8,9 @@ from crm_core import signing
 from crm_core.context import RequestContext
 from crm_core.errors import not_found
 from crm_core.ids import utc_now
-from crm_core.plain import plain
 from crm_core.repositories import notification_repository as repo
 from crm_core.repositories.table import NotificationItem
+from crm_core.stored_values import as_json_value
 
 
 def represent(item: NotificationItem) -> dict[str, Any]:
@@ -18,7 +18,7 @@ def represent(item: NotificationItem) -> dict[str, Any]:
         "id": item.id,
         "kind": item.kind,
         "title": item.title,
-        "record": plain(item.record),
+        "record": as_json_value(item.record),
         "created_at": item.created_at,
         "read_at": item.read_at,
     }

@@ -1,4 +1,5 @@
-"""Tenants, their users and API keys, and turning a credential into a principal."""
+"""Tenants, their users and API keys: a new tenant with its admin, first key and default pipeline, and the
+users and keys added later (a credential becomes a principal in services/credentials.py)."""
 
 from __future__ import annotations
 

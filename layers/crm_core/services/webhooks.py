@@ -18,13 +18,13 @@ from crm_core.context import RequestContext
 from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
 from crm_core.errors import ProblemError, not_found
 from crm_core.ids import derived_id, new_id, utc_now
-from crm_core.plain import plain
 from crm_core.repositories import delivery_repository, keys
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
 from crm_core.services.event_targets import EVENT_TARGETS, Destination, destination, matches
 from crm_core.services.records import record_data
+from crm_core.stored_values import as_json_value
 
 DELIVERY_SK_PREFIX = "DLV#"
 WEBHOOK_TRY_METRICS = {
@@ -148,32 +148,8 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     ):
         metrics.count("WebhookTriesDuplicate")
         return "duplicate"
-    data = record_data(target)
-    body = json.dumps(job["event"], separators=(",", ":")).encode()
     started = time.perf_counter()
-    status_code, error = None, None
-    try:
-        status_code = send(
-            str(data["url"]),
-            body,
-            {
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-                "CRM-Signature": signature(str(data["secret"]), int(time.time()), body),
-                "CRM-Event-Id": str(job["event"]["id"]),
-                "CRM-Event-Type": str(job["event"]["type"]),
-                "CRM-Delivery-Id": str(job["delivery_id"]),
-            },
-            local_mode=settings().local_mode,
-        )
-        if 300 <= status_code < 400:
-            error = f"HTTP {status_code} (redirects are not followed)"
-        elif not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except (OSError, http.client.HTTPException) as failure:
-        error = (str(failure) or type(failure).__name__)[:500]
-    except ProblemError as unsafe:
-        error = unsafe.detail
+    status_code, error = _post_event(job, record_data(target))
     duration_ms = int((time.perf_counter() - started) * 1000)
     attempt = int(job["attempt"])
     delays = settings().webhook_retry_delays_s
@@ -199,6 +175,36 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
         # What waits there is the next try, made when `crm dlq redrive` sends it back.
         _queue([{**job, "attempt": attempt + 1}], queue_url=dead)
     return outcome
+
+
+def _post_event(job: dict[str, Any], target: dict[str, Any]) -> tuple[int | None, str | None]:
+    """The job's event posted once to the target's URL, signed: the answer's status code (None when none
+    came) and what went wrong (None: delivered)."""
+    body = json.dumps(job["event"], separators=(",", ":")).encode()
+    status_code, error = None, None
+    try:
+        status_code = send(
+            str(target["url"]),
+            body,
+            {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "CRM-Signature": signature(str(target["secret"]), int(time.time()), body),
+                "CRM-Event-Id": str(job["event"]["id"]),
+                "CRM-Event-Type": str(job["event"]["type"]),
+                "CRM-Delivery-Id": str(job["delivery_id"]),
+            },
+            local_mode=settings().local_mode,
+        )
+        if 300 <= status_code < 400:
+            error = f"HTTP {status_code} (redirects are not followed)"
+        elif not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except (OSError, http.client.HTTPException) as failure:
+        error = (str(failure) or type(failure).__name__)[:500]
+    except ProblemError as unsafe:
+        error = unsafe.detail
+    return status_code, error
 
 
 def _log(
@@ -295,7 +301,7 @@ def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> dict[str, A
         "target_id": target_id,
         "delivery_id": new_id(),
         "attempt": 1,
-        "event": plain(items[0].event),
+        "event": as_json_value(items[0].event),
     }
     _queue([job])
     return {"delivery_id": job["delivery_id"], "event_id": event_id, "queued_at": utc_now()}

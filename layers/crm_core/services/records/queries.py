@@ -19,7 +19,6 @@ from pynamodb.expressions.condition import Condition
 from crm_core import signing
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field, not_found
-from crm_core.plain import plain
 from crm_core.record_types import record_type
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
@@ -27,6 +26,7 @@ from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
 from crm_core.services.records.shape import represent, timeline_entry
 from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_value
 from crm_core.services.records.text import normalize_query, normalize_text
+from crm_core.stored_values import as_json_value
 
 Page = tuple[list[dict[str, Any]], str | None]
 Position = dict[str, str]  # an item's key in a table or index: where a Query starts after it
@@ -435,7 +435,7 @@ def timeline(
     )
     if not events and start is None:
         raise not_found(spec.object_type, record_id)
-    entries = [timeline_entry(plain(event.detail)) for event in events]
+    entries = [timeline_entry(as_json_value(event.detail)) for event in events]
     return entries, (signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
 
 

@@ -39,12 +39,10 @@ class RecordService:
 
     # ---------------------------------------------------------------------------------------- reads
 
-    def load(
-        self, ctx: RequestContext, record_id: str, *, consistent: bool = True, archived: bool | None = False
-    ) -> RecordItem:
-        """The stored record (consistent by default: it is read to be changed); 404 when it is missing,
+    def load(self, ctx: RequestContext, record_id: str, *, archived: bool | None = False) -> RecordItem:
+        """The stored record, read consistently (it is read to be changed); 404 when it is missing,
         another tenant's, or not in the state asked for (None: either)."""
-        item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id, consistent=consistent)
+        item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id, consistent=True)
         if item is None or (archived is not None and (item.archived_at is not None) != archived):
             raise not_found(self.spec.object_type, record_id)
         return item

@@ -5,20 +5,20 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from crm_core.plain import plain
 from crm_core.repositories.table import RecordItem
 from crm_core.services.records.spec import ObjectSpec
+from crm_core.stored_values import as_json_value
 
 
 def record_data(item: RecordItem) -> dict[str, Any]:
     """The record's API fields as stored (only those that are set)."""
-    data: dict[str, Any] = plain(item.data)
+    data: dict[str, Any] = as_json_value(item.data)
     return data
 
 
 def related_facts(item: RecordItem) -> dict[str, Any]:
     """The facts of other records its tokens were last made from (a contact's company name)."""
-    facts: dict[str, Any] = plain(item.related) if item.related is not None else {}
+    facts: dict[str, Any] = as_json_value(item.related) if item.related is not None else {}
     return facts
 
 

@@ -27,12 +27,12 @@ from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.ids import utc_now
 from crm_core.models.event_source import EVENT_SOURCE_DEFAULTS, EventSourceCreate, EventSourceUpdate
-from crm_core.plain import plain
 from crm_core.repositories import event_source_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventSourceStatusItem, RecordItem
-from crm_core.services.inbound import InboundLead, receive_lead
+from crm_core.services.leads import InboundLead, receive_lead
 from crm_core.services.records import ObjectSpec, RecordService
+from crm_core.stored_values import as_json_value
 from crm_core.validation import set_fields
 
 logger = Logger()
@@ -104,7 +104,7 @@ def active_registration(tenant_id: str, source: str) -> RecordItem | None:
 
 def sending_account(registration: RecordItem) -> str:
     """The account the registration accepts events from: the one it names, or this CRM's own."""
-    account_id = plain(registration.data).get("account_id")
+    account_id = as_json_value(registration.data).get("account_id")
     return str(account_id) if account_id else settings().account_id
 
 
