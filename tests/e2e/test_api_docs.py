@@ -11,6 +11,7 @@ from crm_core.http.api_docs import (
     TimelineEntry,
     batch_results_model,
     duplicate_pair_model,
+    list_page_model,
     merge_result_model,
     page_model,
 )
@@ -49,9 +50,9 @@ def test_records_pages_and_batches_match_their_models(client: ApiClient) -> None
         201,
     )
     conforms(Contact, client.get(f"/v1/contacts/{contact['id']}"), 200)
-    conforms(page_model("ContactPage", Contact), client.get("/v1/contacts"), 200)
-    conforms(page_model("ContactPage", Contact), client.get("/v1/contacts", params={"q": "doc"}), 200)
-    conforms(page_model("CompanyPage", Company), client.get("/v1/companies"), 200)
+    conforms(list_page_model("ContactPage", Contact), client.get("/v1/contacts"), 200)
+    conforms(list_page_model("ContactPage", Contact), client.get("/v1/contacts", params={"q": "doc"}), 200)
+    conforms(list_page_model("CompanyPage", Company), client.get("/v1/companies"), 200)
     conforms(page_model("P", TimelineEntry), client.get(f"/v1/contacts/{contact['id']}/timeline"), 200)
     client.post("/v1/contacts", {"first_name": "doc", "last_name": "umented"})
     pairs = conforms(
