@@ -1,6 +1,6 @@
 """The CRM runs for the test session as `crm dev` runs it: moto in server mode, the gateway, the relay.
 
-Every e2e test talks to it over HTTP with its own new tenant.
+Every integration test talks to it over HTTP with its own new tenant.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""The API's own OpenAPI document, read as data by the generated checks (tests/e2e/test_access_matrix.py,
-tests/e2e/test_fuzz_api.py): its operations, a minimal valid body for each request schema, and the body
-fields that hold ids of other records. A new route or field is covered without anyone listing it; one
-these rules cannot handle fails its test, naming what to add here.
+"""The API's own OpenAPI document, read as data by the generated checks
+(tests/integration/test_access_matrix.py, tests/integration/test_fuzz_api.py): its operations, a minimal
+valid body for each request schema, and the body fields that hold ids of other records. A new route or
+field is covered without anyone listing it; one these rules cannot handle fails its test, naming what to
+add here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the OpenAPI document says a route answers: typed records and pages, the problem details of each
 error status, and the RateLimit headers on every answer.
 
-These models only describe; the answers are built by the services. tests/e2e/test_api_docs.py checks
+These models only describe; the answers are built by the services. tests/integration/test_api_docs.py checks
 real answers against them (unknown fields refused), so the document cannot drift from the code.
 """
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.test_conventions import assert_problem
+from tests.integration.test_conventions import assert_problem
 from tests.support.client import ApiClient
 
 MIB = 1024 * 1024

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from crm_local.runtime import LocalRuntime
-from tests.e2e.test_partner_buses import PartnerBus
-from tests.e2e.test_webhooks import Receiver, add_webhook
+from tests.integration.test_partner_buses import PartnerBus
+from tests.integration.test_webhooks import Receiver, add_webhook
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 

@@ -18,7 +18,7 @@ from crm_core.services.contacts import CONTACTS
 from crm_core.services.records import writes
 
 from crm_local.runtime import LocalRuntime
-from tests.e2e.test_events import BusTap
+from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 

@@ -24,8 +24,8 @@ import pytest
 import requests
 
 from crm_local.runtime import free_port
-from tests.e2e.test_cli import CRM, crm, tenant_create
-from tests.e2e.test_webhooks import Receiver, add_webhook
+from tests.integration.test_cli import CRM, crm, tenant_create
+from tests.integration.test_webhooks import Receiver, add_webhook
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 

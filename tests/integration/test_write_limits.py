@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from crm_local.runtime import LocalRuntime
-from tests.e2e.test_events import BusTap
+from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 
 KB = 1024

@@ -121,7 +121,7 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
     from crm_core.definitions import PARTNER_DELIVERIES_QUEUE
 
     from crm_local import dlq
-    from tests.e2e.test_events import BusTap
+    from tests.integration.test_events import BusTap
 
     def waiting() -> int:
         return next(r.messages for r in dlq.list_all(sqs) if r.queue == PARTNER_DELIVERIES_QUEUE.name)
@@ -231,8 +231,8 @@ def test_one_tenants_refused_partner_buses_do_not_hold_up_another_tenants_events
     from crm_core.services.event_targets import MAX_ACTIVE_TARGETS
 
     from crm_local import moto_fidelity
-    from tests.e2e.test_events import BusTap
-    from tests.e2e.test_webhooks import Receiver, add_webhook
+    from tests.integration.test_events import BusTap
+    from tests.integration.test_webhooks import Receiver, add_webhook
 
     targets = [
         client.create(

@@ -13,7 +13,7 @@ from crm_core.definitions import OUTBOX_DEAD_LETTER_QUEUE
 
 from crm_local import dlq
 from crm_local.runtime import LocalRuntime
-from tests.e2e.test_events import BusTap
+from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 
 
