@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -33,6 +33,7 @@ _local = threading.local()
 _serving: ContextVar[bool] = ContextVar("bench_serving", default=False)
 _ORIGINAL: Callable[..., Any] = getattr(BaseClient, "_make_api_call")  # noqa: B009
 _active: DynamoRecorder | None = None
+_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 
 
 @dataclass
@@ -51,6 +52,10 @@ class Measurement:
     # Items the request's Queries evaluated (ScannedCount), apart from a list's count shards: with the
     # items a page returned, a list's read efficiency.
     items_read: int = 0
+    # Outbox events the request committed, by type: each sets the event platform going (bench.cost).
+    events: Counter[str] = field(default_factory=Counter)
+    # Write units (table + indexes) by the kind of item written (bench.recorder.item_kind): where they go.
+    write_units_by_item: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     @property
     def total_calls(self) -> int:
@@ -63,6 +68,10 @@ class Measurement:
             "rate_limit_syncs": self.rate_limit_syncs,
             "authorizer_calls": self.authorizer_calls,
             "items_read": self.items_read,
+            "events": dict(sorted(self.events.items())),
+            "write_units_by_item": {
+                k: round(v, 2) for k, v in sorted(self.write_units_by_item.items(), key=lambda kv: -kv[1])
+            },
             "other_aws_calls": dict(sorted(self.other_calls.items())),
             "rcu": self.units.read,
             "wcu_table": self.units.write_table,
@@ -213,16 +222,20 @@ class DynamoRecorder:
         with self._lock:
             measurement.calls[operation] += 1
         before = self._items_before(operation, params)
+        by_item: defaultdict[str, float] = defaultdict(float)
         try:
             response = _ORIGINAL(client, operation, params)
         except Exception:
-            units = self._units(operation, params, None, before, applied=False)
+            units = self._units(operation, params, None, before, applied=False, by_item=by_item)
             with self._lock:
                 measurement.units.add(units)
+                _add_up(measurement.write_units_by_item, by_item)
             raise
-        units = self._units(operation, params, response, before, applied=True)
+        units = self._units(operation, params, response, before, applied=True, by_item=by_item)
         with self._lock:
             measurement.units.add(units)
+            _add_up(measurement.write_units_by_item, by_item)
+            measurement.events.update(_outbox_events(operation, params, response))
             measurement.moto_reported_units += _reported_units(response)
             if operation == "Query" and not _is_count_query(params):
                 measurement.items_read += int(response.get("ScannedCount", len(response.get("Items", []))))
@@ -315,6 +328,7 @@ class DynamoRecorder:
         before: dict[tuple[str, tuple[str, ...]], Item],
         *,
         applied: bool,
+        by_item: defaultdict[str, float],
     ) -> Units:
         units = Units()
         if operation == "GetItem":
@@ -329,8 +343,8 @@ class DynamoRecorder:
         elif operation == "TransactGetItems":
             for result in (response or {}).get("Responses", []):
                 units.read += 2 * read_units(item_size((result or {}).get("Item")), consistent=True)
-        elif operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"):
-            units = self._write_units(operation, params, response, before, applied=applied)
+        elif operation in _WRITES:
+            units = self._write_units(operation, params, response, before, applied=applied, by_item=by_item)
         return units
 
     def _evaluated_items(
@@ -384,6 +398,7 @@ class DynamoRecorder:
         before: dict[tuple[str, tuple[str, ...]], Item],
         *,
         applied: bool,
+        by_item: defaultdict[str, float],
     ) -> Units:
         units = Units()
         transactional = operation == "TransactWriteItems"
@@ -394,7 +409,9 @@ class DynamoRecorder:
             position = (table, self._key(table, item_or_key))
             old = before.get(position)
             if kind == "ConditionCheck":
-                units.write_table += (2 if transactional else 1) * write_cost((), old, old).write_table
+                check = (2 if transactional else 1) * write_cost((), old, old).write_table
+                units.write_table += check
+                by_item["condition check"] += check
                 continue
             new: Item | None
             if kind == "Put":
@@ -403,9 +420,10 @@ class DynamoRecorder:
                 new = after.get(position, old)
             else:
                 new = None
-            units.add(
-                write_cost(self._shape(table).indexes, old, new, transactional=transactional, applied=applied)
-            )
+            indexes = self._shape(table).indexes
+            cost = write_cost(indexes, old, new, transactional=transactional, applied=applied)
+            units.add(cost)
+            by_item[item_kind(new or old or item_or_key)] += cost.write_table + cost.write_index
         return units
 
 
@@ -432,6 +450,38 @@ def _written_entries(
         kind = {"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation]
         entries.append((kind, params["TableName"], params["Item"] if kind == "Put" else params["Key"]))
     return entries
+
+
+def _outbox_events(operation: str, params: dict[str, Any], response: dict[str, Any]) -> list[str]:
+    """The types of the outbox events (crm_core EventItem: ``type`` "event") a committed write put."""
+    if operation not in _WRITES:
+        return []
+    return [
+        item["event_type"]["S"]
+        for kind, _, item in _written_entries(operation, params, response, applied=True)
+        if kind == "Put" and item.get("type", {}).get("S") == "event" and "event_type" in item
+    ]
+
+
+def _add_up(total: defaultdict[str, float], more: dict[str, float]) -> None:
+    for key, value in more.items():
+        total[key] += value
+
+
+def item_kind(item: Item) -> str:
+    """What an item is, for the breakdown of write units: its ``type`` (the table's discriminator), and for
+    a side entry what it is kept for (``entry:search``, ``entry:dedupe``, ``entry:tag``, ...)."""
+    if "type" not in item:
+        # Powertools' idempotency layer writes its own items, without the table's discriminator.
+        return "idempotency" if "status" in item or "expiration" in item else "untyped"
+    kind = str(item["type"].get("S", "?"))
+    if kind != "entry":
+        return kind
+    parts = str(item.get("PK", {}).get("S", "")).split("#")
+    for special in ("search", "dedupe"):
+        if special in parts:
+            return f"entry:{special}"
+    return f"entry:{parts[-2]}" if len(parts) >= 2 else "entry"
 
 
 def _mentions(expression: str, placeholder: str) -> bool:

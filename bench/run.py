@@ -17,7 +17,7 @@ from typing import Any
 
 from crm_core.rate_limits import SYNC_EVERY
 
-from bench import imports
+from bench import cost, imports
 from bench.endpoints import ENDPOINTS, Dataset, Measured, load_dataset, run_scenarios
 from bench.report import Printer, endpoint_rows, write_json
 
@@ -51,6 +51,11 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-imports", action="store_true", help="only count DynamoDB calls")
     parser.add_argument("--skip-calls", action="store_true", help="only time the imports")
     parser.add_argument("--output", default=str(OUTPUT), help=f"JSON results (default {OUTPUT})")
+    parser.add_argument(
+        "--save-cost-baseline",
+        metavar="NOTE",
+        help=f"keep this run's units per endpoint as {cost.BASELINE_FILE.name}, with a note",
+    )
     return parser.parse_args(argv)
 
 
@@ -185,6 +190,81 @@ def _print_batch_ratio(printer: Printer, calls: dict[str, Any]) -> None:
         )
 
 
+def _dollars(value: float) -> str:
+    return f"${value:.3f}"
+
+
+def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") -> None:
+    """The price of a million calls in the documented mix, and each write's units, before and now."""
+    model = cost.CostModel.load()
+    now_units = {e["key"]: {**e[size], "label": e["label"]} for e in calls["endpoints"] if e.get(size)}
+    now = cost.price_of_mix(model, now_units)
+    baseline = cost.load_baseline()
+    before_units = (baseline or {}).get("endpoints", {})
+    before = cost.price_of_mix(model, before_units) if before_units else None
+    prices = model.prices
+    rows = [
+        [component, _dollars(before.dollars[component]) if before else "—", _dollars(dollars)]
+        for component, dollars in now.dollars.items()
+    ]
+    rows.append(["Total", _dollars(before.total) if before else "—", _dollars(now.total)])
+    goal = model.goals["price_per_million_calls"]
+    printer.table(
+        f"Price of {cost.CALLS:,} calls in the mix of bench/{cost.MODEL_FILE.name} "
+        f"({prices['region']} on-demand prices of {prices['as_of']}), measured on the {size} tenant",
+        ["Component", "Before issue 11", "Now"],
+        rows,
+        right=(1, 2),
+        styles=[None] * (len(rows) - 1) + ["bold green" if now.total < goal else "bold red"],
+        caption=(
+            f"Goal: under ${goal:.2f}. Mix: {', '.join(f'{k} {v:g}%' for k, v in model.mix.items())}. "
+            f"{now.events / 1e3:,.0f}k events published per million calls. Lambda durations, batch fill and "
+            "log bytes are assumptions in the model file; DynamoDB units and events are measured. "
+            + (f"Before: {baseline['note']} (commit {str(baseline['commit'])[:7]})." if baseline else "")
+        ),
+    )
+    if now.missing:
+        printer.line(f"NOT PRICED (not measured): {', '.join(now.missing)}", style="bold red")
+    goals = model.goals["write_units"]
+    rows, styles = [], []
+    for key, measured in now_units.items():
+        units = cost.write_units(measured)
+        if not units:
+            continue
+        old = before_units.get(key)
+        wanted = goals.get(key)
+        rows.append(
+            [
+                measured["label"],
+                f"{cost.write_units(old):g} ({old['wcu_table']:g}+{old['wcu_index']:g})" if old else "—",
+                f"{units:g} ({measured['wcu_table']:g}+{measured['wcu_index']:g})",
+                f"<= {wanted}" if wanted else "",
+                ", ".join(f"{n} {t}" if n > 1 else t for t, n in (measured.get("events") or {}).items()),
+            ]
+        )
+        styles.append(None if not wanted else "bold green" if units <= wanted else "bold red")
+    printer.table(
+        "Write units per write (table + indexes), before issue 11 and now",
+        ["Endpoint", "Before", "Now", "Goal", "Events"],
+        rows,
+        right=(1, 2, 3),
+        no_wrap=True,
+        styles=styles,
+    )
+    printer.table(
+        "Where a write's units go now (table + indexes, by the kind of item written)",
+        ["Endpoint", "Units by item"],
+        [
+            [m["label"], ", ".join(f"{kind} {units:g}" for kind, units in m["write_units_by_item"].items())]
+            for m in now_units.values()
+            if cost.write_units(m) and m.get("write_units_by_item")
+        ],
+        caption="record: the record with its index entries; entry:<x>: a side item kept for <x> "
+        "(search: a type-ahead token, dedupe: a duplicate key, tag, ...); event: the outbox; "
+        "timeline_entry: an event's copy in a linked record's timeline.",
+    )
+
+
 def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
     sets = calls["datasets"]
     small_n, large_n = sets["small"]["contacts"], sets["large"]["contacts"]
@@ -238,6 +318,7 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
                 style="yellow",
             )
     _print_read_efficiency(printer, calls, large_text)
+    _print_cost(printer, calls)
     _print_batch_ratio(printer, calls)
     for name, text in (("small", small_text), ("large", large_text)):
         if sets[name]["deals"]:
@@ -363,6 +444,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_calls:
         results["calls"] = measure_calls(args.small, args.large, printer, args.small_deals, args.large_deals)
         _print_calls(printer, results["calls"])
+        if args.save_cost_baseline:
+            baseline = cost.baseline_of(
+                results["calls"]["endpoints"], "large", args.save_cost_baseline, results["commit"]
+            )
+            write_json(cost.BASELINE_FILE, baseline)
     if "imports" in results:
         _print_imports(printer, results["imports"])
     results["duration_seconds"] = round(time.perf_counter() - started, 1)

@@ -137,6 +137,11 @@ class LocalRuntime:
                 ) from None
             self._store = store
 
+    @property
+    def moto_server(self) -> Any:
+        """The AWS endpoint's WSGI server (werkzeug), once started."""
+        return self._moto._server
+
     def start(self) -> RunningInstance:
         self._claim()
         import boto3

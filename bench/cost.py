@@ -1,0 +1,181 @@
+"""The price of a million API calls, from the units and events the bench measured for each endpoint.
+
+The mix of calls, the prices (with their date and source) and the assumptions about what is not measured
+locally (Lambda durations, how full batches are) are data in ``bench/cost_model.toml``. What each call
+costs is measured: its DynamoDB read and write units (table and indexes apart) and the outbox events it
+committed. An event's price follows what the deployed stack does with it (``crm_core.definitions``): the
+Pipe reads it from the table's stream, the outbox relay puts it on the bus, and every rule it matches
+queues it for a consumer.
+
+``bench/cost_baseline.json`` holds the same measurements from before issue 11's write-path work, so the
+printout shows the price and each write's units before and now, side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, CONSUMERS, EVENT_SOURCE, OUTBOX_RELAY, RULES
+
+MODEL_FILE = Path(__file__).with_name("cost_model.toml")
+BASELINE_FILE = Path(__file__).with_name("cost_baseline.json")
+CALLS = 1_000_000
+
+# The components of the price, in the order they are printed.
+COMPONENTS = (
+    "DynamoDB reads",
+    "DynamoDB writes (table)",
+    "DynamoDB writes (indexes)",
+    "API Gateway (HTTP API)",
+    "Lambda (API functions)",
+    "Lambda (authorizer)",
+    "Events (Pipe, EventBridge, relay)",
+    "Event consumers (SQS, Lambda, reads)",
+    "CloudWatch Logs",
+)
+
+
+@dataclass(frozen=True)
+class CostModel:
+    prices: Mapping[str, Any]
+    mix: Mapping[str, float]  # endpoint key -> percent of calls
+    lambdas: Mapping[str, float]
+    events: Mapping[str, float]
+    logs: Mapping[str, float]
+    goals: Mapping[str, Any]
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> CostModel:
+        data = tomllib.loads(path.read_text())
+        model = cls(data["prices"], data["mix"], data["lambda"], data["events"], data["logs"], data["goals"])
+        if abs(sum(model.mix.values()) - 100) > 1e-9:
+            raise ValueError(f"{path.name}: the mix adds up to {sum(model.mix.values())} %, not 100 %")
+        return model
+
+
+@dataclass
+class Price:
+    """Dollars per million calls of the mix, by component; and the events a million calls publish."""
+
+    dollars: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COMPONENTS, 0.0))
+    events: float = 0.0
+    missing: list[str] = field(default_factory=list)  # mix endpoints the measurements lack
+
+    @property
+    def total(self) -> float:
+        return sum(self.dollars.values())
+
+
+def _gb_seconds(memory_mb: int, ms: float) -> float:
+    return memory_mb / 1024 * ms / 1000
+
+
+def _function_memory(label: str) -> int:
+    """The memory of the API function serving an endpoint label such as ``GET /contacts/{id}``."""
+    segment = label.split()[1].split("?")[0].strip("/").split("/")[0]
+    for function in API_FUNCTIONS:
+        if f"ANY /v1/{segment}" in function.routes:
+            return function.memory_mb
+    raise KeyError(f"no API function serves {label!r}")
+
+
+def consumers_of(event_type: str) -> list[int]:
+    """The batch sizes of the queue consumers an event of this type reaches through the bus's rules."""
+    sizes = []
+    for rule in RULES:
+        pattern = rule.event_pattern
+        if EVENT_SOURCE not in pattern.get("source", [EVENT_SOURCE]):
+            continue
+        types = pattern.get("detail-type")
+        if types is not None and event_type not in types:
+            continue
+        sizes += [c.batch_size for c in CONSUMERS if c.queue == rule.queue]
+    return sizes
+
+
+def _add_events(price: Price, model: CostModel, events: Mapping[str, int], calls: float) -> None:
+    p, lam, ev = model.prices, model.lambdas, model.events
+    invocation = p["lambda_request_per_million"] / 1e6
+    gb_second = p["lambda_gb_second_arm64"]
+    log_bytes = model.logs["bytes_per_invocation"] / 1e9 * p["logs_ingested_per_gb"]
+    for event_type, count in events.items():
+        published = calls * count
+        price.events += published
+        relay_batches = published / lam["events_per_relay_batch"]
+        price.dollars["Events (Pipe, EventBridge, relay)"] += published * (
+            p["pipes_request_per_million"] + p["eventbridge_event_per_million"]
+        ) / 1e6 + relay_batches * (
+            invocation + _gb_seconds(OUTBOX_RELAY.memory_mb, lam["relay_ms_per_batch"]) * gb_second
+        )
+        price.dollars["CloudWatch Logs"] += relay_batches * log_bytes
+        for _ in consumers_of(event_type):
+            batches = published / lam["messages_per_consumer_batch"]
+            sqs = published * ev["sqs_requests_per_message"] + batches * ev["sqs_requests_per_batch"]
+            price.dollars["Event consumers (SQS, Lambda, reads)"] += sqs * p[
+                "sqs_request_per_million"
+            ] / 1e6 + batches * (invocation + _gb_seconds(512, lam["consumer_ms_per_batch"]) * gb_second)
+            price.dollars["CloudWatch Logs"] += batches * log_bytes
+        # Every crm event reaches the webhook fan-out, which reads the tenant's targets.
+        price.dollars["Event consumers (SQS, Lambda, reads)"] += (
+            published * ev["fanout_read_units_per_event"] * p["dynamodb_read_unit_per_million"] / 1e6
+        )
+
+
+def price_of_mix(model: CostModel, measured: Mapping[str, Mapping[str, Any]]) -> Price:
+    """The price of ``CALLS`` calls in the model's mix, from each endpoint's measurement (its ``rcu``,
+    ``wcu_table``, ``wcu_index``, ``events`` and ``label``)."""
+    p, lam = model.prices, model.lambdas
+    price = Price()
+    invocation = p["lambda_request_per_million"] / 1e6
+    gb_second = p["lambda_gb_second_arm64"]
+    log_bytes = model.logs["bytes_per_invocation"] / 1e9 * p["logs_ingested_per_gb"]
+    for key, percent in model.mix.items():
+        m = measured.get(key)
+        if m is None:
+            price.missing.append(key)
+            continue
+        calls = CALLS * percent / 100
+        price.dollars["DynamoDB reads"] += calls * m["rcu"] * p["dynamodb_read_unit_per_million"] / 1e6
+        write = p["dynamodb_write_unit_per_million"] / 1e6
+        price.dollars["DynamoDB writes (table)"] += calls * m["wcu_table"] * write
+        price.dollars["DynamoDB writes (indexes)"] += calls * m["wcu_index"] * write
+        price.dollars["API Gateway (HTTP API)"] += calls * p["http_api_request_per_million"] / 1e6
+        is_write = bool(m["wcu_table"] or m["wcu_index"])
+        ms = lam["api_write_ms"] if is_write else lam["api_read_ms"]
+        memory = _function_memory(m["label"])
+        price.dollars["Lambda (API functions)"] += calls * (invocation + _gb_seconds(memory, ms) * gb_second)
+        authorized = calls * lam["authorizer_miss_share"]
+        price.dollars["Lambda (authorizer)"] += authorized * (
+            invocation + _gb_seconds(AUTHORIZER.memory_mb, lam["authorizer_ms"]) * gb_second
+        )
+        price.dollars["CloudWatch Logs"] += (calls + authorized) * log_bytes
+        _add_events(price, model, m.get("events") or {}, calls)
+    return price
+
+
+def write_units(measured: Mapping[str, Any]) -> float:
+    return float(measured["wcu_table"]) + float(measured["wcu_index"])
+
+
+def load_baseline(path: Path = BASELINE_FILE) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def baseline_of(endpoints: list[dict[str, Any]], size: str, note: str, commit: str | None) -> dict[str, Any]:
+    """What ``bench/cost_baseline.json`` keeps of a run: per endpoint, its units and events."""
+    kept = ("label", "rcu", "wcu_table", "wcu_index", "events", "write_units_by_item")
+    return {
+        "note": note,
+        "commit": commit,
+        "size": size,
+        "endpoints": {
+            e["key"]: {k: (e[size] or {}).get(k) if k != "label" else e["label"] for k in kept}
+            for e in endpoints
+            if e.get(size)
+        },
+    }

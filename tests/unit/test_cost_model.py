@@ -1,0 +1,79 @@
+"""The bench's price of a million calls (bench/cost.py): the model's data holds together, and the price
+follows the measured units and events the way AWS bills them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench import cost
+from bench.endpoints import ENDPOINTS
+
+MODEL = cost.CostModel.load()
+
+
+def test_the_mix_names_measured_endpoints_and_adds_up_to_every_call() -> None:
+    keys = {key for key, _ in ENDPOINTS}
+    assert set(MODEL.mix) <= keys, set(MODEL.mix) - keys
+    assert sum(MODEL.mix.values()) == pytest.approx(100)
+
+
+def test_the_baseline_measured_every_endpoint_of_the_mix() -> None:
+    baseline = cost.load_baseline()
+    assert baseline is not None
+    assert set(MODEL.mix) <= set(baseline["endpoints"])
+    assert baseline["commit"] and baseline["note"]
+    measured = baseline["endpoints"]
+    reads = sum(share for key, share in MODEL.mix.items() if not cost.write_units(measured[key]))
+    assert reads == pytest.approx(70)  # the mix the model file documents: 70 % reads, 30 % writes
+
+
+def _one_endpoint_model(key: str) -> cost.CostModel:
+    return cost.CostModel(MODEL.prices, {key: 100}, MODEL.lambdas, MODEL.events, MODEL.logs, MODEL.goals)
+
+
+def _measured(label: str, *, rcu: float = 0, table: float = 0, index: float = 0, **events: int) -> Any:
+    return {"label": label, "rcu": rcu, "wcu_table": table, "wcu_index": index, "events": events}
+
+
+def test_write_units_are_priced_per_unit_and_split_between_table_and_indexes() -> None:
+    model = _one_endpoint_model("contact.patch")
+    small = cost.price_of_mix(model, {"contact.patch": _measured("PATCH /contacts/{id}", table=4, index=2)})
+    large = cost.price_of_mix(model, {"contact.patch": _measured("PATCH /contacts/{id}", table=8, index=2)})
+    per_unit = MODEL.prices["dynamodb_write_unit_per_million"]  # a million calls: dollars per unit
+    assert large.dollars["DynamoDB writes (table)"] - small.dollars[
+        "DynamoDB writes (table)"
+    ] == pytest.approx(4 * per_unit)
+    assert small.dollars["DynamoDB writes (indexes)"] == pytest.approx(2 * per_unit)
+    assert small.total == pytest.approx(sum(small.dollars.values()))
+    assert small.dollars["API Gateway (HTTP API)"] == pytest.approx(
+        MODEL.prices["http_api_request_per_million"]
+    )
+
+
+def test_each_event_costs_the_pipe_the_bus_and_its_consumers() -> None:
+    model = _one_endpoint_model("activity.create")
+    label = "POST /activities"
+    quiet = cost.price_of_mix(model, {"activity.create": _measured(label, table=1)})
+    one = cost.price_of_mix(model, {"activity.create": _measured(label, table=1, **{"activity.created": 1})})
+    assert quiet.events == 0 and one.events == cost.CALLS
+    bus = MODEL.prices["pipes_request_per_million"] + MODEL.prices["eventbridge_event_per_million"]
+    assert one.dollars["Events (Pipe, EventBridge, relay)"] > bus
+    assert (
+        one.dollars["Event consumers (SQS, Lambda, reads)"]
+        > 0
+        == quiet.dollars["Event consumers (SQS, Lambda, reads)"]
+    )
+
+
+def test_an_event_reaches_the_consumers_whose_rules_match_it() -> None:
+    # Every crm event reaches the webhook fan-out; an activity's also the reminder scheduler.
+    assert len(cost.consumers_of("contact.updated")) == 1
+    assert len(cost.consumers_of("activity.created")) == 2
+    assert len(cost.consumers_of("company.updated")) == 2  # and the contacts' company tokens
+
+
+def test_an_unmeasured_endpoint_of_the_mix_is_named_not_priced_at_zero() -> None:
+    price = cost.price_of_mix(MODEL, {})
+    assert set(price.missing) == set(MODEL.mix)
