@@ -102,7 +102,7 @@ def _add_events(price: Price, model: CostModel, events: Mapping[str, int], calls
     p, lam, ev = model.prices, model.lambdas, model.events
     invocation = p["lambda_request_per_million"] / 1e6
     gb_second = p["lambda_gb_second_arm64"]
-    log_bytes = model.logs["bytes_per_invocation"] / 1e9 * p["logs_ingested_per_gb"]
+    log_bytes = model.logs["bytes_per_batch"] / 1e9 * p["logs_ingested_per_gb"]
     for event_type, count in events.items():
         published = calls * count
         price.events += published
@@ -133,7 +133,8 @@ def price_of_mix(model: CostModel, measured: Mapping[str, Mapping[str, Any]]) ->
     price = Price()
     invocation = p["lambda_request_per_million"] / 1e6
     gb_second = p["lambda_gb_second_arm64"]
-    log_bytes = model.logs["bytes_per_invocation"] / 1e9 * p["logs_ingested_per_gb"]
+    logs = model.logs
+    call_log_bytes = logs["access_log_bytes_per_request"] + logs["api_function_bytes_per_call"]
     for key, percent in model.mix.items():
         m = measured.get(key)
         if m is None:
@@ -153,7 +154,7 @@ def price_of_mix(model: CostModel, measured: Mapping[str, Mapping[str, Any]]) ->
         price.dollars["Lambda (authorizer)"] += authorized * (
             invocation + _gb_seconds(AUTHORIZER.memory_mb, lam["authorizer_ms"]) * gb_second
         )
-        price.dollars["CloudWatch Logs"] += (calls + authorized) * log_bytes
+        price.dollars["CloudWatch Logs"] += calls * call_log_bytes / 1e9 * p["logs_ingested_per_gb"]
         _add_events(price, model, m.get("events") or {}, calls)
     return price
 

@@ -220,7 +220,12 @@ def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") ->
             f"Goal: under ${goal:.2f}. Mix: {', '.join(f'{k} {v:g}%' for k, v in model.mix.items())}. "
             f"{now.events / 1e3:,.0f}k events published per million calls. Lambda durations, batch fill and "
             "log bytes are assumptions in the model file; DynamoDB units and events are measured. "
-            + (f"Before: {baseline['note']} (commit {str(baseline['commit'])[:7]})." if baseline else "")
+            + (
+                f"Before: the DynamoDB units and events of {baseline['note']} (commit "
+                f"{str(baseline['commit'])[:7]}), the rest priced as the stack is now."
+                if baseline
+                else ""
+            )
         ),
     )
     if now.missing:

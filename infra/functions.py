@@ -97,6 +97,11 @@ class CrmFunctions(Construct):
             tracing=lambda_.Tracing.DISABLED,  # docs/decisions/0007
             role=role,
             log_group=log_group,
+            # JSON lines, and none of the platform's START/END/REPORT lines (about 350 bytes an
+            # invocation, paid per GB ingested: bench/cost_model.toml); errors and timeouts still log.
+            logging_format=lambda_.LoggingFormat.JSON,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            application_log_level_v2=lambda_.ApplicationLogLevel(LOG_LEVEL),
             environment=environment,
         )
         acknowledge(

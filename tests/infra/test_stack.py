@@ -370,7 +370,12 @@ def test_function(synth: Synth, definition: FunctionDefinition) -> None:
     assert "TracingConfig" not in props
     actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
     assert not [a for a in actions if a.startswith("xray:")]
-    assert "LogGroup" in props["LoggingConfig"]
+    logging = props["LoggingConfig"]
+    assert "LogGroup" in logging
+    # JSON, without the platform's per-invocation lines (paid per GB: docs/decisions/0008).
+    assert logging["LogFormat"] == "JSON"
+    assert logging["SystemLogLevel"] == "WARN"
+    assert logging["ApplicationLogLevel"] == "INFO"
 
     (layer_id,) = _of_type(synth, "AWS::Lambda::LayerVersion")
     assert ({"Ref": layer_id} in props.get("Layers", [])) is definition.needs_layer
