@@ -29,9 +29,16 @@ def stored_tokens(spec: ObjectSpec, data: dict[str, Any], related: dict[str, Any
     return sorted(set(spec.tokens(data, related)))
 
 
+def shown_fields(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
+    """The record's fields as the API shows them, a field it does not store as its default: what its
+    indexes and entries hold it under, as a list's filters match it in memory (a deal without a status
+    is listed as "open")."""
+    return {**spec.defaults, **record_data(item)}
+
+
 def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
     """Set the record's index keys from its fields and state (see definitions.TABLE)."""
-    tenant, kind, state, data = item.tenant_id, spec.object_type, state_of(item), record_data(item)
+    tenant, kind, state, data = item.tenant_id, spec.object_type, state_of(item), shown_fields(spec, item)
     item.GSI1PK, item.GSI1SK = keys.list_pk(tenant, kind, state), item.id
     item.GSI2PK, item.GSI2SK = keys.changes_pk(tenant, kind), f"{item.updated_at}#{item.id}"
     for number, attribute, name in (
@@ -55,7 +62,7 @@ def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], st
     prefixes, tags, entry fields and duplicate keys."""
     tenant, kind, state = item.tenant_id, spec.object_type, state_of(item)
     found: dict[tuple[str, str], str] = {}
-    data = record_data(item)
+    data = shown_fields(spec, item)
     for tag in data.get("tags") or []:
         found[(keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id)] = TAGS
     for field_name in spec.entry_fields:

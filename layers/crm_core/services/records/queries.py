@@ -34,38 +34,35 @@ Position = dict[str, str]  # an item's key in a table or index: where a Query st
 # position, and the position after the last one evaluated (None: the list ended)
 RoundReader = Callable[[Position | None, int], tuple[list[tuple[Any, Position]], Position | None]]
 FilterOp = Literal[
-    "equals", "equals_text", "has_tag", "exists", "at_most", "at_least", "changed_since", "in_state"
+    "equals",
+    "equals_text",
+    "includes",
+    "has_tag",
+    "exists",
+    "at_most",
+    "at_least",
+    "changed_since",
+    "in_state",
 ]
 # How routes name the comparison in a filter's key: {"due_at__lte": "2026-12-31T00:00:00.000Z"}
 _SUFFIXES: dict[str, FilterOp] = {"__lte": "at_most", "__gte": "at_least", "__exists": "exists"}
+_BOOKKEEPING: tuple[FilterOp, ...] = ("changed_since", "in_state")  # on the item, not on its data
+
+
+def _has_value(value: Any) -> bool:
+    """Whether a field is set: null, an empty list and an empty object are not stored (``without_empty``)."""
+    return value is not None and value != [] and value != {}
 
 
 @dataclass(frozen=True)
 class FieldFilter:
+    """One filter of a list, read the same way by DynamoDB and in memory. A record that does not store the
+    field shows its ``default`` (a deal's status "open", a list's []), and matches as that value would."""
+
     field: str
     op: FilterOp
     value: Any
-
-    def condition(self) -> Condition | None:
-        """The filter as a DynamoDB filter expression on the stored record; None for one DynamoDB cannot
-        compare (text without regard to case), which is matched in memory only."""
-        if self.op == "equals_text":
-            return None
-        if self.op == "in_state":
-            exists = RecordItem.archived_at.exists()
-            return exists if self.value == "archived" else RecordItem.archived_at.does_not_exist()
-        if self.op == "changed_since":
-            return RecordItem.updated_at >= str(self.value)
-        path = RecordItem.data[self.field]
-        if self.op == "has_tag":
-            return path.contains(self.value)
-        if self.op == "exists":
-            return path.exists() if self.value else path.does_not_exist()
-        if self.op == "at_most":
-            return path <= self.value
-        if self.op == "at_least":
-            return path >= self.value
-        return path == self.value
+    default: Any = None
 
     def matches(self, body: dict[str, Any]) -> bool:
         """The filter on the record as the API shows it."""
@@ -73,39 +70,83 @@ class FieldFilter:
             return bool(body["archived"]) == (self.value == "archived")
         if self.op == "changed_since":
             return bool(body["updated_at"] >= str(self.value))
-        found = body.get(self.field)
+        return self._matches_value(body.get(self.field, self.default))
+
+    def _matches_value(self, found: Any) -> bool:
         if self.op == "equals_text":
             return isinstance(found, str) and normalize_text(found) == normalize_text(str(self.value))
         if self.op == "has_tag":
             return normalize_text(str(self.value)) in [normalize_text(t) for t in found or []]
+        if self.op == "includes":
+            return self.value in (found or [])
         if self.op == "exists":
-            return (found is not None) == bool(self.value)
+            return _has_value(found) == bool(self.value)
         if self.op == "at_most":
             return found is not None and found <= self.value
         if self.op == "at_least":
             return found is not None and found >= self.value
-        if isinstance(found, list):
-            return self.value in found
         return bool(found == self.value)
 
+    @property
+    def matches_unset(self) -> bool:
+        """Whether a record that does not store the field matches (as the default it shows)."""
+        return self.op not in _BOOKKEEPING and self._matches_value(self.default)
 
-def parse_filters(filters: dict[str, Any], folded: tuple[str, ...] = ()) -> list[FieldFilter]:
+    def condition(self) -> Condition | None:
+        """The filter as a DynamoDB filter expression on the stored record, true exactly where ``matches``
+        is; None for one DynamoDB cannot compare (text and tags without regard to case), which is matched
+        in memory only."""
+        if self.op in ("equals_text", "has_tag"):
+            return None
+        if self.op == "in_state":
+            exists = RecordItem.archived_at.exists()
+            return exists if self.value == "archived" else RecordItem.archived_at.does_not_exist()
+        if self.op == "changed_since":
+            return RecordItem.updated_at >= str(self.value)
+        path = RecordItem.data[self.field]
+        unset = path.does_not_exist()
+        stored: Condition
+        if self.op == "exists":
+            # every stored value is set, so the records that store the field all match or none does
+            stored = path.exists() if self.value else path.exists() & unset
+        elif self.op == "includes":
+            stored = path.contains(self.value)  # on a list: one of its members
+        elif self.op == "at_most":
+            stored = path <= self.value
+        elif self.op == "at_least":
+            stored = path >= self.value
+        else:
+            stored = path == self.value
+        return stored | unset if self.matches_unset else stored
+
+
+def parse_filters(spec: ObjectSpec, filters: dict[str, Any]) -> list[FieldFilter]:
     """The route's filters ({"owner_id": ..., "tag": ..., "updated_since": ..., "due_at__lte": ...}), set
-    ones only, as ``FieldFilter``s; the ``folded`` fields compare as text without regard to case."""
+    ones only, as ``FieldFilter``s on the type's fields: its folded fields compare as text without regard
+    to case, its list fields (a deal's contact_ids) by membership."""
     parsed = []
     for name, value in filters.items():
         if value in (None, ""):
             continue
+        op: FilterOp
         if name == "tag":
-            parsed.append(FieldFilter("tags", "has_tag", value))
+            field_name, op = "tags", "has_tag"
         elif name == "updated_since":
-            parsed.append(FieldFilter("updated_at", "changed_since", value))
+            field_name, op = "updated_at", "changed_since"
         else:
             suffix = next((s for s in _SUFFIXES if name.endswith(s)), None)
-            if suffix is None:
-                parsed.append(FieldFilter(name, "equals_text" if name in folded else "equals", value))
+            field_name = name.removesuffix(suffix) if suffix else name
+            default = spec.defaults.get(field_name)
+            if suffix is not None:
+                op = _SUFFIXES[suffix]
+            elif name in spec.folded_fields:
+                op = "equals_text"
+            elif isinstance(default, list):
+                op = "includes"
             else:
-                parsed.append(FieldFilter(name.removesuffix(suffix), _SUFFIXES[suffix], value))
+                op = "equals"
+        default = None if op in _BOOKKEEPING else spec.defaults.get(field_name)
+        parsed.append(FieldFilter(field_name, op, value, default))
     return parsed
 
 
@@ -147,7 +188,7 @@ def list_records(
     order = parse_sort(spec, sort)
     bound_to = fingerprint(spec.object_type, state, filters, q, sort)
     start = signing.decode_cursor(tenant, bound_to, cursor) if cursor else None
-    parsed = parse_filters(filters, spec.folded_fields)
+    parsed = parse_filters(spec, filters)
 
     # Side entries serve type-ahead, a tag or an entry field: one Query + one BatchGetItem.
     entry_pk: str | None = None
