@@ -20,7 +20,7 @@ from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
 from crm_core.services.records import RecordService
 from crm_core.services.records.items import side_entries
-from crm_core.services.records.queries import FieldFilter, condition_of, matches_all, parse_filters
+from crm_core.services.records.queries import FieldFilter, FilterSet, parse_filters
 from crm_core.services.records.shape import represent, without_empty
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -130,9 +130,9 @@ def cases(draw: st.DrawFn) -> tuple[RecordService, RecordItem, dict[str, Any]]:
     return service, item, chosen
 
 
-def parsed(service: RecordService, chosen: dict[str, Any]) -> list[FieldFilter]:
+def parsed(service: RecordService, chosen: dict[str, Any]) -> FilterSet:
     state = chosen.pop("archived_at")
-    return [*parse_filters(service.spec, chosen), FieldFilter("archived_at", "in_state", state)]
+    return parse_filters(service.spec, chosen).with_filter(FieldFilter("archived_at", "in_state", state))
 
 
 def dynamodb_says(condition: Any, item: RecordItem) -> bool:
@@ -160,11 +160,11 @@ def test_each_filter_and_all_of_them_mean_the_same_to_dynamodb_and_in_memory(
             assert one.op in MEMORY_ONLY, one
             continue
         assert dynamodb_says(condition, item) == one.matches(body), (one, item.data, body)
-    combined = condition_of(filters)
+    combined = filters.condition()
     assert combined is not None  # the state is always a condition
     if all(one.op not in MEMORY_ONLY for one in filters):
-        assert dynamodb_says(combined, item) == matches_all(body, filters)
-    elif matches_all(body, filters):
+        assert dynamodb_says(combined, item) == filters.matches(body)
+    elif filters.matches(body):
         assert dynamodb_says(combined, item)  # DynamoDB keeps what the match in memory keeps
 
 
@@ -206,7 +206,7 @@ def test_route_filter_names_become_the_comparisons_they_say() -> None:
             "deal_id": "",
             "contact_ids": "01B",
         },
-    ) == [
+    ).filters == (
         FieldFilter("owner_id", "equals", "01A"),
         FieldFilter("tags", "has_tag", "vip", default=[]),
         FieldFilter("updated_at", "changed_since", "2026-03-01T00:00:00.000Z"),
@@ -214,7 +214,7 @@ def test_route_filter_names_become_the_comparisons_they_say() -> None:
         FieldFilter("close_date", "at_least", "2026-03-01"),
         FieldFilter("completed_at", "exists", False),
         FieldFilter("contact_ids", "includes", "01B", default=[]),
-    ]
+    )
 
 
 def test_a_record_is_indexed_under_the_value_it_shows_for_a_field_it_does_not_store() -> None:
@@ -233,4 +233,4 @@ def test_a_record_is_indexed_under_the_value_it_shows_for_a_field_it_does_not_st
     )
     entries = side_entries(DEALS.spec, item)
     assert entries[(keys.attribute_pk(TENANT, "deal", "active", "status", "open"), "01R")] == "status"
-    assert parse_filters(DEALS.spec, {"status": "open"})[0].matches(represent(DEALS.spec, item))
+    assert parse_filters(DEALS.spec, {"status": "open"}).matches(represent(DEALS.spec, item))

@@ -266,7 +266,7 @@ def _add_batch(t: _TypeRoutes) -> None:
         ] = False,
     ) -> Response[str]:
         results = t.service.batch(request_context(t.router), action, body.inputs, all_or_none=all_or_none)
-        return json_response({"results": results})
+        return json_response({"results": [result.body() for result in results]})
 
 
 def _add_read_expanding(t: _TypeRoutes) -> None:
@@ -365,7 +365,8 @@ def _add_merge(t: _TypeRoutes) -> None:
         responses=answers(200, merged, 400, 403, 404, 409, 413, 415, 422, etag=True),
     )
     def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
-        return record_response(t.service.merge(request_context(t.router), record_id, body.duplicate_id))
+        merged_record = t.service.merge(request_context(t.router), record_id, body.duplicate_id)
+        return record_response(merged_record.body())
 
 
 def _add_timeline(t: _TypeRoutes) -> None:
