@@ -50,7 +50,7 @@ BACKOFF_CAP_S = 1.0
 ENTRY_LABEL = "entry:"  # the label of a side entry's write: "entry:<the field it comes from>"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
     """A change ready to commit: its items, the record after it, and how to answer."""
 
