@@ -44,7 +44,7 @@ ListFilters = Mapping[str, Any]
 Position = dict[str, str]  # an item's key in a table or index: where a Query starts after it
 # One Query (and what it needs): (where to start, how many to evaluate) -> the items read, each with its
 # position, and the position after the last one evaluated (None: the list ended)
-RoundReader = Callable[[Position | None, int], tuple[list[tuple[Any, Position]], Position | None]]
+RoundReader = Callable[[Position | None, int], tuple[list[tuple[RecordBody, Position]], Position | None]]
 FilterOp = Literal[
     "equals",
     "equals_text",
@@ -295,11 +295,11 @@ class _Rounds:
     """Reading one page of a list in rounds of ``RoundReader``."""
 
     limit: int
-    matches: Callable[[Any], bool]
+    matches: Callable[[RecordBody], bool]
     read_count: int = 0  # items the Queries evaluated, for the bench's read efficiency
 
-    def page(self, read: RoundReader, start: Position | None) -> tuple[list[Any], Position | None]:
-        found: list[tuple[Any, Position]] = []
+    def page(self, read: RoundReader, start: Position | None) -> tuple[list[RecordBody], Position | None]:
+        found: list[tuple[RecordBody, Position]] = []
         wanted = self.limit + 1
         for round_number in range(MAX_ROUNDS):
             # the first round reads what the page needs; later ones more, as the filter turned out sparse
@@ -392,7 +392,9 @@ def _list_by_index(
     filter_condition = remaining.condition()
     forward = not (order is not None and order.descending)
 
-    def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
+    def read(
+        position: Position | None, count: int
+    ) -> tuple[list[tuple[RecordBody, Position]], Position | None]:
         items, last = repo.query_page(
             pk,
             index=index,
@@ -402,11 +404,10 @@ def _list_by_index(
             start_key=position,
             forward=forward,
         )
-        return [(i, repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)], last
+        read_now = [(represent(spec, i), repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)]
+        return read_now, last
 
-    rounds = _Rounds(limit, lambda item: remaining.matches(represent(spec, item)))
-    items, last = rounds.page(read, start)
-    records = [represent(spec, i) for i in items]
+    records, last = _Rounds(limit, remaining.matches).page(read, start)
     return Page(records, signing.encode_cursor(tenant, bound_to, last) if last else None)
 
 
@@ -433,11 +434,13 @@ def _list_by_entries(
     For type-ahead (``prefix``), a record is listed at its first token with the prefix only: it has an
     entry per token, and "mia" must not list Mia once for her name and again for her email."""
 
-    def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
+    def read(
+        position: Position | None, count: int
+    ) -> tuple[list[tuple[RecordBody, Position]], Position | None]:
         entries, last = repo.query_page(pk, range_condition=condition, limit=count, start_key=position)
         listed = [e for e in entries if isinstance(e, IndexEntry)]
         found = repo.batch_get_records(ctx.tenant_id, spec.object_type, [e.record_id for e in listed])
-        read_now: list[tuple[Any, Position]] = []
+        read_now: list[tuple[RecordBody, Position]] = []
         seen: set[str] = set()
         for entry in listed:
             item = found.get(entry.record_id)
@@ -449,8 +452,7 @@ def _list_by_entries(
             read_now.append((represent(spec, item), repo.key_of(entry, None)))
         return read_now, last
 
-    rounds = _Rounds(limit, rest.matches)
-    records, last = rounds.page(read, start)
+    records, last = _Rounds(limit, rest.matches).page(read, start)
     return Page(records, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
 
 
