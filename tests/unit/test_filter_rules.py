@@ -16,6 +16,7 @@ from typing import Any
 from crm_core.repositories import keys
 from crm_core.repositories.table import RecordItem
 from crm_core.services.activities import ACTIVITIES
+from crm_core.services.companies import COMPANIES
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.deals import DEALS
 from crm_core.services.records import RecordService
@@ -86,6 +87,16 @@ TYPES: dict[str, tuple[RecordService, dict[str, Any], dict[str, Any]]] = {
             "contact_id": IDS,
             "company_id": IDS,
             "deal_id": IDS,
+        },
+    ),
+    "company": (
+        COMPANIES,
+        {"industry": st.sampled_from(["Software", "software", "Retail"]), "owner_id": IDS, "tags": TAGS},
+        {
+            "industry": st.sampled_from(["SOFTWARE", "retail"]),
+            "owner_id": IDS,
+            "tag": TAG_FILTERS,
+            "updated_since": TIMES,
         },
     ),
     "contact": (
