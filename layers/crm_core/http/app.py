@@ -295,5 +295,5 @@ def _resolve(
     if request.http_method == "POST" and key:
         from crm_core.http.idempotency import resolve_once  # lazy: only idempotent POSTs pay for it
 
-        return resolve_once(app, request.raw_event, context, principal, key)
+        return resolve_once(app, request, context, principal, key)
     return app.resolve(request.raw_event, context)
