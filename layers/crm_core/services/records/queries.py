@@ -176,12 +176,11 @@ def parse_filters(spec: ObjectSpec, filters: ListFilters) -> FilterSet:
         else:
             suffix = next((s for s in _SUFFIXES if name.endswith(s)), None)
             field_name = name.removesuffix(suffix) if suffix else name
-            default = spec.defaults.get(field_name)
             if suffix is not None:
                 op = _SUFFIXES[suffix]
             elif name in spec.folded_fields:
                 op = "equals_text"
-            elif isinstance(default, list):
+            elif isinstance(spec.defaults.get(field_name), list):
                 op = "includes"
             else:
                 op = "equals"
