@@ -1,24 +1,19 @@
 """Inbound leads: /v1/inbound/leads."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from crm_core.http.api_docs import Closed, answers
+from crm_core.http.api_docs import answers
 from crm_core.http.app import request_context
 from crm_core.http.responses import json_response
-from crm_core.models.contact import Contact
+from crm_core.models.inbound_lead import InboundLeadResult
 from crm_core.services.leads import InboundLead, receive_lead
 from crm_core.validation import set_fields
 
 PATH = "/v1/inbound"
 router = Router()
-
-
-class InboundLeadResult(Closed):
-    result: Literal["created", "updated"]
-    contact: Contact  # type: ignore[valid-type]
 
 
 LEAD_ANSWERS = answers(201, InboundLeadResult, 400, 403, 413, 415, 422, description="Created")

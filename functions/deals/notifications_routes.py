@@ -5,30 +5,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from crm_core.http.api_docs import Closed, answers, page_model
+from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit
 from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN
+from crm_core.models.notification import Notification
 from crm_core.services import notifications
-from pydantic import Field
 
 PATH = "/v1/notifications"
 router = Router()
-
-
-class RecordRef(Closed):
-    type: str = Field(description="The record's type, e.g. activity.")
-    id: str
-
-
-class Notification(Closed):
-    id: str
-    kind: str = Field(description="What it is about, e.g. reminder or assignment.")
-    title: str
-    record: RecordRef
-    created_at: str
-    read_at: str | None
 
 
 @router.get(

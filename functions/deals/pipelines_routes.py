@@ -5,47 +5,18 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from crm_core.http.api_docs import Closed, answers
+from crm_core.http.api_docs import answers
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import RecordIdPath, add_record_routes
 from crm_core.http.responses import json_response
-from crm_core.models.deal import Deal
+from crm_core.models.board import Board
 from crm_core.models.pipeline import Pipeline, PipelineCreate, PipelineUpdate
 from crm_core.services.board import board
 from crm_core.services.pipelines import PIPELINES
-from pydantic import Field
 
 PATH = "/v1/pipelines"
 router = Router()
 TAGS = ["pipelines"]
-
-
-class Money(Closed):
-    amount: str = Field(description="A decimal string, e.g. 12500.00.")
-    currency: str
-
-
-class OtherCurrencyTotal(Money):
-    count: int
-    weighted_amount: str
-
-
-class BoardStage(Closed):
-    stage_id: str
-    name: str
-    probability: float
-    count: int = Field(description="The stage's open deals, in every currency.")
-    total: Money = Field(description="In the pipeline's currency.")
-    weighted_total: Money
-    other_currencies: list[OtherCurrencyTotal] = Field(description="Totals of deals in other currencies.")
-    deals: list[Deal]  # type: ignore[valid-type]
-    next_cursor: str | None = Field(description="More of the stage's deals: GET /v1/deals?stage_id=&cursor=.")
-
-
-class Board(Closed):
-    pipeline_id: str
-    currency: str
-    stages: list[BoardStage] = Field(description="The open stages, in order.")
 
 
 @router.get(

@@ -5,41 +5,25 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-from crm_core.http.api_docs import Closed, answers, page_model
+from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
 from crm_core.http.responses import json_response, page_response
-from crm_core.models.common import ULID_PATTERN, StrictModel
-from crm_core.models.event_target import EventTarget, EventTargetCreate, EventTargetUpdate
+from crm_core.models.common import ULID_PATTERN
+from crm_core.models.event_target import (
+    DeliveryTry,
+    EventTarget,
+    EventTargetCreate,
+    EventTargetUpdate,
+    RedeliverRequest,
+    Redelivery,
+)
 from crm_core.services import webhooks
 from crm_core.services.event_targets import EVENT_TARGETS, MAX_ACTIVE_TARGETS
-from pydantic import Field
 
 PATH = "/v1/event-targets"
 router = Router()
 TAGS = ["event targets"]
-
-
-class RedeliverRequest(StrictModel):
-    event_id: str = Field(pattern=ULID_PATTERN, description="An event the target was sent before.")
-
-
-class DeliveryTry(Closed):
-    delivery_id: str = Field(description="The same on every try of one delivery.")
-    event_id: str
-    event_type: str
-    attempt: int = Field(description="1 for the first try.")
-    outcome: Literal["succeeded", "retrying", "gave_up"]
-    status_code: int | None = Field(description="The receiver's answer; null when none came.")
-    error: str | None
-    duration_ms: int
-    attempted_at: str
-
-
-class Redelivery(Closed):
-    delivery_id: str = Field(description="The new delivery's id, as its tries list it.")
-    event_id: str
-    queued_at: str
 
 
 @router.get(

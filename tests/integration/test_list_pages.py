@@ -188,3 +188,51 @@ def test_expand_reads_related_records_inline(client: ApiClient, other: ApiClient
     # Another tenant's ids in a record cannot be stored, and expanding never reaches across tenants.
     foreign = other.get(f"/v1/deals/{deal['id']}", params={"expand": "contacts"})
     assert foreign.status_code == 404
+
+
+def names_listed(client: ApiClient, path: str, params: dict[str, Any], field: str = "name") -> list[str]:
+    return sorted(str(item[field]) for page in walk(client, path, {**params, "limit": 2}) for item in page)
+
+
+def test_a_filter_answers_the_same_whichever_plan_serves_it(client: ApiClient) -> None:
+    """A list is read through side entries, an index with a filter expression, or type-ahead entries
+    matched in memory, depending on its other parameters (q, sort, another filter): the filter means the
+    same on each. Tags without regard to case; a list field (a deal's contact_ids) by membership; a
+    field's absence (an open activity) as the API shows it."""
+    owner = client.user_id
+    for name, tags in (("Plan Upper", ["VIP"]), ("Plan Lower", ["vip"]), ("Plan Mixed", ["Vip", "x"])):
+        client.create("contacts", {"first_name": name, "tags": tags, "owner_id": owner})
+    client.create("contacts", {"first_name": "Plan Other", "tags": ["partner"], "owner_id": owner})
+    tagged = ["Plan Lower", "Plan Mixed", "Plan Upper"]
+    for params in ({"tag": "VIP"}, {"tag": "vip", "q": "plan"}, {"tag": "VIP", "q": "Plan"}):
+        assert names_listed(client, "/v1/contacts", params, "first_name") == tagged, params
+
+    ada = client.create("contacts", {"first_name": "Ada"})["id"]
+    bob = client.create("contacts", {"first_name": "Bob"})["id"]
+    client.create("deals", {"name": "Plan both", "contact_ids": [bob, ada], "owner_id": owner})
+    client.create("deals", {"name": "Plan ada", "contact_ids": [ada], "owner_id": owner})
+    client.create("deals", {"name": "Plan bob", "contact_ids": [bob], "owner_id": owner})
+    for params in (
+        {"contact_id": ada},
+        {"contact_id": ada, "q": "plan"},
+        {"contact_id": ada, "owner_id": owner, "status": "open"},
+    ):
+        assert names_listed(client, "/v1/deals", params) == ["Plan ada", "Plan both"], params
+
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    for subject in ("Plan open", "Plan done"):
+        client.create("activities", {"type": "task", "subject": subject, "due_at": soon, "owner_id": owner})
+    done = client.get("/v1/activities", params={"q": "plan done"}).json()["items"][0]["id"]
+    assert client.post(f"/v1/activities/{done}/complete").status_code == 200
+    client.create("activities", {"type": "note", "subject": "Plan undated", "owner_id": owner})
+    for params in (
+        {"open": "true"},
+        {"open": "true", "owner_id": owner},
+        {"open": "true", "sort": "-due_at"},
+        {"open": "true", "q": "plan"},
+    ):
+        assert names_listed(client, "/v1/activities", params, "subject") == ["Plan open", "Plan undated"], (
+            params
+        )
+    for params in ({"open": "false"}, {"open": "false", "type": "task"}, {"open": "false", "sort": "due_at"}):
+        assert names_listed(client, "/v1/activities", params, "subject") == ["Plan done"], params

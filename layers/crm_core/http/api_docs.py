@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from crm_core.models.common import Closed
+
 _RATE_HEADERS: dict[str, Any] = {
     "RateLimit-Limit": {
         "description": "Requests a minute the tenant's plan allows.",
@@ -37,10 +39,6 @@ _STATUS_MEANING = {
     422: "Invalid fields, unknown fields or read-only fields; `errors` names every one.",
     429: "Over the tenant's rate limit; Retry-After says when to come back.",
 }
-
-
-class Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class FieldProblem(Closed):

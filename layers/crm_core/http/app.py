@@ -157,8 +157,9 @@ def request_context(app: Any) -> RequestContext:
     return RequestContext(principal=principal, correlation_id=app.context.get("request_id"))
 
 
-def _principal_from(event: dict[str, Any]) -> Principal | None:
-    claims = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
+def _principal_from(request: APIGatewayProxyEventV2) -> Principal | None:
+    """The caller, from what the Lambda authorizer answered for the request (functions/authorizer)."""
+    claims = request.request_context.authorizer.get_lambda
     if not claims.get("tenant_id"):
         return None
     return Principal(
@@ -171,36 +172,34 @@ def _principal_from(event: dict[str, Any]) -> Principal | None:
     )
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return str(value)
-    return None
+def _header(request: APIGatewayProxyEventV2, name: str) -> str | None:
+    value = request.headers.get(name)  # without regard to case
+    return None if value is None else str(value)
 
 
-def _body_bytes(event: dict[str, Any]) -> int:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
+def _body_bytes(request: APIGatewayProxyEventV2) -> int:
+    body = request.body or ""
+    if request.is_base64_encoded:
         return len(body) * 3 // 4
     return len(body.encode())
 
 
-def _refused(event: dict[str, Any], method: str) -> ProblemError | None:
+def _refused(request: APIGatewayProxyEventV2) -> ProblemError | None:
     """What no route is given: a body over the size limit (413), one that is not JSON in UTF-8 (415, or
     400 when the bytes are not UTF-8), and a query string that is not UTF-8 once percent-decoded (400)."""
-    if method in ("POST", "PUT", "PATCH") and event.get("body"):
-        if _body_bytes(event) > MAX_BODY_BYTES:
+    if request.http_method in ("POST", "PUT", "PATCH") and request.body:
+        if _body_bytes(request) > MAX_BODY_BYTES:
             return ProblemError(413, "Content Too Large", f"The body is over {MAX_BODY_BYTES} bytes.")
-        if not _is_json(_header(event, "content-type") or ""):
+        if not _is_json(_header(request, "content-type") or ""):
             return ProblemError(
                 415,
                 "Unsupported Media Type",
                 "Send the body as application/json, in UTF-8.",
                 [FieldError("Content-Type", "must be application/json (charset utf-8 if any)")],
             )
-        if not _is_utf8(event):
+        if not _is_utf8(request):
             return bad_request("The body is not UTF-8 (JSON is sent in UTF-8).", field_name="body")
-    return _undecodable_query(event.get("rawQueryString") or "")
+    return _undecodable_query(request.raw_query_string)
 
 
 def _is_json(content_type: str) -> bool:
@@ -213,13 +212,13 @@ def _is_json(content_type: str) -> bool:
     return media_type.strip().lower() == "application/json" and charsets in ([], ["utf-8"])
 
 
-def _is_utf8(event: dict[str, Any]) -> bool:
+def _is_utf8(request: APIGatewayProxyEventV2) -> bool:
     """A body comes as text, or base64-encoded when the gateway did not pass it as text (the local one does
     that exactly when it is not UTF-8): only then can its bytes be something other than UTF-8."""
-    if not event.get("isBase64Encoded"):
+    if not request.is_base64_encoded:
         return True
     try:
-        base64.b64decode(event.get("body") or "", validate=True).decode("utf-8")
+        base64.b64decode(request.body or "", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return False
     return True
@@ -244,10 +243,11 @@ def _undecodable_query(raw_query: str) -> ProblemError | None:
 
 
 def serve(app: ApiResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request_id = ((event.get("requestContext") or {}).get("requestId")) or ""
+    request = APIGatewayProxyEventV2(event)
+    request_id = request.request_context.request_id
     logger.set_correlation_id(request_id)
     try:
-        response = _gate_and_resolve(app, event, context, request_id)
+        response = _gate_and_resolve(app, request, context, request_id)
     except Exception:
         # Logged with the request id; the caller gets problem details it can quote, never a stack trace.
         logger.exception("unhandled error")
@@ -263,9 +263,9 @@ def serve(app: ApiResolver, event: dict[str, Any], context: LambdaContext) -> di
 
 
 def _gate_and_resolve(
-    app: ApiResolver, event: dict[str, Any], context: LambdaContext, request_id: str
+    app: ApiResolver, request: APIGatewayProxyEventV2, context: LambdaContext, request_id: str
 ) -> dict[str, Any]:
-    principal = _principal_from(event)
+    principal = _principal_from(request)
     if principal is None:
         return problem_result(unauthorized())
     decision = rate_limits.take(principal.tenant_id, principal.rate_limit)
@@ -274,27 +274,26 @@ def _gate_and_resolve(
             ProblemError(429, "Too Many Requests", f"Over {decision.limit} requests a minute; retry later.")
         )
     else:
-        response = _resolve(app, event, context, request_id, principal)
+        response = _resolve(app, request, context, request_id, principal)
     response["headers"] = {**(response.get("headers") or {}), **decision.headers()}
     return response
 
 
 def _resolve(
     app: ApiResolver,
-    event: dict[str, Any],
+    request: APIGatewayProxyEventV2,
     context: LambdaContext,
     request_id: str,
     principal: Principal,
 ) -> dict[str, Any]:
-    method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
-    refused = _refused(event, method)
+    refused = _refused(request)
     if refused is not None:
         return problem_result(refused)
-    app.include_routers_for(APIGatewayProxyEventV2(event).path)
+    app.include_routers_for(request.path)
     app.append_context(principal=principal, request_id=request_id)
-    key = _header(event, "idempotency-key")
-    if method == "POST" and key:
+    key = _header(request, "idempotency-key")
+    if request.http_method == "POST" and key:
         from crm_core.http.idempotency import resolve_once  # lazy: only idempotent POSTs pay for it
 
-        return resolve_once(app, event, context, principal, key)
-    return app.resolve(event, context)
+        return resolve_once(app, request, context, principal, key)
+    return app.resolve(request.raw_event, context)

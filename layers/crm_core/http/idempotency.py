@@ -10,7 +10,7 @@ error answer (4xx or 5xx) leaves nothing behind, and the next request with the k
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig
@@ -26,6 +26,9 @@ from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.errors import FieldError, ProblemError
 from crm_core.http.responses import problem_result
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 KEEP_SECONDS = 24 * 60 * 60
 _CONFIG = IdempotencyConfig(
@@ -57,7 +60,11 @@ class _ErrorAnswer(Exception):
 
 
 def resolve_once(
-    app: APIGatewayHttpResolver, event: dict[str, Any], context: LambdaContext, principal: Principal, key: str
+    app: APIGatewayHttpResolver,
+    request: APIGatewayProxyEventV2,
+    context: LambdaContext,
+    principal: Principal,
+    key: str,
 ) -> dict[str, Any]:
     if not 1 <= len(key) <= 255:
         return problem_result(
@@ -68,21 +75,20 @@ def resolve_once(
                 [FieldError("Idempotency-Key", "must be 1 to 255 characters")],
             )
         )
-    http = event.get("requestContext", {}).get("http", {})
     payload = {
         "tenant": principal.tenant_id,
         "credential": f"{principal.credential}:{principal.credential_id}:{principal.user_id}",
-        "method": http.get("method"),
-        "path": event.get("rawPath"),
+        "method": request.http_method,
+        "path": request.raw_path,
         "key": key,
-        "body_sha256": hashlib.sha256((event.get("body") or "").encode()).hexdigest(),
+        "body_sha256": hashlib.sha256((request.body or "").encode()).hexdigest(),
     }
     ran = False
 
     def first_time(payload: dict[str, Any]) -> dict[str, Any]:
         nonlocal ran
         ran = True
-        response = app.resolve(event, context)
+        response = app.resolve(request.raw_event, context)
         if int(response.get("statusCode", 200)) >= 400:
             raise _ErrorAnswer(response)
         return response

@@ -34,7 +34,7 @@ from crm_core.http.responses import (
 )
 from crm_core.models.common import ULID_PATTERN, StrictModel
 from crm_core.record_types import record_type
-from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, RecordService
+from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, ListFilters, RecordService
 from crm_core.validation import set_fields
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
@@ -98,7 +98,7 @@ def list_response(
     service: RecordService,
     ctx: RequestContext,
     *,
-    filters: dict[str, Any],
+    filters: ListFilters,
     q: str | None = None,
     archived: bool,
     limit: int,
@@ -109,13 +109,13 @@ def list_response(
     """A page of a type's list: sorted, its related records inline, with the list's total when it is
     unfiltered (one Query of its counts)."""
     service.expand(ctx, [], expand)  # an unknown expansion is refused before anything is read
-    items, next_cursor = service.list_records(
+    page = service.list_records(
         ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
     )
-    service.expand(ctx, items, expand)
+    service.expand(ctx, page.items, expand)
     filtered = bool(q) or any(value not in (None, "") for value in filters.values())
     total = None if filtered else service.total(ctx, archived=archived)
-    return list_page_response(items, next_cursor, total)
+    return list_page_response(page.items, page.next_cursor, total)
 
 
 class MergeRequest(StrictModel):
@@ -266,7 +266,7 @@ def _add_batch(t: _TypeRoutes) -> None:
         ] = False,
     ) -> Response[str]:
         results = t.service.batch(request_context(t.router), action, body.inputs, all_or_none=all_or_none)
-        return json_response({"results": results})
+        return json_response({"results": [result.body() for result in results]})
 
 
 def _add_read_expanding(t: _TypeRoutes) -> None:
@@ -365,7 +365,8 @@ def _add_merge(t: _TypeRoutes) -> None:
         responses=answers(200, merged, 400, 403, 404, 409, 413, 415, 422, etag=True),
     )
     def merge(record_id: RecordIdPath, body: Annotated[MergeRequest, Body()]) -> Response[str]:
-        return record_response(t.service.merge(request_context(t.router), record_id, body.duplicate_id))
+        merged_record = t.service.merge(request_context(t.router), record_id, body.duplicate_id)
+        return record_response(merged_record.body())
 
 
 def _add_timeline(t: _TypeRoutes) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 
 from crm_core.errors import PROBLEM_CONTENT_TYPE, ProblemError, bad_request
+
+if TYPE_CHECKING:  # the models are a route's, not what every cold start imports
+    from crm_core.models.record import RecordBody
 
 JSON = "application/json"
 MAX_VERSION_DIGITS = 15
@@ -36,7 +39,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def record_response(record: dict[str, Any], status: int = 200, location: str | None = None) -> Response[str]:
+def record_response(record: RecordBody, status: int = 200, location: str | None = None) -> Response[str]:
     headers = {"ETag": etag(int(record["version"]))}
     if location:
         headers["Location"] = location
@@ -47,9 +50,7 @@ def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> Respo
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
-def list_page_response(
-    items: list[dict[str, Any]], next_cursor: str | None, total: int | None
-) -> Response[str]:
+def list_page_response(items: list[RecordBody], next_cursor: str | None, total: int | None) -> Response[str]:
     return json_response({"items": items, "next_cursor": next_cursor, "total": total})
 
 

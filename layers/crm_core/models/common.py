@@ -21,6 +21,12 @@ ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 MAX_TAGS = 10
 
 
+# An answer's shape: a field it does not declare is an error (tests check real answers against it).
+# No docstring: it would become the description of every answer model without one of its own.
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 class StrictModel(BaseModel):
     """Unknown fields are an error (no silent mass assignment), strings are trimmed."""
 

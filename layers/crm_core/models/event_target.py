@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
 
 from crm_core.event_catalog import matches_a_type
-from crm_core.models.common import ShortText, StrictModel, record_model
+from crm_core.models.common import ULID_PATTERN, Closed, ShortText, StrictModel, record_model
 
 
 def _http_url(value: str) -> str:
@@ -121,3 +121,28 @@ def example_input(n: int) -> dict[str, Any]:
         "secret": "example-secret-0123456789",
         "event_types": ["event_source.created"],
     }
+
+
+# A target's deliveries, as its delivery log and redelivery route take and answer them.
+
+
+class RedeliverRequest(StrictModel):
+    event_id: str = Field(pattern=ULID_PATTERN, description="An event the target was sent before.")
+
+
+class DeliveryTry(Closed):
+    delivery_id: str = Field(description="The same on every try of one delivery.")
+    event_id: str
+    event_type: str
+    attempt: int = Field(description="1 for the first try.")
+    outcome: Literal["succeeded", "retrying", "gave_up"]
+    status_code: int | None = Field(description="The receiver's answer; null when none came.")
+    error: str | None
+    duration_ms: int
+    attempted_at: str
+
+
+class Redelivery(Closed):
+    delivery_id: str = Field(description="The new delivery's id, as its tries list it.")
+    event_id: str
+    queued_at: str

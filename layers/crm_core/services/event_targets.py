@@ -17,7 +17,7 @@ from crm_core.repositories import event_target_status_repository as status_repos
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventTargetStatusItem, RecordItem
-from crm_core.services.records import ObjectSpec, RecordService, record_data
+from crm_core.services.records import ListFilters, ObjectSpec, Page, RecordService, record_data
 
 
 def matches(patterns: list[str], event_type: str) -> bool:
@@ -192,17 +192,17 @@ class EventTargetService(RecordService):
         self,
         ctx: RequestContext,
         *,
-        filters: dict[str, Any],
+        filters: ListFilters,
         q: str | None,
         archived: bool,
         limit: int,
         cursor: str | None,
         sort: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        items, next_cursor = super().list_records(
+    ) -> Page[dict[str, Any]]:
+        page = super().list_records(
             ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
         )
-        return self._with_status(ctx.tenant_id, items), next_cursor
+        return page._replace(items=self._with_status(ctx.tenant_id, page.items))
 
     def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
         return {**super().create(ctx, fields), "status": "pending"}  # nothing routes to it yet

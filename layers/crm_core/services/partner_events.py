@@ -31,7 +31,7 @@ from crm_core.repositories import event_source_status_repository as status_repos
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventSourceStatusItem, RecordItem
 from crm_core.services.leads import InboundLead, receive_lead
-from crm_core.services.records import ObjectSpec, RecordService
+from crm_core.services.records import ObjectSpec, Page, RecordService
 from crm_core.stored_values import as_json_value
 from crm_core.validation import set_fields
 
@@ -62,9 +62,9 @@ class EventSourceService(RecordService):
     def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
         return self._with_refusals(ctx.tenant_id, [super().get(ctx, record_id, archived=archived)])[0]
 
-    def list_records(self, ctx: RequestContext, **options: Any) -> tuple[list[dict[str, Any]], str | None]:
-        items, next_cursor = super().list_records(ctx, **options)
-        return self._with_refusals(ctx.tenant_id, items), next_cursor
+    def list_records(self, ctx: RequestContext, **options: Any) -> Page[dict[str, Any]]:
+        page = super().list_records(ctx, **options)
+        return page._replace(items=self._with_refusals(ctx.tenant_id, page.items))
 
     def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
         return {**super().create(ctx, fields), **refusals(None)}  # none can have been refused yet

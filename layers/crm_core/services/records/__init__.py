@@ -11,6 +11,7 @@
 
 from crm_core.services.records.batch import MAX_BATCH
 from crm_core.services.records.merge import MAX_MOVED_BY_MERGE
+from crm_core.services.records.queries import FilterSet, ListFilters, Page
 from crm_core.services.records.service import RecordService
 from crm_core.services.records.shape import record_data, record_title, represent
 from crm_core.services.records.spec import Expansion, ObjectSpec, Referrer, SortKey, amount_order, text_order
@@ -22,7 +23,10 @@ __all__ = [
     "MAX_MOVED_BY_MERGE",
     "MAX_RECORD_BYTES",
     "Expansion",
+    "FilterSet",
+    "ListFilters",
     "ObjectSpec",
+    "Page",
     "Prepared",
     "RecordService",
     "Referrer",

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 
 from crm_core.context import RequestContext
 from crm_core.errors import FieldError, ProblemError, invalid_field, not_found, validation_failed
+from crm_core.models.record import RecordBody
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.repositories.transaction import (
@@ -51,15 +52,31 @@ class Unchanged:
 Outcome = Prepared | Unchanged
 
 
+@dataclass(frozen=True)
+class BatchResult:
+    """One input's result: its status and the record as it is after, or the problem that stopped it."""
+
+    status: int
+    record_id: str | None = None
+    record: RecordBody | None = None
+    error: ProblemError | None = None
+
+    def body(self) -> dict[str, Any]:
+        """As the API answers it (models BatchResults): ``id`` and ``record``, or ``error``."""
+        if self.error is not None:
+            return {"status": self.status, "error": self.error.to_dict()}
+        return {"status": self.status, "id": self.record_id, "record": self.record}
+
+
 def batch(
     service: RecordService, ctx: RequestContext, action: str, inputs: list[Any], *, all_or_none: bool
-) -> list[dict[str, Any]]:
+) -> list[BatchResult]:
     if action == "read":
         return _read(service, ctx, inputs)
     if all_or_none:
         return _atomic(service, ctx, action, inputs)
 
-    def one(position: int) -> dict[str, Any]:
+    def one(position: int) -> BatchResult:
         # Each input commits on its own, so each gets its own answer, whatever befalls the others.
         try:
             return _apply_one(service, ctx, action, inputs[position])
@@ -92,7 +109,7 @@ def batch(
         ]
 
 
-def _apply_one(service: RecordService, ctx: RequestContext, action: str, raw: Any) -> dict[str, Any]:
+def _apply_one(service: RecordService, ctx: RequestContext, action: str, raw: Any) -> BatchResult:
     """One input of a batch that is not all-or-none: prepared and committed as a request of its own
     (a lost race is tried again from a fresh read, as a single write is), its result."""
     found_id: str | None = None
@@ -115,13 +132,13 @@ def _apply_one(service: RecordService, ctx: RequestContext, action: str, raw: An
     raise ProblemError(409, "Conflict", "The record is being changed by others; retry this input.")
 
 
-def _result(service: RecordService, ctx: RequestContext, outcome: Outcome) -> dict[str, Any]:
+def _result(service: RecordService, ctx: RequestContext, outcome: Outcome) -> BatchResult:
     if isinstance(outcome, Unchanged):
-        return {"status": 200, "id": outcome.record_id, "record": service.get(ctx, outcome.record_id)}
-    return {"status": outcome.status, "id": outcome.item.id, "record": represent(service.spec, outcome.item)}
+        return BatchResult(200, outcome.record_id, service.get(ctx, outcome.record_id))
+    return BatchResult(outcome.status, outcome.item.id, represent(service.spec, outcome.item))
 
 
-def _read(service: RecordService, ctx: RequestContext, inputs: list[Any]) -> list[dict[str, Any]]:
+def _read(service: RecordService, ctx: RequestContext, inputs: list[Any]) -> list[BatchResult]:
     spec = service.spec
     ids = [str(raw.get("id")) if isinstance(raw, dict) else "" for raw in inputs]
     found = repo.batch_get_records(ctx.tenant_id, spec.object_type, [i for i in ids if i])
@@ -131,13 +148,11 @@ def _read(service: RecordService, ctx: RequestContext, inputs: list[Any]) -> lis
         if item is None or item.archived_at is not None:
             results.append(_error_result(not_found(spec.object_type, record_id)))
         else:
-            results.append({"status": 200, "id": record_id, "record": represent(spec, item)})
+            results.append(BatchResult(200, record_id, represent(spec, item)))
     return results
 
 
-def _atomic(
-    service: RecordService, ctx: RequestContext, action: str, inputs: list[Any]
-) -> list[dict[str, Any]]:
+def _atomic(service: RecordService, ctx: RequestContext, action: str, inputs: list[Any]) -> list[BatchResult]:
     """One TransactWriteItems for the whole batch: every input commits, or none does."""
     spec = service.spec
     outcomes: list[Outcome] = []
@@ -243,5 +258,5 @@ def _prepared_at(outcomes: list[Outcome], position: int) -> Prepared:
     return outcome if isinstance(outcome, Prepared) else Prepared(ChangeSet(), RecordItem(), 409)
 
 
-def _error_result(problem: ProblemError) -> dict[str, Any]:
-    return {"status": problem.status, "error": problem.to_dict()}
+def _error_result(problem: ProblemError) -> BatchResult:
+    return BatchResult(problem.status, error=problem)

@@ -8,6 +8,7 @@ from typing import Any
 
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
+from crm_core.models.record import RecordBody
 from crm_core.record_types import record_type
 from crm_core.repositories import record_repository as repo
 from crm_core.services.records.shape import represent
@@ -32,7 +33,7 @@ def _ids(value: Any) -> list[str]:
     return [str(value)] if value else []
 
 
-def expand(spec: ObjectSpec, ctx: RequestContext, records: list[dict[str, Any]], names: list[str]) -> None:
+def expand(spec: ObjectSpec, ctx: RequestContext, records: list[RecordBody], names: list[str]) -> None:
     """Set each expansion on each record: the record it refers to (or null), or the list of them. Archived
     ones are shown as they are (with ``archived``); ones that no longer exist are left out."""
     if not names or not records:
@@ -42,7 +43,7 @@ def expand(spec: ObjectSpec, ctx: RequestContext, records: list[dict[str, Any]],
         expansion = spec.expansions[name]
         for record in records:
             wanted[expansion.object_type] += _ids(record.get(expansion.field))
-    found: dict[str, dict[str, dict[str, Any]]] = {}
+    found: dict[str, dict[str, RecordBody]] = {}  # by type, by id
     for object_type, ids in wanted.items():
         other = record_type(object_type).record_service().spec
         items = repo.batch_get_records(ctx.tenant_id, object_type, ids)

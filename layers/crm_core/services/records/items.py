@@ -5,9 +5,8 @@ See definitions.TABLE and docs/data-model.md for the keys."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from crm_core.events import EVENT_SK_PREFIX
+from crm_core.models.record import EventDetail, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import notification_repository as notifications
 from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineEntryItem
@@ -24,14 +23,21 @@ def state_of(item: RecordItem) -> str:
     return "archived" if item.archived_at else "active"
 
 
-def stored_tokens(spec: ObjectSpec, data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+def stored_tokens(spec: ObjectSpec, data: RecordFields, related: RelatedFacts) -> list[str]:
     """The record's type-ahead tokens as it stores them (the type's rule, sorted, once each)."""
     return sorted(set(spec.tokens(data, related)))
 
 
+def shown_fields(spec: ObjectSpec, item: RecordItem) -> RecordFields:
+    """The record's fields as the API shows them, a field it does not store as its default: what its
+    indexes and entries hold it under, as a list's filters match it in memory (a deal without a status
+    is listed as "open")."""
+    return {**spec.defaults, **record_data(item)}
+
+
 def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
     """Set the record's index keys from its fields and state (see definitions.TABLE)."""
-    tenant, kind, state, data = item.tenant_id, spec.object_type, state_of(item), record_data(item)
+    tenant, kind, state, data = item.tenant_id, spec.object_type, state_of(item), shown_fields(spec, item)
     item.GSI1PK, item.GSI1SK = keys.list_pk(tenant, kind, state), item.id
     item.GSI2PK, item.GSI2SK = keys.changes_pk(tenant, kind), f"{item.updated_at}#{item.id}"
     for number, attribute, name in (
@@ -55,7 +61,7 @@ def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], st
     prefixes, tags, entry fields and duplicate keys."""
     tenant, kind, state = item.tenant_id, spec.object_type, state_of(item)
     found: dict[tuple[str, str], str] = {}
-    data = record_data(item)
+    data = shown_fields(spec, item)
     for tag in data.get("tags") or []:
         found[(keys.attribute_pk(tenant, kind, state, "tag", normalize_text(tag)), item.id)] = TAGS
     for field_name in spec.entry_fields:
@@ -70,7 +76,7 @@ def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], st
     return found
 
 
-def event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> EventItem:
+def event_item(spec: ObjectSpec, item: RecordItem, detail: EventDetail) -> EventItem:
     """The outbox event, in the record's own partition (where its timeline reads it)."""
     return EventItem(
         keys.record_pk(item.tenant_id, spec.object_type, item.id),
@@ -82,7 +88,7 @@ def event_item(spec: ObjectSpec, item: RecordItem, detail: dict[str, Any]) -> Ev
 
 
 def timeline_copies(
-    spec: ObjectSpec, tenant_id: str, data: dict[str, Any], detail: dict[str, Any]
+    spec: ObjectSpec, tenant_id: str, data: RecordFields, detail: EventDetail
 ) -> list[TableItem]:
     """The event also in the timelines of the records this one links to (an activity's contact, ...)."""
     return [
@@ -98,7 +104,7 @@ def timeline_copies(
 
 
 def assignment_notification(
-    tenant_id: str, user_id: str, object_type: str, record_id: str, data: dict[str, Any]
+    tenant_id: str, user_id: str, object_type: str, record_id: str, data: RecordFields
 ) -> TableItem:
     """The new owner's notification that a record is now theirs (written with the change)."""
     return notifications.new_notification(

@@ -9,6 +9,7 @@ merge's event moves (services/merge_moves.py).
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -18,6 +19,7 @@ from crm_core.context import RequestContext
 from crm_core.errors import ProblemError, conflict, invalid_field
 from crm_core.ids import utc_now
 from crm_core.models.common import MAX_TAGS
+from crm_core.models.record import RecordBody, RecordFields
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem, UniqueMarker
@@ -36,10 +38,22 @@ logger = Logger(child=True)
 MAX_MOVED_BY_MERGE = 100
 
 
-def merge(service: RecordService, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class MergeResult:
+    """A merge's outcome: the survivor as it is after, and the kinds of the duplicate's linked records left
+    to the background (as the API names them: "contacts")."""
+
+    survivor: RecordBody
+    pending_moves: list[str]
+
+    def body(self) -> RecordBody:
+        """As the API answers it: the survivor, with ``pending_moves``."""
+        return {**self.survivor, "pending_moves": self.pending_moves}
+
+
+def merge(service: RecordService, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> MergeResult:
     """The survivor keeps its values and takes the duplicate's where it has none; the duplicate is
-    archived with ``merged_into``, and its unique value then leads to the survivor. The survivor as it is
-    after, with ``pending_moves``: the kinds of linked records left to the background."""
+    archived with ``merged_into``, and its unique value then leads to the survivor."""
     if survivor_id == duplicate_id:
         raise invalid_field("duplicate_id", f"cannot merge a {service.spec.object_type} into itself")
     for attempt in range(WRITE_ATTEMPTS):
@@ -50,11 +64,11 @@ def merge(service: RecordService, ctx: RequestContext, survivor_id: str, duplica
             back_off(attempt)  # one of the two changed since it was read: read both again
             continue
         pending = _move_referrers(service, ctx, survivor_id, duplicate_id)
-        return {**represent(service.spec, new_survivor), "pending_moves": pending}
+        return MergeResult(represent(service.spec, new_survivor), pending)
     raise ProblemError(409, "Conflict", "The records are being changed by others; retry the merge.")
 
 
-def merged_data(kept: dict[str, Any], taken: dict[str, Any]) -> dict[str, Any]:
+def merged_data(kept: RecordFields, taken: RecordFields) -> RecordFields:
     """The survivor's fields after the merge: its own, the duplicate's where it has none, tags and custom
     properties of both (the survivor's win)."""
     merged = dict(kept)

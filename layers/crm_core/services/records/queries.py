@@ -1,24 +1,25 @@
 """Reading records in pages: lists by an index or by side entries, type-ahead search, timelines,
 duplicate pairs and the records that refer to one. Each page is a bounded number of DynamoDB calls.
 
-A list's filters are parsed once into ``FieldFilter``s, each read the same way by DynamoDB (a filter
-expression on the stored record) and in memory (on the record as the API shows it), so the two paths
-cannot disagree on what a filter means.
+A list's filters are parsed once into a ``FilterSet`` of ``FieldFilter``s, each read the same way by
+DynamoDB (a filter expression on the stored record) and in memory (on the record as the API shows it), so
+the two paths cannot disagree on what a filter means.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from pynamodb.expressions.condition import Condition
 
 from crm_core import signing
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field, not_found
+from crm_core.models.record import RecordBody
 from crm_core.record_types import record_type
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
@@ -28,28 +29,86 @@ from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_valu
 from crm_core.services.records.text import normalize_query, normalize_text
 from crm_core.stored_values import as_json_value
 
-Page = tuple[list[dict[str, Any]], str | None]
+T = TypeVar("T")
+
+
+class Page(NamedTuple, Generic[T]):
+    """One page of a list: its items, and the cursor of the next page (None: the list ends here)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+# A list's filters as its route names them: {"owner_id": ..., "tag": ..., "due_at__lte": ...}; unset: None
+ListFilters = Mapping[str, Any]
 Position = dict[str, str]  # an item's key in a table or index: where a Query starts after it
 # One Query (and what it needs): (where to start, how many to evaluate) -> the items read, each with its
 # position, and the position after the last one evaluated (None: the list ended)
-RoundReader = Callable[[Position | None, int], tuple[list[tuple[Any, Position]], Position | None]]
+RoundReader = Callable[[Position | None, int], tuple[list[tuple[RecordBody, Position]], Position | None]]
 FilterOp = Literal[
-    "equals", "equals_text", "has_tag", "exists", "at_most", "at_least", "changed_since", "in_state"
+    "equals",
+    "equals_text",
+    "includes",
+    "has_tag",
+    "exists",
+    "at_most",
+    "at_least",
+    "changed_since",
+    "in_state",
 ]
 # How routes name the comparison in a filter's key: {"due_at__lte": "2026-12-31T00:00:00.000Z"}
 _SUFFIXES: dict[str, FilterOp] = {"__lte": "at_most", "__gte": "at_least", "__exists": "exists"}
+_BOOKKEEPING: tuple[FilterOp, ...] = ("changed_since", "in_state")  # on the item, not on its data
+
+
+def _has_value(value: Any) -> bool:
+    """Whether a field is set: null, an empty list and an empty object are not stored (``without_empty``)."""
+    return value is not None and value != [] and value != {}
 
 
 @dataclass(frozen=True)
 class FieldFilter:
+    """One filter of a list, read the same way by DynamoDB and in memory. A record that does not store the
+    field shows its ``default`` (a deal's status "open", a list's []), and matches as that value would."""
+
     field: str
     op: FilterOp
     value: Any
+    default: Any = None
+
+    def matches(self, body: RecordBody) -> bool:
+        """The filter on the record as the API shows it."""
+        if self.op == "in_state":
+            return bool(body["archived"]) == (self.value == "archived")
+        if self.op == "changed_since":
+            return bool(body["updated_at"] >= str(self.value))
+        return self._matches_value(body.get(self.field, self.default))
+
+    def _matches_value(self, found: Any) -> bool:
+        if self.op == "equals_text":
+            return isinstance(found, str) and normalize_text(found) == normalize_text(str(self.value))
+        if self.op == "has_tag":
+            return normalize_text(str(self.value)) in [normalize_text(t) for t in found or []]
+        if self.op == "includes":
+            return self.value in (found or [])
+        if self.op == "exists":
+            return _has_value(found) == bool(self.value)
+        if self.op == "at_most":
+            return found is not None and found <= self.value
+        if self.op == "at_least":
+            return found is not None and found >= self.value
+        return bool(found == self.value)
+
+    @property
+    def matches_unset(self) -> bool:
+        """Whether a record that does not store the field matches (as the default it shows)."""
+        return self.op not in _BOOKKEEPING and self._matches_value(self.default)
 
     def condition(self) -> Condition | None:
-        """The filter as a DynamoDB filter expression on the stored record; None for one DynamoDB cannot
-        compare (text without regard to case), which is matched in memory only."""
-        if self.op == "equals_text":
+        """The filter as a DynamoDB filter expression on the stored record, true exactly where ``matches``
+        is; None for one DynamoDB cannot compare (text and tags without regard to case), which is matched
+        in memory only."""
+        if self.op in ("equals_text", "has_tag"):
             return None
         if self.op == "in_state":
             exists = RecordItem.archived_at.exists()
@@ -57,69 +116,77 @@ class FieldFilter:
         if self.op == "changed_since":
             return RecordItem.updated_at >= str(self.value)
         path = RecordItem.data[self.field]
-        if self.op == "has_tag":
-            return path.contains(self.value)
+        unset = path.does_not_exist()
+        stored: Condition
         if self.op == "exists":
-            return path.exists() if self.value else path.does_not_exist()
-        if self.op == "at_most":
-            return path <= self.value
-        if self.op == "at_least":
-            return path >= self.value
-        return path == self.value
-
-    def matches(self, body: dict[str, Any]) -> bool:
-        """The filter on the record as the API shows it."""
-        if self.op == "in_state":
-            return bool(body["archived"]) == (self.value == "archived")
-        if self.op == "changed_since":
-            return bool(body["updated_at"] >= str(self.value))
-        found = body.get(self.field)
-        if self.op == "equals_text":
-            return isinstance(found, str) and normalize_text(found) == normalize_text(str(self.value))
-        if self.op == "has_tag":
-            return normalize_text(str(self.value)) in [normalize_text(t) for t in found or []]
-        if self.op == "exists":
-            return (found is not None) == bool(self.value)
-        if self.op == "at_most":
-            return found is not None and found <= self.value
-        if self.op == "at_least":
-            return found is not None and found >= self.value
-        if isinstance(found, list):
-            return self.value in found
-        return bool(found == self.value)
+            # every stored value is set, so the records that store the field all match or none does
+            stored = path.exists() if self.value else path.exists() & unset
+        elif self.op == "includes":
+            stored = path.contains(self.value)  # on a list: one of its members
+        elif self.op == "at_most":
+            stored = path <= self.value
+        elif self.op == "at_least":
+            stored = path >= self.value
+        else:
+            stored = path == self.value
+        return stored | unset if self.matches_unset else stored
 
 
-def parse_filters(filters: dict[str, Any], folded: tuple[str, ...] = ()) -> list[FieldFilter]:
-    """The route's filters ({"owner_id": ..., "tag": ..., "updated_since": ..., "due_at__lte": ...}), set
-    ones only, as ``FieldFilter``s; the ``folded`` fields compare as text without regard to case."""
+@dataclass(frozen=True)
+class FilterSet:
+    """The filters of a list, every one of which a record it lists matches."""
+
+    filters: tuple[FieldFilter, ...] = ()
+
+    def __iter__(self) -> Iterator[FieldFilter]:
+        return iter(self.filters)
+
+    def matches(self, body: RecordBody) -> bool:
+        return all(one.matches(body) for one in self.filters)
+
+    def condition(self) -> Condition | None:
+        """The filters DynamoDB can compare, as one filter expression (None: none of them)."""
+        condition: Condition | None = None
+        for one in self.filters:
+            part = one.condition()
+            if part is not None:
+                condition = part if condition is None else condition & part
+        return condition
+
+    def without(self, *served: FieldFilter) -> FilterSet:
+        """The filters left once an index or side entries serve ``served``."""
+        return FilterSet(tuple(one for one in self.filters if one not in served))
+
+    def with_filter(self, added: FieldFilter) -> FilterSet:
+        return FilterSet((*self.filters, added))
+
+
+def parse_filters(spec: ObjectSpec, filters: ListFilters) -> FilterSet:
+    """The route's filters, set ones only, as ``FieldFilter``s on the type's fields: its folded fields
+    compare as text without regard to case, its list fields (a deal's contact_ids) by membership."""
     parsed = []
     for name, value in filters.items():
         if value in (None, ""):
             continue
+        op: FilterOp
         if name == "tag":
-            parsed.append(FieldFilter("tags", "has_tag", value))
+            field_name, op = "tags", "has_tag"
         elif name == "updated_since":
-            parsed.append(FieldFilter("updated_at", "changed_since", value))
+            field_name, op = "updated_at", "changed_since"
         else:
             suffix = next((s for s in _SUFFIXES if name.endswith(s)), None)
-            if suffix is None:
-                parsed.append(FieldFilter(name, "equals_text" if name in folded else "equals", value))
+            field_name = name.removesuffix(suffix) if suffix else name
+            if suffix is not None:
+                op = _SUFFIXES[suffix]
+            elif name in spec.folded_fields:
+                op = "equals_text"
+            elif isinstance(spec.defaults.get(field_name), list):
+                op = "includes"
             else:
-                parsed.append(FieldFilter(name.removesuffix(suffix), _SUFFIXES[suffix], value))
-    return parsed
-
-
-def matches_all(body: dict[str, Any], filters: list[FieldFilter]) -> bool:
-    return all(one.matches(body) for one in filters)
-
-
-def condition_of(filters: list[FieldFilter]) -> Condition | None:
-    condition: Condition | None = None
-    for one in filters:
-        part = one.condition()
-        if part is not None:
-            condition = part if condition is None else condition & part
-    return condition
+                op = "equals"
+        default = None if op in _BOOKKEEPING else spec.defaults.get(field_name)
+        parsed.append(FieldFilter(field_name, op, value, default))
+    return FilterSet(tuple(parsed))
 
 
 def fingerprint(*parts: Any) -> str:
@@ -134,20 +201,20 @@ def list_records(
     spec: ObjectSpec,
     ctx: RequestContext,
     *,
-    filters: dict[str, Any],
+    filters: ListFilters,
     q: str | None,
     archived: bool,
     limit: int,
     cursor: str | None,
     sort: str | None = None,
-) -> Page:
+) -> Page[RecordBody]:
     tenant = ctx.tenant_id
     state = "archived" if archived else "active"
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
     order = parse_sort(spec, sort)
     bound_to = fingerprint(spec.object_type, state, filters, q, sort)
     start = signing.decode_cursor(tenant, bound_to, cursor) if cursor else None
-    parsed = parse_filters(filters, spec.folded_fields)
+    parsed = parse_filters(spec, filters)
 
     # Side entries serve type-ahead, a tag or an entry field: one Query + one BatchGetItem.
     entry_pk: str | None = None
@@ -172,7 +239,7 @@ def list_records(
         if order is not None:
             used = "q" if q else ("tag" if consumed == "tags" else str(consumed))
             raise invalid_field("sort", f"a list filtered by {used} is in its own order and cannot be sorted")
-        rest = [one for one in parsed if one.field != consumed]
+        rest = parsed.without(*(one for one in parsed if one.field == consumed))
         prefix = token if entry_condition is not None else None
         return _list_by_entries(spec, ctx, entry_pk, entry_condition, rest, limit, start, bound_to, prefix)
     return _list_by_index(spec, ctx, state, parsed, limit, start, bound_to, order)
@@ -227,17 +294,11 @@ class _Rounds:
     """Reading one page of a list in rounds of ``RoundReader``."""
 
     limit: int
-    matches: Callable[[Any], bool]
+    matches: Callable[[RecordBody], bool]
     read_count: int = 0  # items the Queries evaluated, for the bench's read efficiency
 
-    def page(
-        self,
-        read: Callable[
-            [dict[str, str] | None, int], tuple[list[tuple[Any, dict[str, str]]], dict[str, str] | None]
-        ],
-        start: dict[str, str] | None,
-    ) -> tuple[list[Any], dict[str, str] | None]:
-        found: list[tuple[Any, dict[str, str]]] = []
+    def page(self, read: RoundReader, start: Position | None) -> tuple[list[RecordBody], Position | None]:
+        found: list[tuple[RecordBody, Position]] = []
         wanted = self.limit + 1
         for round_number in range(MAX_ROUNDS):
             # the first round reads what the page needs; later ones more, as the filter turned out sparse
@@ -263,14 +324,14 @@ class _Plan:
     index: str
     pk: str
     range_condition: Condition | None
-    remaining: list[FieldFilter]
+    remaining: FilterSet
 
 
-def _plan(spec: ObjectSpec, tenant: str, state: str, parsed: list[FieldFilter], order: Order | None) -> _Plan:
+def _plan(spec: ObjectSpec, tenant: str, state: str, parsed: FilterSet, order: Order | None) -> _Plan:
     """The sort's index, else the one that serves the most selective filter (parent, owner, category; a
     range of a sorted field such as due_before; change time; else the type's list)."""
     kind = spec.object_type
-    plan = _Plan("GSI1", keys.list_pk(tenant, kind, state), None, list(parsed))
+    plan = _Plan("GSI1", keys.list_pk(tenant, kind, state), None, parsed)
     sorted_by = {one.name: f"GSI{one.index}" for one in spec.sorts}
     ranged = next((f for f in parsed if f.op in ("at_most", "at_least") and f.field in sorted_by), None)
     by_field = {one.field: one for one in parsed if one.op in ("equals", "equals_text")}
@@ -291,24 +352,24 @@ def _plan(spec: ObjectSpec, tenant: str, state: str, parsed: list[FieldFilter], 
         plan.index = order.index
         if ranged is not None and ranged.field == order.field:
             plan.range_condition = _range_of(plan.index, ranged)
-            plan.remaining.remove(ranged)
+            plan.remaining = plan.remaining.without(ranged)
     elif order is not None or (category is None and ranged is None and since is not None):
         # The change-time index holds both states: the state becomes a filter.
         plan.index, plan.pk = "GSI2", keys.changes_pk(tenant, kind)
         if since is not None:
             plan.range_condition = str(since.value) <= TableItem.GSI2SK
-            plan.remaining.remove(since)
-        plan.remaining.append(FieldFilter("archived_at", "in_state", state))
+            plan.remaining = plan.remaining.without(since)
+        plan.remaining = plan.remaining.with_filter(FieldFilter("archived_at", "in_state", state))
     elif category is not None:
         number, attribute, name = category
         served = by_field[attribute]
         plan.index = f"GSI{number}"
         plan.pk = keys.attribute_pk(tenant, kind, state, name, index_value(spec, attribute, served.value))
-        plan.remaining.remove(served)
+        plan.remaining = plan.remaining.without(served)
     elif ranged is not None:
         plan.index = sorted_by[ranged.field]
         plan.range_condition = _range_of(plan.index, ranged)
-        plan.remaining.remove(ranged)
+        plan.remaining = plan.remaining.without(ranged)
     return plan
 
 
@@ -316,21 +377,23 @@ def _list_by_index(
     spec: ObjectSpec,
     ctx: RequestContext,
     state: str,
-    parsed: list[FieldFilter],
+    parsed: FilterSet,
     limit: int,
-    start: dict[str, str] | None,
+    start: Position | None,
     bound_to: str,
     order: Order | None = None,
-) -> Page:
+) -> Page[RecordBody]:
     """Queries of the planned index; the filters it does not serve are a filter expression (and matched in
     memory, for those DynamoDB cannot compare)."""
     tenant = ctx.tenant_id
     plan = _plan(spec, tenant, state, parsed, order)
     index, pk, range_condition, remaining = plan.index, plan.pk, plan.range_condition, plan.remaining
-    filter_condition = condition_of(remaining)
+    filter_condition = remaining.condition()
     forward = not (order is not None and order.descending)
 
-    def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
+    def read(
+        position: Position | None, count: int
+    ) -> tuple[list[tuple[RecordBody, Position]], Position | None]:
         items, last = repo.query_page(
             pk,
             index=index,
@@ -340,12 +403,11 @@ def _list_by_index(
             start_key=position,
             forward=forward,
         )
-        return [(i, repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)], last
+        read_now = [(represent(spec, i), repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)]
+        return read_now, last
 
-    rounds = _Rounds(limit, lambda item: matches_all(represent(spec, item), remaining))
-    items, last = rounds.page(read, start)
-    records = [represent(spec, i) for i in items]
-    return records, (signing.encode_cursor(tenant, bound_to, last) if last else None)
+    records, last = _Rounds(limit, remaining.matches).page(read, start)
+    return Page(records, signing.encode_cursor(tenant, bound_to, last) if last else None)
 
 
 def _range_of(index: str, ranged: FieldFilter) -> Condition:
@@ -361,21 +423,23 @@ def _list_by_entries(
     ctx: RequestContext,
     pk: str,
     condition: Condition | None,
-    rest: list[FieldFilter],
+    rest: FilterSet,
     limit: int,
-    start: dict[str, str] | None,
+    start: Position | None,
     bound_to: str,
     prefix: str | None = None,
-) -> Page:
+) -> Page[RecordBody]:
     """Pages of entries (one Query each), then their records (one BatchGetItem), filtered by the rest.
     For type-ahead (``prefix``), a record is listed at its first token with the prefix only: it has an
     entry per token, and "mia" must not list Mia once for her name and again for her email."""
 
-    def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
+    def read(
+        position: Position | None, count: int
+    ) -> tuple[list[tuple[RecordBody, Position]], Position | None]:
         entries, last = repo.query_page(pk, range_condition=condition, limit=count, start_key=position)
         listed = [e for e in entries if isinstance(e, IndexEntry)]
         found = repo.batch_get_records(ctx.tenant_id, spec.object_type, [e.record_id for e in listed])
-        read_now: list[tuple[Any, Position]] = []
+        read_now: list[tuple[RecordBody, Position]] = []
         seen: set[str] = set()
         for entry in listed:
             item = found.get(entry.record_id)
@@ -387,9 +451,8 @@ def _list_by_entries(
             read_now.append((represent(spec, item), repo.key_of(entry, None)))
         return read_now, last
 
-    rounds = _Rounds(limit, lambda body: matches_all(body, rest))
-    records, last = rounds.page(read, start)
-    return records, (signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
+    records, last = _Rounds(limit, rest.matches).page(read, start)
+    return Page(records, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
 
 
 def _first_token(item: RecordItem, prefix: str) -> str | None:
@@ -403,8 +466,8 @@ def ids_referring(
     record_id: str,
     *,
     limit: int,
-    start_key: dict[str, str] | None,
-) -> tuple[list[str], dict[str, str] | None]:
+    start_key: Position | None,
+) -> tuple[list[str], Position | None]:
     """One Query, as ``list_records`` filtered by ``field_name`` (the type's parent field, or one of its
     entry fields): the ids of a page of the active records that refer to ``record_id`` there (in id
     order), and the plain key to continue from (None at the end). For work that keeps its place in its
@@ -425,7 +488,7 @@ def ids_referring(
 
 def timeline(
     spec: ObjectSpec, ctx: RequestContext, record_id: str, *, limit: int, cursor: str | None
-) -> Page:
+) -> Page[dict[str, Any]]:
     """One Query of the record's partition. Every record has its creation event, so a first page with
     nothing on it means there is no such record in this tenant."""
     bound_to = fingerprint(spec.object_type, "timeline", record_id)
@@ -436,10 +499,12 @@ def timeline(
     if not events and start is None:
         raise not_found(spec.object_type, record_id)
     entries = [timeline_entry(as_json_value(event.detail)) for event in events]
-    return entries, (signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
+    return Page(entries, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
 
 
-def duplicates(spec: ObjectSpec, ctx: RequestContext, *, limit: int, cursor: str | None) -> Page:
+def duplicates(
+    spec: ObjectSpec, ctx: RequestContext, *, limit: int, cursor: str | None
+) -> Page[dict[str, Any]]:
     """Pairs that share a duplicate key (same name, same phone, ...), both still active."""
     tenant = ctx.tenant_id
     bound_to = fingerprint(spec.object_type, "duplicates")
@@ -459,4 +524,4 @@ def duplicates(spec: ObjectSpec, ctx: RequestContext, *, limit: int, cursor: str
                     record_type(spec.object_type).collection: [represent(spec, m) for m in members if m],
                 }
             )
-    return items, (signing.encode_cursor(tenant, bound_to, last) if last else None)
+    return Page(items, signing.encode_cursor(tenant, bound_to, last) if last else None)

@@ -15,6 +15,7 @@ from crm_core.context import RequestContext
 from crm_core.errors import conflict, not_found, precondition_failed, validation_failed
 from crm_core.events import build_event
 from crm_core.ids import new_id, utc_now
+from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
@@ -47,7 +48,7 @@ class RecordService:
             raise not_found(self.spec.object_type, record_id)
         return item
 
-    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> RecordBody:
         item = repo.get_record(ctx.tenant_id, self.spec.object_type, record_id)
         if item is None or (item.archived_at is not None and not archived):
             raise not_found(self.spec.object_type, record_id)
@@ -57,18 +58,18 @@ class RecordService:
         self,
         ctx: RequestContext,
         *,
-        filters: dict[str, Any],
+        filters: queries.ListFilters,
         q: str | None,
         archived: bool,
         limit: int,
         cursor: str | None,
         sort: str | None = None,
-    ) -> queries.Page:
+    ) -> queries.Page[RecordBody]:
         return queries.list_records(
             self.spec, ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
         )
 
-    def expand(self, ctx: RequestContext, records: list[dict[str, Any]], expand: str | None) -> None:
+    def expand(self, ctx: RequestContext, records: list[RecordBody], expand: str | None) -> None:
         """Related records inline on ``records`` (``expand``: "company,contacts"); 422 for a name the type
         does not expand."""
         names = parse_expand(self.spec, expand)
@@ -81,24 +82,32 @@ class RecordService:
         return queries.sortable(self.spec)
 
     def ids_referring(
-        self, tenant_id: str, field_name: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
-    ) -> tuple[list[str], dict[str, str] | None]:
+        self,
+        tenant_id: str,
+        field_name: str,
+        record_id: str,
+        *,
+        limit: int,
+        start_key: queries.Position | None,
+    ) -> tuple[list[str], queries.Position | None]:
         return queries.ids_referring(
             self.spec, tenant_id, field_name, record_id, limit=limit, start_key=start_key
         )
 
     def timeline(
         self, ctx: RequestContext, record_id: str, *, limit: int, cursor: str | None
-    ) -> queries.Page:
+    ) -> queries.Page[dict[str, Any]]:
         return queries.timeline(self.spec, ctx, record_id, limit=limit, cursor=cursor)
 
-    def duplicates(self, ctx: RequestContext, *, limit: int, cursor: str | None) -> queries.Page:
+    def duplicates(
+        self, ctx: RequestContext, *, limit: int, cursor: str | None
+    ) -> queries.Page[dict[str, Any]]:
         return queries.duplicates(self.spec, ctx, limit=limit, cursor=cursor)
 
     # ---------------------------------------------------------------------------------------- rights
 
     def require_change(
-        self, ctx: RequestContext, before: dict[str, Any], after: dict[str, Any] | None = None
+        self, ctx: RequestContext, before: RecordFields, after: RecordFields | None = None
     ) -> None:
         """The caller may change a record from ``before`` to ``after`` (None: the same owner, as for an
         archive or a restore): settings are an admin's; records follow their owner (auth.Principal)."""
@@ -111,7 +120,7 @@ class RecordService:
 
     # ---------------------------------------------------------------------------------------- writes
 
-    def prepare_create(self, ctx: RequestContext, fields: dict[str, Any]) -> Prepared:
+    def prepare_create(self, ctx: RequestContext, fields: RecordFields) -> Prepared:
         fields = dict(fields)
         # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
         if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
@@ -124,13 +133,13 @@ class RecordService:
         item = self._new_item(ctx, fields)
         return build_change(self.spec, ctx, item, None, "created", related=related, status=201)
 
-    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+    def create(self, ctx: RequestContext, fields: RecordFields) -> RecordBody:
         committed = write_retrying(self.spec, ctx, lambda: self.prepare_create(ctx, fields))
         assert committed is not None  # a create always writes
         return represent(self.spec, committed.item)
 
     def prepare_update(
-        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None
+        self, ctx: RequestContext, record_id: str, fields: RecordFields, if_match: int | None
     ) -> Prepared | None:
         """None when the request changes nothing (no write, no event)."""
         before = self.load(ctx, record_id)
@@ -139,8 +148,8 @@ class RecordService:
         return self._prepare_change(ctx, before, fields)
 
     def update(
-        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
-    ) -> dict[str, Any]:
+        self, ctx: RequestContext, record_id: str, fields: RecordFields, if_match: int | None = None
+    ) -> RecordBody:
         return self._changed(
             lambda: self.prepare_update(ctx, record_id, fields, if_match), ctx, record_id, if_match
         )
@@ -171,10 +180,10 @@ class RecordService:
         item.updated_by = ctx.principal.user_id
         return build_change(self.spec, ctx, item, before, "archived", related=None, status=200)
 
-    def archive(self, ctx: RequestContext, record_id: str, if_match: int | None = None) -> dict[str, Any]:
+    def archive(self, ctx: RequestContext, record_id: str, if_match: int | None = None) -> RecordBody:
         return self._changed(lambda: self.prepare_archive(ctx, record_id, if_match), ctx, record_id, if_match)
 
-    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+    def restore(self, ctx: RequestContext, record_id: str) -> RecordBody:
         def prepare() -> Prepared:
             before = self.load(ctx, record_id, archived=True)
             self.require_change(ctx, record_data(before))
@@ -195,15 +204,15 @@ class RecordService:
 
         return self._changed(prepare, ctx, record_id, None)
 
-    def merge(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> dict[str, Any]:
+    def merge(self, ctx: RequestContext, survivor_id: str, duplicate_id: str) -> merges.MergeResult:
         return merges.merge(self, ctx, survivor_id, duplicate_id)
 
     def batch(
         self, ctx: RequestContext, action: str, inputs: list[Any], *, all_or_none: bool
-    ) -> list[dict[str, Any]]:
+    ) -> list[batches.BatchResult]:
         return batches.batch(self, ctx, action, inputs, all_or_none=all_or_none)
 
-    def refresh_related(self, item: RecordItem, related: dict[str, Any]) -> bool:
+    def refresh_related(self, item: RecordItem, related: RelatedFacts) -> bool:
         """Index maintenance, not a change of the record: its type-ahead tokens made again from ``related``
         (facts of other records, such as its company's current name) and its search entries brought in
         step, in one transaction that keeps its version and writes no event (the record as the API shows
@@ -247,7 +256,7 @@ class RecordService:
     # ------------------------------------------------------------------------------------------ parts
 
     def _prepare_change(
-        self, ctx: RequestContext, before: RecordItem, fields: dict[str, Any]
+        self, ctx: RequestContext, before: RecordItem, fields: RecordFields
     ) -> Prepared | None:
         """The change of ``fields`` of the record read as ``before``; None when it changes nothing."""
         current = record_data(before)
@@ -266,7 +275,7 @@ class RecordService:
         item.updated_by = ctx.principal.user_id
         return build_change(self.spec, ctx, item, before, "updated", related=related, status=200)
 
-    def _require_still_whole(self, merged: dict[str, Any]) -> None:
+    def _require_still_whole(self, merged: RecordFields) -> None:
         """A change may not leave the record as no create could make it: a field the type requires
         cleared (a deal's name), or all of a contact's identifying fields; 422 naming the field."""
         creatable = {k: v for k, v in merged.items() if k in self.spec.create_model.model_fields}
@@ -283,7 +292,7 @@ class RecordService:
         ctx: RequestContext,
         record_id: str,
         if_match: int | None,
-    ) -> dict[str, Any]:
+    ) -> RecordBody:
         """Read-modify-write, answered with the record as it is after it."""
         committed = write_retrying(
             self.spec,
@@ -294,7 +303,7 @@ class RecordService:
         )
         return represent(self.spec, committed.item) if committed else self.get(ctx, record_id)
 
-    def _new_item(self, ctx: RequestContext, data: dict[str, Any]) -> RecordItem:
+    def _new_item(self, ctx: RequestContext, data: RecordFields) -> RecordItem:
         record_id, now = new_id(), utc_now()
         return RecordItem(
             keys.record_pk(ctx.tenant_id, self.spec.object_type, record_id),

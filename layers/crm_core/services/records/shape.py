@@ -5,26 +5,27 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from crm_core.models.record import EventDetail, RecordBody, RecordFields, RelatedFacts
 from crm_core.repositories.table import RecordItem
 from crm_core.services.records.spec import ObjectSpec
 from crm_core.stored_values import as_json_value
 
 
-def record_data(item: RecordItem) -> dict[str, Any]:
+def record_data(item: RecordItem) -> RecordFields:
     """The record's API fields as stored (only those that are set)."""
-    data: dict[str, Any] = as_json_value(item.data)
+    data: RecordFields = as_json_value(item.data)
     return data
 
 
-def related_facts(item: RecordItem) -> dict[str, Any]:
+def related_facts(item: RecordItem) -> RelatedFacts:
     """The facts of other records its tokens were last made from (a contact's company name)."""
-    facts: dict[str, Any] = as_json_value(item.related) if item.related is not None else {}
+    facts: RelatedFacts = as_json_value(item.related) if item.related is not None else {}
     return facts
 
 
-def represent(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
+def represent(spec: ObjectSpec, item: RecordItem) -> RecordBody:
     """A record as the API shows it: every field of the type, then the read-only bookkeeping."""
-    body: dict[str, Any] = {"id": item.id}
+    body: RecordBody = {"id": item.id}
     body.update(copy.deepcopy(spec.defaults))
     body.update(record_data(item))
     for name in spec.hidden_fields:
@@ -43,12 +44,12 @@ def represent(spec: ObjectSpec, item: RecordItem) -> dict[str, Any]:
     return body
 
 
-def without_empty(data: dict[str, Any]) -> dict[str, Any]:
+def without_empty(data: RecordFields) -> RecordFields:
     """The fields that are set: null, an empty list and an empty object are not stored."""
     return {k: v for k, v in data.items() if v is not None and v != [] and v != {}}
 
 
-def record_title(data: dict[str, Any]) -> str | None:
+def record_title(data: RecordFields) -> str | None:
     """What a person calls a record: a deal's or company's name, an activity's subject, a contact's
     name or else email or phone, a target's description."""
     full_name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
@@ -63,7 +64,7 @@ def record_title(data: dict[str, Any]) -> str | None:
     return str(title) if title else None
 
 
-def timeline_entry(detail: dict[str, Any]) -> dict[str, Any]:
+def timeline_entry(detail: EventDetail) -> dict[str, Any]:
     """An event as a timeline shows it, with the record it is about (on a contact's timeline, the activity
     or deal an entry comes from), so that a timeline reads without another request."""
     data = detail.get("data") or {}

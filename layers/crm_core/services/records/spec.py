@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from crm_core.context import RequestContext
+from crm_core.models.record import RecordFields, RelatedFacts
 from crm_core.repositories.table import RecordItem, TableItem
 from crm_core.services.records.text import normalize_text
 
@@ -29,7 +30,7 @@ class SortKey:
 
     name: str
     index: int
-    value: Callable[[dict[str, Any]], str | None]
+    value: Callable[[RecordFields], str | None]
 
 
 def text_order(value: Any) -> str | None:
@@ -57,12 +58,12 @@ class ObjectSpec:
     object_type: str  # singular, as in event types: "contact"
     create_model: type[BaseModel]
     update_model: type[BaseModel]
-    defaults: dict[str, Any]  # every API field with the value it shows when unset
-    tokens: Callable[[dict[str, Any], dict[str, Any]], list[str]]  # (data, related) -> type-ahead tokens
-    dedupe_keys: Callable[[dict[str, Any]], list[str]] = lambda data: []
+    defaults: RecordFields  # every API field with the value it shows when unset
+    tokens: Callable[[RecordFields, RelatedFacts], list[str]]  # (data, related) -> type-ahead tokens
+    dedupe_keys: Callable[[RecordFields], list[str]] = lambda data: []
     # (ctx, data, changed fields, the facts resolved last time) -> related facts (e.g. the company's name);
     # raises 422 on a bad reference
-    resolve: Callable[[RequestContext, dict[str, Any], set[str], dict[str, Any]], dict[str, Any]] = (
+    resolve: Callable[[RequestContext, RecordFields, set[str], RelatedFacts], RelatedFacts] = (
         lambda ctx, data, changed, previous: {}
     )
     unique_field: str | None = None
@@ -74,17 +75,17 @@ class ObjectSpec:
     referrers: Callable[[], tuple[Referrer, ...]] | None = None
     # (ctx, data, the data before or None, the record's id or None when new) -> data with its derived
     # fields (a deal's status); may raise 422
-    derive: (
-        Callable[[RequestContext, dict[str, Any], dict[str, Any] | None, str | None], dict[str, Any]] | None
-    ) = None
+    derive: Callable[[RequestContext, RecordFields, RecordFields | None, str | None], RecordFields] | None = (
+        None
+    )
     # (data before, data after) -> the event types of an update (default: "updated")
-    update_events: Callable[[dict[str, Any], dict[str, Any]], list[str]] | None = None
+    update_events: Callable[[RecordFields, RecordFields], list[str]] | None = None
     # (record before or None, record after) -> counters kept in the same transaction (a board's totals)
     counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, dict[str, int]]]] | None = None
     # (ctx, record) -> raises if the record cannot be archived (a pipeline with deals)
     before_archive: Callable[[RequestContext, RecordItem], None] | None = None
     # data -> the records whose timelines show this one's events too: [(object type, id)] (an activity's)
-    timeline_links: Callable[[dict[str, Any]], list[tuple[str, str]]] | None = None
+    timeline_links: Callable[[RecordFields], list[tuple[str, str]]] | None = None
     # fields (one id or a list of ids) that lists filter by through entries: one Query + one BatchGetItem
     entry_fields: tuple[str, ...] = ()
     # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
@@ -98,7 +99,7 @@ class ObjectSpec:
     # related records shown inline on request: {name: Expansion}
     expansions: dict[str, Expansion] = field(default_factory=dict)
 
-    def unique_value(self, data: dict[str, Any]) -> str | None:
+    def unique_value(self, data: RecordFields) -> str | None:
         """The record's unique value (a contact's email), normalized as its marker keys it; None if none."""
         if not self.unique_field:
             return None

@@ -21,6 +21,7 @@ from crm_core.context import RequestContext
 from crm_core.errors import ProblemError, conflict, invalid_field, precondition_failed
 from crm_core.events import build_event, diff
 from crm_core.ids import utc_now
+from crm_core.models.record import EventDetail, FieldChanges, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import IndexEntry, RecordCount, RecordItem, UniqueMarker
@@ -49,7 +50,7 @@ BACKOFF_CAP_S = 1.0
 ENTRY_LABEL = "entry:"  # the label of a side entry's write: "entry:<the field it comes from>"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Prepared:
     """A change ready to commit: its items, the record after it, and how to answer."""
 
@@ -57,7 +58,7 @@ class Prepared:
     item: RecordItem
     status: int
     unique_value: str | None = None
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[EventDetail] = field(default_factory=list)
 
 
 class StaleWrite(ProblemError):
@@ -78,9 +79,9 @@ def build_change(
     before: RecordItem | None,
     event_type: str,
     *,
-    related: dict[str, Any] | None,
+    related: RelatedFacts | None,
     status: int,
-    extra_changes: dict[str, Any] | None = None,
+    extra_changes: FieldChanges | None = None,
 ) -> Prepared:
     """The change set that takes a record from ``before`` (None: new) to ``item``, with its event(s).
     ``related`` (None: as they were) are the facts of other records its tokens are made from."""
@@ -175,8 +176,8 @@ def _event_steps(
     item: RecordItem,
     before: RecordItem | None,
     event_type: str,
-    extra_changes: dict[str, Any] | None,
-) -> list[dict[str, Any]]:
+    extra_changes: FieldChanges | None,
+) -> list[EventDetail]:
     """The change's event(s) (an update may be a deal's stage_changed and won), each with its copies in the
     timelines of the records it links to; their details."""
     before_repr = represent(spec, before) if before else {}
@@ -245,7 +246,7 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
-def require_size(spec: ObjectSpec, data: dict[str, Any]) -> None:
+def require_size(spec: ObjectSpec, data: RecordFields) -> None:
     """422 naming the largest field (or custom property) of a record over ``MAX_RECORD_BYTES``."""
     size = _json_size(data)
     if size <= MAX_RECORD_BYTES:
