@@ -22,8 +22,18 @@ from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, FunctionDefinition
 ROOT = Path(__file__).resolve().parents[2]
 
 # What no handler module imports: the local runtime, moto, boto3 (botocore through pynamodb is all a
-# request needs), and the models and services of records, which belong to the routes.
-NEVER_AT_IMPORT = ("crm_local", "moto", "boto3", "s3transfer", "crm_core.models", "crm_core.services.records")
+# request needs), the models and services of records, which belong to the routes, and pydantic with
+# Powertools' validation, which the first route that runs loads (crm_core.http.app.ApiResolver).
+NEVER_AT_IMPORT = (
+    "crm_local",
+    "moto",
+    "boto3",
+    "s3transfer",
+    "crm_core.models",
+    "crm_core.services.records",
+    "pydantic",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+)
 
 
 def _modules_after(code: str) -> list[str]:
