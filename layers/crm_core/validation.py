@@ -1,15 +1,20 @@
-"""Turning pydantic's findings into problem details that name every bad field."""
+"""Turning pydantic's findings into problem details that name every bad field.
+
+pydantic itself is imported by what validates (the routes' models): the gate every request passes reads
+``field_errors`` and must not pay for pydantic at a cold start (tests/unit/test_cold_start.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from crm_core.errors import FieldError, ProblemError, validation_failed
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 
 READ_ONLY_FIELDS = frozenset(
     {"id", "tenant_id", "version", "created_at", "updated_at", "archived", "archived_at", "merged_into"}
@@ -38,6 +43,8 @@ def validate(model: type[M], raw: Any, *, prefix: str = "") -> M:
     """The parsed model, or a 422 naming every bad field (``prefix`` places it, e.g. ``inputs[3].``)."""
     if not isinstance(raw, dict):
         raise validation_failed([FieldError(prefix.rstrip(".") or "body", "must be a JSON object")])
+    from pydantic import ValidationError  # loaded already: ``model`` is a pydantic model
+
     try:
         return model.model_validate(raw)
     except ValidationError as error:

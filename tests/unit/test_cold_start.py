@@ -22,8 +22,18 @@ from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, FunctionDefinition
 ROOT = Path(__file__).resolve().parents[2]
 
 # What no handler module imports: the local runtime, moto, boto3 (botocore through pynamodb is all a
-# request needs), and the models and services of records, which belong to the routes.
-NEVER_AT_IMPORT = ("crm_local", "moto", "boto3", "s3transfer", "crm_core.models", "crm_core.services.records")
+# request needs), the models and services of records, which belong to the routes, and pydantic with
+# Powertools' validation, which the first route that runs loads (crm_core.http.app.ApiResolver).
+NEVER_AT_IMPORT = (
+    "crm_local",
+    "moto",
+    "boto3",
+    "s3transfer",
+    "crm_core.models",
+    "crm_core.services.records",
+    "pydantic",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+)
 
 
 def _modules_after(code: str) -> list[str]:
@@ -98,3 +108,23 @@ def test_a_router_is_included_under_its_own_path_only() -> None:
     app = build_app({"/v1/people": "functions.contacts.contacts_routes"})  # it serves /v1/contacts
     with pytest.raises(ValueError, match="serves /v1/contacts, not /v1/people"):
         app.include_all_routers()
+
+
+@pytest.mark.parametrize(
+    ("module", "path", "not_loaded"),
+    [
+        (
+            "functions.contacts.handler",
+            "/v1/contacts",
+            ("activities", "activity", "deals", "deal", "pipelines"),
+        ),
+        ("functions.deals.handler", "/v1/deals", ("activities", "activity")),
+    ],
+)
+def test_a_request_loads_no_service_that_only_a_merge_needs(
+    module: str, path: str, not_loaded: tuple[str, ...]
+) -> None:
+    """What a merge moves (a contact's deals and activities) is imported by the merge, not by the service."""
+    loaded = _modules_after(f"import {module} as handler\nhandler.app.include_routers_for({path!r})")
+    names = {m.removeprefix("crm_core.services.").removeprefix("crm_core.models.") for m in loaded}
+    assert not names & set(not_loaded)

@@ -57,7 +57,11 @@ class ApiResolver(APIGatewayHttpResolver):
     """
 
     def __init__(self, routers: Mapping[str, str]) -> None:
-        super().__init__(enable_validation=True, json_body_deserializer=json_body.parse)
+        super().__init__(json_body_deserializer=json_body.parse)
+        # Validation on, but its middlewares (and pydantic with them) are made by the first route that runs,
+        # as Powertools does for a resolver without them, not by every cold start: a request refused at the
+        # gate (401, 429, 413) never needs them.
+        self._enable_validation = True
         self._pending: dict[str, str] = dict(routers)
         self._including = threading.Lock()  # the local runtime's threads may share a function
 

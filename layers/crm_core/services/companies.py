@@ -8,9 +8,6 @@ from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
 from crm_core.services import references
-from crm_core.services.activities import ACTIVITIES
-from crm_core.services.contacts import CONTACTS
-from crm_core.services.deals import DEALS
 from crm_core.services.records import ObjectSpec, RecordService, Referrer, SortKey, normalize_text, text_order
 
 
@@ -38,6 +35,10 @@ def resolve_references(
 
 def referrers() -> tuple[Referrer, ...]:
     """What a merge moves from the duplicate to the survivor: its contacts, deals and activities."""
+    from crm_core.services.activities import ACTIVITIES  # only a merge needs them (services/contacts.py)
+    from crm_core.services.contacts import CONTACTS
+    from crm_core.services.deals import DEALS
+
     return (
         Referrer("contacts", CONTACTS, "company_id"),
         Referrer("deals", DEALS, "company_id"),

@@ -8,8 +8,6 @@ from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate
 from crm_core.services import references
-from crm_core.services.activities import ACTIVITIES
-from crm_core.services.deals import DEALS
 from crm_core.services.records import (
     Expansion,
     ObjectSpec,
@@ -73,6 +71,11 @@ def resolve_references(
 
 def referrers() -> tuple[Referrer, ...]:
     """What a merge moves from the duplicate to the survivor: its activities and deals."""
+    # Imported by the merge that asks, not with the service: a function serving contacts would otherwise
+    # load the activities', deals' and pipelines' models and services at its first request.
+    from crm_core.services.activities import ACTIVITIES
+    from crm_core.services.deals import DEALS
+
     return (Referrer("activities", ACTIVITIES, "contact_id"), Referrer("deals", DEALS, "contact_ids"))
 
 

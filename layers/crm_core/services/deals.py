@@ -12,7 +12,6 @@ from crm_core.models.deal import DEAL_DEFAULTS, DealCreate, DealUpdate
 from crm_core.repositories import keys, tenant_repository
 from crm_core.repositories.table import BoardTotal, RecordItem, TableItem
 from crm_core.services import references
-from crm_core.services.activities import ACTIVITIES
 from crm_core.services.pipelines import UNITS, check_stage, stages_of
 from crm_core.services.records import (
     Expansion,
@@ -132,6 +131,8 @@ def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[T
 
 def referrers() -> tuple[Referrer, ...]:
     """What a merge moves from the duplicate deal to the survivor: its activities."""
+    from crm_core.services.activities import ACTIVITIES  # only a merge needs them (services/contacts.py)
+
     return (Referrer("activities", ACTIVITIES, "deal_id"),)
 
 
