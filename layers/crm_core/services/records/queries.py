@@ -322,12 +322,11 @@ def _list_by_index(
     bound_to: str,
     order: Order | None = None,
 ) -> Page:
-    """Queries of the planned index; the filters it does not serve are a filter expression (and matched in
-    memory, for those DynamoDB cannot compare)."""
+    """Queries of the planned index; the filters it does not serve are matched in memory on the records
+    the index names (an index holds only keys, so it cannot filter on their fields)."""
     tenant = ctx.tenant_id
     plan = _plan(spec, tenant, state, parsed, order)
     index, pk, range_condition, remaining = plan.index, plan.pk, plan.range_condition, plan.remaining
-    filter_condition = condition_of(remaining)
     forward = not (order is not None and order.descending)
 
     def read(position: Position | None, count: int) -> tuple[list[tuple[Any, Position]], Position | None]:
@@ -335,7 +334,6 @@ def _list_by_index(
             pk,
             index=index,
             range_condition=range_condition,
-            filter_condition=filter_condition,
             limit=count,
             start_key=position,
             forward=forward,
@@ -411,8 +409,7 @@ def ids_referring(
     own queue message rather than in a signed cursor (so it needs no cursor key), and for a merge."""
     if field_name == spec.parent_field:
         pk = keys.attribute_pk(tenant_id, spec.object_type, "active", "parent", record_id)
-        items, last = repo.query_page(pk, index="GSI4", limit=limit, start_key=start_key)
-        return [item.id for item in items if isinstance(item, RecordItem)], last
+        return repo.index_record_ids(pk, index="GSI4", limit=limit, start_key=start_key)
     if field_name in spec.entry_fields:
         pk = keys.attribute_pk(tenant_id, spec.object_type, "active", field_name, record_id)
         entries, last = repo.query_page(pk, limit=limit, start_key=start_key)
