@@ -11,9 +11,10 @@ sizes), so the bench computes what DynamoDB would charge from the items themselv
   evaluated (before its filter), and a read that finds nothing still costs one unit;
 - writes: 1 KB units of the larger of the item before and after; TransactWriteItems doubles the units of
   every item it writes or checks;
-- global secondary indexes (all five project ALL) are charged separately, as DynamoDB does: one write
-  of the index entry when an item enters, leaves or changes inside an index, two when its index key
-  changes.
+- global secondary indexes are charged separately, as DynamoDB does, on the size of the index entry
+  (the projected attributes: with KEYS_ONLY, the table's and the index's keys): one write when an item
+  enters or leaves an index or its entry changes, two when its index key changes, none when only
+  attributes the index does not project change.
 """
 
 from __future__ import annotations
@@ -90,6 +91,17 @@ class IndexKeys:
     name: str
     partition_key: str
     sort_key: str | None
+    projection: str = "ALL"  # or KEYS_ONLY (INCLUDE is counted as ALL: the CRM uses none)
+    table_keys: tuple[str, ...] = ("PK", "SK")
+
+    def entry(self, item: Item | None) -> Item | None:
+        """What the index holds of the item (None when the item is not in it)."""
+        if item is None or self.key_of(item) is None:
+            return None
+        if self.projection != "KEYS_ONLY":
+            return item
+        kept = {*self.table_keys, self.partition_key, *([self.sort_key] if self.sort_key else [])}
+        return {name: value for name, value in item.items() if name in kept}
 
     def key_of(self, item: Item | None) -> tuple[Any, ...] | None:
         """The item's key in this index, or None when the item is not in it (a sparse index)."""
@@ -102,21 +114,20 @@ class IndexKeys:
 
 
 def index_write_units(indexes: Iterable[IndexKeys], old: Item | None, new: Item | None) -> int:
-    """What writing ``new`` over ``old`` costs the global secondary indexes (projection ALL)."""
+    """What writing ``new`` over ``old`` costs the global secondary indexes."""
     total = 0
-    old_size, new_size = item_size(old), item_size(new)
     for index in indexes:
-        before, after = index.key_of(old), index.key_of(new)
+        before, after = index.entry(old), index.entry(new)
         if before is None and after is None:
             continue
         if before is None:
-            total += write_units(new_size)
+            total += write_units(item_size(after))
         elif after is None:
-            total += write_units(old_size)
+            total += write_units(item_size(before))
+        elif index.key_of(old) != index.key_of(new):
+            total += write_units(item_size(before)) + write_units(item_size(after))
         elif before != after:
-            total += write_units(old_size) + write_units(new_size)
-        elif old != new:
-            total += write_units(max(old_size, new_size))
+            total += write_units(max(item_size(before), item_size(after)))
     return total
 
 

@@ -261,11 +261,20 @@ class DynamoRecorder:
                 order = {"HASH": 0, "RANGE": 1}
                 return [k["AttributeName"] for k in sorted(schema, key=lambda k: order[k["KeyType"]])]
 
+            table_keys = tuple(schema_keys(description["KeySchema"]))
             indexes = []
             for index in description.get("GlobalSecondaryIndexes", []):
                 names = schema_keys(index["KeySchema"])
-                indexes.append(IndexKeys(index["IndexName"], names[0], names[1] if len(names) > 1 else None))
-            self._shapes[table] = _TableShape(tuple(schema_keys(description["KeySchema"])), tuple(indexes))
+                indexes.append(
+                    IndexKeys(
+                        index["IndexName"],
+                        names[0],
+                        names[1] if len(names) > 1 else None,
+                        projection=index.get("Projection", {}).get("ProjectionType", "ALL"),
+                        table_keys=table_keys,
+                    )
+                )
+            self._shapes[table] = _TableShape(table_keys, tuple(indexes))
         return self._shapes[table]
 
     def _key(self, table: str, item_or_key: Item) -> tuple[str, ...]:

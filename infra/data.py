@@ -60,7 +60,7 @@ class CrmData(Construct):
                 index_name=index.name,
                 partition_key=_string_key(index.partition_key),
                 sort_key=_string_key(index.sort_key),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType(index.projection),
             )
 
         # Signs the opaque list cursors (tamper-evident pagination). Functions read it at cold start.

@@ -24,6 +24,9 @@ class IndexDefinition:
     name: str
     partition_key: str
     sort_key: str
+    # KEYS_ONLY: an entry is its keys (1 write unit), written only when they change; a page of an index is
+    # one Query and one BatchGetItem of the records it names (docs/decisions/0008).
+    projection: str = "KEYS_ONLY"
 
 
 @dataclass(frozen=True)

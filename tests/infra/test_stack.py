@@ -166,7 +166,7 @@ def test_table_matches_definitions(synth: Synth) -> None:
             {"AttributeName": index.partition_key, "KeyType": "HASH"},
             {"AttributeName": index.sort_key, "KeyType": "RANGE"},
         ]
-        assert gsi["Projection"] == {"ProjectionType": "ALL"}
+        assert gsi["Projection"] == {"ProjectionType": "KEYS_ONLY"}  # docs/decisions/0008
 
 
 def test_cursor_secret_is_generated(synth: Synth) -> None:

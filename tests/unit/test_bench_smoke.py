@@ -39,6 +39,15 @@ def test_capacity_units_round_up_and_halve_eventual_reads() -> None:
     assert index_write_units([index], None, small) == 1  # enters the index
     assert index_write_units([index], small, moved) == 2  # its index key changes: delete + put
     assert index_write_units([index], small, {"PK": {"S": "a"}}) == 1  # leaves the index
+    # KEYS_ONLY: the entry is the keys, so a large item costs one unit, and nothing when only what the
+    # index does not hold changes.
+    keys_only = IndexKeys("GSI1", "GSI1PK", "GSI1SK", projection="KEYS_ONLY")
+    large = {**small, "data": {"S": "x" * 3000}}
+    changed = {**large, "data": {"S": "y" * 3000}}
+    assert index_write_units([keys_only], None, large) == 1
+    assert index_write_units([keys_only], large, changed) == 0
+    assert index_write_units([keys_only], large, {**changed, "GSI1SK": {"S": "2"}}) == 2
+    assert index_write_units([index], large, changed) == 3  # ALL: the whole item again
 
 
 # ------------------------------------------------------------------------------- calls per request
@@ -79,11 +88,14 @@ def test_get_one_contact_is_one_get_item(recorder: DynamoRecorder, tiny: Dataset
     assert measured.measurement.units.read == 0.5  # one small item, eventually consistent
 
 
-def test_list_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
-    # an unfiltered list also reads its total: one Query of the type's count shards
-    assert dict(_measure(recorder, tiny, "GET", "/v1/contacts").measurement.calls) == {"Query": 2}
+def test_list_is_one_query_and_one_batch_get(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    # The index holds keys: one Query of it and one BatchGetItem of the page's records. An unfiltered
+    # list also reads its total: one Query of the type's count shards.
+    listed = _measure(recorder, tiny, "GET", "/v1/contacts")
+    assert dict(listed.measurement.calls) == {"Query": 2, "BatchGetItem": 1}
+    # A filter an index serves: that index instead, and no total.
     filtered = _measure(recorder, tiny, "GET", "/v1/contacts", params={"lifecycle_stage": "lead"})
-    assert dict(filtered.measurement.calls) == {"Query": 1}
+    assert dict(filtered.measurement.calls) == {"Query": 1, "BatchGetItem": 1}
 
 
 def test_list_by_tag_or_search_is_one_query_and_one_batch_get(
@@ -146,15 +158,19 @@ def _deal(tiny: Dataset, **fields: Any) -> dict[str, Any]:
     return created
 
 
-def test_board_is_one_get_item_and_a_query_per_open_stage(recorder: DynamoRecorder, tiny: Dataset) -> None:
+def test_board_is_one_get_item_and_a_query_and_batch_get_per_open_stage(
+    recorder: DynamoRecorder, tiny: Dataset
+) -> None:
     assert len(tiny.open_stages) == 3  # the default pipeline: Qualified, Proposal, Negotiation
     for n, stage_id in enumerate(tiny.open_stages):
         _deal(tiny, name=f"Board {n}", amount="100.50", stage_id=stage_id)
     measured = _measure(
         recorder, tiny, "GET", f"/v1/pipelines/{tiny.pipeline_id}/board", params={"deals_per_stage": 25}
     )
-    # The pipeline, then one Query of every stage's totals and one Query of each open stage's first deals.
-    assert dict(measured.measurement.calls) == {"GetItem": 1, "Query": 1 + len(tiny.open_stages)}
+    # The pipeline, then one Query of every stage's totals, and of each open stage's first deals one
+    # Query of the stage's index and one BatchGetItem of the deals it names.
+    stages = len(tiny.open_stages)
+    assert dict(measured.measurement.calls) == {"GetItem": 1, "Query": 1 + stages, "BatchGetItem": stages}
 
 
 def test_get_one_deal_is_one_get_item(recorder: DynamoRecorder, tiny: Dataset) -> None:

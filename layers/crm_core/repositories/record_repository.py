@@ -73,7 +73,36 @@ def query_page(
     start_key: dict[str, str] | None = None,
     forward: bool = True,
 ) -> Page:
-    """Exactly one Query call: one page of items and the plain key to continue from (None at the end)."""
+    """One page of items and the plain key to continue from (None at the end): of the table, exactly one
+    Query; of an index, which holds only keys (docs/decisions/0008), one Query and one BatchGetItem of the
+    items it names, in the index's order. An item that has left that place in the index since (the index
+    is eventually consistent) is not in the page: it is listed where it is now."""
+    if index and filter_condition is not None:
+        raise ValueError("an index holds only keys: match its items in memory")
+    raw_items, last = _query(hash_key, index, range_condition, filter_condition, limit, start_key, forward)
+    items = _indexed_items(raw_items, index) if index else [TableItem.from_raw_data(r) for r in raw_items]
+    return items, last
+
+
+def index_record_ids(
+    hash_key: str, *, index: str, limit: int, start_key: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str] | None]:
+    """The ids of the records a page of an index names, from its keys alone (one Query, nothing else
+    read): for work that reads the records itself, consistently."""
+    raw_items, last = _query(hash_key, index, None, None, limit, start_key, True)
+    ids = [raw["PK"]["S"].rsplit("#", 1)[1] for raw in raw_items if raw["SK"]["S"] == keys.RECORD_SK]
+    return ids, last
+
+
+def _query(
+    hash_key: str,
+    index: str | None,
+    range_condition: Condition | None,
+    filter_condition: Condition | None,
+    limit: int,
+    start_key: dict[str, str] | None,
+    forward: bool,
+) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     response = TableItem._get_connection().query(
         hash_key,
         range_key_condition=range_condition,
@@ -83,9 +112,24 @@ def query_page(
         exclusive_start_key={k: {"S": v} for k, v in start_key.items()} if start_key else None,
         scan_index_forward=forward,
     )
-    items = [TableItem.from_raw_data(raw) for raw in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
-    return items, ({k: v["S"] for k, v in last.items()} if last else None)
+    return response.get("Items", []), ({k: v["S"] for k, v in last.items()} if last else None)
+
+
+def _indexed_items(entries: list[dict[str, Any]], index: str) -> list[TableItem]:
+    """The items an index's entries name, read by key (eventually consistent, as the index is)."""
+    if not entries:
+        return []
+    position = {(e["PK"]["S"], e["SK"]["S"]): e for e in entries}
+    found = {(i.PK, i.SK): i for i in TableItem.batch_get(list(position))}
+    items = []
+    for key, entry in position.items():
+        item = found.get(key)
+        if item is not None and all(
+            getattr(item, name, None) == entry[name]["S"] for name in (f"{index}PK", f"{index}SK")
+        ):
+            items.append(item)
+    return items
 
 
 def count_of(tenant_id: str, object_type: str, state: str) -> int:

@@ -17,7 +17,7 @@ from pynamodb.attributes import (
     VersionAttribute,
 )
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from crm_core.config import settings
@@ -32,7 +32,7 @@ def tenant_prefix(tenant_id: str) -> str:
 class GSI1(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI1"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI1PK = UnicodeAttribute(hash_key=True)
     GSI1SK = UnicodeAttribute(range_key=True)
@@ -41,7 +41,7 @@ class GSI1(GlobalSecondaryIndex[Any]):
 class GSI2(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI2"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI2PK = UnicodeAttribute(hash_key=True)
     GSI2SK = UnicodeAttribute(range_key=True)
@@ -50,7 +50,7 @@ class GSI2(GlobalSecondaryIndex[Any]):
 class GSI3(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI3"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI3PK = UnicodeAttribute(hash_key=True)
     GSI3SK = UnicodeAttribute(range_key=True)
@@ -59,7 +59,7 @@ class GSI3(GlobalSecondaryIndex[Any]):
 class GSI4(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI4"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI4PK = UnicodeAttribute(hash_key=True)
     GSI4SK = UnicodeAttribute(range_key=True)
@@ -68,7 +68,7 @@ class GSI4(GlobalSecondaryIndex[Any]):
 class GSI5(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI5"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI5PK = UnicodeAttribute(hash_key=True)
     GSI5SK = UnicodeAttribute(range_key=True)
@@ -77,7 +77,7 @@ class GSI5(GlobalSecondaryIndex[Any]):
 class GSI6(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI6"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI6PK = UnicodeAttribute(hash_key=True)
     GSI6SK = UnicodeAttribute(range_key=True)
@@ -86,7 +86,7 @@ class GSI6(GlobalSecondaryIndex[Any]):
 class GSI7(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI7"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI7PK = UnicodeAttribute(hash_key=True)
     GSI7SK = UnicodeAttribute(range_key=True)
@@ -95,7 +95,7 @@ class GSI7(GlobalSecondaryIndex[Any]):
 class GSI8(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = "GSI8"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     GSI8PK = UnicodeAttribute(hash_key=True)
     GSI8SK = UnicodeAttribute(range_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
-from crm_core.repositories import keys
+from crm_core.repositories import keys, record_repository
 from crm_core.repositories.table import ApiKeyItem, RateWindowItem, TableItem, TenantItem, UserItem
 
 TENANT_SK = "#TENANT"
@@ -42,16 +42,13 @@ def get_tenant(tenant_id: str) -> TenantItem | None:
 def list_tenants(limit: int, after: str | None = None) -> tuple[list[TenantItem], str | None]:
     """Up to ``limit`` tenants in creation order, after the tenant id ``after``, and the id to go on after
     (None at the end): one Query of GSI1's tenant directory (``limit + 1`` items, to know there is more)."""
-    found = [
-        item
-        for item in TableItem.gsi1.query(
-            keys.TENANTS_PK,
-            TableItem.GSI1SK > after if after else None,  # noqa: SIM300 (an attribute, not a constant)
-            limit=limit + 1,
-            page_size=limit + 1,
-        )
-        if isinstance(item, TenantItem)
-    ]
+    items, _ = record_repository.query_page(
+        keys.TENANTS_PK,
+        index="GSI1",
+        range_condition=TableItem.GSI1SK > after if after else None,  # noqa: SIM300 (an attribute)
+        limit=limit + 1,
+    )
+    found = [item for item in items if isinstance(item, TenantItem)]
     page = found[:limit]
     return page, page[-1].id if len(found) > limit else None
 

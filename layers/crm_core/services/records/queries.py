@@ -68,8 +68,9 @@ def _has_value(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class FieldFilter:
-    """One filter of a list, read the same way by DynamoDB and in memory. A record that does not store the
-    field shows its ``default`` (a deal's status "open", a list's []), and matches as that value would."""
+    """One filter of a list, matched on the record as the API shows it (indexes hold only keys, so every
+    filter an index or side entry does not serve is matched here). A record that does not store the field
+    shows its ``default`` (a deal's status "open", a list's []), and matches as that value would."""
 
     field: str
     op: FilterOp
@@ -99,38 +100,6 @@ class FieldFilter:
             return found is not None and found >= self.value
         return bool(found == self.value)
 
-    @property
-    def matches_unset(self) -> bool:
-        """Whether a record that does not store the field matches (as the default it shows)."""
-        return self.op not in _BOOKKEEPING and self._matches_value(self.default)
-
-    def condition(self) -> Condition | None:
-        """The filter as a DynamoDB filter expression on the stored record, true exactly where ``matches``
-        is; None for one DynamoDB cannot compare (text and tags without regard to case), which is matched
-        in memory only."""
-        if self.op in ("equals_text", "has_tag"):
-            return None
-        if self.op == "in_state":
-            exists = RecordItem.archived_at.exists()
-            return exists if self.value == "archived" else RecordItem.archived_at.does_not_exist()
-        if self.op == "changed_since":
-            return RecordItem.updated_at >= str(self.value)
-        path = RecordItem.data[self.field]
-        unset = path.does_not_exist()
-        stored: Condition
-        if self.op == "exists":
-            # every stored value is set, so the records that store the field all match or none does
-            stored = path.exists() if self.value else path.exists() & unset
-        elif self.op == "includes":
-            stored = path.contains(self.value)  # on a list: one of its members
-        elif self.op == "at_most":
-            stored = path <= self.value
-        elif self.op == "at_least":
-            stored = path >= self.value
-        else:
-            stored = path == self.value
-        return stored | unset if self.matches_unset else stored
-
 
 @dataclass(frozen=True)
 class FilterSet:
@@ -143,15 +112,6 @@ class FilterSet:
 
     def matches(self, body: RecordBody) -> bool:
         return all(one.matches(body) for one in self.filters)
-
-    def condition(self) -> Condition | None:
-        """The filters DynamoDB can compare, as one filter expression (None: none of them)."""
-        condition: Condition | None = None
-        for one in self.filters:
-            part = one.condition()
-            if part is not None:
-                condition = part if condition is None else condition & part
-        return condition
 
     def without(self, *served: FieldFilter) -> FilterSet:
         """The filters left once an index or side entries serve ``served``."""
@@ -383,12 +343,11 @@ def _list_by_index(
     bound_to: str,
     order: Order | None = None,
 ) -> Page[RecordBody]:
-    """Queries of the planned index; the filters it does not serve are a filter expression (and matched in
-    memory, for those DynamoDB cannot compare)."""
+    """Queries of the planned index; the filters it does not serve are matched in memory on the records
+    the index names (an index holds only keys, so it cannot filter on their fields)."""
     tenant = ctx.tenant_id
     plan = _plan(spec, tenant, state, parsed, order)
     index, pk, range_condition, remaining = plan.index, plan.pk, plan.range_condition, plan.remaining
-    filter_condition = remaining.condition()
     forward = not (order is not None and order.descending)
 
     def read(
@@ -398,7 +357,6 @@ def _list_by_index(
             pk,
             index=index,
             range_condition=range_condition,
-            filter_condition=filter_condition,
             limit=count,
             start_key=position,
             forward=forward,
@@ -474,8 +432,7 @@ def ids_referring(
     own queue message rather than in a signed cursor (so it needs no cursor key), and for a merge."""
     if field_name == spec.parent_field:
         pk = keys.attribute_pk(tenant_id, spec.object_type, "active", "parent", record_id)
-        items, last = repo.query_page(pk, index="GSI4", limit=limit, start_key=start_key)
-        return [item.id for item in items if isinstance(item, RecordItem)], last
+        return repo.index_record_ids(pk, index="GSI4", limit=limit, start_key=start_key)
     if field_name in spec.entry_fields:
         pk = keys.attribute_pk(tenant_id, spec.object_type, "active", field_name, record_id)
         entries, last = repo.query_page(pk, limit=limit, start_key=start_key)
