@@ -75,7 +75,7 @@ def test_twenty_parallel_batch_upserts_of_the_same_emails_update_instead_of_409(
     def upsert(caller: int) -> list[int]:
         inputs = [{"email": email, "title": f"T{caller}"} for email in emails]
         got = CONTACTS.batch(ctx, "upsert", inputs, all_or_none=False)
-        return [r["status"] for r in got]
+        return [r.status for r in got]
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = [s for result in pool.map(upsert, range(20)) for s in result]
