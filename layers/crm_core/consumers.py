@@ -7,8 +7,8 @@ after the queue's visibility timeout and, after its last try, land in its dead-l
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -16,6 +16,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from crm_core import aws, metrics
 from crm_core.definitions import QueueDefinition
+
+if TYPE_CHECKING:
+    from crm_core.models.record import EventDetail
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -43,7 +46,14 @@ def sqs_consumer(process: Callable[..., object], what: str, *, with_message_id: 
     return handler
 
 
-def send_continuation(queue: QueueDefinition, body: dict[str, Any]) -> None:
+class BusEvent(TypedDict):
+    """A crm event as a rule on the bus delivers it to a consumer's queue: EventBridge's envelope (id,
+    source, detail-type, ...), around the event as the outbox published it."""
+
+    detail: EventDetail
+
+
+def send_continuation(queue: QueueDefinition, body: Mapping[str, object]) -> None:
     """The rest of a consumer's work, in a message of its own to the consumer's own queue (found by its
     name, the definition's: ``GetQueueUrl`` + ``SendMessage``)."""
     sqs = aws.client("sqs")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -46,7 +47,7 @@ def record_response(record: RecordBody, status: int = 200, location: str | None 
     return json_response(record, status, headers)
 
 
-def page_response(items: list[dict[str, Any]], next_cursor: str | None) -> Response[str]:
+def page_response(items: Sequence[Mapping[str, Any]], next_cursor: str | None) -> Response[str]:
     return json_response({"items": items, "next_cursor": next_cursor})
 
 

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.ids import utc_now
 from crm_core.models.activity import ACTIVITY_DEFAULTS, ActivityCreate, ActivityUpdate
+from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.services import references
 from crm_core.services.records import Expansion, ObjectSpec, RecordService, SortKey, normalize_text
 
 LINKS = (("contact_id", "contact"), ("company_id", "company"), ("deal_id", "deal"))
 
 
-def activity_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+def activity_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
     subject = normalize_text(data.get("subject") or "")
     return list(dict.fromkeys(t[:40] for t in [subject, *subject.split()[1:4]] if t))
 
 
 def resolve_references(
-    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
-) -> dict[str, Any]:
+    ctx: RequestContext, data: RecordFields, changed: set[str], previous: RelatedFacts
+) -> RelatedFacts:
     for field_name, object_type in LINKS:
         linked = data.get(field_name)
         if linked and field_name in changed and references.active_record(ctx, object_type, linked) is None:
@@ -32,18 +31,18 @@ def resolve_references(
     return {}
 
 
-def timeline_links(data: dict[str, Any]) -> list[tuple[str, str]]:
+def timeline_links(data: RecordFields) -> list[tuple[str, str]]:
     return [(object_type, data[field_name]) for field_name, object_type in LINKS if data.get(field_name)]
 
 
-def update_events(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def update_events(before: RecordFields, after: RecordFields) -> list[str]:
     if not before.get("completed_at") and after.get("completed_at"):
         return ["completed"]
     return ["updated"]
 
 
 class ActivityService(RecordService):
-    def complete(self, ctx: RequestContext, activity_id: str) -> dict[str, Any]:
+    def complete(self, ctx: RequestContext, activity_id: str) -> RecordBody:
         """Completed now; completing a completed activity changes nothing."""
         current = self.get(ctx, activity_id)
         if current["completed_at"]:

@@ -5,18 +5,49 @@ above both (the deals module builds on the pipelines module, not the other way).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from crm_core.context import RequestContext
 from crm_core.errors import not_found
 from crm_core.models.pipeline import PIPELINE_DEFAULTS
+from crm_core.models.record import RecordBody
 from crm_core.repositories import record_repository as repo
 from crm_core.services.deals import DEALS
 from crm_core.services.pipelines import UNITS, stages_of
 from crm_core.services.records import record_data
 
 
-def board(ctx: RequestContext, pipeline_id: str, *, deals_per_stage: int) -> dict[str, Any]:
+# The board as the route answers it. models/board.py declares the same shapes to the API's document (Money,
+# OtherCurrencyTotal, BoardStage, Board); answering those models would validate every deal again.
+class MoneyAmount(TypedDict):
+    amount: str  # a decimal string to 2 places
+    currency: str
+
+
+class CurrencyTotal(MoneyAmount):
+    count: int
+    weighted_amount: str
+
+
+class BoardColumn(TypedDict):
+    stage_id: str
+    name: str
+    probability: float
+    count: int
+    total: MoneyAmount
+    weighted_total: MoneyAmount
+    other_currencies: list[CurrencyTotal]
+    deals: list[RecordBody]
+    next_cursor: str | None
+
+
+class BoardView(TypedDict):
+    pipeline_id: str
+    currency: str
+    stages: list[BoardColumn]
+
+
+def board(ctx: RequestContext, pipeline_id: str, *, deals_per_stage: int) -> BoardView:
     """Each open stage's count, total and weighted total in the pipeline's currency (and its totals in
     other currencies), with the first deals of each: 1 GetItem, 1 Query for the totals, 1 Query a stage."""
     pipeline = repo.get_record(ctx.tenant_id, "pipeline", pipeline_id)
@@ -30,7 +61,7 @@ def board(ctx: RequestContext, pipeline_id: str, *, deals_per_stage: int) -> dic
             int(total.deals),
             Decimal(int(total.amount_units)) / UNITS,
         )
-    columns = []
+    columns: list[BoardColumn] = []
     for stage in stages_of(pipeline):
         if stage["kind"] != "open":
             continue
@@ -65,5 +96,5 @@ def board(ctx: RequestContext, pipeline_id: str, *, deals_per_stage: int) -> dic
     return {"pipeline_id": pipeline_id, "currency": currency, "stages": columns}
 
 
-def money(amount: Decimal, currency: str) -> dict[str, str]:
+def money(amount: Decimal, currency: str) -> MoneyAmount:
     return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": currency}

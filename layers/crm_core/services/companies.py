@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
+from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.services import references
 from crm_core.services.records import ObjectSpec, RecordService, Referrer, SortKey, normalize_text, text_order
 
 
-def company_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+def company_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
     name = normalize_text(data.get("name") or "")
     tokens = [name, *name.split()[1:4]]
     if data.get("domain"):
@@ -19,14 +18,14 @@ def company_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(t[:40] for t in tokens if t))
 
 
-def company_dedupe_keys(data: dict[str, Any]) -> list[str]:
+def company_dedupe_keys(data: RecordFields) -> list[str]:
     name = normalize_text(data.get("name") or "")
     return [f"same_name:{name}"] if name else []
 
 
 def resolve_references(
-    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
-) -> dict[str, Any]:
+    ctx: RequestContext, data: RecordFields, changed: set[str], previous: RelatedFacts
+) -> RelatedFacts:
     owner_id = data.get("owner_id")
     if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
         raise invalid_field("owner_id", "no user with this id")
@@ -67,7 +66,7 @@ COMPANIES = RecordService(
 
 def company_records(
     ctx: RequestContext, service: RecordService, company_id: str, *, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[RecordBody], str | None]:
     """A page of the company's active records of ``service``'s type (its contacts, its deals), one Query of
     their parent index; a missing or foreign company is a 404, not an empty list (one GetItem, asked only
     when the first page is empty)."""

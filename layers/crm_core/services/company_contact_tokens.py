@@ -12,7 +12,7 @@ queues the rest as a continuation of itself, holding its place in the company's 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, final
 
 from crm_core.auth import Principal
 from crm_core.consumers import send_continuation
@@ -24,6 +24,9 @@ from crm_core.repositories.transaction import WriteConflict
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.records import record_data
 
+if TYPE_CHECKING:
+    from crm_core.consumers import BusEvent
+
 PAGE_SIZE = 100  # one Query of the parent index and one BatchGetItem (at most 100 keys) per page
 CONTACTS_PER_MESSAGE = 200  # then a continuation message: each message's work is bounded
 WRITE_ATTEMPTS = 3
@@ -31,7 +34,16 @@ WRITE_ATTEMPTS = 3
 WATCHED_CHANGES = frozenset({"name", "archived"})
 
 
-def handle(message: dict[str, Any]) -> str:
+@final  # no "detail": what tells it from a company's event on the same queue
+class TokensContinuation(TypedDict):
+    """The rest of a company's contacts, as ``_continue`` queues them."""
+
+    tenant_id: str
+    company_id: str
+    start: dict[str, str] | None  # a position in the company's list of contacts; None: the first
+
+
+def handle(message: BusEvent | TokensContinuation) -> str:
     """One queue message: a company event delivered by the rule on the crm bus, or a continuation."""
     if "detail" in message:
         detail = message["detail"]
@@ -82,6 +94,5 @@ def _refresh_contact(ctx: RequestContext, company_id: str, item: RecordItem | No
 
 def _continue(tenant_id: str, company_id: str, start: dict[str, str] | None) -> None:
     """The rest of the company's contacts, in a message of their own to the same queue."""
-    send_continuation(
-        COMPANY_CONTACT_TOKENS_QUEUE, {"tenant_id": tenant_id, "company_id": company_id, "start": start}
-    )
+    continuation: TokensContinuation = {"tenant_id": tenant_id, "company_id": company_id, "start": start}
+    send_continuation(COMPANY_CONTACT_TOKENS_QUEUE, continuation)

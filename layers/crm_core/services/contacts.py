@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate
+from crm_core.models.record import RecordFields, RelatedFacts
 from crm_core.services import references
 from crm_core.services.records import (
     Expansion,
@@ -24,7 +23,7 @@ from crm_core.services.records import (
 MAX_TOKEN_LENGTH = 40
 
 
-def contact_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+def contact_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
     """Type-ahead prefixes: each name, the full name, the email, the phone's digits, the company's name."""
     first, last = data.get("first_name") or "", data.get("last_name") or ""
     tokens = [*normalize_text(first).split(), *normalize_text(last).split()]
@@ -40,7 +39,7 @@ def contact_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(t[:MAX_TOKEN_LENGTH] for t in tokens if t))[:10]
 
 
-def contact_dedupe_keys(data: dict[str, Any]) -> list[str]:
+def contact_dedupe_keys(data: RecordFields) -> list[str]:
     found = []
     if data.get("first_name") and data.get("last_name"):
         found.append("same_name:" + normalize_text(f"{data['first_name']} {data['last_name']}"))
@@ -51,9 +50,9 @@ def contact_dedupe_keys(data: dict[str, Any]) -> list[str]:
 
 
 def resolve_references(
-    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
-) -> dict[str, Any]:
-    related: dict[str, Any] = {}
+    ctx: RequestContext, data: RecordFields, changed: set[str], previous: RelatedFacts
+) -> RelatedFacts:
+    related: RelatedFacts = {}
     company_id = data.get("company_id")
     if company_id and "company_id" not in changed and "company_name" in previous:
         related["company_name"] = previous["company_name"]

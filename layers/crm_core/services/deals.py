@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.ids import utc_now
 from crm_core.models.deal import DEAL_DEFAULTS, DealCreate, DealUpdate
+from crm_core.models.record import RecordFields, RelatedFacts
 from crm_core.repositories import keys, tenant_repository
 from crm_core.repositories.table import BoardTotal, RecordItem, TableItem
 from crm_core.services import references
@@ -26,7 +26,7 @@ from crm_core.services.records import (
 )
 
 
-def deal_tokens(data: dict[str, Any], related: dict[str, Any]) -> list[str]:
+def deal_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
     name = normalize_text(data.get("name") or "")
     return list(dict.fromkeys(t[:40] for t in [name, *name.split()[1:4]] if t))
 
@@ -41,8 +41,8 @@ def _default_pipeline_id(ctx: RequestContext) -> str | None:
 
 
 def derive(
-    ctx: RequestContext, data: dict[str, Any], before: dict[str, Any] | None, deal_id: str | None
-) -> dict[str, Any]:
+    ctx: RequestContext, data: RecordFields, before: RecordFields | None, deal_id: str | None
+) -> RecordFields:
     """The pipeline (the tenant's default), the stage (the pipeline's first open one), the currency (the
     pipeline's), and from the stage: ``status``, ``closed_at`` (set on closing, cleared on reopening) and
     ``lost_reason`` (kept only while lost)."""
@@ -71,7 +71,7 @@ def derive(
     return data
 
 
-def update_events(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+def update_events(before: RecordFields, after: RecordFields) -> list[str]:
     if before.get("stage_id") == after.get("stage_id") and before.get("pipeline_id") == after.get(
         "pipeline_id"
     ):
@@ -83,8 +83,8 @@ def update_events(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def resolve_references(
-    ctx: RequestContext, data: dict[str, Any], changed: set[str], previous: dict[str, Any]
-) -> dict[str, Any]:
+    ctx: RequestContext, data: RecordFields, changed: set[str], previous: RelatedFacts
+) -> RelatedFacts:
     company_id = data.get("company_id")
     if (
         company_id

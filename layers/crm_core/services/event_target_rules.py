@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from crm_core import aws
 from crm_core.config import settings
@@ -26,9 +26,20 @@ def rule_name(target_id: str) -> str:
     return f"{PARTNER_RULE_PREFIX}{target_id}"
 
 
-def event_pattern(tenant_id: str, event_types: list[str]) -> dict[str, Any]:
+# An EventBridge event pattern (JSON): the values an event's field may have, or a {"prefix": ...} matcher.
+EventPattern = TypedDict(
+    "EventPattern",
+    {
+        "source": list[str],
+        "detail": dict[str, list[str]],
+        "detail-type": NotRequired[list[str | dict[str, str]]],
+    },
+)
+
+
+def event_pattern(tenant_id: str, event_types: list[str]) -> EventPattern:
     """The tenant's events of the chosen types: "x.*" is a prefix, "*" every type."""
-    pattern: dict[str, Any] = {"source": [EVENT_SOURCE], "detail": {"tenant_id": [tenant_id]}}
+    pattern: EventPattern = {"source": [EVENT_SOURCE], "detail": {"tenant_id": [tenant_id]}}
     if "*" not in event_types:
         pattern["detail-type"] = [
             {"prefix": t[:-1]} if t.endswith(".*") else t for t in sorted(set(event_types))

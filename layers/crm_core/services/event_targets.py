@@ -6,13 +6,13 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
 from crm_core.models.event_target import EVENT_TARGET_DEFAULTS, EventTargetCreate, EventTargetUpdate
+from crm_core.models.record import RecordBody, RecordFields
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
@@ -130,8 +130,8 @@ def check_bus(event_bus_arn: str) -> None:
 
 
 def derive(
-    ctx: RequestContext, data: dict[str, Any], before: dict[str, Any] | None, target_id: str | None
-) -> dict[str, Any]:
+    ctx: RequestContext, data: RecordFields, before: RecordFields | None, target_id: str | None
+) -> RecordFields:
     data = dict(data)
     if before is not None and data.get("type") != before.get("type"):
         raise invalid_field("type", "cannot change; create another target")
@@ -154,7 +154,7 @@ def derive(
 RULE_SETTLE_S = 60
 
 
-def target_status(body: dict[str, Any], status: EventTargetStatusItem | None, now: datetime) -> str:
+def target_status(body: RecordBody, status: EventTargetStatusItem | None, now: datetime) -> str:
     """``pending`` until the routing of this version of the target is in place (an archived one is
     pending too: nothing routes to it), then ``active``, or ``failing`` from a delivery given up until
     one succeeds (webhooks: a partner bus's refusals are in the partner-deliveries dead-letter queue and do
@@ -178,14 +178,14 @@ class EventTargetService(RecordService):
     (read with it: one more GetItem, or one BatchGetItem a page), a restored target counting against the cap
     again and its bus checked again."""
 
-    def _with_status(self, tenant_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _with_status(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
         found = status_repository.read_many(tenant_id, [body["id"] for body in bodies])
         now = datetime.now(UTC)
         for body in bodies:
             body["status"] = target_status(body, found.get(body["id"]), now)
         return bodies
 
-    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> RecordBody:
         return self._with_status(ctx.tenant_id, [super().get(ctx, record_id, archived=archived)])[0]
 
     def list_records(
@@ -198,22 +198,22 @@ class EventTargetService(RecordService):
         limit: int,
         cursor: str | None,
         sort: str | None = None,
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[RecordBody]:
         page = super().list_records(
             ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
         )
         return page._replace(items=self._with_status(ctx.tenant_id, page.items))
 
-    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+    def create(self, ctx: RequestContext, fields: RecordFields) -> RecordBody:
         return {**super().create(ctx, fields), "status": "pending"}  # nothing routes to it yet
 
     def update(
-        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
-    ) -> dict[str, Any]:
+        self, ctx: RequestContext, record_id: str, fields: RecordFields, if_match: int | None = None
+    ) -> RecordBody:
         body = super().update(ctx, record_id, fields, if_match)
         return body if "status" in body else self._with_status(ctx.tenant_id, [body])[0]
 
-    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+    def restore(self, ctx: RequestContext, record_id: str) -> RecordBody:
         archived = self.load(ctx, record_id, archived=True)
         if record_data(archived).get("type") == "eventbridge":
             check_bus(str(record_data(archived).get("event_bus_arn")))

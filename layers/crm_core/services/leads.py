@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.models.contact import ContactFields, Email
+from crm_core.models.record import RecordBody, RecordFields
 from crm_core.repositories import record_repository as repo
 from crm_core.services.contacts import CONTACTS
 
@@ -19,7 +20,9 @@ class InboundLead(ContactFields):
     email: Email
 
 
-def receive_lead(ctx: RequestContext, fields: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def receive_lead(
+    ctx: RequestContext, fields: RecordFields
+) -> tuple[Literal["created", "updated"], RecordBody]:
     """("created" | "updated", the contact). A known email updates the contact: the lead's values fill
     what the contact lacks and replace what it says anew; tags add up; the lifecycle stage never goes back."""
     fields = dict(fields)

@@ -16,7 +16,7 @@ its list), so a record that cannot be moved is passed over rather than read agai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict, final
 
 from crm_core.auth import Principal
 from crm_core.consumers import send_continuation
@@ -28,12 +28,27 @@ from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.services.records import RecordService, Referrer
 
+if TYPE_CHECKING:
+    from crm_core.consumers import BusEvent
+
 PAGE_SIZE = 100  # one Query of a referring type's parent index or entries per page
 MOVES_PER_MESSAGE = 200  # then a continuation message: each message's work is bounded
 MAX_HOPS = 5  # a survivor merged in turn into another: what is left moves to that one (and so on)
 
 
-def handle(message: dict[str, Any]) -> str:
+@final  # no "detail": what tells it from a merge's event on the same queue
+class MovesContinuation(TypedDict):
+    """The rest of a merge's moves, as ``_continue`` queues them: from which kind, and where in its list."""
+
+    tenant_id: str
+    object_type: str
+    duplicate_id: str
+    kind: int  # an index into the merged type's referrers
+    start: dict[str, str] | None  # a position in that kind's list; None: the first
+    correlation_id: str | None
+
+
+def handle(message: BusEvent | MovesContinuation) -> str:
     """One queue message: a merge's event delivered by the rule on the crm bus, or a continuation."""
     if "detail" in message:
         detail = message["detail"]
@@ -147,14 +162,12 @@ def _continue(
     correlation_id: str | None,
 ) -> None:
     """The rest of the moves, in a message of their own to the same queue."""
-    send_continuation(
-        MERGE_MOVES_QUEUE,
-        {
-            "tenant_id": tenant_id,
-            "object_type": object_type,
-            "duplicate_id": duplicate_id,
-            "kind": kind,
-            "start": start,
-            "correlation_id": correlation_id,
-        },
-    )
+    continuation: MovesContinuation = {
+        "tenant_id": tenant_id,
+        "object_type": object_type,
+        "duplicate_id": duplicate_id,
+        "kind": kind,
+        "start": start,
+        "correlation_id": correlation_id,
+    }
+    send_continuation(MERGE_MOVES_QUEUE, continuation)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from crm_core import signing
 from crm_core.context import RequestContext
@@ -13,7 +13,24 @@ from crm_core.repositories.table import NotificationItem
 from crm_core.stored_values import as_json_value
 
 
-def represent(item: NotificationItem) -> dict[str, Any]:
+# A notification as the route answers it (models/notification.py declares it to the API's document).
+class RecordReference(TypedDict):
+    """The record a notification is about."""
+
+    type: str  # its type: "activity"
+    id: str
+
+
+class NotificationView(TypedDict):
+    id: str
+    kind: str  # what it is about: "reminder"
+    title: str
+    record: RecordReference
+    created_at: str
+    read_at: str | None
+
+
+def represent(item: NotificationItem) -> NotificationView:
     return {
         "id": item.id,
         "kind": item.kind,
@@ -26,7 +43,7 @@ def represent(item: NotificationItem) -> dict[str, Any]:
 
 def list_mine(
     ctx: RequestContext, *, unread_only: bool, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[NotificationView], str | None]:
     fingerprint = f"notifications:{ctx.principal.user_id}:{unread_only}"
     start = signing.decode_cursor(ctx.tenant_id, fingerprint, cursor) if cursor else None
     items, last = repo.page(
@@ -36,7 +53,7 @@ def list_mine(
     return [represent(item) for item in items], next_cursor
 
 
-def mark_read(ctx: RequestContext, notification_id: str) -> dict[str, Any]:
+def mark_read(ctx: RequestContext, notification_id: str) -> NotificationView:
     item = repo.mark_read(ctx.tenant_id, ctx.principal.user_id, notification_id, utc_now())
     if item is None:
         raise not_found("notification", notification_id)

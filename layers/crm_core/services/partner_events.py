@@ -15,7 +15,7 @@ event of a source no tenant registered has no tenant to tell: it is logged and c
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.ids import utc_now
 from crm_core.models.event_source import EVENT_SOURCE_DEFAULTS, EventSourceCreate, EventSourceUpdate
+from crm_core.models.record import RecordBody, RecordFields
 from crm_core.repositories import event_source_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventSourceStatusItem, RecordItem
@@ -38,7 +39,24 @@ from crm_core.validation import set_fields
 logger = Logger()
 
 
-def refusals(status: EventSourceStatusItem | None) -> dict[str, Any]:
+class SourceRefusals(TypedDict):
+    """What a source shows of the events it had refused, besides its record's fields."""
+
+    refused_count: int
+    last_refused_at: str | None
+    last_refused_reason: str | None
+
+
+# A partner's event as the bus's rule delivers it: EventBridge sets ``id`` and ``account``; the rest is the
+# partner's, so every field is checked before it is used (``detail`` should be an object naming the tenant).
+PartnerEvent = TypedDict(
+    "PartnerEvent",
+    {"id": str, "source": str, "account": str, "detail-type": str, "detail": Any},
+    total=False,
+)
+
+
+def refusals(status: EventSourceStatusItem | None) -> SourceRefusals:
     """The source's refusal fields as the API shows them (none yet: a count of 0)."""
     if status is None:
         return {"refused_count": 0, "last_refused_at": None, "last_refused_reason": None}
@@ -53,28 +71,28 @@ class EventSourceService(RecordService):
     """The record rules, and the refusals of the source's events, kept beside the record (read with it: one
     more GetItem, or one BatchGetItem a page)."""
 
-    def _with_refusals(self, tenant_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _with_refusals(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
         found = status_repository.read_many(tenant_id, [body["id"] for body in bodies])
         for body in bodies:
             body.update(refusals(found.get(body["id"])))
         return bodies
 
-    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> dict[str, Any]:
+    def get(self, ctx: RequestContext, record_id: str, *, archived: bool = False) -> RecordBody:
         return self._with_refusals(ctx.tenant_id, [super().get(ctx, record_id, archived=archived)])[0]
 
-    def list_records(self, ctx: RequestContext, **options: Any) -> Page[dict[str, Any]]:
+    def list_records(self, ctx: RequestContext, **options: Any) -> Page[RecordBody]:
         page = super().list_records(ctx, **options)
         return page._replace(items=self._with_refusals(ctx.tenant_id, page.items))
 
-    def create(self, ctx: RequestContext, fields: dict[str, Any]) -> dict[str, Any]:
+    def create(self, ctx: RequestContext, fields: RecordFields) -> RecordBody:
         return {**super().create(ctx, fields), **refusals(None)}  # none can have been refused yet
 
     def update(
-        self, ctx: RequestContext, record_id: str, fields: dict[str, Any], if_match: int | None = None
-    ) -> dict[str, Any]:
+        self, ctx: RequestContext, record_id: str, fields: RecordFields, if_match: int | None = None
+    ) -> RecordBody:
         return self._with_refusals(ctx.tenant_id, [super().update(ctx, record_id, fields, if_match)])[0]
 
-    def restore(self, ctx: RequestContext, record_id: str) -> dict[str, Any]:
+    def restore(self, ctx: RequestContext, record_id: str) -> RecordBody:
         return self._with_refusals(ctx.tenant_id, [super().restore(ctx, record_id)])[0]
 
 
@@ -116,7 +134,7 @@ class Refusal:
     registration: RecordItem | None = None
 
 
-def handle(event: dict[str, Any]) -> str:
+def handle(event: PartnerEvent) -> str:
     """What became of a partner event (see ``_handle``), counted as accepted or refused; a refusal logged
     and, when it can be, kept on the source's status for its tenant to see."""
     outcome = _handle(event)
@@ -146,7 +164,7 @@ def handle(event: dict[str, Any]) -> str:
     return f"refused: {outcome.reason}"
 
 
-def _handle(event: dict[str, Any]) -> str | Refusal:
+def _handle(event: PartnerEvent) -> str | Refusal:
     """What became of a partner event: accepted (created or updated), or refused and why. A refused event
     is not retried: it could never be accepted as it is."""
     source, detail = str(event.get("source", "")), event.get("detail") or {}

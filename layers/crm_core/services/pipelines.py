@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from crm_core.context import RequestContext
 from crm_core.errors import FieldError, ProblemError, conflict, validation_failed
 from crm_core.ids import new_id
-from crm_core.models.pipeline import PIPELINE_DEFAULTS, PipelineCreate, PipelineUpdate
+from crm_core.models.pipeline import PIPELINE_DEFAULTS, PipelineCreate, PipelineUpdate, StageKind
+from crm_core.models.record import RecordFields
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.services.records import ObjectSpec, RecordService, SortKey, record_data, text_order
 
 UNITS = Decimal("10000")  # amounts are counted in ten-thousandths, so sums stay exact integers
+
+
+class StoredStage(TypedDict):
+    """A stage as its pipeline holds it: ``derive`` gave it its id, kind and probability."""
+
+    id: str
+    name: str
+    probability: float  # 0 to 1; a whole one (won: 1, lost: 0) reads back as an int
+    kind: StageKind
 
 
 def open_deals_by_stage(ctx: RequestContext, pipeline_id: str) -> dict[str, int]:
@@ -25,8 +35,8 @@ def open_deals_by_stage(ctx: RequestContext, pipeline_id: str) -> dict[str, int]
 
 
 def derive(
-    ctx: RequestContext, data: dict[str, Any], before: dict[str, Any] | None, pipeline_id: str | None
-) -> dict[str, Any]:
+    ctx: RequestContext, data: RecordFields, before: RecordFields | None, pipeline_id: str | None
+) -> RecordFields:
     """New stages get ids; a stage keeps its id; won and lost stages default to probability 1 and 0; a stage
     that still holds deals cannot be removed."""
     data = dict(data)
@@ -80,12 +90,12 @@ PIPELINES = RecordService(
 )
 
 
-def stages_of(pipeline: RecordItem) -> list[dict[str, Any]]:
-    stages: list[dict[str, Any]] = record_data(pipeline).get("stages") or []
+def stages_of(pipeline: RecordItem) -> list[StoredStage]:
+    stages: list[StoredStage] = record_data(pipeline).get("stages") or []
     return stages
 
 
-def check_stage(pipeline: RecordItem, stage_id: str) -> dict[str, Any]:
+def check_stage(pipeline: RecordItem, stage_id: str) -> StoredStage:
     for stage in stages_of(pipeline):
         if stage["id"] == stage_id:
             return stage

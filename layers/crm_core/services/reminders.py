@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from crm_core import aws, metrics
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.ids import utc_text
+from crm_core.models.record import RecordFields
 from crm_core.repositories import keys, notification_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import NotificationItem, RecordItem, UniqueMarker
@@ -123,9 +123,7 @@ def fire(tenant_id: str, activity_id: str, remind_at: str) -> str:
     return "sent"
 
 
-def _notification(
-    tenant_id: str, user_id: str, activity: RecordItem, data: dict[str, Any]
-) -> NotificationItem:
+def _notification(tenant_id: str, user_id: str, activity: RecordItem, data: RecordFields) -> NotificationItem:
     kind = data.get("type") or "activity"
     return notification_repository.new_notification(
         tenant_id,

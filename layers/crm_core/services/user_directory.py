@@ -22,7 +22,7 @@ def invite(tenant_id: str, user_id: str, email: str, role: Role) -> bool:
     if not config.user_pool_id:
         return False
     cognito = aws.client("cognito-idp")
-    extra: dict[str, Any] = {"MessageAction": "SUPPRESS"} if config.local_mode else {}
+    extra: dict[str, str] = {"MessageAction": "SUPPRESS"} if config.local_mode else {}
     cognito.admin_create_user(
         UserPoolId=config.user_pool_id,
         Username=email,

@@ -10,7 +10,7 @@ import json
 import socket
 import ssl
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from crm_core import aws, metrics, signing
 from crm_core.config import settings
@@ -18,6 +18,7 @@ from crm_core.context import RequestContext
 from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_TIMEOUT_S
 from crm_core.errors import ProblemError, not_found
 from crm_core.ids import derived_id, new_id, utc_now
+from crm_core.models.record import EventDetail, RecordFields
 from crm_core.repositories import delivery_repository, keys
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
@@ -25,6 +26,9 @@ from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableIt
 from crm_core.services.event_targets import EVENT_TARGETS, Destination, destination, matches
 from crm_core.services.records import record_data
 from crm_core.stored_values import as_json_value
+
+if TYPE_CHECKING:
+    from crm_core.consumers import BusEvent  # the queue consumer's, not loaded by the routes
 
 DELIVERY_SK_PREFIX = "DLV#"
 WEBHOOK_TRY_METRICS = {
@@ -34,6 +38,35 @@ WEBHOOK_TRY_METRICS = {
 }
 USER_AGENT = "crm-webhooks/1"
 REDELIVER_PAGES = 10  # redeliver finds an event among the target's last 1,000 tries
+
+
+class DeliveryJob(TypedDict):
+    """One try at delivering an event to a webhook target: a message of the deliveries queue."""
+
+    tenant_id: str
+    target_id: str
+    delivery_id: str  # the same on every try of one delivery
+    attempt: int  # from 1
+    event: EventDetail
+
+
+# What the delivery log and redelivery routes answer (models/event_target.py: DeliveryTry, Redelivery).
+class DeliveryLogEntry(TypedDict):
+    delivery_id: str
+    event_id: str
+    event_type: str
+    attempt: int
+    outcome: str  # succeeded, retrying or gave_up
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    attempted_at: str
+
+
+class RedeliveryView(TypedDict):
+    delivery_id: str
+    event_id: str
+    queued_at: str
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -102,13 +135,13 @@ def _webhook_targets(tenant_id: str) -> list[RecordItem]:
             return found
 
 
-def fan_out(event: dict[str, Any]) -> int:
+def fan_out(event: BusEvent) -> int:
     """Queue a delivery of this event to every webhook target of its tenant that wants its type. The
     delivery's id follows from the event's and the target's, so an event handed to the fan-out twice (the
     bus and the queue deliver at least once) queues the same delivery twice, and ``deliver`` makes its
     tries once."""
     detail = event["detail"]
-    jobs = [
+    jobs: list[DeliveryJob] = [
         {
             "tenant_id": detail["tenant_id"],
             "target_id": target.id,
@@ -123,7 +156,7 @@ def fan_out(event: dict[str, Any]) -> int:
     return len(jobs)
 
 
-def _queue(jobs: list[dict[str, Any]], delay_s: int = 0, queue_url: str | None = None) -> None:
+def _queue(jobs: list[DeliveryJob], delay_s: int = 0, queue_url: str | None = None) -> None:
     sqs = aws.client("sqs")
     url = queue_url or settings().webhook_deliveries_queue_url
     for start in range(0, len(jobs), 10):
@@ -136,7 +169,7 @@ def _queue(jobs: list[dict[str, Any]], delay_s: int = 0, queue_url: str | None =
             raise RuntimeError(f"could not queue {len(failed)} webhook deliveries: {failed[0]}")
 
 
-def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
+def deliver(job: DeliveryJob, message_id: str | None = None) -> str:
     """One try. Answers the outcome: succeeded, retrying, gave_up, dropped (the target is gone) or
     duplicate (another queue message already made this try)."""
     tenant_id, target_id = job["tenant_id"], job["target_id"]
@@ -177,7 +210,7 @@ def deliver(job: dict[str, Any], message_id: str | None = None) -> str:
     return outcome
 
 
-def _post_event(job: dict[str, Any], target: dict[str, Any]) -> tuple[int | None, str | None]:
+def _post_event(job: DeliveryJob, target: RecordFields) -> tuple[int | None, str | None]:
     """The job's event posted once to the target's URL, signed: the answer's status code (None when none
     came) and what went wrong (None: delivered)."""
     body = json.dumps(job["event"], separators=(",", ":")).encode()
@@ -210,7 +243,7 @@ def _post_event(job: dict[str, Any], target: dict[str, Any]) -> tuple[int | None
 def _log(
     tenant_id: str,
     target_id: str,
-    job: dict[str, Any],
+    job: DeliveryJob,
     outcome: str,
     status_code: int | None,
     error: str | None,
@@ -240,7 +273,7 @@ def deliveries(
     cursor: str | None,
     event_id: str | None = None,
     outcome: str | None = None,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[DeliveryLogEntry], str | None]:
     """The target's delivery log, newest try first: one Query (the filters apply to the page it reads, so
     a filtered page may hold fewer tries than ``limit``; ``next_cursor`` goes on)."""
     EVENT_TARGETS.get(ctx, target_id)  # 404 for a missing or foreign target
@@ -260,7 +293,7 @@ def deliveries(
         start_key=start,
         forward=False,
     )
-    rows = [
+    rows: list[DeliveryLogEntry] = [
         {
             "delivery_id": i.delivery_id,
             "event_id": i.event_id,
@@ -278,7 +311,7 @@ def deliveries(
     return rows, (signing.encode_cursor(ctx.tenant_id, fingerprint, last) if last else None)
 
 
-def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> dict[str, Any]:
+def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> RedeliveryView:
     """Send an event the target was sent (or was meant to be sent) once more, as a new delivery."""
     ctx.principal.require_admin("event targets")  # a redelivery sends data out: a write
     EVENT_TARGETS.get(ctx, target_id)
@@ -296,7 +329,7 @@ def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> dict[str, A
             break
     if not items:
         raise not_found("delivery of event", event_id)  # never sent to this target, or too long ago
-    job = {
+    job: DeliveryJob = {
         "tenant_id": ctx.tenant_id,
         "target_id": target_id,
         "delivery_id": new_id(),
