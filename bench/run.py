@@ -194,6 +194,39 @@ def _dollars(value: float) -> str:
     return f"${value:.3f}"
 
 
+READ_UNITS_SPREAD = 1.2  # issue 11: a request's read units at the large size within 1.2x of the small's
+
+
+def _read_units_per_record(measured: dict[str, Any]) -> float:
+    """A request's read units, per record answered for a list (a page of 10 reads less than one of 25)."""
+    returned = measured.get("items_returned")
+    return float(measured["rcu"]) / max(int(returned), 1) if returned is not None else float(measured["rcu"])
+
+
+def _print_read_units_spread(printer: Printer, calls: dict[str, Any]) -> None:
+    """Every request reads about as much for a large tenant as for a small one (lists: per record)."""
+    spread = []
+    for entry in calls["endpoints"]:
+        small, large = entry.get("small") or {}, entry.get("large") or {}
+        if not small.get("rcu") or not large.get("rcu"):
+            continue
+        ratio = _read_units_per_record(large) / _read_units_per_record(small)
+        if ratio > READ_UNITS_SPREAD:
+            spread.append(f"{entry['label']} ({ratio:.2f}x)")
+    if spread:
+        printer.line(
+            f"READ UNITS GROW with the tenant (more than {READ_UNITS_SPREAD}x; lists per record answered): "
+            + ", ".join(spread),
+            style="bold red",
+        )
+    else:
+        printer.line(
+            f"OK: every request's read units at the large size are within {READ_UNITS_SPREAD}x of the "
+            "small's (lists per record answered).",
+            style="bold green",
+        )
+
+
 def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") -> None:
     """The price of a million calls in the documented mix, and each write's units, before and now."""
     model = cost.CostModel.load()
@@ -323,6 +356,7 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
                 style="yellow",
             )
     _print_read_efficiency(printer, calls, large_text)
+    _print_read_units_spread(printer, calls)
     _print_cost(printer, calls)
     _print_batch_ratio(printer, calls)
     for name, text in (("small", small_text), ("large", large_text)):
