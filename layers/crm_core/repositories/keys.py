@@ -38,10 +38,6 @@ def search_pk(tenant_id: str, object_type: str, token: str) -> str:
     return f"{tenant_prefix(tenant_id)}#{object_type}#search#{token[0]}"
 
 
-def dedupe_pk(tenant_id: str, object_type: str, key: str) -> str:
-    return f"{tenant_prefix(tenant_id)}#{object_type}#dedupe#{key}"
-
-
 def duplicates_pk(tenant_id: str, object_type: str) -> str:
     return f"{tenant_prefix(tenant_id)}#{object_type}#duplicates"
 

@@ -9,18 +9,21 @@ from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.services import references
 from crm_core.services.records import ObjectSpec, RecordService, Referrer, SortKey, normalize_text, text_order
 
+MAX_TOKEN_LENGTH = 40
+
 
 def company_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
+    """Type-ahead prefixes: the name (also the duplicate key's token), its next words, the domain."""
     name = normalize_text(data.get("name") or "")
     tokens = [name, *name.split()[1:4]]
     if data.get("domain"):
         tokens.append(data["domain"])
-    return list(dict.fromkeys(t[:40] for t in tokens if t))
+    return list(dict.fromkeys(t[:MAX_TOKEN_LENGTH] for t in tokens if t))
 
 
 def company_dedupe_keys(data: RecordFields) -> list[str]:
     name = normalize_text(data.get("name") or "")
-    return [f"same_name:{name}"] if name else []
+    return [f"same_name:{name[:MAX_TOKEN_LENGTH]}"] if name else []
 
 
 def resolve_references(

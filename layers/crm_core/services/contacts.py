@@ -24,11 +24,15 @@ MAX_TOKEN_LENGTH = 40
 
 
 def contact_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
-    """Type-ahead prefixes: each name, the full name, the email, the phone's digits, the company's name."""
-    first, last = data.get("first_name") or "", data.get("last_name") or ""
-    tokens = [*normalize_text(first).split(), *normalize_text(last).split()]
-    if first and last:
-        tokens.append(normalize_text(f"{first} {last}"))
+    """Type-ahead prefixes: the full name, each name, the email, the phone's digits, the company's name.
+    With a full name, the first name's first word has no token of its own: every prefix of it is one of
+    the full name's. The full name and the phone's digits are also the duplicate keys' tokens
+    (``contact_dedupe_keys``)."""
+    first_words = normalize_text(data.get("first_name") or "").split()
+    last_words = normalize_text(data.get("last_name") or "").split()
+    full_name = _full_name(data)
+    tokens = [full_name, *first_words[1:]] if full_name else list(first_words)
+    tokens += last_words
     if data.get("email"):
         tokens.append(normalize_text(data["email"]))
     digits = phone_digits(data.get("phone") or "")
@@ -39,13 +43,20 @@ def contact_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
     return list(dict.fromkeys(t[:MAX_TOKEN_LENGTH] for t in tokens if t))[:10]
 
 
+def _full_name(data: RecordFields) -> str:
+    """The normalized "first last", when the contact has both names (else "")."""
+    first = normalize_text(data.get("first_name") or "")
+    last = normalize_text(data.get("last_name") or "")
+    return f"{first} {last}" if first and last else ""
+
+
 def contact_dedupe_keys(data: RecordFields) -> list[str]:
     found = []
-    if data.get("first_name") and data.get("last_name"):
-        found.append("same_name:" + normalize_text(f"{data['first_name']} {data['last_name']}"))
+    if full_name := _full_name(data):
+        found.append(f"same_name:{full_name[:MAX_TOKEN_LENGTH]}")
     digits = phone_digits(data.get("phone") or "")
     if len(digits) >= 7:
-        found.append(f"same_phone:{digits}")
+        found.append(f"same_phone:{digits[:MAX_TOKEN_LENGTH]}")
     return found
 
 

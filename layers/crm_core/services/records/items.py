@@ -16,7 +16,7 @@ from crm_core.services.records.text import normalize_text
 
 # Where a record's side entries come from, as the labels of their writes (a change too large for one
 # transaction names the field with the most of them).
-SEARCH, DUPLICATES, TAGS = "search", "duplicates", "tags"
+SEARCH, TAGS = "search", "tags"
 
 
 def state_of(item: RecordItem) -> str:
@@ -58,7 +58,7 @@ def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
 
 def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], str]:
     """The entries a record keeps beside itself, (PK, SK) each with the field it comes from: type-ahead
-    prefixes, tags, entry fields and duplicate keys."""
+    prefixes (which also serve the duplicate keys), tags and entry fields."""
     tenant, kind, state = item.tenant_id, spec.object_type, state_of(item)
     found: dict[tuple[str, str], str] = {}
     data = shown_fields(spec, item)
@@ -71,8 +71,6 @@ def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], st
     if state == "active":
         for token in item.search_tokens or []:
             found[(keys.search_pk(tenant, kind, token), f"{token}#{item.id}")] = SEARCH
-        for key in item.dedupe_keys or []:
-            found[(keys.dedupe_pk(tenant, kind, key), item.id)] = DUPLICATES
     return found
 
 

@@ -60,6 +60,8 @@ class ObjectSpec:
     update_model: type[BaseModel]
     defaults: RecordFields  # every API field with the value it shows when unset
     tokens: Callable[[RecordFields, RelatedFacts], list[str]]  # (data, related) -> type-ahead tokens
+    # "<reason>:<token>", the token one of the record's type-ahead tokens: records with the same key are
+    # found through the search entries (docs/decisions/0008), which only active records have.
     dedupe_keys: Callable[[RecordFields], list[str]] = lambda data: []
     # (ctx, data, changed fields, the facts resolved last time) -> related facts (e.g. the company's name);
     # raises 422 on a bad reference

@@ -24,7 +24,7 @@ from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail, FieldChanges, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import IndexEntry, RecordCount, RecordItem, UniqueMarker
+from crm_core.repositories.table import IndexEntry, RecordCount, RecordItem, TableItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
 from crm_core.services.records.items import (
     assignment_notification,
@@ -153,16 +153,22 @@ def _entry_steps(changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before:
 def _duplicate_pair_steps(
     changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before: RecordItem | None
 ) -> None:
-    """A new duplicate key looks up (one bounded Query) who else has it, and records the pairs."""
+    """A new duplicate key looks up who else has it (one bounded Query of the search entries of its
+    token, which is one of the record's type-ahead tokens), and records the pairs."""
     old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
     # One pair per other record, however many keys they share (same name and same phone): a
     # transaction may not write one item twice.
     reasons: dict[str, str] = {}
     for key in sorted(set(item.dedupe_keys or []) - old_keys):
-        others, _ = repo.query_page(keys.dedupe_pk(item.tenant_id, spec.object_type, key), limit=5)
+        reason, token = key.split(":", 1)
+        others, _ = repo.query_page(
+            keys.search_pk(item.tenant_id, spec.object_type, token),
+            range_condition=TableItem.SK.startswith(f"{token}#"),
+            limit=6,
+        )
         for other in others:
             if isinstance(other, IndexEntry) and other.record_id != item.id:
-                reasons.setdefault(other.record_id, key.split(":", 1)[0])
+                reasons.setdefault(other.record_id, reason)
     found_at = utc_now()
     pairs_pk = keys.duplicates_pk(item.tenant_id, spec.object_type)
     for other_id, reason in reasons.items():
