@@ -14,6 +14,7 @@ printout shows the price and each write's units before and now, side by side.
 from __future__ import annotations
 
 import json
+import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,15 @@ def _gb_seconds(memory_mb: int, ms: float) -> float:
     return memory_mb / 1024 * ms / 1000
 
 
+def billed_ms(model: CostModel, measured: Mapping[str, Any]) -> float:
+    """An API call's billed Lambda duration: the handler's measured CPU time at the function's share of a
+    vCPU, plus the wait for each of its DynamoDB calls, in whole milliseconds as Lambda bills."""
+    memory = _function_memory(measured["label"])
+    cpu_share = min(1.0, memory / model.lambdas["full_cpu_memory_mb"])
+    waiting = measured["dynamodb_calls_total"] * model.lambdas["dynamodb_call_ms"]
+    return float(math.ceil(measured["handler_cpu_ms"] / cpu_share + waiting))
+
+
 def _function_memory(label: str) -> int:
     """The memory of the API function serving an endpoint label such as ``GET /contacts/{id}``."""
     segment = label.split()[1].split("?")[0].strip("/").split("/")[0]
@@ -126,9 +136,14 @@ def _add_events(price: Price, model: CostModel, events: Mapping[str, int], calls
         )
 
 
-def price_of_mix(model: CostModel, measured: Mapping[str, Mapping[str, Any]]) -> Price:
+def price_of_mix(
+    model: CostModel,
+    measured: Mapping[str, Mapping[str, Any]],
+    durations: Mapping[str, float] | None = None,
+) -> Price:
     """The price of ``CALLS`` calls in the model's mix, from each endpoint's measurement (its ``rcu``,
-    ``wcu_table``, ``wcu_index``, ``events`` and ``label``)."""
+    ``wcu_table``, ``wcu_index``, ``events``, ``label``, and for its Lambda duration ``handler_cpu_ms``
+    and ``dynamodb_calls_total``, unless ``durations`` gives each endpoint's billed ms)."""
     p, lam = model.prices, model.lambdas
     price = Price()
     invocation = p["lambda_request_per_million"] / 1e6
@@ -146,8 +161,7 @@ def price_of_mix(model: CostModel, measured: Mapping[str, Mapping[str, Any]]) ->
         price.dollars["DynamoDB writes (table)"] += calls * m["wcu_table"] * write
         price.dollars["DynamoDB writes (indexes)"] += calls * m["wcu_index"] * write
         price.dollars["API Gateway (HTTP API)"] += calls * p["http_api_request_per_million"] / 1e6
-        is_write = bool(m["wcu_table"] or m["wcu_index"])
-        ms = lam["api_write_ms"] if is_write else lam["api_read_ms"]
+        ms = durations[key] if durations is not None else billed_ms(model, m)
         memory = _function_memory(m["label"])
         price.dollars["Lambda (API functions)"] += calls * (invocation + _gb_seconds(memory, ms) * gb_second)
         authorized = calls * lam["authorizer_miss_share"]

@@ -56,6 +56,9 @@ class Measurement:
     events: Counter[str] = field(default_factory=Counter)
     # Write units (table + indexes) by the kind of item written (bench.recorder.item_kind): where they go.
     write_units_by_item: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # CPU time of the gateway's request thread, which runs the handler (moto answers in threads of its
+    # own): what the function itself computes, for the cost model's Lambda duration.
+    handler_cpu_ms: float = 0.0
 
     @property
     def total_calls(self) -> int:
@@ -69,6 +72,7 @@ class Measurement:
             "authorizer_calls": self.authorizer_calls,
             "items_read": self.items_read,
             "events": dict(sorted(self.events.items())),
+            "handler_cpu_ms": round(self.handler_cpu_ms, 2),
             "write_units_by_item": {
                 k: round(v, 2) for k, v in sorted(self.write_units_by_item.items(), key=lambda kv: -kv[1])
             },
@@ -148,10 +152,12 @@ class DynamoRecorder:
 
             def marked_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
                 token = _serving.set(True)
+                started = time.thread_time()
                 try:
                     return original_app(environ, start_response)
                 finally:
                     _serving.reset(token)
+                    self._add_cpu(time.thread_time() - started)
 
             self._server, self._wrapped_app = server, original_app
             server.app = marked_app
@@ -177,6 +183,12 @@ class DynamoRecorder:
         if _active is self:
             setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
             _active = None
+
+    def _add_cpu(self, seconds: float) -> None:
+        measurement = self._current
+        if measurement is not None:
+            with self._lock:
+                measurement.handler_cpu_ms += seconds * 1000
 
     def counts_this_thread(self) -> bool:
         if self._current is None:

@@ -234,7 +234,9 @@ def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") ->
     now = cost.price_of_mix(model, now_units)
     baseline = cost.load_baseline()
     before_units = (baseline or {}).get("endpoints", {})
-    before = cost.price_of_mix(model, before_units) if before_units else None
+    # The baseline kept the DynamoDB units and events; its Lambda time is priced as measured now.
+    durations = {key: cost.billed_ms(model, m) for key, m in now_units.items()}
+    before = cost.price_of_mix(model, before_units, durations) if before_units else None
     prices = model.prices
     rows = [
         [component, _dollars(before.dollars[component]) if before else "—", _dollars(dollars)]
@@ -251,8 +253,9 @@ def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") ->
         styles=[None] * (len(rows) - 1) + ["bold green" if now.total < goal else "bold red"],
         caption=(
             f"Goal: under ${goal:.2f}. Mix: {', '.join(f'{k} {v:g}%' for k, v in model.mix.items())}. "
-            f"{now.events / 1e3:,.0f}k events published per million calls. Lambda durations, batch fill and "
-            "log bytes are assumptions in the model file; DynamoDB units and events are measured. "
+            f"{now.events / 1e3:,.0f}k events published per million calls. Measured: DynamoDB units and "
+            "calls, events, the handlers' CPU time; assumed (the model file): a call's wait, batch fill, "
+            "log bytes. "
             + (
                 f"Before: the DynamoDB units and events of {baseline['note']} (commit "
                 f"{str(baseline['commit'])[:7]}), the rest priced as the stack is now."

@@ -34,7 +34,15 @@ def _one_endpoint_model(key: str) -> cost.CostModel:
 
 
 def _measured(label: str, *, rcu: float = 0, table: float = 0, index: float = 0, **events: int) -> Any:
-    return {"label": label, "rcu": rcu, "wcu_table": table, "wcu_index": index, "events": events}
+    return {
+        "label": label,
+        "rcu": rcu,
+        "wcu_table": table,
+        "wcu_index": index,
+        "events": events,
+        "handler_cpu_ms": 10.0,
+        "dynamodb_calls_total": 2,
+    }
 
 
 def test_write_units_are_priced_per_unit_and_split_between_table_and_indexes() -> None:
@@ -77,3 +85,12 @@ def test_an_event_reaches_the_consumers_whose_rules_match_it() -> None:
 def test_an_unmeasured_endpoint_of_the_mix_is_named_not_priced_at_zero() -> None:
     price = cost.price_of_mix(MODEL, {})
     assert set(price.missing) == set(MODEL.mix)
+
+
+def test_a_lambdas_billed_time_is_its_cpu_at_its_share_of_a_vcpu_and_its_waits() -> None:
+    call = _measured("GET /contacts/{id}")  # 10 ms of CPU, 2 DynamoDB calls
+    share = min(1.0, 1024 / MODEL.lambdas["full_cpu_memory_mb"])  # the contacts function has 1,024 MB
+    expected = 10.0 / share + 2 * MODEL.lambdas["dynamodb_call_ms"]
+    assert cost.billed_ms(MODEL, call) == pytest.approx(expected, abs=1)
+    slower = {**call, "handler_cpu_ms": 20.0}
+    assert cost.billed_ms(MODEL, slower) > cost.billed_ms(MODEL, call)
