@@ -103,17 +103,18 @@ def _closed_model(name: str, fields: dict[str, Any]) -> type[BaseModel]:
     return model
 
 
+def _page_fields(item: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "items": (list[item], ...),  # type: ignore[valid-type]
+        "next_cursor": (
+            str | None,
+            Field(description="Pass as ?cursor= for the next page; null at the end."),
+        ),
+    }
+
+
 def page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
-    return _closed_model(
-        name,
-        {
-            "items": (list[item], ...),  # type: ignore[valid-type]
-            "next_cursor": (
-                str | None,
-                Field(description="Pass as ?cursor= for the next page; null at the end."),
-            ),
-        },
-    )
+    return _closed_model(name, _page_fields(item))
 
 
 def list_page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
@@ -121,11 +122,7 @@ def list_page_model(name: str, item: type[BaseModel]) -> type[BaseModel]:
     return _closed_model(
         name,
         {
-            "items": (list[item], ...),  # type: ignore[valid-type]
-            "next_cursor": (
-                str | None,
-                Field(description="Pass as ?cursor= for the next page; null at the end."),
-            ),
+            **_page_fields(item),
             "total": (
                 int | None,
                 Field(
