@@ -346,3 +346,42 @@ def test_a_stopped_run_resumes_where_each_segment_stopped(
     state.unlink()
     again = run(dynamodb, small_table, _probe_migration(), **options)
     assert again.complete and again.scanned["probe"] == 50 and not again.rewritten and not again.deleted
+
+
+def test_crm_migrate_on_a_data_folder_keeps_its_deletes(tmp_path: Path) -> None:
+    """``crm migrate 0008`` as a user runs it beside ``crm dev --data DIR``: the deletes are kept as a
+    request's changes, so the snapshot a clean stop leaves (what a restart loads) holds none of the
+    entries, and the record as it was."""
+    from tests.integration.test_cli import crm, crm_dev, tenant_create
+
+    data = tmp_path / "data"
+    with crm_dev(tmp_path, "--data", str(data)) as (api_url, process):
+        tenant = tenant_create(tmp_path)
+        api = ApiClient(api_url, tenant["api_key"])
+        made = api.create(
+            "contacts", {"first_name": "Ada", "last_name": "Lovelace", "phone": "+44 20 7946 0018"}
+        )
+        legacy = write_the_old_way(_local_endpoint(tmp_path), tenant["tenant_id"], "contact", made["id"])
+        migrated = crm(tmp_path, "migrate", "0008")
+        assert migrated.returncode == 0, migrated.stderr
+        assert ", 0 rewritten, 2 deleted" in migrated.stdout, migrated.stdout
+    assert process.returncode == 0
+    kept = {
+        (item["PK"]["S"], item["SK"]["S"]): item
+        for item in map(json.loads, (data / "table.jsonl").read_text().splitlines())
+    }
+    assert [key for key in legacy if key in kept] == []
+    record = kept[(keys.record_pk(tenant["tenant_id"], "contact", made["id"]), keys.RECORD_SK)]
+    assert record["version"] == {"N": "1"} and record["data"]["M"]["last_name"] == {"S": "Lovelace"}
+
+
+def _local_endpoint(folder: Path) -> Any:
+    """A boto3 client of the ``crm dev`` running in ``folder``."""
+    state = json.loads((folder / ".crm" / "dev.json").read_text())
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=state["aws_endpoint"],
+        region_name=state["region"],
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
