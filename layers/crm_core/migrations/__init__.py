@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,9 @@ class MigrationStopped(Exception):
     """A segment failed: the others stopped after their page. ``summary`` holds where each stopped."""
 
     def __init__(self, cause: BaseException, summary: Summary) -> None:
-        super().__init__(f"{type(cause).__name__}: {cause}")
+        super().__init__(
+            "interrupted" if isinstance(cause, KeyboardInterrupt) else f"{type(cause).__name__}: {cause}"
+        )
         self.summary = summary
 
 
@@ -209,21 +211,30 @@ def run(
         state.load()
     stop = threading.Event()
     failures: list[BaseException] = []
+    counted = [Summary(migration.name, dry_run, segments, tenant) for _ in range(segments)]
 
-    def segment(number: int) -> Summary:
-        done = Summary(migration.name, dry_run, segments, tenant)
+    def segment(number: int) -> None:
         if number in summary.finished:
-            return done
+            return
         try:
-            _scan_segment(client, table, migration, number, done, state, stop, page_size, progress)
-        except BaseException as error:
+            _scan_segment(client, table, migration, number, counted[number], state, stop, page_size, progress)
+        except BaseException as error:  # whatever it is, the segment's page is not done: say so
             failures.append(error)
             stop.set()  # the other segments finish their page (kept in the state) and stop
-        return done
 
-    with ThreadPoolExecutor(max_workers=segments, thread_name_prefix="migrate") as pool:
-        for done in pool.map(segment, range(segments)):
-            summary.add(done)
+    pool = ThreadPoolExecutor(max_workers=segments, thread_name_prefix="migrate")
+    running = [pool.submit(segment, number) for number in range(segments)]
+    try:
+        while wait(running, timeout=0.5).not_done:
+            pass
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: stop as after a failure, so that it can be resumed
+        failures.insert(0, interrupt)
+        stop.set()
+        wait(running)
+    finally:
+        pool.shutdown(wait=True)
+    for done in counted:
+        summary.add(done)
     if failures:
         raise MigrationStopped(failures[0], summary)
     return summary

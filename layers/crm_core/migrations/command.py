@@ -34,14 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--segments",
-        type=int,
+        type=_positive,
         default=DEFAULT_SEGMENTS,
         metavar="N",
         help=f"parallel Scan segments, one thread each (default: {DEFAULT_SEGMENTS})",
     )
     parser.add_argument(
         "--page-size",
-        type=int,
+        type=_positive,
         default=DEFAULT_PAGE_SIZE,
         metavar="N",
         help=f"items a Scan call reads; progress is kept after each page (default: {DEFAULT_PAGE_SIZE})",
@@ -65,6 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="start each segment after the last key --state FILE holds (the same migration, segments "
         "and --dry-run)",
     )
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
 
 
 def run_command(args: argparse.Namespace, client: Any, table: str) -> int:
@@ -92,7 +99,8 @@ def run_command(args: argparse.Namespace, client: Any, table: str) -> int:
         return 2
     except MigrationStopped as stopped:
         _print(stopped.summary)
-        print(f"migration {args.migration} stopped: {stopped}", file=sys.stderr)
+        again = "run it again with --resume" if args.state else "run it again (it changes nothing twice)"
+        print(f"migration {args.migration} stopped: {stopped}; {again}", file=sys.stderr)
         return 1
     _print(summary)
     return 0
