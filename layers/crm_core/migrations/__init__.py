@@ -89,7 +89,8 @@ class Summary:
     rewritten: Counter[str] = field(default_factory=Counter)
     deleted: Counter[str] = field(default_factory=Counter)
     conflicts: Counter[str] = field(default_factory=Counter)  # changed or deleted by someone else since read
-    last_keys: dict[int, Key | None] = field(default_factory=dict)  # per segment; None: not started
+    # Per segment, the last key of the last page it finished (None: none yet, or the segment's end).
+    last_keys: dict[int, Key | None] = field(default_factory=dict)
     finished: set[int] = field(default_factory=set)
 
     def add(self, other: Summary) -> None:
@@ -124,7 +125,10 @@ class Summary:
             )
         if not self.complete:
             rows.append("  stopped before the end; the last key each segment finished:")
-            rows += [f"    segment {s}: {json.dumps(self.last_keys.get(s))}" for s in range(self.segments)]
+            rows += [
+                f"    segment {s}: {'finished' if s in self.finished else json.dumps(self.last_keys.get(s))}"
+                for s in range(self.segments)
+            ]
         return rows
 
 

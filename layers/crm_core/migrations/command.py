@@ -62,8 +62,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="start each segment after the last key --state FILE holds (the same migration, segments "
-        "and --dry-run)",
+        help="start each segment after the last key --state FILE holds (the same migration, --segments, "
+        "--tenant and --dry-run)",
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from crm_core.migrations import Action, Delete, Item, Migration, item_kind, text
 
-DUPLICATE_KEY_ENTRY = "duplicate-key entry (deleted)"
+DUPLICATE_KEY_ENTRY = "duplicate-key entry (legacy)"
 
 
 def is_duplicate_key_entry(item: Item) -> bool:
