@@ -122,6 +122,9 @@ def _add_events(price: Price, model: CostModel, events: Mapping[str, int], calls
         ) / 1e6 + relay_batches * (
             invocation + _gb_seconds(OUTBOX_RELAY.memory_mb, lam["relay_ms_per_batch"]) * gb_second
         )
+        price.dollars["Events (Pipe, EventBridge, relay)"] += (
+            published * ev["relay_read_units_per_event"] * p["dynamodb_read_unit_per_million"] / 1e6
+        )
         price.dollars["CloudWatch Logs"] += relay_batches * log_bytes
         for _ in consumers_of(event_type):
             batches = published / lam["messages_per_consumer_batch"]

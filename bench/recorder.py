@@ -474,14 +474,22 @@ def _written_entries(
 
 
 def _outbox_events(operation: str, params: dict[str, Any], response: dict[str, Any]) -> list[str]:
-    """The types of the outbox events (crm_core EventItem: ``type`` "event") a committed write put."""
+    """The types of the events a committed write set going: those of a record's change (its envelope,
+    ``change``, of the version it is written with: crm_core.outbox) and event items (``type`` "event")."""
     if operation not in _WRITES:
         return []
-    return [
-        item["event_type"]["S"]
-        for kind, _, item in _written_entries(operation, params, response, applied=True)
-        if kind == "Put" and item.get("type", {}).get("S") == "event" and "event_type" in item
-    ]
+    types: list[str] = []
+    for kind, _, item in _written_entries(operation, params, response, applied=True):
+        if kind != "Put":
+            continue
+        item_type = item.get("type", {}).get("S")
+        if item_type == "event" and "event_type" in item:
+            types.append(item["event_type"]["S"])
+        elif item_type == "record" and "change" in item:
+            change = item["change"]["M"]
+            if change.get("version", {}).get("N") == item.get("version", {}).get("N"):
+                types += [event["M"]["type"]["S"] for event in change["events"]["L"]]
+    return types
 
 
 def _add_up(total: defaultdict[str, float], more: dict[str, float]) -> None:

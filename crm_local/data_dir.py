@@ -6,9 +6,10 @@ DIR holds:
 - ``journal.jsonl``: what happened since the snapshot, one JSON line per entry:
   ``{"changes": [{"put": item} | {"delete": key}, ...], "outbox": [key, ...]}`` for each DynamoDB request
   that changed items (a transaction is one line, so a torn last line loses one unanswered request whole,
-  never half of one; ``outbox`` names the outbox events it inserted), ``{"published": [key, ...]}`` for
-  each batch of events the relay published, and ``{"pending": [key, ...]}``, first after a compaction, for
-  the events not published yet;
+  never half of one; ``outbox`` names the items it changed whose stream records carry events: a record's
+  change, an event item), ``{"published": [{"Keys": key, "version": n}, ...]}`` for each batch of changes
+  the relay published, and ``{"pending": [stream record, ...]}``, first after a compaction, for the changes
+  not published yet (a record changed twice meanwhile has both, each with its own images);
 - ``.lock``: held by the ``crm dev`` that uses DIR (``instance_lock``).
 
 A request's changes reach the journal, written and flushed to disk, before the request is answered: the
@@ -54,7 +55,7 @@ class DamagedJournal(Exception):
 @dataclass(frozen=True)
 class Restored:
     items: list[Image]  # what the table holds now
-    pending: list[dict[str, Any]]  # the outbox events still to publish, as stream records, in commit order
+    pending: list[dict[str, Any]]  # the changes still to publish, as stream records, in commit order
 
 
 def _sync(handle: BinaryIO) -> None:
@@ -71,6 +72,20 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _version_suffix(version: Any) -> str:
+    return f"@{version}" if version is not None else ""
+
+
+def _stream_record(key: Image, new: Image | None, old: Image | None) -> dict[str, Any]:
+    """A change as the stream records it (what the relay reads)."""
+    record: dict[str, Any] = {"eventName": "INSERT" if old is None else "MODIFY", "dynamodb": {"Keys": key}}
+    if new is not None:
+        record["dynamodb"]["NewImage"] = new
+    if old is not None:
+        record["dynamodb"]["OldImage"] = old
+    return record
+
+
 def _line(entry: dict[str, Any]) -> bytes:
     return (json.dumps(entry, separators=(",", ":")) + "\n").encode()
 
@@ -82,7 +97,9 @@ class DataDir:
         self.lock = InstanceLock(path / LOCK)
         self._journal: BinaryIO | None = None
         self._table: Any = None  # (backend, table name): moto replaces a table object on some rollbacks
-        self._pending: dict[str, Image] = {}  # outbox events not published yet: key text -> key
+        # changes not published yet, by key text and version: their stream records (None: an event item
+        # noted by its key alone, by a journal older than record changes' events, read from the table)
+        self._pending: dict[str, dict[str, Any] | None] = {}
         self._key_attributes: tuple[str, ...] = ()
         self._guard = threading.Lock()  # the journal file and the pending events
         # Journal positions are (generation, offset); a compaction starts a new generation, all on disk.
@@ -122,32 +139,60 @@ class DataDir:
         return state
 
     def _replay_journal(self, state: dict[str, Image]) -> None:
-        """The journal's changes applied to ``state`` in order, and its outbox events still to publish
-        noted in ``_pending``."""
+        """The journal's changes applied to ``state`` in order, and its changes still to publish noted in
+        ``_pending`` with their images as they were then."""
         for entry in self._read_journal():
+            outbox = entry.get("outbox", [])
+            old_images = {self._key_text(key): state.get(self._key_text(key)) for key in outbox}
             for change in entry.get("changes", []):
                 if "put" in change:
                     state[self._key_text(change["put"])] = change["put"]
                 else:
                     state.pop(self._key_text(change["delete"]), None)
-            for key in entry.get("pending", []) + entry.get("outbox", []):
-                self._pending[self._key_text(key)] = key
-            for key in entry.get("published", []):
-                self._pending.pop(self._key_text(key), None)
+            for key in outbox:
+                key_text = self._key_text(key)
+                record = _stream_record(key, state.get(key_text), old_images[key_text])
+                self._pending[self._pending_key(record)] = record
+            for pending in entry.get("pending", []):
+                if "dynamodb" in pending:
+                    self._pending[self._pending_key(pending)] = pending
+                else:  # a key alone: an event item, by a journal of before
+                    self._pending[self._key_text(pending)] = None
+            for published in entry.get("published", []):
+                key, version = (
+                    (published["Keys"], published.get("version"))
+                    if "Keys" in published
+                    else (
+                        published,
+                        None,
+                    )
+                )
+                self._pending.pop(self._key_text(key) + _version_suffix(version), None)
 
     def _unpublished(self, state: dict[str, Image]) -> list[dict[str, Any]]:
-        """The pending events as stream records for the relay; one whose item is gone since (expired) has
-        nothing to publish and is forgotten."""
+        """The pending changes as stream records for the relay; an event item noted by its key alone that
+        is gone since (expired) has nothing to publish and is forgotten."""
         pending = []
-        for key_text in list(self._pending):
-            image = state.get(key_text)
-            if image is None:
-                del self._pending[key_text]
-                continue
-            pending.append(
-                {"eventName": "INSERT", "dynamodb": {"Keys": self._pending[key_text], "NewImage": image}}
-            )
+        for pending_key, record in list(self._pending.items()):
+            if record is None:
+                image = state.get(pending_key)
+                if image is None:
+                    del self._pending[pending_key]
+                    continue
+                record = {"eventName": "INSERT", "dynamodb": {"Keys": self._key_of(image), "NewImage": image}}
+                self._pending[pending_key] = record
+            pending.append(record)
         return pending
+
+    def _key_of(self, item: Image) -> Image:
+        return {name: item[name] for name in self._key_attributes}
+
+    def _pending_key(self, record: dict[str, Any]) -> str:
+        """A change's place among the pending: its item's key and, for a record, its version (a record
+        changes again before its first change is published)."""
+        dynamodb = record["dynamodb"]
+        version = ((dynamodb.get("NewImage") or {}).get("version") or {}).get("N")
+        return self._key_text(dynamodb["Keys"]) + _version_suffix(version)
 
     def _read_journal(self) -> Iterator[dict[str, Any]]:
         """The journal's entries; a torn last line (a write the crash cut short, never acknowledged) is cut
@@ -182,7 +227,7 @@ class DataDir:
     def record(self, changes: list[Any]) -> Callable[[], None] | None:
         """``moto_fidelity.commit_listeners``: one request's committed changes, written now (under the
         table lock); what it answers syncs them to the disk (before the request's answer)."""
-        from crm_local.relay import is_outbox_insert
+        from crm_core.outbox import carries_events
 
         backend, table_name = self._table
         mine = [c for c in changes if c.table_name == table_name]
@@ -191,13 +236,13 @@ class DataDir:
         entry: dict[str, Any] = {
             "changes": [{"put": c.new_image} if c.new_image is not None else {"delete": c.keys} for c in mine]
         }
-        outbox = [c.keys for c in mine if is_outbox_insert(c.stream_record())]
+        outbox = [record for record in (c.stream_record() for c in mine) if carries_events(record)]
         if outbox:
-            entry["outbox"] = outbox
+            entry["outbox"] = [record["dynamodb"]["Keys"] for record in outbox]
         with self._guard:
             position = self._write(entry)
-            for key in outbox:
-                self._pending[self._key_text(key)] = key
+            for record in outbox:
+                self._pending[self._pending_key(record)] = record
             # Under the table lock (the caller's): the snapshot sees every change before this one, none after.
             if position[1] > self.compact_bytes:
                 self._compact(backend.get_table(table_name))
@@ -205,13 +250,17 @@ class DataDir:
 
     def published(self, records: list[dict[str, Any]]) -> None:
         """The relay published the events of these stream records: not again after a restart."""
-        keys = [r["dynamodb"]["Keys"] for r in records]
-        if not keys:
+        done = []
+        for record in records:
+            dynamodb = record["dynamodb"]
+            version = ((dynamodb.get("NewImage") or {}).get("version") or {}).get("N")
+            done.append({"Keys": dynamodb["Keys"], "version": version})
+        if not done:
             return
         with self._guard:
-            position = self._write({"published": keys})
-            for key in keys:
-                self._pending.pop(self._key_text(key), None)
+            position = self._write({"published": done})
+            for record in records:
+                self._pending.pop(self._pending_key(record), None)
         self._sync_to(position)
 
     def _write(self, entry: dict[str, Any]) -> tuple[int, int]:
@@ -263,7 +312,8 @@ class DataDir:
         partial = journal.with_suffix(".partial")
         with partial.open("wb") as out:
             if self._pending:
-                out.write(_line({"pending": list(self._pending.values())}))
+                # every one is a stream record by now: restore() made those noted by key alone into ones
+                out.write(_line({"pending": [r for r in self._pending.values() if r is not None]}))
             _sync(out)
         if self._journal is not None:
             self._journal.close()

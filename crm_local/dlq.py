@@ -215,7 +215,7 @@ def replay_outbox(sqs: Any, streams: Any = None, progress: Any = None, now: date
 
     from crm_local.gateway import LambdaContext, load_handler
     from crm_local.outbox_dead_letters import NotABatchPosition, parse, read
-    from crm_local.relay import is_outbox_insert
+    from crm_local.relay import kept_by_pipe
 
     streams = streams or boto3.client("dynamodbstreams")
     relay = load_handler(OUTBOX_RELAY)
@@ -230,7 +230,7 @@ def replay_outbox(sqs: Any, streams: Any = None, progress: Any = None, now: date
                 f"its records left the stream (first arrived {position.first_arrival.isoformat()}; "
                 "the stream keeps them 24 hours)"
             )
-        records = [r for r in read(streams, position) if is_outbox_insert(r)]
+        records = [r for r in read(streams, position) if kept_by_pipe(r)]
         published = 0
         try:
             for start in range(0, len(records), OUTBOX_BATCH_SIZE):

@@ -68,6 +68,7 @@ class ItemChange:
     keys: dict[str, Any]
     new_image: dict[str, Any] | None  # None: the item was deleted
     inserted: bool  # the item did not exist before
+    old_image: dict[str, Any] | None = None  # the item before (None: inserted)
 
     def stream_record(self) -> dict[str, Any]:
         """The parts of the stream record the outbox filter reads."""
@@ -75,6 +76,8 @@ class ItemChange:
         record: dict[str, Any] = {"eventName": event_name, "dynamodb": {"Keys": self.keys}}
         if self.new_image is not None:
             record["dynamodb"]["NewImage"] = self.new_image
+        if self.old_image is not None:
+            record["dynamodb"]["OldImage"] = self.old_image
         return record
 
 
@@ -188,7 +191,8 @@ def _install_change_capture() -> None:
             keys[table.range_key_attr] = item.range_key.to_json()
         # The image is taken now: moto goes on changing the same item object later in the request.
         image = new.to_json()["Attributes"] if new is not None else None
-        changes.append(ItemChange(table.name, keys, image, inserted=old is None))
+        old_image = old.to_json()["Attributes"] if old is not None else None
+        changes.append(ItemChange(table.name, keys, image, inserted=old is None, old_image=old_image))
 
     StreamShard.add = add  # type: ignore[method-assign]
 

@@ -85,7 +85,7 @@ class StreamRelay:
         count = 0
         for shard_id, iterator in list(self._iterators.items()):
             response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            wanted = [r for r in response.get("Records", []) if is_outbox_insert(r)]
+            wanted = [r for r in response.get("Records", []) if kept_by_pipe(r)]
             for start in range(0, len(wanted), OUTBOX_BATCH_SIZE):
                 count += self._deliver(shard_id, wanted[start : start + OUTBOX_BATCH_SIZE])
             next_iterator = response.get("NextShardIterator")
@@ -167,7 +167,10 @@ class StreamRelay:
                 self._stop.wait(1.0)
 
 
-def is_outbox_insert(record: dict[str, Any]) -> bool:
+def kept_by_pipe(record: dict[str, Any]) -> bool:
     """definitions.OUTBOX_STREAM_FILTER, as the Pipe applies it."""
     image = (record.get("dynamodb") or {}).get("NewImage") or {}
-    return record.get("eventName") == "INSERT" and (image.get("type") or {}).get("S") == "event"
+    return record.get("eventName") in ("INSERT", "MODIFY") and (image.get("type") or {}).get("S") in (
+        "event",
+        "record",
+    )

@@ -1,6 +1,8 @@
-"""Publishes outbox events to the crm bus: the target of the EventBridge Pipe that reads the table's
-stream (and, locally, of crm dev's relay). A failure raises, so the whole batch is retried (split in
-halves by the Pipe) and nothing is lost; consumers deduplicate on each event's stable id."""
+"""Publishes the events of committed changes to the crm bus: the target of the EventBridge Pipe that reads
+the table's stream (and, locally, of crm dev's relay), which also writes what a change's request did not
+live to write after its commit (crm_core.outbox.repair_derived). A failure raises, so the whole batch is
+retried (split in halves by the Pipe) and nothing is lost; consumers deduplicate on each event's stable
+id."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +11,7 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     from aws_lambda_powertools import Logger
     from crm_core import aws, metrics
-    from crm_core.outbox import event_entries, publish
+    from crm_core.outbox import event_entries, publish, repair_derived
 
     logger = Logger()
 
@@ -20,9 +22,12 @@ if TYPE_CHECKING:
 def handler(event: list[dict[str, Any]] | dict[str, Any], context: "LambdaContext") -> dict[str, int]:
     # A Pipe sends the batch as a list; a stream event source mapping would send {"Records": [...]}.
     records = event.get("Records", []) if isinstance(event, dict) else event
+    repaired = repair_derived(records)
     entries = event_entries(records)
     publish(entries, aws.client("events"))
     metrics.count("EventsPublished", len(entries))
+    if repaired:
+        metrics.count("ChangesRepaired", repaired)
     metrics.flush()
-    logger.info("relayed", extra={"records": len(records), "events": len(entries)})
+    logger.info("relayed", extra={"records": len(records), "events": len(entries), "repaired": repaired})
     return {"published": len(entries)}

@@ -339,8 +339,8 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
 )
 
 
-# The outbox relay: the table's stream carries new outbox items to the bus. In AWS an EventBridge Pipe
-# reads the stream (filtered to inserted outbox items) and invokes this function with each batch; the
+# The outbox relay: the table's stream carries committed changes' events to the bus. In AWS an EventBridge
+# Pipe reads the stream (filtered as below) and invokes this function with each batch; the
 # local runtime's relay invokes the same function with the same records. A batch that keeps failing is
 # split, retried, and finally sent to the dead-letter queue (the stream still holds it meanwhile).
 METRICS_NAMESPACE = "crm"  # the CloudWatch namespace of crm_core.metrics
@@ -354,8 +354,10 @@ OUTBOX_RELAY = FunctionDefinition(
 OUTBOX_DEAD_LETTER_QUEUE = QueueDefinition("crm-outbox")  # only its dead-letter queue is used
 OUTBOX_BATCH_SIZE = 10  # one PutEvents call holds ten entries
 OUTBOX_MAX_RETRIES = 10
-# The stream records the relay wants (an EventBridge Pipes / Lambda filter pattern).
+# The stream records the relay wants (an EventBridge Pipes / Lambda filter pattern): new and changed
+# records (a change carries its events' envelope; the relay skips a rewrite that keeps the version) and
+# new event items (crm_core.outbox).
 OUTBOX_STREAM_FILTER: dict[str, object] = {
-    "eventName": ["INSERT"],
-    "dynamodb": {"NewImage": {"type": {"S": ["event"]}}},
+    "eventName": ["INSERT", "MODIFY"],
+    "dynamodb": {"NewImage": {"type": {"S": ["event", "record"]}}},
 }

@@ -1,4 +1,5 @@
-"""Domain events: the detail a change publishes, built when the change is made and committed with it."""
+"""Domain events: the detail a change publishes. A record's change stores what its events need beside
+the record (its envelope, ``RecordItem.change``); the relay builds them from the committed record."""
 
 from __future__ import annotations
 
@@ -19,17 +20,21 @@ def build_event(
     data: dict[str, Any],
     changes: dict[str, Any] | None = None,
     sequence: int | None = None,
+    event_id: str | None = None,
+    occurred_at: str | None = None,
 ) -> dict[str, Any]:
     """The event's ``detail`` exactly as partners receive it (API.md section 4).
 
     ``sequence`` is the record's version after the change: consumers order a record's events by it.
+    ``event_id`` and ``occurred_at`` are given when the event is built again from what the change stored
+    (its envelope on the record): the same event, however often it is built.
     """
     detail: dict[str, Any] = {
-        "id": new_id(),
+        "id": event_id or new_id(),
         "type": event_type,
         "version": EVENT_SCHEMA_VERSION,
         "tenant_id": tenant_id,
-        "occurred_at": utc_now(),
+        "occurred_at": occurred_at or utc_now(),
         "actor": actor,
         "correlation_id": correlation_id,
         "data": data,

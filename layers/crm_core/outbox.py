@@ -1,6 +1,14 @@
-"""From the table's stream to the bus: which stream records are outbox events, and what to publish.
+"""From the table's stream to the bus: which stream records carry events, and what to publish.
 
-The same code runs in AWS (behind the stream's consumer) and in the local runtime's relay.
+A record's change carries its events' envelope (``RecordItem.change``, docs/decisions/0008): the stream
+record of the committed record holds everything its events are built from, so no change commits without
+its events and no event goes out for a change that did not commit. An event of something that happened to
+a record without changing it (a reminder falling due) is an ``event`` item of its own.
+
+The relay also writes what a change's request did not live to write after its commit (derived.py): its
+side entries and timeline entries.
+
+The same code runs in AWS (behind the EventBridge Pipe on the stream) and in the local runtime's relay.
 """
 
 from __future__ import annotations
@@ -8,39 +16,115 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crm_core.config import settings
 from crm_core.definitions import EVENT_SOURCE
-from crm_core.repositories.table import EventItem, TableItem
+from crm_core.repositories.table import EventItem, RecordItem, TableItem
 from crm_core.stored_values import as_json_value
+
+if TYPE_CHECKING:
+    from crm_core.services.records.spec import ObjectSpec
 
 MAX_ENTRIES_PER_CALL = 10
 
 
+def _images(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    dynamodb = record.get("dynamodb") or {}
+    return dynamodb.get("NewImage") or {}, dynamodb.get("OldImage")
+
+
+def record_change(record: dict[str, Any]) -> tuple[RecordItem | None, RecordItem] | None:
+    """The committed change of a record this stream record is, as (before, after), when it has events:
+    its envelope is of its new version, and the version moved (a refresh of its search tokens rewrites
+    the record and keeps both)."""
+    if record.get("eventName") not in ("INSERT", "MODIFY"):
+        return None
+    new_image, old_image = _images(record)
+    if (new_image.get("type") or {}).get("S") != "record" or "change" not in new_image:
+        return None
+    new = TableItem.from_raw_data(new_image)
+    old = TableItem.from_raw_data(old_image) if old_image else None
+    if not isinstance(new, RecordItem):
+        return None
+    before = old if isinstance(old, RecordItem) else None
+    from crm_core.services.records.items import publishes
+
+    if not publishes(new, before.version if before is not None else None):
+        return None
+    return before, new
+
+
+def carries_events(record: dict[str, Any]) -> bool:
+    """Whether this stream record carries events to publish."""
+    return _event_item(record) is not None or record_change(record) is not None
+
+
+def _event_item(record: dict[str, Any]) -> EventItem | None:
+    new_image, _ = _images(record)
+    if record.get("eventName") != "INSERT" or (new_image.get("type") or {}).get("S") != "event":
+        return None
+    item = TableItem.from_raw_data(new_image)
+    return item if isinstance(item, EventItem) else None
+
+
+def spec_of(object_type: str) -> ObjectSpec:
+    from crm_core.record_types import record_type
+
+    return record_type(object_type).record_service().spec
+
+
+def event_details(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The events a stream record carries, exactly as published."""
+    event = _event_item(record)
+    if event is not None:
+        return [as_json_value(event.detail)]
+    change = record_change(record)
+    if change is None:
+        return []
+    from crm_core.services.records.items import events_of
+
+    _, new = change
+    return events_of(spec_of(new.object_type), new)
+
+
 def event_entries(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """PutEvents entries for the outbox items inserted in these stream records, in stream order."""
+    """PutEvents entries for the events of these stream records, in stream order."""
     entries: list[dict[str, Any]] = []
     for record in stream_records:
-        if record.get("eventName") != "INSERT":
-            continue
-        image = (record.get("dynamodb") or {}).get("NewImage") or {}
-        if (image.get("type") or {}).get("S") != "event":
-            continue
-        item = TableItem.from_raw_data(image)
-        if not isinstance(item, EventItem):
-            continue
-        detail = as_json_value(item.detail)
-        entries.append(
-            {
-                "Source": EVENT_SOURCE,
-                "DetailType": detail["type"],
-                "Detail": json.dumps(detail, separators=(",", ":"), default=str),
-                "EventBusName": settings().event_bus_name,
-                "Time": datetime.fromisoformat(detail["occurred_at"].replace("Z", "+00:00")),
-            }
-        )
+        for detail in event_details(record):
+            entries.append(
+                {
+                    "Source": EVENT_SOURCE,
+                    "DetailType": detail["type"],
+                    "Detail": json.dumps(detail, separators=(",", ":"), default=str),
+                    "EventBusName": settings().event_bus_name,
+                    "Time": datetime.fromisoformat(detail["occurred_at"].replace("Z", "+00:00")),
+                }
+            )
     return entries
+
+
+def repair_derived(stream_records: Iterable[dict[str, Any]]) -> int:
+    """For each record change whose request did not write its own timeline entry (it writes that last,
+    after the rest: derived.py), what follows from it written now; the number of changes repaired. One
+    strongly consistent BatchGetItem looks for those entries."""
+    from crm_core.repositories import record_repository as repo
+    from crm_core.services.records import derived
+
+    changes = [change for change in map(record_change, stream_records) if change is not None]
+    wanted = {}
+    for before, after in changes:
+        key = derived.last_entry_key(spec_of(after.object_type), after)
+        if key is not None:
+            wanted[key] = (before, after)
+    if not wanted:
+        return 0
+    present = repo.existing_keys(wanted)
+    missing = [change for key, change in wanted.items() if key not in present]
+    for before, after in missing:
+        derived.repair(spec_of(after.object_type), before, after)
+    return len(missing)
 
 
 def publish(entries: list[dict[str, Any]], events_client: Any) -> None:

@@ -18,6 +18,7 @@ from crm_core.repositories.table import (
     RecordItem,
     TableItem,
     TimelineEntryItem,
+    TimelineItem,
     UniqueMarker,
     connection,
 )
@@ -153,7 +154,7 @@ def key_of(item: TableItem, index: str | None) -> dict[str, str]:
 
 def timeline_page(
     tenant_id: str, object_type: str, record_id: str, *, limit: int, start_key: dict[str, str] | None
-) -> tuple[list[EventItem | TimelineEntryItem], dict[str, str] | None]:
+) -> tuple[list[EventItem | TimelineEntryItem | TimelineItem], dict[str, str] | None]:
     items, last = query_page(
         keys.record_pk(tenant_id, object_type, record_id),
         range_condition=TableItem.SK.startswith("EVT#"),
@@ -161,7 +162,30 @@ def timeline_page(
         start_key=start_key,
         forward=False,
     )
-    return [i for i in items if isinstance(i, (EventItem, TimelineEntryItem))], last
+    return [i for i in items if isinstance(i, (EventItem, TimelineEntryItem, TimelineItem))], last
+
+
+def write_batch(puts: Iterable[TableItem], deletes: Iterable[tuple[str, str]]) -> None:
+    """Puts and deletes, not conditional and not atomic: ``BatchWriteItem`` calls of 25, unprocessed
+    ones sent again (pynamodb backs off between tries and raises when they run out)."""
+    puts, deletes = list(puts), list(deletes)
+    if not puts and not deletes:
+        return
+    with TableItem.batch_write() as batch:
+        for pk, sk in deletes:
+            batch.delete(IndexEntry(pk, sk))
+        for item in puts:
+            batch.save(item)
+
+
+def existing_keys(wanted: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (PK, SK) hold an item now (strongly consistent BatchGetItem)."""
+    key_list = list(dict.fromkeys(wanted))
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(key_list), 100):
+        for item in TableItem.batch_get(key_list[start : start + 100], consistent_read=True):
+            found.add((item.PK, item.SK))
+    return found
 
 
 def entry(pk: str, sk: str, record_id: str) -> IndexEntry:

@@ -156,6 +156,11 @@ class RecordItem(TableItem, discriminator="record"):
     search_tokens = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     dedupe_keys = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     related = MapAttribute[str, Any](null=True)  # facts of other records its tokens use (a company's name)
+    # The last change's envelope, what its events need beside the record itself (crm_core.outbox builds
+    # them from the table's stream): {"version", "events": [{"id", "type"}], "occurred_at", "actor",
+    # "correlation_id", "changes"}. A write that keeps the version (a refresh of the search tokens) keeps
+    # it too, and publishes nothing.
+    change = MapAttribute[str, Any](null=True)
 
 
 class UniqueMarker(TableItem, discriminator="unique"):
@@ -177,7 +182,8 @@ class DuplicatePair(TableItem, discriminator="duplicate_pair"):
 
 
 class EventItem(TableItem, discriminator="event"):
-    """The outbox: one per committed change, in the changed record's partition (so it is the timeline too).
+    """An event of something that happened to a record without changing it (a reminder falling due), in
+    the record's partition (so it is in its timeline too); before decision 0008, every change's outbox.
 
     The table's stream carries new event items to the bus; ``detail`` is exactly what is published.
     """
@@ -203,12 +209,20 @@ class RecordCount(TableItem, discriminator="record_count"):
 
 
 class TimelineEntryItem(TableItem, discriminator="timeline_entry"):
-    """A copy of another record's event in this record's timeline (an activity on a contact's), written in
-    that event's transaction. Not an outbox item: only ``event`` items are published."""
+    """Before decision 0008: a copy of another record's whole event in this record's timeline. Still read
+    (the timeline shows it as it shows an ``entry``), no longer written."""
 
     event_type = UnicodeAttribute()
     occurred_at = UnicodeAttribute()
     detail = MapAttribute[str, Any]()
+
+
+class TimelineItem(TableItem, discriminator="timeline"):
+    """One entry of a record's timeline (SK ``EVT#<event id>``), as the API shows it: the record's own
+    events, and those of the records linked to it (an activity on a contact's). Written right after the
+    change commits; the relay puts it again if the request did not live to."""
+
+    entry = MapAttribute[str, Any]()
 
 
 class NotificationItem(TableItem, discriminator="notification"):

@@ -14,6 +14,7 @@ from crm_core.repositories.table import ApiKeyItem, TenantItem, UserItem
 from crm_core.repositories.transaction import ChangeSet
 from crm_core.services import user_directory
 from crm_core.services.pipelines import PIPELINES
+from crm_core.services.records.derived import write_after_commit
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def create_tenant(
     )
     changes.save(_api_key_item(tenant_id, user_id, Role.ADMIN, api_key, "admin key", now))
     changes.commit()
+    write_after_commit(pipeline.derived)
     if admin_email:
         user_directory.invite(tenant_id, user_id, admin_email.lower(), Role.ADMIN)
     return NewTenant(tenant_id, user_id, api_key)

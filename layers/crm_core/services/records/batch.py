@@ -22,6 +22,7 @@ from crm_core.repositories.transaction import (
     TransactionTooLarge,
     WriteConflict,
 )
+from crm_core.services.records.derived import write_after_commit
 from crm_core.services.records.shape import represent
 from crm_core.services.records.writes import (
     WRITE_ATTEMPTS,
@@ -206,6 +207,13 @@ def _atomic(service: RecordService, ctx: RequestContext, action: str, inputs: li
             failure = ProblemError(409, "Conflict", "A record changed while the batch ran.")
         failure.detail += " Nothing was applied."
         raise reprefix(failure, f"inputs[{position}].") from error
+    return _committed(service, ctx, outcomes)
+
+
+def _committed(service: RecordService, ctx: RequestContext, outcomes: list[Outcome]) -> list[BatchResult]:
+    """The answers of a batch that committed in one transaction, once what derives from each change is
+    written."""
+    write_after_commit(*(outcome.derived for outcome in outcomes if isinstance(outcome, Prepared)))
     return [_result(service, ctx, outcome) for outcome in outcomes]
 
 

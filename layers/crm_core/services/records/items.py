@@ -5,14 +5,18 @@ See definitions.TABLE and docs/data-model.md for the keys."""
 
 from __future__ import annotations
 
-from crm_core.events import EVENT_SK_PREFIX
+from typing import Any
+
+from crm_core.events import EVENT_SK_PREFIX, build_event
+from crm_core.ids import new_id
 from crm_core.models.record import EventDetail, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import notification_repository as notifications
-from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineEntryItem
-from crm_core.services.records.shape import record_data, record_title
+from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineItem
+from crm_core.services.records.shape import record_data, record_title, represent, timeline_entry
 from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_value
 from crm_core.services.records.text import normalize_text
+from crm_core.stored_values import as_json_value
 
 # Where a record's side entries come from, as the labels of their writes (a change too large for one
 # transaction names the field with the most of them).
@@ -75,7 +79,8 @@ def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], st
 
 
 def event_item(spec: ObjectSpec, item: RecordItem, detail: EventDetail) -> EventItem:
-    """The outbox event, in the record's own partition (where its timeline reads it)."""
+    """An event of something that happened to the record without changing it, in the record's own
+    partition: the table's stream carries it to the bus."""
     return EventItem(
         keys.record_pk(item.tenant_id, spec.object_type, item.id),
         f"{EVENT_SK_PREFIX}{detail['id']}",
@@ -85,19 +90,74 @@ def event_item(spec: ObjectSpec, item: RecordItem, detail: EventDetail) -> Event
     )
 
 
-def timeline_copies(
-    spec: ObjectSpec, tenant_id: str, data: RecordFields, detail: EventDetail
-) -> list[TableItem]:
-    """The event also in the timelines of the records this one links to (an activity's contact, ...)."""
+def change_envelope(
+    version: int,
+    event_types: list[str],
+    *,
+    actor: dict[str, Any],
+    correlation_id: str | None,
+    occurred_at: str,
+    changes: dict[str, Any],
+) -> dict[str, Any]:
+    """What a change's events need beside the record, stored on it (``RecordItem.change``): the events
+    are built from the committed record and this, by the request and by the relay alike."""
+    return {
+        "version": version,
+        "events": [{"id": new_id(), "type": name} for name in event_types],
+        "occurred_at": occurred_at,
+        "actor": actor,
+        "correlation_id": correlation_id,
+        "changes": changes,
+    }
+
+
+def publishes(new: RecordItem, old_version: int | None) -> bool:
+    """Whether this committed image of a record is a change with events: its envelope is of its version,
+    and the version moved (a refresh of its search tokens rewrites it and keeps both)."""
+    change = new.change
+    if change is None or new.version is None or old_version == new.version:
+        return False
+    return bool(int(change["version"]) == int(new.version))
+
+
+def events_of(spec: ObjectSpec, item: RecordItem, version: int | None = None) -> list[EventDetail]:
+    """The events of the record's last change, from its envelope, exactly as published. ``version``: the
+    version the record has once committed, when ``item`` is not yet (pynamodb adds 1 on save)."""
+    change = as_json_value(item.change) if item.change is not None else None
+    if not change:
+        return []
+    data = represent(spec, item)
+    if version is not None:
+        data["version"] = version
     return [
-        TimelineEntryItem(
-            keys.record_pk(tenant_id, linked_type, linked_id),
-            f"{EVENT_SK_PREFIX}{detail['id']}",
-            event_type=detail["type"],
-            occurred_at=detail["occurred_at"],
-            detail=detail,
+        build_event(
+            event_type=event["type"],
+            tenant_id=item.tenant_id,
+            actor=change["actor"],
+            correlation_id=change.get("correlation_id"),
+            data=data,
+            changes=change.get("changes") or {},
+            sequence=int(change["version"]),
+            event_id=event["id"],
+            occurred_at=change["occurred_at"],
         )
-        for linked_type, linked_id in (spec.timeline_links(data) if spec.timeline_links else [])
+        for event in change["events"]
+    ]
+
+
+def timeline_items(spec: ObjectSpec, item: RecordItem, details: list[EventDetail]) -> list[TableItem]:
+    """The entries of these events in the record's own timeline and in those of the records it links to
+    (an activity's contact, ...), each as the timeline shows it."""
+    data = record_data(item)
+    places = [(spec.object_type, item.id), *(spec.timeline_links(data) if spec.timeline_links else [])]
+    return [
+        TimelineItem(
+            keys.record_pk(item.tenant_id, object_type, record_id),
+            f"{EVENT_SK_PREFIX}{detail['id']}",
+            entry=timeline_entry(detail),
+        )
+        for detail in details
+        for object_type, record_id in places
     ]
 
 

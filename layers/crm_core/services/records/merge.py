@@ -24,6 +24,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
+from crm_core.services.records.derived import DerivedWrites, write_after_commit
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
 from crm_core.services.records.writes import WRITE_ATTEMPTS, back_off, build_change, require_fits
 
@@ -57,12 +58,13 @@ def merge(service: RecordService, ctx: RequestContext, survivor_id: str, duplica
     if survivor_id == duplicate_id:
         raise invalid_field("duplicate_id", f"cannot merge a {service.spec.object_type} into itself")
     for attempt in range(WRITE_ATTEMPTS):
-        changes, new_survivor = _prepare(service, ctx, survivor_id, duplicate_id)
+        changes, new_survivor, derived = _prepare(service, ctx, survivor_id, duplicate_id)
         try:
             changes.commit()
         except WriteConflict:
             back_off(attempt)  # one of the two changed since it was read: read both again
             continue
+        write_after_commit(*derived)
         pending = _move_referrers(service, ctx, survivor_id, duplicate_id)
         return MergeResult(represent(service.spec, new_survivor), pending)
     raise ProblemError(409, "Conflict", "The records are being changed by others; retry the merge.")
@@ -84,7 +86,7 @@ def merged_data(kept: RecordFields, taken: RecordFields) -> RecordFields:
 
 def _prepare(
     service: RecordService, ctx: RequestContext, survivor_id: str, duplicate_id: str
-) -> tuple[ChangeSet, RecordItem]:
+) -> tuple[ChangeSet, RecordItem, list[DerivedWrites]]:
     spec, tenant = service.spec, ctx.tenant_id
     survivor = service.load(ctx, survivor_id)
     duplicate = repo.get_record(tenant, spec.object_type, duplicate_id, consistent=True)
@@ -141,8 +143,8 @@ def _prepare(
             label="marker",
         )
     changes.extend(dup_prepared.changes)
-    require_fits(changes)
-    return changes, new_survivor
+    require_fits(changes, prepared.derived, dup_prepared.derived)
+    return changes, new_survivor, [prepared.derived, dup_prepared.derived]
 
 
 def _move_referrers(

@@ -23,7 +23,14 @@ from crm_core.models.record import RecordBody
 from crm_core.record_types import record_type
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
+from crm_core.repositories.table import (
+    EventItem,
+    IndexEntry,
+    RecordItem,
+    TableItem,
+    TimelineEntryItem,
+    TimelineItem,
+)
 from crm_core.services.records.shape import represent, timeline_entry
 from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_value
 from crm_core.services.records.text import normalize_query, normalize_text
@@ -199,7 +206,9 @@ def list_records(
         if order is not None:
             used = "q" if q else ("tag" if consumed == "tags" else str(consumed))
             raise invalid_field("sort", f"a list filtered by {used} is in its own order and cannot be sorted")
-        rest = parsed.without(*(one for one in parsed if one.field == consumed))
+        # The entries' filter is matched again on the records read, with their state: an entry is written
+        # after its record's change commits, and one left behind must not list a record (derived.py).
+        rest = parsed.with_filter(FieldFilter("archived", "in_state", state))
         prefix = token if entry_condition is not None else None
         return _list_by_entries(spec, ctx, entry_pk, entry_condition, rest, limit, start, bound_to, prefix)
     return _list_by_index(spec, ctx, state, parsed, limit, start, bound_to, order)
@@ -455,8 +464,22 @@ def timeline(
     )
     if not events and start is None:
         raise not_found(spec.object_type, record_id)
-    entries = [timeline_entry(as_json_value(event.detail)) for event in events]
+    entries = [
+        as_json_value(event.entry)
+        if isinstance(event, TimelineItem)
+        else timeline_entry(as_json_value(event.detail))
+        for event in events
+    ]
     return Page(entries, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
+
+
+def _shown(item: EventItem | TimelineEntryItem | TimelineItem) -> dict[str, Any]:
+    """A timeline entry as the API shows it: stored so, or (written before decision 0008, or an event of
+    its own such as a reminder falling due) made from the whole event."""
+    if isinstance(item, TimelineItem):
+        entry: dict[str, Any] = as_json_value(item.entry)
+        return entry
+    return timeline_entry(as_json_value(item.detail))
 
 
 def duplicates(

@@ -25,7 +25,7 @@ from crm_core.services.records import merge as merges
 from crm_core.services.records import queries
 from crm_core.services.records.expand import expand as expand_records
 from crm_core.services.records.expand import parse_expand
-from crm_core.services.records.items import event_item, side_entries, stored_tokens, timeline_copies
+from crm_core.services.records.items import event_item, side_entries, stored_tokens, timeline_items
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
 from crm_core.services.records.spec import ObjectSpec
 from crm_core.services.records.writes import Prepared, build_change, write_retrying
@@ -237,8 +237,9 @@ class RecordService:
         return True
 
     def event_only(self, ctx: RequestContext, item: RecordItem, event_type: str) -> ChangeSet:
-        """The outbox event (and timeline entries) of something that happened to a record without changing
-        it, such as a reminder falling due."""
+        """The event (an item the stream carries to the bus, in the record's timeline) and its entries in
+        the timelines of linked records, of something that happened to a record without changing it, such
+        as a reminder falling due."""
         detail = build_event(
             event_type=f"{self.spec.object_type}.{event_type}",
             tenant_id=ctx.tenant_id,
@@ -249,8 +250,10 @@ class RecordService:
         )
         changes = ChangeSet()
         changes.save(event_item(self.spec, item, detail), label="event")
-        for copy_item in timeline_copies(self.spec, ctx.tenant_id, record_data(item), detail):
-            changes.save(copy_item)
+        own = keys.record_pk(ctx.tenant_id, self.spec.object_type, item.id)
+        for entry in timeline_items(self.spec, item, [detail]):
+            if own != entry.PK:
+                changes.save(entry)
         return changes
 
     # ------------------------------------------------------------------------------------------ parts

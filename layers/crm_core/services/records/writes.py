@@ -1,10 +1,12 @@
-"""How a change of a record is written: one ``TransactWriteItems`` holding the record (on the version and
-tokens it was read with), its unique markers, the entries beside it that differ, its event(s) and their
-timeline copies, its counters and the new owner's notification; and how a change that lost a race is
-made again.
+"""How a change of a record is written: the record (on the version and tokens it was read with) carrying
+its change's envelope, from which the relay builds its events (docs/decisions/0008), in one
+``TransactWriteItems`` with what must be atomic with it (its unique markers, its counts and counters, the
+new owner's notification), or alone in one conditional ``PutItem`` when there is nothing of that; then,
+once committed, what derives from it (derived.py: side entries, duplicate pairs, timeline entries); and
+how a change that lost a race is made again.
 
-``build_change`` makes that transaction from the record before (None: new) and after, one step per kind
-of item; ``write_retrying`` commits it, preparing it again from a fresh read when it lost a race.
+``build_change`` makes that change from the record before (None: new) and after, one step per kind of
+item; ``write_retrying`` commits it, preparing it again from a fresh read when it lost a race.
 """
 
 from __future__ import annotations
@@ -19,21 +21,27 @@ from typing import Any
 
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError, conflict, invalid_field, precondition_failed
-from crm_core.events import build_event, diff
+from crm_core.events import diff
 from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail, FieldChanges, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import IndexEntry, RecordCount, RecordItem, TableItem, UniqueMarker
+from crm_core.repositories.table import RecordCount, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
+from crm_core.services.records.derived import (
+    NOTHING,
+    DerivedWrites,
+    derived_writes,
+    duplicate_pairs,
+    write_after_commit,
+)
 from crm_core.services.records.items import (
     assignment_notification,
-    event_item,
+    change_envelope,
+    events_of,
     place_in_indexes,
-    side_entries,
     state_of,
     stored_tokens,
-    timeline_copies,
 )
 from crm_core.services.records.shape import record_data, represent
 from crm_core.services.records.spec import ObjectSpec
@@ -47,18 +55,19 @@ MAX_RECORD_BYTES = 64 * 1024
 WRITE_ATTEMPTS = 12
 BACKOFF_BASE_S = 0.02
 BACKOFF_CAP_S = 1.0
-ENTRY_LABEL = "entry:"  # the label of a side entry's write: "entry:<the field it comes from>"
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A change ready to commit: its items, the record after it, and how to answer."""
+    """A change ready to commit: its items, the record after it, how to answer, and what to write once
+    it has committed."""
 
     changes: ChangeSet
     item: RecordItem
     status: int
     unique_value: str | None = None
     events: list[EventDetail] = field(default_factory=list)
+    derived: DerivedWrites = NOTHING
 
 
 class StaleWrite(ProblemError):
@@ -92,22 +101,21 @@ def build_change(
         item.search_tokens = stored_tokens(spec, data, related)
         item.dedupe_keys = sorted(set(spec.dedupe_keys(data)))
     place_in_indexes(spec, item)
+    details = _envelope_step(spec, ctx, item, before, event_type, extra_changes)
     changes = ChangeSet()
-    # The entries below are the difference from the tokens ``before`` lists; a refresh of those tokens
-    # since (refresh_related, which keeps the version) makes this a stale write, as a change does.
+    # The side entries written after the commit are the difference from the tokens ``before`` lists; a
+    # refresh of those tokens since (refresh_related, which keeps the version) makes this a stale write,
+    # as a change does.
     changes.save(item, condition=repo.tokens_unchanged(before) if before else None, label="record")
     new_unique = _unique_steps(changes, spec, ctx.tenant_id, item, before)
-    _entry_steps(changes, spec, item, before)
-    if item.archived_at is None:
-        _duplicate_pair_steps(changes, spec, item, before)
-    details = _event_steps(changes, spec, ctx, item, before, event_type, extra_changes)
     _count_step(changes, spec, item, before)
     if spec.counters is not None:
         for counter, amounts in spec.counters(before, item):
             changes.add_to(counter, amounts)
     _assignment_step(changes, spec, ctx, item, before)
-    require_fits(changes)
-    return Prepared(changes, item, status, new_unique, details)
+    derived = derived_writes(spec, before, item, details, duplicate_pairs(spec, item, before))
+    require_fits(changes, derived)
+    return Prepared(changes, item, status, new_unique, details, derived)
 
 
 def _unique_steps(
@@ -140,43 +148,7 @@ def _unique_steps(
     return new_unique
 
 
-def _entry_steps(changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before: RecordItem | None) -> None:
-    """The side entries the record no longer has deleted, the new ones put."""
-    old_side = side_entries(spec, before) if before else {}
-    new_side = side_entries(spec, item)
-    for pk, sk in sorted(old_side.keys() - new_side.keys()):
-        changes.delete(IndexEntry(pk, sk), label=f"{ENTRY_LABEL}{old_side[(pk, sk)]}")
-    for pk, sk in sorted(new_side.keys() - old_side.keys()):
-        changes.save(repo.entry(pk, sk, item.id), label=f"{ENTRY_LABEL}{new_side[(pk, sk)]}")
-
-
-def _duplicate_pair_steps(
-    changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before: RecordItem | None
-) -> None:
-    """A new duplicate key looks up who else has it (one bounded Query of the search entries of its
-    token, which is one of the record's type-ahead tokens), and records the pairs."""
-    old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
-    # One pair per other record, however many keys they share (same name and same phone): a
-    # transaction may not write one item twice.
-    reasons: dict[str, str] = {}
-    for key in sorted(set(item.dedupe_keys or []) - old_keys):
-        reason, token = key.split(":", 1)
-        others, _ = repo.query_page(
-            keys.search_pk(item.tenant_id, spec.object_type, token),
-            range_condition=TableItem.SK.startswith(f"{token}#"),
-            limit=6,
-        )
-        for other in others:
-            if isinstance(other, IndexEntry) and other.record_id != item.id:
-                reasons.setdefault(other.record_id, reason)
-    found_at = utc_now()
-    pairs_pk = keys.duplicates_pk(item.tenant_id, spec.object_type)
-    for other_id, reason in reasons.items():
-        changes.save(repo.duplicate_pair(pairs_pk, item.id, other_id, reason, found_at))
-
-
-def _event_steps(
-    changes: ChangeSet,
+def _envelope_step(
     spec: ObjectSpec,
     ctx: RequestContext,
     item: RecordItem,
@@ -184,38 +156,27 @@ def _event_steps(
     event_type: str,
     extra_changes: FieldChanges | None,
 ) -> list[EventDetail]:
-    """The change's event(s) (an update may be a deal's stage_changed and won), each with its copies in the
-    timelines of the records it links to; their details."""
-    before_repr = represent(spec, before) if before else {}
-    after_repr = represent(spec, item)
-    # The version the record will have once committed: pynamodb bumps it on save.
-    after_repr["version"] = (item.version or 0) + 1
+    """The change's envelope on the record (an update may be a deal's stage_changed and won), and the
+    details of its events as the relay will publish them."""
+    version = (item.version or 0) + 1  # what the record has once committed: pynamodb adds 1 on save
     watched = [*spec.defaults, "archived", "archived_at", "merged_into"]
-    change_map = (
-        diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched})
-        if before
-        else {}
-    )
+    change_map: FieldChanges = {}
+    if before is not None:
+        before_repr, after_repr = represent(spec, before), represent(spec, item)
+        change_map = diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched})
     change_map.update(extra_changes or {})
     event_types = [event_type]
     if event_type == "updated" and before is not None and spec.update_events is not None:
         event_types = spec.update_events(record_data(before), record_data(item))
-    details = []
-    for name in event_types:
-        detail = build_event(
-            event_type=f"{spec.object_type}.{name}",
-            tenant_id=ctx.tenant_id,
-            actor=ctx.principal.actor,
-            correlation_id=ctx.correlation_id,
-            data=after_repr,
-            changes=change_map,
-            sequence=after_repr["version"],
-        )
-        details.append(detail)
-        changes.save(event_item(spec, item, detail), label="event")
-        for copy_item in timeline_copies(spec, ctx.tenant_id, record_data(item), detail):
-            changes.save(copy_item)
-    return details
+    item.change = change_envelope(
+        version,
+        [f"{spec.object_type}.{name}" for name in event_types],
+        actor=ctx.principal.actor,
+        correlation_id=ctx.correlation_id,
+        occurred_at=utc_now(),
+        changes=change_map,
+    )
+    return events_of(spec, item, version)
 
 
 def _count_step(changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before: RecordItem | None) -> None:
@@ -268,18 +229,18 @@ def require_size(spec: ObjectSpec, data: RecordFields) -> None:
     )
 
 
-def require_fits(changes: ChangeSet) -> None:
+def require_fits(changes: ChangeSet, *derived: DerivedWrites) -> None:
     """A change that needs more writes than one transaction holds is refused before anything is written
-    (422 naming the field with the most entries to add and remove, e.g. a deal's contact_ids)."""
-    if len(changes) <= MAX_TRANSACTION_ITEMS:
+    (422 naming the field with the most entries to add and remove, e.g. a deal's contact_ids): a request
+    makes a bounded number of writes, and the relay can write again whatever one did not live to."""
+    count = len(changes) + sum(len(one) for one in derived)
+    if count <= MAX_TRANSACTION_ITEMS:
         return
-    by_field = Counter(
-        op.label.removeprefix(ENTRY_LABEL) for op in changes.operations if op.label.startswith(ENTRY_LABEL)
-    )
+    by_field = Counter(name for one in derived for name in one.fields)
     field_name = by_field.most_common(1)[0][0] if by_field else "body"
     raise invalid_field(
         field_name,
-        f"changes too much at once: {len(changes)} table writes, one change makes at most "
+        f"changes too much at once: {count} table writes, one change makes at most "
         f"{MAX_TRANSACTION_ITEMS}; add or remove fewer values in one request",
     )
 
@@ -288,12 +249,13 @@ def require_fits(changes: ChangeSet) -> None:
 
 
 def commit(spec: ObjectSpec, ctx: RequestContext, prepared: Prepared) -> None:
-    """Commit the change; a failed condition becomes a 409 naming the taken unique value, or
-    ``StaleWrite``."""
+    """Commit the change, then write what derives from it; a failed condition becomes a 409 naming the
+    taken unique value, or ``StaleWrite``."""
     try:
         prepared.changes.commit()
     except WriteConflict as error:
         raise conflict_problem(spec, ctx, error, prepared) from error
+    write_after_commit(prepared.derived)
 
 
 def conflict_problem(

@@ -1,0 +1,159 @@
+"""What follows from a record's committed change, written right after it rather than in its transaction
+(docs/decisions/0008): the side entries it gains and loses (type-ahead tokens, tags, entry fields), the
+duplicate pairs it forms, and its events' entries in its own timeline and in those of the records it
+links to.
+
+The request writes them once its change has committed (``BatchWriteItem``, puts and deletes with keys
+derived from the record and its event ids, so writing them twice changes nothing), its own timeline entry
+last: that entry says the rest is written. The relay, which sees every committed change on the table's
+stream, looks for that entry and, where a request died between its commit and these writes, writes them
+from the record as it is now (``repair``). Until then, search and the timeline are behind the record;
+an entry left over (a repair racing a later change) points at a record that no longer matches it, and
+the reads check the record they find (queries.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_lambda_powertools import Logger
+
+from crm_core.ids import utc_now
+from crm_core.models.record import EventDetail
+from crm_core.repositories import keys
+from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
+from crm_core.services.records.items import events_of, side_entries, timeline_items
+from crm_core.services.records.spec import ObjectSpec
+from crm_core.stored_values import as_json_value
+
+logger = Logger(child=True)
+
+# A new duplicate key looks up this many others with it (one Query of its token's search entries).
+DUPLICATE_LOOKUP = 6
+
+
+@dataclass(frozen=True)
+class DerivedWrites:
+    """The writes that follow a change: ``puts`` and ``deletes`` in any order, then ``last``."""
+
+    puts: list[TableItem] = field(default_factory=list)
+    deletes: list[tuple[str, str]] = field(default_factory=list)
+    last: TableItem | None = None  # the change's own timeline entry: written once the rest is
+    # the field each side entry comes from, for the 422 of a change that writes too much at once
+    fields: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.puts) + len(self.deletes) + (1 if self.last is not None else 0)
+
+    def write(self) -> None:
+        repo.write_batch(self.puts, self.deletes)
+        if self.last is not None:
+            repo.write_batch([self.last], [])
+
+
+NOTHING = DerivedWrites()
+
+
+def write_after_commit(*derived: DerivedWrites) -> None:
+    """What follows from changes that have committed: a failure here does not undo them, nor fail the
+    request that made them (it answers what committed); the relay writes what is missing."""
+    try:
+        for writes in derived:
+            writes.write()
+    except Exception:
+        logger.exception("writes after a commit left to the relay")
+
+
+def derived_writes(
+    spec: ObjectSpec,
+    before: RecordItem | None,
+    item: RecordItem,
+    details: list[EventDetail],
+    pairs: list[TableItem],
+) -> DerivedWrites:
+    """The side entries ``item`` has and ``before`` had not (and the reverse, to delete), its new duplicate
+    pairs, and its events' timeline entries."""
+    old_side = side_entries(spec, before) if before is not None else {}
+    new_side = side_entries(spec, item)
+    added = sorted(new_side.keys() - old_side.keys())
+    removed = sorted(old_side.keys() - new_side.keys())
+    timeline = timeline_items(spec, item, details)
+    own = _own_entry(spec, item, details, timeline)
+    return DerivedWrites(
+        puts=[
+            *(repo.entry(pk, sk, item.id) for pk, sk in added),
+            *pairs,
+            *(t for t in timeline if t is not own),
+        ],
+        deletes=removed,
+        last=own,
+        fields=[new_side[key] for key in added] + [old_side[key] for key in removed],
+    )
+
+
+def _own_entry(
+    spec: ObjectSpec, item: RecordItem, details: list[EventDetail], timeline: list[TableItem]
+) -> TableItem | None:
+    """The last event's entry in the record's own timeline."""
+    if not details:
+        return None
+    own_pk = keys.record_pk(item.tenant_id, spec.object_type, item.id)
+    last_sk = f"EVT#{details[-1]['id']}"
+    return next((t for t in timeline if own_pk == t.PK and last_sk == t.SK), None)
+
+
+def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | None) -> list[TableItem]:
+    """A new duplicate key looks up who else has it (one bounded Query of the search entries of its
+    token, which is one of the record's type-ahead tokens): the pairs it forms."""
+    if item.archived_at is not None:
+        return []
+    old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
+    # One pair per other record, however many keys they share (same name and same phone).
+    reasons: dict[str, str] = {}
+    for key in sorted(set(item.dedupe_keys or []) - old_keys):
+        reason, token = key.split(":", 1)
+        others, _ = repo.query_page(
+            keys.search_pk(item.tenant_id, spec.object_type, token),
+            range_condition=TableItem.SK.startswith(f"{token}#"),
+            limit=DUPLICATE_LOOKUP,
+        )
+        for other in others:
+            if isinstance(other, IndexEntry) and other.record_id != item.id:
+                reasons.setdefault(other.record_id, reason)
+    found_at = utc_now()
+    pairs_pk = keys.duplicates_pk(item.tenant_id, spec.object_type)
+    return [
+        repo.duplicate_pair(pairs_pk, item.id, other_id, reason, found_at)
+        for other_id, reason in reasons.items()
+    ]
+
+
+# ---------------------------------------------------------------------------------------------- repair
+
+
+def last_entry_key(spec: ObjectSpec, new: RecordItem) -> tuple[str, str] | None:
+    """Where the committed change ``new`` keeps the entry its request writes last."""
+    change = as_json_value(new.change) if new.change is not None else {}
+    events = change.get("events") or []
+    if not events:
+        return None
+    return keys.record_pk(new.tenant_id, spec.object_type, new.id), f"EVT#{events[-1]['id']}"
+
+
+def repair(spec: ObjectSpec, old: RecordItem | None, new: RecordItem) -> int:
+    """What the request of the change ``old`` -> ``new`` did not live to write, written from the record
+    as it is now (a later change may have moved it on: its side entries are then the current ones), and
+    its events' timeline entries; the number of items written."""
+    current = repo.get_record(new.tenant_id, spec.object_type, new.id, consistent=True)
+    wanted = side_entries(spec, current) if current is not None else {}
+    stale = (side_entries(spec, old) if old is not None else {}).keys() | side_entries(spec, new).keys()
+    pairs = duplicate_pairs(spec, current, None) if current is not None else []
+    details = events_of(spec, new)
+    timeline = timeline_items(spec, new, details)
+    own = _own_entry(spec, new, details, timeline)
+    puts: list[TableItem] = [repo.entry(pk, sk, new.id) for pk, sk in sorted(wanted)]
+    puts += pairs + [t for t in timeline if t is not own]
+    deletes = sorted(stale - wanted.keys())
+    DerivedWrites(puts, deletes, own).write()
+    return len(puts) + len(deletes) + (1 if own is not None else 0)
