@@ -8,6 +8,7 @@ import json
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,46 @@ def write_the_old_way(
     return written
 
 
+def write_old_events(dynamodb: Any, client: ApiClient, contact_id: str, activity_id: str) -> list[str]:
+    """What a contact's timeline held before decision 0008: its own change as an outbox ``event`` item (the
+    event whole, as published), and an activity's event copied as a ``timeline_entry``. Their ids."""
+    from boto3.dynamodb.types import TypeSerializer
+    from crm_core.ids import new_id, utc_now
+
+    pk = keys.record_pk(client.tenant_id, "contact", contact_id)
+    written = []
+    contact = client.get(f"/v1/contacts/{contact_id}").json()
+    activity = client.get(f"/v1/activities/{activity_id}").json()
+    for kind, event_type, data in (
+        ("event", "contact.updated", contact),
+        ("timeline_entry", "activity.created", activity),
+    ):
+        event_id, occurred_at = new_id(), utc_now()
+        detail = {
+            "id": event_id,
+            "type": event_type,
+            "version": 1,
+            "tenant_id": client.tenant_id,
+            "occurred_at": occurred_at,
+            "actor": {"type": "user", "id": client.user_id},
+            "correlation_id": f"req-{event_id}",
+            "data": data,
+            "changes": {"title": {"from": None, "to": "Countess"}} if kind == "event" else {},
+            "sequence": 1,
+        }
+        item = {
+            "PK": {"S": pk},
+            "SK": {"S": f"EVT#{event_id}"},
+            "type": {"S": kind},
+            "event_type": {"S": event_type},
+            "occurred_at": {"S": occurred_at},
+            "detail": TypeSerializer().serialize(json.loads(json.dumps(detail), parse_float=Decimal)),
+        }
+        dynamodb.put_item(TableName=settings().table_name, Item=item)
+        written.append(event_id)
+    return written
+
+
 def _answers(client: ApiClient, paths: list[str]) -> dict[str, Any]:
     """The bodies the API answers, ETags included (a record's version shows there too)."""
     found = {}
@@ -112,7 +153,8 @@ def test_the_duplicate_key_entries_go_and_every_answer_stays(client: ApiClient, 
     lookalike = client.create(
         "contacts", {"first_name": "Dedupe", "last_name": "Dedupe", "email": "dedupe@x.io"}
     )
-    client.create("activities", {"type": "call", "subject": "Intro", "contact_id": ada["id"]})
+    call = client.create("activities", {"type": "call", "subject": "Intro", "contact_id": ada["id"]})
+    old_events = write_old_events(dynamodb, client, ada["id"], call["id"])
     legacy = [
         *write_the_old_way(dynamodb, client.tenant_id, "company", company["id"]),
         *(e for c in (ada, twin) for e in write_the_old_way(dynamodb, client.tenant_id, "contact", c["id"])),
@@ -139,11 +181,13 @@ def test_the_duplicate_key_entries_go_and_every_answer_stays(client: ApiClient, 
     ]
     before = _answers(client, paths)
     assert len(before["/v1/contacts/duplicates"][0]["items"]) == 1
+    timeline = before[f"/v1/contacts/{ada['id']}/timeline"][0]["items"]
+    assert set(old_events) <= {entry["id"] for entry in timeline}  # the timeline reads them as before
 
     counted = _migrate(dynamodb, client.tenant_id, dry_run=True)
     assert counted.deleted == {DUPLICATE_KEY_ENTRY: 4} and not counted.rewritten
     assert counted.scanned["record:contact"] == 3 and counted.scanned["record:company"] == 1
-    assert counted.scanned["timeline_entry"] >= 1 and counted.scanned["event"] >= 5  # counted, kept
+    assert (counted.scanned["event"], counted.scanned["timeline_entry"]) == (1, 1)  # counted, kept
     assert all(_get(dynamodb, pk, sk) for pk, sk in legacy)  # a dry run writes nothing
 
     done = _migrate(dynamodb, client.tenant_id)
