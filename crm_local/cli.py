@@ -208,6 +208,17 @@ def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate(args: argparse.Namespace) -> int:
+    """A migration of the running ``crm dev``'s table (its data folder's journal keeps the changes, as a
+    request's), or of AWS's as the environment configures it."""
+    _attach()
+    import boto3
+    from crm_core.config import settings
+    from crm_core.migrations.command import run_command
+
+    return run_command(args, boto3.client("dynamodb", region_name=settings().region), settings().table_name)
+
+
 def _openapi(args: argparse.Namespace) -> int:
     os.environ.setdefault("CRM_TABLE_NAME", "crm")
     from crm_local.openapi import openapi_json
@@ -318,6 +329,17 @@ def build_parser() -> argparse.ArgumentParser:
         "queue", help="the queue or its dead-letter queue, e.g. crm-reminders (see `dlq list`)"
     )
     moved.set_defaults(run=_dlq)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="migrate the stored items written before a change of their shape (a parallel Scan of the "
+        "whole table; running it twice changes nothing the second time); prints what it scanned, rewrote "
+        "and deleted, by kind",
+    )
+    from crm_core.migrations.command import add_arguments
+
+    add_arguments(migrate)
+    migrate.set_defaults(run=_migrate)
 
     openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
     openapi.add_argument(
