@@ -14,8 +14,9 @@ The same code runs in AWS (behind the EventBridge Pipe on the stream) and in the
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crm_core.config import settings
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
     from crm_core.services.records.spec import ObjectSpec
 
 MAX_ENTRIES_PER_CALL = 10
+# How long after its commit a change's request is given to write what follows from it, before the relay
+# writes it instead (derived.py): a few DynamoDB calls' time, with room to spare.
+REQUEST_GRACE_S = 1.0
+
+_Key = tuple[str, str]
+_Change = tuple["RecordItem | None", "RecordItem"]
 
 
 def _images(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -108,23 +115,40 @@ def event_entries(stream_records: Iterable[dict[str, Any]]) -> list[dict[str, An
 def repair_derived(stream_records: Iterable[dict[str, Any]]) -> int:
     """For each record change whose request did not write its own timeline entry (it writes that last,
     after the rest: derived.py), what follows from it written now; the number of changes repaired. One
-    strongly consistent BatchGetItem looks for those entries."""
+    strongly consistent BatchGetItem looks for those entries (and one more for those of changes made less
+    than ``REQUEST_GRACE_S`` ago, after waiting out the rest of it)."""
     from crm_core.repositories import record_repository as repo
     from crm_core.services.records import derived
 
     changes = [change for change in map(record_change, stream_records) if change is not None]
-    wanted = {}
+    wanted: dict[_Key, _Change] = {}
     for before, after in changes:
         key = derived.last_entry_key(spec_of(after.object_type), after)
         if key is not None:
             wanted[key] = (before, after)
     if not wanted:
         return 0
-    present = repo.existing_keys(wanted)
-    missing = [change for key, change in wanted.items() if key not in present]
-    for before, after in missing:
+    missing = _without(wanted, repo.existing_keys(wanted))
+    # The stream can bring a change before its request has written what follows it (a few ms after its
+    # commit): one that young gets a moment more before it is taken for a request that died.
+    wait = REQUEST_GRACE_S - min((_age_s(after) for _, after in missing.values()), default=REQUEST_GRACE_S)
+    if wait > 0:
+        time.sleep(wait)
+        missing = _without(missing, repo.existing_keys(missing))
+    for before, after in missing.values():
         derived.repair(spec_of(after.object_type), before, after)
     return len(missing)
+
+
+def _without(changes: dict[_Key, _Change], present: set[_Key]) -> dict[_Key, _Change]:
+    return {key: change for key, change in changes.items() if key not in present}
+
+
+def _age_s(item: RecordItem) -> float:
+    """How long ago the record's last change was made (its envelope's time)."""
+    change = as_json_value(item.change) if item.change is not None else {}
+    occurred = datetime.fromisoformat(str(change.get("occurred_at")).replace("Z", "+00:00"))
+    return (datetime.now(UTC) - occurred).total_seconds()
 
 
 def publish(entries: list[dict[str, Any]], events_client: Any) -> None:
