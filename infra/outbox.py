@@ -1,9 +1,10 @@
-"""The outbox relay in AWS: an EventBridge Pipe reads the table's stream, keeps the inserted outbox items
-(``OUTBOX_STREAM_FILTER``) and invokes the relay function with each batch; the relay puts the events on
-the crm bus. A batch that keeps failing is split in halves (``AUTOMATIC_BISECT``), retried
+"""The outbox relay in AWS: an EventBridge Pipe reads the table's stream, keeps the records that may carry
+events (``OUTBOX_STREAM_FILTER``) and invokes the relay function with each batch; the relay puts the
+events on the crm bus. A batch that keeps failing is split in halves (``AUTOMATIC_BISECT``), retried
 ``OUTBOX_MAX_RETRIES`` times and then sent to the dead-letter queue; the stream keeps it meanwhile.
 
-The relay may only put events on the bus: it reads nothing from the table (the Pipe hands it the records).
+The relay puts events on the bus, and on the base table (no index, no Scan) reads and writes by key what a
+change's request did not live to write after its commit (``RELAY_TABLE_ACTIONS``, crm_core.outbox).
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ from infra.nag import acknowledge
 
 PIPES_SERVICE = "pipes.amazonaws.com"
 DEAD_LETTER_RETENTION = Duration.days(14)  # the SQS maximum
+# Looking for a change's last timeline entry (BatchGetItem), the record as it is now (GetItem), its
+# duplicates (Query of its tokens' entries), and writing its entries (BatchWriteItem). DescribeTable:
+# pynamodb.
+RELAY_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DescribeTable",
+)
 STREAM_READ_ACTIONS = (
     "dynamodb:DescribeStream",
     "dynamodb:GetRecords",
@@ -56,9 +67,12 @@ class CrmOutbox(Construct):
             raise ValueError("the table has no stream: the outbox relay reads it")
 
         self.relay = functions.create(
-            OUTBOX_RELAY, description="CRM outbox relay: the table's outbox events to the crm bus"
+            OUTBOX_RELAY, description="CRM outbox relay: committed changes' events to the crm bus"
         )
         bus.grant_put_events_to(self.relay)
+        iam.Grant.add_to_principal(
+            grantee=self.relay, actions=list(RELAY_TABLE_ACTIONS), resource_arns=[table.table_arn]
+        )
 
         self.dead_letter_queue = sqs.Queue(
             self,
@@ -98,7 +112,7 @@ class CrmOutbox(Construct):
         self.pipe = pipes.CfnPipe(
             self,
             "Pipe",
-            description="Inserted outbox items on the table's stream, to the outbox relay",
+            description="Committed changes and event items on the table's stream, to the outbox relay",
             role_arn=self.pipe_role.role_arn,
             source=stream_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
