@@ -14,6 +14,8 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.services.records import derived
 
+from crm_local.runtime import LocalRuntime
+from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 
@@ -111,3 +113,21 @@ def test_an_entry_left_over_lists_no_record(client: ApiClient) -> None:
     )
     repo.write_batch([token_entry], [])
     assert _listed(client, {"q": "olwen"}) == []
+
+
+def test_a_refresh_of_search_tokens_publishes_no_event(runtime: LocalRuntime, client: ApiClient) -> None:
+    """A company renamed refreshes its contacts' type-ahead tokens: the contacts' items are rewritten
+    with the version (and the last change's envelope) they had, and the relay publishes nothing for it."""
+    company = client.create("companies", {"name": "Old Name Ltd", "domain": "oldname.example"})
+    contact = client.create(
+        "contacts", {"first_name": "Tamsin", "email": "tamsin@oldname.example", "company_id": company["id"]}
+    )
+    tap = BusTap(runtime, client.tenant_id)
+    renamed = client.patch(f"/v1/companies/{company['id']}", {"name": "Brand New Co"})
+    assert renamed.status_code == 200, renamed.text
+    assert eventually(lambda: _listed(client, {"q": "brand new"}) == [contact["id"]]), "tokens not refreshed"
+    events = tap.drain(expected=1, timeout=10)
+    assert [(e["detail-type"], e["detail"]["data"]["id"]) for e in events] == [
+        ("company.updated", company["id"])
+    ]
+    assert client.get(f"/v1/contacts/{contact['id']}").json()["version"] == contact["version"]
