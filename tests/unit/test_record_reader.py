@@ -1,4 +1,4 @@
-"""The repository builds record items from DynamoDB's answer itself (record_repository._RecordReader):
+"""The repository builds records and entries from DynamoDB's answer itself (record_repository._ItemReader):
 each must be the item pynamodb's ``from_raw_data`` builds from the same answer."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from crm_core.repositories.record_repository import _records
-from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
+from crm_core.repositories.record_repository import _reader
+from crm_core.repositories.table import DuplicatePair, IndexEntry, RecordItem, TableItem
 from crm_core.stored_values import as_json_value
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,7 +69,7 @@ def test_a_record_is_built_as_pynamodb_builds_it(
         GSI1SK="r",
     )
     raw = record.to_dynamodb_dict()
-    same_item(_records.item(raw), TableItem.from_raw_data(raw))
+    same_item(_reader.item(raw), TableItem.from_raw_data(raw))
 
 
 def test_odd_answers_are_read_as_pynamodb_reads_them() -> None:
@@ -78,13 +78,17 @@ def test_odd_answers_are_read_as_pynamodb_reads_them() -> None:
     raw["archived_at"] = {"NULL": True}
     raw["search_tokens"] = {"L": [{"S": "a"}, {"NULL": True}]}
     raw["dedupe_keys"] = {"L": []}
-    same_item(_records.item(raw), TableItem.from_raw_data(raw))
+    same_item(_reader.item(raw), TableItem.from_raw_data(raw))
     raw["merged_into"] = {"N": "3"}  # a text attribute stored with another type
-    for read in (_records.item, TableItem.from_raw_data):
+    for read in (_reader.item, TableItem.from_raw_data):
         with pytest.raises(AttributeDeserializationError):
             read(raw)
 
 
-def test_other_items_are_left_to_pynamodb() -> None:
+def test_entries_are_built_as_pynamodb_builds_them_and_other_items_by_pynamodb() -> None:
     raw = IndexEntry("T#t#contact#search#ada", "ada#r", record_id="r").to_dynamodb_dict()
-    same_item(_records.item(raw), TableItem.from_raw_data(raw))
+    same_item(_reader.item(raw), TableItem.from_raw_data(raw))
+    raw["expires_at"] = {"N": "1700000000"}
+    same_item(_reader.item(raw), TableItem.from_raw_data(raw))
+    pair = DuplicatePair("T#t#contact#dupes", "a#b", record_ids=["a", "b"], reason="r", found_at="x")
+    same_item(_reader.item(pair.to_dynamodb_dict()), TableItem.from_raw_data(pair.to_dynamodb_dict()))
