@@ -266,13 +266,23 @@ class _Rounds:
     matches: Callable[[RecordBody], bool]
     read_count: int = 0  # items the Queries evaluated, for the bench's read efficiency
 
-    def page(self, read: RoundReader, start: Position | None) -> tuple[list[RecordBody], Position | None]:
+    def page(
+        self,
+        read: RoundReader,
+        start: Position | None,
+        *,
+        first_round: tuple[list[tuple[RecordBody, Position]], Position | None] | None = None,
+    ) -> tuple[list[RecordBody], Position | None]:
+        """``first_round``: what the first round read, when it was read already (``limit`` + 1 items)."""
         found: list[tuple[RecordBody, Position]] = []
         wanted = self.limit + 1
         for round_number in range(MAX_ROUNDS):
             # the first round reads what the page needs; later ones more, as the filter turned out sparse
             count = min(MAX_READ_PER_ROUND, (wanted - len(found)) * 4**round_number)
-            items, last = read(start, count)
+            if round_number == 0 and first_round is not None:
+                items, last = first_round
+            else:
+                items, last = read(start, count)
             self.read_count += len(items)
             for item, position in items:
                 if self.matches(item):
@@ -354,27 +364,70 @@ def _list_by_index(
 ) -> Page[RecordBody]:
     """Queries of the planned index; the filters it does not serve are matched in memory on the records
     the index names (an index holds only keys, so it cannot filter on their fields)."""
-    tenant = ctx.tenant_id
-    plan = _plan(spec, tenant, state, parsed, order)
-    index, pk, range_condition, remaining = plan.index, plan.pk, plan.range_condition, plan.remaining
-    forward = not (order is not None and order.descending)
+    listed = _IndexList(spec, _plan(spec, ctx.tenant_id, state, parsed, order), order)
+    records, last = _Rounds(limit, listed.plan.remaining.matches).page(listed.read, start)
+    return Page(records, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
+
+
+@dataclass(frozen=True)
+class _IndexList:
+    """A list read from its planned index: the Query of a round, and the records its page answers."""
+
+    spec: ObjectSpec
+    plan: _Plan
+    order: Order | None = None
+
+    def query(self, position: Position | None, count: int) -> repo.IndexQuery:
+        forward = not (self.order is not None and self.order.descending)
+        return repo.IndexQuery(
+            self.plan.pk, self.plan.index, self.plan.range_condition, count, position, forward
+        )
+
+    def answered(self, page: repo.Page) -> tuple[list[tuple[RecordBody, Position]], Position | None]:
+        items, last = page
+        index = self.plan.index
+        return [
+            (represent(self.spec, i), repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)
+        ], last
 
     def read(
-        position: Position | None, count: int
+        self, position: Position | None, count: int
     ) -> tuple[list[tuple[RecordBody, Position]], Position | None]:
-        items, last = repo.query_page(
-            pk,
-            index=index,
-            range_condition=range_condition,
-            limit=count,
-            start_key=position,
-            forward=forward,
+        query = self.query(position, count)
+        return self.answered(
+            repo.query_page(
+                query.hash_key,
+                index=query.index_name,
+                range_condition=query.range_condition,
+                limit=query.limit,
+                start_key=query.start_key,
+                forward=query.forward,
+            )
         )
-        read_now = [(represent(spec, i), repo.key_of(i, index)) for i in items if isinstance(i, RecordItem)]
-        return read_now, last
 
-    records, last = _Rounds(limit, remaining.matches).page(read, start)
-    return Page(records, signing.encode_cursor(tenant, bound_to, last) if last else None)
+
+def first_pages(
+    spec: ObjectSpec, ctx: RequestContext, lists: list[ListFilters], *, limit: int
+) -> list[Page[RecordBody]]:
+    """The first page of each of several lists of a type's active records (a board's stages), each as
+    ``list_records`` answers it with no cursor and no sort, cursors included: their first rounds read
+    together (``repo.query_pages``: one Query each, their records in as few BatchGetItems as hold them),
+    any further round of a list alone. Only lists an index serves: not type-ahead, a tag or an entry field."""
+    state = "active"
+    planned = []
+    for filters in lists:
+        filters = {k: v for k, v in filters.items() if v not in (None, "")}
+        if "tag" in filters or any(name in filters for name in spec.entry_fields):
+            raise ValueError(f"{sorted(filters)}: side entries serve this list, not an index")
+        listed = _IndexList(spec, _plan(spec, ctx.tenant_id, state, parse_filters(spec, filters), None))
+        planned.append((listed, fingerprint(spec.object_type, state, filters, None, None)))
+    first_rounds = repo.query_pages([listed.query(None, limit + 1) for listed, _ in planned])
+    pages = []
+    for (listed, bound_to), first_round in zip(planned, first_rounds, strict=True):
+        rounds = _Rounds(limit, listed.plan.remaining.matches)
+        records, last = rounds.page(listed.read, None, first_round=listed.answered(first_round))
+        pages.append(Page(records, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None))
+    return pages
 
 
 def _range_of(index: str, ranged: FieldFilter) -> Condition:

@@ -25,9 +25,13 @@ def related_facts(item: RecordItem) -> RelatedFacts:
 
 def represent(spec: ObjectSpec, item: RecordItem) -> RecordBody:
     """A record as the API shows it: every field of the type, then the read-only bookkeeping."""
+    data = record_data(item)
     body: RecordBody = {"id": item.id}
-    body.update(copy.deepcopy(spec.defaults))
-    body.update(record_data(item))
+    body.update(spec.defaults)
+    for name in _mutable_defaults(spec.defaults):
+        if name not in data:  # each body its own list or object, which a caller may change
+            body[name] = copy.deepcopy(spec.defaults[name])
+    body.update(data)
     for name in spec.hidden_fields:
         body[f"has_{name}"] = body.pop(name, None) is not None
     body.update(
@@ -42,6 +46,22 @@ def represent(spec: ObjectSpec, item: RecordItem) -> RecordBody:
         }
     )
     return body
+
+
+_IMMUTABLE = (str, int, float, type(None))
+_mutable: dict[int, tuple[RecordFields, tuple[str, ...]]] = {}
+
+
+def _mutable_defaults(defaults: RecordFields) -> tuple[str, ...]:
+    """The fields whose default can be changed in place (a contact's tags, consent, custom), worked out
+    once per type: the other defaults (None, text, numbers) are shared as they are."""
+    known = _mutable.get(id(defaults))
+    if known is None or known[0] is not defaults:
+        known = _mutable[id(defaults)] = (
+            defaults,
+            tuple(name for name, value in defaults.items() if not isinstance(value, _IMMUTABLE)),
+        )
+    return known[1]
 
 
 def without_empty(data: RecordFields) -> RecordFields:
