@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 
 MAX_ENTRIES_PER_CALL = 10
 # How long after its commit a change's request is given to write what follows from it, before the relay
-# writes it instead (derived.py): a few DynamoDB calls' time, with room to spare.
-REQUEST_GRACE_S = 1.0
+# writes it instead (derived.py): a few DynamoDB calls' time, with room to spare. The relay waits it out
+# in line (the stream's order holds), so it is kept short: a request slower than this costs a needless
+# repair (idempotent writes), not a lost one.
+REQUEST_GRACE_S = 0.3
 
 _Key = tuple[str, str]
 _Change = tuple["RecordItem | None", "RecordItem"]
