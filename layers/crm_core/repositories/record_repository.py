@@ -346,12 +346,7 @@ def write_batch(puts: Iterable[TableItem], deletes: Iterable[tuple[str, str]]) -
 
 def existing_keys(wanted: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of these (PK, SK) hold an item now (strongly consistent BatchGetItem)."""
-    key_list = list(dict.fromkeys(wanted))
-    found: set[tuple[str, str]] = set()
-    for start in range(0, len(key_list), 100):
-        for item in TableItem.batch_get(key_list[start : start + 100], consistent_read=True):
-            found.add((item.PK, item.SK))
-    return found
+    return {(item.PK, item.SK) for item in _batch_get(list(dict.fromkeys(wanted)), consistent=True)}
 
 
 def entry(pk: str, sk: str, record_id: str) -> IndexEntry:

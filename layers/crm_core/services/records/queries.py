@@ -517,12 +517,7 @@ def timeline(
     )
     if not events and start is None:
         raise not_found(spec.object_type, record_id)
-    entries = [
-        as_json_value(event.entry)
-        if isinstance(event, TimelineItem)
-        else timeline_entry(as_json_value(event.detail))
-        for event in events
-    ]
+    entries = [_shown(event) for event in events]
     return Page(entries, signing.encode_cursor(ctx.tenant_id, bound_to, last) if last else None)
 
 
