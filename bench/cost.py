@@ -30,6 +30,7 @@ CALLS = 1_000_000
 # The components of the price, in the order they are printed.
 COMPONENTS = (
     "DynamoDB reads",
+    "DynamoDB reads (authorizer)",
     "DynamoDB writes (table)",
     "DynamoDB writes (indexes)",
     "API Gateway (HTTP API)",
@@ -168,6 +169,9 @@ def price_of_mix(
         memory = _function_memory(m["label"])
         price.dollars["Lambda (API functions)"] += calls * (invocation + _gb_seconds(memory, ms) * gb_second)
         authorized = calls * lam["authorizer_miss_share"]
+        price.dollars["DynamoDB reads (authorizer)"] += (
+            authorized * float(m.get("authorizer_rcu") or 0) * p["dynamodb_read_unit_per_million"] / 1e6
+        )
         price.dollars["Lambda (authorizer)"] += authorized * (
             invocation + _gb_seconds(AUTHORIZER.memory_mb, lam["authorizer_ms"]) * gb_second
         )

@@ -46,9 +46,11 @@ class Measurement:
     # The rate limiter's amortized UpdateItem (one per ten requests per container, crm_core.rate_limits):
     # counted apart, so that a row's calls do not depend on where it fell in that cycle.
     rate_limit_syncs: int = 0
-    # The authorizer's own calls when its cached answer ran out mid-run (API Gateway caches it per
-    # Authorization header for AUTHORIZER_CACHE_SECONDS): counted apart, they are not the endpoint's.
-    authorizer_calls: int = 0
+    # The authorizer's own calls and units (on every request: no cache, docs/decisions/0009): counted
+    # apart, they are the same for every endpoint.
+    authorizer_calls: int = 0  # its reads
+    authorizer_writes: int = 0  # an API key's last use, written at most once a minute
+    authorizer_units: Units = field(default_factory=Units)
     # Items the request's Queries evaluated (ScannedCount), apart from a list's count shards: with the
     # items a page returned, a list's read efficiency.
     items_read: int = 0
@@ -70,6 +72,9 @@ class Measurement:
             "dynamodb_calls_total": self.total_calls,
             "rate_limit_syncs": self.rate_limit_syncs,
             "authorizer_calls": self.authorizer_calls,
+            "authorizer_writes": self.authorizer_writes,
+            "authorizer_rcu": self.authorizer_units.read,
+            "authorizer_wcu": self.authorizer_units.write_table + self.authorizer_units.write_index,
             "items_read": self.items_read,
             "events": dict(sorted(self.events.items())),
             "handler_cpu_ms": round(self.handler_cpu_ms, 2),
@@ -213,10 +218,18 @@ class DynamoRecorder:
 
     def observe_authorizer(self, client: Any, operation: str, params: dict[str, Any]) -> Any:
         measurement = self._current
-        if measurement is not None:
-            with self._lock:
+        if measurement is None or client.meta.service_model.service_name != "dynamodb":
+            return _ORIGINAL(client, operation, params)
+        before = self._items_before(operation, params)
+        response = _ORIGINAL(client, operation, params)
+        units = self._units(operation, params, response, before, applied=True, by_item=defaultdict(float))
+        with self._lock:
+            if operation in _WRITES:
+                measurement.authorizer_writes += 1
+            else:
                 measurement.authorizer_calls += 1
-        return _ORIGINAL(client, operation, params)
+            measurement.authorizer_units.add(units)
+        return response
 
     def observe(self, client: Any, operation: str, params: dict[str, Any]) -> Any:
         measurement = self._current

@@ -210,9 +210,11 @@ def example_event(event: EventType) -> dict[str, Any]:
     elif action == "updated":
         field_name, value = models.EXAMPLE_UPDATE
         _change(data, field_name, value, changes)
-    elif action == "archived":
+    elif action in ("archived", "revoked"):
         _change(data, "archived", True, changes)
         _change(data, "archived_at", _T1, changes)
+    elif action == "deactivated":
+        _change(data, "active", False, changes)
     elif action == "restored":
         data["version"] = 3
         changes = {"archived": {"from": True, "to": False}, "archived_at": {"from": _T0, "to": None}}

@@ -135,14 +135,22 @@ TEAM = [
 
 
 def users(tenant_id: str) -> list[str]:
-    """The team's users, made in the tenant (``crm_core.services.tenants.create_user``): their ids."""
-    from crm_core.auth import Role
-    from crm_core.services.tenants import create_user
+    """The sales team's users, made in the tenant as its admin would (POST /v1/teams, /v1/users), the
+    manager managing the team the reps are in: their ids."""
+    from crm_core.auth import Principal
+    from crm_core.context import RequestContext
+    from crm_core.services.teams import TEAMS
+    from crm_core.services.users import USERS
 
+    ctx = RequestContext(Principal.system(tenant_id, "seed"))
+    team = TEAMS.create(ctx, {"name": "Sales"})
     made = []
     for name, role in TEAM:
         email = f"{name.lower().replace(' ', '.')}@{tenant_id.lower()}.example"
-        made.append(create_user(tenant_id, email, Role(role), name))
+        user = USERS.create(ctx, {"email": email, "name": name, "role": role, "team_id": team["id"]})
+        made.append(user["id"])
+        if role == "manager":
+            TEAMS.update(ctx, team["id"], {"manager_id": user["id"]})
     return made
 
 
@@ -343,9 +351,10 @@ def seed(
     from crm_core.auth import parse_api_key
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    tenant_id = parse_api_key(api_key)
-    if tenant_id is None:
+    parsed = parse_api_key(api_key)
+    if parsed is None:
         raise ValueError("not a CRM API key (crm_<tenant>_...)")
+    tenant_id = parsed.tenant_id
     rng = random.Random(seed_value)
     now = now or datetime.now(UTC)
     company_count = max(1, contact_count // 10)

@@ -99,10 +99,11 @@ class CrmData(Construct):
             )
 
     def grant_api_key_lookup(self, grantee: iam.IGrantable) -> None:
-        """What the authorizer needs: GetItem on the base table (API key and user items), nothing else."""
+        """What the authorizer needs on the base table: GetItem and BatchGetItem (the key, its user, the
+        tenant, the key's last use) and PutItem (the key's last use, at most once a minute), nothing else."""
         # Table.grant would add the indexes too; the authorizer reads items by key from the base table only.
         iam.Grant.add_to_principal(
             grantee=grantee,
-            actions=["dynamodb:GetItem"],
+            actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
             resource_arns=[self.table.table_arn],
         )

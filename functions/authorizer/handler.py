@@ -3,9 +3,9 @@ tenant, user, role and rate limit out.
 
 It answers "authorized" for every request and says in the context who the caller is, or why it is
 nobody; the function then answers 401 with problem details. (An HTTP API turns an authorizer's "no"
-into a bare 403, while the contract says 401 for a bad credential.) API Gateway caches the answer by
-the Authorization header, so a credential costs two GetItems (the key, the tenant's plan) per cache
-period, not per request. See docs/decisions/0002.
+into a bare 403, while the contract says 401 for a bad credential.) Its answer is not cached: a revoked
+key, a deactivated user or a lowered role takes effect on the next request, for two DynamoDB round trips
+a request (services/credentials.py; docs/decisions/0002 and 0009).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     from aws_lambda_powertools import Logger
     from crm_core.auth import API_KEY_PREFIX, Principal
-    from crm_core.services.credentials import principal_for_api_key, rate_limit_of
+    from crm_core.services.credentials import principal_for_api_key
 
     logger = Logger()
 
@@ -55,6 +55,7 @@ def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
             "role": principal.role.value,
             "credential": principal.credential,
             "credential_id": principal.credential_id,
-            "rate_limit": rate_limit_of(principal.tenant_id),
+            "rate_limit": principal.rate_limit,
+            "team_id": principal.team_id or "",
         },
     }

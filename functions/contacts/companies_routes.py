@@ -10,8 +10,10 @@ from crm_core.http.app import request_context
 from crm_core.http.record_routes import (
     Cursor,
     Limit,
+    OwnerFilter,
     RecordIdPath,
     Sort,
+    TeamFilter,
     UpdatedSince,
     add_record_routes,
     list_description,
@@ -20,7 +22,6 @@ from crm_core.http.record_routes import (
 )
 from crm_core.http.responses import page_response
 from crm_core.ids import utc_text
-from crm_core.models.common import ULID_PATTERN
 from crm_core.models.company import Company, CompanyCreate, CompanyUpdate
 from crm_core.models.contact import Contact
 from crm_core.models.deal import Deal
@@ -46,7 +47,8 @@ def list_companies(
     q: Annotated[
         str | None, Query(max_length=100, description="Type-ahead prefix over name and domain.")
     ] = None,
-    owner_id: Annotated[str | None, Query(pattern=ULID_PATTERN)] = None,
+    owner_id: OwnerFilter = None,
+    team_id: TeamFilter = None,
     industry: Annotated[str | None, Query(max_length=200)] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     updated_since: UpdatedSince = None,
@@ -54,6 +56,7 @@ def list_companies(
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
+        "team_id": team_id,
         "industry": industry,
         "tag": tag,
         "updated_since": utc_text(updated_since) if updated_since else None,

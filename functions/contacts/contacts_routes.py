@@ -12,7 +12,9 @@ from crm_core.http.record_routes import (
     Expand,
     IdFilter,
     Limit,
+    OwnerFilter,
     Sort,
+    TeamFilter,
     UpdatedSince,
     add_record_routes,
     list_description,
@@ -42,7 +44,8 @@ def list_contacts(
         str | None,
         Query(max_length=100, description="Type-ahead prefix over name, email, phone and company name."),
     ] = None,
-    owner_id: IdFilter = None,
+    owner_id: OwnerFilter = None,
+    team_id: TeamFilter = None,
     company_id: IdFilter = None,
     lifecycle_stage: Annotated[LifecycleStage | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
@@ -52,6 +55,7 @@ def list_contacts(
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
+        "team_id": team_id,
         "company_id": company_id,
         "lifecycle_stage": lifecycle_stage,
         "tag": tag,

@@ -12,8 +12,10 @@ from crm_core.http.record_routes import (
     Expand,
     IdFilter,
     Limit,
+    OwnerFilter,
     RecordIdPath,
     Sort,
+    TeamFilter,
     add_record_routes,
     list_description,
     list_response,
@@ -41,7 +43,8 @@ def list_activities(
     cursor: Cursor = None,
     archived: Annotated[bool, Query(description="List archived activities instead of active ones.")] = False,
     q: Annotated[str | None, Query(max_length=100, description="Type-ahead prefix over the subject.")] = None,
-    owner_id: IdFilter = None,
+    owner_id: OwnerFilter = None,
+    team_id: TeamFilter = None,
     type: Annotated[ActivityType | None, Query()] = None,
     open: Annotated[bool | None, Query(description="true: not completed; false: completed.")] = None,
     due_before: Annotated[
@@ -55,6 +58,7 @@ def list_activities(
 ) -> Response[str]:
     filters = {
         "owner_id": owner_id,
+        "team_id": team_id,
         "type": type,
         "completed_at__exists": None if open is None else not open,
         "due_at__lte": utc_text(due_before) if due_before else None,

@@ -31,6 +31,7 @@ class Principal:
     credential: str  # "api_key" or "jwt"
     credential_id: str
     rate_limit: int = 600  # requests per minute for the tenant (its plan's, or the operator's override)
+    team_id: str | None = None  # the user's team: a manager changes what its team owns (services/access.py)
 
     @property
     def is_system(self) -> bool:
@@ -54,9 +55,7 @@ class Principal:
 
     def require_create(self, owner_id: str | None) -> None:
         """May create a record owned by ``owner_id`` (None: unowned): a viewer only reads; a rep creates
-        records owned by itself or by no one; a manager and an admin create any.
-
-        Teams are not modelled yet, so a manager's team is the whole tenant.
+        records owned by itself or by no one; an admin creates any (a manager's team: services/access.py).
         """
         if self.role == Role.VIEWER:
             raise forbidden("A viewer can read records but not change them.")
@@ -84,22 +83,57 @@ class Principal:
             raise forbidden(f"Only an admin can change {what}.")
 
 
-def new_api_key(tenant_id: str) -> str:
-    """``crm_<tenant>_<secret>``: the tenant is readable, so the hash is looked up in that tenant's keys."""
-    return f"{API_KEY_PREFIX}{tenant_id}_{secrets.token_urlsafe(32)}"
+# A key is ``crm_<tenant id>_<key id>_<secret>``: the authorizer reads the key's record by its id (one
+# GetItem) and compares the secret's hash. Keys issued before keys were records are ``crm_<tenant>_<secret>``
+# and found by their hash (services/credentials.py).
+_SECRET_LENGTH = 43  # secrets.token_urlsafe(32)
+_ID_LENGTH = 26
 
 
-def parse_api_key(key: str) -> str | None:
-    """The tenant id an API key names, or None if it is not shaped like one of ours."""
+def new_api_key(tenant_id: str, key_id: str) -> str:
+    """``crm_<tenant>_<key id>_<secret>``: the tenant and the key are readable, the secret is not stored."""
+    return f"{API_KEY_PREFIX}{tenant_id}_{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def api_key_prefix(api_key: str) -> str:
+    """What tells a key from the tenant's others without giving its secret away: all but the secret."""
+    return api_key[: -(_SECRET_LENGTH + 1)]
+
+
+@dataclass(frozen=True)
+class ParsedApiKey:
+    tenant_id: str
+    key_id: str | None  # None: a key from before keys were records, found by its hash
+
+
+def parse_api_key(key: str) -> ParsedApiKey | None:
+    """The tenant (and key) an API key names, or None if it is not shaped like one of ours."""
     if not key.startswith(API_KEY_PREFIX):
         return None
-    tenant_id, sep, secret = key[len(API_KEY_PREFIX) :].partition("_")
-    if not sep or len(tenant_id) != 26 or not tenant_id.isalnum() or len(secret) < 32:
+    rest = key[len(API_KEY_PREFIX) :]
+    tenant_id, sep, tail = rest[:_ID_LENGTH], rest[_ID_LENGTH : _ID_LENGTH + 1], rest[_ID_LENGTH + 1 :]
+    if sep != "_" or not tenant_id.isalnum():
         return None
-    return tenant_id
+    if (
+        len(tail) == _ID_LENGTH + 1 + _SECRET_LENGTH
+        and tail[_ID_LENGTH] == "_"
+        and tail[:_ID_LENGTH].isalnum()
+    ):
+        return ParsedApiKey(tenant_id, tail[:_ID_LENGTH])
+    if len(tail) >= 32:
+        return ParsedApiKey(tenant_id, None)
+    return None
 
 
 def hash_api_key(key: str) -> str:
     # The secret has 256 bits of entropy, so a fast hash is enough; a slow KDF would add latency to every
-    # cold authorizer call for no gain.
+    # authorizer call for no gain.
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+RANK = {Role.VIEWER: 0, Role.REP: 1, Role.MANAGER: 2, Role.ADMIN: 3}
+
+
+def lower_role(role: Role, cap: Role | None) -> Role:
+    """A credential acts with the lower of its user's role and its own cap (API.md, "api keys")."""
+    return role if cap is None or RANK[role] <= RANK[cap] else cap

@@ -118,10 +118,14 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="deals",
         routes=_resource_routes("deals", "/v1/notifications"),
     ),
+    FunctionDefinition(
+        name="access",
+        routes=_resource_routes("access", "/v1/me"),
+    ),
 )
 
-# Authorizer results are cached by API Gateway for this long, keyed by the Authorization header.
-AUTHORIZER_CACHE_SECONDS = 300
+# Authorizer results are not cached: access takes effect on the very next request (docs/decisions/0009).
+AUTHORIZER_CACHE_SECONDS = 0
 
 
 # ------------------------------------------------------------------------------ queues, rules, consumers

@@ -91,8 +91,6 @@ PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
     ),
     PlannedEventType("import.completed", "imports"),
     PlannedEventType("export.completed", "exports"),
-    *(PlannedEventType(f"user.{name}", "users and teams") for name in ("created", "updated", "deactivated")),
-    *(PlannedEventType(f"api_key.{name}", "API keys") for name in ("created", "revoked")),
     PlannedEventType("installment.overdue", "contracts and payment plans"),
     PlannedEventType("payment.received", "payments"),
     PlannedEventType("survey.answered", "satisfaction and NPS surveys"),

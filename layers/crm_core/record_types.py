@@ -45,6 +45,8 @@ class RecordType:
     # Its own events besides the lifecycle ones, and lifecycle events it describes otherwise:
     # (action, when it is sent).
     events: tuple[tuple[str, str], ...] = ()
+    # The lifecycle events it sends (a user is deactivated, never archived; an API key is revoked).
+    lifecycle: tuple[str, ...] = tuple(LIFECYCLE)
 
     @property
     def label(self) -> str:
@@ -89,7 +91,7 @@ class RecordType:
         actions = {
             action: when.format(label=self.label, A_label=f"{article} {self.label}")
             for action, when in LIFECYCLE.items()
-            if action != "merged" or self.mergeable
+            if action in self.lifecycle and (action != "merged" or self.mergeable)
         }
         actions.update(self.events)
         return actions
@@ -180,6 +182,46 @@ RECORD_TYPES: tuple[RecordType, ...] = (
             ("updated", "A partner source's description or AWS account changes."),
             ("archived", "The tenant removes a partner's source: its events are refused."),
             ("restored", "A removed partner source is accepted again."),
+        ),
+    ),
+    RecordType(
+        "user",
+        "users",
+        "access",
+        "crm_core.services.users:USERS",
+        "User",
+        mergeable=False,
+        lifecycle=("created", "updated"),
+        events=(
+            ("created", "A user is added to the tenant (invited to sign in where a user pool is set up)."),
+            ("updated", "A user's name, role, team or reactivation; `changes` names each changed field."),
+            (
+                "deactivated",
+                "A user is deactivated (DELETE, or `active` set to false): every credential it holds is "
+                "refused from its next request.",
+            ),
+        ),
+    ),
+    RecordType(
+        "team",
+        "teams",
+        "access",
+        "crm_core.services.teams:TEAMS",
+        "Team",
+        mergeable=False,
+        events=(("archived", "A team without members is archived (DELETE)."),),
+    ),
+    RecordType(
+        "api_key",
+        "api-keys",
+        "access",
+        "crm_core.services.api_keys:API_KEYS",
+        "ApiKey",
+        mergeable=False,
+        lifecycle=("created",),
+        events=(
+            ("created", "An API key is issued for a user; the key itself is never in events."),
+            ("revoked", "An API key is revoked (DELETE): it is refused from its next request."),
         ),
     ),
 )

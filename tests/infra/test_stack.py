@@ -405,7 +405,8 @@ def test_layer(synth: Synth) -> None:
     )
 
 
-def test_authorizer_env_and_read_only_access(synth: Synth) -> None:
+def test_authorizer_env_and_access(synth: Synth) -> None:
+    """It reads keys, users and tenants by key, and writes only a key's last use: no index, no Query."""
     function_id = _function_id(synth, AUTHORIZER)
     env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
     (pool_id,) = _of_type(synth, "AWS::Cognito::UserPool")
@@ -416,7 +417,11 @@ def test_authorizer_env_and_read_only_access(synth: Synth) -> None:
     (table_id,) = _of_type(synth, "AWS::DynamoDB::Table")
     dynamodb = [s for s in _policy_statements(synth, function_id) if _actions(s)[0].startswith("dynamodb:")]
     assert dynamodb == [
-        {"Action": "dynamodb:GetItem", "Effect": "Allow", "Resource": {"Fn::GetAtt": [table_id, "Arn"]}}
+        {
+            "Action": ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [table_id, "Arn"]},
+        }
     ]
     all_actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
     assert not {a for a in all_actions if a.startswith(("events:", "secretsmanager:"))}

@@ -7,7 +7,8 @@ new route or a new field is checked without anyone listing it here.
 - An id of another tenant's record in a body field that refers to a record is refused like a never-issued
   one (422 naming the field, or 404), and nothing is written.
 - Every role against every write: a viewer only reads; a rep changes what it owns, not settings; a
-  manager changes records, not settings; an admin does everything. Every role reads every record.
+  manager changes what its team's users own, not settings; an admin does everything. Every role reads
+  every record.
 - Another tenant's lists, searches, duplicates, timelines and batch reads never show the first tenant's
   records.
 
@@ -42,6 +43,7 @@ from tests.support.api_document import (
     resolve,
 )
 from tests.support.client import ApiClient
+from tests.support.credentials import user_client
 from tests.support.roles import clients_by_role
 from tests.support.waiting import eventually
 
@@ -72,6 +74,9 @@ REFERENCES = {
     "pipeline_id": "pipelines",
     "stage_id": "stage",  # a stage of a pipeline
     "owner_id": "user",
+    "user_id": "user",
+    "manager_id": "user",
+    "team_id": "teams",
     "duplicate_id": "same",  # a record of the path's own collection
     "event_id": "event",
 }
@@ -106,10 +111,16 @@ class Tenant:
     admin: ApiClient
     users: dict[Role, ApiClient] = field(default_factory=dict)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    teammate: ApiClient | None = None  # a rep in the team the manager manages
+    other_admin: ApiClient | None = None  # who assigns the admin a record (a notification of its own)
 
     @classmethod
     def make(cls, admin: ApiClient) -> Tenant:
         tenant = cls(admin, clients_by_role(admin))
+        manager = tenant.users[Role.MANAGER]
+        team = admin.create("teams", {"name": "Matrix team", "manager_id": manager.user_id})
+        tenant.teammate = user_client(admin, Role.REP, team_id=team["id"])
+        tenant.other_admin = user_client(admin, Role.ADMIN)
         for collection in collections_with_records():
             tenant.records[collection] = make_record(admin, collection)
         return tenant
@@ -122,10 +133,10 @@ class Tenant:
         return {r["id"] for r in self.records.values()} | {self.admin.user_id, self.admin.tenant_id}
 
     def notification(self) -> str:
-        """A notification of the admin's: a manager assigns it a contact."""
-        manager = self.users[Role.MANAGER]
-        make_record(manager, "contacts", owner_id=self.admin.user_id)
-        items = self.admin.get("/v1/notifications").json()["items"]
+        """A notification of a user's: its manager assigns it a contact."""
+        assert self.teammate is not None
+        make_record(self.users[Role.MANAGER], "contacts", owner_id=self.teammate.user_id)
+        items = self.teammate.get("/v1/notifications").json()["items"]
         assert items, "assigning a record notifies its new owner"
         return str(items[0]["id"])
 
@@ -339,7 +350,9 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
 
 # ---------------------------------------------------------------------------------------------- roles
 
-ROLES = ["viewer", "rep", "rep-own", "manager", "admin"]  # rep-own: a rep on the records it owns
+# rep-own: a rep on the records it owns; manager-team: a manager on the records its team's users own
+ROLES = ["viewer", "rep", "rep-own", "manager", "manager-team", "admin"]
+OWN_RECORDS = ("rep-own", "manager-team")
 
 
 def expected_to_be_allowed(role: str, op: Operation, action: str | None) -> bool:
@@ -349,7 +362,7 @@ def expected_to_be_allowed(role: str, op: Operation, action: str | None) -> bool
         return False
     if is_setting(op):
         return role == "admin"
-    if role == "rep":  # on records another user owns; creating is always its own
+    if role in ("rep", "manager"):  # on records a user outside its team owns; creating is its own
         return "{record_id}" not in op.path and action in (None, "create")
     return True
 
@@ -365,7 +378,7 @@ def _write_cases() -> Iterator[Any]:
         )
         for action in actions:
             for role in ROLES:
-                if role == "rep-own" and (is_setting(op) or op.path.startswith(OWN_STATE)):
+                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith(OWN_STATE)):
                     continue  # a rep owns no setting; a notification is its own anyway
                 label = f"{op}{' ' + action if action else ''} as {role}"
                 yield pytest.param(op, action, role, id=label)
@@ -446,15 +459,16 @@ def _statuses(response: requests.Response, action: str | None) -> list[int]:
 
 @pytest.mark.parametrize(("op", "action", "role"), list(_write_cases()))
 def test_every_role_against_every_write(op: Operation, action: str | None, role: str, owner: Tenant) -> None:
-    caller = owner.users[Role(role.removesuffix("-own"))]
+    caller = owner.users[Role(role.removesuffix("-own").removesuffix("-team"))]
     if op.path.startswith(OWN_STATE):
         # Its own notification: another user assigns the caller a contact (no one is notified of their own).
-        assigner = owner.users[Role.MANAGER] if caller is owner.admin else owner.admin
+        assigner = owner.other_admin if caller is owner.admin else owner.admin
         make_record(assigner, "contacts", owner_id=caller.user_id)
         notification = caller.get("/v1/notifications").json()["items"][0]["id"]
         prepared = Prepared(path_with(op, notification_id=notification), None, None)
     else:
-        prepared = prepare(op, action, owner, caller if role == "rep-own" else owner.admin)
+        record_owner = {"rep-own": caller, "manager-team": owner.teammate}.get(role) or owner.admin
+        prepared = prepare(op, action, owner, record_owner)
     allowed = expected_to_be_allowed(role, op, action)
     refused_record = prepared.record if not allowed else None
     before = owner.snapshot(op.collection, refused_record) if refused_record else None

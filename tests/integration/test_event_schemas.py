@@ -72,6 +72,20 @@ def soon(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
 
+def change_people(client: ApiClient) -> None:
+    """A team (created, updated, archived, restored), a user (created, updated, deactivated), a key
+    (created, revoked)."""
+    team = client.create("teams", {"name": "Schema team"})
+    ok(client.patch(f"/v1/teams/{team['id']}", {"name": "Schema team renamed"}))
+    archive(client, f"/v1/teams/{team['id']}")
+    ok(client.post(f"/v1/teams/{team['id']}/restore"))
+    user = client.create("users", {"email": "schema.user@example.com", "role": "rep"})
+    ok(client.patch(f"/v1/users/{user['id']}", {"name": "Schema User"}))
+    key = client.create("api-keys", {"user_id": user["id"], "name": "schema key"})
+    archive(client, f"/v1/api-keys/{key['id']}")
+    ok(client.delete(f"/v1/users/{user['id']}"))
+
+
 def test_every_catalog_type_is_emitted_and_matches_its_schema(
     runtime: LocalRuntime, client: ApiClient
 ) -> None:
@@ -150,6 +164,8 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ok(client.patch(f"/v1/event-sources/{partner['id']}", {"description": "Schemas partner"}))
     archive(client, f"/v1/event-sources/{partner['id']}")
     ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
+
+    change_people(client)
 
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)

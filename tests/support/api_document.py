@@ -135,6 +135,7 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "event_types": ["event_source.created"],
     },
     "EventSourceCreate": lambda: {"source": f"partner.matrix{next(_serial)}"},
+    "UserCreate": lambda: {"email": f"user{next(_serial)}@matrix.example"},
 }
 
 

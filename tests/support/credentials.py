@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from crm_core.auth import Role
 
 from tests.support.client import ApiClient
 
 
-def user_client(admin: ApiClient, role: Role) -> ApiClient:
-    """A new user of the admin's tenant with ``role``, calling with an API key of its own."""
-    from crm_core.services.tenants import create_user, issue_api_key
-
+def user_client(admin: ApiClient, role: Role, **fields: Any) -> ApiClient:
+    """A new user of the admin's tenant with ``role``, calling with an API key of its own: both made by the
+    admin over the API (POST /v1/users, POST /v1/api-keys), as a tenant's admin does."""
     email = f"{role.value}-{secrets.token_hex(4)}@{admin.tenant_id.lower()}.example"
-    user_id = create_user(admin.tenant_id, email, role)
-    return ApiClient(admin.base_url, issue_api_key(admin.tenant_id, user_id, role), admin.tenant_id, user_id)
+    user = admin.create("users", {"email": email, "role": role.value, **fields})
+    issued = admin.create("api-keys", {"user_id": user["id"], "name": f"{role.value} key"})
+    return ApiClient(admin.base_url, issued["key"], admin.tenant_id, user["id"])
 
 
 def second_key(client: ApiClient, role: Role = Role.ADMIN) -> ApiClient:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from crm_core.auth import Principal, Role, hash_api_key, new_api_key, parse_api_key
+from crm_core.auth import (
+    ParsedApiKey,
+    Principal,
+    Role,
+    api_key_prefix,
+    hash_api_key,
+    lower_role,
+    new_api_key,
+    parse_api_key,
+)
 from crm_core.errors import ProblemError
 from crm_core.http.responses import parse_if_match
 from crm_core.models.company import normalize_domain
@@ -15,11 +24,37 @@ from crm_core.services.records import normalize_query, normalize_text
 TENANT = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
-def test_api_key_names_its_tenant_and_is_stored_as_a_hash() -> None:
-    key = new_api_key(TENANT)
-    assert key.startswith("crm_") and parse_api_key(key) == TENANT
+KEY_ID = "01ARZ3NDEKTSV4RRFFQ69G5KEY"
+
+
+def test_api_key_names_its_tenant_and_itself_and_is_stored_as_a_hash() -> None:
+    key = new_api_key(TENANT, KEY_ID)
+    assert key.startswith("crm_") and parse_api_key(key) == ParsedApiKey(TENANT, KEY_ID)
     assert hash_api_key(key) != key and len(hash_api_key(key)) == 64
-    assert new_api_key(TENANT) != key
+    assert new_api_key(TENANT, KEY_ID) != key
+    # The prefix tells keys apart and holds no part of the secret.
+    assert api_key_prefix(key) == f"crm_{TENANT}_{KEY_ID}"
+    assert api_key_prefix(new_api_key(TENANT, "01ARZ3NDEKTSV4RRFFQ69G5KEZ")) != api_key_prefix(key)
+
+
+def test_a_key_from_before_keys_were_records_is_found_by_its_hash() -> None:
+    assert parse_api_key(f"crm_{TENANT}_{'a' * 43}") == ParsedApiKey(TENANT, None)
+
+
+@pytest.mark.parametrize(
+    ("user", "cap", "acts_as"),
+    [
+        (Role.ADMIN, None, Role.ADMIN),
+        (Role.ADMIN, Role.VIEWER, Role.VIEWER),
+        (Role.REP, Role.ADMIN, Role.REP),
+        (Role.MANAGER, Role.REP, Role.REP),
+        (Role.VIEWER, Role.MANAGER, Role.VIEWER),
+    ],
+)
+def test_a_key_acts_with_the_lower_of_its_users_role_and_its_own(
+    user: Role, cap: Role | None, acts_as: Role
+) -> None:
+    assert lower_role(user, cap) == acts_as
 
 
 @pytest.mark.parametrize(

@@ -173,6 +173,7 @@ def _principal_from(request: APIGatewayProxyEventV2) -> Principal | None:
         credential=claims.get("credential", "api_key"),
         credential_id=claims.get("credential_id", ""),
         rate_limit=int(claims.get("rate_limit") or PLAN_LIMITS["free"]),
+        team_id=claims.get("team_id") or None,
     )
 
 

@@ -41,6 +41,13 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100.")]
 Cursor = Annotated[str | None, Query(description="The `next_cursor` of the previous page.")]
 RecordIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The record's id.")]
 IdFilter = Annotated[str | None, Query(pattern=ULID_PATTERN)]  # a list filter by another record's id
+OwnerFilter = Annotated[
+    str | None,
+    Query(pattern=f"^me$|{ULID_PATTERN}", description="A user's id, or `me` for the caller's own records."),
+]
+TeamFilter = Annotated[
+    str | None, Query(pattern=ULID_PATTERN, description="Records owned by the users of this team.")
+]
 # A list filter by a time: RFC 3339 with its offset (a time without one names no instant), compared in UTC.
 UpdatedSince = Annotated[
     AwareDatetime | None, Query(description="RFC 3339 time with its offset: records changed since then.")

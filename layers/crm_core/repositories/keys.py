@@ -60,6 +60,18 @@ def api_key_sk(key_hash: str) -> str:
     return f"APIKEY#{key_hash}"
 
 
+def user_count_pk(tenant_id: str) -> str:
+    """The tenant's active users by role: one item per role (SK the role), kept in each user's transaction,
+    so its seats are one Query and its admins one GetItem."""
+    return f"{tenant_prefix(tenant_id)}#users"
+
+
+def api_key_use_pk(tenant_id: str, key_id: str) -> str:
+    """When an API key was last used: kept apart from the key's record, so its writes (at most one a minute)
+    are no change of the record, with no version and no event."""
+    return f"{tenant_prefix(tenant_id)}#api_key#{key_id}#used"
+
+
 def board_pk(tenant_id: str, pipeline_id: str) -> str:
     """A pipeline's board totals: one item per stage and currency (SK ``<stage_id>#<currency>``)."""
     return f"{tenant_prefix(tenant_id)}#pipeline#{pipeline_id}#board"

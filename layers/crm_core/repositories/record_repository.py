@@ -136,6 +136,11 @@ def _batch_get(key_list: list[tuple[str, str]], *, consistent: bool = False) -> 
     return items
 
 
+def get_items(key_list: list[tuple[str, str]], *, consistent: bool = False) -> list[TableItem]:
+    """The items at these (PK, SK) keys that exist, of any kind: one BatchGetItem per 100 keys."""
+    return _batch_get(key_list, consistent=consistent)
+
+
 def get_record(
     tenant_id: str, object_type: str, record_id: str, *, consistent: bool = False
 ) -> RecordItem | None:

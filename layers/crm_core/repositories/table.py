@@ -201,6 +201,18 @@ class BoardTotal(TableItem, discriminator="board_total"):
     amount_units = NumberAttribute(default=0)  # the amounts' sum in ten-thousandths (exact integers)
 
 
+class UserCount(TableItem, discriminator="user_count"):
+    """How many active users of one role a tenant has (keys.user_count_pk)."""
+
+    users = NumberAttribute(default=0)
+
+
+class ApiKeyUse(TableItem, discriminator="api_key_use"):
+    """When an API key last authorized a request, to the minute (keys.api_key_use_pk)."""
+
+    last_used_at = UnicodeAttribute()
+
+
 class RecordCount(TableItem, discriminator="record_count"):
     """One shard of how many records of a type a tenant has in one state (SK ``<state>#<shard>``): kept in
     each record's transaction, so a list's total is one Query of a few items, never a count of records."""

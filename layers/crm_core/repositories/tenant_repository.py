@@ -1,26 +1,31 @@
-"""DynamoDB access for tenants, their users and API keys (all in the tenant's own partition)."""
+"""DynamoDB access for tenants, their users and the API keys issued before keys were records."""
 
 from __future__ import annotations
 
 from pynamodb.exceptions import DoesNotExist
 
 from crm_core.repositories import keys, record_repository
-from crm_core.repositories.table import ApiKeyItem, RateWindowItem, TableItem, TenantItem, UserItem
+from crm_core.repositories.table import ApiKeyItem, RateWindowItem, RecordItem, TableItem, TenantItem
+from crm_core.stored_values import as_json_value
 
 TENANT_SK = "#TENANT"
 
 
-def get_user(tenant_id: str, user_id: str) -> UserItem | None:
-    try:
-        item = TableItem.get(keys.tenant_pk(tenant_id), keys.user_sk(user_id))
-    except DoesNotExist:
-        return None
-    return item if isinstance(item, UserItem) and item.tenant_id == tenant_id else None
+def active_user(tenant_id: str, user_id: str, *, consistent: bool = False) -> RecordItem | None:
+    """The tenant's user record, unless deactivated (or archived). One GetItem."""
+    item = record_repository.get_record(tenant_id, "user", user_id, consistent=consistent)
+    return item if is_active_user(item, tenant_id) else None
 
 
-def active_user(tenant_id: str, user_id: str) -> UserItem | None:
-    user = get_user(tenant_id, user_id)
-    return user if user is not None and user.active else None
+def is_active_user(item: TableItem | None, tenant_id: str) -> bool:
+    """A user record of this tenant, neither deactivated nor archived."""
+    return (
+        isinstance(item, RecordItem)
+        and item.object_type == "user"
+        and item.tenant_id == tenant_id
+        and item.archived_at is None
+        and as_json_value(item.data).get("active") is not False
+    )
 
 
 def get_api_key(tenant_id: str, key_hash: str) -> ApiKeyItem | None:

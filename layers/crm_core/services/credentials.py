@@ -1,34 +1,115 @@
-"""Turning a credential into a principal, and the tenant's rate limit: all the authorizer needs, kept
-apart from the services so its cold start imports little."""
+"""Turning a credential into a principal: all the authorizer needs, kept apart from the services so its
+cold start imports little.
+
+Access takes effect at once (docs/decisions/0009): every request reads the key's record and its user,
+consistently, so a revoked key, a deactivated user or a lowered role is refused or obeyed on the very
+next request. Two round trips: a GetItem of the key, then one BatchGetItem of its user, the tenant (its
+rate limit) and when the key was last used, which is written at most once a minute.
+"""
 
 from __future__ import annotations
 
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import PutError
+
 from crm_core import rate_limits
-from crm_core.auth import Principal, Role, hash_api_key, parse_api_key
-from crm_core.repositories import tenant_repository
+from crm_core.auth import Principal, Role, hash_api_key, lower_role, parse_api_key
+from crm_core.ids import utc_text
+from crm_core.repositories import keys, record_repository, tenant_repository
+from crm_core.repositories.table import ApiKeyUse, RecordItem, TableItem, TenantItem
+from crm_core.stored_values import as_json_value
+
+logger = Logger(child=True)
+
+LAST_USED_EVERY = timedelta(seconds=60)
 
 
 def principal_for_api_key(api_key: str) -> Principal | None:
-    """One GetItem: the key's hash under the tenant the key names. None for an unknown or revoked key."""
-    tenant_id = parse_api_key(api_key)
-    if tenant_id is None:
+    """The principal an API key acts as; None for an unknown, revoked or expired key, or an inactive user."""
+    parsed = parse_api_key(api_key)
+    if parsed is None:
         return None
-    item = tenant_repository.get_api_key(tenant_id, hash_api_key(api_key))
-    if item is None or item.revoked_at:
+    tenant_id, key_hash = parsed.tenant_id, hash_api_key(api_key)
+    if parsed.key_id is None:
+        legacy = tenant_repository.get_api_key(tenant_id, key_hash)
+        if legacy is None or legacy.revoked_at:
+            return None
+        key_id, user_id, cap, expires_at = legacy.id, legacy.user_id, legacy.role, None
+    else:
+        record = record_repository.get_record(tenant_id, "api_key", parsed.key_id, consistent=True)
+        if record is None or record.archived_at is not None:
+            return None
+        data = as_json_value(record.data)
+        if not hmac.compare_digest(str(data.get("key_hash", "")), key_hash):
+            return None
+        key_id, user_id, cap, expires_at = (
+            record.id,
+            data.get("user_id"),
+            data.get("role"),
+            data.get("expires_at"),
+        )
+    now = datetime.now(UTC)
+    if expires_at and datetime.fromisoformat(str(expires_at).replace("Z", "+00:00")) <= now:
         return None
+    user, tenant, use = _user_tenant_and_use(tenant_id, str(user_id), key_id)
+    if user is None:
+        return None
+    _touch(tenant_id, key_id, use, now)
+    user_data = as_json_value(user.data)
     return Principal(
         tenant_id=tenant_id,
-        user_id=item.user_id,
-        role=Role(item.role),
+        user_id=user.id,
+        role=lower_role(Role(user_data.get("role") or "rep"), Role(cap) if cap else None),
         credential="api_key",
-        credential_id=item.id,
+        credential_id=key_id,
+        rate_limit=_rate_limit(tenant),
+        team_id=user_data.get("team_id"),
     )
 
 
-def rate_limit_of(tenant_id: str) -> int:
-    """The tenant's requests per minute: its plan's, or the operator's override (one GetItem)."""
-    tenant = tenant_repository.get_tenant(tenant_id)
+def _user_tenant_and_use(
+    tenant_id: str, user_id: str, key_id: str
+) -> tuple[RecordItem | None, TenantItem | None, ApiKeyUse | None]:
+    """The key's user if active, the tenant and the key's last use: one consistent BatchGetItem."""
+    user_key = (keys.record_pk(tenant_id, "user", user_id), keys.RECORD_SK)
+    tenant_key = (keys.tenant_pk(tenant_id), tenant_repository.TENANT_SK)
+    use_key = (keys.api_key_use_pk(tenant_id, key_id), keys.RECORD_SK)
+    found: dict[tuple[str, str], TableItem] = {
+        (item.PK, item.SK): item
+        for item in record_repository.get_items([user_key, tenant_key, use_key], consistent=True)
+    }
+    user, tenant, use = found.get(user_key), found.get(tenant_key), found.get(use_key)
+    return (
+        user if isinstance(user, RecordItem) and tenant_repository.is_active_user(user, tenant_id) else None,
+        tenant if isinstance(tenant, TenantItem) else None,
+        use if isinstance(use, ApiKeyUse) else None,
+    )
+
+
+def _touch(tenant_id: str, key_id: str, use: ApiKeyUse | None, now: datetime) -> None:
+    """Keep when the key was last used, to the minute: a write only when the last one is a minute old,
+    conditional so that concurrent requests write it once."""
+    cutoff = utc_text(now - LAST_USED_EVERY)
+    if use is not None and use.last_used_at > cutoff:
+        return
+    item = ApiKeyUse(keys.api_key_use_pk(tenant_id, key_id), keys.RECORD_SK, last_used_at=utc_text(now))
+    try:
+        item.save(condition=ApiKeyUse.last_used_at.does_not_exist() | (ApiKeyUse.last_used_at < cutoff))
+    except PutError as error:  # a concurrent request wrote it, or the write failed: only last_used_at waits
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            logger.warning("last_used_at not written", extra={"key_id": key_id, "error": str(error)})
+
+
+def _rate_limit(tenant: TenantItem | None) -> int:
     if tenant is None:
         return rate_limits.PLAN_LIMITS["free"]
     override = tenant.rate_limit_per_minute
     return rate_limits.limit_for(tenant.plan, int(override) if override else None)
+
+
+def rate_limit_of(tenant_id: str) -> int:
+    """The tenant's requests per minute: its plan's, or the operator's override (one GetItem)."""
+    return _rate_limit(tenant_repository.get_tenant(tenant_id))

@@ -36,9 +36,7 @@ def active_records(ctx: RequestContext, object_type: str, record_ids: list[str])
 
 
 def is_active_user(ctx: RequestContext, user_id: str) -> bool:
+    """A user of the tenant, not deactivated (the caller is: the authorizer has just found it)."""
     if user_id == ctx.principal.user_id:
         return True
-    key = ("user", user_id)
-    if key not in ctx.lookups:
-        ctx.lookups[key] = tenant_repository.active_user(ctx.tenant_id, user_id) is not None
-    return bool(ctx.lookups[key])
+    return tenant_repository.is_active_user(active_record(ctx, "user", user_id), ctx.tenant_id)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from crm_core.auth import Principal, Role, hash_api_key, new_api_key
+from crm_core.auth import Principal, Role
 from crm_core.context import RequestContext
 from crm_core.ids import new_id, utc_now
 from crm_core.models.pipeline import DEFAULT_PIPELINE
 from crm_core.repositories import keys, tenant_repository
-from crm_core.repositories.table import ApiKeyItem, TenantItem, UserItem
+from crm_core.repositories.table import TenantItem
 from crm_core.repositories.transaction import ChangeSet
 from crm_core.services import user_directory
 from crm_core.services.pipelines import PIPELINES
@@ -28,16 +28,20 @@ def create_tenant(
     name: str, admin_email: str | None = None, *, plan: str = "free", rate_limit_per_minute: int | None = None
 ) -> NewTenant:
     """The tenant, its admin user, the admin's first API key and the default pipeline, in one transaction."""
-    tenant_id, user_id, now = new_id(), new_id(), utc_now()
-    api_key = new_api_key(tenant_id)
-    pk = keys.tenant_pk(tenant_id)
-    pipeline = PIPELINES.prepare_create(
-        RequestContext(Principal.system(tenant_id, "tenant-creation")), dict(DEFAULT_PIPELINE)
-    )
+    from crm_core.services.api_keys import API_KEYS  # lazy: the authorizer imports this package's neighbours
+    from crm_core.services.users import USERS
+
+    tenant_id, now = new_id(), utc_now()
+    ctx = RequestContext(Principal.system(tenant_id, "tenant-creation"))
+    pipeline = PIPELINES.prepare_create(ctx, dict(DEFAULT_PIPELINE))
+    email = (admin_email or f"admin@{tenant_id.lower()}.invalid").lower()
+    admin = USERS.prepare_create(ctx, {"email": email, "name": "Admin", "role": Role.ADMIN.value})
+    ctx.lookups[("user", admin.item.id)] = admin.item  # the key's user commits with it
+    key, api_key = API_KEYS.prepare_issue(ctx, {"user_id": admin.item.id, "name": "admin key"})
     changes = ChangeSet()
     changes.save(
         TenantItem(
-            pk,
+            keys.tenant_pk(tenant_id),
             tenant_repository.TENANT_SK,
             id=tenant_id,
             name=name,
@@ -50,25 +54,13 @@ def create_tenant(
         ),
         condition=TenantItem.PK.does_not_exist(),
     )
-    changes.extend(pipeline.changes)
-    changes.save(
-        UserItem(
-            pk,
-            keys.user_sk(user_id),
-            id=user_id,
-            tenant_id=tenant_id,
-            email=(admin_email or f"admin@{tenant_id.lower()}.invalid").lower(),
-            name="Admin",
-            role=Role.ADMIN.value,
-            created_at=now,
-        )
-    )
-    changes.save(_api_key_item(tenant_id, user_id, Role.ADMIN, api_key, "admin key", now))
+    for prepared in (pipeline, admin, key):
+        changes.extend(prepared.changes)
     changes.commit()
-    write_after_commit(pipeline.derived)
+    write_after_commit(pipeline.derived, admin.derived, key.derived)
     if admin_email:
-        user_directory.invite(tenant_id, user_id, admin_email.lower(), Role.ADMIN)
-    return NewTenant(tenant_id, user_id, api_key)
+        user_directory.invite(tenant_id, admin.item.id, email, Role.ADMIN)
+    return NewTenant(tenant_id, admin.item.id, api_key)
 
 
 @dataclass(frozen=True)
@@ -89,39 +81,19 @@ def list_tenants(limit: int = 100, after: str | None = None) -> tuple[list[Tenan
 
 
 def create_user(tenant_id: str, email: str, role: Role, name: str | None = None) -> str:
-    """A user of the tenant, invited to sign in to the web app where a user pool is set up."""
-    user_id = new_id()
-    UserItem(
-        keys.tenant_pk(tenant_id),
-        keys.user_sk(user_id),
-        id=user_id,
-        tenant_id=tenant_id,
-        email=email.lower(),
-        name=name,
-        role=role.value,
-        created_at=utc_now(),
-    ).save()
-    user_directory.invite(tenant_id, user_id, email.lower(), role)
-    return user_id
+    """A user of the tenant, made by the CRM itself (demo data, tests): as an admin's POST /v1/users."""
+    from crm_core.services.users import USERS
+
+    ctx = RequestContext(Principal.system(tenant_id, "user-creation"))
+    user: str = USERS.create(ctx, {"email": email, "role": role.value, "name": name})["id"]
+    return user
 
 
-def issue_api_key(tenant_id: str, user_id: str, role: Role, name: str | None = None) -> str:
-    api_key = new_api_key(tenant_id)
-    _api_key_item(tenant_id, user_id, role, api_key, name, utc_now()).save()
-    return api_key
+def issue_api_key(tenant_id: str, user_id: str, role: Role | None = None, name: str | None = None) -> str:
+    """A key for the user, issued by the CRM itself: as an admin's POST /v1/api-keys. The key itself."""
+    from crm_core.services.api_keys import API_KEYS
 
-
-def _api_key_item(
-    tenant_id: str, user_id: str, role: Role, api_key: str, name: str | None, now: str
-) -> ApiKeyItem:
-    return ApiKeyItem(
-        keys.tenant_pk(tenant_id),
-        keys.api_key_sk(hash_api_key(api_key)),
-        id=new_id(),
-        tenant_id=tenant_id,
-        user_id=user_id,
-        role=role.value,
-        name=name,
-        prefix=api_key[:12],
-        created_at=now,
-    )
+    ctx = RequestContext(Principal.system(tenant_id, "key-issue"))
+    fields = {"user_id": user_id, "role": role.value if role else None, "name": name}
+    key: str = API_KEYS.create(ctx, {k: v for k, v in fields.items() if v is not None})["key"]
+    return key

@@ -14,6 +14,8 @@ from crm_core import aws
 from crm_core.auth import Principal, Role
 from crm_core.config import settings
 from crm_core.repositories import tenant_repository
+from crm_core.services.credentials import rate_limit_of
+from crm_core.stored_values import as_json_value
 
 
 def invite(tenant_id: str, user_id: str, email: str, role: Role) -> bool:
@@ -35,6 +37,17 @@ def invite(tenant_id: str, user_id: str, email: str, role: Role) -> bool:
         **extra,
     )
     cognito.admin_add_user_to_group(UserPoolId=config.user_pool_id, Username=email, GroupName=role.value)
+    return True
+
+
+def set_enabled(email: str, enabled: bool) -> bool:
+    """Enable or disable the user's sign-in in the pool. False where no pool is set up."""
+    config = settings()
+    if not config.user_pool_id:
+        return False
+    cognito = aws.client("cognito-idp")
+    change = cognito.admin_enable_user if enabled else cognito.admin_disable_user
+    change(UserPoolId=config.user_pool_id, Username=email)
     return True
 
 
@@ -73,13 +86,16 @@ def principal_for_id_token(token: str) -> Principal | None:
     tenant_id, user_id = claims.get("custom:tenant_id"), claims.get("custom:user_id")
     if claims.get("token_use") != "id" or not tenant_id or not user_id:
         return None
-    user = tenant_repository.active_user(str(tenant_id), str(user_id))
+    user = tenant_repository.active_user(str(tenant_id), str(user_id), consistent=True)
     if user is None:
         return None
+    data = as_json_value(user.data)
     return Principal(
         tenant_id=user.tenant_id,
         user_id=user.id,
-        role=Role(user.role),
+        role=Role(data.get("role") or "rep"),
         credential="jwt",
         credential_id=claims["sub"],
+        rate_limit=rate_limit_of(user.tenant_id),
+        team_id=data.get("team_id"),
     )

@@ -162,13 +162,15 @@ def timeline_items(spec: ObjectSpec, item: RecordItem, details: list[EventDetail
 
 
 def assignment_notification(
-    tenant_id: str, user_id: str, object_type: str, record_id: str, data: RecordFields
+    tenant_id: str, user_id: str, object_type: str, record_id: str, data: RecordFields, *, taken: bool = False
 ) -> TableItem:
-    """The new owner's notification that a record is now theirs (written with the change)."""
+    """The new owner's notification that a record is now theirs, or (``taken``) the previous owner's that it
+    is no longer (written with the change)."""
+    title = record_title(data) or record_id
     return notifications.new_notification(
         tenant_id,
         user_id,
         kind="assignment",
-        title=f"Assigned to you: {record_title(data) or record_id}",
+        title=f"Reassigned to someone else: {title}" if taken else f"Assigned to you: {title}",
         record={"type": object_type, "id": record_id},
     )

@@ -62,6 +62,7 @@ FilterOp = Literal[
     "at_least",
     "changed_since",
     "in_state",
+    "one_of",
 ]
 # How routes name the comparison in a filter's key: {"due_at__lte": "2026-12-31T00:00:00.000Z"}
 _SUFFIXES: dict[str, FilterOp] = {"__lte": "at_most", "__gte": "at_least", "__exists": "exists"}
@@ -105,6 +106,8 @@ class FieldFilter:
             return found is not None and found <= self.value
         if self.op == "at_least":
             return found is not None and found >= self.value
+        if self.op == "one_of":
+            return found in self.value
         return bool(found == self.value)
 
 
@@ -156,6 +159,19 @@ def parse_filters(spec: ObjectSpec, filters: ListFilters) -> FilterSet:
     return FilterSet(tuple(parsed))
 
 
+MAX_TEAM_MEMBERS = 100  # the owners a team_id filter matches, read with one Query
+
+
+def team_members(tenant_id: str, team_id: str) -> frozenset[str]:
+    """The ids of the team's users (active records whose team_id is the team): one Query of their index."""
+    members, _ = repo.index_record_ids(
+        keys.attribute_pk(tenant_id, "user", "active", "parent", team_id),
+        index="GSI4",
+        limit=MAX_TEAM_MEMBERS,
+    )
+    return frozenset(members)
+
+
 def fingerprint(*parts: Any) -> str:
     """What a cursor is bound to: the list and its filters (a cursor of another list is refused)."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -178,10 +194,19 @@ def list_records(
     tenant = ctx.tenant_id
     state = "archived" if archived else "active"
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
+    if filters.get("owner_id") == "me":
+        filters["owner_id"] = ctx.principal.user_id
+    # A record's team is its owner's: team_id lists what the team's users own (a user's team_id is a field).
     order = parse_sort(spec, sort)
     bound_to = fingerprint(spec.object_type, state, filters, q, sort)
+    team_id = filters.pop("team_id", None) if "team_id" not in spec.defaults else None
     start = signing.decode_cursor(tenant, bound_to, cursor) if cursor else None
     parsed = parse_filters(spec, filters)
+    if team_id is not None:
+        members = team_members(tenant, team_id)
+        if not members:
+            return Page([], None)
+        parsed = parsed.with_filter(FieldFilter("owner_id", "one_of", members))
 
     # Side entries serve type-ahead, a tag or an entry field: one Query + one BatchGetItem.
     entry_pk: str | None = None

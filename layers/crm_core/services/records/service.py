@@ -20,6 +20,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.repositories.transaction import ChangeSet
+from crm_core.services import access
 from crm_core.services.records import batch as batches
 from crm_core.services.records import merge as merges
 from crm_core.services.records import queries
@@ -112,7 +113,7 @@ class RecordService:
         """The caller may change a record from ``before`` to ``after`` (None: the same owner, as for an
         archive or a restore): settings are an admin's; records follow their owner (auth.Principal)."""
         self._require_admin_for_settings(ctx)
-        ctx.principal.require_change(before.get("owner_id"), (after or before).get("owner_id"))
+        access.require_change(ctx, before.get("owner_id"), (after or before).get("owner_id"))
 
     def _require_admin_for_settings(self, ctx: RequestContext) -> None:
         if self.spec.admin_only:
@@ -120,17 +121,20 @@ class RecordService:
 
     # ---------------------------------------------------------------------------------------- writes
 
-    def prepare_create(self, ctx: RequestContext, fields: RecordFields) -> Prepared:
+    def prepare_create(
+        self, ctx: RequestContext, fields: RecordFields, record_id: str | None = None
+    ) -> Prepared:
+        """``record_id``: the new record's id when it must be known before (an API key holds its own)."""
         fields = dict(fields)
         # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
         if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
             fields.setdefault("owner_id", ctx.principal.user_id)
         self._require_admin_for_settings(ctx)
-        ctx.principal.require_create(fields.get("owner_id"))
+        access.require_create(ctx, fields.get("owner_id"))
         related = self.spec.resolve(ctx, fields, set(fields), {})
         if self.spec.derive is not None:
             fields = self.spec.derive(ctx, without_empty(fields), None, None)
-        item = self._new_item(ctx, fields)
+        item = self._new_item(ctx, fields, record_id)
         return build_change(self.spec, ctx, item, None, "created", related=related, status=201)
 
     def create(self, ctx: RequestContext, fields: RecordFields) -> RecordBody:
@@ -178,7 +182,7 @@ class RecordService:
         item = copy.deepcopy(before)
         item.archived_at = item.updated_at = utc_now()
         item.updated_by = ctx.principal.user_id
-        return build_change(self.spec, ctx, item, before, "archived", related=None, status=200)
+        return build_change(self.spec, ctx, item, before, self.spec.archive_event, related=None, status=200)
 
     def archive(self, ctx: RequestContext, record_id: str, if_match: int | None = None) -> RecordBody:
         return self._changed(lambda: self.prepare_archive(ctx, record_id, if_match), ctx, record_id, if_match)
@@ -306,8 +310,8 @@ class RecordService:
         )
         return represent(self.spec, committed.item) if committed else self.get(ctx, record_id)
 
-    def _new_item(self, ctx: RequestContext, data: RecordFields) -> RecordItem:
-        record_id, now = new_id(), utc_now()
+    def _new_item(self, ctx: RequestContext, data: RecordFields, record_id: str | None = None) -> RecordItem:
+        record_id, now = record_id or new_id(), utc_now()
         return RecordItem(
             keys.record_pk(ctx.tenant_id, self.spec.object_type, record_id),
             keys.RECORD_SK,

@@ -34,6 +34,8 @@ def represent(spec: ObjectSpec, item: RecordItem) -> RecordBody:
     body.update(data)
     for name in spec.hidden_fields:
         body[f"has_{name}"] = body.pop(name, None) is not None
+    for name in spec.secret_fields:
+        body.pop(name, None)
     body.update(
         {
             "tenant_id": item.tenant_id,

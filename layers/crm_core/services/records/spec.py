@@ -92,6 +92,10 @@ class ObjectSpec:
     entry_fields: tuple[str, ...] = ()
     # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
     hidden_fields: tuple[str, ...] = ()
+    # fields that are kept but never answered nor published, not even as has_<name> (an API key's hash)
+    secret_fields: tuple[str, ...] = ()
+    # the event type of an archive (DELETE): an API key's is "revoked"
+    archive_event: str = "archived"
     # a setting (a pipeline, an event target): only an admin creates, changes, archives or restores one
     admin_only: bool = False
     # free-text fields that lists filter by without regard to case or accents (a company's industry)

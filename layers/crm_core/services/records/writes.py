@@ -198,12 +198,19 @@ def _count_step(changes: ChangeSet, spec: ObjectSpec, item: RecordItem, before: 
 def _assignment_step(
     changes: ChangeSet, spec: ObjectSpec, ctx: RequestContext, item: RecordItem, before: RecordItem | None
 ) -> None:
-    """A record given to another user notifies them (not when they take it themselves)."""
+    """A record given to another user notifies them (not when they take it themselves); one taken from its
+    owner by someone else (a manager reassigning it) notifies that owner too."""
     data = record_data(item)
     new_owner = data.get("owner_id")
     old_owner = record_data(before).get("owner_id") if before else None
-    if new_owner and new_owner not in (old_owner, ctx.principal.user_id) and item.archived_at is None:
+    if item.archived_at is not None or new_owner == old_owner:
+        return
+    if new_owner and new_owner != ctx.principal.user_id:
         changes.save(assignment_notification(ctx.tenant_id, new_owner, spec.object_type, item.id, data))
+    if old_owner and old_owner != ctx.principal.user_id:
+        changes.save(
+            assignment_notification(ctx.tenant_id, old_owner, spec.object_type, item.id, data, taken=True)
+        )
 
 
 # ---------------------------------------------------------------------------------------------- limits
