@@ -118,6 +118,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="deals",
         routes=_resource_routes("deals", "/v1/notifications"),
     ),
+    FunctionDefinition(
+        name="access",
+        routes=_resource_routes("access", "/v1/audit-events"),
+    ),
 )
 
 # Authorizer results are cached by API Gateway for this long, keyed by the Authorization header.

@@ -92,6 +92,9 @@ class ObjectSpec:
     entry_fields: tuple[str, ...] = ()
     # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
     hidden_fields: tuple[str, ...] = ()
+    # fields about a person (a contact's name, email, phone): the audit trail names them when they change
+    # but keeps no value of theirs (it is kept for a year or more, and must not outlive an erasure)
+    personal_fields: tuple[str, ...] = ()
     # a setting (a pipeline, an event target): only an admin creates, changes, archives or restores one
     admin_only: bool = False
     # free-text fields that lists filter by without regard to case or accents (a company's industry)

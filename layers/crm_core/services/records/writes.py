@@ -175,6 +175,7 @@ def _envelope_step(
         correlation_id=ctx.correlation_id,
         occurred_at=utc_now(),
         changes=change_map,
+        source_ip=ctx.source_ip,
     )
     return events_of(spec, item, version)
 
