@@ -15,6 +15,7 @@ from crm_core.repositories import keys
 from crm_core.repositories.table import AuditItem
 
 from tests.integration.test_derived_repair import requests_die_after_commit  # noqa: F401  (a fixture)
+from tests.integration.test_webhooks import SECRET, Receiver, add_webhook, receiver  # noqa: F401
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
 from tests.support.waiting import eventually
@@ -212,3 +213,26 @@ def test_a_change_whose_request_died_after_its_commit_is_audited_by_the_relay(
         ("contact.created", _request_id(created), "127.0.0.1")
     ]
     assert trail[0]["changes"]["email"] == PERSONAL
+
+
+def test_an_event_targets_secret_is_never_copied_and_a_redelivery_is_audited(
+    client: ApiClient,
+    receiver: Receiver,  # noqa: F811
+) -> None:
+    target = add_webhook(client, receiver.url, ["contact.created"])
+    (creation,) = _trail(client, object_id=target["id"])
+    assert creation["changes"]["has_secret"] == {"before": None, "after": True, "personal": False}
+    assert "secret" not in creation["changes"] and SECRET not in json.dumps(creation)
+
+    client.create("contacts", {"first_name": "Hooked", "email": "hooked@example.com"})
+    assert eventually(lambda: receiver.accepted)
+    event_id = receiver.accepted[0]["id"]
+    redelivered = client.post(f"/v1/event-targets/{target['id']}/redeliver", {"event_id": event_id})
+    assert redelivered.status_code == 202, redelivered.text
+
+    latest = _trail(client, object_id=target["id"])[0]
+    assert latest["action"] == "event_target.redelivered"
+    assert latest["id"] == redelivered.json()["delivery_id"]
+    assert latest["changes"] == {"event_id": {"before": None, "after": event_id, "personal": False}}
+    assert latest["request_id"] == redelivered.headers["X-Request-Id"]
+    assert latest["actor"]["id"] == client.user_id and latest["source_ip"] == "127.0.0.1"
