@@ -124,6 +124,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     ),
 )
 
+# CDK context setting how many days the audit trail is kept (crm_core.config's CRM_AUDIT_RETENTION_DAYS,
+# given to every function); without it, the default of crm_core.config.
+AUDIT_RETENTION_CONTEXT = "crm:auditRetentionDays"
+
 # Authorizer results are cached by API Gateway for this long, keyed by the Authorization header.
 AUTHORIZER_CACHE_SECONDS = 300
 
