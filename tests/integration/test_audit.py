@@ -21,7 +21,12 @@ from tests.support.credentials import user_client
 from tests.support.waiting import eventually
 
 TRAIL = "/v1/audit-events"
-PERSONAL = {"before": None, "after": None, "personal": True}
+PERSONAL = {"before": None, "after": None, "personal": True, "hidden": False}
+
+
+def shown(before: Any, after: Any) -> dict[str, Any]:
+    """A changed field as the trail shows one that is neither personal nor hidden."""
+    return {"before": before, "after": after, "personal": False, "hidden": False}
 
 
 def _trail(client: ApiClient, **params: Any) -> list[dict[str, Any]]:
@@ -61,15 +66,15 @@ def test_a_contacts_writes_are_audited_with_personal_fields_named_only(client: A
         "first_name": PERSONAL,
         "last_name": PERSONAL,
         "email": PERSONAL,
-        "tags": {"before": None, "after": ["vip"], "personal": False},
-        "owner_id": {"before": None, "after": client.user_id, "personal": False},  # the creator's
+        "tags": shown(None, ["vip"]),
+        "owner_id": shown(None, client.user_id),  # the creator's
     }
     assert update["changes"] == {
         "first_name": PERSONAL,
-        "lifecycle_stage": {"before": None, "after": "lead", "personal": False},
-        "tags": {"before": ["vip"], "after": ["gold"], "personal": False},
+        "lifecycle_stage": shown(None, "lead"),
+        "tags": shown(["vip"], ["gold"]),
     }
-    assert archive["changes"]["archived"] == {"before": False, "after": True, "personal": False}
+    assert archive["changes"]["archived"] == shown(False, True)
     assert archive["changes"]["archived_at"]["after"] is not None
     stored = json.dumps(trail)
     for value in ("Rosalind", 'Ros"', "Quist", "rq@example.com"):
@@ -94,10 +99,8 @@ def test_a_setting_is_audited_with_its_values(client: ApiClient) -> None:
         ("pipeline.updated", _request_id(renamed)),
         ("pipeline.created", _request_id(created)),
     ]
-    assert trail[1]["changes"] == {
-        "name": {"before": "Renewals", "after": "Renewals 2027", "personal": False}
-    }
-    assert trail[2]["changes"]["name"] == {"before": None, "after": "Renewals", "personal": False}
+    assert trail[1]["changes"] == {"name": shown("Renewals", "Renewals 2027")}
+    assert trail[2]["changes"]["name"] == shown(None, "Renewals")
     assert [s["name"] for s in trail[2]["changes"]["stages"]["after"]] == ["Open", "Won", "Lost"]
 
 
@@ -137,8 +140,8 @@ def test_the_filters_narrow_the_trail(client: ApiClient) -> None:
     ]
     updates = _trail(client, action="contact.updated")
     assert [e["changes"] for e in updates] == [
-        {"title": {"before": None, "after": "CTO", "personal": False}},
-        {"lifecycle_stage": {"before": None, "after": "lead", "personal": False}},
+        {"title": shown(None, "CTO")},
+        {"lifecycle_stage": shown(None, "lead")},
     ]
     both = _trail(client, object_id=mine["id"], actor_id=colleague.user_id)
     assert [e["action"] for e in both] == ["contact.updated"]
@@ -215,13 +218,13 @@ def test_a_change_whose_request_died_after_its_commit_is_audited_by_the_relay(
     assert trail[0]["changes"]["email"] == PERSONAL
 
 
-def test_an_event_targets_secret_is_never_copied_and_a_redelivery_is_audited(
+def test_an_event_targets_secret_is_named_never_copied_and_a_redelivery_is_audited(
     client: ApiClient,
     receiver: Receiver,  # noqa: F811
 ) -> None:
     target = add_webhook(client, receiver.url, ["contact.created"])
     (creation,) = _trail(client, object_id=target["id"])
-    assert creation["changes"]["has_secret"] == {"before": None, "after": True, "personal": False}
+    assert creation["changes"]["has_secret"] == shown(None, True)
     assert "secret" not in creation["changes"] and SECRET not in json.dumps(creation)
 
     client.create("contacts", {"first_name": "Hooked", "email": "hooked@example.com"})
@@ -233,6 +236,15 @@ def test_an_event_targets_secret_is_never_copied_and_a_redelivery_is_audited(
     latest = _trail(client, object_id=target["id"])[0]
     assert latest["action"] == "event_target.redelivered"
     assert latest["id"] == redelivered.json()["delivery_id"]
-    assert latest["changes"] == {"event_id": {"before": None, "after": event_id, "personal": False}}
+    assert latest["changes"] == {"event_id": shown(None, event_id)}
     assert latest["request_id"] == redelivered.headers["X-Request-Id"]
     assert latest["actor"]["id"] == client.user_id and latest["source_ip"] == "127.0.0.1"
+
+    # The secret rotated (last: the receiver checks signatures with the first one)
+    rotated = client.patch(f"/v1/event-targets/{target['id']}", {"secret": "another-long-secret-for-tests"})
+    assert rotated.status_code == 200, rotated.text
+    rotation = _trail(client, object_id=target["id"])[0]
+    assert rotation["action"] == "event_target.updated"
+    assert rotation["changes"] == {"secret": {**shown(None, None), "hidden": True}}  # named, never copied
+    timeline = client.get(f"/v1/event-targets/{target['id']}/timeline").json()["items"]
+    assert timeline[0]["changes"] == {}, "the published event names no secret"

@@ -27,6 +27,7 @@ class AuditFieldChange(Closed):
     personal: bool = Field(
         False, description="A personal field (a contact's name, email, phone): named, its values not kept."
     )
+    hidden: bool = Field(False, description="A field never shown (an event target's secret): named only.")
 
 
 class AuditEvent(Closed):

@@ -101,7 +101,7 @@ def audit_events(
             (_as_read(item), repo.key_of(item, index)) for item in items if isinstance(item, AuditItem)
         ], last
 
-    found, last = _Rounds(limit, matches).page(read, start)
+    found, last = _Rounds(limit, matches).page(read, start)  # the record lists' bounded rounds, as they are
     events = [{k: v for k, v in event.items() if k != "actions"} for event in found]
     return Page(events, signing.encode_cursor(tenant, bound_to, last) if last else None)
 
@@ -128,7 +128,7 @@ def _as_read(item: AuditItem) -> AuditEvent:
         "actions": actions,
         "object": as_json_value(item.object),
         "changes": {
-            name: {"before": None, "after": None, "personal": False, **change}
+            name: {"before": None, "after": None, "personal": False, "hidden": False, **change}
             for name, change in as_json_value(item.changes).items()
         },
         "request_id": item.request_id,

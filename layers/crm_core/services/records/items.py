@@ -99,12 +99,14 @@ def change_envelope(
     occurred_at: str,
     changes: dict[str, Any],
     source_ip: str | None = None,
+    hidden_changes: list[str] | None = None,
 ) -> dict[str, Any]:
     """What a change's events and its audit item need beside the record, stored on it
     (``RecordItem.change``): both are built from the committed record and this, by the request and by the
     relay alike. ``changes`` holds each changed field's value before and after (``{"from", "to"}``);
-    ``source_ip`` is for the audit trail alone, never published."""
-    return {
+    ``source_ip`` and ``hidden_changes`` (the hidden fields it changed, by name: a webhook's secret,
+    which ``changes`` cannot show) are for the audit trail alone, never published."""
+    envelope: dict[str, Any] = {
         "version": version,
         "events": [{"id": new_id(), "type": name} for name in event_types],
         "occurred_at": occurred_at,
@@ -113,6 +115,9 @@ def change_envelope(
         "source_ip": source_ip,
         "changes": changes,
     }
+    if hidden_changes:
+        envelope["hidden_changes"] = hidden_changes
+    return envelope
 
 
 def publishes(new: RecordItem, old_version: int | None) -> bool:
@@ -190,7 +195,8 @@ def audit_item(spec: ObjectSpec, item: RecordItem) -> AuditItem | None:
 def audited_changes(spec: ObjectSpec, item: RecordItem, change: dict[str, Any]) -> dict[str, Any]:
     """``{field: {"before", "after"}}``: a new record's every field it was given (``after`` only), a
     change's every changed field (as its events name them); a personal field named, its values not kept
-    (``{"before": null, "after": null, "personal": true}``): the trail outlives what it would copy."""
+    (``{"before": null, "after": null, "personal": true}``): the trail outlives what it would copy; a
+    hidden field (a secret) named only, as ``{"hidden": true}``."""
     if int(change["version"]) == 1:
         shown = represent(spec, item)
         given = [f"has_{name}" if name in spec.hidden_fields else name for name in record_data(item)]
@@ -203,6 +209,8 @@ def audited_changes(spec: ObjectSpec, item: RecordItem, change: dict[str, Any]) 
     for name in spec.personal_fields:
         if name in found:
             found[name] = {"before": None, "after": None, "personal": True}
+    for name in change.get("hidden_changes") or []:
+        found[name] = {"before": None, "after": None, "hidden": True}
     return found
 
 
