@@ -8,6 +8,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
+    AUDIT_RETENTION_CONTEXT,
     CONSUMERS,
     OUTBOX_DEAD_LETTER_QUEUE,
     PARTNER_ACCOUNTS_CONTEXT,
@@ -29,6 +30,18 @@ from infra.outbox import CrmOutbox
 from infra.reminders import CrmReminders
 
 
+def audit_retention_days(value: object) -> int:
+    """The ``crm:auditRetentionDays`` context as a whole number of days, at least 1 (``-c`` gives text);
+    anything else is a ``ValueError`` that names it: synthesis stops there."""
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        days = 0
+    if days < 1:
+        raise ValueError(f"{AUDIT_RETENTION_CONTEXT} must be a whole number of days, not {value!r}")
+    return days
+
+
 class CrmStack(Stack):
     def __init__(
         self,
@@ -47,16 +60,15 @@ class CrmStack(Stack):
         self.auth = CrmAuth(self, "Auth")
 
         # What every function receives; the names match crm_core.config.
-        self.functions = CrmFunctions(
-            self,
-            "Functions",
-            layout=layout,
-            environment={
-                "CRM_TABLE_NAME": self.data.table.table_name,
-                "CRM_EVENT_BUS_NAME": self.events.bus.event_bus_name,
-                "CRM_CURSOR_SECRET_ARN": self.data.cursor_secret.secret_arn,
-            },
-        )
+        environment = {
+            "CRM_TABLE_NAME": self.data.table.table_name,
+            "CRM_EVENT_BUS_NAME": self.events.bus.event_bus_name,
+            "CRM_CURSOR_SECRET_ARN": self.data.cursor_secret.secret_arn,
+        }
+        retention = self.node.try_get_context(AUDIT_RETENTION_CONTEXT)
+        if retention is not None:
+            environment["CRM_AUDIT_RETENTION_DAYS"] = str(audit_retention_days(retention))
+        self.functions = CrmFunctions(self, "Functions", layout=layout, environment=environment)
         self.api = CrmApi(self, "Api", functions=self.functions, data=self.data, auth=self.auth)
         for function in self.api.functions.values():
             self.events.grant_put_events(function)

@@ -1,4 +1,5 @@
-"""The access function: who may use the tenant's CRM (users, teams, API keys, the caller itself)."""
+"""The access function: who may do what in a tenant (users, teams, API keys, the caller itself), and the
+audit trail of what they did."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ with long_lived_imports():
             "/v1/teams": "functions.access.teams_routes",
             "/v1/api-keys": "functions.access.api_keys_routes",
             "/v1/me": "functions.access.me_routes",
+            "/v1/audit-events": "functions.access.audit_routes",
         }
     )
 

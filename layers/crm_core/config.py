@@ -15,6 +15,9 @@ from crm_core.definitions import (
 
 # The account moto (the local endpoint) answers as, and stamps on the events of the local bus.
 LOCAL_ACCOUNT_ID = "123456789012"
+# The audit trail is kept this long unless CRM_AUDIT_RETENTION_DAYS says otherwise: over a year, so that
+# a yearly access review finds the whole year.
+AUDIT_RETENTION_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,7 @@ class Settings:
     partner_bus_role_arn: str  # the role EventBridge assumes to put events on partners' buses
     partner_deliveries_dlq_arn: str
     webhook_retry_delays_s: tuple[int, ...]
+    audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
 
 
 @lru_cache(maxsize=1)
@@ -59,4 +63,5 @@ def settings() -> Settings:
             int(s) for s in os.environ.get("CRM_WEBHOOK_RETRY_DELAYS", "").split(",") if s.strip()
         )
         or WEBHOOK_RETRY_DELAYS_S,
+        audit_retention_days=int(os.environ.get("CRM_AUDIT_RETENTION_DAYS") or AUDIT_RETENTION_DAYS),
     )

@@ -12,6 +12,9 @@ from crm_core.auth import Principal
 class RequestContext:
     principal: Principal
     correlation_id: str | None = None
+    # The caller's address as the API gateway saw it (its audit trail records it); None for the CRM's own
+    # work (a reminder falling due, a consumer's change).
+    source_ip: str | None = None
     # Records already read while serving this request, by (type, id): read once, whoever asks
     # (services/references.py).
     lookups: dict[tuple[str, str], Any] = field(default_factory=dict)

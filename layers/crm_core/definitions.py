@@ -120,9 +120,13 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     ),
     FunctionDefinition(
         name="access",
-        routes=_resource_routes("access", "/v1/me"),
+        routes=_resource_routes("access", "/v1/me", "/v1/audit-events"),
     ),
 )
+
+# CDK context setting how many days the audit trail is kept (crm_core.config's CRM_AUDIT_RETENTION_DAYS,
+# given to every function); without it, the default of crm_core.config.
+AUDIT_RETENTION_CONTEXT = "crm:auditRetentionDays"
 
 # Authorizer results are not cached: access takes effect on the very next request (docs/decisions/0009).
 AUTHORIZER_CACHE_SECONDS = 0

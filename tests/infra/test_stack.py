@@ -21,6 +21,7 @@ from crm_core.auth import Role
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
     API_FUNCTIONS,
+    AUDIT_RETENTION_CONTEXT,
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
     COMPANY_CONTACT_TOKENS_QUEUE,
@@ -56,7 +57,7 @@ from infra.bundling import REPO_ROOT, BundlingError, SourceLayout, lambda_python
 from infra.event_schemas import REGISTRY_NAME
 from infra.events import partner_accounts
 from infra.outbox import RELAY_TABLE_ACTIONS
-from infra.stack import CrmStack
+from infra.stack import CrmStack, audit_retention_days
 
 CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
 ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS, OUTBOX_RELAY)
@@ -98,8 +99,9 @@ PARTNER_ACCOUNTS = ("111111111111", "222222222222")
 
 @pytest.fixture(scope="session")
 def partner_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    """The stack as ``cdk deploy -c crm:partnerAccounts=111111111111,222222222222`` synthesizes it."""
-    context = {PARTNER_ACCOUNTS_CONTEXT: " , ".join(PARTNER_ACCOUNTS)}
+    """The stack as ``cdk deploy -c crm:partnerAccounts=111111111111,222222222222
+    -c crm:auditRetentionDays=30`` synthesizes it."""
+    context = {PARTNER_ACCOUNTS_CONTEXT: " , ".join(PARTNER_ACCOUNTS), AUDIT_RETENTION_CONTEXT: "30"}
     yield _synthesize(tmp_path_factory.mktemp("cdk.out"), context)
 
 
@@ -403,6 +405,17 @@ def test_layer(synth: Synth) -> None:
         "AWS::Lambda::LayerVersion",
         {"CompatibleRuntimes": ["python3.13"], "CompatibleArchitectures": ["arm64"]},
     )
+
+
+def test_the_audit_retention_is_the_contexts_or_the_default(synth: Synth, partner_synth: Synth) -> None:
+    for definition in (*API_FUNCTIONS, *CONSUMER_FUNCTIONS, OUTBOX_RELAY):
+        env = partner_synth.resources[_function_id(partner_synth, definition)]["Properties"]["Environment"]
+        assert env["Variables"]["CRM_AUDIT_RETENTION_DAYS"] == "30", definition.name
+        default = synth.resources[_function_id(synth, definition)]["Properties"]["Environment"]
+        assert "CRM_AUDIT_RETENTION_DAYS" not in default["Variables"], definition.name
+    for bad in ("0", "a year", "-5"):
+        with pytest.raises(ValueError, match=re.escape(AUDIT_RETENTION_CONTEXT)):
+            audit_retention_days(bad)
 
 
 def test_authorizer_env_and_access(synth: Synth) -> None:

@@ -128,7 +128,9 @@ def test_patch_is_one_read_and_one_conditional_put(recorder: DynamoRecorder, tin
         body={"title": "Engineer"},
         headers={"If-Match": '"1"'},
     )
-    assert dict(measured.measurement.calls) == {"GetItem": 1, "PutItem": 1, "BatchWriteItem": 1}
+    # After the put: its audit item, then its own timeline entry, which says the rest is written
+    # (decision 0010).
+    assert dict(measured.measurement.calls) == {"GetItem": 1, "PutItem": 1, "BatchWriteItem": 2}
 
 
 def test_timeline_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
@@ -224,8 +226,8 @@ def test_deal_stage_move_is_two_reads_and_one_transaction(recorder: DynamoRecord
         headers={"If-Match": '"1"'},
     )
     # The deal (consistent) and its pipeline (to check the stage); both board counters move in the
-    # transaction.
-    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1, "BatchWriteItem": 1}
+    # transaction; its audit item, then its own timeline entry.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1, "BatchWriteItem": 2}
 
 
 def test_activity_complete_reads_twice_and_writes_once(recorder: DynamoRecorder, tiny: Dataset) -> None:

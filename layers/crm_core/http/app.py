@@ -158,7 +158,11 @@ def _methods_for(app: APIGatewayHttpResolver, path: str) -> list[str]:
 def request_context(app: Any) -> RequestContext:
     """The caller and correlation id of the request being served (an app or one of its routers)."""
     principal: Principal = app.context["principal"]
-    return RequestContext(principal=principal, correlation_id=app.context.get("request_id"))
+    return RequestContext(
+        principal=principal,
+        correlation_id=app.context.get("request_id"),
+        source_ip=app.context.get("source_ip"),
+    )
 
 
 def _principal_from(request: APIGatewayProxyEventV2) -> Principal | None:
@@ -295,7 +299,9 @@ def _resolve(
     if refused is not None:
         return problem_result(refused)
     app.include_routers_for(request.path)
-    app.append_context(principal=principal, request_id=request_id)
+    app.append_context(
+        principal=principal, request_id=request_id, source_ip=request.request_context.http.source_ip or None
+    )
     key = _header(request, "idempotency-key")
     if request.http_method == "POST" and key:
         from crm_core.http.idempotency import resolve_once  # lazy: only idempotent POSTs pay for it

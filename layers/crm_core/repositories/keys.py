@@ -42,6 +42,25 @@ def duplicates_pk(tenant_id: str, object_type: str) -> str:
     return f"{tenant_prefix(tenant_id)}#{object_type}#duplicates"
 
 
+def audit_pk(tenant_id: str, object_id: str) -> str:
+    """The audit trail of one object (any type: ids are unique in a tenant), SK ``audit_sk``."""
+    return f"{tenant_prefix(tenant_id)}#audit#{object_id}"
+
+
+def audit_trail_pk(tenant_id: str) -> str:
+    """GSI1: the tenant's whole audit trail, SK ``audit_sk`` (time order)."""
+    return f"{tenant_prefix(tenant_id)}#audit"
+
+
+def audit_actor_pk(tenant_id: str, actor_id: str) -> str:
+    """GSI3: what one user (or the CRM itself, by what it was doing) wrote, SK ``audit_sk``."""
+    return f"{tenant_prefix(tenant_id)}#audit#actor#{actor_id}"
+
+
+def audit_sk(occurred_at: str, audit_id: str) -> str:
+    return f"{occurred_at}#{audit_id}"
+
+
 # GSI1 of the tenant items (``#TENANT``): the operator's directory of tenants, in creation order. The one
 # key of the table that does not start with a tenant: no tenant's request reads it, only the operator's
 # ``crm tenant list``.

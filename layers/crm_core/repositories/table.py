@@ -156,10 +156,10 @@ class RecordItem(TableItem, discriminator="record"):
     search_tokens = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     dedupe_keys = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
     related = MapAttribute[str, Any](null=True)  # facts of other records its tokens use (a company's name)
-    # The last change's envelope, what its events need beside the record itself (crm_core.outbox builds
-    # them from the table's stream): {"version", "events": [{"id", "type"}], "occurred_at", "actor",
-    # "correlation_id", "changes"}. A write that keeps the version (a refresh of the search tokens) keeps
-    # it too, and publishes nothing.
+    # The last change's envelope, what its events and its audit item need beside the record itself
+    # (crm_core.outbox builds them from the table's stream): {"version", "events": [{"id", "type"}],
+    # "occurred_at", "actor", "correlation_id", "source_ip", "changes"}. A write that keeps the version
+    # (a refresh of the search tokens) keeps it too, and publishes nothing.
     change = MapAttribute[str, Any](null=True)
 
 
@@ -235,6 +235,24 @@ class TimelineItem(TableItem, discriminator="timeline"):
     change commits; the relay puts it again if the request did not live to."""
 
     entry = MapAttribute[str, Any]()
+
+
+class AuditItem(TableItem, discriminator="audit"):
+    """One write in a tenant's audit trail (SK ``<occurred_at>#<id>`` in the partition of the object it
+    changed; GSI1: the tenant's, GSI3: the actor's, both in time order). A record's is derived from its
+    committed change and written after it with its timeline entries (services/records/derived.py); it
+    expires with the TTL after the tenant's retention. ``changes`` holds each changed field's value before
+    and after, except a personal field's, which is only named."""
+
+    id = UnicodeAttribute()
+    occurred_at = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    actor = MapAttribute[str, Any]()  # {"type", "id", "via", "credential_id"}, as an event's actor
+    actions = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]  # its event types
+    object = MapAttribute[str, Any]()  # {"type", "id"}
+    changes = MapAttribute[str, Any]()  # {field: {"before", "after"}} or {field: {"personal": true}}
+    request_id = UnicodeAttribute(null=True)
+    source_ip = UnicodeAttribute(null=True)
 
 
 class NotificationItem(TableItem, discriminator="notification"):

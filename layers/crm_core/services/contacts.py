@@ -105,5 +105,6 @@ CONTACTS = RecordService(
         expansions={"company": Expansion("company_id", "company")},
         sorts=(SortKey("name", 6, lambda data: text_order(record_title(data))),),
         referrers=referrers,
+        personal_fields=("first_name", "last_name", "email", "phone"),
     )
 )

@@ -142,6 +142,7 @@ USERS = UserService(
         derive=derive,
         update_events=update_events,
         unique_field="email",
+        personal_fields=("email", "name"),
         parent_field="team_id",
         category_field="role",
         counters=seat_counters,

@@ -23,6 +23,7 @@ from crm_core.repositories import delivery_repository, keys
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import DeliveryAttemptItem, RecordItem, TableItem
+from crm_core.services import audit
 from crm_core.services.event_targets import EVENT_TARGETS, Destination, destination, matches
 from crm_core.services.records import record_data
 from crm_core.stored_values import as_json_value
@@ -336,5 +337,15 @@ def redeliver(ctx: RequestContext, target_id: str, event_id: str) -> RedeliveryV
         "attempt": 1,
         "event": as_json_value(items[0].event),
     }
+    # Not a record's change, so audited here, before it is sent: an event sent out again is a write of
+    # the tenant's data to a partner.
+    audit.audit_write(
+        ctx,
+        job["delivery_id"],
+        "event_target.redelivered",
+        "event_target",
+        target_id,
+        {"event_id": {"before": None, "after": event_id}},
+    )
     _queue([job])
     return {"delivery_id": job["delivery_id"], "event_id": event_id, "queued_at": utc_now()}

@@ -1,7 +1,7 @@
 """What follows from a record's committed change, written right after it rather than in its transaction
 (docs/decisions/0008): the side entries it gains and loses (type-ahead tokens, tags, entry fields), the
-duplicate pairs it forms, and its events' entries in its own timeline and in those of the records it
-links to.
+duplicate pairs it forms, its events' entries in its own timeline and in those of the records it
+links to, and its audit item (docs/decisions/0010).
 
 The request writes them once its change has committed (``BatchWriteItem``, puts and deletes with keys
 derived from the record and its event ids, so writing them twice changes nothing), its own timeline entry
@@ -23,7 +23,7 @@ from crm_core.models.record import EventDetail
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
-from crm_core.services.records.items import events_of, side_entries, timeline_items
+from crm_core.services.records.items import audit_item, events_of, side_entries, timeline_items
 from crm_core.services.records.spec import ObjectSpec
 from crm_core.stored_values import as_json_value
 
@@ -73,18 +73,20 @@ def derived_writes(
     pairs: list[TableItem],
 ) -> DerivedWrites:
     """The side entries ``item`` has and ``before`` had not (and the reverse, to delete), its new duplicate
-    pairs, and its events' timeline entries."""
+    pairs, its events' timeline entries and its audit item."""
     old_side = side_entries(spec, before) if before is not None else {}
     new_side = side_entries(spec, item)
     added = sorted(new_side.keys() - old_side.keys())
     removed = sorted(old_side.keys() - new_side.keys())
     timeline = timeline_items(spec, item, details)
     own = _own_entry(spec, item, details, timeline)
+    audited = audit_item(spec, item)
     return DerivedWrites(
         puts=[
             *(repo.entry(pk, sk, item.id) for pk, sk in added),
             *pairs,
             *(t for t in timeline if t is not own),
+            *([audited] if audited is not None else []),
         ],
         deletes=removed,
         last=own,
@@ -144,7 +146,7 @@ def last_entry_key(spec: ObjectSpec, new: RecordItem) -> tuple[str, str] | None:
 def repair(spec: ObjectSpec, old: RecordItem | None, new: RecordItem) -> int:
     """What the request of the change ``old`` -> ``new`` did not live to write, written from the record
     as it is now (a later change may have moved it on: its side entries are then the current ones), and
-    its events' timeline entries; the number of items written."""
+    its events' timeline entries and its audit item, from ``new``; the number of items written."""
     current = repo.get_record(new.tenant_id, spec.object_type, new.id, consistent=True)
     wanted = side_entries(spec, current) if current is not None else {}
     stale = (side_entries(spec, old) if old is not None else {}).keys() | side_entries(spec, new).keys()
@@ -154,6 +156,9 @@ def repair(spec: ObjectSpec, old: RecordItem | None, new: RecordItem) -> int:
     own = _own_entry(spec, new, details, timeline)
     puts: list[TableItem] = [repo.entry(pk, sk, new.id) for pk, sk in sorted(wanted)]
     puts += pairs + [t for t in timeline if t is not own]
+    audited = audit_item(spec, new)
+    if audited is not None:
+        puts.append(audited)
     deletes = sorted(stale - wanted.keys())
     DerivedWrites(puts, deletes, own).write()
     return len(puts) + len(deletes) + (1 if own is not None else 0)

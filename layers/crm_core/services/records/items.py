@@ -10,9 +10,9 @@ from typing import Any
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import new_id
 from crm_core.models.record import EventDetail, RecordFields, RelatedFacts
-from crm_core.repositories import keys
+from crm_core.repositories import audit_repository, keys
 from crm_core.repositories import notification_repository as notifications
-from crm_core.repositories.table import EventItem, RecordItem, TableItem, TimelineItem
+from crm_core.repositories.table import AuditItem, EventItem, RecordItem, TableItem, TimelineItem
 from crm_core.services.records.shape import record_data, record_title, represent, timeline_entry
 from crm_core.services.records.spec import NO_SORT_VALUE, ObjectSpec, index_value
 from crm_core.services.records.text import normalize_text
@@ -98,17 +98,26 @@ def change_envelope(
     correlation_id: str | None,
     occurred_at: str,
     changes: dict[str, Any],
+    source_ip: str | None = None,
+    hidden_changes: list[str] | None = None,
 ) -> dict[str, Any]:
-    """What a change's events need beside the record, stored on it (``RecordItem.change``): the events
-    are built from the committed record and this, by the request and by the relay alike."""
-    return {
+    """What a change's events and its audit item need beside the record, stored on it
+    (``RecordItem.change``): both are built from the committed record and this, by the request and by the
+    relay alike. ``changes`` holds each changed field's value before and after (``{"from", "to"}``);
+    ``source_ip`` and ``hidden_changes`` (the hidden fields it changed, by name: a webhook's secret,
+    which ``changes`` cannot show) are for the audit trail alone, never published."""
+    envelope: dict[str, Any] = {
         "version": version,
         "events": [{"id": new_id(), "type": name} for name in event_types],
         "occurred_at": occurred_at,
         "actor": actor,
         "correlation_id": correlation_id,
+        "source_ip": source_ip,
         "changes": changes,
     }
+    if hidden_changes:
+        envelope["hidden_changes"] = hidden_changes
+    return envelope
 
 
 def publishes(new: RecordItem, old_version: int | None) -> bool:
@@ -159,6 +168,50 @@ def timeline_items(spec: ObjectSpec, item: RecordItem, details: list[EventDetail
         for detail in details
         for object_type, record_id in places
     ]
+
+
+def audit_item(spec: ObjectSpec, item: RecordItem) -> AuditItem | None:
+    """The audit item of the record's last change, from the committed record and its envelope alone (so
+    the relay writes the same one as the request): named by the change's first event, its action that
+    event's type."""
+    change = as_json_value(item.change) if item.change is not None else None
+    if not change or not change.get("events"):
+        return None
+    events = change["events"]
+    return audit_repository.audit_item(
+        item.tenant_id,
+        audit_id=events[0]["id"],
+        occurred_at=change["occurred_at"],
+        actor=change["actor"],
+        actions=[event["type"] for event in events],
+        object_type=spec.object_type,
+        object_id=item.id,
+        changes=audited_changes(spec, item, change),
+        request_id=change.get("correlation_id"),
+        source_ip=change.get("source_ip"),
+    )
+
+
+def audited_changes(spec: ObjectSpec, item: RecordItem, change: dict[str, Any]) -> dict[str, Any]:
+    """``{field: {"before", "after"}}``: a new record's every field it was given (``after`` only), a
+    change's every changed field (as its events name them); a personal field named, its values not kept
+    (``{"before": null, "after": null, "personal": true}``): the trail outlives what it would copy; a
+    hidden field (a secret) named only, as ``{"hidden": true}``."""
+    if int(change["version"]) == 1:
+        shown = represent(spec, item)
+        given = [f"has_{name}" if name in spec.hidden_fields else name for name in record_data(item)]
+        found = {name: {"before": None, "after": shown.get(name)} for name in given if name in shown}
+    else:
+        found = {
+            name: {"before": values.get("from"), "after": values.get("to")}
+            for name, values in (change.get("changes") or {}).items()
+        }
+    for name in spec.personal_fields:
+        if name in found:
+            found[name] = {"before": None, "after": None, "personal": True}
+    for name in change.get("hidden_changes") or []:
+        found[name] = {"before": None, "after": None, "hidden": True}
+    return found
 
 
 def assignment_notification(

@@ -96,6 +96,9 @@ class ObjectSpec:
     secret_fields: tuple[str, ...] = ()
     # the event type of an archive (DELETE): an API key's is "revoked"
     archive_event: str = "archived"
+    # fields about a person (a contact's name, email, phone): the audit trail names them when they change
+    # but keeps no value of theirs (it is kept for a year or more, and must not outlive an erasure)
+    personal_fields: tuple[str, ...] = ()
     # a setting (a pipeline, an event target): only an admin creates, changes, archives or restores one
     admin_only: bool = False
     # free-text fields that lists filter by without regard to case or accents (a company's industry)

@@ -165,6 +165,13 @@ def _envelope_step(
         before_repr, after_repr = represent(spec, before), represent(spec, item)
         change_map = diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched})
     change_map.update(extra_changes or {})
+    # A hidden field is never shown, so ``changes`` cannot say it changed (a rotated secret): its name
+    # alone, for the audit trail.
+    hidden_changes = [
+        name
+        for name in spec.hidden_fields
+        if before is not None and record_data(before).get(name) != record_data(item).get(name)
+    ]
     event_types = [event_type]
     if event_type == "updated" and before is not None and spec.update_events is not None:
         event_types = spec.update_events(record_data(before), record_data(item))
@@ -175,6 +182,8 @@ def _envelope_step(
         correlation_id=ctx.correlation_id,
         occurred_at=utc_now(),
         changes=change_map,
+        source_ip=ctx.source_ip,
+        hidden_changes=hidden_changes,
     )
     return events_of(spec, item, version)
 
