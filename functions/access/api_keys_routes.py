@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from crm_core.http.api_docs import answers
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import add_record_routes
+from crm_core.http.record_routes import add_record_routes, write_extensions
 from crm_core.http.responses import record_response
 from crm_core.models.api_key import ApiKey, ApiKeyCreate, ApiKeyIssued, ApiKeyUpdate
 from crm_core.services.api_keys import API_KEYS
@@ -19,6 +19,7 @@ router = Router()
 
 @router.post(
     "/",
+    openapi_extensions=write_extensions(API_KEYS),
     status_code=201,
     tags=["api-keys"],
     summary="Issue an API key",

@@ -17,6 +17,7 @@ from crm_core.http.record_routes import (
     add_record_routes,
     list_description,
     list_response,
+    write_extensions,
 )
 from crm_core.http.responses import parse_if_match, record_response
 from crm_core.models.user import RoleName, User, UserCreate, UserUpdate
@@ -57,6 +58,7 @@ def list_users(
 
 @router.delete(
     "/<record_id>",
+    openapi_extensions=write_extensions(USERS),
     tags=["users"],
     summary="Deactivate a user",
     description="As PATCH with `active: false`: the user keeps what it owns, and every credential it holds "

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes
+from crm_core.http.record_routes import Cursor, Limit, RecordIdPath, add_record_routes, write_extensions
 from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN
 from crm_core.models.event_target import (
@@ -52,6 +52,7 @@ def list_deliveries(
 
 @router.post(
     "/<record_id>/redeliver",
+    openapi_extensions=write_extensions(EVENT_TARGETS),
     status_code=202,
     tags=TAGS,
     summary="Send an event to this target again",

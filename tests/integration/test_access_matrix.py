@@ -12,9 +12,10 @@ new route or a new field is checked without anyone listing it here.
 - Another tenant's lists, searches, duplicates, timelines and batch reads never show the first tenant's
   records.
 
-What the rules cannot derive is data here, in one place each: which paths are settings (SETTINGS),
-which kind of record a reference field names (REFERENCES), and the few bodies a schema cannot state
-(tests/support/api_document.py EXAMPLES).
+Which writes are settings the document says (``x-crm-required-role: admin``, from the record types'
+``admin_only``). What the rules cannot derive is data here, in one place each: the settings still to come
+(SETTINGS), which kind of record a reference field names (REFERENCES), and the few bodies a schema cannot
+state (tests/support/api_document.py EXAMPLES).
 """
 
 from __future__ import annotations
@@ -47,15 +48,9 @@ from tests.support.credentials import user_client
 from tests.support.roles import clients_by_role
 from tests.support.waiting import eventually
 
-# API.md "roles": an admin alone manages the settings. A path under one of these is a setting (the later
-# ones name resources to come, so that they are settings from their first route).
+# API.md "roles": an admin alone manages the settings. The document marks each write of one; these name
+# settings to come, so that they are settings from their first route even if it forgets the mark.
 SETTINGS = (
-    "/v1/pipelines",
-    "/v1/event-targets",
-    "/v1/event-sources",
-    "/v1/users",
-    "/v1/teams",
-    "/v1/api-keys",
     "/v1/properties",
     "/v1/imports",
     "/v1/exports",
@@ -102,7 +97,21 @@ def known_defect(role: str, op: Operation) -> str | None:
 
 
 def is_setting(op: Operation) -> bool:
-    return op.path.startswith(SETTINGS)
+    return op.spec.get("x-crm-required-role") == "admin" or op.path.startswith(SETTINGS)
+
+
+def test_every_write_of_a_setting_is_marked_in_the_document() -> None:
+    """Every write under the path of an admin-only record type says so: the mark is what clients and the
+    matrix read."""
+    from crm_core.record_types import RECORD_TYPES
+
+    settings = tuple(t.path for t in RECORD_TYPES if t.record_service().spec.admin_only)
+    unmarked = [
+        str(op)
+        for op in operations()
+        if op.is_write and op.path.startswith(settings) and op.spec.get("x-crm-required-role") != "admin"
+    ]
+    assert settings and not unmarked, unmarked
 
 
 # ---------------------------------------------------------------------------------------------- tenants

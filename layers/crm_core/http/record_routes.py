@@ -133,6 +133,17 @@ class BatchRequest(StrictModel):
     inputs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+# API.md "roles": an admin alone manages the settings. Each write of a setting says so in the OpenAPI
+# document, so that a client (and tests/integration/test_roles_over_openapi.py) reads who may call it
+# from the document rather than from a list of paths kept beside it.
+ADMIN_ONLY: dict[str, Any] = {"x-crm-required-role": "admin"}
+
+
+def write_extensions(service: RecordService) -> dict[str, Any] | None:
+    """The OpenAPI extensions of a write of ``service``'s records (``openapi_extensions=`` of a route)."""
+    return dict(ADMIN_ONLY) if service.spec.admin_only else None
+
+
 RECORD_ROUTES = frozenset(
     {"create", "duplicates", "batch", "read", "update", "archive", "restore", "merge", "timeline"}
 )
@@ -231,6 +242,7 @@ def _add_create(t: _TypeRoutes) -> None:
 
     @t.router.post(
         "/",
+        openapi_extensions=write_extensions(t.service),
         status_code=201,
         tags=[t.tag],
         summary=f"Create {t.a_noun}",
@@ -257,6 +269,7 @@ def _add_duplicates(t: _TypeRoutes) -> None:
 def _add_batch(t: _TypeRoutes) -> None:
     @t.router.post(
         "/batch/<action>",
+        openapi_extensions=write_extensions(t.service),
         tags=[t.tag],
         summary="Create, update, upsert, read or archive up to 100",
         description="One result per input, in order. With all_or_none=true every input commits in one "
@@ -315,6 +328,7 @@ def _add_update(t: _TypeRoutes) -> None:
 
     @t.router.patch(
         "/<record_id>",
+        openapi_extensions=write_extensions(t.service),
         tags=[t.tag],
         summary=f"Change some fields of {t.a_noun}",
         description=t.said.get(
@@ -333,6 +347,7 @@ def _add_update(t: _TypeRoutes) -> None:
 def _add_archive(t: _TypeRoutes) -> None:
     @t.router.delete(
         "/<record_id>",
+        openapi_extensions=write_extensions(t.service),
         status_code=204,
         tags=[t.tag],
         summary=f"Archive {t.a_noun} (restorable 30 days)",
@@ -348,6 +363,7 @@ def _add_archive(t: _TypeRoutes) -> None:
 def _add_restore(t: _TypeRoutes) -> None:
     @t.router.post(
         "/<record_id>/restore",
+        openapi_extensions=write_extensions(t.service),
         tags=[t.tag],
         summary=f"Restore an archived {t.noun}",
         responses=answers(200, t.record, 403, 404, 409, 422, etag=True),
@@ -361,6 +377,7 @@ def _add_merge(t: _TypeRoutes) -> None:
 
     @t.router.post(
         "/<record_id>/merge",
+        openapi_extensions=write_extensions(t.service),
         tags=[t.tag],
         summary=f"Merge another {t.noun} into this one",
         description="This record keeps its values and takes the other's where it has none; the other is "
