@@ -261,7 +261,9 @@ def test_one_tenants_refused_partner_buses_do_not_hold_up_another_tenants_events
         waited = time.monotonic() - started
         assert [e["detail"]["data"]["id"] for e in published] == [contact["id"]]
         assert not moto_fidelity.partner_deliveries.idle(), "the refused deliveries were already done"
-        assert waited < 3, f"the other tenant's event waited {waited:.1f} s for the first one's partner buses"
+        # Held up behind the burst's deliveries, it would come only after all of them (checked just above);
+        # the bound is loose because a loaded CI machine relays slowly.
+        assert waited < 10, f"the other tenant's event waited {waited:.1f} s behind the partner buses"
         assert eventually(lambda: receiver.accepted, timeout=60)
         assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"]]
     finally:
