@@ -5,20 +5,22 @@ records past its time budget, and slow `crm dev` down as local data grows:
 
 - every request to the moto server lists moto's package folder (``list_of_moto_modules``) to find the
   service; the folder does not change while the process runs, so it is listed once;
-- a Query on the base table walks every item of the table to find one partition; this hands
-  moto's own query a view of the table whose ``all_items`` is that partition, so the rest of moto's
-  query (sorting, paging, limits, filters, projection) runs unchanged on the same items.
+- a Query walks every item of the table to find one partition, of the table or of a global secondary
+  index (moto keeps no index), so its time grows with the whole table, every tenant's items: this hands
+  moto's own query a view of the table whose ``all_items`` is the items that can be in that partition,
+  so the rest of moto's query (its own check of the key condition, sorting, paging, limits, filters,
+  projection) runs unchanged on them. A base-table partition is moto's own dict; an index's is kept
+  here (``_IndexBuckets``), built on the first query of the index and kept up to date by every write.
 
 - every event a rule delivers is shaped by moto's input template, which parses the same eight JSONPath
   expressions anew (building a parser each time: about 30 ms an event and target); the parsed expressions
   are kept (``jsonpath_ng`` expressions are not changed by ``find``).
 
-Queries on a global secondary index still walk the table (moto keeps no index), so their local latency
-grows with the table; their DynamoDB calls and capacity do not.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from typing import Any
 
@@ -40,6 +42,84 @@ class _Partition:
         return getattr(self._table, name)
 
 
+def _bucket_key(value: Any) -> Any:
+    """A key attribute's value as a dict key (a number by its value: DynamoDB's 1 and 1.0 are one key)."""
+    return (value.type, value.cast_value if value.type == "N" else value.value)
+
+
+def _primary_key(item: Any) -> tuple[Any, Any]:
+    range_key = item.range_key
+    return (_bucket_key(item.hash_key), None if range_key is None else _bucket_key(range_key))
+
+
+class _IndexBuckets:
+    """For each partition key attribute of a table's global secondary indexes, the items by that attribute's
+    value: a superset of each index partition's items. A write adds the item it leaves in the table to the
+    buckets of its values (a Put makes a new item object, an Update changes the one in place); what a
+    write leaves behind (the item a Put replaced or a Delete removed, an item whose value changed) is
+    dropped when a query finds it is no longer the table's item, or moto's own key check skips it.
+
+    Kept in the table object's ``__dict__``: moto's deep copy of a table (a transaction it rolls back)
+    copies the buckets with the items, the same objects in both."""
+
+    def __init__(self, table: Any) -> None:
+        self._table = table
+        self._by_attribute: dict[str, dict[Any, dict[tuple[Any, Any], Any]]] = {}
+
+    @staticmethod
+    def of(table: Any) -> _IndexBuckets:
+        buckets = table.__dict__.get("_crm_index_buckets")
+        if buckets is None:
+            buckets = table.__dict__["_crm_index_buckets"] = _IndexBuckets(table)
+        return buckets
+
+    def add(self, item: Any) -> None:
+        for attribute, buckets in self._by_attribute.items():
+            value = item.attrs.get(attribute)
+            if value is not None:
+                buckets.setdefault(_bucket_key(value), {})[_primary_key(item)] = item
+
+    def _is_current(self, item: Any) -> bool:
+        stored = self._table.items.get(item.hash_key)
+        if self._table.range_key_attr:
+            return isinstance(stored, dict) and stored.get(item.range_key) is item
+        return stored is item
+
+    def candidates(self, attribute: str, value: Any) -> list[Any]:
+        if attribute not in self._by_attribute:
+            self._by_attribute[attribute] = {}
+            for item in self._table.all_items():
+                self.add(item)  # only this attribute's buckets are new; the others are rewritten as they are
+        bucket = self._by_attribute[attribute].get(_bucket_key(value), {})
+        stale = [key for key, item in bucket.items() if not self._is_current(item)]
+        for key in stale:
+            del bucket[key]
+        return list(bucket.values())
+
+
+class _IndexPartition:
+    """The table, seen through the items that can be in one partition of a global secondary index."""
+
+    def __init__(self, table: Any, items: list[Any]) -> None:
+        self._table = table
+        self._items = items
+
+    def all_items(self) -> list[Any]:
+        return self._items
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+
+def _index_partition_key(table: Any, index_name: str) -> str | None:
+    """The partition key attribute of a global secondary index with one (None for any other index)."""
+    for index in table.global_indexes:
+        if index.name == index_name:
+            hash_keys = [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+            return hash_keys[0] if len(hash_keys) == 1 else None
+    return None
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -48,6 +128,7 @@ def install() -> None:
 
     import jsonpath_ng.ext
     import moto.backends
+    from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.table import Table
 
     jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
@@ -61,9 +142,41 @@ def install() -> None:
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         arguments = signature.bind(self, *args, **kwargs).arguments
         hash_key = arguments.get("hash_key")
-        if arguments.get("index_name") is None and hash_key is not None and self.range_key_attr:
+        index_name = arguments.get("index_name")
+        if index_name is None and hash_key is not None and self.range_key_attr:
             return moto_query(_Partition(self, hash_key), *args, **kwargs)  # type: ignore[arg-type]
+        attribute = _index_partition_key(self, index_name) if index_name else None
+        conditions = dict(arguments.get("hash_key_conditions") or [])
+        if attribute is not None and attribute in conditions:
+            items = _IndexBuckets.of(self).candidates(attribute, conditions[attribute])
+            return moto_query(_IndexPartition(self, items), *args, **kwargs)  # type: ignore[arg-type]
         return moto_query(self, *args, **kwargs)
 
     setattr(Table, "query", query)  # noqa: B010
+
+    moto_put_item = Table.put_item
+
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        item = moto_put_item(self, *args, **kwargs)
+        _IndexBuckets.of(self).add(item)
+        return item
+
+    setattr(Table, "put_item", put_item)  # noqa: B010
+
+    moto_update_item = DynamoDBBackend.update_item
+
+    def update_item(self: Any, table_name: str, key: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        # moto changes the stored item in place (after a Put of its key when it is new): whatever happens,
+        # the item as the table now holds it is in the buckets of its values.
+        try:
+            return moto_update_item(self, table_name, key, *args, **kwargs)
+        finally:
+            # A key moto refused (its error is the answer) names no item to add.
+            with contextlib.suppress(Exception):
+                table = self.get_table(table_name)
+                item = table.get_item(*self.get_keys_value(table, key))
+                if item is not None:
+                    _IndexBuckets.of(table).add(item)
+
+    setattr(DynamoDBBackend, "update_item", update_item)  # noqa: B010
     _installed = True
