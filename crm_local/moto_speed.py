@@ -12,6 +12,14 @@ records past its time budget, and slow `crm dev` down as local data grows:
   projection) runs unchanged on them. A base-table partition is moto's own dict; an index's is kept
   here (``_IndexBuckets``), built on the first query of the index and kept up to date by every write.
 
+- every answer of DynamoDB and its stream is written by moto's generic serializer, which walks the
+  operation's output shape for every attribute value of every item (10 ms for one GetItem; most of the
+  local endpoint's time). Those answers are already DynamoDB JSON, made of JSON's own types (and a stream
+  record's timestamp): the answers of the operations the CRM calls most are dumped as they are, in the
+  form moto's serializer gives them (``FAST_ANSWERS``). With ``verify_answers`` on, each is also made by
+  moto's serializer and any difference noted in ``answer_differences`` (tests/integration/
+  test_local_endpoint_indexes.py runs the CRM's calls so).
+
 - every event a rule delivers is shaped by moto's input template, which parses the same eight JSONPath
   expressions anew (building a parser each time: about 30 ms an event and target); the parsed expressions
   are kept (``jsonpath_ng`` expressions are not changed by ``find``).
@@ -22,9 +30,31 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+from collections import Counter
 from typing import Any
 
 _installed = False
+
+# The operations whose answers are dumped as moto's handlers make them (see above), by service.
+FAST_ANSWERS = {
+    "dynamodb": frozenset(
+        {
+            "GetItem",
+            "BatchGetItem",
+            "Query",
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "BatchWriteItem",
+            "TransactWriteItems",
+            "TransactGetItems",
+        }
+    ),
+    "dynamodbstreams": frozenset({"GetRecords"}),
+}
+verify_answers = False
+answer_differences: list[str] = []
+answers_verified: Counter[str] = Counter()  # by "service.Operation"
 
 
 class _Partition:
@@ -120,6 +150,55 @@ def _index_partition_key(table: Any, index_name: str) -> str | None:
     return None
 
 
+def _timestamp(value: Any) -> Any:
+    """What moto's JSON serializer writes for a timestamp: seconds since the epoch, to the millisecond."""
+    import calendar
+    from datetime import datetime
+
+    if not isinstance(value, datetime):
+        raise TypeError(f"{type(value).__name__} is not JSON")
+    seconds = calendar.timegm(value.timetuple())
+    return seconds + (value.microsecond // 1000) / 1000.0 if value.microsecond else seconds
+
+
+def _install_fast_answers() -> None:
+    import json
+
+    from moto.core.responses import BaseResponse, PaginatedResult
+    from moto.core.utils import get_service_model
+
+    moto_serialized = BaseResponse.serialized
+    content_types: dict[str, str] = {}
+    members: dict[tuple[str, str], frozenset[str]] = {}  # what an operation's answer may hold
+
+    def serialized(self: Any, action_result: Any) -> Any:
+        result = action_result.result
+        service, operation = self.boto3_service_name, self._get_action()
+        if (
+            not isinstance(result, dict)
+            or isinstance(action_result, PaginatedResult)
+            or operation not in FAST_ANSWERS.get(service, ())
+        ):
+            return moto_serialized(self, action_result)
+        if (service, operation) not in members:
+            model = get_service_model(service)
+            content_types[service] = f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
+            output = model.operation_model(operation).output_shape
+            members[service, operation] = frozenset(output.members if output is not None else ())
+        headers = {"Content-Type": content_types[service], **self.response_headers}
+        # moto's handlers add what the answer's shape has no place for (the serializer leaves it out).
+        shaped = {name: value for name, value in result.items() if name in members[service, operation]}
+        answer = (200, headers, json.dumps(shaped, default=_timestamp, separators=(",", ":")))
+        if verify_answers:
+            status, moto_headers, body = moto_serialized(self, action_result)
+            answers_verified[f"{service}.{operation}"] += 1
+            if (status, dict(moto_headers), json.loads(body)) != (200, headers, json.loads(answer[2])):
+                answer_differences.append(f"{service}.{operation}: {body!r} != {answer[2]}")
+        return answer
+
+    setattr(BaseResponse, "serialized", serialized)  # noqa: B010
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -179,4 +258,5 @@ def install() -> None:
                     _IndexBuckets.of(table).add(item)
 
     setattr(DynamoDBBackend, "update_item", update_item)  # noqa: B010
+    _install_fast_answers()
     _installed = True

@@ -1,8 +1,13 @@
-"""The local endpoint answers a Query on a global secondary index from its own buckets of the index's
-items (crm_local.moto_speed), not by walking the table: the answers must be DynamoDB's. A random run of
-every kind of write the CRM makes (Put, Update setting and removing the index's key, Delete, a batch, a
-transaction that commits and one that is cancelled, a conditional Put refused) is checked after each
-write against a model of the table: each index partition lists exactly the items that have its key."""
+"""The local endpoint's shortcuts (crm_local.moto_speed) answer as moto would.
+
+A Query on a global secondary index is answered from the endpoint's own buckets of the index's items, not
+by walking the table: a random run of every kind of write the CRM makes (Put, Update setting and removing
+the index's key, Delete, a batch, a transaction that commits and one that is cancelled, a conditional Put
+refused) is checked after each write against a model of the table: each index partition lists exactly
+the items that have its key.
+
+The answers of DynamoDB and its stream are dumped as moto's handlers make them, not through moto's
+serializer: with both made for every answer, the CRM's own calls give the same answers."""
 
 from __future__ import annotations
 
@@ -15,10 +20,26 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from crm_local import moto_speed
 from crm_local.runtime import LocalRuntime
+from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 VALUES = ["a", "b", "c"]  # the index partition keys the items move between
 IDS = [f"item-{n}" for n in range(12)]
+
+
+@pytest.fixture(autouse=True)
+def answers_checked_against_motos_serializer() -> Iterator[None]:
+    """Every answer these tests get is made both ways, and the two must agree."""
+    moto_speed.answer_differences.clear()
+    moto_speed.answers_verified.clear()
+    moto_speed.verify_answers = True
+    try:
+        yield
+    finally:
+        moto_speed.verify_answers = False
+    assert moto_speed.answer_differences == []
 
 
 @pytest.fixture
@@ -145,3 +166,37 @@ def test_index_queries_answer_as_the_table_holds_after_every_kind_of_write(table
         for partition in VALUES:
             expected = sorted((entry[1], i) for i, entry in model.items() if entry[0] == partition)
             assert _listed(dynamodb, table, partition) == [i for _, i in expected], (step, kind, partition)
+
+
+def test_dynamodb_answers_are_the_ones_motos_serializer_makes(client: ApiClient, table: str) -> None:
+    """Every operation whose answer is dumped is answered so at least once, through the CRM's own calls
+    (the fixture compares each answer with moto's)."""
+    company = client.create("companies", {"name": "Verity Ltd", "domain": "verity.example"})
+    contacts = [
+        client.create(
+            "contacts",
+            {
+                "first_name": f"Vera{n}",
+                "email": f"vera{n}@verity.example",
+                "tags": ["gold", "eu"],
+                "company_id": company["id"],
+            },
+        )
+        for n in range(3)
+    ]
+    assert client.patch(f"/v1/contacts/{contacts[0]['id']}", {"tags": ["silver"]}).status_code == 200
+    assert client.get("/v1/contacts", params={"tag": "gold", "limit": 1}).status_code == 200
+    assert client.get("/v1/contacts", params={"q": "vera"}).status_code == 200
+    read = client.post("/v1/contacts/batch/read", {"inputs": [{"id": c["id"]} for c in contacts]})
+    assert read.status_code == 200
+    assert client.get(f"/v1/companies/{company['id']}/timeline").status_code == 200
+    assert client.delete(f"/v1/contacts/{contacts[1]['id']}").status_code == 204
+    dynamodb: Any = boto3.client("dynamodb")
+    dynamodb.put_item(TableName=table, Item={**_key("x"), "gpk": {"S": "a"}, "gsk": {"S": "s"}})
+    dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": _key("x")}}])
+    dynamodb.delete_item(TableName=table, Key=_key("x"), ReturnValues="ALL_OLD")
+    # The relay reads the stream of these changes in the background.
+    wanted = {f"dynamodb.{op}" for op in moto_speed.FAST_ANSWERS["dynamodb"]} | {"dynamodbstreams.GetRecords"}
+    assert eventually(lambda: wanted <= set(moto_speed.answers_verified)), wanted - set(
+        moto_speed.answers_verified
+    )
