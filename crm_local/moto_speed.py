@@ -42,6 +42,7 @@ FAST_ANSWERS = {
             "GetItem",
             "BatchGetItem",
             "Query",
+            "Scan",
             "PutItem",
             "UpdateItem",
             "DeleteItem",
