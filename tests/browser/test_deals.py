@@ -86,3 +86,17 @@ def test_a_move_of_a_stale_deal_is_shown_and_can_be_redone(
     )
     assert saved, "the redone move never reached the API"
     assert saved["amount"] == changed["amount"], "the other change was kept"
+
+
+def test_move_a_deal_by_keyboard(page: Page, base_url: str, client: ApiClient) -> None:
+    stages, deal = board_setup(client)
+    sign_in(page, base_url, client, "/deals")
+    card = page.get_by_role("region", name=stages[0]["name"]).get_by_test_id("deal-card")
+    expect(card).to_be_visible()
+    card.focus()
+    for key in ("Space", "ArrowRight", "ArrowRight", "Space"):
+        page.keyboard.press(key)
+    third = page.get_by_role("region", name=stages[2]["name"])
+    expect(third.get_by_test_id("deal-card").filter(has_text="Rollout Nordics")).to_be_visible()
+    saved = eventually(lambda: client.get(f"/v1/deals/{deal['id']}").json()["stage_id"] == stages[2]["id"])
+    assert saved, "the keyboard move never reached the API"

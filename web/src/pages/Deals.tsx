@@ -7,6 +7,7 @@ import {
   useSensor,
   useSensors,
   type DragEndEvent,
+  type KeyboardCoordinateGetter,
 } from "@dnd-kit/core";
 import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -48,6 +49,22 @@ function moved(board: Board, { deal, to }: Move): Board {
     }),
   };
 }
+
+/** Arrow keys carry a picked-up deal from column to column (right or down: the next stage; left or up: the
+ * one before), in the board's reading order, so that the keyboard move is one key press per stage whether the
+ * columns stand side by side or, at phone width, one under another. */
+const stageByStage: KeyboardCoordinateGetter = (event, { context }) => {
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.code];
+  const { collisionRect, droppableRects, over } = context;
+  if (!step || !collisionRect) return undefined;
+  event.preventDefault();
+  const columns = [...droppableRects.entries()].sort(([, a], [, b]) => a.top - b.top || a.left - b.left);
+  const here = columns.findIndex(([id]) => id === over?.id);
+  const next = columns[Math.min(Math.max(here + step, 0), columns.length - 1)];
+  if (!next) return undefined;
+  const [, rect] = next;
+  return { x: rect.left + rect.width / 2 - collisionRect.width / 2, y: rect.top + 48 };
+};
 
 function DealCard({ deal }: { deal: Deal }) {
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: deal.id, data: { deal } });
@@ -131,7 +148,7 @@ export default function Deals() {
   const [failure, setFailure] = useState<string | null>(null);
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
-    useSensor(KeyboardSensor),
+    useSensor(KeyboardSensor, { coordinateGetter: stageByStage }),
   );
 
   const pipelines = useQuery({
