@@ -24,7 +24,7 @@ install: $(STAMP)
 # API types are stale against docs/openapi.json) re-runs when a source changes.
 WEB_MODULES := web/node_modules/.installed
 WEB_STAMP := web/dist/.built
-WEB_SOURCES := $(shell find web/src web/scripts -type f) web/index.html web/vite.config.ts web/tsconfig.json \
+WEB_SOURCES := $(shell find web/src web/scripts web/public -type f) web/index.html web/vite.config.ts web/tsconfig.json \
 	docs/openapi.json
 CHROMIUM := /usr/bin/chromium
 

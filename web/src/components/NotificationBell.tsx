@@ -20,38 +20,43 @@ export default function NotificationBell() {
   const unread = items.filter((item) => !item.read_at).length;
 
   return (
-    <Popover width={320} position="bottom-end" shadow="md">
-      <Popover.Target>
-        <Indicator label={unread} size={16} disabled={unread === 0}>
+    // The indicator stays outside the popover's target, which takes the button's aria attributes.
+    <Indicator label={unread} size={16} disabled={unread === 0}>
+      <Popover width={320} position="bottom-end" shadow="md">
+        <Popover.Target>
           <ActionIcon variant="subtle" aria-label={`Notifications, ${unread} unread`} size="lg">
             <svg aria-hidden viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" strokeWidth="2">
               <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0" />
             </svg>
           </ActionIcon>
-        </Indicator>
-      </Popover.Target>
-      <Popover.Dropdown>
-        <Stack gap="xs" role="region" aria-label="Notifications">
-          {notifications.isPending && <Text size="sm">Loading…</Text>}
-          {notifications.isError && <Text size="sm" c="red">The notifications could not be loaded.</Text>}
-          {notifications.isSuccess && items.length === 0 && <Text size="sm">No notifications.</Text>}
-          {items.map((item) => (
-            <Stack key={item.id} gap={2}>
-              <Text size="sm" fw={item.read_at ? 400 : 700}>
-                {item.title}
+        </Popover.Target>
+        <Popover.Dropdown>
+          <Stack gap="xs" role="region" aria-label="Notifications">
+            {notifications.isPending && <Text size="sm">Loading…</Text>}
+            {notifications.isError && (
+              <Text size="sm" c="red.8">
+                The notifications could not be loaded.
               </Text>
-              <Text size="xs" c="dimmed">
-                {formatDateTime(item.created_at)}
-              </Text>
-              {!item.read_at && (
-                <Button size="compact-xs" variant="light" onClick={() => markRead.mutate(item.id)}>
-                  Mark as read
-                </Button>
-              )}
-            </Stack>
-          ))}
-        </Stack>
-      </Popover.Dropdown>
-    </Popover>
+            )}
+            {notifications.isSuccess && items.length === 0 && <Text size="sm">No notifications.</Text>}
+            {items.map((item) => (
+              <Stack key={item.id} gap={2}>
+                <Text size="sm" fw={item.read_at ? 400 : 700}>
+                  {item.title}
+                </Text>
+                <Text size="xs" c="dimmed">
+                  {formatDateTime(item.created_at)}
+                </Text>
+                {!item.read_at && (
+                  <Button size="compact-xs" variant="light" onClick={() => markRead.mutate(item.id)}>
+                    Mark as read
+                  </Button>
+                )}
+              </Stack>
+            ))}
+          </Stack>
+        </Popover.Dropdown>
+      </Popover>
+    </Indicator>
   );
 }

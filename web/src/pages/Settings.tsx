@@ -31,7 +31,7 @@ export default function Settings() {
             </Text>
             <Group gap="xs" mt="xs">
               {pipeline.stages?.map((stage) => (
-                <Badge key={stage.id ?? stage.name} variant="outline" color={stage.kind === "won" ? "green" : stage.kind === "lost" ? "red" : "gray"}>
+                <Badge key={stage.id ?? stage.name} variant="outline" color={stage.kind === "open" ? "gray" : "dark"}>
                   {stage.name} · {Math.round((stage.probability ?? 0) * 100)}%
                 </Badge>
               ))}
