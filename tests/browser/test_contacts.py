@@ -46,3 +46,44 @@ def test_create_a_contact_and_find_it_with_search(page: Page, base_url: str, cli
     table = page.get_by_role("table", name="Contacts")
     expect(table.get_by_role("link", name=f"Ada {surname}")).to_be_visible()
     expect(table.get_by_role("link", name="Other Person")).to_have_count(0)
+
+
+def test_load_more_and_edit_at_the_version_read(page: Page, base_url: str, client: ApiClient) -> None:
+    inputs = [
+        {"first_name": f"Bulk{n:02d}", "last_name": "Row", "email": f"bulk{n}@acme.example"}
+        for n in range(30)
+    ]
+    created = client.post("/v1/contacts/batch/create", {"inputs": inputs}).json()["results"]
+    assert [result["status"] for result in created] == [201] * 30
+    sign_in(page, base_url, client)
+    rows = page.get_by_role("table", name="Contacts").locator("tbody tr")
+    expect(rows).to_have_count(25)
+    page.get_by_role("button", name="Load more").click()
+    expect(rows).to_have_count(30)
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+
+    contact_id = created[0]["id"]
+    page.goto(f"{base_url}/contacts/{contact_id}")
+    page.get_by_role("button", name="Edit").click()
+    page.get_by_label("Job title").fill("Buyer")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Buyer")).to_be_visible()
+    saved = client.get(f"/v1/contacts/{contact_id}").json()
+    assert saved["title"] == "Buyer"
+
+    # Changed elsewhere while the form is open: the save is refused (412) and says so; nothing is lost.
+    page.get_by_role("button", name="Edit").click()
+    client.patch(f"/v1/contacts/{contact_id}", {"phone": "+1 555 0100"})
+    page.get_by_label("Job title").fill("Head of buying")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("alert")).to_contain_text("changed since you opened it")
+    expect(page.get_by_label("Job title")).to_have_value("Head of buying")
+    assert client.get(f"/v1/contacts/{contact_id}").json()["title"] == "Buyer"
+    # Resolved: the current version under the user's change; saving keeps both changes.
+    page.get_by_role("button", name="Load the current version").click()
+    expect(page.get_by_label("Phone")).to_have_value("+1 555 0100")
+    expect(page.get_by_label("Job title")).to_have_value("Head of buying")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text("Head of buying")).to_be_visible()
+    final = client.get(f"/v1/contacts/{contact_id}").json()
+    assert (final["title"], final["phone"]) == ("Head of buying", "+1 555 0100")

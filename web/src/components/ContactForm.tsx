@@ -26,6 +26,8 @@ export function ContactForm({
   onCancel: () => void;
 }) {
   const queryClient = useQueryClient();
+  // The version the form changes: the contact as opened, or as reloaded after a conflict.
+  const [base, setBase] = useState<Contact | undefined>(contact);
   const [values, setValues] = useState<Values>(() => valuesOf(contact));
   const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
   const [problem, setProblem] = useState<ApiError | null>(null);
@@ -33,7 +35,7 @@ export function ContactForm({
 
   const save = useMutation({
     mutationFn: () => {
-      if (!contact) {
+      if (!base) {
         const body = Object.fromEntries(
           FIELDS.filter((field) => values[field].trim()).map((field) => [field, values[field].trim()]),
         ) as Schemas["ContactCreate"];
@@ -41,15 +43,15 @@ export function ContactForm({
       }
       // Only what changed is sent; a field emptied is cleared (null).
       const body = Object.fromEntries(
-        FIELDS.filter((field) => values[field].trim() !== (contact[field] ?? "")).map((field) => [
+        FIELDS.filter((field) => values[field].trim() !== (base[field] ?? "")).map((field) => [
           field,
           values[field].trim() || null,
         ]),
       ) as Schemas["ContactUpdate"];
       return unwrap(
         api.PATCH("/v1/contacts/{record_id}", {
-          params: { path: { record_id: contact.id } },
-          headers: ifMatch(contact.version),
+          params: { path: { record_id: base.id } },
+          headers: ifMatch(base.version),
           body,
         }),
       );
@@ -73,6 +75,24 @@ export function ContactForm({
       setErrors(fieldErrors);
       const shownByFields = Object.keys(fieldErrors).some((field) => (FIELDS as readonly string[]).includes(field));
       setProblem(shownByFields ? null : error);
+    },
+  });
+
+  /** After a 412: the current version becomes the base; what the user changed stays, every other field
+   * takes the current value, so that saving again changes only what the user meant to. */
+  const reload = useMutation({
+    mutationFn: (id: string) => unwrap(api.GET("/v1/contacts/{record_id}", { params: { path: { record_id: id } } })),
+    onSuccess: (current) => {
+      const opened = valuesOf(base);
+      const latest = valuesOf(current);
+      setValues((typed) =>
+        Object.fromEntries(
+          FIELDS.map((field) => [field, typed[field] !== opened[field] ? typed[field] : latest[field]]),
+        ) as Values,
+      );
+      setBase(current);
+      setProblem(null);
+      queryClient.setQueryData(["contact", current.id], current);
     },
   });
 
@@ -127,8 +147,13 @@ export function ContactForm({
           {problem && (
             <Alert color="red" role="alert" title={problem.status === 412 ? "Changed by someone else" : "Not saved"}>
               {problem.status === 412
-                ? "This contact changed since you opened it. Reload it to see the current version, then make your change again."
+                ? "This contact changed since you opened it, so nothing was saved. Load the current version: your changes stay in the form."
                 : problem.message}
+              {problem.status === 412 && base && (
+                <Button mt="sm" size="xs" variant="light" onClick={() => reload.mutate(base.id)} loading={reload.isPending}>
+                  Load the current version
+                </Button>
+              )}
             </Alert>
           )}
           <Group>

@@ -41,7 +41,6 @@ export default function ContactDetail() {
       </Group>
       {editing ? (
         <ContactForm
-          key={record.version}
           contact={record}
           onSaved={() => setEditing(false)}
           onCancel={() => setEditing(false)}
