@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect, sync_playwright
 
 from crm_local.pages import WEB_DIST
 from tests.support.client import ApiClient
@@ -25,8 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 expect.set_options(timeout=10_000)
 
@@ -49,7 +49,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-def open_page(browser: Browser, viewport: dict[str, int]) -> Iterator[Page]:
+def open_page(browser: Browser, viewport: ViewportSize) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport, locale="en-US")
     page = context.new_page()
     errors: list[str] = []
