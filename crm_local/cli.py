@@ -45,7 +45,8 @@ def _dev(args: argparse.Namespace) -> int:
 
     built = (WEB_DIST / "index.html").is_file()
     print(
-        f"Web app         {instance.api}/   {'' if built else '(not built: make web builds it)'}", flush=True
+        f"Web app         {instance.api}/" + ("" if built else "   (not built: make web builds it)"),
+        flush=True,
     )
     print(f"OpenAPI         {instance.api}/openapi.json   docs: {instance.api}/docs", flush=True)
     print(
