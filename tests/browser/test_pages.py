@@ -40,6 +40,12 @@ def test_main_pages_and_completing_a_task(page: Page, base_url: str, client: Api
     expect(page.get_by_role("region", name="Overdue (0)")).to_be_visible()
     assert client.get(f"/v1/activities/{task['id']}").json()["completed_at"]
 
+    bell = page.get_by_role("button", name="Notifications, 0 unread")
+    bell.click()
+    expect(page.get_by_role("region", name="Notifications")).to_contain_text("No notifications.")
+    bell.click()
+    expect(page.get_by_role("region", name="Notifications")).to_have_count(0)
+
     navigation.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("region", name="Pipelines")).to_contain_text("Qualified")
     expect(page.get_by_role("region", name="Event targets")).to_contain_text("No event targets")

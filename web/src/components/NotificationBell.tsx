@@ -1,5 +1,6 @@
-import { ActionIcon, Button, Indicator, Popover, Stack, Text } from "@mantine/core";
+import { ActionIcon, Button, Indicator, Paper, Stack, Text } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { api, unwrap } from "../api/client";
 import { formatDateTime } from "../format";
 
@@ -18,19 +19,34 @@ export default function NotificationBell() {
   });
   const items = notifications.data?.items ?? [];
   const unread = items.filter((item) => !item.read_at).length;
+  const [open, setOpen] = useState(false);
 
+  // A plain disclosure under the header rather than a popover: no positioning library on every page.
   return (
-    // The indicator stays outside the popover's target, which takes the button's aria attributes.
-    <Indicator label={unread} size={16} disabled={unread === 0}>
-      <Popover width={320} position="bottom-end" shadow="md">
-        <Popover.Target>
-          <ActionIcon variant="subtle" aria-label={`Notifications, ${unread} unread`} size="lg">
-            <svg aria-hidden viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" strokeWidth="2">
-              <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0" />
-            </svg>
-          </ActionIcon>
-        </Popover.Target>
-        <Popover.Dropdown>
+    <>
+      <Indicator label={unread} size={16} disabled={unread === 0}>
+        <ActionIcon
+          variant="subtle"
+          aria-label={`Notifications, ${unread} unread`}
+          aria-expanded={open}
+          aria-controls="notifications-panel"
+          size="lg"
+          onClick={() => setOpen((shown) => !shown)}
+        >
+          <svg aria-hidden viewBox="0 0 24 24" width="20" height="20" fill="none" stroke="currentColor" strokeWidth="2">
+            <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9M10.3 21a1.94 1.94 0 0 0 3.4 0" />
+          </svg>
+        </ActionIcon>
+      </Indicator>
+      {open && (
+        <Paper
+          id="notifications-panel"
+          withBorder
+          shadow="md"
+          p="sm"
+          onKeyDown={(event) => event.key === "Escape" && setOpen(false)}
+          style={{ position: "fixed", top: 60, right: 8, width: "min(320px, calc(100vw - 16px))", zIndex: 300 }}
+        >
           <Stack gap="xs" role="region" aria-label="Notifications">
             {notifications.isPending && <Text size="sm">Loading…</Text>}
             {notifications.isError && (
@@ -55,8 +71,8 @@ export default function NotificationBell() {
               </Stack>
             ))}
           </Stack>
-        </Popover.Dropdown>
-      </Popover>
-    </Indicator>
+        </Paper>
+      )}
+    </>
   );
 }
