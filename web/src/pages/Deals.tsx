@@ -59,7 +59,11 @@ const stageByStage: KeyboardCoordinateGetter = (event, { context }) => {
   if (!step || !collisionRect) return undefined;
   event.preventDefault();
   const columns = [...droppableRects.entries()].sort(([, a], [, b]) => a.top - b.top || a.left - b.left);
-  const here = columns.findIndex(([id]) => id === over?.id);
+  // The column under the deal now (by its rectangle: `over` may not be known yet on the first key press).
+  const x = collisionRect.left + collisionRect.width / 2;
+  const y = collisionRect.top + collisionRect.height / 2;
+  const under = columns.findIndex(([, r]) => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom);
+  const here = under >= 0 ? under : columns.findIndex(([id]) => id === over?.id);
   const next = columns[Math.min(Math.max(here + step, 0), columns.length - 1)];
   if (!next) return undefined;
   const [, rect] = next;
