@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: dev test coverage lint typecheck unit bench synth openapi events lock clean
+.PHONY: dev test coverage lint typecheck unit bench synth openapi events lock clean web browser
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,31 @@ $(STAMP): $(BIN)/uv requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-dev: $(STAMP)
+# The web app (web/): npm installs from its lock when the lock changes; the build (which also fails when the
+# API types are stale against docs/openapi.json) re-runs when a source changes.
+WEB_MODULES := web/node_modules/.installed
+WEB_STAMP := web/dist/.built
+WEB_SOURCES := $(shell find web/src web/scripts web/public -type f) web/index.html web/vite.config.ts web/tsconfig.json \
+	docs/openapi.json
+CHROMIUM := /usr/bin/chromium
+
+$(WEB_MODULES): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB_STAMP): $(WEB_MODULES) $(WEB_SOURCES)
+	cd web && npm run build
+	touch $@
+
+web: $(WEB_STAMP)
+
+# The browser tests drive Debian's Chromium by path (Playwright's own browser download does not work here).
+$(CHROMIUM):
+	apt-get update && apt-get install -y chromium
+
+browser: $(CHROMIUM)
+
+dev: $(STAMP) web
 	$(BIN)/crm dev
 
 lint: $(STAMP)
@@ -30,7 +54,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) web browser lint typecheck
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
 
 # The suite with its coverage: the total and the floor it must stay above (pyproject.toml). Apart from
@@ -45,8 +69,9 @@ bench: $(STAMP)
 synth: $(STAMP)
 	$(BIN)/python -m infra.app
 
-openapi: $(STAMP)
+openapi: $(STAMP) $(WEB_MODULES)
 	$(BIN)/crm openapi -o docs/openapi.json
+	cd web && npm run -s api:generate
 
 # The event schemas (events/schemas/) and docs/events.md, from the catalog and the record models.
 events: $(STAMP)
@@ -59,4 +84,4 @@ lock: $(BIN)/uv
 		-o layers/requirements.lock
 
 clean:
-	rm -rf $(VENV) build cdk.out .crm
+	rm -rf $(VENV) build cdk.out .crm web/dist web/node_modules

@@ -41,6 +41,13 @@ def _dev(args: argparse.Namespace) -> int:
             flush=True,
         )
     print(f"CRM API         {instance.api}/v1", flush=True)
+    from crm_local.pages import WEB_DIST
+
+    built = (WEB_DIST / "index.html").is_file()
+    print(
+        f"Web app         {instance.api}/" + ("" if built else "   (not built: make web builds it)"),
+        flush=True,
+    )
     print(f"OpenAPI         {instance.api}/openapi.json   docs: {instance.api}/docs", flush=True)
     print(
         f"AWS endpoint    {instance.aws_endpoint}  (AWS_ENDPOINT_URL, region {instance.region})", flush=True

@@ -69,12 +69,15 @@ class Gateway:
         functions: Iterable[FunctionDefinition] = API_FUNCTIONS,
         extra_pages: dict[str, Callable[[], Response]] | None = None,
         access_log: bool = False,
+        fallback_page: Callable[[str], Response | None] | None = None,
     ) -> None:
         self.access_log = access_log
         self.routes = sorted(
             (_compile(key, f) for f in functions for key in f.routes), key=lambda r: r.specificity
         )
         self.extra_pages = extra_pages or {}
+        # Asked last, for a GET no route took: the web app's files and its client-side routes.
+        self.fallback_page = fallback_page
         self._handlers: dict[str, Handler] = {}
         # A Lambda execution environment serves one request at a time; so does each local function.
         self._locks: dict[str, threading.Lock] = {}
@@ -113,6 +116,10 @@ class Gateway:
             match = route.pattern.match(request.path)
             if match:
                 return self._invoke(route, match.groupdict(), request)
+        if self.fallback_page is not None and request.method in ("GET", "HEAD"):
+            fallback = self.fallback_page(request.path)
+            if fallback is not None:
+                return fallback
         response = _problem(404, "Not Found", "No such resource.")
         response.headers["X-Request-Id"] = new_id()
         return response

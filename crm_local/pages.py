@@ -1,7 +1,8 @@
-"""What ``crm dev`` serves beside the API: the OpenAPI document and its interactive docs."""
+"""What ``crm dev`` serves beside the API: the OpenAPI document, its interactive docs and the web app."""
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +11,33 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from crm_local.openapi import openapi_json
+
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
+# Paths that belong to the API and its documents: an unknown one there is the API's 404, never the app.
+NOT_THE_APP = ("/v1/", "/openapi.json", "/docs")
+# Vite names every file under assets/ by its content hash, so a browser may keep one for good.
+HASHED_ASSETS = "assets/"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain; charset=utf-8",
+}
+NOT_BUILT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>CRM: the web app is not built</title></head>
+<body><h1>The web app is not built</h1>
+<p>This <code>crm dev</code> serves the API at <code>/v1</code> and its docs at <a href="/docs">/docs</a>,
+but found no <code>web/dist</code> to serve here.</p>
+<p>Build it from the repository root with <code>make web</code>
+(or <code>cd web &amp;&amp; npm ci &amp;&amp; npm run build</code>),
+or start everything with <code>make dev</code>, which builds it first.</p>
+</body></html>
+"""
 
 
 @lru_cache(maxsize=1)
@@ -34,3 +62,37 @@ def extra_pages() -> dict[str, Callable[[], Any]]:
         "/openapi.json": lambda: Response(document(), content_type="application/json"),
         "/docs": lambda: Response(_docs_html(), content_type="text/html; charset=utf-8"),
     }
+
+
+def web_app(dist: Path = WEB_DIST) -> Callable[[str], Response | None]:
+    """The single-page app's files from ``dist``, and its index.html for any other path, so that a route of
+    the app (``/contacts/01H...``) loads it on a reload; nothing for the API's own paths."""
+    root = dist.resolve()
+
+    def page(path: str) -> Response | None:
+        if path == "/v1" or path.startswith(NOT_THE_APP):
+            return None
+        index = root / "index.html"
+        if not index.is_file():
+            return Response(NOT_BUILT, status=503, content_type=CONTENT_TYPES[".html"])
+        relative = path.lstrip("/")
+        if relative:
+            file = (root / relative).resolve()
+            if file.is_relative_to(root) and file.is_file():
+                return _file(file, immutable=relative.startswith(HASHED_ASSETS))
+            if relative.startswith(HASHED_ASSETS) or "." in relative.rsplit("/", 1)[-1]:
+                # A missing script or image answered with index.html would fail as a parse error instead.
+                return Response("Not found", status=404, content_type=CONTENT_TYPES[".txt"])
+        return _file(index, immutable=False)
+
+    return page
+
+
+def _file(file: Path, immutable: bool) -> Response:
+    content_type = (
+        CONTENT_TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    )
+    response = Response(file.read_bytes(), content_type=content_type)
+    # index.html names the current hashed files: it is checked on every load, they are kept a year.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if immutable else "no-cache"
+    return response

@@ -182,7 +182,7 @@ class LocalRuntime:
         from werkzeug.serving import make_server
 
         from crm_local.gateway import Gateway
-        from crm_local.pages import extra_pages
+        from crm_local.pages import extra_pages, web_app
         from crm_local.relay import StreamRelay
 
         self._session = session
@@ -208,7 +208,7 @@ class LocalRuntime:
         self.relay.start()
         self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
         self.workers.start()
-        gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log)
+        gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log, fallback_page=web_app())
         self._server = make_server(self.host, self.port, gateway, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)

@@ -1,0 +1,72 @@
+"""Screenshots of the web app's main pages at desktop and phone width, for the README:
+``.venv/bin/python -m tests.browser.screenshots`` (after ``make web``) writes docs/screenshots/.
+
+A local runtime of its own (in a temporary folder), a tenant filled by ``crm seed``'s code, Chromium by path.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PAGES = {
+    "contacts": ("/contacts", lambda page: page.get_by_role("table", name="Contacts")),
+    "contact": (None, lambda page: page.get_by_test_id("timeline")),
+    "deals": ("/deals", lambda page: page.get_by_test_id("deal-card").first),
+    "activities": ("/activities", lambda page: page.get_by_role("heading", name="Due today", exact=False)),
+    "companies": ("/companies", lambda page: page.get_by_role("table", name="Companies")),
+    "settings": ("/settings", lambda page: page.get_by_role("region", name="Pipelines")),
+}
+
+
+def shoot(page: Page, api: str, api_key: str, width: str) -> None:
+    page.goto(f"{api}/sign-in")
+    page.screenshot(path=OUT / f"sign-in-{width}.png")
+    page.get_by_label("API key").fill(api_key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{api}/contacts")
+    for name, (path, loaded) in PAGES.items():
+        if path is None:  # the first contact of the list
+            page.goto(f"{api}/contacts")
+            page.get_by_role("table", name="Contacts").get_by_role("link").first.click()
+        else:
+            page.goto(f"{api}{path}")
+        expect(loaded(page)).to_be_visible(timeout=15_000)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=OUT / f"{name}-{width}.png")
+
+
+def main() -> None:
+    from crm_core.services.tenants import create_tenant
+
+    from crm_local.runtime import LocalRuntime
+    from crm_local.seed import seed
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)  # .crm/ and anything else the runtime writes stay out of the work tree
+        runtime = LocalRuntime(port=0, state_file=None)
+        runtime.start()
+        try:
+            tenant = create_tenant("Acme Robotics")
+            seed(runtime.api_url, tenant.api_key, 60)
+            with sync_playwright() as driver:
+                browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                    context = browser.new_context(viewport=viewport, locale="en-US")
+                    shoot(context.new_page(), runtime.api_url, tenant.api_key, width)
+                    context.close()
+                browser.close()
+        finally:
+            runtime.stop()
+    print(f"screenshots in {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""axe-core (from web/node_modules, installed by `make web`) finds no serious or critical violation on the
+main pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import sign_in
+from tests.support.client import ApiClient
+
+AXE = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def serious_violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    violations: list[dict[str, Any]] = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:160] for n in v["nodes"]][:4]}
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client: ApiClient) -> None:
+    assert AXE.exists(), f"{AXE} is missing: `make web` installs it"
+    contact = client.create(
+        "contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"}
+    )
+    (pipeline,) = client.get("/v1/pipelines").json()["items"]
+    client.create("deals", {"name": "Engine", "pipeline_id": pipeline["id"], "amount": "100.00"})
+    page.goto(f"{base_url}/sign-in")
+    expect(page.get_by_label("API key")).to_be_visible()
+    found = {"/sign-in": serious_violations(page)}
+    sign_in(page, base_url, client)
+    pages = {
+        "/contacts": lambda: page.get_by_role("table", name="Contacts"),
+        f"/contacts/{contact['id']}": lambda: page.get_by_test_id("timeline"),
+        "/companies": lambda: page.get_by_text("No companies yet"),
+        "/deals": lambda: page.get_by_test_id("deal-card"),
+        "/activities": lambda: page.get_by_role("region", name="Overdue (0)"),
+        "/settings": lambda: page.get_by_role("region", name="Pipelines").get_by_text("Qualified"),
+        "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
+    }
+    for path, loaded in pages.items():
+        page.goto(f"{base_url}{path}")
+        expect(loaded()).to_be_visible()
+        found[path] = serious_violations(page)
+    assert not any(found.values()), {path: v for path, v in found.items() if v}

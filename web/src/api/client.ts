@@ -1,0 +1,66 @@
+import createClient, { type Middleware } from "openapi-fetch";
+import { session } from "../session";
+import type { components, paths } from "./schema";
+
+export type Schemas = components["schemas"];
+export type Problem = Schemas["Problem"];
+
+const authorization: Middleware = {
+  onRequest({ request }) {
+    const credential = session.get().credential;
+    if (credential && !request.headers.has("Authorization")) {
+      request.headers.set("Authorization", `Bearer ${credential}`);
+    }
+    return request;
+  },
+  onResponse({ request, response }) {
+    // A credential that stopped working (revoked, expired, its user deactivated) ends the session; the
+    // sign-in check's own key, or a late answer to a credential already replaced, does not.
+    const credential = session.get().credential;
+    if (response.status === 401 && credential && request.headers.get("Authorization") === `Bearer ${credential}`) {
+      session.expire();
+    }
+    return response;
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: "" });
+api.use(authorization);
+
+/** An answer other than 2xx, with the problem details the API sent. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Partial<Problem>;
+
+  constructor(status: number, problem: Partial<Problem>) {
+    super(problem.detail ?? problem.title ?? `The request failed (${status}).`);
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** The problem's field errors by field name, for the form to show next to each field. */
+  fieldErrors(): Record<string, string> {
+    const errors: Record<string, string> = {};
+    for (const error of this.problem.errors ?? []) {
+      errors[error.field] ??= error.message;
+    }
+    return errors;
+  }
+}
+
+/** The data of an openapi-fetch answer, or an ApiError for TanStack Query to hold. */
+export async function unwrap<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  const { data, error, response } = await call;
+  if (!response.ok || data === undefined) {
+    const problem = (typeof error === "object" && error !== null ? error : {}) as Partial<Problem>;
+    throw new ApiError(response.status, problem);
+  }
+  return data;
+}
+
+/** The If-Match header for the version a form or card was read at. */
+export function ifMatch(version: number): { "If-Match": string } {
+  return { "If-Match": `"${version}"` };
+}

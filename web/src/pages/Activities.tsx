@@ -1,0 +1,111 @@
+import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link } from "react-router";
+import { api, unwrap, type Schemas } from "../api/client";
+import { Empty, LoadError, Loading } from "../components/States";
+import { formatDateTime } from "../format";
+
+type Activity = Schemas["Activity"];
+
+function endOfToday() {
+  const end = new Date();
+  end.setHours(23, 59, 59, 999);
+  return end;
+}
+
+function startOfToday() {
+  const start = new Date();
+  start.setHours(0, 0, 0, 0);
+  return start;
+}
+
+function TaskList({ title, tasks, onComplete, completing }: {
+  title: string;
+  tasks: Activity[];
+  onComplete: (task: Activity) => void;
+  completing: string | undefined;
+}) {
+  const id = `tasks-${title.toLowerCase().replaceAll(" ", "-")}`;
+  return (
+    <Stack gap="xs" component="section" aria-labelledby={id}>
+      <Title order={2} size="h3" id={id}>
+        {title} ({tasks.length})
+      </Title>
+      {tasks.length === 0 && <Empty>Nothing {title.toLowerCase()}.</Empty>}
+      {tasks.map((task) => (
+        <Paper key={task.id} withBorder p="sm">
+          <Group justify="space-between" wrap="nowrap" align="flex-start">
+            <Stack gap={2} miw={0}>
+              <Text fw={600}>{task.subject ?? "(no subject)"}</Text>
+              <Text size="sm" c="dimmed">
+                Due {formatDateTime(task.due_at)}
+              </Text>
+              {task.contact_id && (
+                <Anchor component={Link} to={`/contacts/${task.contact_id}`} size="sm">
+                  Open the contact
+                </Anchor>
+              )}
+            </Stack>
+            <Button size="xs" onClick={() => onComplete(task)} loading={completing === task.id}>
+              Complete
+              <span className="visually-hidden"> {task.subject}</span>
+            </Button>
+          </Group>
+        </Paper>
+      ))}
+    </Stack>
+  );
+}
+
+/** The caller's open tasks due by tonight: the overdue ones first. */
+export default function Activities() {
+  const queryClient = useQueryClient();
+  const tasks = useQuery({
+    queryKey: ["activities", "my-tasks"],
+    queryFn: () =>
+      unwrap(
+        api.GET("/v1/activities", {
+          params: {
+            query: {
+              owner_id: "me",
+              type: "task",
+              open: true,
+              due_before: endOfToday().toISOString(),
+              sort: "due_at",
+              limit: 100,
+            },
+          },
+        }),
+      ),
+  });
+  const complete = useMutation({
+    mutationFn: (task: Activity) =>
+      unwrap(api.POST("/v1/activities/{record_id}/complete", { params: { path: { record_id: task.id } } })),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["activities"] }),
+  });
+
+  const today = startOfToday().getTime();
+  const items = tasks.data?.items ?? [];
+  const overdue = items.filter((task) => task.due_at && new Date(task.due_at).getTime() < today);
+  const dueToday = items.filter((task) => !overdue.includes(task));
+
+  return (
+    <Stack>
+      <Title order={1}>Activities</Title>
+      <Text c="dimmed">Your open tasks due today and overdue.</Text>
+      {complete.isError && (
+        <Alert color="red" role="alert">
+          The task was not completed: {complete.error.message}
+        </Alert>
+      )}
+      {tasks.isPending && <Loading what="tasks" />}
+      {tasks.isError && <LoadError what="tasks" error={tasks.error} retry={() => tasks.refetch()} />}
+      {tasks.isSuccess && (
+        <>
+          <TaskList title="Overdue" tasks={overdue} onComplete={complete.mutate} completing={complete.isPending ? complete.variables?.id : undefined} />
+          <TaskList title="Due today" tasks={dueToday} onComplete={complete.mutate} completing={complete.isPending ? complete.variables?.id : undefined} />
+        </>
+      )}
+    </Stack>
+  );
+}

@@ -1,0 +1,73 @@
+import { Anchor, Grid, List, Stack, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { Link, useParams } from "react-router";
+import { api, unwrap } from "../api/client";
+import { Fields } from "../components/Fields";
+import { QuickActivity } from "../components/QuickActivity";
+import { Empty, LoadError, Loading } from "../components/States";
+import { RecordTimeline } from "../components/Timeline";
+import { useOwnerName } from "../components/owners";
+import { formatDateTime, formatNumber, personName } from "../format";
+
+export default function CompanyDetail() {
+  const { id = "" } = useParams();
+  const ownerName = useOwnerName();
+  const company = useQuery({
+    queryKey: ["company", id],
+    queryFn: () => unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: id } } })),
+  });
+  const contacts = useQuery({
+    queryKey: ["company-contacts", id],
+    queryFn: () => unwrap(api.GET("/v1/companies/{record_id}/contacts", { params: { path: { record_id: id } } })),
+  });
+
+  if (company.isPending) return <Loading what="company" />;
+  if (company.isError) return <LoadError what="company" error={company.error} retry={() => company.refetch()} />;
+  const record = company.data;
+
+  return (
+    <Stack>
+      <Anchor component={Link} to="/companies" size="sm">
+        ← Companies
+      </Anchor>
+      <Title order={1}>{record.name ?? "(no name)"}</Title>
+      <Fields
+        fields={[
+          ["Domain", record.domain],
+          ["Industry", record.industry],
+          ["Employees", record.employees != null ? formatNumber(record.employees) : null],
+          ["Owner", ownerName(record.owner_id)],
+          ["Tags", record.tags?.join(", ")],
+          ["Updated", formatDateTime(record.updated_at)],
+        ]}
+      />
+      <Stack gap="xs" component="section" aria-labelledby="company-contacts">
+        <Title order={2} size="h3" id="company-contacts">
+          Contacts
+        </Title>
+        {contacts.isPending && <Loading what="contacts" />}
+        {contacts.isError && <LoadError what="contacts" error={contacts.error} />}
+        {contacts.isSuccess && contacts.data.items.length === 0 && <Empty>No contacts at this company.</Empty>}
+        {contacts.isSuccess && contacts.data.items.length > 0 && (
+          <List>
+            {contacts.data.items.map((contact) => (
+              <List.Item key={contact.id}>
+                <Anchor component={Link} to={`/contacts/${contact.id}`}>
+                  {personName(contact)}
+                </Anchor>
+              </List.Item>
+            ))}
+          </List>
+        )}
+      </Stack>
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <QuickActivity object="companies" id={record.id} />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <RecordTimeline object="companies" id={record.id} />
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}

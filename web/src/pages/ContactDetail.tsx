@@ -1,0 +1,82 @@
+import { Anchor, Button, Grid, Group, Stack, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { Link, useParams } from "react-router";
+import { api, unwrap } from "../api/client";
+import { ContactForm } from "../components/ContactForm";
+import { Fields } from "../components/Fields";
+import { QuickActivity } from "../components/QuickActivity";
+import { LoadError, Loading } from "../components/States";
+import { RecordTimeline } from "../components/Timeline";
+import { useOwnerName } from "../components/owners";
+import { formatDateTime, personName } from "../format";
+
+export default function ContactDetail() {
+  const { id = "" } = useParams();
+  const [editing, setEditing] = useState(false);
+  const ownerName = useOwnerName();
+  const contact = useQuery({
+    queryKey: ["contact", id],
+    queryFn: () => unwrap(api.GET("/v1/contacts/{record_id}", { params: { path: { record_id: id } } })),
+  });
+  const company = useQuery({
+    queryKey: ["company", contact.data?.company_id],
+    queryFn: () =>
+      unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: contact.data!.company_id! } } })),
+    enabled: Boolean(contact.data?.company_id),
+  });
+
+  if (contact.isPending) return <Loading what="contact" />;
+  if (contact.isError) return <LoadError what="contact" error={contact.error} retry={() => contact.refetch()} />;
+  const record = contact.data;
+
+  return (
+    <Stack>
+      <Anchor component={Link} to="/contacts" size="sm">
+        ← Contacts
+      </Anchor>
+      <Group justify="space-between">
+        <Title order={1}>{personName(record)}</Title>
+        {!editing && <Button onClick={() => setEditing(true)}>Edit</Button>}
+      </Group>
+      {editing ? (
+        <ContactForm
+          contact={record}
+          onSaved={() => setEditing(false)}
+          onCancel={() => setEditing(false)}
+        />
+      ) : (
+        <Fields
+          fields={[
+            ["Email", record.email],
+            ["Phone", record.phone],
+            ["Job title", record.title],
+            [
+              "Company",
+              record.company_id &&
+                (company.data ? (
+                  <Anchor component={Link} to={`/companies/${record.company_id}`}>
+                    {company.data.name}
+                  </Anchor>
+                ) : (
+                  "…"
+                )),
+            ],
+            ["Owner", ownerName(record.owner_id)],
+            ["Lifecycle stage", record.lifecycle_stage],
+            ["Tags", record.tags?.join(", ")],
+            ["Updated", formatDateTime(record.updated_at)],
+          ]}
+        />
+      )}
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          <QuickActivity object="contacts" id={record.id} />
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <RecordTimeline object="contacts" id={record.id} />
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}

@@ -1,0 +1,270 @@
+import {
+  DndContext,
+  KeyboardSensor,
+  PointerSensor,
+  useDraggable,
+  useDroppable,
+  useSensor,
+  useSensors,
+  type DragEndEvent,
+  type KeyboardCoordinateGetter,
+} from "@dnd-kit/core";
+import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Title } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
+import { Empty, LoadError, Loading } from "../components/States";
+import { formatMoney, formatNumber } from "../format";
+
+type Deal = Schemas["Deal"];
+type Board = Schemas["Board"];
+type BoardStage = Schemas["BoardStage"];
+
+interface Move {
+  deal: Deal;
+  to: BoardStage;
+}
+
+/** A move the API refused because the deal had changed since the board was read. */
+interface Conflict extends Move {
+  currentVersion: number | null;
+}
+
+function boardKey(pipelineId: string | undefined) {
+  return ["board", pipelineId] as const;
+}
+
+/** The board with the deal moved: what the board will read once the API has taken the move. */
+function moved(board: Board, { deal, to }: Move): Board {
+  return {
+    ...board,
+    stages: board.stages.map((stage) => {
+      if (stage.stage_id === deal.stage_id) {
+        return { ...stage, count: stage.count - 1, deals: stage.deals.filter((d) => d.id !== deal.id) };
+      }
+      if (stage.stage_id === to.stage_id) {
+        return { ...stage, count: stage.count + 1, deals: [{ ...deal, stage_id: to.stage_id }, ...stage.deals] };
+      }
+      return stage;
+    }),
+  };
+}
+
+/** Arrow keys carry a picked-up deal from column to column (right or down: the next stage; left or up: the
+ * one before), in the board's reading order, so that the keyboard move is one key press per stage whether the
+ * columns stand side by side or, at phone width, one under another. */
+const stageByStage: KeyboardCoordinateGetter = (event, { context }) => {
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.code];
+  const { collisionRect, droppableRects, over } = context;
+  if (!step || !collisionRect) return undefined;
+  event.preventDefault();
+  const columns = [...droppableRects.entries()].sort(([, a], [, b]) => a.top - b.top || a.left - b.left);
+  // The column under the deal now (by its rectangle: `over` may not be known yet on the first key press).
+  const x = collisionRect.left + collisionRect.width / 2;
+  const y = collisionRect.top + collisionRect.height / 2;
+  const under = columns.findIndex(([, r]) => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom);
+  const here = under >= 0 ? under : columns.findIndex(([id]) => id === over?.id);
+  const next = columns[Math.min(Math.max(here + step, 0), columns.length - 1)];
+  if (!next) return undefined;
+  const [, rect] = next;
+  return { x: rect.left + rect.width / 2 - collisionRect.width / 2, y: rect.top + 48 };
+};
+
+function DealCard({ deal }: { deal: Deal }) {
+  const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: deal.id, data: { deal } });
+  return (
+    <Paper
+      ref={setNodeRef}
+      withBorder
+      p="sm"
+      shadow={isDragging ? "md" : "xs"}
+      style={{
+        transform: transform ? `translate3d(${transform.x}px, ${transform.y}px, 0)` : undefined,
+        cursor: "grab",
+        position: "relative",
+        zIndex: isDragging ? 10 : undefined,
+        touchAction: "none",
+      }}
+      data-testid="deal-card"
+      aria-label={`${deal.name}, ${formatMoney(deal.amount, deal.currency)}`}
+      {...attributes}
+      {...listeners}
+    >
+      <Text fw={600} size="sm">
+        {deal.name}
+      </Text>
+      <Text size="sm" c="dimmed">
+        {formatMoney(deal.amount, deal.currency)}
+      </Text>
+    </Paper>
+  );
+}
+
+function StageColumn({ stage, currency }: { stage: BoardStage; currency: string }) {
+  const { setNodeRef, isOver } = useDroppable({ id: stage.stage_id, data: { stage } });
+  return (
+    <Paper
+      ref={setNodeRef}
+      component="section"
+      aria-label={stage.name}
+      data-testid="stage-column"
+      data-stage-id={stage.stage_id}
+      withBorder
+      p="sm"
+      bg={isOver ? "indigo.0" : "gray.0"}
+      miw={0}
+      style={{ flex: "1 1 220px" }}
+    >
+      <Stack gap="xs">
+        <Group justify="space-between" gap="xs">
+          <Title order={2} size="h5">
+            {stage.name}
+          </Title>
+          <Badge variant="light" aria-label={`${stage.count} deals`}>
+            {formatNumber(stage.count)}
+          </Badge>
+        </Group>
+        <Text size="sm" data-testid="stage-total">
+          {formatMoney(stage.total.amount, stage.total.currency || currency)}
+        </Text>
+        {stage.deals.map((deal) => (
+          <DealCard key={deal.id} deal={deal} />
+        ))}
+        {stage.deals.length === 0 && (
+          <Text size="xs" c="dimmed">
+            No deals here.
+          </Text>
+        )}
+        {stage.next_cursor && (
+          <Text size="xs" c="dimmed">
+            Showing {stage.deals.length} of {formatNumber(stage.count)}.
+          </Text>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
+
+export default function Deals() {
+  const queryClient = useQueryClient();
+  const [chosenPipeline, setChosenPipeline] = useState<string | undefined>();
+  const [conflict, setConflict] = useState<Conflict | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const sensors = useSensors(
+    useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
+    useSensor(KeyboardSensor, { coordinateGetter: stageByStage }),
+  );
+
+  const pipelines = useQuery({
+    queryKey: ["pipelines"],
+    queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100 } } })),
+  });
+  const pipelineId = chosenPipeline ?? pipelines.data?.items[0]?.id;
+  const board = useQuery({
+    queryKey: boardKey(pipelineId),
+    queryFn: () => unwrap(api.GET("/v1/pipelines/{record_id}/board", { params: { path: { record_id: pipelineId! } } })),
+    enabled: Boolean(pipelineId),
+  });
+
+  const move = useMutation({
+    mutationFn: ({ deal, to }: Move) =>
+      unwrap(
+        api.PATCH("/v1/deals/{record_id}", {
+          params: { path: { record_id: deal.id } },
+          headers: ifMatch(deal.version),
+          body: { stage_id: to.stage_id },
+        }),
+      ),
+    onMutate: async (change) => {
+      setConflict(null);
+      setFailure(null);
+      await queryClient.cancelQueries({ queryKey: boardKey(pipelineId) });
+      queryClient.setQueryData<Board>(boardKey(pipelineId), (current) => current && moved(current, change));
+    },
+    onError: (error, change) => {
+      if (error instanceof ApiError && error.status === 412) {
+        setConflict({ ...change, currentVersion: error.problem.current_version ?? null });
+      } else {
+        setFailure(`“${change.deal.name}” was not moved to ${change.to.name}: ${error.message}`);
+      }
+    },
+    // The board's totals and order are the API's to compute: read it again after every move.
+    onSettled: () => queryClient.invalidateQueries({ queryKey: boardKey(pipelineId) }),
+  });
+
+  /** After a conflict: the deal as it is now, moved if the user still wants it moved. */
+  const retry = useMutation({
+    mutationFn: async ({ deal, to }: Move) => {
+      const current = await unwrap(
+        api.GET("/v1/deals/{record_id}", { params: { path: { record_id: deal.id } } }),
+      );
+      move.mutate({ deal: current, to });
+    },
+  });
+
+  function onDragEnd(event: DragEndEvent) {
+    const deal = event.active.data.current?.deal as Deal | undefined;
+    const to = event.over?.data.current?.stage as BoardStage | undefined;
+    if (deal && to && deal.stage_id !== to.stage_id) move.mutate({ deal, to });
+  }
+
+  const pipelineOptions = pipelines.data?.items ?? [];
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={1}>Deals</Title>
+        {pipelineOptions.length > 1 && (
+          <NativeSelect
+            label="Pipeline"
+            value={pipelineId}
+            onChange={(event) => setChosenPipeline(event.currentTarget.value)}
+            data={pipelineOptions.map((pipeline) => ({ value: pipeline.id, label: pipeline.name ?? pipeline.id }))}
+          />
+        )}
+      </Group>
+      {conflict && (
+        <Alert color="orange" role="alert" title="The deal changed elsewhere" data-testid="move-conflict">
+          <Text size="sm">
+            “{conflict.deal.name}” was changed by someone else since the board loaded
+            {conflict.currentVersion !== null ? ` (it is now at version ${conflict.currentVersion})` : ""}, so it was not
+            moved to {conflict.to.name}. The board shows it where it is now.
+          </Text>
+          <Group mt="sm">
+            <Button
+              size="xs"
+              onClick={() => {
+                retry.mutate(conflict);
+                setConflict(null);
+              }}
+            >
+              Move it to {conflict.to.name} anyway
+            </Button>
+            <Button size="xs" variant="default" onClick={() => setConflict(null)}>
+              Leave it
+            </Button>
+          </Group>
+        </Alert>
+      )}
+      {failure && (
+        <Alert color="red" role="alert" withCloseButton onClose={() => setFailure(null)} closeButtonLabel="Dismiss">
+          {failure}
+        </Alert>
+      )}
+      {(pipelines.isPending || (board.isPending && Boolean(pipelineId))) && <Loading what="board" />}
+      {pipelines.isError && <LoadError what="pipelines" error={pipelines.error} retry={() => pipelines.refetch()} />}
+      {pipelines.isSuccess && pipelineOptions.length === 0 && <Empty>There is no pipeline yet.</Empty>}
+      {board.isError && <LoadError what="board" error={board.error} retry={() => board.refetch()} />}
+      {board.isSuccess && (
+        <DndContext sensors={sensors} onDragEnd={onDragEnd}>
+          {/* Columns wrap at phone width rather than scroll sideways. */}
+          <Group align="flex-start" gap="sm" wrap="wrap" data-testid="board">
+            {board.data.stages.map((stage) => (
+              <StageColumn key={stage.stage_id} stage={stage} currency={board.data.currency} />
+            ))}
+          </Group>
+        </DndContext>
+      )}
+    </Stack>
+  );
+}

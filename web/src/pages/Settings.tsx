@@ -1,0 +1,74 @@
+import { Badge, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { useQuery } from "@tanstack/react-query";
+import { api, unwrap } from "../api/client";
+import { Empty, LoadError, Loading } from "../components/States";
+import { formatDateTime } from "../format";
+
+/** The tenant's pipelines and event targets, read-only in this increment. */
+export default function Settings() {
+  const pipelines = useQuery({
+    queryKey: ["pipelines"],
+    queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100 } } })),
+  });
+  const targets = useQuery({
+    queryKey: ["event-targets"],
+    queryFn: () => unwrap(api.GET("/v1/event-targets", { params: { query: { limit: 100 } } })),
+  });
+
+  return (
+    <Stack>
+      <Title order={1}>Settings</Title>
+      <Stack component="section" aria-labelledby="settings-pipelines">
+        <Title order={2} size="h3" id="settings-pipelines">
+          Pipelines
+        </Title>
+        {pipelines.isPending && <Loading what="pipelines" />}
+        {pipelines.isError && <LoadError what="pipelines" error={pipelines.error} />}
+        {pipelines.data?.items.map((pipeline) => (
+          <Paper key={pipeline.id} withBorder p="sm">
+            <Text fw={600}>
+              {pipeline.name} {pipeline.currency && <Badge variant="light">{pipeline.currency}</Badge>}
+            </Text>
+            <Group gap="xs" mt="xs">
+              {pipeline.stages?.map((stage) => (
+                <Badge key={stage.id ?? stage.name} variant="outline" color={stage.kind === "open" ? "gray" : "dark"}>
+                  {stage.name} · {Math.round((stage.probability ?? 0) * 100)}%
+                </Badge>
+              ))}
+            </Group>
+          </Paper>
+        ))}
+      </Stack>
+      <Stack component="section" aria-labelledby="settings-targets">
+        <Title order={2} size="h3" id="settings-targets">
+          Event targets
+        </Title>
+        {targets.isPending && <Loading what="event targets" />}
+        {targets.isError && <LoadError what="event targets" error={targets.error} />}
+        {targets.isSuccess && targets.data.items.length === 0 && <Empty>No event targets: events reach no partner yet.</Empty>}
+        {targets.isSuccess && targets.data.items.length > 0 && (
+          <table className="data-table" aria-label="Event targets">
+            <thead>
+              <tr>
+                <th>Where</th>
+                <th>Status</th>
+                <th className="from-sm">Events</th>
+                <th className="from-md">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {targets.data.items.map((target) => (
+                <tr key={target.id}>
+                  <td>{target.type === "webhook" ? target.url : target.event_bus_arn}</td>
+                  <td>{target.status}</td>
+                  <td className="from-sm">{target.event_types?.join(", ")}</td>
+                  <td className="from-md">{formatDateTime(target.created_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Stack>
+    </Stack>
+  );
+}
