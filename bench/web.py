@@ -3,7 +3,9 @@ JavaScript the first page loads (gzip; goal <= 150 KB), and the time from naviga
 contact list in a tenant with 10,000 contacts (goal <= 1 s) and to a board of 500 open deals (goal <= 1.5 s).
 
 "Interactive" is the first row (or deal card) on screen, rendered by the app from the API's answer: the
-page's own ``performance.now()`` then, which counts from the navigation's start. The median of the runs.
+page's own ``performance.now()`` at the DOM change that added it (a MutationObserver in the page: a
+Playwright wait polls, and would add up to half a second), counted from the navigation's start. The median
+of the runs.
 The JavaScript counted is every script the contacts page loaded, those loaded after its first render too.
 """
 
@@ -11,16 +13,27 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import statistics
 import sys
 import tempfile
-from collections.abc import Callable
 from urllib.parse import urlparse
 
 from bench.api import new_tenant_api
 from bench.endpoints import load_dataset
 
+CONTACT_ROW = "table tbody tr"
+DEAL_CARD = "[data-testid=deal-card]"
+# In every page, before its scripts: when each selector first matches, by the page's clock.
+FIRST_SEEN = (
+    "window.__firstSeen = {};"
+    "new MutationObserver(() => {"
+    f"  for (const s of {json.dumps([CONTACT_ROW, DEAL_CARD])})"
+    "    if (!(s in window.__firstSeen) && document.querySelector(s))"
+    "      window.__firstSeen[s] = performance.now();"
+    "}).observe(document, {childList: true, subtree: true});"
+)
 GOALS = {"first-page JavaScript (KB gzip)": 150.0, "contacts list (ms)": 1000.0, "deals board (ms)": 1500.0}
 
 
@@ -35,7 +48,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     from crm_local.pages import WEB_DIST
     from crm_local.runtime import LocalRuntime
@@ -59,22 +72,21 @@ def main(argv: list[str] | None = None) -> int:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport=DESKTOP)
+            page.add_init_script(FIRST_SEEN)
             page.goto(f"{runtime.api_url}/sign-in")
             page.get_by_label("API key").fill(api.api_key)
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_url(f"{runtime.api_url}/contacts")
 
-            def interactive(path: str, ready: Callable[[Page], object]) -> float:
+            def interactive(path: str, selector: str) -> float:
                 times = []
                 for _ in range(args.runs):
                     page.goto(f"{runtime.api_url}{path}")
-                    ready(page)
-                    times.append(float(page.evaluate("performance.now()")))
+                    page.locator(selector).first.wait_for()
+                    times.append(float(page.evaluate(f"window.__firstSeen[{json.dumps(selector)}]")))
                 return statistics.median(times)
 
-            results["contacts list (ms)"] = interactive(
-                "/contacts", lambda p: p.locator("table tbody tr").first.wait_for()
-            )
+            results["contacts list (ms)"] = interactive("/contacts", CONTACT_ROW)
             scripts = page.evaluate(
                 "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.endsWith('.js'))"
             )
@@ -85,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 / 1024
             )
-            results["deals board (ms)"] = interactive(
-                "/deals", lambda p: p.get_by_test_id("deal-card").first.wait_for()
-            )
+            results["deals board (ms)"] = interactive("/deals", DEAL_CARD)
             browser.close()
     finally:
         runtime.stop()

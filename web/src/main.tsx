@@ -6,7 +6,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router";
 import { ApiError } from "./api/client";
-import { AppRoutes } from "./routes";
+import { AppRoutes, preloadFirstPage } from "./routes";
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -21,14 +21,16 @@ const queryClient = new QueryClient({
 // Shade 8 of each color: white text on filled buttons and colored text on white meet WCAG AA contrast.
 const theme = createTheme({ primaryColor: "indigo", primaryShade: 8, focusRing: "always" });
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <MantineProvider theme={theme}>
-      <QueryClientProvider client={queryClient}>
-        <BrowserRouter>
-          <AppRoutes />
-        </BrowserRouter>
-      </QueryClientProvider>
-    </MantineProvider>
-  </StrictMode>,
+void preloadFirstPage(window.location.pathname).then(() =>
+  createRoot(document.getElementById("root")!).render(
+    <StrictMode>
+      <MantineProvider theme={theme}>
+        <QueryClientProvider client={queryClient}>
+          <BrowserRouter>
+            <AppRoutes />
+          </BrowserRouter>
+        </QueryClientProvider>
+      </MantineProvider>
+    </StrictMode>,
+  ),
 );

@@ -1,19 +1,55 @@
 import { Center, Loader } from "@mantine/core";
-import { Suspense, lazy, type ReactNode } from "react";
+import { Suspense, lazy, type ComponentType, type ReactNode } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { NotAvailable } from "./pages/NotAvailable";
 import { SignInPage } from "./pages/SignIn";
 import { Shell } from "./Shell";
 import { useSession } from "./session";
 
+/** A page in a chunk of its own, loaded on first use; once loaded it renders at once. React.lazy suspends
+ * at least once even on a chunk already loaded, and React reveals what suspended no sooner than 300 ms
+ * after its fallback showed: the first page, loaded beside the app (preloadFirstPage), would wait that. */
+function lazyPage(load: () => Promise<{ default: ComponentType }>) {
+  let loaded: ComponentType | undefined;
+  const preload = () =>
+    load().then((module) => {
+      loaded = module.default;
+      return module;
+    });
+  const Lazy = lazy(preload);
+  const LazyPage = () => {
+    const Loaded = loaded;
+    return Loaded ? <Loaded /> : <Lazy />;
+  };
+  return Object.assign(LazyPage, { preload });
+}
+
 // One chunk per page: the first page loads the shell and itself, not the board's drag and drop.
-const Contacts = lazy(() => import("./pages/Contacts"));
-const ContactDetail = lazy(() => import("./pages/ContactDetail"));
-const Companies = lazy(() => import("./pages/Companies"));
-const CompanyDetail = lazy(() => import("./pages/CompanyDetail"));
-const Deals = lazy(() => import("./pages/Deals"));
-const Activities = lazy(() => import("./pages/Activities"));
-const Settings = lazy(() => import("./pages/Settings"));
+const Contacts = lazyPage(() => import("./pages/Contacts"));
+const ContactDetail = lazyPage(() => import("./pages/ContactDetail"));
+const Companies = lazyPage(() => import("./pages/Companies"));
+const CompanyDetail = lazyPage(() => import("./pages/CompanyDetail"));
+const Deals = lazyPage(() => import("./pages/Deals"));
+const Activities = lazyPage(() => import("./pages/Activities"));
+const Settings = lazyPage(() => import("./pages/Settings"));
+
+// The page each path opens (as the routes below say), for preloading the first one.
+const PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
+  [/^\/(contacts\/?)?$/, Contacts],
+  [/^\/contacts\/[^/]+/, ContactDetail],
+  [/^\/companies\/?$/, Companies],
+  [/^\/companies\/[^/]+/, CompanyDetail],
+  [/^\/deals/, Deals],
+  [/^\/activities/, Activities],
+  [/^\/settings/, Settings],
+];
+
+/** The chunk of the page a path opens, loaded beside the app's own, so that the first render shows it. */
+export function preloadFirstPage(pathname: string): Promise<unknown> {
+  const page = PAGES.find(([pattern]) => pattern.test(pathname));
+  // A chunk that fails to load here is loaded again by the page itself (and its error shown there).
+  return page ? page[1].preload().catch(() => undefined) : Promise.resolve();
+}
 
 function Page({ children }: { children: ReactNode }) {
   return (
