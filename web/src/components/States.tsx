@@ -29,3 +29,16 @@ export function Empty({ children }: { children: ReactNode }) {
     </Text>
   );
 }
+
+/** What a list or page shows while its query loads or after it failed (nothing once it has data). */
+export function QueryState({
+  query,
+  what,
+}: {
+  query: { isPending: boolean; isError: boolean; error: Error | null; refetch: () => unknown };
+  what: string;
+}) {
+  if (query.isPending) return <Loading what={what} />;
+  if (query.isError && query.error) return <LoadError what={what} error={query.error} retry={() => query.refetch()} />;
+  return null;
+}

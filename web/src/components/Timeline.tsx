@@ -2,7 +2,7 @@ import { Stack, Text, Timeline as MantineTimeline, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
 import { formatDateTime } from "../format";
-import { Empty, LoadError, Loading } from "./States";
+import { Empty, QueryState } from "./States";
 
 export type TimelineObject = "contacts" | "companies";
 
@@ -31,8 +31,7 @@ export function RecordTimeline({ object, id }: { object: TimelineObject; id: str
       <Title order={2} size="h3" id="timeline-title">
         Timeline
       </Title>
-      {timeline.isPending && <Loading what="timeline" />}
-      {timeline.isError && <LoadError what="timeline" error={timeline.error} retry={() => timeline.refetch()} />}
+      <QueryState query={timeline} what="timeline" />
       {timeline.isSuccess && timeline.data.items.length === 0 && <Empty>Nothing has happened yet.</Empty>}
       {timeline.isSuccess && timeline.data.items.length > 0 && (
         <MantineTimeline bulletSize={12} lineWidth={2} data-testid="timeline">

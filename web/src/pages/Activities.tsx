@@ -2,7 +2,7 @@ import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantin
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
-import { Empty, LoadError, Loading } from "../components/States";
+import { Empty, QueryState } from "../components/States";
 import { formatDateTime } from "../format";
 
 type Activity = Schemas["Activity"];
@@ -98,8 +98,7 @@ export default function Activities() {
           The task was not completed: {complete.error.message}
         </Alert>
       )}
-      {tasks.isPending && <Loading what="tasks" />}
-      {tasks.isError && <LoadError what="tasks" error={tasks.error} retry={() => tasks.refetch()} />}
+      <QueryState query={tasks} what="tasks" />
       {tasks.isSuccess && (
         <>
           <TaskList title="Overdue" tasks={overdue} onComplete={complete.mutate} completing={complete.isPending ? complete.variables?.id : undefined} />

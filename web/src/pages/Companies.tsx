@@ -4,7 +4,7 @@ import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../api/client";
-import { Empty, LoadError, Loading } from "../components/States";
+import { Empty, QueryState } from "../components/States";
 import { formatDateTime, formatNumber } from "../format";
 
 export default function Companies() {
@@ -30,8 +30,7 @@ export default function Companies() {
         onChange={(event) => setSearch(event.currentTarget.value)}
         maw={420}
       />
-      {companies.isPending && <Loading what="companies" />}
-      {companies.isError && <LoadError what="companies" error={companies.error} retry={() => companies.refetch()} />}
+      <QueryState query={companies} what="companies" />
       {companies.isSuccess && rows.length === 0 && <Empty>{q ? `No company matches “${q}”.` : "No companies yet."}</Empty>}
       {rows.length > 0 && (
         <table className="data-table" aria-label="Companies">

@@ -4,7 +4,7 @@ import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { Fields } from "../components/Fields";
 import { QuickActivity } from "../components/QuickActivity";
-import { Empty, LoadError, Loading } from "../components/States";
+import { Empty, LoadError, Loading, QueryState } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
 import { formatDateTime, formatNumber, personName } from "../format";
@@ -45,8 +45,7 @@ export default function CompanyDetail() {
         <Title order={2} size="h3" id="company-contacts">
           Contacts
         </Title>
-        {contacts.isPending && <Loading what="contacts" />}
-        {contacts.isError && <LoadError what="contacts" error={contacts.error} />}
+        <QueryState query={contacts} what="contacts" />
         {contacts.isSuccess && contacts.data.items.length === 0 && <Empty>No contacts at this company.</Empty>}
         {contacts.isSuccess && contacts.data.items.length > 0 && (
           <List>

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ContactForm } from "../components/ContactForm";
-import { Empty, LoadError, Loading } from "../components/States";
+import { Empty, QueryState } from "../components/States";
 import { useOwnerName } from "../components/owners";
 import { formatDateTime, personName } from "../format";
 
@@ -46,8 +46,7 @@ export default function Contacts() {
         onChange={(event) => setSearch(event.currentTarget.value)}
         maw={420}
       />
-      {contacts.isPending && <Loading what="contacts" />}
-      {contacts.isError && <LoadError what="contacts" error={contacts.error} retry={() => contacts.refetch()} />}
+      <QueryState query={contacts} what="contacts" />
       {contacts.isSuccess && rows.length === 0 && (
         <Empty>{q ? `No contact matches “${q}”.` : "No contacts yet: create the first one."}</Empty>
       )}

@@ -1,7 +1,7 @@
 import { Badge, Group, Paper, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { api, unwrap } from "../api/client";
-import { Empty, LoadError, Loading } from "../components/States";
+import { Empty, QueryState } from "../components/States";
 import { formatDateTime } from "../format";
 
 /** The tenant's pipelines and event targets, read-only in this increment. */
@@ -22,8 +22,7 @@ export default function Settings() {
         <Title order={2} size="h3" id="settings-pipelines">
           Pipelines
         </Title>
-        {pipelines.isPending && <Loading what="pipelines" />}
-        {pipelines.isError && <LoadError what="pipelines" error={pipelines.error} />}
+        <QueryState query={pipelines} what="pipelines" />
         {pipelines.data?.items.map((pipeline) => (
           <Paper key={pipeline.id} withBorder p="sm">
             <Text fw={600}>
@@ -43,8 +42,7 @@ export default function Settings() {
         <Title order={2} size="h3" id="settings-targets">
           Event targets
         </Title>
-        {targets.isPending && <Loading what="event targets" />}
-        {targets.isError && <LoadError what="event targets" error={targets.error} />}
+        <QueryState query={targets} what="event targets" />
         {targets.isSuccess && targets.data.items.length === 0 && <Empty>No event targets: events reach no partner yet.</Empty>}
         {targets.isSuccess && targets.data.items.length > 0 && (
           <table className="data-table" aria-label="Event targets">
