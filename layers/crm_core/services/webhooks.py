@@ -152,6 +152,8 @@ def fan_out(event: BusEvent) -> int:
         }
         for target in _webhook_targets(detail["tenant_id"])
         if matches(record_data(target).get("event_types") or [], detail["type"])
+        # a target hears what happens from its creation on, not what a lagging relay brings from before
+        and str(target.created_at) <= str(detail["occurred_at"])
     ]
     _queue(jobs)
     return len(jobs)
