@@ -121,6 +121,28 @@ def test_the_last_admin_stays_one(client: ApiClient) -> None:
     assert client.patch(f"/v1/users/{second['id']}", {"role": "manager"}).status_code == 200
 
 
+def test_two_admins_demoting_each_other_at_once_leave_one(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each admin's request reads two admins before either commits: the race is made certain by handing
+    the second request the count from before the first one's commit. The admins' count is kept at one or
+    more by the write's own condition, so the second is prepared again and refused."""
+    from crm_core.services import users
+
+    other_admin = add_user(client, "admin")
+    assert client.patch(f"/v1/users/{other_admin.user_id}", {"role": "rep"}).status_code == 200
+    read_counts = users.active_users_by_role
+    stale = iter([{"admin": 2}])
+    monkeypatch.setattr(
+        users, "active_users_by_role", lambda tenant: next(stale, None) or read_counts(tenant)
+    )
+    refused = client.patch(f"/v1/users/{client.user_id}", {"role": "manager"})
+    assert refused.status_code == 409 and refused.json()["errors"][0]["field"] == "role", refused.text
+    assert next(stale, None) is None, "the stale count was read"
+    assert client.get(f"/v1/users/{client.user_id}").json()["role"] == "admin"
+    assert users.active_users_by_role(client.tenant_id).get("admin") == 1
+
+
 def test_only_an_admin_manages_users_teams_and_keys(client: ApiClient) -> None:
     for role in ("manager", "rep", "viewer"):
         someone = add_user(client, role)

@@ -160,7 +160,7 @@ def counted(before: RecordItem | None, after: RecordItem) -> Counted:
     """The counters' changes by board item (pipeline, stage and currency): (deals, amount in
     ten-thousandths)."""
     changes: Counted = {}
-    for total, amounts in board_counters(before, after):
+    for total, amounts, _ in board_counters(before, after):
         assert keys.board_pk(TENANT, "P1") == total.PK
         assert isinstance(total, BoardTotal)
         assert set(amounts) == {"deals", "amount_units"}

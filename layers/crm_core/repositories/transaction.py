@@ -5,7 +5,7 @@ transaction of one item costs twice as much and adds nothing)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -30,6 +30,16 @@ class TransactionTooLarge(Exception):
     pass
 
 
+class CounterStep(NamedTuple):
+    """Numbers to ADD to a counter item; ``at_least`` (by attribute) is what the results must not fall below,
+    checked by the write's condition, so that two concurrent writes cannot both take the last one (a write
+    that would is a ``WriteConflict`` labelled ``counter``)."""
+
+    counter: TableItem
+    amounts: dict[str, int]
+    at_least: dict[str, int] | None = None
+
+
 @dataclass
 class _Operation:
     kind: str  # "save" | "delete" | "update"
@@ -44,8 +54,9 @@ class _Operation:
 class ChangeSet:
     operations: list[_Operation] = field(default_factory=list)
     # Counters to ADD to, by item key: one update per counter however many changes of a batch touch it
-    # (a transaction may not name one item twice).
+    # (a transaction may not name one item twice); with the floors their results keep.
     counters: dict[tuple[str, str], tuple[TableItem, dict[str, int]]] = field(default_factory=dict)
+    floors: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
     def save(
         self,
@@ -64,28 +75,43 @@ class ChangeSet:
         """An UpdateItem (e.g. ADD to a counter), created if absent."""
         self.operations.append(_Operation("update", item, None, label, False, actions))
 
-    def add_to(self, counter: TableItem, amounts: dict[str, int]) -> None:
-        """ADD ``amounts`` to the counter's number attributes (created at zero if absent)."""
-        _, totals = self.counters.setdefault((counter.PK, counter.SK), (counter, {}))
+    def add_to(
+        self, counter: TableItem, amounts: dict[str, int], at_least: dict[str, int] | None = None
+    ) -> None:
+        """ADD ``amounts`` to the counter's number attributes (created at zero if absent), the results kept at
+        ``at_least`` or above (CounterStep)."""
+        key = (counter.PK, counter.SK)
+        _, totals = self.counters.setdefault(key, (counter, {}))
         for name, amount in amounts.items():
             totals[name] = totals.get(name, 0) + amount
+        floors = self.floors.setdefault(key, {})
+        for name, floor in (at_least or {}).items():
+            floors[name] = max(floor, floors.get(name, floor))
+
+    def add(self, step: CounterStep) -> None:
+        self.add_to(step.counter, step.amounts, step.at_least)
 
     def extend(self, other: ChangeSet) -> None:
         self.operations.extend(other.operations)
-        for counter, amounts in other.counters.values():
-            self.add_to(counter, amounts)
+        for key, (counter, amounts) in other.counters.items():
+            self.add_to(counter, amounts, other.floors.get(key))
 
     def __len__(self) -> int:
         return len(self.operations) + len(self._counter_updates())
 
     def _counter_updates(self) -> list[_Operation]:
         updates = []
-        for counter, amounts in self.counters.values():
+        for key, (counter, amounts) in self.counters.items():
             model = type(counter)
             actions: list[Action] = [getattr(model, name).add(n) for name, n in amounts.items() if n]
             if actions:
                 actions.append(model.item_type.set(model))
-                updates.append(_Operation("update", counter, None, "counter", False, actions))
+                condition = None
+                for name, floor in self.floors.get(key, {}).items():
+                    if amounts.get(name, 0) < 0:  # only a decrease can cross the floor
+                        kept = getattr(model, name) >= floor - amounts[name]
+                        condition = kept if condition is None else condition & kept
+                updates.append(_Operation("update", counter, condition, "counter", False, actions))
         return updates
 
     def all_operations(self) -> list[_Operation]:

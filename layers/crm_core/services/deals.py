@@ -10,7 +10,8 @@ from crm_core.ids import utc_now
 from crm_core.models.deal import DEAL_DEFAULTS, DealCreate, DealUpdate
 from crm_core.models.record import RecordFields, RelatedFacts
 from crm_core.repositories import keys, tenant_repository
-from crm_core.repositories.table import BoardTotal, RecordItem, TableItem
+from crm_core.repositories.table import BoardTotal, RecordItem
+from crm_core.repositories.transaction import CounterStep
 from crm_core.services import references
 from crm_core.services.pipelines import UNITS, check_stage, stages_of
 from crm_core.services.records import (
@@ -115,9 +116,9 @@ def _contribution(item: RecordItem | None) -> dict[tuple[str, str, str], tuple[i
     return {(data["pipeline_id"], data["stage_id"], data.get("currency") or "EUR"): (1, units)}
 
 
-def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[TableItem, dict[str, int]]]:
+def board_counters(before: RecordItem | None, after: RecordItem) -> list[CounterStep]:
     old, new = _contribution(before), _contribution(after)
-    updates: list[tuple[TableItem, dict[str, int]]] = []
+    updates: list[CounterStep] = []
     for key in sorted(old.keys() | new.keys()):
         deals = new.get(key, (0, 0))[0] - old.get(key, (0, 0))[0]
         units = new.get(key, (0, 0))[1] - old.get(key, (0, 0))[1]
@@ -125,7 +126,7 @@ def board_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[T
             continue
         pipeline_id, stage_id, currency = key
         total = BoardTotal(keys.board_pk(after.tenant_id, pipeline_id), f"{stage_id}#{currency}")
-        updates.append((total, {"deals": deals, "amount_units": units}))
+        updates.append(CounterStep(total, {"deals": deals, "amount_units": units}))
     return updates
 
 

@@ -20,7 +20,8 @@ from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.models.user import USER_DEFAULTS, UserCreate, UserUpdate
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import RecordItem, TableItem, UserCount
+from crm_core.repositories.table import RecordItem, UserCount
+from crm_core.repositories.transaction import CounterStep
 from crm_core.services import references, user_directory
 from crm_core.services.records import (
     ObjectSpec,
@@ -49,13 +50,23 @@ def _counted_role(item: RecordItem | None) -> str | None:
     return None if data.get("active") is False else str(data.get("role") or "rep")
 
 
-def seat_counters(before: RecordItem | None, after: RecordItem) -> list[tuple[TableItem, dict[str, int]]]:
+def seat_counters(before: RecordItem | None, after: RecordItem) -> list[CounterStep]:
+    """The seat moves from the role the user counted under to its new one. The admins' count never drops
+    below one: of two admins demoting each other at once, the second write fails its condition, is prepared
+    again, and ``derive`` refuses it as the last admin's."""
     old, new = _counted_role(before), _counted_role(after)
     if old == new:
         return []
     pk = keys.user_count_pk(after.tenant_id)
-    moves = [(UserCount(pk, role), {"users": step}) for role, step in ((old, -1), (new, 1)) if role]
-    return moves  # type: ignore[return-value]
+    return [
+        CounterStep(
+            UserCount(pk, role),
+            {"users": step},
+            {"users": 1} if role == Role.ADMIN.value and step < 0 else None,
+        )
+        for role, step in ((old, -1), (new, 1))
+        if role
+    ]
 
 
 def active_users_by_role(tenant_id: str) -> dict[str, int]:

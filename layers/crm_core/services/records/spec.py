@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from crm_core.context import RequestContext
 from crm_core.models.record import RecordFields, RelatedFacts
-from crm_core.repositories.table import RecordItem, TableItem
+from crm_core.repositories.table import RecordItem
+from crm_core.repositories.transaction import CounterStep
 from crm_core.services.records.text import normalize_text
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class ObjectSpec:
     # (data before, data after) -> the event types of an update (default: "updated")
     update_events: Callable[[RecordFields, RecordFields], list[str]] | None = None
     # (record before or None, record after) -> counters kept in the same transaction (a board's totals)
-    counters: Callable[[RecordItem | None, RecordItem], list[tuple[TableItem, dict[str, int]]]] | None = None
+    counters: Callable[[RecordItem | None, RecordItem], list[CounterStep]] | None = None
     # (ctx, record) -> raises if the record cannot be archived (a pipeline with deals)
     before_archive: Callable[[RequestContext, RecordItem], None] | None = None
     # data -> the records whose timelines show this one's events too: [(object type, id)] (an activity's)

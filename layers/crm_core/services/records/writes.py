@@ -110,8 +110,8 @@ def build_change(
     new_unique = _unique_steps(changes, spec, ctx.tenant_id, item, before)
     _count_step(changes, spec, item, before)
     if spec.counters is not None:
-        for counter, amounts in spec.counters(before, item):
-            changes.add_to(counter, amounts)
+        for step in spec.counters(before, item):
+            changes.add(step)
     _assignment_step(changes, spec, ctx, item, before)
     derived = derived_writes(spec, before, item, details, duplicate_pairs(spec, item, before))
     require_fits(changes, derived)
