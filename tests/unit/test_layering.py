@@ -19,6 +19,8 @@ PACKAGES = {"crm_core": ROOT / "layers" / "crm_core", "functions": ROOT / "funct
 # modules are the base every layer may use (errors, ids, config, auth, ...), except those named.
 LAYERS = ("base", "models", "repositories", "services", "http", "functions")
 SERVICE_LEVEL = {"crm_core.outbox", "crm_core.rate_limits", "crm_core.consumers"}
+# The operator's migrations are an entry point, as a request's handler is: one may work through the services.
+ENTRY_LEVEL = "crm_core.migrations"
 
 
 def layer_of(module: str) -> str:
@@ -26,6 +28,8 @@ def layer_of(module: str) -> str:
         return "functions"
     if module in SERVICE_LEVEL:
         return "services"
+    if module == ENTRY_LEVEL or module.startswith(f"{ENTRY_LEVEL}."):
+        return "http"
     part = module.split(".")[1] if module.count(".") else ""
     return part if part in LAYERS else "base"
 

@@ -1,9 +1,10 @@
 """Migrations of a deployed table's items: an operator's tool, never on a request path.
 
 A migration is a step applied to every item of the table, found by a parallel ``Scan`` (each segment in a
-thread of its own). The step looks at one item and answers what to do with it: nothing, delete it, or
-update it. It must answer nothing for an item it has already migrated, so that running a migration twice
-changes nothing the second time, and a run stopped half-way can be run again from the start, or resumed.
+thread of its own). The step looks at one item and answers what to do with it: nothing, delete it, update
+it, or call a function (work done through the services). It must answer nothing for an item it has already
+migrated, so that running a migration twice changes nothing the second time, and a run stopped half-way can
+be run again from the start, or resumed.
 
 Plain boto3 against a table name (not the pynamodb models): the models describe the items as they are
 written now, and a migration reads the items written before.
@@ -51,7 +52,16 @@ class Update:
     condition: str | None = None
 
 
-Action = Delete | Update | None
+@dataclass(frozen=True)
+class Call:
+    """Work a step cannot express as one item's update (e.g. records made through their service, with
+    their events and counters): ``run`` does it and answers whether it wrote anything (False: it had been
+    done). It must be idempotent, as every step is. Not called in a dry run."""
+
+    run: Callable[[], bool]
+
+
+Action = Delete | Update | Call | None
 
 
 @dataclass(frozen=True)
@@ -279,6 +289,8 @@ def _scan_segment(
                     done.rewritten[kind] += 1
                 else:
                     done.conflicts[kind] += 1
+            elif isinstance(action, Call) and (done.dry_run or action.run()):
+                done.rewritten[kind] += 1
         if not done.dry_run:
             _delete_all(client, table, [key for _, key in deletes])
         done.deleted.update(kind for kind, _ in deletes)
@@ -350,6 +362,6 @@ def _delete_all(client: Any, table: str, keys: list[Key]) -> None:
 
 def migrations() -> dict[str, Migration]:
     """Every migration, by its name (the decision record it comes with)."""
-    from crm_core.migrations import migration_0008
+    from crm_core.migrations import migration_0008, migration_0011
 
-    return {migration_0008.MIGRATION.name: migration_0008.MIGRATION}
+    return {m.name: m for m in (migration_0008.MIGRATION, migration_0011.MIGRATION)}

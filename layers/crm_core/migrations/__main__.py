@@ -4,6 +4,7 @@ in AWS, with the credentials of the environment (docs/operations.md)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -22,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
         "--endpoint-url", default=None, help="another DynamoDB endpoint (default: AWS_ENDPOINT_URL, else AWS)"
     )
     args = parser.parse_args(argv)
+    # A migration working through the services (0011) reaches the table as they do, by the environment.
+    os.environ["CRM_TABLE_NAME"] = args.table
+    if args.region:
+        os.environ["AWS_REGION"] = args.region
+    if args.endpoint_url:
+        os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
     import boto3
     from botocore.config import Config
 

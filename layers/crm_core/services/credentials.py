@@ -33,24 +33,20 @@ def principal_for_api_key(api_key: str) -> Principal | None:
     if parsed is None:
         return None
     tenant_id, key_hash = parsed.tenant_id, hash_api_key(api_key)
-    if parsed.key_id is None:
+    key_id = parsed.key_id
+    if key_id is None:
+        # A key issued before keys had their id in them: its legacy item names its record (migration 0011).
         legacy = tenant_repository.get_api_key(tenant_id, key_hash)
         if legacy is None or legacy.revoked_at:
             return None
-        key_id, user_id, cap, expires_at = legacy.id, legacy.user_id, legacy.role, None
-    else:
-        record = record_repository.get_record(tenant_id, "api_key", parsed.key_id, consistent=True)
-        if record is None or record.archived_at is not None:
-            return None
-        data = as_json_value(record.data)
-        if not hmac.compare_digest(str(data.get("key_hash", "")), key_hash):
-            return None
-        key_id, user_id, cap, expires_at = (
-            record.id,
-            data.get("user_id"),
-            data.get("role"),
-            data.get("expires_at"),
-        )
+        key_id = legacy.id
+    record = record_repository.get_record(tenant_id, "api_key", key_id, consistent=True)
+    if record is None or record.archived_at is not None:
+        return None
+    data = as_json_value(record.data)
+    if not hmac.compare_digest(str(data.get("key_hash", "")), key_hash):
+        return None
+    user_id, cap, expires_at = data.get("user_id"), data.get("role"), data.get("expires_at")
     now = datetime.now(UTC)
     if expires_at and datetime.fromisoformat(str(expires_at).replace("Z", "+00:00")) <= now:
         return None
