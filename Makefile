@@ -55,7 +55,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) web browser lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --durations=20
 
 # The suite with its coverage: the total and the floor it must stay above (pyproject.toml). Apart from
 # `make test` because Python 3.11's tracer makes the suite 1.4x slower even with moto's threads untraced
