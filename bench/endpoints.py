@@ -32,6 +32,7 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("contact.create_idempotent", "POST /contacts + Idempotency-Key"),
     ("contact.get", "GET /contacts/{id}"),
     ("contact.patch", "PATCH /contacts/{id} + If-Match"),
+    ("contact.patch_manager", "PATCH /contacts/{id} by the owner's manager"),
     ("contact.archive", "DELETE /contacts/{id} (archive)"),
     ("contact.restore", "POST /contacts/{id}/restore"),
     ("contact.list", "GET /contacts"),
@@ -236,6 +237,32 @@ def measure(
     return measured, body
 
 
+def _manager_scenario(recorder: DynamoRecorder, api: Api, run: str) -> Iterator[Measured]:
+    """A manager changing what a rep of its team owns: the rule reads the owner's user (API.md "roles")."""
+    team = api.call("POST", "/v1/teams", expect=201, body={"name": f"Bench team {run}"})
+    manager_api = team_member_api(api, run, "manager", team_id=team["id"])
+    rep_api = team_member_api(api, run, "rep", team_id=team["id"])
+    owned = rep_api.call("POST", "/v1/contacts", expect=201, body={"email": f"owned.{run}@bench.example"})
+    measured, _ = measure(
+        recorder,
+        manager_api,
+        "contact.patch_manager",
+        "PATCH",
+        f"/v1/contacts/{owned['id']}",
+        body={"title": "Reviewed"},
+        headers={"If-Match": f'"{owned["version"]}"'},
+    )
+    yield measured
+
+
+def team_member_api(admin: Api, run: str, role: str, team_id: str | None = None) -> Api:
+    """A user of the tenant with ``role`` (in the team), made by its admin, and the key it is issued."""
+    body = {"email": f"{role}.{run}@bench.example", "role": role, **({"team_id": team_id} if team_id else {})}
+    user = admin.call("POST", "/v1/users", expect=201, body=body)
+    key = admin.call("POST", "/v1/api-keys", expect=201, body={"user_id": user["id"], "name": "bench"})
+    return Api(admin.base_url, key["key"], admin.tenant_id, user["id"])
+
+
 def run_scenarios(recorder: DynamoRecorder, dataset: Dataset) -> dict[str, Measured]:
     """Every endpoint of ``ENDPOINTS`` once, against the data set's tenant."""
     return {m.key: m for m in _scenarios(recorder, dataset)}
@@ -298,6 +325,8 @@ def _scenarios(recorder: DynamoRecorder, ds: Dataset) -> Iterator[Measured]:
         headers={"If-Match": f'"{contact["version"]}"'},
     )
     yield measured
+
+    yield from _manager_scenario(recorder, api, run)
 
     # A second Ada Lovelace: a duplicate pair to list and then to merge.
     twin = api.call(

@@ -273,3 +273,24 @@ def test_an_authorizer_refresh_is_counted_apart(runtime: LocalRuntime, recorder:
     assert response.status_code == 200, response.text
     assert measurement.authorizer_calls >= 1
     assert dict(measurement.calls) == {"Query": 2}  # the page and its total
+
+
+def test_a_managers_patch_reads_the_owners_user_once_more(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    """The bench's own scenario: a manager changing what its team's rep owns reads the owner's user record
+    (its team) beside the record, and nothing else more than an admin's change."""
+    from bench.endpoints import team_member_api
+
+    team = tiny.api.call("POST", "/v1/teams", expect=201, body={"name": "Smoke team"})
+    manager = team_member_api(tiny.api, "smoke", "manager", team_id=team["id"])
+    rep = team_member_api(tiny.api, "smoke", "rep", team_id=team["id"])
+    owned = rep.call("POST", "/v1/contacts", expect=201, body={"email": "owned.smoke@bench.example"})
+    measured, _ = measure(
+        recorder,
+        manager,
+        "smoke",
+        "PATCH",
+        f"/v1/contacts/{owned['id']}",
+        body={"title": "Reviewed"},
+        headers={"If-Match": '"1"'},
+    )
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "PutItem": 1, "BatchWriteItem": 2}
