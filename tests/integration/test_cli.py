@@ -20,6 +20,8 @@ from crm_local.runtime import free_port
 from tests.support.client import ApiClient
 
 CRM = [sys.executable, "-m", "crm_local.cli"]
+# A clean stop writes the data folder's snapshot: on a loaded machine (2 shared cores) it takes its time.
+STOP_TIMEOUT_S = 180
 
 
 @contextmanager
@@ -44,7 +46,7 @@ def crm_dev(folder: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[st
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)  # Ctrl-C
-            process.wait(timeout=30)
+            process.wait(timeout=STOP_TIMEOUT_S)
 
 
 def _env() -> dict[str, str]:

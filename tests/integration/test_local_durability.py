@@ -24,7 +24,7 @@ import pytest
 import requests
 
 from crm_local.runtime import free_port
-from tests.integration.test_cli import CRM, crm, tenant_create
+from tests.integration.test_cli import CRM, STOP_TIMEOUT_S, crm, tenant_create
 from tests.integration.test_webhooks import Receiver, add_webhook
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
@@ -89,7 +89,7 @@ class Dev:
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # Ctrl-C
-        return self.process.wait(timeout=60)
+        return self.process.wait(timeout=STOP_TIMEOUT_S)
 
     def kill(self) -> None:
         self.process.kill()  # SIGKILL: no clean stop, no snapshot

@@ -193,6 +193,14 @@ def test_dynamodb_answers_are_the_ones_motos_serializer_makes(client: ApiClient,
     assert client.delete(f"/v1/contacts/{contacts[1]['id']}").status_code == 204
     dynamodb: Any = boto3.client("dynamodb")
     dynamodb.put_item(TableName=table, Item={**_key("x"), "gpk": {"S": "a"}, "gsk": {"S": "s"}})
+    # Made here: whether this worker's earlier requests made an UpdateItem depends on which tests it ran.
+    dynamodb.update_item(
+        TableName=table,
+        Key=_key("x"),
+        UpdateExpression="SET gsk = :s",
+        ExpressionAttributeValues={":s": {"S": "t"}},
+        ReturnValues="ALL_NEW",
+    )
     dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": _key("x")}}])
     assert dynamodb.scan(TableName=table, Limit=2, ProjectionExpression="pk, gpk")["Items"]  # a migration's
     dynamodb.delete_item(TableName=table, Key=_key("x"), ReturnValues="ALL_OLD")
