@@ -182,8 +182,12 @@ def _batch_create(api: Api, collection: str, inputs: list[dict[str, Any]]) -> li
     return [r["record"] for r in results]
 
 
-def load_dataset(name: str, api: Api, contacts: int, companies: int, deals: int = 0) -> Dataset:
-    """Through the batch create endpoint, 100 records a request, as a partner's import would."""
+def load_dataset(
+    name: str, api: Api, contacts: int, companies: int, deals: int = 0, *, resume: bool = False
+) -> Dataset:
+    """Through the batch create endpoint, 100 records a request, as a partner's import would. With
+    ``resume``, the records the tenant already holds count as made (a load into a running CRM that
+    stopped half-way goes on)."""
     started = time.perf_counter()
     dataset = Dataset(name, api, contacts, deals=deals)
     pipelines = api.call("GET", "/v1/pipelines")["items"]
@@ -191,16 +195,23 @@ def load_dataset(name: str, api: Api, contacts: int, companies: int, deals: int 
         dataset.pipeline_id = pipelines[0]["id"]
         dataset.stages = {s["name"]: s["id"] for s in pipelines[0]["stages"]}
         dataset.open_stages = [s["id"] for s in pipelines[0]["stages"] if s["kind"] == "open"]
-    made = company_inputs(companies)
+    # A load that stopped goes on from what the tenant holds (the bulk records are made in order).
+    have = {"companies": 0, "contacts": 0, "deals": 0}
+    if resume:
+        have = {c: int(api.call("GET", f"/v1/{c}", params={"limit": 1}).get("total") or 0) for c in have}
+        if have["companies"]:
+            listed = api.call("GET", "/v1/companies", params={"limit": min(100, companies)})["items"]
+            dataset.companies = [c["id"] for c in reversed(listed)]
+    made = company_inputs(companies)[have["companies"] :]
     for start in range(0, len(made), BATCH):
         records = _batch_create(api, "companies", made[start : start + BATCH])
         dataset.loaded_from = dataset.loaded_from or records[0]["created_at"]
         dataset.companies += [r["id"] for r in records]
-    for start in range(0, contacts, BATCH):
+    for start in range(have["contacts"], contacts, BATCH):
         inputs = contact_inputs(min(BATCH, contacts - start), dataset.companies, start)
         _batch_create(api, "contacts", inputs)
     deals_started = time.perf_counter()
-    for start in range(0, deals, BATCH):
+    for start in range(have["deals"], deals, BATCH):
         _batch_create(api, "deals", deal_inputs(min(BATCH, deals - start), dataset.open_stages, start))
     dataset.deals_load_seconds = time.perf_counter() - deals_started
     dataset.load_seconds = time.perf_counter() - started

@@ -62,7 +62,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def _load(api: Api, contacts: int, deals: int) -> None:
     print(f"loading {contacts} contacts and {deals} deals ...", flush=True)
-    dataset = load_dataset("web", api, contacts, max(2, min(100, contacts // 100)), deals)
+    dataset = load_dataset("web", api, contacts, max(2, min(100, contacts // 100)), deals, resume=True)
     print(f"loaded in {dataset.load_seconds:.0f} s", flush=True)
 
 
