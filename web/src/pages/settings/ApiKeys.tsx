@@ -14,6 +14,7 @@ import {
   TableBox,
   endOfLocalDay,
   formErrors,
+  noContent,
   useIsAdmin,
   useUserName,
   useUsers,
@@ -175,7 +176,7 @@ export default function ApiKeys() {
   const rows = keys.data?.items ?? [];
 
   async function revoke(key: ApiKey) {
-    await unwrap(api.DELETE("/v1/api-keys/{record_id}", { params: { path: { record_id: key.id } }, headers: ifMatch(key.version) }));
+    await noContent(api.DELETE("/v1/api-keys/{record_id}", { params: { path: { record_id: key.id } }, headers: ifMatch(key.version) }));
     await queryClient.invalidateQueries({ queryKey: ["api-keys"] });
   }
   const keyName = (key: ApiKey) => key.name ?? key.prefix;

@@ -46,6 +46,8 @@ export default function Deliveries() {
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
+    // Deliveries keep coming (and retries follow their back-off): the log stays current while it is open.
+    refetchInterval: 5000,
   });
   const rows = tries.data?.pages.flatMap((page) => page.items) ?? [];
   // The newest try of each event carries its Redeliver button (the log lists every try, newest first).
@@ -64,7 +66,7 @@ export default function Deliveries() {
     onSuccess: (answer) => {
       setRedelivered(answer);
       // The new delivery's tries appear once the worker has sent it.
-      setTimeout(() => queryClient.invalidateQueries({ queryKey: ["deliveries", id] }), 1500);
+      setTimeout(() => void queryClient.invalidateQueries({ queryKey: ["deliveries", id] }), 1500);
     },
   });
 

@@ -5,7 +5,7 @@ import { Link } from "react-router";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, noContent, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Target = Schemas["EventTarget"];
@@ -243,7 +243,7 @@ export default function EventTargets() {
   const rows = targets.data?.items ?? [];
 
   async function archive(target: Target) {
-    await unwrap(
+    await noContent(
       api.DELETE("/v1/event-targets/{record_id}", { params: { path: { record_id: target.id } }, headers: ifMatch(target.version) }),
     );
     await queryClient.invalidateQueries({ queryKey: ["event-targets"] });

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
+import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, noContent, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
 
 type Team = Schemas["Team"];
 
@@ -101,7 +101,7 @@ export default function Teams() {
   const rows = teams.data?.items ?? [];
 
   async function remove(team: Team) {
-    await unwrap(api.DELETE("/v1/teams/{record_id}", { params: { path: { record_id: team.id } }, headers: ifMatch(team.version) }));
+    await noContent(api.DELETE("/v1/teams/{record_id}", { params: { path: { record_id: team.id } }, headers: ifMatch(team.version) }));
     await queryClient.invalidateQueries({ queryKey: ["teams"] });
   }
 
