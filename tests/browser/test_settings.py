@@ -136,3 +136,42 @@ def test_a_rep_reads_settings_without_the_admins_actions(
     refused = page.get_by_role("alert")
     expect(refused).to_contain_text("The audit log could not be loaded")
     expect(refused).to_contain_text("Only an admin can read the audit trail")
+
+
+def test_admin_edits_a_pipelines_stages(page: Page, base_url: str, client: ApiClient) -> None:
+    (pipeline,) = client.get("/v1/pipelines").json()["items"]
+    stages = {stage["name"]: stage for stage in pipeline["stages"]}
+    client.create(
+        "deals",
+        {"name": "Held", "pipeline_id": pipeline["id"], "stage_id": stages["Qualified"]["id"]},
+    )
+    sign_in(page, base_url, client, "/settings/pipelines")
+    edit = page.get_by_role("button", name=f"Edit {pipeline['name']}")
+    editor = page.get_by_role("region", name=f"Edit {pipeline['name']}")
+
+    # A stage that holds a deal cannot go: the API's 409 shows on the stages, nothing changes.
+    edit.click()
+    editor.get_by_role("button", name="Remove Qualified").click()
+    editor.get_by_role("button", name="Save pipeline").click()
+    expect(editor.get_by_role("alert")).to_contain_text("still hold deals")
+    editor.get_by_role("button", name="Cancel").click()
+
+    edit.click()
+    editor.get_by_role("button", name="Add stage").click()
+    count = len(pipeline["stages"]) + 1
+    editor.get_by_label(f"Stage {count} name").fill("Legal review")
+    editor.get_by_label("Probability of Legal review in percent").fill("90")
+    editor.get_by_role("button", name="Move Legal review up").click()
+    editor.get_by_role("button", name="Save pipeline").click()
+    expect(page.get_by_role("article", name=pipeline["name"])).to_contain_text("Legal review · 90%")
+
+    saved = client.get(f"/v1/pipelines/{pipeline['id']}").json()["stages"]
+    assert [stage["name"] for stage in saved] == [
+        *[stage["name"] for stage in pipeline["stages"][:-1]],
+        "Legal review",
+        pipeline["stages"][-1]["name"],
+    ]
+    assert saved[-2]["probability"] == 0.9
+    assert [stage["id"] for stage in saved if stage["name"] != "Legal review"] == [
+        stage["id"] for stage in pipeline["stages"]
+    ]
