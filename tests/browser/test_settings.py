@@ -11,6 +11,7 @@ from crm_core.auth import Role
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
+from tests.browser.test_phone import scrolls_sideways
 from tests.integration.test_webhooks import SECRET, Receiver, receiver  # noqa: F401  (a fixture)
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
@@ -175,3 +176,26 @@ def test_admin_edits_a_pipelines_stages(page: Page, base_url: str, client: ApiCl
     assert [stage["id"] for stage in saved if stage["name"] != "Legal review"] == [
         stage["id"] for stage in pipeline["stages"]
     ]
+
+
+def test_settings_pages_fit_a_phone(phone: Page, base_url: str, client: ApiClient) -> None:
+    client.create(
+        "event-targets",
+        {
+            "type": "webhook",
+            "url": "http://127.0.0.1:9/a-rather-long-path/of-the-partners-endpoint/for-crm-events/receiver",
+            "secret": "a-long-enough-secret",
+            "event_types": ["export.completed"],
+        },
+    )
+    sign_in(phone, base_url, client, "/settings/users")
+    for path, loaded in (
+        ("/settings/users", phone.get_by_role("table", name="Users")),
+        ("/settings/api-keys", phone.get_by_role("table", name="API keys")),
+        ("/settings/pipelines", phone.get_by_role("button", name=re.compile("^Edit "))),
+        ("/settings/event-targets", phone.get_by_role("table", name="Event targets")),
+        ("/settings/audit", phone.get_by_role("table", name="Audit events")),
+    ):
+        phone.goto(f"{base_url}{path}")
+        expect(loaded).to_be_visible()
+        assert not scrolls_sideways(phone), path

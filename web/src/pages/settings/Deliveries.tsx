@@ -12,7 +12,7 @@ import { ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Outcome = Schemas["DeliveryTry"]["outcome"];
-const OUTCOME_COLORS: Record<Outcome, string> = { succeeded: "green", retrying: "yellow", gave_up: "red" };
+const OUTCOME_COLORS: Record<Outcome, string> = { succeeded: "teal.9", retrying: "gray.7", gave_up: "red.9" };
 const EVENT_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 /** One target's delivery log: every try of every delivery, newest first, with a redelivery per event. */
@@ -164,7 +164,7 @@ export default function Deliveries() {
                     </Text>
                   </td>
                   <td>
-                    <Badge variant="light" color={OUTCOME_COLORS[row.outcome]}>
+                    <Badge variant="outline" color={OUTCOME_COLORS[row.outcome]}>
                       {row.outcome.replace("_", " ")}
                     </Badge>
                   </td>

@@ -107,8 +107,10 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
                   onChange={(event) => change("url", event.currentTarget.value)}
                   error={errors.url}
                 />
-                <TextInput type="password"
+                <TextInput
+                  type="password"
                   label="Signing secret"
+                  required
                   description="16 characters or more; signs each delivery (CRM-Signature). Never shown again."
                   value={values.secret}
                   onChange={(event) => change("secret", event.currentTarget.value)}

@@ -267,7 +267,7 @@ export default function Pipelines() {
             <ol className="stage-summary">
               {pipeline.stages?.map((stage) => (
                 <li key={stage.id ?? stage.name}>
-                  <Badge variant="outline" color={stage.kind === "open" ? "gray" : stage.kind === "won" ? "green" : "red"}>
+                  <Badge variant="outline" color={stage.kind === "open" ? "gray.7" : stage.kind === "won" ? "teal.9" : "red.9"}>
                     {stage.name} · {formatPercent(stage.probability)}
                     {stage.kind !== "open" && ` · ${stage.kind}`}
                   </Badge>

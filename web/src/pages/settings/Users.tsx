@@ -237,11 +237,11 @@ export default function Users() {
                   <td className="from-sm">{teamName(user.team_id)}</td>
                   <td>
                     {user.active === false ? (
-                      <Badge color="gray" variant="outline">
+                      <Badge color="gray.7" variant="outline">
                         deactivated
                       </Badge>
                     ) : (
-                      <Badge color="green" variant="light">
+                      <Badge color="teal.9" variant="outline">
                         active
                       </Badge>
                     )}
