@@ -269,7 +269,7 @@ export default function Pipelines() {
                 <li key={stage.id ?? stage.name}>
                   <Badge variant="outline" color={stage.kind === "open" ? "gray.7" : stage.kind === "won" ? "teal.9" : "red.9"}>
                     {stage.name} · {formatPercent(stage.probability)}
-                    {stage.kind !== "open" && ` · ${stage.kind}`}
+                    {stage.kind !== "open" && stage.name.toLowerCase() !== stage.kind && ` · ${stage.kind}`}
                   </Badge>
                 </li>
               ))}

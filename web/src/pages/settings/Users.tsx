@@ -29,7 +29,7 @@ function useTeamOptions() {
 }
 
 /** Invites a user (in AWS through the user pool; locally the admin then issues it an API key). */
-function InviteForm({ onDone }: { onDone: (user: User) => void }) {
+function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCancel: () => void }) {
   const queryClient = useQueryClient();
   const teamOptions = useTeamOptions();
   const [values, setValues] = useState({ email: "", name: "", role: "rep" as Role, team_id: "" });
@@ -91,6 +91,9 @@ function InviteForm({ onDone }: { onDone: (user: User) => void }) {
           <Group>
             <Button type="submit" loading={invite.isPending}>
               Invite user
+            </Button>
+            <Button variant="default" onClick={onCancel}>
+              Cancel
             </Button>
           </Group>
         </Stack>
@@ -191,6 +194,7 @@ export default function Users() {
       {admin === false && <AdminOnlyNote what="users" />}
       {inviting && (
         <InviteForm
+          onCancel={() => setInviting(false)}
           onDone={(user) => {
             setInviting(false);
             setInvited(user);

@@ -1,5 +1,5 @@
 import { Alert, Button, Group, Modal, Stack, Text } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { ApiError, api, unwrap, type Problem, type Schemas } from "../../api/client";
 import { useMe } from "../../Shell";
@@ -85,13 +85,20 @@ const PROBLEM_TITLES: Record<number, string> = {
   422: "Not valid",
 };
 
-export function ProblemAlert({ error, action }: { error: ApiError | null; action?: ReactNode }) {
+export function ProblemAlert({
+  error,
+  action,
+  stale = "It changed since you opened it, so nothing was saved. Reload it and try again.",
+}: {
+  error: ApiError | null;
+  action?: ReactNode;
+  /** What a 412 means here. */
+  stale?: string;
+}) {
   if (!error) return null;
   return (
     <Alert color="red" role="alert" title={PROBLEM_TITLES[error.status] ?? "Not saved"}>
-      {error.status === 412
-        ? "It changed since you opened it, so nothing was saved. Reload it and try again."
-        : error.message}
+      {error.status === 412 ? stale : error.message}
       {action}
     </Alert>
   );
@@ -118,6 +125,7 @@ export function ConfirmButton({
   color?: string;
   size?: string;
 }) {
+  const queryClient = useQueryClient();
   const [opened, setOpened] = useState(false);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
@@ -130,6 +138,9 @@ export function ConfirmButton({
       setOpened(false);
     } catch (caught) {
       setError(formErrors(caught, []).problem);
+      // The record changed since the list was read: read it again, so that confirming again acts on the
+      // current version (this button's onConfirm comes with the reloaded row).
+      if (caught instanceof ApiError && caught.status === 412) await queryClient.invalidateQueries();
     } finally {
       setPending(false);
     }
@@ -143,12 +154,15 @@ export function ConfirmButton({
       <Modal opened={opened} onClose={() => setOpened(false)} title={title}>
         <Stack>
           <Text size="sm">{children}</Text>
-          <ProblemAlert error={error} />
+          <ProblemAlert
+            error={error}
+            stale="It changed since the list was read, so nothing was done. The list is read again: confirm again to go on."
+          />
           <Group justify="flex-end">
-            <Button variant="default" onClick={() => setOpened(false)}>
+            <Button variant="default" onClick={() => setOpened(false)} data-autofocus>
               Cancel
             </Button>
-            <Button color={color} loading={pending} onClick={confirm} data-autofocus>
+            <Button color={color} loading={pending} onClick={confirm}>
               {confirmLabel}
             </Button>
           </Group>
