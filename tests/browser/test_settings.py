@@ -11,6 +11,7 @@ from crm_core.auth import Role
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_phone import scrolls_sideways
 from tests.integration.test_webhooks import SECRET, Receiver, receiver  # noqa: F401  (a fixture)
 from tests.support.client import ApiClient
@@ -39,6 +40,7 @@ def test_admin_invites_a_user_and_issues_a_key_that_works_until_revoked(
     invite.get_by_role("button", name="Invite user").click()
     # The API's 409 on a taken email shows next to the field, and nothing is created.
     expect(invite.get_by_label("Email")).to_have_attribute("aria-invalid", "true")
+    assert not serious_violations(page)
     invite.get_by_label("Email").fill("grace@acme.example")
     invite.get_by_role("button", name="Invite user").click()
 
@@ -55,6 +57,7 @@ def test_admin_invites_a_user_and_issues_a_key_that_works_until_revoked(
     dialog = page.get_by_role("dialog", name="Your new API key")
     expect(dialog).to_contain_text("shown only this once")
     expect(dialog.get_by_role("button", name="Copy key")).to_be_visible()
+    assert not serious_violations(page)
     key = dialog.get_by_label("New API key").input_value()
     answer = me(base_url, key)
     assert answer.status_code == 200, answer.text
@@ -103,6 +106,7 @@ def test_a_webhook_made_in_the_page_shows_its_deliveries(
 
     deliveries.get_by_role("button", name=re.compile("^Redeliver contact.created")).click()
     expect(page.get_by_text("Redelivery queued")).to_be_visible()
+    assert not serious_violations(page)
     assert eventually(lambda: len(receiver.accepted) == 2)
     assert receiver.accepted[1]["id"] == receiver.accepted[0]["id"]
 
@@ -146,6 +150,7 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
     refused = phone.get_by_role("alert")
     expect(refused).to_contain_text("The audit log could not be loaded")
     expect(refused).to_contain_text("Only an admin can read the audit trail")
+    assert not serious_violations(phone)
 
 
 def test_admin_edits_a_pipelines_stages(page: Page, base_url: str, client: ApiClient) -> None:

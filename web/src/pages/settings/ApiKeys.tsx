@@ -132,9 +132,9 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
 /** The key itself, shown this once: the CRM keeps only its hash. */
 function IssuedKey({ issued, userName, onClose }: { issued: Issued; userName: string; onClose: () => void }) {
   return (
-    <Modal opened onClose={onClose} title="Your new API key" closeOnClickOutside={false} size="lg">
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title="Your new API key" closeOnClickOutside={false} size="lg">
       <Stack>
-        <Alert color="orange" variant="outline" title="Copy it now: it is shown only this once">
+        <Alert color="red.9" variant="outline" title="Copy it now: it is shown only this once">
           The CRM keeps only a hash of it, so no one can show it again. Whoever holds it acts as {userName}
           {issued.role ? ` with at most the ${issued.role} role` : ""}: keep it secret. If it is lost, revoke it and
           create another.

@@ -130,7 +130,7 @@ export default function Deliveries() {
         />
       </Group>
       {redelivered && (
-        <Alert color="green" title="Redelivery queued" withCloseButton onClose={() => setRedelivered(null)}>
+        <Alert color="teal.9" variant="outline" title="Redelivery queued" withCloseButton closeButtonLabel="Dismiss" onClose={() => setRedelivered(null)}>
           Event {redelivered.event_id} is sent again as delivery {redelivered.delivery_id}; its tries appear below.
         </Alert>
       )}

@@ -187,7 +187,7 @@ export function EditEventTypes({ target, onClose }: { target: Target; onClose: (
     },
   });
   return (
-    <Modal opened onClose={onClose} title="Event types">
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title="Event types">
       <form
         onSubmit={(event) => {
           event.preventDefault();

@@ -76,7 +76,7 @@ function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) {
   );
   if (team) {
     return (
-      <Modal opened onClose={onDone} title={`Rename ${team.name ?? "team"}`}>
+      <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onDone} title={`Rename ${team.name ?? "team"}`}>
         {fields}
       </Modal>
     );

@@ -130,7 +130,7 @@ function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
     },
   });
   return (
-    <Modal opened onClose={onClose} title={`Change ${userLabel(user)}`}>
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={`Change ${userLabel(user)}`}>
       <form
         onSubmit={(event) => {
           event.preventDefault();
@@ -202,7 +202,7 @@ export default function Users() {
         />
       )}
       {invited && (
-        <Alert color="green" title={`${userLabel(invited)} is invited`} withCloseButton onClose={() => setInvited(null)}>
+        <Alert color="teal.9" variant="outline" title={`${userLabel(invited)} is invited`} withCloseButton closeButtonLabel="Dismiss" onClose={() => setInvited(null)}>
           <Text size="sm">
             Where the tenant signs in through its user pool, they get an invitation by email. Locally, issue them an API key.
           </Text>

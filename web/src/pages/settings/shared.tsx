@@ -151,7 +151,7 @@ export function ConfirmButton({
       <Button size={size} variant="light" color={color} onClick={() => setOpened(true)} aria-label={name}>
         {label}
       </Button>
-      <Modal opened={opened} onClose={() => setOpened(false)} title={title}>
+      <Modal closeButtonProps={{ "aria-label": "Close" }} opened={opened} onClose={() => setOpened(false)} title={title}>
         <Stack>
           <Text size="sm">{children}</Text>
           <ProblemAlert
