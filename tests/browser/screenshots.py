@@ -22,6 +22,14 @@ PAGES = {
     "activities": ("/activities", lambda page: page.get_by_role("heading", name="Due today", exact=False)),
     "companies": ("/companies", lambda page: page.get_by_role("table", name="Companies")),
     "settings": ("/settings", lambda page: page.get_by_role("region", name="Pipelines")),
+    "settings-users": ("/settings/users", lambda page: page.get_by_role("table", name="Users")),
+    "settings-api-keys": ("/settings/api-keys", lambda page: page.get_by_role("table", name="API keys")),
+    "settings-pipelines": ("/settings/pipelines", lambda page: page.get_by_role("article").first),
+    "settings-event-targets": (
+        "/settings/event-targets",
+        lambda page: page.get_by_role("table", name="Event targets"),
+    ),
+    "settings-audit": ("/settings/audit", lambda page: page.get_by_role("table", name="Audit events")),
 }
 
 
@@ -42,6 +50,25 @@ def shoot(page: Page, api: str, api_key: str, width: str) -> None:
         page.screenshot(path=OUT / f"{name}-{width}.png")
 
 
+def add_event_target(api: str, api_key: str) -> None:
+    """A partner's webhook for the settings pages to show (no export is made: nothing is sent to it)."""
+    import requests
+
+    response = requests.post(
+        f"{api}/v1/event-targets",
+        json={
+            "type": "webhook",
+            "url": "http://127.0.0.1:9/partner/crm-events",
+            "secret": "a-long-enough-secret",
+            "event_types": ["export.completed"],
+            "description": "Partner ERP",
+        },
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=30,
+    )
+    response.raise_for_status()
+
+
 def main() -> None:
     from crm_core.services.tenants import create_tenant
 
@@ -56,6 +83,7 @@ def main() -> None:
         try:
             tenant = create_tenant("Acme Robotics")
             seed(runtime.api_url, tenant.api_key, 60)
+            add_event_target(runtime.api_url, tenant.api_key)
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):

@@ -31,6 +31,16 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
     )
     (pipeline,) = client.get("/v1/pipelines").json()["items"]
     client.create("deals", {"name": "Engine", "pipeline_id": pipeline["id"], "amount": "100.00"})
+    # A target no event reaches (no export is made): its delivery log stays empty and quiet.
+    target = client.create(
+        "event-targets",
+        {
+            "type": "webhook",
+            "url": "http://127.0.0.1:9/hook",
+            "secret": "a-long-enough-secret",
+            "event_types": ["export.completed"],
+        },
+    )
     page.goto(f"{base_url}/sign-in")
     expect(page.get_by_label("API key")).to_be_visible()
     found = {"/sign-in": serious_violations(page)}
@@ -42,6 +52,13 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         "/deals": lambda: page.get_by_test_id("deal-card"),
         "/activities": lambda: page.get_by_role("region", name="Overdue (0)"),
         "/settings": lambda: page.get_by_role("region", name="Pipelines").get_by_text("Qualified"),
+        "/settings/users": lambda: page.get_by_role("table", name="Users"),
+        "/settings/teams": lambda: page.get_by_text("No teams yet"),
+        "/settings/api-keys": lambda: page.get_by_role("table", name="API keys"),
+        "/settings/pipelines": lambda: page.get_by_role("article", name=pipeline["name"]),
+        "/settings/event-targets": lambda: page.get_by_role("table", name="Event targets"),
+        f"/settings/event-targets/{target['id']}": lambda: page.get_by_text("Nothing delivered"),
+        "/settings/audit": lambda: page.get_by_role("table", name="Audit events"),
         "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
     }
     for path, loaded in pages.items():

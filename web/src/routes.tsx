@@ -9,7 +9,7 @@ import { useSession } from "./session";
 /** A page in a chunk of its own, loaded on first use; once loaded it renders at once. React.lazy suspends
  * at least once even on a chunk already loaded, and React reveals what suspended no sooner than 300 ms
  * after its fallback showed: the first page, loaded beside the app (preloadFirstPage), would wait that. */
-function lazyPage(load: () => Promise<{ default: ComponentType }>) {
+function lazyPage<Module extends { default: ComponentType }>(load: () => Promise<Module>) {
   let loaded: ComponentType | undefined;
   const preload = () =>
     load().then((module) => {
@@ -31,24 +31,29 @@ const Companies = lazyPage(() => import("./pages/Companies"));
 const CompanyDetail = lazyPage(() => import("./pages/CompanyDetail"));
 const Deals = lazyPage(() => import("./pages/Deals"));
 const Activities = lazyPage(() => import("./pages/Activities"));
+// Settings routes its sub-pages itself, each a chunk of its own loaded from its chunk: the first page's
+// JavaScript carries one entry for the section, not one per sub-page.
 const Settings = lazyPage(() => import("./pages/Settings"));
+const SettingsWithSubPage = {
+  preload: (pathname: string) => Settings.preload().then((module) => module.preloadSubPage(pathname)),
+};
 
 // The page each path opens (as the routes below say), for preloading the first one.
-const PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
+const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/(contacts\/?)?$/, Contacts],
   [/^\/contacts\/[^/]+/, ContactDetail],
   [/^\/companies\/?$/, Companies],
   [/^\/companies\/[^/]+/, CompanyDetail],
   [/^\/deals/, Deals],
   [/^\/activities/, Activities],
-  [/^\/settings/, Settings],
+  [/^\/settings/, SettingsWithSubPage],
 ];
 
 /** The chunk of the page a path opens, loaded beside the app's own, so that the first render shows it. */
 export function preloadFirstPage(pathname: string): Promise<unknown> {
   const page = PAGES.find(([pattern]) => pattern.test(pathname));
   // A chunk that fails to load here is loaded again by the page itself (and its error shown there).
-  return page ? page[1].preload().catch(() => undefined) : Promise.resolve();
+  return page ? page[1].preload(pathname).catch(() => undefined) : Promise.resolve();
 }
 
 function Page({ children }: { children: ReactNode }) {
@@ -96,7 +101,7 @@ export function AppRoutes() {
         <Route path="companies/:id" element={page(<CompanyDetail />)} />
         <Route path="deals" element={page(<Deals />)} />
         <Route path="activities" element={page(<Activities />)} />
-        <Route path="settings" element={page(<Settings />)} />
+        <Route path="settings/*" element={page(<Settings />)} />
         <Route path="tickets" element={<NotAvailable name="Tickets" />} />
         <Route path="quotes" element={<NotAvailable name="Quotes" />} />
         <Route path="campaigns" element={<NotAvailable name="Campaigns" />} />

@@ -1,72 +1,117 @@
-import { Badge, Group, Paper, Stack, Text, Title } from "@mantine/core";
-import { useQuery } from "@tanstack/react-query";
-import { api, unwrap } from "../api/client";
-import { Empty, QueryState } from "../components/States";
-import { formatDateTime } from "../format";
+import { Button, Center, Group, Loader, Stack, Title } from "@mantine/core";
+import { Suspense, lazy, type ComponentType, type ReactNode } from "react";
+import { Link, Route, Routes, useLocation } from "react-router";
+import { NotAvailable } from "./NotAvailable";
+import { useIsAdmin } from "./settings/shared";
 
-/** The tenant's pipelines and event targets, read-only in this increment. */
+/** routes.tsx's lazyPage, for a sub-page: loaded on first use, rendered at once when preloaded. A copy, not
+ * an import: a lazy chunk importing routes.tsx made the bundler split the entry into more files, adding
+ * 2–3 KB gzip to every first page. */
+function lazyPage(load: () => Promise<{ default: ComponentType }>) {
+  let loaded: ComponentType | undefined;
+  const preload = () =>
+    load().then((module) => {
+      loaded = module.default;
+      return module;
+    });
+  const Lazy = lazy(preload);
+  const LazyPage = () => {
+    const Loaded = loaded;
+    return Loaded ? <Loaded /> : <Lazy />;
+  };
+  return Object.assign(LazyPage, { preload });
+}
+
+function Page({ children }: { children: ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <Center py="xl">
+          <Loader aria-label="Loading" />
+        </Center>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
+
+const Overview = lazyPage(() => import("./settings/Overview"));
+const Users = lazyPage(() => import("./settings/Users"));
+const Teams = lazyPage(() => import("./settings/Teams"));
+const ApiKeys = lazyPage(() => import("./settings/ApiKeys"));
+const Pipelines = lazyPage(() => import("./settings/Pipelines"));
+const EventTargets = lazyPage(() => import("./settings/EventTargets"));
+const Deliveries = lazyPage(() => import("./settings/Deliveries"));
+const Audit = lazyPage(() => import("./settings/Audit"));
+
+const SECTIONS = [
+  { label: "Overview", path: "/settings", adminOnly: false },
+  { label: "Users", path: "/settings/users", adminOnly: false },
+  { label: "Teams", path: "/settings/teams", adminOnly: false },
+  { label: "API keys", path: "/settings/api-keys", adminOnly: false },
+  { label: "Pipelines", path: "/settings/pipelines", adminOnly: false },
+  { label: "Event targets", path: "/settings/event-targets", adminOnly: false },
+  // Only an admin reads the audit trail (any other role gets 403).
+  { label: "Audit log", path: "/settings/audit", adminOnly: true },
+];
+
+// The sub-page each path opens (as the routes below say), for preloading it beside this chunk.
+const SUB_PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
+  [/^\/settings\/?$/, Overview],
+  [/^\/settings\/users/, Users],
+  [/^\/settings\/teams/, Teams],
+  [/^\/settings\/api-keys/, ApiKeys],
+  [/^\/settings\/pipelines/, Pipelines],
+  [/^\/settings\/event-targets\/[^/]+/, Deliveries],
+  [/^\/settings\/event-targets/, EventTargets],
+  [/^\/settings\/audit/, Audit],
+];
+
+/** The sub-page's chunk, when Settings is the first page opened (routes.tsx's preloadFirstPage). */
+export function preloadSubPage(pathname: string): Promise<unknown> {
+  const subPage = SUB_PAGES.find(([pattern]) => pattern.test(pathname));
+  return subPage ? subPage[1].preload() : Promise.resolve();
+}
+
+/** The Settings section: its sub-navigation above the sub-page the path opens. */
 export default function Settings() {
-  const pipelines = useQuery({
-    queryKey: ["pipelines"],
-    queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100 } } })),
-  });
-  const targets = useQuery({
-    queryKey: ["event-targets"],
-    queryFn: () => unwrap(api.GET("/v1/event-targets", { params: { query: { limit: 100 } } })),
-  });
+  const location = useLocation();
+  const admin = useIsAdmin();
+  const current = (path: string) =>
+    path === "/settings" ? location.pathname.replace(/\/$/, "") === path : location.pathname.startsWith(path);
+  const page = (element: ReactNode) => <Page>{element}</Page>;
 
   return (
     <Stack>
       <Title order={1}>Settings</Title>
-      <Stack component="section" aria-labelledby="settings-pipelines">
-        <Title order={2} size="h3" id="settings-pipelines">
-          Pipelines
-        </Title>
-        <QueryState query={pipelines} what="pipelines" />
-        {pipelines.data?.items.map((pipeline) => (
-          <Paper key={pipeline.id} withBorder p="sm">
-            <Text fw={600}>
-              {pipeline.name} {pipeline.currency && <Badge variant="light">{pipeline.currency}</Badge>}
-            </Text>
-            <Group gap="xs" mt="xs">
-              {pipeline.stages?.map((stage) => (
-                <Badge key={stage.id ?? stage.name} variant="outline" color={stage.kind === "open" ? "gray" : "dark"}>
-                  {stage.name} · {Math.round((stage.probability ?? 0) * 100)}%
-                </Badge>
-              ))}
-            </Group>
-          </Paper>
-        ))}
-      </Stack>
-      <Stack component="section" aria-labelledby="settings-targets">
-        <Title order={2} size="h3" id="settings-targets">
-          Event targets
-        </Title>
-        <QueryState query={targets} what="event targets" />
-        {targets.isSuccess && targets.data.items.length === 0 && <Empty>No event targets: events reach no partner yet.</Empty>}
-        {targets.isSuccess && targets.data.items.length > 0 && (
-          <table className="data-table" aria-label="Event targets">
-            <thead>
-              <tr>
-                <th>Where</th>
-                <th>Status</th>
-                <th className="from-sm">Events</th>
-                <th className="from-md">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {targets.data.items.map((target) => (
-                <tr key={target.id}>
-                  <td>{target.type === "webhook" ? target.url : target.event_bus_arn}</td>
-                  <td>{target.status}</td>
-                  <td className="from-sm">{target.event_types?.join(", ")}</td>
-                  <td className="from-md">{formatDateTime(target.created_at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </Stack>
+      <nav aria-label="Settings sections">
+        <Group gap="xs">
+          {SECTIONS.filter((section) => !section.adminOnly || admin).map((section) => (
+            <Button
+              key={section.path}
+              component={Link}
+              to={section.path}
+              size="xs"
+              variant={current(section.path) ? "filled" : "default"}
+              aria-current={current(section.path) ? "page" : undefined}
+            >
+              {section.label}
+            </Button>
+          ))}
+        </Group>
+      </nav>
+      <Routes>
+        <Route index element={page(<Overview />)} />
+        <Route path="users" element={page(<Users />)} />
+        <Route path="teams" element={page(<Teams />)} />
+        <Route path="api-keys" element={page(<ApiKeys />)} />
+        <Route path="pipelines" element={page(<Pipelines />)} />
+        <Route path="event-targets" element={page(<EventTargets />)} />
+        <Route path="event-targets/:id" element={page(<Deliveries />)} />
+        <Route path="audit" element={page(<Audit />)} />
+        <Route path="*" element={<NotAvailable name="This page" missing />} />
+      </Routes>
     </Stack>
   );
 }

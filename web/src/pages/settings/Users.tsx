@@ -1,0 +1,301 @@
+import { Alert, Anchor, Badge, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link } from "react-router";
+import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { Empty, QueryState } from "../../components/States";
+import { useMe } from "../../Shell";
+import {
+  AdminOnlyNote,
+  ConfirmButton,
+  ProblemAlert,
+  ROLES,
+  ROLE_MEANINGS,
+  TableBox,
+  formErrors,
+  useIsAdmin,
+  useTeams,
+  userLabel,
+  type Role,
+} from "./shared";
+
+type User = Schemas["User"];
+
+const roleOptions = ROLES.map((role) => ({ value: role, label: ROLE_MEANINGS[role] }));
+
+function useTeamOptions() {
+  const teams = useTeams();
+  return [{ value: "", label: "No team" }, ...(teams.data?.items.map((team) => ({ value: team.id, label: team.name ?? team.id })) ?? [])];
+}
+
+/** Invites a user (in AWS through the user pool; locally the admin then issues it an API key). */
+function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCancel: () => void }) {
+  const queryClient = useQueryClient();
+  const teamOptions = useTeamOptions();
+  const [values, setValues] = useState({ email: "", name: "", role: "rep" as Role, team_id: "" });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<ApiError | null>(null);
+  const invite = useMutation({
+    mutationFn: () =>
+      unwrap(
+        api.POST("/v1/users", {
+          body: {
+            email: values.email.trim(),
+            name: values.name.trim() || null,
+            role: values.role,
+            team_id: values.team_id || null,
+          },
+        }),
+      ),
+    onSuccess: async (user) => {
+      await queryClient.invalidateQueries({ queryKey: ["users"] });
+      onDone(user);
+    },
+    onError: (error) => {
+      const shown = formErrors(error, Object.keys(values));
+      if (error instanceof ApiError && error.status === 409) shown.fields.email ??= error.message;
+      setErrors(shown.fields);
+      setProblem(error instanceof ApiError && error.status === 409 ? null : shown.problem);
+    },
+  });
+  const change = (field: keyof typeof values, value: string) => {
+    setValues((current) => ({ ...current, [field]: value }));
+    setErrors((current) => ({ ...current, [field]: "" }));
+  };
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    invite.mutate();
+  }
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="invite-title">
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          <Title order={3} size="h4" id="invite-title">
+            Invite a user
+          </Title>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput
+              label="Email"
+              type="email"
+              required
+              value={values.email}
+              onChange={(event) => change("email", event.currentTarget.value)}
+              error={errors.email}
+            />
+            <TextInput label="Name" value={values.name} onChange={(event) => change("name", event.currentTarget.value)} error={errors.name} />
+            <NativeSelect label="Role" value={values.role} data={roleOptions} onChange={(event) => change("role", event.currentTarget.value)} error={errors.role} />
+            <NativeSelect label="Team" value={values.team_id} data={teamOptions} onChange={(event) => change("team_id", event.currentTarget.value)} error={errors.team_id} />
+          </SimpleGrid>
+          <ProblemAlert error={problem} />
+          <Group>
+            <Button type="submit" loading={invite.isPending}>
+              Invite user
+            </Button>
+            <Button variant="default" onClick={onCancel}>
+              Cancel
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+/** Changes a user's name, role or team at the version the list showed (If-Match). */
+function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const teamOptions = useTeamOptions();
+  const [values, setValues] = useState({ name: user.name ?? "", role: (user.role ?? "rep") as Role, team_id: user.team_id ?? "" });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<ApiError | null>(null);
+  const save = useMutation({
+    mutationFn: () => {
+      const body: Schemas["UserUpdate"] = {};
+      if (values.name.trim() !== (user.name ?? "")) body.name = values.name.trim() || null;
+      if (values.role !== user.role) body.role = values.role;
+      if (values.team_id !== (user.team_id ?? "")) body.team_id = values.team_id || null;
+      return unwrap(
+        api.PATCH("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version), body }),
+      );
+    },
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ["users"] });
+      onClose();
+    },
+    onError: (error) => {
+      const shown = formErrors(error, Object.keys(values));
+      setErrors(shown.fields);
+      setProblem(shown.problem);
+    },
+  });
+  return (
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={`Change ${userLabel(user)}`}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          setProblem(null);
+          save.mutate();
+        }}
+        noValidate
+      >
+        <Stack>
+          <TextInput label="Name" value={values.name} onChange={(event) => setValues({ ...values, name: event.currentTarget.value })} error={errors.name} />
+          <NativeSelect label="Role" value={values.role} data={roleOptions} onChange={(event) => setValues({ ...values, role: event.currentTarget.value as Role })} error={errors.role} />
+          <NativeSelect label="Team" value={values.team_id} data={teamOptions} onChange={(event) => setValues({ ...values, team_id: event.currentTarget.value })} error={errors.team_id} />
+          <ProblemAlert error={problem} />
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending}>
+              Save
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
+
+export default function Users() {
+  const admin = useIsAdmin();
+  const me = useMe();
+  const queryClient = useQueryClient();
+  const teams = useTeams();
+  const [inviting, setInviting] = useState(false);
+  const [invited, setInvited] = useState<User | null>(null);
+  const [editing, setEditing] = useState<User | null>(null);
+  const users = useInfiniteQuery({
+    queryKey: ["users", "settings"],
+    queryFn: ({ pageParam }) => unwrap(api.GET("/v1/users", { params: { query: { limit: 50, cursor: pageParam } } })),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (page) => page.next_cursor ?? undefined,
+  });
+  const rows = users.data?.pages.flatMap((page) => page.items) ?? [];
+  const teamName = (teamId: string | null | undefined) =>
+    teamId ? (teams.data?.items.find((team) => team.id === teamId)?.name ?? "Unknown team") : "—";
+
+  async function setActive(user: User, active: boolean) {
+    await unwrap(
+      api.PATCH("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version), body: { active } }),
+    );
+    await queryClient.invalidateQueries({ queryKey: ["users"] });
+  }
+
+  return (
+    <Stack component="section" aria-labelledby="users-title">
+      <Group justify="space-between">
+        <Title order={2} id="users-title">
+          Users
+        </Title>
+        {admin && !inviting && <Button onClick={() => setInviting(true)}>Invite user</Button>}
+      </Group>
+      {admin === false && <AdminOnlyNote what="users" />}
+      {inviting && (
+        <InviteForm
+          onCancel={() => setInviting(false)}
+          onDone={(user) => {
+            setInviting(false);
+            setInvited(user);
+          }}
+        />
+      )}
+      {invited && (
+        <Alert color="teal.9" variant="outline" title={`${userLabel(invited)} is invited`} withCloseButton closeButtonLabel="Dismiss" onClose={() => setInvited(null)}>
+          <Text size="sm">
+            Where the tenant signs in through its user pool, they get an invitation by email. Locally, issue them an API key.
+          </Text>
+          <Anchor component={Link} to={`/settings/api-keys?user=${invited.id}`} size="sm">
+            Create an API key for {userLabel(invited)}
+          </Anchor>
+        </Alert>
+      )}
+      <QueryState query={users} what="users" />
+      {users.isSuccess && rows.length === 0 && <Empty>No users yet.</Empty>}
+      {rows.length > 0 && (
+        <TableBox>
+          <table className="data-table" aria-label="Users">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Role</th>
+                <th className="from-sm">Team</th>
+                <th>Status</th>
+                {admin && <th>Actions</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((user) => (
+                <tr key={user.id}>
+                  <td>
+                    <Text size="sm" fw={500}>
+                      {user.name ?? "—"}
+                      {user.id === me.data?.user.id && " (you)"}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {user.email}
+                    </Text>
+                  </td>
+                  <td>{user.role ?? "—"}</td>
+                  <td className="from-sm">{teamName(user.team_id)}</td>
+                  <td>
+                    {user.active === false ? (
+                      <Badge color="gray.7" variant="outline">
+                        deactivated
+                      </Badge>
+                    ) : (
+                      <Badge color="teal.9" variant="outline">
+                        active
+                      </Badge>
+                    )}
+                  </td>
+                  {admin && (
+                    <td>
+                      <Group gap={6}>
+                        <Button size="xs" variant="default" onClick={() => setEditing(user)} aria-label={`Change ${userLabel(user)}`}>
+                          Change
+                        </Button>
+                        {user.active === false ? (
+                          <ConfirmButton
+                            label="Reactivate"
+                            name={`Reactivate ${userLabel(user)}`}
+                            title={`Reactivate ${userLabel(user)}?`}
+                            confirmLabel="Reactivate"
+                            color="indigo"
+                            onConfirm={() => setActive(user, true)}
+                          >
+                            Their API keys and sign-in work again from their next request.
+                          </ConfirmButton>
+                        ) : (
+                          <ConfirmButton
+                            label="Deactivate"
+                            name={`Deactivate ${userLabel(user)}`}
+                            title={`Deactivate ${userLabel(user)}?`}
+                            confirmLabel="Deactivate"
+                            onConfirm={() => setActive(user, false)}
+                          >
+                            Every credential they hold (API keys, sign-in) is refused from their next request. What they
+                            own stays theirs; you can reactivate them later.
+                          </ConfirmButton>
+                        )}
+                      </Group>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableBox>
+      )}
+      {users.hasNextPage && (
+        <Group>
+          <Button variant="default" onClick={() => users.fetchNextPage()} loading={users.isFetchingNextPage}>
+            Load more
+          </Button>
+        </Group>
+      )}
+      {editing && <EditUser user={editing} onClose={() => setEditing(null)} />}
+    </Stack>
+  );
+}
