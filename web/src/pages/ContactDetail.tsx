@@ -1,10 +1,11 @@
-import { Anchor, Button, Grid, Group, Stack, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Grid, Group, Stack, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useLocation, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ContactForm } from "../components/ContactForm";
 import { Fields } from "../components/Fields";
+import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
@@ -14,6 +15,8 @@ import { formatDateTime, personName } from "../format";
 export default function ContactDetail() {
   const { id = "" } = useParams();
   const [editing, setEditing] = useState(false);
+  // Arrived from a merge: it says so once.
+  const merged = Boolean((useLocation().state as { merged?: boolean } | null)?.merged);
   const ownerName = useOwnerName();
   const contact = useQuery({
     queryKey: ["contact", id],
@@ -39,6 +42,11 @@ export default function ContactDetail() {
         <Title order={1}>{personName(record)}</Title>
         {!editing && <Button onClick={() => setEditing(true)}>Edit</Button>}
       </Group>
+      {merged && (
+        <Alert color="green" role="status" data-testid="merged">
+          Merged: the other contact was folded into this one.
+        </Alert>
+      )}
       {editing ? (
         <ContactForm
           contact={record}
@@ -71,7 +79,10 @@ export default function ContactDetail() {
       )}
       <Grid>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <QuickActivity object="contacts" id={record.id} />
+          <Stack>
+            <QuickActivity object="contacts" id={record.id} />
+            <MergeWith object="contacts" id={record.id} />
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
           <RecordTimeline object="contacts" id={record.id} />
