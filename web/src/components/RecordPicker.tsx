@@ -94,7 +94,7 @@ export function RecordPicker({
         role="combobox"
         aria-autocomplete="list"
         aria-expanded={expanded}
-        aria-controls={listId}
+        aria-controls={expanded ? listId : undefined}
         aria-activedescendant={expanded && choices[active] ? `${listId}-${active}` : undefined}
         autoComplete="off"
         rightSection={open && options.isFetching ? <Loader size="xs" aria-label="Searching" /> : undefined}
@@ -109,50 +109,51 @@ export function RecordPicker({
         onBlur={() => setOpen(false)}
         onKeyDown={onKeyDown}
       />
-      <Paper
-        component="ul"
-        role="listbox"
-        id={listId}
-        aria-label={label}
-        withBorder
-        shadow="md"
-        hidden={!expanded}
-        style={{ position: "absolute", zIndex: 20, left: 0, right: 0, margin: 0, padding: 4, listStyle: "none" }}
-      >
-        {choices.map((option, index) => (
-          <li
-            key={option.id}
-            id={`${listId}-${index}`}
-            role="option"
-            aria-selected={index === active}
-            // Chosen before the input's blur closes the list.
-            onMouseDown={(event) => {
-              event.preventDefault();
-              pick(option);
-            }}
-            onMouseEnter={() => setActive(index)}
-            style={{
-              padding: "6px 8px",
-              cursor: "pointer",
-              borderRadius: 4,
-              background: index === active ? "var(--mantine-color-indigo-0)" : undefined,
-            }}
-          >
-            {option.label}
-            {option.hint && (
-              <span style={{ color: "var(--mantine-color-dimmed)", fontSize: "var(--mantine-font-size-xs)" }}>
-                {" "}
-                · {option.hint}
-              </span>
-            )}
-          </li>
-        ))}
-        {options.isSuccess && choices.length === 0 && (
-          <li role="option" aria-selected={false} aria-disabled style={{ padding: "6px 8px" }}>
-            No match
-          </li>
-        )}
-      </Paper>
+      {expanded && (
+        <Paper
+          component="ul"
+          role="listbox"
+          id={listId}
+          aria-label={label}
+          withBorder
+          shadow="md"
+          style={{ position: "absolute", zIndex: 20, left: 0, right: 0, margin: 0, padding: 4, listStyle: "none" }}
+        >
+          {choices.map((option, index) => (
+            <li
+              key={option.id}
+              id={`${listId}-${index}`}
+              role="option"
+              aria-selected={index === active}
+              // Chosen before the input's blur closes the list.
+              onMouseDown={(event) => {
+                event.preventDefault();
+                pick(option);
+              }}
+              onMouseEnter={() => setActive(index)}
+              style={{
+                padding: "6px 8px",
+                cursor: "pointer",
+                borderRadius: 4,
+                background: index === active ? "var(--mantine-color-indigo-0)" : undefined,
+              }}
+            >
+              {option.label}
+              {option.hint && (
+                <span style={{ color: "var(--mantine-color-dimmed)", fontSize: "var(--mantine-font-size-xs)" }}>
+                  {" "}
+                  · {option.hint}
+                </span>
+              )}
+            </li>
+          ))}
+          {options.isSuccess && choices.length === 0 && (
+            <li role="option" aria-selected={false} aria-disabled style={{ padding: "6px 8px" }}>
+              No match
+            </li>
+          )}
+        </Paper>
+      )}
     </div>
   );
 }
