@@ -1,6 +1,6 @@
 """Contacts at work: filters carried by the URL, a bulk tag through the batch endpoint (a failed row shown),
 two duplicates merged with a value chosen from each (a stale version shown and redone), a deal created
-through the form landing in its column."""
+through the form landing in its column. The filters and the merge run at phone width."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from decimal import Decimal
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
+from tests.browser.test_phone import scrolls_sideways
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 
 
 def test_filter_by_lifecycle_stage_and_tag_the_url_keeps(
-    page: Page, base_url: str, client: ApiClient
+    phone: Page, base_url: str, client: ApiClient
 ) -> None:
     for first, stage, tags in (
         ("Lena", "lead", ["vip"]),
@@ -25,29 +26,30 @@ def test_filter_by_lifecycle_stage_and_tag_the_url_keeps(
         client.create(
             "contacts", {"first_name": first, "last_name": "Filter", "lifecycle_stage": stage, "tags": tags}
         )
-    sign_in(page, base_url, client)
-    table = page.get_by_role("table", name="Contacts")
+    sign_in(phone, base_url, client)
+    table = phone.get_by_role("table", name="Contacts")
     expect(table.locator("tbody tr")).to_have_count(3)
 
-    filters = page.get_by_role("search", name="Filter contacts")
+    filters = phone.get_by_role("search", name="Filter contacts")
     filters.get_by_label("Lifecycle stage").select_option("lead")
-    expect(page).to_have_url(re.compile(r"[?&]stage=lead"))
+    expect(phone).to_have_url(re.compile(r"[?&]stage=lead"))
     expect(table.get_by_role("link", name="Carl Filter")).to_have_count(0)
     expect(table.locator("tbody tr")).to_have_count(2)
 
     filters.get_by_label("Tag", exact=True).fill("vip")
-    expect(page).to_have_url(re.compile(r"[?&]tag=vip"))
+    expect(phone).to_have_url(re.compile(r"[?&]tag=vip"))
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.get_by_role("link", name="Lena Filter")).to_be_visible()
 
     # The filtered list is a link: a reload (or the link sent to a colleague) shows the same list.
-    page.reload()
+    phone.reload()
     expect(filters.get_by_label("Lifecycle stage")).to_have_value("lead")
     expect(filters.get_by_label("Tag", exact=True)).to_have_value("vip")
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.get_by_role("link", name="Lena Filter")).to_be_visible()
 
-    page.get_by_role("button", name="Clear filters").click()
+    assert not scrolls_sideways(phone), "the filters widen the page at phone width"
+    phone.get_by_role("button", name="Clear filters").click()
     expect(table.locator("tbody tr")).to_have_count(3)
 
 
@@ -83,15 +85,17 @@ def test_bulk_add_a_tag_shows_the_row_it_failed_on(page: Page, base_url: str, cl
     expect(row).to_contain_text("q4-push")
 
 
-def test_merge_two_duplicates_choosing_values_from_each(page: Page, base_url: str, client: ApiClient) -> None:
-    phone = "+1 555 0199"
+def test_merge_two_duplicates_choosing_values_from_each(
+    phone: Page, base_url: str, client: ApiClient
+) -> None:
+    number = "+1 555 0199"
     keep = client.create(
         "contacts",
         {
             "first_name": "Grace",
             "last_name": "Hopper",
             "email": "grace@navy.example",
-            "phone": phone,
+            "phone": number,
             "title": "Rear Admiral",
         },
     )
@@ -101,7 +105,7 @@ def test_merge_two_duplicates_choosing_values_from_each(page: Page, base_url: st
             "first_name": "Amazing",
             "last_name": "Grace",
             "email": "amazing@cobol.example",
-            "phone": phone,
+            "phone": number,
             "title": "Computer scientist",
             "lifecycle_stage": "customer",
         },
@@ -109,25 +113,26 @@ def test_merge_two_duplicates_choosing_values_from_each(page: Page, base_url: st
     assert eventually(lambda: client.get("/v1/contacts/duplicates").json()["items"]), (
         "no duplicate pair found"
     )
-    sign_in(page, base_url, client, "/contacts/duplicates")
-    pair = page.get_by_test_id("duplicate-pair")
+    sign_in(phone, base_url, client, "/contacts/duplicates")
+    pair = phone.get_by_test_id("duplicate-pair")
     expect(pair).to_contain_text("Same phone")
     pair.get_by_role("link", name=re.compile("Compare and merge")).click()
 
-    choices = page.get_by_role("form", name="Merge choices")
+    choices = phone.get_by_role("form", name="Merge choices")
     choices.get_by_label("Keep Grace Hopper").check()
     choices.get_by_label("Job title: Computer scientist").check()
     # Someone changes the survivor meanwhile: the merge stops, says so, and shows it anew.
     client.patch(f"/v1/contacts/{keep['id']}", {"source": "Trade fair"})
-    page.get_by_role("button", name="Merge into Grace Hopper").click()
-    expect(page.get_by_role("alert")).to_contain_text("nothing was merged")
+    phone.get_by_role("button", name="Merge into Grace Hopper").click()
+    expect(phone.get_by_role("alert")).to_contain_text("nothing was merged")
     assert client.get(f"/v1/contacts/{lose['id']}").status_code == 200
     assert client.get(f"/v1/contacts/{keep['id']}").json()["title"] == "Rear Admiral"
     expect(choices.get_by_label("Job title: Computer scientist")).to_be_checked()
+    assert not scrolls_sideways(phone), "the merge view widens the page at phone width"
 
-    page.get_by_role("button", name="Merge into Grace Hopper").click()
-    expect(page).to_have_url(f"{base_url}/contacts/{keep['id']}")
-    expect(page.get_by_test_id("merged")).to_be_visible()
+    phone.get_by_role("button", name="Merge into Grace Hopper").click()
+    expect(phone).to_have_url(f"{base_url}/contacts/{keep['id']}")
+    expect(phone.get_by_test_id("merged")).to_be_visible()
     survivor = client.get(f"/v1/contacts/{keep['id']}").json()
     assert survivor["title"] == "Computer scientist"  # chosen from the other
     assert survivor["lifecycle_stage"] == "customer"  # only the other had one

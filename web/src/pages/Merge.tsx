@@ -205,6 +205,8 @@ export default function Merge() {
                     <input
                       type="radio"
                       name="keep"
+                      // Two records often share a name: the label tells them apart by their age.
+                      aria-label={`Keep ${name(records[side])} (created ${formatDateTime(records[side].created_at)})`}
                       checked={keep === side}
                       onChange={() => setKeep(side)}
                     />
