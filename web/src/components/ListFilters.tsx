@@ -1,7 +1,7 @@
 import { NativeSelect, TextInput } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useEffect, useRef, useState } from "react";
-import { useSearchParams } from "react-router";
+import { useLocation, useNavigate } from "react-router";
 import type { Schemas } from "../api/client";
 import { useMe } from "../Shell";
 import { useUsers } from "./owners";
@@ -21,24 +21,24 @@ export const LIFECYCLE_STAGES: LifecycleStage[] = [
 /** A list's filters as the page's URL query, so that a filtered list is a link (and survives a reload);
  * an empty value is left out. Changing one replaces the history entry rather than adding one per key. */
 export function useUrlFilters<Name extends string>(names: readonly Name[]) {
-  const [params, setParams] = useSearchParams();
+  // The location and navigate, not useSearchParams: the router code they need is on the first page already.
+  const location = useLocation();
+  const navigate = useNavigate();
+  const params = new URLSearchParams(location.search);
   const values = Object.fromEntries(names.map((name) => [name, params.get(name) ?? ""])) as Record<Name, string>;
-  function set(name: Name, value: string) {
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        if (value) next.set(name, value);
-        else next.delete(name);
-        return next;
-      },
-      { replace: true },
-    );
+  function go(next: URLSearchParams) {
+    const search = next.toString();
+    navigate({ pathname: location.pathname, search: search ? `?${search}` : "" }, { replace: true });
   }
-  function clear() {
-    setParams(new URLSearchParams(), { replace: true });
+  function set(name: Name, value: string) {
+    // From the URL as it is now: two filters set in one go must not undo each other.
+    const next = new URLSearchParams(window.location.search);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    go(next);
   }
   const active = names.some((name) => values[name]);
-  return { values, set, clear, active };
+  return { values, set, clear: () => go(new URLSearchParams()), active };
 }
 
 /** A text filter that narrows as one types: the URL takes the text once typing pauses. */

@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
-import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
+import { Link, useLocation, useNavigate } from "react-router";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { LoadError, Loading } from "../components/States";
 import { useOwnerName } from "../components/owners";
@@ -83,10 +83,10 @@ export default function Merge() {
   const location = useLocation();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [params] = useSearchParams();
   const ownerName = useOwnerName();
   const object: MergeObject = location.pathname.startsWith("/companies") ? "companies" : "contacts";
   const noun = object === "contacts" ? "contact" : "company";
+  const params = new URLSearchParams(location.search);
   const ids: Record<Side, string> = { a: params.get("a") ?? "", b: params.get("b") ?? "" };
   const [keep, setKeep] = useState<Side>("a");
   const [chosen, setChosen] = useState<Record<string, Side>>({});
