@@ -141,6 +141,12 @@ def test_merge_two_duplicates_choosing_values_from_each(
     assert client.get(f"/v1/contacts/{lose['id']}").status_code == 404
     archived = client.get(f"/v1/contacts/{lose['id']}", params={"archived": "true"}).json()
     assert archived["merged_into"] == keep["id"]
+    # A link to the one merged away leads on to the survivor.
+    phone.goto(f"{base_url}/contacts/{lose['id']}")
+    notice = phone.get_by_test_id("archived")
+    expect(notice).to_contain_text("merged into")
+    notice.get_by_role("link").click()
+    expect(phone).to_have_url(f"{base_url}/contacts/{keep['id']}")
 
 
 def test_a_deal_created_through_the_form_lands_in_its_column(

@@ -20,7 +20,9 @@ export default function ContactDetail() {
   const ownerName = useOwnerName();
   const contact = useQuery({
     queryKey: ["contact", id],
-    queryFn: () => unwrap(api.GET("/v1/contacts/{record_id}", { params: { path: { record_id: id } } })),
+    // Archived ones too: a link to a contact merged away leads on to the one it was merged into.
+    queryFn: () =>
+      unwrap(api.GET("/v1/contacts/{record_id}", { params: { path: { record_id: id }, query: { archived: true } } })),
   });
   const company = useQuery({
     queryKey: ["company", contact.data?.company_id],
@@ -40,8 +42,23 @@ export default function ContactDetail() {
       </Anchor>
       <Group justify="space-between">
         <Title order={1}>{personName(record)}</Title>
-        {!editing && <Button onClick={() => setEditing(true)}>Edit</Button>}
+        {!editing && !record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
       </Group>
+      {record.archived && (
+        <Alert color="orange" role="status" data-testid="archived">
+          {record.merged_into ? (
+            <>
+              This contact was merged into{" "}
+              <Anchor component={Link} to={`/contacts/${record.merged_into}`}>
+                another contact
+              </Anchor>
+              , which holds its activities and deals now.
+            </>
+          ) : (
+            "This contact is archived."
+          )}
+        </Alert>
+      )}
       {merged && (
         <Alert color="green" role="status" data-testid="merged">
           Merged: the other contact was folded into this one.
@@ -81,7 +98,7 @@ export default function ContactDetail() {
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack>
             <QuickActivity object="contacts" id={record.id} />
-            <MergeWith object="contacts" id={record.id} />
+            {!record.archived && <MergeWith object="contacts" id={record.id} />}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
