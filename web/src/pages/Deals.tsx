@@ -286,11 +286,6 @@ export default function Deals() {
       {pipelines.isError && <LoadError what="pipelines" error={pipelines.error} retry={() => pipelines.refetch()} />}
       {pipelines.isSuccess && pipelineOptions.length === 0 && <Empty>There is no pipeline yet.</Empty>}
       {board.isError && <LoadError what="board" error={board.error} retry={() => board.refetch()} />}
-      {board.isSuccess && board.data.stages.length > 0 && (
-        <Suspense fallback={null}>
-          <BoardChart stages={board.data.stages} currency={board.data.currency} />
-        </Suspense>
-      )}
       {board.isSuccess && (
         <DndContext sensors={sensors} onDragEnd={onDragEnd}>
           {/* Columns wrap at phone width rather than scroll sideways. */}
@@ -300,6 +295,12 @@ export default function Deals() {
             ))}
           </Group>
         </DndContext>
+      )}
+      {/* Under the board: arriving after it, the chart moves nothing a hand or a pointer is about to drag. */}
+      {board.isSuccess && board.data.stages.length > 0 && (
+        <Suspense fallback={null}>
+          <BoardChart stages={board.data.stages} currency={board.data.currency} />
+        </Suspense>
       )}
     </Stack>
   );
