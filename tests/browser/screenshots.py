@@ -17,7 +17,10 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAGES = {
     "contacts": ("/contacts", lambda page: page.get_by_role("table", name="Contacts")),
+    "contacts-filtered": ("/contacts?stage=lead", lambda page: page.get_by_role("table", name="Contacts")),
     "contact": (None, lambda page: page.get_by_test_id("timeline")),
+    "duplicates": ("/contacts/duplicates", lambda page: page.get_by_test_id("duplicate-pair").first),
+    "merge": (None, lambda page: page.get_by_role("form", name="Merge choices")),
     "deals": ("/deals", lambda page: page.get_by_test_id("deal-card").first),
     "activities": ("/activities", lambda page: page.get_by_role("heading", name="Due today", exact=False)),
     "companies": ("/companies", lambda page: page.get_by_role("table", name="Companies")),
@@ -40,9 +43,12 @@ def shoot(page: Page, api: str, api_key: str, width: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{api}/contacts")
     for name, (path, loaded) in PAGES.items():
-        if path is None:  # the first contact of the list
+        if name == "contact":  # the first contact of the list
             page.goto(f"{api}/contacts")
             page.get_by_role("table", name="Contacts").get_by_role("link").first.click()
+        elif name == "merge":  # the first pair of duplicates
+            page.goto(f"{api}/contacts/duplicates")
+            page.get_by_role("link", name="Compare and merge").first.click()
         else:
             page.goto(f"{api}{path}")
         expect(loaded(page)).to_be_visible(timeout=15_000)
@@ -52,21 +58,41 @@ def shoot(page: Page, api: str, api_key: str, width: str) -> None:
 
 def add_event_target(api: str, api_key: str) -> None:
     """A partner's webhook for the settings pages to show (no export is made: nothing is sent to it)."""
-    import requests
+    from tests.support.client import ApiClient
 
-    response = requests.post(
-        f"{api}/v1/event-targets",
-        json={
+    made = ApiClient(api, api_key).post(
+        "/v1/event-targets",
+        {
             "type": "webhook",
             "url": "http://127.0.0.1:9/partner/crm-events",
             "secret": "a-long-enough-secret",
             "event_types": ["export.completed"],
             "description": "Partner ERP",
         },
-        headers={"Authorization": f"Bearer {api_key}"},
-        timeout=30,
     )
-    response.raise_for_status()
+    assert made.status_code == 201, made.text
+
+
+def add_duplicates(api: str, api_key: str) -> None:
+    """A pair the duplicates page finds (the same phone), for its screenshot and the merge view's."""
+    from tests.support.client import ApiClient
+
+    client = ApiClient(api, api_key)
+    client.create(
+        "contacts",
+        {"first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example", "phone": "+1 555 0199"},
+    )
+    client.create(
+        "contacts",
+        {
+            "first_name": "Amazing",
+            "last_name": "Grace",
+            "email": "amazing@cobol.example",
+            "phone": "+1 555 0199",
+            "title": "Computer scientist",
+            "lifecycle_stage": "customer",
+        },
+    )
 
 
 def main() -> None:
@@ -84,6 +110,7 @@ def main() -> None:
             tenant = create_tenant("Acme Robotics")
             seed(runtime.api_url, tenant.api_key, 60)
             add_event_target(runtime.api_url, tenant.api_key)
+            add_duplicates(runtime.api_url, tenant.api_key)
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):

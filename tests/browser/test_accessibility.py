@@ -29,6 +29,9 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
     contact = client.create(
         "contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example"}
     )
+    twin = client.create(
+        "contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@byron.example"}
+    )
     (pipeline,) = client.get("/v1/pipelines").json()["items"]
     client.create("deals", {"name": "Engine", "pipeline_id": pipeline["id"], "amount": "100.00"})
     # A target no event reaches (no export is made): its delivery log stays empty and quiet.
@@ -60,9 +63,26 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         f"/settings/event-targets/{target['id']}": lambda: page.get_by_text("Nothing delivered"),
         "/settings/audit": lambda: page.get_by_role("table", name="Audit events"),
         "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
+        "/contacts?stage=lead&tag=vip": lambda: page.get_by_text("No contact matches these filters"),
+        "/contacts/duplicates": lambda: page.get_by_test_id("duplicate-pair"),
+        f"/contacts/merge?a={contact['id']}&b={twin['id']}": lambda: page.get_by_role(
+            "form", name="Merge choices"
+        ),
+        "/companies/duplicates": lambda: page.get_by_text("No likely duplicates"),
     }
     for path, loaded in pages.items():
         page.goto(f"{base_url}{path}")
         expect(loaded()).to_be_visible()
         found[path] = serious_violations(page)
+    # What opens on a page: the bulk actions of selected rows, the new deal form (its type-ahead open).
+    page.goto(f"{base_url}/contacts")
+    page.get_by_role("checkbox", name="Select all loaded contacts").check()
+    expect(page.get_by_role("region", name="Bulk actions")).to_be_visible()
+    found["/contacts (bulk actions)"] = serious_violations(page)
+    page.goto(f"{base_url}/deals")
+    page.get_by_role("button", name="New deal").click()
+    page.get_by_role("combobox", name="Contact").fill("Ada")
+    expect(page.get_by_role("listbox", name="Contact").get_by_role("option").first).to_be_visible()
+    expect(page.get_by_test_id("board-chart")).to_be_visible()
+    found["/deals (new deal, chart)"] = serious_violations(page)
     assert not any(found.values()), {path: v for path, v in found.items() if v}

@@ -37,10 +37,14 @@ const Settings = lazyPage(() => import("./pages/Settings"));
 const SettingsWithSubPage = {
   preload: (pathname: string) => Settings.preload().then((module) => module.preloadSubPage(pathname)),
 };
+const Duplicates = lazyPage(() => import("./pages/Duplicates"));
+const Merge = lazyPage(() => import("./pages/Merge"));
 
 // The page each path opens (as the routes below say), for preloading the first one.
 const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/(contacts\/?)?$/, Contacts],
+  [/^\/(contacts|companies)\/duplicates/, Duplicates],
+  [/^\/(contacts|companies)\/merge/, Merge],
   [/^\/contacts\/[^/]+/, ContactDetail],
   [/^\/companies\/?$/, Companies],
   [/^\/companies\/[^/]+/, CompanyDetail],
@@ -96,8 +100,12 @@ export function AppRoutes() {
       >
         <Route index element={<Navigate to="/contacts" replace />} />
         <Route path="contacts" element={page(<Contacts />)} />
+        <Route path="contacts/duplicates" element={page(<Duplicates />)} />
+        <Route path="contacts/merge" element={page(<Merge />)} />
         <Route path="contacts/:id" element={page(<ContactDetail />)} />
         <Route path="companies" element={page(<Companies />)} />
+        <Route path="companies/duplicates" element={page(<Duplicates />)} />
+        <Route path="companies/merge" element={page(<Merge />)} />
         <Route path="companies/:id" element={page(<CompanyDetail />)} />
         <Route path="deals" element={page(<Deals />)} />
         <Route path="activities" element={page(<Activities />)} />

@@ -6,6 +6,11 @@ import { Empty, QueryState } from "../components/States";
 import { formatDateTime } from "../format";
 
 type Activity = Schemas["Activity"];
+type ActivityPage = Schemas["ActivityPage"];
+
+const MY_TASKS = ["activities", "my-tasks"];
+// One page of tasks: more than this due by tonight is said, not paged through.
+const MOST_TASKS = 100;
 
 function endOfToday() {
   const end = new Date();
@@ -61,7 +66,7 @@ function TaskList({ title, tasks, onComplete, completing }: {
 export default function Activities() {
   const queryClient = useQueryClient();
   const tasks = useQuery({
-    queryKey: ["activities", "my-tasks"],
+    queryKey: MY_TASKS,
     queryFn: () =>
       unwrap(
         api.GET("/v1/activities", {
@@ -72,15 +77,28 @@ export default function Activities() {
               open: true,
               due_before: endOfToday().toISOString(),
               sort: "due_at",
-              limit: 100,
+              limit: MOST_TASKS,
             },
           },
         }),
       ),
   });
+  // A completed task leaves its list at once; should the API refuse, it comes back with the reason shown.
   const complete = useMutation({
     mutationFn: (task: Activity) =>
       unwrap(api.POST("/v1/activities/{record_id}/complete", { params: { path: { record_id: task.id } } })),
+    onMutate: async (task) => {
+      await queryClient.cancelQueries({ queryKey: MY_TASKS });
+      const before = queryClient.getQueryData<ActivityPage>(MY_TASKS);
+      queryClient.setQueryData<ActivityPage>(
+        MY_TASKS,
+        (page) => page && { ...page, items: page.items.filter((item) => item.id !== task.id) },
+      );
+      return { before };
+    },
+    onError: (_error, _task, context) => {
+      if (context?.before) queryClient.setQueryData(MY_TASKS, context.before);
+    },
     onSettled: () => queryClient.invalidateQueries({ queryKey: ["activities"] }),
   });
 
@@ -92,13 +110,18 @@ export default function Activities() {
   return (
     <Stack>
       <Title order={1}>Activities</Title>
-      <Text c="dimmed">Your open tasks due today and overdue.</Text>
+      <Text c="dimmed">My tasks: your open tasks that are overdue or due today, the most overdue first.</Text>
       {complete.isError && (
-        <Alert color="red" role="alert">
-          The task was not completed: {complete.error.message}
+        <Alert color="red" role="alert" withCloseButton closeButtonLabel="Dismiss" onClose={() => complete.reset()}>
+          “{complete.variables?.subject ?? "The task"}” was not completed: {complete.error.message}
         </Alert>
       )}
       <QueryState query={tasks} what="tasks" />
+      {tasks.isSuccess && tasks.data.next_cursor && (
+        <Text size="sm">
+          Showing your first {MOST_TASKS} tasks due by tonight; complete some to see the rest.
+        </Text>
+      )}
       {tasks.isSuccess && (
         <>
           <TaskList title="Overdue" tasks={overdue} onComplete={complete.mutate} completing={complete.isPending ? complete.variables?.id : undefined} />

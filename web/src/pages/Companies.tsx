@@ -1,51 +1,109 @@
-import { Anchor, Button, Group, Stack, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
+import { Anchor, Button, Group, Stack, Title } from "@mantine/core";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { Suspense, lazy, useEffect, useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap } from "../api/client";
+import { DebouncedFilter, OwnerFilter, useUrlFilters } from "../components/ListFilters";
 import { Empty, QueryState } from "../components/States";
+import { useSelection } from "../components/selection";
 import { formatDateTime, formatNumber } from "../format";
 
+const BulkActions = lazy(() => import("../components/BulkActions"));
+
+const FILTERS = ["q", "owner", "industry", "tag"] as const;
+
 export default function Companies() {
-  const [search, setSearch] = useState("");
-  const [q] = useDebouncedValue(search.trim(), 250);
+  const filters = useUrlFilters(FILTERS);
+  const { q, owner, industry, tag } = filters.values;
   const companies = useInfiniteQuery({
-    queryKey: ["companies", { q }],
+    queryKey: ["companies", filters.values],
     queryFn: ({ pageParam }) =>
-      unwrap(api.GET("/v1/companies", { params: { query: { q: q || undefined, cursor: pageParam, limit: 25 } } })),
+      unwrap(
+        api.GET("/v1/companies", {
+          params: {
+            query: {
+              q: q || undefined,
+              owner_id: owner || undefined,
+              industry: industry || undefined,
+              tag: tag || undefined,
+              cursor: pageParam,
+              limit: 25,
+            },
+          },
+        }),
+      ),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (page) => page.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
   });
   const rows = companies.data?.pages.flatMap((page) => page.items) ?? [];
+  const selection = useSelection(rows, JSON.stringify(filters.values));
+  const [bulkOpen, setBulkOpen] = useState(false);
+  useEffect(() => {
+    if (selection.count > 0) setBulkOpen(true);
+  }, [selection.count]);
 
   return (
     <Stack>
-      <Title order={1}>Companies</Title>
-      <TextInput
-        label="Search"
-        type="search"
-        value={search}
-        onChange={(event) => setSearch(event.currentTarget.value)}
-        maw={420}
-      />
+      <Group justify="space-between">
+        <Title order={1}>Companies</Title>
+        <Button component={Link} to="/companies/duplicates" variant="default">
+          Duplicates
+        </Button>
+      </Group>
+      <Group align="flex-end" gap="sm" role="search" aria-label="Filter companies">
+        <DebouncedFilter label="Search" type="search" value={q} onChange={(value) => filters.set("q", value)} maw={420} />
+        <OwnerFilter value={owner} onChange={(value) => filters.set("owner", value)} />
+        <DebouncedFilter
+          label="Industry"
+          value={industry}
+          onChange={(value) => filters.set("industry", value)}
+          maw={200}
+        />
+        <DebouncedFilter label="Tag" value={tag} onChange={(value) => filters.set("tag", value)} maw={160} />
+        {filters.active && (
+          <Button variant="subtle" onClick={filters.clear}>
+            Clear filters
+          </Button>
+        )}
+      </Group>
+      {bulkOpen && (
+        <Suspense fallback={null}>
+          <BulkActions
+            object="companies"
+            selected={selection.selected}
+            onDone={selection.keepOnly}
+            onClose={() => {
+              selection.keepOnly([]);
+              setBulkOpen(false);
+            }}
+          />
+        </Suspense>
+      )}
       <QueryState query={companies} what="companies" />
-      {companies.isSuccess && rows.length === 0 && <Empty>{q ? `No company matches “${q}”.` : "No companies yet."}</Empty>}
+      {companies.isSuccess && rows.length === 0 && !companies.hasNextPage && (
+        <Empty>{filters.active ? "No company matches these filters." : "No companies yet."}</Empty>
+      )}
+      {companies.isSuccess && rows.length === 0 && companies.hasNextPage && (
+        <Empty>None of the companies read so far matches: load more to read on.</Empty>
+      )}
       {rows.length > 0 && (
-        <table className="data-table" aria-label="Companies">
+        <table className="data-table" aria-label="Companies" aria-busy={companies.isFetching}>
           <thead>
             <tr>
+              <th className="select-cell">{selection.allBox("Select all loaded companies")}</th>
               <th>Name</th>
               <th>Domain</th>
               <th className="from-sm">Industry</th>
               <th className="from-md">Employees</th>
+              <th className="from-md">Tags</th>
               <th className="from-md">Updated</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((company) => (
               <tr key={company.id}>
+                <td className="select-cell">{selection.box(company.id, `Select ${company.name ?? "(no name)"}`)}</td>
                 <td>
                   <Anchor component={Link} to={`/companies/${company.id}`}>
                     {company.name ?? "(no name)"}
@@ -54,6 +112,7 @@ export default function Companies() {
                 <td>{company.domain ?? "—"}</td>
                 <td className="from-sm">{company.industry ?? "—"}</td>
                 <td className="from-md">{company.employees != null ? formatNumber(company.employees) : "—"}</td>
+                <td className="from-md">{company.tags?.join(", ") || "—"}</td>
                 <td className="from-md">{formatDateTime(company.updated_at)}</td>
               </tr>
             ))}

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { Fields } from "../components/Fields";
+import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
 import { Empty, LoadError, Loading, QueryState } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
@@ -47,6 +48,11 @@ export default function CompanyDetail() {
         </Title>
         <QueryState query={contacts} what="contacts" />
         {contacts.isSuccess && contacts.data.items.length === 0 && <Empty>No contacts at this company.</Empty>}
+        {contacts.isSuccess && contacts.data.next_cursor && (
+          <Anchor component={Link} to={`/contacts?company=${id}`} size="sm">
+            All its contacts in the contact list
+          </Anchor>
+        )}
         {contacts.isSuccess && contacts.data.items.length > 0 && (
           <List>
             {contacts.data.items.map((contact) => (
@@ -61,7 +67,10 @@ export default function CompanyDetail() {
       </Stack>
       <Grid>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <QuickActivity object="companies" id={record.id} />
+          <Stack>
+            <QuickActivity object="companies" id={record.id} />
+            <MergeWith object="companies" id={record.id} />
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
           <RecordTimeline object="companies" id={record.id} />

@@ -1,10 +1,11 @@
-import { Anchor, Button, Grid, Group, Stack, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Grid, Group, Stack, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useLocation, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ContactForm } from "../components/ContactForm";
 import { Fields } from "../components/Fields";
+import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
@@ -14,10 +15,14 @@ import { formatDateTime, personName } from "../format";
 export default function ContactDetail() {
   const { id = "" } = useParams();
   const [editing, setEditing] = useState(false);
+  // Arrived from a merge: it says so once.
+  const merged = Boolean((useLocation().state as { merged?: boolean } | null)?.merged);
   const ownerName = useOwnerName();
   const contact = useQuery({
     queryKey: ["contact", id],
-    queryFn: () => unwrap(api.GET("/v1/contacts/{record_id}", { params: { path: { record_id: id } } })),
+    // Archived ones too: a link to a contact merged away leads on to the one it was merged into.
+    queryFn: () =>
+      unwrap(api.GET("/v1/contacts/{record_id}", { params: { path: { record_id: id }, query: { archived: true } } })),
   });
   const company = useQuery({
     queryKey: ["company", contact.data?.company_id],
@@ -37,8 +42,28 @@ export default function ContactDetail() {
       </Anchor>
       <Group justify="space-between">
         <Title order={1}>{personName(record)}</Title>
-        {!editing && <Button onClick={() => setEditing(true)}>Edit</Button>}
+        {!editing && !record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
       </Group>
+      {record.archived && (
+        <Alert color="orange" role="status" data-testid="archived">
+          {record.merged_into ? (
+            <>
+              This contact was merged into{" "}
+              <Anchor component={Link} to={`/contacts/${record.merged_into}`}>
+                another contact
+              </Anchor>
+              , which holds its activities and deals now.
+            </>
+          ) : (
+            "This contact is archived."
+          )}
+        </Alert>
+      )}
+      {merged && (
+        <Alert color="green" role="status" data-testid="merged">
+          Merged: the other contact was folded into this one.
+        </Alert>
+      )}
       {editing ? (
         <ContactForm
           contact={record}
@@ -71,7 +96,10 @@ export default function ContactDetail() {
       )}
       <Grid>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          <QuickActivity object="contacts" id={record.id} />
+          <Stack>
+            <QuickActivity object="contacts" id={record.id} />
+            {!record.archived && <MergeWith object="contacts" id={record.id} />}
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
           <RecordTimeline object="contacts" id={record.id} />

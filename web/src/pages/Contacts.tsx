@@ -1,26 +1,52 @@
-import { Anchor, Button, Group, Stack, Text, TextInput, Title } from "@mantine/core";
-import { useDebouncedValue } from "@mantine/hooks";
-import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { Anchor, Button, Group, NativeSelect, Stack, Text, Title } from "@mantine/core";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { Suspense, lazy, useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ContactForm } from "../components/ContactForm";
+import {
+  DebouncedFilter,
+  LIFECYCLE_STAGES,
+  OwnerFilter,
+  useUrlFilters,
+  type LifecycleStage,
+} from "../components/ListFilters";
+import { RecordPicker } from "../components/RecordPicker";
 import { Empty, QueryState } from "../components/States";
 import { useOwnerName } from "../components/owners";
+import { useSelection } from "../components/selection";
 import { formatDateTime, personName } from "../format";
+
+// Only once something is selected: the first page does without it.
+const BulkActions = lazy(() => import("../components/BulkActions"));
+
+const FILTERS = ["q", "stage", "owner", "tag", "company"] as const;
+// A filter so sparse that pages come back empty is read on, a few pages, before the list says "none".
+const EMPTY_PAGES_READ_ON = 4;
 
 export default function Contacts() {
   const navigate = useNavigate();
-  const [search, setSearch] = useState("");
-  const [q] = useDebouncedValue(search.trim(), 250);
+  const filters = useUrlFilters(FILTERS);
+  const { q, stage, owner, tag, company } = filters.values;
   const [creating, setCreating] = useState(false);
   const ownerName = useOwnerName();
   const contacts = useInfiniteQuery({
-    queryKey: ["contacts", { q }],
+    queryKey: ["contacts", filters.values],
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET("/v1/contacts", {
-          params: { query: { q: q || undefined, cursor: pageParam, limit: 25, expand: "company" } },
+          params: {
+            query: {
+              q: q || undefined,
+              lifecycle_stage: (stage || undefined) as LifecycleStage | undefined,
+              owner_id: owner || undefined,
+              tag: tag || undefined,
+              company_id: company || undefined,
+              cursor: pageParam,
+              limit: 25,
+              expand: "company",
+            },
+          },
         }),
       ),
     initialPageParam: undefined as string | undefined,
@@ -28,43 +54,102 @@ export default function Contacts() {
     placeholderData: keepPreviousData,
   });
   const rows = contacts.data?.pages.flatMap((page) => page.items) ?? [];
+  const pagesRead = contacts.data?.pages.length ?? 0;
+  const readOn = contacts.isSuccess && rows.length === 0 && contacts.hasNextPage && pagesRead < EMPTY_PAGES_READ_ON;
+  useEffect(() => {
+    if (readOn && !contacts.isFetchingNextPage) void contacts.fetchNextPage();
+  }, [readOn, contacts]);
+  // The company a link filters by, by name.
+  const companyName = useQuery({
+    queryKey: ["company", company],
+    queryFn: () => unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: company } } })),
+    enabled: Boolean(company),
+  });
+  const selection = useSelection(rows, JSON.stringify(filters.values));
+  const [bulkOpen, setBulkOpen] = useState(false);
+  useEffect(() => {
+    if (selection.count > 0) setBulkOpen(true);
+  }, [selection.count]);
 
   return (
     <Stack>
       <Group justify="space-between">
         <Title order={1}>Contacts</Title>
-        {!creating && <Button onClick={() => setCreating(true)}>New contact</Button>}
+        <Group gap="xs">
+          <Button component={Link} to="/contacts/duplicates" variant="default">
+            Duplicates
+          </Button>
+          {!creating && <Button onClick={() => setCreating(true)}>New contact</Button>}
+        </Group>
       </Group>
       {creating && (
         <ContactForm onCancel={() => setCreating(false)} onSaved={(saved) => navigate(`/contacts/${saved.id}`)} />
       )}
-      <TextInput
-        label="Search"
-        description="Name, email, phone or company: the list narrows as you type."
-        type="search"
-        value={search}
-        onChange={(event) => setSearch(event.currentTarget.value)}
-        maw={420}
-      />
+      <Group align="flex-end" gap="sm" role="search" aria-label="Filter contacts">
+        <DebouncedFilter
+          label="Search"
+          description="Name, email, phone or company: the list narrows as you type."
+          type="search"
+          value={q}
+          onChange={(value) => filters.set("q", value)}
+          maw={420}
+        />
+        <NativeSelect
+          label="Lifecycle stage"
+          value={stage}
+          onChange={(event) => filters.set("stage", event.currentTarget.value)}
+          data={[{ value: "", label: "Any stage" }, ...LIFECYCLE_STAGES]}
+        />
+        <OwnerFilter value={owner} onChange={(value) => filters.set("owner", value)} />
+        <DebouncedFilter label="Tag" value={tag} onChange={(value) => filters.set("tag", value)} maw={160} />
+        <RecordPicker
+          key={company || "none"}
+          object="companies"
+          label="Company"
+          value={company ? { id: company, label: companyName.data?.name ?? "…" } : null}
+          onChange={(picked) => filters.set("company", picked?.id ?? "")}
+        />
+        {filters.active && (
+          <Button variant="subtle" onClick={filters.clear}>
+            Clear filters
+          </Button>
+        )}
+      </Group>
+      {bulkOpen && (
+        <Suspense fallback={null}>
+          <BulkActions
+            object="contacts"
+            selected={selection.selected}
+            onDone={selection.keepOnly}
+            onClose={() => {
+              selection.keepOnly([]);
+              setBulkOpen(false);
+            }}
+          />
+        </Suspense>
+      )}
       <QueryState query={contacts} what="contacts" />
-      {contacts.isSuccess && rows.length === 0 && (
-        <Empty>{q ? `No contact matches “${q}”.` : "No contacts yet: create the first one."}</Empty>
+      {contacts.isSuccess && rows.length === 0 && !readOn && (
+        <Empty>{filters.active ? "No contact matches these filters." : "No contacts yet: create the first one."}</Empty>
       )}
       {rows.length > 0 && (
         <table className="data-table" aria-label="Contacts" aria-busy={contacts.isFetching}>
           <thead>
             <tr>
+              <th className="select-cell">{selection.allBox("Select all loaded contacts")}</th>
               <th>Name</th>
               <th>Email</th>
               <th className="from-sm">Company</th>
               <th className="from-md">Owner</th>
               <th className="from-sm">Lifecycle</th>
+              <th className="from-md">Tags</th>
               <th className="from-md">Updated</th>
             </tr>
           </thead>
           <tbody>
             {rows.map((contact) => (
               <tr key={contact.id}>
+                <td className="select-cell">{selection.box(contact.id, `Select ${personName(contact)}`)}</td>
                 <td>
                   <Anchor component={Link} to={`/contacts/${contact.id}`}>
                     {personName(contact)}
@@ -74,13 +159,14 @@ export default function Contacts() {
                 <td className="from-sm">{contact.company?.name ?? "—"}</td>
                 <td className="from-md">{ownerName(contact.owner_id)}</td>
                 <td className="from-sm">{contact.lifecycle_stage ?? "—"}</td>
+                <td className="from-md">{contact.tags?.join(", ") || "—"}</td>
                 <td className="from-md">{formatDateTime(contact.updated_at)}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
-      {contacts.hasNextPage && (
+      {contacts.hasNextPage && !readOn && (
         <Group>
           <Button variant="default" onClick={() => contacts.fetchNextPage()} loading={contacts.isFetchingNextPage}>
             Load more

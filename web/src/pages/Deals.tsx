@@ -11,10 +11,14 @@ import {
 } from "@dnd-kit/core";
 import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { Empty, LoadError, Loading } from "../components/States";
 import { formatMoney, formatNumber } from "../format";
+
+// Neither is needed for the board's first paint: the form opens on demand, the chart follows the board.
+const DealForm = lazy(() => import("../components/DealForm"));
+const BoardChart = lazy(() => import("../components/BoardChart"));
 
 type Deal = Schemas["Deal"];
 type Board = Schemas["Board"];
@@ -100,7 +104,9 @@ function DealCard({ deal }: { deal: Deal }) {
   );
 }
 
-function StageColumn({ stage, currency }: { stage: BoardStage; currency: string }) {
+function StageColumn({ stage, currency, created }: { stage: BoardStage; currency: string; created: Deal[] }) {
+  // Deals created here that the stage's first page leaves out (it lists the oldest first) show on top.
+  const pinned = created.filter((deal) => deal.stage_id === stage.stage_id && !stage.deals.some((d) => d.id === deal.id));
   const { setNodeRef, isOver } = useDroppable({ id: stage.stage_id, data: { stage } });
   return (
     <Paper
@@ -127,10 +133,10 @@ function StageColumn({ stage, currency }: { stage: BoardStage; currency: string 
         <Text size="sm" data-testid="stage-total">
           {formatMoney(stage.total.amount, stage.total.currency || currency)}
         </Text>
-        {stage.deals.map((deal) => (
+        {[...pinned, ...stage.deals].map((deal) => (
           <DealCard key={deal.id} deal={deal} />
         ))}
-        {stage.deals.length === 0 && (
+        {stage.deals.length + pinned.length === 0 && (
           <Text size="xs" c="dimmed">
             No deals here.
           </Text>
@@ -150,6 +156,9 @@ export default function Deals() {
   const [chosenPipeline, setChosenPipeline] = useState<string | undefined>();
   const [conflict, setConflict] = useState<Conflict | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const [creating, setCreating] = useState(false);
+  // Deals created on this page, until the board is left: shown in their column even beyond its first page.
+  const [created, setCreated] = useState<Deal[]>([]);
   const sensors = useSensors(
     useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
     useSensor(KeyboardSensor, { coordinateGetter: stageByStage }),
@@ -176,6 +185,7 @@ export default function Deals() {
         }),
       ),
     onMutate: async (change) => {
+      setCreated((current) => current.filter((deal) => deal.id !== change.deal.id));
       setConflict(null);
       setFailure(null);
       await queryClient.cancelQueries({ queryKey: boardKey(pipelineId) });
@@ -209,20 +219,41 @@ export default function Deals() {
   }
 
   const pipelineOptions = pipelines.data?.items ?? [];
+  const pipeline = pipelineOptions.find((option) => option.id === pipelineId);
 
   return (
     <Stack>
       <Group justify="space-between">
         <Title order={1}>Deals</Title>
-        {pipelineOptions.length > 1 && (
-          <NativeSelect
-            label="Pipeline"
-            value={pipelineId}
-            onChange={(event) => setChosenPipeline(event.currentTarget.value)}
-            data={pipelineOptions.map((pipeline) => ({ value: pipeline.id, label: pipeline.name ?? pipeline.id }))}
-          />
-        )}
+        <Group align="flex-end" gap="sm">
+          {pipelineOptions.length > 1 && (
+            <NativeSelect
+              label="Pipeline"
+              value={pipelineId}
+              onChange={(event) => {
+                setChosenPipeline(event.currentTarget.value);
+                setCreating(false);
+                setCreated([]);
+              }}
+              data={pipelineOptions.map((option) => ({ value: option.id, label: option.name ?? option.id }))}
+            />
+          )}
+          {pipeline && !creating && <Button onClick={() => setCreating(true)}>New deal</Button>}
+        </Group>
       </Group>
+      {creating && pipeline && (
+        <Suspense fallback={<Loading what="form" />}>
+          <DealForm
+            pipeline={pipeline}
+            onCancel={() => setCreating(false)}
+            onSaved={(deal) => {
+              setCreating(false);
+              setCreated((current) => [deal, ...current]);
+              void queryClient.invalidateQueries({ queryKey: boardKey(pipelineId) });
+            }}
+          />
+        </Suspense>
+      )}
       {conflict && (
         <Alert color="orange" role="alert" title="The deal changed elsewhere" data-testid="move-conflict">
           <Text size="sm">
@@ -260,10 +291,16 @@ export default function Deals() {
           {/* Columns wrap at phone width rather than scroll sideways. */}
           <Group align="flex-start" gap="sm" wrap="wrap" data-testid="board">
             {board.data.stages.map((stage) => (
-              <StageColumn key={stage.stage_id} stage={stage} currency={board.data.currency} />
+              <StageColumn key={stage.stage_id} stage={stage} currency={board.data.currency} created={created} />
             ))}
           </Group>
         </DndContext>
+      )}
+      {/* Under the board: arriving after it, the chart moves nothing a hand or a pointer is about to drag. */}
+      {board.isSuccess && board.data.stages.length > 0 && (
+        <Suspense fallback={null}>
+          <BoardChart stages={board.data.stages} currency={board.data.currency} />
+        </Suspense>
       )}
     </Stack>
   );
