@@ -3,6 +3,7 @@ new password, an authenticator code, a wrong password, sign-out; the app reads t
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -139,3 +140,57 @@ def test_a_user_with_an_authenticator_app_enters_its_code(
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(f"{base_url}/contacts")
     expect(page.get_by_test_id("signed-in-as")).to_contain_text("Ivy Invited")
+
+
+def test_the_id_token_is_refreshed_before_it_expires_and_sign_out_revokes_the_refresh_token(
+    page: Page, base_url: str, client: ApiClient
+) -> None:
+    email = invite(client)
+    pool = boto3.client("cognito-idp")
+    pool_id, client_id = os.environ["CRM_USER_POOL_ID"], os.environ["CRM_USER_POOL_CLIENT_ID"]
+    pool.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=NEW_PASSWORD, Permanent=True)
+    page.goto(f"{base_url}/sign-in")
+    enter(page, email, NEW_PASSWORD)
+    expect(page).to_have_url(f"{base_url}/contacts")
+    tokens = json.loads(page.evaluate("sessionStorage.getItem('crm.pool-tokens')"))
+    assert tokens["idToken"] == page.evaluate("sessionStorage.getItem('crm.credential')")
+    assert tokens["expiresAt"] / 1000 > time.time() + 50 * 60  # the pool's ID tokens live an hour
+
+    # The token is about to expire when the tab is opened again: it is refreshed first.
+    page.evaluate(
+        "(soon) => { const t = JSON.parse(sessionStorage.getItem('crm.pool-tokens'));"
+        " t.expiresAt = soon; sessionStorage.setItem('crm.pool-tokens', JSON.stringify(t)); }",
+        time.time() * 1000 + 60_000,
+    )
+    with page.expect_request(lambda r: "REFRESH_TOKEN_AUTH" in (r.post_data or "")) as refresh:
+        page.reload()
+    assert refresh.value.headers.get("x-amz-target", "").endswith("InitiateAuth")
+    expect(page.get_by_test_id("signed-in-as")).to_contain_text("Ivy Invited")
+    page.wait_for_function(
+        "(before) => JSON.parse(sessionStorage.getItem('crm.pool-tokens')).expiresAt > before",
+        arg=time.time() * 1000 + 50 * 60_000,
+    )
+    refreshed = json.loads(page.evaluate("sessionStorage.getItem('crm.pool-tokens')"))
+    assert refreshed["refreshToken"] == tokens["refreshToken"]
+    assert page.evaluate("sessionStorage.getItem('crm.credential')") == refreshed["idToken"]
+
+    # Sign-out ends the pool session too: the refresh token no longer works, wherever a copy of it is.
+    with page.expect_request(lambda r: r.headers.get("x-amz-target", "").endswith("GlobalSignOut")):
+        page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{base_url}/sign-in")
+
+    def refused() -> bool:
+        try:
+            pool.initiate_auth(
+                ClientId=client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": tokens["refreshToken"]},
+            )
+        except pool.exceptions.NotAuthorizedException:
+            return True
+        return False
+
+    deadline = time.time() + 10
+    while not refused() and time.time() < deadline:
+        time.sleep(0.2)
+    assert refused()
