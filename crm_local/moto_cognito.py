@@ -100,7 +100,9 @@ def _check_password_claim(backend: Any, client_id: str, responses: dict[str, str
     return exchange.session
 
 
-_exchanges: dict[str, _Exchange] = {}  # by the SECRET_BLOCK the client sends back
+_exchanges: dict[str, _Exchange] = {}  # by the SECRET_BLOCK the client sends back, oldest first
+# Sign-ins abandoned between the two steps are forgotten beyond this many (Cognito's sessions expire).
+MAX_OPEN_EXCHANGES = 1000
 _guard = threading.Lock()
 _installed = False
 
@@ -135,6 +137,8 @@ def install() -> None:
         secret_block = base64.b64encode(secrets.token_bytes(64)).decode()
         with _guard:
             _exchanges[secret_block] = _Exchange(a, salt, b, big_b, parameters["SECRET_BLOCK"])
+            while len(_exchanges) > MAX_OPEN_EXCHANGES:
+                del _exchanges[next(iter(_exchanges))]
         parameters.update(SALT=format(salt, "x"), SRP_B=format(big_b, "x"), SECRET_BLOCK=secret_block)
         return result
 
@@ -153,5 +157,5 @@ def install() -> None:
             parameters.update(userAttributes=json.dumps(attributes), requiredAttributes="[]")
         return result
 
-    CognitoIdpBackend.initiate_auth = srp_initiate_auth
-    CognitoIdpBackend.respond_to_auth_challenge = checked_respond_to_auth_challenge
+    CognitoIdpBackend.initiate_auth = srp_initiate_auth  # type: ignore[method-assign]
+    CognitoIdpBackend.respond_to_auth_challenge = checked_respond_to_auth_challenge  # type: ignore[method-assign]
