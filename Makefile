@@ -66,7 +66,7 @@ coverage: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-synth: $(STAMP)
+synth: $(STAMP) web
 	$(BIN)/python -m infra.app
 
 openapi: $(STAMP) $(WEB_MODULES)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from crm_local.openapi import openapi_json
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
 # Paths that belong to the API and its documents: an unknown one there is the API's 404, never the app.
-NOT_THE_APP = ("/v1/", "/openapi.json", "/docs")
+NOT_THE_APP = ("/v1/", "/openapi.json", "/docs", "/config.json")
 # Vite names every file under assets/ by its content hash, so a browser may keep one for good.
 HASHED_ASSETS = "assets/"
 CONTENT_TYPES = {
@@ -56,12 +57,33 @@ def _docs_html() -> str:
     )
 
 
-def extra_pages() -> dict[str, Callable[[], Any]]:
-    document = lru_cache(maxsize=1)(openapi_json)
+def web_config(resources: Mapping[str, str], aws_endpoint: str, region: str) -> dict[str, Any]:
+    """The web app's ``/config.json`` for a local runtime: its user pool and web client, and the local AWS
+    endpoint, which the browser calls directly for the pool's sign-in. Locally an API key signs in too.
+    (In AWS, CDK writes the same file beside the app: infra/web.py.)"""
     return {
+        "user_pool_id": resources["user_pool_id"],
+        "client_id": resources["user_pool_client_id"],
+        "region": region,
+        "cognito_endpoint": aws_endpoint,
+        "api_key_sign_in": True,
+    }
+
+
+def extra_pages(config: Mapping[str, Any] | None = None) -> dict[str, Callable[[], Any]]:
+    """The OpenAPI document, its docs and, given the web app's ``config``, ``/config.json``."""
+    document = lru_cache(maxsize=1)(openapi_json)
+    pages: dict[str, Callable[[], Any]] = {
         "/openapi.json": lambda: Response(document(), content_type="application/json"),
         "/docs": lambda: Response(_docs_html(), content_type="text/html; charset=utf-8"),
     }
+    if config is not None:
+        body = json.dumps(config)
+        # Read at every start of the app: a restarted crm dev has a new pool and endpoint.
+        pages["/config.json"] = lambda: Response(
+            body, content_type="application/json", headers={"Cache-Control": "no-cache"}
+        )
+    return pages
 
 
 def web_app(dist: Path = WEB_DIST) -> Callable[[str], Response | None]:

@@ -148,11 +148,12 @@ class LocalRuntime:
         from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE
         from moto.server import ThreadedMotoServer
 
-        from crm_local import moto_fidelity, moto_speed
+        from crm_local import moto_cognito, moto_fidelity, moto_speed
         from crm_local.provision import provision
 
         moto_fidelity.install()
         moto_speed.install()
+        moto_cognito.install()
         _local_credentials()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the endpoint's own access log is noise
         moto_port = free_port()
@@ -182,7 +183,7 @@ class LocalRuntime:
         from werkzeug.serving import make_server
 
         from crm_local.gateway import Gateway
-        from crm_local.pages import extra_pages, web_app
+        from crm_local.pages import extra_pages, web_app, web_config
         from crm_local.relay import StreamRelay
 
         self._session = session
@@ -208,7 +209,11 @@ class LocalRuntime:
         self.relay.start()
         self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
         self.workers.start()
-        gateway = Gateway(extra_pages=extra_pages(), access_log=self.access_log, fallback_page=web_app())
+        gateway = Gateway(
+            extra_pages=extra_pages(web_config(resource_map, endpoint, REGION)),
+            access_log=self.access_log,
+            fallback_page=web_app(),
+        )
         self._server = make_server(self.host, self.port, gateway, threaded=True)
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)

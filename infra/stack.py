@@ -28,6 +28,7 @@ from infra.functions import CrmFunctions
 from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
 from infra.reminders import CrmReminders
+from infra.web import CrmWeb
 
 
 def audit_retention_days(value: object) -> int:
@@ -103,7 +104,11 @@ class CrmStack(Stack):
             relay=self.outbox.relay,
         )
 
+        # The web app, with the API on its own origin.
+        self.web = CrmWeb(self, "Web", http_api=self.api.http_api, auth=self.auth)
+
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
+        CfnOutput(self, "WebUrl", value=self.web.url, description="The web app (and the API under /v1)")
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.auth.web_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=self.data.table.table_name)

@@ -6,6 +6,6 @@ const api = process.env.CRM_API ?? "http://127.0.0.1:8000";
 
 export default defineConfig({
   plugins: [react()],
-  server: { proxy: { "/v1": api, "/openapi.json": api } },
+  server: { proxy: { "/v1": api, "/openapi.json": api, "/config.json": api } },
   build: { target: "es2022", manifest: true },
 });

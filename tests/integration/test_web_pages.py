@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import requests
 
 from crm_local.pages import WEB_DIST, web_app
+from crm_local.runtime import LocalRuntime
 
 
 def built(tmp_path: Path) -> Path:
@@ -43,7 +45,7 @@ def test_files_with_their_types_and_caching(tmp_path: Path) -> None:
 
 def test_never_for_the_api_paths(tmp_path: Path) -> None:
     page = web_app(built(tmp_path))
-    for path in ("/v1", "/v1/nope", "/v1/contacts/x/y/z", "/openapi.json", "/docs"):
+    for path in ("/v1", "/v1/nope", "/v1/contacts/x/y/z", "/openapi.json", "/docs", "/config.json"):
         assert page(path) is None, path
 
 
@@ -67,3 +69,34 @@ def test_the_running_gateway_serves_the_app_and_keeps_api_404s(base_url: str) ->
     assert unknown.headers["Content-Type"] == "application/problem+json"
     assert unknown.json()["title"] == "Not Found"
     assert requests.get(f"{base_url}/openapi.json", timeout=10).json()["openapi"]
+
+
+def test_config_json_names_the_runtimes_pool_and_client(base_url: str, runtime: LocalRuntime) -> None:
+    answer = requests.get(f"{base_url}/config.json", timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.headers["Cache-Control"] == "no-cache"
+    instance = runtime.instance
+    assert instance is not None
+    assert answer.json() == {
+        "user_pool_id": instance.resources["user_pool_id"],
+        "client_id": instance.resources["user_pool_client_id"],
+        "region": instance.region,
+        "cognito_endpoint": instance.aws_endpoint,
+        "api_key_sign_in": True,
+    }
+    # The pool and client it names are the ones the API takes ID tokens of.
+    assert answer.json()["user_pool_id"] == os.environ["CRM_USER_POOL_ID"]
+    assert answer.json()["client_id"] == os.environ["CRM_USER_POOL_CLIENT_ID"]
+    # The browser reaches the local pool directly: the endpoint answers it with CORS headers.
+    preflight = requests.options(
+        answer.json()["cognito_endpoint"],
+        headers={
+            "Origin": base_url,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type,x-amz-target,x-amz-user-agent",
+        },
+        timeout=10,
+    )
+    assert preflight.status_code < 300
+    assert preflight.headers.get("Access-Control-Allow-Origin") in ("*", base_url)

@@ -8,7 +8,7 @@ const GOAL_KB = 150;
 const dist = new URL("../dist/", import.meta.url).pathname;
 const manifest = JSON.parse(readFileSync(join(dist, ".vite/manifest.json"), "utf8"));
 const FIRST_PAGES = {
-  "sign-in": [],
+  "sign-in": ["src/auth/SignInForms.tsx"],
   contacts: ["src/pages/Contacts.tsx"],
   deals: ["src/pages/Deals.tsx"],
 };

@@ -1,14 +1,16 @@
 import createClient, { type Middleware } from "openapi-fetch";
-import { session } from "../session";
+import { currentCredential, session } from "../session";
 import type { components, paths } from "./schema";
 
 export type Schemas = components["schemas"];
 export type Problem = Schemas["Problem"];
 
 const authorization: Middleware = {
-  onRequest({ request }) {
-    const credential = session.get().credential;
-    if (credential && !request.headers.has("Authorization")) {
+  async onRequest({ request }) {
+    if (request.headers.has("Authorization")) return request;
+    // A password session's ID token is refreshed here when it is about to expire, before it is sent.
+    const credential = await currentCredential();
+    if (credential) {
       request.headers.set("Authorization", `Bearer ${credential}`);
     }
     return request;
