@@ -62,6 +62,14 @@ export async function unwrap<T>(
   return data;
 }
 
+/** An answer with no body (a DELETE's 204): nothing, or the ApiError of its problem (unwrap wants data). */
+export async function noContent(call: Promise<{ error?: unknown; response: Response }>): Promise<void> {
+  const { error, response } = await call;
+  if (!response.ok) {
+    throw new ApiError(response.status, (typeof error === "object" && error !== null ? error : {}) as Partial<Problem>);
+  }
+}
+
 /** The If-Match header for the version a form or card was read at. */
 export function ifMatch(version: number): { "If-Match": string } {
   return { "If-Match": `"${version}"` };

@@ -2,7 +2,7 @@ import { Alert, Button, CopyButton, Group, Modal, NativeSelect, Paper, SimpleGri
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
-import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDate, formatDateTime } from "../../format";
 import { useMe } from "../../Shell";
@@ -14,7 +14,6 @@ import {
   TableBox,
   endOfLocalDay,
   formErrors,
-  noContent,
   useIsAdmin,
   useUserName,
   useUsers,

@@ -2,10 +2,10 @@ import { Anchor, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, T
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, noContent, useIsAdmin } from "./shared";
+import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Target = Schemas["EventTarget"];

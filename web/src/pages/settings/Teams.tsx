@@ -1,10 +1,10 @@
 import { Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, noContent, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
+import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
 
 type Team = Schemas["Team"];
 

@@ -1,7 +1,7 @@
 import { Alert, Button, Group, Modal, Stack, Text } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
-import { ApiError, api, unwrap, type Problem, type Schemas } from "../../api/client";
+import { ApiError, api, unwrap, type Schemas } from "../../api/client";
 import { useMe } from "../../Shell";
 
 export type Role = "admin" | "manager" | "rep" | "viewer";
@@ -48,14 +48,6 @@ export function useUserName() {
     const user = users.data?.items.find((item) => item.id === userId);
     return user ? userLabel(user) : "Unknown user";
   };
-}
-
-/** An answer with no body (a DELETE's 204): nothing, or the ApiError of its problem. unwrap() wants data. */
-export async function noContent(call: Promise<{ error?: unknown; response: Response }>): Promise<void> {
-  const { error, response } = await call;
-  if (!response.ok) {
-    throw new ApiError(response.status, (typeof error === "object" && error !== null ? error : {}) as Partial<Problem>);
-  }
 }
 
 export function AdminOnlyNote({ what }: { what: string }) {
