@@ -9,7 +9,7 @@ import re
 
 import requests
 from crm_core.auth import Role
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import serious_violations
@@ -195,6 +195,14 @@ def test_admin_edits_a_pipelines_stages(page: Page, base_url: str, client: ApiCl
     ]
 
 
+def confirm(page: Page, action: str, confirm_label: str) -> Locator:
+    """Clicks a row's action and confirms it in its dialog; answers the dialog's alert (the API's refusal)."""
+    page.get_by_role("button", name=action).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name=confirm_label, exact=True).click()
+    return dialog.get_by_role("alert")
+
+
 def test_admin_archives_and_restores_settings(page: Page, base_url: str, client: ApiClient) -> None:
     sign_in(page, base_url, client, "/settings/event-sources")
     page.get_by_role("button", name="New event source").click()
@@ -216,6 +224,16 @@ def test_admin_archives_and_restores_settings(page: Page, base_url: str, client:
     (registered,) = client.get("/v1/event-sources").json()["items"]
     assert (registered["source"], registered["account_id"]) == ("partner.acme-leads", "123456789012")
 
+    row.get_by_role("button", name="Change partner.acme-leads").click()
+    change = page.get_by_role("dialog", name="Change partner.acme-leads")
+    change.get_by_label("AWS account").fill("")  # this CRM's own account
+    change.get_by_label("Description").fill("Acme's lead and ticket forms")
+    change.get_by_role("button", name="Save").click()
+    expect(row).to_contain_text("Acme's lead and ticket forms")
+    expect(row).to_contain_text("This CRM's own")
+    changed = client.get(f"/v1/event-sources/{registered['id']}").json()
+    assert (changed["account_id"], changed["version"]) == (None, registered["version"] + 1)
+
     row.get_by_role("button", name="Archive partner.acme-leads").click()
     page.get_by_role("dialog", name="Archive partner.acme-leads?").get_by_role(
         "button", name="Archive source"
@@ -236,17 +254,12 @@ def test_admin_archives_and_restores_settings(page: Page, base_url: str, client:
     (pipeline,) = client.get("/v1/pipelines").json()["items"]
     client.create("deals", {"name": "Held", "pipeline_id": pipeline["id"]})
     page.goto(f"{base_url}/settings/pipelines")
-    page.get_by_role("button", name=f"Archive {pipeline['name']}").click()
-    dialog = page.get_by_role("dialog", name=f"Archive the pipeline {pipeline['name']}?")
-    dialog.get_by_role("button", name="Archive pipeline").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("still holds open deals")
-    dialog.get_by_role("button", name="Cancel").click()
+    refusal = confirm(page, f"Archive {pipeline['name']}", "Archive pipeline")
+    expect(refusal).to_contain_text("still holds open deals")
     assert client.get(f"/v1/pipelines/{pipeline['id']}").json()["archived"] is False
 
     # The tenant's last active admin cannot deactivate itself: the API's 409 shows too.
     admin = client.get("/v1/me").json()["user"]
     page.goto(f"{base_url}/settings/users")
-    page.get_by_role("button", name=re.compile(f"^Deactivate {admin['name'] or admin['email']}")).click()
-    dialog = page.get_by_role("dialog", name=re.compile("^Deactivate"))
-    dialog.get_by_role("button", name="Deactivate").click()
-    expect(dialog.get_by_role("alert")).to_contain_text("last active admin")
+    refusal = confirm(page, f"Deactivate {admin['name'] or admin['email']}", "Deactivate")
+    expect(refusal).to_contain_text("last active admin")
