@@ -44,6 +44,7 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
             "event_types": ["export.completed"],
         },
     )
+    client.create("event-sources", {"source": "partner.acme", "description": "Acme's lead forms"})
     page.goto(f"{base_url}/sign-in")
     expect(page.get_by_label("API key")).to_be_visible()
     found = {"/sign-in": serious_violations(page)}
@@ -61,6 +62,7 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         "/settings/pipelines": lambda: page.get_by_role("article", name=pipeline["name"]),
         "/settings/event-targets": lambda: page.get_by_role("table", name="Event targets"),
         f"/settings/event-targets/{target['id']}": lambda: page.get_by_text("Nothing delivered"),
+        "/settings/event-sources": lambda: page.get_by_role("table", name="Event sources"),
         "/settings/audit": lambda: page.get_by_role("table", name="Audit events"),
         "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
         "/contacts?stage=lead&tag=vip": lambda: page.get_by_text("No contact matches these filters"),

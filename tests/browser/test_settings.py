@@ -1,6 +1,7 @@
 """Settings as an admin uses it, through the public API: a user invited and given a key that works until it
 is revoked; a webhook target made in the page whose delivery log shows what reached the partner; a rep
-reads the settings without the admin's actions, and no settings page scrolls sideways at phone width."""
+reads the settings without the admin's actions, and no settings page scrolls sideways at phone width;
+an event source archived and restored; the API's refusals (a pipeline holding deals, the last admin)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 import requests
 from crm_core.auth import Role
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import serious_violations
@@ -19,7 +20,7 @@ from tests.support.credentials import user_client
 from tests.support.waiting import eventually
 
 ADMIN_ACTIONS = re.compile(
-    "^(Invite|New|Edit|Change|Rename|Delete|Deactivate|Reactivate|Revoke|Archive|Event types)"
+    "^(Invite|New|Edit|Change|Rename|Delete|Deactivate|Reactivate|Revoke|Archive|Restore|Event types)"
 )
 
 
@@ -128,6 +129,7 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
             "event_types": ["export.completed"],
         },
     )
+    client.create("event-sources", {"source": "partner.acme", "account_id": "123456789012"})
     sign_in(phone, base_url, rep, "/settings/users")
     sections = phone.get_by_role("navigation", name="Settings sections")
     expect(sections.get_by_role("link", name="Pipelines")).to_be_visible()
@@ -138,6 +140,7 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
         ("/settings/api-keys", phone.get_by_role("table", name="API keys")),
         ("/settings/pipelines", phone.get_by_role("article").first),
         ("/settings/event-targets", phone.get_by_role("table", name="Event targets")),
+        ("/settings/event-sources", phone.get_by_role("table", name="Event sources")),
     ):
         phone.goto(f"{base_url}{path}")
         expect(loaded).to_be_visible()
@@ -190,3 +193,73 @@ def test_admin_edits_a_pipelines_stages(page: Page, base_url: str, client: ApiCl
     assert [stage["id"] for stage in saved if stage["name"] != "Legal review"] == [
         stage["id"] for stage in pipeline["stages"]
     ]
+
+
+def confirm(page: Page, action: str, confirm_label: str) -> Locator:
+    """Clicks a row's action and confirms it in its dialog; answers the dialog's alert (the API's refusal)."""
+    page.get_by_role("button", name=action).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name=confirm_label, exact=True).click()
+    return dialog.get_by_role("alert")
+
+
+def test_admin_archives_and_restores_settings(page: Page, base_url: str, client: ApiClient) -> None:
+    sign_in(page, base_url, client, "/settings/event-sources")
+    page.get_by_role("button", name="New event source").click()
+    form = page.get_by_role("region", name="New event source")
+    form.get_by_label("Source").fill("Acme Leads")
+    form.get_by_label("AWS account").fill("123456789012")
+    form.get_by_label("Description").fill("Acme's lead forms")
+    form.get_by_role("button", name="Register source").click()
+    # The API's 422 names the source; it shows next to that field, and nothing is registered.
+    expect(form.get_by_label("Source")).to_have_attribute("aria-invalid", "true")
+    assert client.get("/v1/event-sources").json()["items"] == []
+    form.get_by_label("Source").fill("partner.acme-leads")
+    form.get_by_role("button", name="Register source").click()
+
+    sources = page.get_by_role("table", name="Event sources")
+    row = sources.get_by_role("row").filter(has_text="partner.acme-leads")
+    expect(row).to_contain_text("123456789012")
+    expect(row).to_contain_text("Acme's lead forms")
+    (registered,) = client.get("/v1/event-sources").json()["items"]
+    assert (registered["source"], registered["account_id"]) == ("partner.acme-leads", "123456789012")
+
+    row.get_by_role("button", name="Change partner.acme-leads").click()
+    change = page.get_by_role("dialog", name="Change partner.acme-leads")
+    change.get_by_label("AWS account").fill("")  # this CRM's own account
+    change.get_by_label("Description").fill("Acme's lead and ticket forms")
+    change.get_by_role("button", name="Save").click()
+    expect(row).to_contain_text("Acme's lead and ticket forms")
+    expect(row).to_contain_text("This CRM's own")
+    changed = client.get(f"/v1/event-sources/{registered['id']}").json()
+    assert (changed["account_id"], changed["version"]) == (None, registered["version"] + 1)
+
+    row.get_by_role("button", name="Archive partner.acme-leads").click()
+    page.get_by_role("dialog", name="Archive partner.acme-leads?").get_by_role(
+        "button", name="Archive source"
+    ).click()
+    expect(page.get_by_text("No event sources: no partner can send the CRM events yet.")).to_be_visible()
+    page.get_by_role("switch", name="Show archived").check()
+    archived = page.get_by_role("table", name="Archived event sources")
+    archived.get_by_role("button", name="Restore partner.acme-leads").click()
+    page.get_by_role("dialog", name="Restore partner.acme-leads?").get_by_role(
+        "button", name="Restore source"
+    ).click()
+    expect(page.get_by_text("No archived event sources.")).to_be_visible()
+    page.get_by_role("switch", name="Show archived").uncheck()
+    expect(row).to_be_visible()
+    assert client.get(f"/v1/event-sources/{registered['id']}").json()["archived"] is False
+
+    # A pipeline that holds an open deal stays: the API's 409 shows in the dialog.
+    (pipeline,) = client.get("/v1/pipelines").json()["items"]
+    client.create("deals", {"name": "Held", "pipeline_id": pipeline["id"]})
+    page.goto(f"{base_url}/settings/pipelines")
+    refusal = confirm(page, f"Archive {pipeline['name']}", "Archive pipeline")
+    expect(refusal).to_contain_text("still holds open deals")
+    assert client.get(f"/v1/pipelines/{pipeline['id']}").json()["archived"] is False
+
+    # The tenant's last active admin cannot deactivate itself: the API's 409 shows too.
+    admin = client.get("/v1/me").json()["user"]
+    page.goto(f"{base_url}/settings/users")
+    refusal = confirm(page, f"Deactivate {admin['name'] or admin['email']}", "Deactivate")
+    expect(refusal).to_contain_text("last active admin")

@@ -42,6 +42,7 @@ const Teams = lazyPage(() => import("./settings/Teams"));
 const ApiKeys = lazyPage(() => import("./settings/ApiKeys"));
 const Pipelines = lazyPage(() => import("./settings/Pipelines"));
 const EventTargets = lazyPage(() => import("./settings/EventTargets"));
+const EventSources = lazyPage(() => import("./settings/EventSources"));
 const Deliveries = lazyPage(() => import("./settings/Deliveries"));
 const Audit = lazyPage(() => import("./settings/Audit"));
 
@@ -52,6 +53,7 @@ const SECTIONS = [
   { label: "API keys", path: "/settings/api-keys", adminOnly: false },
   { label: "Pipelines", path: "/settings/pipelines", adminOnly: false },
   { label: "Event targets", path: "/settings/event-targets", adminOnly: false },
+  { label: "Event sources", path: "/settings/event-sources", adminOnly: false },
   // Only an admin reads the audit trail (any other role gets 403).
   { label: "Audit log", path: "/settings/audit", adminOnly: true },
 ];
@@ -65,6 +67,7 @@ const SUB_PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
   [/^\/settings\/pipelines/, Pipelines],
   [/^\/settings\/event-targets\/[^/]+/, Deliveries],
   [/^\/settings\/event-targets/, EventTargets],
+  [/^\/settings\/event-sources/, EventSources],
   [/^\/settings\/audit/, Audit],
 ];
 
@@ -109,6 +112,7 @@ export default function Settings() {
         <Route path="pipelines" element={page(<Pipelines />)} />
         <Route path="event-targets" element={page(<EventTargets />)} />
         <Route path="event-targets/:id" element={page(<Deliveries />)} />
+        <Route path="event-sources" element={page(<EventSources />)} />
         <Route path="audit" element={page(<Audit />)} />
         <Route path="*" element={<NotAvailable name="This page" missing />} />
       </Routes>

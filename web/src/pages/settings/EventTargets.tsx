@@ -5,7 +5,7 @@ import { Link } from "react-router";
 import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Target = Schemas["EventTarget"];
@@ -236,9 +236,10 @@ export default function EventTargets() {
   const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Target | null>(null);
+  const [archived, setArchived] = useState(false);
   const targets = useQuery({
-    queryKey: ["event-targets"],
-    queryFn: () => unwrap(api.GET("/v1/event-targets", { params: { query: { limit: 100 } } })),
+    queryKey: ["event-targets", { archived }],
+    queryFn: () => unwrap(api.GET("/v1/event-targets", { params: { query: { limit: 100, archived } } })),
     // A pending target turns active within seconds: look again until none is.
     refetchInterval: (query) => (query.state.data?.items.some((target) => target.status === "pending") ? 2000 : false),
   });
@@ -248,6 +249,10 @@ export default function EventTargets() {
     await noContent(
       api.DELETE("/v1/event-targets/{record_id}", { params: { path: { record_id: target.id } }, headers: ifMatch(target.version) }),
     );
+    await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
+  }
+  async function restore(target: Target) {
+    await unwrap(api.POST("/v1/event-targets/{record_id}/restore", { params: { path: { record_id: target.id } } }));
     await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
   }
 
@@ -261,11 +266,14 @@ export default function EventTargets() {
       </Group>
       {admin === false && <AdminOnlyNote what="event targets" />}
       {creating && <CreateTarget onDone={() => setCreating(false)} />}
+      <ArchivedSwitch checked={archived} onChange={setArchived} />
       <QueryState query={targets} what="event targets" />
-      {targets.isSuccess && rows.length === 0 && <Empty>No event targets: events reach no partner yet.</Empty>}
+      {targets.isSuccess && rows.length === 0 && (
+        <Empty>{archived ? "No archived event targets." : "No event targets: events reach no partner yet."}</Empty>
+      )}
       {rows.length > 0 && (
         <TableBox>
-          <table className="data-table" aria-label="Event targets">
+          <table className="data-table" aria-label={archived ? "Archived event targets" : "Event targets"}>
             <thead>
               <tr>
                 <th>Where</th>
@@ -298,7 +306,19 @@ export default function EventTargets() {
                       <Anchor component={Link} to={`/settings/event-targets/${target.id}`} size="sm">
                         Delivery log<span className="visually-hidden"> of {targetWhere(target)}</span>
                       </Anchor>
-                      {admin && (
+                      {admin && archived && (
+                        <ConfirmButton
+                          label="Restore"
+                          name={`Restore ${targetWhere(target)}`}
+                          title="Restore this event target?"
+                          confirmLabel="Restore target"
+                          color="indigo"
+                          onConfirm={() => restore(target)}
+                        >
+                          Events committed once its routing is in place reach {targetWhere(target)} again.
+                        </ConfirmButton>
+                      )}
+                      {admin && !archived && (
                         <>
                           <Button size="xs" variant="default" onClick={() => setEditing(target)} aria-label={`Event types of ${targetWhere(target)}`}>
                             Event types

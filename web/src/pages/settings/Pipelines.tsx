@@ -1,10 +1,10 @@
 import { ActionIcon, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
-import { formatNumber } from "../../format";
-import { AdminOnlyNote, ProblemAlert, formErrors, useIsAdmin } from "./shared";
+import { formatDateTime, formatNumber } from "../../format";
+import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, formErrors, useIsAdmin } from "./shared";
 
 type Pipeline = Schemas["Pipeline"];
 type Kind = "open" | "won" | "lost";
@@ -230,12 +230,27 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
 
 export default function Pipelines() {
   const admin = useIsAdmin();
+  const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Pipeline | "new" | null>(null);
+  const [archived, setArchived] = useState(false);
+  // The active list keeps the ["pipelines"] key the other pages share; the archived one sits under it, so
+  // that invalidating ["pipelines"] refreshes both.
   const pipelines = useQuery({
-    queryKey: ["pipelines"],
-    queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100 } } })),
+    queryKey: archived ? ["pipelines", "archived"] : ["pipelines"],
+    queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100, ...(archived ? { archived } : {}) } } })),
   });
   const rows = pipelines.data?.items ?? [];
+
+  async function archive(pipeline: Pipeline) {
+    await noContent(
+      api.DELETE("/v1/pipelines/{record_id}", { params: { path: { record_id: pipeline.id } }, headers: ifMatch(pipeline.version) }),
+    );
+    await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+  }
+  async function restore(pipeline: Pipeline) {
+    await unwrap(api.POST("/v1/pipelines/{record_id}/restore", { params: { path: { record_id: pipeline.id } } }));
+    await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
+  }
 
   return (
     <Stack component="section" aria-labelledby="pipelines-title">
@@ -247,8 +262,15 @@ export default function Pipelines() {
       </Group>
       {admin === false && <AdminOnlyNote what="pipelines" />}
       {editing === "new" && <PipelineEditor onDone={() => setEditing(null)} />}
+      <ArchivedSwitch
+        checked={archived}
+        onChange={(checked) => {
+          setArchived(checked);
+          setEditing(null);
+        }}
+      />
       <QueryState query={pipelines} what="pipelines" />
-      {pipelines.isSuccess && rows.length === 0 && <Empty>No pipelines.</Empty>}
+      {pipelines.isSuccess && rows.length === 0 && <Empty>{archived ? "No archived pipelines." : "No pipelines."}</Empty>}
       {rows.map((pipeline) =>
         editing !== null && editing !== "new" && editing.id === pipeline.id ? (
           <PipelineEditor key={pipeline.id} pipeline={pipeline} onDone={() => setEditing(null)} />
@@ -258,10 +280,33 @@ export default function Pipelines() {
               <Text fw={600}>
                 {pipeline.name} {pipeline.currency && <Badge variant="light">{pipeline.currency}</Badge>}
               </Text>
-              {admin && editing === null && (
-                <Button size="xs" variant="default" onClick={() => setEditing(pipeline)} aria-label={`Edit ${pipeline.name}`}>
-                  Edit
-                </Button>
+              {admin && editing === null && archived && (
+                <ConfirmButton
+                  label="Restore"
+                  name={`Restore ${pipeline.name}`}
+                  title={`Restore the pipeline ${pipeline.name}?`}
+                  confirmLabel="Restore pipeline"
+                  color="indigo"
+                  onConfirm={() => restore(pipeline)}
+                >
+                  Deals can be put in it again, and the Deals page shows its board.
+                </ConfirmButton>
+              )}
+              {admin && editing === null && !archived && (
+                <Group gap={6} wrap="nowrap">
+                  <Button size="xs" variant="default" onClick={() => setEditing(pipeline)} aria-label={`Edit ${pipeline.name}`}>
+                    Edit
+                  </Button>
+                  <ConfirmButton
+                    label="Archive"
+                    name={`Archive ${pipeline.name}`}
+                    title={`Archive the pipeline ${pipeline.name}?`}
+                    confirmLabel="Archive pipeline"
+                    onConfirm={() => archive(pipeline)}
+                  >
+                    Only a pipeline without open deals can be archived. It can be restored for 30 days.
+                  </ConfirmButton>
+                </Group>
               )}
             </Group>
             <ol className="stage-summary">
@@ -276,6 +321,7 @@ export default function Pipelines() {
             </ol>
             <Text size="xs" c="dimmed">
               {formatNumber(pipeline.stages?.length ?? 0)} stages
+              {archived && pipeline.archived_at && ` · archived ${formatDateTime(pipeline.archived_at)}`}
             </Text>
           </Paper>
         ),

@@ -1,10 +1,10 @@
 import { Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
+import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
 
 type Team = Schemas["Team"];
 
@@ -94,14 +94,26 @@ function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) {
 export default function Teams() {
   const admin = useIsAdmin();
   const queryClient = useQueryClient();
-  const teams = useTeams();
+  const active = useTeams();
   const userName = useUserName();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Team | null>(null);
+  const [showArchived, setShowArchived] = useState(false);
+  // Under the ["teams"] key, so that a change to a team refreshes both lists.
+  const archived = useQuery({
+    queryKey: ["teams", "archived"],
+    queryFn: () => unwrap(api.GET("/v1/teams", { params: { query: { limit: 100, sort: "name", archived: true } } })),
+    enabled: showArchived,
+  });
+  const teams = showArchived ? archived : active;
   const rows = teams.data?.items ?? [];
 
   async function remove(team: Team) {
     await noContent(api.DELETE("/v1/teams/{record_id}", { params: { path: { record_id: team.id } }, headers: ifMatch(team.version) }));
+    await queryClient.invalidateQueries({ queryKey: ["teams"] });
+  }
+  async function restore(team: Team) {
+    await unwrap(api.POST("/v1/teams/{record_id}/restore", { params: { path: { record_id: team.id } } }));
     await queryClient.invalidateQueries({ queryKey: ["teams"] });
   }
 
@@ -115,11 +127,14 @@ export default function Teams() {
       </Group>
       {admin === false && <AdminOnlyNote what="teams" />}
       {creating && <TeamForm onDone={() => setCreating(false)} />}
+      <ArchivedSwitch checked={showArchived} onChange={setShowArchived} />
       <QueryState query={teams} what="teams" />
-      {teams.isSuccess && rows.length === 0 && <Empty>No teams yet: a manager changes what its team owns once there is one.</Empty>}
+      {teams.isSuccess && rows.length === 0 && (
+        <Empty>{showArchived ? "No archived teams." : "No teams yet: a manager changes what its team owns once there is one."}</Empty>
+      )}
       {rows.length > 0 && (
         <TableBox>
-          <table className="data-table" aria-label="Teams">
+          <table className="data-table" aria-label={showArchived ? "Archived teams" : "Teams"}>
             <thead>
               <tr>
                 <th>Name</th>
@@ -137,18 +152,33 @@ export default function Teams() {
                   {admin && (
                     <td>
                       <Group gap={6}>
-                        <Button size="xs" variant="default" onClick={() => setEditing(team)} aria-label={`Rename ${team.name}`}>
-                          Rename
-                        </Button>
-                        <ConfirmButton
-                          label="Delete"
-                          name={`Delete ${team.name}`}
-                          title={`Delete the team ${team.name}?`}
-                          confirmLabel="Delete team"
-                          onConfirm={() => remove(team)}
-                        >
-                          A team with members cannot be deleted: move them to another team first. A deleted team can be restored for 30 days.
-                        </ConfirmButton>
+                        {showArchived ? (
+                          <ConfirmButton
+                            label="Restore"
+                            name={`Restore ${team.name}`}
+                            title={`Restore the team ${team.name}?`}
+                            confirmLabel="Restore team"
+                            color="indigo"
+                            onConfirm={() => restore(team)}
+                          >
+                            It is listed and can be given members again.
+                          </ConfirmButton>
+                        ) : (
+                          <>
+                            <Button size="xs" variant="default" onClick={() => setEditing(team)} aria-label={`Rename ${team.name}`}>
+                              Rename
+                            </Button>
+                            <ConfirmButton
+                              label="Delete"
+                              name={`Delete ${team.name}`}
+                              title={`Delete the team ${team.name}?`}
+                              confirmLabel="Delete team"
+                              onConfirm={() => remove(team)}
+                            >
+                              A team with members cannot be deleted: move them to another team first. A deleted team can be restored for 30 days.
+                            </ConfirmButton>
+                          </>
+                        )}
                       </Group>
                     </td>
                   )}

@@ -176,9 +176,15 @@ export default function Users() {
   const teamName = (teamId: string | null | undefined) =>
     teamId ? (teams.data?.items.find((team) => team.id === teamId)?.name ?? "Unknown team") : "—";
 
-  async function setActive(user: User, active: boolean) {
+  // The API has no restore for users: DELETE deactivates (409 for the tenant's last active admin, shown in the
+  // dialog) and PATCH `active: true` reactivates; deactivated users stay in the list.
+  async function deactivate(user: User) {
+    await unwrap(api.DELETE("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version) }));
+    await queryClient.invalidateQueries({ queryKey: ["users"] });
+  }
+  async function reactivate(user: User) {
     await unwrap(
-      api.PATCH("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version), body: { active } }),
+      api.PATCH("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version), body: { active: true } }),
     );
     await queryClient.invalidateQueries({ queryKey: ["users"] });
   }
@@ -263,7 +269,7 @@ export default function Users() {
                             title={`Reactivate ${userLabel(user)}?`}
                             confirmLabel="Reactivate"
                             color="indigo"
-                            onConfirm={() => setActive(user, true)}
+                            onConfirm={() => reactivate(user)}
                           >
                             Their API keys and sign-in work again from their next request.
                           </ConfirmButton>
@@ -273,7 +279,7 @@ export default function Users() {
                             name={`Deactivate ${userLabel(user)}`}
                             title={`Deactivate ${userLabel(user)}?`}
                             confirmLabel="Deactivate"
-                            onConfirm={() => setActive(user, false)}
+                            onConfirm={() => deactivate(user)}
                           >
                             Every credential they hold (API keys, sign-in) is refused from their next request. What they
                             own stays theirs; you can reactivate them later.

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, Stack, Text } from "@mantine/core";
+import { Alert, Button, Group, Modal, Stack, Switch, Text } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { ApiError, api, unwrap, type Schemas } from "../../api/client";
@@ -161,6 +161,19 @@ export function ConfirmButton({
         </Stack>
       </Modal>
     </>
+  );
+}
+
+/** The "Show archived" switch of a list: the API lists archived records alone (`archived=true`), restorable for
+ * 30 days. */
+export function ArchivedSwitch({ checked, onChange }: { checked: boolean; onChange: (checked: boolean) => void }) {
+  return (
+    <Switch
+      label="Show archived"
+      description={checked ? "Archived ones only, restorable for 30 days." : undefined}
+      checked={checked}
+      onChange={(event) => onChange(event.currentTarget.checked)}
+    />
   );
 }
 
