@@ -33,7 +33,7 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         "contacts", {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@byron.example"}
     )
     (pipeline,) = client.get("/v1/pipelines").json()["items"]
-    client.create("deals", {"name": "Engine", "pipeline_id": pipeline["id"], "amount": "100.00"})
+    deal = client.create("deals", {"name": "Engine", "pipeline_id": pipeline["id"], "amount": "100.00"})
     # A target no event reaches (no export is made): its delivery log stays empty and quiet.
     target = client.create(
         "event-targets",
@@ -54,6 +54,7 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         f"/contacts/{contact['id']}": lambda: page.get_by_test_id("timeline"),
         "/companies": lambda: page.get_by_text("No companies yet"),
         "/deals": lambda: page.get_by_test_id("deal-card"),
+        f"/deals/{deal['id']}": lambda: page.get_by_test_id("timeline"),
         "/activities": lambda: page.get_by_role("region", name="Overdue (0)"),
         "/settings": lambda: page.get_by_role("region", name="Pipelines").get_by_text("Qualified"),
         "/settings/users": lambda: page.get_by_role("table", name="Users"),

@@ -30,6 +30,7 @@ const ContactDetail = lazyPage(() => import("./pages/ContactDetail"));
 const Companies = lazyPage(() => import("./pages/Companies"));
 const CompanyDetail = lazyPage(() => import("./pages/CompanyDetail"));
 const Deals = lazyPage(() => import("./pages/Deals"));
+const DealDetail = lazyPage(() => import("./pages/DealDetail"));
 const Activities = lazyPage(() => import("./pages/Activities"));
 // Settings routes its sub-pages itself, each a chunk of its own loaded from its chunk: the first page's
 // JavaScript carries one entry for the section, not one per sub-page.
@@ -48,6 +49,7 @@ const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/contacts\/[^/]+/, ContactDetail],
   [/^\/companies\/?$/, Companies],
   [/^\/companies\/[^/]+/, CompanyDetail],
+  [/^\/deals\/[^/]+/, DealDetail],
   [/^\/deals/, Deals],
   [/^\/activities/, Activities],
   [/^\/settings/, SettingsWithSubPage],
@@ -108,6 +110,7 @@ export function AppRoutes() {
         <Route path="companies/merge" element={page(<Merge />)} />
         <Route path="companies/:id" element={page(<CompanyDetail />)} />
         <Route path="deals" element={page(<Deals />)} />
+        <Route path="deals/:id" element={page(<DealDetail />)} />
         <Route path="activities" element={page(<Activities />)} />
         <Route path="settings/*" element={page(<Settings />)} />
         <Route path="tickets" element={<NotAvailable name="Tickets" />} />

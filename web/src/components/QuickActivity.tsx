@@ -6,7 +6,9 @@ import { timelineKey, type TimelineObject } from "./Timeline";
 
 type Kind = "note" | "call" | "task";
 
-/** A note, a call or a task on a contact or company, shown on its timeline once saved. */
+const LINK_FIELD = { contacts: "contact_id", companies: "company_id", deals: "deal_id" } as const;
+
+/** A note, a call or a task on a contact, company or deal, shown on its timeline once saved. */
 export function QuickActivity({ object, id }: { object: TimelineObject; id: string }) {
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("note");
@@ -24,7 +26,7 @@ export function QuickActivity({ object, id }: { object: TimelineObject; id: stri
             subject: subject.trim() || null,
             body: body.trim() || null,
             due_at: kind === "task" && due ? new Date(due).toISOString() : null,
-            ...(object === "contacts" ? { contact_id: id } : { company_id: id }),
+            [LINK_FIELD[object]]: id,
           },
         }),
       ),

@@ -1,7 +1,8 @@
-import { Alert, Anchor, Button, Group, Paper, Stack, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Group, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { api, unwrap, type Schemas } from "../api/client";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../api/client";
 import { Empty, QueryState } from "../components/States";
 import { formatDateTime } from "../format";
 
@@ -24,6 +25,161 @@ function startOfToday() {
   return start;
 }
 
+/** An ISO instant as a datetime-local input's value, in the user's time zone. */
+function localInput(iso: string | null | undefined) {
+  if (!iso) return "";
+  const at = new Date(iso);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** A task with its actions: complete, edit its subject and due date (at the version listed: If-Match), or
+ * delete it after a confirmation. */
+function TaskCard({ task, onComplete, completing }: {
+  task: Activity;
+  onComplete: (task: Activity) => void;
+  completing: boolean;
+}) {
+  const queryClient = useQueryClient();
+  const [mode, setMode] = useState<"show" | "edit" | "confirm-delete">("show");
+  const [subject, setSubject] = useState("");
+  const [due, setDue] = useState("");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<string | null>(null);
+  const label = task.subject ?? "(no subject)";
+
+  /** A refusal: a stale version reads the list again (the form keeps what was typed, to save again). */
+  function refused(error: Error) {
+    if (error instanceof ApiError && error.status === 412) {
+      setProblem("This task changed since the list loaded, so nothing was changed. It has been read again: try once more.");
+      void queryClient.invalidateQueries({ queryKey: MY_TASKS });
+      return;
+    }
+    const fieldErrors = error instanceof ApiError ? error.fieldErrors() : {};
+    setErrors(fieldErrors);
+    setProblem(fieldErrors.subject || fieldErrors.due_at ? null : error.message);
+  }
+
+  const save = useMutation({
+    mutationFn: () => {
+      const body: Schemas["ActivityUpdate"] = {};
+      if (subject.trim() !== (task.subject ?? "")) body.subject = subject.trim() || null;
+      if (due !== localInput(task.due_at)) body.due_at = due ? new Date(due).toISOString() : null;
+      return unwrap(
+        api.PATCH("/v1/activities/{record_id}", {
+          params: { path: { record_id: task.id } },
+          headers: ifMatch(task.version),
+          body,
+        }),
+      );
+    },
+    onSuccess: async () => {
+      setMode("show");
+      await queryClient.invalidateQueries({ queryKey: ["activities"] });
+    },
+    onError: refused,
+  });
+  const remove = useMutation({
+    mutationFn: () =>
+      noContent(
+        api.DELETE("/v1/activities/{record_id}", {
+          params: { path: { record_id: task.id } },
+          headers: ifMatch(task.version),
+        }),
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["activities"] }),
+    onError: refused,
+  });
+
+  function edit() {
+    setSubject(task.subject ?? "");
+    setDue(localInput(task.due_at));
+    setErrors({});
+    setProblem(null);
+    setMode("edit");
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    if (!subject.trim()) {
+      setErrors({ subject: "Give it a subject." });
+      return;
+    }
+    save.mutate();
+  }
+
+  return (
+    <Paper withBorder p="sm" data-testid="task">
+      {mode === "edit" ? (
+        <form onSubmit={submit} noValidate aria-label={`Edit ${label}`}>
+          <Stack gap="xs">
+            <Group align="flex-start" gap="sm">
+              <TextInput label="Subject" value={subject} onChange={(e) => setSubject(e.currentTarget.value)} error={errors.subject} />
+              <TextInput type="datetime-local" label="Due" value={due} onChange={(e) => setDue(e.currentTarget.value)} error={errors.due_at} />
+            </Group>
+            {problem && (
+              <Alert color="red" role="alert">
+                {problem}
+              </Alert>
+            )}
+            <Group gap="xs">
+              <Button size="xs" type="submit" loading={save.isPending}>
+                Save
+              </Button>
+              <Button size="xs" variant="default" onClick={() => setMode("show")}>
+                Cancel
+              </Button>
+            </Group>
+          </Stack>
+        </form>
+      ) : (
+        <Group justify="space-between" wrap="nowrap" align="flex-start">
+          <Stack gap={2} miw={0}>
+            <Text fw={600}>{label}</Text>
+            <Text size="sm" c="dimmed">
+              Due {formatDateTime(task.due_at)}
+            </Text>
+            {task.contact_id && (
+              <Anchor component={Link} to={`/contacts/${task.contact_id}`} size="sm">
+                Open the contact
+              </Anchor>
+            )}
+            {problem && (
+              <Alert color="red" role="alert" mt="xs">
+                {problem}
+              </Alert>
+            )}
+          </Stack>
+          {mode === "confirm-delete" ? (
+            <Group gap="xs" role="group" aria-label={`Delete ${label}?`} wrap="nowrap">
+              <Text size="sm">Delete it?</Text>
+              <Button size="xs" color="red" onClick={() => remove.mutate()} loading={remove.isPending}>
+                Yes, delete
+              </Button>
+              <Button size="xs" variant="default" onClick={() => setMode("show")}>
+                Keep it
+              </Button>
+            </Group>
+          ) : (
+            <Group gap="xs" wrap="nowrap">
+              <Button size="xs" variant="default" onClick={edit}>
+                Edit<span className="visually-hidden"> {task.subject}</span>
+              </Button>
+              <Button size="xs" variant="default" color="red" onClick={() => { setProblem(null); setMode("confirm-delete"); }}>
+                Delete<span className="visually-hidden"> {task.subject}</span>
+              </Button>
+              <Button size="xs" onClick={() => onComplete(task)} loading={completing}>
+                Complete
+                <span className="visually-hidden"> {task.subject}</span>
+              </Button>
+            </Group>
+          )}
+        </Group>
+      )}
+    </Paper>
+  );
+}
+
 function TaskList({ title, tasks, onComplete, completing }: {
   title: string;
   tasks: Activity[];
@@ -38,25 +194,7 @@ function TaskList({ title, tasks, onComplete, completing }: {
       </Title>
       {tasks.length === 0 && <Empty>Nothing {title.toLowerCase()}.</Empty>}
       {tasks.map((task) => (
-        <Paper key={task.id} withBorder p="sm">
-          <Group justify="space-between" wrap="nowrap" align="flex-start">
-            <Stack gap={2} miw={0}>
-              <Text fw={600}>{task.subject ?? "(no subject)"}</Text>
-              <Text size="sm" c="dimmed">
-                Due {formatDateTime(task.due_at)}
-              </Text>
-              {task.contact_id && (
-                <Anchor component={Link} to={`/contacts/${task.contact_id}`} size="sm">
-                  Open the contact
-                </Anchor>
-              )}
-            </Stack>
-            <Button size="xs" onClick={() => onComplete(task)} loading={completing === task.id}>
-              Complete
-              <span className="visually-hidden"> {task.subject}</span>
-            </Button>
-          </Group>
-        </Paper>
+        <TaskCard key={task.id} task={task} onComplete={onComplete} completing={completing === task.id} />
       ))}
     </Stack>
   );

@@ -2,7 +2,8 @@ import { Anchor, Button, Group, Stack, Title } from "@mantine/core";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { Suspense, lazy, useEffect, useState } from "react";
 import { Link } from "react-router";
-import { api, unwrap } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
+import { CompanyForm } from "../components/CompanyForm";
 import { DebouncedFilter, OwnerFilter, useUrlFilters } from "../components/ListFilters";
 import { Empty, QueryState } from "../components/States";
 import { useSelection } from "../components/selection";
@@ -15,6 +16,10 @@ const FILTERS = ["q", "owner", "industry", "tag"] as const;
 export default function Companies() {
   const filters = useUrlFilters(FILTERS);
   const { q, owner, industry, tag } = filters.values;
+  const [creating, setCreating] = useState(false);
+  // Companies created on this page: the list reads the oldest first, so a new one shows on top until it is
+  // among the pages read (not under filters, which it may not match).
+  const [created, setCreated] = useState<Schemas["Company"][]>([]);
   const companies = useInfiniteQuery({
     queryKey: ["companies", filters.values],
     queryFn: ({ pageParam }) =>
@@ -36,7 +41,9 @@ export default function Companies() {
     getNextPageParam: (page) => page.next_cursor ?? undefined,
     placeholderData: keepPreviousData,
   });
-  const rows = companies.data?.pages.flatMap((page) => page.items) ?? [];
+  const loaded = companies.data?.pages.flatMap((page) => page.items) ?? [];
+  const pinned = filters.active ? [] : created.filter((company) => !loaded.some((row) => row.id === company.id));
+  const rows = [...pinned, ...loaded];
   const selection = useSelection(rows, JSON.stringify(filters.values));
   const [bulkOpen, setBulkOpen] = useState(false);
   useEffect(() => {
@@ -47,10 +54,22 @@ export default function Companies() {
     <Stack>
       <Group justify="space-between">
         <Title order={1}>Companies</Title>
-        <Button component={Link} to="/companies/duplicates" variant="default">
-          Duplicates
-        </Button>
+        <Group gap="xs">
+          <Button component={Link} to="/companies/duplicates" variant="default">
+            Duplicates
+          </Button>
+          {!creating && <Button onClick={() => setCreating(true)}>New company</Button>}
+        </Group>
       </Group>
+      {creating && (
+        <CompanyForm
+          onCancel={() => setCreating(false)}
+          onSaved={(saved) => {
+            setCreating(false);
+            setCreated((current) => [saved, ...current]);
+          }}
+        />
+      )}
       <Group align="flex-end" gap="sm" role="search" aria-label="Filter companies">
         <DebouncedFilter label="Search" type="search" value={q} onChange={(value) => filters.set("q", value)} maw={420} />
         <OwnerFilter value={owner} onChange={(value) => filters.set("owner", value)} />

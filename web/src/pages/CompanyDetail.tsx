@@ -1,7 +1,8 @@
-import { Anchor, Grid, List, Stack, Title } from "@mantine/core";
+import { Alert, Anchor, Grid, Group, List, Stack, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
+import { ArchiveRestore, recordKey } from "../components/ArchiveRestore";
 import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
@@ -14,8 +15,10 @@ export default function CompanyDetail() {
   const { id = "" } = useParams();
   const ownerName = useOwnerName();
   const company = useQuery({
-    queryKey: ["company", id],
-    queryFn: () => unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: id } } })),
+    queryKey: recordKey("companies", id),
+    // Archived ones too: archiving leaves the page showing it, with its Restore button.
+    queryFn: () =>
+      unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: id }, query: { archived: true } } })),
   });
   const contacts = useQuery({
     queryKey: ["company-contacts", id],
@@ -31,7 +34,27 @@ export default function CompanyDetail() {
       <Anchor component={Link} to="/companies" size="sm">
         ← Companies
       </Anchor>
-      <Title order={1}>{record.name ?? "(no name)"}</Title>
+      <Group justify="space-between">
+        <Title order={1}>{record.name ?? "(no name)"}</Title>
+        <Group gap="xs">
+          <ArchiveRestore object="companies" record={record} />
+        </Group>
+      </Group>
+      {record.archived && (
+        <Alert color="orange" role="status" data-testid="archived">
+          {record.merged_into ? (
+            <>
+              This company was merged into{" "}
+              <Anchor component={Link} to={`/companies/${record.merged_into}`}>
+                another company
+              </Anchor>
+              .
+            </>
+          ) : (
+            "This company is archived."
+          )}
+        </Alert>
+      )}
       <Fields
         fields={[
           ["Domain", record.domain],
@@ -69,7 +92,7 @@ export default function CompanyDetail() {
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack>
             <QuickActivity object="companies" id={record.id} />
-            <MergeWith object="companies" id={record.id} />
+            {!record.archived && <MergeWith object="companies" id={record.id} />}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
+import { ArchiveRestore } from "../components/ArchiveRestore";
 import { ContactForm } from "../components/ContactForm";
 import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
@@ -42,7 +43,12 @@ export default function ContactDetail() {
       </Anchor>
       <Group justify="space-between">
         <Title order={1}>{personName(record)}</Title>
-        {!editing && !record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
+        {!editing && (
+          <Group gap="xs">
+            {!record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
+            <ArchiveRestore object="contacts" record={record} />
+          </Group>
+        )}
       </Group>
       {record.archived && (
         <Alert color="orange" role="status" data-testid="archived">

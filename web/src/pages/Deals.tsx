@@ -12,6 +12,7 @@ import {
 import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Suspense, lazy, useState } from "react";
+import { Link } from "react-router";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { Empty, LoadError, Loading } from "../components/States";
 import { formatMoney, formatNumber } from "../format";
@@ -76,31 +77,37 @@ const stageByStage: KeyboardCoordinateGetter = (event, { context }) => {
 
 function DealCard({ deal }: { deal: Deal }) {
   const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: deal.id, data: { deal } });
+  // The link sits beside the card, not in it: a link inside the draggable (a button) would nest controls.
   return (
-    <Paper
-      ref={setNodeRef}
-      withBorder
-      p="sm"
-      shadow={isDragging ? "md" : "xs"}
-      style={{
-        transform: transform ? `translate3d(${transform.x}px, ${transform.y}px, 0)` : undefined,
-        cursor: "grab",
-        position: "relative",
-        zIndex: isDragging ? 10 : undefined,
-        touchAction: "none",
-      }}
-      data-testid="deal-card"
-      aria-label={`${deal.name}, ${formatMoney(deal.amount, deal.currency)}`}
-      {...attributes}
-      {...listeners}
-    >
-      <Text fw={600} size="sm">
-        {deal.name}
-      </Text>
-      <Text size="sm" c="dimmed">
-        {formatMoney(deal.amount, deal.currency)}
-      </Text>
-    </Paper>
+    <div className="deal-card-box">
+      <Paper
+        ref={setNodeRef}
+        withBorder
+        p="sm"
+        shadow={isDragging ? "md" : "xs"}
+        style={{
+          transform: transform ? `translate3d(${transform.x}px, ${transform.y}px, 0)` : undefined,
+          cursor: "grab",
+          position: "relative",
+          zIndex: isDragging ? 10 : undefined,
+          touchAction: "none",
+        }}
+        data-testid="deal-card"
+        aria-label={`${deal.name}, ${formatMoney(deal.amount, deal.currency)}`}
+        {...attributes}
+        {...listeners}
+      >
+        <Text fw={600} size="sm">
+          {deal.name}
+        </Text>
+        <Text size="sm" c="dimmed">
+          {formatMoney(deal.amount, deal.currency)}
+        </Text>
+      </Paper>
+      <Link to={`/deals/${deal.id}`} className="deal-card-open">
+        Open<span className="visually-hidden"> {deal.name}</span>
+      </Link>
+    </div>
   );
 }
 

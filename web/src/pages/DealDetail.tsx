@@ -1,0 +1,243 @@
+import { Alert, Anchor, Button, Grid, Group, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { Link, useParams } from "react-router";
+import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
+import { ArchiveRestore, recordKey } from "../components/ArchiveRestore";
+import { Fields } from "../components/Fields";
+import { QuickActivity } from "../components/QuickActivity";
+import { LoadError, Loading } from "../components/States";
+import { RecordTimeline, timelineKey } from "../components/Timeline";
+import { useOwnerName } from "../components/owners";
+import { formatDate, formatDateTime, formatMoney } from "../format";
+
+type Deal = Schemas["Deal"];
+const FIELDS = ["name", "amount", "currency", "close_date"] as const;
+type Field = (typeof FIELDS)[number];
+type Values = Record<Field, string>;
+
+function valuesOf(deal: Deal): Values {
+  return Object.fromEntries(FIELDS.map((field) => [field, deal[field] ?? ""])) as Values;
+}
+
+/** A field error's form field: "amount" or "amount.decimal" alike. */
+function formField(apiField: string) {
+  return apiField.split(/[.[]/)[0] ?? apiField;
+}
+
+/** Changes a deal at the version it was read (If-Match); a 412 keeps what was typed and offers the current
+ * version to save over. */
+function DealEditForm({ deal, onDone }: { deal: Deal; onDone: () => void }) {
+  const queryClient = useQueryClient();
+  const [base, setBase] = useState(deal);
+  const [values, setValues] = useState<Values>(() => valuesOf(deal));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<ApiError | null>(null);
+
+  const save = useMutation({
+    mutationFn: () => {
+      const opened = valuesOf(base);
+      // Only what changed is sent; a field emptied is cleared (null).
+      const body = Object.fromEntries(
+        FIELDS.filter((field) => values[field].trim() !== opened[field]).map((field) => [
+          field,
+          values[field].trim() || null,
+        ]),
+      ) as Schemas["DealUpdate"];
+      return unwrap(
+        api.PATCH("/v1/deals/{record_id}", {
+          params: { path: { record_id: base.id } },
+          headers: ifMatch(base.version),
+          body,
+        }),
+      );
+    },
+    onSuccess: async (saved) => {
+      queryClient.setQueryData(recordKey("deals", saved.id), saved);
+      await queryClient.invalidateQueries({ queryKey: timelineKey("deals", saved.id) });
+      await queryClient.invalidateQueries({ queryKey: ["board"] });
+      onDone();
+    },
+    onError: (error) => {
+      if (!(error instanceof ApiError)) {
+        setProblem(new ApiError(0, { detail: "The CRM could not be reached. Try again." }));
+        return;
+      }
+      const byField: Record<string, string> = {};
+      for (const [field, message] of Object.entries(error.fieldErrors())) byField[formField(field)] ??= message;
+      setErrors(byField);
+      setProblem(Object.keys(byField).some((field) => (FIELDS as readonly string[]).includes(field)) ? null : error);
+    },
+  });
+
+  /** After a 412: the current version becomes the base; what the user changed stays, the rest is current. */
+  const reload = useMutation({
+    mutationFn: () => unwrap(api.GET("/v1/deals/{record_id}", { params: { path: { record_id: base.id } } })),
+    onSuccess: (current) => {
+      const opened = valuesOf(base);
+      const latest = valuesOf(current);
+      setValues((typed) =>
+        Object.fromEntries(
+          FIELDS.map((field) => [field, typed[field] !== opened[field] ? typed[field] : latest[field]]),
+        ) as Values,
+      );
+      setBase(current);
+      setProblem(null);
+      queryClient.setQueryData(recordKey("deals", current.id), current);
+    },
+  });
+
+  function change(field: Field, value: string) {
+    setValues((current) => ({ ...current, [field]: value }));
+    setErrors((current) => ({ ...current, [field]: "" }));
+  }
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setProblem(null);
+    save.mutate();
+  }
+
+  const input = (field: Field, label: string, extra: Partial<Parameters<typeof TextInput>[0]> = {}) => (
+    <TextInput
+      label={label}
+      value={values[field]}
+      onChange={(event) => change(field, event.currentTarget.value)}
+      error={errors[field]}
+      {...extra}
+    />
+  );
+
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby="deal-edit-title">
+      <form onSubmit={submit} noValidate>
+        <Stack>
+          <Title order={2} size="h3" id="deal-edit-title">
+            Edit deal
+          </Title>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            {input("name", "Name", { required: true })}
+            {input("amount", "Amount", { inputMode: "decimal" })}
+            {input("currency", "Currency", { maxLength: 3, description: "Three letters, e.g. EUR" })}
+            {input("close_date", "Close date", { type: "date" })}
+          </SimpleGrid>
+          {problem && (
+            <Alert color="red" role="alert" title={problem.status === 412 ? "Changed by someone else" : "Not saved"}>
+              {problem.status === 412
+                ? "This deal changed since you opened it, so nothing was saved. Load the current version: your changes stay in the form."
+                : problem.message}
+              {problem.status === 412 && (
+                <Button mt="sm" size="xs" variant="light" onClick={() => reload.mutate()} loading={reload.isPending}>
+                  Load the current version
+                </Button>
+              )}
+            </Alert>
+          )}
+          <Group>
+            <Button type="submit" loading={save.isPending}>
+              Save changes
+            </Button>
+            <Button variant="default" onClick={onDone}>
+              Cancel
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+export default function DealDetail() {
+  const { id = "" } = useParams();
+  const [editing, setEditing] = useState(false);
+  const ownerName = useOwnerName();
+  const deal = useQuery({
+    queryKey: recordKey("deals", id),
+    // Archived ones too: archiving leaves the page showing it, with its Restore button.
+    queryFn: () =>
+      unwrap(api.GET("/v1/deals/{record_id}", { params: { path: { record_id: id }, query: { archived: true } } })),
+  });
+  // The board's own query: its stage names, read once for both pages.
+  const pipelines = useQuery({
+    queryKey: ["pipelines"],
+    queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100 } } })),
+  });
+  const company = useQuery({
+    queryKey: ["company", deal.data?.company_id],
+    queryFn: () =>
+      unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: deal.data!.company_id! } } })),
+    enabled: Boolean(deal.data?.company_id),
+  });
+
+  if (deal.isPending) return <Loading what="deal" />;
+  if (deal.isError) return <LoadError what="deal" error={deal.error} retry={() => deal.refetch()} />;
+  const record = deal.data;
+  const pipeline = pipelines.data?.items.find((item) => item.id === record.pipeline_id);
+  const stage = pipeline?.stages?.find((item) => item.id === record.stage_id);
+
+  return (
+    <Stack>
+      <Anchor component={Link} to="/deals" size="sm">
+        ← Deals
+      </Anchor>
+      <Group justify="space-between">
+        <Title order={1}>{record.name ?? "(no name)"}</Title>
+        {!editing && (
+          <Group gap="xs">
+            {!record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
+            <ArchiveRestore object="deals" record={record} />
+          </Group>
+        )}
+      </Group>
+      {record.archived && (
+        <Alert color="orange" role="status" data-testid="archived">
+          {record.merged_into ? (
+            <>
+              This deal was merged into{" "}
+              <Anchor component={Link} to={`/deals/${record.merged_into}`}>
+                another deal
+              </Anchor>
+              .
+            </>
+          ) : (
+            "This deal is archived."
+          )}
+        </Alert>
+      )}
+      {editing ? (
+        <DealEditForm deal={record} onDone={() => setEditing(false)} />
+      ) : (
+        <Fields
+          fields={[
+            ["Amount", formatMoney(record.amount, record.currency)],
+            ["Stage", stage?.name ?? record.stage_id],
+            ["Status", record.status],
+            ["Pipeline", pipeline?.name],
+            [
+              "Company",
+              record.company_id &&
+                (company.data ? (
+                  <Anchor component={Link} to={`/companies/${record.company_id}`}>
+                    {company.data.name}
+                  </Anchor>
+                ) : (
+                  "…"
+                )),
+            ],
+            ["Close date", record.close_date ? formatDate(`${record.close_date}T00:00:00`) : null],
+            ["Owner", ownerName(record.owner_id)],
+            ["Updated", formatDateTime(record.updated_at)],
+          ]}
+        />
+      )}
+      <Grid>
+        <Grid.Col span={{ base: 12, md: 5 }}>
+          {!record.archived && <QuickActivity object="deals" id={record.id} />}
+        </Grid.Col>
+        <Grid.Col span={{ base: 12, md: 7 }}>
+          <RecordTimeline object="deals" id={record.id} />
+        </Grid.Col>
+      </Grid>
+    </Stack>
+  );
+}
