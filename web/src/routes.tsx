@@ -67,7 +67,7 @@ function Page({ children }: { children: ReactNode }) {
     <Suspense
       fallback={
         <Center py="xl">
-          <Loader aria-label="Loading" />
+          <Loader role="status" aria-label="Loading" />
         </Center>
       }
     >

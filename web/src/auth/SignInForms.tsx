@@ -7,7 +7,7 @@ import { useSignIn } from "./useSignIn";
 
 const loading = (
   <Center py="md">
-    <Loader size="sm" aria-label="Loading sign-in" />
+    <Loader size="sm" role="status" aria-label="Loading sign-in" />
   </Center>
 );
 

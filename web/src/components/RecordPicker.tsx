@@ -97,7 +97,7 @@ export function RecordPicker({
         aria-controls={expanded ? listId : undefined}
         aria-activedescendant={expanded && choices[active] ? `${listId}-${active}` : undefined}
         autoComplete="off"
-        rightSection={open && options.isFetching ? <Loader size="xs" aria-label="Searching" /> : undefined}
+        rightSection={open && options.isFetching ? <Loader size="xs" role="status" aria-label="Searching" /> : undefined}
         onChange={(event) => {
           const typed = event.currentTarget.value;
           setText(typed);

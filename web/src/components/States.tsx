@@ -4,7 +4,7 @@ import type { ReactNode } from "react";
 export function Loading({ what }: { what: string }) {
   return (
     <Center py="xl">
-      <Loader aria-label={`Loading ${what}`} />
+      <Loader role="status" aria-label={`Loading ${what}`} />
     </Center>
   );
 }

@@ -1,4 +1,4 @@
-import { Alert, Anchor, Grid, Group, List, Stack, Title } from "@mantine/core";
+import { Alert, Anchor, Grid, Group, List, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
@@ -9,7 +9,7 @@ import { QuickActivity } from "../components/QuickActivity";
 import { Empty, LoadError, Loading, QueryState } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
-import { formatDateTime, formatNumber, personName } from "../format";
+import { formatDateTime, formatMoney, formatNumber, personName } from "../format";
 
 export default function CompanyDetail() {
   const { id = "" } = useParams();
@@ -23,6 +23,12 @@ export default function CompanyDetail() {
   const contacts = useQuery({
     queryKey: ["company-contacts", id],
     queryFn: () => unwrap(api.GET("/v1/companies/{record_id}/contacts", { params: { path: { record_id: id } } })),
+  });
+
+  const deals = useQuery({
+    queryKey: ["company-deals", id],
+    queryFn: () =>
+      unwrap(api.GET("/v1/companies/{record_id}/deals", { params: { path: { record_id: id }, query: { limit: 50 } } })),
   });
 
   if (company.isPending) return <Loading what="company" />;
@@ -86,6 +92,30 @@ export default function CompanyDetail() {
               </List.Item>
             ))}
           </List>
+        )}
+      </Stack>
+      <Stack gap="xs" component="section" aria-labelledby="company-deals">
+        <Title order={2} size="h3" id="company-deals">
+          Deals
+        </Title>
+        <QueryState query={deals} what="deals" />
+        {deals.isSuccess && deals.data.items.length === 0 && <Empty>No deals with this company.</Empty>}
+        {deals.isSuccess && deals.data.items.length > 0 && (
+          <List>
+            {deals.data.items.map((deal) => (
+              <List.Item key={deal.id}>
+                <Anchor component={Link} to={`/deals/${deal.id}`}>
+                  {deal.name}
+                </Anchor>{" "}
+                · {formatMoney(deal.amount, deal.currency)} · {deal.status}
+              </List.Item>
+            ))}
+          </List>
+        )}
+        {deals.isSuccess && deals.data.next_cursor && (
+          <Text size="sm" c="dimmed">
+            The first 50 are shown; the board shows the open ones by stage.
+          </Text>
         )}
       </Stack>
       <Grid>

@@ -17,7 +17,7 @@ export function SignInForm({ onSignedIn }: { onSignedIn: () => void }) {
     <Suspense
       fallback={
         <Center py="md">
-          <Loader size="sm" aria-label="Loading sign-in" />
+          <Loader size="sm" role="status" aria-label="Loading sign-in" />
         </Center>
       }
     >
