@@ -26,7 +26,8 @@ from bench.api import Api, new_tenant_api
 from bench.endpoints import load_dataset
 
 CONTACT_ROW = "table tbody tr"
-DEAL_CARD = "[data-testid=deal-card]"
+# A card that can be dragged: the board is drawn before its drag and drop has loaded.
+DEAL_CARD = "[data-dnd=ready] [data-testid=deal-card]"
 # In every page, before its scripts: when each selector first matches, by the page's clock.
 FIRST_SEEN = (
     "window.__firstSeen = {};"

@@ -11,8 +11,14 @@ from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 
 
+def draggable(page: Page) -> None:
+    """The board is drawn before its drag and drop (a chunk of its own) has loaded: wait for it."""
+    expect(page.get_by_test_id("board")).to_have_attribute("data-dnd", "ready")
+
+
 def drag(page: Page, item: Locator, target: Locator) -> None:
     """A mouse drag as a person does it: press, move in steps (past dnd-kit's 5 px start), release."""
+    draggable(page)
     start, end = item.bounding_box(), target.bounding_box()
     assert start and end
     x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
@@ -93,6 +99,7 @@ def test_move_a_deal_by_keyboard(page: Page, base_url: str, client: ApiClient) -
     sign_in(page, base_url, client, "/deals")
     card = page.get_by_role("region", name=stages[0]["name"]).get_by_test_id("deal-card")
     expect(card).to_be_visible()
+    draggable(page)
     card.focus()
     page.keyboard.press("Space")
     expect(card).to_have_attribute("aria-pressed", "true")  # picked up

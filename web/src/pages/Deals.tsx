@@ -1,19 +1,9 @@
-import {
-  DndContext,
-  KeyboardSensor,
-  PointerSensor,
-  useDraggable,
-  useDroppable,
-  useSensor,
-  useSensors,
-  type DragEndEvent,
-  type KeyboardCoordinateGetter,
-} from "@dnd-kit/core";
 import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Suspense, lazy, useState } from "react";
+import { Suspense, createContext, lazy, useContext, useEffect, useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
+import type { BoardDnd } from "../components/BoardDnd";
 import { Empty, LoadError, Loading } from "../components/States";
 import { formatMoney, formatNumber } from "../format";
 
@@ -55,28 +45,17 @@ function moved(board: Board, { deal, to }: Move): Board {
   };
 }
 
-/** Arrow keys carry a picked-up deal from column to column (right or down: the next stage; left or up: the
- * one before), in the board's reading order, so that the keyboard move is one key press per stage whether the
- * columns stand side by side or, at phone width, one under another. */
-const stageByStage: KeyboardCoordinateGetter = (event, { context }) => {
-  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.code];
-  const { collisionRect, droppableRects, over } = context;
-  if (!step || !collisionRect) return undefined;
-  event.preventDefault();
-  const columns = [...droppableRects.entries()].sort(([, a], [, b]) => a.top - b.top || a.left - b.left);
-  // The column under the deal now (by its rectangle: `over` may not be known yet on the first key press).
-  const x = collisionRect.left + collisionRect.width / 2;
-  const y = collisionRect.top + collisionRect.height / 2;
-  const under = columns.findIndex(([, r]) => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom);
-  const here = under >= 0 ? under : columns.findIndex(([id]) => id === over?.id);
-  const next = columns[Math.min(Math.max(here + step, 0), columns.length - 1)];
-  if (!next) return undefined;
-  const [, rect] = next;
-  return { x: rect.left + rect.width / 2 - collisionRect.width / 2, y: rect.top + 48 };
+/** Until drag and drop has loaded (it is a chunk of its own, a tenth of the page's JavaScript), the board is
+ * drawn without it: the first cards show sooner, and the board is drawn again, draggable, when it arrives. */
+const STILL: BoardDnd = {
+  useCard: () => ({}),
+  useColumn: () => ({}),
+  Provider: ({ children }: { children: ReactNode }) => children,
 };
+const Dnd = createContext<BoardDnd>(STILL);
 
 function DealCard({ deal }: { deal: Deal }) {
-  const { attributes, listeners, setNodeRef, transform, isDragging } = useDraggable({ id: deal.id, data: { deal } });
+  const { attributes, listeners, setNodeRef, transform, isDragging } = useContext(Dnd).useCard(deal);
   // The link sits beside the card, not in it: a link inside the draggable (a button) would nest controls.
   return (
     <div className="deal-card-box">
@@ -114,7 +93,7 @@ function DealCard({ deal }: { deal: Deal }) {
 function StageColumn({ stage, currency, created }: { stage: BoardStage; currency: string; created: Deal[] }) {
   // Deals created here that the stage's first page leaves out (it lists the oldest first) show on top.
   const pinned = created.filter((deal) => deal.stage_id === stage.stage_id && !stage.deals.some((d) => d.id === deal.id));
-  const { setNodeRef, isOver } = useDroppable({ id: stage.stage_id, data: { stage } });
+  const { setNodeRef, isOver } = useContext(Dnd).useColumn(stage);
   return (
     <Paper
       ref={setNodeRef}
@@ -166,10 +145,14 @@ export default function Deals() {
   const [creating, setCreating] = useState(false);
   // Deals created on this page, until the board is left: shown in their column even beyond its first page.
   const [created, setCreated] = useState<Deal[]>([]);
-  const sensors = useSensors(
-    useSensor(PointerSensor, { activationConstraint: { distance: 5 } }),
-    useSensor(KeyboardSensor, { coordinateGetter: stageByStage }),
-  );
+  const [dnd, setDnd] = useState<BoardDnd>(STILL);
+  useEffect(() => {
+    let mounted = true;
+    void import("../components/BoardDnd").then((module) => mounted && setDnd(module.BOARD_DND));
+    return () => {
+      mounted = false;
+    };
+  }, []);
 
   const pipelines = useQuery({
     queryKey: ["pipelines"],
@@ -219,10 +202,8 @@ export default function Deals() {
     },
   });
 
-  function onDragEnd(event: DragEndEvent) {
-    const deal = event.active.data.current?.deal as Deal | undefined;
-    const to = event.over?.data.current?.stage as BoardStage | undefined;
-    if (deal && to && deal.stage_id !== to.stage_id) move.mutate({ deal, to });
+  function onMove(deal: Deal, to: BoardStage) {
+    if (deal.stage_id !== to.stage_id) move.mutate({ deal, to });
   }
 
   const pipelineOptions = pipelines.data?.items ?? [];
@@ -294,14 +275,24 @@ export default function Deals() {
       {pipelines.isSuccess && pipelineOptions.length === 0 && <Empty>There is no pipeline yet.</Empty>}
       {board.isError && <LoadError what="board" error={board.error} retry={() => board.refetch()} />}
       {board.isSuccess && (
-        <DndContext sensors={sensors} onDragEnd={onDragEnd}>
-          {/* Columns wrap at phone width rather than scroll sideways. */}
-          <Group align="flex-start" gap="sm" wrap="wrap" data-testid="board">
-            {board.data.stages.map((stage) => (
-              <StageColumn key={stage.stage_id} stage={stage} currency={board.data.currency} created={created} />
-            ))}
-          </Group>
-        </DndContext>
+        <Dnd.Provider value={dnd}>
+          <dnd.Provider onMove={onMove}>
+            {/* Columns wrap at phone width rather than scroll sideways. Drawn anew (key) when drag and drop
+                arrives: its hooks replace the still board's. */}
+            <Group
+              key={dnd === STILL ? "still" : "draggable"}
+              data-dnd={dnd === STILL ? "loading" : "ready"}
+              align="flex-start"
+              gap="sm"
+              wrap="wrap"
+              data-testid="board"
+            >
+              {board.data.stages.map((stage) => (
+                <StageColumn key={stage.stage_id} stage={stage} currency={board.data.currency} created={created} />
+              ))}
+            </Group>
+          </dnd.Provider>
+        </Dnd.Provider>
       )}
       {/* Under the board: arriving after it, the chart moves nothing a hand or a pointer is about to drag. */}
       {board.isSuccess && board.data.stages.length > 0 && (
