@@ -54,7 +54,10 @@ def _dev(args: argparse.Namespace) -> int:
     )
     print(f"Create a tenant: {crm_command()} tenant create --name Acme        Ctrl-C stops.", flush=True)
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    # Ctrl-C and a kill stop it cleanly, also when started in the background, whose SIGINT the shell ignores
+    # (Python then keeps it ignored, and only a SIGKILL would stop it).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, lambda *_: stopped.set())
     try:
         while not stopped.wait(0.5):
             pass
