@@ -1,28 +1,10 @@
-import { Center, Loader } from "@mantine/core";
-import { Suspense, lazy, type ComponentType, type ReactNode } from "react";
+import { type ReactNode } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
+import { Page, lazyPage } from "./lazyPage";
 import { NotAvailable } from "./pages/NotAvailable";
 import { SignInPage } from "./pages/SignIn";
 import { Shell } from "./Shell";
 import { useSession } from "./session";
-
-/** A page in a chunk of its own, loaded on first use; once loaded it renders at once. React.lazy suspends
- * at least once even on a chunk already loaded, and React reveals what suspended no sooner than 300 ms
- * after its fallback showed: the first page, loaded beside the app (preloadFirstPage), would wait that. */
-function lazyPage<Module extends { default: ComponentType }>(load: () => Promise<Module>) {
-  let loaded: ComponentType | undefined;
-  const preload = () =>
-    load().then((module) => {
-      loaded = module.default;
-      return module;
-    });
-  const Lazy = lazy(preload);
-  const LazyPage = () => {
-    const Loaded = loaded;
-    return Loaded ? <Loaded /> : <Lazy />;
-  };
-  return Object.assign(LazyPage, { preload });
-}
 
 // One chunk per page: the first page loads the shell and itself, not the board's drag and drop.
 const Contacts = lazyPage(() => import("./pages/Contacts"));
@@ -62,19 +44,6 @@ export function preloadFirstPage(pathname: string): Promise<unknown> {
   return page ? page[1].preload(pathname).catch(() => undefined) : Promise.resolve();
 }
 
-function Page({ children }: { children: ReactNode }) {
-  return (
-    <Suspense
-      fallback={
-        <Center py="xl">
-          <Loader role="status" aria-label="Loading" />
-        </Center>
-      }
-    >
-      {children}
-    </Suspense>
-  );
-}
 
 function RequireSession({ children }: { children: ReactNode }) {
   const { credential, expired } = useSession();

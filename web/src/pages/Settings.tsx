@@ -1,40 +1,9 @@
-import { Button, Center, Group, Loader, Stack, Title } from "@mantine/core";
-import { Suspense, lazy, type ComponentType, type ReactNode } from "react";
+import { Button, Group, Stack, Title } from "@mantine/core";
+import type { ReactNode } from "react";
 import { Link, Route, Routes, useLocation } from "react-router";
+import { Page, lazyPage } from "../lazyPage";
 import { NotAvailable } from "./NotAvailable";
 import { useIsAdmin } from "./settings/shared";
-
-/** routes.tsx's lazyPage, for a sub-page: loaded on first use, rendered at once when preloaded. A copy, not
- * an import: a lazy chunk importing routes.tsx made the bundler split the entry into more files, adding
- * 2–3 KB gzip to every first page. */
-function lazyPage(load: () => Promise<{ default: ComponentType }>) {
-  let loaded: ComponentType | undefined;
-  const preload = () =>
-    load().then((module) => {
-      loaded = module.default;
-      return module;
-    });
-  const Lazy = lazy(preload);
-  const LazyPage = () => {
-    const Loaded = loaded;
-    return Loaded ? <Loaded /> : <Lazy />;
-  };
-  return Object.assign(LazyPage, { preload });
-}
-
-function Page({ children }: { children: ReactNode }) {
-  return (
-    <Suspense
-      fallback={
-        <Center py="xl">
-          <Loader role="status" aria-label="Loading" />
-        </Center>
-      }
-    >
-      {children}
-    </Suspense>
-  );
-}
 
 const Overview = lazyPage(() => import("./settings/Overview"));
 const Users = lazyPage(() => import("./settings/Users"));
