@@ -17,6 +17,7 @@ from crm_core.migrations.migration_0011 import LEGACY_API_KEY, LEGACY_USER, MIGR
 from crm_core.repositories import keys, tenant_repository
 from crm_core.repositories.table import ApiKeyItem, TenantItem, UserItem
 
+from tests.integration.test_migration_0008 import WHOLE_PAGE
 from tests.support.client import ApiClient
 
 
@@ -73,7 +74,7 @@ def legacy_tenant(base_url: str) -> dict[str, Any]:
 
 def _migrate(tenant: str) -> Any:
     dynamodb = boto3.client("dynamodb", region_name=settings().region)
-    return run(dynamodb, settings().table_name, MIGRATION, segments=2, tenant=tenant)
+    return run(dynamodb, settings().table_name, MIGRATION, segments=2, tenant=tenant, page_size=WHOLE_PAGE)
 
 
 def test_the_people_of_an_old_tenant_become_records_and_their_keys_work(
