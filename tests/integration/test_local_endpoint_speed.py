@@ -7,11 +7,18 @@ refused) is checked after each write against a model of the table: each index pa
 the items that have its key.
 
 The answers of DynamoDB and its stream are dumped as moto's handlers make them, not through moto's
-serializer: with both made for every answer, the CRM's own calls give the same answers."""
+serializer: with both made for every answer, the CRM's own calls give the same answers.
+
+A page of Query or Scan costs what the page holds, not its partition or the table: the same pages read
+with moto alone and with the windows (``moto_speed.fast_reads``), side by side in one run, as a ratio
+(``python -m tests.integration.test_local_endpoint_speed`` prints them at the sizes of the brief: an index
+partition of 10,000 items, a whole-table Scan of 20,000 in pages of 1,000)."""
 
 from __future__ import annotations
 
+import gc
 import random
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -209,3 +216,140 @@ def test_dynamodb_answers_are_the_ones_motos_serializer_makes(client: ApiClient,
     assert eventually(lambda: wanted <= set(moto_speed.answers_verified)), wanted - set(
         moto_speed.answers_verified
     )
+
+
+def _backend_with_items(index_items: int, other_items: int) -> Any:
+    """moto's DynamoDB in this process (no server: the reads alone are timed), with one table: a tenant's
+    ``index_items`` contacts in one partition of its list index, and ``other_items`` of other tenants."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    moto_speed.install()
+    backend = DynamoDBBackend("us-east-1", "123456789012")
+    backend.create_table(
+        "pages",
+        schema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        attr=[{"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "gpk", "gsk")],
+        throughput=None,
+        billing_mode="PAY_PER_REQUEST",
+        global_indexes=[
+            {
+                "IndexName": "list",
+                "KeySchema": [
+                    {"AttributeName": "gpk", "KeyType": "HASH"},
+                    {"AttributeName": "gsk", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        indexes=[],
+        streams=None,
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    table = backend.get_table("pages")
+    chance = random.Random(7)
+    for n in range(index_items + other_items):
+        tenant = "t#big" if n < index_items else f"t#{n % 50}"
+        table.put_item(
+            {
+                "pk": {"S": f"{tenant}#contact#{n:06d}"},
+                "sk": {"S": "record"},
+                "gpk": {"S": f"{tenant}#contacts"},
+                "gsk": {"S": f"name#{chance.randrange(index_items):06d}"},  # ties broken by the key
+                "email": {"S": f"person{n}@example.com"},
+            }
+        )
+    return backend
+
+
+def _timed(read: Any, fast: bool, repeats: int) -> tuple[float, Any]:
+    """The quickest of ``repeats`` runs of ``read`` (its answer too), with moto alone or the windows."""
+    moto_speed.fast_reads = fast
+    try:
+        best, answer = float("inf"), None
+        for _ in range(repeats):
+            gc.collect()
+            started = time.perf_counter()
+            answer = read()
+            best = min(best, time.perf_counter() - started)
+        return best, answer
+    finally:
+        moto_speed.fast_reads = True
+
+
+def _as_json(answer: tuple[list[Any], int, dict[str, Any] | None]) -> Any:
+    items, scanned, last = answer
+    return [item.to_json() for item in items], scanned, last and {k: v.to_json() for k, v in last.items()}
+
+
+def page_costs(index_items: int, scan_items: int, scan_page: int, scan_pages: int | None) -> dict[str, float]:
+    """How many times longer moto alone takes than the windows, for: the first page of 50 of an index
+    partition of ``index_items``, a page of 50 from its 90 %, and a Scan of a table of ``scan_items`` in
+    pages of ``scan_page`` (its first ``scan_pages``, or all of it)."""
+    backend = _backend_with_items(index_items, scan_items - index_items)
+    order = sorted(
+        (item.attrs["gsk"].value, item.attrs["pk"].value)
+        for item in backend.get_table("pages").all_items()
+        if item.attrs["gpk"].value == "t#big#contacts"
+    )
+    deep = order[index_items * 9 // 10]
+    deep_start = {
+        "gpk": {"S": "t#big#contacts"},
+        "gsk": {"S": deep[0]},
+        "pk": {"S": deep[1]},
+        "sk": {"S": "record"},
+    }
+
+    def page(start: dict[str, Any] | None) -> Any:
+        return lambda: backend.query(
+            "pages",
+            {"S": "t#big#contacts"},
+            None,
+            [],
+            50,
+            start,
+            True,
+            None,
+            index_name="list",
+            hash_key_conditions=[("gpk", {"S": "t#big#contacts"})],
+            range_key_conditions=[],
+        )
+
+    def scan() -> Any:
+        pages: list[Any] = []
+        start = None
+        while scan_pages is None or len(pages) < scan_pages:
+            answer = backend.scan(
+                "pages", {}, scan_page, start, None, {}, {}, None, False, None, (None, None)
+            )
+            pages.append(_as_json(answer))
+            if answer[2] is None:
+                break
+            start = pages[-1][2]
+        return pages
+
+    ratios = {}
+    for name, read in [("first page", page(None)), ("deep page", page(deep_start)), ("scan", scan)]:
+        _timed(read, fast=True, repeats=1)  # the order is built on the first read
+        fast, fast_answer = _timed(read, fast=True, repeats=5)
+        slow, slow_answer = _timed(read, fast=False, repeats=1)
+        if name != "scan":
+            fast_answer, slow_answer = _as_json(fast_answer), _as_json(slow_answer)
+        assert fast_answer == slow_answer, name
+        ratios[name] = slow / fast
+        print(f"{name}: moto alone {slow * 1000:.1f} ms, windows {fast * 1000:.2f} ms: x{slow / fast:.0f}")
+    return ratios
+
+
+def test_a_page_costs_the_page_not_the_partition_or_the_table() -> None:
+    # A fifth of the brief's sizes: moto alone takes seconds a read at those (python -m ... measures them).
+    ratios = page_costs(index_items=2_000, scan_items=4_000, scan_page=200, scan_pages=4)
+    assert ratios["first page"] > 20, ratios
+    assert ratios["deep page"] > 20, ratios
+    assert ratios["scan"] > 5, ratios
+
+
+if __name__ == "__main__":
+    page_costs(index_items=10_000, scan_items=20_000, scan_page=1_000, scan_pages=None)
