@@ -73,7 +73,9 @@ answers_verified: Counter[str] = Counter()  # by "service.Operation"
 # False: Query and Scan read as moto alone does (the writes keep the orders up to date all the same), so a
 # test can ask the same of both.
 fast_reads = True
-reads: Counter[str] = Counter()  # how Query and Scan were answered: "query.page", "scan.table", ...
+# How Query and Scan were answered, by (table name, "query.page" | "query.partition" | "query.table" |
+# "scan.page" | "scan.table"): a page's window, a whole partition, or moto's whole table.
+reads: Counter[tuple[str, str]] = Counter()
 read_errors: list[str] = []  # what made a read fall back to moto's whole table unexpectedly
 
 
@@ -495,16 +497,16 @@ def _install_ordered_reads(table_class: Any) -> None:
             arguments = query_signature.bind(self, *args, **kwargs).arguments
             ordered = _ordered_query(self, arguments)
             if ordered is None:
-                reads["query.table"] += 1
+                reads[self.name, "query.table"] += 1
                 return moto_query(self, *args, **kwargs)
             order, partition = ordered
             run = order.runs.get(partition) or _Run()
             items = _query_window(self, order, run, arguments)
             if items is None:
-                reads["query.partition"] += 1
+                reads[self.name, "query.partition"] += 1
                 items = _current(self, order, run)
             else:
-                reads["query.page"] += 1
+                reads[self.name, "query.page"] += 1
         except Exception as error:  # moto's own query answers (or refuses) as it would
             read_errors.append(f"Query: {error!r}")
             return moto_query(self, *args, **kwargs)
@@ -519,9 +521,9 @@ def _install_ordered_reads(table_class: Any) -> None:
             read_errors.append(f"Scan: {error!r}")
             items = None
         if items is None:
-            reads["scan.table"] += 1
+            reads[self.name, "scan.table"] += 1
             return moto_scan(self, *args, **kwargs)
-        reads["scan.page"] += 1
+        reads[self.name, "scan.page"] += 1
         return moto_scan(_Items(self, items), *args, **kwargs)
 
     setattr(table_class, "query", query)  # noqa: B010
