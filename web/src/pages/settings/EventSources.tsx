@@ -1,10 +1,10 @@
 import { Button, Group, Modal, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { useState } from "react";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { ConfirmButton, ListSection, ProblemAlert, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Source = Schemas["EventSource"];
 
@@ -14,13 +14,13 @@ const FIELDS = ["source", "account_id", "description"] as const;
  * the source name itself is the unique field and cannot change. */
 function SourceForm({ source, onDone }: { source?: Source; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [values, setValues] = useState({
-    source: source?.source ?? "partner.",
-    account_id: source?.account_id ?? "",
-    description: source?.description ?? "",
-  });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState(
+    { source: source?.source ?? "partner.", account_id: source?.account_id ?? "", description: source?.description ?? "" },
+    FIELDS,
+    // A 409 on registering is the source name already taken: it belongs next to that field.
+    { conflict: source ? undefined : (error) => ({ field: "source", message: error.message }) },
+  );
+  const { values, errors, change } = form;
   const save = useMutation({
     mutationFn: () => {
       const changes = { account_id: values.account_id.trim() || null, description: values.description.trim() || null };
@@ -38,28 +38,10 @@ function SourceForm({ source, onDone }: { source?: Source; onDone: () => void })
       await queryClient.invalidateQueries({ queryKey: ["event-sources"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, FIELDS);
-      // A 409 on registering is the source name already taken: it belongs next to that field.
-      if (!source && error instanceof ApiError && error.status === 409) {
-        shown.fields.source ??= error.message;
-        shown.problem = null;
-      }
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => ({ ...current, [field]: "" }));
-  };
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
-  }
   const fields = (
-    <form onSubmit={submit} noValidate>
+    <form onSubmit={form.submit(save.mutate)} noValidate>
       <Stack>
         <SimpleGrid cols={{ base: 1, sm: source ? 1 : 3 }}>
           {!source && (
@@ -88,7 +70,7 @@ function SourceForm({ source, onDone }: { source?: Source; onDone: () => void })
             error={errors.description}
           />
         </SimpleGrid>
-        <ProblemAlert error={problem} />
+        <ProblemAlert error={form.problem} />
         <Group justify={source ? "flex-end" : "flex-start"}>
           {source && (
             <Button variant="default" onClick={onDone}>
@@ -142,7 +124,6 @@ function Refusals({ source }: { source: Source }) {
 /** The partner accounts allowed to put inbound events (leads, tickets) on the CRM's bus for this tenant. */
 export default function EventSources() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Source | null>(null);
   const [archived, setArchived] = useState(false);
@@ -151,105 +132,91 @@ export default function EventSources() {
     queryFn: () => unwrap(api.GET("/v1/event-sources", { params: { query: { limit: 100, archived } } })),
   });
   const rows = sources.data?.items ?? [];
-
-  async function archive(source: Source) {
-    await noContent(
-      api.DELETE("/v1/event-sources/{record_id}", { params: { path: { record_id: source.id } }, headers: ifMatch(source.version) }),
-    );
-    await queryClient.invalidateQueries({ queryKey: ["event-sources"] });
-  }
-  async function restore(source: Source) {
-    await unwrap(api.POST("/v1/event-sources/{record_id}/restore", { params: { path: { record_id: source.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["event-sources"] });
-  }
+  const { archive, restore } = useArchiveRestore("event-sources");
 
   return (
-    <Stack component="section" aria-labelledby="sources-title">
-      <Group justify="space-between">
-        <Title order={2} id="sources-title">
-          Event sources
-        </Title>
-        {admin && !creating && <Button onClick={() => setCreating(true)}>New event source</Button>}
-      </Group>
-      <Text size="sm" c="dimmed">
-        Partners whose events (a lead.submitted, a ticket.submitted) the CRM takes in. Events of any other source, or
-        sent from another AWS account, are refused.
-      </Text>
-      {admin === false && <AdminOnlyNote what="event sources" />}
-      {creating && <SourceForm onDone={() => setCreating(false)} />}
-      <ArchivedSwitch checked={archived} onChange={setArchived} />
-      <QueryState query={sources} what="event sources" />
-      {sources.isSuccess && rows.length === 0 && (
-        <Empty>{archived ? "No archived event sources." : "No event sources: no partner can send the CRM events yet."}</Empty>
-      )}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label={archived ? "Archived event sources" : "Event sources"}>
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th className="from-sm">AWS account</th>
-                <th className="from-sm">Refused</th>
-                <th className="from-md">{archived ? "Archived" : "Created"}</th>
-                {admin && <th>Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((source) => (
-                <tr key={source.id}>
-                  <td>
-                    {source.source}
-                    {source.description && (
-                      <Text size="xs" c="dimmed">
-                        {source.description}
-                      </Text>
-                    )}
-                  </td>
-                  <td className="from-sm">{source.account_id ?? "This CRM's own"}</td>
-                  <td className="from-sm">
-                    <Refusals source={source} />
-                  </td>
-                  <td className="from-md">{formatDateTime(archived ? source.archived_at : source.created_at)}</td>
-                  {admin && (
-                    <td>
-                      <Group gap={6}>
-                        {archived ? (
-                          <ConfirmButton
-                            label="Restore"
-                            name={`Restore ${source.source}`}
-                            title={`Restore ${source.source}?`}
-                            confirmLabel="Restore source"
-                            color="indigo"
-                            onConfirm={() => restore(source)}
-                          >
-                            The CRM takes this partner's events again.
-                          </ConfirmButton>
-                        ) : (
-                          <>
-                            <Button size="xs" variant="default" onClick={() => setEditing(source)} aria-label={`Change ${source.source}`}>
-                              Change
-                            </Button>
-                            <ConfirmButton
-                              label="Archive"
-                              name={`Archive ${source.source}`}
-                              title={`Archive ${source.source}?`}
-                              confirmLabel="Archive source"
-                              onConfirm={() => archive(source)}
-                            >
-                              The CRM refuses this partner's events from now on. It can be restored for 30 days.
-                            </ConfirmButton>
-                          </>
-                        )}
-                      </Group>
-                    </td>
+    <ListSection
+      id="sources"
+      title="Event sources"
+      what="event sources"
+      action={!creating && <Button onClick={() => setCreating(true)}>New event source</Button>}
+      intro={
+        <Text size="sm" c="dimmed">
+          Partners whose events (a lead.submitted, a ticket.submitted) the CRM takes in. Events of any other source,
+          or sent from another AWS account, are refused.
+        </Text>
+      }
+      top={creating && <SourceForm onDone={() => setCreating(false)} />}
+      archived={archived}
+      onArchivedChange={setArchived}
+      query={sources}
+      count={rows.length}
+      empty="No event sources: no partner can send the CRM events yet."
+      bottom={editing && <SourceForm source={editing} onDone={() => setEditing(null)} />}
+    >
+      <SettingsTable
+        label={archived ? "Archived event sources" : "Event sources"}
+        head={
+          <>
+            <th>Source</th>
+            <th className="from-sm">AWS account</th>
+            <th className="from-sm">Refused</th>
+            <th className="from-md">{archived ? "Archived" : "Created"}</th>
+            {admin && <th>Actions</th>}
+          </>
+        }
+      >
+        {rows.map((source) => (
+          <tr key={source.id}>
+            <td>
+              {source.source}
+              {source.description && (
+                <Text size="xs" c="dimmed">
+                  {source.description}
+                </Text>
+              )}
+            </td>
+            <td className="from-sm">{source.account_id ?? "This CRM's own"}</td>
+            <td className="from-sm">
+              <Refusals source={source} />
+            </td>
+            <td className="from-md">{formatDateTime(archived ? source.archived_at : source.created_at)}</td>
+            {admin && (
+              <td>
+                <Group gap={6}>
+                  {archived ? (
+                    <ConfirmButton
+                      label="Restore"
+                      name={`Restore ${source.source}`}
+                      title={`Restore ${source.source}?`}
+                      confirmLabel="Restore source"
+                      color="indigo"
+                      onConfirm={() => restore(source)}
+                    >
+                      The CRM takes this partner's events again.
+                    </ConfirmButton>
+                  ) : (
+                    <>
+                      <Button size="xs" variant="default" onClick={() => setEditing(source)} aria-label={`Change ${source.source}`}>
+                        Change
+                      </Button>
+                      <ConfirmButton
+                        label="Archive"
+                        name={`Archive ${source.source}`}
+                        title={`Archive ${source.source}?`}
+                        confirmLabel="Archive source"
+                        onConfirm={() => archive(source)}
+                      >
+                        The CRM refuses this partner's events from now on. It can be restored for 30 days.
+                      </ConfirmButton>
+                    </>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {editing && <SourceForm source={editing} onDone={() => setEditing(null)} />}
-    </Stack>
+                </Group>
+              </td>
+            )}
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

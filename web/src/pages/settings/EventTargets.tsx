@@ -1,11 +1,11 @@
 import { Anchor, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { ConfirmButton, ListSection, ProblemAlert, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Target = Schemas["EventTarget"];
@@ -35,9 +35,8 @@ const FIELDS = ["type", "url", "secret", "event_bus_arn", "event_types", "descri
 function CreateTarget({ onDone }: { onDone: () => void }) {
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("webhook");
-  const [values, setValues] = useState({ url: "", secret: "", event_bus_arn: "", event_types: "", description: "" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ url: "", secret: "", event_bus_arn: "", event_types: "", description: "" }, FIELDS);
+  const { values, errors, change } = form;
   const create = useMutation({
     mutationFn: () =>
       unwrap(
@@ -63,24 +62,11 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
       await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, FIELDS);
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => Object.fromEntries(Object.entries(current).filter(([name]) => !name.startsWith(field))));
-  };
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    create.mutate();
-  }
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="new-target-title">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={form.submit(create.mutate)} noValidate>
         <Stack>
           <Title order={3} size="h4" id="new-target-title">
             New event target
@@ -145,7 +131,7 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
             onChange={(event) => change("event_types", event.currentTarget.value)}
             error={eventTypesError(errors, parseEventTypes(values.event_types))}
           />
-          <ProblemAlert error={problem} />
+          <ProblemAlert error={form.problem} />
           <Group>
             <Button type="submit" loading={create.isPending}>
               Create target
@@ -163,9 +149,8 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
 /** Changes which events a target gets, at the version the list showed (If-Match). */
 export function EditEventTypes({ target, onClose }: { target: Target; onClose: () => void }) {
   const queryClient = useQueryClient();
-  const [text, setText] = useState(target.event_types?.join(", ") ?? "");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ event_types: target.event_types?.join(", ") ?? "" }, ["event_types"]);
+  const text = form.values.event_types;
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -180,22 +165,11 @@ export function EditEventTypes({ target, onClose }: { target: Target; onClose: (
       await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
       onClose();
     },
-    onError: (error) => {
-      const shown = formErrors(error, ["event_types"]);
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
   return (
     <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title="Event types">
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          setProblem(null);
-          save.mutate();
-        }}
-        noValidate
-      >
+      <form onSubmit={form.submit(save.mutate)} noValidate>
         <Stack>
           <Textarea
             label="Event types"
@@ -203,16 +177,13 @@ export function EditEventTypes({ target, onClose }: { target: Target; onClose: (
             autosize
             minRows={2}
             value={text}
-            onChange={(event) => {
-              setText(event.currentTarget.value);
-              setErrors({});
-            }}
-            error={eventTypesError(errors, parseEventTypes(text))}
+            onChange={(event) => form.change("event_types", event.currentTarget.value)}
+            error={eventTypesError(form.errors, parseEventTypes(text))}
           />
           <Text size="xs" c="dimmed">
             The target is pending again until routing follows the change (usually seconds).
           </Text>
-          <ProblemAlert error={problem} />
+          <ProblemAlert error={form.problem} />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
@@ -233,7 +204,6 @@ export function targetWhere(target: Target) {
 
 export default function EventTargets() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Target | null>(null);
   const [archived, setArchived] = useState(false);
@@ -244,105 +214,89 @@ export default function EventTargets() {
     refetchInterval: (query) => (query.state.data?.items.some((target) => target.status === "pending") ? 2000 : false),
   });
   const rows = targets.data?.items ?? [];
-
-  async function archive(target: Target) {
-    await noContent(
-      api.DELETE("/v1/event-targets/{record_id}", { params: { path: { record_id: target.id } }, headers: ifMatch(target.version) }),
-    );
-    await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
-  }
-  async function restore(target: Target) {
-    await unwrap(api.POST("/v1/event-targets/{record_id}/restore", { params: { path: { record_id: target.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
-  }
+  const { archive, restore } = useArchiveRestore("event-targets");
 
   return (
-    <Stack component="section" aria-labelledby="targets-title">
-      <Group justify="space-between">
-        <Title order={2} id="targets-title">
-          Event targets
-        </Title>
-        {admin && !creating && <Button onClick={() => setCreating(true)}>New event target</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="event targets" />}
-      {creating && <CreateTarget onDone={() => setCreating(false)} />}
-      <ArchivedSwitch checked={archived} onChange={setArchived} />
-      <QueryState query={targets} what="event targets" />
-      {targets.isSuccess && rows.length === 0 && (
-        <Empty>{archived ? "No archived event targets." : "No event targets: events reach no partner yet."}</Empty>
-      )}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label={archived ? "Archived event targets" : "Event targets"}>
-            <thead>
-              <tr>
-                <th>Where</th>
-                <th>Status</th>
-                <th className="from-sm">Events</th>
-                <th className="from-md">Created</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((target) => (
-                <tr key={target.id}>
-                  <td>
-                    <Text size="xs" c="dimmed">
-                      {target.type === "webhook" ? "Webhook" : "EventBridge"}
-                      {target.description && ` · ${target.description}`}
-                    </Text>
-                    {targetWhere(target)}
-                  </td>
-                  <td>
-                    <StatusBadge status={target.status} />
-                    <Text size="xs" c="dimmed" className="from-sm" mt={4}>
-                      {STATUS_MEANINGS[target.status ?? "pending"]}
-                    </Text>
-                  </td>
-                  <td className="from-sm">{target.event_types?.join(", ")}</td>
-                  <td className="from-md">{formatDateTime(target.created_at)}</td>
-                  <td>
-                    <Group gap={6}>
-                      <Anchor component={Link} to={`/settings/event-targets/${target.id}`} size="sm">
-                        Delivery log<span className="visually-hidden"> of {targetWhere(target)}</span>
-                      </Anchor>
-                      {admin && archived && (
-                        <ConfirmButton
-                          label="Restore"
-                          name={`Restore ${targetWhere(target)}`}
-                          title="Restore this event target?"
-                          confirmLabel="Restore target"
-                          color="indigo"
-                          onConfirm={() => restore(target)}
-                        >
-                          Events committed once its routing is in place reach {targetWhere(target)} again.
-                        </ConfirmButton>
-                      )}
-                      {admin && !archived && (
-                        <>
-                          <Button size="xs" variant="default" onClick={() => setEditing(target)} aria-label={`Event types of ${targetWhere(target)}`}>
-                            Event types
-                          </Button>
-                          <ConfirmButton
-                            label="Archive"
-                            name={`Archive ${targetWhere(target)}`}
-                            title="Archive this event target?"
-                            confirmLabel="Archive target"
-                            onConfirm={() => archive(target)}
-                          >
-                            Events stop reaching {targetWhere(target)}. It can be restored for 30 days.
-                          </ConfirmButton>
-                        </>
-                      )}
-                    </Group>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {editing && <EditEventTypes target={editing} onClose={() => setEditing(null)} />}
-    </Stack>
+    <ListSection
+      id="targets"
+      title="Event targets"
+      what="event targets"
+      action={!creating && <Button onClick={() => setCreating(true)}>New event target</Button>}
+      top={creating && <CreateTarget onDone={() => setCreating(false)} />}
+      archived={archived}
+      onArchivedChange={setArchived}
+      query={targets}
+      count={rows.length}
+      empty="No event targets: events reach no partner yet."
+      bottom={editing && <EditEventTypes target={editing} onClose={() => setEditing(null)} />}
+    >
+      <SettingsTable
+        label={archived ? "Archived event targets" : "Event targets"}
+        head={
+          <>
+            <th>Where</th>
+            <th>Status</th>
+            <th className="from-sm">Events</th>
+            <th className="from-md">Created</th>
+            <th>Actions</th>
+          </>
+        }
+      >
+        {rows.map((target) => (
+          <tr key={target.id}>
+            <td>
+              <Text size="xs" c="dimmed">
+                {target.type === "webhook" ? "Webhook" : "EventBridge"}
+                {target.description && ` · ${target.description}`}
+              </Text>
+              {targetWhere(target)}
+            </td>
+            <td>
+              <StatusBadge status={target.status} />
+              <Text size="xs" c="dimmed" className="from-sm" mt={4}>
+                {STATUS_MEANINGS[target.status ?? "pending"]}
+              </Text>
+            </td>
+            <td className="from-sm">{target.event_types?.join(", ")}</td>
+            <td className="from-md">{formatDateTime(target.created_at)}</td>
+            <td>
+              <Group gap={6}>
+                <Anchor component={Link} to={`/settings/event-targets/${target.id}`} size="sm">
+                  Delivery log<span className="visually-hidden"> of {targetWhere(target)}</span>
+                </Anchor>
+                {admin && archived && (
+                  <ConfirmButton
+                    label="Restore"
+                    name={`Restore ${targetWhere(target)}`}
+                    title="Restore this event target?"
+                    confirmLabel="Restore target"
+                    color="indigo"
+                    onConfirm={() => restore(target)}
+                  >
+                    Events committed once its routing is in place reach {targetWhere(target)} again.
+                  </ConfirmButton>
+                )}
+                {admin && !archived && (
+                  <>
+                    <Button size="xs" variant="default" onClick={() => setEditing(target)} aria-label={`Event types of ${targetWhere(target)}`}>
+                      Event types
+                    </Button>
+                    <ConfirmButton
+                      label="Archive"
+                      name={`Archive ${targetWhere(target)}`}
+                      title="Archive this event target?"
+                      confirmLabel="Archive target"
+                      onConfirm={() => archive(target)}
+                    >
+                      Events stop reaching {targetWhere(target)}. It can be restored for 30 days.
+                    </ConfirmButton>
+                  </>
+                )}
+              </Group>
+            </td>
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

@@ -1,10 +1,10 @@
 import { ActionIcon, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { useState } from "react";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, formErrors, useIsAdmin } from "./shared";
+import { ConfirmButton, ListSection, ProblemAlert, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Pipeline = Schemas["Pipeline"];
 type Kind = "open" | "won" | "lost";
@@ -35,17 +35,18 @@ function formatPercent(probability: number | null | undefined) {
 function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [base, setBase] = useState(pipeline);
-  const [name, setName] = useState(pipeline?.name ?? "");
-  const [currency, setCurrency] = useState(pipeline?.currency ?? "");
-  const [stages, setStages] = useState<StageRow[]>(() => rowsOf(pipeline));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState(
+    () => ({ name: pipeline?.name ?? "", currency: pipeline?.currency ?? "", stages: rowsOf(pipeline) }),
+    ["name", "currency", "stages"],
+  );
+  const { values, errors, change } = form;
+  const stages = values.stages;
 
   const save = useMutation({
     mutationFn: () => {
       const body = {
-        name: name.trim(),
-        currency: currency.trim().toUpperCase() || null,
+        name: values.name.trim(),
+        currency: values.currency.trim().toUpperCase() || null,
         stages: stages.map((stage) => ({
           ...(stage.id ? { id: stage.id } : {}),
           name: stage.name.trim(),
@@ -61,33 +62,24 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
       await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, ["name", "currency", "stages"]);
-      setErrors(shown.fields);
-      // A 409 (a stage left out still holds deals) or 412 names no field: it shows above the buttons.
-      setProblem(shown.problem);
-    },
+    // A 409 (a stage left out still holds deals) or 412 names no field: it shows above the buttons.
+    onError: form.fail,
   });
 
   const reload = useMutation({
     mutationFn: (id: string) => unwrap(api.GET("/v1/pipelines/{record_id}", { params: { path: { record_id: id } } })),
     onSuccess: (current) => {
       setBase(current);
-      setName(current.name ?? "");
-      setCurrency(current.currency ?? "");
-      setStages(rowsOf(current));
-      setErrors({});
-      setProblem(null);
+      form.reset({ name: current.name ?? "", currency: current.currency ?? "", stages: rowsOf(current) });
     },
   });
 
+  function setStages(next: (current: StageRow[]) => StageRow[]) {
+    form.setValues((current) => ({ ...current, stages: next(current.stages) }));
+  }
   function changeStage(index: number, change: Partial<StageRow>) {
     setStages((current) => current.map((stage, at) => (at === index ? { ...stage, ...change } : stage)));
-    setErrors((current) => {
-      const rest = { ...current };
-      for (const field of Object.keys(rest)) if (field.startsWith(`stages[${index}]`)) delete rest[field];
-      return rest;
-    });
+    form.clearErrors((field) => field.startsWith(`stages[${index}]`));
   }
   function move(index: number, by: number) {
     setStages((current) => {
@@ -96,30 +88,31 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
       return moved;
     });
     // Errors name stages by position, which just changed.
-    setErrors((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !field.startsWith("stages["))));
-  }
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
+    form.clearErrors((field) => field.startsWith("stages["));
   }
   const stageLabel = (stage: StageRow, index: number) => stage.name.trim() || `stage ${index + 1}`;
 
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="pipeline-editor-title">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={form.submit(save.mutate)} noValidate>
         <Stack>
           <Title order={3} size="h4" id="pipeline-editor-title">
             {pipeline ? `Edit ${pipeline.name}` : "New pipeline"}
           </Title>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput label="Pipeline name" required value={name} onChange={(event) => setName(event.currentTarget.value)} error={errors.name} />
+            <TextInput
+              label="Pipeline name"
+              required
+              value={values.name}
+              onChange={(event) => change("name", event.currentTarget.value)}
+              error={errors.name}
+            />
             <TextInput
               label="Currency"
               description="ISO code of the board's totals, e.g. EUR."
               maxLength={3}
-              value={currency}
-              onChange={(event) => setCurrency(event.currentTarget.value.toUpperCase())}
+              value={values.currency}
+              onChange={(event) => change("currency", event.currentTarget.value.toUpperCase())}
               error={errors.currency}
             />
           </SimpleGrid>
@@ -205,9 +198,9 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
             </Group>
           </Stack>
           <ProblemAlert
-            error={problem}
+            error={form.problem}
             action={
-              problem?.status === 412 && base ? (
+              form.problem?.status === 412 && base ? (
                 <Button mt="sm" size="xs" variant="light" onClick={() => reload.mutate(base.id)} loading={reload.isPending}>
                   Load the current version
                 </Button>
@@ -230,7 +223,6 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
 
 export default function Pipelines() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Pipeline | "new" | null>(null);
   const [archived, setArchived] = useState(false);
   // The active list keeps the ["pipelines"] key the other pages share; the archived one sits under it, so
@@ -240,37 +232,24 @@ export default function Pipelines() {
     queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100, ...(archived ? { archived } : {}) } } })),
   });
   const rows = pipelines.data?.items ?? [];
-
-  async function archive(pipeline: Pipeline) {
-    await noContent(
-      api.DELETE("/v1/pipelines/{record_id}", { params: { path: { record_id: pipeline.id } }, headers: ifMatch(pipeline.version) }),
-    );
-    await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-  }
-  async function restore(pipeline: Pipeline) {
-    await unwrap(api.POST("/v1/pipelines/{record_id}/restore", { params: { path: { record_id: pipeline.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-  }
+  const { archive, restore } = useArchiveRestore("pipelines");
 
   return (
-    <Stack component="section" aria-labelledby="pipelines-title">
-      <Group justify="space-between">
-        <Title order={2} id="pipelines-title">
-          Pipelines
-        </Title>
-        {admin && editing === null && <Button onClick={() => setEditing("new")}>New pipeline</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="pipelines" />}
-      {editing === "new" && <PipelineEditor onDone={() => setEditing(null)} />}
-      <ArchivedSwitch
-        checked={archived}
-        onChange={(checked) => {
-          setArchived(checked);
-          setEditing(null);
-        }}
-      />
-      <QueryState query={pipelines} what="pipelines" />
-      {pipelines.isSuccess && rows.length === 0 && <Empty>{archived ? "No archived pipelines." : "No pipelines."}</Empty>}
+    <ListSection
+      id="pipelines"
+      title="Pipelines"
+      what="pipelines"
+      action={editing === null && <Button onClick={() => setEditing("new")}>New pipeline</Button>}
+      top={editing === "new" && <PipelineEditor onDone={() => setEditing(null)} />}
+      archived={archived}
+      onArchivedChange={(checked) => {
+        setArchived(checked);
+        setEditing(null);
+      }}
+      query={pipelines}
+      count={rows.length}
+      empty="No pipelines."
+    >
       {rows.map((pipeline) =>
         editing !== null && editing !== "new" && editing.id === pipeline.id ? (
           <PipelineEditor key={pipeline.id} pipeline={pipeline} onDone={() => setEditing(null)} />
@@ -326,6 +305,6 @@ export default function Pipelines() {
           </Paper>
         ),
       )}
-    </Stack>
+    </ListSection>
   );
 }
