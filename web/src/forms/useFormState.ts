@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState, type ChangeEvent, type FormEvent } from "react";
 import { ApiError } from "../api/client";
 
 const UNREACHABLE = "The CRM could not be reached. Try again.";
@@ -25,6 +25,9 @@ export function formErrors(
 export function leadingField(apiField: string): string {
   return apiField.split(/[.[]/)[0] ?? apiField;
 }
+
+/** The fields that hold text (an input's or select's value). */
+type TextField<Values> = { [Field in keyof Values & string]: Values[Field] extends string ? Field : never }[keyof Values & string];
 
 type Options = {
   fieldOf?: (apiField: string) => string;
@@ -54,6 +57,16 @@ export function useFormState<Values extends Record<string, unknown>>(
 
   function clearErrors(which: (field: string) => boolean) {
     setErrors((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !which(field))));
+  }
+
+  /** A text field's or select's value, change and error, to spread on its input. */
+  function field<Field extends TextField<Values>>(name: Field) {
+    return {
+      value: values[name] as string,
+      onChange: (event: ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) =>
+        change(name, event.currentTarget.value as Values[Field]),
+      error: errors[name],
+    };
   }
 
   /** A save's error, shown: a mutation's onError. */
@@ -97,5 +110,5 @@ export function useFormState<Values extends Record<string, unknown>>(
     setProblem(null);
   }
 
-  return { values, setValues, errors, setErrors, clearErrors, problem, refusal, change, fail, submit, rebase, reset };
+  return { values, setValues, errors, clearErrors, problem, refusal, change, field, fail, submit, rebase, reset };
 }

@@ -1,15 +1,15 @@
-import { Alert, Button, CopyButton, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Button, CopyButton, Group, Modal, NativeSelect, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useSearchParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDate, formatDateTime } from "../../format";
 import { useMe } from "../../Shell";
 import {
   ConfirmButton,
   ListSection,
-  ProblemAlert,
   ROLES,
   SettingsTable,
   endOfLocalDay,
@@ -30,7 +30,7 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
   const users = useUsers();
   const me = useMe();
   const form = useFormState({ name: "", user_id: userId, role: "", expires_on: "" }, FIELDS);
-  const { values, errors } = form;
+  const { values, errors, field } = form;
   const issue = useMutation({
     mutationFn: () =>
       unwrap(
@@ -49,11 +49,6 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
     },
     onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    form.change(field, value);
-    // The date input holds the day; the API names the instant it ends.
-    if (field === "expires_on") form.clearErrors((name) => name === "expires_at");
-  };
   const selected = users.data?.items.find((user) => user.id === (values.user_id || me.data?.user.id));
   const userOptions = [
     { value: "", label: "Me" },
@@ -62,60 +57,40 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
       .map((user) => ({ value: user.id, label: `${userLabel(user)} (${user.role ?? "rep"})` })) ?? []),
   ];
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-key-title">
-      <form onSubmit={form.submit(issue.mutate)} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="new-key-title">
-            New API key
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
-              label="Key name"
-              description="What it is for, to tell keys apart."
-              value={values.name}
-              onChange={(event) => change("name", event.currentTarget.value)}
-              error={errors.name}
-            />
-            <NativeSelect
-              label="Acts as"
-              description="The user whose records and rights the key uses."
-              value={values.user_id}
-              data={userOptions}
-              onChange={(event) => change("user_id", event.currentTarget.value)}
-              error={errors.user_id}
-            />
-            <NativeSelect
-              label="Key role"
-              description="A key may only do less than its user."
-              value={values.role}
-              data={[
-                { value: "", label: `The user's role${selected?.role ? ` (${selected.role})` : ""}` },
-                ...ROLES.map((role) => ({ value: role, label: role })),
-              ]}
-              onChange={(event) => change("role", event.currentTarget.value)}
-              error={errors.role}
-            />
-            <TextInput
-              label="Expires on"
-              description="Refused after this day ends; empty: never."
-              type="date"
-              value={values.expires_on}
-              onChange={(event) => change("expires_on", event.currentTarget.value)}
-              error={errors.expires_at}
-            />
-          </SimpleGrid>
-          <ProblemAlert error={form.problem} />
-          <Group>
-            <Button type="submit" loading={issue.isPending}>
-              Create key
-            </Button>
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="new-key-title" title="New API key" level={3} onSubmit={form.submit(issue.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Key name" description="What it is for, to tell keys apart." {...field("name")} />
+        <NativeSelect
+          label="Acts as"
+          description="The user whose records and rights the key uses."
+          data={userOptions}
+          {...field("user_id")}
+        />
+        <NativeSelect
+          label="Key role"
+          description="A key may only do less than its user."
+          data={[
+            { value: "", label: `The user's role${selected?.role ? ` (${selected.role})` : ""}` },
+            ...ROLES.map((role) => ({ value: role, label: role })),
+          ]}
+          {...form.field("role")}
+        />
+        <TextInput
+          label="Expires on"
+          description="Refused after this day ends; empty: never."
+          type="date"
+          value={values.expires_on}
+          onChange={(event) => {
+            form.change("expires_on", event.currentTarget.value);
+            // The date input holds the day; the API names the instant it ends.
+            form.clearErrors((name) => name === "expires_at");
+          }}
+          error={errors.expires_at}
+        />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Create key" pending={issue.isPending} onCancel={onCancel} />
+    </FormCard>
   );
 }
 

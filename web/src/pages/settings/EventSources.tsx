@@ -1,10 +1,11 @@
-import { Button, Group, Modal, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Button, Group, SimpleGrid, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { ConfirmButton, ListSection, ProblemAlert, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
+import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Source = Schemas["EventSource"];
 
@@ -20,7 +21,7 @@ function SourceForm({ source, onDone }: { source?: Source; onDone: () => void })
     // A 409 on registering is the source name already taken: it belongs next to that field.
     { conflict: source ? undefined : (error) => ({ field: "source", message: error.message }) },
   );
-  const { values, errors, change } = form;
+  const { values, field } = form;
   const save = useMutation({
     mutationFn: () => {
       const changes = { account_id: values.account_id.trim() || null, description: values.description.trim() || null };
@@ -40,69 +41,41 @@ function SourceForm({ source, onDone }: { source?: Source; onDone: () => void })
     },
     onError: form.fail,
   });
-  const fields = (
-    <form onSubmit={form.submit(save.mutate)} noValidate>
-      <Stack>
-        <SimpleGrid cols={{ base: 1, sm: source ? 1 : 3 }}>
-          {!source && (
-            <TextInput
-              label="Source"
-              description="The EventBridge source the partner sends with: partner.<name>."
-              required
-              value={values.source}
-              onChange={(event) => change("source", event.currentTarget.value)}
-              error={errors.source}
-            />
-          )}
+  const body = (
+    <>
+      <SimpleGrid cols={{ base: 1, sm: source ? 1 : 3 }}>
+        {!source && (
           <TextInput
-            label="AWS account"
-            description="The 12-digit account the partner sends from; empty for this CRM's own."
-            inputMode="numeric"
-            maxLength={12}
-            value={values.account_id}
-            onChange={(event) => change("account_id", event.currentTarget.value)}
-            error={errors.account_id}
+            label="Source"
+            description="The EventBridge source the partner sends with: partner.<name>."
+            required
+            {...field("source")}
           />
-          <TextInput
-            label="Description"
-            value={values.description}
-            onChange={(event) => change("description", event.currentTarget.value)}
-            error={errors.description}
-          />
-        </SimpleGrid>
-        <ProblemAlert error={form.problem} />
-        <Group justify={source ? "flex-end" : "flex-start"}>
-          {source && (
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          )}
-          <Button type="submit" loading={save.isPending}>
-            {source ? "Save" : "Register source"}
-          </Button>
-          {!source && (
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          )}
-        </Group>
-      </Stack>
-    </form>
+        )}
+        <TextInput
+          label="AWS account"
+          description="The 12-digit account the partner sends from; empty for this CRM's own."
+          inputMode="numeric"
+          maxLength={12}
+          {...field("account_id")}
+        />
+        <TextInput label="Description" {...field("description")} />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit={source ? "Save" : "Register source"} pending={save.isPending} onCancel={onDone} dialog={Boolean(source)} />
+    </>
   );
   if (source) {
     return (
-      <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onDone} title={`Change ${source.source}`}>
-        {fields}
-      </Modal>
+      <FormDialog title={`Change ${source.source}`} onClose={onDone} onSubmit={form.submit(save.mutate)}>
+        {body}
+      </FormDialog>
     );
   }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-source-title">
-      <Title order={3} size="h4" id="new-source-title" mb="sm">
-        New event source
-      </Title>
-      {fields}
-    </Paper>
+    <FormCard id="new-source-title" title="New event source" level={3} onSubmit={form.submit(save.mutate)}>
+      {body}
+    </FormCard>
   );
 }
 

@@ -1,11 +1,12 @@
-import { Anchor, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
+import { Anchor, Button, Group, NativeSelect, SimpleGrid, Text, TextInput, Textarea } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDateTime } from "../../format";
-import { ConfirmButton, ListSection, ProblemAlert, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
+import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Target = Schemas["EventTarget"];
@@ -36,7 +37,7 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("webhook");
   const form = useFormState({ url: "", secret: "", event_bus_arn: "", event_types: "", description: "" }, FIELDS);
-  const { values, errors, change } = form;
+  const { values, errors, change, field } = form;
   const create = useMutation({
     mutationFn: () =>
       unwrap(
@@ -65,84 +66,53 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
     onError: form.fail,
   });
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-target-title">
-      <form onSubmit={form.submit(create.mutate)} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="new-target-title">
-            New event target
-          </Title>
-          <NativeSelect
-            label="Kind"
-            value={kind}
-            onChange={(event) => setKind(event.currentTarget.value as Kind)}
-            data={[
-              { value: "webhook", label: "Webhook (HTTPS POST, signed)" },
-              { value: "eventbridge", label: "EventBridge bus (the partner's AWS account)" },
-            ]}
-            maw={420}
-          />
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            {kind === "webhook" ? (
-              <>
-                <TextInput
-                  label="URL"
-                  description="Where each event is POSTed."
-                  type="url"
-                  required
-                  value={values.url}
-                  onChange={(event) => change("url", event.currentTarget.value)}
-                  error={errors.url}
-                />
-                <TextInput
-                  type="password"
-                  label="Signing secret"
-                  required
-                  description="16 characters or more; signs each delivery (CRM-Signature). Never shown again."
-                  value={values.secret}
-                  onChange={(event) => change("secret", event.currentTarget.value)}
-                  error={errors.secret}
-                />
-              </>
-            ) : (
-              <TextInput
-                label="Event bus ARN"
-                description="The partner's EventBridge bus."
-                required
-                placeholder="arn:aws:events:us-east-1:123456789012:event-bus/partner"
-                value={values.event_bus_arn}
-                onChange={(event) => change("event_bus_arn", event.currentTarget.value)}
-                error={errors.event_bus_arn}
-              />
-            )}
+    <FormCard id="new-target-title" title="New event target" level={3} onSubmit={form.submit(create.mutate)}>
+      <NativeSelect
+        label="Kind"
+        value={kind}
+        onChange={(event) => setKind(event.currentTarget.value as Kind)}
+        data={[
+          { value: "webhook", label: "Webhook (HTTPS POST, signed)" },
+          { value: "eventbridge", label: "EventBridge bus (the partner's AWS account)" },
+        ]}
+        maw={420}
+      />
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        {kind === "webhook" ? (
+          <>
+            <TextInput label="URL" description="Where each event is POSTed." type="url" required {...field("url")} />
             <TextInput
-              label="Description"
-              value={values.description}
-              onChange={(event) => change("description", event.currentTarget.value)}
-              error={errors.description}
+              type="password"
+              label="Signing secret"
+              required
+              description="16 characters or more; signs each delivery (CRM-Signature). Never shown again."
+              {...field("secret")}
             />
-          </SimpleGrid>
-          <Textarea
-            label="Event types"
-            description="Separated by commas or spaces: contact.created, deal.* (every deal event), * (all)."
+          </>
+        ) : (
+          <TextInput
+            label="Event bus ARN"
+            description="The partner's EventBridge bus."
             required
-            autosize
-            minRows={2}
-            value={values.event_types}
-            onChange={(event) => change("event_types", event.currentTarget.value)}
-            error={eventTypesError(errors, parseEventTypes(values.event_types))}
+            placeholder="arn:aws:events:us-east-1:123456789012:event-bus/partner"
+            {...field("event_bus_arn")}
           />
-          <ProblemAlert error={form.problem} />
-          <Group>
-            <Button type="submit" loading={create.isPending}>
-              Create target
-            </Button>
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+        )}
+        <TextInput label="Description" {...field("description")} />
+      </SimpleGrid>
+      <Textarea
+        label="Event types"
+        description="Separated by commas or spaces: contact.created, deal.* (every deal event), * (all)."
+        required
+        autosize
+        minRows={2}
+        value={values.event_types}
+        onChange={(event) => change("event_types", event.currentTarget.value)}
+        error={eventTypesError(errors, parseEventTypes(values.event_types))}
+      />
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Create target" pending={create.isPending} onCancel={onDone} />
+    </FormCard>
   );
 }
 
@@ -168,33 +138,22 @@ export function EditEventTypes({ target, onClose }: { target: Target; onClose: (
     onError: form.fail,
   });
   return (
-    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title="Event types">
-      <form onSubmit={form.submit(save.mutate)} noValidate>
-        <Stack>
-          <Textarea
-            label="Event types"
-            description="Separated by commas or spaces: contact.created, deal.*, *."
-            autosize
-            minRows={2}
-            value={text}
-            onChange={(event) => form.change("event_types", event.currentTarget.value)}
-            error={eventTypesError(form.errors, parseEventTypes(text))}
-          />
-          <Text size="xs" c="dimmed">
-            The target is pending again until routing follows the change (usually seconds).
-          </Text>
-          <ProblemAlert error={form.problem} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormDialog title="Event types" onClose={onClose} onSubmit={form.submit(save.mutate)}>
+      <Textarea
+        label="Event types"
+        description="Separated by commas or spaces: contact.created, deal.*, *."
+        autosize
+        minRows={2}
+        value={text}
+        onChange={(event) => form.change("event_types", event.currentTarget.value)}
+        error={eventTypesError(form.errors, parseEventTypes(text))}
+      />
+      <Text size="xs" c="dimmed">
+        The target is pending again until routing follows the change (usually seconds).
+      </Text>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Save" pending={save.isPending} onCancel={onClose} dialog />
+    </FormDialog>
   );
 }
 

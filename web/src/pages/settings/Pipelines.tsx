@@ -1,10 +1,11 @@
-import { ActionIcon, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { ConfirmButton, ListSection, ProblemAlert, useArchiveRestore, useIsAdmin } from "./shared";
+import { ConfirmButton, ListSection, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Pipeline = Schemas["Pipeline"];
 type Kind = "open" | "won" | "lost";
@@ -39,7 +40,7 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
     () => ({ name: pipeline?.name ?? "", currency: pipeline?.currency ?? "", stages: rowsOf(pipeline) }),
     ["name", "currency", "stages"],
   );
-  const { values, errors, change } = form;
+  const { values, errors, change, field } = form;
   const stages = values.stages;
 
   const save = useMutation({
@@ -93,131 +94,102 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
   const stageLabel = (stage: StageRow, index: number) => stage.name.trim() || `stage ${index + 1}`;
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="pipeline-editor-title">
-      <form onSubmit={form.submit(save.mutate)} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="pipeline-editor-title">
-            {pipeline ? `Edit ${pipeline.name}` : "New pipeline"}
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
-              label="Pipeline name"
-              required
-              value={values.name}
-              onChange={(event) => change("name", event.currentTarget.value)}
-              error={errors.name}
-            />
-            <TextInput
-              label="Currency"
-              description="ISO code of the board's totals, e.g. EUR."
-              maxLength={3}
-              value={values.currency}
-              onChange={(event) => change("currency", event.currentTarget.value.toUpperCase())}
-              error={errors.currency}
-            />
-          </SimpleGrid>
-          <Stack gap="xs" component="fieldset" className="plain-fieldset">
-            <Text component="legend" fw={600} size="sm">
-              Stages, in order
-            </Text>
-            {errors.stages && (
-              <Text c="red.8" size="sm" role="alert">
-                {errors.stages}
-              </Text>
-            )}
-            <ol className="stage-list">
-              {stages.map((stage, index) => (
-                <li key={stage.key}>
-                  <Group gap="xs" align="flex-start" wrap="wrap">
-                    <TextInput
-                      label={`Stage ${index + 1} name`}
-                      value={stage.name}
-                      onChange={(event) => changeStage(index, { name: event.currentTarget.value })}
-                      error={errors[`stages[${index}].name`]}
-                      style={{ flex: "1 1 12rem" }}
-                    />
-                    <TextInput
-                      label="Probability %"
-                      type="number"
-                      min={0}
-                      max={100}
-                      step="any"
-                      value={stage.probability}
-                      onChange={(event) => changeStage(index, { probability: event.currentTarget.value })}
-                      error={errors[`stages[${index}].probability`]}
-                      w={120}
-                      aria-label={`Probability of ${stageLabel(stage, index)} in percent`}
-                    />
-                    <NativeSelect
-                      label="Kind"
-                      value={stage.kind}
-                      data={["open", "won", "lost"]}
-                      onChange={(event) => changeStage(index, { kind: event.currentTarget.value as Kind })}
-                      error={errors[`stages[${index}].kind`]}
-                      w={100}
-                      aria-label={`Kind of ${stageLabel(stage, index)}`}
-                    />
-                    <Group gap={4} mt={26}>
-                      <ActionIcon
-                        variant="default"
-                        size="lg"
-                        onClick={() => move(index, -1)}
-                        disabled={index === 0}
-                        aria-label={`Move ${stageLabel(stage, index)} up`}
-                      >
-                        ↑
-                      </ActionIcon>
-                      <ActionIcon
-                        variant="default"
-                        size="lg"
-                        onClick={() => move(index, 1)}
-                        disabled={index === stages.length - 1}
-                        aria-label={`Move ${stageLabel(stage, index)} down`}
-                      >
-                        ↓
-                      </ActionIcon>
-                      <ActionIcon
-                        variant="default"
-                        size="lg"
-                        color="red"
-                        onClick={() => setStages((current) => current.filter((_, at) => at !== index))}
-                        disabled={stages.length === 1}
-                        aria-label={`Remove ${stageLabel(stage, index)}`}
-                      >
-                        ×
-                      </ActionIcon>
-                    </Group>
-                  </Group>
-                </li>
-              ))}
-            </ol>
-            <Group>
-              <Button variant="default" size="xs" onClick={() => setStages((current) => [...current, { key: newKey(), name: "", probability: "", kind: "open" }])}>
-                Add stage
-              </Button>
-            </Group>
-          </Stack>
-          <ProblemAlert
-            error={form.problem}
-            action={
-              form.problem?.status === 412 && base ? (
-                <Button mt="sm" size="xs" variant="light" onClick={() => reload.mutate(base.id)} loading={reload.isPending}>
-                  Load the current version
-                </Button>
-              ) : undefined
-            }
-          />
-          <Group>
-            <Button type="submit" loading={save.isPending}>
-              {pipeline ? "Save pipeline" : "Create pipeline"}
-            </Button>
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="pipeline-editor-title" title={pipeline ? `Edit ${pipeline.name}` : "New pipeline"} level={3} onSubmit={form.submit(save.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Pipeline name" required {...field("name")} />
+        <TextInput
+          label="Currency"
+          description="ISO code of the board's totals, e.g. EUR."
+          maxLength={3}
+          value={values.currency}
+          onChange={(event) => change("currency", event.currentTarget.value.toUpperCase())}
+          error={errors.currency}
+        />
+      </SimpleGrid>
+      <Stack gap="xs" component="fieldset" className="plain-fieldset">
+        <Text component="legend" fw={600} size="sm">
+          Stages, in order
+        </Text>
+        {errors.stages && (
+          <Text c="red.8" size="sm" role="alert">
+            {errors.stages}
+          </Text>
+        )}
+        <ol className="stage-list">
+          {stages.map((stage, index) => (
+            <li key={stage.key}>
+              <Group gap="xs" align="flex-start" wrap="wrap">
+                <TextInput
+                  label={`Stage ${index + 1} name`}
+                  value={stage.name}
+                  onChange={(event) => changeStage(index, { name: event.currentTarget.value })}
+                  error={errors[`stages[${index}].name`]}
+                  style={{ flex: "1 1 12rem" }}
+                />
+                <TextInput
+                  label="Probability %"
+                  type="number"
+                  min={0}
+                  max={100}
+                  step="any"
+                  value={stage.probability}
+                  onChange={(event) => changeStage(index, { probability: event.currentTarget.value })}
+                  error={errors[`stages[${index}].probability`]}
+                  w={120}
+                  aria-label={`Probability of ${stageLabel(stage, index)} in percent`}
+                />
+                <NativeSelect
+                  label="Kind"
+                  value={stage.kind}
+                  data={["open", "won", "lost"]}
+                  onChange={(event) => changeStage(index, { kind: event.currentTarget.value as Kind })}
+                  error={errors[`stages[${index}].kind`]}
+                  w={100}
+                  aria-label={`Kind of ${stageLabel(stage, index)}`}
+                />
+                <Group gap={4} mt={26}>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    onClick={() => move(index, -1)}
+                    disabled={index === 0}
+                    aria-label={`Move ${stageLabel(stage, index)} up`}
+                  >
+                    ↑
+                  </ActionIcon>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    onClick={() => move(index, 1)}
+                    disabled={index === stages.length - 1}
+                    aria-label={`Move ${stageLabel(stage, index)} down`}
+                  >
+                    ↓
+                  </ActionIcon>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    color="red"
+                    onClick={() => setStages((current) => current.filter((_, at) => at !== index))}
+                    disabled={stages.length === 1}
+                    aria-label={`Remove ${stageLabel(stage, index)}`}
+                  >
+                    ×
+                  </ActionIcon>
+                </Group>
+              </Group>
+            </li>
+          ))}
+        </ol>
+        <Group>
+          <Button variant="default" size="xs" onClick={() => setStages((current) => [...current, { key: newKey(), name: "", probability: "", kind: "open" }])}>
+            Add stage
+          </Button>
+        </Group>
+      </Stack>
+      <ProblemAlert error={form.problem} onReload={base ? () => reload.mutate(base.id) : undefined} reloading={reload.isPending} />
+      <FormButtons submit={pipeline ? "Save pipeline" : "Create pipeline"} pending={save.isPending} onCancel={onDone} />
+    </FormCard>
   );
 }
 

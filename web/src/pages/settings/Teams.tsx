@@ -1,10 +1,11 @@
-import { Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { Button, Group, NativeSelect, SimpleGrid, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDateTime } from "../../format";
-import { ConfirmButton, ListSection, ProblemAlert, SettingsTable, useArchiveRestore, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
+import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
 
 type Team = Schemas["Team"];
 
@@ -13,7 +14,7 @@ function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) {
   const queryClient = useQueryClient();
   const users = useUsers();
   const form = useFormState({ name: team?.name ?? "", manager_id: team?.manager_id ?? "" }, ["name", "manager_id"]);
-  const { values, errors, change } = form;
+  const { values, field } = form;
   const save = useMutation({
     mutationFn: () => {
       const body = { name: values.name.trim(), manager_id: values.manager_id || null };
@@ -31,51 +32,27 @@ function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) {
     { value: "", label: "No manager" },
     ...(users.data?.items.filter((user) => user.active !== false).map((user) => ({ value: user.id, label: userLabel(user) })) ?? []),
   ];
-  const fields = (
-    <form onSubmit={form.submit(save.mutate)} noValidate>
-      <Stack>
-        <SimpleGrid cols={{ base: 1, sm: team ? 1 : 2 }}>
-          <TextInput
-            label="Team name"
-            required
-            value={values.name}
-            onChange={(event) => change("name", event.currentTarget.value)}
-            error={errors.name}
-          />
-          <NativeSelect
-            label="Manager"
-            value={values.manager_id}
-            data={managers}
-            onChange={(event) => change("manager_id", event.currentTarget.value)}
-            error={errors.manager_id}
-          />
-        </SimpleGrid>
-        <ProblemAlert error={form.problem} />
-        <Group justify={team ? "flex-end" : "flex-start"}>
-          <Button variant="default" onClick={onDone}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {team ? "Save" : "Create team"}
-          </Button>
-        </Group>
-      </Stack>
-    </form>
+  const body = (
+    <>
+      <SimpleGrid cols={{ base: 1, sm: team ? 1 : 2 }}>
+        <TextInput label="Team name" required {...field("name")} />
+        <NativeSelect label="Manager" data={managers} {...field("manager_id")} />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit={team ? "Save" : "Create team"} pending={save.isPending} onCancel={onDone} dialog={Boolean(team)} />
+    </>
   );
   if (team) {
     return (
-      <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onDone} title={`Rename ${team.name ?? "team"}`}>
-        {fields}
-      </Modal>
+      <FormDialog title={`Rename ${team.name ?? "team"}`} onClose={onDone} onSubmit={form.submit(save.mutate)}>
+        {body}
+      </FormDialog>
     );
   }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-team-title">
-      <Title order={3} size="h4" id="new-team-title" mb="sm">
-        New team
-      </Title>
-      {fields}
-    </Paper>
+    <FormCard id="new-team-title" title="New team" level={3} onSubmit={form.submit(save.mutate)}>
+      {body}
+    </FormCard>
   );
 }
 

@@ -1,14 +1,15 @@
-import { Alert, Anchor, Badge, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Group, NativeSelect, SimpleGrid, Text, TextInput } from "@mantine/core";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { useMe } from "../../Shell";
 import {
   ConfirmButton,
+  FormDialog,
   ListSection,
-  ProblemAlert,
   ROLES,
   ROLE_MEANINGS,
   SettingsTable,
@@ -36,7 +37,7 @@ function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCanc
     // A 409 is the email taken by another user of the tenant.
     conflict: (error) => ({ field: "email", message: error.message }),
   });
-  const { values, errors, change } = form;
+  const { values, field } = form;
   const invite = useMutation({
     mutationFn: () =>
       unwrap(
@@ -56,37 +57,16 @@ function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCanc
     onError: form.fail,
   });
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="invite-title">
-      <form onSubmit={form.submit(invite.mutate)} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="invite-title">
-            Invite a user
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
-              label="Email"
-              type="email"
-              required
-              value={values.email}
-              onChange={(event) => change("email", event.currentTarget.value)}
-              error={errors.email}
-            />
-            <TextInput label="Name" value={values.name} onChange={(event) => change("name", event.currentTarget.value)} error={errors.name} />
-            <NativeSelect label="Role" value={values.role} data={roleOptions} onChange={(event) => change("role", event.currentTarget.value as Role)} error={errors.role} />
-            <NativeSelect label="Team" value={values.team_id} data={teamOptions} onChange={(event) => change("team_id", event.currentTarget.value)} error={errors.team_id} />
-          </SimpleGrid>
-          <ProblemAlert error={form.problem} />
-          <Group>
-            <Button type="submit" loading={invite.isPending}>
-              Invite user
-            </Button>
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="invite-title" title="Invite a user" level={3} onSubmit={form.submit(invite.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Email" type="email" required {...field("email")} />
+        <TextInput label="Name" {...field("name")} />
+        <NativeSelect label="Role" data={roleOptions} {...field("role")} />
+        <NativeSelect label="Team" data={teamOptions} {...field("team_id")} />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Invite user" pending={invite.isPending} onCancel={onCancel} />
+    </FormCard>
   );
 }
 
@@ -95,7 +75,7 @@ function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
   const queryClient = useQueryClient();
   const teamOptions = useTeamOptions();
   const form = useFormState({ name: user.name ?? "", role: (user.role ?? "rep") as Role, team_id: user.team_id ?? "" }, ["name", "role", "team_id"]);
-  const { values, errors, change } = form;
+  const { values, field } = form;
   const save = useMutation({
     mutationFn: () => {
       const body: Schemas["UserUpdate"] = {};
@@ -113,24 +93,13 @@ function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
     onError: form.fail,
   });
   return (
-    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={`Change ${userLabel(user)}`}>
-      <form onSubmit={form.submit(save.mutate)} noValidate>
-        <Stack>
-          <TextInput label="Name" value={values.name} onChange={(event) => change("name", event.currentTarget.value)} error={errors.name} />
-          <NativeSelect label="Role" value={values.role} data={roleOptions} onChange={(event) => change("role", event.currentTarget.value as Role)} error={errors.role} />
-          <NativeSelect label="Team" value={values.team_id} data={teamOptions} onChange={(event) => change("team_id", event.currentTarget.value)} error={errors.team_id} />
-          <ProblemAlert error={form.problem} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormDialog title={`Change ${userLabel(user)}`} onClose={onClose} onSubmit={form.submit(save.mutate)}>
+      <TextInput label="Name" {...field("name")} />
+      <NativeSelect label="Role" data={roleOptions} {...field("role")} />
+      <NativeSelect label="Team" data={teamOptions} {...field("team_id")} />
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Save" pending={save.isPending} onCancel={onClose} dialog />
+    </FormDialog>
   );
 }
 

@@ -1,8 +1,9 @@
-import { Alert, Button, Group, Modal, Stack, Switch, Text, Title } from "@mantine/core";
+import { Button, Group, Modal, Stack, Switch, Text, Title } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type ReactNode } from "react";
+import { useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
+import { ProblemAlert } from "../../forms/parts";
 import { formErrors } from "../../forms/useFormState";
 import { useMe } from "../../Shell";
 
@@ -57,33 +58,6 @@ export function AdminOnlyNote({ what }: { what: string }) {
     <Text size="sm" c="dimmed">
       Only an admin can change {what}; you can look.
     </Text>
-  );
-}
-
-const PROBLEM_TITLES: Record<number, string> = {
-  403: "Not allowed",
-  404: "Not found",
-  409: "Conflict",
-  412: "Changed by someone else",
-  422: "Not valid",
-};
-
-export function ProblemAlert({
-  error,
-  action,
-  stale = "It changed since you opened it, so nothing was saved. Reload it and try again.",
-}: {
-  error: ApiError | null;
-  action?: ReactNode;
-  /** What a 412 means here. */
-  stale?: string;
-}) {
-  if (!error) return null;
-  return (
-    <Alert color="red" role="alert" title={PROBLEM_TITLES[error.status] ?? "Not saved"}>
-      {error.status === 412 ? stale : error.message}
-      {action}
-    </Alert>
   );
 }
 
@@ -152,6 +126,28 @@ export function ConfirmButton({
         </Stack>
       </Modal>
     </>
+  );
+}
+
+/** A form in a dialog (changing a record a list shows); here, not in forms/, so that the first pages' forms
+ * do without the Modal. */
+export function FormDialog({
+  title,
+  onClose,
+  onSubmit,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  onSubmit: (event: FormEvent) => void;
+  children: ReactNode;
+}) {
+  return (
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={title}>
+      <form onSubmit={onSubmit} noValidate>
+        <Stack>{children}</Stack>
+      </form>
+    </Modal>
   );
 }
 
