@@ -1,5 +1,6 @@
 """Screenshots of the web app's main pages at desktop and phone width, for the README:
-``.venv/bin/python -m tests.browser.screenshots`` (after ``make web``) writes docs/screenshots/.
+``.venv/bin/python -m tests.browser.screenshots`` (after ``make web``) writes docs/screenshots/; with page
+names (``... screenshots deal settings-event-sources``), only those pages'.
 
 A local runtime of its own (in a temporary folder), a tenant filled by ``crm seed``'s code, Chromium by path.
 """
@@ -7,6 +8,7 @@ A local runtime of its own (in a temporary folder), a tenant filled by ``crm see
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,12 +24,17 @@ PAGES = {
     "duplicates": ("/contacts/duplicates", lambda page: page.get_by_test_id("duplicate-pair").first),
     "merge": (None, lambda page: page.get_by_role("form", name="Merge choices")),
     "deals": ("/deals", lambda page: page.get_by_test_id("deal-card").first),
+    "deal": (None, lambda page: page.get_by_test_id("timeline")),
     "activities": ("/activities", lambda page: page.get_by_role("heading", name="Due today", exact=False)),
     "companies": ("/companies", lambda page: page.get_by_role("table", name="Companies")),
     "settings": ("/settings", lambda page: page.get_by_role("region", name="Pipelines")),
     "settings-users": ("/settings/users", lambda page: page.get_by_role("table", name="Users")),
     "settings-api-keys": ("/settings/api-keys", lambda page: page.get_by_role("table", name="API keys")),
     "settings-pipelines": ("/settings/pipelines", lambda page: page.get_by_role("article").first),
+    "settings-event-sources": (
+        "/settings/event-sources",
+        lambda page: page.get_by_role("table", name="Event sources"),
+    ),
     "settings-event-targets": (
         "/settings/event-targets",
         lambda page: page.get_by_role("table", name="Event targets"),
@@ -36,16 +43,22 @@ PAGES = {
 }
 
 
-def shoot(page: Page, api: str, api_key: str, width: str) -> None:
+def shoot(page: Page, api: str, api_key: str, width: str, names: list[str]) -> None:
     page.goto(f"{api}/sign-in")
-    page.screenshot(path=OUT / f"sign-in-{width}.png")
+    if "sign-in" in names:
+        page.screenshot(path=OUT / f"sign-in-{width}.png")
     page.get_by_label("API key").fill(api_key)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{api}/contacts")
     for name, (path, loaded) in PAGES.items():
+        if name not in names:
+            continue
         if name == "contact":  # the first contact of the list
             page.goto(f"{api}/contacts")
             page.get_by_role("table", name="Contacts").get_by_role("link").first.click()
+        elif name == "deal":  # the first deal of the board
+            page.goto(f"{api}/deals")
+            page.get_by_test_id("board").get_by_role("link", name="Open").first.click()
         elif name == "merge":  # the first pair of duplicates
             page.goto(f"{api}/contacts/duplicates")
             page.get_by_role("link", name="Compare and merge").first.click()
@@ -73,6 +86,17 @@ def add_event_target(api: str, api_key: str) -> None:
     assert made.status_code == 201, made.text
 
 
+def add_event_source(api: str, api_key: str) -> None:
+    """A partner allowed to send the CRM events, for the event sources page to show."""
+    from tests.support.client import ApiClient
+
+    made = ApiClient(api, api_key).post(
+        "/v1/event-sources",
+        {"source": "partner.webforms", "account_id": "123456789012", "description": "Website lead forms"},
+    )
+    assert made.status_code == 201, made.text
+
+
 def add_duplicates(api: str, api_key: str) -> None:
     """A pair the duplicates page finds (the same phone), for its screenshot and the merge view's."""
     from tests.support.client import ApiClient
@@ -95,12 +119,16 @@ def add_duplicates(api: str, api_key: str) -> None:
     )
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
     from crm_core.services.tenants import create_tenant
 
     from crm_local.runtime import LocalRuntime
     from crm_local.seed import seed
 
+    unknown = set(names) - {"sign-in", *PAGES}
+    if unknown:
+        raise SystemExit(f"no such page: {', '.join(sorted(unknown))} (pages: sign-in, {', '.join(PAGES)})")
+    names = names or ["sign-in", *PAGES]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         os.chdir(folder)  # .crm/ and anything else the runtime writes stay out of the work tree
@@ -110,12 +138,13 @@ def main() -> None:
             tenant = create_tenant("Acme Robotics")
             seed(runtime.api_url, tenant.api_key, 60)
             add_event_target(runtime.api_url, tenant.api_key)
+            add_event_source(runtime.api_url, tenant.api_key)
             add_duplicates(runtime.api_url, tenant.api_key)
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
                     context = browser.new_context(viewport=viewport, locale="en-US")
-                    shoot(context.new_page(), runtime.api_url, tenant.api_key, width)
+                    shoot(context.new_page(), runtime.api_url, tenant.api_key, width, names)
                     context.close()
                 browser.close()
         finally:
@@ -124,4 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

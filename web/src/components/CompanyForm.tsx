@@ -1,8 +1,9 @@
-import { Alert, Anchor, Button, Group, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { Anchor, SimpleGrid, TextInput } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { ApiError, api, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
+import { useFormState } from "../forms/useFormState";
 
 type Company = Schemas["Company"];
 const FIELDS = ["name", "domain", "industry", "employees"] as const;
@@ -12,10 +13,12 @@ type Field = (typeof FIELDS)[number];
  * company that has it). */
 export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) => void; onCancel: () => void }) {
   const queryClient = useQueryClient();
-  const [values, setValues] = useState<Record<Field, string>>({ name: "", domain: "", industry: "", employees: "" });
-  const [errors, setErrors] = useState<Partial<Record<string, string>>>({});
-  const [problem, setProblem] = useState<string | null>(null);
-  const [existingId, setExistingId] = useState<string | null>(null);
+  const form = useFormState<Record<Field, string>>({ name: "", domain: "", industry: "", employees: "" }, FIELDS, {
+    conflict: (error) => (error.problem.existing_id ? { field: "domain", message: "Another company has this domain." } : undefined),
+  });
+  const { values, problem, field } = form;
+  // A 409 names the company that has the domain already.
+  const existingId = form.refusal?.status === 409 ? form.refusal.problem.existing_id : null;
 
   const save = useMutation({
     mutationFn: () => {
@@ -34,77 +37,24 @@ export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) =
       await queryClient.invalidateQueries({ queryKey: ["companies"] });
       onSaved(saved);
     },
-    onError: (error) => {
-      if (!(error instanceof ApiError)) {
-        setProblem("The CRM could not be reached. Try again.");
-        return;
-      }
-      const fieldErrors = error.fieldErrors();
-      if (error.status === 409 && error.problem.existing_id) {
-        fieldErrors.domain ??= "Another company has this domain.";
-        setExistingId(error.problem.existing_id);
-      }
-      setErrors(fieldErrors);
-      const shownByFields = Object.keys(fieldErrors).some((field) => (FIELDS as readonly string[]).includes(field));
-      setProblem(shownByFields ? null : error.message);
-    },
+    onError: form.fail,
   });
 
-  function change(field: Field, value: string) {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => ({ ...current, [field]: undefined }));
-  }
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    setExistingId(null);
-    save.mutate();
-  }
-
-  const input = (field: Field, label: string, extra: { required?: boolean; inputMode?: "numeric" } = {}) => (
-    <TextInput
-      label={label}
-      value={values[field]}
-      onChange={(event) => change(field, event.currentTarget.value)}
-      error={errors[field]}
-      {...extra}
-    />
-  );
-
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="company-form-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={2} size="h3" id="company-form-title">
-            New company
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            {input("name", "Name", { required: true })}
-            {input("domain", "Domain")}
-            {input("industry", "Industry")}
-            {input("employees", "Employees", { inputMode: "numeric" })}
-          </SimpleGrid>
-          {existingId && (
-            <Anchor component={Link} to={`/companies/${existingId}`} size="sm">
-              Open the company with this domain
-            </Anchor>
-          )}
-          {problem && (
-            <Alert color="red" role="alert" title="Not saved">
-              {problem}
-            </Alert>
-          )}
-          <Group>
-            <Button type="submit" loading={save.isPending}>
-              Create company
-            </Button>
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="company-form-title" title="New company" onSubmit={form.submit(save.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Name" required {...field("name")} />
+        <TextInput label="Domain" {...field("domain")} />
+        <TextInput label="Industry" {...field("industry")} />
+        <TextInput label="Employees" inputMode="numeric" {...field("employees")} />
+      </SimpleGrid>
+      {existingId && (
+        <Anchor component={Link} to={`/companies/${existingId}`} size="sm">
+          Open the company with this domain
+        </Anchor>
+      )}
+      <ProblemAlert error={problem} title="Not saved" />
+      <FormButtons submit="Create company" pending={save.isPending} onCancel={onCancel} />
+    </FormCard>
   );
 }

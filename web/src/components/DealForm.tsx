@@ -1,7 +1,8 @@
-import { Alert, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { NativeSelect, SimpleGrid, TextInput } from "@mantine/core";
 import { useMutation } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { ApiError, api, unwrap, type Schemas } from "../api/client";
+import { api, unwrap, type Schemas } from "../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
+import { leadingField, useFormState } from "../forms/useFormState";
 import { RecordPicker, type Picked } from "./RecordPicker";
 
 type Deal = Schemas["Deal"];
@@ -9,11 +10,6 @@ type Pipeline = Schemas["Pipeline"];
 
 // The form's own fields: an API error naming another (or none) is shown above the buttons instead.
 const FIELDS = ["name", "amount", "currency", "stage_id", "company_id", "contact_ids", "close_date"];
-
-/** A field error's form field: "contact_ids[0]" or "contact_ids.0" is the contact picker's. */
-function formField(apiField: string) {
-  return apiField.split(/[.[]/)[0] ?? apiField;
-}
 
 /** A new deal in a pipeline's open stage, with the API's field errors next to their fields. */
 export default function DealForm({
@@ -26,150 +22,78 @@ export default function DealForm({
   onCancel: () => void;
 }) {
   const openStages = (pipeline.stages ?? []).filter((stage) => stage.kind === "open" && stage.id);
-  const [name, setName] = useState("");
-  const [amount, setAmount] = useState("");
-  const [currency, setCurrency] = useState(pipeline.currency ?? "");
-  const [stageId, setStageId] = useState(openStages[0]?.id ?? "");
-  const [company, setCompany] = useState<Picked | null>(null);
-  const [contact, setContact] = useState<Picked | null>(null);
-  const [closeDate, setCloseDate] = useState("");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<string | null>(null);
+  const form = useFormState(
+    {
+      name: "",
+      amount: "",
+      currency: pipeline.currency ?? "",
+      stage_id: openStages[0]?.id ?? "",
+      company_id: null as Picked | null,
+      contact_ids: null as Picked | null,
+      close_date: "",
+    },
+    FIELDS,
+    // "contact_ids[0]" or "contact_ids.0" is the contact picker's.
+    { fieldOf: leadingField },
+  );
+  const { values, errors, problem, change, field } = form;
 
   const save = useMutation({
     mutationFn: () =>
       unwrap(
         api.POST("/v1/deals", {
           body: {
-            name: name.trim(),
+            name: values.name.trim(),
             pipeline_id: pipeline.id,
-            stage_id: stageId || null,
-            amount: amount.trim() || null,
-            currency: currency.trim().toUpperCase() || null,
-            company_id: company?.id ?? null,
-            contact_ids: contact ? [contact.id] : null,
-            close_date: closeDate || null,
+            stage_id: values.stage_id || null,
+            amount: values.amount.trim() || null,
+            currency: values.currency.trim().toUpperCase() || null,
+            company_id: values.company_id?.id ?? null,
+            contact_ids: values.contact_ids ? [values.contact_ids.id] : null,
+            close_date: values.close_date || null,
           },
         }),
       ),
     onSuccess: onSaved,
-    onError: (error) => {
-      if (!(error instanceof ApiError)) {
-        setProblem("The CRM could not be reached. Try again.");
-        return;
-      }
-      const byField: Record<string, string> = {};
-      for (const [field, message] of Object.entries(error.fieldErrors())) byField[formField(field)] ??= message;
-      setErrors(byField);
-      setProblem(Object.keys(byField).some((field) => FIELDS.includes(field)) ? null : error.message);
-    },
+    onError: form.fail,
   });
 
-  function cleared(field: string) {
-    setErrors((current) => ({ ...current, [field]: "" }));
-  }
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
-  }
-
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="deal-form-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={2} size="h3" id="deal-form-title">
-            New deal
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
-            <TextInput
-              label="Name"
-              required
-              value={name}
-              onChange={(event) => {
-                setName(event.currentTarget.value);
-                cleared("name");
-              }}
-              error={errors.name}
-            />
-            <TextInput
-              label="Amount"
-              inputMode="decimal"
-              value={amount}
-              onChange={(event) => {
-                setAmount(event.currentTarget.value);
-                cleared("amount");
-              }}
-              error={errors.amount}
-            />
-            <TextInput
-              label="Currency"
-              description="Three letters, e.g. EUR"
-              maxLength={3}
-              value={currency}
-              onChange={(event) => {
-                setCurrency(event.currentTarget.value.toUpperCase());
-                cleared("currency");
-              }}
-              error={errors.currency}
-            />
-            <NativeSelect
-              label="Stage"
-              value={stageId}
-              onChange={(event) => {
-                setStageId(event.currentTarget.value);
-                cleared("stage_id");
-              }}
-              error={errors.stage_id}
-              data={openStages.map((stage) => ({ value: stage.id ?? "", label: stage.name }))}
-            />
-            <RecordPicker
-              object="companies"
-              label="Company"
-              value={company}
-              onChange={(picked) => {
-                setCompany(picked);
-                cleared("company_id");
-              }}
-              error={errors.company_id}
-            />
-            <RecordPicker
-              object="contacts"
-              label="Contact"
-              value={contact}
-              onChange={(picked) => {
-                setContact(picked);
-                cleared("contact_ids");
-              }}
-              error={errors.contact_ids}
-            />
-            <TextInput
-              label="Close date"
-              type="date"
-              value={closeDate}
-              onChange={(event) => {
-                setCloseDate(event.currentTarget.value);
-                cleared("close_date");
-              }}
-              error={errors.close_date}
-            />
-          </SimpleGrid>
-          {problem && (
-            <Alert color="red" role="alert" title="Not saved">
-              {problem}
-            </Alert>
-          )}
-          <Group>
-            <Button type="submit" loading={save.isPending}>
-              Create deal
-            </Button>
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="deal-form-title" title="New deal" onSubmit={form.submit(save.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
+        <TextInput label="Name" required {...field("name")} />
+        <TextInput label="Amount" inputMode="decimal" {...field("amount")} />
+        <TextInput
+          label="Currency"
+          description="Three letters, e.g. EUR"
+          maxLength={3}
+          value={values.currency}
+          onChange={(event) => change("currency", event.currentTarget.value.toUpperCase())}
+          error={errors.currency}
+        />
+        <NativeSelect
+          label="Stage"
+          {...field("stage_id")}
+          data={openStages.map((stage) => ({ value: stage.id ?? "", label: stage.name }))}
+        />
+        <RecordPicker
+          object="companies"
+          label="Company"
+          value={values.company_id}
+          onChange={(picked) => change("company_id", picked)}
+          error={errors.company_id}
+        />
+        <RecordPicker
+          object="contacts"
+          label="Contact"
+          value={values.contact_ids}
+          onChange={(picked) => change("contact_ids", picked)}
+          error={errors.contact_ids}
+        />
+        <TextInput label="Close date" type="date" {...field("close_date")} />
+      </SimpleGrid>
+      <ProblemAlert error={problem} title="Not saved" />
+      <FormButtons submit="Create deal" pending={save.isPending} onCancel={onCancel} />
+    </FormCard>
   );
 }

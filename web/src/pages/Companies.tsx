@@ -1,15 +1,12 @@
 import { Anchor, Button, Group, Stack, Title } from "@mantine/core";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
-import { Suspense, lazy, useEffect, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
 import { CompanyForm } from "../components/CompanyForm";
 import { DebouncedFilter, OwnerFilter, useUrlFilters } from "../components/ListFilters";
-import { Empty, QueryState } from "../components/States";
-import { useSelection } from "../components/selection";
+import { RecordTable } from "../components/RecordTable";
 import { formatDateTime, formatNumber } from "../format";
-
-const BulkActions = lazy(() => import("../components/BulkActions"));
 
 const FILTERS = ["q", "owner", "industry", "tag"] as const;
 
@@ -44,11 +41,6 @@ export default function Companies() {
   const loaded = companies.data?.pages.flatMap((page) => page.items) ?? [];
   const pinned = filters.active ? [] : created.filter((company) => !loaded.some((row) => row.id === company.id));
   const rows = [...pinned, ...loaded];
-  const selection = useSelection(rows, JSON.stringify(filters.values));
-  const [bulkOpen, setBulkOpen] = useState(false);
-  useEffect(() => {
-    if (selection.count > 0) setBulkOpen(true);
-  }, [selection.count]);
 
   return (
     <Stack>
@@ -86,65 +78,45 @@ export default function Companies() {
           </Button>
         )}
       </Group>
-      {bulkOpen && (
-        <Suspense fallback={null}>
-          <BulkActions
-            object="companies"
-            selected={selection.selected}
-            onDone={selection.keepOnly}
-            onClose={() => {
-              selection.keepOnly([]);
-              setBulkOpen(false);
-            }}
-          />
-        </Suspense>
-      )}
-      <QueryState query={companies} what="companies" />
-      {companies.isSuccess && rows.length === 0 && !companies.hasNextPage && (
-        <Empty>{filters.active ? "No company matches these filters." : "No companies yet."}</Empty>
-      )}
-      {companies.isSuccess && rows.length === 0 && companies.hasNextPage && (
-        <Empty>None of the companies read so far matches: load more to read on.</Empty>
-      )}
-      {rows.length > 0 && (
-        <table className="data-table" aria-label="Companies" aria-busy={companies.isFetching}>
-          <thead>
-            <tr>
-              <th className="select-cell">{selection.allBox("Select all loaded companies")}</th>
-              <th>Name</th>
-              <th>Domain</th>
-              <th className="from-sm">Industry</th>
-              <th className="from-md">Employees</th>
-              <th className="from-md">Tags</th>
-              <th className="from-md">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((company) => (
-              <tr key={company.id}>
-                <td className="select-cell">{selection.box(company.id, `Select ${company.name ?? "(no name)"}`)}</td>
-                <td>
-                  <Anchor component={Link} to={`/companies/${company.id}`}>
-                    {company.name ?? "(no name)"}
-                  </Anchor>
-                </td>
-                <td>{company.domain ?? "—"}</td>
-                <td className="from-sm">{company.industry ?? "—"}</td>
-                <td className="from-md">{company.employees != null ? formatNumber(company.employees) : "—"}</td>
-                <td className="from-md">{company.tags?.join(", ") || "—"}</td>
-                <td className="from-md">{formatDateTime(company.updated_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {companies.hasNextPage && (
-        <Group>
-          <Button variant="default" onClick={() => companies.fetchNextPage()} loading={companies.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
+      <RecordTable
+        object="companies"
+        label="Companies"
+        query={companies}
+        rows={rows}
+        filterKey={JSON.stringify(filters.values)}
+        rowName={(company) => company.name ?? "(no name)"}
+        empty={
+          companies.hasNextPage
+            ? "None of the companies read so far matches: load more to read on."
+            : filters.active
+              ? "No company matches these filters."
+              : "No companies yet."
+        }
+        head={
+          <>
+            <th>Name</th>
+            <th>Domain</th>
+            <th className="from-sm">Industry</th>
+            <th className="from-md">Employees</th>
+            <th className="from-md">Tags</th>
+            <th className="from-md">Updated</th>
+          </>
+        }
+        cells={(company) => (
+          <>
+            <td>
+              <Anchor component={Link} to={`/companies/${company.id}`}>
+                {company.name ?? "(no name)"}
+              </Anchor>
+            </td>
+            <td>{company.domain ?? "—"}</td>
+            <td className="from-sm">{company.industry ?? "—"}</td>
+            <td className="from-md">{company.employees != null ? formatNumber(company.employees) : "—"}</td>
+            <td className="from-md">{company.tags?.join(", ") || "—"}</td>
+            <td className="from-md">{formatDateTime(company.updated_at)}</td>
+          </>
+        )}
+      />
     </Stack>
   );
 }

@@ -1,6 +1,6 @@
 import { Anchor, Button, Group, NativeSelect, Stack, Text, Title } from "@mantine/core";
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { Suspense, lazy, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ContactForm } from "../components/ContactForm";
@@ -12,13 +12,9 @@ import {
   type LifecycleStage,
 } from "../components/ListFilters";
 import { RecordPicker } from "../components/RecordPicker";
-import { Empty, QueryState } from "../components/States";
+import { RecordTable } from "../components/RecordTable";
 import { useOwnerName } from "../components/owners";
-import { useSelection } from "../components/selection";
 import { formatDateTime, personName } from "../format";
-
-// Only once something is selected: the first page does without it.
-const BulkActions = lazy(() => import("../components/BulkActions"));
 
 const FILTERS = ["q", "stage", "owner", "tag", "company"] as const;
 // A filter so sparse that pages come back empty is read on, a few pages, before the list says "none".
@@ -65,11 +61,6 @@ export default function Contacts() {
     queryFn: () => unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: company } } })),
     enabled: Boolean(company),
   });
-  const selection = useSelection(rows, JSON.stringify(filters.values));
-  const [bulkOpen, setBulkOpen] = useState(false);
-  useEffect(() => {
-    if (selection.count > 0) setBulkOpen(true);
-  }, [selection.count]);
 
   return (
     <Stack>
@@ -115,64 +106,42 @@ export default function Contacts() {
           </Button>
         )}
       </Group>
-      {bulkOpen && (
-        <Suspense fallback={null}>
-          <BulkActions
-            object="contacts"
-            selected={selection.selected}
-            onDone={selection.keepOnly}
-            onClose={() => {
-              selection.keepOnly([]);
-              setBulkOpen(false);
-            }}
-          />
-        </Suspense>
-      )}
-      <QueryState query={contacts} what="contacts" />
-      {contacts.isSuccess && rows.length === 0 && !readOn && (
-        <Empty>{filters.active ? "No contact matches these filters." : "No contacts yet: create the first one."}</Empty>
-      )}
-      {rows.length > 0 && (
-        <table className="data-table" aria-label="Contacts" aria-busy={contacts.isFetching}>
-          <thead>
-            <tr>
-              <th className="select-cell">{selection.allBox("Select all loaded contacts")}</th>
-              <th>Name</th>
-              <th>Email</th>
-              <th className="from-sm">Company</th>
-              <th className="from-md">Owner</th>
-              <th className="from-sm">Lifecycle</th>
-              <th className="from-md">Tags</th>
-              <th className="from-md">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((contact) => (
-              <tr key={contact.id}>
-                <td className="select-cell">{selection.box(contact.id, `Select ${personName(contact)}`)}</td>
-                <td>
-                  <Anchor component={Link} to={`/contacts/${contact.id}`}>
-                    {personName(contact)}
-                  </Anchor>
-                </td>
-                <td>{contact.email ?? "—"}</td>
-                <td className="from-sm">{contact.company?.name ?? "—"}</td>
-                <td className="from-md">{ownerName(contact.owner_id)}</td>
-                <td className="from-sm">{contact.lifecycle_stage ?? "—"}</td>
-                <td className="from-md">{contact.tags?.join(", ") || "—"}</td>
-                <td className="from-md">{formatDateTime(contact.updated_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {contacts.hasNextPage && !readOn && (
-        <Group>
-          <Button variant="default" onClick={() => contacts.fetchNextPage()} loading={contacts.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
+      <RecordTable
+        object="contacts"
+        label="Contacts"
+        query={contacts}
+        rows={rows}
+        filterKey={JSON.stringify(filters.values)}
+        rowName={personName}
+        readingOn={readOn}
+        empty={filters.active ? "No contact matches these filters." : "No contacts yet: create the first one."}
+        head={
+          <>
+            <th>Name</th>
+            <th>Email</th>
+            <th className="from-sm">Company</th>
+            <th className="from-md">Owner</th>
+            <th className="from-sm">Lifecycle</th>
+            <th className="from-md">Tags</th>
+            <th className="from-md">Updated</th>
+          </>
+        }
+        cells={(contact) => (
+          <>
+            <td>
+              <Anchor component={Link} to={`/contacts/${contact.id}`}>
+                {personName(contact)}
+              </Anchor>
+            </td>
+            <td>{contact.email ?? "—"}</td>
+            <td className="from-sm">{contact.company?.name ?? "—"}</td>
+            <td className="from-md">{ownerName(contact.owner_id)}</td>
+            <td className="from-sm">{contact.lifecycle_stage ?? "—"}</td>
+            <td className="from-md">{contact.tags?.join(", ") || "—"}</td>
+            <td className="from-md">{formatDateTime(contact.updated_at)}</td>
+          </>
+        )}
+      />
       {contacts.isSuccess && rows.length > 0 && !contacts.hasNextPage && (
         <Text size="sm" c="dimmed">
           {rows.length === 1 ? "1 contact" : `${rows.length} contacts`}

@@ -1,14 +1,16 @@
-import { Alert, Anchor, Button, Grid, Group, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Grid, Group, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
-import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
+import { api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { ArchiveRestore, recordKey } from "../components/ArchiveRestore";
 import { Fields } from "../components/Fields";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
 import { RecordTimeline, timelineKey } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
+import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
+import { leadingField, useFormState } from "../forms/useFormState";
 import { formatDate, formatDateTime, formatMoney } from "../format";
 
 type Deal = Schemas["Deal"];
@@ -20,19 +22,14 @@ function valuesOf(deal: Deal): Values {
   return Object.fromEntries(FIELDS.map((field) => [field, deal[field] ?? ""])) as Values;
 }
 
-/** A field error's form field: "amount" or "amount.decimal" alike. */
-function formField(apiField: string) {
-  return apiField.split(/[.[]/)[0] ?? apiField;
-}
-
 /** Changes a deal at the version it was read (If-Match); a 412 keeps what was typed and offers the current
  * version to save over. */
 function DealEditForm({ deal, onDone }: { deal: Deal; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [base, setBase] = useState(deal);
-  const [values, setValues] = useState<Values>(() => valuesOf(deal));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  // "amount" or "amount.decimal" alike are the amount's errors.
+  const form = useFormState<Values>(() => valuesOf(deal), FIELDS, { fieldOf: leadingField });
+  const { values, problem, field } = form;
 
   const save = useMutation({
     mutationFn: () => {
@@ -58,92 +55,36 @@ function DealEditForm({ deal, onDone }: { deal: Deal; onDone: () => void }) {
       await queryClient.invalidateQueries({ queryKey: ["board"] });
       onDone();
     },
-    onError: (error) => {
-      if (!(error instanceof ApiError)) {
-        setProblem(new ApiError(0, { detail: "The CRM could not be reached. Try again." }));
-        return;
-      }
-      const byField: Record<string, string> = {};
-      for (const [field, message] of Object.entries(error.fieldErrors())) byField[formField(field)] ??= message;
-      setErrors(byField);
-      setProblem(Object.keys(byField).some((field) => (FIELDS as readonly string[]).includes(field)) ? null : error);
-    },
+    onError: form.fail,
   });
 
-  /** After a 412: the current version becomes the base; what the user changed stays, the rest is current. */
+  /** After a 412: the current version becomes the base, under what the user changed. */
   const reload = useMutation({
     mutationFn: () => unwrap(api.GET("/v1/deals/{record_id}", { params: { path: { record_id: base.id } } })),
     onSuccess: (current) => {
-      const opened = valuesOf(base);
-      const latest = valuesOf(current);
-      setValues((typed) =>
-        Object.fromEntries(
-          FIELDS.map((field) => [field, typed[field] !== opened[field] ? typed[field] : latest[field]]),
-        ) as Values,
-      );
+      form.rebase(valuesOf(base), valuesOf(current));
       setBase(current);
-      setProblem(null);
       queryClient.setQueryData(recordKey("deals", current.id), current);
     },
   });
 
-  function change(field: Field, value: string) {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => ({ ...current, [field]: "" }));
-  }
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
-  }
-
-  const input = (field: Field, label: string, extra: Partial<Parameters<typeof TextInput>[0]> = {}) => (
-    <TextInput
-      label={label}
-      value={values[field]}
-      onChange={(event) => change(field, event.currentTarget.value)}
-      error={errors[field]}
-      {...extra}
-    />
-  );
-
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="deal-edit-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={2} size="h3" id="deal-edit-title">
-            Edit deal
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            {input("name", "Name", { required: true })}
-            {input("amount", "Amount", { inputMode: "decimal" })}
-            {input("currency", "Currency", { maxLength: 3, description: "Three letters, e.g. EUR" })}
-            {input("close_date", "Close date", { type: "date" })}
-          </SimpleGrid>
-          {problem && (
-            <Alert color="red" role="alert" title={problem.status === 412 ? "Changed by someone else" : "Not saved"}>
-              {problem.status === 412
-                ? "This deal changed since you opened it, so nothing was saved. Load the current version: your changes stay in the form."
-                : problem.message}
-              {problem.status === 412 && (
-                <Button mt="sm" size="xs" variant="light" onClick={() => reload.mutate()} loading={reload.isPending}>
-                  Load the current version
-                </Button>
-              )}
-            </Alert>
-          )}
-          <Group>
-            <Button type="submit" loading={save.isPending}>
-              Save changes
-            </Button>
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="deal-edit-title" title="Edit deal" onSubmit={form.submit(save.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Name" required {...field("name")} />
+        <TextInput label="Amount" inputMode="decimal" {...field("amount")} />
+        <TextInput label="Currency" maxLength={3} description="Three letters, e.g. EUR" {...field("currency")} />
+        <TextInput label="Close date" type="date" {...field("close_date")} />
+      </SimpleGrid>
+      <ProblemAlert
+        error={problem}
+        title="Not saved"
+        stale="This deal changed since you opened it, so nothing was saved. Load the current version: your changes stay in the form."
+        onReload={() => reload.mutate()}
+        reloading={reload.isPending}
+      />
+      <FormButtons submit="Save changes" pending={save.isPending} onCancel={onDone} />
+    </FormCard>
   );
 }
 

@@ -1,19 +1,19 @@
-import { Alert, Button, CopyButton, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Button, CopyButton, Group, Modal, NativeSelect, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useSearchParams } from "react-router";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { api, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { useFormState } from "../../forms/useFormState";
 import { formatDate, formatDateTime } from "../../format";
 import { useMe } from "../../Shell";
 import {
-  AdminOnlyNote,
   ConfirmButton,
-  ProblemAlert,
+  ListSection,
   ROLES,
-  TableBox,
+  SettingsTable,
   endOfLocalDay,
-  formErrors,
+  useArchiveRestore,
   useIsAdmin,
   useUserName,
   useUsers,
@@ -29,9 +29,8 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
   const queryClient = useQueryClient();
   const users = useUsers();
   const me = useMe();
-  const [values, setValues] = useState({ name: "", user_id: userId, role: "", expires_on: "" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ name: "", user_id: userId, role: "", expires_on: "" }, FIELDS);
+  const { values, errors, field } = form;
   const issue = useMutation({
     mutationFn: () =>
       unwrap(
@@ -48,16 +47,8 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
       await queryClient.invalidateQueries({ queryKey: ["api-keys"] });
       onIssued(issued);
     },
-    onError: (error) => {
-      const shown = formErrors(error, FIELDS);
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => ({ ...current, [field === "expires_on" ? "expires_at" : field]: "" }));
-  };
   const selected = users.data?.items.find((user) => user.id === (values.user_id || me.data?.user.id));
   const userOptions = [
     { value: "", label: "Me" },
@@ -65,66 +56,41 @@ function CreateKeyForm({ userId, onIssued, onCancel }: { userId: string; onIssue
       .filter((user) => user.active !== false && user.id !== me.data?.user.id)
       .map((user) => ({ value: user.id, label: `${userLabel(user)} (${user.role ?? "rep"})` })) ?? []),
   ];
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    issue.mutate();
-  }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-key-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="new-key-title">
-            New API key
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
-              label="Key name"
-              description="What it is for, to tell keys apart."
-              value={values.name}
-              onChange={(event) => change("name", event.currentTarget.value)}
-              error={errors.name}
-            />
-            <NativeSelect
-              label="Acts as"
-              description="The user whose records and rights the key uses."
-              value={values.user_id}
-              data={userOptions}
-              onChange={(event) => change("user_id", event.currentTarget.value)}
-              error={errors.user_id}
-            />
-            <NativeSelect
-              label="Key role"
-              description="A key may only do less than its user."
-              value={values.role}
-              data={[
-                { value: "", label: `The user's role${selected?.role ? ` (${selected.role})` : ""}` },
-                ...ROLES.map((role) => ({ value: role, label: role })),
-              ]}
-              onChange={(event) => change("role", event.currentTarget.value)}
-              error={errors.role}
-            />
-            <TextInput
-              label="Expires on"
-              description="Refused after this day ends; empty: never."
-              type="date"
-              value={values.expires_on}
-              onChange={(event) => change("expires_on", event.currentTarget.value)}
-              error={errors.expires_at}
-            />
-          </SimpleGrid>
-          <ProblemAlert error={problem} />
-          <Group>
-            <Button type="submit" loading={issue.isPending}>
-              Create key
-            </Button>
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="new-key-title" title="New API key" level={3} onSubmit={form.submit(issue.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Key name" description="What it is for, to tell keys apart." {...field("name")} />
+        <NativeSelect
+          label="Acts as"
+          description="The user whose records and rights the key uses."
+          data={userOptions}
+          {...field("user_id")}
+        />
+        <NativeSelect
+          label="Key role"
+          description="A key may only do less than its user."
+          data={[
+            { value: "", label: `The user's role${selected?.role ? ` (${selected.role})` : ""}` },
+            ...ROLES.map((role) => ({ value: role, label: role })),
+          ]}
+          {...form.field("role")}
+        />
+        <TextInput
+          label="Expires on"
+          description="Refused after this day ends; empty: never."
+          type="date"
+          value={values.expires_on}
+          onChange={(event) => {
+            form.change("expires_on", event.currentTarget.value);
+            // The date input holds the day; the API names the instant it ends.
+            form.clearErrors((name) => name === "expires_at");
+          }}
+          error={errors.expires_at}
+        />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Create key" pending={issue.isPending} onCancel={onCancel} />
+    </FormCard>
   );
 }
 
@@ -162,7 +128,6 @@ function IssuedKey({ issued, userName, onClose }: { issued: Issued; userName: st
 
 export default function ApiKeys() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const userName = useUserName();
   const [searchParams, setSearchParams] = useSearchParams();
   const forUser = searchParams.get("user");
@@ -173,88 +138,86 @@ export default function ApiKeys() {
     queryFn: () => unwrap(api.GET("/v1/api-keys", { params: { query: { limit: 100, sort: "-created_at" } } })),
   });
   const rows = keys.data?.items ?? [];
-
-  async function revoke(key: ApiKey) {
-    await noContent(api.DELETE("/v1/api-keys/{record_id}", { params: { path: { record_id: key.id } }, headers: ifMatch(key.version) }));
-    await queryClient.invalidateQueries({ queryKey: ["api-keys"] });
-  }
+  const { archive: revoke } = useArchiveRestore("api-keys");
   const keyName = (key: ApiKey) => key.name ?? key.prefix;
 
   return (
-    <Stack component="section" aria-labelledby="keys-title">
-      <Group justify="space-between">
-        <Title order={2} id="keys-title">
-          API keys
-        </Title>
-        {admin && !creating && <Button onClick={() => setCreating(true)}>New API key</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="API keys" />}
-      {admin && creating && (
-        <CreateKeyForm
-          userId={forUser ?? ""}
-          onCancel={() => {
-            setCreating(false);
-            setSearchParams({});
-          }}
-          onIssued={(key) => {
-            setCreating(false);
-            setSearchParams({});
-            setIssued(key);
-          }}
-        />
-      )}
-      <QueryState query={keys} what="API keys" />
-      {keys.isSuccess && rows.length === 0 && <Empty>No API keys.</Empty>}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label="API keys">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Prefix</th>
-                <th className="from-sm">Acts as</th>
-                <th className="from-sm">Role</th>
-                <th className="from-md">Expires</th>
-                <th className="from-md">Last used</th>
-                {admin && <th>Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((key) => (
-                <tr key={key.id}>
-                  <td>{key.name ?? "—"}</td>
-                  <td>
-                    <code>{key.prefix}</code>
-                  </td>
-                  <td className="from-sm">{userName(key.user_id)}</td>
-                  <td className="from-sm">{key.role ?? "the user's"}</td>
-                  <td className="from-md">{key.expires_at ? formatDate(key.expires_at) : "never"}</td>
-                  <td className="from-md">{key.last_used_at ? formatDateTime(key.last_used_at) : "never"}</td>
-                  {admin && (
-                    <td>
-                      <ConfirmButton
-                        label="Revoke"
-                        name={`Revoke ${keyName(key)}`}
-                        title={`Revoke ${keyName(key)}?`}
-                        confirmLabel="Revoke key"
-                        onConfirm={() => revoke(key)}
-                      >
-                        The key is refused from its very next request. Whatever uses it stops working.
-                      </ConfirmButton>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {keys.data?.next_cursor && (
-        <Text size="sm" c="dimmed">
-          The 100 newest keys are shown.
-        </Text>
-      )}
-      {issued && <IssuedKey issued={issued} userName={userName(issued.user_id)} onClose={() => setIssued(null)} />}
-    </Stack>
+    <ListSection
+      id="keys"
+      title="API keys"
+      what="API keys"
+      action={!creating && <Button onClick={() => setCreating(true)}>New API key</Button>}
+      top={
+        admin &&
+        creating && (
+          <CreateKeyForm
+            userId={forUser ?? ""}
+            onCancel={() => {
+              setCreating(false);
+              setSearchParams({});
+            }}
+            onIssued={(key) => {
+              setCreating(false);
+              setSearchParams({});
+              setIssued(key);
+            }}
+          />
+        )
+      }
+      query={keys}
+      count={rows.length}
+      empty="No API keys."
+      bottom={
+        <>
+          {keys.data?.next_cursor && (
+            <Text size="sm" c="dimmed">
+              The 100 newest keys are shown.
+            </Text>
+          )}
+          {issued && <IssuedKey issued={issued} userName={userName(issued.user_id)} onClose={() => setIssued(null)} />}
+        </>
+      }
+    >
+      <SettingsTable
+        label="API keys"
+        head={
+          <>
+            <th>Name</th>
+            <th>Prefix</th>
+            <th className="from-sm">Acts as</th>
+            <th className="from-sm">Role</th>
+            <th className="from-md">Expires</th>
+            <th className="from-md">Last used</th>
+            {admin && <th>Actions</th>}
+          </>
+        }
+      >
+        {rows.map((key) => (
+          <tr key={key.id}>
+            <td>{key.name ?? "—"}</td>
+            <td>
+              <code>{key.prefix}</code>
+            </td>
+            <td className="from-sm">{userName(key.user_id)}</td>
+            <td className="from-sm">{key.role ?? "the user's"}</td>
+            <td className="from-md">{key.expires_at ? formatDate(key.expires_at) : "never"}</td>
+            <td className="from-md">{key.last_used_at ? formatDateTime(key.last_used_at) : "never"}</td>
+            {admin && (
+              <td>
+                <ConfirmButton
+                  label="Revoke"
+                  name={`Revoke ${keyName(key)}`}
+                  title={`Revoke ${keyName(key)}?`}
+                  confirmLabel="Revoke key"
+                  onConfirm={() => revoke(key)}
+                >
+                  The key is refused from its very next request. Whatever uses it stops working.
+                </ConfirmButton>
+              </td>
+            )}
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

@@ -6,9 +6,11 @@ import { Link, useParams } from "react-router";
 import { api, unwrap, type Schemas } from "../../api/client";
 import { Fields } from "../../components/Fields";
 import { Empty, QueryState } from "../../components/States";
+import { ProblemAlert } from "../../forms/parts";
+import { formErrors } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
 import { EditEventTypes, targetWhere } from "./EventTargets";
-import { ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { TableBox, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Outcome = Schemas["DeliveryTry"]["outcome"];

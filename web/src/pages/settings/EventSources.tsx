@@ -1,10 +1,11 @@
-import { Button, Group, Modal, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Button, Group, SimpleGrid, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { useState } from "react";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Source = Schemas["EventSource"];
 
@@ -14,13 +15,13 @@ const FIELDS = ["source", "account_id", "description"] as const;
  * the source name itself is the unique field and cannot change. */
 function SourceForm({ source, onDone }: { source?: Source; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [values, setValues] = useState({
-    source: source?.source ?? "partner.",
-    account_id: source?.account_id ?? "",
-    description: source?.description ?? "",
-  });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState(
+    { source: source?.source ?? "partner.", account_id: source?.account_id ?? "", description: source?.description ?? "" },
+    FIELDS,
+    // A 409 on registering is the source name already taken: it belongs next to that field.
+    { conflict: source ? undefined : (error) => ({ field: "source", message: error.message }) },
+  );
+  const { values, field } = form;
   const save = useMutation({
     mutationFn: () => {
       const changes = { account_id: values.account_id.trim() || null, description: values.description.trim() || null };
@@ -38,89 +39,43 @@ function SourceForm({ source, onDone }: { source?: Source; onDone: () => void })
       await queryClient.invalidateQueries({ queryKey: ["event-sources"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, FIELDS);
-      // A 409 on registering is the source name already taken: it belongs next to that field.
-      if (!source && error instanceof ApiError && error.status === 409) {
-        shown.fields.source ??= error.message;
-        shown.problem = null;
-      }
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => ({ ...current, [field]: "" }));
-  };
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
-  }
-  const fields = (
-    <form onSubmit={submit} noValidate>
-      <Stack>
-        <SimpleGrid cols={{ base: 1, sm: source ? 1 : 3 }}>
-          {!source && (
-            <TextInput
-              label="Source"
-              description="The EventBridge source the partner sends with: partner.<name>."
-              required
-              value={values.source}
-              onChange={(event) => change("source", event.currentTarget.value)}
-              error={errors.source}
-            />
-          )}
+  const body = (
+    <>
+      <SimpleGrid cols={{ base: 1, sm: source ? 1 : 3 }}>
+        {!source && (
           <TextInput
-            label="AWS account"
-            description="The 12-digit account the partner sends from; empty for this CRM's own."
-            inputMode="numeric"
-            maxLength={12}
-            value={values.account_id}
-            onChange={(event) => change("account_id", event.currentTarget.value)}
-            error={errors.account_id}
+            label="Source"
+            description="The EventBridge source the partner sends with: partner.<name>."
+            required
+            {...field("source")}
           />
-          <TextInput
-            label="Description"
-            value={values.description}
-            onChange={(event) => change("description", event.currentTarget.value)}
-            error={errors.description}
-          />
-        </SimpleGrid>
-        <ProblemAlert error={problem} />
-        <Group justify={source ? "flex-end" : "flex-start"}>
-          {source && (
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          )}
-          <Button type="submit" loading={save.isPending}>
-            {source ? "Save" : "Register source"}
-          </Button>
-          {!source && (
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          )}
-        </Group>
-      </Stack>
-    </form>
+        )}
+        <TextInput
+          label="AWS account"
+          description="The 12-digit account the partner sends from; empty for this CRM's own."
+          inputMode="numeric"
+          maxLength={12}
+          {...field("account_id")}
+        />
+        <TextInput label="Description" {...field("description")} />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit={source ? "Save" : "Register source"} pending={save.isPending} onCancel={onDone} dialog={Boolean(source)} />
+    </>
   );
   if (source) {
     return (
-      <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onDone} title={`Change ${source.source}`}>
-        {fields}
-      </Modal>
+      <FormDialog title={`Change ${source.source}`} onClose={onDone} onSubmit={form.submit(save.mutate)}>
+        {body}
+      </FormDialog>
     );
   }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-source-title">
-      <Title order={3} size="h4" id="new-source-title" mb="sm">
-        New event source
-      </Title>
-      {fields}
-    </Paper>
+    <FormCard id="new-source-title" title="New event source" level={3} onSubmit={form.submit(save.mutate)}>
+      {body}
+    </FormCard>
   );
 }
 
@@ -142,7 +97,6 @@ function Refusals({ source }: { source: Source }) {
 /** The partner accounts allowed to put inbound events (leads, tickets) on the CRM's bus for this tenant. */
 export default function EventSources() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Source | null>(null);
   const [archived, setArchived] = useState(false);
@@ -151,105 +105,91 @@ export default function EventSources() {
     queryFn: () => unwrap(api.GET("/v1/event-sources", { params: { query: { limit: 100, archived } } })),
   });
   const rows = sources.data?.items ?? [];
-
-  async function archive(source: Source) {
-    await noContent(
-      api.DELETE("/v1/event-sources/{record_id}", { params: { path: { record_id: source.id } }, headers: ifMatch(source.version) }),
-    );
-    await queryClient.invalidateQueries({ queryKey: ["event-sources"] });
-  }
-  async function restore(source: Source) {
-    await unwrap(api.POST("/v1/event-sources/{record_id}/restore", { params: { path: { record_id: source.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["event-sources"] });
-  }
+  const { archive, restore } = useArchiveRestore("event-sources");
 
   return (
-    <Stack component="section" aria-labelledby="sources-title">
-      <Group justify="space-between">
-        <Title order={2} id="sources-title">
-          Event sources
-        </Title>
-        {admin && !creating && <Button onClick={() => setCreating(true)}>New event source</Button>}
-      </Group>
-      <Text size="sm" c="dimmed">
-        Partners whose events (a lead.submitted, a ticket.submitted) the CRM takes in. Events of any other source, or
-        sent from another AWS account, are refused.
-      </Text>
-      {admin === false && <AdminOnlyNote what="event sources" />}
-      {creating && <SourceForm onDone={() => setCreating(false)} />}
-      <ArchivedSwitch checked={archived} onChange={setArchived} />
-      <QueryState query={sources} what="event sources" />
-      {sources.isSuccess && rows.length === 0 && (
-        <Empty>{archived ? "No archived event sources." : "No event sources: no partner can send the CRM events yet."}</Empty>
-      )}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label={archived ? "Archived event sources" : "Event sources"}>
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th className="from-sm">AWS account</th>
-                <th className="from-sm">Refused</th>
-                <th className="from-md">{archived ? "Archived" : "Created"}</th>
-                {admin && <th>Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((source) => (
-                <tr key={source.id}>
-                  <td>
-                    {source.source}
-                    {source.description && (
-                      <Text size="xs" c="dimmed">
-                        {source.description}
-                      </Text>
-                    )}
-                  </td>
-                  <td className="from-sm">{source.account_id ?? "This CRM's own"}</td>
-                  <td className="from-sm">
-                    <Refusals source={source} />
-                  </td>
-                  <td className="from-md">{formatDateTime(archived ? source.archived_at : source.created_at)}</td>
-                  {admin && (
-                    <td>
-                      <Group gap={6}>
-                        {archived ? (
-                          <ConfirmButton
-                            label="Restore"
-                            name={`Restore ${source.source}`}
-                            title={`Restore ${source.source}?`}
-                            confirmLabel="Restore source"
-                            color="indigo"
-                            onConfirm={() => restore(source)}
-                          >
-                            The CRM takes this partner's events again.
-                          </ConfirmButton>
-                        ) : (
-                          <>
-                            <Button size="xs" variant="default" onClick={() => setEditing(source)} aria-label={`Change ${source.source}`}>
-                              Change
-                            </Button>
-                            <ConfirmButton
-                              label="Archive"
-                              name={`Archive ${source.source}`}
-                              title={`Archive ${source.source}?`}
-                              confirmLabel="Archive source"
-                              onConfirm={() => archive(source)}
-                            >
-                              The CRM refuses this partner's events from now on. It can be restored for 30 days.
-                            </ConfirmButton>
-                          </>
-                        )}
-                      </Group>
-                    </td>
+    <ListSection
+      id="sources"
+      title="Event sources"
+      what="event sources"
+      action={!creating && <Button onClick={() => setCreating(true)}>New event source</Button>}
+      intro={
+        <Text size="sm" c="dimmed">
+          Partners whose events (a lead.submitted, a ticket.submitted) the CRM takes in. Events of any other source,
+          or sent from another AWS account, are refused.
+        </Text>
+      }
+      top={creating && <SourceForm onDone={() => setCreating(false)} />}
+      archived={archived}
+      onArchivedChange={setArchived}
+      query={sources}
+      count={rows.length}
+      empty="No event sources: no partner can send the CRM events yet."
+      bottom={editing && <SourceForm source={editing} onDone={() => setEditing(null)} />}
+    >
+      <SettingsTable
+        label={archived ? "Archived event sources" : "Event sources"}
+        head={
+          <>
+            <th>Source</th>
+            <th className="from-sm">AWS account</th>
+            <th className="from-sm">Refused</th>
+            <th className="from-md">{archived ? "Archived" : "Created"}</th>
+            {admin && <th>Actions</th>}
+          </>
+        }
+      >
+        {rows.map((source) => (
+          <tr key={source.id}>
+            <td>
+              {source.source}
+              {source.description && (
+                <Text size="xs" c="dimmed">
+                  {source.description}
+                </Text>
+              )}
+            </td>
+            <td className="from-sm">{source.account_id ?? "This CRM's own"}</td>
+            <td className="from-sm">
+              <Refusals source={source} />
+            </td>
+            <td className="from-md">{formatDateTime(archived ? source.archived_at : source.created_at)}</td>
+            {admin && (
+              <td>
+                <Group gap={6}>
+                  {archived ? (
+                    <ConfirmButton
+                      label="Restore"
+                      name={`Restore ${source.source}`}
+                      title={`Restore ${source.source}?`}
+                      confirmLabel="Restore source"
+                      color="indigo"
+                      onConfirm={() => restore(source)}
+                    >
+                      The CRM takes this partner's events again.
+                    </ConfirmButton>
+                  ) : (
+                    <>
+                      <Button size="xs" variant="default" onClick={() => setEditing(source)} aria-label={`Change ${source.source}`}>
+                        Change
+                      </Button>
+                      <ConfirmButton
+                        label="Archive"
+                        name={`Archive ${source.source}`}
+                        title={`Archive ${source.source}?`}
+                        confirmLabel="Archive source"
+                        onConfirm={() => archive(source)}
+                      >
+                        The CRM refuses this partner's events from now on. It can be restored for 30 days.
+                      </ConfirmButton>
+                    </>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {editing && <SourceForm source={editing} onDone={() => setEditing(null)} />}
-    </Stack>
+                </Group>
+              </td>
+            )}
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

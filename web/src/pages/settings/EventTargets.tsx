@@ -1,11 +1,12 @@
-import { Anchor, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
+import { Anchor, Button, Group, NativeSelect, SimpleGrid, Text, TextInput, Textarea } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin } from "./shared";
+import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 import { STATUS_MEANINGS, StatusBadge } from "./targetStatus";
 
 type Target = Schemas["EventTarget"];
@@ -35,9 +36,8 @@ const FIELDS = ["type", "url", "secret", "event_bus_arn", "event_types", "descri
 function CreateTarget({ onDone }: { onDone: () => void }) {
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("webhook");
-  const [values, setValues] = useState({ url: "", secret: "", event_bus_arn: "", event_types: "", description: "" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ url: "", secret: "", event_bus_arn: "", event_types: "", description: "" }, FIELDS);
+  const { values, errors, change, field } = form;
   const create = useMutation({
     mutationFn: () =>
       unwrap(
@@ -63,109 +63,64 @@ function CreateTarget({ onDone }: { onDone: () => void }) {
       await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, FIELDS);
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => Object.fromEntries(Object.entries(current).filter(([name]) => !name.startsWith(field))));
-  };
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    create.mutate();
-  }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-target-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="new-target-title">
-            New event target
-          </Title>
-          <NativeSelect
-            label="Kind"
-            value={kind}
-            onChange={(event) => setKind(event.currentTarget.value as Kind)}
-            data={[
-              { value: "webhook", label: "Webhook (HTTPS POST, signed)" },
-              { value: "eventbridge", label: "EventBridge bus (the partner's AWS account)" },
-            ]}
-            maw={420}
-          />
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            {kind === "webhook" ? (
-              <>
-                <TextInput
-                  label="URL"
-                  description="Where each event is POSTed."
-                  type="url"
-                  required
-                  value={values.url}
-                  onChange={(event) => change("url", event.currentTarget.value)}
-                  error={errors.url}
-                />
-                <TextInput
-                  type="password"
-                  label="Signing secret"
-                  required
-                  description="16 characters or more; signs each delivery (CRM-Signature). Never shown again."
-                  value={values.secret}
-                  onChange={(event) => change("secret", event.currentTarget.value)}
-                  error={errors.secret}
-                />
-              </>
-            ) : (
-              <TextInput
-                label="Event bus ARN"
-                description="The partner's EventBridge bus."
-                required
-                placeholder="arn:aws:events:us-east-1:123456789012:event-bus/partner"
-                value={values.event_bus_arn}
-                onChange={(event) => change("event_bus_arn", event.currentTarget.value)}
-                error={errors.event_bus_arn}
-              />
-            )}
+    <FormCard id="new-target-title" title="New event target" level={3} onSubmit={form.submit(create.mutate)}>
+      <NativeSelect
+        label="Kind"
+        value={kind}
+        onChange={(event) => setKind(event.currentTarget.value as Kind)}
+        data={[
+          { value: "webhook", label: "Webhook (HTTPS POST, signed)" },
+          { value: "eventbridge", label: "EventBridge bus (the partner's AWS account)" },
+        ]}
+        maw={420}
+      />
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        {kind === "webhook" ? (
+          <>
+            <TextInput label="URL" description="Where each event is POSTed." type="url" required {...field("url")} />
             <TextInput
-              label="Description"
-              value={values.description}
-              onChange={(event) => change("description", event.currentTarget.value)}
-              error={errors.description}
+              type="password"
+              label="Signing secret"
+              required
+              description="16 characters or more; signs each delivery (CRM-Signature). Never shown again."
+              {...field("secret")}
             />
-          </SimpleGrid>
-          <Textarea
-            label="Event types"
-            description="Separated by commas or spaces: contact.created, deal.* (every deal event), * (all)."
+          </>
+        ) : (
+          <TextInput
+            label="Event bus ARN"
+            description="The partner's EventBridge bus."
             required
-            autosize
-            minRows={2}
-            value={values.event_types}
-            onChange={(event) => change("event_types", event.currentTarget.value)}
-            error={eventTypesError(errors, parseEventTypes(values.event_types))}
+            placeholder="arn:aws:events:us-east-1:123456789012:event-bus/partner"
+            {...field("event_bus_arn")}
           />
-          <ProblemAlert error={problem} />
-          <Group>
-            <Button type="submit" loading={create.isPending}>
-              Create target
-            </Button>
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+        )}
+        <TextInput label="Description" {...field("description")} />
+      </SimpleGrid>
+      <Textarea
+        label="Event types"
+        description="Separated by commas or spaces: contact.created, deal.* (every deal event), * (all)."
+        required
+        autosize
+        minRows={2}
+        value={values.event_types}
+        onChange={(event) => change("event_types", event.currentTarget.value)}
+        error={eventTypesError(errors, parseEventTypes(values.event_types))}
+      />
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Create target" pending={create.isPending} onCancel={onDone} />
+    </FormCard>
   );
 }
 
 /** Changes which events a target gets, at the version the list showed (If-Match). */
 export function EditEventTypes({ target, onClose }: { target: Target; onClose: () => void }) {
   const queryClient = useQueryClient();
-  const [text, setText] = useState(target.event_types?.join(", ") ?? "");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ event_types: target.event_types?.join(", ") ?? "" }, ["event_types"]);
+  const text = form.values.event_types;
   const save = useMutation({
     mutationFn: () =>
       unwrap(
@@ -180,50 +135,25 @@ export function EditEventTypes({ target, onClose }: { target: Target; onClose: (
       await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
       onClose();
     },
-    onError: (error) => {
-      const shown = formErrors(error, ["event_types"]);
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
   return (
-    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title="Event types">
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          setProblem(null);
-          save.mutate();
-        }}
-        noValidate
-      >
-        <Stack>
-          <Textarea
-            label="Event types"
-            description="Separated by commas or spaces: contact.created, deal.*, *."
-            autosize
-            minRows={2}
-            value={text}
-            onChange={(event) => {
-              setText(event.currentTarget.value);
-              setErrors({});
-            }}
-            error={eventTypesError(errors, parseEventTypes(text))}
-          />
-          <Text size="xs" c="dimmed">
-            The target is pending again until routing follows the change (usually seconds).
-          </Text>
-          <ProblemAlert error={problem} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormDialog title="Event types" onClose={onClose} onSubmit={form.submit(save.mutate)}>
+      <Textarea
+        label="Event types"
+        description="Separated by commas or spaces: contact.created, deal.*, *."
+        autosize
+        minRows={2}
+        value={text}
+        onChange={(event) => form.change("event_types", event.currentTarget.value)}
+        error={eventTypesError(form.errors, parseEventTypes(text))}
+      />
+      <Text size="xs" c="dimmed">
+        The target is pending again until routing follows the change (usually seconds).
+      </Text>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Save" pending={save.isPending} onCancel={onClose} dialog />
+    </FormDialog>
   );
 }
 
@@ -233,7 +163,6 @@ export function targetWhere(target: Target) {
 
 export default function EventTargets() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<Target | null>(null);
   const [archived, setArchived] = useState(false);
@@ -244,105 +173,89 @@ export default function EventTargets() {
     refetchInterval: (query) => (query.state.data?.items.some((target) => target.status === "pending") ? 2000 : false),
   });
   const rows = targets.data?.items ?? [];
-
-  async function archive(target: Target) {
-    await noContent(
-      api.DELETE("/v1/event-targets/{record_id}", { params: { path: { record_id: target.id } }, headers: ifMatch(target.version) }),
-    );
-    await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
-  }
-  async function restore(target: Target) {
-    await unwrap(api.POST("/v1/event-targets/{record_id}/restore", { params: { path: { record_id: target.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["event-targets"] });
-  }
+  const { archive, restore } = useArchiveRestore("event-targets");
 
   return (
-    <Stack component="section" aria-labelledby="targets-title">
-      <Group justify="space-between">
-        <Title order={2} id="targets-title">
-          Event targets
-        </Title>
-        {admin && !creating && <Button onClick={() => setCreating(true)}>New event target</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="event targets" />}
-      {creating && <CreateTarget onDone={() => setCreating(false)} />}
-      <ArchivedSwitch checked={archived} onChange={setArchived} />
-      <QueryState query={targets} what="event targets" />
-      {targets.isSuccess && rows.length === 0 && (
-        <Empty>{archived ? "No archived event targets." : "No event targets: events reach no partner yet."}</Empty>
-      )}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label={archived ? "Archived event targets" : "Event targets"}>
-            <thead>
-              <tr>
-                <th>Where</th>
-                <th>Status</th>
-                <th className="from-sm">Events</th>
-                <th className="from-md">Created</th>
-                <th>Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((target) => (
-                <tr key={target.id}>
-                  <td>
-                    <Text size="xs" c="dimmed">
-                      {target.type === "webhook" ? "Webhook" : "EventBridge"}
-                      {target.description && ` · ${target.description}`}
-                    </Text>
-                    {targetWhere(target)}
-                  </td>
-                  <td>
-                    <StatusBadge status={target.status} />
-                    <Text size="xs" c="dimmed" className="from-sm" mt={4}>
-                      {STATUS_MEANINGS[target.status ?? "pending"]}
-                    </Text>
-                  </td>
-                  <td className="from-sm">{target.event_types?.join(", ")}</td>
-                  <td className="from-md">{formatDateTime(target.created_at)}</td>
-                  <td>
-                    <Group gap={6}>
-                      <Anchor component={Link} to={`/settings/event-targets/${target.id}`} size="sm">
-                        Delivery log<span className="visually-hidden"> of {targetWhere(target)}</span>
-                      </Anchor>
-                      {admin && archived && (
-                        <ConfirmButton
-                          label="Restore"
-                          name={`Restore ${targetWhere(target)}`}
-                          title="Restore this event target?"
-                          confirmLabel="Restore target"
-                          color="indigo"
-                          onConfirm={() => restore(target)}
-                        >
-                          Events committed once its routing is in place reach {targetWhere(target)} again.
-                        </ConfirmButton>
-                      )}
-                      {admin && !archived && (
-                        <>
-                          <Button size="xs" variant="default" onClick={() => setEditing(target)} aria-label={`Event types of ${targetWhere(target)}`}>
-                            Event types
-                          </Button>
-                          <ConfirmButton
-                            label="Archive"
-                            name={`Archive ${targetWhere(target)}`}
-                            title="Archive this event target?"
-                            confirmLabel="Archive target"
-                            onConfirm={() => archive(target)}
-                          >
-                            Events stop reaching {targetWhere(target)}. It can be restored for 30 days.
-                          </ConfirmButton>
-                        </>
-                      )}
-                    </Group>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {editing && <EditEventTypes target={editing} onClose={() => setEditing(null)} />}
-    </Stack>
+    <ListSection
+      id="targets"
+      title="Event targets"
+      what="event targets"
+      action={!creating && <Button onClick={() => setCreating(true)}>New event target</Button>}
+      top={creating && <CreateTarget onDone={() => setCreating(false)} />}
+      archived={archived}
+      onArchivedChange={setArchived}
+      query={targets}
+      count={rows.length}
+      empty="No event targets: events reach no partner yet."
+      bottom={editing && <EditEventTypes target={editing} onClose={() => setEditing(null)} />}
+    >
+      <SettingsTable
+        label={archived ? "Archived event targets" : "Event targets"}
+        head={
+          <>
+            <th>Where</th>
+            <th>Status</th>
+            <th className="from-sm">Events</th>
+            <th className="from-md">Created</th>
+            <th>Actions</th>
+          </>
+        }
+      >
+        {rows.map((target) => (
+          <tr key={target.id}>
+            <td>
+              <Text size="xs" c="dimmed">
+                {target.type === "webhook" ? "Webhook" : "EventBridge"}
+                {target.description && ` · ${target.description}`}
+              </Text>
+              {targetWhere(target)}
+            </td>
+            <td>
+              <StatusBadge status={target.status} />
+              <Text size="xs" c="dimmed" className="from-sm" mt={4}>
+                {STATUS_MEANINGS[target.status ?? "pending"]}
+              </Text>
+            </td>
+            <td className="from-sm">{target.event_types?.join(", ")}</td>
+            <td className="from-md">{formatDateTime(target.created_at)}</td>
+            <td>
+              <Group gap={6}>
+                <Anchor component={Link} to={`/settings/event-targets/${target.id}`} size="sm">
+                  Delivery log<span className="visually-hidden"> of {targetWhere(target)}</span>
+                </Anchor>
+                {admin && archived && (
+                  <ConfirmButton
+                    label="Restore"
+                    name={`Restore ${targetWhere(target)}`}
+                    title="Restore this event target?"
+                    confirmLabel="Restore target"
+                    color="indigo"
+                    onConfirm={() => restore(target)}
+                  >
+                    Events committed once its routing is in place reach {targetWhere(target)} again.
+                  </ConfirmButton>
+                )}
+                {admin && !archived && (
+                  <>
+                    <Button size="xs" variant="default" onClick={() => setEditing(target)} aria-label={`Event types of ${targetWhere(target)}`}>
+                      Event types
+                    </Button>
+                    <ConfirmButton
+                      label="Archive"
+                      name={`Archive ${targetWhere(target)}`}
+                      title="Archive this event target?"
+                      confirmLabel="Archive target"
+                      onConfirm={() => archive(target)}
+                    >
+                      Events stop reaching {targetWhere(target)}. It can be restored for 30 days.
+                    </ConfirmButton>
+                  </>
+                )}
+              </Group>
+            </td>
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

@@ -1,10 +1,11 @@
-import { ActionIcon, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { ActionIcon, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { useState } from "react";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, formErrors, useIsAdmin } from "./shared";
+import { ConfirmButton, ListSection, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Pipeline = Schemas["Pipeline"];
 type Kind = "open" | "won" | "lost";
@@ -35,17 +36,18 @@ function formatPercent(probability: number | null | undefined) {
 function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [base, setBase] = useState(pipeline);
-  const [name, setName] = useState(pipeline?.name ?? "");
-  const [currency, setCurrency] = useState(pipeline?.currency ?? "");
-  const [stages, setStages] = useState<StageRow[]>(() => rowsOf(pipeline));
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState(
+    () => ({ name: pipeline?.name ?? "", currency: pipeline?.currency ?? "", stages: rowsOf(pipeline) }),
+    ["name", "currency", "stages"],
+  );
+  const { values, errors, change, field } = form;
+  const stages = values.stages;
 
   const save = useMutation({
     mutationFn: () => {
       const body = {
-        name: name.trim(),
-        currency: currency.trim().toUpperCase() || null,
+        name: values.name.trim(),
+        currency: values.currency.trim().toUpperCase() || null,
         stages: stages.map((stage) => ({
           ...(stage.id ? { id: stage.id } : {}),
           name: stage.name.trim(),
@@ -61,33 +63,24 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
       await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, ["name", "currency", "stages"]);
-      setErrors(shown.fields);
-      // A 409 (a stage left out still holds deals) or 412 names no field: it shows above the buttons.
-      setProblem(shown.problem);
-    },
+    // A 409 (a stage left out still holds deals) or 412 names no field: it shows above the buttons.
+    onError: form.fail,
   });
 
   const reload = useMutation({
     mutationFn: (id: string) => unwrap(api.GET("/v1/pipelines/{record_id}", { params: { path: { record_id: id } } })),
     onSuccess: (current) => {
       setBase(current);
-      setName(current.name ?? "");
-      setCurrency(current.currency ?? "");
-      setStages(rowsOf(current));
-      setErrors({});
-      setProblem(null);
+      form.reset({ name: current.name ?? "", currency: current.currency ?? "", stages: rowsOf(current) });
     },
   });
 
+  function setStages(next: (current: StageRow[]) => StageRow[]) {
+    form.setValues((current) => ({ ...current, stages: next(current.stages) }));
+  }
   function changeStage(index: number, change: Partial<StageRow>) {
     setStages((current) => current.map((stage, at) => (at === index ? { ...stage, ...change } : stage)));
-    setErrors((current) => {
-      const rest = { ...current };
-      for (const field of Object.keys(rest)) if (field.startsWith(`stages[${index}]`)) delete rest[field];
-      return rest;
-    });
+    form.clearErrors((field) => field.startsWith(`stages[${index}]`));
   }
   function move(index: number, by: number) {
     setStages((current) => {
@@ -96,141 +89,112 @@ function PipelineEditor({ pipeline, onDone }: { pipeline?: Pipeline; onDone: () 
       return moved;
     });
     // Errors name stages by position, which just changed.
-    setErrors((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !field.startsWith("stages["))));
-  }
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
+    form.clearErrors((field) => field.startsWith("stages["));
   }
   const stageLabel = (stage: StageRow, index: number) => stage.name.trim() || `stage ${index + 1}`;
 
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="pipeline-editor-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="pipeline-editor-title">
-            {pipeline ? `Edit ${pipeline.name}` : "New pipeline"}
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput label="Pipeline name" required value={name} onChange={(event) => setName(event.currentTarget.value)} error={errors.name} />
-            <TextInput
-              label="Currency"
-              description="ISO code of the board's totals, e.g. EUR."
-              maxLength={3}
-              value={currency}
-              onChange={(event) => setCurrency(event.currentTarget.value.toUpperCase())}
-              error={errors.currency}
-            />
-          </SimpleGrid>
-          <Stack gap="xs" component="fieldset" className="plain-fieldset">
-            <Text component="legend" fw={600} size="sm">
-              Stages, in order
-            </Text>
-            {errors.stages && (
-              <Text c="red.8" size="sm" role="alert">
-                {errors.stages}
-              </Text>
-            )}
-            <ol className="stage-list">
-              {stages.map((stage, index) => (
-                <li key={stage.key}>
-                  <Group gap="xs" align="flex-start" wrap="wrap">
-                    <TextInput
-                      label={`Stage ${index + 1} name`}
-                      value={stage.name}
-                      onChange={(event) => changeStage(index, { name: event.currentTarget.value })}
-                      error={errors[`stages[${index}].name`]}
-                      style={{ flex: "1 1 12rem" }}
-                    />
-                    <TextInput
-                      label="Probability %"
-                      type="number"
-                      min={0}
-                      max={100}
-                      step="any"
-                      value={stage.probability}
-                      onChange={(event) => changeStage(index, { probability: event.currentTarget.value })}
-                      error={errors[`stages[${index}].probability`]}
-                      w={120}
-                      aria-label={`Probability of ${stageLabel(stage, index)} in percent`}
-                    />
-                    <NativeSelect
-                      label="Kind"
-                      value={stage.kind}
-                      data={["open", "won", "lost"]}
-                      onChange={(event) => changeStage(index, { kind: event.currentTarget.value as Kind })}
-                      error={errors[`stages[${index}].kind`]}
-                      w={100}
-                      aria-label={`Kind of ${stageLabel(stage, index)}`}
-                    />
-                    <Group gap={4} mt={26}>
-                      <ActionIcon
-                        variant="default"
-                        size="lg"
-                        onClick={() => move(index, -1)}
-                        disabled={index === 0}
-                        aria-label={`Move ${stageLabel(stage, index)} up`}
-                      >
-                        ↑
-                      </ActionIcon>
-                      <ActionIcon
-                        variant="default"
-                        size="lg"
-                        onClick={() => move(index, 1)}
-                        disabled={index === stages.length - 1}
-                        aria-label={`Move ${stageLabel(stage, index)} down`}
-                      >
-                        ↓
-                      </ActionIcon>
-                      <ActionIcon
-                        variant="default"
-                        size="lg"
-                        color="red"
-                        onClick={() => setStages((current) => current.filter((_, at) => at !== index))}
-                        disabled={stages.length === 1}
-                        aria-label={`Remove ${stageLabel(stage, index)}`}
-                      >
-                        ×
-                      </ActionIcon>
-                    </Group>
-                  </Group>
-                </li>
-              ))}
-            </ol>
-            <Group>
-              <Button variant="default" size="xs" onClick={() => setStages((current) => [...current, { key: newKey(), name: "", probability: "", kind: "open" }])}>
-                Add stage
-              </Button>
-            </Group>
-          </Stack>
-          <ProblemAlert
-            error={problem}
-            action={
-              problem?.status === 412 && base ? (
-                <Button mt="sm" size="xs" variant="light" onClick={() => reload.mutate(base.id)} loading={reload.isPending}>
-                  Load the current version
-                </Button>
-              ) : undefined
-            }
-          />
-          <Group>
-            <Button type="submit" loading={save.isPending}>
-              {pipeline ? "Save pipeline" : "Create pipeline"}
-            </Button>
-            <Button variant="default" onClick={onDone}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="pipeline-editor-title" title={pipeline ? `Edit ${pipeline.name}` : "New pipeline"} level={3} onSubmit={form.submit(save.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Pipeline name" required {...field("name")} />
+        <TextInput
+          label="Currency"
+          description="ISO code of the board's totals, e.g. EUR."
+          maxLength={3}
+          value={values.currency}
+          onChange={(event) => change("currency", event.currentTarget.value.toUpperCase())}
+          error={errors.currency}
+        />
+      </SimpleGrid>
+      <Stack gap="xs" component="fieldset" className="plain-fieldset">
+        <Text component="legend" fw={600} size="sm">
+          Stages, in order
+        </Text>
+        {errors.stages && (
+          <Text c="red.8" size="sm" role="alert">
+            {errors.stages}
+          </Text>
+        )}
+        <ol className="stage-list">
+          {stages.map((stage, index) => (
+            <li key={stage.key}>
+              <Group gap="xs" align="flex-start" wrap="wrap">
+                <TextInput
+                  label={`Stage ${index + 1} name`}
+                  value={stage.name}
+                  onChange={(event) => changeStage(index, { name: event.currentTarget.value })}
+                  error={errors[`stages[${index}].name`]}
+                  style={{ flex: "1 1 12rem" }}
+                />
+                <TextInput
+                  label="Probability %"
+                  type="number"
+                  min={0}
+                  max={100}
+                  step="any"
+                  value={stage.probability}
+                  onChange={(event) => changeStage(index, { probability: event.currentTarget.value })}
+                  error={errors[`stages[${index}].probability`]}
+                  w={120}
+                  aria-label={`Probability of ${stageLabel(stage, index)} in percent`}
+                />
+                <NativeSelect
+                  label="Kind"
+                  value={stage.kind}
+                  data={["open", "won", "lost"]}
+                  onChange={(event) => changeStage(index, { kind: event.currentTarget.value as Kind })}
+                  error={errors[`stages[${index}].kind`]}
+                  w={100}
+                  aria-label={`Kind of ${stageLabel(stage, index)}`}
+                />
+                <Group gap={4} mt={26}>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    onClick={() => move(index, -1)}
+                    disabled={index === 0}
+                    aria-label={`Move ${stageLabel(stage, index)} up`}
+                  >
+                    ↑
+                  </ActionIcon>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    onClick={() => move(index, 1)}
+                    disabled={index === stages.length - 1}
+                    aria-label={`Move ${stageLabel(stage, index)} down`}
+                  >
+                    ↓
+                  </ActionIcon>
+                  <ActionIcon
+                    variant="default"
+                    size="lg"
+                    color="red"
+                    onClick={() => setStages((current) => current.filter((_, at) => at !== index))}
+                    disabled={stages.length === 1}
+                    aria-label={`Remove ${stageLabel(stage, index)}`}
+                  >
+                    ×
+                  </ActionIcon>
+                </Group>
+              </Group>
+            </li>
+          ))}
+        </ol>
+        <Group>
+          <Button variant="default" size="xs" onClick={() => setStages((current) => [...current, { key: newKey(), name: "", probability: "", kind: "open" }])}>
+            Add stage
+          </Button>
+        </Group>
+      </Stack>
+      <ProblemAlert error={form.problem} onReload={base ? () => reload.mutate(base.id) : undefined} reloading={reload.isPending} />
+      <FormButtons submit={pipeline ? "Save pipeline" : "Create pipeline"} pending={save.isPending} onCancel={onDone} />
+    </FormCard>
   );
 }
 
 export default function Pipelines() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Pipeline | "new" | null>(null);
   const [archived, setArchived] = useState(false);
   // The active list keeps the ["pipelines"] key the other pages share; the archived one sits under it, so
@@ -240,37 +204,24 @@ export default function Pipelines() {
     queryFn: () => unwrap(api.GET("/v1/pipelines", { params: { query: { limit: 100, ...(archived ? { archived } : {}) } } })),
   });
   const rows = pipelines.data?.items ?? [];
-
-  async function archive(pipeline: Pipeline) {
-    await noContent(
-      api.DELETE("/v1/pipelines/{record_id}", { params: { path: { record_id: pipeline.id } }, headers: ifMatch(pipeline.version) }),
-    );
-    await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-  }
-  async function restore(pipeline: Pipeline) {
-    await unwrap(api.POST("/v1/pipelines/{record_id}/restore", { params: { path: { record_id: pipeline.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["pipelines"] });
-  }
+  const { archive, restore } = useArchiveRestore("pipelines");
 
   return (
-    <Stack component="section" aria-labelledby="pipelines-title">
-      <Group justify="space-between">
-        <Title order={2} id="pipelines-title">
-          Pipelines
-        </Title>
-        {admin && editing === null && <Button onClick={() => setEditing("new")}>New pipeline</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="pipelines" />}
-      {editing === "new" && <PipelineEditor onDone={() => setEditing(null)} />}
-      <ArchivedSwitch
-        checked={archived}
-        onChange={(checked) => {
-          setArchived(checked);
-          setEditing(null);
-        }}
-      />
-      <QueryState query={pipelines} what="pipelines" />
-      {pipelines.isSuccess && rows.length === 0 && <Empty>{archived ? "No archived pipelines." : "No pipelines."}</Empty>}
+    <ListSection
+      id="pipelines"
+      title="Pipelines"
+      what="pipelines"
+      action={editing === null && <Button onClick={() => setEditing("new")}>New pipeline</Button>}
+      top={editing === "new" && <PipelineEditor onDone={() => setEditing(null)} />}
+      archived={archived}
+      onArchivedChange={(checked) => {
+        setArchived(checked);
+        setEditing(null);
+      }}
+      query={pipelines}
+      count={rows.length}
+      empty="No pipelines."
+    >
       {rows.map((pipeline) =>
         editing !== null && editing !== "new" && editing.id === pipeline.id ? (
           <PipelineEditor key={pipeline.id} pipeline={pipeline} onDone={() => setEditing(null)} />
@@ -326,6 +277,6 @@ export default function Pipelines() {
           </Paper>
         ),
       )}
-    </Stack>
+    </ListSection>
   );
 }

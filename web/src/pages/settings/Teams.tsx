@@ -1,10 +1,11 @@
-import { Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { Button, Group, NativeSelect, SimpleGrid, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
-import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { useState } from "react";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { useFormState } from "../../forms/useFormState";
 import { formatDateTime } from "../../format";
-import { AdminOnlyNote, ArchivedSwitch, ConfirmButton, ProblemAlert, TableBox, formErrors, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
+import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
 
 type Team = Schemas["Team"];
 
@@ -12,88 +13,51 @@ type Team = Schemas["Team"];
 function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) {
   const queryClient = useQueryClient();
   const users = useUsers();
-  const [name, setName] = useState(team?.name ?? "");
-  const [managerId, setManagerId] = useState(team?.manager_id ?? "");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ name: team?.name ?? "", manager_id: team?.manager_id ?? "" }, ["name", "manager_id"]);
+  const { values, field } = form;
   const save = useMutation({
-    mutationFn: () =>
-      team
-        ? unwrap(
-            api.PATCH("/v1/teams/{record_id}", {
-              params: { path: { record_id: team.id } },
-              headers: ifMatch(team.version),
-              body: { name: name.trim(), manager_id: managerId || null },
-            }),
-          )
-        : unwrap(api.POST("/v1/teams", { body: { name: name.trim(), manager_id: managerId || null } })),
+    mutationFn: () => {
+      const body = { name: values.name.trim(), manager_id: values.manager_id || null };
+      return team
+        ? unwrap(api.PATCH("/v1/teams/{record_id}", { params: { path: { record_id: team.id } }, headers: ifMatch(team.version), body }))
+        : unwrap(api.POST("/v1/teams", { body }));
+    },
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ["teams"] });
       onDone();
     },
-    onError: (error) => {
-      const shown = formErrors(error, ["name", "manager_id"]);
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
   const managers = [
     { value: "", label: "No manager" },
     ...(users.data?.items.filter((user) => user.active !== false).map((user) => ({ value: user.id, label: userLabel(user) })) ?? []),
   ];
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    save.mutate();
-  }
-  const fields = (
-    <form onSubmit={submit} noValidate>
-      <Stack>
-        <SimpleGrid cols={{ base: 1, sm: team ? 1 : 2 }}>
-          <TextInput
-            label="Team name"
-            required
-            value={name}
-            onChange={(event) => {
-              setName(event.currentTarget.value);
-              setErrors({ ...errors, name: "" });
-            }}
-            error={errors.name}
-          />
-          <NativeSelect label="Manager" value={managerId} data={managers} onChange={(event) => setManagerId(event.currentTarget.value)} error={errors.manager_id} />
-        </SimpleGrid>
-        <ProblemAlert error={problem} />
-        <Group justify={team ? "flex-end" : "flex-start"}>
-          <Button variant="default" onClick={onDone}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {team ? "Save" : "Create team"}
-          </Button>
-        </Group>
-      </Stack>
-    </form>
+  const body = (
+    <>
+      <SimpleGrid cols={{ base: 1, sm: team ? 1 : 2 }}>
+        <TextInput label="Team name" required {...field("name")} />
+        <NativeSelect label="Manager" data={managers} {...field("manager_id")} />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit={team ? "Save" : "Create team"} pending={save.isPending} onCancel={onDone} dialog={Boolean(team)} />
+    </>
   );
   if (team) {
     return (
-      <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onDone} title={`Rename ${team.name ?? "team"}`}>
-        {fields}
-      </Modal>
+      <FormDialog title={`Rename ${team.name ?? "team"}`} onClose={onDone} onSubmit={form.submit(save.mutate)}>
+        {body}
+      </FormDialog>
     );
   }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="new-team-title">
-      <Title order={3} size="h4" id="new-team-title" mb="sm">
-        New team
-      </Title>
-      {fields}
-    </Paper>
+    <FormCard id="new-team-title" title="New team" level={3} onSubmit={form.submit(save.mutate)}>
+      {body}
+    </FormCard>
   );
 }
 
 export default function Teams() {
   const admin = useIsAdmin();
-  const queryClient = useQueryClient();
   const active = useTeams();
   const userName = useUserName();
   const [creating, setCreating] = useState(false);
@@ -107,88 +71,74 @@ export default function Teams() {
   });
   const teams = showArchived ? archived : active;
   const rows = teams.data?.items ?? [];
-
-  async function remove(team: Team) {
-    await noContent(api.DELETE("/v1/teams/{record_id}", { params: { path: { record_id: team.id } }, headers: ifMatch(team.version) }));
-    await queryClient.invalidateQueries({ queryKey: ["teams"] });
-  }
-  async function restore(team: Team) {
-    await unwrap(api.POST("/v1/teams/{record_id}/restore", { params: { path: { record_id: team.id } } }));
-    await queryClient.invalidateQueries({ queryKey: ["teams"] });
-  }
+  const { archive, restore } = useArchiveRestore("teams");
 
   return (
-    <Stack component="section" aria-labelledby="teams-title">
-      <Group justify="space-between">
-        <Title order={2} id="teams-title">
-          Teams
-        </Title>
-        {admin && !creating && <Button onClick={() => setCreating(true)}>New team</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="teams" />}
-      {creating && <TeamForm onDone={() => setCreating(false)} />}
-      <ArchivedSwitch checked={showArchived} onChange={setShowArchived} />
-      <QueryState query={teams} what="teams" />
-      {teams.isSuccess && rows.length === 0 && (
-        <Empty>{showArchived ? "No archived teams." : "No teams yet: a manager changes what its team owns once there is one."}</Empty>
-      )}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label={showArchived ? "Archived teams" : "Teams"}>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Manager</th>
-                <th className="from-sm">Created</th>
-                {admin && <th>Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((team) => (
-                <tr key={team.id}>
-                  <td>{team.name}</td>
-                  <td>{userName(team.manager_id)}</td>
-                  <td className="from-sm">{formatDateTime(team.created_at)}</td>
-                  {admin && (
-                    <td>
-                      <Group gap={6}>
-                        {showArchived ? (
-                          <ConfirmButton
-                            label="Restore"
-                            name={`Restore ${team.name}`}
-                            title={`Restore the team ${team.name}?`}
-                            confirmLabel="Restore team"
-                            color="indigo"
-                            onConfirm={() => restore(team)}
-                          >
-                            It is listed and can be given members again.
-                          </ConfirmButton>
-                        ) : (
-                          <>
-                            <Button size="xs" variant="default" onClick={() => setEditing(team)} aria-label={`Rename ${team.name}`}>
-                              Rename
-                            </Button>
-                            <ConfirmButton
-                              label="Delete"
-                              name={`Delete ${team.name}`}
-                              title={`Delete the team ${team.name}?`}
-                              confirmLabel="Delete team"
-                              onConfirm={() => remove(team)}
-                            >
-                              A team with members cannot be deleted: move them to another team first. A deleted team can be restored for 30 days.
-                            </ConfirmButton>
-                          </>
-                        )}
-                      </Group>
-                    </td>
+    <ListSection
+      id="teams"
+      title="Teams"
+      what="teams"
+      action={!creating && <Button onClick={() => setCreating(true)}>New team</Button>}
+      top={creating && <TeamForm onDone={() => setCreating(false)} />}
+      archived={showArchived}
+      onArchivedChange={setShowArchived}
+      query={teams}
+      count={rows.length}
+      empty="No teams yet: a manager changes what its team owns once there is one."
+      bottom={editing && <TeamForm team={editing} onDone={() => setEditing(null)} />}
+    >
+      <SettingsTable
+        label={showArchived ? "Archived teams" : "Teams"}
+        head={
+          <>
+            <th>Name</th>
+            <th>Manager</th>
+            <th className="from-sm">Created</th>
+            {admin && <th>Actions</th>}
+          </>
+        }
+      >
+        {rows.map((team) => (
+          <tr key={team.id}>
+            <td>{team.name}</td>
+            <td>{userName(team.manager_id)}</td>
+            <td className="from-sm">{formatDateTime(team.created_at)}</td>
+            {admin && (
+              <td>
+                <Group gap={6}>
+                  {showArchived ? (
+                    <ConfirmButton
+                      label="Restore"
+                      name={`Restore ${team.name}`}
+                      title={`Restore the team ${team.name}?`}
+                      confirmLabel="Restore team"
+                      color="indigo"
+                      onConfirm={() => restore(team)}
+                    >
+                      It is listed and can be given members again.
+                    </ConfirmButton>
+                  ) : (
+                    <>
+                      <Button size="xs" variant="default" onClick={() => setEditing(team)} aria-label={`Rename ${team.name}`}>
+                        Rename
+                      </Button>
+                      <ConfirmButton
+                        label="Delete"
+                        name={`Delete ${team.name}`}
+                        title={`Delete the team ${team.name}?`}
+                        confirmLabel="Delete team"
+                        onConfirm={() => archive(team)}
+                      >
+                        A team with members cannot be deleted: move them to another team first. A deleted team can be restored for 30 days.
+                      </ConfirmButton>
+                    </>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {editing && <TeamForm team={editing} onDone={() => setEditing(null)} />}
-    </Stack>
+                </Group>
+              </td>
+            )}
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

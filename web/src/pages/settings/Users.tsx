@@ -1,18 +1,19 @@
-import { Alert, Anchor, Badge, Button, Group, Modal, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Badge, Button, Group, NativeSelect, SimpleGrid, Text, TextInput } from "@mantine/core";
 import { useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
-import { ApiError, api, ifMatch, unwrap, type Schemas } from "../../api/client";
-import { Empty, QueryState } from "../../components/States";
+import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
+import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { useFormState } from "../../forms/useFormState";
 import { useMe } from "../../Shell";
 import {
-  AdminOnlyNote,
   ConfirmButton,
-  ProblemAlert,
+  FormDialog,
+  ListSection,
   ROLES,
   ROLE_MEANINGS,
-  TableBox,
-  formErrors,
+  SettingsTable,
+  useArchiveRestore,
   useIsAdmin,
   useTeams,
   userLabel,
@@ -32,9 +33,11 @@ function useTeamOptions() {
 function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCancel: () => void }) {
   const queryClient = useQueryClient();
   const teamOptions = useTeamOptions();
-  const [values, setValues] = useState({ email: "", name: "", role: "rep" as Role, team_id: "" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ email: "", name: "", role: "rep" as Role, team_id: "" }, ["email", "name", "role", "team_id"], {
+    // A 409 is the email taken by another user of the tenant.
+    conflict: (error) => ({ field: "email", message: error.message }),
+  });
+  const { values, field } = form;
   const invite = useMutation({
     mutationFn: () =>
       unwrap(
@@ -51,54 +54,19 @@ function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCanc
       await queryClient.invalidateQueries({ queryKey: ["users"] });
       onDone(user);
     },
-    onError: (error) => {
-      const shown = formErrors(error, Object.keys(values));
-      if (error instanceof ApiError && error.status === 409) shown.fields.email ??= error.message;
-      setErrors(shown.fields);
-      setProblem(error instanceof ApiError && error.status === 409 ? null : shown.problem);
-    },
+    onError: form.fail,
   });
-  const change = (field: keyof typeof values, value: string) => {
-    setValues((current) => ({ ...current, [field]: value }));
-    setErrors((current) => ({ ...current, [field]: "" }));
-  };
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setProblem(null);
-    invite.mutate();
-  }
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="invite-title">
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <Title order={3} size="h4" id="invite-title">
-            Invite a user
-          </Title>
-          <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <TextInput
-              label="Email"
-              type="email"
-              required
-              value={values.email}
-              onChange={(event) => change("email", event.currentTarget.value)}
-              error={errors.email}
-            />
-            <TextInput label="Name" value={values.name} onChange={(event) => change("name", event.currentTarget.value)} error={errors.name} />
-            <NativeSelect label="Role" value={values.role} data={roleOptions} onChange={(event) => change("role", event.currentTarget.value)} error={errors.role} />
-            <NativeSelect label="Team" value={values.team_id} data={teamOptions} onChange={(event) => change("team_id", event.currentTarget.value)} error={errors.team_id} />
-          </SimpleGrid>
-          <ProblemAlert error={problem} />
-          <Group>
-            <Button type="submit" loading={invite.isPending}>
-              Invite user
-            </Button>
-            <Button variant="default" onClick={onCancel}>
-              Cancel
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Paper>
+    <FormCard id="invite-title" title="Invite a user" level={3} onSubmit={form.submit(invite.mutate)}>
+      <SimpleGrid cols={{ base: 1, sm: 2 }}>
+        <TextInput label="Email" type="email" required {...field("email")} />
+        <TextInput label="Name" {...field("name")} />
+        <NativeSelect label="Role" data={roleOptions} {...field("role")} />
+        <NativeSelect label="Team" data={teamOptions} {...field("team_id")} />
+      </SimpleGrid>
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Invite user" pending={invite.isPending} onCancel={onCancel} />
+    </FormCard>
   );
 }
 
@@ -106,9 +74,8 @@ function InviteForm({ onDone, onCancel }: { onDone: (user: User) => void; onCanc
 function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
   const queryClient = useQueryClient();
   const teamOptions = useTeamOptions();
-  const [values, setValues] = useState({ name: user.name ?? "", role: (user.role ?? "rep") as Role, team_id: user.team_id ?? "" });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [problem, setProblem] = useState<ApiError | null>(null);
+  const form = useFormState({ name: user.name ?? "", role: (user.role ?? "rep") as Role, team_id: user.team_id ?? "" }, ["name", "role", "team_id"]);
+  const { values, field } = form;
   const save = useMutation({
     mutationFn: () => {
       const body: Schemas["UserUpdate"] = {};
@@ -123,38 +90,16 @@ function EditUser({ user, onClose }: { user: User; onClose: () => void }) {
       await queryClient.invalidateQueries({ queryKey: ["users"] });
       onClose();
     },
-    onError: (error) => {
-      const shown = formErrors(error, Object.keys(values));
-      setErrors(shown.fields);
-      setProblem(shown.problem);
-    },
+    onError: form.fail,
   });
   return (
-    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={`Change ${userLabel(user)}`}>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          setProblem(null);
-          save.mutate();
-        }}
-        noValidate
-      >
-        <Stack>
-          <TextInput label="Name" value={values.name} onChange={(event) => setValues({ ...values, name: event.currentTarget.value })} error={errors.name} />
-          <NativeSelect label="Role" value={values.role} data={roleOptions} onChange={(event) => setValues({ ...values, role: event.currentTarget.value as Role })} error={errors.role} />
-          <NativeSelect label="Team" value={values.team_id} data={teamOptions} onChange={(event) => setValues({ ...values, team_id: event.currentTarget.value })} error={errors.team_id} />
-          <ProblemAlert error={problem} />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={save.isPending}>
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormDialog title={`Change ${userLabel(user)}`} onClose={onClose} onSubmit={form.submit(save.mutate)}>
+      <TextInput label="Name" {...field("name")} />
+      <NativeSelect label="Role" data={roleOptions} {...field("role")} />
+      <NativeSelect label="Team" data={teamOptions} {...field("team_id")} />
+      <ProblemAlert error={form.problem} />
+      <FormButtons submit="Save" pending={save.isPending} onCancel={onClose} dialog />
+    </FormDialog>
   );
 }
 
@@ -178,10 +123,7 @@ export default function Users() {
 
   // The API has no restore for users: DELETE deactivates (409 for the tenant's last active admin, shown in the
   // dialog) and PATCH `active: true` reactivates; deactivated users stay in the list.
-  async function deactivate(user: User) {
-    await unwrap(api.DELETE("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version) }));
-    await queryClient.invalidateQueries({ queryKey: ["users"] });
-  }
+  const { archive: deactivate } = useArchiveRestore("users");
   async function reactivate(user: User) {
     await unwrap(
       api.PATCH("/v1/users/{record_id}", { params: { path: { record_id: user.id } }, headers: ifMatch(user.version), body: { active: true } }),
@@ -190,118 +132,121 @@ export default function Users() {
   }
 
   return (
-    <Stack component="section" aria-labelledby="users-title">
-      <Group justify="space-between">
-        <Title order={2} id="users-title">
-          Users
-        </Title>
-        {admin && !inviting && <Button onClick={() => setInviting(true)}>Invite user</Button>}
-      </Group>
-      {admin === false && <AdminOnlyNote what="users" />}
-      {inviting && (
-        <InviteForm
-          onCancel={() => setInviting(false)}
-          onDone={(user) => {
-            setInviting(false);
-            setInvited(user);
-          }}
-        />
-      )}
-      {invited && (
-        <Alert color="teal.9" variant="outline" title={`${userLabel(invited)} is invited`} withCloseButton closeButtonLabel="Dismiss" onClose={() => setInvited(null)}>
-          <Text size="sm">
-            Where the tenant signs in through its user pool, they get an invitation by email. Locally, issue them an API key.
-          </Text>
-          <Anchor component={Link} to={`/settings/api-keys?user=${invited.id}`} size="sm">
-            Create an API key for {userLabel(invited)}
-          </Anchor>
-        </Alert>
-      )}
-      <QueryState query={users} what="users" />
-      {users.isSuccess && rows.length === 0 && <Empty>No users yet.</Empty>}
-      {rows.length > 0 && (
-        <TableBox>
-          <table className="data-table" aria-label="Users">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Role</th>
-                <th className="from-sm">Team</th>
-                <th>Status</th>
-                {admin && <th>Actions</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((user) => (
-                <tr key={user.id}>
-                  <td>
-                    <Text size="sm" fw={500}>
-                      {user.name ?? "—"}
-                      {user.id === me.data?.user.id && " (you)"}
-                    </Text>
-                    <Text size="xs" c="dimmed">
-                      {user.email}
-                    </Text>
-                  </td>
-                  <td>{user.role ?? "—"}</td>
-                  <td className="from-sm">{teamName(user.team_id)}</td>
-                  <td>
-                    {user.active === false ? (
-                      <Badge color="gray.7" variant="outline">
-                        deactivated
-                      </Badge>
-                    ) : (
-                      <Badge color="teal.9" variant="outline">
-                        active
-                      </Badge>
-                    )}
-                  </td>
-                  {admin && (
-                    <td>
-                      <Group gap={6}>
-                        <Button size="xs" variant="default" onClick={() => setEditing(user)} aria-label={`Change ${userLabel(user)}`}>
-                          Change
-                        </Button>
-                        {user.active === false ? (
-                          <ConfirmButton
-                            label="Reactivate"
-                            name={`Reactivate ${userLabel(user)}`}
-                            title={`Reactivate ${userLabel(user)}?`}
-                            confirmLabel="Reactivate"
-                            color="indigo"
-                            onConfirm={() => reactivate(user)}
-                          >
-                            Their API keys and sign-in work again from their next request.
-                          </ConfirmButton>
-                        ) : (
-                          <ConfirmButton
-                            label="Deactivate"
-                            name={`Deactivate ${userLabel(user)}`}
-                            title={`Deactivate ${userLabel(user)}?`}
-                            confirmLabel="Deactivate"
-                            onConfirm={() => deactivate(user)}
-                          >
-                            Every credential they hold (API keys, sign-in) is refused from their next request. What they
-                            own stays theirs; you can reactivate them later.
-                          </ConfirmButton>
-                        )}
-                      </Group>
-                    </td>
+    <ListSection
+      id="users"
+      title="Users"
+      what="users"
+      action={!inviting && <Button onClick={() => setInviting(true)}>Invite user</Button>}
+      top={
+        <>
+          {inviting && (
+            <InviteForm
+              onCancel={() => setInviting(false)}
+              onDone={(user) => {
+                setInviting(false);
+                setInvited(user);
+              }}
+            />
+          )}
+          {invited && (
+            <Alert color="teal.9" variant="outline" title={`${userLabel(invited)} is invited`} withCloseButton closeButtonLabel="Dismiss" onClose={() => setInvited(null)}>
+              <Text size="sm">
+                Where the tenant signs in through its user pool, they get an invitation by email. Locally, issue them an API key.
+              </Text>
+              <Anchor component={Link} to={`/settings/api-keys?user=${invited.id}`} size="sm">
+                Create an API key for {userLabel(invited)}
+              </Anchor>
+            </Alert>
+          )}
+        </>
+      }
+      query={users}
+      count={rows.length}
+      empty="No users yet."
+      bottom={
+        <>
+          {users.hasNextPage && (
+            <Group>
+              <Button variant="default" onClick={() => users.fetchNextPage()} loading={users.isFetchingNextPage}>
+                Load more
+              </Button>
+            </Group>
+          )}
+          {editing && <EditUser user={editing} onClose={() => setEditing(null)} />}
+        </>
+      }
+    >
+      <SettingsTable
+        label="Users"
+        head={
+          <>
+            <th>Name</th>
+            <th>Role</th>
+            <th className="from-sm">Team</th>
+            <th>Status</th>
+            {admin && <th>Actions</th>}
+          </>
+        }
+      >
+        {rows.map((user) => (
+          <tr key={user.id}>
+            <td>
+              <Text size="sm" fw={500}>
+                {user.name ?? "—"}
+                {user.id === me.data?.user.id && " (you)"}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {user.email}
+              </Text>
+            </td>
+            <td>{user.role ?? "—"}</td>
+            <td className="from-sm">{teamName(user.team_id)}</td>
+            <td>
+              {user.active === false ? (
+                <Badge color="gray.7" variant="outline">
+                  deactivated
+                </Badge>
+              ) : (
+                <Badge color="teal.9" variant="outline">
+                  active
+                </Badge>
+              )}
+            </td>
+            {admin && (
+              <td>
+                <Group gap={6}>
+                  <Button size="xs" variant="default" onClick={() => setEditing(user)} aria-label={`Change ${userLabel(user)}`}>
+                    Change
+                  </Button>
+                  {user.active === false ? (
+                    <ConfirmButton
+                      label="Reactivate"
+                      name={`Reactivate ${userLabel(user)}`}
+                      title={`Reactivate ${userLabel(user)}?`}
+                      confirmLabel="Reactivate"
+                      color="indigo"
+                      onConfirm={() => reactivate(user)}
+                    >
+                      Their API keys and sign-in work again from their next request.
+                    </ConfirmButton>
+                  ) : (
+                    <ConfirmButton
+                      label="Deactivate"
+                      name={`Deactivate ${userLabel(user)}`}
+                      title={`Deactivate ${userLabel(user)}?`}
+                      confirmLabel="Deactivate"
+                      onConfirm={() => deactivate(user)}
+                    >
+                      Every credential they hold (API keys, sign-in) is refused from their next request. What they
+                      own stays theirs; you can reactivate them later.
+                    </ConfirmButton>
                   )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
-      )}
-      {users.hasNextPage && (
-        <Group>
-          <Button variant="default" onClick={() => users.fetchNextPage()} loading={users.isFetchingNextPage}>
-            Load more
-          </Button>
-        </Group>
-      )}
-      {editing && <EditUser user={editing} onClose={() => setEditing(null)} />}
-    </Stack>
+                </Group>
+              </td>
+            )}
+          </tr>
+        ))}
+      </SettingsTable>
+    </ListSection>
   );
 }

@@ -1,7 +1,10 @@
-import { Alert, Button, Group, Modal, Stack, Switch, Text } from "@mantine/core";
+import { Button, Group, Modal, Stack, Switch, Text, Title } from "@mantine/core";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type ReactNode } from "react";
-import { ApiError, api, unwrap, type Schemas } from "../../api/client";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
+import { Empty, QueryState } from "../../components/States";
+import { ProblemAlert } from "../../forms/parts";
+import { formErrors } from "../../forms/useFormState";
 import { useMe } from "../../Shell";
 
 export type Role = "admin" | "manager" | "rep" | "viewer";
@@ -55,44 +58,6 @@ export function AdminOnlyNote({ what }: { what: string }) {
     <Text size="sm" c="dimmed">
       Only an admin can change {what}; you can look.
     </Text>
-  );
-}
-
-/** An error as a form shows it: the field errors by field, and the problem to show above the buttons when no
- * field of the form names it. */
-export function formErrors(error: unknown, fields: readonly string[]): { fields: Record<string, string>; problem: ApiError | null } {
-  if (!(error instanceof ApiError)) {
-    return { fields: {}, problem: new ApiError(0, { detail: "The CRM could not be reached. Try again." }) };
-  }
-  const byField = error.fieldErrors();
-  const shown = Object.keys(byField).some((field) => fields.some((name) => field === name || field.startsWith(`${name}[`)));
-  return { fields: byField, problem: shown ? null : error };
-}
-
-const PROBLEM_TITLES: Record<number, string> = {
-  403: "Not allowed",
-  404: "Not found",
-  409: "Conflict",
-  412: "Changed by someone else",
-  422: "Not valid",
-};
-
-export function ProblemAlert({
-  error,
-  action,
-  stale = "It changed since you opened it, so nothing was saved. Reload it and try again.",
-}: {
-  error: ApiError | null;
-  action?: ReactNode;
-  /** What a 412 means here. */
-  stale?: string;
-}) {
-  if (!error) return null;
-  return (
-    <Alert color="red" role="alert" title={PROBLEM_TITLES[error.status] ?? "Not saved"}>
-      {error.status === 412 ? stale : error.message}
-      {action}
-    </Alert>
   );
 }
 
@@ -164,6 +129,28 @@ export function ConfirmButton({
   );
 }
 
+/** A form in a dialog (changing a record a list shows); here, not in forms/, so that the first pages' forms
+ * do without the Modal. */
+export function FormDialog({
+  title,
+  onClose,
+  onSubmit,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  onSubmit: (event: FormEvent) => void;
+  children: ReactNode;
+}) {
+  return (
+    <Modal closeButtonProps={{ "aria-label": "Close" }} opened onClose={onClose} title={title}>
+      <form onSubmit={onSubmit} noValidate>
+        <Stack>{children}</Stack>
+      </form>
+    </Modal>
+  );
+}
+
 /** The "Show archived" switch of a list: the API lists archived records alone (`archived=true`), restorable for
  * 30 days. */
 export function ArchivedSwitch({ checked, onChange }: { checked: boolean; onChange: (checked: boolean) => void }) {
@@ -180,6 +167,123 @@ export function ArchivedSwitch({ checked, onChange }: { checked: boolean; onChan
 /** A table that scrolls inside its own box at narrow widths, so the page never scrolls sideways. */
 export function TableBox({ children }: { children: ReactNode }) {
   return <div className="table-box">{children}</div>;
+}
+
+/** A settings list's table: its header cells and its rows. */
+export function SettingsTable({ label, head, children }: { label: string; head: ReactNode; children: ReactNode }) {
+  return (
+    <TableBox>
+      <table className="data-table" aria-label={label}>
+        <thead>
+          <tr>{head}</tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </TableBox>
+  );
+}
+
+/** A settings page's list of records: its title and the admin's action beside it, what others may not
+ * change, the "Show archived" switch where records can be archived, the query's loading and error states,
+ * the empty text (`No archived …` for archived ones), then the list itself (`children`, shown once there are
+ * records). */
+export function ListSection({
+  id,
+  title,
+  what,
+  action,
+  intro,
+  top,
+  archived,
+  onArchivedChange,
+  query,
+  count,
+  empty,
+  bottom,
+  children,
+}: {
+  /** Names the section's title: `${id}-title`. */
+  id: string;
+  title: string;
+  /** The records' plural, as "Only an admin can change …" and "The … could not be loaded" say it. */
+  what: string;
+  /** Shown to admins only (a "New …" button). */
+  action?: ReactNode;
+  intro?: ReactNode;
+  /** Between the admin-only note and the list (a form that adds one). */
+  top?: ReactNode;
+  archived?: boolean;
+  onArchivedChange?: (checked: boolean) => void;
+  query: { isPending: boolean; isError: boolean; isSuccess: boolean; error: Error | null; refetch: () => unknown };
+  count: number;
+  /** What an empty list of the active records says. */
+  empty: string;
+  /** After the list (Load more, a dialog). */
+  bottom?: ReactNode;
+  children: ReactNode;
+}) {
+  const admin = useIsAdmin();
+  return (
+    <Stack component="section" aria-labelledby={`${id}-title`}>
+      <Group justify="space-between">
+        <Title order={2} id={`${id}-title`}>
+          {title}
+        </Title>
+        {admin && action}
+      </Group>
+      {intro}
+      {admin === false && <AdminOnlyNote what={what} />}
+      {top}
+      {onArchivedChange && <ArchivedSwitch checked={archived ?? false} onChange={onArchivedChange} />}
+      <QueryState query={query} what={what} />
+      {query.isSuccess && count === 0 && <Empty>{archived ? `No archived ${what}.` : empty}</Empty>}
+      {count > 0 && children}
+      {bottom}
+    </Stack>
+  );
+}
+
+type Restorable = "event-sources" | "event-targets" | "pipelines" | "teams";
+/** The settings collections whose records are archived (DELETE: for API keys a revoke, for users a
+ * deactivation); each list reads them under a query key of the collection's name. */
+type Collection = Restorable | "api-keys" | "users";
+
+// Each path spelled out, as the API's types (and tests/unit/test_web_covers_the_api.py) know them.
+function archiveCall(collection: Collection, recordId: string, version: number) {
+  const options = { params: { path: { record_id: recordId } }, headers: ifMatch(version) };
+  if (collection === "event-sources") return api.DELETE("/v1/event-sources/{record_id}", options);
+  if (collection === "event-targets") return api.DELETE("/v1/event-targets/{record_id}", options);
+  if (collection === "pipelines") return api.DELETE("/v1/pipelines/{record_id}", options);
+  if (collection === "teams") return api.DELETE("/v1/teams/{record_id}", options);
+  if (collection === "api-keys") return api.DELETE("/v1/api-keys/{record_id}", options);
+  return api.DELETE("/v1/users/{record_id}", options);
+}
+
+function restoreCall(collection: Restorable, recordId: string) {
+  const options = { params: { path: { record_id: recordId } } };
+  if (collection === "event-sources") return unwrap(api.POST("/v1/event-sources/{record_id}/restore", options));
+  if (collection === "event-targets") return unwrap(api.POST("/v1/event-targets/{record_id}/restore", options));
+  if (collection === "pipelines") return unwrap(api.POST("/v1/pipelines/{record_id}/restore", options));
+  return unwrap(api.POST("/v1/teams/{record_id}/restore", options));
+}
+
+/** Archives a record at the version its list showed (If-Match), or restores it, then reads the collection's
+ * lists again; a refusal is thrown, for the ConfirmButton that asked to show in its dialog. API keys and users
+ * have no restore (a key is revoked for good, a user is reactivated by PATCH). */
+export function useArchiveRestore(collection: Collection) {
+  const queryClient = useQueryClient();
+  const reread = () => queryClient.invalidateQueries({ queryKey: [collection] });
+  return {
+    archive: async (record: { id: string; version: number }) => {
+      await noContent(archiveCall(collection, record.id, record.version));
+      await reread();
+    },
+    restore: async (record: { id: string }) => {
+      if (collection === "api-keys" || collection === "users") throw new Error(`The API restores no ${collection}.`);
+      await restoreCall(collection, record.id);
+      await reread();
+    },
+  };
 }
 
 /** The end of an RFC 3339 day in the user's time zone, from a date input's YYYY-MM-DD. */
