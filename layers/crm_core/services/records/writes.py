@@ -26,8 +26,10 @@ from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail, FieldChanges, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
+from crm_core.repositories.property_schema_repository import schema_check_item
 from crm_core.repositories.table import RecordCount, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
+from crm_core.services.custom_values import SCHEMA_LABEL, checked_schema, forget_schemas
 from crm_core.services.records.derived import (
     NOTHING,
     DerivedWrites,
@@ -108,6 +110,7 @@ def build_change(
     # as a change does.
     changes.save(item, condition=repo.tokens_unchanged(before) if before else None, label="record")
     new_unique = _unique_steps(changes, spec, ctx.tenant_id, item, before)
+    _schema_steps(changes, spec, ctx, item, before)
     _count_step(changes, spec, item, before)
     if spec.counters is not None:
         for step in spec.counters(before, item):
@@ -146,6 +149,20 @@ def _unique_steps(
             return_old=True,
         )
     return new_unique
+
+
+def _schema_steps(
+    changes: ChangeSet, spec: ObjectSpec, ctx: RequestContext, item: RecordItem, before: RecordItem | None
+) -> None:
+    """A change of ``custom`` validated against the definitions in force, on the condition that they are
+    still those when it commits; the items a type keeps in step with its records (a property's schema)."""
+    if spec.custom_object is not None:
+        old = record_data(before) if before is not None else None
+        schema = checked_schema(ctx, spec.custom_object, old, record_data(item))
+        if schema is not None:
+            changes.check(schema_check_item(schema), schema.unchanged(), label=SCHEMA_LABEL)
+    for companion, condition in spec.companions(ctx, before, item) if spec.companions else ():
+        changes.save(companion, condition=condition, label=SCHEMA_LABEL)
 
 
 def _envelope_step(
@@ -278,6 +295,8 @@ def conflict_problem(
     spec: ObjectSpec, ctx: RequestContext, error: WriteConflict, prepared: Prepared
 ) -> ProblemError:
     label = error.label.rsplit(":", 1)[-1]
+    if label == SCHEMA_LABEL:
+        forget_schemas(ctx)  # the definitions changed since they were read: read them again
     if label != "unique":
         return StaleWrite(label)
     existing = (error.existing or {}).get("record_id")
