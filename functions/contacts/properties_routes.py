@@ -27,7 +27,7 @@ NamePath = Annotated[str, Path(pattern=NAME_PATTERN, description="The property's
     tags=[TAG],
     summary="List an object's custom properties",
     description="Oldest first. Every role reads them.",
-    responses=answers(200, list_page_model("PropertyPage", Property), 400, 422),
+    responses=answers(200, list_page_model("PropertyPage", Property), 400, 404, 422),
 )
 def list_properties(
     object: ObjectPath,
@@ -54,7 +54,7 @@ def list_properties(
     summary="Define a custom property",
     description="The name is unique per object (an archived property keeps its name: restore it) and, like "
     "the type, fixed. From the next write on, the object's records' `custom` is validated against it.",
-    responses=answers(201, Property, 400, 403, 409, 413, 415, 422, description="Created", etag=True),
+    responses=answers(201, Property, 400, 403, 404, 409, 413, 415, 422, description="Created", etag=True),
 )
 def create_property(object: ObjectPath, body: Annotated[PropertyCreate, Body()]) -> Response[str]:
     record = PROPERTIES.create_property(request_context(router), object, set_fields(body))

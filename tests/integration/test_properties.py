@@ -361,3 +361,48 @@ def test_only_an_admin_changes_properties_and_every_role_reads_them(client: ApiC
         assert caller.post("/v1/properties/contacts/tier/restore").status_code == 403, role
     assert [p["name"] for p in client.get("/v1/properties/contacts").json()["items"]] == ["tier"]
     assert client.get("/v1/properties/contacts/tier").json()["version"] == 1
+
+
+# ------------------------------------------------------------------------------------------- filters
+
+
+def test_lists_filter_by_custom_properties(client: ApiClient, other: ApiClient) -> None:
+    define(client, "contacts", TIER)
+    define(client, "contacts", {"name": "score", "label": "Score", "type": "number"})
+    define(client, "contacts", {"name": "vip", "label": "VIP", "type": "boolean"})
+    define(client, "contacts", {**TIER, "name": "regions", "type": "multi_enum"})
+    made = [
+        new_contact(client, custom).json()["id"]
+        for custom in (
+            {"tier": "gold", "score": 3, "vip": True, "regions": ["gold", "silver"]},
+            {"tier": "silver", "score": 3.5, "vip": False, "regions": ["silver"]},
+            {"tier": "gold", "score": 7},
+            {},
+        )
+    ]
+
+    def listed(**query: str) -> list[str]:
+        return [c["id"] for c in client.all_pages("/v1/contacts", {"limit": 1, **query})]
+
+    assert listed(**{"custom.tier": "gold"}) == [made[0], made[2]]
+    assert listed(**{"custom.score": "3"}) == [made[0]]
+    assert listed(**{"custom.score": "3.5"}) == [made[1]]
+    assert listed(**{"custom.vip": "false"}) == [made[1]]
+    assert listed(**{"custom.regions": "silver"}) == [made[0], made[1]]
+    assert listed(**{"custom.tier": "gold", "custom.score": "7"}) == [made[2]]
+    page = client.get("/v1/contacts", params={"custom.tier": "gold"}).json()
+    assert page["total"] is None  # a filtered list has no total
+    for query, field in (
+        ({"custom.nope": "x"}, "custom.nope"),
+        ({"custom.tier": "iron"}, "custom.tier"),
+        ({"custom.score": "many"}, "custom.score"),
+        ({"custom.vip": "yes"}, "custom.vip"),
+    ):
+        assert fields_named(client.get("/v1/contacts", params=query)) == [field], query
+    # a list of records without custom properties takes no such filter
+    assert fields_named(client.get("/v1/activities", params={"custom.tier": "gold"})) == ["custom.tier"]
+    # another tenant's definitions are not its own: the name is undefined there, as a never-defined one
+    foreign = other.get("/v1/contacts", params={"custom.tier": "gold"})
+    never = other.get("/v1/contacts", params={"custom.never": "gold"})
+    assert fields_named(foreign) == ["custom.tier"]
+    assert foreign.json()["errors"][0]["message"] == never.json()["errors"][0]["message"]

@@ -11,6 +11,7 @@ it read them again (``conflict_label``) instead of committing against stale ones
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -110,6 +111,45 @@ def custom_errors(
         elif name in before:
             errors.append(FieldError(f"custom.{name}", "is required and cannot be cleared"))
     return errors
+
+
+def custom_filters(tenant_id: str, object_name: str, query: Mapping[str, str]) -> dict[str, Any]:
+    """A list's ``custom.<name>=value`` filters, each value as its property's type holds it (``3`` a
+    number, ``true`` a boolean); 422 naming ``custom.<name>`` for a name not defined (or archived) and a
+    value the property cannot hold. One consistent GetItem of the definitions, only when there are some."""
+    wanted = {key: value for key, value in query.items() if key.startswith("custom.")}
+    if not wanted:
+        return {}
+    definitions = read_schema(tenant_id, object_name).active()
+    filters: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for key, text in sorted(wanted.items()):
+        definition = definitions.get(key.removeprefix("custom."))
+        if definition is None:
+            errors.append(FieldError(key, "is not a defined property of this object"))
+            continue
+        value = _typed(definition["type"], text)
+        kind = "enum" if definition["type"] == "multi_enum" else definition["type"]
+        problem = "must be a number" if value is None else value_problem({**definition, "type": kind}, value)
+        if problem:
+            errors.append(FieldError(key, problem))
+        filters[key] = value
+    if errors:
+        raise validation_failed(errors, "Custom property filters do not match their definitions.")
+    return filters
+
+
+def _typed(kind: str, text: str) -> Any:
+    """A query string's value as a property of ``kind`` holds it (None: not a number)."""
+    if kind == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text, text)
+    return text
 
 
 def checked_schema(

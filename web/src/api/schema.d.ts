@@ -249,7 +249,7 @@ export interface paths {
         };
         /**
          * List or search companies
-         * @description Sorts by created_at, updated_at, name. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         * @description Sorts by created_at, updated_at, name. Filters by custom properties with `custom.<name>=value` (defined under /v1/properties/companies; a multi_enum matches one of its values), matched while reading. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
          */
         get: operations["list_companies_v1_companies_get"];
         put?: never;
@@ -417,7 +417,7 @@ export interface paths {
         };
         /**
          * List or search contacts
-         * @description Sorts by created_at, updated_at, name. Expands company (one batch read per page). A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         * @description Sorts by created_at, updated_at, name. Expands company (one batch read per page). Filters by custom properties with `custom.<name>=value` (defined under /v1/properties/contacts; a multi_enum matches one of its values), matched while reading. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
          */
         get: operations["list_contacts_v1_contacts_get"];
         put?: never;
@@ -554,7 +554,7 @@ export interface paths {
         };
         /**
          * List or search deals
-         * @description Sorts by created_at, updated_at, name, close_date, amount. Expands company, contacts (one batch read per page). A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         * @description Sorts by created_at, updated_at, name, close_date, amount. Expands company, contacts (one batch read per page). Filters by custom properties with `custom.<name>=value` (defined under /v1/properties/deals; a multi_enum matches one of its values), matched while reading. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
          */
         get: operations["list_deals_v1_deals_get"];
         put?: never;
@@ -14750,6 +14750,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
             422: {
                 headers: {
@@ -14857,6 +14874,23 @@ export interface operations {
             };
             /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
             403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;
