@@ -41,8 +41,10 @@ def schema_for_write(ctx: RequestContext, object_name: str) -> PropertySchema:
 
 def forget_schemas(ctx: RequestContext) -> None:
     """A write lost a race with a definition's change: the next attempt reads the definitions again."""
-    for key in [key for key in ctx.lookups if key[0] == "property_schema"]:
-        ctx.lookups.pop(key, None)
+    # list(): a batch's inputs share the lookups across threads, and one may add to them meanwhile
+    for key in list(ctx.lookups):
+        if key[0] == "property_schema":
+            ctx.lookups.pop(key, None)
 
 
 def merged_custom(current: Any, sent: Any) -> dict[str, Any] | None:
