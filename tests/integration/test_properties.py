@@ -8,11 +8,8 @@ from typing import Any
 
 import pytest
 import requests
-from crm_core.auth import Principal, Role
-from crm_core.context import RequestContext
+from crm_core.auth import Role
 from crm_core.repositories import property_schema_repository
-from crm_core.services import custom_values
-from crm_core.services.properties import PROPERTIES
 
 from tests.support.client import ApiClient
 from tests.support.roles import clients_by_role
@@ -283,38 +280,43 @@ def test_batches_and_merges_are_validated(client: ApiClient) -> None:
     assert fields_named(merged) == ["custom.tier"]
 
 
-def test_a_definition_changed_during_a_write_makes_it_read_them_again(
-    client: ApiClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The write's condition on the schema revision it read fails: it is prepared again from the new
-    definitions, neither lost nor committed against the old ones."""
+def test_definitions_changed_at_once_are_all_kept(client: ApiClient) -> None:
+    """Each definition's write conditions the object's schema item on the revision it read: of concurrent
+    changes, the ones that lose are prepared again from a fresh read, none lost (every one is enforced)."""
     define(client, "contacts", TIER)
-    reads: list[int | None] = []
-    change: dict[str, Any] = {}
-    real_read = property_schema_repository.read_schema
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
 
-    def read_then_change(tenant_id: str, object_name: str) -> property_schema_repository.PropertySchema:
-        schema = real_read(tenant_id, object_name)
-        if object_name == "contacts" and tenant_id == client.tenant_id:
-            reads.append(schema.revision)
-            if len(reads) == 1:  # between this write's read and its commit, the definition changes
-                admin = RequestContext(Principal.system(tenant_id, "test"))
-                PROPERTIES.update_property(admin, "contacts", "tier", change, None)
-        return schema
+    def change(n: int) -> None:
+        barrier.wait()
+        if n == 0:
+            response = client.patch("/v1/properties/contacts/tier", {"options": [TIER["options"][0]]})
+        else:
+            body = {"name": f"at_once_{n}", "label": f"At once {n}", "type": "number"}
+            response = client.post("/v1/properties/contacts", body)
+        statuses.append(response.status_code)
 
-    monkeypatch.setattr(custom_values, "read_schema", read_then_change)
-    # a change that keeps the value valid: the write commits on its second attempt
-    change.update({"label": "Renamed"})
-    created = new_contact(client, {"tier": "silver"})
-    assert created.status_code == 201, created.text
-    assert len(reads) == 2 and reads[1] == (reads[0] or 0) + 1
-    # a change that makes it invalid: the second attempt refuses it
-    reads.clear()
-    change.clear()
-    change.update({"options": [TIER["options"][0]]})
-    refused = new_contact(client, {"tier": "silver"})
-    assert fields_named(refused) == ["custom.tier"]
-    assert len(reads) == 2
+    threads = [threading.Thread(target=change, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200, 201, 201, 201, 201, 201], statuses
+    schema = property_schema_repository.read_schema(client.tenant_id, "contacts")
+    assert schema.revision == 7  # the first definition, then six changes, each its own revision
+    assert sorted(schema.active()) == [
+        "at_once_1",
+        "at_once_2",
+        "at_once_3",
+        "at_once_4",
+        "at_once_5",
+        "tier",
+    ]
+    sent = {f"at_once_{n}": "many" for n in range(1, 6)}
+    refused = new_contact(client, {**sent, "tier": "silver"})
+    assert fields_named(refused) == sorted(f"custom.{name}" for name in [*sent, "tier"])
+    sent = {f"at_once_{n}": n for n in range(1, 6)}
+    assert new_contact(client, {**sent, "tier": "gold"}).status_code == 201
 
 
 # ----------------------------------------------------------------------------------- tenants and roles

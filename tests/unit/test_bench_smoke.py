@@ -114,8 +114,8 @@ def test_create_is_a_few_reads_and_one_transaction(recorder: DynamoRecorder, tin
     # looks for others.
     # The contacts' custom property definitions, read consistently (a create is validated against the
     # required ones: decision 0012).
-    # One transaction (the record, its count, the check of the definitions' revision), then what follows
-    # from it: its entries and its timeline entry, which is written last (docs/decisions/0008).
+    # One transaction (the record, its count), then what follows from it: its entries and its timeline
+    # entry, which is written last (docs/decisions/0008).
     assert dict(calls) == {"GetItem": 1, "Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 2}
     assert measured.measurement.write_units_by_item["timeline"] == 1
 
@@ -135,9 +135,7 @@ def test_patch_is_one_read_and_one_conditional_put(recorder: DynamoRecorder, tin
     assert dict(measured.measurement.calls) == {"GetItem": 1, "PutItem": 1, "BatchWriteItem": 2}
 
 
-def test_patch_of_custom_reads_the_definitions_and_checks_them_in_a_transaction(
-    recorder: DynamoRecorder, tiny: Dataset
-) -> None:
+def test_patch_of_custom_reads_the_definitions_once_more(recorder: DynamoRecorder, tiny: Dataset) -> None:
     tiny.api.call(
         "POST",
         "/v1/properties/contacts",
@@ -148,9 +146,8 @@ def test_patch_of_custom_reads_the_definitions_and_checks_them_in_a_transaction(
     measured = _measure(
         recorder, tiny, "PATCH", f"/v1/contacts/{contact['id']}", body={"custom": {"shoe": 38}}
     )
-    # The record and the definitions (decision 0012), then the record with a ConditionCheck of the
-    # definitions' revision: a transaction instead of a PutItem.
-    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1, "BatchWriteItem": 2}
+    # The record and the definitions (decision 0012), then the record alone, as any other change.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "PutItem": 1, "BatchWriteItem": 2}
 
 
 def test_timeline_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:

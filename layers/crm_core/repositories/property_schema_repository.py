@@ -30,7 +30,8 @@ class PropertySchema:
         return {name: one for name, one in self.definitions.items() if not one.get("archived")}
 
     def unchanged(self) -> Condition:
-        """The condition a write that read this schema puts on its item: it is still this revision."""
+        """The condition of a definition's write on the schema item: it is still the revision read, so
+        of two concurrent changes of an object's definitions one is prepared again, none lost."""
         if self.revision is None:
             return PropertySchemaItem.PK.does_not_exist()
         return PropertySchemaItem.revision == self.revision
@@ -58,9 +59,3 @@ def read_schema(tenant_id: str, object_name: str) -> PropertySchema:
     if not isinstance(item, PropertySchemaItem):
         return PropertySchema(tenant_id, object_name, None)
     return PropertySchema(tenant_id, object_name, int(item.revision), json.loads(item.definitions))
-
-
-def schema_check_item(schema: PropertySchema) -> TableItem:
-    """The item a record's write condition-checks (its key; the condition is ``schema.unchanged()``)."""
-    pk, sk = schema.key()
-    return PropertySchemaItem(pk, sk)

@@ -42,7 +42,7 @@ class CounterStep(NamedTuple):
 
 @dataclass
 class _Operation:
-    kind: str  # "save" | "delete" | "update" | "check"
+    kind: str  # "save" | "delete" | "update"
     item: TableItem
     condition: Condition | None
     label: str
@@ -71,15 +71,6 @@ class ChangeSet:
     def delete(self, item: TableItem, *, condition: Condition | None = None, label: str = "") -> None:
         self.operations.append(_Operation("delete", item, condition, label, False))
 
-    def check(self, item: TableItem, condition: Condition, *, label: str = "") -> None:
-        """A ConditionCheck of another item (an object's property schema, at the revision a write read);
-        once per item, as a transaction may not name one item twice (a batch's inputs read it alike)."""
-        if any(
-            op.kind == "check" and (op.item.PK, op.item.SK) == (item.PK, item.SK) for op in self.operations
-        ):
-            return
-        self.operations.append(_Operation("check", item, condition, label, False))
-
     def update(self, item: TableItem, actions: list[Action], *, label: str = "") -> None:
         """An UpdateItem (e.g. ADD to a counter), created if absent."""
         self.operations.append(_Operation("update", item, None, label, False, actions))
@@ -101,11 +92,7 @@ class ChangeSet:
         self.add_to(step.counter, step.amounts, step.at_least)
 
     def extend(self, other: ChangeSet) -> None:
-        for op in other.operations:
-            if op.kind == "check" and op.condition is not None:
-                self.check(op.item, op.condition, label=op.label)
-            else:
-                self.operations.append(op)
+        self.operations.extend(other.operations)
         for key, (counter, amounts) in other.counters.items():
             self.add_to(counter, amounts, other.floors.get(key))
 
@@ -151,16 +138,11 @@ class ChangeSet:
                         )
                     elif op.kind == "update":
                         transaction.update(op.item, op.actions, condition=op.condition)
-                    elif op.kind == "check":
-                        transaction.condition_check(type(op.item), op.item.PK, op.item.SK, op.condition)
                     else:
                         transaction.delete(op.item, condition=op.condition)
         except TransactWriteError as error:
-            # pynamodb sends condition checks, deletes, puts, then updates, and DynamoDB gives the reasons
-            # in that order.
-            sent = [
-                op for kind in ("check", "delete", "save", "update") for op in operations if op.kind == kind
-            ]
+            # pynamodb sends deletes, then puts, then updates, and DynamoDB gives the reasons in that order.
+            sent = [op for kind in ("delete", "save", "update") for op in operations if op.kind == kind]
             for op, reason in zip(sent, error.cancellation_reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     existing = (

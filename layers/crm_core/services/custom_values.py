@@ -5,8 +5,13 @@ once per request for a batch's inputs): a value of the wrong type or not among t
 not defined, or a required one missing on create or cleared by a change is a 422 naming
 ``custom.<name>``. What a write does not touch is left as it is: a definition changed or archived since
 leaves stored values alone, and a record made before a property became required keeps lacking it until
-it is given one. The write condition-checks the revision it read, so a definition changed meanwhile makes
-it read them again (``conflict_label``) instead of committing against stale ones."""
+it is given one.
+
+A record's write reads the definitions and does not condition on them: a definition's change reads no
+record, so a write that read the definitions before it is as if it committed before it (and what it
+stored stays, as any stored value does). A condition check of the schema item in the record's
+transaction would make every create of the object's records conflict with every other (DynamoDB refuses
+concurrent transactions on one item): the object's writes would go one at a time."""
 
 from __future__ import annotations
 
@@ -20,7 +25,8 @@ from crm_core.errors import FieldError, validation_failed
 from crm_core.models.record import RecordFields
 from crm_core.repositories.property_schema_repository import Definition, PropertySchema, read_schema
 
-# The WriteConflict label of the condition check on the schema item: the write is prepared again.
+# The WriteConflict label of a definition's write of the schema item on the revision it read: another
+# definition of the object changed meanwhile, and the write is prepared again from a fresh read.
 SCHEMA_LABEL = "schema"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -30,21 +36,12 @@ def _lookup_key(object_name: str) -> tuple[str, str]:
 
 
 def schema_for_write(ctx: RequestContext, object_name: str) -> PropertySchema:
-    """The object's definitions, read consistently once per request (a batch's inputs share them; a
-    conflict on their revision drops them, see ``forget_schemas``)."""
+    """The object's definitions, read consistently once per request (a batch's inputs share them)."""
     key = _lookup_key(object_name)
     schema = ctx.lookups.get(key)
     if not isinstance(schema, PropertySchema):
         schema = ctx.lookups[key] = read_schema(ctx.tenant_id, object_name)
     return schema
-
-
-def forget_schemas(ctx: RequestContext) -> None:
-    """A write lost a race with a definition's change: the next attempt reads the definitions again."""
-    # list(): a batch's inputs share the lookups across threads, and one may add to them meanwhile
-    for key in list(ctx.lookups):
-        if key[0] == "property_schema":
-            ctx.lookups.pop(key, None)
 
 
 def merged_custom(current: Any, sent: Any) -> dict[str, Any] | None:
@@ -154,18 +151,15 @@ def _typed(kind: str, text: str) -> Any:
     return text
 
 
-def checked_schema(
+def check_custom(
     ctx: RequestContext, object_name: str, before: RecordFields | None, after: RecordFields
-) -> PropertySchema | None:
-    """The definitions a write of a record from ``before`` (None: new) to ``after`` was validated
-    against, which its transaction then condition-checks; None when it does not touch ``custom`` (no
-    read, no check). 422 naming each bad ``custom.<name>``."""
+) -> None:
+    """A write of a record from ``before`` (None: new) to ``after`` against the object's definitions:
+    422 naming each bad ``custom.<name>``. A change that leaves ``custom`` alone reads nothing."""
     old = None if before is None else (before.get("custom") or {})
     new = after.get("custom") or {}
     if old is not None and old == new:
-        return None
-    schema = schema_for_write(ctx, object_name)
-    errors = custom_errors(schema.active(), old, new)
+        return
+    errors = custom_errors(schema_for_write(ctx, object_name).active(), old, new)
     if errors:
         raise validation_failed(errors, "Custom properties do not match their definitions.")
-    return schema

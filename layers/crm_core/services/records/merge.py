@@ -24,7 +24,6 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
-from crm_core.services.custom_values import forget_schemas
 from crm_core.services.records.derived import DerivedWrites, write_after_commit
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
 from crm_core.services.records.writes import WRITE_ATTEMPTS, back_off, build_change, require_fits
@@ -63,10 +62,7 @@ def merge(service: RecordService, ctx: RequestContext, survivor_id: str, duplica
         try:
             changes.commit()
         except WriteConflict:
-            # one of the two changed since it was read, or the definitions of their custom properties:
-            # read them again
-            forget_schemas(ctx)
-            back_off(attempt)
+            back_off(attempt)  # one of the two changed since it was read: read both again
             continue
         write_after_commit(*derived)
         pending = _move_referrers(service, ctx, survivor_id, duplicate_id)

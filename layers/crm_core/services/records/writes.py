@@ -26,10 +26,9 @@ from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail, FieldChanges, RecordFields, RelatedFacts
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.property_schema_repository import schema_check_item
 from crm_core.repositories.table import RecordCount, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
-from crm_core.services.custom_values import SCHEMA_LABEL, checked_schema, forget_schemas
+from crm_core.services.custom_values import SCHEMA_LABEL, check_custom
 from crm_core.services.records.derived import (
     NOTHING,
     DerivedWrites,
@@ -154,13 +153,11 @@ def _unique_steps(
 def _schema_steps(
     changes: ChangeSet, spec: ObjectSpec, ctx: RequestContext, item: RecordItem, before: RecordItem | None
 ) -> None:
-    """A change of ``custom`` validated against the definitions in force, on the condition that they are
-    still those when it commits; the items a type keeps in step with its records (a property's schema)."""
+    """A change of ``custom`` validated against the definitions in force (read consistently: one just
+    committed applies); the items a type keeps in step with its records (a property's schema)."""
     if spec.custom_object is not None:
         old = record_data(before) if before is not None else None
-        schema = checked_schema(ctx, spec.custom_object, old, record_data(item))
-        if schema is not None:
-            changes.check(schema_check_item(schema), schema.unchanged(), label=SCHEMA_LABEL)
+        check_custom(ctx, spec.custom_object, old, record_data(item))
     for companion, condition in spec.companions(ctx, before, item) if spec.companions else ():
         changes.save(companion, condition=condition, label=SCHEMA_LABEL)
 
@@ -295,8 +292,6 @@ def conflict_problem(
     spec: ObjectSpec, ctx: RequestContext, error: WriteConflict, prepared: Prepared
 ) -> ProblemError:
     label = error.label.rsplit(":", 1)[-1]
-    if label == SCHEMA_LABEL:
-        forget_schemas(ctx)  # the definitions changed since they were read: read them again
     if label != "unique":
         return StaleWrite(label)
     existing = (error.existing or {}).get("record_id")
