@@ -32,6 +32,8 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("contact.create_idempotent", "POST /contacts + Idempotency-Key"),
     ("contact.get", "GET /contacts/{id}"),
     ("contact.patch", "PATCH /contacts/{id} + If-Match"),
+    ("property.create", "POST /properties/contacts (admin)"),
+    ("contact.patch_custom", "PATCH /contacts/{id} custom property"),
     ("contact.patch_manager", "PATCH /contacts/{id} by the owner's manager"),
     ("contact.archive", "DELETE /contacts/{id} (archive)"),
     ("contact.restore", "POST /contacts/{id}/restore"),
@@ -334,6 +336,26 @@ def _scenarios(recorder: DynamoRecorder, ds: Dataset) -> Iterator[Measured]:
         f"/v1/contacts/{contact_id}",
         body={"title": "Countess"},
         headers={"If-Match": f'"{contact["version"]}"'},
+    )
+    yield measured
+
+    # A custom property (decision 0012): its definition, then a change of a contact's value, which reads the
+    # object's definitions and checks their revision in its transaction.
+    measured, _ = step(
+        "property.create",
+        "POST",
+        "/v1/properties/contacts",
+        expect=201,
+        body={
+            "name": "tier",
+            "label": "Tier",
+            "type": "enum",
+            "options": [{"value": "gold", "label": "Gold"}],
+        },
+    )
+    yield measured
+    measured, _ = step(
+        "contact.patch_custom", "PATCH", f"/v1/contacts/{contact_id}", body={"custom": {"tier": "gold"}}
     )
     yield measured
 

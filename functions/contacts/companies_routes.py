@@ -17,6 +17,7 @@ from crm_core.http.record_routes import (
     UpdatedSince,
     add_record_routes,
     list_description,
+    list_extensions,
     list_response,
     with_related,
 )
@@ -38,6 +39,7 @@ router = Router()
     tags=["companies"],
     summary="List or search companies",
     description=list_description(COMPANIES),
+    openapi_extensions=list_extensions(COMPANIES),
     responses=answers(200, list_page_model("CompanyPage", with_related(Company, COMPANIES)), 400, 422),
 )
 def list_companies(
@@ -70,6 +72,7 @@ def list_companies(
         limit=limit,
         cursor=cursor,
         sort=sort,
+        query=router.current_event.query_string_parameters,
     )
 
 

@@ -18,6 +18,7 @@ from crm_core.http.record_routes import (
     UpdatedSince,
     add_record_routes,
     list_description,
+    list_extensions,
     list_response,
     with_related,
 )
@@ -34,6 +35,7 @@ router = Router()
     tags=["contacts"],
     summary="List or search contacts",
     description=list_description(CONTACTS),
+    openapi_extensions=list_extensions(CONTACTS),
     responses=answers(200, list_page_model("ContactPage", with_related(Contact, CONTACTS)), 400, 422),
 )
 def list_contacts(
@@ -70,6 +72,7 @@ def list_contacts(
         limit=limit,
         cursor=cursor,
         sort=sort,
+        query=router.current_event.query_string_parameters,
         expand=expand,
     )
 

@@ -1,4 +1,4 @@
-"""The contacts function: contacts and companies (API.md section 3)."""
+"""The contacts function: contacts, companies and custom properties (API.md section 3)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ with long_lived_imports():
             "/v1/contacts": "functions.contacts.contacts_routes",
             "/v1/companies": "functions.contacts.companies_routes",
             "/v1/inbound": "functions.contacts.inbound_routes",
+            "/v1/properties": "functions.contacts.properties_routes",
         }
     )
 

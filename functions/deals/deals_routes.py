@@ -18,6 +18,7 @@ from crm_core.http.record_routes import (
     TeamFilter,
     add_record_routes,
     list_description,
+    list_extensions,
     list_response,
     with_related,
 )
@@ -34,6 +35,7 @@ router = Router()
     tags=["deals"],
     summary="List or search deals",
     description=list_description(DEALS),
+    openapi_extensions=list_extensions(DEALS),
     responses=answers(200, list_page_model("DealPage", with_related(Deal, DEALS)), 400, 422),
 )
 def list_deals(
@@ -75,6 +77,7 @@ def list_deals(
         limit=limit,
         cursor=cursor,
         sort=sort,
+        query=router.current_event.query_string_parameters,
         expand=expand,
     )
 

@@ -47,6 +47,8 @@ class RecordType:
     events: tuple[tuple[str, str], ...] = ()
     # The lifecycle events it sends (a user is deactivated, never archived; an API key is revoked).
     lifecycle: tuple[str, ...] = tuple(LIFECYCLE)
+    # What names one of its records under its path: its id, or (a property) its object and name.
+    key_path: str = "{record_id}"
 
     @property
     def label(self) -> str:
@@ -182,6 +184,28 @@ RECORD_TYPES: tuple[RecordType, ...] = (
             ("updated", "A partner source's description or AWS account changes."),
             ("archived", "The tenant removes a partner's source: its events are refused."),
             ("restored", "A removed partner source is accepted again."),
+        ),
+    ),
+    RecordType(
+        "property",
+        "properties",
+        "contacts",
+        "crm_core.services.properties:PROPERTIES",
+        "Property",
+        mergeable=False,
+        key_path="{object}/{name}",
+        lifecycle=("created", "updated", "archived", "restored"),
+        events=(
+            (
+                "created",
+                "A custom property is defined: writes of its object's records are validated against it.",
+            ),
+            ("updated", "A custom property's label, description, options or required change."),
+            (
+                "archived",
+                "A custom property is archived (DELETE): records keep their values, writes may not send it.",
+            ),
+            ("restored", "An archived custom property is restored."),
         ),
     ),
     RecordType(

@@ -62,6 +62,11 @@ OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
 ADMIN_READS = ("/v1/audit-events",)
 
+# Records named by a key of their own instead of an id: a custom property by its object and name
+# (/v1/properties/{object}/{name}); the matrix's properties are its contacts'.
+PROPERTY_OBJECT = "contacts"
+NEVER_NAMED = "never_defined"  # a well-formed property name that no tenant defines
+
 # What a body field that holds an id refers to: a collection, or one of the kinds below.
 REFERENCES = {
     "company_id": "companies",
@@ -137,7 +142,17 @@ class Tenant:
         tenant.other_admin = user_client(admin, Role.ADMIN)
         for collection in collections_with_records():
             tenant.records[collection] = make_record(admin, collection)
+        tenant.records["properties"] = tenant.admin.get(
+            f"/v1/properties/{PROPERTY_OBJECT}/{tenant.new_property()}"
+        ).json()
         return tenant
+
+    def new_property(self) -> str:
+        """A new property of the tenant's contacts, made by its admin: its name."""
+        body = body_for(operation("POST", "/v1/properties/{object}"))
+        response = self.admin.post(f"/v1/properties/{PROPERTY_OBJECT}", body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["name"])
 
     def new(self, collection: str, owner: ApiClient | None = None) -> str:
         return str(make_record(owner or self.admin, collection)["id"])
@@ -179,8 +194,12 @@ class Tenant:
         return self.new(op.collection if kind == "same" else kind)
 
     def snapshot(self, collection: str, record_id: str) -> dict[str, Any]:
-        """The record as its tenant reads it, less what changes by itself (a target's routing status)."""
-        response = self.admin.get(f"/v1/{collection}/{record_id}", params={"archived": "true"})
+        """The record as its tenant reads it, less what changes by itself (a target's routing status).
+        A property is named by its name instead of its id."""
+        path = f"/v1/{collection}/{record_id}"
+        if collection == "properties":
+            path = f"/v1/properties/{PROPERTY_OBJECT}/{record_id}"
+        response = self.admin.get(path, params={"archived": "true"})
         assert response.status_code == 200, response.text
         record: dict[str, Any] = response.json()
         if collection == "event-targets":
@@ -188,7 +207,8 @@ class Tenant:
         return record
 
     def all_ids(self, collection: str) -> set[str]:
-        return {r["id"] for r in self.admin.all_pages(f"/v1/{collection}", {"limit": 100})}
+        path = f"/v1/properties/{PROPERTY_OBJECT}" if collection == "properties" else f"/v1/{collection}"
+        return {r["id"] for r in self.admin.all_pages(path, {"limit": 100})}
 
 
 def _archive_event_targets(tenant: Tenant) -> None:
@@ -231,12 +251,15 @@ def masked(response: requests.Response, *ids: str) -> dict[str, Any]:
     }
 
 
-def assert_like_never_issued(foreign: requests.Response, foreign_id: str, missing: requests.Response) -> None:
-    assert masked(foreign, foreign_id) == masked(missing, NEVER_ISSUED), (foreign.text, missing.text)
+def assert_like_never_issued(
+    foreign: requests.Response, foreign_id: str, missing: requests.Response, missing_id: str = NEVER_ISSUED
+) -> None:
+    assert masked(foreign, foreign_id) == masked(missing, missing_id), (foreign.text, missing.text)
     assert "ETag" not in foreign.headers
 
 
 def path_with(op: Operation, **values: str) -> str:
+    values = {"object": PROPERTY_OBJECT, **values}
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path)
 
 
@@ -248,7 +271,7 @@ def call(client: ApiClient, op: Operation, path: str, body: Any = None, **kwargs
 
 # ------------------------------------------------------------------------------ foreign ids in a path
 
-NOT_IDS = {"action"}  # path parameters that name no record (a batch action)
+NOT_IDS = {"action", "object"}  # path parameters that name no record (a batch action, a property's object)
 ID_PATH_OPERATIONS = [op for op in operations() if set(op.path_parameters) - NOT_IDS]
 
 
@@ -263,11 +286,15 @@ def test_every_write_has_a_body_the_matrix_can_send() -> None:
 def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     op: Operation, owner: Tenant, intruder: Tenant
 ) -> None:
-    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id"}
+    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id", "name"}
     assert not unknown, f"{op}: teach this test to make another tenant's {unknown}"
+    never = NEVER_NAMED if "name" in op.path_parameters else NEVER_ISSUED
     if "notification_id" in op.path_parameters:
         foreign_id = owner.notification()
         before: Any = owner.admin.get("/v1/notifications").json()
+    elif "name" in op.path_parameters:
+        foreign_id = owner.new_property()
+        before = owner.snapshot(op.collection, foreign_id)
     else:
         foreign_id = owner.new(op.collection)
         before = owner.snapshot(op.collection, foreign_id)
@@ -277,21 +304,17 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     elif op.suffix == "" and op.method == "PATCH":
         body = one_change(op.body_schema or {})
 
-    foreign = call(intruder.admin, op, path_with(op, record_id=foreign_id, notification_id=foreign_id), body)
-    missing = call(
-        intruder.admin, op, path_with(op, record_id=NEVER_ISSUED, notification_id=NEVER_ISSUED), body
-    )
+    named = {"record_id": foreign_id, "notification_id": foreign_id, "name": foreign_id}
+    never_named = {"record_id": never, "notification_id": never, "name": never}
+    foreign = call(intruder.admin, op, path_with(op, **named), body)
+    missing = call(intruder.admin, op, path_with(op, **never_named), body)
     assert foreign.status_code == 404, foreign.text
-    assert_like_never_issued(foreign, foreign_id, missing)
+    assert_like_never_issued(foreign, foreign_id, missing, never)
     # ...and with If-Match, where a write honours it.
     if op.method in ("PATCH", "DELETE"):
-        foreign = call(
-            intruder.admin, op, path_with(op, record_id=foreign_id), body, headers={"If-Match": '"1"'}
-        )
-        missing = call(
-            intruder.admin, op, path_with(op, record_id=NEVER_ISSUED), body, headers={"If-Match": '"1"'}
-        )
-        assert_like_never_issued(foreign, foreign_id, missing)
+        foreign = call(intruder.admin, op, path_with(op, **named), body, headers={"If-Match": '"1"'})
+        missing = call(intruder.admin, op, path_with(op, **never_named), body, headers={"If-Match": '"1"'})
+        assert_like_never_issued(foreign, foreign_id, missing, never)
 
     if "notification_id" in op.path_parameters:
         assert owner.admin.get("/v1/notifications").json() == before
@@ -432,8 +455,16 @@ def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: Api
             "archive": {"id": record},
         }[action]
         return Prepared(f"/v1/{op.collection}/batch/{action}", {"inputs": [inputs]}, record)
+    if "{name}" in op.path:  # a property (a setting: whoever owns records, the admin defines it)
+        name = tenant.new_property()
+        body = body_for(op)
+        if op.method == "PATCH":
+            body = one_change(op.body_schema or {})
+        elif op.path.endswith("/restore"):
+            assert tenant.admin.delete(path_with(op, name=name).removesuffix("/restore")).status_code == 204
+        return Prepared(path_with(op, name=name), body, name)
     if "{record_id}" not in op.path:
-        return Prepared(op.path, body_for(op), None)
+        return Prepared(path_with(op), body_for(op), None)
     if op.suffix == "redeliver":
         # A redelivery changes nothing of its target: every case asks it of the tenant's one target, whose
         # first delivered event is waited for once (routing to a new target takes seconds to be in place).
@@ -497,7 +528,7 @@ def test_every_role_against_every_write(op: Operation, action: str | None, role:
     creates = op.method == "POST" and (prepared.record is None or action in ("create", "upsert"))
     listed = (
         owner.all_ids(op.collection)
-        if creates and not allowed and op.collection in collections_with_records()
+        if creates and not allowed and op.collection in [*collections_with_records(), "properties"]
         else None
     )
 
@@ -533,6 +564,7 @@ def test_every_role_reads(op: Operation, role: str, owner: Tenant) -> None:
         op,
         record_id=owner.records.get(op.collection, {}).get("id", ""),
         notification_id=NEVER_ISSUED,
+        name=owner.records["properties"]["name"],
     )
     response = caller.get(path)
     expected = 403 if op.path.startswith(ADMIN_READS) and role != Role.ADMIN else 200
@@ -582,7 +614,9 @@ def test_another_tenants_reads_never_show_the_first_tenants_records(
 ) -> None:
     owner = owner_with_everything
     own_id = intruder.records.get(op.collection, {}).get("id", NEVER_ISSUED)
-    path = path_with(op, record_id=own_id, notification_id=NEVER_ISSUED)
+    path = path_with(
+        op, record_id=own_id, notification_id=NEVER_ISSUED, name=intruder.records["properties"]["name"]
+    )
     for label, query, sent in _query_variants(op, owner):
         response = intruder.admin.get(path, params=query)
         leaked = {i for i in owner.ids | {owner.records["twin"]["id"]} if i in response.text} - {sent}

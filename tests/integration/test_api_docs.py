@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from functions.contacts.companies_routes import Company
 from functions.contacts.contacts_routes import Contact
 from tests.support.client import ApiClient
+from tests.support.properties import define_properties
 
 
 def conforms(model: type[BaseModel], response: requests.Response, status: int) -> dict[str, Any]:
@@ -33,6 +34,7 @@ def test_records_pages_and_batches_match_their_models(client: ApiClient) -> None
     company = conforms(
         Company, client.post("/v1/companies", {"name": "Docs Ltd", "domain": "docs.example"}), 201
     )
+    define_properties(client, "contacts", {"score": "number"})
     contact = conforms(
         Contact,
         client.post(

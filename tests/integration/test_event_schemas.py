@@ -68,6 +68,29 @@ def archive(client: ApiClient, path: str) -> None:
     assert response.status_code == 204, response.text
 
 
+def _pipeline_lifecycle(client: ApiClient) -> dict[str, Any]:
+    """Pipelines created, updated, archived and restored; the one with won and lost stages."""
+    stages = [
+        {"name": "Open", "probability": 0.5},
+        {"name": "Won", "kind": "won"},
+        {"name": "Lost", "kind": "lost"},
+    ]
+    pipeline = client.create("pipelines", {"name": "Schemas", "currency": "USD", "stages": stages})
+    ok(client.patch(f"/v1/pipelines/{pipeline['id']}", {"name": "Schemas renamed"}))
+    spare = client.create("pipelines", {"name": "Spare", "stages": [{"name": "Open", "probability": 0.5}]})
+    archive(client, f"/v1/pipelines/{spare['id']}")
+    ok(client.post(f"/v1/pipelines/{spare['id']}/restore"))
+    return pipeline
+
+
+def _property_lifecycle(client: ApiClient) -> None:
+    """A custom property created, updated, archived and restored."""
+    ok(client.post("/v1/properties/deals", {"name": "schemas", "label": "Schemas", "type": "string"}), 201)
+    ok(client.patch("/v1/properties/deals/schemas", {"label": "Schemas renamed"}))
+    archive(client, "/v1/properties/deals/schemas")
+    ok(client.post("/v1/properties/deals/schemas/restore"))
+
+
 def soon(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
 
@@ -104,17 +127,8 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
         ok(client.post(f"/v1/{collection}/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]}))
     contact = client.create("contacts", {"email": "deal-contact@example.com"})
 
-    # Pipelines: created, updated, archived, restored.
-    stages = [
-        {"name": "Open", "probability": 0.5},
-        {"name": "Won", "kind": "won"},
-        {"name": "Lost", "kind": "lost"},
-    ]
-    pipeline = client.create("pipelines", {"name": "Schemas", "currency": "USD", "stages": stages})
-    ok(client.patch(f"/v1/pipelines/{pipeline['id']}", {"name": "Schemas renamed"}))
-    spare = client.create("pipelines", {"name": "Spare", "stages": [{"name": "Open", "probability": 0.5}]})
-    archive(client, f"/v1/pipelines/{spare['id']}")
-    ok(client.post(f"/v1/pipelines/{spare['id']}/restore"))
+    _property_lifecycle(client)
+    pipeline = _pipeline_lifecycle(client)
     stage = {s["kind"]: s["id"] for s in pipeline["stages"]}
 
     # Deals: created, updated, stage_changed + won, stage_changed + lost, archived, restored, merged.

@@ -5,8 +5,8 @@ and documented (its status code, content type, headers and body schema).
 Schemathesis' coverage phase (boundary and invalid values of every parameter, deterministic) comes first,
 then EXAMPLES_PER_OPERATION random ones; a random request whose path names a record is sent twice: as
 generated (an id nobody issued, mostly) and with the id of a real record of the operation's own
-collection, so the fuzzer also gets past the 404. Runs are reproducible: a fixed seed, derandomized, no
-example database.
+collection (a custom property's name, for a path that names one), so the fuzzer also gets past the 404.
+Runs are reproducible: a fixed seed, derandomized, no example database.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.api_document import document, make_record
+from tests.support.api_document import body_for, document, make_record, operation
 from tests.support.client import ApiClient
 
 EXAMPLES_PER_OPERATION = 10
@@ -73,6 +73,16 @@ class FuzzedTenant:
             self._records[label] = make_record(self.admin, case.operation.path.split("/")[2])["id"]
         return self._records[label]
 
+    def property_for(self, case: schemathesis.Case) -> str:
+        """A real custom property of the tenant's contacts, the operation's own: its name."""
+        label = case.operation.label
+        if label not in self._records:
+            body = body_for(operation("POST", "/v1/properties/{object}"))
+            response = self.admin.post("/v1/properties/contacts", body)
+            assert response.status_code == 201, response.text
+            self._records[label] = response.json()["name"]
+        return self._records[label]
+
     def forget(self, case: schemathesis.Case) -> None:
         self._records.pop(case.operation.label, None)
 
@@ -92,6 +102,14 @@ def _variants(case: schemathesis.Case, fuzzed: FuzzedTenant) -> Iterator[schemat
     if fuzzing and "record_id" in (case.path_parameters or {}):
         yield case.operation.Case(
             path_parameters={**case.path_parameters, "record_id": fuzzed.record_for(case)},
+            query=case.query,
+            headers=case.headers,
+            body=case.body,
+            media_type=case.media_type,
+        )
+    if fuzzing and "name" in (case.path_parameters or {}):  # a property, named by its object and name
+        yield case.operation.Case(
+            path_parameters={**case.path_parameters, "object": "contacts", "name": fuzzed.property_for(case)},
             query=case.query,
             headers=case.headers,
             body=case.body,

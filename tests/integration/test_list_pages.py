@@ -97,8 +97,10 @@ def test_a_target_for_no_event_type_is_refused(client: ApiClient) -> None:
 def test_an_unknown_query_parameter_is_refused_by_name(client: ApiClient, op: Any) -> None:
     """Before: ?sort=... and ?format=csv were silently ignored."""
     path = op.path
+    # a well-formed value of each path parameter: an id, a batch action, a property's object and name
+    values = {"action": "create", "object": "contacts", "name": "never_defined"}
     for name in op.path_parameters:
-        path = path.replace(f"{{{name}}}", NEVER_ISSUED if name != "action" else "create")
+        path = path.replace(f"{{{name}}}", values.get(name, NEVER_ISSUED))
     response: requests.Response = client.get(path, params={"frmat": "csv"})
     assert response.status_code == 422, response.text
     assert [e["field"] for e in response.json()["errors"]] == ["frmat"]

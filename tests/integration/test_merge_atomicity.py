@@ -13,6 +13,7 @@ from crm_core.errors import ProblemError
 from crm_core.services.contacts import CONTACTS
 
 from tests.support.client import ApiClient
+from tests.support.properties import define_properties
 from tests.support.waiting import eventually
 
 
@@ -25,6 +26,7 @@ def linked_to(client: ApiClient, contact_id: str) -> tuple[set[str], set[str]]:
 def test_a_merge_that_fails_moves_nothing(client: ApiClient) -> None:
     """The survivor would take the duplicate's custom properties and outgrow a record's size: the merge is
     refused before anything is written, and the duplicate keeps its activity and its deal."""
+    define_properties(client, "contacts", {name: "string" for name in ["a", *(f"b{n}" for n in range(6))]})
     survivor = client.create("contacts", {"email": "keep@atomic.example", "custom": {"a": "x" * 9_900}})
     duplicate = client.create(
         "contacts",

@@ -12,6 +12,7 @@ import pytest
 from crm_local.runtime import LocalRuntime
 from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
+from tests.support.properties import define_properties
 
 KB = 1024
 
@@ -80,6 +81,7 @@ def test_the_largest_record_changes_and_publishes_its_event(client: ApiClient, t
     """A record at its size cap, changed in full: the event (the record, the old and the new value) still
     fits EventBridge's 256 KB entry, and arrives."""
     near_cap = {f"p{n}": "é" * 1_500 for n in range(6)}  # non-ASCII: escaped six bytes a character
+    define_properties(client, "contacts", dict.fromkeys(near_cap, "string"))
     contact = client.create("contacts", {"email": "cap@limits.example", "custom": near_cap})
     changed = {name: "ü" * 1_500 for name in near_cap}
     response = client.patch(f"/v1/contacts/{contact['id']}", {"custom": changed})

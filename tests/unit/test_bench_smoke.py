@@ -112,9 +112,11 @@ def test_create_is_a_few_reads_and_one_transaction(recorder: DynamoRecorder, tin
     calls = measured.measurement.calls
     # The owner is the caller (no read) and no company is named; the one duplicate key (the full name)
     # looks for others.
+    # The contacts' custom property definitions, read consistently (a create is validated against the
+    # required ones: decision 0012).
     # One transaction (the record, its count), then what follows from it: its entries and its timeline
     # entry, which is written last (docs/decisions/0008).
-    assert dict(calls) == {"Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 2}
+    assert dict(calls) == {"GetItem": 1, "Query": 1, "TransactWriteItems": 1, "BatchWriteItem": 2}
     assert measured.measurement.write_units_by_item["timeline"] == 1
 
 
@@ -133,6 +135,21 @@ def test_patch_is_one_read_and_one_conditional_put(recorder: DynamoRecorder, tin
     assert dict(measured.measurement.calls) == {"GetItem": 1, "PutItem": 1, "BatchWriteItem": 2}
 
 
+def test_patch_of_custom_reads_the_definitions_once_more(recorder: DynamoRecorder, tiny: Dataset) -> None:
+    tiny.api.call(
+        "POST",
+        "/v1/properties/contacts",
+        expect=201,
+        body={"name": "shoe", "label": "Shoe", "type": "number"},
+    )
+    contact = _contact(tiny, first_name="Barbara", email="barbara.custom@bench.example")
+    measured = _measure(
+        recorder, tiny, "PATCH", f"/v1/contacts/{contact['id']}", body={"custom": {"shoe": 38}}
+    )
+    # The record and the definitions (decision 0012), then the record alone, as any other change.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "PutItem": 1, "BatchWriteItem": 2}
+
+
 def test_timeline_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> None:
     contact = _contact(tiny, first_name="Edsger", email="edsger.timeline@bench.example")
     measured = _measure(recorder, tiny, "GET", f"/v1/contacts/{contact['id']}/timeline")
@@ -143,7 +160,8 @@ def test_batch_create_at_one_company_reads_it_once(recorder: DynamoRecorder, tin
     company = tiny.api.call("POST", "/v1/companies", expect=201, body={"name": "Once Ltd"})
     inputs = [{"email": f"once{n}@bench.example", "company_id": company["id"]} for n in range(5)]
     measured = _measure(recorder, tiny, "POST", "/v1/contacts/batch/create", body={"inputs": inputs})
-    assert dict(measured.measurement.calls) == {"GetItem": 1, "TransactWriteItems": 5, "BatchWriteItem": 10}
+    # The company and the custom property definitions, each read once for the five inputs.
+    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 5, "BatchWriteItem": 10}
 
 
 def test_batch_read_is_one_batch_get(recorder: DynamoRecorder, tiny: Dataset) -> None:
@@ -189,14 +207,15 @@ def test_deal_timeline_is_one_query(recorder: DynamoRecorder, tiny: Dataset) -> 
     assert dict(measured.measurement.calls) == {"Query": 1}
 
 
-def test_deal_create_is_two_reads_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:
+def test_deal_create_is_three_reads_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:
     measured = _measure(
         recorder, tiny, "POST", "/v1/deals", expect=201, body={"name": "Defaults", "amount": "1250.00"}
     )
     # No pipeline given: the tenant (its default_pipeline_id), then the pipeline (its stages and currency);
     # the owner is the caller (no read); a deal has no duplicate keys (no Query). The one transaction holds
-    # the deal (with its event's envelope), its count and the board's counter; its entries follow.
-    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1, "BatchWriteItem": 2}
+    # the deal (with its event's envelope), its count and the board's counter; its entries follow. And the
+    # deals' custom property definitions (decision 0012).
+    assert dict(measured.measurement.calls) == {"GetItem": 3, "TransactWriteItems": 1, "BatchWriteItem": 2}
     # Naming the pipeline skips the tenant's read.
     named = _measure(
         recorder,
@@ -206,13 +225,15 @@ def test_deal_create_is_two_reads_and_one_transaction(recorder: DynamoRecorder, 
         expect=201,
         body={"name": "Named", "amount": "1", "pipeline_id": tiny.pipeline_id},
     )
-    assert dict(named.measurement.calls) == {"GetItem": 1, "TransactWriteItems": 1, "BatchWriteItem": 2}
+    assert dict(named.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 1, "BatchWriteItem": 2}
 
 
-def test_deal_batch_create_reads_tenant_and_pipeline_once(recorder: DynamoRecorder, tiny: Dataset) -> None:
+def test_deal_batch_create_reads_tenant_pipeline_and_definitions_once(
+    recorder: DynamoRecorder, tiny: Dataset
+) -> None:
     inputs = [{"name": f"Bulk {n}", "amount": "5", "stage_id": tiny.open_stages[n % 3]} for n in range(5)]
     measured = _measure(recorder, tiny, "POST", "/v1/deals/batch/create", body={"inputs": inputs})
-    assert dict(measured.measurement.calls) == {"GetItem": 2, "TransactWriteItems": 5, "BatchWriteItem": 10}
+    assert dict(measured.measurement.calls) == {"GetItem": 3, "TransactWriteItems": 5, "BatchWriteItem": 10}
 
 
 def test_deal_stage_move_is_two_reads_and_one_transaction(recorder: DynamoRecorder, tiny: Dataset) -> None:

@@ -57,9 +57,11 @@ def test_routes_are_on_the_function_it_names(registered: RecordType) -> None:
         f"functions.{registered.function}.{registered.collection.replace('-', '_')}_routes"
     )
     paths = document()["paths"]
-    assert f"{registered.path}" in paths or f"{registered.path}/" in paths, f"{registered.path} is not served"
-    assert f"{registered.path}/{{record_id}}" in paths
-    assert (f"{registered.path}/{{record_id}}/merge" in paths) == registered.mergeable
+    # Its list and create: at its path, or (a property, named by its object and name) its object's.
+    listed = registered.path + "".join(f"/{part}" for part in registered.key_path.split("/")[:-1])
+    assert listed in paths or f"{listed}/" in paths, f"{listed} is not served"
+    assert f"{registered.path}/{registered.key_path}" in paths
+    assert (f"{registered.path}/{registered.key_path}/merge" in paths) == registered.mergeable
 
 
 @pytest.mark.parametrize("registered", TYPES)

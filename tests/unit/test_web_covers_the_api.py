@@ -14,6 +14,7 @@ SETTINGS_HISTORY = (
     "a setting's history is read in Settings, Audit log, which shows each change, who made it and when"
 )
 SETTINGS_FROM_LISTS = "Settings edits from its lists, whose items carry every field"
+PROPERTIES_PAGE = "Settings → Properties page: next increment (issue 14)"
 
 NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/inbound/leads"): "a partner's web form sends leads with the tenant's key, not a person",
@@ -41,6 +42,12 @@ NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/deals/batch/{action}"): "as /v1/activities/batch/{action}",
     ("POST", "/v1/activities/{record_id}/restore"): "a deleted activity is restored through the API (the "
     "Activities page deletes after a confirmation)",
+    ("GET", "/v1/properties/{object}"): PROPERTIES_PAGE,
+    ("POST", "/v1/properties/{object}"): PROPERTIES_PAGE,
+    ("GET", "/v1/properties/{object}/{name}"): PROPERTIES_PAGE,
+    ("PATCH", "/v1/properties/{object}/{name}"): PROPERTIES_PAGE,
+    ("DELETE", "/v1/properties/{object}/{name}"): PROPERTIES_PAGE,
+    ("POST", "/v1/properties/{object}/{name}/restore"): PROPERTIES_PAGE,
 }
 
 

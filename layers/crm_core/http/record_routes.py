@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: the route signatures use the typ
 Powertools reads at definition time to validate requests and to write the OpenAPI document.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -24,7 +24,7 @@ from crm_core.http.api_docs import (
     merge_result_model,
     page_model,
 )
-from crm_core.http.app import request_context
+from crm_core.http.app import CUSTOM_FILTERS, request_context
 from crm_core.http.responses import (
     json_response,
     list_page_response,
@@ -34,6 +34,7 @@ from crm_core.http.responses import (
 )
 from crm_core.models.common import ULID_PATTERN, StrictModel
 from crm_core.record_types import record_type
+from crm_core.services.custom_values import custom_filters
 from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, ListFilters, RecordService
 from crm_core.validation import set_fields
 
@@ -70,6 +71,12 @@ Expand = Annotated[
 ]
 
 
+def list_extensions(service: RecordService) -> dict[str, Any] | None:
+    """The OpenAPI extensions of a type's list (``openapi_extensions=``): a type with custom properties
+    takes ``custom.<name>=value`` filters, which the query parameter check lets through."""
+    return {CUSTOM_FILTERS: "custom.<name>"} if service.spec.custom_object else None
+
+
 def list_description(service: RecordService, own: str | None = None) -> str:
     """What a type's list offers, from its spec: the sorts, the expansions, and how a page is read."""
     spec = service.spec
@@ -77,6 +84,11 @@ def list_description(service: RecordService, own: str | None = None) -> str:
     said.append(f"Sorts by {', '.join(service.sortable())}.")
     if spec.expansions:
         said.append(f"Expands {', '.join(spec.expansions)} (one batch read per page).")
+    if spec.custom_object:
+        said.append(
+            f"Filters by custom properties with `custom.<name>=value` (defined under /v1/properties/"
+            f"{spec.custom_object}; a multi_enum matches one of its values), matched while reading."
+        )
     said.append(
         "A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that "
         "no index serves (any beyond the first, and text compared without regard to case) is applied while "
@@ -112,10 +124,14 @@ def list_response(
     cursor: str | None,
     sort: str | None,
     expand: str | None = None,
+    query: Mapping[str, str] | None = None,
 ) -> Response[str]:
     """A page of a type's list: sorted, its related records inline, with the list's total when it is
-    unfiltered (one Query of its counts)."""
+    unfiltered (one Query of its counts). ``query``: the request's query string, whose
+    ``custom.<name>=value`` filters a type with custom properties takes."""
     service.expand(ctx, [], expand)  # an unknown expansion is refused before anything is read
+    if service.spec.custom_object is not None and query:
+        filters = {**filters, **custom_filters(ctx.tenant_id, service.spec.custom_object, query)}
     page = service.list_records(
         ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
     )

@@ -77,7 +77,15 @@ def _bounded_custom(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Custom = Annotated[dict[str, CustomValue], AfterValidator(_bounded_custom)]
+Custom = Annotated[
+    dict[str, CustomValue],
+    AfterValidator(_bounded_custom),
+    Field(
+        description="The tenant's custom properties by name (defined under /v1/properties/{object}); a value "
+        "written is validated against its definition (422 naming `custom.<name>`). A PATCH merges it key by "
+        "key: a name sent as null is removed, the names not sent are kept; `custom: null` clears them all."
+    ),
+]
 
 
 # A time with its zone (any), stored and answered in UTC.

@@ -115,3 +115,8 @@ def count_pk(tenant_id: str, object_type: str) -> str:
 def count_shard(record_id: str) -> int:
     """The count shard a record's creation, archive and restore add to (stable for the record)."""
     return int(hashlib.sha256(record_id.encode()).hexdigest()[:8], 16) % COUNT_SHARDS
+
+
+def property_schema_pk(tenant_id: str) -> str:
+    """A tenant's custom property definitions, one item per object (SK: the collection, "contacts")."""
+    return f"{tenant_prefix(tenant_id)}#properties"

@@ -169,6 +169,17 @@ class UniqueMarker(TableItem, discriminator="unique"):
     record_id = UnicodeAttribute()
 
 
+class PropertySchemaItem(TableItem, discriminator="property_schema"):
+    """The custom property definitions of one object (contacts, companies or deals) of a tenant, written in
+    each definition's transaction: what a record's write validates ``custom`` against, in one consistent
+    GetItem (docs/decisions/0012). ``revision`` moves with every definition's change; a write that read
+    it conditions on it, so a definition changed meanwhile makes the write read again."""
+
+    revision = NumberAttribute()
+    # JSON {name: {"id", "type", "options": [values], "required", "archived"}}: one string, read whole
+    definitions = UnicodeAttribute()
+
+
 class IndexEntry(TableItem, discriminator="entry"):
     """A type-ahead prefix, tag or duplicate-key entry pointing at a record."""
 

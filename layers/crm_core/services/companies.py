@@ -51,6 +51,7 @@ def referrers() -> tuple[Referrer, ...]:
 COMPANIES = RecordService(
     ObjectSpec(
         object_type="company",
+        custom_object="companies",
         create_model=CompanyCreate,
         update_model=CompanyUpdate,
         defaults=COMPANY_DEFAULTS,

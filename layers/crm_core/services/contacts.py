@@ -92,6 +92,7 @@ def referrers() -> tuple[Referrer, ...]:
 CONTACTS = RecordService(
     ObjectSpec(
         object_type="contact",
+        custom_object="contacts",
         create_model=ContactCreate,
         update_model=ContactUpdate,
         defaults=CONTACT_DEFAULTS,

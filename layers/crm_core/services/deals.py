@@ -140,6 +140,7 @@ def referrers() -> tuple[Referrer, ...]:
 DEALS = RecordService(
     ObjectSpec(
         object_type="deal",
+        custom_object="deals",
         create_model=DealCreate,
         update_model=DealUpdate,
         defaults=DEAL_DEFAULTS,

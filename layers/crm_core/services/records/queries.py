@@ -63,6 +63,7 @@ FilterOp = Literal[
     "changed_since",
     "in_state",
     "one_of",
+    "custom_equals",
 ]
 # How routes name the comparison in a filter's key: {"due_at__lte": "2026-12-31T00:00:00.000Z"}
 _SUFFIXES: dict[str, FilterOp] = {"__lte": "at_most", "__gte": "at_least", "__exists": "exists"}
@@ -91,6 +92,9 @@ class FieldFilter:
             return bool(body["archived"]) == (self.value == "archived")
         if self.op == "changed_since":
             return bool(body["updated_at"] >= str(self.value))
+        if self.op == "custom_equals":  # "custom.<name>": one of its values for a multi_enum
+            found = (body.get("custom") or {}).get(self.field.partition(".")[2])
+            return self.value in found if isinstance(found, list) else bool(found == self.value)
         return self._matches_value(body.get(self.field, self.default))
 
     def _matches_value(self, found: Any) -> bool:
@@ -139,7 +143,9 @@ def parse_filters(spec: ObjectSpec, filters: ListFilters) -> FilterSet:
         if value in (None, ""):
             continue
         op: FilterOp
-        if name == "tag":
+        if name.startswith("custom."):  # typed by its definition already (custom_values.custom_filters)
+            field_name, op = name, "custom_equals"
+        elif name == "tag":
             field_name, op = "tags", "has_tag"
         elif name == "updated_since":
             field_name, op = "updated_at", "changed_since"

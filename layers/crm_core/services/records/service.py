@@ -21,6 +21,7 @@ from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem
 from crm_core.repositories.transaction import ChangeSet
 from crm_core.services import access
+from crm_core.services.custom_values import merged_custom
 from crm_core.services.records import batch as batches
 from crm_core.services.records import merge as merges
 from crm_core.services.records import queries
@@ -126,6 +127,8 @@ class RecordService:
     ) -> Prepared:
         """``record_id``: the new record's id when it must be known before (an API key holds its own)."""
         fields = dict(fields)
+        if fields.get("custom"):
+            fields["custom"] = merged_custom({}, fields["custom"])
         # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
         if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
             fields.setdefault("owner_id", ctx.principal.user_id)
@@ -267,6 +270,8 @@ class RecordService:
     ) -> Prepared | None:
         """The change of ``fields`` of the record read as ``before``; None when it changes nothing."""
         current = record_data(before)
+        if "custom" in fields:
+            fields = {**fields, "custom": merged_custom(current.get("custom"), fields["custom"])}
         self.require_change(ctx, current, {**current, **fields})
         merged = without_empty({**current, **fields})
         if merged == without_empty(current):

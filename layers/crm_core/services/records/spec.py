@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from crm_core.context import RequestContext
 from crm_core.models.record import RecordFields, RelatedFacts
-from crm_core.repositories.table import RecordItem
+from crm_core.repositories.table import RecordItem, TableItem
 from crm_core.repositories.transaction import CounterStep
 from crm_core.services.records.text import normalize_text
 
@@ -71,6 +71,18 @@ class ObjectSpec:
     )
     unique_field: str | None = None
     normalize_unique: Callable[[str], str] = str.lower
+    # data -> its unique value when it is not one field's alone (a property's "<object>.<name>"), or None;
+    # its marker is named by ``unique_field``, the field a taken value's 409 names
+    unique_of: Callable[[RecordFields], str | None] | None = None
+    # the collection whose custom property definitions its ``custom`` is validated against ("contacts"):
+    # one consistent read of them per write that touches ``custom`` (services/custom_values.py)
+    custom_object: str | None = None
+    # (ctx, record before or None, record after) -> other items written in its transaction, each with
+    # its condition (a property's definition kept in its object's schema item); a failed one is a
+    # WriteConflict labelled "schema", which prepares the write again
+    companions: (
+        Callable[[RequestContext, RecordItem | None, RecordItem], list[tuple[TableItem, Any]]] | None
+    ) = None
     parent_field: str | None = None  # GSI4
     category_field: str | None = None  # GSI5
     # () -> the records of other types that refer to one of this type (a contact's activities and deals),
@@ -113,7 +125,7 @@ class ObjectSpec:
         """The record's unique value (a contact's email), normalized as its marker keys it; None if none."""
         if not self.unique_field:
             return None
-        value = data.get(self.unique_field)
+        value = self.unique_of(data) if self.unique_of is not None else data.get(self.unique_field)
         return self.normalize_unique(value) if value else None
 
 

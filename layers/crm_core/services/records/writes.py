@@ -28,6 +28,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordCount, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
+from crm_core.services.custom_values import SCHEMA_LABEL, check_custom
 from crm_core.services.records.derived import (
     NOTHING,
     DerivedWrites,
@@ -108,6 +109,7 @@ def build_change(
     # as a change does.
     changes.save(item, condition=repo.tokens_unchanged(before) if before else None, label="record")
     new_unique = _unique_steps(changes, spec, ctx.tenant_id, item, before)
+    _schema_steps(changes, spec, ctx, item, before)
     _count_step(changes, spec, item, before)
     if spec.counters is not None:
         for step in spec.counters(before, item):
@@ -146,6 +148,18 @@ def _unique_steps(
             return_old=True,
         )
     return new_unique
+
+
+def _schema_steps(
+    changes: ChangeSet, spec: ObjectSpec, ctx: RequestContext, item: RecordItem, before: RecordItem | None
+) -> None:
+    """A change of ``custom`` validated against the definitions in force (read consistently: one just
+    committed applies); the items a type keeps in step with its records (a property's schema)."""
+    if spec.custom_object is not None:
+        old = record_data(before) if before is not None else None
+        check_custom(ctx, spec.custom_object, old, record_data(item))
+    for companion, condition in spec.companions(ctx, before, item) if spec.companions else ():
+        changes.save(companion, condition=condition, label=SCHEMA_LABEL)
 
 
 def _envelope_step(
