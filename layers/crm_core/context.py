@@ -18,6 +18,10 @@ class RequestContext:
     # Records already read while serving this request, by (type, id): read once, whoever asks
     # (services/references.py).
     lookups: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # Whether a new record must carry its object's required custom properties: not a lead's (a web form or
+    # a partner cannot know the tenant's own properties, and a lead refused is a customer lost); the
+    # values a lead does carry are checked all the same.
+    require_custom: bool = True
 
     @property
     def tenant_id(self) -> str:

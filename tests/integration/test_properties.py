@@ -201,6 +201,19 @@ def test_undefined_and_required_properties(client: ApiClient) -> None:
     assert client.patch(f"/v1/contacts/{before['id']}", {"custom": {"nickname": None}}).status_code == 200
 
 
+def test_a_lead_is_taken_without_the_required_properties_it_cannot_know(client: ApiClient) -> None:
+    define(client, "contacts", {"name": "region", "label": "Region", "type": "string", "required": True})
+    assert fields_named(new_contact(client)) == ["custom.region"]  # a user's write must carry it
+    lead = client.post("/v1/inbound/leads", {"email": "form-lead@props.example", "first_name": "Lee"})
+    assert lead.status_code == 201, lead.text
+    contact = lead.json()["contact"]
+    assert "region" not in (contact.get("custom") or {})
+    again = client.post("/v1/inbound/leads", {"email": "form-lead@props.example", "last_name": "Ray"})
+    assert again.status_code == 200, again.text
+    # the contact's next change by a user is held to the rule only for what it changes
+    assert client.patch(f"/v1/contacts/{contact['id']}", {"title": "CTO"}).status_code == 200
+
+
 def test_patch_merges_custom_key_by_key(client: ApiClient) -> None:
     for name, kind in (("a", "string"), ("b", "number"), ("c", "boolean")):
         define(client, "companies", {"name": name, "label": name, "type": kind})

@@ -86,10 +86,14 @@ def value_problem(definition: Definition, value: Any) -> str | None:
 
 
 def custom_errors(
-    definitions: dict[str, Definition], before: dict[str, Any] | None, after: dict[str, Any]
+    definitions: dict[str, Definition],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    require: bool = True,
 ) -> list[FieldError]:
     """The problems of a record's ``custom`` going from ``before`` (None: new) to ``after``: every value
-    it gains or changes checked; a required property missing from a new record or removed by a change."""
+    it gains or changes checked; a required property missing from a new record (unless ``require`` is
+    False: a lead) or removed by a change."""
     errors: list[FieldError] = []
     for name in sorted(after):
         value = after[name]
@@ -106,7 +110,8 @@ def custom_errors(
         if not definition.get("required") or name in after:
             continue
         if before is None:
-            errors.append(FieldError(f"custom.{name}", "is required"))
+            if require:
+                errors.append(FieldError(f"custom.{name}", "is required"))
         elif name in before:
             errors.append(FieldError(f"custom.{name}", "is required and cannot be cleared"))
     return errors
@@ -158,8 +163,8 @@ def check_custom(
     422 naming each bad ``custom.<name>``. A change that leaves ``custom`` alone reads nothing."""
     old = None if before is None else (before.get("custom") or {})
     new = after.get("custom") or {}
-    if old is not None and old == new:
+    if (old is not None and old == new) or (old is None and not new and not ctx.require_custom):
         return
-    errors = custom_errors(schema_for_write(ctx, object_name).active(), old, new)
+    errors = custom_errors(schema_for_write(ctx, object_name).active(), old, new, ctx.require_custom)
     if errors:
         raise validation_failed(errors, "Custom properties do not match their definitions.")

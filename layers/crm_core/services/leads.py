@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 from crm_core.context import RequestContext
@@ -25,6 +26,7 @@ def receive_lead(
 ) -> tuple[Literal["created", "updated"], RecordBody]:
     """("created" | "updated", the contact). A known email updates the contact: the lead's values fill
     what the contact lacks and replace what it says anew; tags add up; the lifecycle stage never goes back."""
+    ctx = dataclasses.replace(ctx, require_custom=False)
     fields = dict(fields)
     fields.setdefault("source", "inbound")
     fields.setdefault("lifecycle_stage", "lead")
