@@ -16,6 +16,7 @@ with long_lived_imports():
             "/v1/contacts": "functions.contacts.contacts_routes",
             "/v1/companies": "functions.contacts.companies_routes",
             "/v1/inbound": "functions.contacts.inbound_routes",
+            "/v1/imports": "functions.contacts.imports_routes",
         }
     )
 
