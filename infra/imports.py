@@ -3,7 +3,8 @@ the splitter's queue, read and written by the functions ``definitions.IMPORTS_BU
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
@@ -54,9 +55,35 @@ class CrmImports(Construct):
             s3n.SqsDestination(messaging.queues[definition.notify_queue.name]),
             s3.NotificationKeyFilter(prefix=definition.notify_prefix),
         )
+        # Objects are read and put by key, and one import's rejected rows listed under its prefix: no
+        # deletes (the lifecycle rule deletes), no bucket settings.
+        objects = self.bucket.arn_for_objects("*")
+        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
         for name in definition.used_by:
             function = functions.functions[name]
-            self.bucket.grant_read_write(function)
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:GetObject", "s3:PutObject"], resources=[objects])
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
+            )
             function.add_environment(definition.environment_variable, self.bucket.bucket_name)
+            assert function.role is not None
+            acknowledge(
+                function.role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+                "Imports' files are keyed by tenant and import, made at run time; the function reaches "
+                "them only by keys it builds from the import it works on.",
+            )
+        # The S3 notification's handler (one function per stack, made by CDK): it runs at deployment only,
+        # putting the bucket's notification configuration.
+        for child in Stack.of(self).node.children:
+            if child.node.id.startswith("BucketNotificationsHandler"):
+                acknowledge(
+                    child,
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AWSLambdaBasicExecutionRole]",
+                    "CDK's bucket notifications handler logs with the AWS managed basic execution policy.",
+                )
         # The splitter queues the chunks of a file to the chunk workers' queue.
         messaging.queues[IMPORT_CHUNKS_QUEUE.name].grant_send_messages(functions.functions["import_files"])

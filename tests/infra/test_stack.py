@@ -728,7 +728,8 @@ def test_the_import_functions_read_and_write_the_imports_bucket(synth: Synth, na
     env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
     assert env[IMPORTS_BUCKET.environment_variable]["Ref"] in _of_type(synth, "AWS::S3::Bucket")
     actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
-    assert {"s3:PutObject", "s3:GetObject*"} <= actions
+    assert {"s3:PutObject", "s3:GetObject", "s3:ListBucket"} <= actions
+    assert not {a for a in actions if a.startswith("s3:Delete")}
     sending = {a for a in actions if a.startswith("sqs:Send")}
     assert bool(sending) == (name == "import_files")  # the splitter queues the chunks
 

@@ -278,3 +278,16 @@ def test_crm_import_uploads_shows_progress_and_prints_the_summary(tmp_path: Path
         assert "rejected rows" in done.stdout
         refused = crm(tmp_path, "import", "people.csv", "--mapping", '{"Email": "mail"}', "--api-key", key)
         assert refused.returncode == 1 and "mapping.Email" in refused.stderr, refused.stderr
+
+
+def test_companies_match_by_domain(client: ApiClient) -> None:
+    existing = client.create("companies", {"name": "Acme", "domain": "acme.example"})
+    data = b"Company Name;Website;Employees\nAcme Inc;ACME.example;50\nGlobex;globex.example;12\nNo Name;;x\n"
+    job = run_import(client, data, object="companies", on_duplicate="update")
+    assert job["mapping"] == {"Company Name": "name", "Website": "domain", "Employees": "employees"}
+    assert counters(job) == dict(total=3, processed=3, created=1, updated=1, skipped=0, failed=1)
+    assert "employees" in rejected_rows(job)[0]["error"]
+    companies = {c["domain"]: c for c in client.all_pages("/v1/companies", {"limit": 100})}
+    assert companies["acme.example"]["id"] == existing["id"]
+    assert (companies["acme.example"]["name"], companies["acme.example"]["employees"]) == ("Acme Inc", 50)
+    assert companies["globex.example"]["employees"] == 12
