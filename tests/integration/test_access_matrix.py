@@ -60,7 +60,7 @@ SETTINGS = (
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
-ADMIN_READS = ("/v1/audit-events",)
+ADMIN_READS = ("/v1/audit-events", "/v1/imports")
 
 # What a body field that holds an id refers to: a collection, or one of the kinds below.
 REFERENCES = {
@@ -135,7 +135,7 @@ class Tenant:
         team = admin.create("teams", {"name": "Matrix team", "manager_id": manager.user_id})
         tenant.teammate = user_client(admin, Role.REP, team_id=team["id"])
         tenant.other_admin = user_client(admin, Role.ADMIN)
-        for collection in collections_with_records():
+        for collection in (*collections_with_records(), "imports"):
             tenant.records[collection] = make_record(admin, collection)
         return tenant
 
@@ -237,6 +237,7 @@ def assert_like_never_issued(foreign: requests.Response, foreign_id: str, missin
 
 
 def path_with(op: Operation, **values: str) -> str:
+    values.setdefault("import_id", values.get("record_id", ""))  # an import is named as a record is
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path)
 
 
@@ -263,11 +264,14 @@ def test_every_write_has_a_body_the_matrix_can_send() -> None:
 def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     op: Operation, owner: Tenant, intruder: Tenant
 ) -> None:
-    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id"}
+    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id", "import_id"}
     assert not unknown, f"{op}: teach this test to make another tenant's {unknown}"
     if "notification_id" in op.path_parameters:
         foreign_id = owner.notification()
         before: Any = owner.admin.get("/v1/notifications").json()
+    elif "import_id" in op.path_parameters:
+        foreign_id = str(make_record(owner.admin, "imports")["id"])
+        before = owner.admin.get(f"/v1/imports/{foreign_id}").json()
     else:
         foreign_id = owner.new(op.collection)
         before = owner.snapshot(op.collection, foreign_id)
@@ -277,9 +281,17 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     elif op.suffix == "" and op.method == "PATCH":
         body = one_change(op.body_schema or {})
 
-    foreign = call(intruder.admin, op, path_with(op, record_id=foreign_id, notification_id=foreign_id), body)
+    foreign = call(
+        intruder.admin,
+        op,
+        path_with(op, record_id=foreign_id, notification_id=foreign_id, import_id=foreign_id),
+        body,
+    )
     missing = call(
-        intruder.admin, op, path_with(op, record_id=NEVER_ISSUED, notification_id=NEVER_ISSUED), body
+        intruder.admin,
+        op,
+        path_with(op, record_id=NEVER_ISSUED, notification_id=NEVER_ISSUED, import_id=NEVER_ISSUED),
+        body,
     )
     assert foreign.status_code == 404, foreign.text
     assert_like_never_issued(foreign, foreign_id, missing)
@@ -295,6 +307,8 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
 
     if "notification_id" in op.path_parameters:
         assert owner.admin.get("/v1/notifications").json() == before
+    elif "import_id" in op.path_parameters:
+        assert owner.admin.get(f"/v1/imports/{foreign_id}").json() == before
     else:
         assert owner.snapshot(op.collection, foreign_id) == before
 
