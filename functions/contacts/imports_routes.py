@@ -52,7 +52,7 @@ def list_imports(limit: Limit = 25, cursor: Cursor = None) -> Response[str]:
     "/<import_id>",
     tags=["imports"],
     summary="An import: its status, counters and rejected rows",
-    responses=answers(200, ImportJob, 403, 404),
+    responses=answers(200, ImportJob, 403, 404, 422),
 )
 def get_import(import_id: Annotated[str, Path(pattern=ULID_PATTERN)]) -> Response[str]:
     return json_response(imports.get_import(request_context(router), import_id))
