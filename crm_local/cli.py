@@ -169,6 +169,41 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from crm_core.auth import parse_api_key
+
+    from crm_local.csv_import import ImportRefused, run_import, summary
+
+    running = _attach()
+    if running is None:
+        raise Refused(f"`crm import` imports into a running `crm dev`: start one with `{crm_command()} dev`")
+    api_key = args.api_key or os.environ.get("CRM_API_KEY")
+    if not api_key or parse_api_key(api_key) is None:
+        raise Refused("give an admin's API key with --api-key or $CRM_API_KEY (crm_<tenant>_...)")
+    path = Path(args.file)
+    if not path.is_file():
+        raise Refused(f"{args.file}: no such file")
+    mapping = None
+    if args.mapping is not None:
+        try:
+            mapping = json.loads(args.mapping)
+        except ValueError:
+            raise Refused('--mapping must be a JSON object: {"CSV column": "field", ...}') from None
+    try:
+        job = run_import(
+            running.api,
+            api_key,
+            path,
+            object_name=args.object,
+            on_duplicate=args.on_duplicate,
+            mapping=mapping,
+        )
+    except ImportRefused as refused:
+        raise Refused(f"the import was refused: {refused}") from None
+    print(summary(job))
+    return 0 if job["status"] == "completed" else 1
+
+
 def _sqs() -> Any:
     """SQS of the running ``crm dev``, or of AWS as the environment configures it."""
     _attach()
@@ -314,6 +349,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="the new tenant's name, when one is made (default: Demo)",
     )
     seed.set_defaults(run=_seed)
+
+    imported = commands.add_parser(
+        "import",
+        help="import a CSV file into a tenant of the running `crm dev`, with a progress bar and a summary",
+    )
+    imported.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, `,` or `;`, a header line)")
+    imported.add_argument(
+        "--object", choices=["contacts", "companies"], default="contacts", help="what each row is"
+    )
+    imported.add_argument(
+        "--on-duplicate",
+        choices=["skip", "update", "create"],
+        default="skip",
+        help="a row whose email (domain) a record has: skip it, update the record, or create (refused)",
+    )
+    imported.add_argument(
+        "--mapping",
+        default=None,
+        metavar="JSON",
+        help='columns to fields, {"CSV column": "field"} (default: guessed from the header)',
+    )
+    imported.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="an admin API key of the tenant (default: $CRM_API_KEY)",
+    )
+    imported.set_defaults(run=_import)
 
     dead = commands.add_parser("dlq", help="look into and empty the dead-letter queues").add_subparsers(
         dest="dlq_command", required=True, metavar="COMMAND"

@@ -9,6 +9,7 @@ from typing import Any
 
 from crm_core.auth import Role
 from crm_core.definitions import (
+    BUCKETS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
     OUTBOX_DEAD_LETTER_QUEUE,
@@ -86,6 +87,7 @@ def provision(session: Any) -> LocalResources:
     pool_id, client_id = _user_pool(session)
     queue_urls, queue_arns = _queues(session)
     _rules(session, queue_arns)
+    _buckets(session, queue_arns)
     session.client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP_NAME)
     role_arn = _service_role(session, "crm-scheduler", "scheduler.amazonaws.com")
     partner_role_arn = _service_role(session, "crm-partner-buses", "events.amazonaws.com")
@@ -157,6 +159,27 @@ def _rules(session: Any, queue_arns: dict[str, str]) -> None:
             Rule=rule.name,
             EventBusName=EVENT_BUS_NAME,
             Targets=[{"Id": "queue", "Arn": queue_arns[rule.queue.name]}],
+        )
+
+
+def _buckets(session: Any, queue_arns: dict[str, str]) -> None:
+    """Each bucket of ``definitions.BUCKETS``, announcing what is put under its prefix on its queue."""
+    s3 = session.client("s3")
+    for bucket in BUCKETS:
+        s3.create_bucket(Bucket=bucket.name)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket.name,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queue_arns[bucket.notify_queue.name],
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {
+                            "Key": {"FilterRules": [{"Name": "prefix", "Value": bucket.notify_prefix}]}
+                        },
+                    }
+                ]
+            },
         )
 
 

@@ -25,6 +25,7 @@ from infra.data import CrmData
 from infra.event_schemas import CrmEventSchemas
 from infra.events import CrmEvents, partner_accounts
 from infra.functions import CrmFunctions
+from infra.imports import CrmImports
 from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
 from infra.reminders import CrmReminders
@@ -84,6 +85,7 @@ class CrmStack(Stack):
         self.messaging = CrmMessaging(
             self, "Messaging", functions=self.functions, data=self.data, bus=self.events.bus
         )
+        self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )

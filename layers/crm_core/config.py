@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from crm_core.definitions import (
     EVENT_BUS_NAME,
+    IMPORTS_BUCKET,
     SCHEDULE_GROUP_NAME,
     TABLE_LOGICAL_NAME,
     WEBHOOK_RETRY_DELAYS_S,
@@ -39,6 +40,7 @@ class Settings:
     partner_deliveries_dlq_arn: str
     webhook_retry_delays_s: tuple[int, ...]
     audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
+    imports_bucket: str  # uploaded import files, their chunks and rejected rows
 
 
 @lru_cache(maxsize=1)
@@ -64,4 +66,5 @@ def settings() -> Settings:
         )
         or WEBHOOK_RETRY_DELAYS_S,
         audit_retention_days=int(os.environ.get("CRM_AUDIT_RETENTION_DAYS") or AUDIT_RETENTION_DAYS),
+        imports_bucket=os.environ.get(IMPORTS_BUCKET.environment_variable, IMPORTS_BUCKET.name),
     )

@@ -108,7 +108,7 @@ def _resource_routes(function: str, *others: str) -> tuple[str, ...]:
 API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="contacts",
-        routes=_resource_routes("contacts", "/v1/inbound"),
+        routes=_resource_routes("contacts", "/v1/inbound", "/v1/imports"),
     ),
     FunctionDefinition(
         name="integrations",
@@ -199,6 +199,10 @@ COMPANY_CONTACT_TOKENS_QUEUE = QueueDefinition("crm-company-contact-tokens", vis
 # thousands of contacts) is moved to the survivor after the merge's event, in later messages of the same
 # queue, each a bounded number of records.
 MERGE_MOVES_QUEUE = QueueDefinition("crm-merge-moves", visibility_timeout_s=120)
+# CSV imports: an uploaded file's notification reaches the splitter, which queues its rows in chunks; each
+# chunk's worker writes its rows and counts them on the import (crm_core.services.imports).
+IMPORT_UPLOADS_QUEUE = QueueDefinition("crm-import-uploads", visibility_timeout_s=900)
+IMPORT_CHUNKS_QUEUE = QueueDefinition("crm-import-chunks", visibility_timeout_s=900)
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
@@ -208,7 +212,38 @@ QUEUES: tuple[QueueDefinition, ...] = (
     EVENT_TARGET_RULES_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
     MERGE_MOVES_QUEUE,
+    IMPORT_UPLOADS_QUEUE,
+    IMPORT_CHUNKS_QUEUE,
 )
+
+
+@dataclass(frozen=True)
+class BucketDefinition:
+    """An S3 bucket; what is put under ``notify_prefix`` is announced on ``notify_queue``. ``name`` is the
+    local bucket's name; CDK names the deployed one, and the functions read it from ``CRM_<ID>_BUCKET``."""
+
+    id: str
+    name: str
+    notify_prefix: str
+    notify_queue: QueueDefinition
+    expire_days: int  # every object is deleted after this many days
+    used_by: tuple[str, ...]  # the functions that read and write it
+
+    @property
+    def environment_variable(self) -> str:
+        return f"CRM_{self.id.upper()}_BUCKET"
+
+
+# Uploaded import files under uploads/<tenant>/<import>.csv; the chunks and rejected rows beside them.
+IMPORTS_BUCKET = BucketDefinition(
+    id="imports",
+    name="crm-imports-local",
+    notify_prefix="uploads/",
+    notify_queue=IMPORT_UPLOADS_QUEUE,
+    expire_days=7,
+    used_by=("contacts", "import_files", "import_chunks"),
+)
+BUCKETS: tuple[BucketDefinition, ...] = (IMPORTS_BUCKET,)
 
 RULES: tuple[RuleDefinition, ...] = (
     RuleDefinition(
@@ -343,6 +378,26 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         MERGE_MOVES_QUEUE,
         batch_size=1,  # a message is up to a few hundred records' changes already
         continues=True,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="import_files",
+            routes=(),
+            memory_mb=1024,
+            timeout_s=300,
+        ),
+        IMPORT_UPLOADS_QUEUE,
+        batch_size=1,  # one file
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="import_chunks",
+            routes=(),
+            memory_mb=1024,
+            timeout_s=300,
+        ),
+        IMPORT_CHUNKS_QUEUE,
+        batch_size=1,  # a chunk is hundreds of rows already
     ),
 )
 

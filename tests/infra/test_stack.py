@@ -30,6 +30,7 @@ from crm_core.definitions import (
     EVENT_BUS_NAME,
     EVENT_SOURCE,
     EVENT_TARGET_RULES_QUEUE,
+    IMPORTS_BUCKET,
     INBOUND_EVENTS_QUEUE,
     MERGE_MOVES_QUEUE,
     OUTBOX_BATCH_SIZE,
@@ -689,7 +690,11 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
 
 @pytest.mark.parametrize(
     "definition",
-    [c for c in CONSUMERS if c not in SCHEDULE_MANAGERS + RULE_MANAGERS],
+    [
+        c
+        for c in CONSUMERS
+        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS and c.function.name not in IMPORTS_BUCKET.used_by
+    ],
     ids=lambda d: d.function.name,
 )
 def test_other_consumers_only_use_the_table(synth: Synth, definition: ConsumerDefinition) -> None:
@@ -699,6 +704,34 @@ def test_other_consumers_only_use_the_table(synth: Synth, definition: ConsumerDe
     actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
     assert not {a for a in actions if a.startswith(("scheduler:", "iam:", "events:", "secretsmanager:"))}
     assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs"}
+
+
+def test_imports_bucket_announces_uploads_to_the_splitters_queue(synth: Synth) -> None:
+    buckets = _of_type(synth, "AWS::S3::Bucket")
+    assert len(buckets) >= 1
+    notifications = _of_type(synth, "Custom::S3BucketNotifications")
+    assert len(notifications) == 1
+    (configuration,) = notifications.values()
+    (queue,) = configuration["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert queue["QueueArn"] == _queue_arn(synth, IMPORTS_BUCKET.notify_queue.name)
+    prefix = {"Name": "prefix", "Value": IMPORTS_BUCKET.notify_prefix}
+    assert queue["Filter"]["Key"]["FilterRules"] == [prefix]
+    bucket_id = configuration["Properties"]["BucketName"]["Ref"]
+    rules = buckets[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rules[0]["ExpirationInDays"] == IMPORTS_BUCKET.expire_days
+
+
+@pytest.mark.parametrize("name", IMPORTS_BUCKET.used_by)
+def test_the_import_functions_read_and_write_the_imports_bucket(synth: Synth, name: str) -> None:
+    definition = next(f for f in (*API_FUNCTIONS, *(c.function for c in CONSUMERS)) if f.name == name)
+    function_id = _function_id(synth, definition)
+    env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
+    assert env[IMPORTS_BUCKET.environment_variable]["Ref"] in _of_type(synth, "AWS::S3::Bucket")
+    actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
+    assert {"s3:PutObject", "s3:GetObject", "s3:ListBucket"} <= actions
+    assert not {a for a in actions if a.startswith("s3:Delete")}
+    sending = {a for a in actions if a.startswith("sqs:Send")}
+    assert bool(sending) == (name == "import_files")  # the splitter queues the chunks
 
 
 def test_no_other_function_manages_schedules(synth: Synth) -> None:

@@ -60,7 +60,7 @@ SETTINGS = (
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
-ADMIN_READS = ("/v1/audit-events",)
+ADMIN_READS = ("/v1/audit-events", "/v1/imports")
 
 # Records named by a key of their own instead of an id: a custom property by its object and name
 # (/v1/properties/{object}/{name}); the matrix's properties are its contacts'.
@@ -140,7 +140,7 @@ class Tenant:
         team = admin.create("teams", {"name": "Matrix team", "manager_id": manager.user_id})
         tenant.teammate = user_client(admin, Role.REP, team_id=team["id"])
         tenant.other_admin = user_client(admin, Role.ADMIN)
-        for collection in collections_with_records():
+        for collection in (*collections_with_records(), "imports"):
             tenant.records[collection] = make_record(admin, collection)
         tenant.records["properties"] = tenant.admin.get(
             f"/v1/properties/{PROPERTY_OBJECT}/{tenant.new_property()}"
@@ -260,6 +260,7 @@ def assert_like_never_issued(
 
 def path_with(op: Operation, **values: str) -> str:
     values = {"object": PROPERTY_OBJECT, **values}
+    values.setdefault("import_id", values.get("record_id", ""))  # an import is named as a record is
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path)
 
 
@@ -286,7 +287,7 @@ def test_every_write_has_a_body_the_matrix_can_send() -> None:
 def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     op: Operation, owner: Tenant, intruder: Tenant
 ) -> None:
-    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id", "name"}
+    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id", "name", "import_id"}
     assert not unknown, f"{op}: teach this test to make another tenant's {unknown}"
     never = NEVER_NAMED if "name" in op.path_parameters else NEVER_ISSUED
     if "notification_id" in op.path_parameters:
@@ -295,6 +296,9 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     elif "name" in op.path_parameters:
         foreign_id = owner.new_property()
         before = owner.snapshot(op.collection, foreign_id)
+    elif "import_id" in op.path_parameters:
+        foreign_id = str(make_record(owner.admin, "imports")["id"])
+        before = owner.admin.get(f"/v1/imports/{foreign_id}").json()
     else:
         foreign_id = owner.new(op.collection)
         before = owner.snapshot(op.collection, foreign_id)
@@ -304,8 +308,9 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     elif op.suffix == "" and op.method == "PATCH":
         body = one_change(op.body_schema or {})
 
-    named = {"record_id": foreign_id, "notification_id": foreign_id, "name": foreign_id}
-    never_named = {"record_id": never, "notification_id": never, "name": never}
+    ids = ("record_id", "notification_id", "name", "import_id")
+    named = dict.fromkeys(ids, foreign_id)
+    never_named = dict.fromkeys(ids, never)
     foreign = call(intruder.admin, op, path_with(op, **named), body)
     missing = call(intruder.admin, op, path_with(op, **never_named), body)
     assert foreign.status_code == 404, foreign.text
@@ -318,6 +323,8 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
 
     if "notification_id" in op.path_parameters:
         assert owner.admin.get("/v1/notifications").json() == before
+    elif "import_id" in op.path_parameters:
+        assert owner.admin.get(f"/v1/imports/{foreign_id}").json() == before
     else:
         assert owner.snapshot(op.collection, foreign_id) == before
 

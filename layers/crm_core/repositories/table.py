@@ -359,6 +359,38 @@ class ApiKeyItem(TableItem, discriminator="api_key"):
     revoked_at = UnicodeAttribute(null=True)
 
 
+class ImportJobItem(TableItem, discriminator="import_job"):
+    """A CSV import (crm_core.services.imports): what it was asked to do and its counters, which each
+    chunk adds to once, in the transaction that writes the chunk's ``ImportChunkItem``."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    object = UnicodeAttribute()  # the API path's name: contacts, companies
+    on_duplicate = UnicodeAttribute()
+    mapping = MapAttribute[str, Any](null=True)  # CSV header -> field; guessed from the header when unset
+    mapping_given = BooleanAttribute(default=False)
+    status = UnicodeAttribute()  # pending, processing, completed, failed
+    error = UnicodeAttribute(null=True)  # why a file could not be read (status failed)
+    created_by = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    completed_at = UnicodeAttribute(null=True)
+    total = NumberAttribute(default=0)
+    chunks = NumberAttribute(default=0)
+    chunks_done = NumberAttribute(default=0)
+    processed = NumberAttribute(default=0)
+    created = NumberAttribute(default=0)
+    updated = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+
+
+class ImportChunkItem(TableItem, discriminator="import_chunk"):
+    """A chunk of an import whose rows are written and counted: its counters are on the import once."""
+
+    done_at = UnicodeAttribute()
+
+
 class IdempotencyRecord(TableItem, discriminator="idempotency"):
     """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
 

@@ -71,9 +71,11 @@ class ChangeSet:
     def delete(self, item: TableItem, *, condition: Condition | None = None, label: str = "") -> None:
         self.operations.append(_Operation("delete", item, condition, label, False))
 
-    def update(self, item: TableItem, actions: list[Action], *, label: str = "") -> None:
-        """An UpdateItem (e.g. ADD to a counter), created if absent."""
-        self.operations.append(_Operation("update", item, None, label, False, actions))
+    def update(
+        self, item: TableItem, actions: list[Action], *, condition: Condition | None = None, label: str = ""
+    ) -> None:
+        """An UpdateItem (e.g. ADD to a counter), created if absent (unless ``condition`` says otherwise)."""
+        self.operations.append(_Operation("update", item, condition, label, False, actions))
 
     def add_to(
         self, counter: TableItem, amounts: dict[str, int], at_least: dict[str, int] | None = None

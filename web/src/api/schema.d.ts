@@ -882,6 +882,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's imports, newest first */
+        get: operations["list_imports_v1_imports_get"];
+        put?: never;
+        /**
+         * Start a CSV import
+         * @description Answers the import, `pending`, with a URL to PUT the file to (presigned, for an hour). Once uploaded, the file is read and its rows written in chunks in the background, each row validated as an API write of it is; read the import for its counters.
+         */
+        post: operations["create_import_v1_imports_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports/{import_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An import: its status, counters and rejected rows */
+        get: operations["get_import_v1_imports__import_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/inbound/leads": {
         parameters: {
             query?: never;
@@ -2969,6 +3007,186 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportCreate */
+        ImportCreate: {
+            /**
+             * Mapping
+             * @description CSV column (as the header names it) -> field. Unmapped columns are ignored. Left out: guessed from the header, each column whose name is a field's ignoring case, spaces, underscores and hyphens (`First Name` -> `first_name`, `E-mail` -> `email`), or a common other name of one (`Email Address`, `Surname`, `Job Title`).
+             */
+            mapping?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Object
+             * @description What each row is.
+             * @enum {string}
+             */
+            object: "contacts" | "companies";
+            /**
+             * On Duplicate
+             * @description What a row whose unique value (a contact's email, a company's domain) a record already has does, also a record an earlier row of the file made: `skip` it, `update` that record with the row's non-empty cells, or `create` another record, which the unique value refuses (the row fails with the API's 409 problem): `create` adds only rows with no such value.
+             * @default skip
+             * @enum {string}
+             */
+            on_duplicate: "skip" | "update" | "create";
+        };
+        /** ImportCreated */
+        ImportCreated: {
+            /** Completed At */
+            completed_at: string | null;
+            /** Created */
+            created: number;
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Failed
+             * @description Rows refused, each with its reason in the rejected rows' file.
+             */
+            failed: number;
+            /** Id */
+            id: string;
+            /**
+             * Mapping
+             * @description As given, or as guessed from the file's header once it is read.
+             */
+            mapping: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Object
+             * @enum {string}
+             */
+            object: "contacts" | "companies";
+            /**
+             * On Duplicate
+             * @enum {string}
+             */
+            on_duplicate: "skip" | "update" | "create";
+            /**
+             * Processed
+             * @description Rows written or refused so far: created + updated + skipped + failed.
+             */
+            processed: number;
+            /**
+             * Rejected Rows Url
+             * @description Once completed with failed rows: a link (valid for an hour; read the import again for a fresh one) to a CSV of those rows, their original columns and an `error` column with the reason an API write of the row is refused for.
+             */
+            rejected_rows_url: string | null;
+            /**
+             * Skipped
+             * @description Rows that matched a record and were left out (`on_duplicate` skip).
+             */
+            skipped: number;
+            /**
+             * Status
+             * @description `pending` until the file is uploaded and read, `processing` while its rows are written, then `completed`; `failed` when the file cannot be read at all (`error` says why) and nothing of it was written.
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "completed" | "failed";
+            /**
+             * Total
+             * @description The file's rows (blank lines are not rows).
+             */
+            total: number;
+            /**
+             * Updated
+             * @description Rows that matched a record and updated it (`on_duplicate` update).
+             */
+            updated: number;
+            /** Updated At */
+            updated_at: string;
+            /** Upload Expires At */
+            upload_expires_at: string;
+            /**
+             * Upload Url
+             * @description PUT the CSV file (UTF-8, `,` or `;`, a header line) to this URL.
+             */
+            upload_url: string;
+        };
+        /** ImportJob */
+        ImportJob: {
+            /** Completed At */
+            completed_at: string | null;
+            /** Created */
+            created: number;
+            /** Created At */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /** Error */
+            error: string | null;
+            /**
+             * Failed
+             * @description Rows refused, each with its reason in the rejected rows' file.
+             */
+            failed: number;
+            /** Id */
+            id: string;
+            /**
+             * Mapping
+             * @description As given, or as guessed from the file's header once it is read.
+             */
+            mapping: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Object
+             * @enum {string}
+             */
+            object: "contacts" | "companies";
+            /**
+             * On Duplicate
+             * @enum {string}
+             */
+            on_duplicate: "skip" | "update" | "create";
+            /**
+             * Processed
+             * @description Rows written or refused so far: created + updated + skipped + failed.
+             */
+            processed: number;
+            /**
+             * Rejected Rows Url
+             * @description Once completed with failed rows: a link (valid for an hour; read the import again for a fresh one) to a CSV of those rows, their original columns and an `error` column with the reason an API write of the row is refused for.
+             */
+            rejected_rows_url: string | null;
+            /**
+             * Skipped
+             * @description Rows that matched a record and were left out (`on_duplicate` skip).
+             */
+            skipped: number;
+            /**
+             * Status
+             * @description `pending` until the file is uploaded and read, `processing` while its rows are written, then `completed`; `failed` when the file cannot be read at all (`error` says why) and nothing of it was written.
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "completed" | "failed";
+            /**
+             * Total
+             * @description The file's rows (blank lines are not rows).
+             */
+            total: number;
+            /**
+             * Updated
+             * @description Rows that matched a record and updated it (`on_duplicate` update).
+             */
+            updated: number;
+            /** Updated At */
+            updated_at: string;
+        };
+        /** ImportPage */
+        ImportPage: {
+            /** Items */
+            items: components["schemas"]["ImportJob"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
         };
         /**
          * InboundLead
@@ -13063,6 +13281,373 @@ export interface operations {
             };
             /** @description A missing or bad credential. */
             401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_imports_v1_imports_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_import_v1_imports_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportCreate"];
+            };
+        };
+        responses: {
+            /** @description Waiting for its file */
+            201: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportCreated"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_import_v1_imports__import_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportJob"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;

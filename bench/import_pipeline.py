@@ -1,0 +1,127 @@
+"""``python -m bench.import_pipeline``: rows per second of a CSV import through the local pipeline (POST, the
+upload, its notification, the splitter, the chunk workers, until the import is completed), beside raw
+``BatchWriteItem`` of items with the same fields into the same table on the same endpoint, and the
+DynamoDB calls the pipeline made per row. Not yet part of ``make bench``.
+
+The relay is stopped (it is on no import's path: it publishes the records' events afterwards).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+import time
+import urllib.request
+from collections import Counter
+from typing import Any
+
+from botocore.client import BaseClient
+
+_ORIGINAL = getattr(BaseClient, "_make_api_call")  # noqa: B009
+
+
+def _counting(calls: Counter[str], lock: threading.Lock) -> Any:
+    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            with lock:
+                calls[operation] += 1
+        return _ORIGINAL(client, operation, params)
+
+    return make_api_call
+
+
+def _csv(rows: int) -> bytes:
+    lines = ["Email,First Name,Last Name"] + [f"p{n}@bench.example,P{n},Row{n}" for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _call(api: str, key: str, method: str, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        f"{api}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def measure(rows: int) -> dict[str, Any]:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    import boto3
+    from crm_core.services.tenants import create_tenant
+
+    from crm_local.runtime import LocalRuntime
+
+    runtime = LocalRuntime(port=0, state_file=None)
+    instance = runtime.start()
+    runtime.relay.stop()
+    calls: Counter[str] = Counter()
+    try:
+        tenant = create_tenant("Bench")
+        data = _csv(rows)
+        lock = threading.Lock()
+        setattr(BaseClient, "_make_api_call", _counting(calls, lock))  # noqa: B010
+        started = time.perf_counter()
+        job = _call(instance.api, tenant.api_key, "POST", "/v1/imports", {"object": "contacts"})
+        upload = urllib.request.Request(
+            job["upload_url"], data=data, method="PUT", headers={"Content-Type": "text/csv"}
+        )
+        urllib.request.urlopen(upload, timeout=300).close()
+        while job["status"] not in ("completed", "failed"):
+            time.sleep(0.1)
+            job = _call(instance.api, tenant.api_key, "GET", f"/v1/imports/{job['id']}")
+        pipeline_s = time.perf_counter() - started
+        setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
+        assert job["created"] == rows, job
+
+        dynamodb: Any = boto3.client("dynamodb")
+        items = [
+            {
+                "PK": {"S": f"T#bench#raw#{n}"},
+                "SK": {"S": "#RECORD"},
+                "type": {"S": "bench"},
+                "email": {"S": f"p{n}@bench.example"},
+                "first_name": {"S": f"P{n}"},
+                "last_name": {"S": f"Row{n}"},
+            }
+            for n in range(rows)
+        ]
+        started = time.perf_counter()
+        for start in range(0, rows, 25):
+            wanted: Any = {
+                instance.resources["table_name"]: [
+                    {"PutRequest": {"Item": i}} for i in items[start : start + 25]
+                ]
+            }
+            while wanted:
+                wanted = dynamodb.batch_write_item(RequestItems=wanted).get("UnprocessedItems") or {}
+        raw_s = time.perf_counter() - started
+    finally:
+        setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
+        runtime.stop()
+    total_calls = sum(calls.values())
+    return {
+        "rows": rows,
+        "pipeline_seconds": round(pipeline_s, 2),
+        "pipeline_rows_per_second": round(rows / pipeline_s, 1),
+        "raw_batch_write_seconds": round(raw_s, 2),
+        "raw_batch_write_rows_per_second": round(rows / raw_s, 1),
+        "ratio_pipeline_to_raw": round(raw_s / pipeline_s, 3),
+        "dynamodb_calls_per_row": round(total_calls / rows, 2),
+        "dynamodb_calls": dict(calls.most_common()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.import_pipeline", description=__doc__)
+    parser.add_argument("--rows", type=int, default=2000, help="rows of the CSV file (default 2000)")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.rows), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,293 @@
+"""CSV imports over HTTP on the local runtime: an import is created, its file PUT to the presigned URL,
+the upload's notification reaches the splitter, its chunks the chunk workers; the import's counters, its
+rejected rows' file and its event say what became of each row."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from crm_core.auth import Role
+from crm_core.definitions import QueueDefinition
+from crm_core.services import imports
+
+from tests.integration.test_cli import crm, crm_dev, tenant_create
+from tests.support.client import ApiClient
+from tests.support.roles import clients_by_role
+from tests.support.waiting import eventually
+
+
+def run_import(client: ApiClient, data: bytes, *, timeout: float = 60.0, **body: Any) -> dict[str, Any]:
+    """The import of ``data`` (POST, PUT of the file), once it has completed or failed."""
+    created = client.post("/v1/imports", {"object": "contacts", **body})
+    assert created.status_code == 201, created.text
+    job = created.json()
+    assert job["status"] == "pending" and job["upload_url"].startswith("http")
+    assert created.headers["Location"] == f"/v1/imports/{job['id']}"
+    put = requests.put(job["upload_url"], data=data, timeout=30)
+    assert put.status_code == 200, put.text
+
+    def finished() -> dict[str, Any] | None:
+        answer = client.get(f"/v1/imports/{job['id']}")
+        assert answer.status_code == 200, answer.text
+        current: dict[str, Any] = answer.json()
+        return current if current["status"] in ("completed", "failed") else None
+
+    done = eventually(finished, timeout=timeout)
+    assert done, f"import {job['id']} did not finish"
+    return done
+
+
+def rejected_rows(job: dict[str, Any]) -> list[dict[str, str]]:
+    assert job["rejected_rows_url"], job
+    answer = requests.get(job["rejected_rows_url"], timeout=30)
+    assert answer.status_code == 200
+    text = answer.content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def contacts_by_email(client: ApiClient) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for contact in client.all_pages("/v1/contacts", {"limit": 100}):
+        found.setdefault((contact.get("email") or "").lower(), []).append(contact)
+    return found
+
+
+def counters(job: dict[str, Any]) -> dict[str, int]:
+    return {k: job[k] for k in ("total", "processed", "created", "updated", "skipped", "failed")}
+
+
+def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> None:
+    client.create("contacts", {"email": "old@example.com", "first_name": "Old"})
+    data = (
+        b"First Name,Last Name,E-mail,Lifecycle Stage\n"
+        b"Ada,Lovelace,ada@example.com,lead\n"
+        b"Bad,Email,not-an-email,lead\n"
+        b"Old,Again,OLD@example.com,customer\n"
+        b"Ada,Twice,ada@example.com,\n"
+        b"Grace,Hopper,grace@example.com,astronaut\n"
+        b",,,\n"
+        b"Alan,Turing,alan@example.com,\n"
+    )
+    job = run_import(client, data)
+    assert job["status"] == "completed", job
+    assert job["mapping"] == {
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "E-mail": "email",
+        "Lifecycle Stage": "lifecycle_stage",
+    }
+    assert counters(job) == {
+        "total": 6,
+        "processed": 6,
+        "created": 2,
+        "updated": 0,
+        "skipped": 2,
+        "failed": 2,
+    }
+    rejected = rejected_rows(job)
+    assert [row["E-mail"] for row in rejected] == ["not-an-email", "grace@example.com"]
+    assert list(rejected[0]) == ["First Name", "Last Name", "E-mail", "Lifecycle Stage", "error"]
+    assert "email: is not a valid email address" in rejected[0]["error"]
+    assert "lifecycle_stage" in rejected[1]["error"]
+    contacts = contacts_by_email(client)
+    assert contacts["ada@example.com"][0]["last_name"] == "Lovelace"  # the repeat was skipped
+    assert contacts["old@example.com"][0]["first_name"] == "Old"
+    assert "grace@example.com" not in contacts and "alan@example.com" in contacts
+    assert contacts["alan@example.com"][0]["owner_id"] == client.user_id  # as an API create by the admin
+
+
+def test_non_admins_may_not_import(client: ApiClient) -> None:
+    for role, user in clients_by_role(client).items():
+        if role is Role.ADMIN:
+            continue
+        assert user.post("/v1/imports", {"object": "contacts"}).status_code == 403
+        assert user.get("/v1/imports").status_code == 403
+
+
+def test_another_tenants_import_is_not_found(client: ApiClient, other: ApiClient) -> None:
+    job = client.post("/v1/imports", {"object": "contacts"}).json()
+    assert other.get(f"/v1/imports/{job['id']}").status_code == 404
+    assert job["id"] not in [j["id"] for j in other.get("/v1/imports").json()["items"]]
+    assert job["id"] in [j["id"] for j in client.get("/v1/imports").json()["items"]]
+
+
+def test_bom_semicolons_and_quoted_newlines(client: ApiClient) -> None:
+    data = (
+        "\ufeffFirst Name;Email Address;Job Title\r\n"
+        'Zoë;zoe@example.com;"Head of\r\nEverything; and more"\r\n'
+        '"Jean ""JJ""";jj@example.com;CTO\r\n'
+    ).encode()
+    job = run_import(client, data)
+    assert counters(job) == {
+        "total": 2,
+        "processed": 2,
+        "created": 2,
+        "updated": 0,
+        "skipped": 0,
+        "failed": 0,
+    }
+    assert job["mapping"] == {"First Name": "first_name", "Email Address": "email", "Job Title": "title"}
+    contacts = contacts_by_email(client)
+    assert contacts["zoe@example.com"][0]["first_name"] == "Zoë"
+    assert contacts["zoe@example.com"][0]["title"] == "Head of\r\nEverything; and more"
+    assert contacts["jj@example.com"][0]["first_name"] == 'Jean "JJ"'
+
+
+def test_a_given_mapping_is_checked_and_used(client: ApiClient) -> None:
+    refused = client.post(
+        "/v1/imports", {"object": "contacts", "mapping": {"Mail": "e_mail", "Tags": "tags"}}
+    )
+    assert refused.status_code == 422
+    assert {e["field"] for e in refused.json()["errors"]} == {"mapping.Mail", "mapping.Tags"}
+    data = b"Mail,Name,Ignored\nm@example.com,Mia,whatever\n"
+    job = run_import(client, data, mapping={"Mail": "email", "Name": "first_name"})
+    assert job["created"] == 1 and job["mapping"] == {"Mail": "email", "Name": "first_name"}
+    assert contacts_by_email(client)["m@example.com"][0]["first_name"] == "Mia"
+    missing = run_import(client, data, mapping={"Email": "email"})
+    assert missing["status"] == "failed" and "Email" in missing["error"]
+    assert missing["total"] == 0
+
+
+def test_a_file_that_cannot_be_read_fails_the_import(client: ApiClient) -> None:
+    job = run_import(client, "name\nJosé\n".encode("latin-1"))
+    assert job["status"] == "failed" and "UTF-8" in job["error"]
+    unmapped = run_import(client, b"foo,bar\n1,2\n")
+    assert unmapped["status"] == "failed" and "mapping" in unmapped["error"]
+
+
+@pytest.mark.parametrize(
+    ("on_duplicate", "expected", "ada_title"),
+    [
+        ("skip", {"created": 1, "updated": 0, "skipped": 2, "failed": 0}, "Countess"),
+        ("update", {"created": 1, "updated": 2, "skipped": 0, "failed": 0}, "Analyst"),
+        ("create", {"created": 1, "updated": 0, "skipped": 0, "failed": 2}, "Countess"),
+    ],
+)
+def test_on_duplicate(
+    client: ApiClient,
+    monkeypatch: pytest.MonkeyPatch,
+    on_duplicate: str,
+    expected: dict[str, int],
+    ada_title: str,
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)  # the file's repeat falls beyond the first chunk
+    existing = client.create("contacts", {"email": "ada@example.com", "title": "Countess", "last_name": "L"})
+    data = (
+        "email,title,first_name\n"
+        "ADA@example.com,,Ada\n"  # an empty cell leaves the field as it is
+        "new@example.com,Engineer,\n"
+        "filler@example.com,,\n"
+        "new@example.com,Analyst,Nina\n"
+    )
+    if on_duplicate == "update":
+        data = data.replace("ADA@example.com,,Ada", "ADA@example.com,Analyst,Ada")
+    job = run_import(client, data.encode(), on_duplicate=on_duplicate)
+    # The filler row is a third create; the file's repeat of new@ is a duplicate like the existing ada@.
+    assert {k: job[k] for k in expected} == {**expected, "created": expected["created"] + 1}
+    contacts = contacts_by_email(client)
+    assert len(contacts["ada@example.com"]) == 1 and contacts["ada@example.com"][0]["id"] == existing["id"]
+    assert contacts["ada@example.com"][0]["title"] == ada_title
+    assert len(contacts["new@example.com"]) == 1
+    new = contacts["new@example.com"][0]
+    assert (new["title"], new.get("first_name")) == (
+        ("Analyst", "Nina") if on_duplicate == "update" else ("Engineer", None)
+    )
+    if on_duplicate == "create":
+        reasons = [row["error"] for row in rejected_rows(job)]
+        assert len(reasons) == 2 and all("already exists" in r for r in reasons), reasons
+
+
+def _rows(count: int, start: int = 0) -> bytes:
+    lines = ["email,first_name"] + [f"p{n}@example.com,P{n}" for n in range(start, start + count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_worker_dying_after_its_writes_leaves_every_row_counted_once(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first try of every chunk writes its rows and dies before counting them; SQS hands the chunk
+    back, and its second try finds the rows it wrote by their ids."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 4)
+    count_chunk = imports.jobs.count_chunk
+    died: list[int] = []
+
+    def dies_once(tenant_id: str, import_id: str, chunk: int, counts: dict[str, int], at: str) -> bool:
+        if tenant_id == client.tenant_id and chunk not in died:
+            died.append(chunk)
+            raise RuntimeError("killed half-way")
+        return count_chunk(tenant_id, import_id, chunk, counts, at)
+
+    monkeypatch.setattr(imports.jobs, "count_chunk", dies_once)
+    job = run_import(client, _rows(10))
+    assert sorted(died) == [0, 1, 2]
+    assert counters(job) == dict(total=10, processed=10, created=10, updated=0, skipped=0, failed=0)
+    contacts = contacts_by_email(client)
+    assert sorted(contacts) == sorted(f"p{n}@example.com" for n in range(10))
+    assert all(len(found) == 1 for found in contacts.values())
+
+
+def test_a_chunk_delivered_twice_is_written_and_counted_once(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The chunks go to a queue of the test's own, and each message is handled twice (as SQS may deliver
+    it): the second finds its chunk counted. The first chunk is also handled twice at once."""
+    sqs = boto3.client("sqs")
+    queue = QueueDefinition(f"test-import-chunks-{client.tenant_id.lower()}")
+    url = sqs.create_queue(QueueName=queue.name)["QueueUrl"]
+    monkeypatch.setattr(imports, "IMPORT_CHUNKS_QUEUE", queue)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
+    created = client.post("/v1/imports", {"object": "contacts", "on_duplicate": "update"}).json()
+    assert requests.put(created["upload_url"], data=_rows(7), timeout=30).status_code == 200
+
+    def received() -> list[dict[str, Any]]:
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
+
+    messages = eventually(received, timeout=30)
+    assert sorted(m["chunk"] for m in messages) == [0, 1, 2]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(imports.import_chunk, [messages[0], messages[0]]))
+    for message in messages:
+        imports.import_chunk(message)
+        imports.import_chunk(message)
+    job = client.get(f"/v1/imports/{created['id']}").json()
+    assert job["status"] == "completed"
+    assert counters(job) == dict(total=7, processed=7, created=7, updated=0, skipped=0, failed=0)
+    contacts = contacts_by_email(client)
+    assert len(contacts) == 7 and all(len(found) == 1 for found in contacts.values())
+
+
+def test_crm_import_uploads_shows_progress_and_prints_the_summary(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_bytes(
+        b"Email,First Name\nkim@example.com,Kim\nlee@example.com,Lee\nbad,Bad\n"
+    )
+    with crm_dev(tmp_path):
+        tenant = tenant_create(tmp_path)
+        key = tenant["api_key"]
+        done = crm(tmp_path, "import", "people.csv", "--object", "contacts", "--api-key", key, timeout=180)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        assert "3 rows: 2 created, 0 updated, 0 skipped, 1 failed" in done.stdout, done.stdout
+        assert "rejected rows" in done.stdout
+        refused = crm(tmp_path, "import", "people.csv", "--mapping", '{"Email": "mail"}', "--api-key", key)
+        assert refused.returncode == 1 and "mapping.Email" in refused.stderr, refused.stderr
+
+
+def test_companies_match_by_domain(client: ApiClient) -> None:
+    existing = client.create("companies", {"name": "Acme", "domain": "acme.example"})
+    data = b"Company Name;Website;Employees\nAcme Inc;ACME.example;50\nGlobex;globex.example;12\nNo Name;;x\n"
+    job = run_import(client, data, object="companies", on_duplicate="update")
+    assert job["mapping"] == {"Company Name": "name", "Website": "domain", "Employees": "employees"}
+    assert counters(job) == dict(total=3, processed=3, created=1, updated=1, skipped=0, failed=1)
+    assert "employees" in rejected_rows(job)[0]["error"]
+    companies = {c["domain"]: c for c in client.all_pages("/v1/companies", {"limit": 100})}
+    assert companies["acme.example"]["id"] == existing["id"]
+    assert (companies["acme.example"]["name"], companies["acme.example"]["employees"]) == ("Acme Inc", 50)
+    assert companies["globex.example"]["employees"] == 12
