@@ -1,9 +1,8 @@
-import { Anchor, Button, Group, NativeSelect, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Button, Group, Loader, NativeSelect, Stack, Text, Title } from "@mantine/core";
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { Suspense, lazy, useEffect, useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { api, unwrap } from "../api/client";
-import { ContactForm } from "../components/ContactForm";
 import {
   DebouncedFilter,
   LIFECYCLE_STAGES,
@@ -15,6 +14,10 @@ import { RecordPicker } from "../components/RecordPicker";
 import { RecordTable } from "../components/RecordTable";
 import { useOwnerName } from "../components/owners";
 import { formatDateTime, personName } from "../format";
+
+// The form is loaded when "New contact" is pressed: the list, not the form, is what the page opens to (its
+// first JavaScript has a budget).
+const ContactForm = lazy(() => import("../components/ContactForm").then((module) => ({ default: module.ContactForm })));
 
 const FILTERS = ["q", "stage", "owner", "tag", "company"] as const;
 // A filter so sparse that pages come back empty is read on, a few pages, before the list says "none".
@@ -74,7 +77,9 @@ export default function Contacts() {
         </Group>
       </Group>
       {creating && (
-        <ContactForm onCancel={() => setCreating(false)} onSaved={(saved) => navigate(`/contacts/${saved.id}`)} />
+        <Suspense fallback={<Loader role="status" aria-label="Loading the form" />}>
+          <ContactForm onCancel={() => setCreating(false)} onSaved={(saved) => navigate(`/contacts/${saved.id}`)} />
+        </Suspense>
       )}
       <Group align="flex-end" gap="sm" role="search" aria-label="Filter contacts">
         <DebouncedFilter
