@@ -370,7 +370,9 @@ def test_only_an_admin_changes_properties_and_every_role_reads_them(client: ApiC
         if role is Role.ADMIN:
             continue
         body = {"name": f"by_{role.value}", "label": "x", "type": "string"}
-        assert caller.post("/v1/properties/contacts", body).status_code == 403, role
+        refused = caller.post("/v1/properties/contacts", body)
+        assert refused.status_code == 403, role
+        assert refused.json()["detail"] == "Only an admin can change properties.", role
         assert caller.patch("/v1/properties/contacts/tier", {"label": "x"}).status_code == 403, role
         assert caller.delete("/v1/properties/contacts/tier").status_code == 403, role
         assert caller.post("/v1/properties/contacts/tier/restore").status_code == 403, role

@@ -118,7 +118,8 @@ class RecordService:
 
     def _require_admin_for_settings(self, ctx: RequestContext) -> None:
         if self.spec.admin_only:
-            ctx.principal.require_admin(f"{self.spec.object_type.replace('_', ' ')}s")
+            words = self.spec.object_type.replace("_", " ")
+            ctx.principal.require_admin(f"{words[:-1]}ies" if words.endswith("y") else f"{words}s")
 
     # ---------------------------------------------------------------------------------------- writes
 
