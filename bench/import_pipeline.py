@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 
+from crm_local.seed import call_api
+
 _ORIGINAL = getattr(BaseClient, "_make_api_call")  # noqa: B009
 
 
@@ -35,17 +37,6 @@ def _counting(calls: Counter[str], lock: threading.Lock) -> Any:
 def _csv(rows: int) -> bytes:
     lines = ["Email,First Name,Last Name"] + [f"p{n}@bench.example,P{n},Row{n}" for n in range(rows)]
     return ("\n".join(lines) + "\n").encode()
-
-
-def _call(api: str, key: str, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(
-        f"{api}{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        method=method,
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
 
 
 def measure(rows: int) -> dict[str, Any]:
@@ -65,14 +56,14 @@ def measure(rows: int) -> dict[str, Any]:
         lock = threading.Lock()
         setattr(BaseClient, "_make_api_call", _counting(calls, lock))  # noqa: B010
         started = time.perf_counter()
-        job = _call(instance.api, tenant.api_key, "POST", "/v1/imports", {"object": "contacts"})
+        job = call_api(instance.api, tenant.api_key, "POST", "/v1/imports", {"object": "contacts"})
         upload = urllib.request.Request(
             job["upload_url"], data=data, method="PUT", headers={"Content-Type": "text/csv"}
         )
         urllib.request.urlopen(upload, timeout=300).close()
         while job["status"] not in ("completed", "failed"):
             time.sleep(0.1)
-            job = _call(instance.api, tenant.api_key, "GET", f"/v1/imports/{job['id']}")
+            job = call_api(instance.api, tenant.api_key, "GET", f"/v1/imports/{job['id']}")
         pipeline_s = time.perf_counter() - started
         setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
         assert job["created"] == rows, job

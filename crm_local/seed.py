@@ -309,7 +309,7 @@ def activities(
     return made
 
 
-def _call(api: str, api_key: str, method: str, path: str, body: Any = None) -> Any:
+def call_api(api: str, api_key: str, method: str, path: str, body: Any = None) -> Any:
     request = urllib.request.Request(
         f"{api}{path}",
         data=json.dumps(body).encode() if body is not None else None,
@@ -321,7 +321,7 @@ def _call(api: str, api_key: str, method: str, path: str, body: Any = None) -> A
 
 
 def _batch_create(api: str, api_key: str, collection: str, inputs: list[dict[str, Any]]) -> list[str]:
-    results = _call(api, api_key, "POST", f"/v1/{collection}/batch/create", {"inputs": inputs})["results"]
+    results = call_api(api, api_key, "POST", f"/v1/{collection}/batch/create", {"inputs": inputs})["results"]
     failed = [r for r in results if r["status"] >= 400]
     if failed:
         raise RuntimeError(f"{len(failed)} {collection} were refused, first: {failed[0]['error']}")
@@ -368,7 +368,7 @@ def seed(
             return lambda n: bar.advance(task, n)
 
         advance = step("users", len(TEAM))
-        pipelines = _call(api, api_key, "GET", "/v1/pipelines?limit=1")  # the key works: then make things
+        pipelines = call_api(api, api_key, "GET", "/v1/pipelines?limit=1")  # the key works: then make things
         owner_ids = users(tenant_id)
         advance(len(owner_ids))
         made = companies(rng, company_count, owner_ids)
