@@ -1,11 +1,67 @@
-import { Alert, Button, Group, Text } from "@mantine/core";
+import { Alert, Anchor, Button, Group, Text, Title } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
+import { Link } from "react-router";
 import { ApiError, api, ifMatch, noContent, unwrap } from "../api/client";
 
 export type ArchivableObject = "contacts" | "companies" | "deals";
 
 const NOUN: Record<ArchivableObject, string> = { contacts: "contact", companies: "company", deals: "deal" };
+const LIST: Record<ArchivableObject, string> = { contacts: "Contacts", companies: "Companies", deals: "Deals" };
+
+type ArchivableRecord = { id: string; version: number; archived: boolean; merged_into?: string | null };
+
+/** The top of a record's page: the way back to its list, its name, Edit (when the page edits in place and
+ * is not editing) and Archive/Restore, and what an archived or merged record is. */
+export function RecordHeader({
+  object,
+  title,
+  record,
+  editing = false,
+  onEdit,
+  mergedTail = ".",
+}: {
+  object: ArchivableObject;
+  title: ReactNode;
+  record: ArchivableRecord;
+  editing?: boolean;
+  onEdit?: () => void;
+  // What follows "This contact was merged into another contact" (a contact's page says what moved).
+  mergedTail?: ReactNode;
+}) {
+  const noun = NOUN[object];
+  return (
+    <>
+      <Anchor component={Link} to={`/${object}`} size="sm">
+        ← {LIST[object]}
+      </Anchor>
+      <Group justify="space-between">
+        <Title order={1}>{title}</Title>
+        {!editing && (
+          <Group gap="xs">
+            {onEdit && !record.archived && <Button onClick={onEdit}>Edit</Button>}
+            <ArchiveRestore object={object} record={record} />
+          </Group>
+        )}
+      </Group>
+      {record.archived && (
+        <Alert color="orange" role="status" data-testid="archived">
+          {record.merged_into ? (
+            <>
+              This {noun} was merged into{" "}
+              <Anchor component={Link} to={`/${object}/${record.merged_into}`}>
+                another {noun}
+              </Anchor>
+              {mergedTail}
+            </>
+          ) : (
+            `This ${noun} is archived.`
+          )}
+        </Alert>
+      )}
+    </>
+  );
+}
 
 /** The query key a record's page reads it under (with archived ones, so that it stays shown once archived). */
 export function recordKey(object: ArchivableObject, id: string) {
@@ -33,7 +89,7 @@ export function ArchiveRestore({
   record,
 }: {
   object: ArchivableObject;
-  record: { id: string; version: number; archived: boolean; merged_into?: string | null };
+  record: ArchivableRecord;
 }) {
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);

@@ -1,8 +1,8 @@
-import { Alert, Anchor, Grid, Group, List, Stack, Text, Title } from "@mantine/core";
+import { Anchor, Grid, List, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
-import { ArchiveRestore, recordKey } from "../components/ArchiveRestore";
+import { RecordHeader, recordKey } from "../components/ArchiveRestore";
 import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
@@ -37,30 +37,7 @@ export default function CompanyDetail() {
 
   return (
     <Stack>
-      <Anchor component={Link} to="/companies" size="sm">
-        ← Companies
-      </Anchor>
-      <Group justify="space-between">
-        <Title order={1}>{record.name ?? "(no name)"}</Title>
-        <Group gap="xs">
-          <ArchiveRestore object="companies" record={record} />
-        </Group>
-      </Group>
-      {record.archived && (
-        <Alert color="orange" role="status" data-testid="archived">
-          {record.merged_into ? (
-            <>
-              This company was merged into{" "}
-              <Anchor component={Link} to={`/companies/${record.merged_into}`}>
-                another company
-              </Anchor>
-              .
-            </>
-          ) : (
-            "This company is archived."
-          )}
-        </Alert>
-      )}
+      <RecordHeader object="companies" title={record.name ?? "(no name)"} record={record} />
       <Fields
         fields={[
           ["Domain", record.domain],

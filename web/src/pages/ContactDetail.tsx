@@ -1,9 +1,9 @@
-import { Alert, Anchor, Button, Grid, Group, Stack, Title } from "@mantine/core";
+import { Alert, Anchor, Grid, Stack } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useLocation, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
-import { ArchiveRestore } from "../components/ArchiveRestore";
+import { RecordHeader } from "../components/ArchiveRestore";
 import { ContactForm } from "../components/ContactForm";
 import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
@@ -38,33 +38,14 @@ export default function ContactDetail() {
 
   return (
     <Stack>
-      <Anchor component={Link} to="/contacts" size="sm">
-        ← Contacts
-      </Anchor>
-      <Group justify="space-between">
-        <Title order={1}>{personName(record)}</Title>
-        {!editing && (
-          <Group gap="xs">
-            {!record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
-            <ArchiveRestore object="contacts" record={record} />
-          </Group>
-        )}
-      </Group>
-      {record.archived && (
-        <Alert color="orange" role="status" data-testid="archived">
-          {record.merged_into ? (
-            <>
-              This contact was merged into{" "}
-              <Anchor component={Link} to={`/contacts/${record.merged_into}`}>
-                another contact
-              </Anchor>
-              , which holds its activities and deals now.
-            </>
-          ) : (
-            "This contact is archived."
-          )}
-        </Alert>
-      )}
+      <RecordHeader
+        object="contacts"
+        title={personName(record)}
+        record={record}
+        editing={editing}
+        onEdit={() => setEditing(true)}
+        mergedTail=", which holds its activities and deals now."
+      />
       {merged && (
         <Alert color="green" role="status" data-testid="merged">
           Merged: the other contact was folded into this one.

@@ -1,9 +1,9 @@
-import { Alert, Anchor, Button, Grid, Group, SimpleGrid, Stack, TextInput, Title } from "@mantine/core";
+import { Anchor, Grid, SimpleGrid, Stack, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../api/client";
-import { ArchiveRestore, recordKey } from "../components/ArchiveRestore";
+import { RecordHeader, recordKey } from "../components/ArchiveRestore";
 import { Fields } from "../components/Fields";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
@@ -118,33 +118,13 @@ export default function DealDetail() {
 
   return (
     <Stack>
-      <Anchor component={Link} to="/deals" size="sm">
-        ← Deals
-      </Anchor>
-      <Group justify="space-between">
-        <Title order={1}>{record.name ?? "(no name)"}</Title>
-        {!editing && (
-          <Group gap="xs">
-            {!record.archived && <Button onClick={() => setEditing(true)}>Edit</Button>}
-            <ArchiveRestore object="deals" record={record} />
-          </Group>
-        )}
-      </Group>
-      {record.archived && (
-        <Alert color="orange" role="status" data-testid="archived">
-          {record.merged_into ? (
-            <>
-              This deal was merged into{" "}
-              <Anchor component={Link} to={`/deals/${record.merged_into}`}>
-                another deal
-              </Anchor>
-              .
-            </>
-          ) : (
-            "This deal is archived."
-          )}
-        </Alert>
-      )}
+      <RecordHeader
+        object="deals"
+        title={record.name ?? "(no name)"}
+        record={record}
+        editing={editing}
+        onEdit={() => setEditing(true)}
+      />
       {editing ? (
         <DealEditForm deal={record} onDone={() => setEditing(false)} />
       ) : (
