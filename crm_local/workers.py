@@ -25,6 +25,7 @@ from crm_core.definitions import CONSUMERS, ConsumerDefinition
 from crm_core.ids import new_id
 
 from crm_local.gateway import LambdaContext, load_handler
+from crm_local.transient import endpoint_unreachable
 
 LOCAL_RETRY_SECONDS = 1
 
@@ -59,10 +60,10 @@ class Workers:
             for step in (self.fire_due_schedules, *[lambda c=c: self.drain(c) for c in CONSUMERS]):
                 try:
                     busy = bool(step()) or busy
-                except Exception:  # keep working; what failed is still in its queue or schedule
+                except Exception as error:  # keep working; what failed is still in its queue or schedule
                     # Once told to stop, the endpoint may go before this step ends (a loaded machine):
                     # what it left undone is still in its queue, and the failure is no fault.
-                    if not self._stop.is_set():
+                    if not self._stop.is_set() and not endpoint_unreachable(error):
                         self.errors.append(traceback.format_exc())
             if not busy:
                 self._stop.wait(self.poll_seconds)

@@ -80,10 +80,12 @@ def base_url(runtime: LocalRuntime) -> str:
     return runtime.api_url
 
 
-def new_tenant_client(base_url: str, name: str = "Test tenant") -> ApiClient:
+def new_tenant_client(
+    base_url: str, name: str = "Test tenant", *, rate_limit_per_minute: int | None = None
+) -> ApiClient:
     from crm_core.services.tenants import create_tenant
 
-    tenant = create_tenant(name)
+    tenant = create_tenant(name, rate_limit_per_minute=rate_limit_per_minute)
     return ApiClient(base_url, tenant.api_key, tenant.tenant_id, tenant.user_id)
 
 

@@ -8,12 +8,21 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+# Connections kept open per client (botocore's default is 10). A Lambda serves one request at a time, but
+# a batch writes ten inputs at once, each with its derived writes, and locally one process serves every
+# concurrent request: past the pool's size each call opens a connection and throws it away, which costs a
+# handshake and leaves sockets in TIME_WAIT until the local endpoint's port range runs dry under load.
+MAX_POOL_CONNECTIONS = 50
+
 
 @cache
 def client(service: str) -> Any:
     import boto3  # lazy: a request that needs no client does not pay for boto3
+    from botocore.config import Config
 
     from crm_core.config import settings
 
     session: Any = boto3.session.Session()
-    return session.client(service, region_name=settings().region)
+    return session.client(
+        service, region_name=settings().region, config=Config(max_pool_connections=MAX_POOL_CONNECTIONS)
+    )

@@ -217,11 +217,16 @@ def _archive_event_targets(tenant: Tenant) -> None:
         tenant.admin.delete(f"/v1/event-targets/{target['id']}")
 
 
+# The module's two tenants answer every route for every role: well over a plan's requests a minute on a fast
+# machine. The limit is not what this module checks (test_rate_limits.py does).
+MATRIX_RATE_LIMIT = 1_000_000
+
+
 @pytest.fixture(scope="module")
 def owner(base_url: str) -> Iterator[Tenant]:
     from tests.conftest import new_tenant_client
 
-    tenant = Tenant.make(new_tenant_client(base_url, "Owner"))
+    tenant = Tenant.make(new_tenant_client(base_url, "Owner", rate_limit_per_minute=MATRIX_RATE_LIMIT))
     yield tenant
     _archive_event_targets(tenant)
 
@@ -230,7 +235,7 @@ def owner(base_url: str) -> Iterator[Tenant]:
 def intruder(base_url: str) -> Iterator[Tenant]:
     from tests.conftest import new_tenant_client
 
-    tenant = Tenant.make(new_tenant_client(base_url, "Intruder"))
+    tenant = Tenant.make(new_tenant_client(base_url, "Intruder", rate_limit_per_minute=MATRIX_RATE_LIMIT))
     yield tenant
     _archive_event_targets(tenant)
 

@@ -20,6 +20,7 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from crm_core.aws import MAX_POOL_CONNECTIONS
 from crm_core.config import settings
 
 
@@ -105,6 +106,7 @@ class TableItem(Model):
     class Meta:
         table_name = settings().table_name
         region = settings().region
+        max_pool_connections = MAX_POOL_CONNECTIONS
 
     PK = UnicodeAttribute(hash_key=True)
     SK = UnicodeAttribute(range_key=True)
@@ -402,5 +404,5 @@ def connection() -> Connection:
     """The connection pynamodb's models use, for transactions."""
     global _connection
     if _connection is None:
-        _connection = Connection(region=settings().region)
+        _connection = Connection(region=settings().region, max_pool_connections=MAX_POOL_CONNECTIONS)
     return _connection

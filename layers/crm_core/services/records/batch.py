@@ -25,12 +25,12 @@ from crm_core.repositories.transaction import (
 from crm_core.services.records.derived import write_after_commit
 from crm_core.services.records.shape import represent
 from crm_core.services.records.writes import (
-    WRITE_ATTEMPTS,
     Prepared,
     StaleWrite,
     back_off,
     commit,
     conflict_problem,
+    write_attempts,
 )
 from crm_core.validation import reprefix, set_fields, validate
 
@@ -114,7 +114,7 @@ def _apply_one(service: RecordService, ctx: RequestContext, action: str, raw: An
     """One input of a batch that is not all-or-none: prepared and committed as a request of its own
     (a lost race is tried again from a fresh read, as a single write is), its result."""
     found_id: str | None = None
-    for attempt in range(WRITE_ATTEMPTS):
+    for attempt in write_attempts():
         outcome = _prepare(service, ctx, action, raw, found_id=found_id)
         if isinstance(outcome, Unchanged):
             return _result(service, ctx, outcome)

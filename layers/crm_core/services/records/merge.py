@@ -26,7 +26,7 @@ from crm_core.repositories.table import RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 from crm_core.services.records.derived import DerivedWrites, write_after_commit
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
-from crm_core.services.records.writes import WRITE_ATTEMPTS, back_off, build_change, require_fits
+from crm_core.services.records.writes import back_off, build_change, require_fits, write_attempts
 
 if TYPE_CHECKING:
     from crm_core.services.records.service import RecordService
@@ -57,7 +57,7 @@ def merge(service: RecordService, ctx: RequestContext, survivor_id: str, duplica
     archived with ``merged_into``, and its unique value then leads to the survivor."""
     if survivor_id == duplicate_id:
         raise invalid_field("duplicate_id", f"cannot merge a {service.spec.object_type} into itself")
-    for attempt in range(WRITE_ATTEMPTS):
+    for attempt in write_attempts():
         changes, new_survivor, derived = _prepare(service, ctx, survivor_id, duplicate_id)
         try:
             changes.commit()

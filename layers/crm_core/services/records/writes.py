@@ -15,7 +15,7 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,8 +52,12 @@ from crm_core.services.records.spec import ObjectSpec
 # 256 KB entry and every item of its transaction under DynamoDB's 400 KB.
 MAX_RECORD_BYTES = 64 * 1024
 # A write that loses a race (its record changed since it was read, or another transaction held one of
-# its items) is made again from a fresh read, after a jittered pause that grows with each attempt.
+# its items) is made again from a fresh read, after a jittered pause that grows with each attempt: at least
+# WRITE_ATTEMPTS times, and for as long as WRITE_BUDGET_S allows. A count alone is spent in a few seconds
+# when twenty writers queue on one record on a slow table, each losing to the others in turn, though each
+# would win within the budget; the budget stays well inside an API function's timeout (15 s).
 WRITE_ATTEMPTS = 12
+WRITE_BUDGET_S = 9.0
 BACKOFF_BASE_S = 0.02
 BACKOFF_CAP_S = 1.0
 
@@ -318,7 +322,7 @@ def write_retrying(
     A write that lost a race is prepared again from a fresh read after a jittered back-off (so a
     concurrent change is merged, not refused); with If-Match, a record whose ``current_version`` is no
     longer the one named is 412. A taken unique value is not a race: its 409 goes to the caller at once."""
-    for attempt in range(WRITE_ATTEMPTS):
+    for attempt in write_attempts():
         prepared = prepare()
         if prepared is None:
             return None
@@ -335,6 +339,16 @@ def write_retrying(
             continue
         return prepared
     raise ProblemError(409, "Conflict", "The record is being changed by others; retry the request.")
+
+
+def write_attempts() -> Iterator[int]:
+    """The attempt numbers of a write that may lose races: WRITE_ATTEMPTS, then more while the write is
+    within WRITE_BUDGET_S of its first attempt."""
+    deadline = time.monotonic() + WRITE_BUDGET_S
+    attempt = 0
+    while attempt < WRITE_ATTEMPTS or time.monotonic() < deadline:
+        yield attempt
+        attempt += 1
 
 
 def back_off(attempt: int) -> None:
