@@ -148,12 +148,13 @@ class LocalRuntime:
         from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE
         from moto.server import ThreadedMotoServer
 
-        from crm_local import moto_cognito, moto_fidelity, moto_speed
+        from crm_local import keep_alive, moto_cognito, moto_fidelity, moto_speed
         from crm_local.provision import provision
 
         moto_fidelity.install()
         moto_speed.install()
         moto_cognito.install()
+        keep_alive.install()
         _local_credentials()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the endpoint's own access log is noise
         moto_port = free_port()
@@ -214,7 +215,9 @@ class LocalRuntime:
             access_log=self.access_log,
             fallback_page=web_app(),
         )
-        self._server = make_server(self.host, self.port, gateway, threaded=True)
+        self._server = make_server(
+            self.host, self.port, gateway, threaded=True, request_handler=keep_alive.KeepAlive
+        )
         self.port = self._server.server_port
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
