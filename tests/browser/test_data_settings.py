@@ -78,7 +78,7 @@ def define_a_required_tier(page: Page, client: ApiClient) -> None:
     form.get_by_label("Label").fill("Tier")
     form.get_by_label("Name").fill("Tier level")
     form.get_by_label("Type").select_option("enum")
-    form.get_by_label("Options").fill("gold = Gold\nsilver = Silver")
+    form.get_by_label("Options").fill("gold = Gold\nsilver")
     form.get_by_role("switch", name="Required").check()
     form.get_by_role("button", name="Create property").click()
     # The API's 422 on the name shows at the name, and nothing is defined.
@@ -91,6 +91,14 @@ def define_a_required_tier(page: Page, client: ApiClient) -> None:
         page.get_by_role("table", name="Properties of contacts").get_by_role("row").filter(has_text="Tier")
     )
     expect(tier_row).to_contain_text("One of a list")
+    expect(tier_row).to_contain_text("Gold, silver")
+    # Edited at the listed version: the label and options change, the name and type stay.
+    tier_row.get_by_role("button", name="Edit Tier").click()
+    dialog = page.get_by_role("dialog", name="Edit Tier")
+    expect(dialog.get_by_label("Options")).to_have_value("gold = Gold\nsilver")
+    expect(dialog.get_by_label("Name")).to_have_count(0)
+    dialog.get_by_label("Options").fill("gold = Gold\nsilver = Silver")
+    dialog.get_by_role("button", name="Save").click()
     expect(tier_row).to_contain_text("Gold, Silver")
     (tier,) = [p for p in client.get("/v1/properties/contacts").json()["items"] if p["name"] == "tier"]
     assert (tier["type"], tier["required"], tier["options"]) == (
