@@ -226,7 +226,7 @@ function NewImport({ onDone }: { onDone: () => void }) {
   );
 }
 
-const STATUS_COLORS: Record<string, string> = { completed: "teal.9", failed: "red.9", processing: "indigo", pending: "gray.7" };
+const STATUS_COLORS: Record<string, string> = { completed: "teal.9", failed: "red.9", processing: "indigo.8", pending: "gray.7" };
 
 /** Settings → Imports (admins only, as the API says): a CSV file of contacts or companies uploaded, and the
  * past imports with their status, counters and rejected rows. */
@@ -278,7 +278,7 @@ export default function Imports() {
             <td>{formatDateTime(job.created_at)}</td>
             <td>{job.object}</td>
             <td>
-              <Badge variant="light" color={STATUS_COLORS[job.status] ?? "gray.7"} title={job.error ?? undefined}>
+              <Badge variant="outline" color={STATUS_COLORS[job.status] ?? "gray.7"} title={job.error ?? undefined}>
                 {job.status}
               </Badge>
             </td>
