@@ -113,16 +113,23 @@ function NewImport({ onDone }: { onDone: () => void }) {
   const [problem, setProblem] = useState<ApiError | null>(null);
   const [sent, setSent] = useState<number | null>(null);
   const [importId, setImportId] = useState<string | null>(null);
+  // The import made for the file, until its file is uploaded.
+  const [waiting, setWaiting] = useState<Schemas["ImportCreated"] | null>(null);
 
   const start = useMutation({
     mutationFn: async (chosen: File) => {
-      const created = await unwrap(api.POST("/v1/imports", { body: { object, on_duplicate: onDuplicate } }));
+      // An upload that failed is tried again into the import it was for (its URL lasts an hour), not a new
+      // one that would wait for a file forever beside it.
+      const reuse = waiting && waiting.object === object && waiting.on_duplicate === onDuplicate && Date.parse(waiting.upload_expires_at) > Date.now();
+      const created = reuse ? waiting : await unwrap(api.POST("/v1/imports", { body: { object, on_duplicate: onDuplicate } }));
+      setWaiting(created);
       setSent(0);
       await upload(created.upload_url, chosen, setSent);
       setSent(1);
       return created;
     },
     onSuccess: async (created) => {
+      setWaiting(null);
       setImportId(created.id);
       await queryClient.invalidateQueries({ queryKey: ["imports"] });
     },
