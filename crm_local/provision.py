@@ -167,6 +167,21 @@ def _buckets(session: Any, queue_arns: dict[str, str]) -> None:
     s3 = session.client("s3")
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket.name)
+        if bucket.browser_methods:
+            # As CDK's bucket: the web app (served by `crm dev` on another port) PUTs to presigned URLs.
+            s3.put_bucket_cors(
+                Bucket=bucket.name,
+                CORSConfiguration={
+                    "CORSRules": [
+                        {
+                            "AllowedMethods": list(bucket.browser_methods),
+                            "AllowedOrigins": ["*"],
+                            "AllowedHeaders": ["*"],
+                            "MaxAgeSeconds": 3600,
+                        }
+                    ]
+                },
+            )
         s3.put_bucket_notification_configuration(
             Bucket=bucket.name,
             NotificationConfiguration={

@@ -37,12 +37,14 @@ class CrmImports(Construct):
             # The web app uploads with the presigned URL from the browser; the URL is the credential.
             cors=[
                 s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.GET],
+                    allowed_methods=[s3.HttpMethods(method) for method in definition.browser_methods],
                     allowed_origins=["*"],
                     allowed_headers=["*"],
                     max_age=3600,
                 )
-            ],
+            ]
+            if definition.browser_methods
+            else None,
             removal_policy=RemovalPolicy.DESTROY,
         )
         acknowledge(

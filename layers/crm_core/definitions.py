@@ -228,6 +228,10 @@ class BucketDefinition:
     notify_queue: QueueDefinition
     expire_days: int  # every object is deleted after this many days
     used_by: tuple[str, ...]  # the functions that read and write it
+    # What a browser may do with the bucket's presigned URLs from another origin (the web app's page PUTs an
+    # import's file and GETs its rejected rows): the bucket's CORS rule, in CDK and on the local endpoint.
+    # Any origin: a presigned URL is itself the credential, and the app's origin differs per deployment.
+    browser_methods: tuple[str, ...] = ()
 
     @property
     def environment_variable(self) -> str:
@@ -242,6 +246,7 @@ IMPORTS_BUCKET = BucketDefinition(
     notify_queue=IMPORT_UPLOADS_QUEUE,
     expire_days=7,
     used_by=("contacts", "import_files", "import_chunks"),
+    browser_methods=("PUT", "GET"),
 )
 BUCKETS: tuple[BucketDefinition, ...] = (IMPORTS_BUCKET,)
 

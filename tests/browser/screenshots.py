@@ -40,6 +40,11 @@ PAGES = {
         lambda page: page.get_by_role("table", name="Event targets"),
     ),
     "settings-audit": ("/settings/audit", lambda page: page.get_by_role("table", name="Audit events")),
+    "settings-properties": (
+        "/settings/properties",
+        lambda page: page.get_by_role("table", name="Properties of contacts"),
+    ),
+    "settings-imports": ("/settings/imports", lambda page: page.get_by_role("table", name="Past imports")),
 }
 
 
@@ -97,6 +102,32 @@ def add_event_source(api: str, api_key: str) -> None:
     assert made.status_code == 201, made.text
 
 
+def add_properties_and_an_import(api: str, api_key: str) -> None:
+    """Two properties of contacts, and an import of a few rows (one refused) run to completion."""
+    import requests
+
+    from tests.support.client import ApiClient
+    from tests.support.waiting import eventually
+
+    client = ApiClient(api, api_key)
+    for definition in (
+        {
+            "name": "tier",
+            "label": "Tier",
+            "type": "enum",
+            "options": [{"value": "gold", "label": "Gold"}, {"value": "silver", "label": "Silver"}],
+        },
+        {"name": "seats", "label": "Seats", "type": "number", "description": "Licensed seats"},
+    ):
+        made = client.post("/v1/properties/contacts", definition)
+        assert made.status_code == 201, made.text
+    job = client.post("/v1/imports", {"object": "contacts", "on_duplicate": "update"}).json()
+    rows = "First Name,Last Name,Email\nKatherine,Johnson,katherine@nasa.example\nAlan,Turing,not-an-email\n"
+    assert requests.put(job["upload_url"], data=rows.encode(), timeout=10).status_code == 200
+    status = lambda: client.get(f"/v1/imports/{job['id']}").json()["status"]  # noqa: E731
+    assert eventually(lambda: status() == "completed", timeout=60)
+
+
 def add_duplicates(api: str, api_key: str) -> None:
     """A pair the duplicates page finds (the same phone), for its screenshot and the merge view's."""
     from tests.support.client import ApiClient
@@ -140,6 +171,7 @@ def main(names: list[str]) -> None:
             add_event_target(runtime.api_url, tenant.api_key)
             add_event_source(runtime.api_url, tenant.api_key)
             add_duplicates(runtime.api_url, tenant.api_key)
+            add_properties_and_an_import(runtime.api_url, tenant.api_key)
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):

@@ -45,6 +45,14 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         },
     )
     client.create("event-sources", {"source": "partner.acme", "description": "Acme's lead forms"})
+    # A property of the tenant's own: the contact's page shows it, and its form has an input for it.
+    tier = {
+        "name": "tier",
+        "label": "Tier",
+        "type": "multi_enum",
+        "options": [{"value": "gold", "label": "Gold"}],
+    }
+    assert client.post("/v1/properties/contacts", tier).status_code == 201
     page.goto(f"{base_url}/sign-in")
     expect(page.get_by_label("API key")).to_be_visible()
     found = {"/sign-in": serious_violations(page)}
@@ -65,6 +73,8 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         f"/settings/event-targets/{target['id']}": lambda: page.get_by_text("Nothing delivered"),
         "/settings/event-sources": lambda: page.get_by_role("table", name="Event sources"),
         "/settings/audit": lambda: page.get_by_role("table", name="Audit events"),
+        "/settings/properties": lambda: page.get_by_role("table", name="Properties of contacts"),
+        "/settings/imports": lambda: page.get_by_text("No imports yet."),
         "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
         "/contacts?stage=lead&tag=vip": lambda: page.get_by_text("No contact matches these filters"),
         "/contacts/duplicates": lambda: page.get_by_test_id("duplicate-pair"),
@@ -82,6 +92,14 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
     page.get_by_role("checkbox", name="Select all loaded contacts").check()
     expect(page.get_by_role("region", name="Bulk actions")).to_be_visible()
     found["/contacts (bulk actions)"] = serious_violations(page)
+    page.goto(f"{base_url}/contacts/{contact['id']}")
+    page.get_by_role("button", name="Edit", exact=True).click()
+    expect(page.get_by_role("group", name="Tier").get_by_role("checkbox", name="Gold")).to_be_visible()
+    found["/contacts/{id} (edit, a property of the tenant's)"] = serious_violations(page)
+    page.goto(f"{base_url}/settings/imports")
+    page.get_by_role("button", name="New import").click()
+    expect(page.get_by_label("CSV file")).to_be_visible()
+    found["/settings/imports (new import)"] = serious_violations(page)
     page.goto(f"{base_url}/deals")
     page.get_by_role("button", name="New deal").click()
     page.get_by_role("combobox", name="Contact").fill("Ada")

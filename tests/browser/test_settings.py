@@ -130,15 +130,19 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
         },
     )
     client.create("event-sources", {"source": "partner.acme", "account_id": "123456789012"})
+    tier = {"name": "tier", "label": "Tier", "type": "enum", "options": [{"value": "gold", "label": "Gold"}]}
+    assert client.post("/v1/properties/contacts", tier).status_code == 201
     sign_in(phone, base_url, rep, "/settings/users")
     sections = phone.get_by_role("navigation", name="Settings sections")
     expect(sections.get_by_role("link", name="Pipelines")).to_be_visible()
     expect(sections.get_by_role("link", name="Audit log")).to_have_count(0)
+    expect(sections.get_by_role("link", name="Imports")).to_have_count(0)
     for path, loaded in (
         ("/settings/users", phone.get_by_role("table", name="Users").get_by_text("Rita Rep")),
         ("/settings/teams", phone.get_by_role("table", name="Teams").get_by_text("Field sales")),
         ("/settings/api-keys", phone.get_by_role("table", name="API keys")),
         ("/settings/pipelines", phone.get_by_role("article").first),
+        ("/settings/properties", phone.get_by_role("table", name="Properties of contacts")),
         ("/settings/event-targets", phone.get_by_role("table", name="Event targets")),
         ("/settings/event-sources", phone.get_by_role("table", name="Event sources")),
     ):

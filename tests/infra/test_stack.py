@@ -719,6 +719,11 @@ def test_imports_bucket_announces_uploads_to_the_splitters_queue(synth: Synth) -
     bucket_id = configuration["Properties"]["BucketName"]["Ref"]
     rules = buckets[bucket_id]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert rules[0]["ExpirationInDays"] == IMPORTS_BUCKET.expire_days
+    # The web app PUTs the file to a presigned URL from its own origin: the bucket's CORS rule lets it (the
+    # same rule crm_local.provision puts on the local bucket).
+    (cors,) = buckets[bucket_id]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == list(IMPORTS_BUCKET.browser_methods) == ["PUT", "GET"]
+    assert cors["AllowedOrigins"] == ["*"]
 
 
 @pytest.mark.parametrize("name", IMPORTS_BUCKET.used_by)

@@ -14,13 +14,8 @@ SETTINGS_HISTORY = (
     "a setting's history is read in Settings, Audit log, which shows each change, who made it and when"
 )
 SETTINGS_FROM_LISTS = "Settings edits from its lists, whose items carry every field"
-PROPERTIES_PAGE = "Settings → Properties page: next increment (issue 14)"
 
-IMPORTS_PAGE = "Settings → Imports page: next increment (until then, `crm import` or the API)"
 NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
-    ("POST", "/v1/imports"): IMPORTS_PAGE,
-    ("GET", "/v1/imports"): IMPORTS_PAGE,
-    ("GET", "/v1/imports/{import_id}"): IMPORTS_PAGE,
     ("POST", "/v1/inbound/leads"): "a partner's web form sends leads with the tenant's key, not a person",
     ("GET", "/v1/users/{record_id}/timeline"): SETTINGS_HISTORY,
     ("GET", "/v1/teams/{record_id}/timeline"): SETTINGS_HISTORY,
@@ -46,12 +41,7 @@ NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/deals/batch/{action}"): "as /v1/activities/batch/{action}",
     ("POST", "/v1/activities/{record_id}/restore"): "a deleted activity is restored through the API (the "
     "Activities page deletes after a confirmation)",
-    ("GET", "/v1/properties/{object}"): PROPERTIES_PAGE,
-    ("POST", "/v1/properties/{object}"): PROPERTIES_PAGE,
-    ("GET", "/v1/properties/{object}/{name}"): PROPERTIES_PAGE,
-    ("PATCH", "/v1/properties/{object}/{name}"): PROPERTIES_PAGE,
-    ("DELETE", "/v1/properties/{object}/{name}"): PROPERTIES_PAGE,
-    ("POST", "/v1/properties/{object}/{name}/restore"): PROPERTIES_PAGE,
+    ("GET", "/v1/properties/{object}/{name}"): SETTINGS_FROM_LISTS,
 }
 
 

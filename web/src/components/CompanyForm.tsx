@@ -4,6 +4,7 @@ import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
 import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
 import { useFormState } from "../forms/useFormState";
+import { useCustomForm } from "./CustomFields";
 
 type Company = Schemas["Company"];
 const FIELDS = ["name", "domain", "industry", "employees"] as const;
@@ -13,7 +14,8 @@ type Field = (typeof FIELDS)[number];
  * company that has it). */
 export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) => void; onCancel: () => void }) {
   const queryClient = useQueryClient();
-  const form = useFormState<Record<Field, string>>({ name: "", domain: "", industry: "", employees: "" }, FIELDS, {
+  const custom = useCustomForm("companies", null, (name) => form.clearErrors((field) => field === name));
+  const form = useFormState<Record<Field, string>>({ name: "", domain: "", industry: "", employees: "" }, [...FIELDS, ...custom.fields], {
     conflict: (error) => (error.problem.existing_id ? { field: "domain", message: "Another company has this domain." } : undefined),
   });
   const { values, problem, field } = form;
@@ -29,6 +31,7 @@ export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) =
         industry: values.industry.trim() || null,
         // A number typed is sent as one; anything else as typed, for the API to name the field.
         employees: employees ? (/^\d+$/.test(employees) ? Number(employees) : (employees as unknown as number)) : null,
+        custom: custom.body(false),
       };
       return unwrap(api.POST("/v1/companies", { body }));
     },
@@ -47,6 +50,7 @@ export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) =
         <TextInput label="Domain" {...field("domain")} />
         <TextInput label="Industry" {...field("industry")} />
         <TextInput label="Employees" inputMode="numeric" {...field("employees")} />
+        {custom.inputs(form.errors)}
       </SimpleGrid>
       {existingId && (
         <Anchor component={Link} to={`/companies/${existingId}`} size="sm">

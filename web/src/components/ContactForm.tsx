@@ -5,6 +5,7 @@ import { Link } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
 import { useFormState } from "../forms/useFormState";
+import { useCustomForm } from "./CustomFields";
 
 type Contact = Schemas["Contact"];
 const FIELDS = ["first_name", "last_name", "email", "phone", "title", "lifecycle_stage"] as const;
@@ -30,7 +31,9 @@ export function ContactForm({
   const queryClient = useQueryClient();
   // The version the form changes: the contact as opened, or as reloaded after a conflict.
   const [base, setBase] = useState<Contact | undefined>(contact);
-  const form = useFormState<Values>(() => valuesOf(contact), FIELDS, {
+  // The tenant's own properties: inputs after the contact's fields, their errors (`custom.<name>`) at them.
+  const custom = useCustomForm("contacts", base?.custom, (name) => form.clearErrors((field) => field === name));
+  const form = useFormState<Values>(() => valuesOf(contact), [...FIELDS, ...custom.fields], {
     conflict: (error) => (error.problem.existing_id ? { field: "email", message: "Another contact has this email." } : undefined),
   });
   const { values, problem, field } = form;
@@ -43,6 +46,7 @@ export function ContactForm({
         const body = Object.fromEntries(
           FIELDS.filter((field) => values[field].trim()).map((field) => [field, values[field].trim()]),
         ) as Schemas["ContactCreate"];
+        body.custom = custom.body(false);
         return unwrap(api.POST("/v1/contacts", { body }));
       }
       // Only what changed is sent; a field emptied is cleared (null).
@@ -52,6 +56,9 @@ export function ContactForm({
           values[field].trim() || null,
         ]),
       ) as Schemas["ContactUpdate"];
+      const changed = custom.body(true);
+      // Sent key by key: the API merges them into the contact's (null removes one).
+      if (changed) body.custom = changed;
       return unwrap(
         api.PATCH("/v1/contacts/{record_id}", {
           params: { path: { record_id: base.id } },
@@ -92,6 +99,7 @@ export function ContactForm({
           {...field("lifecycle_stage")}
           data={[{ value: "", label: "—" }, ...LIFECYCLE_STAGES.map((stage) => ({ value: stage, label: stage }))]}
         />
+        {custom.inputs(form.errors)}
       </SimpleGrid>
       {existingId && (
         <Anchor component={Link} to={`/contacts/${existingId}`} size="sm">

@@ -3,6 +3,7 @@ import { useMutation } from "@tanstack/react-query";
 import { api, unwrap, type Schemas } from "../api/client";
 import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
 import { leadingField, useFormState } from "../forms/useFormState";
+import { useCustomForm } from "./CustomFields";
 import { RecordPicker, type Picked } from "./RecordPicker";
 
 type Deal = Schemas["Deal"];
@@ -22,6 +23,7 @@ export default function DealForm({
   onCancel: () => void;
 }) {
   const openStages = (pipeline.stages ?? []).filter((stage) => stage.kind === "open" && stage.id);
+  const custom = useCustomForm("deals", null, (name) => form.clearErrors((field) => field === name));
   const form = useFormState(
     {
       name: "",
@@ -32,9 +34,10 @@ export default function DealForm({
       contact_ids: null as Picked | null,
       close_date: "",
     },
-    FIELDS,
+    [...FIELDS, ...custom.fields],
     // "contact_ids[0]" or "contact_ids.0" is the contact picker's.
-    { fieldOf: leadingField },
+    // A custom property's error stays `custom.<name>`, at its input.
+    { fieldOf: (apiField) => (apiField.startsWith("custom.") ? apiField : leadingField(apiField)) },
   );
   const { values, errors, problem, change, field } = form;
 
@@ -51,6 +54,7 @@ export default function DealForm({
             company_id: values.company_id?.id ?? null,
             contact_ids: values.contact_ids ? [values.contact_ids.id] : null,
             close_date: values.close_date || null,
+            custom: custom.body(false),
           },
         }),
       ),
@@ -91,6 +95,7 @@ export default function DealForm({
           error={errors.contact_ids}
         />
         <TextInput label="Close date" type="date" {...field("close_date")} />
+        {custom.inputs(errors)}
       </SimpleGrid>
       <ProblemAlert error={problem} title="Not saved" />
       <FormButtons submit="Create deal" pending={save.isPending} onCancel={onCancel} />

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { RecordHeader, recordKey } from "../components/ArchiveRestore";
+import { customFields, useCustomProperties } from "../components/CustomFields";
 import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
@@ -14,6 +15,7 @@ import { formatDateTime, formatMoney, formatNumber, personName } from "../format
 export default function CompanyDetail() {
   const { id = "" } = useParams();
   const ownerName = useOwnerName();
+  const properties = useCustomProperties("companies");
   const company = useQuery({
     queryKey: recordKey("companies", id),
     // Archived ones too: archiving leaves the page showing it, with its Restore button.
@@ -46,6 +48,7 @@ export default function CompanyDetail() {
           ["Owner", ownerName(record.owner_id)],
           ["Tags", record.tags?.join(", ")],
           ["Updated", formatDateTime(record.updated_at)],
+          ...customFields(properties.data, record.custom),
         ]}
       />
       <Stack gap="xs" component="section" aria-labelledby="company-contacts">

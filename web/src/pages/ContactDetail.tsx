@@ -5,6 +5,7 @@ import { Link, useLocation, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { RecordHeader } from "../components/ArchiveRestore";
 import { ContactForm } from "../components/ContactForm";
+import { customFields, useCustomProperties } from "../components/CustomFields";
 import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
@@ -19,6 +20,7 @@ export default function ContactDetail() {
   // Arrived from a merge: it says so once.
   const merged = Boolean((useLocation().state as { merged?: boolean } | null)?.merged);
   const ownerName = useOwnerName();
+  const properties = useCustomProperties("contacts");
   const contact = useQuery({
     queryKey: ["contact", id],
     // Archived ones too: a link to a contact merged away leads on to the one it was merged into.
@@ -78,6 +80,7 @@ export default function ContactDetail() {
             ["Lifecycle stage", record.lifecycle_stage],
             ["Tags", record.tags?.join(", ")],
             ["Updated", formatDateTime(record.updated_at)],
+            ...customFields(properties.data, record.custom),
           ]}
         />
       )}

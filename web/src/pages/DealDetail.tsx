@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { RecordHeader, recordKey } from "../components/ArchiveRestore";
+import { customFields, useCustomForm, useCustomProperties } from "../components/CustomFields";
 import { Fields } from "../components/Fields";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
@@ -28,7 +29,10 @@ function DealEditForm({ deal, onDone }: { deal: Deal; onDone: () => void }) {
   const queryClient = useQueryClient();
   const [base, setBase] = useState(deal);
   // "amount" or "amount.decimal" alike are the amount's errors.
-  const form = useFormState<Values>(() => valuesOf(deal), FIELDS, { fieldOf: leadingField });
+  const custom = useCustomForm("deals", base.custom, (name) => form.clearErrors((field) => field === name));
+  const form = useFormState<Values>(() => valuesOf(deal), [...FIELDS, ...custom.fields], {
+    fieldOf: (apiField) => (apiField.startsWith("custom.") ? apiField : leadingField(apiField)),
+  });
   const { values, problem, field } = form;
 
   const save = useMutation({
@@ -41,6 +45,8 @@ function DealEditForm({ deal, onDone }: { deal: Deal; onDone: () => void }) {
           values[field].trim() || null,
         ]),
       ) as Schemas["DealUpdate"];
+      const changed = custom.body(true);
+      if (changed) body.custom = changed;
       return unwrap(
         api.PATCH("/v1/deals/{record_id}", {
           params: { path: { record_id: base.id } },
@@ -75,6 +81,7 @@ function DealEditForm({ deal, onDone }: { deal: Deal; onDone: () => void }) {
         <TextInput label="Amount" inputMode="decimal" {...field("amount")} />
         <TextInput label="Currency" maxLength={3} description="Three letters, e.g. EUR" {...field("currency")} />
         <TextInput label="Close date" type="date" {...field("close_date")} />
+        {custom.inputs(form.errors)}
       </SimpleGrid>
       <ProblemAlert
         error={problem}
@@ -92,6 +99,7 @@ export default function DealDetail() {
   const { id = "" } = useParams();
   const [editing, setEditing] = useState(false);
   const ownerName = useOwnerName();
+  const properties = useCustomProperties("deals");
   const deal = useQuery({
     queryKey: recordKey("deals", id),
     // Archived ones too: archiving leaves the page showing it, with its Restore button.
@@ -148,6 +156,7 @@ export default function DealDetail() {
             ["Close date", record.close_date ? formatDate(`${record.close_date}T00:00:00`) : null],
             ["Owner", ownerName(record.owner_id)],
             ["Updated", formatDateTime(record.updated_at)],
+            ...customFields(properties.data, record.custom),
           ]}
         />
       )}

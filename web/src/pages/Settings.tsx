@@ -10,6 +10,8 @@ const Users = lazyPage(() => import("./settings/Users"));
 const Teams = lazyPage(() => import("./settings/Teams"));
 const ApiKeys = lazyPage(() => import("./settings/ApiKeys"));
 const Pipelines = lazyPage(() => import("./settings/Pipelines"));
+const Properties = lazyPage(() => import("./settings/Properties"));
+const Imports = lazyPage(() => import("./settings/Imports"));
 const EventTargets = lazyPage(() => import("./settings/EventTargets"));
 const EventSources = lazyPage(() => import("./settings/EventSources"));
 const Deliveries = lazyPage(() => import("./settings/Deliveries"));
@@ -21,6 +23,9 @@ const SECTIONS = [
   { label: "Teams", path: "/settings/teams", adminOnly: false },
   { label: "API keys", path: "/settings/api-keys", adminOnly: false },
   { label: "Pipelines", path: "/settings/pipelines", adminOnly: false },
+  { label: "Properties", path: "/settings/properties", adminOnly: false },
+  // Only an admin imports or lists imports (any other role gets 403).
+  { label: "Imports", path: "/settings/imports", adminOnly: true },
   { label: "Event targets", path: "/settings/event-targets", adminOnly: false },
   { label: "Event sources", path: "/settings/event-sources", adminOnly: false },
   // Only an admin reads the audit trail (any other role gets 403).
@@ -34,6 +39,8 @@ const SUB_PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
   [/^\/settings\/teams/, Teams],
   [/^\/settings\/api-keys/, ApiKeys],
   [/^\/settings\/pipelines/, Pipelines],
+  [/^\/settings\/properties/, Properties],
+  [/^\/settings\/imports/, Imports],
   [/^\/settings\/event-targets\/[^/]+/, Deliveries],
   [/^\/settings\/event-targets/, EventTargets],
   [/^\/settings\/event-sources/, EventSources],
@@ -79,6 +86,8 @@ export default function Settings() {
         <Route path="teams" element={page(<Teams />)} />
         <Route path="api-keys" element={page(<ApiKeys />)} />
         <Route path="pipelines" element={page(<Pipelines />)} />
+        <Route path="properties" element={page(<Properties />)} />
+        <Route path="imports" element={page(<Imports />)} />
         <Route path="event-targets" element={page(<EventTargets />)} />
         <Route path="event-targets/:id" element={page(<Deliveries />)} />
         <Route path="event-sources" element={page(<EventSources />)} />

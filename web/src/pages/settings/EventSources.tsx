@@ -2,10 +2,10 @@ import { Button, Group, SimpleGrid, Text, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
-import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { FormButtons, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDateTime, formatNumber } from "../../format";
-import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
+import { ConfirmButton, EditOrNewForm, ListSection, SettingsTable, useArchiveRestore, useIsAdmin } from "./shared";
 
 type Source = Schemas["EventSource"];
 
@@ -65,17 +65,17 @@ function SourceForm({ source, onDone }: { source?: Source; onDone: () => void })
       <FormButtons submit={source ? "Save" : "Register source"} pending={save.isPending} onCancel={onDone} dialog={Boolean(source)} />
     </>
   );
-  if (source) {
-    return (
-      <FormDialog title={`Change ${source.source}`} onClose={onDone} onSubmit={form.submit(save.mutate)}>
-        {body}
-      </FormDialog>
-    );
-  }
   return (
-    <FormCard id="new-source-title" title="New event source" level={3} onSubmit={form.submit(save.mutate)}>
+    <EditOrNewForm
+      editing={Boolean(source)}
+      id="new-source"
+      title={`Change ${source?.source}`}
+      newTitle="New event source"
+      onClose={onDone}
+      onSubmit={form.submit(save.mutate)}
+    >
       {body}
-    </FormCard>
+    </EditOrNewForm>
   );
 }
 

@@ -2,10 +2,10 @@ import { Button, Group, NativeSelect, SimpleGrid, TextInput } from "@mantine/cor
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, ifMatch, unwrap, type Schemas } from "../../api/client";
-import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
+import { FormButtons, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
 import { formatDateTime } from "../../format";
-import { ConfirmButton, FormDialog, ListSection, SettingsTable, useArchiveRestore, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
+import { ConfirmButton, EditOrNewForm, ListSection, SettingsTable, useArchiveRestore, useIsAdmin, useTeams, useUserName, useUsers, userLabel } from "./shared";
 
 type Team = Schemas["Team"];
 
@@ -42,17 +42,17 @@ function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) {
       <FormButtons submit={team ? "Save" : "Create team"} pending={save.isPending} onCancel={onDone} dialog={Boolean(team)} />
     </>
   );
-  if (team) {
-    return (
-      <FormDialog title={`Rename ${team.name ?? "team"}`} onClose={onDone} onSubmit={form.submit(save.mutate)}>
-        {body}
-      </FormDialog>
-    );
-  }
   return (
-    <FormCard id="new-team-title" title="New team" level={3} onSubmit={form.submit(save.mutate)}>
+    <EditOrNewForm
+      editing={Boolean(team)}
+      id="new-team"
+      title={`Rename ${team?.name ?? "team"}`}
+      newTitle="New team"
+      onClose={onDone}
+      onSubmit={form.submit(save.mutate)}
+    >
       {body}
-    </FormCard>
+    </EditOrNewForm>
   );
 }
 

@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
-import { ProblemAlert } from "../../forms/parts";
+import { FormCard, ProblemAlert } from "../../forms/parts";
 import { formErrors } from "../../forms/useFormState";
 import { useMe } from "../../Shell";
 
@@ -148,6 +148,36 @@ export function FormDialog({
         <Stack>{children}</Stack>
       </form>
     </Modal>
+  );
+}
+
+/** A settings form that changes a listed record in a dialog (`editing`, titled `title`), or makes a new one in a
+ * card above the list (titled `newTitle`, named by `${id}-title`). */
+export function EditOrNewForm({
+  editing,
+  id,
+  title,
+  newTitle,
+  onClose,
+  onSubmit,
+  children,
+}: {
+  editing: boolean;
+  id: string;
+  title: string;
+  newTitle: string;
+  onClose: () => void;
+  onSubmit: (event: FormEvent) => void;
+  children: ReactNode;
+}) {
+  return editing ? (
+    <FormDialog title={title} onClose={onClose} onSubmit={onSubmit}>
+      {children}
+    </FormDialog>
+  ) : (
+    <FormCard id={`${id}-title`} title={newTitle} level={3} onSubmit={onSubmit}>
+      {children}
+    </FormCard>
   );
 }
 
