@@ -4,13 +4,13 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from crm_core.http.api_docs import answers, page_model
 from crm_core.http.app import request_context
-from crm_core.http.record_routes import Cursor, Limit
+from crm_core.http.record_routes import ADMIN_ONLY, Cursor, Limit
 from crm_core.http.responses import json_response, page_response
 from crm_core.models.common import ULID_PATTERN
-from crm_core.models.export_job import ExportAnswer
+from crm_core.models.export_job import ExportAnswer, ExportCreate
 from crm_core.services import exports
 
 PATH = "/v1/exports"
@@ -24,11 +24,12 @@ router = Router()
     summary="Export the whole tenant",
     description="Answers the export, `pending`: every record of every type is then written in the "
     "background to one zip of JSON Lines; read the export for its progress and, once `completed`, its "
-    "`download_url`. Takes no body (an empty JSON object is accepted). `Idempotency-Key` makes a retry "
-    "answer the first export instead of starting another.",
-    responses=answers(202, ExportAnswer, 400, 403, 422, description="Queued"),
+    "`download_url`. Takes no body, or an empty JSON object (there is nothing to choose yet). "
+    "`Idempotency-Key` makes a retry answer the first export instead of starting another.",
+    responses=answers(202, ExportAnswer, 400, 403, 415, 422, description="Queued"),
+    openapi_extensions=dict(ADMIN_ONLY),
 )
-def create_export() -> Response[str]:
+def create_export(body: Annotated[ExportCreate | None, Body()] = None) -> Response[str]:
     created = exports.create_export(request_context(router))
     return json_response(created, 202, {"Location": f"{PATH}/{created['id']}"})
 

@@ -157,7 +157,7 @@ def test_only_admins_export(client: ApiClient) -> None:
         assert caller.post("/v1/exports").status_code == 403, role
         assert caller.get("/v1/exports").status_code == 403, role
     assert client.get("/v1/exports").json() == {"items": [], "next_cursor": None}
-    assert client.get("/v1/exports/01JHC2EXPRT00000000000000A").status_code == 404
+    assert client.get("/v1/exports/01JHC2XP0RT000000000000000").status_code == 404
     assert client.get("/v1/exports/not-an-id").status_code == 422
 
 

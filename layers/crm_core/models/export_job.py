@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from crm_core.models.common import Closed
+from crm_core.models.common import EXAMPLE_USER_ID, Closed, StrictModel
 
 ExportStatus = Literal["pending", "running", "completed", "failed"]
 
@@ -16,6 +16,10 @@ OBJECTS = (
     "`event-sources`): how many records of it the export holds, archived ones included. Counted when the "
     "export starts running (empty while `pending`); exactly what the zip holds once `completed`."
 )
+
+
+class ExportCreate(StrictModel):
+    """Nothing to choose yet: an export is of the whole tenant. An empty object, or no body at all."""
 
 
 class ExportJob(Closed):
@@ -52,14 +56,14 @@ class ExportAnswer(ExportJob):
     download_expires_at: str | None = Field(description="When `download_url` stops working.")
 
 
-EXAMPLE_ID = "01JHC2EXPRT00000000000000A"
+EXAMPLE_ID = "01JHC2XP0RT000000000000000"
 EXAMPLE = {
     "status": "completed",
     "error": None,
     "objects": {"contacts": 1250, "companies": 310, "deals": 95, "activities": 2204},
     "processed": {"contacts": 1250, "companies": 310, "deals": 95, "activities": 2204},
     "size_bytes": 1048576,
-    "created_by": "01JHC0USER0000000000000001",
+    "created_by": EXAMPLE_USER_ID,
     "created_at": "2025-01-15T10:44:00.000Z",
     "updated_at": "2025-01-15T10:45:00.000Z",
     "started_at": "2025-01-15T10:44:02.000Z",

@@ -894,7 +894,7 @@ export interface paths {
         put?: never;
         /**
          * Export the whole tenant
-         * @description Answers the export, `pending`: every record of every type is then written in the background to one zip of JSON Lines; read the export for its progress and, once `completed`, its `download_url`. Takes no body (an empty JSON object is accepted). `Idempotency-Key` makes a retry answer the first export instead of starting another.
+         * @description Answers the export, `pending`: every record of every type is then written in the background to one zip of JSON Lines; read the export for its progress and, once `completed`, its `download_url`. Takes no body, or an empty JSON object (there is nothing to choose yet). `Idempotency-Key` makes a retry answer the first export instead of starting another.
          */
         post: operations["create_export_v1_exports_post"];
         delete?: never;
@@ -3089,6 +3089,11 @@ export interface components {
             /** Updated At */
             updated_at: string;
         };
+        /**
+         * ExportCreate
+         * @description Nothing to choose yet: an export is of the whole tenant. An empty object, or no body at all.
+         */
+        ExportCreate: Record<string, never>;
         /** ExportPage */
         ExportPage: {
             /** Items */
@@ -13577,7 +13582,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ExportCreate"] | null;
+            };
+        };
         responses: {
             /** @description Queued */
             202: {
@@ -13632,6 +13641,23 @@ export interface operations {
             };
             /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
             403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;
