@@ -17,10 +17,14 @@ SETTINGS_FROM_LISTS = "Settings edits from its lists, whose items carry every fi
 PROPERTIES_PAGE = "Settings → Properties page: next increment (issue 14)"
 
 IMPORTS_PAGE = "Settings → Imports page: next increment (until then, `crm import` or the API)"
+EXPORTS_PAGE = "Settings → Exports page: next increment (until then, `crm export` or the API)"
 NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/imports"): IMPORTS_PAGE,
     ("GET", "/v1/imports"): IMPORTS_PAGE,
     ("GET", "/v1/imports/{import_id}"): IMPORTS_PAGE,
+    ("POST", "/v1/exports"): EXPORTS_PAGE,
+    ("GET", "/v1/exports"): EXPORTS_PAGE,
+    ("GET", "/v1/exports/{export_id}"): EXPORTS_PAGE,
     ("POST", "/v1/inbound/leads"): "a partner's web form sends leads with the tenant's key, not a person",
     ("GET", "/v1/users/{record_id}/timeline"): SETTINGS_HISTORY,
     ("GET", "/v1/teams/{record_id}/timeline"): SETTINGS_HISTORY,
