@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,6 +20,7 @@ from crm_core.record_types import RECORD_TYPES
 from crm_core.services import exports
 
 from crm_local.runtime import LocalRuntime
+from tests.integration.test_cli import crm, crm_dev, tenant_create
 from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.roles import clients_by_role
@@ -192,3 +194,16 @@ def test_a_run_that_dies_and_a_message_delivered_again_make_one_zip_and_one_even
     assert download(client.get(f"/v1/exports/{job['id']}").json()) == content
     events = completed_events(tap)
     assert [e["detail"]["data"]["id"] for e in events] == [job["id"]]
+
+
+def test_crm_export_shows_progress_and_downloads_the_zip(tmp_path: Path) -> None:
+    with crm_dev(tmp_path):
+        tenant = tenant_create(tmp_path)
+        done = crm(tmp_path, "export", "--out", "all.zip", "--api-key", tenant["api_key"], timeout=180)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        assert "written to all.zip" in done.stdout and "1 pipelines" in done.stdout, done.stdout
+        manifest, records = unzipped((tmp_path / "all.zip").read_bytes())
+        assert manifest["tenant_id"] == tenant["tenant_id"]
+        assert [p["name"] for p in records["pipelines"]] and len(records["users"]) == 1
+        refused = crm(tmp_path, "export", "--api-key", "crm_nope")
+        assert refused.returncode == 1 and "API key" in refused.stderr, refused.stderr
