@@ -169,17 +169,23 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import(args: argparse.Namespace) -> int:
+def _running_and_admin_key(doing: str, args: argparse.Namespace) -> tuple[RunningInstance, str]:
+    """The running ``crm dev`` and the admin key a command acts with (--api-key or $CRM_API_KEY)."""
     from crm_core.auth import parse_api_key
-
-    from crm_local.csv_import import ImportRefused, run_import, summary
 
     running = _attach()
     if running is None:
-        raise Refused(f"`crm import` imports into a running `crm dev`: start one with `{crm_command()} dev`")
+        raise Refused(f"{doing} a running `crm dev`: start one with `{crm_command()} dev`")
     api_key = args.api_key or os.environ.get("CRM_API_KEY")
     if not api_key or parse_api_key(api_key) is None:
         raise Refused("give an admin's API key with --api-key or $CRM_API_KEY (crm_<tenant>_...)")
+    return running, api_key
+
+
+def _import(args: argparse.Namespace) -> int:
+    from crm_local.csv_import import ImportRefused, run_import, summary
+
+    running, api_key = _running_and_admin_key("`crm import` imports into", args)
     path = Path(args.file)
     if not path.is_file():
         raise Refused(f"{args.file}: no such file")
@@ -205,19 +211,10 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from crm_core.auth import parse_api_key
-
     from crm_local.csv_import import ApiRefused
     from crm_local.tenant_export import download, run_export, summary
 
-    running = _attach()
-    if running is None:
-        raise Refused(
-            f"`crm export` exports a tenant of a running `crm dev`: start one with `{crm_command()} dev`"
-        )
-    api_key = args.api_key or os.environ.get("CRM_API_KEY")
-    if not api_key or parse_api_key(api_key) is None:
-        raise Refused("give an admin's API key with --api-key or $CRM_API_KEY (crm_<tenant>_...)")
+    running, api_key = _running_and_admin_key("`crm export` exports a tenant of", args)
     try:
         job = run_export(running.api, api_key)
     except ApiRefused as refused:
