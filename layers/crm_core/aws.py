@@ -17,15 +17,3 @@ def client(service: str) -> Any:
 
     session: Any = boto3.session.Session()
     return session.client(service, region_name=settings().region)
-
-
-@cache
-def presigning_s3() -> Any:
-    """S3 with Signature Version 4, the one presigned URLs must carry in every region."""
-    import boto3
-    from botocore.config import Config
-
-    from crm_core.config import settings
-
-    session: Any = boto3.session.Session()
-    return session.client("s3", region_name=settings().region, config=Config(signature_version="s3v4"))

@@ -26,7 +26,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from crm_core import aws, signing
+from crm_core import aws, s3, signing
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.definitions import EXPORTS_PREFIX, TENANT_EXPORTS_QUEUE
@@ -92,7 +92,7 @@ def _with_link(job: ExportJobItem) -> dict[str, Any]:
     body = represent(job)
     body["download_url"] = body["download_expires_at"] = None
     if job.status == "completed":
-        body["download_url"] = aws.presigning_s3().generate_presigned_url(
+        body["download_url"] = s3.presigning_client().generate_presigned_url(
             "get_object",
             Params={"Bucket": settings().imports_bucket, "Key": zip_key(job.tenant_id, job.id)},
             ExpiresIn=DOWNLOAD_URL_SECONDS,
@@ -171,7 +171,7 @@ def run_export(message: dict[str, Any]) -> str:
     job = jobs.get(tenant_id, export_id, consistent=True)
     assert job is not None
     writer = MultipartWriter(
-        aws.presigning_s3(),
+        s3.presigning_client(),
         settings().imports_bucket,
         zip_key(tenant_id, export_id),
         ContentType="application/zip",
