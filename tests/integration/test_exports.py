@@ -171,7 +171,9 @@ def test_only_admins_export(client: ApiClient) -> None:
             continue
         assert caller.post("/v1/exports").status_code == 403, role
         assert caller.get("/v1/exports").status_code == 403, role
-    assert client.get("/v1/exports").json() == {"items": [], "next_cursor": None}
+    refused = client.post("/v1/exports", {"objects": ["contacts"]})  # nothing to choose yet
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "objects", refused.text
+    assert client.get("/v1/exports").json() == {"items": [], "next_cursor": None}  # none made
     assert client.get("/v1/exports/01JHC2XP0RT000000000000000").status_code == 404
     assert client.get("/v1/exports/not-an-id").status_code == 422
 
