@@ -5,7 +5,8 @@ and the partner-facing ``docs/events.md``, both from ``crm_core.event_catalog`` 
 
 Each schema describes the EventBridge event as a rule's target receives it: the EventBridge envelope
 (``source`` ``crm``, ``detail-type`` the type) and the ``detail`` that ``crm_core.events.build_event``
-makes, whose ``data`` is the record exactly as the API answers it. The schemas are JSON Schema draft-04
+makes, whose ``data`` is the record exactly as the API answers it (or, for a job's event such as
+``export.completed``, the job as the API answers it, without its links). The schemas are JSON Schema draft-04
 (what the EventBridge schema registry takes as ``JSONSchemaDraft4``): pydantic's ``$defs`` become
 ``definitions`` and ``const`` an ``enum`` of one.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -53,7 +55,11 @@ ACTOR_SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {"enum": ["user", "system"]},
         "id": {"type": "string", "description": "The user's id, or what the system did (e.g. reminders)."},
-        "via": {"enum": ["api_key", "jwt"], "description": "A user's credential type."},
+        "via": {
+            "enum": ["api_key", "jwt", "import"],
+            "description": "A user's credential type; `import` for what a user's CSV import wrote (then "
+            "`credential_id` is the import's id).",
+        },
         "credential_id": {"type": "string", "description": "A user's API key id or session subject."},
     },
     "required": ["type", "id"],
@@ -69,8 +75,19 @@ CHANGE_SCHEMA: dict[str, Any] = {
 
 
 def record_model(event: EventType) -> Any:
-    """The pydantic model of the record ``event``'s ``data`` carries (its type's models module)."""
+    """The pydantic model of what ``event``'s ``data`` carries: the record (its type's models module), or
+    the job a job's event names."""
+    if event.data_model is not None:
+        module, _, name = event.data_model.partition(":")
+        return getattr(importlib.import_module(module), name)
     return event.registered.record_model()
+
+
+def data_models(event: EventType) -> Any:
+    """The models module of what ``event``'s ``data`` carries: ``EXAMPLE_ID`` and ``EXAMPLE``."""
+    if event.data_model is not None:
+        return importlib.import_module(event.data_model.partition(":")[0])
+    return event.registered.models()
 
 
 def _draft4(node: Any) -> Any:
@@ -146,6 +163,10 @@ def event_schema(event: EventType) -> dict[str, Any]:
         "required": list(DETAIL_FIELDS),
         "additionalProperties": False,
     }
+    if not event.of_record:  # a job is not versioned: nothing to order by
+        del detail["properties"]["sequence"]
+        detail["required"].remove("sequence")
+        detail["properties"]["changes"]["description"] = "Always empty: the event names no change."
     return {
         "$schema": DRAFT_04,
         "title": event.name,
@@ -183,8 +204,45 @@ def _change(data: dict[str, Any], field: str, value: Any, changes: dict[str, Any
     data[field] = value
 
 
+def _envelope(event: EventType, detail: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "6f87d04b-9f74-4f12-a8c2-1f0e3a9d7c55",
+        "detail-type": event.name,
+        "source": SOURCE,
+        "account": "123456789012",
+        "time": detail["occurred_at"].replace(".000", ""),
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def example_job_event(event: EventType) -> dict[str, Any]:
+    """A job's event: ``data`` the job as it completed, by the admin who started it."""
+    models = data_models(event)
+    data: dict[str, Any] = {"id": models.EXAMPLE_ID, **copy.deepcopy(models.EXAMPLE)}
+    detail = {
+        "id": "01JHC2EVENT000000000000001",
+        "type": event.name,
+        "version": event.version,
+        "tenant_id": EXAMPLE_TENANT_ID,
+        "occurred_at": data["completed_at"],
+        "actor": {"type": "user", "id": EXAMPLE_USER_ID, "via": "api_key", "credential_id": "key_01"},
+        "correlation_id": data["id"],
+        "data": data,
+        "changes": {},
+    }
+    return _envelope(event, detail)
+
+
 def example_event(event: EventType) -> dict[str, Any]:
     """A whole event of this type as a partner's target receives it (validates against its schema)."""
+    return example_record_event(event) if event.of_record else example_job_event(event)
+
+
+def example_record_event(event: EventType) -> dict[str, Any]:
+    """A record's event: ``data`` the record after the change its action names."""
     action, models = event.action, event.registered.models()
     data: dict[str, Any] = {"id": models.EXAMPLE_ID, **copy.deepcopy(models.EXAMPLE)}
     data.update(
@@ -247,17 +305,7 @@ def example_event(event: EventType) -> dict[str, Any]:
         "changes": changes,
         "sequence": data["version"],
     }
-    return {
-        "version": "0",
-        "id": "6f87d04b-9f74-4f12-a8c2-1f0e3a9d7c55",
-        "detail-type": event.name,
-        "source": SOURCE,
-        "account": "123456789012",
-        "time": detail["occurred_at"].replace(".000", ""),
-        "region": "eu-west-1",
-        "resources": [],
-        "detail": detail,
-    }
+    return _envelope(event, detail)
 
 
 # -------------------------------------------------------------------------------------------------- docs
@@ -281,7 +329,9 @@ def docs_markdown() -> str:
         "`version` (of the type's shape), `tenant_id`, `occurred_at`, `actor`, `correlation_id` (the",
         "request's `X-Request-Id`), `data` (the record after the change, exactly as the API answers it),",
         '`changes` (`{"field": {"from": old, "to": new}}`) and `sequence` (the record\'s version after the',
-        "change: order a record's events by it).",
+        "change: order a record's events by it). The events of a job that ended (`import.completed`,",
+        "`export.completed`) carry the job instead, as its `GET` answers it without links, with empty",
+        "`changes` and no `sequence`; their `correlation_id` is the job's id.",
         "",
         f"Each type's JSON Schema (draft-04) is in `{SCHEMAS_DIR}/<type>.json` and in the bus's schema",
         "registry `crm-events`. A change to a type's shape is a new `version`.",
@@ -310,7 +360,7 @@ def docs_markdown() -> str:
         "|---|---|---|---|",
     ]
     for event in EVENT_TYPES:
-        model = event.registered.model
+        model = record_model(event).__name__
         lines.append(
             f"| [`{event.name}`](#{event.name.replace('.', '')}) | {event.version} | {event.when} | {model} |"
         )

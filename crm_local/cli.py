@@ -169,17 +169,23 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import(args: argparse.Namespace) -> int:
+def _running_and_admin_key(doing: str, args: argparse.Namespace) -> tuple[RunningInstance, str]:
+    """The running ``crm dev`` and the admin key a command acts with (--api-key or $CRM_API_KEY)."""
     from crm_core.auth import parse_api_key
-
-    from crm_local.csv_import import ImportRefused, run_import, summary
 
     running = _attach()
     if running is None:
-        raise Refused(f"`crm import` imports into a running `crm dev`: start one with `{crm_command()} dev`")
+        raise Refused(f"{doing} a running `crm dev`: start one with `{crm_command()} dev`")
     api_key = args.api_key or os.environ.get("CRM_API_KEY")
     if not api_key or parse_api_key(api_key) is None:
         raise Refused("give an admin's API key with --api-key or $CRM_API_KEY (crm_<tenant>_...)")
+    return running, api_key
+
+
+def _import(args: argparse.Namespace) -> int:
+    from crm_local.csv_import import ImportRefused, run_import, summary
+
+    running, api_key = _running_and_admin_key("`crm import` imports into", args)
     path = Path(args.file)
     if not path.is_file():
         raise Refused(f"{args.file}: no such file")
@@ -201,6 +207,22 @@ def _import(args: argparse.Namespace) -> int:
     except ImportRefused as refused:
         raise Refused(f"the import was refused: {refused}") from None
     print(summary(job))
+    return 0 if job["status"] == "completed" else 1
+
+
+def _export(args: argparse.Namespace) -> int:
+    from crm_local.csv_import import ApiRefused
+    from crm_local.tenant_export import download, run_export, summary
+
+    running, api_key = _running_and_admin_key("`crm export` exports a tenant of", args)
+    try:
+        job = run_export(running.api, api_key)
+    except ApiRefused as refused:
+        raise Refused(f"the export was refused: {refused}") from None
+    out = Path(args.out or f"crm-export-{job['id']}.zip") if job["status"] == "completed" else None
+    if out is not None and not args.no_download:
+        download(job, out)
+    print(summary(job, None if args.no_download else out))
     return 0 if job["status"] == "completed" else 1
 
 
@@ -377,6 +399,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="an admin API key of the tenant (default: $CRM_API_KEY)",
     )
     imported.set_defaults(run=_import)
+
+    exported = commands.add_parser(
+        "export",
+        help="export a tenant of the running `crm dev` to a zip of JSON Lines, with a progress bar",
+    )
+    exported.add_argument(
+        "--out", default=None, metavar="FILE", help="where to write the zip (default: crm-export-<id>.zip)"
+    )
+    exported.add_argument(
+        "--no-download", action="store_true", help="print the download link instead of downloading the zip"
+    )
+    exported.add_argument(
+        "--api-key",
+        default=None,
+        metavar="KEY",
+        help="an admin API key of the tenant (default: $CRM_API_KEY)",
+    )
+    exported.set_defaults(run=_export)
 
     dead = commands.add_parser("dlq", help="look into and empty the dead-letter queues").add_subparsers(
         dest="dlq_command", required=True, metavar="COMMAND"

@@ -14,11 +14,14 @@ POLL_SECONDS = 0.5
 DONE = ("completed", "failed")
 
 
-class ImportRefused(Exception):
-    """The API refused the import; the message is its problem's detail."""
+class ApiRefused(Exception):
+    """The API refused a call of `crm import` or `crm export`; the message is its problem's detail."""
 
 
-def _call(api: str, api_key: str, method: str, path: str, body: Any = None) -> Any:
+ImportRefused = ApiRefused
+
+
+def call_api(api: str, api_key: str, method: str, path: str, body: Any = None) -> Any:
     request = urllib.request.Request(
         f"{api}{path}",
         data=json.dumps(body).encode() if body is not None else None,
@@ -31,7 +34,7 @@ def _call(api: str, api_key: str, method: str, path: str, body: Any = None) -> A
     except urllib.error.HTTPError as error:
         problem = json.loads(error.read() or b"{}")
         fields = "; ".join(f"{e['field']}: {e['message']}" for e in problem.get("errors", []))
-        raise ImportRefused(" ".join(filter(None, [problem.get("detail", str(error)), fields]))) from None
+        raise ApiRefused(" ".join(filter(None, [problem.get("detail", str(error)), fields]))) from None
 
 
 def run_import(
@@ -50,7 +53,7 @@ def run_import(
     body: dict[str, Any] = {"object": object_name, "on_duplicate": on_duplicate}
     if mapping is not None:
         body["mapping"] = mapping
-    job = _call(api, api_key, "POST", "/v1/imports", body)
+    job = call_api(api, api_key, "POST", "/v1/imports", body)
     # A type of its own: urllib's default (a form) has the local endpoint read the body as form fields.
     upload = urllib.request.Request(
         job["upload_url"], data=path.read_bytes(), method="PUT", headers={"Content-Type": "text/csv"}
@@ -64,7 +67,7 @@ def run_import(
         task = bar.add_task("reading", total=None)
         while job["status"] not in DONE and time.monotonic() < deadline:
             time.sleep(POLL_SECONDS)
-            job = _call(api, api_key, "GET", f"/v1/imports/{job['id']}")
+            job = call_api(api, api_key, "GET", f"/v1/imports/{job['id']}")
             if job["status"] != "pending":
                 bar.update(task, description="rows", total=job["total"], completed=job["processed"])
     return dict(job)

@@ -8,7 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
-from crm_core.definitions import IMPORT_CHUNKS_QUEUE, IMPORTS_BUCKET
+from crm_core.definitions import EXPORTS_PREFIX, IMPORT_CHUNKS_QUEUE, IMPORTS_BUCKET, TENANT_EXPORTS_QUEUE
 
 from infra.functions import CrmFunctions
 from infra.messaging import CrmMessaging
@@ -89,3 +89,20 @@ class CrmImports(Construct):
                 )
         # The splitter queues the chunks of a file to the chunk workers' queue.
         messaging.queues[IMPORT_CHUNKS_QUEUE.name].grant_send_messages(functions.functions["import_files"])
+        # Tenant exports: the API queues an export to its worker, whose zip is one multipart upload under
+        # exports/, dropped (AbortMultipartUpload) when a run fails.
+        messaging.queues[TENANT_EXPORTS_QUEUE.name].grant_send_messages(functions.functions["reports"])
+        exporter = functions.functions["tenant_exports"]
+        exporter.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:AbortMultipartUpload"],
+                resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
+            )
+        )
+        assert exporter.role is not None
+        acknowledge(
+            exporter.role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{EXPORTS_PREFIX}*]",
+            "An export's zip is keyed by tenant and export, made at run time; the worker aborts only the "
+            "upload of the export it works on.",
+        )

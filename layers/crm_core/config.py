@@ -40,7 +40,7 @@ class Settings:
     partner_deliveries_dlq_arn: str
     webhook_retry_delays_s: tuple[int, ...]
     audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
-    imports_bucket: str  # uploaded import files, their chunks and rejected rows
+    imports_bucket: str  # uploaded import files, their chunks and rejected rows; tenant exports' zips
 
 
 @lru_cache(maxsize=1)

@@ -122,6 +122,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="access",
         routes=_resource_routes("access", "/v1/me", "/v1/audit-events"),
     ),
+    FunctionDefinition(
+        name="reports",
+        routes=_resource_routes("reports", "/v1/exports"),
+    ),
 )
 
 # CDK context setting how many days the audit trail is kept (crm_core.config's CRM_AUDIT_RETENTION_DAYS,
@@ -203,6 +207,9 @@ MERGE_MOVES_QUEUE = QueueDefinition("crm-merge-moves", visibility_timeout_s=120)
 # chunk's worker writes its rows and counts them on the import (crm_core.services.imports).
 IMPORT_UPLOADS_QUEUE = QueueDefinition("crm-import-uploads", visibility_timeout_s=900)
 IMPORT_CHUNKS_QUEUE = QueueDefinition("crm-import-chunks", visibility_timeout_s=900)
+# Tenant exports: an export asked for is queued; its worker writes the whole tenant to one zip in one run
+# (crm_core.services.exports). A run may take the worker's whole timeout: the message stays hidden as long.
+TENANT_EXPORTS_QUEUE = QueueDefinition("crm-tenant-exports", visibility_timeout_s=960)
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
@@ -214,6 +221,7 @@ QUEUES: tuple[QueueDefinition, ...] = (
     MERGE_MOVES_QUEUE,
     IMPORT_UPLOADS_QUEUE,
     IMPORT_CHUNKS_QUEUE,
+    TENANT_EXPORTS_QUEUE,
 )
 
 
@@ -238,16 +246,18 @@ class BucketDefinition:
         return f"CRM_{self.id.upper()}_BUCKET"
 
 
-# Uploaded import files under uploads/<tenant>/<import>.csv; the chunks and rejected rows beside them.
+# Uploaded import files under uploads/<tenant>/<import>.csv; the chunks and rejected rows beside them; and
+# tenant exports' zips under exports/<tenant>/<export>.zip (working files too: kept as long).
 IMPORTS_BUCKET = BucketDefinition(
     id="imports",
     name="crm-imports-local",
     notify_prefix="uploads/",
     notify_queue=IMPORT_UPLOADS_QUEUE,
     expire_days=7,
-    used_by=("contacts", "import_files", "import_chunks"),
+    used_by=("contacts", "import_files", "import_chunks", "reports", "tenant_exports"),
     browser_methods=("PUT", "GET"),
 )
+EXPORTS_PREFIX = "exports/"
 BUCKETS: tuple[BucketDefinition, ...] = (IMPORTS_BUCKET,)
 
 RULES: tuple[RuleDefinition, ...] = (
@@ -403,6 +413,16 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         IMPORT_CHUNKS_QUEUE,
         batch_size=1,  # a chunk is hundreds of rows already
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="tenant_exports",
+            routes=(),
+            memory_mb=1024,
+            timeout_s=900,  # Lambda's longest: one run writes the whole zip
+        ),
+        TENANT_EXPORTS_QUEUE,
+        batch_size=1,  # one export
     ),
 )
 

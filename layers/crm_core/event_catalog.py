@@ -1,9 +1,11 @@
 """The catalog of the events the CRM publishes on its bus (API.md section 4): every type the code emits
-today, when it is sent, its schema version and the record its ``data`` carries; the types the contract
-names that nothing emits yet; and the partner events the CRM accepts.
+today, when it is sent, its schema version and what its ``data`` carries; the types the contract names
+that nothing emits yet; and the partner events the CRM accepts.
 
-The emitted types follow from the record types (``crm_core.record_types``): each type's lifecycle and its
-own events. The generator (``crm_local/catalog.py``) writes one JSON Schema per emitted type to
+Most emitted types follow from the record types (``crm_core.record_types``): each type's lifecycle and its
+own events, whose ``data`` is the record. The others (``JOB_EVENT_TYPES``) tell that a job of the tenant's
+ended (an import, an export): their ``data`` is the job as the API answers it, named by its model. The
+generator (``crm_local/catalog.py``) writes one JSON Schema per emitted type to
 ``events/schemas/<type>.json`` and ``docs/events.md``.
 """
 
@@ -24,6 +26,14 @@ class EventType:
     name: str
     when: str  # one line: when it is sent
     version: str = EVENT_SCHEMA_VERSION
+    # What ``data`` is when it is not a record: "<models module>:<model>"; the module has ``EXAMPLE_ID``
+    # and ``EXAMPLE``, and the event has no ``sequence`` (a job is not versioned) and empty ``changes``.
+    data_model: str | None = None
+
+    @property
+    def of_record(self) -> bool:
+        """Whether its ``data`` is a record (of the type its name starts with)."""
+        return self.data_model is None
 
     @property
     def record_type(self) -> str:
@@ -60,10 +70,28 @@ class AcceptedEventType:
     what: str
 
 
-EVENT_TYPES: tuple[EventType, ...] = tuple(
-    EventType(f"{record.name}.{action}", when)
-    for record in RECORD_TYPES
-    for action, when in record.event_actions().items()
+JOB_EVENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "import.completed",
+        "A CSV import has written or refused every row of its file; `data` is the import with its "
+        "counters (`GET /v1/imports/{id}`, without the rejected rows' link).",
+        data_model="crm_core.models.import_job:ImportJob",
+    ),
+    EventType(
+        "export.completed",
+        "A tenant export's zip is written whole; `data` is the export with its counts (`GET "
+        "/v1/exports/{id}`, without the download link).",
+        data_model="crm_core.models.export_job:ExportJob",
+    ),
+)
+
+EVENT_TYPES: tuple[EventType, ...] = (
+    *(
+        EventType(f"{record.name}.{action}", when)
+        for record in RECORD_TYPES
+        for action, when in record.event_actions().items()
+    ),
+    *JOB_EVENT_TYPES,
 )
 
 ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
@@ -89,8 +117,6 @@ PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
         PlannedEventType(f"email.{name}", _CAMPAIGNS)
         for name in ("sent", "delivered", "bounced", "opened", "clicked", "unsubscribed")
     ),
-    PlannedEventType("import.completed", "imports"),
-    PlannedEventType("export.completed", "exports"),
     PlannedEventType("installment.overdue", "contracts and payment plans"),
     PlannedEventType("payment.received", "payments"),
     PlannedEventType("survey.answered", "satisfaction and NPS surveys"),

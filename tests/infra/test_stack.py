@@ -46,6 +46,7 @@ from crm_core.definitions import (
     RULES,
     SCHEDULE_GROUP_NAME,
     TABLE,
+    TENANT_EXPORTS_QUEUE,
     ConsumerDefinition,
     FunctionDefinition,
     QueueDefinition,
@@ -736,7 +737,21 @@ def test_the_import_functions_read_and_write_the_imports_bucket(synth: Synth, na
     assert {"s3:PutObject", "s3:GetObject", "s3:ListBucket"} <= actions
     assert not {a for a in actions if a.startswith("s3:Delete")}
     sending = {a for a in actions if a.startswith("sqs:Send")}
-    assert bool(sending) == (name == "import_files")  # the splitter queues the chunks
+    # The splitter queues the chunks; the API queues exports.
+    assert bool(sending) == (name in ("import_files", "reports"))
+
+
+def test_exports_are_queued_to_their_worker_which_aborts_only_exports_uploads(synth: Synth) -> None:
+    api = next(f for f in API_FUNCTIONS if f.name == "reports")
+    sends = [
+        s for s in _policy_statements(synth, _function_id(synth, api)) if "sqs:SendMessage" in _actions(s)
+    ]
+    assert [s["Resource"] for s in sends] == [_queue_arn(synth, TENANT_EXPORTS_QUEUE.name)]
+    (worker,) = [c for c in CONSUMERS if c.queue == TENANT_EXPORTS_QUEUE]
+    assert worker.function.timeout_s == 900 and TENANT_EXPORTS_QUEUE.visibility_timeout_s > 900
+    statements = _policy_statements(synth, _function_id(synth, worker.function))
+    (abort,) = [s for s in statements if "s3:AbortMultipartUpload" in _actions(s)]
+    assert json.dumps(abort["Resource"]).endswith('/exports/*"]]}'), abort["Resource"]
 
 
 def test_no_other_function_manages_schedules(synth: Synth) -> None:

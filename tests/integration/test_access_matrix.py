@@ -60,7 +60,7 @@ SETTINGS = (
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
-ADMIN_READS = ("/v1/audit-events", "/v1/imports")
+ADMIN_READS = ("/v1/audit-events", "/v1/imports", "/v1/exports")
 
 # Records named by a key of their own instead of an id: a custom property by its object and name
 # (/v1/properties/{object}/{name}); the matrix's properties are its contacts'.
@@ -140,7 +140,7 @@ class Tenant:
         team = admin.create("teams", {"name": "Matrix team", "manager_id": manager.user_id})
         tenant.teammate = user_client(admin, Role.REP, team_id=team["id"])
         tenant.other_admin = user_client(admin, Role.ADMIN)
-        for collection in (*collections_with_records(), "imports"):
+        for collection in (*collections_with_records(), "imports", "exports"):
             tenant.records[collection] = make_record(admin, collection)
         tenant.records["properties"] = tenant.admin.get(
             f"/v1/properties/{PROPERTY_OBJECT}/{tenant.new_property()}"
@@ -256,6 +256,11 @@ def masked(response: requests.Response, *ids: str) -> dict[str, Any]:
     }
 
 
+def as_made(job: dict[str, Any]) -> dict[str, Any]:
+    """What an import or an export is from its making on (its progress and links move by themselves)."""
+    return {key: job.get(key) for key in ("id", "created_by", "created_at")}
+
+
 def assert_like_never_issued(
     foreign: requests.Response, foreign_id: str, missing: requests.Response, missing_id: str = NEVER_ISSUED
 ) -> None:
@@ -266,6 +271,7 @@ def assert_like_never_issued(
 def path_with(op: Operation, **values: str) -> str:
     values = {"object": PROPERTY_OBJECT, **values}
     values.setdefault("import_id", values.get("record_id", ""))  # an import is named as a record is
+    values.setdefault("export_id", values.get("record_id", ""))  # and so is an export
     return re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path)
 
 
@@ -292,18 +298,20 @@ def test_every_write_has_a_body_the_matrix_can_send() -> None:
 def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     op: Operation, owner: Tenant, intruder: Tenant
 ) -> None:
-    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id", "name", "import_id"}
+    jobs = {"import_id": "imports", "export_id": "exports"}  # named by an id, read whole by GET
+    unknown = set(op.path_parameters) - NOT_IDS - {"record_id", "notification_id", "name", *jobs}
     assert not unknown, f"{op}: teach this test to make another tenant's {unknown}"
     never = NEVER_NAMED if "name" in op.path_parameters else NEVER_ISSUED
+    job = next((jobs[p] for p in op.path_parameters if p in jobs), None)
     if "notification_id" in op.path_parameters:
         foreign_id = owner.notification()
         before: Any = owner.admin.get("/v1/notifications").json()
     elif "name" in op.path_parameters:
         foreign_id = owner.new_property()
         before = owner.snapshot(op.collection, foreign_id)
-    elif "import_id" in op.path_parameters:
-        foreign_id = str(make_record(owner.admin, "imports")["id"])
-        before = owner.admin.get(f"/v1/imports/{foreign_id}").json()
+    elif job:
+        foreign_id = str(make_record(owner.admin, job)["id"])
+        before = owner.admin.get(f"/v1/{job}/{foreign_id}").json()
     else:
         foreign_id = owner.new(op.collection)
         before = owner.snapshot(op.collection, foreign_id)
@@ -313,7 +321,7 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
     elif op.suffix == "" and op.method == "PATCH":
         body = one_change(op.body_schema or {})
 
-    ids = ("record_id", "notification_id", "name", "import_id")
+    ids = ("record_id", "notification_id", "name", *jobs)
     named = dict.fromkeys(ids, foreign_id)
     never_named = dict.fromkeys(ids, never)
     foreign = call(intruder.admin, op, path_with(op, **named), body)
@@ -328,8 +336,8 @@ def test_another_tenants_id_in_the_path_is_like_a_missing_one(
 
     if "notification_id" in op.path_parameters:
         assert owner.admin.get("/v1/notifications").json() == before
-    elif "import_id" in op.path_parameters:
-        assert owner.admin.get(f"/v1/imports/{foreign_id}").json() == before
+    elif job:
+        assert as_made(owner.admin.get(f"/v1/{job}/{foreign_id}").json()) == as_made(before)
     else:
         assert owner.snapshot(op.collection, foreign_id) == before
 

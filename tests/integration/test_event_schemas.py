@@ -181,6 +181,12 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
 
     change_people(client)
 
+    # Jobs: an import (with a refused row) and an export, each ending with its event.
+    job = ok(client.post("/v1/imports", {"object": "contacts"}), 201)
+    csv = b"email,first_name\nimported@example.com,Imp\nnot-an-email,Bad\n"
+    assert requests.put(job["upload_url"], data=csv, timeout=30).status_code == 200
+    ok(client.post("/v1/exports"), 202)
+
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from crm_core.models.common import Closed, StrictModel
+from crm_core.models.common import EXAMPLE_USER_ID, Closed, StrictModel
 
 ImportObject = Literal["contacts", "companies"]
 OnDuplicate = Literal["skip", "update", "create"]
@@ -60,12 +60,35 @@ class ImportJob(Closed):
     updated_at: str
     completed_at: str | None
     rejected_rows_url: str | None = Field(
+        json_schema_extra={
+            "x-not-in-events": True
+        },  # crm_local.catalog.NOT_IN_EVENTS: a link, not the import
         description="Once completed with failed rows: a link (valid for an hour; read the import again for "
         "a fresh one) to a CSV of those rows, their original columns and an `error` column with the reason "
-        "an API write of the row is refused for."
+        "an API write of the row is refused for.",
     )
 
 
 class ImportCreated(ImportJob):
     upload_url: str = Field(description="PUT the CSV file (UTF-8, `,` or `;`, a header line) to this URL.")
     upload_expires_at: str
+
+
+EXAMPLE_ID = "01JHC2MP0RT000000000000000"
+EXAMPLE = {
+    "object": "contacts",
+    "on_duplicate": "skip",
+    "mapping": {"E-mail": "email", "First Name": "first_name"},
+    "status": "completed",
+    "error": None,
+    "total": 1200,
+    "processed": 1200,
+    "created": 1150,
+    "updated": 0,
+    "skipped": 42,
+    "failed": 8,
+    "created_by": EXAMPLE_USER_ID,
+    "created_at": "2025-01-15T10:40:00.000Z",
+    "updated_at": "2025-01-15T10:45:00.000Z",
+    "completed_at": "2025-01-15T10:45:00.000Z",
+}

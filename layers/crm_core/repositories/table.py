@@ -393,6 +393,25 @@ class ImportChunkItem(TableItem, discriminator="import_chunk"):
     done_at = UnicodeAttribute()
 
 
+class ExportJobItem(TableItem, discriminator="export_job"):
+    """A tenant export (crm_core.services.exports): its state, what it counted and what it wrote so far."""
+
+    id = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # pending, running, completed, failed
+    error = UnicodeAttribute(null=True)
+    created_by = UnicodeAttribute()
+    actor = MapAttribute[str, Any]()  # who asked for it: the actor of its event
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    attempts = NumberAttribute(default=0)  # runs begun: a run that keeps dying fails the export
+    started_at = UnicodeAttribute(null=True)  # set once, by the first run: the manifest's exported_at
+    completed_at = UnicodeAttribute(null=True)
+    objects = MapAttribute[str, Any](null=True)  # collection -> records it has (counted at the start)
+    processed = MapAttribute[str, Any](null=True)  # collection -> records written to the zip so far
+    size_bytes = NumberAttribute(null=True)  # the zip's, once completed
+
+
 class IdempotencyRecord(TableItem, discriminator="idempotency"):
     """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
 

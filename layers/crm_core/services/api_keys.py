@@ -54,6 +54,9 @@ def _last_used(tenant_id: str, key_ids: list[str]) -> dict[str, str]:
 
 
 class ApiKeyService(RecordService):
+    def with_kept_apart(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
+        return self._with_use(tenant_id, bodies)
+
     def _with_use(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
         used = _last_used(tenant_id, [body["id"] for body in bodies])
         for body in bodies:

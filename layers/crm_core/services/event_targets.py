@@ -178,6 +178,9 @@ class EventTargetService(RecordService):
     (read with it: one more GetItem, or one BatchGetItem a page), a restored target counting against the cap
     again and its bus checked again."""
 
+    def with_kept_apart(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
+        return self._with_status(tenant_id, bodies)
+
     def _with_status(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
         found = status_repository.read_many(tenant_id, [body["id"] for body in bodies])
         now = datetime.now(UTC)

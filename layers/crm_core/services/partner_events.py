@@ -71,6 +71,9 @@ class EventSourceService(RecordService):
     """The record rules, and the refusals of the source's events, kept beside the record (read with it: one
     more GetItem, or one BatchGetItem a page)."""
 
+    def with_kept_apart(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
+        return self._with_refusals(tenant_id, bodies)
+
     def _with_refusals(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
         found = status_repository.read_many(tenant_id, [body["id"] for body in bodies])
         for body in bodies:

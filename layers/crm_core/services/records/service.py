@@ -71,6 +71,12 @@ class RecordService:
             self.spec, ctx, filters=filters, q=q, archived=archived, limit=limit, cursor=cursor, sort=sort
         )
 
+    def with_kept_apart(self, tenant_id: str, bodies: list[RecordBody]) -> list[RecordBody]:
+        """``bodies`` (at most 100, from ``represent``) as the API answers them: with what a type keeps
+        beside its records and shows in them (an event target's status, an API key's last use), read for
+        the page at once. Most types keep nothing apart."""
+        return bodies
+
     def expand(self, ctx: RequestContext, records: list[RecordBody], expand: str | None) -> None:
         """Related records inline on ``records`` (``expand``: "company,contacts"); 422 for a name the type
         does not expand."""

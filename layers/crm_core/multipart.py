@@ -1,0 +1,71 @@
+"""Writing one S3 object as a stream: what is written is sent in parts of a multipart upload as it comes,
+so an object of any size needs one part's memory. ``zipfile.ZipFile`` writes to it as to an unseekable
+file (each member followed by its data descriptor)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MIN_PART_BYTES = 5 * 1024 * 1024  # S3's least part, but for the last
+PART_BYTES = 8 * 1024 * 1024
+
+
+class MultipartWriter:
+    """A write-only, unseekable file whose bytes become the object ``key`` of ``bucket`` on ``close()``;
+    ``abort()`` drops what was sent. The object appears whole or not at all (CompleteMultipartUpload), so
+    a writer that dies leaves whatever object stood there before."""
+
+    def __init__(self, s3: Any, bucket: str, key: str, *, part_bytes: int = PART_BYTES, **put: Any) -> None:
+        if part_bytes < MIN_PART_BYTES:
+            raise ValueError(f"parts are at least {MIN_PART_BYTES} bytes")
+        self._s3, self._bucket, self._key, self._part_bytes = s3, bucket, key, part_bytes
+        self._upload_id: str = s3.create_multipart_upload(Bucket=bucket, Key=key, **put)["UploadId"]
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._written = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self._buffer += data
+        self._written += len(data)
+        while len(self._buffer) >= self._part_bytes:
+            self._send(bytes(self._buffer[: self._part_bytes]))
+            del self._buffer[: self._part_bytes]
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        """Parts go out when full: nothing to do before ``close``."""
+
+    def close(self) -> None:
+        """The rest sent as the last part and the object completed (an empty object is one empty part)."""
+        if self.closed:
+            return
+        if self._buffer or not self._parts:
+            self._send(bytes(self._buffer))
+            self._buffer.clear()
+        self._s3.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},
+        )
+        self.closed = True
+
+    def abort(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+
+    @property
+    def size(self) -> int:
+        return self._written
+
+    def _send(self, data: bytes) -> None:
+        number = len(self._parts) + 1
+        answer = self._s3.upload_part(
+            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=data
+        )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})

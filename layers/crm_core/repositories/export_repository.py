@@ -1,0 +1,120 @@
+"""DynamoDB access for tenant exports: the export's item (``T#<tenant>#export`` / its id, so a tenant's
+exports are one Query, newest first); its ``export.completed`` event lives in the export's own partition
+(``T#<tenant>#export#<id>``)."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import UpdateError
+
+from crm_core.repositories.record_repository import query_page
+from crm_core.repositories.table import EventItem, ExportJobItem, TableItem, tenant_prefix
+from crm_core.repositories.transaction import ChangeSet, WriteConflict
+
+
+def jobs_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}#export"
+
+
+def events_pk(tenant_id: str, export_id: str) -> str:
+    return f"{jobs_pk(tenant_id)}#{export_id}"
+
+
+def create(job: ExportJobItem) -> None:
+    job.save(condition=ExportJobItem.PK.does_not_exist())
+
+
+def get(tenant_id: str, export_id: str, *, consistent: bool = False) -> ExportJobItem | None:
+    try:
+        item = TableItem.get(jobs_pk(tenant_id), export_id, consistent_read=consistent)
+    except TableItem.DoesNotExist:
+        return None
+    return item if isinstance(item, ExportJobItem) and item.tenant_id == tenant_id else None
+
+
+def page(
+    tenant_id: str, *, limit: int, start_key: dict[str, str] | None
+) -> tuple[list[ExportJobItem], dict[str, str] | None]:
+    """One Query, newest first (ids are time-ordered)."""
+    items, last = query_page(jobs_pk(tenant_id), limit=limit, start_key=start_key, forward=False)
+    return [item for item in items if isinstance(item, ExportJobItem)], last
+
+
+def _updated(job: ExportJobItem, actions: list[object], condition: object) -> bool:
+    """``job`` updated with ``actions`` when ``condition`` holds; False when it did not."""
+    try:
+        job.update(actions=actions, condition=condition)  # type: ignore[arg-type]
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def start(job: ExportJobItem, *, objects: dict[str, int], at: str) -> bool:
+    """A run begins: ``running``, what there is to export counted, nothing processed yet. A run after a
+    worker died starts again from nothing; ``started_at`` (the manifest's ``exported_at``) is the first
+    run's. False once the export has completed or failed."""
+    return _updated(
+        job,
+        [
+            ExportJobItem.status.set("running"),
+            ExportJobItem.objects.set(objects),
+            ExportJobItem.processed.set(dict.fromkeys(objects, 0)),
+            ExportJobItem.started_at.set(ExportJobItem.started_at | at),
+            ExportJobItem.attempts.add(1),
+            ExportJobItem.updated_at.set(at),
+        ],
+        ExportJobItem.status.is_in("pending", "running"),
+    )
+
+
+def progress(job: ExportJobItem, processed: dict[str, int], at: str) -> bool:
+    """The records written to the zip so far, by collection (set, not added: a run that starts again
+    counts from nothing)."""
+    return _updated(
+        job,
+        [ExportJobItem.processed.set(processed), ExportJobItem.updated_at.set(at)],
+        ExportJobItem.status == "running",
+    )
+
+
+def fail(job: ExportJobItem, error: str, at: str) -> bool:
+    return _updated(
+        job,
+        [
+            ExportJobItem.status.set("failed"),
+            ExportJobItem.error.set(error),
+            ExportJobItem.updated_at.set(at),
+            ExportJobItem.completed_at.set(at),
+        ],
+        ExportJobItem.status.is_in("pending", "running"),
+    )
+
+
+def complete(
+    job: ExportJobItem, *, counts: dict[str, int], size_bytes: int, event: EventItem, at: str
+) -> bool:
+    """The export completed with its event, in one transaction; False when another run completed it
+    first (then neither is written again)."""
+    changes = ChangeSet()
+    changes.update(
+        job,
+        [
+            ExportJobItem.status.set("completed"),
+            ExportJobItem.objects.set(counts),
+            ExportJobItem.processed.set(counts),
+            ExportJobItem.size_bytes.set(size_bytes),
+            ExportJobItem.completed_at.set(at),
+            ExportJobItem.updated_at.set(at),
+        ],
+        condition=ExportJobItem.status == "running",
+        label="job",
+    )
+    changes.save(event, condition=EventItem.PK.does_not_exist(), label="event")
+    try:
+        changes.commit()
+    except WriteConflict as conflict:
+        if conflict.label in ("job", "event"):
+            return False
+        raise
+    return True

@@ -1,0 +1,224 @@
+"""Tenant exports over HTTP on the local runtime: an export is asked for, its worker writes the tenant's
+records to one zip in S3, and the export's link, counters and event say what it holds."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from crm_core.auth import Role
+from crm_core.config import settings
+from crm_core.record_types import RECORD_TYPES
+from crm_core.services import exports
+
+from crm_local.runtime import LocalRuntime
+from tests.integration.test_cli import crm, crm_dev, tenant_create
+from tests.integration.test_events import BusTap
+from tests.support.client import ApiClient
+from tests.support.roles import clients_by_role
+from tests.support.waiting import eventually
+
+# What lists show of every record: the zip must hold the same. (API keys' last use moves as the key is used.)
+LISTED = ("contacts", "companies", "deals", "activities", "pipelines", "users", "teams", "event-targets")
+MOVING = {"api-keys": "last_used_at"}
+
+
+@pytest.fixture
+def tap(runtime: LocalRuntime, client: ApiClient) -> Iterator[BusTap]:
+    yield BusTap(runtime, client.tenant_id)
+
+
+def run_export(client: ApiClient, *, timeout: float = 60.0, **headers: str) -> dict[str, Any]:
+    """An export asked for, once it has completed or failed."""
+    created = client.post("/v1/exports", headers=headers)
+    assert created.status_code == 202, created.text
+    job = created.json()
+    assert job["status"] == "pending" and job["download_url"] is None, job
+    assert created.headers["Location"] == f"/v1/exports/{job['id']}"
+
+    def finished() -> dict[str, Any] | None:
+        answer = client.get(f"/v1/exports/{job['id']}")
+        assert answer.status_code == 200, answer.text
+        current: dict[str, Any] = answer.json()
+        return current if current["status"] in ("completed", "failed") else None
+
+    done = eventually(finished, timeout=timeout)
+    assert done, f"export {job['id']} did not finish"
+    return done
+
+
+def download(job: dict[str, Any]) -> bytes:
+    assert job["status"] == "completed" and job["download_url"], job
+    answer = requests.get(job["download_url"], timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+def unzipped(content: bytes) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The zip's manifest, and each collection's records."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.testzip() is None
+        manifest = json.loads(archive.read("manifest.json"))
+        records = {
+            name: [json.loads(line) for line in archive.read(f"{name}.jsonl").decode().splitlines()]
+            for name in manifest["objects"]
+        }
+        assert sorted(archive.namelist()) == sorted(["manifest.json", *(f"{n}.jsonl" for n in records)])
+    return manifest, records
+
+
+def listed(client: ApiClient, collection: str) -> list[dict[str, Any]]:
+    """Every record of the collection as the API lists it, archived ones included."""
+    active = client.all_pages(f"/v1/{collection}", {"limit": 100})
+    if client.get(f"/v1/{collection}", params={"archived": "true"}).status_code == 422:
+        return active  # a type that is never archived (a user is deactivated)
+    return active + client.all_pages(f"/v1/{collection}", {"limit": 100, "archived": "true"})
+
+
+def completed_events(tap: BusTap) -> list[dict[str, Any]]:
+    """The export.completed events that arrive until one has and the bus is quiet for a second."""
+    found: list[dict[str, Any]] = []
+
+    def arrived() -> bool:
+        found.extend(e for e in tap.drain(expected=0, timeout=2) if e["detail-type"] == "export.completed")
+        return bool(found)
+
+    eventually(arrived, timeout=20)
+    found.extend(e for e in tap.drain(expected=0, timeout=2) if e["detail-type"] == "export.completed")
+    return found
+
+
+def by_id(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {record["id"]: record for record in records}
+
+
+def test_the_zip_holds_every_record_as_the_api_answers_it(
+    client: ApiClient, other: ApiClient, tap: BusTap
+) -> None:
+    company = client.create("companies", {"name": "Acme", "domain": "acme.example"})
+    kept = client.create(
+        "contacts", {"email": "ada@example.com", "first_name": "Ada", "company_id": company["id"]}
+    )
+    gone = client.create("contacts", {"email": "gone@example.com", "first_name": "Gone"})
+    assert client.delete(f"/v1/contacts/{gone['id']}").status_code == 204
+    deal = client.create("deals", {"name": "Big one", "amount": "1200.50", "company_id": company["id"]})
+    client.create(
+        "activities", {"type": "note", "subject": "Called", "contact_id": kept["id"], "deal_id": deal["id"]}
+    )
+    client.create("teams", {"name": "Sales"})
+    client.create(
+        "event-targets",
+        {"type": "webhook", "url": "http://127.0.0.1:9/x", "secret": "s" * 20, "event_types": ["deal.won"]},
+    )
+    theirs = other.create("contacts", {"email": "theirs@example.com"})
+
+    job = run_export(client, **{"Idempotency-Key": "export-1"})
+    assert job["status"] == "completed" and job["error"] is None, job
+    # A retry of the same POST answers the same export, and starts no other.
+    again = client.post("/v1/exports", headers={"Idempotency-Key": "export-1"})
+    assert again.status_code == 202 and again.json()["id"] == job["id"], again.text
+    assert [e["id"] for e in client.all_pages("/v1/exports")] == [job["id"]]
+
+    assert set(job["objects"]) == {t.collection for t in RECORD_TYPES}
+    assert job["processed"] == job["objects"]
+    assert job["objects"]["contacts"] == 2 and job["objects"]["deals"] == 1
+    assert job["download_expires_at"] > job["completed_at"] and job["size_bytes"] > 0
+    manifest, records = unzipped(download(job))
+    assert manifest["schema_version"] == 1 and manifest["exported_at"] == job["started_at"]
+    assert manifest["export_id"] == job["id"] and manifest["tenant_id"] == client.tenant_id
+    assert {name: entry["count"] for name, entry in manifest["objects"].items()} == job["objects"]
+    for collection in LISTED:
+        assert by_id(records[collection]) == by_id(listed(client, collection)), collection
+    for collection, moving in MOVING.items():
+        shown = [{**r, moving: None} for r in listed(client, collection)]
+        assert by_id([{**r, moving: None} for r in records[collection]]) == by_id(shown), collection
+    assert all("status" in target for target in records["event-targets"])  # kept apart, shown by GET
+    archived = by_id(records["contacts"])[gone["id"]]
+    assert archived["archived"] is True and archived["archived_at"], archived
+    assert by_id(records["users"]).keys() >= {client.user_id}
+    assert theirs["id"] not in by_id(records["contacts"])
+
+    # Another tenant: the export is not theirs to see, and their own export holds none of this tenant's.
+    assert other.get(f"/v1/exports/{job['id']}").status_code == 404
+    assert other.all_pages("/v1/exports") == []
+    their_job = run_export(other)
+    _, their_records = unzipped(download(their_job))
+    mine = {r["id"] for rs in records.values() for r in rs}
+    assert not mine & {r["id"] for rs in their_records.values() for r in rs}
+    assert [r["id"] for r in their_records["contacts"]] == [theirs["id"]]
+    assert all(r["tenant_id"] == other.tenant_id for rs in their_records.values() for r in rs)
+
+    # The event: once, with the export as it completed.
+    events = completed_events(tap)
+    assert len(events) == 1, events
+    data = events[0]["detail"]["data"]
+    assert data["id"] == job["id"] and data["status"] == "completed" and data["objects"] == job["objects"]
+    assert "download_url" not in data
+    assert events[0]["detail"]["actor"]["id"] == client.user_id
+
+
+def test_only_admins_export(client: ApiClient) -> None:
+    for role, caller in clients_by_role(client).items():
+        if role is Role.ADMIN:
+            continue
+        assert caller.post("/v1/exports").status_code == 403, role
+        assert caller.get("/v1/exports").status_code == 403, role
+    refused = client.post("/v1/exports", {"objects": ["contacts"]})  # nothing to choose yet
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "objects", refused.text
+    assert client.get("/v1/exports").json() == {"items": [], "next_cursor": None}  # none made
+    assert client.get("/v1/exports/01JHC2XP0RT000000000000000").status_code == 404
+    assert client.get("/v1/exports/not-an-id").status_code == 422
+
+
+def test_a_run_that_dies_and_a_message_delivered_again_make_one_zip_and_one_event(
+    client: ApiClient, tap: BusTap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run writes the whole zip and dies before completing the export; SQS hands the message
+    back and the second run writes the same bytes and completes it. A message delivered after that
+    changes nothing."""
+    for n in range(3):
+        client.create("contacts", {"email": f"p{n}@example.com"})
+    s3 = boto3.client("s3")
+    complete = exports.jobs.complete
+    first_zip: list[bytes] = []
+
+    def dies_once(job: Any, **kwargs: Any) -> bool:
+        if job.tenant_id == client.tenant_id and not first_zip:
+            key = exports.zip_key(job.tenant_id, job.id)
+            first_zip.append(s3.get_object(Bucket=settings().imports_bucket, Key=key)["Body"].read())
+            raise RuntimeError("killed before completing")
+        return complete(job, **kwargs)
+
+    monkeypatch.setattr(exports.jobs, "complete", dies_once)
+    job = run_export(client)
+    assert first_zip, "the fault was never injected"
+    content = download(job)
+    assert hashlib.sha256(content).hexdigest() == hashlib.sha256(first_zip[0]).hexdigest()
+    assert len(unzipped(content)[1]["contacts"]) == 3
+
+    message = {"tenant_id": client.tenant_id, "export_id": job["id"]}
+    assert "nothing to do" in exports.run_export(message)
+    assert download(client.get(f"/v1/exports/{job['id']}").json()) == content
+    events = completed_events(tap)
+    assert [e["detail"]["data"]["id"] for e in events] == [job["id"]]
+
+
+def test_crm_export_shows_progress_and_downloads_the_zip(tmp_path: Path) -> None:
+    with crm_dev(tmp_path):
+        tenant = tenant_create(tmp_path)
+        done = crm(tmp_path, "export", "--out", "all.zip", "--api-key", tenant["api_key"], timeout=180)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        assert "written to all.zip" in done.stdout and "1 pipelines" in done.stdout, done.stdout
+        manifest, records = unzipped((tmp_path / "all.zip").read_bytes())
+        assert manifest["tenant_id"] == tenant["tenant_id"]
+        assert [p["name"] for p in records["pipelines"]] and len(records["users"]) == 1
+        refused = crm(tmp_path, "export", "--api-key", "crm_nope")
+        assert refused.returncode == 1 and "API key" in refused.stderr, refused.stderr
