@@ -230,6 +230,12 @@ def example_event(event: EventType) -> dict[str, Any]:
             _change(data, "lost_reason", "Budget cut", changes)
     elif action == "completed":
         _change(data, "completed_at", _T1, changes)
+    elif action == "erased":  # the tombstone: every field but the kept links at its default; no changes
+        from crm_core.services.privacy import KEPT_FIELDS
+
+        defaults = event.registered.record_service().spec.defaults
+        data.update({k: copy.deepcopy(v) for k, v in defaults.items() if k not in KEPT_FIELDS})
+        data["erased_at"] = _T1
     elif action == "reminder_due":
         data.update(version=1, updated_at=_T0)
         actor = {"type": "system", "id": "reminders"}
