@@ -183,6 +183,18 @@ def _change(data: dict[str, Any], field: str, value: Any, changes: dict[str, Any
     data[field] = value
 
 
+def _other_example(event: EventType, data: dict[str, Any]) -> None:
+    """``data`` as an event of a type's own action carries it; ValueError for an action with no example."""
+    if event.action == "erased":  # the tombstone: every field but the kept links at its default; no changes
+        from crm_core.services.privacy import KEPT_FIELDS
+
+        defaults = event.registered.record_service().spec.defaults
+        data.update({k: copy.deepcopy(v) for k, v in defaults.items() if k not in KEPT_FIELDS})
+        data["erased_at"] = _T1
+        return
+    raise ValueError(f"no example for {event.name}")
+
+
 def example_event(event: EventType) -> dict[str, Any]:
     """A whole event of this type as a partner's target receives it (validates against its schema)."""
     action, models = event.action, event.registered.models()
@@ -230,17 +242,11 @@ def example_event(event: EventType) -> dict[str, Any]:
             _change(data, "lost_reason", "Budget cut", changes)
     elif action == "completed":
         _change(data, "completed_at", _T1, changes)
-    elif action == "erased":  # the tombstone: every field but the kept links at its default; no changes
-        from crm_core.services.privacy import KEPT_FIELDS
-
-        defaults = event.registered.record_service().spec.defaults
-        data.update({k: copy.deepcopy(v) for k, v in defaults.items() if k not in KEPT_FIELDS})
-        data["erased_at"] = _T1
     elif action == "reminder_due":
         data.update(version=1, updated_at=_T0)
         actor = {"type": "system", "id": "reminders"}
     else:
-        raise ValueError(f"no example for {event.name}")
+        _other_example(event, data)
     detail = {
         "id": "01JHC2EVENT000000000000001",
         "type": event.name,
