@@ -140,16 +140,14 @@ def _referring(ctx: RequestContext, referrer: Referrer, contact_id: str) -> list
 
 def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
     """The contact's personal data erased wherever the CRM keeps it, the record left as a tombstone, its
-    address suppressed, ``contact.erased`` sent once. Asking again answers the same tombstone."""
+    address suppressed, ``contact.erased`` sent once. Asking again answers the same tombstone, with no
+    write of the record and no event, after clearing again what refers to it by id (a webhook retry
+    logged since, say); its words are gone by then, so idempotency records are not looked at again."""
     _require_admin(ctx)
     before = CONTACTS.load(ctx, contact_id, archived=None)
     data = record_data(before)
-    if data.get("erased_at"):
-        return represent(CONTACTS.spec, before)
     linked = [(referrer, _referring(ctx, referrer, contact_id)) for referrer in _referrers()]
-    said = [
-        (referrer, record) for referrer, records in linked if referrer.personal_text for record in records
-    ]
+    said = [(r, record) for r, records in linked if r.personal_text for record in records]
     needles = _needles(data, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
     ids = {contact_id, *(record.id for _, record in said)}
 
@@ -164,6 +162,8 @@ def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
     _scrub_deliveries(ctx.tenant_id, ids, needles)
     _forget_replays(ctx.tenant_id, needles)
     _drop_duplicate_pairs(ctx.tenant_id, contact_id)
+    if data.get("erased_at"):
+        return represent(CONTACTS.spec, before)
 
     committed = write_retrying(CONTACTS.spec, ctx, lambda: _tombstone(ctx, contact_id))
     if committed is None:  # erased meanwhile by another request
@@ -314,6 +314,8 @@ def _scrub_deliveries(tenant_id: str, ids: set[str], needles: list[str]) -> None
 def _forget_replays(tenant_id: str, needles: list[str]) -> None:
     """Idempotency records (a POST's first answer, kept 24 hours to answer a retry) that hold the
     person's words are deleted: a retry of such a request runs again."""
+    if not needles:
+        return
     walk = privacy_repository.raw_items_holding(keys.idempotency_pk(tenant_id), needles)
     privacy_repository.delete((raw["PK"]["S"], raw["SK"]["S"]) for raw in walk.raw)
 
