@@ -114,7 +114,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
 ) -> None:
     tap = TenantTap(runtime, client.tenant_id)
 
-    # Contacts and companies: created, updated, archived, restored, merged.
+    # Contacts and companies: created, updated, archived, restored, merged; a contact erased.
     for collection, first, second, change in (
         ("contacts", {"email": "schema@example.com", "first_name": "Ada"}, {"last_name": "Dup"}, "title"),
         ("companies", {"name": "Schema Ltd", "domain": "schema.example"}, {"name": "Dup Ltd"}, "industry"),
@@ -126,6 +126,8 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
         ok(client.post(f"/v1/{collection}/{survivor['id']}/restore"))
         ok(client.post(f"/v1/{collection}/{survivor['id']}/merge", {"duplicate_id": duplicate["id"]}))
     contact = client.create("contacts", {"email": "deal-contact@example.com"})
+    forgotten = client.create("contacts", {"email": "forget-me@example.com", "first_name": "Forget"})
+    ok(client.post(f"/v1/privacy/contacts/{forgotten['id']}/erase"))  # erased
 
     _property_lifecycle(client)
     pipeline = _pipeline_lifecycle(client)

@@ -42,6 +42,7 @@ from crm_core.services.contacts import CONTACTS
 from crm_core.services.records import Referrer, record_data, record_title, represent
 from crm_core.services.records.shape import related_facts
 from crm_core.services.records.writes import Prepared, build_change, write_retrying
+from crm_core.services.webhooks import DELIVERY_SK_PREFIX
 from crm_core.stored_values import as_json_value
 
 # What a contact's tombstone keeps: its links and its place in reports (owner, company, stage). Its id,
@@ -51,7 +52,6 @@ KEPT_FIELDS = ("owner_id", "company_id", "lifecycle_stage")
 PAGE = 100
 MAX_PAGES = 100  # pages of one list an export or an erasure reads: 10,000 entries of a kind
 ERASED = "(erased)"
-DELIVERY_SK_PREFIX = "DLV#"  # a webhook target's delivery log (services/webhooks.py)
 
 
 def _require_admin(ctx: RequestContext) -> None:
