@@ -227,9 +227,13 @@ def test_after_erasure_the_person_is_in_no_answer_of_any_read(
     assert after["timeline"] == [] and after["audit"] == [] and after["company"] is None
     assert all(records == [] for records in after["linked"].values())
 
-    # The tombstone is not changed back; the address is suppressed; a new contact may take the address.
+    # The tombstone is not changed back nor merged; the address is suppressed; a new contact may take it.
     patched = client.patch(f"/v1/contacts/{person.id}", {"email": person.email})
     assert patched.status_code == 409, patched.text
+    live = client.create("contacts", {"first_name": "Someone", "last_name": "Else"})
+    for survivor, duplicate in ((person.id, live["id"]), (live["id"], person.id)):
+        merged = client.post(f"/v1/contacts/{survivor}/merge", {"duplicate_id": duplicate})
+        assert merged.status_code == 409, merged.text
     assert is_suppressed(client.tenant_id, person.email.upper())
     assert not is_suppressed(other.tenant_id, person.email)
     assert client.post("/v1/contacts", {"email": person.email}).status_code == 201
