@@ -19,6 +19,8 @@ import copy
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from crm_core.auth import Role
 from crm_core.context import RequestContext
 from crm_core.errors import forbidden
@@ -52,6 +54,16 @@ KEPT_FIELDS = ("owner_id", "company_id", "lifecycle_stage")
 PAGE = 100
 MAX_PAGES = 100  # pages of one list an export or an erasure reads: 10,000 entries of a kind
 ERASED = "(erased)"
+
+logger = Logger(child=True)
+
+
+def _whole(walk: privacy_repository.Walk, what: str) -> privacy_repository.Walk:
+    """The walk, logged (a warning naming the partition) when it stopped at its bound before the end of
+    its partition: what lies beyond is left as it is (docs/privacy.md, "Bounds")."""
+    if not walk.complete:
+        logger.warning("erasure stopped at its bound", extra={"partition": what})
+    return walk
 
 
 def _require_admin(ctx: RequestContext) -> None:
@@ -228,11 +240,14 @@ def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> 
 def _scrub_history(tenant_id: str, object_type: str, record_id: str, links: list[tuple[str, str]]) -> None:
     """The record's timeline entries (and their copies in the timelines of ``links``, the records it is
     linked to) and its audit trail, without the values they copied: titles and changed values null."""
-    own = privacy_repository.items_of(keys.record_pk(tenant_id, object_type, record_id), sk_prefix="EVT#")
+    own = _whole(
+        privacy_repository.items_of(keys.record_pk(tenant_id, object_type, record_id), sk_prefix="EVT#"),
+        f"timeline of {object_type} {record_id}",
+    )
     copies = repo.get_items(
         [(keys.record_pk(tenant_id, t, i), entry.SK) for t, i in links for entry in own.items]
     )
-    trail = privacy_repository.items_of(keys.audit_pk(tenant_id, record_id))
+    trail = _whole(privacy_repository.items_of(keys.audit_pk(tenant_id, record_id)), f"audit of {record_id}")
     privacy_repository.rewrite(_scrubbed([*own.items, *copies, *trail.items]))
 
 
@@ -279,7 +294,10 @@ def _scrub_notifications(tenant_id: str, ids: set[str]) -> None:
     """Users' notifications about the person or what was said with them: titled without the name."""
     changed: list[TableItem] = []
     for user_id in _ids_of(tenant_id, "user"):
-        for item in privacy_repository.items_of(keys.notifications_pk(tenant_id, user_id)).items:
+        notes = _whole(
+            privacy_repository.items_of(keys.notifications_pk(tenant_id, user_id)), "notifications"
+        )
+        for item in notes.items:
             if isinstance(item, NotificationItem) and as_json_value(item.record).get("id") in ids:
                 prefix = item.title.split(":", 1)[0] if ":" in item.title else item.kind
                 if item.title != f"{prefix}: {ERASED}":
@@ -294,8 +312,11 @@ def _scrub_deliveries(tenant_id: str, ids: set[str], needles: list[str]) -> None
     lowered = [needle.lower() for needle in needles]
     changed: list[TableItem] = []
     for target_id in _ids_of(tenant_id, "event_target"):
-        log = privacy_repository.items_of(
-            keys.record_pk(tenant_id, "event_target", target_id), sk_prefix=DELIVERY_SK_PREFIX
+        log = _whole(
+            privacy_repository.items_of(
+                keys.record_pk(tenant_id, "event_target", target_id), sk_prefix=DELIVERY_SK_PREFIX
+            ),
+            f"deliveries of {target_id}",
         )
         for item in log.items:
             if not isinstance(item, DeliveryAttemptItem):
@@ -316,7 +337,7 @@ def _forget_replays(tenant_id: str, needles: list[str]) -> None:
     person's words are deleted: a retry of such a request runs again."""
     if not needles:
         return
-    walk = privacy_repository.raw_items_holding(keys.idempotency_pk(tenant_id), needles)
+    walk = _whole(privacy_repository.raw_items_holding(keys.idempotency_pk(tenant_id), needles), "replays")
     privacy_repository.delete((raw["PK"]["S"], raw["SK"]["S"]) for raw in walk.raw)
 
 
