@@ -165,11 +165,12 @@ def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
 
     for referrer, record in said:
         _clear_text(ctx, referrer, record)
-    _scrub_history(ctx.tenant_id, "contact", contact_id, [])
+    histories: list[tuple[str, str, list[tuple[str, str]]]] = [("contact", contact_id, [])]
     for referrer, record in said:
         spec = referrer.service.spec
         links = spec.timeline_links(record_data(record)) if spec.timeline_links else []
-        _scrub_history(ctx.tenant_id, spec.object_type, record.id, links)
+        histories.append((spec.object_type, record.id, links))
+    _scrub_histories(ctx.tenant_id, histories)
     _scrub_notifications(ctx.tenant_id, ids)
     _scrub_deliveries(ctx.tenant_id, ids, needles)
     _forget_replays(ctx.tenant_id, needles)
@@ -217,11 +218,14 @@ def _needles(contact: RecordFields, said: list[RecordFields], fields: list[tuple
 
 
 def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> None:
-    """A linked record's personal text cleared: a change of its own, redacted as the tombstone is."""
+    """A linked record's personal text cleared: a change of its own, redacted as the tombstone is. The
+    record as just read consistently is the first try's (nothing written when it has none); a try that
+    lost a race reads it again."""
     service = referrer.service
+    read = [record]
 
     def prepare() -> Prepared | None:
-        before = service.load(ctx, record.id, archived=None)
+        before = read.pop() if read else service.load(ctx, record.id, archived=None)
         data = record_data(before)
         kept = {k: v for k, v in data.items() if k not in referrer.personal_text}
         if kept == data:
@@ -237,38 +241,58 @@ def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> 
     write_retrying(service.spec, ctx, prepare)
 
 
-def _scrub_history(tenant_id: str, object_type: str, record_id: str, links: list[tuple[str, str]]) -> None:
-    """The record's timeline entries (and their copies in the timelines of ``links``, the records it is
-    linked to) and its audit trail, without the values they copied: titles and changed values null."""
-    own = _whole(
-        privacy_repository.items_of(keys.record_pk(tenant_id, object_type, record_id), sk_prefix="EVT#"),
-        f"timeline of {object_type} {record_id}",
-    )
-    copies = repo.get_items(
-        [(keys.record_pk(tenant_id, t, i), entry.SK) for t, i in links for entry in own.items]
-    )
-    trail = _whole(privacy_repository.items_of(keys.audit_pk(tenant_id, record_id)), f"audit of {record_id}")
-    privacy_repository.rewrite(_scrubbed([*own.items, *copies, *trail.items]))
+def _scrub_histories(tenant_id: str, histories: list[tuple[str, str, list[tuple[str, str]]]]) -> None:
+    """Each record's timeline entries (and their copies in the timelines of the records it is linked to)
+    and its audit trail, without the values they copied: titles and changed values null. Two Queries a
+    record, the copies read together, and only what still holds a value written."""
+    found: list[TableItem] = []
+    copies: list[tuple[str, str]] = []
+    for object_type, record_id, links in histories:
+        own = _whole(
+            privacy_repository.items_of(keys.record_pk(tenant_id, object_type, record_id), sk_prefix="EVT#"),
+            f"timeline of {object_type} {record_id}",
+        )
+        copies += [(keys.record_pk(tenant_id, t, i), entry.SK) for t, i in links for entry in own.items]
+        trail = _whole(
+            privacy_repository.items_of(keys.audit_pk(tenant_id, record_id)), f"audit of {record_id}"
+        )
+        found += [*own.items, *trail.items]
+    # An activity's entry in its contact's timeline is both in the contact's walk and a copy of the
+    # activity's: each item read and written once (a batch may not name one twice).
+    by_key = {(item.PK, item.SK): item for item in found}
+    by_key |= {(i.PK, i.SK): i for i in repo.get_items(sorted(set(copies) - by_key.keys()))}
+    privacy_repository.rewrite(_scrubbed(by_key.values()))
 
 
 def _scrubbed(items: Iterable[TableItem]) -> Iterator[TableItem]:
+    """The timeline, event and audit items among ``items`` that still hold a value, without it."""
     for item in items:
         if isinstance(item, TimelineItem):
             entry = as_json_value(item.entry)
-            entry["record"] = {**(entry.get("record") or {}), "title": None}
-            entry["changes"] = _no_values(entry.get("changes"), "from", "to")
-            item.entry = entry
+            scrubbed = {
+                **entry,
+                "record": {**(entry.get("record") or {}), "title": None},
+                "changes": _no_values(entry.get("changes"), "from", "to"),
+            }
+            if scrubbed != entry:
+                item.entry = scrubbed
+                yield item
         elif isinstance(item, (EventItem, TimelineEntryItem)):
             detail = as_json_value(item.detail)
-            detail["data"] = {"id": (detail.get("data") or {}).get("id")}
-            detail["changes"] = _no_values(detail.get("changes"), "from", "to")
-            item.detail = detail
+            scrubbed = {
+                **detail,
+                "data": {"id": (detail.get("data") or {}).get("id")},
+                "changes": _no_values(detail.get("changes"), "from", "to"),
+            }
+            if scrubbed != detail:
+                item.detail = scrubbed
+                yield item
         elif isinstance(item, AuditItem):
             changes = as_json_value(item.changes)
-            item.changes = {name: {"before": None, "after": None, "personal": True} for name in changes}
-        else:
-            continue
-        yield item
+            scrubbed = {name: {"before": None, "after": None, "personal": True} for name in changes}
+            if scrubbed != changes:
+                item.changes = scrubbed
+                yield item
 
 
 def _no_values(changes: Any, before: str, after: str) -> dict[str, Any]:
