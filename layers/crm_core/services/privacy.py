@@ -78,8 +78,9 @@ def _require_admin(ctx: RequestContext) -> None:
 
 def export_contact(ctx: RequestContext, contact_id: str) -> dict[str, Any]:
     """Everything held about the person: the contact (archived or not), its company, its timeline, the
-    records that refer to it, its audit trail and whether its address is suppressed. An erased contact's
-    export is its tombstone alone: nothing else is held about the person."""
+    records that refer to it (those with the person's words whole, the others by id and name) and its
+    audit trail. An erased contact's export is its tombstone alone: nothing else is held about the
+    person."""
     _require_admin(ctx)
     item = CONTACTS.load(ctx, contact_id, archived=None)
     contact = represent(CONTACTS.spec, item)
