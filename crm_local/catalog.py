@@ -236,6 +236,18 @@ def example_job_event(event: EventType) -> dict[str, Any]:
     return _envelope(event, detail)
 
 
+def _other_example(event: EventType, data: dict[str, Any]) -> None:
+    """``data`` as an event of a type's own action carries it; ValueError for an action with no example."""
+    if event.action == "erased":  # the tombstone: every field but the kept links at its default; no changes
+        from crm_core.services.privacy import KEPT_FIELDS
+
+        defaults = event.registered.record_service().spec.defaults
+        data.update({k: copy.deepcopy(v) for k, v in defaults.items() if k not in KEPT_FIELDS})
+        data["erased_at"] = _T1
+        return
+    raise ValueError(f"no example for {event.name}")
+
+
 def example_event(event: EventType) -> dict[str, Any]:
     """A whole event of this type as a partner's target receives it (validates against its schema)."""
     return example_record_event(event) if event.of_record else example_job_event(event)
@@ -292,7 +304,7 @@ def example_record_event(event: EventType) -> dict[str, Any]:
         data.update(version=1, updated_at=_T0)
         actor = {"type": "system", "id": "reminders"}
     else:
-        raise ValueError(f"no example for {event.name}")
+        _other_example(event, data)
     detail = {
         "id": "01JHC2EVENT000000000000001",
         "type": event.name,

@@ -18,6 +18,7 @@ with long_lived_imports():
             "/v1/inbound": "functions.contacts.inbound_routes",
             "/v1/properties": "functions.contacts.properties_routes",
             "/v1/imports": "functions.contacts.imports_routes",
+            "/v1/privacy": "functions.contacts.privacy_routes",
         }
     )
 

@@ -108,7 +108,7 @@ def _resource_routes(function: str, *others: str) -> tuple[str, ...]:
 API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="contacts",
-        routes=_resource_routes("contacts", "/v1/inbound", "/v1/imports"),
+        routes=_resource_routes("contacts", "/v1/inbound", "/v1/imports", "/v1/privacy"),
     ),
     FunctionDefinition(
         name="integrations",

@@ -107,7 +107,6 @@ ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
 _PRIVACY = "privacy (erasure requests)"
 _CAMPAIGNS = "campaigns and email sending"
 PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
-    PlannedEventType("contact.erased", _PRIVACY),
     PlannedEventType("company.erased", _PRIVACY),
     *(
         PlannedEventType(f"campaign.{name}", _CAMPAIGNS)

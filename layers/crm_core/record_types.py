@@ -100,7 +100,21 @@ class RecordType:
 
 
 RECORD_TYPES: tuple[RecordType, ...] = (
-    RecordType("contact", "contacts", "contacts", "crm_core.services.contacts:CONTACTS", "Contact"),
+    RecordType(
+        "contact",
+        "contacts",
+        "contacts",
+        "crm_core.services.contacts:CONTACTS",
+        "Contact",
+        events=(
+            (
+                "erased",
+                "A contact's personal data is erased (POST /v1/privacy/contacts/{id}/erase): `data` is the "
+                "tombstone (`erased_at` set, personal fields null) and `changes` is empty: the event carries "
+                "none of the erased values. Sent once, however often the erasure is asked for.",
+            ),
+        ),
+    ),
     RecordType("company", "companies", "contacts", "crm_core.services.companies:COMPANIES", "Company"),
     RecordType(
         "pipeline",

@@ -109,12 +109,22 @@ def change_people(client: ApiClient) -> None:
     ok(client.delete(f"/v1/users/{user['id']}"))
 
 
+def erase_and_run_jobs(client: ApiClient) -> None:
+    """A contact erased; an import (with a refused row) and an export, each ending with its event."""
+    forgotten = client.create("contacts", {"email": "forget-me@example.com", "first_name": "Forget"})
+    ok(client.post(f"/v1/privacy/contacts/{forgotten['id']}/erase"))
+    job = ok(client.post("/v1/imports", {"object": "contacts"}), 201)
+    csv = b"email,first_name\nimported@example.com,Imp\nnot-an-email,Bad\n"
+    assert requests.put(job["upload_url"], data=csv, timeout=30).status_code == 200
+    ok(client.post("/v1/exports"), 202)
+
+
 def test_every_catalog_type_is_emitted_and_matches_its_schema(
     runtime: LocalRuntime, client: ApiClient
 ) -> None:
     tap = TenantTap(runtime, client.tenant_id)
 
-    # Contacts and companies: created, updated, archived, restored, merged.
+    # Contacts and companies: created, updated, archived, restored, merged; a contact erased.
     for collection, first, second, change in (
         ("contacts", {"email": "schema@example.com", "first_name": "Ada"}, {"last_name": "Dup"}, "title"),
         ("companies", {"name": "Schema Ltd", "domain": "schema.example"}, {"name": "Dup Ltd"}, "industry"),
@@ -180,12 +190,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
 
     change_people(client)
-
-    # Jobs: an import (with a refused row) and an export, each ending with its event.
-    job = ok(client.post("/v1/imports", {"object": "contacts"}), 201)
-    csv = b"email,first_name\nimported@example.com,Imp\nnot-an-email,Bad\n"
-    assert requests.put(job["upload_url"], data=csv, timeout=30).status_code == 200
-    ok(client.post("/v1/exports"), 202)
+    erase_and_run_jobs(client)
 
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support.api_document import body_for, document, make_record, operation
+from tests.support.api_document import Operation, body_for, document, make_record, operation
 from tests.support.client import ApiClient
 
 EXAMPLES_PER_OPERATION = 10
@@ -70,7 +70,8 @@ class FuzzedTenant:
         archiving, does not hide it from the next)."""
         label = case.operation.label
         if label not in self._records:
-            self._records[label] = make_record(self.admin, case.operation.path.split("/")[2])["id"]
+            collection = Operation(case.method.upper(), case.operation.path, {}).collection
+            self._records[label] = make_record(self.admin, collection)["id"]
         return self._records[label]
 
     def property_for(self, case: schemathesis.Case) -> str:

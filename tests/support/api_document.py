@@ -21,6 +21,8 @@ from tests.support.client import ApiClient
 
 JsonSchema = dict[str, Any]
 NEVER_ISSUED = "01ARZ3NDEKTSV4RRFFQ69G5FAV"  # a well-formed id that no record has
+# Paths of requests about one record of another collection, named after it: /v1/privacy/contacts/{record_id}
+ABOUT_A_RECORD = ("privacy",)
 _serial = itertools.count()
 
 
@@ -43,8 +45,10 @@ class Operation:
 
     @property
     def collection(self) -> str:
-        """The resource the path is under: ``contacts`` for /v1/contacts/{record_id}/merge."""
-        return self.path.split("/")[2]
+        """The resource the path is under: ``contacts`` for /v1/contacts/{record_id}/merge, and for a
+        request about one record of a collection (/v1/privacy/contacts/{record_id}/erase), that record's."""
+        parts = self.path.split("/")
+        return parts[3] if parts[2] in ABOUT_A_RECORD and len(parts) > 3 else parts[2]
 
     @property
     def suffix(self) -> str:

@@ -26,6 +26,7 @@ from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.errors import FieldError, ProblemError
 from crm_core.http.responses import problem_result
+from crm_core.repositories import keys
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
@@ -44,7 +45,7 @@ def _store(tenant_id: str) -> DynamoDBPersistenceLayer:
         table_name=settings().table_name,
         key_attr="PK",
         sort_key_attr="SK",
-        static_pk_value=f"T#{tenant_id}#idempotency",
+        static_pk_value=keys.idempotency_pk(tenant_id),
         expiry_attr="expires_at",
         boto3_client=aws.client("dynamodb"),
     )

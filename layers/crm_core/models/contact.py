@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from crm_core.models import company
 from crm_core.models.common import (
@@ -85,10 +85,20 @@ CONTACT_DEFAULTS: dict[str, object] = {
     "source": None,
     "consent": {"email": "unknown"},
     "custom": {},
+    "erased_at": None,
 }
 
+
+class ContactRecordFields(ContactFields):
+    erased_at: str | None = Field(
+        None,
+        description="When the person's data was erased (POST /v1/privacy/contacts/{id}/erase): the record "
+        "is a tombstone that keeps its id, owner, company, stage and times; null for a contact never erased.",
+    )
+
+
 # The record as the API answers it, and as its events carry it.
-Contact = record_model("Contact", ContactFields)
+Contact = record_model("Contact", ContactRecordFields)
 EXAMPLE_ID = "01JHC1C0NTACT0000000000001"
 EXAMPLE: dict[str, Any] = {
     "first_name": "Ada",
@@ -103,6 +113,7 @@ EXAMPLE: dict[str, Any] = {
     "source": "web",
     "consent": {"email": "granted"},
     "custom": {},
+    "erased_at": None,
 }
 EXAMPLE_UPDATE: tuple[str, Any] = ("title", "CEO")
 

@@ -120,3 +120,16 @@ def count_shard(record_id: str) -> int:
 def property_schema_pk(tenant_id: str) -> str:
     """A tenant's custom property definitions, one item per object (SK: the collection, "contacts")."""
     return f"{tenant_prefix(tenant_id)}#properties"
+
+
+SUPPRESSED_SK = "#SUPPRESSED"
+
+
+def suppression_pk(tenant_id: str, email_hash: str) -> str:
+    """An address no email may be sent to (an erased person's), by the hash of its normalized form."""
+    return f"{tenant_prefix(tenant_id)}#suppression#{email_hash}"
+
+
+def idempotency_pk(tenant_id: str) -> str:
+    """The tenant's Idempotency-Key records (http/idempotency.py, written by Powertools): kept 24 hours."""
+    return f"{tenant_prefix(tenant_id)}#idempotency"

@@ -412,6 +412,14 @@ class ExportJobItem(TableItem, discriminator="export_job"):
     size_bytes = NumberAttribute(null=True)  # the zip's, once completed
 
 
+class SuppressionItem(TableItem, discriminator="suppression"):
+    """An address no email is sent to any more (keys.suppression_pk): an erased person's, kept after the
+    person is erased. Holds no address, only its hash (suppression_repository)."""
+
+    reason = UnicodeAttribute()  # erased
+    suppressed_at = UnicodeAttribute()
+
+
 class IdempotencyRecord(TableItem, discriminator="idempotency"):
     """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
 

@@ -80,13 +80,17 @@ def resolve_references(
 
 
 def referrers() -> tuple[Referrer, ...]:
-    """What a merge moves from the duplicate to the survivor: its activities and deals."""
+    """What refers to a contact: what a merge moves from the duplicate to the survivor (its activities and
+    deals), and what a person's export shows and erasure clears (services/privacy.py)."""
     # Imported by the merge that asks, not with the service: a function serving contacts would otherwise
     # load the activities', deals' and pipelines' models and services at its first request.
     from crm_core.services.activities import ACTIVITIES
     from crm_core.services.deals import DEALS
 
-    return (Referrer("activities", ACTIVITIES, "contact_id"), Referrer("deals", DEALS, "contact_ids"))
+    return (
+        Referrer("activities", ACTIVITIES, "contact_id", personal_text=("subject", "body")),
+        Referrer("deals", DEALS, "contact_ids"),
+    )
 
 
 CONTACTS = RecordService(

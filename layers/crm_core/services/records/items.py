@@ -100,12 +100,14 @@ def change_envelope(
     changes: dict[str, Any],
     source_ip: str | None = None,
     hidden_changes: list[str] | None = None,
+    erased_fields: list[str] | None = None,
 ) -> dict[str, Any]:
     """What a change's events and its audit item need beside the record, stored on it
     (``RecordItem.change``): both are built from the committed record and this, by the request and by the
     relay alike. ``changes`` holds each changed field's value before and after (``{"from", "to"}``);
     ``source_ip`` and ``hidden_changes`` (the hidden fields it changed, by name: a webhook's secret,
-    which ``changes`` cannot show) are for the audit trail alone, never published."""
+    which ``changes`` cannot show) and ``erased_fields`` (what an erasure cleared, by name: its values are
+    what must not be kept) are for the audit trail alone, never published."""
     envelope: dict[str, Any] = {
         "version": version,
         "events": [{"id": new_id(), "type": name} for name in event_types],
@@ -117,6 +119,8 @@ def change_envelope(
     }
     if hidden_changes:
         envelope["hidden_changes"] = hidden_changes
+    if erased_fields:
+        envelope["erased_fields"] = erased_fields
     return envelope
 
 
@@ -211,6 +215,8 @@ def audited_changes(spec: ObjectSpec, item: RecordItem, change: dict[str, Any]) 
             found[name] = {"before": None, "after": None, "personal": True}
     for name in change.get("hidden_changes") or []:
         found[name] = {"before": None, "after": None, "hidden": True}
+    for name in change.get("erased_fields") or []:  # an erasure: named, no value kept
+        found[name] = {"before": None, "after": None, "personal": True}
     return found
 
 

@@ -100,6 +100,12 @@ def _prepare(
         raise invalid_field("duplicate_id", f"no active {spec.object_type} with this id")
     for record in (survivor, duplicate):
         service.require_change(ctx, record_data(record))
+        if record_data(record).get("erased_at"):  # a tombstone neither takes nor gives a person's data
+            raise conflict(
+                f"The {spec.object_type} {record.id} was erased: an erased record is not merged.",
+                field_name="duplicate_id" if record is duplicate else None,
+                erased_at=record_data(record)["erased_at"],
+            )
     kept, taken = record_data(survivor), record_data(duplicate)
     merged = merged_data(kept, taken)
     changed = {k for k in merged.keys() | kept.keys() if merged.get(k) != kept.get(k)}

@@ -518,16 +518,18 @@ def ids_referring(
     *,
     limit: int,
     start_key: Position | None,
+    state: str = "active",
 ) -> tuple[list[str], Position | None]:
     """One Query, as ``list_records`` filtered by ``field_name`` (the type's parent field, or one of its
-    entry fields): the ids of a page of the active records that refer to ``record_id`` there (in id
-    order), and the plain key to continue from (None at the end). For work that keeps its place in its
-    own queue message rather than in a signed cursor (so it needs no cursor key), and for a merge."""
+    entry fields): the ids of a page of the records in ``state`` (active or archived) that refer to
+    ``record_id`` there (in id order), and the plain key to continue from (None at the end). For work that
+    keeps its place in its own queue message rather than in a signed cursor (so it needs no cursor key),
+    for a merge and for a person's export and erasure."""
     if field_name == spec.parent_field:
-        pk = keys.attribute_pk(tenant_id, spec.object_type, "active", "parent", record_id)
+        pk = keys.attribute_pk(tenant_id, spec.object_type, state, "parent", record_id)
         return repo.index_record_ids(pk, index="GSI4", limit=limit, start_key=start_key)
     if field_name in spec.entry_fields:
-        pk = keys.attribute_pk(tenant_id, spec.object_type, "active", field_name, record_id)
+        pk = keys.attribute_pk(tenant_id, spec.object_type, state, field_name, record_id)
         entries, last = repo.query_page(pk, limit=limit, start_key=start_key)
         return [entry.record_id for entry in entries if isinstance(entry, IndexEntry)], last
     raise ValueError(f"{spec.object_type} records are not listed by {field_name}")

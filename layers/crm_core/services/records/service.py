@@ -97,9 +97,10 @@ class RecordService:
         *,
         limit: int,
         start_key: queries.Position | None,
+        state: str = "active",
     ) -> tuple[list[str], queries.Position | None]:
         return queries.ids_referring(
-            self.spec, tenant_id, field_name, record_id, limit=limit, start_key=start_key
+            self.spec, tenant_id, field_name, record_id, limit=limit, start_key=start_key, state=state
         )
 
     def timeline(
@@ -277,6 +278,12 @@ class RecordService:
     ) -> Prepared | None:
         """The change of ``fields`` of the record read as ``before``; None when it changes nothing."""
         current = record_data(before)
+        if current.get("erased_at"):
+            raise conflict(
+                f"This {self.spec.object_type}'s personal data was erased: its tombstone cannot be changed. "
+                f"Create a new {self.spec.object_type} for the person if they come back.",
+                erased_at=current["erased_at"],
+            )
         if "custom" in fields:
             fields = {**fields, "custom": merged_custom(current.get("custom"), fields["custom"])}
         self.require_change(ctx, current, {**current, **fields})

@@ -137,6 +137,10 @@ class Referrer:
     name: str  # the collection as the API names it ("contacts"): what a merge's ``pending_moves`` lists
     service: RecordService
     field_name: str
+    # Its fields that hold what was said with or about the record it refers to (an activity's subject and
+    # body, on a contact's): a person's export shows such records whole, and their erasure clears these
+    # fields. A referrer without them (a deal, which names several people) is shown by id and name.
+    personal_text: tuple[str, ...] = ()
 
 
 def index_value(spec: ObjectSpec, field_name: str, value: Any) -> str:

@@ -96,9 +96,11 @@ def build_change(
     related: RelatedFacts | None,
     status: int,
     extra_changes: FieldChanges | None = None,
+    redact: bool = False,
 ) -> Prepared:
     """The change set that takes a record from ``before`` (None: new) to ``item``, with its event(s).
-    ``related`` (None: as they were) are the facts of other records its tokens are made from."""
+    ``related`` (None: as they were) are the facts of other records its tokens are made from. ``redact``:
+    an erasure, whose events and audit item name the fields it cleared and carry none of their values."""
     data = record_data(item)
     require_size(spec, data)
     if related is not None:
@@ -106,7 +108,7 @@ def build_change(
         item.search_tokens = stored_tokens(spec, data, related)
         item.dedupe_keys = sorted(set(spec.dedupe_keys(data)))
     place_in_indexes(spec, item)
-    details = _envelope_step(spec, ctx, item, before, event_type, extra_changes)
+    details = _envelope_step(spec, ctx, item, before, event_type, extra_changes, redact)
     changes = ChangeSet()
     # The side entries written after the commit are the difference from the tokens ``before`` lists; a
     # refresh of those tokens since (refresh_related, which keeps the version) makes this a stale write,
@@ -173,6 +175,7 @@ def _envelope_step(
     before: RecordItem | None,
     event_type: str,
     extra_changes: FieldChanges | None,
+    redact: bool = False,
 ) -> list[EventDetail]:
     """The change's envelope on the record (an update may be a deal's stage_changed and won), and the
     details of its events as the relay will publish them."""
@@ -183,6 +186,11 @@ def _envelope_step(
         before_repr, after_repr = represent(spec, before), represent(spec, item)
         change_map = diff({k: before_repr.get(k) for k in watched}, {k: after_repr.get(k) for k in watched})
     change_map.update(extra_changes or {})
+    # An erasure's change names what it cleared (for the audit trail) and carries no value of it: a
+    # normal change's ``changes`` holds each field's value before, which is what is being erased.
+    erased_fields = sorted(change_map) if redact else None
+    if redact:
+        change_map = {}
     # A hidden field is never shown, so ``changes`` cannot say it changed (a rotated secret): its name
     # alone, for the audit trail.
     hidden_changes = [
@@ -202,6 +210,7 @@ def _envelope_step(
         changes=change_map,
         source_ip=ctx.source_ip,
         hidden_changes=hidden_changes,
+        erased_fields=erased_fields,
     )
     return events_of(spec, item, version)
 

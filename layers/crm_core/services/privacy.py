@@ -1,0 +1,375 @@
+"""A person's data (API.md section 3, privacy): what the CRM holds about a contact, exported; and its
+erasure, which leaves a tombstone (docs/decisions/0014-erasure.md, docs/privacy.md).
+
+What refers to a contact is what its type declares (``CONTACTS.spec.referrers``: what a merge moves):
+a record type linked to contacts that names its ``personal_text`` fields there (an activity's subject and
+body) is exported whole and has those fields cleared by an erasure; one without (a deal, which names
+several people) is exported by id and name. Nothing here names a record type other than the contact.
+
+An erasure is made in this order, so that a request that dies part-way can be asked again and finishes
+the work: first the copies (what the linked records say, timeline entries, audit values, notifications,
+webhook delivery logs, idempotency records, duplicate pairs), then the tombstone, in one transaction
+with the suppression of the address and the ``contact.erased`` event (the record's change envelope).
+Once the tombstone has committed, asking again answers it unchanged and sends no second event.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from crm_core.auth import Role
+from crm_core.context import RequestContext
+from crm_core.errors import forbidden
+from crm_core.ids import utc_now
+from crm_core.models.record import RecordBody, RecordFields
+from crm_core.repositories import keys, privacy_repository, suppression_repository
+from crm_core.repositories import record_repository as repo
+from crm_core.repositories.table import (
+    AuditItem,
+    DeliveryAttemptItem,
+    DuplicatePair,
+    EventItem,
+    NotificationItem,
+    RecordItem,
+    TableItem,
+    TimelineEntryItem,
+    TimelineItem,
+)
+from crm_core.services import audit
+from crm_core.services.contacts import CONTACTS
+from crm_core.services.records import Referrer, record_data, record_title, represent
+from crm_core.services.records.shape import related_facts
+from crm_core.services.records.writes import Prepared, build_change, write_retrying
+from crm_core.services.webhooks import DELIVERY_SK_PREFIX
+from crm_core.stored_values import as_json_value
+
+# What a contact's tombstone keeps: its links and its place in reports (owner, company, stage). Its id,
+# state, version and times are the record's own. Every other field (names, email, phone, title, tags,
+# source, consent, custom values) is cleared.
+KEPT_FIELDS = ("owner_id", "company_id", "lifecycle_stage")
+PAGE = 100
+MAX_PAGES = 100  # pages of one list an export or an erasure reads: 10,000 entries of a kind
+ERASED = "(erased)"
+
+logger = Logger(child=True)
+
+
+def _whole(walk: privacy_repository.Walk, what: str) -> privacy_repository.Walk:
+    """The walk, logged (a warning naming the partition) when it stopped at its bound before the end of
+    its partition: what lies beyond is left as it is (docs/privacy.md, "Bounds")."""
+    if not walk.complete:
+        logger.warning("erasure stopped at its bound", extra={"partition": what})
+    return walk
+
+
+def _require_admin(ctx: RequestContext) -> None:
+    """API.md "roles": privacy requests are an admin's alone, reads included (an export is everything
+    about a person)."""
+    if ctx.principal.role is not Role.ADMIN:
+        raise forbidden("Only an admin can make privacy requests (a person's export or erasure).")
+
+
+# ---------------------------------------------------------------------------------------------- export
+
+
+def export_contact(ctx: RequestContext, contact_id: str) -> dict[str, Any]:
+    """Everything held about the person: the contact (archived or not), its company, its timeline, the
+    records that refer to it (those with the person's words whole, the others by id and name) and its
+    audit trail. An erased contact's export is its tombstone alone: nothing else is held about the
+    person."""
+    _require_admin(ctx)
+    item = CONTACTS.load(ctx, contact_id, archived=None)
+    contact = represent(CONTACTS.spec, item)
+    answer: dict[str, Any] = {
+        "contact": contact,
+        "company": None,
+        "timeline": [],
+        "linked": {referrer.name: [] for referrer in _referrers()},
+        "audit": [],
+        "exported_at": utc_now(),
+    }
+    if contact.get("erased_at"):
+        return answer
+    company_id = contact.get("company_id")
+    company = repo.get_record(ctx.tenant_id, "company", company_id) if company_id else None
+    if company is not None:
+        answer["company"] = {"id": company.id, "name": record_title(record_data(company))}
+    answer["timeline"] = list(
+        _pages(lambda cursor: CONTACTS.timeline(ctx, contact_id, limit=PAGE, cursor=cursor))
+    )
+    for referrer in _referrers():
+        records = _referring(ctx, referrer, contact_id)
+        answer["linked"][referrer.name] = [
+            represent(referrer.service.spec, record)
+            if referrer.personal_text
+            else {"id": record.id, "name": record_title(record_data(record))}
+            for record in records
+        ]
+    answer["audit"] = list(
+        _pages(lambda cursor: audit.audit_events(ctx, object_id=contact_id, limit=PAGE, cursor=cursor))
+    )
+    return answer
+
+
+def _pages(read: Any) -> Iterator[dict[str, Any]]:
+    """The items of a paged read (``read(cursor)`` -> Page), at most MAX_PAGES pages."""
+    cursor = None
+    for _ in range(MAX_PAGES):
+        page = read(cursor)
+        yield from page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+def _referrers() -> tuple[Referrer, ...]:
+    return CONTACTS.spec.referrers() if CONTACTS.spec.referrers else ()
+
+
+def _referring(ctx: RequestContext, referrer: Referrer, contact_id: str) -> list[RecordItem]:
+    """The records of one kind that refer to the contact, active and archived, read consistently."""
+    found: list[RecordItem] = []
+    for state in ("active", "archived"):
+        start = None
+        for _ in range(MAX_PAGES):
+            ids, start = referrer.service.ids_referring(
+                ctx.tenant_id, referrer.field_name, contact_id, limit=PAGE, start_key=start, state=state
+            )
+            records = repo.batch_get_records(
+                ctx.tenant_id, referrer.service.spec.object_type, ids, consistent=True
+            )
+            found += [records[i] for i in ids if i in records]
+            if start is None:
+                break
+    return found
+
+
+# ----------------------------------------------------------------------------------------------- erase
+
+
+def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
+    """The contact's personal data erased wherever the CRM keeps it, the record left as a tombstone, its
+    address suppressed, ``contact.erased`` sent once. Asking again answers the same tombstone, with no
+    write of the record and no event, after clearing again what refers to it by id (a webhook retry
+    logged since, say); its words are gone by then, so idempotency records are not looked at again."""
+    _require_admin(ctx)
+    before = CONTACTS.load(ctx, contact_id, archived=None)
+    data = record_data(before)
+    linked = [(referrer, _referring(ctx, referrer, contact_id)) for referrer in _referrers()]
+    said = [(r, record) for r, records in linked if r.personal_text for record in records]
+    needles = _needles(data, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
+    ids = {contact_id, *(record.id for _, record in said)}
+
+    for referrer, record in said:
+        _clear_text(ctx, referrer, record)
+    histories: list[tuple[str, str, list[tuple[str, str]]]] = [("contact", contact_id, [])]
+    for referrer, record in said:
+        spec = referrer.service.spec
+        links = spec.timeline_links(record_data(record)) if spec.timeline_links else []
+        histories.append((spec.object_type, record.id, links))
+    _scrub_histories(ctx.tenant_id, histories)
+    _scrub_notifications(ctx.tenant_id, ids)
+    _scrub_deliveries(ctx.tenant_id, ids, needles)
+    _forget_replays(ctx.tenant_id, needles)
+    _drop_duplicate_pairs(ctx.tenant_id, contact_id)
+    if data.get("erased_at"):
+        return represent(CONTACTS.spec, before)
+
+    committed = write_retrying(CONTACTS.spec, ctx, lambda: _tombstone(ctx, contact_id))
+    if committed is None:  # erased meanwhile by another request
+        return represent(CONTACTS.spec, CONTACTS.load(ctx, contact_id, archived=None))
+    return represent(CONTACTS.spec, committed.item)
+
+
+def _tombstone(ctx: RequestContext, contact_id: str) -> Prepared | None:
+    """The contact without its personal fields (``erased_at`` set), its change redacted (its event and
+    audit item name what was cleared, with no value), with the suppression of its address and the
+    deletion of its email's unique marker, in one transaction; None when it is erased already."""
+    before = CONTACTS.load(ctx, contact_id, archived=None)
+    data = record_data(before)
+    if data.get("erased_at"):
+        return None
+    now = utc_now()
+    item = copy.deepcopy(before)
+    item.data = {**{k: v for k, v in data.items() if k in KEPT_FIELDS}, "erased_at": now}
+    item.updated_at = now
+    item.updated_by = ctx.principal.user_id
+    prepared = build_change(CONTACTS.spec, ctx, item, before, "erased", related={}, status=200, redact=True)
+    if data.get("email"):
+        prepared.changes.save(
+            suppression_repository.suppression_item(
+                ctx.tenant_id, str(data["email"]), reason="erased", suppressed_at=now
+            )
+        )
+    return prepared
+
+
+def _needles(contact: RecordFields, said: list[RecordFields], fields: list[tuple[str, ...]]) -> list[str]:
+    """The person's words as other items may hold them: the address, the phone, the full name, and what
+    was said with them (each linked record's personal text)."""
+    full_name = " ".join(str(contact[k]) for k in ("first_name", "last_name") if contact.get(k))
+    found = [contact.get("email"), contact.get("phone"), full_name]
+    for data, names in zip(said, fields, strict=True):
+        found += [data.get(name) for name in names]
+    return [str(value) for value in found if value and len(str(value)) >= 3]
+
+
+def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> None:
+    """A linked record's personal text cleared: a change of its own, redacted as the tombstone is. The
+    record as just read consistently is the first try's (nothing written when it has none); a try that
+    lost a race reads it again."""
+    service = referrer.service
+    read = [record]
+
+    def prepare() -> Prepared | None:
+        before = read.pop() if read else service.load(ctx, record.id, archived=None)
+        data = record_data(before)
+        kept = {k: v for k, v in data.items() if k not in referrer.personal_text}
+        if kept == data:
+            return None
+        item = copy.deepcopy(before)
+        item.data = kept
+        item.updated_at = utc_now()
+        item.updated_by = ctx.principal.user_id
+        return build_change(
+            service.spec, ctx, item, before, "updated", related=related_facts(before), status=200, redact=True
+        )
+
+    write_retrying(service.spec, ctx, prepare)
+
+
+def _scrub_histories(tenant_id: str, histories: list[tuple[str, str, list[tuple[str, str]]]]) -> None:
+    """Each record's timeline entries (and their copies in the timelines of the records it is linked to)
+    and its audit trail, without the values they copied: titles and changed values null. Two Queries a
+    record, the copies read together, and only what still holds a value written."""
+    found: list[TableItem] = []
+    copies: list[tuple[str, str]] = []
+    for object_type, record_id, links in histories:
+        own = _whole(
+            privacy_repository.items_of(keys.record_pk(tenant_id, object_type, record_id), sk_prefix="EVT#"),
+            f"timeline of {object_type} {record_id}",
+        )
+        copies += [(keys.record_pk(tenant_id, t, i), entry.SK) for t, i in links for entry in own.items]
+        trail = _whole(
+            privacy_repository.items_of(keys.audit_pk(tenant_id, record_id)), f"audit of {record_id}"
+        )
+        found += [*own.items, *trail.items]
+    # An activity's entry in its contact's timeline is both in the contact's walk and a copy of the
+    # activity's: each item read and written once (a batch may not name one twice).
+    by_key = {(item.PK, item.SK): item for item in found}
+    by_key |= {(i.PK, i.SK): i for i in repo.get_items(sorted(set(copies) - by_key.keys()))}
+    privacy_repository.rewrite(_scrubbed(by_key.values()))
+
+
+def _scrubbed(items: Iterable[TableItem]) -> Iterator[TableItem]:
+    """The timeline, event and audit items among ``items`` that still hold a value, without it."""
+    for item in items:
+        if isinstance(item, TimelineItem):
+            entry = as_json_value(item.entry)
+            scrubbed = {
+                **entry,
+                "record": {**(entry.get("record") or {}), "title": None},
+                "changes": _no_values(entry.get("changes"), "from", "to"),
+            }
+            if scrubbed != entry:
+                item.entry = scrubbed
+                yield item
+        elif isinstance(item, (EventItem, TimelineEntryItem)):
+            detail = as_json_value(item.detail)
+            scrubbed = {
+                **detail,
+                "data": {"id": (detail.get("data") or {}).get("id")},
+                "changes": _no_values(detail.get("changes"), "from", "to"),
+            }
+            if scrubbed != detail:
+                item.detail = scrubbed
+                yield item
+        elif isinstance(item, AuditItem):
+            changes = as_json_value(item.changes)
+            scrubbed = {name: {"before": None, "after": None, "personal": True} for name in changes}
+            if scrubbed != changes:
+                item.changes = scrubbed
+                yield item
+
+
+def _no_values(changes: Any, before: str, after: str) -> dict[str, Any]:
+    return {name: {before: None, after: None} for name in changes or {}}
+
+
+def _ids_of(tenant_id: str, object_type: str) -> list[str]:
+    """The ids of a type's records, active and archived (users, event targets: a tenant has a few)."""
+    found: list[str] = []
+    for state in ("active", "archived"):
+        start = None
+        for _ in range(MAX_PAGES):
+            ids, start = repo.index_record_ids(
+                keys.list_pk(tenant_id, object_type, state), index="GSI1", limit=PAGE, start_key=start
+            )
+            found += ids
+            if start is None:
+                break
+    return found
+
+
+def _scrub_notifications(tenant_id: str, ids: set[str]) -> None:
+    """Users' notifications about the person or what was said with them: titled without the name."""
+    changed: list[TableItem] = []
+    for user_id in _ids_of(tenant_id, "user"):
+        notes = _whole(
+            privacy_repository.items_of(keys.notifications_pk(tenant_id, user_id)), "notifications"
+        )
+        for item in notes.items:
+            if isinstance(item, NotificationItem) and as_json_value(item.record).get("id") in ids:
+                prefix = item.title.split(":", 1)[0] if ":" in item.title else item.kind
+                if item.title != f"{prefix}: {ERASED}":
+                    item.title = f"{prefix}: {ERASED}"
+                    changed.append(item)
+    privacy_repository.rewrite(changed)
+
+
+def _scrub_deliveries(tenant_id: str, ids: set[str], needles: list[str]) -> None:
+    """Webhook delivery logs keep each event sent, to send it again: the events about the person keep
+    their id and type, not their data. (What a partner received cannot be recalled: docs/privacy.md.)"""
+    lowered = [needle.lower() for needle in needles]
+    changed: list[TableItem] = []
+    for target_id in _ids_of(tenant_id, "event_target"):
+        log = _whole(
+            privacy_repository.items_of(
+                keys.record_pk(tenant_id, "event_target", target_id), sk_prefix=DELIVERY_SK_PREFIX
+            ),
+            f"deliveries of {target_id}",
+        )
+        for item in log.items:
+            if not isinstance(item, DeliveryAttemptItem):
+                continue
+            event = as_json_value(item.event)
+            data = event.get("data") or {}
+            text = str(event).lower()
+            if data.get("id") in ids or any(needle in text for needle in lowered):
+                event["data"] = {"id": data.get("id")}
+                event["changes"] = _no_values(event.get("changes"), "from", "to")
+                item.event = event
+                changed.append(item)
+    privacy_repository.rewrite(changed)
+
+
+def _forget_replays(tenant_id: str, needles: list[str]) -> None:
+    """Idempotency records (a POST's first answer, kept 24 hours to answer a retry) that hold the
+    person's words are deleted: a retry of such a request runs again."""
+    if not needles:
+        return
+    walk = _whole(privacy_repository.raw_items_holding(keys.idempotency_pk(tenant_id), needles), "replays")
+    privacy_repository.delete((raw["PK"]["S"], raw["SK"]["S"]) for raw in walk.raw)
+
+
+def _drop_duplicate_pairs(tenant_id: str, contact_id: str) -> None:
+    """The contact's duplicate pairs (its name or phone matched another's) are deleted."""
+    pairs = privacy_repository.items_of(
+        keys.duplicates_pk(tenant_id, "contact"),
+        filter_condition=DuplicatePair.record_ids.contains(contact_id),
+    )
+    privacy_repository.delete((pair.PK, pair.SK) for pair in pairs.items)

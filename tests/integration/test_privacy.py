@@ -1,0 +1,295 @@
+"""A person's data (API.md privacy, docs/privacy.md): the export holds everything about the person; after an
+erasure, the person's address and name are in no answer of any read of the API.
+
+The walk over the reads is generated from the OpenAPI document: every GET route of the tenant, with the ids
+its path names (the person's own records where the path is of their kind, another record of the tenant
+otherwise) and each query that searches or filters set to find the person. A future route is walked
+without anyone listing it here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from crm_core.auth import Role
+from crm_core.repositories import keys, privacy_repository
+from crm_core.repositories.suppression_repository import is_suppressed
+
+from crm_local.runtime import LocalRuntime
+from tests.integration.test_events import BusTap
+from tests.support.api_document import NEVER_ISSUED, Operation, operations
+from tests.support.client import ApiClient
+from tests.support.credentials import user_client
+from tests.support.roles import clients_by_role
+from tests.support.waiting import eventually
+
+GETS = [op for op in operations() if op.method == "GET"]
+PROPERTY = "nickname"
+
+
+class Person:
+    """A contact whose data is in every place a read can find it: its record, its search entries, a
+    duplicate pair, an update in its timeline, an activity about it (and that activity's entries in the
+    timelines of its deal and company), a deal, a custom value, the audit trail, a notification of its
+    assignment and a webhook target's delivery log."""
+
+    def __init__(self, client: ApiClient) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.first, self.last = "Zebulon", f"Quaxley{tag}"
+        self.email = f"zq.{tag}@privacy.example"
+        digits = str(int(tag, 16))[-4:]
+        self.old_phone, self.phone = f"+44 20 7946 {digits}", f"+44 20 7000 {digits}"
+        self.nickname = f"Zebby{tag}"
+        self.subject = f"Call about Quaxley{tag} knee surgery"
+        self.client = client
+        response = client.post(
+            "/v1/properties/contacts", {"name": PROPERTY, "label": "Nickname", "type": "string"}
+        )
+        assert response.status_code in (201, 409), response.text
+        self.company = client.create("companies", {"name": f"Privacy Co {tag}"})
+        self.target = client.create(
+            "event-targets",
+            {
+                "type": "webhook",
+                "url": "http://127.0.0.1:9/privacy",  # nothing listens: each try is logged as failed
+                "secret": "privacy-secret-0123456789",
+                "event_types": ["contact.*"],
+            },
+        )
+        eventually(lambda: self._target_status() == "active", timeout=60)
+        # Another admin assigns the contact to the tenant's admin: a notification titled with its name. The
+        # create's answer is kept as its Idempotency-Key's replay.
+        colleague = user_client(client, Role.ADMIN)
+        created = colleague.post(
+            "/v1/contacts",
+            {
+                "first_name": self.first,
+                "last_name": self.last,
+                "email": self.email,
+                "phone": self.old_phone,
+                "title": "Chief Privacy Tester",
+                "tags": ["vip"],
+                "company_id": self.company["id"],
+                "owner_id": client.user_id,
+                "custom": {PROPERTY: self.nickname},
+            },
+            headers={"Idempotency-Key": f"privacy-{tag}"},
+        )
+        assert created.status_code == 201, created.text
+        self.contact = created.json()
+        self.id = self.contact["id"]
+        changed = client.patch(f"/v1/contacts/{self.id}", {"phone": self.phone})
+        assert changed.status_code == 200, changed.text
+        # The same person entered twice: a duplicate pair (same name), erased as well.
+        self.twin = client.create("contacts", {"first_name": self.first, "last_name": self.last})
+        self.deal = client.create(
+            "deals", {"name": f"Renewal {tag}", "contact_ids": [self.id], "company_id": self.company["id"]}
+        )
+        self.activity = client.create(
+            "activities",
+            {
+                "type": "note",
+                "subject": self.subject,
+                "body": f"Spoke with {self.first} {self.last} ({self.email}).",
+                "contact_id": self.id,
+                "deal_id": self.deal["id"],
+                "company_id": self.company["id"],
+            },
+        )
+        eventually(self._delivered, timeout=60)
+
+    def _target_status(self) -> str:
+        return str(self.client.get(f"/v1/event-targets/{self.target['id']}").json()["status"])
+
+    def _delivered(self) -> bool:
+        """The target's log has a try of the contact's creation (whose stored event holds its address)."""
+        path = f"/v1/event-targets/{self.target['id']}/deliveries"
+        tries = self.client.get(path, params={"limit": 100}).json()["items"]
+        return any(t["event_type"] == "contact.created" for t in tries)
+
+    def stored_in(self, hash_key: str) -> list[str]:
+        """The needles the items of one of the tenant's partitions hold as stored (what no route shows:
+        a delivery's event kept for redelivery, an idempotency record's answer)."""
+        walk = privacy_repository.raw_items_holding(hash_key, self.needles)
+        return sorted({n for raw in walk.raw for n in self.needles if n.lower() in json.dumps(raw).lower()})
+
+    @property
+    def needles(self) -> list[str]:
+        """What must not be found after the erasure: the address, the names, the phone, the custom value,
+        what was said with the person."""
+        return [
+            self.email,
+            self.last,
+            f"{self.first} {self.last}",
+            self.phone,
+            self.old_phone,
+            self.nickname,
+            self.subject,
+        ]
+
+    def record_of(self, collection: str) -> str:
+        """The id a path of ``collection`` is walked with: the person's own where there is one."""
+        own = {
+            "contacts": self.id,
+            "privacy": self.id,
+            "companies": self.company["id"],
+            "deals": self.deal["id"],
+            "activities": self.activity["id"],
+            "event-targets": self.target["id"],
+        }
+        if collection in own:
+            return own[collection]
+        listed = self.client.get(f"/v1/{collection}", params={"limit": 1}).json().get("items") or []
+        return str(listed[0]["id"]) if listed else NEVER_ISSUED
+
+    def calls(self, op: Operation) -> Iterator[tuple[str, dict[str, str]]]:
+        """(path, query) of each way of reading ``op`` that could find the person."""
+        values = {
+            "record_id": self.record_of(op.collection),
+            "import_id": NEVER_ISSUED,
+            "object": "contacts",
+            "name": PROPERTY,
+        }
+        path = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path)
+        yield path, {}
+        names = {p["name"] for p in op.query_parameters}
+        page = {"limit": "100"} if "limit" in names else {}
+        yield path, page
+        if "q" in names:
+            for term in (self.first.lower(), self.last.lower(), self.email[:6], self.email, "call"):
+                yield path, {**page, "q": term}
+        for name, value in (
+            ("contact_id", self.id),
+            ("object_id", self.id),
+            ("company_id", self.company["id"]),
+            ("deal_id", self.deal["id"]),
+        ):
+            if name in names:
+                yield path, {**page, name: value}
+        if "archived" in names:
+            yield path, {**page, "archived": "true"}
+        expands = re.search(r"Expands ([a-z_, ]+) \(", op.spec.get("description") or "")
+        if expands and "expand" in names:
+            yield path, {**page, "expand": ",".join(n.strip() for n in expands.group(1).split(","))}
+
+    def found_in_reads(self) -> dict[str, list[str]]:
+        """Each read (method, path and query) whose answer holds one of the needles, with those it holds."""
+        found: dict[str, list[str]] = {}
+        for op in GETS:
+            for path, query in self.calls(op):
+                response = self.client.get(path, params=query)
+                assert response.status_code in (200, 404), (path, query, response.text)
+                text = response.text.lower()
+                held = [needle for needle in self.needles if needle.lower() in text]
+                if held:
+                    found[f"GET {path} {query}"] = held
+        return found
+
+
+@pytest.fixture
+def person(client: ApiClient) -> Iterator[Person]:
+    made = Person(client)
+    yield made
+    # Its target's retries to the discard port stop: they would cost the runtime the rest of the suite.
+    client.delete(f"/v1/event-targets/{made.target['id']}")
+
+
+def test_after_erasure_the_person_is_in_no_answer_of_any_read(
+    runtime: LocalRuntime, client: ApiClient, other: ApiClient, person: Person
+) -> None:
+    tap = BusTap(runtime, client.tenant_id)
+    same_email_elsewhere = other.create("contacts", {"email": person.email, "first_name": person.first})
+    deliveries = keys.record_pk(client.tenant_id, "event_target", person.target["id"])
+    replays = keys.idempotency_pk(client.tenant_id)
+
+    # The walk sees the person where they are: the record, search, timelines, notifications, duplicates;
+    # a delivery's stored event and a create's replay hold the address.
+    before = person.found_in_reads()
+    for read in ("/v1/contacts {'limit': '100', 'q'", "/timeline", "/v1/notifications", "/duplicates"):
+        assert any(read in found for found in before), (read, before)
+    assert person.email in person.stored_in(deliveries) and person.email in person.stored_in(replays)
+    _export_holds_everything(client, person)
+    _only_the_tenants_admin_may_ask(client, other, person)
+
+    tombstone = _erased(client, person)
+    again = client.post(f"/v1/privacy/contacts/{person.id}/erase")  # asked again: the same, no event
+    assert again.status_code == 200 and again.json() == tombstone
+    twin = client.post(f"/v1/privacy/contacts/{person.twin['id']}/erase")  # the same person's other record
+    assert twin.status_code == 200, twin.text
+
+    left = person.found_in_reads()
+    assert not left, json.dumps(left, indent=1)
+    assert person.stored_in(deliveries) == [] and person.stored_in(replays) == []
+    after = client.get(f"/v1/privacy/contacts/{person.id}/export").json()
+    assert after["contact"] == client.get(f"/v1/contacts/{person.id}").json() == tombstone
+    assert after["timeline"] == [] and after["audit"] == [] and after["company"] is None
+    assert all(records == [] for records in after["linked"].values())
+
+    # The tombstone is not changed back nor merged; the address is suppressed; a new contact may take it.
+    patched = client.patch(f"/v1/contacts/{person.id}", {"email": person.email})
+    assert patched.status_code == 409, patched.text
+    live = client.create("contacts", {"first_name": "Someone", "last_name": "Else"})
+    for survivor, duplicate in ((person.id, live["id"]), (live["id"], person.id)):
+        merged = client.post(f"/v1/contacts/{survivor}/merge", {"duplicate_id": duplicate})
+        assert merged.status_code == 409, merged.text
+    assert is_suppressed(client.tenant_id, person.email.upper())
+    assert not is_suppressed(other.tenant_id, person.email)
+    assert client.post("/v1/contacts", {"email": person.email}).status_code == 201
+    # The other tenant's contact with the same address is untouched.
+    assert other.get(f"/v1/contacts/{same_email_elsewhere['id']}").json() == same_email_elsewhere
+
+    # One contact.erased per erased contact, carrying the tombstone and no erased value.
+    erasures = [e for e in tap.drain(expected=2, timeout=20) if e["detail-type"] == "contact.erased"]
+    assert sorted(e["detail"]["data"]["id"] for e in erasures) == sorted([person.id, person.twin["id"]])
+    detail = next(e["detail"] for e in erasures if e["detail"]["data"]["id"] == person.id)
+    assert detail["data"] == tombstone and detail["changes"] == {}
+    text = json.dumps(erasures).lower()
+    assert not [needle for needle in person.needles if needle.lower() in text]
+
+
+def _export_holds_everything(client: ApiClient, person: Person) -> None:
+    export = client.get(f"/v1/privacy/contacts/{person.id}/export")
+    assert export.status_code == 200, export.text
+    held = export.json()
+    assert held["contact"]["email"] == person.email and held["contact"]["erased_at"] is None
+    assert held["company"] == {"id": person.company["id"], "name": person.company["name"]}
+    assert {e["type"] for e in held["timeline"]} >= {"contact.created", "contact.updated", "activity.created"}
+    assert [a["subject"] for a in held["linked"]["activities"]] == [person.subject]
+    assert held["linked"]["deals"] == [{"id": person.deal["id"], "name": person.deal["name"]}]
+    assert {a["action"] for a in held["audit"]} >= {"contact.created", "contact.updated"}
+
+
+def _only_the_tenants_admin_may_ask(client: ApiClient, other: ApiClient, person: Person) -> None:
+    """Another tenant's admin is answered as for a missing id; the tenant's other roles are 403."""
+    for verb, call in (("export", other.get), ("erase", other.post)):
+        foreign = call(f"/v1/privacy/contacts/{person.id}/{verb}")
+        missing = call(f"/v1/privacy/contacts/{NEVER_ISSUED}/{verb}")
+        assert foreign.status_code == missing.status_code == 404, foreign.text
+        assert foreign.json()["detail"].replace(person.id, "<id>") == missing.json()["detail"].replace(
+            NEVER_ISSUED, "<id>"
+        )
+    for role, caller in clients_by_role(client).items():
+        if role is not Role.ADMIN:
+            assert caller.get(f"/v1/privacy/contacts/{person.id}/export").status_code == 403, role
+            assert caller.post(f"/v1/privacy/contacts/{person.id}/erase").status_code == 403, role
+    assert client.get(f"/v1/contacts/{person.id}").json()["email"] == person.email
+
+
+def _erased(client: ApiClient, person: Person) -> dict[str, Any]:
+    """The tombstone: the record's id, owner, company and times; every personal field cleared."""
+    erased = client.post(f"/v1/privacy/contacts/{person.id}/erase")
+    assert erased.status_code == 200, erased.text
+    tombstone: dict[str, Any] = erased.json()
+    assert erased.headers["ETag"] == f'"{tombstone["version"]}"'
+    assert tombstone["erased_at"] and tombstone["id"] == person.id
+    assert tombstone["owner_id"] == client.user_id and tombstone["company_id"] == person.company["id"]
+    assert tombstone["created_at"] == person.contact["created_at"]
+    for name in ("first_name", "last_name", "email", "phone", "title", "source"):
+        assert tombstone[name] is None, name
+    assert tombstone["custom"] == {} and tombstone["tags"] == []
+    return tombstone
