@@ -9,9 +9,11 @@ without anyone listing it here.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import uuid
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +24,7 @@ from crm_core.repositories.suppression_repository import is_suppressed
 
 from crm_local.runtime import LocalRuntime
 from tests.integration.test_events import BusTap
+from tests.integration.test_exports import download, run_export
 from tests.support.api_document import NEVER_ISSUED, Operation, operations
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
@@ -152,6 +155,7 @@ class Person:
         values = {
             "record_id": self.record_of(op.collection),
             "import_id": NEVER_ISSUED,
+            "export_id": NEVER_ISSUED,  # the exports made after the erasure are read whole below
             "object": "contacts",
             "name": PROPERTY,
         }
@@ -229,6 +233,11 @@ def test_after_erasure_the_person_is_in_no_answer_of_any_read(
     assert after["contact"] == client.get(f"/v1/contacts/{person.id}").json() == tombstone
     assert after["timeline"] == [] and after["audit"] == [] and after["company"] is None
     assert all(records == [] for records in after["linked"].values())
+    # A tenant export made now holds the tombstone and nothing of the person, in any file of its zip.
+    zipped = zipfile.ZipFile(io.BytesIO(download(run_export(client))))
+    exported = "\n".join(zipped.read(name).decode() for name in zipped.namelist())
+    assert person.id in exported
+    assert [needle for needle in person.needles if needle in exported] == []
 
     # The tombstone is not changed back nor merged; the address is suppressed; a new contact may take it.
     patched = client.patch(f"/v1/contacts/{person.id}", {"email": person.email})
