@@ -53,6 +53,11 @@ class KeepAlive(WSGIRequestHandler):
             self.rfile = _NothingLeft()  # type: ignore[assignment]
         return environ
 
+    def log_error(self, format: str, *args: Any) -> None:
+        if format.startswith("Request timed out"):
+            return  # a kept-alive connection idle for IDLE_SECONDS, closed: nothing went wrong
+        super().log_error(format, *args)
+
     def send_header(self, keyword: str, value: str) -> None:
         if keyword.lower() == "connection" and value.lower() == "close" and self._keep_alive:
             return  # the body was read whole: the connection can carry the next request

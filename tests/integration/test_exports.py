@@ -27,8 +27,10 @@ from tests.support.roles import clients_by_role
 from tests.support.waiting import eventually
 
 # What lists show of every record: the zip must hold the same. (API keys' last use moves as the key is used.)
-LISTED = ("contacts", "companies", "deals", "activities", "pipelines", "users", "teams", "event-targets")
-MOVING = {"api-keys": "last_used_at"}
+LISTED = ("contacts", "companies", "deals", "activities", "pipelines", "users", "teams")
+# What a record shows that moves on its own after the export read it: a key's last use, a target's status (its
+# rule made after the target: pending, then active).
+MOVING = {"api-keys": "last_used_at", "event-targets": "status"}
 
 
 @pytest.fixture
