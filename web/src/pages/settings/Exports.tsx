@@ -112,7 +112,8 @@ function NewExport() {
             disabled={running}
             onClick={() => {
               setProblem(null);
-              start.mutate(crypto.randomUUID());
+              // randomUUID exists in secure contexts only (HTTPS, localhost): elsewhere a key of time and chance.
+              start.mutate(crypto.randomUUID?.() ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`);
             }}
           >
             {exportId === null ? "Export all data" : "Export again"}
