@@ -75,6 +75,7 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         "/settings/audit": lambda: page.get_by_role("table", name="Audit events"),
         "/settings/properties": lambda: page.get_by_role("table", name="Properties of contacts"),
         "/settings/imports": lambda: page.get_by_text("No imports yet."),
+        "/settings/exports": lambda: page.get_by_text("No exports yet."),
         "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
         "/contacts?stage=lead&tag=vip": lambda: page.get_by_text("No contact matches these filters"),
         "/contacts/duplicates": lambda: page.get_by_test_id("duplicate-pair"),
@@ -96,6 +97,10 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
     page.get_by_role("button", name="Edit", exact=True).click()
     expect(page.get_by_role("group", name="Tier").get_by_role("checkbox", name="Gold")).to_be_visible()
     found["/contacts/{id} (edit, a property of the tenant's)"] = serious_violations(page)
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("region", name="Privacy").get_by_role("button", name="Erase this person").click()
+    expect(page.get_by_role("dialog", name="Erase this person?")).to_be_visible()
+    found["/contacts/{id} (privacy, the erase dialog)"] = serious_violations(page)
     page.goto(f"{base_url}/settings/imports")
     page.get_by_role("button", name="New import").click()
     expect(page.get_by_label("CSV file")).to_be_visible()

@@ -2,11 +2,17 @@
 Properties becomes an input of the contact form (the API's 422 for it shown at that input), is saved and shown
 on the contact's page, and can be archived and restored (a rep reads the definitions: test_settings.py); a
 CSV file uploaded in Settings → Imports straight to its presigned URL (another origin: the local bucket
-carries the deployed bucket's CORS rule) is counted to completion, its rejected rows a link away."""
+carries the deployed bucket's CORS rule) is counted to completion, its rejected rows a link away; the
+tenant's data exported in Settings → Exports to a zip a link away, and a person's data downloaded, then the
+person erased, from their contact's page."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
+from pathlib import Path
 
 import requests
 from playwright.sync_api import Page, expect
@@ -167,3 +173,65 @@ def test_admin_imports_a_csv_file_and_sees_it_counted(page: Page, base_url: str,
         timeout=10,
     )
     assert preflight.headers["Access-Control-Allow-Methods"] == "PUT, GET"
+
+
+def test_admin_exports_the_data_and_erases_a_person(page: Page, base_url: str, client: ApiClient) -> None:
+    ada = client.create(
+        "contacts",
+        {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example", "phone": "+44 20 1"},
+    )
+    client.create("contacts", {"first_name": "Grace", "email": "grace@navy.example"})
+    sign_in(page, base_url, client, "/settings/exports")
+    expect(page.get_by_text("No exports yet.")).to_be_visible()
+    new_export = page.get_by_role("region", name="Export all data")
+    new_export.get_by_role("button", name="Export all data").click()
+
+    # The progress reaches completed; the zip is a link away, with when the link expires.
+    expect(new_export.get_by_role("status")).to_contain_text("Completed:", timeout=60_000)
+    (job,) = client.get("/v1/exports").json()["items"]
+    assert job["status"] == "completed" and sum(job["processed"].values()) == sum(job["objects"].values())
+    expect(new_export.get_by_test_id("link-expires")).to_contain_text("Link expires")
+    link = new_export.get_by_role("link", name=re.compile(r"^Download the export \("))
+    answer = requests.get(link.get_attribute("href") or "", timeout=30)
+    assert answer.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as archive:
+        contacts = [json.loads(line) for line in archive.read("contacts.jsonl").splitlines()]
+    assert {contact["email"] for contact in contacts} == {"ada@acme.example", "grace@navy.example"}
+    past = page.get_by_role("table", name="Past exports").get_by_role("row").filter(has_text="completed")
+    expect(past.get_by_role("link", name=re.compile("^Download the export of"))).to_be_visible()
+    assert not serious_violations(page)
+
+    # The person's data is saved as a JSON file, before they are erased.
+    page.goto(f"{base_url}/contacts/{ada['id']}")
+    privacy = page.get_by_role("region", name="Privacy")
+    with page.expect_download() as download:
+        privacy.get_by_role("button", name="Download this person's data").click()
+    assert download.value.suggested_filename == f"contact-{ada['id']}.json"
+    person = json.loads(Path(download.value.path()).read_text())
+    assert (person["contact"]["id"], person["contact"]["email"]) == (ada["id"], "ada@acme.example")
+
+    # Erasing asks for the address (or ERASE) typed; a wrong one erases nothing.
+    privacy.get_by_role("button", name="Erase this person").click()
+    dialog = page.get_by_role("dialog", name="Erase this person?")
+    confirm = dialog.get_by_label(re.compile("^Type ada@acme.example or the word ERASE"))
+    confirm.fill("grace@navy.example")
+    dialog.get_by_role("button", name="Erase this person").click()
+    expect(confirm).to_have_attribute("aria-invalid", "true")
+    assert client.get(f"/v1/contacts/{ada['id']}").json()["erased_at"] is None
+    assert not serious_violations(page)
+    confirm.fill("ADA@acme.example")
+    dialog.get_by_role("button", name="Erase this person").click()
+
+    # The page shows the tombstone: when it was erased, no personal field, no edit.
+    expect(page.get_by_test_id("erased")).to_contain_text("Erased on")
+    expect(dialog).to_have_count(0)
+    expect(page.get_by_role("heading", level=1)).to_have_text("(erased)")
+    for personal in ("ada@acme.example", "Lovelace", "+44 20 1"):
+        expect(page.get_by_text(personal)).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit", exact=True)).to_have_count(0)
+    expect(privacy.get_by_role("button", name="Erase this person")).to_have_count(0)
+    assert client.get(f"/v1/contacts/{ada['id']}").json()["erased_at"]
+    # The list names it by what it is now.
+    page.goto(f"{base_url}/contacts")
+    expect(page.get_by_role("table", name="Contacts")).to_contain_text("(erased)")
+    expect(page.get_by_role("table", name="Contacts")).not_to_contain_text("Lovelace")

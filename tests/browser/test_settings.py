@@ -137,6 +137,7 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
     expect(sections.get_by_role("link", name="Pipelines")).to_be_visible()
     expect(sections.get_by_role("link", name="Audit log")).to_have_count(0)
     expect(sections.get_by_role("link", name="Imports")).to_have_count(0)
+    expect(sections.get_by_role("link", name="Exports")).to_have_count(0)
     for path, loaded in (
         ("/settings/users", phone.get_by_role("table", name="Users").get_by_text("Rita Rep")),
         ("/settings/teams", phone.get_by_role("table", name="Teams").get_by_text("Field sales")),
@@ -158,6 +159,17 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
     expect(refused).to_contain_text("The audit log could not be loaded")
     expect(refused).to_contain_text("Only an admin can read the audit trail")
     assert not serious_violations(phone)
+
+    # A person's export and erasure are an admin's: a rep's contact page has no Privacy section.
+    contact = client.create(
+        "contacts", {"first_name": "Pat", "email": "pat@acme.example", "owner_id": rep.user_id}
+    )
+    phone.goto(f"{base_url}/contacts/{contact['id']}")
+    expect(phone.get_by_test_id("timeline")).to_be_visible()
+    # /v1/me has answered (the role is known) before the section's absence is asserted.
+    expect(phone.get_by_test_id("signed-in-as")).to_contain_text("(rep)")
+    expect(phone.get_by_role("region", name="Privacy")).to_have_count(0)
+    expect(phone.get_by_role("button", name=re.compile("Erase|Download this person"))).to_have_count(0)
 
 
 def test_admin_edits_a_pipelines_stages(page: Page, base_url: str, client: ApiClient) -> None:

@@ -15,14 +15,7 @@ SETTINGS_HISTORY = (
 )
 SETTINGS_FROM_LISTS = "Settings edits from its lists, whose items carry every field"
 
-EXPORTS_PAGE = "Settings → Exports page: next increment (until then, `crm export` or the API)"
-PRIVACY_PAGE = "a person's export and erasure on the contact page: next increment (until then, the API)"
 NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
-    ("POST", "/v1/exports"): EXPORTS_PAGE,
-    ("GET", "/v1/exports"): EXPORTS_PAGE,
-    ("GET", "/v1/exports/{export_id}"): EXPORTS_PAGE,
-    ("GET", "/v1/privacy/contacts/{record_id}/export"): PRIVACY_PAGE,
-    ("POST", "/v1/privacy/contacts/{record_id}/erase"): PRIVACY_PAGE,
     ("POST", "/v1/inbound/leads"): "a partner's web form sends leads with the tenant's key, not a person",
     ("GET", "/v1/users/{record_id}/timeline"): SETTINGS_HISTORY,
     ("GET", "/v1/teams/{record_id}/timeline"): SETTINGS_HISTORY,

@@ -21,7 +21,27 @@ export function formatNumber(value: number) {
   return new Intl.NumberFormat().format(value);
 }
 
-export function personName(record: { first_name?: string | null; last_name?: string | null; email?: string | null }) {
+/** A file's size in the units a person reads (bytes, KB, MB, GB: powers of 1,024). */
+export function formatBytes(bytes: number | null | undefined) {
+  if (bytes === null || bytes === undefined) return "—";
+  const units = ["bytes", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${new Intl.NumberFormat(undefined, { maximumFractionDigits: unit === 0 ? 0 : 1 }).format(value)} ${units[unit]}`;
+}
+
+/** A contact's name as lists and pages show it; an erased one (a tombstone, decision 0016) has none left. */
+export function personName(record: {
+  first_name?: string | null;
+  last_name?: string | null;
+  email?: string | null;
+  erased_at?: string | null;
+}) {
+  if (record.erased_at) return "(erased)";
   const name = [record.first_name, record.last_name].filter(Boolean).join(" ");
   return name || record.email || "(no name)";
 }

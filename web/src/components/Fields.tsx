@@ -1,5 +1,6 @@
-import { SimpleGrid, Stack, Text } from "@mantine/core";
+import { Anchor, SimpleGrid, Stack, Text } from "@mantine/core";
 import type { ReactNode } from "react";
+import { Link } from "react-router";
 
 /** A record's fields as a description list: label above value. */
 export function Fields({ fields }: { fields: [string, ReactNode][] }) {
@@ -16,5 +17,18 @@ export function Fields({ fields }: { fields: [string, ReactNode][] }) {
         </Stack>
       ))}
     </SimpleGrid>
+  );
+}
+
+/** A record's company as a field's value: a link named by the company once it is read ("…" until then), nothing
+ * when the record has none. */
+export function companyLink(companyId: string | null | undefined, company: { name?: string | null } | undefined): ReactNode {
+  if (!companyId) return null;
+  return company ? (
+    <Anchor component={Link} to={`/companies/${companyId}`}>
+      {company.name || "(no name)"}
+    </Anchor>
+  ) : (
+    "…"
   );
 }

@@ -1,18 +1,23 @@
-import { Alert, Anchor, Grid, Stack } from "@mantine/core";
+import { Alert, Grid, Stack } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
-import { Link, useLocation, useParams } from "react-router";
+import { Suspense, lazy, useState } from "react";
+import { useLocation, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import { RecordHeader } from "../components/ArchiveRestore";
 import { ContactForm } from "../components/ContactForm";
 import { customFields, useCustomProperties } from "../components/CustomFields";
-import { Fields } from "../components/Fields";
+import { Fields, companyLink } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
 import { formatDateTime, personName } from "../format";
+import { useMe } from "../Shell";
+
+// Admins only, and rarely: the privacy section (its dialog) is a chunk of its own, loaded when an admin opens a
+// contact.
+const Privacy = lazy(() => import("../components/Privacy"));
 
 export default function ContactDetail() {
   const { id = "" } = useParams();
@@ -21,6 +26,8 @@ export default function ContactDetail() {
   const merged = Boolean((useLocation().state as { merged?: boolean } | null)?.merged);
   const ownerName = useOwnerName();
   const properties = useCustomProperties("contacts");
+  // The API lets admins alone export or erase a person; the section is not shown to anyone else.
+  const admin = useMe().data?.role === "admin";
   const contact = useQuery({
     queryKey: ["contact", id],
     // Archived ones too: a link to a contact merged away leads on to the one it was merged into.
@@ -37,6 +44,8 @@ export default function ContactDetail() {
   if (contact.isPending) return <Loading what="contact" />;
   if (contact.isError) return <LoadError what="contact" error={contact.error} retry={() => contact.refetch()} />;
   const record = contact.data;
+  const erased = Boolean(record.erased_at);
+  const companyField = companyLink(record.company_id, company.data);
 
   return (
     <Stack>
@@ -45,7 +54,8 @@ export default function ContactDetail() {
         title={personName(record)}
         record={record}
         editing={editing}
-        onEdit={() => setEditing(true)}
+        // A tombstone cannot be edited back (the API answers 409).
+        onEdit={erased ? undefined : () => setEditing(true)}
         mergedTail=", which holds its activities and deals now."
       />
       {merged && (
@@ -53,11 +63,26 @@ export default function ContactDetail() {
           Merged: the other contact was folded into this one.
         </Alert>
       )}
-      {editing ? (
+      {erased && (
+        <Alert color="gray" role="status" data-testid="erased">
+          Erased on {formatDateTime(record.erased_at)}: this person's data was removed at their request. The record stays so
+          that counts and reports stay true.
+        </Alert>
+      )}
+      {editing && !erased ? (
         <ContactForm
           contact={record}
           onSaved={() => setEditing(false)}
           onCancel={() => setEditing(false)}
+        />
+      ) : erased ? (
+        <Fields
+          fields={[
+            ["Company", companyField],
+            ["Owner", ownerName(record.owner_id)],
+            ["Lifecycle stage", record.lifecycle_stage],
+            ["Erased", formatDateTime(record.erased_at)],
+          ]}
         />
       ) : (
         <Fields
@@ -65,17 +90,7 @@ export default function ContactDetail() {
             ["Email", record.email],
             ["Phone", record.phone],
             ["Job title", record.title],
-            [
-              "Company",
-              record.company_id &&
-                (company.data ? (
-                  <Anchor component={Link} to={`/companies/${record.company_id}`}>
-                    {company.data.name}
-                  </Anchor>
-                ) : (
-                  "…"
-                )),
-            ],
+            ["Company", companyField],
             ["Owner", ownerName(record.owner_id)],
             ["Lifecycle stage", record.lifecycle_stage],
             ["Tags", record.tags?.join(", ")],
@@ -88,7 +103,13 @@ export default function ContactDetail() {
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack>
             <QuickActivity object="contacts" id={record.id} />
-            {!record.archived && <MergeWith object="contacts" id={record.id} />}
+            {/* A merge with a tombstone is refused (409): it would move a live person's data into it, or out. */}
+            {!record.archived && !erased && <MergeWith object="contacts" id={record.id} />}
+            {admin && (
+              <Suspense fallback={null}>
+                <Privacy contact={record} />
+              </Suspense>
+            )}
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>

@@ -1,11 +1,11 @@
-import { Anchor, Grid, SimpleGrid, Stack, TextInput } from "@mantine/core";
+import { Grid, SimpleGrid, Stack, TextInput } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { Link, useParams } from "react-router";
+import { useParams } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { RecordHeader, recordKey } from "../components/ArchiveRestore";
 import { customFields, useCustomForm, useCustomProperties } from "../components/CustomFields";
-import { Fields } from "../components/Fields";
+import { Fields, companyLink } from "../components/Fields";
 import { QuickActivity } from "../components/QuickActivity";
 import { LoadError, Loading } from "../components/States";
 import { RecordTimeline, timelineKey } from "../components/Timeline";
@@ -142,17 +142,7 @@ export default function DealDetail() {
             ["Stage", stage?.name ?? record.stage_id],
             ["Status", record.status],
             ["Pipeline", pipeline?.name],
-            [
-              "Company",
-              record.company_id &&
-                (company.data ? (
-                  <Anchor component={Link} to={`/companies/${record.company_id}`}>
-                    {company.data.name}
-                  </Anchor>
-                ) : (
-                  "…"
-                )),
-            ],
+            ["Company", companyLink(record.company_id, company.data)],
             ["Close date", record.close_date ? formatDate(`${record.close_date}T00:00:00`) : null],
             ["Owner", ownerName(record.owner_id)],
             ["Updated", formatDateTime(record.updated_at)],

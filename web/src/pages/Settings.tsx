@@ -12,6 +12,7 @@ const ApiKeys = lazyPage(() => import("./settings/ApiKeys"));
 const Pipelines = lazyPage(() => import("./settings/Pipelines"));
 const Properties = lazyPage(() => import("./settings/Properties"));
 const Imports = lazyPage(() => import("./settings/Imports"));
+const Exports = lazyPage(() => import("./settings/Exports"));
 const EventTargets = lazyPage(() => import("./settings/EventTargets"));
 const EventSources = lazyPage(() => import("./settings/EventSources"));
 const Deliveries = lazyPage(() => import("./settings/Deliveries"));
@@ -26,6 +27,8 @@ const SECTIONS = [
   { label: "Properties", path: "/settings/properties", adminOnly: false },
   // Only an admin imports or lists imports (any other role gets 403).
   { label: "Imports", path: "/settings/imports", adminOnly: true },
+  // Likewise exports: only an admin exports the tenant's data or lists its exports.
+  { label: "Exports", path: "/settings/exports", adminOnly: true },
   { label: "Event targets", path: "/settings/event-targets", adminOnly: false },
   { label: "Event sources", path: "/settings/event-sources", adminOnly: false },
   // Only an admin reads the audit trail (any other role gets 403).
@@ -41,6 +44,7 @@ const SUB_PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
   [/^\/settings\/pipelines/, Pipelines],
   [/^\/settings\/properties/, Properties],
   [/^\/settings\/imports/, Imports],
+  [/^\/settings\/exports/, Exports],
   [/^\/settings\/event-targets\/[^/]+/, Deliveries],
   [/^\/settings\/event-targets/, EventTargets],
   [/^\/settings\/event-sources/, EventSources],
@@ -88,6 +92,7 @@ export default function Settings() {
         <Route path="pipelines" element={page(<Pipelines />)} />
         <Route path="properties" element={page(<Properties />)} />
         <Route path="imports" element={page(<Imports />)} />
+        <Route path="exports" element={page(<Exports />)} />
         <Route path="event-targets" element={page(<EventTargets />)} />
         <Route path="event-targets/:id" element={page(<Deliveries />)} />
         <Route path="event-sources" element={page(<EventSources />)} />
