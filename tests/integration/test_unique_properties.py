@@ -176,6 +176,10 @@ def test_archive_keeps_merge_moves_and_erasure_releases_the_values(client: ApiCl
     assert merged.status_code == 200, merged.text
     assert merged.json()["custom"]["member_no"] == "M-1"
     taken(contact(client, member_no="m-1"), "custom.member_no", survivor["id"])
+    # the merged duplicate's erasure leaves what is the survivor's now (its email's marker too)
+    assert client.post(f"/v1/privacy/contacts/{duplicate['id']}/erase").status_code == 200
+    taken(contact(client, member_no="m-1"), "custom.member_no", survivor["id"])
+    taken(client.post("/v1/contacts", {"email": duplicate["email"]}), "email", survivor["id"])
     # ... and gives it up as its own when it changes it
     assert client.patch(f"/v1/contacts/{survivor['id']}", {"custom": {"member_no": "M-9"}}).status_code == 200
     assert contact(client, member_no="m-1").status_code == 201

@@ -147,7 +147,7 @@ def _unique_steps(
     if new_unique == old_unique:
         return new_unique
     field_name = spec.unique_field or ""
-    if old_unique:
+    if old_unique and not _merged(before):
         changes.delete(
             UniqueMarker(keys.unique_pk(tenant_id, spec.object_type, field_name, old_unique), keys.UNIQUE_SK),
             condition=UniqueMarker.record_id == item.id,
@@ -167,6 +167,12 @@ def _unique_steps(
     return new_unique
 
 
+def _merged(before: RecordItem | None) -> bool:
+    """A duplicate merged into another record: its unique values' markers lead to the survivor (merge.py),
+    whose they are now; a change of the duplicate (its erasure) leaves them."""
+    return before is not None and bool(before.merged_into)
+
+
 def _custom_unique_steps(
     changes: ChangeSet, spec: ObjectSpec, ctx: RequestContext, item: RecordItem, before: RecordItem | None
 ) -> dict[str, str]:
@@ -177,7 +183,8 @@ def _custom_unique_steps(
         return {}
     old = record_data(before) if before is not None else None
     found = unique_changes(ctx, spec.custom_object, old, record_data(item))
-    for field_name, value in found.released.items():
+    released = {} if _merged(before) else found.released
+    for field_name, value in released.items():
         changes.delete(
             UniqueMarker(keys.unique_pk(ctx.tenant_id, spec.object_type, field_name, value), keys.UNIQUE_SK),
             condition=UniqueMarker.record_id == item.id,
