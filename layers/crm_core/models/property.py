@@ -126,6 +126,7 @@ EXAMPLE: dict[str, Any] = {
     "type": "enum",
     "options": [{"value": "gold", "label": "Gold"}, {"value": "silver", "label": "Silver"}],
     "required": False,
+    "unique": False,
 }
 EXAMPLE_UPDATE: tuple[str, Any] = ("label", "Support tier")
 
