@@ -54,6 +54,13 @@ class PropertyFields(StrictModel):
         description="A record is created with a value, and a change may not clear it. Records made before "
         "keep what they have until they are next given one.",
     )
+    unique: bool | None = Field(
+        None,
+        description="No two records of the object hold the same value (strings compared trimmed and without "
+        "regard to case, numbers as decimals): a taken value is `409` naming `custom.<name>` with "
+        "`existing_id`. Only for `string`, `number` and `date`; set when the property is created "
+        "(existing records may already share values), and it may be turned off.",
+    )
 
 
 class PropertyCreate(PropertyFields):
@@ -76,6 +83,9 @@ class PropertyUpdate(StrictModel):
     description: Description | None = None
     options: Options | None = None
     required: bool | None = None
+    unique: bool | None = Field(
+        None, description="May be turned off (`false`); turning it on once created is refused (`422`)."
+    )
     name: str | None = Field(None, description="Fixed: sending it is refused.")
     type: str | None = Field(None, description="Fixed: sending it is refused; make another property.")
 
@@ -102,6 +112,7 @@ PROPERTY_DEFAULTS: dict[str, object] = {
     "type": None,
     "options": [],
     "required": False,
+    "unique": False,
 }
 
 # The record as the API answers it, and as its events carry it.
@@ -115,6 +126,7 @@ EXAMPLE: dict[str, Any] = {
     "type": "enum",
     "options": [{"value": "gold", "label": "Gold"}, {"value": "silver", "label": "Silver"}],
     "required": False,
+    "unique": False,
 }
 EXAMPLE_UPDATE: tuple[str, Any] = ("label", "Support tier")
 

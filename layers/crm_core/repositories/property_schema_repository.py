@@ -13,7 +13,8 @@ from pynamodb.expressions.condition import Condition
 from crm_core.repositories import keys
 from crm_core.repositories.table import PropertySchemaItem, TableItem
 
-Definition = dict[str, Any]  # {"id", "type", "options": [values], "required", "archived"}
+# {"id", "type", "options": [values], "required", "unique", "markers", "archived"}
+Definition = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,13 @@ concurrent transactions on one item): the object's writes would go one at a time
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from crm_core.context import RequestContext
@@ -29,6 +33,11 @@ from crm_core.repositories.property_schema_repository import Definition, Propert
 # definition of the object changed meanwhile, and the write is prepared again from a fresh read.
 SCHEMA_LABEL = "schema"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The types a property may be ``unique`` of: their values compare as one normalized text.
+UNIQUE_TYPES = ("string", "number", "date")
+# A normalized value longer than this is keyed by its digest: a marker's key stays well under DynamoDB's
+# 2 KB partition key whatever a string property holds.
+MAX_KEYED_VALUE = 200
 
 
 def _lookup_key(object_name: str) -> tuple[str, str]:
@@ -168,3 +177,81 @@ def check_custom(
     errors = custom_errors(schema_for_write(ctx, object_name).active(), old, new, ctx.require_custom)
     if errors:
         raise validation_failed(errors, "Custom properties do not match their definitions.")
+
+
+# ------------------------------------------------------------------------------------- unique values
+
+
+def unique_key(kind: str, value: Any) -> str | None:
+    """A unique property's value as its marker keys it (None: nothing to guard): strings trimmed and
+    compared without regard to case (NFKC, casefold), numbers as their canonical decimal (``1``, ``1.0``
+    and ``1e0`` are one), dates as written (YYYY-MM-DD is canonical already)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if kind == "number":
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return None
+        text = "0" if number == 0 else format(number.normalize(), "f")
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip().casefold()
+    if not text:
+        return None
+    if len(text) > MAX_KEYED_VALUE:
+        return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
+
+
+def unique_field(name: str) -> str:
+    """What a unique custom property's 409 names, and its markers' field: ``custom.<name>``."""
+    return f"custom.{name}"
+
+
+def unique_values(definitions: dict[str, Definition], custom: Mapping[str, Any] | None) -> dict[str, str]:
+    """The record's values of the unique properties among ``definitions``, normalized, by field name."""
+    found: dict[str, str] = {}
+    for name, value in (custom or {}).items():
+        definition = definitions.get(name)
+        if definition is None or not definition.get("unique"):
+            continue
+        key = unique_key(str(definition["type"]), value)
+        if key is not None:
+            found[unique_field(name)] = key
+    return found
+
+
+@dataclass(frozen=True)
+class UniqueChanges:
+    """The markers a write of ``custom`` claims (absent until now) and releases: ``released`` are the
+    record's own (condition: still its own); ``dropped`` are values of a property no longer unique, whose
+    markers guard nothing and are deleted with no condition (there may be none: docs/decisions/0012)."""
+
+    claimed: dict[str, str]
+    released: dict[str, str]
+    dropped: dict[str, str]
+
+
+NO_UNIQUE_CHANGES = UniqueChanges({}, {}, {})
+
+
+def unique_changes(
+    ctx: RequestContext, object_name: str, before: RecordFields | None, after: RecordFields
+) -> UniqueChanges:
+    """The markers a write from ``before`` (None: new) to ``after`` claims and releases. Reads the
+    definitions only when ``custom`` changes (the read ``check_custom`` made for the same write)."""
+    old = (before or {}).get("custom") or {}
+    new = after.get("custom") or {}
+    if old == new:
+        return NO_UNIQUE_CHANGES
+    definitions = schema_for_write(ctx, object_name).definitions
+    if not any(one.get("markers") or one.get("unique") for one in definitions.values()):
+        return NO_UNIQUE_CHANGES
+    old_values, new_values = unique_values(definitions, old), unique_values(definitions, new)
+    marked = {name: {**one, "unique": True} for name, one in definitions.items() if one.get("markers")}
+    old_marked, new_marked = unique_values(marked, old), unique_values(marked, new)
+    return UniqueChanges(
+        claimed={f: v for f, v in new_values.items() if old_values.get(f) != v},
+        released={f: v for f, v in old_values.items() if new_values.get(f) != v},
+        dropped={f: v for f, v in old_marked.items() if f not in old_values and new_marked.get(f) != v},
+    )

@@ -32,7 +32,7 @@ from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import UniqueMarker
 from crm_core.services.records import RecordService
 from crm_core.services.records.batch import BATCH_CONCURRENCY
-from crm_core.services.records.writes import Prepared, write_retrying
+from crm_core.services.records.writes import Prepared, holder_of_own_unique, write_retrying
 from crm_core.validation import set_fields, validate
 
 CREATED, UPDATED, SKIPPED, FAILED = "created", "updated", "skipped", "failed"
@@ -312,7 +312,7 @@ def _write(
         except _WrittenMeanwhile:
             return RowOutcome(CREATED)
         except ProblemError as problem:
-            taken = problem.extra.get("existing_id") if problem.status == 409 else None
+            taken = holder_of_own_unique(spec, problem)  # not a unique custom value's holder
             if not taken:
                 raise
             if taken == own_id:

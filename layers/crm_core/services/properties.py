@@ -19,6 +19,7 @@ from crm_core.models.property import (
 from crm_core.models.record import RecordBody, RecordFields
 from crm_core.repositories.property_schema_repository import Definition, read_schema
 from crm_core.repositories.table import RecordItem, TableItem
+from crm_core.services.custom_values import UNIQUE_TYPES
 from crm_core.services.records import ObjectSpec, RecordService
 from crm_core.services.records.shape import record_data
 
@@ -26,12 +27,21 @@ from crm_core.services.records.shape import record_data
 def _options_fit_type(
     ctx: RequestContext, data: RecordFields, before: RecordFields | None, record_id: str | None
 ) -> RecordFields:
-    """An enum keeps at least one option; the other types have none (the type itself is fixed)."""
+    """An enum keeps at least one option; the other types have none (the type itself is fixed). Only a
+    string, number or date property is unique, and only from its creation: it may be turned off."""
     kind = data.get("type")
     if kind in CHOICE_TYPES and not data.get("options"):
         raise invalid_field("options", f"an {kind} property needs at least one option")
     if kind not in CHOICE_TYPES and data.get("options"):
         raise invalid_field("options", f"only enum and multi_enum properties have options, not {kind}")
+    if data.get("unique") and kind not in UNIQUE_TYPES:
+        raise invalid_field("unique", f"only string, number and date properties can be unique, not {kind}")
+    if data.get("unique") and before is not None and not before.get("unique"):
+        raise invalid_field(
+            "unique",
+            "can only be set when the property is created: existing records may already share values "
+            "(make a new property with unique: true, and copy the values to it)",
+        )
     return data
 
 
@@ -43,6 +53,7 @@ def definition_of(item: RecordItem) -> Definition:
         "type": data.get("type"),
         "options": [option["value"] for option in data.get("options") or []],
         "required": bool(data.get("required")),
+        "unique": bool(data.get("unique")),
         "archived": item.archived_at is not None,
     }
 
@@ -62,7 +73,12 @@ def _schema_companion(
             field_name="name",
             existing_id=existing["id"],
         )
-    return [(schema.with_definition(name, definition_of(after)), schema.unchanged())]
+    definition = definition_of(after)
+    # A property once unique keeps "markers" when it is turned off: writes then delete its markers
+    # as they change its values, and an erasure deletes them (docs/decisions/0012, "Unique").
+    if definition["unique"] or (existing or {}).get("markers"):
+        definition["markers"] = True
+    return [(schema.with_definition(name, definition), schema.unchanged())]
 
 
 def _unique_name(data: RecordFields) -> str | None:

@@ -3686,6 +3686,11 @@ export interface components {
              * @description Fixed once created: make another property instead.
              */
             type?: ("string" | "number" | "boolean" | "date" | "enum" | "multi_enum") | null;
+            /**
+             * Unique
+             * @description No two records of the object hold the same value (strings compared trimmed and without regard to case, numbers as decimals): a taken value is `409` naming `custom.<name>` with `existing_id`. Only for `string`, `number` and `date`; set when the property is created (existing records may already share values), and it may be turned off.
+             */
+            unique?: boolean | null;
             /** Updated At */
             updated_at: string;
             /**
@@ -3717,6 +3722,11 @@ export interface components {
              * @enum {string}
              */
             type: "string" | "number" | "boolean" | "date" | "enum" | "multi_enum";
+            /**
+             * Unique
+             * @description No two records of the object hold the same value (strings compared trimmed and without regard to case, numbers as decimals): a taken value is `409` naming `custom.<name>` with `existing_id`. Only for `string`, `number` and `date`; set when the property is created (existing records may already share values), and it may be turned off.
+             */
+            unique?: boolean | null;
         };
         /** PropertyOption */
         PropertyOption: {
@@ -3770,6 +3780,11 @@ export interface components {
              * @description Fixed: sending it is refused; make another property.
              */
             type?: string | null;
+            /**
+             * Unique
+             * @description May be turned off (`false`); turning it on once created is refused (`422`).
+             */
+            unique?: boolean | null;
         };
         /** RecordRef */
         RecordRef: {

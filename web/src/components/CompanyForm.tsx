@@ -3,7 +3,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
 import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
-import { useFormState } from "../forms/useFormState";
+import { takenValue, useFormState } from "../forms/useFormState";
 import { useCustomForm } from "./CustomFields";
 
 type Company = Schemas["Company"];
@@ -16,11 +16,12 @@ export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) =
   const queryClient = useQueryClient();
   const custom = useCustomForm("companies", null, (name) => form.clearErrors((field) => field === name));
   const form = useFormState<Record<Field, string>>({ name: "", domain: "", industry: "", employees: "" }, [...FIELDS, ...custom.fields], {
-    conflict: (error) => (error.problem.existing_id ? { field: "domain", message: "Another company has this domain." } : undefined),
+    conflict: (error) => takenValue(error, "domain", "Another company has this domain.", "company"),
   });
   const { values, problem, field } = form;
   // A 409 names the company that has the domain already.
   const existingId = form.refusal?.status === 409 ? form.refusal.problem.existing_id : null;
+  const taken = form.refusal ? takenValue(form.refusal, "domain", "Another company has this domain.", "company") : undefined;
 
   const save = useMutation({
     mutationFn: () => {
@@ -54,7 +55,7 @@ export function CompanyForm({ onSaved, onCancel }: { onSaved: (saved: Company) =
       </SimpleGrid>
       {existingId && (
         <Anchor component={Link} to={`/companies/${existingId}`} size="sm">
-          Open the company with this domain
+          {taken?.link}
         </Anchor>
       )}
       <ProblemAlert error={problem} title="Not saved" />

@@ -4,7 +4,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
-import { useFormState } from "../forms/useFormState";
+import { takenValue, useFormState } from "../forms/useFormState";
 import { useCustomForm } from "./CustomFields";
 
 type Contact = Schemas["Contact"];
@@ -34,11 +34,12 @@ export function ContactForm({
   // The tenant's own properties: inputs after the contact's fields, their errors (`custom.<name>`) at them.
   const custom = useCustomForm("contacts", base?.custom, (name) => form.clearErrors((field) => field === name));
   const form = useFormState<Values>(() => valuesOf(contact), [...FIELDS, ...custom.fields], {
-    conflict: (error) => (error.problem.existing_id ? { field: "email", message: "Another contact has this email." } : undefined),
+    conflict: (error) => takenValue(error, "email", "Another contact has this email.", "contact"),
   });
   const { values, problem, field } = form;
   // A 409 names the contact that has the email already.
   const existingId = form.refusal?.status === 409 ? form.refusal.problem.existing_id : null;
+  const taken = form.refusal ? takenValue(form.refusal, "email", "Another contact has this email.", "contact") : undefined;
 
   const save = useMutation({
     mutationFn: () => {
@@ -103,7 +104,7 @@ export function ContactForm({
       </SimpleGrid>
       {existingId && (
         <Anchor component={Link} to={`/contacts/${existingId}`} size="sm">
-          Open the contact with this email
+          {taken?.link}
         </Anchor>
       )}
       <ProblemAlert

@@ -26,6 +26,17 @@ export function leadingField(apiField: string): string {
   return apiField.split(/[.[]/)[0] ?? apiField;
 }
 
+/** A 409 shown at its field: the record's own unique field (`own`, with `message`), or the unique custom
+ * property (`custom.<name>`) whose value another record has; with what the link to that record says. */
+export function takenValue(error: ApiError, own: string, message: string, one: string) {
+  if (!error.problem.existing_id) return undefined;
+  const named = Object.keys(error.fieldErrors())[0] ?? own;
+  if (named.startsWith("custom.")) {
+    return { field: named, message: `Another ${one} has this value.`, link: `Open the ${one} with this value` };
+  }
+  return { field: own, message, link: `Open the ${one} with this ${own}` };
+}
+
 /** The fields that hold text (an input's or select's value). */
 type TextField<Values> = { [Field in keyof Values & string]: Values[Field] extends string ? Field : never }[keyof Values & string];
 

@@ -30,6 +30,7 @@ from crm_core.services.records.writes import (
     back_off,
     commit,
     conflict_problem,
+    holder_of_own_unique,
     write_attempts,
 )
 from crm_core.validation import reprefix, set_fields, validate
@@ -124,7 +125,7 @@ def _apply_one(service: RecordService, ctx: RequestContext, action: str, raw: An
             back_off(attempt)
             continue
         except ProblemError as problem:
-            existing = problem.extra.get("existing_id")
+            existing = holder_of_own_unique(service.spec, problem)
             if action == "upsert" and outcome.status == 201 and existing and found_id is None:
                 found_id = str(existing)  # created meanwhile by another request: update it instead
                 continue
@@ -158,7 +159,7 @@ def _atomic(service: RecordService, ctx: RequestContext, action: str, inputs: li
     spec = service.spec
     outcomes: list[Outcome] = []
     errors: list[FieldError] = []
-    seen_unique: dict[str, int] = {}
+    seen_unique: dict[tuple[str, str], int] = {}
     changes = ChangeSet()
     for position, raw in enumerate(inputs):
         try:
@@ -173,15 +174,15 @@ def _atomic(service: RecordService, ctx: RequestContext, action: str, inputs: li
         outcomes.append(outcome)
         if isinstance(outcome, Unchanged):
             continue
-        if outcome.unique_value and outcome.unique_value in seen_unique:
-            errors.append(
-                FieldError(
-                    f"inputs[{position}].{spec.unique_field}",
-                    f"repeats inputs[{seen_unique[outcome.unique_value]}]",
+        for claim in outcome.claims():  # one transaction cannot claim a marker twice
+            if claim in seen_unique:
+                errors.append(
+                    FieldError(
+                        f"inputs[{position}].{claim[0] or spec.unique_field}",
+                        f"repeats inputs[{seen_unique[claim]}]",
+                    )
                 )
-            )
-        if outcome.unique_value:
-            seen_unique[outcome.unique_value] = position
+            seen_unique[claim] = position
         for op in outcome.changes.operations:
             op.label = f"{position}:{op.label}"
         changes.extend(outcome.changes)

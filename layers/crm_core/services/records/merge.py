@@ -24,9 +24,17 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
+from crm_core.services.custom_values import schema_for_write, unique_values
 from crm_core.services.records.derived import DerivedWrites, write_after_commit
 from crm_core.services.records.shape import record_data, related_facts, represent, without_empty
-from crm_core.services.records.writes import back_off, build_change, require_fits, write_attempts
+from crm_core.services.records.writes import (
+    CUSTOM_UNIQUE_LABEL,
+    Prepared,
+    back_off,
+    build_change,
+    require_fits,
+    write_attempts,
+)
 
 if TYPE_CHECKING:
     from crm_core.services.records.service import RecordService
@@ -148,9 +156,41 @@ def _prepare(
             condition=UniqueMarker.record_id == duplicate_id,
             label="marker",
         )
+    _custom_unique_to_survivor(service, ctx, prepared, taken, survivor_id, duplicate_id)
     changes.extend(dup_prepared.changes)
     require_fits(changes, prepared.derived, dup_prepared.derived)
     return changes, new_survivor, [prepared.derived, dup_prepared.derived]
+
+
+def _custom_unique_to_survivor(
+    service: RecordService,
+    ctx: RequestContext,
+    prepared: Prepared,
+    taken: RecordFields,
+    survivor_id: str,
+    duplicate_id: str,
+) -> None:
+    """The duplicate's values of unique custom properties lead to the survivor, as its email does: the
+    survivor's own value where it took the duplicate's (its change would claim a marker that is the
+    duplicate's: it is moved instead), a secondary one where it kept its own. One read of the object's
+    definitions, shared with the survivor's change, and only when the duplicate has custom values."""
+    spec = service.spec
+    if spec.custom_object is None or not taken.get("custom"):
+        return
+    definitions = schema_for_write(ctx, spec.custom_object).definitions
+    for field_name, value in unique_values(definitions, taken.get("custom")).items():
+        if prepared.custom_unique.get(field_name) == value:
+            label = CUSTOM_UNIQUE_LABEL + field_name
+            prepared.changes.operations = [op for op in prepared.changes.operations if op.label != label]
+        prepared.changes.save(
+            UniqueMarker(
+                keys.unique_pk(ctx.tenant_id, spec.object_type, field_name, value),
+                keys.UNIQUE_SK,
+                record_id=survivor_id,
+            ),
+            condition=UniqueMarker.record_id == duplicate_id,
+            label="marker",
+        )
 
 
 def _move_referrers(

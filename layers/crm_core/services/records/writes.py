@@ -28,7 +28,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordCount, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
-from crm_core.services.custom_values import SCHEMA_LABEL, check_custom
+from crm_core.services.custom_values import SCHEMA_LABEL, check_custom, unique_changes
 from crm_core.services.records.derived import (
     NOTHING,
     DerivedWrites,
@@ -51,6 +51,9 @@ from crm_core.services.records.spec import ObjectSpec
 # that its event (the record, and each changed field's old and new value) stays under EventBridge's
 # 256 KB entry and every item of its transaction under DynamoDB's 400 KB.
 MAX_RECORD_BYTES = 64 * 1024
+# The label of a unique custom property's claimed marker: ``unique#custom.<name>`` (no ":", which
+# batches put before a label).
+CUSTOM_UNIQUE_LABEL = "unique#"
 # A write that loses a race (its record changed since it was read, or another transaction held one of
 # its items) is made again from a fresh read, after a jittered pause that grows with each attempt: at least
 # WRITE_ATTEMPTS times, and for as long as WRITE_BUDGET_S allows. A count alone is spent in a few seconds
@@ -73,6 +76,13 @@ class Prepared:
     unique_value: str | None = None
     events: list[EventDetail] = field(default_factory=list)
     derived: DerivedWrites = NOTHING
+    # the values of unique custom properties it claims, by field (``custom.<name>``), normalized
+    custom_unique: dict[str, str] = field(default_factory=dict)
+
+    def claims(self) -> list[tuple[str, str]]:
+        """Every unique value the change claims, as (field, normalized value)."""
+        own = [("", self.unique_value)] if self.unique_value else []
+        return [*own, *self.custom_unique.items()]
 
 
 class StaleWrite(ProblemError):
@@ -116,6 +126,7 @@ def build_change(
     changes.save(item, condition=repo.tokens_unchanged(before) if before else None, label="record")
     new_unique = _unique_steps(changes, spec, ctx.tenant_id, item, before)
     _schema_steps(changes, spec, ctx, item, before)
+    custom_unique = _custom_unique_steps(changes, spec, ctx, item, before)
     _count_step(changes, spec, item, before)
     if spec.counters is not None:
         for step in spec.counters(before, item):
@@ -123,7 +134,7 @@ def build_change(
     _assignment_step(changes, spec, ctx, item, before)
     derived = derived_writes(spec, before, item, details, duplicate_pairs(spec, item, before))
     require_fits(changes, derived)
-    return Prepared(changes, item, status, new_unique, details, derived)
+    return Prepared(changes, item, status, new_unique, details, derived, custom_unique)
 
 
 def _unique_steps(
@@ -136,7 +147,7 @@ def _unique_steps(
     if new_unique == old_unique:
         return new_unique
     field_name = spec.unique_field or ""
-    if old_unique:
+    if old_unique and not _merged(before):
         changes.delete(
             UniqueMarker(keys.unique_pk(tenant_id, spec.object_type, field_name, old_unique), keys.UNIQUE_SK),
             condition=UniqueMarker.record_id == item.id,
@@ -154,6 +165,48 @@ def _unique_steps(
             return_old=True,
         )
     return new_unique
+
+
+def _merged(before: RecordItem | None) -> bool:
+    """A duplicate merged into another record: its unique values' markers lead to the survivor (merge.py),
+    whose they are now; a change of the duplicate (its erasure) leaves them."""
+    return before is not None and bool(before.merged_into)
+
+
+def _custom_unique_steps(
+    changes: ChangeSet, spec: ObjectSpec, ctx: RequestContext, item: RecordItem, before: RecordItem | None
+) -> dict[str, str]:
+    """The markers of the unique custom property values the record gains (claimed: absent until now) and
+    loses (still its own; a property no longer unique: whatever is there), as ``_unique_steps`` does for
+    the type's own unique value; the values it claims, by field. Nothing read unless ``custom`` changes."""
+    if spec.custom_object is None:
+        return {}
+    old = record_data(before) if before is not None else None
+    found = unique_changes(ctx, spec.custom_object, old, record_data(item))
+    released = {} if _merged(before) else found.released
+    for field_name, value in released.items():
+        changes.delete(
+            UniqueMarker(keys.unique_pk(ctx.tenant_id, spec.object_type, field_name, value), keys.UNIQUE_SK),
+            condition=UniqueMarker.record_id == item.id,
+            label="unique_old",
+        )
+    for field_name, value in found.dropped.items():
+        changes.delete(
+            UniqueMarker(keys.unique_pk(ctx.tenant_id, spec.object_type, field_name, value), keys.UNIQUE_SK),
+            label="unique_dropped",
+        )
+    for field_name, value in found.claimed.items():
+        changes.save(
+            UniqueMarker(
+                keys.unique_pk(ctx.tenant_id, spec.object_type, field_name, value),
+                keys.UNIQUE_SK,
+                record_id=item.id,
+            ),
+            condition=UniqueMarker.PK.does_not_exist(),
+            label=CUSTOM_UNIQUE_LABEL + field_name,
+            return_old=True,
+        )
+    return found.claimed
 
 
 def _schema_steps(
@@ -305,19 +358,32 @@ def conflict_problem(
     spec: ObjectSpec, ctx: RequestContext, error: WriteConflict, prepared: Prepared
 ) -> ProblemError:
     label = error.label.rsplit(":", 1)[-1]
-    if label != "unique":
+    if label.startswith(CUSTOM_UNIQUE_LABEL):
+        field_name = label.removeprefix(CUSTOM_UNIQUE_LABEL)
+        value: str | None = prepared.custom_unique.get(field_name)
+    elif label == "unique":
+        field_name, value = spec.unique_field or "", prepared.unique_value
+    else:
         return StaleWrite(label)
     existing = (error.existing or {}).get("record_id")
-    if existing is None and prepared.unique_value:
-        existing = repo.get_unique_owner(
-            ctx.tenant_id, spec.object_type, spec.unique_field or "", prepared.unique_value
-        )
-    field_name = spec.unique_field or "id"
+    if existing is None and value:
+        existing = repo.get_unique_owner(ctx.tenant_id, spec.object_type, field_name, value)
+    field_name = field_name or "id"
     return conflict(
         f"A {spec.object_type} with this {field_name} already exists.",
         field_name=field_name,
         existing_id=existing,
     )
+
+
+def holder_of_own_unique(spec: ObjectSpec, problem: ProblemError) -> str | None:
+    """The record that holds the type's own unique value (a contact's email) a 409 answered, or None: a
+    taken unique custom property's 409 names no duplicate of the record, only a value already used."""
+    existing = problem.extra.get("existing_id") if problem.status == 409 else None
+    named = [error.field for error in problem.errors]
+    if not existing or any(name.startswith("custom.") for name in named):
+        return None
+    return str(existing)
 
 
 def write_retrying(

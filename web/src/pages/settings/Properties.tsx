@@ -22,7 +22,9 @@ const OBJECTS: { value: CustomObject; label: string; one: string }[] = [
   { value: "companies", label: "Companies", one: "company" },
   { value: "deals", label: "Deals", one: "deal" },
 ];
-const FIELDS = ["name", "label", "type", "options", "required", "description"];
+const FIELDS = ["name", "label", "type", "options", "required", "unique", "description"];
+// The types a property may be unique of (the API refuses the others).
+const UNIQUE_TYPES: string[] = ["string", "number", "date"];
 const hasOptions = (type: string | null | undefined) => type === "enum" || type === "multi_enum";
 const typeLabel = (type: string | null | undefined) => TYPES.find((item) => item.value === type)?.label ?? type ?? "";
 
@@ -43,7 +45,7 @@ function optionsOf(text: string): Schemas["PropertyOption"][] {
     });
 }
 
-type Values = { name: string; label: string; type: Type; options: string; description: string; required: boolean };
+type Values = { name: string; label: string; type: Type; options: string; description: string; required: boolean; unique: boolean };
 
 function valuesOf(property?: Property): Values {
   return {
@@ -53,11 +55,13 @@ function valuesOf(property?: Property): Values {
     options: optionsText(property),
     description: property?.description ?? "",
     required: property?.required ?? false,
+    unique: property?.unique ?? false,
   };
 }
 
 /** Defines a property of an object, or changes one at the version the list showed: its name and type are
- * fixed once made (the API refuses a change of either), its label, options, description and `required` not. */
+ * fixed once made (the API refuses a change of either), its label, options, description and `required` not;
+ * `unique` is chosen when it is made, and may then only be turned off. */
 function PropertyForm({ object, property, onDone }: { object: CustomObject; property?: Property; onDone: () => void }) {
   const queryClient = useQueryClient();
   // "options[2].value" is the options' field.
@@ -72,14 +76,28 @@ function PropertyForm({ object, property, onDone }: { object: CustomObject; prop
           api.PATCH("/v1/properties/{object}/{name}", {
             params: { path: { object, name: property.name } },
             headers: ifMatch(property.version),
-            body: { label: values.label.trim(), options, description, required: values.required },
+            body: {
+              label: values.label.trim(),
+              options,
+              description,
+              required: values.required,
+              ...(property.unique && !values.unique ? { unique: false } : {}),
+            },
           }),
         );
       }
       return unwrap(
         api.POST("/v1/properties/{object}", {
           params: { path: { object } },
-          body: { name: values.name.trim(), label: values.label.trim(), type: values.type, options, description, required: values.required },
+          body: {
+            name: values.name.trim(),
+            label: values.label.trim(),
+            type: values.type,
+            options,
+            description,
+            required: values.required,
+            unique: UNIQUE_TYPES.includes(values.type) && values.unique,
+          },
         }),
       );
     },
@@ -129,6 +147,19 @@ function PropertyForm({ object, property, onDone }: { object: CustomObject; prop
         onChange={(event) => change("required", event.currentTarget.checked)}
         error={errors.required}
       />
+      {UNIQUE_TYPES.includes(values.type) && (!property || property.unique) && (
+        <Switch
+          label="Unique"
+          description={
+            property
+              ? "No two records hold the same value. Once turned off it cannot be turned on again."
+              : "No two records hold the same value (text compared without regard to case). Chosen now: it cannot be turned on later."
+          }
+          checked={values.unique}
+          onChange={(event) => change("unique", event.currentTarget.checked)}
+          error={errors.unique}
+        />
+      )}
       <ProblemAlert error={form.problem} stale="This property changed since the list was read, so nothing was saved. Close the dialog and edit it again." />
       <FormButtons submit={property ? "Save" : "Create property"} pending={save.isPending} onCancel={onDone} dialog={Boolean(property)} />
     </>
@@ -238,7 +269,10 @@ export default function Properties() {
               <td>
                 <code>{property.name}</code>
               </td>
-              <td>{typeLabel(property.type)}</td>
+              <td>
+                {typeLabel(property.type)}
+                {property.unique ? " · unique" : ""}
+              </td>
               <td className="from-sm">{property.options?.map((option) => option.label).join(", ") || "—"}</td>
               <td>{property.required ? "Yes" : "No"}</td>
               {admin && (
