@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pynamodb.exceptions import UpdateError
 
-from crm_core.repositories.record_repository import query_page
-from crm_core.repositories.table import EventItem, ExportJobItem, TableItem, tenant_prefix
+from crm_core.repositories import job_repository
+from crm_core.repositories.table import EventItem, ExportJobItem, tenant_prefix
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 
 
@@ -24,19 +24,13 @@ def create(job: ExportJobItem) -> None:
 
 
 def get(tenant_id: str, export_id: str, *, consistent: bool = False) -> ExportJobItem | None:
-    try:
-        item = TableItem.get(jobs_pk(tenant_id), export_id, consistent_read=consistent)
-    except TableItem.DoesNotExist:
-        return None
-    return item if isinstance(item, ExportJobItem) and item.tenant_id == tenant_id else None
+    return job_repository.get(ExportJobItem, jobs_pk(tenant_id), tenant_id, export_id, consistent=consistent)
 
 
 def page(
     tenant_id: str, *, limit: int, start_key: dict[str, str] | None
 ) -> tuple[list[ExportJobItem], dict[str, str] | None]:
-    """One Query, newest first (ids are time-ordered)."""
-    items, last = query_page(jobs_pk(tenant_id), limit=limit, start_key=start_key, forward=False)
-    return [item for item in items if isinstance(item, ExportJobItem)], last
+    return job_repository.page(ExportJobItem, jobs_pk(tenant_id), limit=limit, start_key=start_key)
 
 
 def _updated(job: ExportJobItem, actions: list[object], condition: object) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pynamodb.exceptions import UpdateError
 
-from crm_core.repositories.record_repository import query_page
+from crm_core.repositories import job_repository
 from crm_core.repositories.table import EventItem, ImportChunkItem, ImportJobItem, TableItem, tenant_prefix
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 
@@ -27,19 +27,13 @@ def create(job: ImportJobItem) -> None:
 
 
 def get(tenant_id: str, import_id: str, *, consistent: bool = False) -> ImportJobItem | None:
-    try:
-        item = TableItem.get(jobs_pk(tenant_id), import_id, consistent_read=consistent)
-    except TableItem.DoesNotExist:
-        return None
-    return item if isinstance(item, ImportJobItem) and item.tenant_id == tenant_id else None
+    return job_repository.get(ImportJobItem, jobs_pk(tenant_id), tenant_id, import_id, consistent=consistent)
 
 
 def page(
     tenant_id: str, *, limit: int, start_key: dict[str, str] | None
 ) -> tuple[list[ImportJobItem], dict[str, str] | None]:
-    """One Query, newest first (ids are time-ordered)."""
-    items, last = query_page(jobs_pk(tenant_id), limit=limit, start_key=start_key, forward=False)
-    return [item for item in items if isinstance(item, ImportJobItem)], last
+    return job_repository.page(ImportJobItem, jobs_pk(tenant_id), limit=limit, start_key=start_key)
 
 
 def start_processing(

@@ -26,7 +26,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from crm_core import aws, s3, signing
+from crm_core import aws, s3
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.definitions import EXPORTS_PREFIX, TENANT_EXPORTS_QUEUE
@@ -39,6 +39,7 @@ from crm_core.repositories import export_repository as jobs
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventItem, ExportJobItem, RecordItem
+from crm_core.services.jobs import job_page
 from crm_core.services.records import RecordService
 from crm_core.services.records import represent as represent_record
 from crm_core.services.records.queries import Page
@@ -142,12 +143,7 @@ def get_export(ctx: RequestContext, export_id: str) -> dict[str, Any]:
 def list_exports(ctx: RequestContext, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
     """The tenant's exports, newest first."""
     ctx.principal.require_admin("exports")
-    start = signing.decode_cursor(ctx.tenant_id, "exports", cursor) if cursor else None
-    items, last = jobs.page(ctx.tenant_id, limit=limit, start_key=start)
-    return Page(
-        [_with_link(job) for job in items],
-        signing.encode_cursor(ctx.tenant_id, "exports", last) if last else None,
-    )
+    return job_page(ctx, "exports", jobs.page, _with_link, limit=limit, cursor=cursor)
 
 
 # --------------------------------------------------------------------------------------------- worker

@@ -23,7 +23,7 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
-from crm_core import aws, signing
+from crm_core import aws, s3
 from crm_core.auth import Principal, Role
 from crm_core.config import settings
 from crm_core.context import RequestContext
@@ -44,6 +44,7 @@ from crm_core.services.import_rows import (
     write_csv,
     write_rows,
 )
+from crm_core.services.jobs import job_page
 from crm_core.services.records import RecordService
 from crm_core.services.records.queries import Page
 from crm_core.stored_values import as_json_value
@@ -64,16 +65,6 @@ def _service(object_name: str) -> RecordService:
 
 
 @cache
-def _s3() -> Any:
-    """S3 with Signature Version 4, the one presigned URLs must carry in every region."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "s3", region_name=settings().region, config=Config(signature_version="s3v4")
-    )
-
-
 def upload_key(tenant_id: str, import_id: str) -> str:
     return f"{IMPORTS_BUCKET.notify_prefix}{tenant_id}/{import_id}.csv"
 
@@ -123,7 +114,7 @@ def _with_link(job: ImportJobItem) -> dict[str, Any]:
     body = represent(job)
     body["rejected_rows_url"] = None
     if job.status == "completed" and job.failed:
-        body["rejected_rows_url"] = _s3().generate_presigned_url(
+        body["rejected_rows_url"] = s3.presigning_client().generate_presigned_url(
             "get_object",
             Params={"Bucket": settings().imports_bucket, "Key": _rejected_key(job.tenant_id, job.id)},
             ExpiresIn=REJECTED_URL_SECONDS,
@@ -164,7 +155,7 @@ def create_import(
     )
     jobs.create(job)
     body = _with_link(job)
-    body["upload_url"] = _s3().generate_presigned_url(
+    body["upload_url"] = s3.presigning_client().generate_presigned_url(
         "put_object",
         Params={"Bucket": settings().imports_bucket, "Key": upload_key(ctx.tenant_id, import_id)},
         ExpiresIn=UPLOAD_URL_SECONDS,
@@ -184,12 +175,7 @@ def get_import(ctx: RequestContext, import_id: str) -> dict[str, Any]:
 def list_imports(ctx: RequestContext, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
     """The tenant's imports, newest first."""
     ctx.principal.require_admin("imports")
-    start = signing.decode_cursor(ctx.tenant_id, "imports", cursor) if cursor else None
-    items, last = jobs.page(ctx.tenant_id, limit=limit, start_key=start)
-    return Page(
-        [_with_link(job) for job in items],
-        signing.encode_cursor(ctx.tenant_id, "imports", last) if last else None,
-    )
+    return job_page(ctx, "imports", jobs.page, _with_link, limit=limit, cursor=cursor)
 
 
 # ------------------------------------------------------------------------------------------- workers
@@ -224,10 +210,10 @@ def _split(key: str) -> str:
         return f"{key}: no import waits for it"
     bucket = settings().imports_bucket
     try:
-        head = _s3().head_object(Bucket=bucket, Key=key)
+        head = aws.client("s3").head_object(Bucket=bucket, Key=key)
         if head["ContentLength"] > MAX_FILE_BYTES:
             raise UnreadableFile(f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        header, rows = read_csv(_s3().get_object(Bucket=bucket, Key=key)["Body"].read())
+        header, rows = read_csv(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
         service = _service(job.object)
         mapping = _mapping(job) if job.mapping_given else guess_mapping(service, header)
         missing = [column for column in mapping if column not in header]
@@ -241,7 +227,9 @@ def _split(key: str) -> str:
     chunks = _chunks(service, mapping, rows)
     for number, chunk in enumerate(chunks):
         body = {"header": header, "rows": [[row.number, row.cells, row.extra_cells] for row in chunk]}
-        _s3().put_object(Bucket=bucket, Key=_chunk_key(tenant_id, import_id, number), Body=json.dumps(body))
+        aws.client("s3").put_object(
+            Bucket=bucket, Key=_chunk_key(tenant_id, import_id, number), Body=json.dumps(body)
+        )
     if not jobs.start_processing(job, total=len(rows), chunks=len(chunks), mapping=mapping, at=utc_now()):
         return f"{key}: no import waits for it"
     messages = [{"tenant_id": tenant_id, "import_id": import_id, "chunk": n} for n in range(len(chunks))]
@@ -301,7 +289,9 @@ def import_chunk(message: dict[str, Any]) -> str:
 def _write_chunk(job: ImportJobItem, chunk: int) -> dict[str, int]:
     bucket = settings().imports_bucket
     stored = json.loads(
-        _s3().get_object(Bucket=bucket, Key=_chunk_key(job.tenant_id, job.id, chunk))["Body"].read()
+        aws.client("s3")
+        .get_object(Bucket=bucket, Key=_chunk_key(job.tenant_id, job.id, chunk))["Body"]
+        .read()
     )
     rows = [Row(int(number), dict(cells), int(extra)) for number, cells, extra in stored["rows"]]
     outcomes = write_rows(
@@ -319,7 +309,7 @@ def _write_chunk(job: ImportJobItem, chunk: int) -> dict[str, int]:
     ]
     if rejected:
         # Written before the chunk is counted: a chunk counted has its rejected rows kept.
-        _s3().put_object(
+        aws.client("s3").put_object(
             Bucket=bucket,
             Key=f"{_rejected_prefix(job.tenant_id, job.id)}{chunk:06d}.json",
             Body=json.dumps({"header": stored["header"], "rows": rejected}),
@@ -360,16 +350,16 @@ def _write_rejected(job: ImportJobItem) -> None:
     header: list[str] = []
     rows: list[dict[str, str]] = []
     pages = (
-        _s3()
+        aws.client("s3")
         .get_paginator("list_objects_v2")
         .paginate(Bucket=bucket, Prefix=_rejected_prefix(job.tenant_id, job.id))
     )
     for page in pages:
         for entry in sorted(page.get("Contents", []), key=lambda e: e["Key"]):
-            stored = json.loads(_s3().get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
+            stored = json.loads(aws.client("s3").get_object(Bucket=bucket, Key=entry["Key"])["Body"].read())
             header = header or [*stored["header"], *([] if "error" in stored["header"] else ["error"])]
             rows += stored["rows"]
-    _s3().put_object(
+    aws.client("s3").put_object(
         Bucket=bucket,
         Key=_rejected_key(job.tenant_id, job.id),
         Body=write_csv(header, rows),
