@@ -9,10 +9,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from pynamodb.exceptions import DeleteError
 from pynamodb.expressions.condition import Condition
 
+from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import TableItem
+from crm_core.repositories.table import TableItem, UniqueMarker
 
 PAGE = 100
 # A walk reads at most this many pages of one partition (10,000 items): an erasure's calls are bounded
@@ -82,3 +84,14 @@ def rewrite(items: Iterable[TableItem]) -> None:
 
 def delete(item_keys: Iterable[tuple[str, str]]) -> None:
     repo.write_batch([], item_keys)
+
+
+def release_markers(marker_pks: Iterable[str], owner_id: str) -> None:
+    """The unique markers named that lead to ``owner_id`` deleted (one DeleteItem each, on that condition):
+    a marker that leads elsewhere, or is gone, is left as it is."""
+    for pk in marker_pks:
+        try:
+            UniqueMarker(pk, keys.UNIQUE_SK).delete(condition=UniqueMarker.record_id == owner_id)
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise

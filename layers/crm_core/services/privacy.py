@@ -41,6 +41,7 @@ from crm_core.repositories.table import (
 )
 from crm_core.services import audit
 from crm_core.services.contacts import CONTACTS
+from crm_core.services.custom_values import schema_for_write, unique_values
 from crm_core.services.records import Referrer, record_data, record_title, represent
 from crm_core.services.records.shape import related_facts
 from crm_core.services.records.writes import Prepared, build_change, write_retrying
@@ -54,6 +55,7 @@ KEPT_FIELDS = ("owner_id", "company_id", "lifecycle_stage")
 PAGE = 100
 MAX_PAGES = 100  # pages of one list an export or an erasure reads: 10,000 entries of a kind
 ERASED = "(erased)"
+MERGED_FROM = "merged_from"  # a merge's change naming the duplicate it took in
 
 logger = Logger(child=True)
 
@@ -159,6 +161,8 @@ def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
     _require_admin(ctx)
     before = CONTACTS.load(ctx, contact_id, archived=None)
     data = record_data(before)
+    for duplicate_id in _merged_into(ctx.tenant_id, contact_id):
+        _erase_merged(ctx, contact_id, duplicate_id)
     linked = [(referrer, _referring(ctx, referrer, contact_id)) for referrer in _referrers()]
     said = [(r, record) for r, records in linked if r.personal_text for record in records]
     needles = _needles(data, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
@@ -183,6 +187,47 @@ def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
     if committed is None:  # erased meanwhile by another request
         return represent(CONTACTS.spec, CONTACTS.load(ctx, contact_id, archived=None))
     return represent(CONTACTS.spec, committed.item)
+
+
+def _merged_into(tenant_id: str, contact_id: str) -> list[str]:
+    """The contacts merged into this one: each merge's entry in its timeline names the duplicate (an id,
+    which the scrub of the timeline keeps: a retried erasure finds them again)."""
+    walk = _whole(
+        privacy_repository.items_of(keys.record_pk(tenant_id, "contact", contact_id), sk_prefix="EVT#"),
+        f"timeline of contact {contact_id}",
+    )
+    found = []
+    for item in walk.items:
+        entry = as_json_value(item.entry) if isinstance(item, TimelineItem) else {}
+        merged_from = ((entry.get("changes") or {}).get(MERGED_FROM) or {}).get("to")
+        if entry.get("type") == "contact.merged" and merged_from:
+            found.append(str(merged_from))
+    return found
+
+
+def _erase_merged(ctx: RequestContext, survivor_id: str, duplicate_id: str) -> None:
+    """A contact merged into the one erased is the same person, erased with it: first the markers of its
+    unique values (its address, its unique custom values), which the merge made lead to the survivor, are
+    released (while its record still holds the values: a retry after a crash finds them again); then it is
+    erased as the survivor is (its own merged contacts with it)."""
+    duplicate = repo.get_record(ctx.tenant_id, "contact", duplicate_id, consistent=True)
+    if duplicate is None:
+        return
+    data = record_data(duplicate)
+    if not data.get("erased_at"):
+        spec = CONTACTS.spec
+        markers = []
+        email = spec.unique_value(data)
+        if email:
+            markers.append(keys.unique_pk(ctx.tenant_id, spec.object_type, spec.unique_field or "", email))
+        if spec.custom_object is not None and data.get("custom"):
+            definitions = schema_for_write(ctx, spec.custom_object).definitions
+            markers += [
+                keys.unique_pk(ctx.tenant_id, spec.object_type, field_name, value)
+                for field_name, value in unique_values(definitions, data.get("custom")).items()
+            ]
+        privacy_repository.release_markers(markers, survivor_id)
+    erase_contact(ctx, duplicate_id)
 
 
 def _tombstone(ctx: RequestContext, contact_id: str) -> Prepared | None:
@@ -297,7 +342,12 @@ def _scrubbed(items: Iterable[TableItem]) -> Iterator[TableItem]:
 
 
 def _no_values(changes: Any, before: str, after: str) -> dict[str, Any]:
-    return {name: {before: None, after: None} for name in changes or {}}
+    """Each change's values nulled, but a merge's ``merged_from`` (the id of the record merged in: no one's
+    words, and what finds the contacts merged into an erased one)."""
+    return {
+        name: values if name == MERGED_FROM else {before: None, after: None}
+        for name, values in (changes or {}).items()
+    }
 
 
 def _ids_of(tenant_id: str, object_type: str) -> list[str]:
