@@ -333,3 +333,25 @@ def test_deliveries_and_publications_are_counted_as_cloudwatch_metrics(
                 )
     assert counted.get("WebhookTriesFailed", 0) >= 1 and counted.get("WebhookTriesSucceeded", 0) >= 1
     assert counted.get("EventsPublished", 0) >= 1
+
+
+def test_a_try_after_the_contact_was_erased_sends_its_event_without_the_persons_data(
+    client: ApiClient, receiver: Receiver
+) -> None:
+    """A retry queued before an erasure would send and log what the erasure cleared: it goes redacted."""
+    target = add_webhook(client, receiver.url, ["contact.created"])
+    receiver.fail_next = 2
+    contact = client.create("contacts", {"email": "forget.me@hooks.example", "first_name": "Forgotten"})
+
+    def tries() -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = client.get(f"/v1/event-targets/{target['id']}/deliveries").json()[
+            "items"
+        ]
+        return items
+
+    assert eventually(lambda: tries()), "the first try was never made"
+    assert client.post(f"/v1/privacy/contacts/{contact['id']}/erase").status_code == 200
+    assert eventually(lambda: receiver.accepted, timeout=30)
+    [sent] = receiver.accepted
+    assert sent["type"] == "contact.created" and sent["data"] == {"id": contact["id"]}, sent
+    assert "forget.me" not in json.dumps(tries()) and "Forgotten" not in json.dumps(tries())

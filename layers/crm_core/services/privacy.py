@@ -45,7 +45,7 @@ from crm_core.services.custom_values import schema_for_write, unique_values
 from crm_core.services.records import Referrer, record_data, record_title, represent
 from crm_core.services.records.shape import related_facts
 from crm_core.services.records.writes import Prepared, build_change, write_retrying
-from crm_core.services.webhooks import DELIVERY_SK_PREFIX
+from crm_core.services.webhooks import DELIVERY_SK_PREFIX, redacted
 from crm_core.stored_values import as_json_value
 
 # What a contact's tombstone keeps: its links and its place in reports (owner, company, stage). Its id,
@@ -400,9 +400,7 @@ def _scrub_deliveries(tenant_id: str, ids: set[str], needles: list[str]) -> None
             data = event.get("data") or {}
             text = str(event).lower()
             if data.get("id") in ids or any(needle in text for needle in lowered):
-                event["data"] = {"id": data.get("id")}
-                event["changes"] = _no_values(event.get("changes"), "from", "to")
-                item.event = event
+                item.event = redacted(event)
                 changed.append(item)
     privacy_repository.rewrite(changed)
 

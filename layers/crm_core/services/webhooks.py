@@ -184,6 +184,7 @@ def deliver(job: DeliveryJob, message_id: str | None = None) -> str:
     ):
         metrics.count("WebhookTriesDuplicate")
         return "duplicate"
+    job = _without_erased_data(job)
     started = time.perf_counter()
     status_code, error = _post_event(job, record_data(target))
     duration_ms = int((time.perf_counter() - started) * 1000)
@@ -211,6 +212,28 @@ def deliver(job: DeliveryJob, message_id: str | None = None) -> str:
         # What waits there is the next try, made when `crm dlq redrive` sends it back.
         _queue([{**job, "attempt": attempt + 1}], queue_url=dead)
     return outcome
+
+
+def redacted(event: EventDetail) -> EventDetail:
+    """An event about an erased person as a delivery log keeps it and a late try sends it: its record's
+    id, the names of the fields it changed, no value."""
+    data = event.get("data") or {}
+    changes = {name: {"from": None, "to": None} for name in event.get("changes") or {}}
+    return {**event, "data": {"id": data.get("id")}, "changes": changes}
+
+
+def _without_erased_data(job: DeliveryJob) -> DeliveryJob:
+    """A contact's event tried after the contact was erased (a try queued before the erasure, a retry)
+    sends and logs it redacted: the erasure cleared the log's copies, and a partner is not sent again what
+    it must forget. One GetItem, for the events of contacts only; ``contact.erased`` holds nothing to hide."""
+    event = job["event"]
+    record_id = (event.get("data") or {}).get("id")
+    if not str(event["type"]).startswith("contact.") or event["type"] == "contact.erased" or not record_id:
+        return job
+    contact = repo.get_record(job["tenant_id"], "contact", str(record_id))
+    if contact is None or not record_data(contact).get("erased_at"):
+        return job
+    return {**job, "event": redacted(event)}
 
 
 def _post_event(job: DeliveryJob, target: RecordFields) -> tuple[int | None, str | None]:
