@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,12 @@ import pytest
 import requests
 from crm_core.auth import Role
 from crm_core.definitions import QueueDefinition
-from crm_core.services import imports
+from crm_core.services import import_rows, imports
 
+from bench.import_crash import csv_rows, dying_workers
+from crm_local.runtime import LocalRuntime
 from tests.integration.test_cli import crm, crm_dev, tenant_create
+from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.roles import clients_by_role
 from tests.support.waiting import eventually
@@ -232,6 +236,33 @@ def test_a_worker_dying_after_its_writes_leaves_every_row_counted_once(
     contacts = contacts_by_email(client)
     assert sorted(contacts) == sorted(f"p{n}@example.com" for n in range(10))
     assert all(len(found) == 1 for found in contacts.values())
+
+
+def test_a_worker_dying_half_way_through_its_chunk_leaves_every_row_once(
+    client: ApiClient, runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m bench.import_crash`` in small: chunks of four rows, two to a shared transaction; the
+    first try of chunks 0 and 2 dies after its first transaction committed, before that transaction's
+    rows' derived entries were written. The chunks come back; each row is counted once, is one contact,
+    and has one event; the relay wrote what the dead worker did not (search finds its rows)."""
+    tap = BusTap(runtime, client.tenant_id)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(import_rows, "MAX_TRANSACTION_ITEMS", 6)  # two rows (and their counts) a transaction
+    with dying_workers((0, 2), after_groups=1, tenant_id=client.tenant_id) as died:
+        job = run_import(client, csv_rows(10))
+    assert sorted(died) == [0, 2]
+    assert counters(job) == dict(total=10, processed=10, created=10, updated=0, skipped=0, failed=0)
+    contacts = contacts_by_email(client)
+    assert sorted(contacts) == sorted(f"p{n}@crash.example" for n in range(10))
+    assert all(len(found) == 1 and found[0]["version"] == 1 for found in contacts.values())
+    events = tap.drain(11, timeout=30)
+    assert Counter(event["detail-type"] for event in events) == {"contact.created": 10, "import.completed": 1}
+    created_ids = sorted(e["detail"]["data"]["id"] for e in events if e["detail-type"] == "contact.created")
+    assert created_ids == sorted(found[0]["id"] for found in contacts.values())
+    # rows 1 and 9 were in the transactions whose worker died before writing their search entries
+    for name in ("row0", "row8"):
+        found = eventually(lambda name=name: client.get(f"/v1/contacts?q={name}").json()["items"])
+        assert [contact["last_name"] for contact in found] == [name.capitalize()]
 
 
 def test_a_chunk_delivered_twice_is_written_and_counted_once(
