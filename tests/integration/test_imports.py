@@ -322,3 +322,45 @@ def test_companies_match_by_domain(client: ApiClient) -> None:
     assert companies["acme.example"]["id"] == existing["id"]
     assert (companies["acme.example"]["name"], companies["acme.example"]["employees"]) == ("Acme Inc", 50)
     assert companies["globex.example"]["employees"] == 12
+
+
+def test_deals_take_stages_and_pipelines_by_name_companies_by_domain_contacts_by_email(
+    client: ApiClient,
+) -> None:
+    company = client.create("companies", {"name": "Acme", "domain": "acme.example"})
+    buyer = client.create("contacts", {"email": "buyer@acme.example"})
+    stages = [{"name": "Talking", "probability": 0.2, "kind": "open"}, {"name": "Signed", "kind": "won"}]
+    partners = client.post("/v1/pipelines", {"name": "Partners", "stages": stages}).json()
+    data = (
+        b"Deal Name,Amount,Stage,Pipeline,Company Domain,Email\n"
+        b"Renewal,1200.50,proposal,,https://www.ACME.example/,Buyer@acme.example\n"
+        b"Partner deal,10,Signed,partners,,\n"
+        b"No stage,7,,,,\n"
+        b"Bad stage,5,Nowhere,,,\n"
+        b"Unknown company,5,,,nobody.example,\n"
+        b"Unknown pipeline,5,,Elsewhere,,\n"
+    )
+    job = run_import(client, data, object="deals")
+    assert job["mapping"] == {
+        "Deal Name": "name",
+        "Amount": "amount",
+        "Stage": "stage",
+        "Pipeline": "pipeline",
+        "Company Domain": "company_domain",
+        "Email": "contact_email",
+    }
+    assert counters(job) == dict(total=6, processed=6, created=3, updated=0, skipped=0, failed=3)
+    reasons = {row["Deal Name"]: row["error"] for row in rejected_rows(job)}
+    assert sorted(reasons) == ["Bad stage", "Unknown company", "Unknown pipeline"]
+    assert "stage:" in reasons["Bad stage"] and "'Proposal'" in reasons["Bad stage"]
+    assert "company_domain:" in reasons["Unknown company"]
+    assert "pipeline:" in reasons["Unknown pipeline"] and "'Partners'" in reasons["Unknown pipeline"]
+    deals = {d["name"]: d for d in client.all_pages("/v1/deals", {"limit": 100})}
+    renewal, partner, plain = deals["Renewal"], deals["Partner deal"], deals["No stage"]
+    default = client.get(f"/v1/pipelines/{renewal['pipeline_id']}").json()
+    proposal = next(s["id"] for s in default["stages"] if s["name"] == "Proposal")
+    assert (renewal["stage_id"], renewal["amount"]) == (proposal, "1200.50")
+    assert (renewal["company_id"], renewal["contact_ids"]) == (company["id"], [buyer["id"]])
+    assert partner["pipeline_id"] == partners["id"] and partner["status"] == "won"
+    assert partner["stage_id"] == next(s["id"] for s in partners["stages"] if s["name"] == "Signed")
+    assert plain["pipeline_id"] == renewal["pipeline_id"] != partners["id"]

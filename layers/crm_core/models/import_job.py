@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints
 
 from crm_core.models.common import Closed, StrictModel
 
-ImportObject = Literal["contacts", "companies"]
+ImportObject = Literal["contacts", "companies", "deals"]
 OnDuplicate = Literal["skip", "update", "create"]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64)]

@@ -32,6 +32,8 @@ from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import UniqueMarker
 from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
+from crm_core.services.import_references import reference_fields
+from crm_core.services.import_references import resolve as resolve_references
 from crm_core.services.records import RecordService
 from crm_core.services.records.batch import BATCH_CONCURRENCY
 from crm_core.services.records.derived import DerivedWrites, shared_lookups, write_after_commit
@@ -52,7 +54,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "title": ("jobtitle", "position"),
     "name": ("companyname",),
     "domain": ("website", "companydomain", "webdomain"),
+    "company_domain": ("companywebsite", "companydomain"),
+    "contact_email": ("contact", "email", "emailaddress"),
+    "stage": ("dealstage", "stagename"),
+    "pipeline": ("pipelinename", "dealpipeline"),
+    "amount": ("value", "dealvalue", "dealamount"),
+    "close_date": ("closedate", "expectedclosedate"),
 }
+# Where an object's field goes by other names than another object's field of the same name.
+OBJECT_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {"deal": {"name": ("dealname", "title")}}
 
 
 class _WrittenMeanwhile(Exception):
@@ -150,9 +160,11 @@ def _scalar(annotation: Any) -> bool:
 
 
 def importable_fields(service: RecordService) -> list[str]:
-    """The fields a column can fill: those a create takes from one value (not lists, nor objects)."""
+    """The fields a column can fill: those a create takes from one value (not lists, nor objects), and
+    the columns that name another record (import_references.py: a deal's ``stage`` by name)."""
     model: type[BaseModel] = service.spec.create_model
-    return [name for name, info in model.model_fields.items() if _scalar(info.annotation)]
+    scalar = [name for name, info in model.model_fields.items() if _scalar(info.annotation)]
+    return scalar + reference_fields(service.spec.object_type)
 
 
 def _folded(name: str) -> str:
@@ -163,8 +175,9 @@ def guess_mapping(service: RecordService, header: list[str]) -> dict[str, str]:
     """Each column whose name is a field's, ignoring case, spaces, underscores, hyphens and dots ("First
     Name", "E-mail"), or a common other name of it ("Email Address", "Surname"); the others are left out."""
     wanted: dict[str, str] = {}
+    synonyms = {**SYNONYMS, **OBJECT_SYNONYMS.get(service.spec.object_type, {})}
     for field_name in importable_fields(service):
-        for spelling in (_folded(field_name), *SYNONYMS.get(field_name, ())):
+        for spelling in (_folded(field_name), *synonyms.get(field_name, ())):
             wanted.setdefault(spelling, field_name)
     mapping: dict[str, str] = {}
     for column in header:
@@ -220,17 +233,9 @@ def write_rows(
     written alone, as an API write, a bounded number at once."""
     spec = service.spec
     fields_of = {row.number: _fields(row, mapping) for row in rows}
+    unresolved = resolve_references(ctx, spec.object_type, fields_of)
     unique_of = {row.number: _unique_value(service, fields_of[row.number]) for row in rows}
-    waves: list[list[Row]] = []
-    seen: dict[str, int] = {}
-    for row in rows:
-        value = unique_of[row.number]
-        position = seen.get(value, 0) if value else 0
-        if value:
-            seen[value] = position + 1
-        while len(waves) <= position:
-            waves.append([])
-        waves[position].append(row)
+    waves = _waves(rows, unique_of)
     ours = set(
         repo.batch_get_records(ctx.tenant_id, spec.object_type, [record_id_of(import_id, r) for r in rows])
     )
@@ -244,6 +249,8 @@ def write_rows(
             return RowOutcome(CREATED)  # written by an earlier try of this chunk
         if row.extra_cells:
             return RowOutcome(FAILED, f"The row has {row.extra_cells} more cells than the header.")
+        if row.number in unresolved:
+            return RowOutcome(FAILED, problem_text(unresolved[row.number]))
         if existing is not None:
             return None
         try:
@@ -288,6 +295,21 @@ def write_rows(
             )
             outcomes.update({row.number: result for row, result in zip(by_itself, done, strict=True)})
     return [outcomes[row.number] for row in rows]
+
+
+def _waves(rows: list[Row], unique_of: dict[int, str | None]) -> list[list[Row]]:
+    """The rows in waves: the n-th row of a unique value in the n-th wave, in the file's order."""
+    waves: list[list[Row]] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        value = unique_of[row.number]
+        position = seen.get(value, 0) if value else 0
+        if value:
+            seen[value] = position + 1
+        while len(waves) <= position:
+            waves.append([])
+        waves[position].append(row)
+    return waves
 
 
 def _in_parallel(work: Callable[[_Job], _Out], jobs: list[_Job]) -> list[_Out]:

@@ -3022,7 +3022,7 @@ export interface components {
              * @description What each row is.
              * @enum {string}
              */
-            object: "contacts" | "companies";
+            object: "contacts" | "companies" | "deals";
             /**
              * On Duplicate
              * @description What a row whose unique value (a contact's email, a company's domain) a record already has does, also a record an earlier row of the file made: `skip` it, `update` that record with the row's non-empty cells, or `create` another record, which the unique value refuses (the row fails with the API's 409 problem): `create` adds only rows with no such value.
@@ -3061,7 +3061,7 @@ export interface components {
              * Object
              * @enum {string}
              */
-            object: "contacts" | "companies";
+            object: "contacts" | "companies" | "deals";
             /**
              * On Duplicate
              * @enum {string}
@@ -3138,7 +3138,7 @@ export interface components {
              * Object
              * @enum {string}
              */
-            object: "contacts" | "companies";
+            object: "contacts" | "companies" | "deals";
             /**
              * On Duplicate
              * @enum {string}
