@@ -79,6 +79,7 @@ def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> Non
         b"Grace,Hopper,grace@example.com,astronaut\n"
         b",,,\n"
         b"Alan,Turing,alan@example.com,\n"
+        b"alan,TURING,turing@example.org,\n"
     )
     job = run_import(client, data)
     assert job["status"] == "completed", job
@@ -89,9 +90,9 @@ def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> Non
         "Lifecycle Stage": "lifecycle_stage",
     }
     assert counters(job) == {
-        "total": 6,
-        "processed": 6,
-        "created": 2,
+        "total": 7,
+        "processed": 7,
+        "created": 3,
         "updated": 0,
         "skipped": 2,
         "failed": 2,
@@ -104,6 +105,10 @@ def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> Non
     contacts = contacts_by_email(client)
     assert contacts["ada@example.com"][0]["last_name"] == "Lovelace"  # the repeat was skipped
     assert contacts["old@example.com"][0]["first_name"] == "Old"
+    # Two rows of one name, written in one transaction, are a duplicate pair as two requests would be.
+    pairs = client.get("/v1/contacts/duplicates").json()["items"]
+    alans = sorted(contacts[email][0]["id"] for email in ("alan@example.com", "turing@example.org"))
+    assert [(sorted(p["ids"]), p["reason"]) for p in pairs] == [(alans, "same_name")]
     assert "grace@example.com" not in contacts and "alan@example.com" in contacts
     assert contacts["alan@example.com"][0]["owner_id"] == client.user_id  # as an API create by the admin
 

@@ -36,7 +36,12 @@ from crm_core.services.import_references import reference_fields
 from crm_core.services.import_references import resolve as resolve_references
 from crm_core.services.records import RecordService
 from crm_core.services.records.batch import BATCH_CONCURRENCY
-from crm_core.services.records.derived import DerivedWrites, shared_lookups, write_after_commit
+from crm_core.services.records.derived import (
+    DerivedWrites,
+    pairs_among,
+    shared_lookups,
+    write_after_commit,
+)
 from crm_core.services.records.writes import Prepared, back_off, write_retrying
 from crm_core.validation import set_fields, validate
 
@@ -282,6 +287,10 @@ def write_rows(
                     together.append((row.number, result))
                 else:
                     by_itself.append(row)
+            # The wave's new records are not there for each other's duplicate lookups: their pairs.
+            among = pairs_among(spec, [change.item for _, change in together])
+            for _, change in together:
+                change.derived.puts.extend(among[change.item.id])
             committed, fell_out = _commit_together(together)
             outcomes.update(dict.fromkeys(committed, RowOutcome(CREATED)))
             # A row that fell out of its transaction is written alone: as a create again (its unique

@@ -154,6 +154,27 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
     ]
 
 
+def pairs_among(spec: ObjectSpec, items: list[RecordItem]) -> dict[str, list[TableItem]]:
+    """The pairs new records written together form among themselves (none of them is there yet for the
+    others' lookups to find): each with the earlier ones that share a duplicate key, at most
+    ``DUPLICATE_LOOKUP`` a key, by record id."""
+    earlier: dict[str, list[str]] = {}
+    pairs: dict[str, list[TableItem]] = {}
+    found_at = utc_now()
+    for item in items:
+        reasons: dict[str, str] = {}
+        for key in sorted(set(item.dedupe_keys or [])):
+            for other_id in earlier.get(key, [])[-DUPLICATE_LOOKUP:]:
+                reasons.setdefault(other_id, key.split(":", 1)[0])
+            earlier.setdefault(key, []).append(item.id)
+        pairs_pk = keys.duplicates_pk(item.tenant_id, spec.object_type)
+        pairs[item.id] = [
+            repo.duplicate_pair(pairs_pk, item.id, other_id, reason, found_at)
+            for other_id, reason in reasons.items()
+        ]
+    return pairs
+
+
 # ---------------------------------------------------------------------------------------------- repair
 
 
