@@ -477,10 +477,16 @@ def _print_import_pipeline(printer: Printer, result: dict[str, Any]) -> None:
                 f"{result['dynamodb_calls_per_row']:.2f}",
             ],
             [
-                "raw BatchWriteItem (25 a call)",
+                "raw BatchWriteItem (25 a call), one item a row",
                 f"{result['raw_batch_write_seconds']:.2f}",
                 f"{result['raw_batch_write_rows_per_second']:.1f}",
                 "0.04",
+            ],
+            [
+                f"raw BatchWriteItem, the import's {result['items_written_per_row']:.1f} items a row",
+                f"{result['raw_same_items_seconds']:.2f}",
+                f"{result['rows'] / max(result['raw_same_items_seconds'], 1e-9):.1f}",
+                f"{result['items_written_per_row'] / 25:.2f}",
             ],
         ],
         right=(1, 2, 3),
@@ -489,8 +495,9 @@ def _print_import_pipeline(printer: Printer, result: dict[str, Any]) -> None:
     )
     verdict = "MET" if result["met"] else "MISSED"
     printer.line(
-        f"import pipeline: {result['ratio_pipeline_to_raw']:.3f}x raw BatchWriteItem, goal >= "
-        f"{result['goal_ratio']:.1f}x: {verdict}",
+        f"import pipeline: {result['ratio_pipeline_to_raw']:.3f}x raw BatchWriteItem of a row's item, "
+        f"goal >= {result['goal_ratio']:.1f}x: {verdict}; "
+        f"{result['ratio_pipeline_to_raw_same_items']:.3f}x raw BatchWriteItem of the items it wrote",
         style="bold green" if result["met"] else "bold red",
     )
 
