@@ -92,8 +92,30 @@ def _settled(read: Any, deadline_s: float, quiet_s: float = 3.0, target: int | N
     return int(value)
 
 
-def measure(rows: int, *, progress: bool = True) -> dict[str, Any]:
+def check_records(api: str, key: str) -> dict[str, Any]:
+    """The tenant's contacts, every page read: their total, how many, how many distinct emails, and how
+    many at version 1 (written once: one event each, its contact.created)."""
+    total = call_api(api, key, "GET", "/v1/contacts?limit=1")["total"]
+    emails: dict[str, int] = {}
+    versions: dict[int, int] = {}
+    cursor: str | None = ""
+    while cursor is not None:
+        page = call_api(api, key, "GET", f"/v1/contacts?limit=100{'&cursor=' + cursor if cursor else ''}")
+        for contact in page["items"]:
+            emails[contact["email"]] = emails.get(contact["email"], 0) + 1
+            versions[contact["version"]] = versions.get(contact["version"], 0) + 1
+        cursor = page.get("next_cursor")
+    return {
+        "contacts_total": total,
+        "contacts_listed": sum(emails.values()),
+        "distinct_emails": len(emails),
+        "contacts_by_version": versions,
+    }
+
+
+def measure(rows: int, *, progress: bool = True, relay_wait_s: float = 600) -> dict[str, Any]:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    from crm_core.services.imports import CHUNK_ROWS
     from crm_core.services.tenants import create_tenant
     from rich.progress import Progress
 
@@ -122,21 +144,14 @@ def measure(rows: int, *, progress: bool = True) -> dict[str, Any]:
             seconds = time.perf_counter() - started
         if progress:
             print(f"import {job['status']} in {seconds:.1f} s: {json.dumps(job)}", flush=True)
-        # The relay publishes the records' events after the import (it is on no row's path); then a
-        # moment more, for any event published twice.
+        records = check_records(api, key)
+        # The relay publishes the records' events after the import (it is on no row's path), at its own
+        # pace: waited for at most ``relay_wait_s``, then a moment more for any event published twice.
         relay_started = time.perf_counter()
         target = published_before + rows + 1
-        _settled(lambda: runtime.relay.published, 3600, quiet_s=60, target=target)
+        _settled(lambda: runtime.relay.published, relay_wait_s, quiet_s=60, target=target)
         relay_seconds = time.perf_counter() - relay_started
         published = _settled(lambda: runtime.relay.published, 60, quiet_s=5) - published_before
-        total = call_api(api, key, "GET", "/v1/contacts?limit=1")["total"]
-        emails: dict[str, int] = {}
-        cursor: str | None = ""
-        while cursor is not None:
-            page = call_api(api, key, "GET", f"/v1/contacts?limit=100{'&cursor=' + cursor if cursor else ''}")
-            for contact in page["items"]:
-                emails[contact["email"]] = emails.get(contact["email"], 0) + 1
-            cursor = page.get("next_cursor")
     finally:
         runtime.stop()
     counters = {name: job[name] for name in ("total", "processed", "created", "updated", "skipped", "failed")}
@@ -147,19 +162,21 @@ def measure(rows: int, *, progress: bool = True) -> dict[str, Any]:
         "rows_per_second": round(rows / seconds, 1),
         "chunks_that_died_half_way": sorted(died),
         "counters": counters,
-        "contacts_total": total,
-        "contacts_listed": sum(emails.values()),
-        "distinct_emails": len(emails),
+        **records,
         "events_published": published,
+        "relay_caught_up": published >= rows + 1,
         "relay_seconds_after_completion": round(relay_seconds, 1),
     }
     expected = dict(total=rows, processed=rows, created=rows, updated=0, skipped=0, failed=0)
     result["every_row_once"] = (
         job["status"] == "completed"
         and counters == expected
-        and total == rows == len(emails) == sum(emails.values())
-        and published == rows + 1  # each record's contact.created, and the import's import.completed
-        and sorted(died) == sorted(DIE_IN_CHUNKS)
+        and records["contacts_total"] == rows == records["distinct_emails"] == records["contacts_listed"]
+        and records["contacts_by_version"] == {1: rows}  # each written once: one contact.created each
+        # each record's contact.created and the import's import.completed, once each (when the relay
+        # has not caught up in time: none twice so far)
+        and (published == rows + 1 if result["relay_caught_up"] else published < rows + 1)
+        and sorted(died) == [chunk for chunk in DIE_IN_CHUNKS if chunk * CHUNK_ROWS < rows]
     )
     return result
 
@@ -167,8 +184,11 @@ def measure(rows: int, *, progress: bool = True) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.import_crash", description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the CSV file (default 100000)")
+    parser.add_argument(
+        "--relay-wait", type=float, default=600, help="seconds to wait for the relay's events (default 600)"
+    )
     args = parser.parse_args(argv)
-    result = measure(args.rows)
+    result = measure(args.rows, relay_wait_s=args.relay_wait)
     print(json.dumps(result, indent=2))
     return 0 if result["every_row_once"] else 1
 
