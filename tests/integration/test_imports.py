@@ -17,6 +17,7 @@ import pytest
 import requests
 from crm_core.auth import Role
 from crm_core.definitions import QueueDefinition
+from crm_core.repositories.transaction import ChangeSet, TransactionRefused
 from crm_core.services import import_rows, imports
 
 from bench.import_crash import csv_rows, dying_workers
@@ -369,3 +370,26 @@ def test_deals_take_stages_and_pipelines_by_name_companies_by_domain_contacts_by
     assert partner["pipeline_id"] == partners["id"] and partner["status"] == "won"
     assert partner["stage_id"] == next(s["id"] for s in partners["stages"] if s["name"] == "Signed")
     assert plain["pipeline_id"] == renewal["pipeline_id"] != partners["id"]
+
+
+def test_rows_of_a_refused_shared_transaction_are_written_alone(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared transaction DynamoDB refuses as a whole (its size, throttling) leaves its rows to be
+    written one by one: each is created once, and counted."""
+    commit = ChangeSet.commit
+    refused: list[int] = []
+
+    def refusing(changes: ChangeSet, request_token: str | None = None) -> None:
+        labels = {op.label.split(":", 1)[0] for op in changes.operations if ":" in op.label}
+        if len(labels) > 1:  # several rows' operations: a shared transaction
+            refused.append(len(labels))
+            raise TransactionRefused("ValidationException: too large")
+        commit(changes, request_token)
+
+    monkeypatch.setattr(ChangeSet, "commit", refusing)
+    job = run_import(client, csv_rows(5))
+    assert refused and refused[0] == 5
+    assert counters(job) == dict(total=5, processed=5, created=5, updated=0, skipped=0, failed=0)
+    contacts = contacts_by_email(client)
+    assert sorted(contacts) == sorted(f"p{n}@crash.example" for n in range(5))

@@ -32,6 +32,10 @@ class TransactionTooLarge(Exception):
     pass
 
 
+class TransactionRefused(Exception):
+    """The transaction was refused for no failed condition nor a concurrent one (its size, throttling)."""
+
+
 class CounterStep(NamedTuple):
     """Numbers to ADD to a counter item; ``at_least`` (by attribute) is what the results must not fall below,
     checked by the write's condition, so that two concurrent writes cannot both take the last one (a write
@@ -160,7 +164,9 @@ class ChangeSet:
                 raise WriteConflict(op.label, existing, tuple(o.label for o, _ in failed)) from error
             if error.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
                 raise WriteConflict("concurrent", None) from error
-            raise
+            raise TransactionRefused(
+                f"{error.cause_response_code}: {error.cause_response_message}"
+            ) from error
 
 
 def _save_alone(op: _Operation) -> None:

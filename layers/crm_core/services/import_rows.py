@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from crm_core.context import RequestContext
@@ -31,7 +32,12 @@ from crm_core.ids import derived_id
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import UniqueMarker
-from crm_core.repositories.transaction import MAX_TRANSACTION_ITEMS, ChangeSet, WriteConflict
+from crm_core.repositories.transaction import (
+    MAX_TRANSACTION_ITEMS,
+    ChangeSet,
+    TransactionRefused,
+    WriteConflict,
+)
 from crm_core.services.import_references import reference_fields
 from crm_core.services.import_references import resolve as resolve_references
 from crm_core.services.records import RecordService
@@ -44,6 +50,8 @@ from crm_core.services.records.derived import (
 )
 from crm_core.services.records.writes import Prepared, back_off, write_retrying
 from crm_core.validation import set_fields, validate
+
+logger = Logger(child=True)
 
 CREATED, UPDATED, SKIPPED, FAILED = "created", "updated", "skipped", "failed"
 _Job = typing.TypeVar("_Job")
@@ -363,6 +371,12 @@ def _commit_together(creates: list[tuple[int, Prepared]]) -> tuple[list[int], se
                 fell_out |= failed
                 group = [(number, prepared) for number, prepared in group if number not in failed]
                 continue
+            except TransactionRefused:
+                # Refused as a whole for another reason (its 4 MB of large records, throttling): its rows
+                # go alone, where each is what one API write is.
+                logger.warning("a shared transaction was refused; its rows are written alone", exc_info=True)
+                fell_out.update(number for number, _ in group)
+                break
             committed += [number for number, _ in group]
             write_after_commit(
                 DerivedWrites(
