@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import importlib
 import json
 import sys
 from pathlib import Path
@@ -54,14 +53,8 @@ ACTOR_SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {"enum": ["user", "system"]},
         "id": {"type": "string", "description": "The user's id, or what the system did (e.g. reminders)."},
-        "via": {
-            "enum": ["api_key", "jwt", "import"],
-            "description": "A user's credential type (import: a row of an import the user made).",
-        },
-        "credential_id": {
-            "type": "string",
-            "description": "A user's API key id or session subject, or the import's id.",
-        },
+        "via": {"enum": ["api_key", "jwt"], "description": "A user's credential type."},
+        "credential_id": {"type": "string", "description": "A user's API key id or session subject."},
     },
     "required": ["type", "id"],
     "additionalProperties": False,
@@ -75,23 +68,9 @@ CHANGE_SCHEMA: dict[str, Any] = {
 }
 
 
-def _named(path: str) -> Any:
-    """What "module:NAME" names."""
-    module, name = path.split(":", 1)
-    return getattr(importlib.import_module(module), name)
-
-
 def record_model(event: EventType) -> Any:
-    """The pydantic model of what ``event``'s ``data`` carries: its ``data_model``, else the record of its
-    type (its type's models module)."""
-    if event.data_model is not None:
-        return _named(event.data_model)
+    """The pydantic model of the record ``event``'s ``data`` carries (its type's models module)."""
     return event.registered.record_model()
-
-
-def data_name(event: EventType) -> str:
-    """The name of what its ``data`` carries, for the docs' table."""
-    return str(record_model(event).__name__) if event.data_model else str(event.registered.model)
 
 
 def _draft4(node: Any) -> Any:
@@ -167,9 +146,6 @@ def event_schema(event: EventType) -> dict[str, Any]:
         "required": list(DETAIL_FIELDS),
         "additionalProperties": False,
     }
-    if event.data_model is not None:  # not a record's change: no version to order by, no changes
-        del detail["properties"]["sequence"]
-        detail["required"] = [name for name in DETAIL_FIELDS if name != "sequence"]
     return {
         "$schema": DRAFT_04,
         "title": event.name,
@@ -209,11 +185,6 @@ def _change(data: dict[str, Any], field: str, value: Any, changes: dict[str, Any
 
 def example_event(event: EventType) -> dict[str, Any]:
     """A whole event of this type as a partner's target receives it (validates against its schema)."""
-    return _envelope(event, _job_detail(event) if event.data_model is not None else _record_detail(event))
-
-
-def _record_detail(event: EventType) -> dict[str, Any]:
-    """The detail of a record's event: its type's example record, changed as the event changes it."""
     action, models = event.action, event.registered.models()
     data: dict[str, Any] = {"id": models.EXAMPLE_ID, **copy.deepcopy(models.EXAMPLE)}
     data.update(
@@ -276,27 +247,6 @@ def _record_detail(event: EventType) -> dict[str, Any]:
         "changes": changes,
         "sequence": data["version"],
     }
-    return detail
-
-
-def _job_detail(event: EventType) -> dict[str, Any]:
-    """The detail of an event whose data is not a record: its example, as its creator's job made it."""
-    assert event.data_example is not None, f"{event.name} has a data_model and no data_example"
-    data = copy.deepcopy(_named(event.data_example))
-    return {
-        "id": "01JHC2EVENT000000000000001",
-        "type": event.name,
-        "version": event.version,
-        "tenant_id": EXAMPLE_TENANT_ID,
-        "occurred_at": data["updated_at"],
-        "actor": {"type": "user", "id": data["created_by"], "via": "import", "credential_id": data["id"]},
-        "correlation_id": data["id"],
-        "data": data,
-        "changes": {},
-    }
-
-
-def _envelope(event: EventType, detail: dict[str, Any]) -> dict[str, Any]:
     return {
         "version": "0",
         "id": "6f87d04b-9f74-4f12-a8c2-1f0e3a9d7c55",
@@ -360,7 +310,7 @@ def docs_markdown() -> str:
         "|---|---|---|---|",
     ]
     for event in EVENT_TYPES:
-        model = data_name(event)
+        model = event.registered.model
         lines.append(
             f"| [`{event.name}`](#{event.name.replace('.', '')}) | {event.version} | {event.when} | {model} |"
         )

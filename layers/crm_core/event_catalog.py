@@ -1,6 +1,5 @@
 """The catalog of the events the CRM publishes on its bus (API.md section 4): every type the code emits
-today, when it is sent, its schema version and the record its ``data`` carries (or, for what a
-background job did, the model of its ``data``); the types the contract
+today, when it is sent, its schema version and the record its ``data`` carries; the types the contract
 names that nothing emits yet; and the partner events the CRM accepts.
 
 The emitted types follow from the record types (``crm_core.record_types``): each type's lifecycle and its
@@ -25,10 +24,6 @@ class EventType:
     name: str
     when: str  # one line: when it is sent
     version: str = EVENT_SCHEMA_VERSION
-    # An event whose ``data`` is not a record (what a background job did): "module:Model" of its data and
-    # "module:NAME" of an example of it. None: the data is the record of the type its name begins with.
-    data_model: str | None = None
-    data_example: str | None = None
 
     @property
     def record_type(self) -> str:
@@ -40,7 +35,7 @@ class EventType:
 
     @property
     def registered(self) -> RecordType:
-        """The record type whose record its ``data`` carries (not for an event with a ``data_model``)."""
+        """The record type whose record its ``data`` carries."""
         return registered_type(self.record_type)
 
     @property
@@ -65,24 +60,10 @@ class AcceptedEventType:
     what: str
 
 
-# Events whose data is not a record.
-JOB_EVENT_TYPES: tuple[EventType, ...] = (
-    EventType(
-        "import.completed",
-        "When an import has written and counted every row of its file: `data` is the import as "
-        "`GET /v1/imports/{id}` answers it, without its link.",
-        data_model="crm_core.models.import_job:ImportState",
-        data_example="crm_core.models.import_job:COMPLETED_EXAMPLE",
-    ),
-)
-
-EVENT_TYPES: tuple[EventType, ...] = (
-    *(
-        EventType(f"{record.name}.{action}", when)
-        for record in RECORD_TYPES
-        for action, when in record.event_actions().items()
-    ),
-    *JOB_EVENT_TYPES,
+EVENT_TYPES: tuple[EventType, ...] = tuple(
+    EventType(f"{record.name}.{action}", when)
+    for record in RECORD_TYPES
+    for action, when in record.event_actions().items()
 )
 
 ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
@@ -108,6 +89,7 @@ PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
         PlannedEventType(f"email.{name}", _CAMPAIGNS)
         for name in ("sent", "delivered", "bounced", "opened", "clicked", "unsubscribed")
     ),
+    PlannedEventType("import.completed", "imports"),
     PlannedEventType("export.completed", "exports"),
     PlannedEventType("installment.overdue", "contracts and payment plans"),
     PlannedEventType("payment.received", "payments"),

@@ -46,7 +46,7 @@ def test_catalog_is_consistent() -> None:
     assert not set(names) & {planned.name for planned in PLANNED_EVENT_TYPES}
     for event in EVENT_TYPES:
         assert re.fullmatch(r"[a-z_]+\.[a-z_]+", event.name), event.name
-        assert event.record_type in BY_NAME or event.data_model is not None
+        assert event.record_type in BY_NAME
         assert event.when and "\n" not in event.when
         assert event.version == "1"
         assert event_type(event.name) is event
@@ -102,21 +102,18 @@ def test_schema_is_valid_draft_04_and_accepts_its_example(event: EventType) -> N
     assert list(validator.iter_errors(example)) == []
     assert f'"detail-type": "{event.name}"' in (REPO_ROOT / DOCS_PATH).read_text()
 
-    # What the schema refuses: another type, an unknown detail field, a record field missing (a record's
-    # change has its sequence; what a job did has none).
+    # What the schema refuses: another type, an unknown detail field, a record field missing.
     for broken in (
         {**example, "detail-type": "contact.erased"},
         {**example, "source": "partner.x"},
         {**example, "detail": {**example["detail"], "extra": 1}},
-        {**example, "detail": {k: v for k, v in example["detail"].items() if k != "sequence"}}
-        if event.data_model is None
-        else {**example, "detail": {**example["detail"], "sequence": 1}},
+        {**example, "detail": {k: v for k, v in example["detail"].items() if k != "sequence"}},
         {**example, "detail": {**example["detail"], "data": {**example["detail"]["data"], "unknown": 1}}},
         {**example, "detail": {**example["detail"], "changes": {"x": {"to": 1}}}},
     ):
         assert not validator.is_valid(broken)
     data = dict(example["detail"]["data"])
-    data.pop("tenant_id" if event.data_model is None else "created")
+    data.pop("tenant_id")
     assert not validator.is_valid({**example, "detail": {**example["detail"], "data": data}})
 
 

@@ -37,9 +37,7 @@ class ImportCreate(StrictModel):
     on_duplicate: OnDuplicate = Field("skip", description=ON_DUPLICATE)
 
 
-class ImportState(Closed):
-    """An import without its links: what ``import.completed`` carries as its ``data``."""
-
+class ImportJob(Closed):
     id: str
     object: ImportObject
     on_duplicate: OnDuplicate
@@ -64,9 +62,6 @@ class ImportState(Closed):
     created_at: str
     updated_at: str
     completed_at: str | None
-
-
-class ImportJob(ImportState):
     rejected_rows_url: str | None = Field(
         description="Once completed with failed rows: a link (valid for an hour; read the import again for "
         "a fresh one) to a CSV of those rows, their original columns and an `error` column with the reason "
@@ -77,24 +72,3 @@ class ImportJob(ImportState):
 class ImportCreated(ImportJob):
     upload_url: str = Field(description="PUT the CSV file (UTF-8, `,` or `;`, a header line) to this URL.")
     upload_expires_at: str
-
-
-# An import.completed event's data (crm_local/catalog.py: the event catalog's example).
-COMPLETED_EXAMPLE: dict[str, object] = {
-    "id": "01JHC1IMP0RT0000000000001",
-    "object": "contacts",
-    "on_duplicate": "skip",
-    "mapping": {"Email": "email", "First Name": "first_name"},
-    "status": "completed",
-    "error": None,
-    "total": 3,
-    "processed": 3,
-    "created": 2,
-    "updated": 0,
-    "skipped": 0,
-    "failed": 1,
-    "created_by": "01JHC1USER00000000000001",
-    "created_at": "2025-01-15T09:30:00.000Z",
-    "updated_at": "2025-01-15T09:30:04.000Z",
-    "completed_at": "2025-01-15T09:30:04.000Z",
-}
