@@ -48,6 +48,10 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--import-runs", type=int, default=11, help="fresh interpreters per module (default 11)"
     )
+    parser.add_argument(
+        "--import-rows", type=int, default=2000, help="rows of the CSV import measured (default 2000)"
+    )
+    parser.add_argument("--skip-import-pipeline", action="store_true", help="do not measure a CSV import")
     parser.add_argument("--skip-imports", action="store_true", help="only count DynamoDB calls")
     parser.add_argument("--skip-calls", action="store_true", help="only time the imports")
     parser.add_argument("--output", default=str(OUTPUT), help=f"JSON results (default {OUTPUT})")
@@ -460,6 +464,44 @@ def _print_imports(printer: Printer, result: dict[str, Any]) -> None:
         )
 
 
+def _print_import_pipeline(printer: Printer, result: dict[str, Any]) -> None:
+    """A CSV import through the local pipeline beside raw BatchWriteItem of the same rows (issue 14)."""
+    printer.table(
+        f"CSV import of {result['rows']} contacts: POST to completed, beside raw BatchWriteItem of the rows",
+        ["Path", "Seconds", "Rows/s", "DynamoDB calls per row"],
+        [
+            [
+                "import pipeline",
+                f"{result['pipeline_seconds']:.2f}",
+                f"{result['pipeline_rows_per_second']:.1f}",
+                f"{result['dynamodb_calls_per_row']:.2f}",
+            ],
+            [
+                "raw BatchWriteItem (25 a call), one item a row",
+                f"{result['raw_batch_write_seconds']:.2f}",
+                f"{result['raw_batch_write_rows_per_second']:.1f}",
+                "0.04",
+            ],
+            [
+                f"raw BatchWriteItem, the import's {result['items_written_per_row']:.1f} items a row",
+                f"{result['raw_same_items_seconds']:.2f}",
+                f"{result['rows'] / max(result['raw_same_items_seconds'], 1e-9):.1f}",
+                f"{result['items_written_per_row'] / 25:.2f}",
+            ],
+        ],
+        right=(1, 2, 3),
+        caption="Calls of the pipeline: "
+        + ", ".join(f"{name} {count}" for name, count in result["dynamodb_calls"].items()),
+    )
+    verdict = "MET" if result["met"] else "MISSED"
+    printer.line(
+        f"import pipeline: {result['ratio_pipeline_to_raw']:.3f}x raw BatchWriteItem of a row's item, "
+        f"goal >= {result['goal_ratio']:.1f}x: {verdict}; "
+        f"{result['ratio_pipeline_to_raw_same_items']:.3f}x raw BatchWriteItem of the items it wrote",
+        style="bold green" if result["met"] else "bold red",
+    )
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -491,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
                 results["calls"]["endpoints"], "large", args.save_cost_baseline, results["commit"]
             )
             write_json(cost.BASELINE_FILE, baseline)
+    if not args.skip_import_pipeline:
+        from bench import import_pipeline
+
+        results["import_pipeline"] = import_pipeline.measure(args.import_rows)
+        _print_import_pipeline(printer, results["import_pipeline"])
     if "imports" in results:
         _print_imports(printer, results["imports"])
     results["duration_seconds"] = round(time.perf_counter() - started, 1)

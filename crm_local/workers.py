@@ -2,7 +2,8 @@
 in AWS.
 
 - Each consumer of ``definitions.CONSUMERS`` is fed from its queue as Lambda feeds it: a batch as an SQS
-  event; the records it reports as failed stay on the queue and come back after the visibility timeout,
+  event (``local_concurrency`` batches at once, each in a thread, as Lambda runs several at once); the
+  records it reports as failed stay on the queue and come back after the visibility timeout,
   and the queue's redrive policy moves a message to the dead-letter queue after its last try.
 - Schedules of the reminders group whose ``at()`` time has come send their input to their target queue
   and are deleted (moto stores schedules but never fires them).
@@ -18,6 +19,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,13 +77,32 @@ class Workers:
         return self._handlers[name]
 
     def drain(self, consumer: ConsumerDefinition) -> int:
-        """One batch from the consumer's queue, handled as Lambda would; the number of messages."""
+        """Batches from the consumer's queue, handled as Lambda would (``local_concurrency`` of them at
+        once); the number of messages."""
         url = self.queue_urls[consumer.queue.name]
-        messages = self.sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=min(consumer.batch_size, 10), AttributeNames=["All"]
-        ).get("Messages", [])
+        wanted = consumer.batch_size * consumer.local_concurrency
+        messages: list[dict[str, Any]] = []
+        while len(messages) < wanted:
+            got = self.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=min(wanted - len(messages), 10), AttributeNames=["All"]
+            ).get("Messages", [])
+            messages += got
+            if not got or consumer.local_concurrency == 1:
+                break
         if not messages:
             return 0
+        size = consumer.batch_size
+        batches = [messages[i : i + size] for i in range(0, len(messages), size)]
+        if len(batches) == 1:
+            self._handle(consumer, url, batches[0])
+        else:
+            with ThreadPoolExecutor(max_workers=len(batches)) as pool:
+                list(pool.map(lambda batch: self._handle(consumer, url, batch), batches))
+        name = consumer.function.name
+        self.delivered[name] = self.delivered.get(name, 0) + len(messages)
+        return len(messages)
+
+    def _handle(self, consumer: ConsumerDefinition, url: str, messages: list[dict[str, Any]]) -> None:
         arn = f"arn:aws:sqs:us-east-1:123456789012:{consumer.queue.name}"
         event = {
             "Records": [
@@ -118,9 +139,6 @@ class Workers:
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=LOCAL_RETRY_SECONDS,
                 )
-        name = consumer.function.name
-        self.delivered[name] = self.delivered.get(name, 0) + len(messages)
-        return len(messages)
 
     def fire_due_schedules(self) -> int:
         fired = 0

@@ -170,6 +170,9 @@ class ConsumerDefinition:
     batch_size: int = 10
     # Its work may be split over several messages: it queues the rest to its own queue (and to no other).
     continues: bool = False
+    # Batches handled at once by the local runtime's workers (crm_local/workers.py). In AWS, Lambda runs
+    # as many at once as the queue holds, up to the account's concurrency: this is not deployed.
+    local_concurrency: int = 1
 
 
 # Reminders: activity events keep one EventBridge Scheduler at() schedule per reminder in step with the
@@ -413,6 +416,7 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         IMPORT_CHUNKS_QUEUE,
         batch_size=1,  # a chunk is hundreds of rows already
+        local_concurrency=4,  # an import's chunks are written in parallel, as Lambda would
     ),
     ConsumerDefinition(
         FunctionDefinition(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,13 @@ import pytest
 import requests
 from crm_core.auth import Role
 from crm_core.definitions import QueueDefinition
-from crm_core.services import imports
+from crm_core.repositories.transaction import ChangeSet, TransactionRefused
+from crm_core.services import import_rows, imports
 
+from bench.import_crash import csv_rows, dying_workers
+from crm_local.runtime import LocalRuntime
 from tests.integration.test_cli import crm, crm_dev, tenant_create
+from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.roles import clients_by_role
 from tests.support.waiting import eventually
@@ -75,6 +80,7 @@ def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> Non
         b"Grace,Hopper,grace@example.com,astronaut\n"
         b",,,\n"
         b"Alan,Turing,alan@example.com,\n"
+        b"alan,TURING,turing@example.org,\n"
     )
     job = run_import(client, data)
     assert job["status"] == "completed", job
@@ -85,9 +91,9 @@ def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> Non
         "Lifecycle Stage": "lifecycle_stage",
     }
     assert counters(job) == {
-        "total": 6,
-        "processed": 6,
-        "created": 2,
+        "total": 7,
+        "processed": 7,
+        "created": 3,
         "updated": 0,
         "skipped": 2,
         "failed": 2,
@@ -100,6 +106,10 @@ def test_good_bad_and_duplicate_rows_are_each_reported(client: ApiClient) -> Non
     contacts = contacts_by_email(client)
     assert contacts["ada@example.com"][0]["last_name"] == "Lovelace"  # the repeat was skipped
     assert contacts["old@example.com"][0]["first_name"] == "Old"
+    # Two rows of one name, written in one transaction, are a duplicate pair as two requests would be.
+    pairs = client.get("/v1/contacts/duplicates").json()["items"]
+    alans = sorted(contacts[email][0]["id"] for email in ("alan@example.com", "turing@example.org"))
+    assert [(sorted(p["ids"]), p["reason"]) for p in pairs] == [(alans, "same_name")]
     assert "grace@example.com" not in contacts and "alan@example.com" in contacts
     assert contacts["alan@example.com"][0]["owner_id"] == client.user_id  # as an API create by the admin
 
@@ -234,6 +244,33 @@ def test_a_worker_dying_after_its_writes_leaves_every_row_counted_once(
     assert all(len(found) == 1 for found in contacts.values())
 
 
+def test_a_worker_dying_half_way_through_its_chunk_leaves_every_row_once(
+    client: ApiClient, runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``python -m bench.import_crash`` in small: chunks of four rows, two to a shared transaction; the
+    first try of chunks 0 and 2 dies after its first transaction committed, before that transaction's
+    rows' derived entries were written. The chunks come back; each row is counted once, is one contact,
+    and has one event; the relay wrote what the dead worker did not (search finds its rows)."""
+    tap = BusTap(runtime, client.tenant_id)
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 4)
+    monkeypatch.setattr(import_rows, "MAX_TRANSACTION_ITEMS", 6)  # two rows (and their counts) a transaction
+    with dying_workers((0, 2), after_groups=1, tenant_id=client.tenant_id) as died:
+        job = run_import(client, csv_rows(10))
+    assert sorted(died) == [0, 2]
+    assert counters(job) == dict(total=10, processed=10, created=10, updated=0, skipped=0, failed=0)
+    contacts = contacts_by_email(client)
+    assert sorted(contacts) == sorted(f"p{n}@crash.example" for n in range(10))
+    assert all(len(found) == 1 and found[0]["version"] == 1 for found in contacts.values())
+    events = tap.drain(11, timeout=30)
+    assert Counter(event["detail-type"] for event in events) == {"contact.created": 10, "import.completed": 1}
+    created_ids = sorted(e["detail"]["data"]["id"] for e in events if e["detail-type"] == "contact.created")
+    assert created_ids == sorted(found[0]["id"] for found in contacts.values())
+    # rows 1 and 9 were in the transactions whose worker died before writing their search entries
+    for name in ("row0", "row8"):
+        found = eventually(lambda name=name: client.get(f"/v1/contacts?q={name}").json()["items"])
+        assert [contact["last_name"] for contact in found] == [name.capitalize()]
+
+
 def test_a_chunk_delivered_twice_is_written_and_counted_once(
     client: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -291,3 +328,68 @@ def test_companies_match_by_domain(client: ApiClient) -> None:
     assert companies["acme.example"]["id"] == existing["id"]
     assert (companies["acme.example"]["name"], companies["acme.example"]["employees"]) == ("Acme Inc", 50)
     assert companies["globex.example"]["employees"] == 12
+
+
+def test_deals_take_stages_and_pipelines_by_name_companies_by_domain_contacts_by_email(
+    client: ApiClient,
+) -> None:
+    company = client.create("companies", {"name": "Acme", "domain": "acme.example"})
+    buyer = client.create("contacts", {"email": "buyer@acme.example"})
+    stages = [{"name": "Talking", "probability": 0.2, "kind": "open"}, {"name": "Signed", "kind": "won"}]
+    partners = client.post("/v1/pipelines", {"name": "Partners", "stages": stages}).json()
+    data = (
+        b"Deal Name,Amount,Stage,Pipeline,Company Domain,Email\n"
+        b"Renewal,1200.50,proposal,,https://www.ACME.example/,Buyer@acme.example\n"
+        b"Partner deal,10,Signed,partners,,\n"
+        b"No stage,7,,,,\n"
+        b"Bad stage,5,Nowhere,,,\n"
+        b"Unknown company,5,,,nobody.example,\n"
+        b"Unknown pipeline,5,,Elsewhere,,\n"
+    )
+    job = run_import(client, data, object="deals")
+    assert job["mapping"] == {
+        "Deal Name": "name",
+        "Amount": "amount",
+        "Stage": "stage",
+        "Pipeline": "pipeline",
+        "Company Domain": "company_domain",
+        "Email": "contact_email",
+    }
+    assert counters(job) == dict(total=6, processed=6, created=3, updated=0, skipped=0, failed=3)
+    reasons = {row["Deal Name"]: row["error"] for row in rejected_rows(job)}
+    assert sorted(reasons) == ["Bad stage", "Unknown company", "Unknown pipeline"]
+    assert "stage:" in reasons["Bad stage"] and "'Proposal'" in reasons["Bad stage"]
+    assert "company_domain:" in reasons["Unknown company"]
+    assert "pipeline:" in reasons["Unknown pipeline"] and "'Partners'" in reasons["Unknown pipeline"]
+    deals = {d["name"]: d for d in client.all_pages("/v1/deals", {"limit": 100})}
+    renewal, partner, plain = deals["Renewal"], deals["Partner deal"], deals["No stage"]
+    default = client.get(f"/v1/pipelines/{renewal['pipeline_id']}").json()
+    proposal = next(s["id"] for s in default["stages"] if s["name"] == "Proposal")
+    assert (renewal["stage_id"], renewal["amount"]) == (proposal, "1200.50")
+    assert (renewal["company_id"], renewal["contact_ids"]) == (company["id"], [buyer["id"]])
+    assert partner["pipeline_id"] == partners["id"] and partner["status"] == "won"
+    assert partner["stage_id"] == next(s["id"] for s in partners["stages"] if s["name"] == "Signed")
+    assert plain["pipeline_id"] == renewal["pipeline_id"] != partners["id"]
+
+
+def test_rows_of_a_refused_shared_transaction_are_written_alone(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shared transaction DynamoDB refuses as a whole (its size, throttling) leaves its rows to be
+    written one by one: each is created once, and counted."""
+    commit = ChangeSet.commit
+    refused: list[int] = []
+
+    def refusing(changes: ChangeSet, request_token: str | None = None) -> None:
+        labels = {op.label.split(":", 1)[0] for op in changes.operations if ":" in op.label}
+        if len(labels) > 1:  # several rows' operations: a shared transaction
+            refused.append(len(labels))
+            raise TransactionRefused("ValidationException: too large")
+        commit(changes, request_token)
+
+    monkeypatch.setattr(ChangeSet, "commit", refusing)
+    job = run_import(client, csv_rows(5))
+    assert refused and refused[0] == 5
+    assert counters(job) == dict(total=5, processed=5, created=5, updated=0, skipped=0, failed=0)
+    contacts = contacts_by_email(client)
+    assert sorted(contacts) == sorted(f"p{n}@crash.example" for n in range(5))

@@ -8,7 +8,7 @@ from pydantic import Field, StringConstraints
 
 from crm_core.models.common import EXAMPLE_USER_ID, Closed, StrictModel
 
-ImportObject = Literal["contacts", "companies"]
+ImportObject = Literal["contacts", "companies", "deals"]
 OnDuplicate = Literal["skip", "update", "create"]
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 FieldName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -22,14 +22,17 @@ ON_DUPLICATE = (
 
 
 class ImportCreate(StrictModel):
-    object: ImportObject = Field(description="What each row is.")
+    object: ImportObject = Field(description="What each row is: a contact, a company or a deal.")
     mapping: dict[Column, FieldName] | None = Field(
         None,
         max_length=200,
         description="CSV column (as the header names it) -> field. Unmapped columns are ignored. Left out: "
         "guessed from the header, each column whose name is a field's ignoring case, spaces, underscores "
         "and hyphens (`First Name` -> `first_name`, `E-mail` -> `email`), or a common other name of one "
-        "(`Email Address`, `Surname`, `Job Title`).",
+        "(`Email Address`, `Surname`, `Job Title`). Besides an object's fields, columns may name other "
+        "records: a deal's `pipeline` and `stage` by name (the stage within the row's pipeline, else the "
+        "default pipeline), `company_domain` (a company by its domain, for deals and contacts) and "
+        "`contact_email` (a deal's contact by email); a name that matches nothing fails the row.",
     )
     on_duplicate: OnDuplicate = Field("skip", description=ON_DUPLICATE)
 

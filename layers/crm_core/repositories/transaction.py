@@ -18,16 +18,22 @@ MAX_TRANSACTION_ITEMS = 100
 
 
 class WriteConflict(Exception):
-    """A condition of the transaction failed: ``label`` names the operation, ``existing`` what stood there."""
+    """A condition of the transaction failed: ``label`` names the operation, ``existing`` what stood there;
+    ``labels`` names every operation whose condition failed (DynamoDB checks them all), the first first."""
 
-    def __init__(self, label: str, existing: dict[str, Any] | None) -> None:
+    def __init__(self, label: str, existing: dict[str, Any] | None, labels: tuple[str, ...] = ()) -> None:
         super().__init__(label)
         self.label = label
         self.existing = existing
+        self.labels = labels or (label,)
 
 
 class TransactionTooLarge(Exception):
     pass
+
+
+class TransactionRefused(Exception):
+    """The transaction was refused for no failed condition nor a concurrent one (its size, throttling)."""
 
 
 class CounterStep(NamedTuple):
@@ -145,15 +151,22 @@ class ChangeSet:
         except TransactWriteError as error:
             # pynamodb sends deletes, then puts, then updates, and DynamoDB gives the reasons in that order.
             sent = [op for kind in ("delete", "save", "update") for op in operations if op.kind == kind]
-            for op, reason in zip(sent, error.cancellation_reasons, strict=False):
-                if reason is not None and reason.code == "ConditionalCheckFailed":
-                    existing = (
-                        TableItem.from_raw_data(reason.raw_item).attribute_values if reason.raw_item else None
-                    )
-                    raise WriteConflict(op.label, existing) from error
+            failed = [
+                (op, reason)
+                for op, reason in zip(sent, error.cancellation_reasons, strict=False)
+                if reason is not None and reason.code == "ConditionalCheckFailed"
+            ]
+            if failed:
+                op, reason = failed[0]
+                existing = (
+                    TableItem.from_raw_data(reason.raw_item).attribute_values if reason.raw_item else None
+                )
+                raise WriteConflict(op.label, existing, tuple(o.label for o, _ in failed)) from error
             if error.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
                 raise WriteConflict("concurrent", None) from error
-            raise
+            raise TransactionRefused(
+                f"{error.cause_response_code}: {error.cause_response_message}"
+            ) from error
 
 
 def _save_alone(op: _Operation) -> None:

@@ -32,7 +32,7 @@ def deal_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
     return list(dict.fromkeys(t[:40] for t in [name, *name.split()[1:4]] if t))
 
 
-def _default_pipeline_id(ctx: RequestContext) -> str | None:
+def default_pipeline_id(ctx: RequestContext) -> str | None:
     key = ("tenant", ctx.tenant_id)
     if key not in ctx.lookups:
         tenant = tenant_repository.get_tenant(ctx.tenant_id)
@@ -49,7 +49,7 @@ def derive(
     ``lost_reason`` (kept only while lost)."""
     data = dict(data)
     before = before or {}
-    pipeline_id = data.get("pipeline_id") or _default_pipeline_id(ctx)
+    pipeline_id = data.get("pipeline_id") or default_pipeline_id(ctx)
     if not pipeline_id:
         raise invalid_field("pipeline_id", "is required (this tenant has no default pipeline)")
     pipeline = references.active_record(ctx, "pipeline", pipeline_id)

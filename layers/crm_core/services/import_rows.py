@@ -16,12 +16,14 @@ import io
 import re
 import types
 import typing
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
 from crm_core.context import RequestContext
@@ -30,12 +32,31 @@ from crm_core.ids import derived_id
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import UniqueMarker
+from crm_core.repositories.transaction import (
+    MAX_TRANSACTION_ITEMS,
+    ChangeSet,
+    TransactionRefused,
+    WriteConflict,
+)
+from crm_core.services.import_references import reference_fields
+from crm_core.services.import_references import resolve as resolve_references
 from crm_core.services.records import RecordService
 from crm_core.services.records.batch import BATCH_CONCURRENCY
-from crm_core.services.records.writes import Prepared, holder_of_own_unique, write_retrying
+from crm_core.services.records.derived import (
+    DerivedWrites,
+    pairs_among,
+    shared_lookups,
+    write_after_commit,
+)
+from crm_core.services.records.writes import Prepared, back_off, holder_of_own_unique, write_retrying
 from crm_core.validation import set_fields, validate
 
+logger = Logger(child=True)
+
 CREATED, UPDATED, SKIPPED, FAILED = "created", "updated", "skipped", "failed"
+_Job = typing.TypeVar("_Job")
+_Out = typing.TypeVar("_Out")
+GROUP_ATTEMPTS = 5  # a shared transaction another one held is tried this often before its rows go alone
 ON_DUPLICATE = ("skip", "update", "create")
 # Header names that are not a field's name spelled otherwise, by the field they mean.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -46,7 +67,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "title": ("jobtitle", "position"),
     "name": ("companyname",),
     "domain": ("website", "companydomain", "webdomain"),
+    "company_domain": ("companywebsite", "companydomain"),
+    "contact_email": ("contact", "email", "emailaddress"),
+    "stage": ("dealstage", "stagename"),
+    "pipeline": ("pipelinename", "dealpipeline"),
+    "amount": ("value", "dealvalue", "dealamount"),
+    "close_date": ("closedate", "expectedclosedate"),
 }
+# Where an object's field goes by other names than another object's field of the same name.
+OBJECT_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {"deal": {"name": ("dealname", "title")}}
 
 
 class _WrittenMeanwhile(Exception):
@@ -144,9 +173,11 @@ def _scalar(annotation: Any) -> bool:
 
 
 def importable_fields(service: RecordService) -> list[str]:
-    """The fields a column can fill: those a create takes from one value (not lists, nor objects)."""
+    """The fields a column can fill: those a create takes from one value (not lists, nor objects), and
+    the columns that name another record (import_references.py: a deal's ``stage`` by name)."""
     model: type[BaseModel] = service.spec.create_model
-    return [name for name, info in model.model_fields.items() if _scalar(info.annotation)]
+    scalar = [name for name, info in model.model_fields.items() if _scalar(info.annotation)]
+    return scalar + reference_fields(service.spec.object_type)
 
 
 def _folded(name: str) -> str:
@@ -157,8 +188,9 @@ def guess_mapping(service: RecordService, header: list[str]) -> dict[str, str]:
     """Each column whose name is a field's, ignoring case, spaces, underscores, hyphens and dots ("First
     Name", "E-mail"), or a common other name of it ("Email Address", "Surname"); the others are left out."""
     wanted: dict[str, str] = {}
+    synonyms = {**SYNONYMS, **OBJECT_SYNONYMS.get(service.spec.object_type, {})}
     for field_name in importable_fields(service):
-        for spelling in (_folded(field_name), *SYNONYMS.get(field_name, ())):
+        for spelling in (_folded(field_name), *synonyms.get(field_name, ())):
             wanted.setdefault(spelling, field_name)
     mapping: dict[str, str] = {}
     for column in header:
@@ -205,13 +237,85 @@ def write_rows(
     mapping: dict[str, str],
     rows: list[Row],
 ) -> list[RowOutcome]:
-    """Each row's outcome, in order. Rows with the same unique value (a contact's email) are written one
-    after the other, in the file's order, so the second finds the first's record as it would find one
-    that was there before the import; the others a bounded number at once, each in its own transaction
-    as in a batch that is not all-or-none."""
+    """Each row's outcome, in order. Rows with the same unique value (a contact's email) are written in
+    waves, one after the other in the file's order, so the second finds the first's record as it would
+    find one that was there before the import. In a wave, the new records are committed several to a
+    transaction (``_commit_together``: each with its unique marker, counts and event; a row whose
+    condition fails leaves the transaction and is written alone) and what derives from them is written
+    in shared ``BatchWriteItem``s; a row that updates a record, or fell out of a shared transaction, is
+    written alone, as an API write, a bounded number at once."""
     spec = service.spec
     fields_of = {row.number: _fields(row, mapping) for row in rows}
+    unresolved = resolve_references(ctx, spec.object_type, fields_of)
     unique_of = {row.number: _unique_value(service, fields_of[row.number]) for row in rows}
+    waves = _waves(rows, unique_of)
+    ours = set(
+        repo.batch_get_records(ctx.tenant_id, spec.object_type, [record_id_of(import_id, r) for r in rows])
+    )
+
+    def prepare(job: tuple[Row, str | None]) -> RowOutcome | Prepared | None:
+        """The row's outcome when it needs no write of its own, its new record's change, or None: it is
+        written alone (its unique value has a record)."""
+        row, existing = job
+        own_id = record_id_of(import_id, row)
+        if own_id in ours or existing == own_id:
+            return RowOutcome(CREATED)  # written by an earlier try of this chunk
+        if row.extra_cells:
+            return RowOutcome(FAILED, f"The row has {row.extra_cells} more cells than the header.")
+        if row.number in unresolved:
+            return RowOutcome(FAILED, problem_text(unresolved[row.number]))
+        if existing is not None:
+            return None
+        try:
+            fields = set_fields(validate(spec.create_model, fields_of[row.number]))
+            return service.prepare_create(ctx, fields, own_id)
+        except ProblemError as problem:
+            return RowOutcome(FAILED, problem_text(problem))
+
+    def alone(job: tuple[Row, str | None]) -> RowOutcome:
+        row, existing = job
+        own_id = record_id_of(import_id, row)
+        try:
+            return _write(service, ctx, on_duplicate, fields_of[row.number], own_id, existing)
+        except ProblemError as problem:
+            return RowOutcome(FAILED, problem_text(problem))
+
+    outcomes: dict[int, RowOutcome] = {}
+    with shared_lookups():
+        for wave in waves:
+            owners = _unique_owners(service, ctx, [unique_of[row.number] for row in wave])
+            existing_of = {row.number: owners.get(unique_of[row.number] or "") for row in wave}
+            prepared = _in_parallel(prepare, [(row, existing_of[row.number]) for row in wave])
+            together: list[tuple[int, Prepared]] = []
+            by_itself: list[Row] = []
+            for row, result in zip(wave, prepared, strict=True):
+                if isinstance(result, RowOutcome):
+                    outcomes[row.number] = result
+                elif isinstance(result, Prepared):
+                    together.append((row.number, result))
+                else:
+                    by_itself.append(row)
+            # The wave's new records are not there for each other's duplicate lookups: their pairs.
+            among = pairs_among(spec, [change.item for _, change in together])
+            for _, change in together:
+                change.derived.puts.extend(among[change.item.id])
+            committed, fell_out = _commit_together(together)
+            outcomes.update(dict.fromkeys(committed, RowOutcome(CREATED)))
+            # A row that fell out of its transaction is written alone: as a create again (its unique
+            # value taken meanwhile: skipped, updated or refused as on_duplicate says; its record written
+            # by another try of the chunk: counted as created).
+            by_number = {row.number: row for row in wave}
+            by_itself += [by_number[number] for number in fell_out]
+            done = _in_parallel(
+                alone,
+                [(row, None if row.number in fell_out else existing_of[row.number]) for row in by_itself],
+            )
+            outcomes.update({row.number: result for row, result in zip(by_itself, done, strict=True)})
+    return [outcomes[row.number] for row in rows]
+
+
+def _waves(rows: list[Row], unique_of: dict[int, str | None]) -> list[list[Row]]:
+    """The rows in waves: the n-th row of a unique value in the n-th wave, in the file's order."""
     waves: list[list[Row]] = []
     seen: dict[str, int] = {}
     for row in rows:
@@ -222,30 +326,84 @@ def write_rows(
         while len(waves) <= position:
             waves.append([])
         waves[position].append(row)
-    ours = set(
-        repo.batch_get_records(ctx.tenant_id, spec.object_type, [record_id_of(import_id, r) for r in rows])
-    )
+    return waves
 
-    def one(row: Row, existing: str | None) -> RowOutcome:
-        own_id = record_id_of(import_id, row)
-        if own_id in ours:
-            return RowOutcome(CREATED)  # written by an earlier try of this chunk
-        if row.extra_cells:
-            return RowOutcome(FAILED, f"The row has {row.extra_cells} more cells than the header.")
-        try:
-            return _write(service, ctx, on_duplicate, fields_of[row.number], own_id, existing)
-        except ProblemError as problem:
-            return RowOutcome(FAILED, problem_text(problem))
 
-    outcomes: dict[int, RowOutcome] = {}
-    for wave in waves:
-        owners = _unique_owners(service, ctx, [unique_of[row.number] for row in wave])
-        # Each row runs in a copy of the worker's context (context variables: what logs and measures it).
-        work = [(contextvars.copy_context(), row, owners.get(unique_of[row.number] or "")) for row in wave]
-        with ThreadPoolExecutor(max_workers=BATCH_CONCURRENCY) as pool:
-            results = list(pool.map(lambda job: job[0].run(one, job[1], job[2]), work))
-        outcomes.update({row.number: result for row, result in zip(wave, results, strict=True)})
-    return [outcomes[row.number] for row in rows]
+def _in_parallel(work: Callable[[_Job], _Out], jobs: list[_Job]) -> list[_Out]:
+    """``work`` of each job, a bounded number at once, each in a copy of the worker's context (context
+    variables: what logs and measures it, the shared lookups)."""
+    if len(jobs) <= 1:
+        return [work(job) for job in jobs]
+    contexts = [contextvars.copy_context() for _ in jobs]
+    with ThreadPoolExecutor(max_workers=BATCH_CONCURRENCY) as pool:
+        return list(pool.map(lambda i: contexts[i].run(work, jobs[i]), range(len(jobs))))
+
+
+def _commit_together(creates: list[tuple[int, Prepared]]) -> tuple[list[int], set[int]]:
+    """New records committed several to a ``TransactWriteItems`` (as many as fit in its 100 items: each
+    row's record with its event, its unique marker, and the counts they add to, summed), then what
+    derives from them in shared ``BatchWriteItem``s (every row's side entries, then every row's own
+    timeline entry, which says the rest is written: the relay's repair rule holds per row). A row whose
+    condition fails (its unique value taken meanwhile, its record written by another try) is taken out
+    and the rest committed again: one row never keeps the others from committing. The rows committed,
+    and those that fell out (to be written alone)."""
+    committed: list[int] = []
+    fell_out: set[int] = set()
+    for group in _groups(creates):
+        attempt = 0
+        while group:
+            changes = ChangeSet()
+            for number, prepared in group:
+                for op in prepared.changes.operations:
+                    op.label = f"{number}:{op.label.rsplit(':', 1)[-1]}"
+                changes.extend(prepared.changes)
+            try:
+                changes.commit()
+            except WriteConflict as error:
+                failed = {int(label.split(":", 1)[0]) for label in error.labels if ":" in label}
+                if not failed:  # another transaction held one of the items: the whole group again
+                    attempt += 1
+                    if attempt >= GROUP_ATTEMPTS:
+                        fell_out.update(number for number, _ in group)
+                        break
+                    back_off(attempt)
+                    continue
+                fell_out |= failed
+                group = [(number, prepared) for number, prepared in group if number not in failed]
+                continue
+            except TransactionRefused:
+                # Refused as a whole for another reason (its 4 MB of large records, throttling): its rows
+                # go alone, where each is what one API write is.
+                logger.warning("a shared transaction was refused; its rows are written alone", exc_info=True)
+                fell_out.update(number for number, _ in group)
+                break
+            committed += [number for number, _ in group]
+            write_after_commit(
+                DerivedWrites(
+                    puts=[put for _, p in group for put in p.derived.puts],
+                    deletes=[key for _, p in group for key in p.derived.deletes],
+                ),
+                DerivedWrites(puts=[p.derived.last for _, p in group if p.derived.last is not None]),
+            )
+            break
+    return committed, fell_out
+
+
+def _groups(creates: list[tuple[int, Prepared]]) -> list[list[tuple[int, Prepared]]]:
+    """The creates in groups whose operations fit one transaction (the counts they share counted once)."""
+    groups: list[list[tuple[int, Prepared]]] = []
+    size, counters = 0, set[tuple[str, str]]()
+    for number, prepared in creates:
+        ops = len(prepared.changes.operations)
+        new_counters = set(prepared.changes.counters) - counters
+        if not groups or size + ops + len(counters) + len(new_counters) > MAX_TRANSACTION_ITEMS:
+            groups.append([])
+            size, counters = 0, set()
+            new_counters = set(prepared.changes.counters)
+        groups[-1].append((number, prepared))
+        size += ops
+        counters |= new_counters
+    return groups
 
 
 def _fields(row: Row, mapping: dict[str, str]) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from crm_core.stored_values import as_json_value
 logger = Logger(child=True)
 
 # The objects an import writes, by the name its API path has.
-OBJECTS = {"contacts": "contact", "companies": "company"}
+OBJECTS = {"contacts": "contact", "companies": "company", "deals": "deal"}
 CHUNK_ROWS = 500  # rows a chunk's worker writes: a few seconds' work, well inside its timeout
 MAX_FILE_BYTES = 50 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600

@@ -3175,17 +3175,17 @@ export interface components {
         ImportCreate: {
             /**
              * Mapping
-             * @description CSV column (as the header names it) -> field. Unmapped columns are ignored. Left out: guessed from the header, each column whose name is a field's ignoring case, spaces, underscores and hyphens (`First Name` -> `first_name`, `E-mail` -> `email`), or a common other name of one (`Email Address`, `Surname`, `Job Title`).
+             * @description CSV column (as the header names it) -> field. Unmapped columns are ignored. Left out: guessed from the header, each column whose name is a field's ignoring case, spaces, underscores and hyphens (`First Name` -> `first_name`, `E-mail` -> `email`), or a common other name of one (`Email Address`, `Surname`, `Job Title`). Besides an object's fields, columns may name other records: a deal's `pipeline` and `stage` by name (the stage within the row's pipeline, else the default pipeline), `company_domain` (a company by its domain, for deals and contacts) and `contact_email` (a deal's contact by email); a name that matches nothing fails the row.
              */
             mapping?: {
                 [key: string]: string;
             } | null;
             /**
              * Object
-             * @description What each row is.
+             * @description What each row is: a contact, a company or a deal.
              * @enum {string}
              */
-            object: "contacts" | "companies";
+            object: "contacts" | "companies" | "deals";
             /**
              * On Duplicate
              * @description What a row whose unique value (a contact's email, a company's domain) a record already has does, also a record an earlier row of the file made: `skip` it, `update` that record with the row's non-empty cells, or `create` another record, which the unique value refuses (the row fails with the API's 409 problem): `create` adds only rows with no such value.
@@ -3224,7 +3224,7 @@ export interface components {
              * Object
              * @enum {string}
              */
-            object: "contacts" | "companies";
+            object: "contacts" | "companies" | "deals";
             /**
              * On Duplicate
              * @enum {string}
@@ -3301,7 +3301,7 @@ export interface components {
              * Object
              * @enum {string}
              */
-            object: "contacts" | "companies";
+            object: "contacts" | "companies" | "deals";
             /**
              * On Duplicate
              * @enum {string}

@@ -14,6 +14,9 @@ the reads check the record they find (queries.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
@@ -31,6 +34,19 @@ logger = Logger(child=True)
 
 # A new duplicate key looks up this many others with it (one Query of its token's search entries).
 DUPLICATE_LOOKUP = 6
+# The records a duplicate key's token found, by search partition and token, while ``shared_lookups``
+# holds (writes made together, an import's chunk: rows with one name look it up once). None: not shared.
+_lookups: ContextVar[dict[str, list[str]] | None] = ContextVar("duplicate_lookups", default=None)
+
+
+@contextmanager
+def shared_lookups() -> Iterator[None]:
+    """Within it (and in the copies of its context that threads run), each token is looked up once."""
+    reset = _lookups.set({})
+    try:
+        yield
+    finally:
+        _lookups.reset(reset)
 
 
 @dataclass(frozen=True)
@@ -113,22 +129,50 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
     old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
     # One pair per other record, however many keys they share (same name and same phone).
     reasons: dict[str, str] = {}
+    shared = _lookups.get()
     for key in sorted(set(item.dedupe_keys or []) - old_keys):
         reason, token = key.split(":", 1)
-        others, _ = repo.query_page(
-            keys.search_pk(item.tenant_id, spec.object_type, token),
-            range_condition=TableItem.SK.startswith(f"{token}#"),
-            limit=DUPLICATE_LOOKUP,
-        )
-        for other in others:
-            if isinstance(other, IndexEntry) and other.record_id != item.id:
-                reasons.setdefault(other.record_id, reason)
+        pk = keys.search_pk(item.tenant_id, spec.object_type, token)
+        found = shared.get(f"{pk}|{token}") if shared is not None else None
+        if found is None:
+            others, _ = repo.query_page(
+                pk,
+                range_condition=TableItem.SK.startswith(f"{token}#"),
+                limit=DUPLICATE_LOOKUP,
+            )
+            found = [other.record_id for other in others if isinstance(other, IndexEntry)]
+            if shared is not None:
+                shared[f"{pk}|{token}"] = found
+        for other_id in found:
+            if other_id != item.id:
+                reasons.setdefault(other_id, reason)
     found_at = utc_now()
     pairs_pk = keys.duplicates_pk(item.tenant_id, spec.object_type)
     return [
         repo.duplicate_pair(pairs_pk, item.id, other_id, reason, found_at)
         for other_id, reason in reasons.items()
     ]
+
+
+def pairs_among(spec: ObjectSpec, items: list[RecordItem]) -> dict[str, list[TableItem]]:
+    """The pairs new records written together form among themselves (none of them is there yet for the
+    others' lookups to find): each with the earlier ones that share a duplicate key, at most
+    ``DUPLICATE_LOOKUP`` a key, by record id."""
+    earlier: dict[str, list[str]] = {}
+    pairs: dict[str, list[TableItem]] = {}
+    found_at = utc_now()
+    for item in items:
+        reasons: dict[str, str] = {}
+        for key in sorted(set(item.dedupe_keys or [])):
+            for other_id in earlier.get(key, [])[-DUPLICATE_LOOKUP:]:
+                reasons.setdefault(other_id, key.split(":", 1)[0])
+            earlier.setdefault(key, []).append(item.id)
+        pairs_pk = keys.duplicates_pk(item.tenant_id, spec.object_type)
+        pairs[item.id] = [
+            repo.duplicate_pair(pairs_pk, item.id, other_id, reason, found_at)
+            for other_id, reason in reasons.items()
+        ]
+    return pairs
 
 
 # ---------------------------------------------------------------------------------------------- repair

@@ -15,6 +15,7 @@ type OnDuplicate = NonNullable<Schemas["ImportCreate"]["on_duplicate"]>;
 const OBJECT_LABELS: Record<ImportObject, string> = {
   contacts: "Contacts (matched by email)",
   companies: "Companies (matched by domain)",
+  deals: "Deals (stage and pipeline by name, company by domain)",
 };
 const OBJECTS = Object.entries(OBJECT_LABELS).map(([value, label]) => ({ value, label }));
 const ON_DUPLICATE: { value: OnDuplicate; label: string }[] = [
