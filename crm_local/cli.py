@@ -14,8 +14,9 @@ import threading
 import urllib.error
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
+from crm_core.models.import_job import ImportObject, OnDuplicate
 from crm_core.rate_limits import PLAN_LIMITS
 
 if TYPE_CHECKING:
@@ -378,11 +379,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imported.add_argument("file", metavar="FILE", help="the CSV file (UTF-8, `,` or `;`, a header line)")
     imported.add_argument(
-        "--object", choices=["contacts", "companies"], default="contacts", help="what each row is"
+        "--object", choices=get_args(ImportObject), default="contacts", help="what each row is"
     )
     imported.add_argument(
         "--on-duplicate",
-        choices=["skip", "update", "create"],
+        choices=get_args(OnDuplicate),
         default="skip",
         help="a row whose email (domain) a record has: skip it, update the record, or create (refused)",
     )

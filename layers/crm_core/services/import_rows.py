@@ -219,9 +219,11 @@ def mapping_problems(service: RecordService, mapping: dict[str, str]) -> dict[st
 
 
 def problem_text(problem: ProblemError) -> str:
-    """A problem in one line: its detail, then each field's message."""
-    parts = [problem.detail] + [f"{e.field}: {e.message}" if e.field else e.message for e in problem.errors]
-    return " ".join(part for part in parts if part)
+    """A problem in one line: its detail, then each field's message the detail does not already say (a
+    problem about one field is often detailed with its message)."""
+    fields = [f"{e.field}: {e.message}" if e.field else e.message for e in problem.errors]
+    detail = problem.detail or ""
+    return " ".join([detail, *(part for part in fields if part not in detail)]).strip()
 
 
 def record_id_of(import_id: str, row: Row) -> str:
