@@ -39,9 +39,15 @@ def export_contact(record_id: RecordIdPath) -> Response[str]:
     "company, lifecycle stage, times) so counts and reports stay true; its address is suppressed for "
     "future sends; `contact.erased` is sent, carrying none of the erased values. Asking again answers the "
     "same tombstone and sends no second event. A tombstone cannot be changed (PATCH is 409); a new contact "
-    "with the same email is a new person record. No body.",
+    "with the same email is a new person record. No body. The scrub of the copies (activities' text, "
+    "timelines, audit, notifications, delivery logs, idempotency records) runs in the background after the "
+    "answer; its header `Scrub-Status` says `pending` until it has completed, then `done` (ask again "
+    "to see).",
     openapi_extensions=dict(ADMIN_ONLY),
     responses=answers(200, Contact, 403, 404, 409, 422, etag=True),
 )
 def erase_contact(record_id: RecordIdPath) -> Response[str]:
-    return record_response(privacy.erase_contact(request_context(router), record_id))
+    ctx = request_context(router)
+    answer = record_response(privacy.erase_contact(ctx, record_id))
+    answer.headers[privacy.SCRUB_STATUS_HEADER] = privacy.scrub_status(ctx.tenant_id, record_id)
+    return answer

@@ -206,6 +206,9 @@ COMPANY_CONTACT_TOKENS_QUEUE = QueueDefinition("crm-company-contact-tokens", vis
 # thousands of contacts) is moved to the survivor after the merge's event, in later messages of the same
 # queue, each a bounded number of records.
 MERGE_MOVES_QUEUE = QueueDefinition("crm-merge-moves", visibility_timeout_s=120)
+# Erasure: the scrub of an erased contact's copies (timelines, audit, activities' text, notifications,
+# delivery logs, idempotency records) after its contact.erased event (crm_core.services.privacy).
+ERASURE_SCRUB_QUEUE = QueueDefinition("crm-erasure-scrub", visibility_timeout_s=360)
 # CSV imports: an uploaded file's notification reaches the splitter, which queues its rows in chunks; each
 # chunk's worker writes its rows and counts them on the import (crm_core.services.imports).
 IMPORT_UPLOADS_QUEUE = QueueDefinition("crm-import-uploads", visibility_timeout_s=900)
@@ -222,6 +225,7 @@ QUEUES: tuple[QueueDefinition, ...] = (
     EVENT_TARGET_RULES_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
     MERGE_MOVES_QUEUE,
+    ERASURE_SCRUB_QUEUE,
     IMPORT_UPLOADS_QUEUE,
     IMPORT_CHUNKS_QUEUE,
     TENANT_EXPORTS_QUEUE,
@@ -317,6 +321,11 @@ RULES: tuple[RuleDefinition, ...] = (
         },
         queue=MERGE_MOVES_QUEUE,
     ),
+    RuleDefinition(
+        name="crm-erasures",
+        event_pattern={"source": [EVENT_SOURCE], "detail-type": ["contact.erased"]},
+        queue=ERASURE_SCRUB_QUEUE,
+    ),
 )
 
 CONSUMERS: tuple[ConsumerDefinition, ...] = (
@@ -396,6 +405,16 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         MERGE_MOVES_QUEUE,
         batch_size=1,  # a message is up to a few hundred records' changes already
         continues=True,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="erasure_scrub",
+            routes=(),
+            memory_mb=512,
+            timeout_s=300,  # walks of up to 10,000 items a partition (services/privacy.py)
+        ),
+        ERASURE_SCRUB_QUEUE,
+        batch_size=1,  # one person's copies
     ),
     ConsumerDefinition(
         FunctionDefinition(

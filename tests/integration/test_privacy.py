@@ -12,15 +12,19 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from crm_core.auth import Role
+from botocore.client import BaseClient
+from crm_core.auth import Principal, Role
+from crm_core.context import RequestContext
 from crm_core.repositories import keys, privacy_repository
 from crm_core.repositories.suppression_repository import is_suppressed
+from crm_core.services import privacy
 
 from crm_local.runtime import LocalRuntime
 from tests.integration.test_events import BusTap
@@ -228,6 +232,9 @@ def test_after_erasure_the_person_is_in_no_answer_of_any_read(
     assert again.status_code == 200 and again.json() == tombstone
     twin = client.post(f"/v1/privacy/contacts/{person.twin['id']}/erase")  # the same person's other record
     assert twin.status_code == 200, twin.text
+    # The copies are scrubbed in the background, after the answer: asking again tells when it is done.
+    for erased_id in (person.id, person.twin["id"]):
+        assert eventually(lambda erased_id=erased_id: _scrubbed(client, erased_id), timeout=60), erased_id
 
     left = person.found_in_reads()
     assert not left, json.dumps(left, indent=1)
@@ -308,6 +315,13 @@ def _erased(client: ApiClient, person: Person) -> dict[str, Any]:
     return tombstone
 
 
+def _scrubbed(client: ApiClient, contact_id: str) -> bool:
+    answer = client.post(f"/v1/privacy/contacts/{contact_id}/erase")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers[privacy.SCRUB_STATUS_HEADER] in ("pending", "done")
+    return answer.headers[privacy.SCRUB_STATUS_HEADER] == "done"
+
+
 def test_the_contacts_merged_into_an_erased_one_are_erased_with_it(client: ApiClient) -> None:
     """A merge's duplicate is the same person: erasing the survivor erases it too, and the address and unique
     custom value the merge made lead to the survivor are free again (a create with them is a new person)."""
@@ -343,3 +357,67 @@ def test_the_contacts_merged_into_an_erased_one_are_erased_with_it(client: ApiCl
     assert (
         client.post("/v1/contacts", {"first_name": "New", "custom": {"member_no": "T-2"}}).status_code == 201
     )
+
+
+def _dynamodb_calls(work: Callable[[], Any]) -> int:
+    """The DynamoDB calls ``work`` makes in this thread (the runtime's workers, in theirs, are not
+    counted), as bench/recorder.py counts a request's: at botocore's one door to the wire."""
+    me = threading.get_ident()
+    count = 0
+    original = BaseClient._make_api_call
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        nonlocal count
+        if threading.get_ident() == me and self.meta.service_model.service_name == "dynamodb":
+            count += 1
+        return original(self, operation, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", counting)
+        work()
+    return count
+
+
+def test_the_erase_request_is_bounded_and_the_scrub_after_it_may_run_again(client: ApiClient) -> None:
+    """The request makes as many DynamoDB calls for a person with 50 activities as for one with 5: the
+    scrub of the copies runs after it, in the consumer of contact.erased; a redelivered message scrubs
+    again and changes nothing."""
+    ctx = RequestContext(Principal.system(client.tenant_id, "test"))
+    calls: dict[int, int] = {}
+    for count in (5, 50):
+        tag = uuid.uuid4().hex[:8]
+        contact = client.create("contacts", {"first_name": "Bounded", "last_name": f"Qx{tag}"})
+        inputs = [
+            {"type": "note", "subject": f"Secret {tag} {i}", "contact_id": contact["id"]}
+            for i in range(count)
+        ]
+        made = client.post("/v1/activities/batch/create", {"inputs": inputs})
+        assert made.status_code in (200, 201, 207), made.text
+        calls[count] = _dynamodb_calls(
+            lambda contact_id=contact["id"]: privacy.erase_contact(ctx, contact_id)
+        )
+    assert calls[5] == calls[50] <= 12, calls
+
+    # The 50 activities' text is cleared by the consumer; the scrub's item (the words) is gone then.
+    assert eventually(lambda: _scrubbed(client, contact["id"]), timeout=60)
+    activities = client.all_pages("/v1/activities", {"contact_id": contact["id"], "limit": 100})
+    assert len(activities) == 50 and {a["subject"] for a in activities} == {None}
+    assert privacy_repository.pending_scrub(client.tenant_id, contact["id"]) is None
+    timeline = client.all_pages(f"/v1/contacts/{contact['id']}/timeline", {"limit": 100})
+
+    # Redelivered: the same state, nothing written again.
+    event: Any = {
+        "detail": {"type": "contact.erased", "tenant_id": client.tenant_id, "data": {"id": contact["id"]}}
+    }
+    assert privacy.handle_erased(event).startswith("scrubbed")
+    again = client.all_pages("/v1/activities", {"contact_id": contact["id"], "limit": 100})
+    assert sorted((a["id"], a["version"]) for a in again) == sorted(
+        (a["id"], a["version"]) for a in activities
+    )
+    assert client.all_pages(f"/v1/contacts/{contact['id']}/timeline", {"limit": 100}) == timeline
+    assert _scrubbed(client, contact["id"])
+    # Another tenant's event names no contact of this one: nothing to do.
+    foreign: Any = {
+        "detail": {"type": "contact.erased", "tenant_id": NEVER_ISSUED, "data": {"id": contact["id"]}}
+    }
+    assert privacy.handle_erased(foreign).startswith("nothing to do")

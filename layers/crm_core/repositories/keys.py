@@ -123,6 +123,12 @@ def property_schema_pk(tenant_id: str) -> str:
 
 
 SUPPRESSED_SK = "#SUPPRESSED"
+ERASURE_SCRUB_SK = "#SCRUB"
+
+
+def erasure_scrub_pk(tenant_id: str, contact_id: str) -> str:
+    """An erased contact's pending scrub of copies (services/privacy.py): the words it looks for."""
+    return f"{tenant_prefix(tenant_id)}#erasure#{contact_id}"
 
 
 def suppression_pk(tenant_id: str, email_hash: str) -> str:

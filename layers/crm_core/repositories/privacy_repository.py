@@ -9,12 +9,12 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, DoesNotExist
 from pynamodb.expressions.condition import Condition
 
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import TableItem, UniqueMarker
+from crm_core.repositories.table import ErasureScrubItem, TableItem, UniqueMarker
 
 PAGE = 100
 # A walk reads at most this many pages of one partition (10,000 items): an erasure's calls are bounded
@@ -95,3 +95,35 @@ def release_markers(marker_pks: Iterable[str], owner_id: str) -> None:
         except DeleteError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
+
+
+SCRUB_TTL_S = 24 * 3600  # a scrub not completed by then (its consumer failing) leaves no words behind
+
+
+def scrub_item(
+    tenant_id: str, contact_id: str, needles: list[str], *, erased_at: str, now_s: int
+) -> ErasureScrubItem:
+    """The pending scrub of an erased contact's copies (not yet saved: written in the tombstone's
+    transaction), with the words it looks for, expiring a day after."""
+    return ErasureScrubItem(
+        keys.erasure_scrub_pk(tenant_id, contact_id),
+        keys.ERASURE_SCRUB_SK,
+        contact_id=contact_id,
+        needles=needles,
+        erased_at=erased_at,
+        expires_at=now_s + SCRUB_TTL_S,
+    )
+
+
+def pending_scrub(tenant_id: str, contact_id: str) -> ErasureScrubItem | None:
+    """The erased contact's scrub not yet completed (one consistent GetItem); None once it has."""
+    try:
+        return ErasureScrubItem.get(
+            keys.erasure_scrub_pk(tenant_id, contact_id), keys.ERASURE_SCRUB_SK, consistent_read=True
+        )
+    except DoesNotExist:
+        return None
+
+
+def scrub_completed(tenant_id: str, contact_id: str) -> None:
+    delete([(keys.erasure_scrub_pk(tenant_id, contact_id), keys.ERASURE_SCRUB_SK)])

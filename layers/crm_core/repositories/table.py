@@ -420,6 +420,17 @@ class SuppressionItem(TableItem, discriminator="suppression"):
     suppressed_at = UnicodeAttribute()
 
 
+class ErasureScrubItem(TableItem, discriminator="erasure_scrub"):
+    """What the scrub of an erased contact's copies needs of the words its tombstone no longer holds
+    (keys.erasure_scrub_pk): the address, phone, full name, to find the idempotency records and delivery
+    logs that hold them. Written in the tombstone's transaction, deleted when the scrub completes, and
+    expiring with the TTL a day after (docs/decisions/0016-erasure.md, "The scrub of copies")."""
+
+    contact_id = UnicodeAttribute()
+    needles = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
+    erased_at = UnicodeAttribute()
+
+
 class IdempotencyRecord(TableItem, discriminator="idempotency"):
     """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
 

@@ -6,22 +6,26 @@ a record type linked to contacts that names its ``personal_text`` fields there (
 body) is exported whole and has those fields cleared by an erasure; one without (a deal, which names
 several people) is exported by id and name. Nothing here names a record type other than the contact.
 
-An erasure is made in this order, so that a request that dies part-way can be asked again and finishes
-the work: first the copies (what the linked records say, timeline entries, audit values, notifications,
-webhook delivery logs, idempotency records, duplicate pairs), then the tombstone, in one transaction
-with the suppression of the address and the ``contact.erased`` event (the record's change envelope).
-Once the tombstone has committed, asking again answers it unchanged and sends no second event.
+An erasure is made in two parts (docs/decisions/0016-erasure.md, "The scrub of copies"). The request does
+the bounded part: the tombstone, in one transaction with the suppression of the address, the release of
+its unique marker, the ``contact.erased`` event (the record's change envelope) and an item holding the
+words the scrub looks for; the contacts merged into it, erased as it is; its duplicate pairs. Once the
+tombstone has committed, asking again answers it unchanged and sends no second event. The scrub of the
+copies (what the linked records say, timeline entries, audit values, notifications, webhook delivery
+logs, idempotency records) is ``scrub_copies``, run by the consumer of ``contact.erased``
+(functions/erasure_scrub): idempotent, so a redelivered message does it again harmlessly.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from crm_core.auth import Role
+from crm_core.auth import Principal, Role
 from crm_core.context import RequestContext
 from crm_core.errors import forbidden
 from crm_core.ids import utc_now
@@ -48,6 +52,9 @@ from crm_core.services.records.writes import Prepared, build_change, write_retry
 from crm_core.services.webhooks import DELIVERY_SK_PREFIX, redacted
 from crm_core.stored_values import as_json_value
 
+if TYPE_CHECKING:
+    from crm_core.consumers import BusEvent
+
 # What a contact's tombstone keeps: its links and its place in reports (owner, company, stage). Its id,
 # state, version and times are the record's own. Every other field (names, email, phone, title, tags,
 # source, consent, custom values) is cleared.
@@ -56,6 +63,7 @@ PAGE = 100
 MAX_PAGES = 100  # pages of one list an export or an erasure reads: 10,000 entries of a kind
 ERASED = "(erased)"
 MERGED_FROM = "merged_from"  # a merge's change naming the duplicate it took in
+SCRUB_STATUS_HEADER = "Scrub-Status"  # the erase answer's: pending|done (docs/decisions/0016-erasure.md)
 
 logger = Logger(child=True)
 
@@ -154,20 +162,61 @@ def _referring(ctx: RequestContext, referrer: Referrer, contact_id: str) -> list
 
 
 def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
-    """The contact's personal data erased wherever the CRM keeps it, the record left as a tombstone, its
-    address suppressed, ``contact.erased`` sent once. Asking again answers the same tombstone, with no
-    write of the record and no event, after clearing again what refers to it by id (a webhook retry
-    logged since, say); its words are gone by then, so idempotency records are not looked at again."""
+    """The contact left as a tombstone, its address suppressed, ``contact.erased`` sent once, and the
+    scrub of its copies queued (``scrub_copies``, run by the consumer of that event). The request's work is
+    bounded whatever the person's history: the tombstone's transaction (with the suppression, the unique
+    marker and the scrub's words), the contacts merged into it (erased as it is), its duplicate pairs.
+    Asking again answers the same tombstone, with no write of the record and no event."""
     _require_admin(ctx)
     before = CONTACTS.load(ctx, contact_id, archived=None)
-    data = record_data(before)
     for duplicate_id in _merged_into(ctx.tenant_id, contact_id):
         _erase_merged(ctx, contact_id, duplicate_id)
+    if record_data(before).get("erased_at"):
+        _drop_duplicate_pairs(ctx.tenant_id, contact_id)
+        return represent(CONTACTS.spec, before)
+    committed = write_retrying(CONTACTS.spec, ctx, lambda: _tombstone(ctx, contact_id))
+    _drop_duplicate_pairs(ctx.tenant_id, contact_id)
+    if committed is None:  # erased meanwhile by another request
+        return represent(CONTACTS.spec, CONTACTS.load(ctx, contact_id, archived=None))
+    return represent(CONTACTS.spec, committed.item)
+
+
+def scrub_status(tenant_id: str, contact_id: str) -> str:
+    """``pending`` while the scrub of an erased contact's copies has not completed, else ``done``."""
+    return "pending" if privacy_repository.pending_scrub(tenant_id, contact_id) is not None else "done"
+
+
+def handle_erased(message: BusEvent) -> str:
+    """One queue message: a ``contact.erased`` event delivered by the rule on the crm bus."""
+    detail = message["detail"]
+    contact_id = (detail.get("data") or {}).get("id")
+    if detail.get("type") != "contact.erased" or not contact_id:
+        return "nothing to do"
+    return scrub_copies(detail["tenant_id"], str(contact_id), correlation_id=detail.get("correlation_id"))
+
+
+def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None = None) -> str:
+    """What copies an erased contact's words, cleared: its activities' personal text, the timelines and
+    audit trails of the contact and its activities, users' notifications, event targets' delivery logs,
+    the tenant's idempotency records holding the person's words. Found by id, but for idempotency records
+    and delivery logs, found by the words themselves: the contact's (kept for this in the scrub's item,
+    written with the tombstone) and its activities' (read before they are cleared, which comes after).
+    Converges from state: a redelivered message does it again harmlessly; the scrub's item is deleted
+    last, so a run that dies part-way leaves it for the next."""
+    contact = repo.get_record(tenant_id, "contact", contact_id, consistent=True)
+    if contact is None or not record_data(contact).get("erased_at"):
+        return "nothing to do: not erased"
+    # The CRM clears the activities' text on behalf of the erasure (its correlation id, to trace it).
+    ctx = RequestContext(Principal.system(tenant_id, "erasure"), correlation_id=correlation_id)
+    pending = privacy_repository.pending_scrub(tenant_id, contact_id)
     linked = [(referrer, _referring(ctx, referrer, contact_id)) for referrer in _referrers()]
     said = [(r, record) for r, records in linked if r.personal_text for record in records]
-    needles = _needles(data, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
+    needles = [*(pending.needles if pending else [])]
+    needles += _needles({}, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
     ids = {contact_id, *(record.id for _, record in said)}
 
+    _scrub_deliveries(tenant_id, ids, needles)
+    _forget_replays(tenant_id, needles)
     for referrer, record in said:
         _clear_text(ctx, referrer, record)
     histories: list[tuple[str, str, list[tuple[str, str]]]] = [("contact", contact_id, [])]
@@ -175,18 +224,11 @@ def erase_contact(ctx: RequestContext, contact_id: str) -> RecordBody:
         spec = referrer.service.spec
         links = spec.timeline_links(record_data(record)) if spec.timeline_links else []
         histories.append((spec.object_type, record.id, links))
-    _scrub_histories(ctx.tenant_id, histories)
-    _scrub_notifications(ctx.tenant_id, ids)
-    _scrub_deliveries(ctx.tenant_id, ids, needles)
-    _forget_replays(ctx.tenant_id, needles)
-    _drop_duplicate_pairs(ctx.tenant_id, contact_id)
-    if data.get("erased_at"):
-        return represent(CONTACTS.spec, before)
-
-    committed = write_retrying(CONTACTS.spec, ctx, lambda: _tombstone(ctx, contact_id))
-    if committed is None:  # erased meanwhile by another request
-        return represent(CONTACTS.spec, CONTACTS.load(ctx, contact_id, archived=None))
-    return represent(CONTACTS.spec, committed.item)
+    _scrub_histories(tenant_id, histories)
+    _scrub_notifications(tenant_id, ids)
+    if pending is not None:
+        privacy_repository.scrub_completed(tenant_id, contact_id)
+    return f"scrubbed the copies of contact {contact_id} and {len(said)} linked records"
 
 
 def _merged_into(tenant_id: str, contact_id: str) -> list[str]:
@@ -244,6 +286,11 @@ def _tombstone(ctx: RequestContext, contact_id: str) -> Prepared | None:
     item.updated_at = now
     item.updated_by = ctx.principal.user_id
     prepared = build_change(CONTACTS.spec, ctx, item, before, "erased", related={}, status=200, redact=True)
+    prepared.changes.save(
+        privacy_repository.scrub_item(
+            ctx.tenant_id, contact_id, _needles(data, [], []), erased_at=now, now_s=int(time.time())
+        )
+    )
     if data.get("email"):
         prepared.changes.save(
             suppression_repository.suppression_item(
