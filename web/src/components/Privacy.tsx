@@ -25,13 +25,25 @@ function confirms(typed: string, contact: Contact) {
   return text === "ERASE" || (Boolean(contact.email) && text.toLowerCase() === contact.email!.toLowerCase());
 }
 
+/** Erases the contact, then asks again (the same answer, no second event) while the copies of its data are
+ * still being scrubbed in the background (`Scrub-Status: pending`, seconds), so that the pages read again
+ * after it show none of them. */
+async function eraseAndWaitForTheScrub(id: string): Promise<Contact> {
+  for (let asked = 1; ; asked++) {
+    const call = api.POST("/v1/privacy/contacts/{record_id}/erase", { params: { path: { record_id: id } } });
+    const tombstone = await unwrap(call);
+    if ((await call).response.headers.get("Scrub-Status") !== "pending" || asked >= 60) return tombstone;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 function EraseDialog({ contact, onClose }: { contact: Contact; onClose: () => void }) {
   const queryClient = useQueryClient();
   const [typed, setTyped] = useState("");
   const [mismatch, setMismatch] = useState<string | undefined>();
   const [problem, setProblem] = useState<ApiError | null>(null);
   const erase = useMutation({
-    mutationFn: () => unwrap(api.POST("/v1/privacy/contacts/{record_id}/erase", { params: { path: { record_id: contact.id } } })),
+    mutationFn: () => eraseAndWaitForTheScrub(contact.id),
     onSuccess: async (tombstone) => {
       // The page shows the tombstone the API answered; the lists and the timeline are read again.
       queryClient.setQueryData(recordKey("contacts", contact.id), tombstone);
