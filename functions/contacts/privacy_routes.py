@@ -44,7 +44,19 @@ def export_contact(record_id: RecordIdPath) -> Response[str]:
     "answer; its header `Scrub-Status` says `pending` until it has completed, then `done` (ask again "
     "to see).",
     openapi_extensions=dict(ADMIN_ONLY),
-    responses=answers(200, Contact, 403, 404, 409, 422, etag=True),
+    responses=answers(
+        200,
+        Contact,
+        403,
+        404,
+        409,
+        422,
+        etag=True,
+        headers_of_success={
+            "Scrub-Status": "`pending` while the copies of the person's data are scrubbed in the "
+            "background, then `done`."
+        },
+    ),
 )
 def erase_contact(record_id: RecordIdPath) -> Response[str]:
     ctx = request_context(router)

@@ -163,10 +163,18 @@ def batch_results_model(name: str, record: type[BaseModel]) -> type[BaseModel]:
 
 
 def answers(
-    status: int, model: type[BaseModel] | None, *errors: int, description: str = "", etag: bool = False
+    status: int,
+    model: type[BaseModel] | None,
+    *errors: int,
+    description: str = "",
+    etag: bool = False,
+    headers_of_success: dict[str, str] | None = None,
 ) -> dict[int, Any]:
-    """The ``responses`` of a route: its success and each error it can answer, all with the rate headers."""
+    """The ``responses`` of a route: its success and each error it can answer, all with the rate headers;
+    ``headers_of_success``: the success's own headers (name: what it says), all strings."""
     headers = dict(_RATE_HEADERS)
+    for name, meaning in (headers_of_success or {}).items():
+        headers[name] = {"description": meaning, "schema": {"type": "string"}}
     if etag:
         headers["ETag"] = {
             "description": 'The record\'s version, as "<version>".',

@@ -15873,6 +15873,8 @@ export interface operations {
                     "RateLimit-Remaining"?: number;
                     /** @description Seconds until the minute turns. */
                     "RateLimit-Reset"?: number;
+                    /** @description `pending` while the copies of the person's data are scrubbed in the background, then `done`. */
+                    "Scrub-Status"?: string;
                     /** @description This request's id: logs and events carry it. */
                     "X-Request-Id"?: string;
                     [name: string]: unknown;
