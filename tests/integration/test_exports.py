@@ -24,7 +24,7 @@ from tests.integration.test_cli import crm, crm_dev, tenant_create
 from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.roles import clients_by_role
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, finished_job
 
 # What lists show of every record: the zip must hold the same. (API keys' last use moves as the key is used.)
 LISTED = ("contacts", "companies", "deals", "activities", "pipelines", "users", "teams")
@@ -46,15 +46,7 @@ def run_export(client: ApiClient, *, timeout: float = 60.0, **headers: str) -> d
     assert job["status"] == "pending" and job["download_url"] is None, job
     assert created.headers["Location"] == f"/v1/exports/{job['id']}"
 
-    def finished() -> dict[str, Any] | None:
-        answer = client.get(f"/v1/exports/{job['id']}")
-        assert answer.status_code == 200, answer.text
-        current: dict[str, Any] = answer.json()
-        return current if current["status"] in ("completed", "failed") else None
-
-    done = eventually(finished, timeout=timeout)
-    assert done, f"export {job['id']} did not finish"
-    return done
+    return finished_job(client, created.headers["Location"], timeout)
 
 
 def download(job: dict[str, Any]) -> bytes:

@@ -26,7 +26,7 @@ from tests.integration.test_cli import crm, crm_dev, tenant_create
 from tests.integration.test_events import BusTap
 from tests.support.client import ApiClient
 from tests.support.roles import clients_by_role
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, finished_job
 
 
 def run_import(client: ApiClient, data: bytes, *, timeout: float = 60.0, **body: Any) -> dict[str, Any]:
@@ -39,15 +39,7 @@ def run_import(client: ApiClient, data: bytes, *, timeout: float = 60.0, **body:
     put = requests.put(job["upload_url"], data=data, timeout=30)
     assert put.status_code == 200, put.text
 
-    def finished() -> dict[str, Any] | None:
-        answer = client.get(f"/v1/imports/{job['id']}")
-        assert answer.status_code == 200, answer.text
-        current: dict[str, Any] = answer.json()
-        return current if current["status"] in ("completed", "failed") else None
-
-    done = eventually(finished, timeout=timeout)
-    assert done, f"import {job['id']} did not finish"
-    return done
+    return finished_job(client, created.headers["Location"], timeout)
 
 
 def rejected_rows(job: dict[str, Any]) -> list[dict[str, str]]:

@@ -30,7 +30,6 @@ from crm_core import aws, s3
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.definitions import EXPORTS_PREFIX, TENANT_EXPORTS_QUEUE
-from crm_core.errors import not_found
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
 from crm_core.multipart import MultipartWriter
@@ -39,7 +38,7 @@ from crm_core.repositories import export_repository as jobs
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventItem, ExportJobItem, RecordItem
-from crm_core.services.jobs import job_page
+from crm_core.services.jobs import found_job, job_page
 from crm_core.services.records import RecordService
 from crm_core.services.records import represent as represent_record
 from crm_core.services.records.queries import Page
@@ -134,10 +133,7 @@ def create_export(ctx: RequestContext) -> dict[str, Any]:
 
 def get_export(ctx: RequestContext, export_id: str) -> dict[str, Any]:
     ctx.principal.require_admin("exports")
-    job = jobs.get(ctx.tenant_id, export_id)
-    if job is None:
-        raise not_found("export", export_id)
-    return _with_link(job)
+    return _with_link(found_job(jobs.get(ctx.tenant_id, export_id), "export", export_id))
 
 
 def list_exports(ctx: RequestContext, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:

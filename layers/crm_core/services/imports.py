@@ -28,7 +28,7 @@ from crm_core.auth import Principal, Role
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.definitions import IMPORT_CHUNKS_QUEUE, IMPORTS_BUCKET
-from crm_core.errors import FieldError, not_found, validation_failed
+from crm_core.errors import FieldError, validation_failed
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
 from crm_core.record_types import record_type
@@ -44,7 +44,7 @@ from crm_core.services.import_rows import (
     write_csv,
     write_rows,
 )
-from crm_core.services.jobs import job_page
+from crm_core.services.jobs import found_job, job_page
 from crm_core.services.records import RecordService
 from crm_core.services.records.queries import Page
 from crm_core.stored_values import as_json_value
@@ -166,10 +166,7 @@ def create_import(
 
 def get_import(ctx: RequestContext, import_id: str) -> dict[str, Any]:
     ctx.principal.require_admin("imports")
-    job = jobs.get(ctx.tenant_id, import_id)
-    if job is None:
-        raise not_found("import", import_id)
-    return _with_link(job)
+    return _with_link(found_job(jobs.get(ctx.tenant_id, import_id), "import", import_id))
 
 
 def list_imports(ctx: RequestContext, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:

@@ -8,9 +8,11 @@ from typing import Any, TypeVar
 
 from crm_core import signing
 from crm_core.context import RequestContext
+from crm_core.errors import not_found
 from crm_core.services.records.queries import Page
 
 Job = TypeVar("Job")
+Found = TypeVar("Found")
 PageReader = Callable[..., tuple[list[Job], dict[str, str] | None]]
 
 
@@ -30,3 +32,10 @@ def job_page(
     return Page(
         [shown(job) for job in items], signing.encode_cursor(ctx.tenant_id, kind, last) if last else None
     )
+
+
+def found_job(job: Found | None, kind: str, job_id: str) -> Found:
+    """The job read by its id, or 404 naming its kind (another tenant's id reads as a missing one)."""
+    if job is None:
+        raise not_found(kind, job_id)
+    return job
