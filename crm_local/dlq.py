@@ -246,10 +246,13 @@ def replay_outbox(sqs: Any, streams: Any = None, progress: Any = None, now: date
 def replay_partner_deliveries(sqs: Any, events: Any = None, progress: Any = None) -> Replay:
     """Send every event a partner's bus refused to that bus again (``TARGET_ARN``, as EventBridge names the
     target on each dead letter), then delete its message. The event keeps its ``detail.id``, by which the
-    partner tells a repeat. What the bus refuses again stays, with the reason."""
+    partner tells a repeat. An event about a person erased since goes redacted, as a webhook's late try
+    (``webhooks.without_erased_data``: one GetItem of the table, for a contact's or an activity's event).
+    What the bus refuses again stays, with the reason."""
     import json
 
     import boto3
+    from crm_core.services.webhooks import without_erased_data
 
     events = events or boto3.client("events")
 
@@ -257,10 +260,13 @@ def replay_partner_deliveries(sqs: Any, events: Any = None, progress: Any = None
         target = ((message.get("MessageAttributes") or {}).get("TARGET_ARN") or {}).get("StringValue")
         try:
             event = json.loads(message["Body"])
+            detail = event["detail"]
+            if isinstance(detail, dict) and detail.get("tenant_id"):
+                detail = without_erased_data(str(detail["tenant_id"]), detail)
             entry = {
                 "Source": event["source"],
                 "DetailType": event["detail-type"],
-                "Detail": json.dumps(event["detail"], separators=(",", ":")),
+                "Detail": json.dumps(detail, separators=(",", ":")),
             }
         except (ValueError, KeyError, TypeError) as error:
             raise Kept(f"not an EventBridge event ({error!r})") from error

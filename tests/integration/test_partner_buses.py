@@ -117,7 +117,8 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
 ) -> None:
     """As in EventBridge, a target that cannot take an event goes to the target's dead-letter queue; the
     publication succeeded, so the relay does not publish again and nobody else gets the event twice. Once
-    the partner's bus exists, `crm dlq redrive crm-partner-deliveries` sends the event there, once."""
+    the partner's bus exists, `crm dlq redrive crm-partner-deliveries` sends the event there, once; the
+    person erased meanwhile, it goes redacted (the record's id, no personal value)."""
     from crm_core.definitions import PARTNER_DELIVERIES_QUEUE
 
     from crm_local import dlq
@@ -153,15 +154,22 @@ def test_a_partner_bus_that_refuses_costs_only_its_own_delivery_and_redrives(
     ]
     assert letter["target_arn"].endswith(f":event-bus/{name}") and letter["error_code"] == "NO_RESOURCE"
 
+    assert client.post(f"/v1/privacy/contacts/{contact['id']}/erase").status_code == 200
+    assert eventually(lambda: waiting() == before + 2), "contact.erased never reached the dead letters"
     partner = PartnerBus(name)  # the partner sets its bus up at last
     replay = dlq.replay_partner_deliveries(sqs)
-    assert (replay.replayed, replay.events, replay.kept) == (before + 1, before + 1, [])
-    received = partner.collect(lambda got: len(got) >= 1)
+    assert (replay.replayed, replay.events, replay.kept) == (before + 2, before + 2, [])
+    received = partner.collect(lambda got: len(got) >= 2)
     time.sleep(1)
     received = partner.collect(lambda got: False, timeout=0.5)
-    assert [(e["detail-type"], e["detail"]["data"]["id"]) for e in received] == [
-        ("contact.created", contact["id"])
+    assert sorted((e["detail-type"], e["detail"]["data"]["id"]) for e in received) == [
+        ("contact.created", contact["id"]),
+        ("contact.erased", contact["id"]),
     ]
+    assert [e["detail"]["data"] for e in received if e["detail-type"] == "contact.created"] == [
+        {"id": contact["id"]}
+    ]
+    assert "nobody-home" not in json.dumps(received)
     assert waiting() == 0
 
 

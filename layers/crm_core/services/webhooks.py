@@ -223,17 +223,50 @@ def redacted(event: EventDetail) -> EventDetail:
 
 
 def _without_erased_data(job: DeliveryJob) -> DeliveryJob:
-    """A contact's event tried after the contact was erased (a try queued before the erasure, a retry)
-    sends and logs it redacted: the erasure cleared the log's copies, and a partner is not sent again what
-    it must forget. One GetItem, for the events of contacts only; ``contact.erased`` holds nothing to hide."""
-    event = job["event"]
-    record_id = (event.get("data") or {}).get("id")
-    if not str(event["type"]).startswith("contact.") or event["type"] == "contact.erased" or not record_id:
-        return job
-    contact = repo.get_record(job["tenant_id"], "contact", str(record_id))
-    if contact is None or not record_data(contact).get("erased_at"):
-        return job
-    return {**job, "event": redacted(event)}
+    event = without_erased_data(job["tenant_id"], job["event"])
+    return job if event is job["event"] else {**job, "event": event}
+
+
+def _personal_referrers() -> dict[str, str]:
+    """``{event type prefix: field naming the contact}`` of the record types whose records hold what was
+    said with a person (``Referrer.personal_text``: an activity's subject and body). Imported when first
+    asked: the contacts' referrers load the activities' and deals' services."""
+    global _PERSONAL_REFERRERS
+    if _PERSONAL_REFERRERS is None:
+        from crm_core.services.contacts import referrers
+
+        _PERSONAL_REFERRERS = {
+            f"{r.service.spec.object_type}.": r.field_name for r in referrers() if r.personal_text
+        }
+    return _PERSONAL_REFERRERS
+
+
+_PERSONAL_REFERRERS: dict[str, str] | None = None
+
+
+def without_erased_data(tenant_id: str, event: EventDetail) -> EventDetail:
+    """An event about an erased person, sent after the erasure (a webhook try queued before it, a retry,
+    a partner bus's dead letter sent again), goes out ``redacted``: the erasure cleared the stored copies,
+    and a partner is not sent again what it must forget. That is a contact's own event (but
+    ``contact.erased``, which holds nothing to hide), and the event of a record that holds what was said
+    with the person (an activity's) made before the erasure: the scrub cleared that text, the event still
+    has it. One consistent GetItem of the contact, for those types only; the same event is answered when
+    nothing is erased."""
+    event_type, data = str(event.get("type") or ""), event.get("data") or {}
+    if event_type.startswith("contact."):
+        contact_id = data.get("id") if event_type != "contact.erased" else None
+        made_before_erasure = False
+    else:
+        field = next((f for p, f in _personal_referrers().items() if event_type.startswith(p)), None)
+        contact_id = data.get(field) if field else None
+        made_before_erasure = True
+    if not contact_id or not isinstance(contact_id, str):
+        return event
+    contact = repo.get_record(tenant_id, "contact", contact_id, consistent=True)
+    erased_at = record_data(contact).get("erased_at") if contact is not None else None
+    if not erased_at or (made_before_erasure and str(event.get("occurred_at") or "") > str(erased_at)):
+        return event
+    return redacted(event)
 
 
 def _post_event(job: DeliveryJob, target: RecordFields) -> tuple[int | None, str | None]:
