@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import serious_violations
@@ -219,8 +219,24 @@ def test_admin_exports_the_data_and_erases_a_person(page: Page, base_url: str, c
     expect(confirm).to_have_attribute("aria-invalid", "true")
     assert client.get(f"/v1/contacts/{ada['id']}").json()["erased_at"] is None
     assert not serious_violations(page)
+    # While the copies are being removed (Scrub-Status: pending; two answers made to say so, as a person
+    # with a long history would), the dialog says so and counts its checks.
+    pending = {"left": 2}
+
+    def scrub_pending(route: Route) -> None:
+        answer = route.fetch()
+        if pending["left"] > 0:
+            pending["left"] -= 1
+            route.fulfill(response=answer, headers={**answer.headers, "scrub-status": "pending"})
+        else:
+            route.fulfill(response=answer)
+
+    page.route(f"**/v1/privacy/contacts/{ada['id']}/erase", scrub_pending)
     confirm.fill("ADA@acme.example")
     dialog.get_by_role("button", name="Erase this person").click()
+    progress = dialog.get_by_role("status").filter(has_text="Removing copies")
+    expect(progress).to_contain_text("checked 1 time")
+    expect(progress).to_contain_text("checked 2 times")
 
     # The page shows the tombstone: when it was erased, no personal field, no edit.
     expect(page.get_by_test_id("erased")).to_contain_text("Erased on")

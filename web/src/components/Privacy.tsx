@@ -1,4 +1,4 @@
-import { Button, Group, Modal, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Button, Group, Loader, Modal, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { ApiError, api, unwrap, type Schemas } from "../api/client";
@@ -27,12 +27,13 @@ function confirms(typed: string, contact: Contact) {
 
 /** Erases the contact, then asks again (the same answer, no second event) while the copies of its data are
  * still being scrubbed in the background (`Scrub-Status: pending`, seconds), so that the pages read again
- * after it show none of them. */
-async function eraseAndWaitForTheScrub(id: string): Promise<Contact> {
+ * after it show none of them. `onPending` hears how many answers said `pending` so far. */
+async function eraseAndWaitForTheScrub(id: string, onPending: (checks: number) => void): Promise<Contact> {
   for (let asked = 1; ; asked++) {
     const call = api.POST("/v1/privacy/contacts/{record_id}/erase", { params: { path: { record_id: id } } });
     const tombstone = await unwrap(call);
     if ((await call).response.headers.get("Scrub-Status") !== "pending" || asked >= 60) return tombstone;
+    onPending(asked);
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -42,8 +43,10 @@ function EraseDialog({ contact, onClose }: { contact: Contact; onClose: () => vo
   const [typed, setTyped] = useState("");
   const [mismatch, setMismatch] = useState<string | undefined>();
   const [problem, setProblem] = useState<ApiError | null>(null);
+  // While the copies are scrubbed: how many times the API has said so far that they are still there.
+  const [checks, setChecks] = useState(0);
   const erase = useMutation({
-    mutationFn: () => eraseAndWaitForTheScrub(contact.id),
+    mutationFn: () => eraseAndWaitForTheScrub(contact.id, setChecks),
     onSuccess: async (tombstone) => {
       // The page shows the tombstone the API answered; the lists and the timeline are read again.
       queryClient.setQueryData(recordKey("contacts", contact.id), tombstone);
@@ -87,6 +90,14 @@ function EraseDialog({ contact, onClose }: { contact: Contact; onClose: () => vo
             data-autofocus
           />
           <ProblemAlert error={problem} title="Not erased" />
+          {erase.isPending && checks > 0 && (
+            <Group gap="xs" role="status" aria-live="polite" data-testid="scrub-progress">
+              <Loader size="xs" aria-hidden />
+              <Text size="sm">
+                Erased. Removing copies of their data… (checked {checks} {checks === 1 ? "time" : "times"})
+              </Text>
+            </Group>
+          )}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel
