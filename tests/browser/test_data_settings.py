@@ -12,6 +12,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -175,6 +176,21 @@ def test_admin_imports_a_csv_file_and_sees_it_counted(page: Page, base_url: str,
     assert preflight.headers["Access-Control-Allow-Methods"] == "PUT, GET"
 
 
+def scrub_pending(times: int) -> Callable[[Route], None]:
+    """A route handler: the erase's first ``times`` answers as the API's, but saying the scrub is pending."""
+    left = [times]
+
+    def handle(route: Route) -> None:
+        answer = route.fetch()
+        if left[0] > 0:
+            left[0] -= 1
+            route.fulfill(response=answer, headers={**answer.headers, "scrub-status": "pending"})
+        else:
+            route.fulfill(response=answer)
+
+    return handle
+
+
 def test_admin_exports_the_data_and_erases_a_person(page: Page, base_url: str, client: ApiClient) -> None:
     ada = client.create(
         "contacts",
@@ -221,17 +237,7 @@ def test_admin_exports_the_data_and_erases_a_person(page: Page, base_url: str, c
     assert not serious_violations(page)
     # While the copies are being removed (Scrub-Status: pending; two answers made to say so, as a person
     # with a long history would), the dialog says so and counts its checks.
-    pending = {"left": 2}
-
-    def scrub_pending(route: Route) -> None:
-        answer = route.fetch()
-        if pending["left"] > 0:
-            pending["left"] -= 1
-            route.fulfill(response=answer, headers={**answer.headers, "scrub-status": "pending"})
-        else:
-            route.fulfill(response=answer)
-
-    page.route(f"**/v1/privacy/contacts/{ada['id']}/erase", scrub_pending)
+    page.route(f"**/v1/privacy/contacts/{ada['id']}/erase", scrub_pending(times=2))
     confirm.fill("ADA@acme.example")
     dialog.get_by_role("button", name="Erase this person").click()
     progress = dialog.get_by_role("status").filter(has_text="Removing copies")
