@@ -90,12 +90,13 @@ class CrmImports(Construct):
         # The splitter queues the chunks of a file to the chunk workers' queue.
         messaging.queues[IMPORT_CHUNKS_QUEUE.name].grant_send_messages(functions.functions["import_files"])
         # Tenant exports: the API queues an export to its worker, whose zip is one multipart upload under
-        # exports/, dropped (AbortMultipartUpload) when a run fails.
+        # exports/, dropped (AbortMultipartUpload) when a run fails; a long export's runs hand over the
+        # bytes not sent yet in an object of their own, deleted by the next run (DeleteObject).
         messaging.queues[TENANT_EXPORTS_QUEUE.name].grant_send_messages(functions.functions["reports"])
         exporter = functions.functions["tenant_exports"]
         exporter.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:AbortMultipartUpload"],
+                actions=["s3:AbortMultipartUpload", "s3:DeleteObject"],
                 resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
             )
         )
@@ -104,5 +105,5 @@ class CrmImports(Construct):
             exporter.role,
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{EXPORTS_PREFIX}*]",
             "An export's zip is keyed by tenant and export, made at run time; the worker aborts only the "
-            "upload of the export it works on.",
+            "upload of the export it works on, and deletes only that export's run tails.",
         )

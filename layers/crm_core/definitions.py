@@ -442,10 +442,11 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
             name="tenant_exports",
             routes=(),
             memory_mb=1024,
-            timeout_s=900,  # Lambda's longest: one run writes the whole zip
+            timeout_s=900,  # Lambda's longest: a run writes for 10 minutes, then queues the rest
         ),
         TENANT_EXPORTS_QUEUE,
         batch_size=1,  # one export
+        continues=True,  # a long export queues its next run
     ),
 )
 

@@ -216,3 +216,60 @@ def test_crm_export_shows_progress_and_downloads_the_zip(tmp_path: Path) -> None
         assert [p["name"] for p in records["pipelines"]] and len(records["users"]) == 1
         refused = crm(tmp_path, "export", "--api-key", "crm_nope")
         assert refused.returncode == 1 and "API key" in refused.stderr, refused.stderr
+
+
+def test_an_export_longer_than_a_run_goes_on_in_the_next_runs_and_holds_what_one_run_writes(
+    client: ApiClient, tap: BusTap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run's budget forced down to three pages of 2 records: the zip is written over many runs (each one's
+    place saved on the export, the next one queued), one of which dies before saving its place and is run
+    again. The zip holds the same members, line for line, as one run writes, every record once, and the
+    export completes once with one event."""
+    company = client.create("companies", {"name": "Acme", "domain": "acme.example"})
+    contacts = [
+        client.create("contacts", {"email": f"p{n}@example.com", "company_id": company["id"]})
+        for n in range(7)
+    ]
+    assert client.delete(f"/v1/contacts/{contacts[0]['id']}").status_code == 204
+    client.create("deals", {"name": "Big one", "company_id": company["id"]})
+    whole = run_export(client)
+    one_run = unzipped(download(whole))
+
+    monkeypatch.setenv("CRM_EXPORT_PAGES_PER_RUN", "3")
+    monkeypatch.setenv("CRM_EXPORT_PAGE_SIZE", "2")
+    suspend, died = exports.jobs.suspend, []
+
+    def dies_at_the_second_stop(job: Any, **kwargs: Any) -> bool:
+        if job.tenant_id == client.tenant_id and job.runs == 1 and not died:
+            died.append(job.id)
+            raise RuntimeError("killed before saving its place")
+        return suspend(job, **kwargs)
+
+    monkeypatch.setattr(exports.jobs, "suspend", dies_at_the_second_stop)
+    job = run_export(client, timeout=120)
+    assert died, "the fault was never injected"
+    assert job["status"] == "completed" and job["processed"] == job["objects"] == whole["objects"], job
+    stored = exports.jobs.get(client.tenant_id, job["id"], consistent=True)
+    assert stored is not None and int(stored.runs) > 3 and stored.resume is None, stored
+    content = download(job)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.testzip() is None
+    manifest, records = unzipped(content)
+    assert manifest["objects"] == one_run[0]["objects"] and manifest["export_id"] == job["id"]
+
+    def steady(collection: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        moving = MOVING.get(collection)
+        return [{**row, moving: None} if moving else row for row in rows]
+
+    for collection, rows in one_run[1].items():
+        assert steady(collection, records[collection]) == steady(collection, rows), collection
+    assert len({r["id"] for r in records["contacts"]}) == len(records["contacts"]) == 7
+    events = completed_events(tap)
+    assert sorted(e["detail"]["data"]["id"] for e in events) == sorted([whole["id"], job["id"]])
+    # Nothing of the runs is left in S3 but the zip (the tails are deleted as the next run takes them up).
+    listed_keys = boto3.client("s3").list_objects_v2(
+        Bucket=settings().imports_bucket, Prefix=exports.zip_key(client.tenant_id, job["id"])
+    )
+    assert [o["Key"] for o in listed_keys.get("Contents", [])] == [
+        exports.zip_key(client.tenant_id, job["id"])
+    ]

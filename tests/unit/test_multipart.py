@@ -4,12 +4,14 @@ and the parts together are exactly what was written (a zip written through it op
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from typing import Any
 
 import pytest
-from crm_core.multipart import MIN_PART_BYTES, MultipartWriter
+from crm_core.multipart import MIN_PART_BYTES, MultipartWriter, Suspended
+from crm_core.zipstream import ZipStream
 
 
 class FakeS3:
@@ -70,3 +72,35 @@ def test_an_empty_object_is_one_empty_part_and_abort_drops_the_upload() -> None:
     assert other.aborted == 1 and not other.completed
     with pytest.raises(ValueError):
         MultipartWriter(FakeS3(), "bucket", "key", part_bytes=1024)
+
+
+def test_a_zip_suspended_mid_member_and_mid_part_goes_on_in_another_writer() -> None:
+    """Three writers in turn (as three runs of an export): each suspends with a tail shorter than a part and
+    a member half-written; the next takes the upload, its parts, the tail and the zip's state up (through
+    JSON, as the export item keeps them). The parts add up to one zip whose member is all that was written,
+    and the part numbers go on from one writer to the next."""
+    s3 = FakeS3()
+    writer = MultipartWriter(s3, "bucket", "key", part_bytes=MIN_PART_BYTES)
+    archive, written = ZipStream(writer), io.BytesIO()
+    archive.begin("big.jsonl", (2026, 1, 2, 3, 4, 5))
+    for run in range(3):
+        for _ in range(4 * 1024):
+            chunk = os.urandom(1024)  # incompressible: 4 MiB a run, so a part is sent every other run
+            archive.write(chunk)
+            written.write(chunk)
+        state = json.loads(json.dumps(archive.suspend()))
+        suspended = writer.suspend()
+        assert len(suspended.tail) < MIN_PART_BYTES and not s3.completed, run
+        saved = json.loads(json.dumps(suspended.as_json()))
+        writer = MultipartWriter(
+            s3, "bucket", "key", part_bytes=MIN_PART_BYTES, resume=Suspended.from_json(saved, suspended.tail)
+        )
+        archive = ZipStream(writer, state)
+    archive.end()
+    archive.finish([("manifest.json", (2026, 1, 2, 3, 4, 5), b"{}\n")])
+    writer.close()
+    assert [p["PartNumber"] for p in s3.completed[0]["MultipartUpload"]["Parts"]] == [1, 2, 3]
+    with zipfile.ZipFile(io.BytesIO(s3.object())) as whole:
+        assert whole.testzip() is None and whole.namelist() == ["big.jsonl", "manifest.json"]
+        assert whole.read("big.jsonl") == written.getvalue()
+        assert whole.getinfo("big.jsonl").date_time == (2026, 1, 2, 3, 4, 4)  # DOS time: 2-second steps

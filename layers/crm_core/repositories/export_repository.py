@@ -44,10 +44,16 @@ def _updated(job: ExportJobItem, actions: list[object], condition: object) -> bo
     return True
 
 
-def start(job: ExportJobItem, *, objects: dict[str, int], at: str) -> bool:
-    """A run begins: ``running``, what there is to export counted, nothing processed yet. A run after a
-    worker died starts again from nothing; ``started_at`` (the manifest's ``exported_at``) is the first
-    run's. False once the export has completed or failed."""
+def _lease_free(now_s: int) -> object:
+    return ExportJobItem.lease_until.does_not_exist() | (ExportJobItem.lease_until < now_s)
+
+
+def start(job: ExportJobItem, *, objects: dict[str, int], at: str, now_s: int, lease_s: int) -> bool:
+    """A run begins the zip from the start: ``running``, what there is to export counted, nothing
+    processed yet, no saved place. A run after a worker died starts again from nothing; ``started_at``
+    (the manifest's ``exported_at``) is the first run's. The run holds the export's lease (no other run
+    writes its zip meanwhile) until it ends. False once the export has completed or failed, or while
+    another run holds the lease."""
     return _updated(
         job,
         [
@@ -57,9 +63,48 @@ def start(job: ExportJobItem, *, objects: dict[str, int], at: str) -> bool:
             ExportJobItem.started_at.set(ExportJobItem.started_at | at),
             ExportJobItem.attempts.add(1),
             ExportJobItem.updated_at.set(at),
+            ExportJobItem.resume.remove(),
+            ExportJobItem.lease_until.set(now_s + lease_s),
         ],
-        ExportJobItem.status.is_in("pending", "running"),
+        ExportJobItem.status.is_in("pending", "running") & _lease_free(now_s),
     )
+
+
+def go_on(job: ExportJobItem, *, resume: str, at: str, now_s: int, lease_s: int) -> bool:
+    """A run takes up the zip where the last one stopped (``resume``, as read): the lease, one more
+    attempt. False when the export completed or failed, another run holds the lease, or the saved place
+    moved since it was read."""
+    return _updated(
+        job,
+        [
+            ExportJobItem.attempts.add(1),
+            ExportJobItem.updated_at.set(at),
+            ExportJobItem.lease_until.set(now_s + lease_s),
+        ],
+        (ExportJobItem.status == "running") & (ExportJobItem.resume == resume) & _lease_free(now_s),
+    )
+
+
+def suspend(job: ExportJobItem, *, resume: str, processed: dict[str, int], at: str) -> bool:
+    """The run stops where ``resume`` says, its counts saved, the lease let go; the attempts count again
+    from none (this run got somewhere)."""
+    return _updated(
+        job,
+        [
+            ExportJobItem.resume.set(resume),
+            ExportJobItem.processed.set(processed),
+            ExportJobItem.runs.add(1),
+            ExportJobItem.attempts.set(0),
+            ExportJobItem.updated_at.set(at),
+            ExportJobItem.lease_until.remove(),
+        ],
+        ExportJobItem.status == "running",
+    )
+
+
+def let_go(job: ExportJobItem) -> None:
+    """A run that failed lets its lease go (the message's next delivery may go on at once)."""
+    _updated(job, [ExportJobItem.lease_until.remove()], ExportJobItem.status == "running")
 
 
 def progress(job: ExportJobItem, processed: dict[str, int], at: str) -> bool:
@@ -80,6 +125,8 @@ def fail(job: ExportJobItem, error: str, at: str) -> bool:
             ExportJobItem.error.set(error),
             ExportJobItem.updated_at.set(at),
             ExportJobItem.completed_at.set(at),
+            ExportJobItem.resume.remove(),
+            ExportJobItem.lease_until.remove(),
         ],
         ExportJobItem.status.is_in("pending", "running"),
     )
@@ -100,6 +147,9 @@ def complete(
             ExportJobItem.size_bytes.set(size_bytes),
             ExportJobItem.completed_at.set(at),
             ExportJobItem.updated_at.set(at),
+            ExportJobItem.runs.add(1),
+            ExportJobItem.resume.remove(),
+            ExportJobItem.lease_until.remove(),
         ],
         condition=ExportJobItem.status == "running",
         label="job",

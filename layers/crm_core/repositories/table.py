@@ -410,6 +410,11 @@ class ExportJobItem(TableItem, discriminator="export_job"):
     objects = MapAttribute[str, Any](null=True)  # collection -> records it has (counted at the start)
     processed = MapAttribute[str, Any](null=True)  # collection -> records written to the zip so far
     size_bytes = NumberAttribute(null=True)  # the zip's, once completed
+    # An export longer than one run: where the last run stopped (JSON: the open multipart upload, its
+    # parts, the zip's members, the cursor, the counts, the run's number). Removed at completion.
+    resume = UnicodeAttribute(null=True)
+    runs = NumberAttribute(default=0)  # runs that ended having written something (suspended or completed)
+    lease_until = NumberAttribute(null=True)  # epoch seconds: a run is writing the zip until then
 
 
 class SuppressionItem(TableItem, discriminator="suppression"):

@@ -18,13 +18,17 @@ under ``exports/<tenant>/<export>.zip``.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import zipfile
+import os
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import ClientError
 
 from crm_core import aws, s3
 from crm_core.config import settings
@@ -32,7 +36,7 @@ from crm_core.context import RequestContext
 from crm_core.definitions import EXPORTS_PREFIX, TENANT_EXPORTS_QUEUE
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
-from crm_core.multipart import MultipartWriter
+from crm_core.multipart import MultipartWriter, Suspended
 from crm_core.record_types import RECORD_TYPES, RecordType
 from crm_core.repositories import export_repository as jobs
 from crm_core.repositories import keys
@@ -43,6 +47,7 @@ from crm_core.services.records import RecordService
 from crm_core.services.records import represent as represent_record
 from crm_core.services.records.queries import Page
 from crm_core.stored_values import as_json_value
+from crm_core.zipstream import DateTime, ZipState, ZipStream
 
 logger = Logger(child=True)
 
@@ -53,6 +58,8 @@ PROGRESS_EVERY = 1000  # records written between two updates of the export's cou
 MAX_ATTEMPTS = 3  # runs begun before an export that keeps dying is failed
 STATES = ("active", "archived")
 BATCH_GET_KEYS = 100  # what one BatchGetItem reads
+SECONDS_PER_RUN = 600.0  # a run's reading, of the worker's 900: a page, the tail and the save take the rest
+LEASE_S = 930  # a run holds the export this long at most: less than the queue's visibility timeout (960)
 
 
 def exported_types() -> tuple[RecordType, ...]:
@@ -145,43 +152,204 @@ def list_exports(ctx: RequestContext, *, limit: int, cursor: str | None) -> Page
 # --------------------------------------------------------------------------------------------- worker
 
 
+@dataclass(frozen=True)
+class RunBudget:
+    """How much one run writes before it stops and queues the rest: pages of records (``0``: no limit) and
+    seconds (Lambda's 15 minutes, less what the last page, the tail and the save take). Set by
+    ``CRM_EXPORT_PAGES_PER_RUN`` / ``CRM_EXPORT_SECONDS_PER_RUN`` (tests force several runs on a small
+    tenant); ``CRM_EXPORT_PAGE_SIZE`` sets the records a page names."""
+
+    pages: int
+    seconds: float
+    page_size: int
+
+    @classmethod
+    def from_environment(cls) -> RunBudget:
+        return cls(
+            pages=int(os.environ.get("CRM_EXPORT_PAGES_PER_RUN") or 0),
+            seconds=float(os.environ.get("CRM_EXPORT_SECONDS_PER_RUN") or SECONDS_PER_RUN),
+            page_size=int(os.environ.get("CRM_EXPORT_PAGE_SIZE") or PAGE_SIZE),
+        )
+
+
+class Cursor(TypedDict):
+    """Where the records' reading stopped: the type (index in ``exported_types``), the state (index in
+    ``STATES``) and the GSI1 key to start after (None: at the start)."""
+
+    kind: int
+    state: int
+    start: dict[str, str] | None
+
+
+class Resume(TypedDict):
+    """What the export item keeps between runs (``ExportJobItem.resume``, JSON)."""
+
+    run: int
+    upload: dict[str, Any]  # multipart.Suspended.as_json()
+    tail_key: str  # the S3 object holding the bytes written but not sent as a part yet
+    zip: ZipState
+    cursor: Cursor
+    counts: dict[str, int]
+
+
+def tail_key(tenant_id: str, export_id: str, run: int) -> str:
+    return f"{zip_key(tenant_id, export_id)}.tail-{run}"
+
+
 def run_export(message: dict[str, Any]) -> str:
-    """One run of an export: the zip written whole, then the export completed with its event (once)."""
+    """One run of an export: the zip written from the start or from where the last run stopped, until it
+    is whole (then the export completed with its event, once) or the run's budget is spent (then its place
+    saved on the export, and a message queued for the next run)."""
     tenant_id, export_id = str(message["tenant_id"]), str(message["export_id"])
     job = jobs.get(tenant_id, export_id, consistent=True)
     if job is None or job.status not in ("pending", "running"):
         return f"export {export_id}: nothing to do ({job.status if job else 'no such export'})"
     if int(job.attempts or 0) >= MAX_ATTEMPTS:
+        _abort_saved_upload(job)
         jobs.fail(job, f"The export stopped {MAX_ATTEMPTS} times before it completed.", utc_now())
         return f"export {export_id}: failed after {MAX_ATTEMPTS} runs"
-    objects = {
-        t.collection: sum(repo.count_of(tenant_id, t.name, state) for state in STATES)
-        for t in exported_types()
-    }
-    if not jobs.start(job, objects=objects, at=utc_now()):
-        return f"export {export_id}: completed or failed meanwhile"
+    saved = job.resume
+    now_s = int(time.time())
+    if saved:
+        if not jobs.go_on(job, resume=saved, at=utc_now(), now_s=now_s, lease_s=LEASE_S):
+            return f"export {export_id}: another run is writing it, or it ended meanwhile"
+    else:
+        objects = {
+            t.collection: sum(repo.count_of(tenant_id, t.name, state) for state in STATES)
+            for t in exported_types()
+        }
+        if not jobs.start(job, objects=objects, at=utc_now(), now_s=now_s, lease_s=LEASE_S):
+            return f"export {export_id}: another run is writing it, or it ended meanwhile"
     job = jobs.get(tenant_id, export_id, consistent=True)
     assert job is not None
-    writer = MultipartWriter(
-        s3.presigning_client(),
-        settings().imports_bucket,
-        zip_key(tenant_id, export_id),
-        ContentType="application/zip",
-        ContentDisposition=f'attachment; filename="crm-export-{export_id}.zip"',
-    )
     try:
-        counts = _write_zip(job, writer)
-        writer.close()
+        return _run(job, json.loads(saved) if saved else None, RunBudget.from_environment())
+    except UploadGone:
+        # The upload the saved place names is no more (completed by a run that died before completing the
+        # export, or aborted after a day): the zip is written again from the start.
+        logger.warning("export upload gone: starting again", extra={"export_id": export_id})
+        jobs.let_go(job)
+        job.refresh(consistent_read=True)
+        if not jobs.start(job, objects=_counts(job.objects), at=utc_now(), now_s=now_s, lease_s=LEASE_S):
+            return f"export {export_id}: another run is writing it, or it ended meanwhile"
+        return _run(job, None, RunBudget.from_environment())
     except BaseException:
-        writer.abort()
+        jobs.let_go(job)
         raise
+
+
+class UploadGone(Exception):
+    """The saved multipart upload no longer exists."""
+
+
+def _writer(job: ExportJobItem, resume: Resume | None) -> MultipartWriter:
+    client, bucket = s3.presigning_client(), settings().imports_bucket
+    key = zip_key(job.tenant_id, job.id)
+    if resume is None:
+        return MultipartWriter(
+            client,
+            bucket,
+            key,
+            ContentType="application/zip",
+            ContentDisposition=f'attachment; filename="crm-export-{job.id}.zip"',
+        )
+    tail = client.get_object(Bucket=bucket, Key=resume["tail_key"])["Body"].read()
+    return MultipartWriter(client, bucket, key, resume=Suspended.from_json(resume["upload"], tail))
+
+
+def _run(job: ExportJobItem, resume: Resume | None, budget: RunBudget) -> str:
+    writer = _writer(job, resume)
+    run = resume["run"] + 1 if resume else 1
+    try:
+        archive = ZipStream(writer, resume["zip"] if resume else None)
+        counts = dict(resume["counts"]) if resume else {}
+        cursor = _write_records(job, archive, resume["cursor"] if resume else None, counts, budget)
+        if cursor is not None:
+            return _suspend(job, run, writer, archive, cursor, counts, resume)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "export_id": job.id,
+            "tenant_id": job.tenant_id,
+            "exported_at": job.started_at,
+            "objects": {name: {"file": f"{name}.jsonl", "count": count} for name, count in counts.items()},
+        }
+        archive.finish(
+            [("manifest.json", _zip_time(job.created_at), (json.dumps(manifest, indent=2) + "\n").encode())]
+        )
+        writer.close()
+    except ClientError as error:
+        if writer.resumed and error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+            raise UploadGone from error
+        raise
+    except BaseException:
+        if not writer.resumed:  # an upload made by this run; a resumed one stays for the next try
+            writer.abort()
+        raise
+    return _complete(job, counts, writer.size, resume)
+
+
+def _suspend(
+    job: ExportJobItem,
+    run: int,
+    writer: MultipartWriter,
+    archive: ZipStream,
+    cursor: Cursor,
+    counts: dict[str, int],
+    previous: Resume | None,
+) -> str:
+    """The run's place saved on the export (the unsent tail in an S3 object of its own, named by the
+    run, so that a run that dies before saving leaves the last saved place whole), then the next run
+    queued. A run that dies after saving and before queueing is delivered again and goes on from the
+    place it saved."""
+    zip_state = archive.suspend()
+    suspended = writer.suspend()
+    client, bucket = s3.presigning_client(), settings().imports_bucket
+    key = tail_key(job.tenant_id, job.id, run)
+    client.put_object(Bucket=bucket, Key=key, Body=suspended.tail)
+    resume: Resume = {
+        "run": run,
+        "upload": suspended.as_json(),
+        "tail_key": key,
+        "zip": zip_state,
+        "cursor": cursor,
+        "counts": counts,
+    }
+    if not jobs.suspend(job, resume=json.dumps(resume), processed={**_zeros(), **counts}, at=utc_now()):
+        return f"export {job.id}: completed or failed meanwhile"
+    _queue_run(job.tenant_id, job.id)
+    if previous is not None:
+        client.delete_object(Bucket=bucket, Key=previous["tail_key"])
+    return f"export {job.id}: run {run} stopped after {sum(counts.values())} records; the next is queued"
+
+
+def _queue_run(tenant_id: str, export_id: str) -> None:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=TENANT_EXPORTS_QUEUE.name)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"tenant_id": tenant_id, "export_id": export_id}))
+
+
+def _abort_saved_upload(job: ExportJobItem) -> None:
+    """An export failed part-way: its open upload dropped (S3's lifecycle would after a day)."""
+    if not job.resume:
+        return
+    saved: Resume = json.loads(job.resume)
+    client, bucket = s3.presigning_client(), settings().imports_bucket
+    with contextlib.suppress(ClientError):
+        client.abort_multipart_upload(
+            Bucket=bucket, Key=zip_key(job.tenant_id, job.id), UploadId=saved["upload"]["upload_id"]
+        )
+        client.delete_object(Bucket=bucket, Key=saved["tail_key"])
+
+
+def _complete(job: ExportJobItem, counts: dict[str, int], size: int, resume: Resume | None) -> str:
+    tenant_id, export_id = job.tenant_id, job.id
     now = utc_now()
     done = represent(job)
     done.update(
         status="completed",
         objects=counts,
         processed=counts,
-        size_bytes=writer.size,
+        size_bytes=size,
         completed_at=now,
         updated_at=now,
     )
@@ -201,50 +369,50 @@ def run_export(message: dict[str, Any]) -> str:
         occurred_at=now,
         detail=detail,
     )
-    completed = jobs.complete(job, counts=counts, size_bytes=writer.size, event=event, at=now)
+    completed = jobs.complete(job, counts=counts, size_bytes=size, event=event, at=now)
+    if resume is not None:
+        s3.presigning_client().delete_object(Bucket=settings().imports_bucket, Key=resume["tail_key"])
     return f"export {export_id}: {json.dumps(counts)}" + ("" if completed else " (completed by another run)")
 
 
-def _zip_time(at: str) -> tuple[int, int, int, int, int, int]:
+def _zip_time(at: str) -> DateTime:
     moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
     return (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
-def _member(name: str, at: str) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_zip_time(at))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    return info
-
-
-def _write_zip(job: ExportJobItem, writer: MultipartWriter) -> dict[str, int]:
-    """Every record type's records in ``<collection>.jsonl``, then the manifest; the counts written."""
-    counts: dict[str, int] = {}
-    unreported = 0
-    with zipfile.ZipFile(writer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for kind in exported_types():
+def _write_records(
+    job: ExportJobItem, archive: ZipStream, cursor: Cursor | None, counts: dict[str, int], budget: RunBudget
+) -> Cursor | None:
+    """Every record type's records in ``<collection>.jsonl``, from ``cursor`` on, counted in ``counts``,
+    until they are all written (None) or the budget is spent (where to go on from: a type's member is
+    begun when its first page is read, ended after its last)."""
+    began, pages, unreported = time.monotonic(), 0, 0
+    kinds = exported_types()
+    at = cursor or {"kind": 0, "state": 0, "start": None}
+    index, state, start = at["kind"], at["state"], at["start"]
+    while index < len(kinds):
+        kind = kinds[index]
+        if archive.writing is None:
             counts[kind.collection] = 0
-            service = kind.record_service()
-            member = _member(f"{kind.collection}.jsonl", job.created_at)
-            with archive.open(member, "w", force_zip64=True) as out:
-                for page in _pages(job.tenant_id, kind.name):
-                    lines = [_line(body) for body in _as_answered(service, job.tenant_id, page)]
-                    out.write("".join(lines).encode())
-                    counts[kind.collection] += len(lines)
-                    unreported += len(lines)
-                    if unreported >= PROGRESS_EVERY:
-                        jobs.progress(job, {**_zeros(), **counts}, utc_now())
-                        unreported = 0
-        manifest = {
-            "schema_version": SCHEMA_VERSION,
-            "export_id": job.id,
-            "tenant_id": job.tenant_id,
-            "exported_at": job.started_at,
-            "objects": {name: {"file": f"{name}.jsonl", "count": count} for name, count in counts.items()},
-        }
-        archive.writestr(_member("manifest.json", job.created_at), json.dumps(manifest, indent=2) + "\n")
-    jobs.progress(job, counts, utc_now())
-    return counts
+            archive.begin(f"{kind.collection}.jsonl", _zip_time(job.created_at))
+        page, start = _page(job.tenant_id, kind.name, STATES[state], start, budget.page_size)
+        lines = [_line(body) for body in _as_answered(kind.record_service(), job.tenant_id, page)]
+        archive.write("".join(lines).encode())
+        counts[kind.collection] += len(lines)
+        unreported += len(lines)
+        if unreported >= PROGRESS_EVERY:
+            jobs.progress(job, {**_zeros(), **counts}, utc_now())
+            unreported = 0
+        pages += 1
+        if start is None:  # the state's last page: the next state, or the next type
+            state += 1
+            if state == len(STATES):
+                archive.end()
+                index, state = index + 1, 0
+        spent = (budget.pages and pages >= budget.pages) or time.monotonic() - began >= budget.seconds
+        if spent and index < len(kinds):
+            return {"kind": index, "state": state, "start": start}
+    return None
 
 
 def _as_answered(service: RecordService, tenant_id: str, page: list[RecordItem]) -> list[dict[str, Any]]:
@@ -265,17 +433,24 @@ def _line(record: dict[str, Any]) -> str:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
 
 
+def _page(
+    tenant_id: str, object_type: str, state: str, start: dict[str, str] | None, size: int
+) -> tuple[list[RecordItem], dict[str, str] | None]:
+    """A page of the type's records in one state, in id order: a Query of GSI1 (its keys start with the
+    tenant) and BatchGetItems of the records it names; and the key to go on after."""
+    items, start = repo.query_page(
+        keys.list_pk(tenant_id, object_type, state), index="GSI1", limit=size, start_key=start
+    )
+    return [i for i in items if isinstance(i, RecordItem) and i.tenant_id == tenant_id], start
+
+
 def _pages(tenant_id: str, object_type: str) -> Iterator[list[RecordItem]]:
-    """The type's records, active then archived, each in id order: a Query of GSI1 per page (its keys
-    start with the tenant) and BatchGetItems of the records it names."""
+    """The type's records, active then archived, page by page (what a run reads, without the zip)."""
     for state in STATES:
         start: dict[str, str] | None = None
         while True:
-            items, start = repo.query_page(
-                keys.list_pk(tenant_id, object_type, state), index="GSI1", limit=PAGE_SIZE, start_key=start
-            )
-            records = [item for item in items if isinstance(item, RecordItem) and item.tenant_id == tenant_id]
-            if records:
-                yield records
+            page, start = _page(tenant_id, object_type, state, start, PAGE_SIZE)
+            if page:
+                yield page
             if start is None:
                 break
