@@ -87,3 +87,47 @@ def test_load_more_and_edit_at_the_version_read(page: Page, base_url: str, clien
     expect(page.get_by_text("Head of buying")).to_be_visible()
     final = client.get(f"/v1/contacts/{contact_id}").json()
     assert (final["title"], final["phone"]) == ("Head of buying", "+1 555 0100")
+
+
+def test_filter_contacts_and_companies_by_custom_properties(
+    page: Page, base_url: str, client: ApiClient
+) -> None:
+    """The filter panel offers the tenant's properties with an input fitting each type (an enum's options in a
+    select, a number's box); the filter is kept in the URL as the API names it, so a reload keeps it."""
+    tier = {"name": "tier", "label": "Tier", "type": "enum", "options": [{"value": "gold", "label": "Gold"}]}
+    tier["options"].append({"value": "silver", "label": "Silver"})
+    for body in (tier, {"name": "seats", "label": "Seats", "type": "number"}):
+        assert client.post("/v1/properties/contacts", body).status_code == 201
+    assert client.post("/v1/properties/companies", {**tier, "options": tier["options"]}).status_code == 201
+    client.create("contacts", {"first_name": "Goldie", "custom": {"tier": "gold", "seats": 3}})
+    client.create("contacts", {"first_name": "Silvia", "custom": {"tier": "silver", "seats": 5}})
+    client.create("companies", {"name": "Aurum", "custom": {"tier": "gold"}})
+    client.create("companies", {"name": "Argent", "custom": {"tier": "silver"}})
+    sign_in(page, base_url, client)
+    table = page.get_by_role("table", name="Contacts")
+    expect(table.get_by_role("link", name="Silvia")).to_be_visible()
+
+    filters = page.get_by_role("search", name="Filter contacts")
+    filters.get_by_label("Filter by property").select_option(label="Tier")
+    filters.get_by_label("Tier", exact=True).select_option(label="Gold")
+    expect(table.get_by_role("link", name="Silvia")).to_have_count(0)
+    expect(table.get_by_role("link", name="Goldie")).to_be_visible()
+    expect(page).to_have_url(f"{base_url}/contacts?custom.tier=gold")
+    page.reload()
+    expect(filters.get_by_label("Tier", exact=True)).to_have_value("gold")
+    expect(table.get_by_role("link", name="Silvia")).to_have_count(0)
+    # A number's box; two property filters together narrow to none.
+    filters.get_by_label("Filter by property").select_option(label="Seats")
+    filters.get_by_role("spinbutton", name="Seats").fill("5")
+    expect(page.get_by_text("No contact matches these filters.")).to_be_visible()
+    filters.get_by_role("button", name="Remove the Tier filter").click()
+    expect(table.get_by_role("link", name="Silvia")).to_be_visible()
+    expect(table.get_by_role("link", name="Goldie")).to_have_count(0)
+
+    page.goto(f"{base_url}/companies?custom.tier=silver")
+    companies = page.get_by_role("table", name="Companies")
+    expect(companies.get_by_role("link", name="Argent")).to_be_visible()
+    expect(companies.get_by_role("link", name="Aurum")).to_have_count(0)
+    expect(
+        page.get_by_role("search", name="Filter companies").get_by_label("Tier", exact=True)
+    ).to_have_value("silver")

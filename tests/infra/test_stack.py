@@ -735,10 +735,18 @@ def test_the_import_functions_read_and_write_the_imports_bucket(synth: Synth, na
     assert env[IMPORTS_BUCKET.environment_variable]["Ref"] in _of_type(synth, "AWS::S3::Bucket")
     actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
     assert {"s3:PutObject", "s3:GetObject", "s3:ListBucket"} <= actions
-    assert not {a for a in actions if a.startswith("s3:Delete")}
+    # Deletes: the lifecycle rule's, but for what the export worker deletes under exports/ (a long export's
+    # run tails).
+    deleting = [
+        s
+        for s in _policy_statements(synth, function_id)
+        if any(a.startswith("s3:Delete") for a in _actions(s))
+    ]
+    assert bool(deleting) == (name == "tenant_exports")
+    assert all(json.dumps(s["Resource"]).endswith('/exports/*"]]}') for s in deleting), deleting
     sending = {a for a in actions if a.startswith("sqs:Send")}
-    # The splitter queues the chunks; the API queues exports.
-    assert bool(sending) == (name in ("import_files", "reports"))
+    # The splitter queues the chunks; the API queues exports, and the export worker an export's next run.
+    assert bool(sending) == (name in ("import_files", "reports", "tenant_exports"))
 
 
 def test_exports_are_queued_to_their_worker_which_aborts_only_exports_uploads(synth: Synth) -> None:

@@ -30,16 +30,24 @@ export function useUrlFilters<Name extends string>(names: readonly Name[]) {
     const search = next.toString();
     navigate({ pathname: location.pathname, search: search ? `?${search}` : "" }, { replace: true });
   }
-  function set(name: Name, value: string) {
+  function set(name: Name | CustomName, value: string) {
     // From the URL as it is now: two filters set in one go must not undo each other.
     const next = new URLSearchParams(window.location.search);
     if (value) next.set(name, value);
     else next.delete(name);
     go(next);
   }
-  const active = names.some((name) => values[name]);
-  return { values, set, clear: () => go(new URLSearchParams()), active };
+  // Custom-property filters are kept as the API names them (`custom.<name>=value`), whatever the names.
+  const custom = Object.fromEntries([...params].filter(([name, value]) => name.startsWith(CUSTOM) && value)) as Record<
+    CustomName,
+    string
+  >;
+  const active = names.some((name) => values[name]) || Object.keys(custom).length > 0;
+  return { values, custom, set, clear: () => go(new URLSearchParams()), active };
 }
+
+const CUSTOM = "custom.";
+export type CustomName = `custom.${string}`;
 
 /** A text filter that narrows as one types: the URL takes the text once typing pauses. */
 export function DebouncedFilter({

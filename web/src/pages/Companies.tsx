@@ -1,12 +1,15 @@
 import { Anchor, Button, Group, Stack, Title } from "@mantine/core";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { Link } from "react-router";
 import { api, unwrap, type Schemas } from "../api/client";
 import { CompanyForm } from "../components/CompanyForm";
 import { DebouncedFilter, OwnerFilter, useUrlFilters } from "../components/ListFilters";
 import { RecordTable } from "../components/RecordTable";
 import { formatDateTime, formatNumber } from "../format";
+
+// The custom-property filters (and the definitions they read) load after the list: not on its first JavaScript.
+const CustomFilters = lazy(() => import("../components/CustomFilters").then((module) => ({ default: module.CustomFilters })));
 
 const FILTERS = ["q", "owner", "industry", "tag"] as const;
 
@@ -18,12 +21,13 @@ export default function Companies() {
   // among the pages read (not under filters, which it may not match).
   const [created, setCreated] = useState<Schemas["Company"][]>([]);
   const companies = useInfiniteQuery({
-    queryKey: ["companies", filters.values],
+    queryKey: ["companies", filters.values, filters.custom],
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET("/v1/companies", {
           params: {
             query: {
+              ...filters.custom,
               q: q || undefined,
               owner_id: owner || undefined,
               industry: industry || undefined,
@@ -72,6 +76,9 @@ export default function Companies() {
           maw={200}
         />
         <DebouncedFilter label="Tag" value={tag} onChange={(value) => filters.set("tag", value)} maw={160} />
+        <Suspense fallback={null}>
+          <CustomFilters object="companies" values={filters.custom} set={filters.set} />
+        </Suspense>
         {filters.active && (
           <Button variant="subtle" onClick={filters.clear}>
             Clear filters
@@ -83,7 +90,7 @@ export default function Companies() {
         label="Companies"
         query={companies}
         rows={rows}
-        filterKey={JSON.stringify(filters.values)}
+        filterKey={JSON.stringify([filters.values, filters.custom])}
         rowName={(company) => company.name ?? "(no name)"}
         empty={
           companies.hasNextPage

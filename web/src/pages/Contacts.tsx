@@ -19,6 +19,9 @@ import { formatDateTime, personName } from "../format";
 // first JavaScript has a budget).
 const ContactForm = lazy(() => import("../components/ContactForm").then((module) => ({ default: module.ContactForm })));
 
+// The custom-property filters (and the definitions they read) load after the list: not on its first JavaScript.
+const CustomFilters = lazy(() => import("../components/CustomFilters").then((module) => ({ default: module.CustomFilters })));
+
 const FILTERS = ["q", "stage", "owner", "tag", "company"] as const;
 // A filter so sparse that pages come back empty is read on, a few pages, before the list says "none".
 const EMPTY_PAGES_READ_ON = 4;
@@ -30,12 +33,13 @@ export default function Contacts() {
   const [creating, setCreating] = useState(false);
   const ownerName = useOwnerName();
   const contacts = useInfiniteQuery({
-    queryKey: ["contacts", filters.values],
+    queryKey: ["contacts", filters.values, filters.custom],
     queryFn: ({ pageParam }) =>
       unwrap(
         api.GET("/v1/contacts", {
           params: {
             query: {
+              ...filters.custom,
               q: q || undefined,
               lifecycle_stage: (stage || undefined) as LifecycleStage | undefined,
               owner_id: owner || undefined,
@@ -105,6 +109,9 @@ export default function Contacts() {
           value={company ? { id: company, label: companyName.data?.name ?? "…" } : null}
           onChange={(picked) => filters.set("company", picked?.id ?? "")}
         />
+        <Suspense fallback={null}>
+          <CustomFilters object="contacts" values={filters.custom} set={filters.set} />
+        </Suspense>
         {filters.active && (
           <Button variant="subtle" onClick={filters.clear}>
             Clear filters
@@ -116,7 +123,7 @@ export default function Contacts() {
         label="Contacts"
         query={contacts}
         rows={rows}
-        filterKey={JSON.stringify(filters.values)}
+        filterKey={JSON.stringify([filters.values, filters.custom])}
         rowName={personName}
         readingOn={readOn}
         empty={filters.active ? "No contact matches these filters." : "No contacts yet: create the first one."}
