@@ -100,6 +100,23 @@ class CrmImports(Construct):
                 resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
             )
         )
+        # The erasure's scrub deletes the tenant's export zips made before it (and aborts an export's open
+        # upload): by keys it builds from the tenant's exports, under exports/ only.
+        scrub = functions.functions["erasure_scrub"]
+        scrub.add_environment(definition.environment_variable, self.bucket.bucket_name)
+        scrub.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:AbortMultipartUpload", "s3:DeleteObject"],
+                resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
+            )
+        )
+        assert scrub.role is not None
+        acknowledge(
+            scrub.role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{EXPORTS_PREFIX}*]",
+            "An erased person's tenant's export zips are keyed by tenant and export, made at run time; the "
+            "scrub deletes only the zips of that tenant's exports it read.",
+        )
         assert exporter.role is not None
         acknowledge(
             exporter.role,

@@ -28,6 +28,12 @@ def new_id() -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
+def first_id_at(moment: datetime) -> str:
+    """The least id made at ``moment`` or later: a bound for a key range of ids (they sort by time)."""
+    value = (int(moment.timestamp() * 1000) & ((1 << 48) - 1)) << 80
+    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
 def derived_id(base_id: str, *parts: str) -> str:
     """A ULID with ``base_id``'s time and a random part derived from it and ``parts``: the same inputs give
     the same id, so work that may run twice (a message delivered twice) names its result the same way."""

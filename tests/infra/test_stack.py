@@ -694,7 +694,8 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
     [
         c
         for c in CONSUMERS
-        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS and c.function.name not in IMPORTS_BUCKET.used_by
+        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS
+        and c.function.name not in (*IMPORTS_BUCKET.used_by, "erasure_scrub")
     ],
     ids=lambda d: d.function.name,
 )
@@ -1106,3 +1107,16 @@ def test_every_dead_letter_queue_and_the_relay_alarm_to_the_operations_topic(syn
         s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         for s in topic_policies
     )
+
+
+def test_the_erasure_scrub_deletes_only_export_zips(synth: Synth) -> None:
+    """Besides the table and its queue, the scrub deletes the tenant's earlier export zips (and aborts an
+    export's open upload): under exports/ alone, and nothing else of the bucket."""
+    (scrub,) = [c for c in CONSUMERS if c.function.name == "erasure_scrub"]
+    function_id = _function_id(synth, scrub.function)
+    statements = _policy_statements(synth, function_id)
+    s3_statements = [s for s in statements if any(a.startswith("s3:") for a in _actions(s))]
+    assert {a for s in s3_statements for a in _actions(s)} == {"s3:AbortMultipartUpload", "s3:DeleteObject"}
+    assert all(json.dumps(s["Resource"]).endswith('/exports/*"]]}') for s in s3_statements), s3_statements
+    actions = {a for s in statements for a in _actions(s)}
+    assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs", "s3"}

@@ -273,3 +273,48 @@ def test_an_export_longer_than_a_run_goes_on_in_the_next_runs_and_holds_what_one
     assert [o["Key"] for o in listed_keys.get("Contents", [])] == [
         exports.zip_key(client.tenant_id, job["id"])
     ]
+
+
+def s3_leftovers(tenant_id: str) -> list[str]:
+    """What S3 holds of the tenant's exports: objects, and multipart uploads still open."""
+    s3, bucket, prefix = boto3.client("s3"), settings().imports_bucket, f"exports/{tenant_id}/"
+    objects = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    uploads = s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])
+    return objects + [f"upload {u['Key']}" for u in uploads]
+
+
+def test_an_erasure_expires_the_exports_made_before_it_and_a_tenants_files_can_all_go(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export made before a person's erasure may hold them: the scrub deletes its zip (a completed one's,
+    and a long one's still being written: its upload, its run tail) and the export answers `expired` with no
+    link. An export made after holds the tombstone alone. A tenant's deletion removes every export file."""
+    person = client.create("contacts", {"email": "zipped@example.com", "first_name": "Zipped"})
+    for n in range(12):
+        client.create("contacts", {"email": f"p{n}@example.com"})
+    before = run_export(client)
+    assert "zipped@example.com" in json.dumps(unzipped(download(before))[1]["contacts"])
+    # A long one (a run a page of one record), still being written when the erasure comes, or just done.
+    monkeypatch.setenv("CRM_EXPORT_PAGES_PER_RUN", "1")
+    monkeypatch.setenv("CRM_EXPORT_PAGE_SIZE", "1")
+    long = client.post("/v1/exports")
+    assert long.status_code == 202
+    assert eventually(lambda: client.get(long.headers["Location"]).json()["status"] == "running")
+
+    erase = f"/v1/privacy/contacts/{person['id']}/erase"
+    assert client.post(erase).status_code == 200
+    assert eventually(lambda: client.post(erase).headers["Scrub-Status"] == "done", timeout=60)
+    for made in (before["id"], long.json()["id"]):
+        expired = client.get(f"/v1/exports/{made}").json()
+        assert expired["status"] == "expired" and expired["expired_at"], expired
+        assert expired["download_url"] is None and expired["download_expires_at"] is None, expired
+    assert {e["status"] for e in client.all_pages("/v1/exports")} == {"expired"}
+    assert eventually(lambda: s3_leftovers(client.tenant_id) == []), s3_leftovers(client.tenant_id)
+
+    monkeypatch.delenv("CRM_EXPORT_PAGES_PER_RUN")
+    after = run_export(client)
+    contacts = unzipped(download(after))[1]["contacts"]
+    assert "zipped" not in json.dumps(contacts).lower() and person["id"] in {c["id"] for c in contacts}
+    assert s3_leftovers(client.tenant_id) == [exports.zip_key(client.tenant_id, after["id"])]
+    assert exports.delete_tenant_files(client.tenant_id) == 1
+    assert s3_leftovers(client.tenant_id) == []

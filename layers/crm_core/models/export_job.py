@@ -8,7 +8,7 @@ from pydantic import Field
 
 from crm_core.models.common import EXAMPLE_USER_ID, Closed, StrictModel
 
-ExportStatus = Literal["pending", "running", "completed", "failed"]
+ExportStatus = Literal["pending", "running", "completed", "failed", "expired"]
 
 OBJECTS = (
     "Every record type the CRM keeps, by the name of its path (`contacts`, `companies`, `deals`, "
@@ -28,7 +28,9 @@ class ExportJob(Closed):
     id: str
     status: ExportStatus = Field(
         description="`pending` until a worker takes it, `running` while records are written to the zip, "
-        "then `completed` (`download_url` set) or `failed` (`error` says why)."
+        "then `completed` (`download_url` set) or `failed` (`error` says why); `expired` once its zip is "
+        "deleted (`expired_at`): 7 days after it completed, or earlier when a person is erased after the "
+        "export was made (the zip may hold their data; docs/privacy.md). An expired export has no link."
     )
     error: str | None
     objects: dict[str, int] = Field(description=OBJECTS)
@@ -43,6 +45,9 @@ class ExportJob(Closed):
         description="When the records began to be read: the manifest's `exported_at`."
     )
     completed_at: str | None
+    expired_at: str | None = Field(
+        default=None, description="When the zip was deleted (`expired`); null before."
+    )
 
 
 class ExportAnswer(ExportJob):

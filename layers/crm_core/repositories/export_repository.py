@@ -7,7 +7,8 @@ from __future__ import annotations
 from pynamodb.exceptions import UpdateError
 
 from crm_core.repositories import job_repository
-from crm_core.repositories.table import EventItem, ExportJobItem, tenant_prefix
+from crm_core.repositories.record_repository import query_page
+from crm_core.repositories.table import EventItem, ExportJobItem, TableItem, tenant_prefix
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 
 
@@ -114,6 +115,35 @@ def progress(job: ExportJobItem, processed: dict[str, int], at: str) -> bool:
         job,
         [ExportJobItem.processed.set(processed), ExportJobItem.updated_at.set(at)],
         ExportJobItem.status == "running",
+    )
+
+
+def made_since(
+    tenant_id: str, first_id: str, *, limit: int, start_key: dict[str, str] | None
+) -> tuple[list[ExportJobItem], dict[str, str] | None]:
+    """The tenant's exports whose id is ``first_id`` or later (made since its time): one Query."""
+    items, last = query_page(
+        jobs_pk(tenant_id),
+        range_condition=first_id <= TableItem.SK,
+        limit=limit,
+        start_key=start_key,
+    )
+    return [i for i in items if isinstance(i, ExportJobItem) and i.tenant_id == tenant_id], last
+
+
+def expire(job: ExportJobItem, at: str) -> bool:
+    """The export's zip is (about to be) deleted before its time: ``expired``, no saved place, no lease.
+    False when it is neither running nor completed (pending: it has read nothing yet; failed or expired)."""
+    return _updated(
+        job,
+        [
+            ExportJobItem.status.set("expired"),
+            ExportJobItem.expired_at.set(at),
+            ExportJobItem.updated_at.set(at),
+            ExportJobItem.resume.remove(),
+            ExportJobItem.lease_until.remove(),
+        ],
+        ExportJobItem.status.is_in("running", "completed"),
     )
 
 

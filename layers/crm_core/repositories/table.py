@@ -415,6 +415,7 @@ class ExportJobItem(TableItem, discriminator="export_job"):
     resume = UnicodeAttribute(null=True)
     runs = NumberAttribute(default=0)  # runs that ended having written something (suspended or completed)
     lease_until = NumberAttribute(null=True)  # epoch seconds: a run is writing the zip until then
+    expired_at = UnicodeAttribute(null=True)  # its zip deleted before its time (a person erased since)
 
 
 class SuppressionItem(TableItem, discriminator="suppression"):

@@ -33,9 +33,9 @@ from botocore.exceptions import ClientError
 from crm_core import aws, s3
 from crm_core.config import settings
 from crm_core.context import RequestContext
-from crm_core.definitions import EXPORTS_PREFIX, TENANT_EXPORTS_QUEUE
+from crm_core.definitions import EXPORTS_PREFIX, IMPORTS_BUCKET, TENANT_EXPORTS_QUEUE
 from crm_core.events import EVENT_SK_PREFIX, build_event
-from crm_core.ids import derived_id, new_id, utc_now, utc_text
+from crm_core.ids import derived_id, first_id_at, new_id, utc_now, utc_text
 from crm_core.multipart import MultipartWriter, Suspended
 from crm_core.record_types import RECORD_TYPES, RecordType
 from crm_core.repositories import export_repository as jobs
@@ -92,13 +92,25 @@ def represent(job: ExportJobItem) -> dict[str, Any]:
         "updated_at": job.updated_at,
         "started_at": job.started_at,
         "completed_at": job.completed_at,
+        "expired_at": job.expired_at,
     }
+
+
+def _kept_until(job: ExportJobItem) -> str | None:
+    """When a completed export's zip is deleted by the bucket's lifecycle (a day's precision at most)."""
+    if job.completed_at is None:
+        return None
+    completed = datetime.fromisoformat(job.completed_at.replace("Z", "+00:00"))
+    return utc_text(completed + timedelta(days=IMPORTS_BUCKET.expire_days))
 
 
 def _with_link(job: ExportJobItem) -> dict[str, Any]:
     body = represent(job)
     body["download_url"] = body["download_expires_at"] = None
-    if job.status == "completed":
+    kept_until = _kept_until(job)
+    if job.status == "completed" and kept_until is not None and kept_until <= utc_now():
+        body.update(status="expired", expired_at=kept_until)  # its zip is gone: no link to nothing
+    elif job.status == "completed":
         body["download_url"] = s3.presigning_client().generate_presigned_url(
             "get_object",
             Params={"Bucket": settings().imports_bucket, "Key": zip_key(job.tenant_id, job.id)},
@@ -283,7 +295,8 @@ def _run(job: ExportJobItem, resume: Resume | None, budget: RunBudget) -> str:
         raise
     except BaseException:
         if not writer.resumed:  # an upload made by this run; a resumed one stays for the next try
-            writer.abort()
+            with contextlib.suppress(ClientError):  # gone already (the export expired meanwhile)
+                writer.abort()
         raise
     return _complete(job, counts, writer.size, resume)
 
@@ -315,7 +328,9 @@ def _suspend(
         "counts": counts,
     }
     if not jobs.suspend(job, resume=json.dumps(resume), processed={**_zeros(), **counts}, at=utc_now()):
-        return f"export {job.id}: completed or failed meanwhile"
+        # Failed or expired meanwhile (a person erased): nothing of it is kept.
+        _drop_files(job.tenant_id, job.id, resume)
+        return f"export {job.id}: ended meanwhile ({_status_now(job)})"
     _queue_run(job.tenant_id, job.id)
     if previous is not None:
         client.delete_object(Bucket=bucket, Key=previous["tail_key"])
@@ -372,7 +387,76 @@ def _complete(job: ExportJobItem, counts: dict[str, int], size: int, resume: Res
     completed = jobs.complete(job, counts=counts, size_bytes=size, event=event, at=now)
     if resume is not None:
         s3.presigning_client().delete_object(Bucket=settings().imports_bucket, Key=resume["tail_key"])
+    if not completed and _status_now(job) != "completed":
+        # Expired (a person erased) while this run wrote it: the zip just made may hold their data.
+        _drop_files(tenant_id, export_id, None)
+        return f"export {export_id}: ended meanwhile ({job.status})"
     return f"export {export_id}: {json.dumps(counts)}" + ("" if completed else " (completed by another run)")
+
+
+def _status_now(job: ExportJobItem) -> str:
+    job.refresh(consistent_read=True)
+    return str(job.status)
+
+
+# ------------------------------------------------------------------------------- expiry before its time
+
+EXPIRY_PAGES = 10  # of 100 exports: those a tenant made in the days its zips are kept
+
+
+def expire_made_before(tenant_id: str, moment: str) -> int:
+    """A person was erased at ``moment``: the tenant's exports made before it whose zip may still be kept
+    (running or completed, made in the last ``expire_days`` + 1 days: one Query of their id range) are
+    ``expired`` and their objects deleted — the zip, an open upload and its run tail. Pending ones have
+    read nothing yet. Answers how many expired. Idempotent: an expired export is left as it is."""
+    since = datetime.fromisoformat(moment.replace("Z", "+00:00")) - timedelta(
+        days=IMPORTS_BUCKET.expire_days + 1
+    )
+    expired, start = 0, None
+    for _page in range(EXPIRY_PAGES):
+        page, start = jobs.made_since(tenant_id, first_id_at(since), limit=100, start_key=start)
+        for job in page:
+            if job.created_at > moment or job.status not in ("running", "completed"):
+                continue
+            saved: Resume | None = json.loads(job.resume) if job.resume else None
+            if jobs.expire(job, utc_now()):
+                expired += 1
+            _drop_files(tenant_id, job.id, saved)
+        if start is None:
+            break
+    else:
+        logger.warning("expiry of exports stopped at its bound", extra={"tenant_id": tenant_id})
+    return expired
+
+
+def _drop_files(tenant_id: str, export_id: str, saved: Resume | None) -> None:
+    """An export's objects deleted: its zip, and when it was part-way, its open upload and run tail."""
+    client, bucket = s3.presigning_client(), settings().imports_bucket
+    client.delete_object(Bucket=bucket, Key=zip_key(tenant_id, export_id))
+    if saved is not None:
+        client.delete_object(Bucket=bucket, Key=saved["tail_key"])
+        with contextlib.suppress(ClientError):  # completed or aborted already
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=zip_key(tenant_id, export_id), UploadId=saved["upload"]["upload_id"]
+            )
+
+
+def delete_tenant_files(tenant_id: str) -> int:
+    """Every export object of a tenant being deleted (zips, run tails, open uploads), by its prefix:
+    for the tenant's deletion (API.md section 6), which removes its items too. Answers the objects deleted."""
+    client, bucket = s3.presigning_client(), settings().imports_bucket
+    prefix = f"{EXPORTS_PREFIX}{tenant_id}/"
+    deleted = 0
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys_here = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys_here:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys_here, "Quiet": True})
+            deleted += len(keys_here)
+    for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            with contextlib.suppress(ClientError):
+                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    return deleted
 
 
 def _zip_time(at: str) -> DateTime:

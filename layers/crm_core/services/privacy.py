@@ -198,8 +198,9 @@ def handle_erased(message: BusEvent) -> str:
 def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None = None) -> str:
     """What copies an erased contact's words, cleared: its activities' personal text, the timelines and
     audit trails of the contact and its activities, users' notifications, event targets' delivery logs,
-    the tenant's idempotency records holding the person's words. Found by id, but for idempotency records
-    and delivery logs, found by the words themselves: the contact's (kept for this in the scrub's item,
+    the tenant's idempotency records holding the person's words, the tenant's export zips made before
+    (expired). Found by id, but for idempotency records and delivery logs, found by the words
+    themselves: the contact's (kept for this in the scrub's item,
     written with the tombstone) and its activities' (read before they are cleared, which comes after).
     Converges from state: a redelivered message does it again harmlessly; the scrub's item is deleted
     last, so a run that dies part-way leaves it for the next."""
@@ -226,6 +227,10 @@ def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None 
         histories.append((spec.object_type, record.id, links))
     _scrub_histories(tenant_id, histories)
     _scrub_notifications(tenant_id, ids)
+    # The tenant's export zips made before the erasure may hold the person: expired, deleted (0015).
+    from crm_core.services.exports import expire_made_before  # the scrub's alone: not the routes'
+
+    expire_made_before(tenant_id, str(record_data(contact)["erased_at"]))
     if pending is not None:
         privacy_repository.scrub_completed(tenant_id, contact_id)
     return f"scrubbed the copies of contact {contact_id} and {len(said)} linked records"

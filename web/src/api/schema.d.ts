@@ -3109,6 +3109,11 @@ export interface components {
             download_url: string | null;
             /** Error */
             error: string | null;
+            /**
+             * Expired At
+             * @description When the zip was deleted (`expired`); null before.
+             */
+            expired_at?: string | null;
             /** Id */
             id: string;
             /**
@@ -3137,10 +3142,10 @@ export interface components {
             started_at: string | null;
             /**
              * Status
-             * @description `pending` until a worker takes it, `running` while records are written to the zip, then `completed` (`download_url` set) or `failed` (`error` says why).
+             * @description `pending` until a worker takes it, `running` while records are written to the zip, then `completed` (`download_url` set) or `failed` (`error` says why); `expired` once its zip is deleted (`expired_at`): 7 days after it completed, or earlier when a person is erased after the export was made (the zip may hold their data; docs/privacy.md). An expired export has no link.
              * @enum {string}
              */
-            status: "pending" | "running" | "completed" | "failed";
+            status: "pending" | "running" | "completed" | "failed" | "expired";
             /** Updated At */
             updated_at: string;
         };

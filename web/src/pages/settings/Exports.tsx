@@ -9,9 +9,15 @@ import { ListSection, SettingsTable } from "./shared";
 
 type ExportJob = Schemas["ExportAnswer"];
 
-const FINISHED = new Set(["completed", "failed"]);
+const FINISHED = new Set(["completed", "failed", "expired"]);
 const POLL_MS = 1000;
-const STATUS_COLORS: Record<string, string> = { completed: "teal.9", failed: "red.9", running: "indigo.8", pending: "gray.7" };
+const STATUS_COLORS: Record<string, string> = {
+  completed: "teal.9",
+  failed: "red.9",
+  running: "indigo.8",
+  pending: "gray.7",
+  expired: "gray.7",
+};
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((sum, count) => sum + count, 0);
 
@@ -50,6 +56,8 @@ function Progressing({ job }: { job: ExportJob }) {
           ? `Completed: ${formatNumber(processed)} records, ${formatBytes(job.size_bytes)}.`
           : job.status === "failed"
             ? `Failed: ${job.error ?? "the export could not be written"}.`
+            : job.status === "expired"
+              ? "Expired: its zip was deleted (a person was erased since it was made, or it was older than 7 days)."
             : job.status === "pending"
               ? "Waiting to start…"
               : `Writing the records: ${formatNumber(processed)} of ${formatNumber(objects)}…`}
@@ -168,7 +176,7 @@ export default function Exports() {
                   {job.status}
                 </Badge>
               </td>
-              <td>{job.status === "completed" ? formatNumber(objects) : `${formatNumber(processed)} / ${formatNumber(objects)}`}</td>
+              <td>{job.status === "completed" || job.status === "expired" ? formatNumber(objects) : `${formatNumber(processed)} / ${formatNumber(objects)}`}</td>
               <td>{formatBytes(job.size_bytes)}</td>
               <td className="from-sm">{formatDateTime(job.completed_at)}</td>
               <td>
