@@ -73,4 +73,5 @@ EXAMPLE = {
     "updated_at": "2025-01-15T10:45:00.000Z",
     "started_at": "2025-01-15T10:44:02.000Z",
     "completed_at": "2025-01-15T10:45:00.000Z",
+    "expired_at": None,
 }
