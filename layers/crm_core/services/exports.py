@@ -216,12 +216,13 @@ def run_export(message: dict[str, Any]) -> str:
     job = jobs.get(tenant_id, export_id, consistent=True)
     if job is None or job.status not in ("pending", "running"):
         return f"export {export_id}: nothing to do ({job.status if job else 'no such export'})"
-    if int(job.attempts or 0) >= MAX_ATTEMPTS:
+    now_s = int(time.time())
+    leased = job.lease_until is not None and int(job.lease_until) >= now_s
+    if int(job.attempts or 0) >= MAX_ATTEMPTS and not leased:  # not while a run is at it (its last try)
         _abort_saved_upload(job)
         jobs.fail(job, f"The export stopped {MAX_ATTEMPTS} times before it completed.", utc_now())
         return f"export {export_id}: failed after {MAX_ATTEMPTS} runs"
     saved = job.resume
-    now_s = int(time.time())
     if saved:
         if not jobs.go_on(job, resume=saved, at=utc_now(), now_s=now_s, lease_s=LEASE_S):
             return f"export {export_id}: another run is writing it, or it ended meanwhile"
@@ -240,6 +241,7 @@ def run_export(message: dict[str, Any]) -> str:
         # The upload the saved place names is no more (completed by a run that died before completing the
         # export, or aborted after a day): the zip is written again from the start.
         logger.warning("export upload gone: starting again", extra={"export_id": export_id})
+        _drop_files(tenant_id, export_id, json.loads(saved) if saved else None)
         jobs.let_go(job)
         job.refresh(consistent_read=True)
         if not jobs.start(job, objects=_counts(job.objects), at=utc_now(), now_s=now_s, lease_s=LEASE_S):
