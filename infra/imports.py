@@ -91,12 +91,13 @@ class CrmImports(Construct):
         messaging.queues[IMPORT_CHUNKS_QUEUE.name].grant_send_messages(functions.functions["import_files"])
         # Tenant exports: the API queues an export to its worker, whose zip is one multipart upload under
         # exports/, dropped (AbortMultipartUpload) when a run fails; a long export's runs hand over the
-        # bytes not sent yet in an object of their own, deleted by the next run (DeleteObject).
+        # bytes not sent yet in an object of their own, deleted by the next run (DeleteObject), and the next
+        # run checks the upload is still open (ListParts).
         messaging.queues[TENANT_EXPORTS_QUEUE.name].grant_send_messages(functions.functions["reports"])
         exporter = functions.functions["tenant_exports"]
         exporter.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:AbortMultipartUpload", "s3:DeleteObject"],
+                actions=["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts"],
                 resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
             )
         )

@@ -267,6 +267,13 @@ def _writer(job: ExportJobItem, resume: Resume | None) -> MultipartWriter:
             ContentType="application/zip",
             ContentDisposition=f'attachment; filename="crm-export-{job.id}.zip"',
         )
+    upload_id = str(resume["upload"]["upload_id"])
+    try:  # the upload still open? (one call a run; asked first, before any work)
+        client.list_parts(Bucket=bucket, Key=key, UploadId=upload_id, MaxParts=1)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchUpload":
+            raise UploadGone(upload_id) from error
+        raise
     tail = client.get_object(Bucket=bucket, Key=resume["tail_key"])["Body"].read()
     return MultipartWriter(client, bucket, key, resume=Suspended.from_json(resume["upload"], tail))
 
