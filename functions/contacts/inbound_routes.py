@@ -35,7 +35,7 @@ def inbound_lead(body: Annotated[InboundLead, Body()]) -> Response[str]:
 
 
 TICKET_ANSWERS = answers(201, InboundTicketResult, 400, 403, 413, 415, 422, description="Created")
-TICKET_ANSWERS[200] = {**TICKET_ANSWERS[201], "description": "The ticket this external_id opened before"}
+TICKET_ANSWERS[200] = {**TICKET_ANSWERS[201], "description": "The ticket this external_ref opened before"}
 
 
 @router.post(
@@ -44,7 +44,7 @@ TICKET_ANSWERS[200] = {**TICKET_ANSWERS[201], "description": "The ticket this ex
     summary="A ticket from a web form or a mail gateway",
     description="Opens an unassigned ticket (channel web unless named) for the contact with this email, "
     "created (source inbound) when there is none; the contact's company is the ticket's. With "
-    "`external_id`, the same submission again answers the ticket it opened (200) instead of opening another.",
+    "`external_ref`, the same submission again answers the ticket it opened (200), opening no other.",
     responses=TICKET_ANSWERS,
 )
 def inbound_ticket(body: Annotated[InboundTicket, Body()]) -> Response[str]:

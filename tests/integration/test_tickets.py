@@ -358,7 +358,7 @@ def test_inbound_tickets(client: ApiClient, other: ApiClient) -> None:
     )
     again = client.post("/v1/inbound/tickets", {**form, "subject": "Still cannot"}).json()
     assert again["contact"]["id"] == made["contact"]["id"] and again["ticket"]["id"] != ticket["id"]
-    mail = {**form, "channel": "email", "external_id": "<abc@mail.navy.example>"}
+    mail = {**form, "channel": "email", "external_ref": "<abc@mail.navy.example>"}
     opened = client.post("/v1/inbound/tickets", mail)
     repeated = client.post("/v1/inbound/tickets", mail)
     assert (opened.status_code, repeated.status_code) == (201, 200)

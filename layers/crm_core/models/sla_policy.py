@@ -22,12 +22,18 @@ class Target(StrictModel):
 
 
 class Targets(StrictModel):
-    """A priority without a target has no due times."""
+    """A priority without a target has no due times; at least one priority has one."""
 
     low: Target | None = None
     normal: Target | None = None
     high: Target | None = None
     urgent: Target | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> Targets:
+        if not (self.low or self.normal or self.high or self.urgent):
+            raise ValueError("name a target for at least one priority (low, normal, high, urgent)")
+        return self
 
 
 class BusinessHoursIn(StrictModel):

@@ -32,7 +32,7 @@ class InboundTicket(StrictModel):
     category: Category | None = None
     priority: Priority | None = None
     tags: Tags | None = None
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+    external_ref: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         None,
         description="The sender's own id of the submission (a mail's Message-ID): the same one again answers "
         "the ticket it made (200) instead of making another.",
@@ -43,18 +43,18 @@ def receive_ticket(
     ctx: RequestContext, fields: RecordFields, *, key: str | None = None, channel: str = "web"
 ) -> tuple[Literal["created", "existing"], RecordBody, RecordBody]:
     """(outcome, the ticket, its contact). The contact with this email, or a new one (source inbound); the
-    ticket unassigned, in the contact's company. ``key`` (or the body's ``external_id``) makes the same
+    ticket unassigned, in the contact's company. ``key`` (or the body's ``external_ref``) makes the same
     submission one ticket however often it arrives."""
     ctx = dataclasses.replace(ctx, require_custom=False)
     contact = _contact_for(ctx, {k: fields[k] for k in CONTACT_FIELDS if fields.get(k)})
     ticket_fields: RecordFields = {
-        k: v for k, v in fields.items() if k not in (*CONTACT_FIELDS, "external_id") and v is not None
+        k: v for k, v in fields.items() if k not in (*CONTACT_FIELDS, "external_ref") and v is not None
     }
     ticket_fields.setdefault("channel", channel)
     ticket_fields.update(contact_id=contact["id"], assignee_id=None)
     if contact.get("company_id"):
         ticket_fields["company_id"] = contact["company_id"]
-    key = key or (f"external:{fields['external_id']}" if fields.get("external_id") else None)
+    key = key or (f"external:{fields['external_ref']}" if fields.get("external_ref") else None)
     if key is None:
         return "created", TICKETS.create(ctx, ticket_fields), contact
     created, ticket = TICKETS.create_once(ctx, ticket_fields, key)

@@ -989,7 +989,7 @@ export interface paths {
         put?: never;
         /**
          * A ticket from a web form or a mail gateway
-         * @description Opens an unassigned ticket (channel web unless named) for the contact with this email, created (source inbound) when there is none; the contact's company is the ticket's. With `external_id`, the same submission again answers the ticket it opened (200) instead of opening another.
+         * @description Opens an unassigned ticket (channel web unless named) for the contact with this email, created (source inbound) when there is none; the contact's company is the ticket's. With `external_ref`, the same submission again answers the ticket it opened (200), opening no other.
          */
         post: operations["inbound_ticket_v1_inbound_tickets_post"];
         delete?: never;
@@ -3806,10 +3806,10 @@ export interface components {
             /** Email */
             email: string;
             /**
-             * External Id
+             * External Ref
              * @description The sender's own id of the submission (a mail's Message-ID): the same one again answers the ticket it made (200) instead of making another.
              */
-            external_id?: string | null;
+            external_ref?: string | null;
             /** First Name */
             first_name?: string | null;
             /** Last Name */
@@ -4604,7 +4604,7 @@ export interface components {
         };
         /**
          * Targets
-         * @description A priority without a target has no due times.
+         * @description A priority without a target has no due times; at least one priority has one.
          */
         Targets: {
             high?: components["schemas"]["Target"] | null;
@@ -15702,7 +15702,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The ticket this external_id opened before */
+            /** @description The ticket this external_ref opened before */
             200: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
