@@ -15,19 +15,18 @@ there and nowhere else); the message names the ticket, the timer and the due tim
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from crm_core import aws, metrics
+from crm_core import metrics
 from crm_core.auth import Principal
-from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.ids import utc_text
 from crm_core.repositories import keys, notification_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import RecordItem, UniqueMarker
 from crm_core.repositories.transaction import WriteConflict
+from crm_core.services import schedules
 from crm_core.services.records import Prepared, record_data
 from crm_core.services.records.writes import write_retrying
 from crm_core.services.tickets import DEADLINES, DONE, TICKETS
@@ -75,37 +74,12 @@ def sync_timers(tenant_id: str, ticket_id: str) -> dict[str, str]:
 
 
 def _put_schedule(tenant_id: str, ticket_id: str, timer: str, at: str | None) -> str:
-    config = settings()
-    scheduler = aws.client("scheduler")
     name = schedule_name(ticket_id, timer)
     if at is None:
-        try:
-            scheduler.delete_schedule(Name=name, GroupName=config.schedule_group)
-        except scheduler.exceptions.ResourceNotFoundException:
-            return "none"
-        return "deleted"
-    when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
-    if when.microsecond:  # at() takes whole seconds: round up, so a timer is never early
-        when = when.replace(microsecond=0) + timedelta(seconds=1)
-    request: dict[str, Any] = {
-        "Name": name,
-        "GroupName": config.schedule_group,
-        "ScheduleExpression": f"at({when:%Y-%m-%dT%H:%M:%S})",
-        "ScheduleExpressionTimezone": "UTC",
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "ActionAfterCompletion": "DELETE",
-        "Target": {
-            "Arn": config.reminders_queue_arn,
-            "RoleArn": config.scheduler_role_arn,
-            "Input": json.dumps({"tenant_id": tenant_id, "ticket_id": ticket_id, "timer": timer, "at": at}),
-        },
-    }
-    try:
-        scheduler.update_schedule(**request)
-        return "updated"
-    except scheduler.exceptions.ResourceNotFoundException:
-        scheduler.create_schedule(**request)
-        return "created"
+        return schedules.remove(name)
+    return schedules.put_at(
+        name, at, {"tenant_id": tenant_id, "ticket_id": ticket_id, "timer": timer, "at": at}
+    )
 
 
 def fire(tenant_id: str, ticket_id: str, timer: str, at: str) -> str:
