@@ -318,7 +318,12 @@ def test_roles_settings_and_the_knowledge_base(client: ApiClient) -> None:
     assert viewer.post("/v1/tickets", {"subject": "No"}).status_code == 403
     own = rep.create("tickets", {"subject": "Rep's own"})
     assert own["assignee_id"] == rep.user_id
-    assert rep.post(f"/v1/tickets/{own['id']}/replies", {"body": "Answer"}).status_code == 201
+    retried = [
+        rep.post(f"/v1/tickets/{own['id']}/replies", {"body": "Answer"}, headers={"Idempotency-Key": "r-1"})
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in retried] == [201, 201] and retried[0].json() == retried[1].json()
+    assert len(rep.get(f"/v1/tickets/{own['id']}/replies").json()["items"]) == 1  # a retry adds none
     admins = client.create("tickets", {"subject": "The admin's"})
     assert rep.post(f"/v1/tickets/{admins['id']}/replies", {"body": "Mine?"}).status_code == 403
     assert rep.patch(f"/v1/tickets/{admins['id']}", {"status": "open"}).status_code == 403
