@@ -27,19 +27,22 @@ from crm_core.models.ticket import TICKET_DEFAULTS, TicketCreate, TicketUpdate
 from crm_core.repositories import keys, record_repository, reply_repository
 from crm_core.repositories.table import RecordItem, ReplyItem, UniqueMarker
 from crm_core.services import references
+
+# A ticket links to a contact, company and deal as an activity does (its events in their timelines), and
+# is found by its subject as an activity is.
+from crm_core.services.activities import LINKS, timeline_links
+from crm_core.services.activities import activity_tokens as ticket_tokens
 from crm_core.services.records import (
     Expansion,
     ObjectSpec,
     RecordService,
     SortKey,
-    normalize_text,
     record_data,
     represent,
 )
 from crm_core.services.records.writes import Prepared, write_retrying
 from crm_core.services.sla_policies import policy_for
 
-LINKS = (("contact_id", "contact"), ("company_id", "company"), ("deal_id", "deal"))
 DONE = ("resolved", "closed")
 STATUS_MOVES: dict[str, tuple[str, ...]] = {
     "new": ("open", "pending", "resolved", "closed"),
@@ -62,11 +65,6 @@ _NOT_UPDATES = {
 }
 SUBMISSION = "submission"  # the marker of an inbound submission's key: its ticket, made once
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-
-def ticket_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
-    subject = normalize_text(data.get("subject") or "")
-    return list(dict.fromkeys(t[:40] for t in [subject, *subject.split()[1:4]] if t))
 
 
 def created_time(ticket_id: str) -> datetime:
@@ -169,10 +167,6 @@ def update_events(before: RecordFields, after: RecordFields) -> list[str]:
     if any(new_sla.get(f"{d}_breached") and not old_sla.get(f"{d}_breached") for d in DEADLINES):
         events.append("sla_breached")
     return events or ["updated"]
-
-
-def timeline_links(data: RecordFields) -> list[tuple[str, str]]:
-    return [(object_type, data[field_name]) for field_name, object_type in LINKS if data.get(field_name)]
 
 
 def queue_order(data: RecordFields) -> str | None:
