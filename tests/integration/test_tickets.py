@@ -402,3 +402,21 @@ def test_inbound_tickets(client: ApiClient, other: ApiClient) -> None:
     while datetime.now(UTC) < deadline:  # both deliveries have had their time
         assert len(partner_tickets()) == 1
         time.sleep(0.3)
+
+
+def test_an_erasure_clears_what_the_persons_tickets_say(client: ApiClient) -> None:
+    """A contact's erasure clears its tickets' subject and description and the text of their replies
+    and notes (their times and authors stay)."""
+    contact = client.create("contacts", {"email": "erase.me@example.com"})
+    ticket = client.create("tickets", {"subject": "My card 4111 is blocked", "contact_id": contact["id"]})
+    client.post(
+        f"/v1/tickets/{ticket['id']}/replies", {"body": "Call me on +44 20 7946 0018", "author": "customer"}
+    )
+    client.post(f"/v1/tickets/{ticket['id']}/replies", {"body": "Card checked", "public": False})
+    erase = f"/v1/privacy/contacts/{contact['id']}/erase"
+    assert client.post(erase).status_code == 200
+    assert eventually(lambda: client.post(erase).headers["Scrub-Status"] == "done", timeout=60)
+    replies = client.get(f"/v1/tickets/{ticket['id']}/replies").json()["items"]
+    assert [(r["body"], r["author"]) for r in replies] == [("(erased)", "customer"), ("(erased)", "agent")]
+    kept = client.get(f"/v1/tickets/{ticket['id']}").json()
+    assert kept["subject"] is None and kept["contact_id"] == contact["id"]
