@@ -70,7 +70,15 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("activity.list_contact", "GET /activities?contact_id"),
     ("activity.complete", "POST /activities/{id}/complete"),
     ("notification.list", "GET /notifications"),
+    ("ticket.create", "POST /tickets (SLA due times)"),
+    ("ticket.reply", "POST /tickets/{id}/replies (first response)"),
+    ("ticket.get", "GET /tickets/{id}"),
+    ("ticket.list", "GET /tickets"),
+    ("ticket.queue", "GET /tickets?assignee_id=me&sort=due_at (queue)"),
+    ("ticket.list_status", "GET /tickets?status=open"),
 ]
+TICKET_PRIORITIES = ["low", "normal", "normal", "high", "urgent"]
+TICKET_STATUSES = ["new", "open", "pending"]
 
 
 @dataclass
@@ -83,6 +91,8 @@ class Dataset:
     load_seconds: float = 0.0
     deals: int = 0
     deals_load_seconds: float = 0.0
+    tickets: int = 0
+    tickets_load_seconds: float = 0.0
     pipeline_id: str = ""  # the tenant's default pipeline
     stages: dict[str, str] = field(default_factory=dict)  # stage name -> id
     open_stages: list[str] = field(default_factory=list)  # ids, in the pipeline's order
@@ -174,6 +184,49 @@ def deal_inputs(count: int, open_stages: list[str], start: int = 0) -> list[dict
     ]
 
 
+def ticket_inputs(count: int, contact_ids: list[str], start: int = 0) -> list[dict[str, Any]]:
+    """Bulk tickets: priorities and statuses mixed (the queue's filters find some of each), one in two
+    about a contact, every one assigned to the tenant's admin (who creates them)."""
+    return [
+        {
+            "subject": f"{COMPANY_WORDS[n % len(COMPANY_WORDS)]} invoice {n}",
+            "priority": TICKET_PRIORITIES[n % len(TICKET_PRIORITIES)],
+            "status": TICKET_STATUSES[n % len(TICKET_STATUSES)],
+            "category": "question",
+            **({"contact_id": contact_ids[n % len(contact_ids)]} if contact_ids and n % 2 == 0 else {}),
+        }
+        for n in range(start, start + count)
+    ]
+
+
+BENCH_SLA_POLICY = {
+    "name": "Bench support",
+    "targets": {
+        priority: {"first_response_minutes": 60 * (i + 1), "resolution_minutes": 480 * (i + 1)}
+        for i, priority in enumerate(reversed(TICKET_PRIORITIES[1:]))
+    }
+    | {"low": {"first_response_minutes": 2880, "resolution_minutes": 9600}},
+    "business_hours": {
+        "timezone": "Europe/Berlin",
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "from": "09:00",
+        "to": "17:00",
+    },
+    "warn_before_minutes": 30,
+}
+
+
+def load_tickets(api: Api, dataset: Dataset, tickets: int, have: int = 0) -> None:
+    """An SLA policy (so every ticket has due times), then the tickets, 100 a request."""
+    started = time.perf_counter()
+    if not have:
+        api.call("POST", "/v1/sla-policies", expect=201, body=BENCH_SLA_POLICY)
+    contact_ids = [c["id"] for c in api.call("GET", "/v1/contacts", params={"limit": 20})["items"]]
+    for begin in range(have, tickets, BATCH):
+        _batch_create(api, "tickets", ticket_inputs(min(BATCH, tickets - begin), contact_ids, begin))
+    dataset.tickets, dataset.tickets_load_seconds = tickets, time.perf_counter() - started
+
+
 def _batch_create(api: Api, collection: str, inputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = api.call(
         "POST", f"/v1/{collection}/batch/create", body={"inputs": inputs}
@@ -185,7 +238,14 @@ def _batch_create(api: Api, collection: str, inputs: list[dict[str, Any]]) -> li
 
 
 def load_dataset(
-    name: str, api: Api, contacts: int, companies: int, deals: int = 0, *, resume: bool = False
+    name: str,
+    api: Api,
+    contacts: int,
+    companies: int,
+    deals: int = 0,
+    *,
+    resume: bool = False,
+    tickets: int = 0,
 ) -> Dataset:
     """Through the batch create endpoint, 100 records a request, as a partner's import would. With
     ``resume``, the records the tenant already holds count as made (a load into a running CRM that
@@ -198,7 +258,7 @@ def load_dataset(
         dataset.stages = {s["name"]: s["id"] for s in pipelines[0]["stages"]}
         dataset.open_stages = [s["id"] for s in pipelines[0]["stages"] if s["kind"] == "open"]
     # A load that stopped goes on from what the tenant holds (the bulk records are made in order).
-    have = {"companies": 0, "contacts": 0, "deals": 0}
+    have = {"companies": 0, "contacts": 0, "deals": 0, "tickets": 0}
     if resume:
         have = {c: int(api.call("GET", f"/v1/{c}", params={"limit": 1}).get("total") or 0) for c in have}
         if have["companies"]:
@@ -216,6 +276,8 @@ def load_dataset(
     for start in range(have["deals"], deals, BATCH):
         _batch_create(api, "deals", deal_inputs(min(BATCH, deals - start), dataset.open_stages, start))
     dataset.deals_load_seconds = time.perf_counter() - deals_started
+    if tickets:
+        load_tickets(api, dataset, tickets, have["tickets"])
     dataset.load_seconds = time.perf_counter() - started
     return dataset
 
@@ -406,6 +468,38 @@ def _scenarios(recorder: DynamoRecorder, ds: Dataset) -> Iterator[Measured]:
     yield from _deal_scenarios(step, ds, run, contact_id)
 
 
+def _ticket_scenarios(
+    step: Callable[..., tuple[Measured, Any]], ds: Dataset, run: str, contact_id: str
+) -> Iterator[Measured]:
+    """A ticket made (its due times from the tenant's SLA policy) and answered, and the queue's lists."""
+    measured, ticket = step(
+        "ticket.create",
+        "POST",
+        "/v1/tickets",
+        expect=201,
+        body={"subject": f"Bench invoice {run}", "contact_id": contact_id, "priority": "high"},
+    )
+    if not (ticket["sla"] or {}).get("first_response_due_at"):
+        raise AssertionError("the new ticket has no due times")
+    yield measured
+    measured, _ = step(
+        "ticket.reply", "POST", f"/v1/tickets/{ticket['id']}/replies", expect=201, body={"body": "On it."}
+    )
+    yield measured
+    measured, _ = step("ticket.get", "GET", f"/v1/tickets/{ticket['id']}")
+    yield measured
+    lists: list[tuple[str, dict[str, Any]]] = [
+        ("ticket.list", {}),
+        ("ticket.queue", {"assignee_id": "me", "sort": "due_at"}),
+        ("ticket.list_status", {"status": "open"}),
+    ]
+    for key, params in lists:
+        measured, page = step(key, "GET", "/v1/tickets", params=params)
+        if not page["items"]:
+            raise AssertionError(f"{key} found nothing: the scenario would not read any record")
+        yield measured
+
+
 def _contact_list_scenarios(
     step: Callable[..., tuple[Measured, Any]], ds: Dataset, main_company: str
 ) -> Iterator[Measured]:
@@ -578,3 +672,5 @@ def _deal_scenarios(
     yield measured
     measured, _ = step("notification.list", "GET", "/v1/notifications")
     yield measured
+    if ds.tickets:
+        yield from _ticket_scenarios(step, ds, run, contact_id)

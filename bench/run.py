@@ -46,6 +46,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--large-deals", type=int, default=10_000, help="deals of the large tenant (default 10000)"
     )
     parser.add_argument(
+        "--small-tickets", type=int, default=10, help="tickets of the small tenant (default 10)"
+    )
+    parser.add_argument(
+        "--large-tickets", type=int, default=10_000, help="tickets of the large tenant (default 10000)"
+    )
+    parser.add_argument(
         "--import-runs", type=int, default=11, help="fresh interpreters per module (default 11)"
     )
     parser.add_argument(
@@ -73,6 +79,8 @@ def measure_calls(
     printer: Printer,
     small_deals: int = 10,
     large_deals: int = 10_000,
+    small_tickets: int = 10,
+    large_tickets: int = 10_000,
 ) -> dict[str, Any]:
     """Start the local CRM in process, load two tenants, run every scenario against each."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
@@ -98,17 +106,20 @@ def measure_calls(
     results: dict[str, dict[str, Measured]] = {}
     errors: list[str] = []
     try:
-        for name, contacts, deals in (
-            ("small", small_contacts, small_deals),
-            ("large", large_contacts, large_deals),
+        for name, contacts, deals, tickets in (
+            ("small", small_contacts, small_deals, small_tickets),
+            ("large", large_contacts, large_deals, large_tickets),
         ):
             started = time.perf_counter()
             api = new_tenant_api(runtime.api_url, f"bench {name}")
-            loaded = datasets[name] = load_dataset(name, api, contacts, _companies_for(contacts), deals)
+            loaded = datasets[name] = load_dataset(
+                name, api, contacts, _companies_for(contacts), deals, tickets=tickets
+            )
             printer.line(
                 f"loaded the {name} tenant: {contacts:,} contacts, {len(loaded.companies)} companies, "
                 f"{deals:,} deals in {time.perf_counter() - started:.1f} s (the deals in "
-                f"{loaded.deals_load_seconds:.1f} s, {loaded.deals_per_second:.0f} deals/s)",
+                f"{loaded.deals_load_seconds:.1f} s, {loaded.deals_per_second:.0f} deals/s), "
+                f"{tickets:,} tickets in {loaded.tickets_load_seconds:.1f} s",
                 style="dim",
             )
         for name, dataset in datasets.items():
@@ -144,6 +155,8 @@ def measure_calls(
                 "load_seconds": round(d.load_seconds, 1),
                 "deals_load_seconds": round(d.deals_load_seconds, 1),
                 "deals_per_second": round(d.deals_per_second, 1),
+                "tickets": d.tickets,
+                "tickets_load_seconds": round(d.tickets_load_seconds, 1),
                 "tenant_id": d.api.tenant_id,
             }
             for name, d in datasets.items()
@@ -526,7 +539,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_imports:
         results["imports"] = imports.measure(args.import_runs)
     if not args.skip_calls:
-        results["calls"] = measure_calls(args.small, args.large, printer, args.small_deals, args.large_deals)
+        results["calls"] = measure_calls(
+            args.small,
+            args.large,
+            printer,
+            args.small_deals,
+            args.large_deals,
+            args.small_tickets,
+            args.large_tickets,
+        )
         _print_calls(printer, results["calls"])
         if args.save_cost_baseline:
             baseline = cost.baseline_of(

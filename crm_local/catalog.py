@@ -236,15 +236,24 @@ def example_job_event(event: EventType) -> dict[str, Any]:
     return _envelope(event, detail)
 
 
-def _other_example(event: EventType, data: dict[str, Any]) -> None:
-    """``data`` as an event of a type's own action carries it; ValueError for an action with no example."""
+def _other_example(event: EventType, data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:
+    """``data`` and ``changes`` as an event of a type's own action carries them, and its actor when it is
+    not a user; ValueError for an action with no example. A type may show its own actions in its models
+    module's ``EXAMPLE_EVENTS``: the fields each changes, what it says besides, who sends it."""
+    own = getattr(event.registered.models(), "EXAMPLE_EVENTS", {}).get(event.action)
+    if own is not None:
+        for field_name, value in own.get("fields", ()):
+            _change(data, field_name, value, changes)
+        changes.update(own.get("changes", {}))
+        actor: dict[str, Any] | None = own.get("actor")
+        return actor
     if event.action == "erased":  # the tombstone: every field but the kept links at its default; no changes
         from crm_core.services.privacy import KEPT_FIELDS
 
         defaults = event.registered.record_service().spec.defaults
         data.update({k: copy.deepcopy(v) for k, v in defaults.items() if k not in KEPT_FIELDS})
         data["erased_at"] = _T1
-        return
+        return None
     raise ValueError(f"no example for {event.name}")
 
 
@@ -304,7 +313,7 @@ def example_record_event(event: EventType) -> dict[str, Any]:
         data.update(version=1, updated_at=_T0)
         actor = {"type": "system", "id": "reminders"}
     else:
-        _other_example(event, data)
+        actor = _other_example(event, data, changes) or actor
     detail = {
         "id": "01JHC2EVENT000000000000001",
         "type": event.name,

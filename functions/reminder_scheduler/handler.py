@@ -1,5 +1,7 @@
-"""Consumes activity events (a rule on the crm bus feeds its queue) and keeps each activity's reminder
-schedule in step with the activity."""
+"""Consumes activity and ticket events (rules on the crm bus feed its queue) and keeps each activity's
+reminder schedule and each ticket's SLA timers in step with the record."""
+
+from typing import Any
 
 from crm_core.coldstart import long_lived_imports
 
@@ -8,7 +10,14 @@ with long_lived_imports():
     from crm_core.consumers import sqs_consumer
     from crm_core.services.reminders import sync_schedule
 
-handler = sqs_consumer(
-    lambda event: sync_schedule(event["detail"]["tenant_id"], event["detail"]["data"]["id"]),
-    "reminder schedule",
-)
+
+def keep_in_step(event: dict[str, Any]) -> object:
+    detail = event["detail"]
+    if str(detail["type"]).startswith("ticket."):
+        from crm_core.services.ticket_sla import sync_timers  # the tickets' rules, loaded when one comes
+
+        return sync_timers(detail["tenant_id"], detail["data"]["id"])
+    return sync_schedule(detail["tenant_id"], detail["data"]["id"])
+
+
+handler = sqs_consumer(keep_in_step, "reminder schedule")

@@ -1,5 +1,8 @@
-"""Consumes due reminders (each activity's schedule sends one message to its queue): the owner's
-notification and the ``activity.reminder_due`` event, exactly once however often a message arrives."""
+"""Consumes due reminders and SLA timers (each schedule sends one message to its queue): the owner's
+notification and the ``activity.reminder_due`` event, or a ticket's SLA warning or breach, exactly once
+however often a message arrives."""
+
+from typing import Any
 
 from crm_core.coldstart import long_lived_imports
 
@@ -8,4 +11,13 @@ with long_lived_imports():
     from crm_core.consumers import sqs_consumer
     from crm_core.services.reminders import fire
 
-handler = sqs_consumer(lambda due: fire(due["tenant_id"], due["activity_id"], due["remind_at"]), "reminder")
+
+def due(message: dict[str, Any]) -> str:
+    if "ticket_id" in message:
+        from crm_core.services.ticket_sla import fire as fire_timer  # loaded when a ticket's timer comes
+
+        return fire_timer(message["tenant_id"], message["ticket_id"], message["timer"], message["at"])
+    return fire(message["tenant_id"], message["activity_id"], message["remind_at"])
+
+
+handler = sqs_consumer(due, "reminder")

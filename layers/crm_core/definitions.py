@@ -126,6 +126,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="reports",
         routes=_resource_routes("reports", "/v1/exports"),
     ),
+    FunctionDefinition(
+        name="service",
+        routes=_resource_routes("service"),
+    ),
 )
 
 # CDK context setting how many days the audit trail is kept (crm_core.config's CRM_AUDIT_RETENTION_DAYS,
@@ -280,6 +284,13 @@ RULES: tuple[RuleDefinition, ...] = (
                 "activity.restored",
             ],
         },
+        queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
+    # Tickets' SLA timers are kept in step by the same consumer, in the same schedule group
+    # (crm_core.services.ticket_sla).
+    RuleDefinition(
+        name="crm-ticket-sla-timers",
+        event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "ticket."}]},
         queue=ACTIVITY_SCHEDULES_QUEUE,
     ),
     RuleDefinition(

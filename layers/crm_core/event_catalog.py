@@ -102,6 +102,13 @@ ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
         "`detail.tenant_id` and the lead in `detail.lead` (the body of `POST /v1/inbound/leads`: a "
         "contact's fields, `email` required): creates a lead, or updates the contact with that email.",
     ),
+    AcceptedEventType(
+        "ticket.submitted",
+        f"From a source `{PARTNER_SOURCE_PREFIX}<id>` the tenant registered, as `lead.submitted`, with "
+        "`detail.tenant_id` and the ticket in `detail.ticket` (the body of `POST /v1/inbound/tickets`: "
+        "`email` and `subject` required): opens an unassigned ticket (channel `partner`) for the contact "
+        "with that email, made if new; one ticket per event however often it arrives.",
+    ),
 )
 
 _PRIVACY = "privacy (erasure requests)"

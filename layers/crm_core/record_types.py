@@ -264,6 +264,72 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     ),
 )
 
+# Customer service (the service function): tickets, their SLA policies, the knowledge base.
+RECORD_TYPES += (
+    RecordType(
+        "ticket",
+        "tickets",
+        "service",
+        "crm_core.services.tickets:TICKETS",
+        "Ticket",
+        events=(
+            (
+                "created",
+                "A ticket is opened (POST, batch create, /v1/inbound/tickets or a partner's "
+                "ticket.submitted).",
+            ),
+            (
+                "updated",
+                "A ticket's fields change (or it moves between new, open and pending other than by a reply); "
+                "`changes` names each changed field.",
+            ),
+            ("assigned", "A ticket's assignee changes (with ticket.updated when other fields change too)."),
+            (
+                "replied",
+                "A reply or internal note is added (POST /replies): `changes.last_reply.to` names it (id, "
+                "public, author), never its text. An agent's first public reply sets first_responded_at.",
+            ),
+            ("resolved", "A ticket enters resolved (resolved_at set)."),
+            ("closed", "A ticket is closed (final)."),
+            ("reopened", "A resolved ticket is opened again, by an agent or by a customer's reply."),
+            (
+                "sla_warning",
+                "A due time of the ticket's SLA policy is `warn_before_minutes` business minutes away and "
+                "not met (`changes.sla_warning.to`: first_response or resolution); the assignee is notified. "
+                "Once per due time; actor is the system.",
+            ),
+            (
+                "sla_breached",
+                "A due time passed unmet: `sla.<deadline>_breached` is set (`changes.sla`); the assignee is "
+                "notified. Once per due time; actor is the system.",
+            ),
+        ),
+    ),
+    RecordType(
+        "sla_policy",
+        "sla-policies",
+        "service",
+        "crm_core.services.sla_policies:SLA_POLICIES",
+        "SlaPolicy",
+        mergeable=False,
+        events=(
+            ("created", "An SLA policy is added: tickets created after it follow it when it applies."),
+            (
+                "updated",
+                "An SLA policy's targets, hours or categories change (for tickets set from then on).",
+            ),
+        ),
+    ),
+    RecordType(
+        "kb_article",
+        "kb-articles",
+        "service",
+        "crm_core.services.kb_articles:KB_ARTICLES",
+        "KbArticle",
+        mergeable=False,
+    ),
+)
+
 BY_NAME: dict[str, RecordType] = {record_type.name: record_type for record_type in RECORD_TYPES}
 
 

@@ -83,6 +83,8 @@ REFERENCES = {
     "event_id": "event",
     "object_id": "contacts",  # the audit trail's: any record
     "actor_id": "user",
+    "assignee_id": "user",
+    "article_ids": "kb-articles",
 }
 
 # The issue 8 items being fixed on other branches, as the cases they excuse for now. A case listed here

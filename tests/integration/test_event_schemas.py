@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 import jsonschema
 import requests
+from crm_core.definitions import REMINDERS_QUEUE
 from crm_core.event_catalog import EVENT_TYPES
 
 from crm_local.runtime import LocalRuntime
@@ -119,6 +120,47 @@ def erase_and_run_jobs(client: ApiClient) -> None:
     ok(client.post("/v1/exports"), 202)
 
 
+def service_lifecycle(client: ApiClient, contact_id: str) -> None:
+    """SLA policies and articles (created, updated, archived, restored); tickets through every move, a
+    merge, an SLA warning due at once and a breach whose timer message is delivered as the scheduler would."""
+    targets = {"normal": {"first_response_minutes": 5, "resolution_minutes": 60}}
+    policy = client.create("sla-policies", {"name": "Schemas", "targets": targets, "warn_before_minutes": 5})
+    article = client.create("kb-articles", {"title": "Schema help", "body": "# Help"})
+    for path in (f"/v1/sla-policies/{policy['id']}", f"/v1/kb-articles/{article['id']}"):
+        ok(client.patch(path, {"name": "Renamed"} if "sla" in path else {"status": "published"}))
+    spare = client.create("kb-articles", {"title": "Spare"})
+    spare_policy = client.create(
+        "sla-policies", {"name": "Spare", "targets": targets, "categories": ["request"]}
+    )
+    for path in (f"/v1/kb-articles/{spare['id']}", f"/v1/sla-policies/{spare_policy['id']}"):
+        archive(client, path)
+        ok(client.post(f"{path}/restore"))
+    ticket = client.create(
+        "tickets", {"subject": "Schema ticket", "contact_id": contact_id, "article_ids": [article["id"]]}
+    )
+    path = f"/v1/tickets/{ticket['id']}"
+    ok(client.patch(path, {"description": "More detail"}))
+    ok(client.patch(path, {"assignee_id": None}))
+    ok(client.post(f"{path}/replies", {"body": "Answer"}), 201)
+    ok(client.patch(path, {"status": "resolved"}))
+    ok(client.post(f"{path}/replies", {"body": "Not solved", "author": "customer"}), 201)
+    ok(client.patch(path, {"status": "closed"}))
+    duplicate = client.create("tickets", {"subject": "Schema duplicate"})
+    archive(client, f"/v1/tickets/{duplicate['id']}")
+    ok(client.post(f"/v1/tickets/{duplicate['id']}/restore"))
+    ok(client.post(f"{path}/merge", {"duplicate_id": duplicate["id"]}))
+    late = client.create("tickets", {"subject": "Schema breach"})  # its first response warning is due at once
+    sqs = boto3.client("sqs")
+    timer = {
+        "tenant_id": client.tenant_id,
+        "ticket_id": late["id"],
+        "timer": "resolution.breach",
+        "at": late["sla"]["resolution_due_at"],
+    }
+    queue_url = sqs.get_queue_url(QueueName=REMINDERS_QUEUE.name)["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(timer))
+
+
 def test_every_catalog_type_is_emitted_and_matches_its_schema(
     runtime: LocalRuntime, client: ApiClient
 ) -> None:
@@ -190,6 +232,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
 
     change_people(client)
+    service_lifecycle(client, contact["id"])
     erase_and_run_jobs(client)
 
     expected = {event.name for event in EVENT_TYPES}

@@ -141,6 +141,11 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "EventSourceCreate": lambda: {"source": f"partner.matrix{next(_serial)}"},
     "UserCreate": lambda: {"email": f"user{next(_serial)}@matrix.example"},
     "PropertyCreate": lambda: {"name": f"matrix_{next(_serial)}", "label": "Matrix", "type": "string"},
+    "InboundTicket": lambda: {"email": f"ticket{next(_serial)}@matrix.example", "subject": "Matrix ticket"},
+    "SlaPolicyCreate": lambda: {
+        "name": "Matrix policy",
+        "targets": {"normal": {"first_response_minutes": 60, "resolution_minutes": 480}},
+    },
 }
 
 

@@ -75,7 +75,7 @@ class TimelineEntry(Closed):
     correlation_id: str | None
 
 
-MovedKind = Literal["contacts", "deals", "activities"]
+MovedKind = Literal["contacts", "deals", "activities", "tickets"]
 
 
 def merge_result_model(name: str, record: type[BaseModel]) -> type[BaseModel]:

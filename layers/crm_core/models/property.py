@@ -11,8 +11,8 @@ from pydantic import Field, StringConstraints, ValidationInfo, field_validator, 
 from crm_core.models.common import ShortText, StrictModel, record_model
 
 # The collections whose records have custom properties, as the path names them.
-PropertyObject = Literal["contacts", "companies", "deals"]
-PROPERTY_OBJECTS: tuple[str, ...] = ("contacts", "companies", "deals")
+PropertyObject = Literal["contacts", "companies", "deals", "tickets"]
+PROPERTY_OBJECTS: tuple[str, ...] = ("contacts", "companies", "deals", "tickets")
 PropertyType = Literal["string", "number", "boolean", "date", "enum", "multi_enum"]
 CHOICE_TYPES = ("enum", "multi_enum")
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"

@@ -105,6 +105,15 @@ def reminder_sent_pk(tenant_id: str, activity_id: str, remind_at: str) -> str:
     return f"{tenant_prefix(tenant_id)}#activity#{activity_id}#reminder#{remind_at}"
 
 
+REPLY_SK_PREFIX = "REPLY#"  # a ticket's replies, in its own partition (SK REPLY#<reply id>)
+
+
+def sla_timer_sent_pk(tenant_id: str, ticket_id: str, timer: str, at: str) -> str:
+    """Marks one SLA timer (``first_response.warning``, ...) for one due time as fired: once however often
+    its message arrives."""
+    return f"{tenant_prefix(tenant_id)}#ticket#{ticket_id}#sla#{timer}#{at}"
+
+
 COUNT_SHARDS = 8  # a type's count by state is spread over this many items: concurrent writers rarely meet
 
 

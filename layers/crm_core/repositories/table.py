@@ -268,6 +268,18 @@ class AuditItem(TableItem, discriminator="audit"):
     source_ip = UnicodeAttribute(null=True)
 
 
+class ReplyItem(TableItem, discriminator="ticket_reply"):
+    """A ticket's reply or internal note, in the ticket's partition (SK ``REPLY#<id>``, in time order),
+    written in the transaction of the ticket's change that it is (its ``ticket.replied`` event)."""
+
+    id = UnicodeAttribute()
+    body = UnicodeAttribute()
+    public = BooleanAttribute()
+    author = UnicodeAttribute()  # agent | customer
+    author_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
 class NotificationItem(TableItem, discriminator="notification"):
     """One of a user's notifications (a reminder falling due), newest first in the user's partition."""
 

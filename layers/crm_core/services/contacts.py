@@ -86,10 +86,12 @@ def referrers() -> tuple[Referrer, ...]:
     # load the activities', deals' and pipelines' models and services at its first request.
     from crm_core.services.activities import ACTIVITIES
     from crm_core.services.deals import DEALS
+    from crm_core.services.tickets import TICKETS
 
     return (
         Referrer("activities", ACTIVITIES, "contact_id", personal_text=("subject", "body")),
         Referrer("deals", DEALS, "contact_ids"),
+        Referrer("tickets", TICKETS, "contact_id", personal_text=("subject", "description")),
     )
 
 

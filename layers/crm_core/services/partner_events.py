@@ -1,6 +1,7 @@
 """Partner events on the crm bus (``source`` ``partner.<id>``): accepted only when the tenant the event
 names has registered that source, and the event comes from the AWS account the registration names (this
-CRM's own when it names none). ``lead.submitted`` creates or updates a lead, as /v1/inbound/leads does.
+CRM's own when it names none). ``lead.submitted`` creates or updates a lead, as /v1/inbound/leads does;
+``ticket.submitted`` opens a ticket, as /v1/inbound/tickets does.
 
 The account is the envelope's ``account``: EventBridge sets it to the account that put the event, so a
 sender cannot claim another's. Which accounts may put events on the bus at all is the bus's resource
@@ -183,9 +184,13 @@ def _handle(event: PartnerEvent) -> str | Refusal:
             f"sent from AWS account {event.get('account') or 'none'}; the registration accepts {expected}",
             registration,
         )
+    if event.get("detail-type") == "ticket.submitted":
+        return _ticket(event, detail, tenant_id, source, registration)
     if event.get("detail-type") != "lead.submitted":
         return Refusal(
-            f"unknown detail-type {event.get('detail-type')!r} (accepted: 'lead.submitted')", registration
+            f"unknown detail-type {event.get('detail-type')!r} (accepted: 'lead.submitted', "
+            "'ticket.submitted')",
+            registration,
         )
     try:
         lead = InboundLead.model_validate(detail.get("lead") or {})
@@ -199,6 +204,28 @@ def _handle(event: PartnerEvent) -> str | Refusal:
             raise  # worth another try
         return Refusal(f"lead not taken: {problem.detail}", registration)
     return outcome
+
+
+def _ticket(
+    event: PartnerEvent, detail: dict[str, Any], tenant_id: str, source: str, registration: RecordItem
+) -> str | Refusal:
+    """``ticket.submitted``: a ticket (``detail.ticket``, as /v1/inbound/tickets takes it), once per event
+    however often the event arrives (its id names the ticket's submission)."""
+    from crm_core.services.inbound_tickets import InboundTicket, receive_ticket
+
+    try:
+        submitted = InboundTicket.model_validate(detail.get("ticket") or {})
+    except ValidationError as invalid:
+        return Refusal(f"invalid ticket: {_errors(invalid)}", registration)
+    ctx = RequestContext(Principal.system(tenant_id, source), correlation_id=str(event.get("id") or ""))
+    key = f"{source}:{event.get('id') or ''}"
+    try:
+        outcome, _ticket, _contact = receive_ticket(ctx, set_fields(submitted), key=key, channel="partner")
+    except ProblemError as problem:
+        if problem.status >= 500 or problem.status == 409:
+            raise  # worth another try
+        return Refusal(f"ticket not taken: {problem.detail}", registration)
+    return f"ticket {outcome}"
 
 
 def _errors(invalid: ValidationError) -> str:

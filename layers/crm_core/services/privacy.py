@@ -39,6 +39,7 @@ from crm_core.repositories.table import (
     EventItem,
     NotificationItem,
     RecordItem,
+    ReplyItem,
     TableItem,
     TimelineEntryItem,
     TimelineItem,
@@ -196,12 +197,12 @@ def handle_erased(message: BusEvent) -> str:
 
 
 def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None = None) -> str:
-    """What copies an erased contact's words, cleared: its activities' personal text, the timelines and
-    audit trails of the contact and its activities, users' notifications, event targets' delivery logs,
-    the tenant's idempotency records holding the person's words, the tenant's export zips made before
-    (expired). Found by id, but for idempotency records and delivery logs, found by the words
-    themselves: the contact's (kept for this in the scrub's item,
-    written with the tombstone) and its activities' (read before they are cleared, which comes after).
+    """What copies an erased contact's words, cleared: its activities' and tickets' personal text (and the
+    text of the tickets' replies), the timelines and audit trails of the contact and those records, users'
+    notifications, event targets' delivery logs, the tenant's idempotency records holding the person's
+    words, the tenant's export zips made before (expired). Found by id, but for idempotency records and
+    delivery logs, found by the words themselves: the contact's (kept for this in the scrub's item, written
+    with the tombstone) and its records' and replies' (read before they are cleared, which comes after).
     Converges from state: a redelivered message does it again harmlessly; the scrub's item is deleted
     last, so a run that dies part-way leaves it for the next."""
     contact = repo.get_record(tenant_id, "contact", contact_id, consistent=True)
@@ -214,12 +215,15 @@ def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None 
     said = [(r, record) for r, records in linked if r.personal_text for record in records]
     needles = [*(pending.needles if pending else [])]
     needles += _needles({}, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
+    replies = _replies_of(tenant_id, [record for _, record in said if record.object_type == "ticket"])
+    needles += [str(reply.body) for reply in replies if len(str(reply.body)) >= 3]
     ids = {contact_id, *(record.id for _, record in said)}
 
     _scrub_deliveries(tenant_id, ids, needles)
     _forget_replays(tenant_id, needles)
     for referrer, record in said:
         _clear_text(ctx, referrer, record)
+    privacy_repository.rewrite(_blanked(replies))
     histories: list[tuple[str, str, list[tuple[str, str]]]] = [("contact", contact_id, [])]
     for referrer, record in said:
         spec = referrer.service.spec
@@ -337,6 +341,25 @@ def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> 
         )
 
     write_retrying(service.spec, ctx, prepare)
+
+
+def _replies_of(tenant_id: str, tickets: list[RecordItem]) -> list[ReplyItem]:
+    """The replies and notes of the person's tickets (in each ticket's partition): what was said with them."""
+    found: list[ReplyItem] = []
+    for ticket in tickets:
+        walk = _whole(
+            privacy_repository.items_of(ticket.PK, sk_prefix=keys.REPLY_SK_PREFIX), f"replies of {ticket.id}"
+        )
+        found += [item for item in walk.items if isinstance(item, ReplyItem)]
+    return found
+
+
+def _blanked(replies: list[ReplyItem]) -> Iterator[ReplyItem]:
+    """Each reply that still holds its text, with ``ERASED`` instead (its time, author and kind kept)."""
+    for reply in replies:
+        if reply.body != ERASED:
+            reply.body = ERASED
+            yield reply
 
 
 def _scrub_histories(tenant_id: str, histories: list[tuple[str, str, list[tuple[str, str]]]]) -> None:

@@ -45,7 +45,7 @@ def place_in_indexes(spec: ObjectSpec, item: RecordItem) -> None:
     item.GSI1PK, item.GSI1SK = keys.list_pk(tenant, kind, state), item.id
     item.GSI2PK, item.GSI2SK = keys.changes_pk(tenant, kind), f"{item.updated_at}#{item.id}"
     for number, attribute, name in (
-        (3, "owner_id", "owner"),
+        (3, spec.owner_field, "owner"),
         (4, spec.parent_field, "parent"),
         (5, spec.category_field, "category"),
     ):

@@ -200,8 +200,8 @@ def list_records(
     tenant = ctx.tenant_id
     state = "archived" if archived else "active"
     filters = {k: v for k, v in filters.items() if v not in (None, "")}
-    if filters.get("owner_id") == "me":
-        filters["owner_id"] = ctx.principal.user_id
+    if filters.get(spec.owner_field) == "me":
+        filters[spec.owner_field] = ctx.principal.user_id
     # A record's team is its owner's: team_id lists what the team's users own (a user's team_id is a field).
     order = parse_sort(spec, sort)
     bound_to = fingerprint(spec.object_type, state, filters, q, sort)
@@ -212,7 +212,7 @@ def list_records(
         members = team_members(tenant, team_id)
         if not members:
             return Page([], None)
-        parsed = parsed.with_filter(FieldFilter("owner_id", "one_of", members))
+        parsed = parsed.with_filter(FieldFilter(spec.owner_field, "one_of", members))
 
     # Side entries serve type-ahead, a tag or an entry field: one Query + one BatchGetItem.
     entry_pk: str | None = None
@@ -351,7 +351,7 @@ def _plan(spec: ObjectSpec, tenant: str, state: str, parsed: FilterSet, order: O
             (number, str(attribute), name)
             for number, attribute, name in (
                 (4, spec.parent_field, "parent"),
-                (3, "owner_id", "owner"),
+                (3, spec.owner_field, "owner"),
                 (5, spec.category_field, "category"),
             )
             if attribute and attribute in by_field

@@ -121,7 +121,8 @@ class RecordService:
         """The caller may change a record from ``before`` to ``after`` (None: the same owner, as for an
         archive or a restore): settings are an admin's; records follow their owner (auth.Principal)."""
         self._require_admin_for_settings(ctx)
-        access.require_change(ctx, before.get("owner_id"), (after or before).get("owner_id"))
+        owner = self.spec.owner_field
+        access.require_change(ctx, before.get(owner), (after or before).get(owner))
 
     def _require_admin_for_settings(self, ctx: RequestContext) -> None:
         if self.spec.admin_only:
@@ -138,10 +139,11 @@ class RecordService:
         if fields.get("custom"):
             fields["custom"] = merged_custom({}, fields["custom"])
         # A user's new record is theirs; one the CRM makes itself (a partner's lead) waits unassigned.
-        if "owner_id" in self.spec.defaults and not ctx.principal.is_system:
-            fields.setdefault("owner_id", ctx.principal.user_id)
+        owner = self.spec.owner_field
+        if owner in self.spec.defaults and not ctx.principal.is_system:
+            fields.setdefault(owner, ctx.principal.user_id)
         self._require_admin_for_settings(ctx)
-        access.require_create(ctx, fields.get("owner_id"))
+        access.require_create(ctx, fields.get(owner))
         related = self.spec.resolve(ctx, fields, set(fields), {})
         if self.spec.derive is not None:
             fields = self.spec.derive(ctx, without_empty(fields), None, None)
@@ -251,25 +253,28 @@ class RecordService:
         )
         return True
 
-    def event_only(self, ctx: RequestContext, item: RecordItem, event_type: str) -> ChangeSet:
+    def event_only(
+        self, ctx: RequestContext, item: RecordItem, event_type: str, changes: dict[str, Any] | None = None
+    ) -> ChangeSet:
         """The event (an item the stream carries to the bus, in the record's timeline) and its entries in
         the timelines of linked records, of something that happened to a record without changing it, such
-        as a reminder falling due."""
+        as a reminder falling due (``changes``: what the event says of it, if anything)."""
         detail = build_event(
             event_type=f"{self.spec.object_type}.{event_type}",
             tenant_id=ctx.tenant_id,
             actor=ctx.principal.actor,
             correlation_id=ctx.correlation_id,
             data=represent(self.spec, item),
+            changes=changes,
             sequence=item.version,
         )
-        changes = ChangeSet()
-        changes.save(event_item(self.spec, item, detail), label="event")
+        written = ChangeSet()
+        written.save(event_item(self.spec, item, detail), label="event")
         own = keys.record_pk(ctx.tenant_id, self.spec.object_type, item.id)
         for entry in timeline_items(self.spec, item, [detail]):
             if own != entry.PK:
-                changes.save(entry)
-        return changes
+                written.save(entry)
+        return written
 
     # ------------------------------------------------------------------------------------------ parts
 

@@ -83,6 +83,9 @@ class ObjectSpec:
     companions: (
         Callable[[RequestContext, RecordItem | None, RecordItem], list[tuple[TableItem, Any]]] | None
     ) = None
+    # the field naming the user a record belongs to (role rules, GSI3, assignment notices): a ticket's is
+    # "assignee_id"
+    owner_field: str = "owner_id"
     parent_field: str | None = None  # GSI4
     category_field: str | None = None  # GSI5
     # () -> the records of other types that refer to one of this type (a contact's activities and deals),

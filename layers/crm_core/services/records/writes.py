@@ -290,8 +290,8 @@ def _assignment_step(
     """A record given to another user notifies them (not when they take it themselves); one taken from its
     owner by someone else (a manager reassigning it) notifies that owner too."""
     data = record_data(item)
-    new_owner = data.get("owner_id")
-    old_owner = record_data(before).get("owner_id") if before else None
+    new_owner = data.get(spec.owner_field)
+    old_owner = record_data(before).get(spec.owner_field) if before else None
     if item.archived_at is not None or new_owner == old_owner:
         return
     if new_owner and new_owner != ctx.principal.user_id:

@@ -1,0 +1,44 @@
+"""DynamoDB access for a ticket's replies (in the ticket's own partition, SK ``REPLY#<id>``)."""
+
+from __future__ import annotations
+
+from crm_core.ids import new_id, utc_now
+from crm_core.repositories import keys
+from crm_core.repositories.record_repository import query_page
+from crm_core.repositories.table import ReplyItem, TableItem
+
+
+def new_reply(
+    tenant_id: str, ticket_id: str, *, body: str, public: bool, author: str, author_id: str | None
+) -> ReplyItem:
+    """A reply, not yet saved: it is written in the transaction of the ticket's change."""
+    reply_id = new_id()
+    return ReplyItem(
+        keys.record_pk(tenant_id, "ticket", ticket_id),
+        f"{keys.REPLY_SK_PREFIX}{reply_id}",
+        id=reply_id,
+        body=body,
+        public=public,
+        author=author,
+        author_id=author_id,
+        created_at=utc_now(),
+    )
+
+
+def page(
+    tenant_id: str,
+    ticket_id: str,
+    *,
+    limit: int,
+    start_key: dict[str, str] | None,
+    public_only: bool,
+) -> tuple[list[ReplyItem], dict[str, str] | None]:
+    """One Query, oldest first (a conversation reads down)."""
+    items, last = query_page(
+        keys.record_pk(tenant_id, "ticket", ticket_id),
+        range_condition=TableItem.SK.startswith(keys.REPLY_SK_PREFIX),
+        filter_condition=ReplyItem.public == True if public_only else None,  # noqa: E712
+        limit=limit,
+        start_key=start_key,
+    )
+    return [item for item in items if isinstance(item, ReplyItem)], last
