@@ -1,6 +1,6 @@
 """Tickets: customer service cases, with their status moves, replies and the due times of their SLA policy.
 
-The rules (docs/decisions/0018-tickets-and-slas.md):
+The rules (docs/decisions/0021-tickets-and-slas.md):
 
 - status: ``new`` on creation; moves as ``STATUS_MOVES`` allows, anything else is a 422 naming ``status``.
   An agent's public reply opens a new ticket; a customer's reply reopens a pending or resolved one.
