@@ -123,6 +123,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         routes=_resource_routes("access", "/v1/me", "/v1/audit-events"),
     ),
     FunctionDefinition(
+        name="campaigns",
+        routes=_resource_routes("campaigns"),
+    ),
+    FunctionDefinition(
         name="reports",
         routes=_resource_routes("reports", "/v1/exports"),
     ),
