@@ -2379,6 +2379,8 @@ export interface components {
             archived: boolean;
             /** Archived At */
             archived_at: string | null;
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2444,6 +2446,8 @@ export interface components {
         };
         /** ContactCreate */
         ContactCreate: {
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2500,6 +2504,8 @@ export interface components {
             archived: boolean;
             /** Archived At */
             archived_at: string | null;
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2581,6 +2587,8 @@ export interface components {
          * @description Every field optional; a field sent as null is cleared.
          */
         ContactUpdate: {
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2613,6 +2621,8 @@ export interface components {
             archived: boolean;
             /** Archived At */
             archived_at: string | null;
+            /** Birthday */
+            birthday?: string | null;
             /** @description With ?expand=company: the company it refers to. */
             company?: components["schemas"]["Company"] | null;
             /** Company Id */
@@ -3516,6 +3526,8 @@ export interface components {
          * @description A contact's fields, with the email required (it is how a returning lead is recognised).
          */
         InboundLead: {
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -4481,6 +4493,8 @@ export interface components {
             team_id?: string | null;
             /** Tenant Id */
             tenant_id: string;
+            /** Timezone */
+            timezone?: string | null;
             /** Updated At */
             updated_at: string;
             /**
@@ -4507,6 +4521,8 @@ export interface components {
              * @description The team the user belongs to (GET /v1/teams).
              */
             team_id?: string | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /** UserPage */
         UserPage: {
@@ -4552,6 +4568,8 @@ export interface components {
             role?: ("admin" | "manager" | "rep" | "viewer") | null;
             /** Team Id */
             team_id?: string | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /** ValidationError */
         ValidationError: {
