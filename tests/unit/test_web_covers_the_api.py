@@ -42,6 +42,13 @@ NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/activities/{record_id}/restore"): "a deleted activity is restored through the API (the "
     "Activities page deletes after a confirmation)",
     ("GET", "/v1/properties/{object}/{name}"): SETTINGS_FROM_LISTS,
+    ("GET", "/v1/segments/{record_id}/timeline"): "a segment's changes are in Settings, Audit log",
+    (
+        "POST",
+        "/v1/segments/batch/{action}",
+    ): "segments are built one at a time in the builder; an integration batches them",
+    ("POST", "/v1/segments/{record_id}/restore"): "a deleted segment is restored through the API (as an "
+    "activity)",
 }
 
 
