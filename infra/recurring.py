@@ -4,7 +4,7 @@ that may send to that queue only."""
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
@@ -25,8 +25,20 @@ class CrmRecurringSchedules(Construct):
                 self,
                 f"{definition.name}-role",
                 description=f"EventBridge Scheduler: {definition.name} sends to {definition.queue.name}",
+                # This account's schedule of that name only (confused deputy).
                 assumed_by=iam.ServicePrincipal(
-                    SCHEDULER_SERVICE, conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+                    SCHEDULER_SERVICE,
+                    conditions={
+                        "StringEquals": {
+                            "aws:SourceAccount": stack.account,
+                            "aws:SourceArn": stack.format_arn(
+                                service="scheduler",
+                                resource="schedule",
+                                resource_name=f"default/{definition.name}",
+                                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                            ),
+                        }
+                    },
                 ),
             )
             # SendMessage only (the queue is SSE-SQS encrypted: no KMS grant).
