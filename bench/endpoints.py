@@ -590,7 +590,7 @@ def _condition(prop: str, operator: str, value: Any) -> dict[str, Any]:
 
 
 def _segment_scenario(step: Callable[..., tuple[Measured, Any]]) -> Iterator[Measured]:
-    """Segments' members (decision 0018): one driven by the vip tag's entries (all of which are subscribers
+    """Segments' members (decision 0019): one driven by the vip tag's entries (all of which are subscribers
     in the bulk data: read efficiency near 1), one with no indexed condition (the tenant's whole list, about
     half of which is engineers), and a count of the first, read to its end."""
     vip, subscriber = _condition("tags", "contains", "vip"), _condition("lifecycle_stage", "eq", "subscriber")

@@ -1,6 +1,6 @@
 """Segments over HTTP: members as an independent reading of the same data selects them, validation that
 names the bad part of a filter, tenant isolation, and reads that never Scan and grow with the tenant's own
-contacts (docs/decisions/0018-segment-evaluation.md)."""
+contacts (docs/decisions/0019-segment-evaluation.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a segment is made of: a name and a filter over contacts (docs/decisions/0018-segment-evaluation.md).
+"""What a segment is made of: a name and a filter over contacts (docs/decisions/0019-segment-evaluation.md).
 
 The filter is an OR of AND groups: ``{"any": [{"all": [{"property", "operator", "value"}, ...]}, ...]}``,
 at most ``MAX_GROUPS`` groups of ``MAX_CONDITIONS`` conditions. Its shape is checked here; what each

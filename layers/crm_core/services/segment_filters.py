@@ -1,6 +1,6 @@
 """A segment's filter: the properties a condition may name, each condition checked against its property's
 type, matched on a contact (and its company) as the API shows them, and the index partitions whose union
-holds every contact the filter can select (docs/decisions/0018-segment-evaluation.md).
+holds every contact the filter can select (docs/decisions/0019-segment-evaluation.md).
 
 A filter is compiled once per request (``compile_filter``): for a write, against the tenant's active
 custom property definitions, every problem a 422 naming ``filter.any[i].all[j].<part>``; for an

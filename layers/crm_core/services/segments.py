@@ -1,5 +1,5 @@
 """Segments: the record type, and its members, evaluated from the tenant's own index partitions
-(docs/decisions/0018-segment-evaluation.md).
+(docs/decisions/0019-segment-evaluation.md).
 
 The interface other services use (campaigns) and keep to:
 
