@@ -212,6 +212,7 @@ def test_members_are_exactly_what_the_filter_selects_and_reads_stay_in_the_tenan
     define(other)
     for batch in range(3):  # noise: another tenant's contacts, which no evaluation may read
         mixed_contacts(other, [], 30, batch)
+    first = ""
     for number, (raw_filter, selects) in enumerate(cases):
         segment = client.create("segments", {"name": f"Case {number}", "filter": raw_filter})
         expected = sorted(c["id"] for c in contacts if selects(c))
@@ -231,10 +232,18 @@ def test_members_are_exactly_what_the_filter_selects_and_reads_stay_in_the_tenan
         assert counted.json()["total"] == len(expected)
         preview = client.post("/v1/segments/preview", {"filter": raw_filter, "limit": 3}).json()
         assert preview["count"] == len(expected) and [m["id"] for m in preview["items"]] == expected[:3]
+        # a cursor of another segment's members is refused
+        page = client.get(f"/v1/segments/{segment['id']}/members", params={"limit": 1}).json()
+        if number:
+            foreign = client.get(f"/v1/segments/{first}/members", params={"cursor": page["next_cursor"]})
+            assert foreign.status_code == 400, foreign.text
+        first = first if number else segment["id"]
         # another tenant's ids are 404 everywhere
         assert other.get(f"/v1/segments/{segment['id']}").status_code == 404
         assert other.get(f"/v1/segments/{segment['id']}/members").status_code == 404
         assert other.patch(f"/v1/segments/{segment['id']}", {"name": "x"}).status_code == 404
+    assert client.delete(f"/v1/segments/{first}").status_code == 204  # archived: its members are not listed
+    assert client.get(f"/v1/segments/{first}/members").status_code == 404
 
 
 def test_a_filter_is_checked_against_the_properties_and_named_where_it_is_wrong(client: ApiClient) -> None:

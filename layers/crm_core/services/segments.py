@@ -157,14 +157,17 @@ class Evaluation:
                 active = item is not None and item.archived_at is None
                 self.companies[one] = represent(COMPANIES.spec, item) if item is not None and active else None
 
-    def count(self) -> int:
-        """Every member, read to the end (its cost grows with the contacts the sources list)."""
+    def count(self, *, keep: int = 0) -> tuple[int, list[RecordBody]]:
+        """Every member, read to the end (its cost grows with the contacts the sources list), and the
+        first ``keep`` of them in id order."""
         total, after = 0, None
+        first: list[RecordBody] = []
         while True:
             members, frontier = self._round(after, COUNT_CHUNK)
             total += len(members)
+            first += members[: max(keep - len(first), 0)]
             if frontier is None:
-                return total
+                return total, first
             after = frontier
 
 
@@ -206,12 +209,10 @@ def segment_member_page(
 
 def count_segment_members(tenant_id: str, segment_id: str) -> int:
     """How many active contacts the segment selects now."""
-    return evaluation(tenant_id, segment_filter(tenant_id, segment_id)).count()
+    return evaluation(tenant_id, segment_filter(tenant_id, segment_id)).count()[0]
 
 
 def preview(tenant_id: str, raw_filter: dict[str, Any], limit: int) -> tuple[int, list[RecordBody]]:
     """A filter not saved yet (the segment builder's): checked as a write checks it (422 naming the bad
     parts), its member count and its first ``limit`` members."""
-    compiled = compile_filter(tenant_id, raw_filter, for_write=True)
-    first, _ = Evaluation(tenant_id, compiled).page(None, limit) if limit else ([], None)
-    return Evaluation(tenant_id, compiled).count(), first
+    return Evaluation(tenant_id, compile_filter(tenant_id, raw_filter, for_write=True)).count(keep=limit)
