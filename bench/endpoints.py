@@ -76,6 +76,10 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("ticket.list", "GET /tickets"),
     ("ticket.queue", "GET /tickets?assignee_id=me&sort=due_at (queue)"),
     ("ticket.list_status", "GET /tickets?status=open"),
+    ("segment.create", "POST /segments (create)"),
+    ("segment.members_indexed", "GET /segments/{id}/members (tag and stage)"),
+    ("segment.members_unindexed", "GET /segments/{id}/members (no indexed condition)"),
+    ("segment.count", "GET /segments/{id}/members?count=true"),
 ]
 TICKET_PRIORITIES = ["low", "normal", "normal", "high", "urgent"]
 TICKET_STATUSES = ["new", "open", "pending"]
@@ -674,3 +678,35 @@ def _deal_scenarios(
     yield measured
     if ds.tickets:
         yield from _ticket_scenarios(step, ds, run, contact_id)
+    yield from _segment_scenario(step)
+
+
+def _condition(prop: str, operator: str, value: Any) -> dict[str, Any]:
+    return {"property": prop, "operator": operator, "value": value}
+
+
+def _segment_scenario(step: Callable[..., tuple[Measured, Any]]) -> Iterator[Measured]:
+    """Segments' members (decision 0019): one driven by the vip tag's entries (all of which are subscribers
+    in the bulk data: read efficiency near 1), one with no indexed condition (the tenant's whole list, about
+    half of which is engineers), and a count of the first, read to its end."""
+    vip, subscriber = _condition("tags", "contains", "vip"), _condition("lifecycle_stage", "eq", "subscriber")
+    indexed = {"all": [vip, subscriber]}
+    measured, segment = step(
+        "segment.create",
+        "POST",
+        "/v1/segments",
+        expect=201,
+        body={"name": "Bench VIP subscribers", "filter": {"any": [indexed]}},
+    )
+    yield measured
+    yield step("segment.members_indexed", "GET", f"/v1/segments/{segment['id']}/members")[0]
+    unindexed = {"all": [_condition("title", "eq", "engineer"), _condition("email", "contains", "bench")]}
+    other = step(
+        "segment.create",
+        "POST",
+        "/v1/segments",
+        expect=201,
+        body={"name": "Bench engineers", "filter": {"any": [unindexed]}},
+    )[1]
+    yield step("segment.members_unindexed", "GET", f"/v1/segments/{other['id']}/members")[0]
+    yield step("segment.count", "GET", f"/v1/segments/{segment['id']}/members", params={"count": "true"})[0]

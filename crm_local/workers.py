@@ -7,6 +7,8 @@ in AWS.
   and the queue's redrive policy moves a message to the dead-letter queue after its last try.
 - Schedules of the reminders group whose ``at()`` time has come send their input to their target queue
   and are deleted (moto stores schedules but never fires them).
+- Each recurring schedule of ``definitions.RECURRING_SCHEDULES`` (the birthdays' hourly sweep) sends its
+  input to its queue when the workers start and every ``local_period_s`` seconds after.
 
 After a restart with ``crm dev --data`` the table is back but moto's scheduler and bus rules are new:
 ``rebuild`` makes each reminder's schedule and each EventBridge target's rule again from the records, with
@@ -17,13 +19,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_core.definitions import CONSUMERS, ConsumerDefinition
+from crm_core.definitions import CONSUMERS, RECURRING_SCHEDULES, ConsumerDefinition
 from crm_core.ids import new_id
 
 from crm_local.gateway import LambdaContext, load_handler
@@ -46,6 +49,7 @@ class Workers:
         self.errors: list[str] = []  # faults of this loop itself
         self.function_errors: list[str] = []  # batches a consumer failed (retried, then dead-lettered)
         self._handlers: dict[str, Any] = {}
+        self._recurring_sent: dict[str, float] = {}  # schedule name -> when it last sent (monotonic)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="workers", daemon=True)
 
@@ -59,7 +63,12 @@ class Workers:
     def _run(self) -> None:
         while not self._stop.is_set():
             busy = False
-            for step in (self.fire_due_schedules, *[lambda c=c: self.drain(c) for c in CONSUMERS]):
+            steps = (
+                self.fire_due_schedules,
+                self.fire_recurring,
+                *[lambda c=c: self.drain(c) for c in CONSUMERS],
+            )
+            for step in steps:
                 try:
                     busy = bool(step()) or busy
                 except Exception as error:  # keep working; what failed is still in its queue or schedule
@@ -139,6 +148,18 @@ class Workers:
                     ReceiptHandle=message["ReceiptHandle"],
                     VisibilityTimeout=LOCAL_RETRY_SECONDS,
                 )
+
+    def fire_recurring(self) -> int:
+        """The recurring schedules whose period has passed (or that never sent) send their input."""
+        fired = 0
+        for schedule in RECURRING_SCHEDULES:
+            last = self._recurring_sent.get(schedule.name)
+            if last is not None and time.monotonic() - last < schedule.local_period_s:
+                continue
+            self.sqs.send_message(QueueUrl=self.queue_urls[schedule.queue.name], MessageBody=schedule.input)
+            self._recurring_sent[schedule.name] = time.monotonic()
+            fired += 1
+        return fired
 
     def fire_due_schedules(self) -> int:
         fired = 0

@@ -28,6 +28,7 @@ from infra.functions import CrmFunctions
 from infra.imports import CrmImports
 from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
+from infra.recurring import CrmRecurringSchedules
 from infra.reminders import CrmReminders
 from infra.web import CrmWeb
 
@@ -89,6 +90,8 @@ class CrmStack(Stack):
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )
+        # Hourly and daily jobs (the birthdays' sweep): a schedule each that puts a message on its queue.
+        self.recurring = CrmRecurringSchedules(self, "Recurring", queues=dict(self.messaging.queues))
         # Whatever consumes the activity events keeps the reminder schedules in step with the activities.
         for consumer in CONSUMERS:
             if consumer.queue == ACTIVITY_SCHEDULES_QUEUE:

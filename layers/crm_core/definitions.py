@@ -123,6 +123,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         routes=_resource_routes("access", "/v1/me", "/v1/audit-events"),
     ),
     FunctionDefinition(
+        name="campaigns",
+        routes=_resource_routes("campaigns"),
+    ),
+    FunctionDefinition(
         name="reports",
         routes=_resource_routes("reports", "/v1/exports"),
     ),
@@ -220,7 +224,11 @@ IMPORT_CHUNKS_QUEUE = QueueDefinition("crm-import-chunks", visibility_timeout_s=
 # Tenant exports: an export asked for is queued; its worker writes the whole tenant to one zip in one run
 # (crm_core.services.exports). A run may take the worker's whole timeout: the message stays hidden as long.
 TENANT_EXPORTS_QUEUE = QueueDefinition("crm-tenant-exports", visibility_timeout_s=960)
+# Birthdays: an hourly schedule sweeps the tenants; each tenant's owners are told of the day's birthdays
+# of their contacts in their own time zone, once (crm_core.services.birthdays).
+BIRTHDAYS_QUEUE = QueueDefinition("crm-birthdays", visibility_timeout_s=120)
 QUEUES: tuple[QueueDefinition, ...] = (
+    BIRTHDAYS_QUEUE,
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
     REMINDERS_QUEUE,
@@ -450,6 +458,17 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ),
     ConsumerDefinition(
         FunctionDefinition(
+            name="birthdays",
+            routes=(),
+            memory_mb=512,
+            timeout_s=120,
+        ),
+        BIRTHDAYS_QUEUE,
+        batch_size=1,  # a sweep's page of tenants, or one tenant's day
+        continues=True,  # the sweep queues each tenant's day, and the rest of the directory
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
             name="tenant_exports",
             routes=(),
             memory_mb=1024,
@@ -461,6 +480,27 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True)
+class RecurringScheduleDefinition:
+    """An EventBridge Scheduler schedule that puts ``input`` on ``queue`` at every ``expression`` (in AWS);
+    the local runtime's workers send it every ``local_period_s`` seconds, and once when they start."""
+
+    name: str
+    expression: str
+    queue: QueueDefinition
+    input: str
+    local_period_s: int
+
+
+BIRTHDAYS_SCHEDULE = RecurringScheduleDefinition(
+    name="crm-birthdays",
+    expression="cron(5 * * * ? *)",  # every hour: each time zone's day starts on the hour (or half of it)
+    queue=BIRTHDAYS_QUEUE,
+    input='{"sweep": true}',
+    local_period_s=3600,
+)
+RECURRING_SCHEDULES: tuple[RecurringScheduleDefinition, ...] = (BIRTHDAYS_SCHEDULE,)
 
 # The outbox relay: the table's stream carries committed changes' events to the bus. In AWS an EventBridge
 # Pipe reads the stream (filtered as below) and invokes this function with each batch; the

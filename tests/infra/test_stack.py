@@ -24,6 +24,7 @@ from crm_core.definitions import (
     AUDIT_RETENTION_CONTEXT,
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
+    BIRTHDAYS_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     CURSOR_SECRET_NAME,
@@ -601,8 +602,8 @@ def test_schedule_group(synth: Synth) -> None:
     synth.template.has_resource_properties("AWS::Scheduler::ScheduleGroup", {"Name": SCHEDULE_GROUP_NAME})
 
 
-def _scheduler_role_id(synth: Synth) -> str:
-    matches = [
+def _scheduler_role_ids(synth: Synth) -> list[str]:
+    return [
         logical_id
         for logical_id, role in _of_type(synth, "AWS::IAM::Role").items()
         if any(
@@ -610,6 +611,15 @@ def _scheduler_role_id(synth: Synth) -> str:
             for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
         )
     ]
+
+
+def _scheduler_role_id(synth: Synth) -> str:
+    """The reminders' schedules' role (the recurring schedules have one each: below)."""
+    recurring = {
+        schedule["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0]
+        for schedule in _of_type(synth, "AWS::Scheduler::Schedule").values()
+    }
+    matches = [one for one in _scheduler_role_ids(synth) if one not in recurring]
     assert len(matches) == 1, matches
     return matches[0]
 
@@ -641,6 +651,39 @@ def test_scheduler_role_sends_to_the_reminders_queue_only(synth: Synth) -> None:
     assert statements == [
         {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _queue_arn(synth, REMINDERS_QUEUE.name)}
     ]
+
+
+def test_each_recurring_schedule_sends_its_input_to_its_queue_with_a_role_of_its_own(synth: Synth) -> None:
+    from crm_core.definitions import RECURRING_SCHEDULES
+
+    schedules = {
+        s["Properties"]["Name"]: s["Properties"] for s in _of_type(synth, "AWS::Scheduler::Schedule").values()
+    }
+    assert sorted(schedules) == sorted(one.name for one in RECURRING_SCHEDULES)
+    for definition in RECURRING_SCHEDULES:
+        schedule = schedules[definition.name]
+        assert schedule["ScheduleExpression"] == definition.expression
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        target = schedule["Target"]
+        assert (
+            target["Arn"] == _queue_arn(synth, definition.queue.name) and target["Input"] == definition.input
+        )
+        role_id = target["RoleArn"]["Fn::GetAtt"][0]
+        (trust,) = synth.resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert set(trust["Condition"]["StringEquals"]) == {"aws:SourceAccount", "aws:SourceArn"}
+        statements = [
+            s
+            for policy in _of_type(synth, "AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert statements == [
+            {
+                "Action": "sqs:SendMessage",
+                "Effect": "Allow",
+                "Resource": _queue_arn(synth, definition.queue.name),
+            }
+        ]
 
 
 @pytest.mark.parametrize("definition", SCHEDULE_MANAGERS, ids=lambda d: d.function.name)
@@ -677,8 +720,8 @@ def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) ->
 CONTINUING = [c for c in CONSUMERS if c.continues]
 
 
-def test_the_consumers_that_split_their_work_are_the_token_refresh_and_the_merge_moves() -> None:
-    assert {c.queue for c in CONTINUING} == {COMPANY_CONTACT_TOKENS_QUEUE, MERGE_MOVES_QUEUE}
+def test_the_consumers_that_split_their_work_are_the_token_refresh_the_merge_moves_and_birthdays() -> None:
+    assert {c.queue for c in CONTINUING} == {COMPANY_CONTACT_TOKENS_QUEUE, MERGE_MOVES_QUEUE, BIRTHDAYS_QUEUE}
 
 
 @pytest.mark.parametrize("consumer", CONTINUING, ids=lambda d: d.function.name)

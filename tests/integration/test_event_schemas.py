@@ -110,6 +110,17 @@ def change_people(client: ApiClient) -> None:
     ok(client.delete(f"/v1/users/{user['id']}"))
 
 
+LEADS = {"any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]}
+
+
+def _segment_lifecycle(client: ApiClient) -> None:
+    """A segment created, updated, archived and restored."""
+    segment = client.create("segments", {"name": "Schema segment", "filter": LEADS})
+    ok(client.patch(f"/v1/segments/{segment['id']}", {"name": "Schema leads"}))
+    archive(client, f"/v1/segments/{segment['id']}")
+    ok(client.post(f"/v1/segments/{segment['id']}/restore"))
+
+
 def erase_and_run_jobs(client: ApiClient) -> None:
     """A contact erased; an import (with a refused row) and an export, each ending with its event."""
     forgotten = client.create("contacts", {"email": "forget-me@example.com", "first_name": "Forget"})
@@ -230,6 +241,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ok(client.patch(f"/v1/event-sources/{partner['id']}", {"description": "Schemas partner"}))
     archive(client, f"/v1/event-sources/{partner['id']}")
     ok(client.post(f"/v1/event-sources/{partner['id']}/restore"))
+    _segment_lifecycle(client)
 
     change_people(client)
     service_lifecycle(client, contact["id"])

@@ -146,6 +146,9 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "name": "Matrix policy",
         "targets": {"normal": {"first_response_minutes": 60, "resolution_minutes": 480}},
     },
+    "SegmentFilter": lambda: {
+        "any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]
+    },
 }
 
 

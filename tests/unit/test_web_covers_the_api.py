@@ -44,6 +44,13 @@ NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("GET", "/v1/properties/{object}/{name}"): SETTINGS_FROM_LISTS,
     ("POST", "/v1/inbound/tickets"): "web forms and mail gateways send tickets with the tenant's key, not a "
     "person",
+    ("GET", "/v1/segments/{record_id}/timeline"): "a segment's changes are in Settings, Audit log",
+    (
+        "POST",
+        "/v1/segments/batch/{action}",
+    ): "segments are built one at a time in the builder; an integration batches them",
+    ("POST", "/v1/segments/{record_id}/restore"): "a deleted segment is restored through the API (as an "
+    "activity)",
 }
 # Issue 17 part 1 built the service API; its pages (the ticket queue and view, SLA policies in Settings,
 # the knowledge base) are part 2 of the issue: until then the Tickets page stays as it is.

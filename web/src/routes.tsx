@@ -22,6 +22,7 @@ const SettingsWithSubPage = {
 };
 const Duplicates = lazyPage(() => import("./pages/Duplicates"));
 const Merge = lazyPage(() => import("./pages/Merge"));
+const Campaigns = lazyPage(() => import("./pages/Campaigns"));
 
 // The page each path opens (as the routes below say), for preloading the first one.
 const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
@@ -35,6 +36,7 @@ const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/deals/, Deals],
   [/^\/activities/, Activities],
   [/^\/settings/, SettingsWithSubPage],
+  [/^\/campaigns/, Campaigns],
 ];
 
 /** The chunk of the page a path opens, loaded beside the app's own, so that the first render shows it. */
@@ -84,7 +86,7 @@ export function AppRoutes() {
         <Route path="settings/*" element={page(<Settings />)} />
         <Route path="tickets" element={<NotAvailable name="Tickets" />} />
         <Route path="quotes" element={<NotAvailable name="Quotes" />} />
-        <Route path="campaigns" element={<NotAvailable name="Campaigns" />} />
+        <Route path="campaigns" element={page(<Campaigns />)} />
         <Route path="reports" element={<NotAvailable name="Reports" />} />
         <Route path="*" element={<NotAvailable name="This page" missing />} />
       </Route>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
@@ -37,7 +38,33 @@ def _phone(value: str) -> str:
     return value
 
 
+_BIRTHDAY = re.compile(r"^(?:(\d{4})|-)-(\d{2})-(\d{2})$")
+
+
+def birthday_month_day(value: str | None) -> str | None:
+    """A birthday (``YYYY-MM-DD``, or ``--MM-DD`` without the year) as ``MM-DD``; None for none."""
+    matched = _BIRTHDAY.match(value or "")
+    return f"{matched.group(2)}-{matched.group(3)}" if matched else None
+
+
+def _birthday(value: str) -> str:
+    matched = _BIRTHDAY.match(value)
+    try:
+        if matched is None:
+            raise ValueError
+        date(int(matched.group(1) or 2000), int(matched.group(2)), int(matched.group(3)))
+    except ValueError:
+        raise ValueError("must be a date, YYYY-MM-DD, or --MM-DD without the year") from None
+    return value
+
+
 Email = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_email)]
+Birthday = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_birthday),
+    Field(description="`YYYY-MM-DD`, or `--MM-DD` without the year; the owner is notified on the day."),
+]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_phone)]
 
 
@@ -56,6 +83,7 @@ class ContactFields(StrictModel):
     lifecycle_stage: LifecycleStage | None = None
     tags: Tags | None = None
     source: ShortText | None = None
+    birthday: Birthday | None = None
     consent: Consent | None = None
     custom: Custom | None = None
 
@@ -83,6 +111,7 @@ CONTACT_DEFAULTS: dict[str, object] = {
     "lifecycle_stage": None,
     "tags": [],
     "source": None,
+    "birthday": None,
     "consent": {"email": "unknown"},
     "custom": {},
     "erased_at": None,
@@ -111,6 +140,7 @@ EXAMPLE: dict[str, Any] = {
     "lifecycle_stage": "lead",
     "tags": ["vip"],
     "source": "web",
+    "birthday": "--12-10",
     "consent": {"email": "granted"},
     "custom": {},
     "erased_at": None,

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, StringConstraints
 
 from crm_core.models.common import EXAMPLE_USER_ID, Closed, RecordId, ShortText, StrictModel, record_model
 from crm_core.models.contact import Email
 
 RoleName = Literal["admin", "manager", "rep", "viewer"]
+
+
+def _time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone, such as Europe/Madrid or UTC") from None
+    return value
+
+
+TimeZone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(_time_zone),
+    Field(description="The user's IANA time zone (default UTC): its day is when its birthdays are told."),
+]
 ROLE_DESCRIPTION = (
     "viewer reads; rep changes what it owns; manager what its team owns; admin everything and the settings."
 )
@@ -23,6 +41,7 @@ class UserFields(StrictModel):
     active: bool | None = Field(
         None, description="false: deactivated; every credential of the user is refused from its next request."
     )
+    timezone: TimeZone | None = None
 
 
 class UserCreate(StrictModel):
@@ -30,6 +49,7 @@ class UserCreate(StrictModel):
     name: ShortText | None = None
     role: RoleName = Field("rep", description=ROLE_DESCRIPTION)
     team_id: RecordId | None = Field(None, description="The team the user belongs to (GET /v1/teams).")
+    timezone: TimeZone | None = None
 
 
 class UserUpdate(StrictModel):
@@ -41,6 +61,7 @@ class UserUpdate(StrictModel):
     active: bool | None = Field(
         None, description="false deactivates the user (as DELETE does); true reactivates it."
     )
+    timezone: TimeZone | None = None
 
 
 USER_DEFAULTS: dict[str, object] = {
@@ -49,6 +70,7 @@ USER_DEFAULTS: dict[str, object] = {
     "role": "rep",
     "team_id": None,
     "active": True,
+    "timezone": "UTC",
 }
 
 User = record_model("User", UserFields)
@@ -59,6 +81,7 @@ EXAMPLE: dict[str, Any] = {
     "role": "rep",
     "team_id": "01JHC0TEAM0000000000000001",
     "active": True,
+    "timezone": "UTC",
 }
 EXAMPLE_UPDATE: tuple[str, Any] = ("role", "manager")
 

@@ -45,3 +45,14 @@ def is_suppressed(tenant_id: str, email: str) -> bool:
     except DoesNotExist:
         return False
     return True
+
+
+def suppressed_among(tenant_id: str, emails: list[str]) -> set[str]:
+    """Which of ``emails`` no email may be sent to (as given): strongly consistent BatchGetItems, one per
+    100 distinct addresses."""
+    from crm_core.repositories.record_repository import get_items
+
+    by_pk = {keys.suppression_pk(tenant_id, email_hash(tenant_id, email)): email for email in emails}
+    found = get_items([(pk, keys.SUPPRESSED_SK) for pk in by_pk], consistent=True)
+    held = {item.PK for item in found if isinstance(item, SuppressionItem)}
+    return {email for pk, email in by_pk.items() if pk in held}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from crm_core.context import RequestContext
 from crm_core.errors import invalid_field
-from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate
+from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate, birthday_month_day
 from crm_core.models.record import RecordFields, RelatedFacts
 from crm_core.services import references
 from crm_core.services.records import (
@@ -79,6 +79,16 @@ def resolve_references(
     return related
 
 
+def birthday_entries(data: RecordFields) -> list[tuple[str, str]]:
+    """A contact with a birthday has an entry under its month and day (``birthday``/``MM-DD``): the day's
+    birthdays are one Query (services/birthdays.py)."""
+    month_day = birthday_month_day(data.get("birthday"))
+    return [(BIRTHDAY_ENTRY, month_day)] if month_day else []
+
+
+BIRTHDAY_ENTRY = "birthday"
+
+
 def referrers() -> tuple[Referrer, ...]:
     """What refers to a contact: what a merge moves from the duplicate to the survivor (its activities and
     deals), and what a person's export shows and erasure clears (services/privacy.py)."""
@@ -112,6 +122,7 @@ CONTACTS = RecordService(
         expansions={"company": Expansion("company_id", "company")},
         sorts=(SortKey("name", 6, lambda data: text_order(record_title(data))),),
         referrers=referrers,
-        personal_fields=("first_name", "last_name", "email", "phone"),
+        personal_fields=("first_name", "last_name", "email", "phone", "birthday"),
+        derived_entries=birthday_entries,
     )
 )

@@ -8,7 +8,7 @@ import { takenValue, useFormState } from "../forms/useFormState";
 import { useCustomForm } from "./CustomFields";
 
 type Contact = Schemas["Contact"];
-const FIELDS = ["first_name", "last_name", "email", "phone", "title", "lifecycle_stage"] as const;
+const FIELDS = ["first_name", "last_name", "email", "phone", "title", "lifecycle_stage", "birthday"] as const;
 type Field = (typeof FIELDS)[number];
 type Values = Record<Field, string>;
 const LIFECYCLE_STAGES = ["subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist", "other"];
@@ -99,6 +99,12 @@ export function ContactForm({
           label="Lifecycle stage"
           {...field("lifecycle_stage")}
           data={[{ value: "", label: "—" }, ...LIFECYCLE_STAGES.map((stage) => ({ value: stage, label: stage }))]}
+        />
+        <TextInput
+          label="Birthday"
+          type="text"
+          description="YYYY-MM-DD, or --MM-DD without the year: the owner is told on the day"
+          {...field("birthday")}
         />
         {custom.inputs(form.errors)}
       </SimpleGrid>

@@ -94,6 +94,8 @@ export default function ContactDetail() {
             ["Owner", ownerName(record.owner_id)],
             ["Lifecycle stage", record.lifecycle_stage],
             ["Tags", record.tags?.join(", ")],
+            ["Birthday", record.birthday],
+            ["Email consent", record.consent?.email],
             ["Updated", formatDateTime(record.updated_at)],
             ...customFields(properties.data, record.custom),
           ]}

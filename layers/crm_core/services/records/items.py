@@ -72,6 +72,9 @@ def side_entries(spec: ObjectSpec, item: RecordItem) -> dict[tuple[str, str], st
         value = data.get(field_name)
         for one in value if isinstance(value, list) else [value] if value else []:
             found[(keys.attribute_pk(tenant, kind, state, field_name, str(one)), item.id)] = field_name
+    if spec.derived_entries is not None:
+        for attribute, value in spec.derived_entries(data):
+            found[(keys.attribute_pk(tenant, kind, state, attribute, value), item.id)] = attribute
     if state == "active":
         for token in item.search_tokens or []:
             found[(keys.search_pk(tenant, kind, token), f"{token}#{item.id}")] = SEARCH

@@ -106,6 +106,9 @@ class ObjectSpec:
     timeline_links: Callable[[RecordFields], list[tuple[str, str]]] | None = None
     # fields (one id or a list of ids) that lists filter by through entries: one Query + one BatchGetItem
     entry_fields: tuple[str, ...] = ()
+    # data -> (attribute, value) of side entries derived from its fields, which lists and jobs read by
+    # that value: a contact's birthday as "birthday"/"MM-DD", so today's birthdays are one Query
+    derived_entries: Callable[[RecordFields], list[tuple[str, str]]] | None = None
     # fields that are kept but never answered nor published (a webhook's secret): shown as has_<name>
     hidden_fields: tuple[str, ...] = ()
     # fields that are kept but never answered nor published, not even as has_<name> (an API key's hash)
