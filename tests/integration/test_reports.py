@@ -16,6 +16,7 @@ import pytest
 from crm_core.config import settings
 from crm_core.reports import exporter, store
 
+from crm_local.cli import main
 from tests.conftest import new_tenant_client
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
@@ -332,7 +333,9 @@ def test_bad_parameters_and_unknown_reports(reported: tuple[ApiClient, ApiClient
         assert [e["field"] for e in answer.json()["errors"]] == [field], answer.text
 
 
-def test_new_data_compaction_and_reexport(reported: tuple[ApiClient, ApiClient, dict[str, Any]]) -> None:
+def test_new_data_compaction_and_reexport(
+    reported: tuple[ApiClient, ApiClient, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
     client = reported[0]
     before = report(client, "pipeline")
     assert report(client, "pipeline") == before  # answered again from the cache
@@ -351,10 +354,11 @@ def test_new_data_compaction_and_reexport(reported: tuple[ApiClient, ApiClient, 
     assert len({(f.object, f.date) for f in files}) == counts["files_after"]
     assert report(client, "pipeline")["rows"] == later["rows"]
 
-    exported = exporter.reexport(client.tenant_id)
+    assert main(["reports", "reexport", "--tenant", client.tenant_id]) == 0  # the command, in this process
     every_deal = client.all_pages("/v1/deals", {"limit": 100}) + client.all_pages(
         "/v1/deals", {"limit": 100, "archived": "true"}
     )
-    assert exported["deals"] == len(every_deal)
+    assert f"{len(every_deal)} deals" in capsys.readouterr().out
+    assert [f.kind for f in store.tenant_files(client.tenant_id)].count("reexport") == 5
     again = report(client, "pipeline")
     assert again["rows"] == later["rows"] and again["data_as_of"] >= later["data_as_of"]
