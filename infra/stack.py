@@ -29,6 +29,7 @@ from infra.imports import CrmImports
 from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
 from infra.reminders import CrmReminders
+from infra.reporting import CrmReporting
 from infra.web import CrmWeb
 
 
@@ -86,6 +87,8 @@ class CrmStack(Stack):
             self, "Messaging", functions=self.functions, data=self.data, bus=self.events.bus
         )
         self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
+        # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
+        self.reporting = CrmReporting(self, "Reporting", functions=self.functions)
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )

@@ -81,6 +81,9 @@ class FunctionDefinition:
     timeout_s: int = 15
     needs_layer: bool = True
     environment: dict[str, str] = field(default_factory=dict)
+    # Third-party packages it alone imports, shipped in its own code (not the shared layer): the versions
+    # requirements.lock pins (an extra of pyproject.toml), for the Lambda runtime (infra/bundling.py).
+    packages: tuple[str, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -496,6 +499,7 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
             routes=(),
             memory_mb=1024,
             timeout_s=60,
+            packages=("pyarrow",),  # writes Parquet (the reports extra); the layer stays without it
         ),
         ANALYTICS_QUEUE,
         # A micro-batch: up to 1,000 changes or a minute's, one Parquet file per tenant, object and day.
