@@ -292,7 +292,8 @@ def _reports(args: argparse.Namespace) -> int:
     ``reexport`` writes every record of the tenants again (docs/decisions/0018); ``compact`` merges each
     past day's small files."""
     _attach()
-    from crm_core.reports import exporter, store
+    from crm_core.reports import store
+    from crm_core.services import analytics_export as exporter
     from crm_core.services.tenants import list_tenants
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

@@ -14,7 +14,8 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 from crm_core.config import settings
-from crm_core.reports import exporter, store
+from crm_core.reports import store
+from crm_core.services import analytics_export as exporter
 
 from crm_local.cli import main
 from tests.conftest import new_tenant_client
