@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_phone import scrolls_sideways
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 
@@ -54,3 +55,12 @@ def test_reports_page_draws_each_report_with_its_parameters(
     expect(chart).to_have_attribute("data-chart", "funnel")
     found["/reports (funnel)"] = serious_violations(page)
     assert not any(found.values()), found
+
+
+def test_reports_page_at_phone_width(phone: Page, base_url: str, client: ApiClient) -> None:
+    sign_in(phone, base_url, client, "/reports?report=customer-value")
+    expect(phone.get_by_label("Report", exact=True)).to_have_value("customer-value")
+    expect(phone.get_by_text("Nothing to show for these parameters.")).to_be_visible()  # no company has won
+    phone.get_by_label("Report", exact=True).select_option("pipeline")
+    expect(phone.get_by_test_id("report-chart")).to_be_visible()
+    assert not scrolls_sideways(phone)
