@@ -349,6 +349,22 @@ def test_new_data_compaction_and_reexport(
     assert sum(r["count"] for r in later["rows"]) == sum(r["count"] for r in before["rows"]) + 1
     assert later["data_as_of"] >= deal["updated_at"][:19]
 
+    # A batch delivered again writes the same file; the same version in another batch is read once; an event
+    # whose record is another tenant's is not written under this tenant.
+    current = client.get(f"/v1/deals/{deal['id']}").json()
+    detail = {
+        "id": "01JHC0EVENT000000000000001",
+        "type": "deal.updated",
+        "tenant_id": client.tenant_id,
+        "occurred_at": current["updated_at"],
+        "data": current,
+    }
+    first = exporter.export_events([detail])
+    assert exporter.export_events([detail]) == first and len(first) == 1
+    exporter.export_events([{**detail, "id": "01JHC0EVENT000000000000002"}])
+    assert exporter.export_events([{**detail, "tenant_id": reported[1].tenant_id}]) == []
+    assert report(client, "pipeline")["rows"] == later["rows"]
+
     files = store.tenant_files(client.tenant_id)
     counts = exporter.compact(client.tenant_id, today="9999-12-31")
     assert counts["files_before"] == len(files) and counts["files_after"] <= len(files)
