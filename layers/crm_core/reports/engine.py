@@ -256,5 +256,10 @@ def engine() -> Engine:
     from crm_core.config import settings
 
     if settings().report_engine == "duckdb":
-        return DuckDbEngine(Path(tempfile.mkdtemp(prefix="crm-analytics-")))
+        import atexit
+        import shutil
+
+        cache = Path(tempfile.mkdtemp(prefix="crm-analytics-"))
+        atexit.register(shutil.rmtree, cache, True)  # the copies go with the process that made them
+        return DuckDbEngine(cache)
     return AthenaEngine(settings().glue_database, settings().athena_workgroup)
