@@ -56,3 +56,48 @@ def test_parameters_are_checked_and_named() -> None:
         reports.parameters(pipeline, {"from": "2030-02-30", "group_by": "owner", "owner_id": "me"})
     assert sorted(e.field for e in refused.value.errors) == ["from", "group_by", "owner_id"]  # type: ignore[attr-defined]
     assert set(PARAMETERS) == {"from", "to", "owner_id", "pipeline_id", "group_by"}
+
+
+class FakeAthena:
+    """What the Athena engine calls, answering as Athena does (the header row first, values as text)."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, object] = {}
+        self.states = ["QUEUED", "RUNNING", "SUCCEEDED"]
+
+    def start_query_execution(self, **request: object) -> dict[str, str]:
+        self.started = request
+        return {"QueryExecutionId": "q1"}
+
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, object]:
+        return {"QueryExecution": {"Status": {"State": self.states.pop(0)}}}
+
+    def get_paginator(self, name: str) -> FakeAthena:
+        assert name == "get_query_results"
+        return self
+
+    def paginate(self, QueryExecutionId: str) -> list[dict[str, object]]:
+        info = [{"Name": "stage_id", "Type": "varchar"}, {"Name": "count", "Type": "bigint"}]
+        info += [{"Name": "amount", "Type": "decimal(38,4)"}, {"Name": "weighted_amount", "Type": "double"}]
+        header = {"Data": [{"VarCharValue": i["Name"]} for i in info]}
+        row = {"Data": [{"VarCharValue": "won"}, {"VarCharValue": "2"}, {"VarCharValue": "10.5000"}, {}]}
+        return [{"ResultSet": {"ResultSetMetadata": {"ColumnInfo": info}, "Rows": [header, row]}}]
+
+
+def test_the_athena_engine_runs_in_its_workgroup_and_reads_typed_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crm_core import aws
+
+    fake = FakeAthena()
+    monkeypatch.setattr(aws, "client", lambda service: fake)
+    monkeypatch.setattr(engine.time, "sleep", lambda seconds: None)
+    athena = engine.AthenaEngine("crm_analytics", "crm-reports")
+    params = {"from": "2030-01-01", "to": None, "owner_id": None, "pipeline_id": None}
+    rows = athena.run(TENANT, "pipeline", params, [])
+    assert rows == [{"stage_id": "won", "count": 2, "amount": 10.5, "weighted_amount": None}]
+    assert fake.started["WorkGroup"] == "crm-reports"
+    assert fake.started["QueryExecutionContext"] == {"Database": "crm_analytics"}
+    parameters = fake.started["ExecutionParameters"]
+    assert isinstance(parameters, list) and "'2030-01-01'" in parameters and "NULL" in parameters
+    assert f"tenant = '{TENANT}'" in str(fake.started["QueryString"])
