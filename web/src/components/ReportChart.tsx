@@ -94,7 +94,7 @@ function Funnel({ labels, values }: { labels: string[]; values: number[] }) {
   );
 }
 
-/** A report drawn as it says it is best drawn (bar, line, funnel; pie as bars of shares), inline SVG like
+/** A report drawn as it says it is best drawn (bar, line, funnel; no report is a pie yet: it would show as bars), inline SVG like
  * the board's chart: no chart library, and every number is also text. */
 export default function ReportChart({ report, rows }: { report: ReportInfo; rows: Row[] }) {
   const oneRowNoLabel = !report.label && rows.length === 1;
