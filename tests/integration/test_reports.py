@@ -8,17 +8,20 @@ from __future__ import annotations
 import io
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pyarrow.parquet as pq
 import pytest
+import requests
 from crm_core.config import settings
 from crm_core.reports import store
 from crm_core.services import analytics_export as exporter
 
 from crm_local.cli import main
 from tests.conftest import new_tenant_client
+from tests.integration.test_cli import crm_dev, tenant_create
 from tests.support.client import ApiClient
 from tests.support.waiting import eventually
 
@@ -379,3 +382,28 @@ def test_new_data_compaction_and_reexport(
     assert [f.kind for f in store.tenant_files(client.tenant_id)].count("reexport") == 5
     again = report(client, "pipeline")
     assert again["rows"] == later["rows"] and again["data_as_of"] >= later["data_as_of"]
+
+
+def test_reports_come_back_after_a_restart_with_data(tmp_path: Path) -> None:
+    """``crm dev --data`` keeps the table, not S3: the restarted runtime writes the analytics files again."""
+
+    def deals_reported(api: str, key: str) -> int:
+        answer = requests.get(
+            f"{api}/v1/reports/pipeline", headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+        return int(sum(row["count"] for row in answer.json()["rows"])) if answer.status_code == 200 else -1
+
+    data = tmp_path / "data"
+    with crm_dev(tmp_path, "--data", str(data)) as (api, _):
+        tenant = tenant_create(tmp_path)
+        key = tenant["api_key"]
+        made = requests.post(
+            f"{api}/v1/deals",
+            json={"name": "Kept", "amount": "10"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        assert made.status_code == 201, made.text
+        assert eventually(lambda: deals_reported(api, key) == 1, timeout=60)
+    with crm_dev(tmp_path, "--data", str(data)) as (api, _):
+        assert eventually(lambda: deals_reported(api, key) == 1, timeout=90), "re-exported after the restart"
