@@ -178,7 +178,8 @@ def measure_dynamodb(deals: int) -> dict[str, Any]:
     """The pipeline report computed from DynamoDB directly (every deal read with the tenant's keys)."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     from botocore.client import BaseClient
-    from crm_core.services.exports import as_answered, record_pages
+    from crm_core.services.exports import _as_answered as as_answered
+    from crm_core.services.exports import _pages as record_pages
     from crm_core.services.records import represent  # noqa: F401  (the models, imported before timing)
     from crm_core.services.tenants import create_tenant
 

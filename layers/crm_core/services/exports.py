@@ -227,8 +227,8 @@ def _write_zip(job: ExportJobItem, writer: MultipartWriter) -> dict[str, int]:
             service = kind.record_service()
             member = _member(f"{kind.collection}.jsonl", job.created_at)
             with archive.open(member, "w", force_zip64=True) as out:
-                for page in record_pages(job.tenant_id, kind.name):
-                    lines = [_line(body) for body in as_answered(service, job.tenant_id, page)]
+                for page in _pages(job.tenant_id, kind.name):
+                    lines = [_line(body) for body in _as_answered(service, job.tenant_id, page)]
                     out.write("".join(lines).encode())
                     counts[kind.collection] += len(lines)
                     unreported += len(lines)
@@ -247,7 +247,7 @@ def _write_zip(job: ExportJobItem, writer: MultipartWriter) -> dict[str, int]:
     return counts
 
 
-def as_answered(service: RecordService, tenant_id: str, page: list[RecordItem]) -> list[dict[str, Any]]:
+def _as_answered(service: RecordService, tenant_id: str, page: list[RecordItem]) -> list[dict[str, Any]]:
     """The page's records as ``GET`` answers them, with what their type keeps apart (100 at a time)."""
     bodies = [represent_record(service.spec, item) for item in page]
     return [
@@ -265,7 +265,7 @@ def _line(record: dict[str, Any]) -> str:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
 
 
-def record_pages(tenant_id: str, object_type: str) -> Iterator[list[RecordItem]]:
+def _pages(tenant_id: str, object_type: str) -> Iterator[list[RecordItem]]:
     """The type's records, active then archived, each in id order: a Query of GSI1 per page (its keys
     start with the tenant) and BatchGetItems of the records it names."""
     for state in STATES:
