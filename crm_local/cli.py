@@ -289,7 +289,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _reports(args: argparse.Namespace) -> int:
     """The analytics files of the running ``crm dev`` (or of AWS as the environment configures it):
-    ``reexport`` writes every record of the tenants again (docs/decisions/0019); ``compact`` merges each
+    ``reexport`` writes every record of the tenants again (docs/decisions/0020); ``compact`` merges each
     past day's small files."""
     _attach()
     from crm_core.reports import store

@@ -312,7 +312,7 @@ def _after_restore(items: list[dict[str, Any]]) -> None:
 
 
 def _reexport_analytics() -> None:
-    """Every tenant's records written to the analytics files again (docs/decisions/0019), after a restart
+    """Every tenant's records written to the analytics files again (docs/decisions/0020), after a restart
     with ``--data``: the data folder keeps the table, not S3. Reports answer from what is written so far
     meanwhile; a failure is logged, and ``crm reports reexport`` does the same on demand."""
     import logging

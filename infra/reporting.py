@@ -1,4 +1,4 @@
-"""Reports in AWS (docs/decisions/0019): the analytics bucket the exporter writes Parquet to, a Glue
+"""Reports in AWS (docs/decisions/0020): the analytics bucket the exporter writes Parquet to, a Glue
 database with one table per exported object (partition projection: ``tenant`` injected by the query,
 ``date`` projected by day), and the Athena workgroup the reports function queries in, with a per-query
 scan cutoff and its results encrypted in a bucket of their own."""

@@ -1,6 +1,6 @@
 """Writes the records' committed changes (a rule on the crm bus feeds its queue with every deal, contact,
 company, activity and pipeline event) to the analytics Parquet files, one file a micro-batch per tenant,
-object and day (crm_core.services.analytics_export, docs/decisions/0019-reports-and-analytics.md)."""
+object and day (crm_core.services.analytics_export, docs/decisions/0020-reports-and-analytics.md)."""
 
 from typing import Any
 

@@ -42,7 +42,7 @@ class Settings:
     webhook_retry_delays_s: tuple[int, ...]
     audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
     imports_bucket: str  # uploaded import files, their chunks and rejected rows; tenant exports' zips
-    analytics_bucket: str  # the exporter's Parquet files (docs/decisions/0019)
+    analytics_bucket: str  # the exporter's Parquet files (docs/decisions/0020)
     report_engine: str  # "duckdb" (the local runtime) or "athena" (AWS)
     glue_database: str
     athena_workgroup: str

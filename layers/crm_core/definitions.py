@@ -222,7 +222,7 @@ IMPORT_CHUNKS_QUEUE = QueueDefinition("crm-import-chunks", visibility_timeout_s=
 # (crm_core.services.exports). A run may take the worker's whole timeout: the message stays hidden as long.
 TENANT_EXPORTS_QUEUE = QueueDefinition("crm-tenant-exports", visibility_timeout_s=960)
 # Analytics: the changes of the records reports read reach the exporter, which writes them to Parquet in the
-# analytics bucket (crm_core.reports, docs/decisions/0019).
+# analytics bucket (crm_core.reports, docs/decisions/0020).
 ANALYTICS_QUEUE = QueueDefinition("crm-analytics", visibility_timeout_s=120)
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
@@ -279,7 +279,7 @@ BUCKETS: tuple[BucketDefinition, ...] = (IMPORTS_BUCKET,)
 
 @dataclass(frozen=True)
 class AnalyticsDefinition:
-    """Where reports read from (docs/decisions/0019): the exporter's Parquet files under
+    """Where reports read from (docs/decisions/0020): the exporter's Parquet files under
     ``<prefix>tenant=<id>/object=<collection>/date=<YYYY-MM-DD>/`` in their own bucket (``bucket``: the local
     name; CDK names the deployed one, given as ``CRM_ANALYTICS_BUCKET``), a Glue database with one table per
     object over them, and the Athena workgroup whose queries may scan at most ``bytes_scanned_cutoff``."""

@@ -1108,7 +1108,7 @@ def test_every_dead_letter_queue_and_the_relay_alarm_to_the_operations_topic(syn
     )
 
 
-# --- reporting (docs/decisions/0019) --------------------------------------------------------------------
+# --- reporting (docs/decisions/0020) --------------------------------------------------------------------
 
 
 def test_reports_run_on_athena_over_one_tenants_partitions_with_a_scan_cutoff(synth: Synth) -> None:

@@ -1,4 +1,4 @@
-"""Reports over HTTP on the local runtime (issue 16, docs/decisions/0019): records made through the API reach
+"""Reports over HTTP on the local runtime (issue 16, docs/decisions/0020): records made through the API reach
 the analytics files through the exporter, and each report's rows are the numbers this test computes on its
 own from the same records read back over HTTP. Another tenant's rows never appear; the files hold no
 personal data; compaction and a full re-export change no answer."""

@@ -1,6 +1,6 @@
 """What the analytics files hold of each record: its columns, and the row a record becomes.
 
-Only what reports need and nothing that says who a person is (issue 16, docs/decisions/0019): ids, stages,
+Only what reports need and nothing that says who a person is (issue 16, docs/decisions/0020): ids, stages,
 amounts, currencies, dates, owners, tags, lifecycle stages and the custom properties whose type cannot hold
 free text (number, boolean, date, enum, multi_enum). Names, emails, phones, titles, subjects, bodies, a
 deal's lost reason, a company's domain and industry, a contact's source and ``string`` custom properties

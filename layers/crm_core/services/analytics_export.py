@@ -1,4 +1,4 @@
-"""The analytics exporter: committed changes to Parquet files in S3 (docs/decisions/0019).
+"""The analytics exporter: committed changes to Parquet files in S3 (docs/decisions/0020).
 
 - ``export_events``: a micro-batch of events (as the bus delivers them to the exporter's queue: every
   deal, contact, company, activity and pipeline event, each carrying the record after the change) becomes

@@ -1,4 +1,4 @@
--- The latest version of each record of one object, from its change log (docs/decisions/0019): every
+-- The latest version of each record of one object, from its change log (docs/decisions/0020): every
 -- report reads an object through this, written once for both engines. {source} is the tenant's rows only
 -- (the code puts it in: the tenant's partition files locally, the tenant's partition on Athena); {row_key}
 -- names one row of a version (a pipeline has a row per stage). A row written twice (a micro-batch that was
