@@ -287,6 +287,40 @@ def _migrate(args: argparse.Namespace) -> int:
     return run_command(args, boto3.client("dynamodb", region_name=settings().region), settings().table_name)
 
 
+def _reports(args: argparse.Namespace) -> int:
+    """The analytics files of the running ``crm dev`` (or of AWS as the environment configures it):
+    ``reexport`` writes every record of the tenants again (docs/decisions/0020); ``compact`` merges each
+    past day's small files."""
+    _attach()
+    from crm_core.reports import store
+    from crm_core.services import analytics_export as exporter
+    from crm_core.services.tenants import list_tenants
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    tenants = list(args.tenant or [])
+    if not tenants and args.reports_command == "reexport":
+        after: str | None = None
+        while True:
+            page, after = list_tenants(100, after)
+            tenants += [t.tenant_id for t in page]
+            if after is None:
+                break
+    elif not tenants:
+        tenants = list(store.tenants())
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar:
+        task = bar.add_task(f"{args.reports_command} tenants", total=len(tenants))
+        records = bar.add_task("records", total=None, visible=args.reports_command == "reexport")
+        for tenant_id in tenants:
+            if args.reports_command == "reexport":
+                counts = exporter.reexport(tenant_id, lambda n: bar.advance(records, n))
+                bar.console.print(f"{tenant_id}: " + ", ".join(f"{n} {o}" for o, n in counts.items()))
+            else:
+                files = exporter.compact(tenant_id)
+                bar.console.print(f"{tenant_id}: {files['files_before']} files -> {files['files_after']}")
+            bar.advance(task)
+    return 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     os.environ.setdefault("CRM_TABLE_NAME", "crm")
     from crm_local.openapi import openapi_json
@@ -297,6 +331,29 @@ def _openapi(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _add_reports_commands(commands: Any) -> None:
+    analytics = commands.add_parser(
+        "reports", help="the reports' analytics files: write them again, or compact them"
+    ).add_subparsers(dest="reports_command", required=True, metavar="COMMAND")
+    for name, what in (
+        ("reexport", "write every record of the tenants to the analytics files again (a full re-export)"),
+        ("compact", "merge each past day's small analytics files into one per object"),
+    ):
+        one = analytics.add_parser(name, help=what)
+        one.add_argument(
+            "--tenant", action="append", metavar="ID", help="only this tenant (repeatable; default: all)"
+        )
+        one.set_defaults(run=_reports)
+
+
+def _add_openapi_command(commands: Any) -> None:
+    openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
+    openapi.add_argument(
+        "--output", "-o", default=None, metavar="FILE", help="write it to FILE instead of standard output"
+    )
+    openapi.set_defaults(run=_openapi)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -455,11 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(migrate)
     migrate.set_defaults(run=_migrate)
 
-    openapi = commands.add_parser("openapi", help="print the OpenAPI document generated from the code")
-    openapi.add_argument(
-        "--output", "-o", default=None, metavar="FILE", help="write it to FILE instead of standard output"
-    )
-    openapi.set_defaults(run=_openapi)
+    _add_reports_commands(commands)
+
+    _add_openapi_command(commands)
     return parser
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from crm_core.auth import Role
 from crm_core.definitions import (
+    ANALYTICS,
     BUCKETS,
     CURSOR_SECRET_NAME,
     EVENT_BUS_NAME,
@@ -165,6 +166,7 @@ def _rules(session: Any, queue_arns: dict[str, str]) -> None:
 def _buckets(session: Any, queue_arns: dict[str, str]) -> None:
     """Each bucket of ``definitions.BUCKETS``, announcing what is put under its prefix on its queue."""
     s3 = session.client("s3")
+    s3.create_bucket(Bucket=ANALYTICS.bucket)  # the exporter's Parquet files (crm_core.reports)
     for bucket in BUCKETS:
         s3.create_bucket(Bucket=bucket.name)
         if bucket.browser_methods:

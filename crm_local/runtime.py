@@ -196,11 +196,10 @@ class LocalRuntime:
             restored = self._store.restore(dynamodb_backends[account][REGION], resources.table_name)
             self.restored, self.unpublished = len(restored.items), len(restored.pending)
             moto_fidelity.commit_listeners.append(self._store.record)
-        from crm_local.workers import Workers, rebuild
+        from crm_local.workers import Workers
 
         if restored is not None:
-            # Before the relay publishes anything: a partner's rule must be in place for the first event.
-            rebuild(restored.items)
+            _after_restore(restored.items)
         self.relay = StreamRelay(
             session,
             resources.table_stream_arn,
@@ -299,3 +298,35 @@ def answers(url: str, timeout: float = 2.0) -> bool:
             return True
     except OSError:
         return False
+
+
+def _after_restore(items: list[dict[str, Any]]) -> None:
+    """What the restored table decides and the new endpoint forgot."""
+    from crm_local.workers import rebuild
+
+    # Before the relay publishes anything: a partner's rule must be in place for the first event.
+    rebuild(items)
+    if items:
+        # The table is back, but the endpoint's S3 is new: the reports' files are written again from it.
+        threading.Thread(target=_reexport_analytics, name="analytics-reexport", daemon=True).start()
+
+
+def _reexport_analytics() -> None:
+    """Every tenant's records written to the analytics files again (docs/decisions/0020), after a restart
+    with ``--data``: the data folder keeps the table, not S3. Reports answer from what is written so far
+    meanwhile; a failure is logged, and ``crm reports reexport`` does the same on demand."""
+    import logging
+
+    from crm_core.services import analytics_export
+    from crm_core.services.tenants import list_tenants
+
+    after: str | None = None
+    try:
+        while True:
+            page, after = list_tenants(100, after)
+            for tenant in page:
+                analytics_export.reexport(tenant.tenant_id)
+            if after is None:
+                return
+    except Exception:
+        logging.getLogger(__name__).warning("the analytics files were not written again", exc_info=True)

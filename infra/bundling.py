@@ -41,6 +41,24 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # The Lambda runtime the layer's binary wheels are built for; keep in step with infra/functions.py.
 LAMBDA_PYTHON_VERSION = "3.13"
 LAMBDA_PLATFORM = "aarch64-manylinux2014"
+# A function's own packages (``packages_dir``) may need a newer glibc than the layer's: pyarrow's wheels are
+# manylinux_2_28, which the Python 3.13 runtime (Amazon Linux 2023, glibc 2.34) runs.
+PACKAGES_PLATFORM = "aarch64-manylinux_2_28"
+# What of a function's own packages no function imports, left out of its code (Lambda allows 250 MB of
+# code and layers, unzipped): pyarrow's C++ headers, Cython sources, tests and Flight (checked:
+# pyarrow.parquet imports without them; libarrow needs Substrait's library, which stays).
+PACKAGE_TRIM: dict[str, tuple[str, ...]] = {
+    "pyarrow": (
+        "include",
+        "includes",
+        "tests",
+        "*.pyx",
+        "*.pxd",
+        "*.pxi",
+        "*flight*",
+        "_pyarrow_cpp_tests*",
+    ),
+}
 
 _EXCLUDED_DIRS = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 _EXCLUDED_SUFFIXES = (".pyc", ".pyo")
@@ -186,18 +204,8 @@ def _staging_dir(parent: Path, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{name}.", suffix=".tmp", dir=parent))
 
 
-def dependencies_dir(layout: SourceLayout) -> Path:
-    """The third-party runtime dependencies for the Lambda runtime, installed once per lock file."""
-    lock = layout.lock_file
-    if not lock.is_file():
-        raise BundlingError(
-            f"{lock} is missing. Create it with: .venv/bin/uv pip compile pyproject.toml "
-            f"--python-platform {LAMBDA_PLATFORM} --python-version {LAMBDA_PYTHON_VERSION} -o {lock}"
-        )
-    digest = hashlib.sha256(f"{LAMBDA_PLATFORM}|{LAMBDA_PYTHON_VERSION}|".encode())
-    digest.update(lock.read_bytes())
-    key = digest.hexdigest()[:16]
-    parent = layout.build_dir / "deps"
+def _install(parent: Path, key: str, requirements: list[str], platform: str = LAMBDA_PLATFORM) -> Path:
+    """``requirements`` installed once (keyed by ``key``) for the Lambda runtime, as ``<key>/python``."""
     final = parent / key
     if (final / _COMPLETE_MARKER).exists():
         return final / "python"
@@ -212,14 +220,13 @@ def dependencies_dir(layout: SourceLayout) -> Path:
         "--target",
         str(staging / "python"),
         "--python-platform",
-        LAMBDA_PLATFORM,
+        platform,
         "--python-version",
         LAMBDA_PYTHON_VERSION,
         "--only-binary",
         ":all:",
         "--no-compile",
-        "-r",
-        str(lock),
+        *requirements,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -231,10 +238,65 @@ def dependencies_dir(layout: SourceLayout) -> Path:
     # leaves its own lock file in the target.
     shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
     (staging / "python" / ".lock").unlink(missing_ok=True)
+    _trim(staging / "python")
     _compile_bytecode(staging / "python")
     _publish(staging, final)
-    _prune(parent, "", final)
     return final / "python"
+
+
+def _trim(directory: Path) -> None:
+    for package, patterns in PACKAGE_TRIM.items():
+        for pattern in patterns:
+            for path in (directory / package).glob(pattern):
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+
+
+def dependencies_dir(layout: SourceLayout) -> Path:
+    """The third-party runtime dependencies for the Lambda runtime, installed once per lock file."""
+    lock = layout.lock_file
+    if not lock.is_file():
+        raise BundlingError(
+            f"{lock} is missing. Create it with: .venv/bin/uv pip compile pyproject.toml "
+            f"--python-platform {LAMBDA_PLATFORM} --python-version {LAMBDA_PYTHON_VERSION} -o {lock}"
+        )
+    digest = hashlib.sha256(f"{LAMBDA_PLATFORM}|{LAMBDA_PYTHON_VERSION}|".encode())
+    digest.update(lock.read_bytes())
+    key = digest.hexdigest()[:16]
+    parent = layout.build_dir / "deps"
+    final = _install(parent, key, ["-r", str(lock)])
+    _prune(parent, "", final.parent)
+    return final
+
+
+def _pins(lock: Path) -> dict[str, str]:
+    pins = {}
+    for line in lock.read_text().splitlines():
+        name, sep, version = line.strip().partition("==")
+        if sep and not line.startswith((" ", "#")):
+            pins[re.sub(r"\[.*\]", "", name).lower()] = version.split()[0]
+    return pins
+
+
+def packages_dir(layout: SourceLayout, packages: Iterable[str]) -> Path | None:
+    """Packages one function adds to the layer's (``FunctionDefinition.packages``: pyarrow for the
+    analytics exporter), at the versions the development lock (``requirements.lock``, every extra) pins,
+    installed once; None when it adds none."""
+    wanted = sorted(packages)
+    if not wanted:
+        return None
+    pins = _pins(layout.root / "requirements.lock")
+    missing = [p for p in wanted if p.lower() not in pins]
+    if missing:
+        raise BundlingError(
+            f"{', '.join(missing)} not pinned in requirements.lock: add it to an extra, make lock"
+        )
+    requirements = [f"{p}=={pins[p.lower()]}" for p in wanted]
+    digest = hashlib.sha256(f"{PACKAGES_PLATFORM}|{LAMBDA_PYTHON_VERSION}|{' '.join(requirements)}".encode())
+    digest.update(repr(PACKAGE_TRIM).encode())
+    return _install(layout.build_dir / "packages", digest.hexdigest()[:16], requirements, PACKAGES_PLATFORM)
 
 
 def stage_layer(layout: SourceLayout) -> Path:
@@ -270,8 +332,9 @@ def function_package(handler: str) -> tuple[str, ...]:
     return tuple(parts[:-2])
 
 
-def stage_function(layout: SourceLayout, name: str, handler: str) -> Path:
-    """A directory holding ``functions/__init__.py`` and the function's own package, at its root."""
+def stage_function(layout: SourceLayout, name: str, handler: str, packages: Iterable[str] = ()) -> Path:
+    """A directory holding ``functions/__init__.py`` and the function's own package, at its root (and the
+    third-party ``packages`` it alone needs beside them)."""
     package = function_package(handler)
     source = layout.root.joinpath(*package)
     module = source / "handler.py"
@@ -284,7 +347,9 @@ def stage_function(layout: SourceLayout, name: str, handler: str) -> Path:
                 "crm_core.definitions"
             )
 
+    extra = packages_dir(layout, packages)
     digest = hashlib.sha256(init.read_bytes())
+    digest.update(str(extra).encode())
     _hash_tree(digest, source, "/".join(package))
     key = digest.hexdigest()[:16]
     parent = layout.build_dir / "assets"
@@ -295,6 +360,8 @@ def stage_function(layout: SourceLayout, name: str, handler: str) -> Path:
         shutil.copy2(init, staging / "functions" / "__init__.py")
         _copy_tree(source, staging.joinpath(*package))
         _compile_bytecode(staging / "functions")
+        if extra is not None:
+            _copy_tree(extra, staging, link=True, bytecode=True)
         _publish(staging, final)
         _prune(parent, f"function-{name}-", final)
     return final

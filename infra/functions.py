@@ -90,7 +90,9 @@ class CrmFunctions(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=definition.handler,
-            code=asset_code(stage_function(self._layout, definition.name, definition.handler)),
+            code=asset_code(
+                stage_function(self._layout, definition.name, definition.handler, definition.packages)
+            ),
             layers=[self.layer] if definition.needs_layer else [],
             memory_size=definition.memory_mb,
             timeout=Duration.seconds(definition.timeout_s),

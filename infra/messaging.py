@@ -292,6 +292,9 @@ class CrmMessaging(Construct):
             event_sources.SqsEventSource(
                 queue,
                 batch_size=definition.batch_size,
+                max_batching_window=Duration.seconds(definition.batch_window_s)
+                if definition.batch_window_s
+                else None,
                 report_batch_item_failures=True,
             )
         )

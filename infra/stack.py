@@ -30,6 +30,7 @@ from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
 from infra.recurring import CrmRecurringSchedules
 from infra.reminders import CrmReminders
+from infra.reporting import CrmReporting
 from infra.web import CrmWeb
 
 
@@ -87,6 +88,8 @@ class CrmStack(Stack):
             self, "Messaging", functions=self.functions, data=self.data, bus=self.events.bus
         )
         self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
+        # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
+        self.reporting = CrmReporting(self, "Reporting", functions=self.functions)
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )

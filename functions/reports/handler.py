@@ -1,4 +1,4 @@
-"""The reports function: tenant exports (API.md section 3; reports and usage to come)."""
+"""The reports function: reports and tenant exports (API.md section 3; usage to come)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +10,12 @@ with long_lived_imports():
     from crm_core.http.app import build_app, logger, serve
 
     # Each routes module is imported by the first request to its path (crm_core.http.app.ApiResolver).
-    app = build_app({"/v1/exports": "functions.reports.exports_routes"})
+    app = build_app(
+        {
+            "/v1/exports": "functions.reports.exports_routes",
+            "/v1/reports": "functions.reports.reports_routes",
+        }
+    )
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

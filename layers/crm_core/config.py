@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from crm_core.definitions import (
+    ANALYTICS,
     EVENT_BUS_NAME,
     IMPORTS_BUCKET,
     SCHEDULE_GROUP_NAME,
@@ -41,6 +42,10 @@ class Settings:
     webhook_retry_delays_s: tuple[int, ...]
     audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
     imports_bucket: str  # uploaded import files, their chunks and rejected rows; tenant exports' zips
+    analytics_bucket: str  # the exporter's Parquet files (docs/decisions/0020)
+    report_engine: str  # "duckdb" (the local runtime) or "athena" (AWS)
+    glue_database: str
+    athena_workgroup: str
 
 
 @lru_cache(maxsize=1)
@@ -67,4 +72,9 @@ def settings() -> Settings:
         or WEBHOOK_RETRY_DELAYS_S,
         audit_retention_days=int(os.environ.get("CRM_AUDIT_RETENTION_DAYS") or AUDIT_RETENTION_DAYS),
         imports_bucket=os.environ.get(IMPORTS_BUCKET.environment_variable, IMPORTS_BUCKET.name),
+        analytics_bucket=os.environ.get("CRM_ANALYTICS_BUCKET", ANALYTICS.bucket),
+        report_engine=os.environ.get("CRM_REPORT_ENGINE")
+        or ("duckdb" if os.environ.get("CRM_LOCAL") == "1" else "athena"),
+        glue_database=os.environ.get("CRM_GLUE_DATABASE", ANALYTICS.glue_database),
+        athena_workgroup=os.environ.get("CRM_ATHENA_WORKGROUP", ANALYTICS.workgroup),
     )

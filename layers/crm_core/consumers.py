@@ -46,6 +46,24 @@ def sqs_consumer(process: Callable[..., object], what: str, *, with_message_id: 
     return handler
 
 
+def sqs_batch_consumer(process: Callable[[list[dict[str, Any]]], object], what: str) -> Handler:
+    """A Lambda handler that runs ``process`` once on every record's body of the batch (work that is
+    written as one result per batch, such as a Parquet file): it succeeds or fails as a whole, and a failed
+    batch comes back entire, so ``process`` must give the same result for the same bodies."""
+    logger = Logger()
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            bodies = [json.loads(record["body"]) for record in event.get("Records", [])]
+            outcome = process(bodies)
+            logger.info(what, extra={"outcome": outcome, "records": len(bodies)})
+        finally:
+            metrics.flush()
+        return {"batchItemFailures": []}
+
+    return handler
+
+
 class BusEvent(TypedDict):
     """A crm event as a rule on the bus delivers it to a consumer's queue: EventBridge's envelope (id,
     source, detail-type, ...), around the event as the outbox published it."""

@@ -81,6 +81,9 @@ class FunctionDefinition:
     timeout_s: int = 15
     needs_layer: bool = True
     environment: dict[str, str] = field(default_factory=dict)
+    # Third-party packages it alone imports, shipped in its own code (not the shared layer): the versions
+    # requirements.lock pins (an extra of pyproject.toml), for the Lambda runtime (infra/bundling.py).
+    packages: tuple[str, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -128,7 +131,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     ),
     FunctionDefinition(
         name="reports",
-        routes=_resource_routes("reports", "/v1/exports"),
+        routes=_resource_routes("reports", "/v1/exports", "/v1/reports"),
     ),
     FunctionDefinition(
         name="service",
@@ -181,6 +184,8 @@ class ConsumerDefinition:
     # Batches handled at once by the local runtime's workers (crm_local/workers.py). In AWS, Lambda runs
     # as many at once as the queue holds, up to the account's concurrency: this is not deployed.
     local_concurrency: int = 1
+    # Seconds Lambda may wait to fill a batch (SQS batches above 10 need one): the local runtime does not.
+    batch_window_s: int = 0
 
 
 # Reminders: activity events keep one EventBridge Scheduler at() schedule per reminder in step with the
@@ -221,12 +226,16 @@ ERASURE_SCRUB_QUEUE = QueueDefinition("crm-erasure-scrub", visibility_timeout_s=
 # chunk's worker writes its rows and counts them on the import (crm_core.services.imports).
 IMPORT_UPLOADS_QUEUE = QueueDefinition("crm-import-uploads", visibility_timeout_s=900)
 IMPORT_CHUNKS_QUEUE = QueueDefinition("crm-import-chunks", visibility_timeout_s=900)
-# Tenant exports: an export asked for is queued; its worker writes the whole tenant to one zip in one run
-# (crm_core.services.exports). A run may take the worker's whole timeout: the message stays hidden as long.
+# Tenant exports: an export asked for is queued; its worker writes the tenant to one zip in runs that each
+# stop after their budget and queue the next (crm_core.services.exports, decision 0015). A run may take the
+# worker's whole timeout: the message stays hidden as long.
 TENANT_EXPORTS_QUEUE = QueueDefinition("crm-tenant-exports", visibility_timeout_s=960)
 # Birthdays: an hourly schedule sweeps the tenants; each tenant's owners are told of the day's birthdays
 # of their contacts in their own time zone, once (crm_core.services.birthdays).
 BIRTHDAYS_QUEUE = QueueDefinition("crm-birthdays", visibility_timeout_s=120)
+# Analytics: the changes of the records reports read reach the exporter, which writes them to Parquet in the
+# analytics bucket (crm_core.reports, docs/decisions/0020).
+ANALYTICS_QUEUE = QueueDefinition("crm-analytics", visibility_timeout_s=120)
 QUEUES: tuple[QueueDefinition, ...] = (
     BIRTHDAYS_QUEUE,
     INBOUND_EVENTS_QUEUE,
@@ -241,6 +250,7 @@ QUEUES: tuple[QueueDefinition, ...] = (
     IMPORT_UPLOADS_QUEUE,
     IMPORT_CHUNKS_QUEUE,
     TENANT_EXPORTS_QUEUE,
+    ANALYTICS_QUEUE,
 )
 
 
@@ -279,7 +289,44 @@ IMPORTS_BUCKET = BucketDefinition(
 EXPORTS_PREFIX = "exports/"
 BUCKETS: tuple[BucketDefinition, ...] = (IMPORTS_BUCKET,)
 
+
+@dataclass(frozen=True)
+class AnalyticsDefinition:
+    """Where reports read from (docs/decisions/0020): the exporter's Parquet files under
+    ``<prefix>tenant=<id>/object=<collection>/date=<YYYY-MM-DD>/`` in their own bucket (``bucket``: the local
+    name; CDK names the deployed one, given as ``CRM_ANALYTICS_BUCKET``), a Glue database with one table per
+    object over them, and the Athena workgroup whose queries may scan at most ``bytes_scanned_cutoff``."""
+
+    bucket: str
+    prefix: str
+    objects: tuple[str, ...]  # the collections exported (crm_core.reports.columns)
+    glue_database: str
+    workgroup: str
+    bytes_scanned_cutoff: int
+    used_by: tuple[str, ...]  # the functions that read or write the files
+
+
+ANALYTICS = AnalyticsDefinition(
+    bucket="crm-analytics-local",
+    prefix="analytics/",
+    objects=("deals", "contacts", "companies", "activities", "pipelines"),
+    glue_database="crm_analytics",
+    workgroup="crm-reports",
+    bytes_scanned_cutoff=1024**3,  # 1 GiB a query: about 0.5 cents at Athena's price per TB scanned
+    used_by=("reports", "analytics_exporter"),
+)
+
 RULES: tuple[RuleDefinition, ...] = (
+    RuleDefinition(
+        name="crm-analytics-changes",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": [
+                {"prefix": f"{kind}."} for kind in ("deal", "contact", "company", "activity", "pipeline")
+            ],
+        },
+        queue=ANALYTICS_QUEUE,
+    ),
     RuleDefinition(
         name="crm-activity-reminders",
         event_pattern={
@@ -477,6 +524,19 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         TENANT_EXPORTS_QUEUE,
         batch_size=1,  # one export
         continues=True,  # a long export queues its next run
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="analytics_exporter",
+            routes=(),
+            memory_mb=1024,
+            timeout_s=60,
+            packages=("pyarrow",),  # writes Parquet (the reports extra); the layer stays without it
+        ),
+        ANALYTICS_QUEUE,
+        # A micro-batch: up to 1,000 changes or a minute's, one Parquet file per tenant, object and day.
+        batch_size=1000,
+        batch_window_s=60,
     ),
 )
 

@@ -20,6 +20,7 @@ from cdk_nag import AwsSolutionsChecks
 from crm_core.auth import Role
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
+    ANALYTICS,
     API_FUNCTIONS,
     AUDIT_RETENTION_CONTEXT,
     AUTHORIZER,
@@ -579,12 +580,16 @@ def test_consumer(synth: Synth, definition: ConsumerDefinition) -> None:
         for m in _of_type(synth, "AWS::Lambda::EventSourceMapping").values()
         if m["Properties"]["FunctionName"] == {"Ref": function_id}
     ]
+    window = (
+        {"MaximumBatchingWindowInSeconds": definition.batch_window_s} if definition.batch_window_s else {}
+    )
     assert mappings == [
         {
             "BatchSize": definition.batch_size,
             "EventSourceArn": _queue_arn(synth, definition.queue.name),
             "FunctionName": {"Ref": function_id},
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            **window,
         }
     ]
 
@@ -738,7 +743,7 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
         c
         for c in CONSUMERS
         if c not in SCHEDULE_MANAGERS + RULE_MANAGERS
-        and c.function.name not in (*IMPORTS_BUCKET.used_by, "erasure_scrub")
+        and c.function.name not in (*IMPORTS_BUCKET.used_by, *ANALYTICS.used_by, "erasure_scrub")
     ],
     ids=lambda d: d.function.name,
 )
@@ -1063,7 +1068,9 @@ def test_function_asset_contents(synth: Synth, definition: FunctionDefinition) -
     props = synth.resources[_function_id(synth, definition)]["Properties"]
     root = _asset_dir(synth, props["Code"])
     package = definition.handler.split(".")[1]
-    assert sorted(p.name for p in root.iterdir()) == ["functions"]
+    # Beside its package, only the third-party packages it alone imports (FunctionDefinition.packages).
+    shipped = {p.name for p in root.iterdir()} - {"functions"}
+    assert {name.split("-")[0] for name in shipped} == set(definition.packages)
     assert sorted(p.name for p in (root / "functions").iterdir()) == ["__init__.py", "__pycache__", package]
     assert (root / "functions" / package / "handler.py").is_file()
     _assert_runtime_bytecode(root, [f"functions/{package}/handler.py"])
@@ -1163,3 +1170,57 @@ def test_the_erasure_scrub_deletes_only_export_zips(synth: Synth) -> None:
     assert all(json.dumps(s["Resource"]).endswith('/exports/*"]]}') for s in s3_statements), s3_statements
     actions = {a for s in statements for a in _actions(s)}
     assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs", "s3"}
+
+
+# --- reporting (docs/decisions/0020) --------------------------------------------------------------------
+
+
+def test_reports_run_on_athena_over_one_tenants_partitions_with_a_scan_cutoff(synth: Synth) -> None:
+    (workgroup,) = _of_type(synth, "AWS::Athena::WorkGroup").values()
+    configuration = workgroup["Properties"]["WorkGroupConfiguration"]
+    assert configuration["BytesScannedCutoffPerQuery"] == ANALYTICS.bytes_scanned_cutoff
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    results = configuration["ResultConfiguration"]
+    assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_S3"}
+
+    tables = {
+        t["Properties"]["TableInput"]["Name"]: t["Properties"]["TableInput"]
+        for t in _of_type(synth, "AWS::Glue::Table").values()
+    }
+    assert set(tables) == set(ANALYTICS.objects)
+    for name, table in tables.items():
+        parameters = table["Parameters"]
+        assert parameters["projection.tenant.type"] == "injected", "a query names its tenant"
+        template = json.dumps(parameters["storage.location.template"])
+        assert f"tenant=${{tenant}}/object={name}/date=${{date}}/" in template
+        assert [k["Name"] for k in table["PartitionKeys"]] == ["tenant", "date"]
+
+    reports = next(f for f in API_FUNCTIONS if f.name == "reports")
+    function_id = _function_id(synth, reports)
+    env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
+    assert (
+        env["CRM_REPORT_ENGINE"] == "athena"
+        and env["CRM_ATHENA_WORKGROUP"] == workgroup["Properties"]["Name"]
+    )
+    statements = _policy_statements(synth, function_id)
+    querying = [s for s in statements if any(a.startswith("athena:") for a in _actions(s))]
+    assert len(querying) == 1 and "workgroup/" in json.dumps(querying[0]["Resource"])
+    assert not [
+        a
+        for s in statements
+        for a in _actions(s)
+        if a.startswith(("s3:Delete", "glue:Create", "glue:Update"))
+    ]
+
+
+def test_the_exporter_only_puts_analytics_files_and_ships_pyarrow(synth: Synth) -> None:
+    (consumer,) = [c for c in CONSUMERS if c.function.name == "analytics_exporter"]
+    function_id = _function_id(synth, consumer.function)
+    actions = {a for s in _policy_statements(synth, function_id) for a in _actions(s)}
+    assert {a for a in actions if a.startswith("s3:")} == {"s3:PutObject"}
+    assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs", "s3"}
+    asset = _asset_dir(synth, synth.resources[function_id]["Properties"]["Code"])
+    assert (asset / "pyarrow" / "parquet").is_dir(), "pyarrow is in the exporter's own code, not the layer"
+    assert not list(asset.glob("pyarrow/*flight*")) and not (asset / "pyarrow" / "include").exists()
+    (layer,) = _core_layers(synth).values()
+    assert not (_asset_dir(synth, layer["Properties"]["Content"]) / "python" / "pyarrow").exists()

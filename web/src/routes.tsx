@@ -14,6 +14,7 @@ const CompanyDetail = lazyPage(() => import("./pages/CompanyDetail"));
 const Deals = lazyPage(() => import("./pages/Deals"));
 const DealDetail = lazyPage(() => import("./pages/DealDetail"));
 const Activities = lazyPage(() => import("./pages/Activities"));
+const Reports = lazyPage(() => import("./pages/Reports"));
 // Settings routes its sub-pages itself, each a chunk of its own loaded from its chunk: the first page's
 // JavaScript carries one entry for the section, not one per sub-page.
 const Settings = lazyPage(() => import("./pages/Settings"));
@@ -87,7 +88,7 @@ export function AppRoutes() {
         <Route path="tickets" element={<NotAvailable name="Tickets" />} />
         <Route path="quotes" element={<NotAvailable name="Quotes" />} />
         <Route path="campaigns" element={page(<Campaigns />)} />
-        <Route path="reports" element={<NotAvailable name="Reports" />} />
+        <Route path="reports" element={page(<Reports />)} />
         <Route path="*" element={<NotAvailable name="This page" missing />} />
       </Route>
     </Routes>

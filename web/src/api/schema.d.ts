@@ -1355,6 +1355,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reports, with their parameters and how each is drawn */
+        get: operations["list_reports_v1_reports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{report_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A report's rows for the tenant
+         * @description Runs the report over the tenant's analytics data (changes reach it within about a minute). A report takes only the parameters `GET /v1/reports` lists for it: another, or a bad value, is `422` naming it. An unknown report is `404`.
+         */
+        get: operations["get_report_v1_reports__report_name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/segments": {
         parameters: {
             query?: never;
@@ -4612,6 +4649,93 @@ export interface components {
              * @description Pass as ?cursor= for the next page; null at the end.
              */
             next_cursor: string | null;
+        };
+        /** ReportAnswer */
+        ReportAnswer: {
+            /**
+             * Data As Of
+             * @description The newest change the report's data holds (null: nothing exported yet). Changes reach reports within about a minute of their commit.
+             */
+            data_as_of: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Params
+             * @description Every parameter the report takes, as applied (null: not given).
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Rows
+             * @description The report's rows, in order. Amounts and rates are JSON numbers; times RFC 3339 in UTC.
+             */
+            rows: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** ReportInfo */
+        ReportInfo: {
+            /**
+             * Chart
+             * @description How the report is best drawn.
+             * @enum {string}
+             */
+            chart: "bar" | "line" | "pie" | "funnel";
+            /** Description */
+            description: string;
+            /**
+             * Label
+             * @description The row field that labels a bar, point or slice.
+             */
+            label: string | null;
+            /**
+             * Name
+             * @description As `GET /v1/reports/{report_name}` names it.
+             */
+            name: string;
+            /**
+             * Params
+             * @description The query parameters it takes.
+             */
+            params: components["schemas"]["ReportParameter"][];
+            /** Title */
+            title: string;
+            /**
+             * Values
+             * @description The row fields a chart draws.
+             */
+            values: string[];
+        };
+        /** ReportList */
+        ReportList: {
+            /** Items */
+            items: components["schemas"]["ReportInfo"][];
+        };
+        /** ReportParameter */
+        ReportParameter: {
+            /**
+             * Choices
+             * @description For `group_by`: what the rows may be per.
+             */
+            choices?: string[] | null;
+            /**
+             * Default
+             * @description For `group_by`: what the rows are per when not given.
+             */
+            default?: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "from" | "to" | "owner_id" | "pipeline_id" | "group_by";
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "date" | "id" | "choice";
         };
         /** ResponseValidationError */
         ResponseValidationError: {
@@ -20077,6 +20201,220 @@ export interface operations {
             };
             /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
             409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_reports_v1_reports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_report_v1_reports__report_name__get: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD. */
+                from?: string | null;
+                /** @description Last day, YYYY-MM-DD. */
+                to?: string | null;
+                /** @description Only this user's records. */
+                owner_id?: string | null;
+                /** @description Only this pipeline's deals. */
+                pipeline_id?: string | null;
+                /** @description What the rows are per. */
+                group_by?: string | null;
+            };
+            header?: never;
+            path: {
+                report_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportAnswer"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;

@@ -1,0 +1,220 @@
+"""Reports in AWS (docs/decisions/0020): the analytics bucket the exporter writes Parquet to, a Glue
+database with one table per exported object (partition projection: ``tenant`` injected by the query,
+``date`` projected by day), and the Athena workgroup the reports function queries in, with a per-query
+scan cutoff and its results encrypted in a bucket of their own."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_athena as athena
+from aws_cdk import aws_glue as glue
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from crm_core.definitions import ANALYTICS
+from crm_core.reports.columns import OBJECTS
+
+from infra.functions import CrmFunctions
+from infra.nag import acknowledge
+
+# The first day a table's ``date`` partitions are projected from (files before it would not be read).
+FIRST_DAY = "2026-01-01"
+RESULTS_KEPT_DAYS = 7
+PARQUET = {
+    "input": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "output": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "serde": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+}
+
+
+def _bucket(scope: Construct, construct_id: str, **settings: object) -> s3.Bucket:
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        **{"removal_policy": RemovalPolicy.RETAIN, **settings},  # type: ignore[arg-type]
+    )
+    acknowledge(
+        bucket,
+        "AwsSolutions-S1",
+        "Written and read by the CRM's own functions and Athena only, whose calls CloudTrail records.",
+    )
+    return bucket
+
+
+class CrmReporting(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, functions: CrmFunctions) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.bucket = _bucket(
+            self,
+            "Bucket",
+            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1))],
+        )
+        self.results = _bucket(
+            self,
+            "Results",
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(RESULTS_KEPT_DAYS))],
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # Names of their own per stack: two stacks in one account must not share a catalog or workgroup.
+        self.database_name = f"{stack.stack_name.lower().replace('-', '_')}_{ANALYTICS.glue_database}"
+        self.workgroup_name = f"{stack.stack_name}-{ANALYTICS.workgroup}"
+        database = glue.CfnDatabase(
+            self,
+            "Database",
+            catalog_id=stack.account,
+            database_input=glue.CfnDatabase.DatabaseInputProperty(
+                name=self.database_name, description="The CRM's analytics files, one table per object"
+            ),
+        )
+        for collection, object_columns in OBJECTS.items():
+            table = glue.CfnTable(
+                self,
+                f"{collection.title()}Table",
+                catalog_id=stack.account,
+                database_name=self.database_name,
+                table_input=self._table_input(collection, object_columns.all_columns),
+            )
+            table.add_dependency(database)
+        self.workgroup = athena.CfnWorkGroup(
+            self,
+            "WorkGroup",
+            name=self.workgroup_name,
+            description="CRM reports: one tenant's partitions a query",
+            recursive_delete_option=True,
+            work_group_configuration=athena.CfnWorkGroup.WorkGroupConfigurationProperty(
+                bytes_scanned_cutoff_per_query=ANALYTICS.bytes_scanned_cutoff,
+                enforce_work_group_configuration=True,
+                publish_cloud_watch_metrics_enabled=True,
+                engine_version=athena.CfnWorkGroup.EngineVersionProperty(
+                    selected_engine_version="Athena engine version 3"
+                ),
+                result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
+                    output_location=f"s3://{self.results.bucket_name}/results/",
+                    encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_S3"
+                    ),
+                ),
+            ),
+        )
+        self._grant_exporter(functions)
+        self._grant_reports(functions)
+
+    def _table_input(
+        self, collection: str, columns: tuple[tuple[str, str], ...]
+    ) -> glue.CfnTable.TableInputProperty:
+        prefix = f"s3://{self.bucket.bucket_name}/{ANALYTICS.prefix}"
+        location = f"{prefix}tenant=${{tenant}}/object={collection}/date=${{date}}/"
+        return glue.CfnTable.TableInputProperty(
+            name=collection,
+            table_type="EXTERNAL_TABLE",
+            parameters={
+                "classification": "parquet",
+                "projection.enabled": "true",
+                # The tenant is named by every query (the code puts in the credential's): never enumerated.
+                "projection.tenant.type": "injected",
+                "projection.date.type": "date",
+                "projection.date.format": "yyyy-MM-dd",
+                "projection.date.range": f"{FIRST_DAY},NOW",
+                "projection.date.interval": "1",
+                "projection.date.interval.unit": "DAYS",
+                "storage.location.template": location,
+            },
+            partition_keys=[
+                glue.CfnTable.ColumnProperty(name="tenant", type="string"),
+                glue.CfnTable.ColumnProperty(name="date", type="string"),
+            ],
+            storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in columns],
+                location=prefix,
+                input_format=PARQUET["input"],
+                output_format=PARQUET["output"],
+                serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=PARQUET["serde"]),
+            ),
+        )
+
+    def _objects(self) -> str:
+        return self.bucket.arn_for_objects(f"{ANALYTICS.prefix}*")
+
+    def _acknowledge_objects(self, role: iam.IRole | None, what: str) -> None:
+        assert role is not None
+        stack = Stack.of(self)
+        for bucket, path in ((self.bucket, f"{ANALYTICS.prefix}*"), (self.results, "results/*")):
+            logical_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+            acknowledge(role, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{path}]", what)
+
+    def _grant_exporter(self, functions: CrmFunctions) -> None:
+        """The exporter puts files (keys made from the events it writes); it never reads or deletes."""
+        exporter = functions.functions["analytics_exporter"]
+        exporter.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self._objects()])
+        )
+        exporter.add_environment("CRM_ANALYTICS_BUCKET", self.bucket.bucket_name)
+        self._acknowledge_objects(
+            exporter.role, "Analytics files are keyed by tenant, object and day, made at run time."
+        )
+
+    def _grant_reports(self, functions: CrmFunctions) -> None:
+        """The reports function lists a tenant's files (data_as_of, the cache) and queries Athena, which
+        reads the files and writes results with the function's credentials."""
+        stack = Stack.of(self)
+        reports = functions.functions["reports"]
+        workgroup_arn = stack.format_arn(
+            service="athena", resource="workgroup", resource_name=self.workgroup_name
+        )
+        reports.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "athena:StartQueryExecution",
+                    "athena:GetQueryExecution",
+                    "athena:GetQueryResults",
+                    "athena:StopQueryExecution",
+                ],
+                resources=[workgroup_arn],
+            )
+        )
+        reports.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["glue:GetDatabase", "glue:GetTable"],
+                resources=[
+                    stack.format_arn(service="glue", resource="catalog"),
+                    stack.format_arn(service="glue", resource="database", resource_name=self.database_name),
+                    *(
+                        stack.format_arn(
+                            service="glue",
+                            resource="table",
+                            resource_name=f"{self.database_name}/{collection}",
+                        )
+                        for collection in OBJECTS
+                    ),
+                ],
+            )
+        )
+        reports.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket", "s3:GetBucketLocation"],
+                resources=[self.bucket.bucket_arn, self.results.bucket_arn],
+            )
+        )
+        reports.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[self._objects()]))
+        reports.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[self.results.arn_for_objects("results/*")],
+            )
+        )
+        for name, value in (
+            ("CRM_ANALYTICS_BUCKET", self.bucket.bucket_name),
+            ("CRM_REPORT_ENGINE", "athena"),
+            ("CRM_GLUE_DATABASE", self.database_name),
+            ("CRM_ATHENA_WORKGROUP", self.workgroup_name),
+        ):
+            reports.add_environment(name, value)
+        self._acknowledge_objects(
+            reports.role,
+            "A tenant's analytics files are read under its own prefix (Athena's partition of the tenant the "
+            "credential names); Athena writes each query's results under results/ with a key it makes.",
+        )

@@ -1,0 +1,109 @@
+"""The reports: each one's name (its SQL file's), what it shows, how it is best drawn, its parameters.
+
+API.md ``reports``: parameters are query strings named ``from``, ``to``, ``owner_id``, ``pipeline_id`` and
+``group_by``; a report takes the ones it lists here. Adding a report is its ``sql/<name>.sql`` and an entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Chart = Literal["bar", "line", "pie", "funnel"]
+
+# Each parameter: its kind (how it is checked) and what it means.
+PARAMETERS: dict[str, tuple[str, str]] = {
+    "from": ("date", "First day (YYYY-MM-DD, UTC) of the period, inclusive."),
+    "to": ("date", "Last day (YYYY-MM-DD, UTC) of the period, inclusive."),
+    "owner_id": ("id", "Only the records this user owns."),
+    "pipeline_id": ("id", "Only this pipeline's deals."),
+    "group_by": ("choice", "What the rows are per."),
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: str
+    description: str
+    chart: Chart
+    params: tuple[str, ...]
+    group_by: tuple[str, ...] = ()  # its choices, the first the default
+    # The row's fields a chart draws: the label, then the values.
+    label: str = ""
+    values: tuple[str, ...] = field(default=())
+
+
+REPORTS: tuple[Report, ...] = (
+    Report(
+        "pipeline",
+        "Pipeline",
+        "Deals in each stage: how many, their amount, and their amount weighted by the stage's probability. "
+        "`from` and `to` filter on the deals' close date.",
+        "bar",
+        ("from", "to", "owner_id", "pipeline_id"),
+        label="stage_name",
+        values=("amount", "weighted_amount"),
+    ),
+    Report(
+        "forecast",
+        "Forecast",
+        "Per month of close date: the open deals' amount, weighted by their stage's probability, beside the "
+        "amount already won. `from` and `to` filter on the close date.",
+        "line",
+        ("from", "to", "owner_id", "pipeline_id"),
+        label="period",
+        values=("weighted_amount", "won_amount"),
+    ),
+    Report(
+        "win-rate",
+        "Win rate",
+        "Deals closed between `from` and `to` (the day they closed), won and lost, per owner or pipeline.",
+        "bar",
+        ("from", "to", "owner_id", "pipeline_id", "group_by"),
+        group_by=("owner", "pipeline"),
+        label="group_id",
+        values=("win_rate",),
+    ),
+    Report(
+        "sales-velocity",
+        "Sales velocity",
+        "Open deals x average won amount x win rate / average days to win: the revenue the pipeline makes "
+        "a day, from the deals closed between `from` and `to` and the deals open now.",
+        "bar",
+        ("from", "to", "owner_id", "pipeline_id"),
+        label="",
+        values=("velocity_per_day",),
+    ),
+    Report(
+        "activities",
+        "Activities",
+        "Activities created between `from` and `to`, per type or owner: how many, how many completed.",
+        "bar",
+        ("from", "to", "owner_id", "group_by"),
+        group_by=("type", "owner"),
+        label="group_id",
+        values=("completed", "open"),
+    ),
+    Report(
+        "lifecycle-funnel",
+        "Lifecycle funnel",
+        "Contacts at each lifecycle stage, in the funnel's order, and how many reached it (at it or later). "
+        "`from` and `to` filter on when the contacts were created.",
+        "funnel",
+        ("from", "to", "owner_id"),
+        label="stage",
+        values=("reached",),
+    ),
+    Report(
+        "customer-value",
+        "Customer value",
+        "Per company: lifetime won revenue, recency (days since its last won deal), frequency (won deals) "
+        "and a tier: A for the companies making the first 80 % of won revenue, B the next 15 %, C the rest.",
+        "bar",
+        ("owner_id",),
+        label="company_id",
+        values=("revenue",),
+    ),
+)
+BY_NAME: dict[str, Report] = {report.name: report for report in REPORTS}

@@ -1,0 +1,176 @@
+"""What the analytics files hold of each record: its columns, and the row a record becomes.
+
+Only what reports need and nothing that says who a person is (issue 16, docs/decisions/0020): ids, stages,
+amounts, currencies, dates, owners, tags, lifecycle stages and the custom properties whose type cannot hold
+free text (number, boolean, date, enum, multi_enum). Names, emails, phones, titles, subjects, bodies, a
+deal's lost reason, a company's domain and industry, a contact's source and ``string`` custom properties
+stay out, so an erased contact leaves nothing to rewrite here.
+
+Plain Python (no pyarrow): the exporter turns the rows into Parquet (crm_core.reports.parquet), and the
+column types below are spelled as the Glue tables and the Parquet schema both read them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# The custom property types whose values are not free text.
+EXPORTED_PROPERTY_TYPES = frozenset({"number", "boolean", "date", "enum", "multi_enum"})
+
+# Columns every object's rows carry: the record's id and version, when the change happened (the event's
+# ``occurred_at``), whether it is archived, and when it was created.
+COMMON: tuple[tuple[str, str], ...] = (
+    ("id", "string"),
+    ("version", "bigint"),
+    ("changed_at", "timestamp"),
+    ("archived", "boolean"),
+    ("created_at", "timestamp"),
+)
+
+
+@dataclass(frozen=True)
+class ObjectColumns:
+    """An exported object: its collection (the partition's ``object=``), the record type whose events feed
+    it, its own columns after the common ones, and the columns that name one row of a version (a pipeline
+    is one row per stage)."""
+
+    collection: str
+    record_type: str
+    columns: tuple[tuple[str, str], ...]
+    row_key: str = "id"
+
+    @property
+    def all_columns(self) -> tuple[tuple[str, str], ...]:
+        return COMMON + self.columns
+
+
+OBJECTS: dict[str, ObjectColumns] = {
+    o.collection: o
+    for o in (
+        ObjectColumns(
+            "deals",
+            "deal",
+            (
+                ("pipeline_id", "string"),
+                ("stage_id", "string"),
+                ("status", "string"),
+                ("amount", "decimal(19,4)"),
+                ("currency", "string"),
+                ("close_date", "date"),
+                ("closed_at", "timestamp"),
+                ("owner_id", "string"),
+                ("company_id", "string"),
+                ("tags", "array<string>"),
+                ("custom", "string"),
+            ),
+        ),
+        ObjectColumns(
+            "contacts",
+            "contact",
+            (
+                ("lifecycle_stage", "string"),
+                ("owner_id", "string"),
+                ("company_id", "string"),
+                ("erased", "boolean"),
+                ("tags", "array<string>"),
+                ("custom", "string"),
+            ),
+        ),
+        ObjectColumns(
+            "companies",
+            "company",
+            (
+                ("employees", "bigint"),
+                ("owner_id", "string"),
+                ("tags", "array<string>"),
+                ("custom", "string"),
+            ),
+        ),
+        ObjectColumns(
+            "activities",
+            "activity",
+            (
+                ("type", "string"),
+                ("due_at", "timestamp"),
+                ("completed_at", "timestamp"),
+                ("owner_id", "string"),
+                ("contact_id", "string"),
+                ("company_id", "string"),
+                ("deal_id", "string"),
+                ("tags", "array<string>"),
+            ),
+        ),
+        # One row per stage of the pipeline's version (names of stages and pipelines are the tenant's
+        # configuration, not anyone's personal data).
+        ObjectColumns(
+            "pipelines",
+            "pipeline",
+            (
+                ("name", "string"),
+                ("currency", "string"),
+                ("stage_id", "string"),
+                ("stage_name", "string"),
+                ("stage_kind", "string"),
+                ("probability", "double"),
+                ("position", "bigint"),
+            ),
+            row_key="stage_id",
+        ),
+    )
+}
+BY_RECORD_TYPE: dict[str, ObjectColumns] = {o.record_type: o for o in OBJECTS.values()}
+
+Row = dict[str, Any]
+
+
+def _custom(values: Any, exported: Mapping[str, str] | None) -> str | None:
+    """The record's custom values of exported types as JSON (sorted keys); None when it has none."""
+    if not isinstance(values, Mapping) or exported is None:
+        return None
+    kept = {name: value for name, value in values.items() if exported.get(name) in EXPORTED_PROPERTY_TYPES}
+    return json.dumps(kept, sort_keys=True, separators=(",", ":")) if kept else None
+
+
+def rows(
+    object_columns: ObjectColumns,
+    record: Mapping[str, Any],
+    changed_at: str,
+    property_types: Mapping[str, str] | None = None,
+) -> list[Row]:
+    """The rows of one version of ``record`` (as the API and its events show it). ``property_types`` maps
+    the object's custom property names to their types (None: no custom values are exported)."""
+    base: Row = {
+        "id": record["id"],
+        "version": int(record["version"]),
+        "changed_at": changed_at,
+        "archived": bool(record.get("archived")),
+        "created_at": record.get("created_at"),
+    }
+    if object_columns.collection == "pipelines":
+        return [
+            {
+                **base,
+                "name": record.get("name"),
+                "currency": record.get("currency"),
+                "stage_id": stage.get("id"),
+                "stage_name": stage.get("name"),
+                "stage_kind": stage.get("kind"),
+                "probability": stage.get("probability"),
+                "position": position,
+            }
+            for position, stage in enumerate(record.get("stages") or [])
+        ]
+    row = dict(base)
+    for name, _ in object_columns.columns:
+        if name == "custom":
+            row[name] = _custom(record.get("custom"), property_types)
+        elif name == "erased":
+            row[name] = record.get("erased_at") is not None
+        elif name == "tags":
+            row[name] = list(record.get("tags") or [])
+        else:
+            row[name] = record.get(name)
+    return [row]

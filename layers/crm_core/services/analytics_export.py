@@ -1,0 +1,158 @@
+"""The analytics exporter: committed changes to Parquet files in S3 (docs/decisions/0020).
+
+- ``export_events``: a micro-batch of events (as the bus delivers them to the exporter's queue: every
+  deal, contact, company, activity and pipeline event, each carrying the record after the change) becomes
+  one file per tenant, object and day of change. The files are an append-only change log: a record's rows
+  are its versions, and the report SQL reads the latest version of each (crm_core.reports.engine). A batch
+  delivered again writes the same key (its name follows from its events' ids); an event in two batches
+  gives the same row twice, which the SQL reads once (and the compaction keeps once).
+- ``compact``: a tenant's files of one day (before today) merged into one, then the small ones deleted.
+  Readers in between see both: the same rows twice, read once.
+- ``reexport``: every record of a tenant as it is now, read from the table by the tenant's own keys (the
+  tenant export's Query + BatchGetItem pages), as one ``reexport`` file per object. In AWS the same is done
+  for the whole table from a DynamoDB export to S3 (see the decision record).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from crm_core.ids import utc_now
+from crm_core.models.record import EventDetail
+from crm_core.reports import store
+from crm_core.reports.columns import BY_RECORD_TYPE, OBJECTS, ObjectColumns, Row, rows
+
+# Objects whose records have custom properties: their definitions say which values may be exported.
+_WITH_PROPERTIES = ("contacts", "companies", "deals")
+
+
+def property_types(tenant_id: str, collection: str) -> dict[str, str] | None:
+    """The object's custom property names and types (one GetItem); None for an object without them."""
+    if collection not in _WITH_PROPERTIES:
+        return None
+    from crm_core.repositories.property_schema_repository import read_schema
+
+    schema = read_schema(tenant_id, collection)
+    return {name: str(one.get("type")) for name, one in schema.definitions.items()}
+
+
+def _day(utc_text: str) -> str:
+    return utc_text[:10]
+
+
+def _write(
+    tenant_id: str,
+    object_columns: ObjectColumns,
+    date: str,
+    kind: str,
+    batch: list[Row],
+    names: Iterable[str],
+) -> str:
+    from crm_core.reports.parquet import to_parquet
+
+    newest = max(str(row["changed_at"]) for row in batch)
+    key = store.file_key(tenant_id, object_columns.collection, date, newest, kind, names)
+    store.put(key, to_parquet(object_columns, batch))
+    return key
+
+
+def export_events(
+    details: Iterable[EventDetail], types_of: Callable[[str, str], Mapping[str, str] | None] = property_types
+) -> list[str]:
+    """The files written for these events (one per tenant, object and day); events of other types, or
+    without a record, are passed over."""
+    groups: dict[tuple[str, str, str], dict[tuple[Any, ...], Row]] = defaultdict(dict)
+    names: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    schemas: dict[tuple[str, str], Mapping[str, str] | None] = {}
+    for detail in details:
+        object_columns = BY_RECORD_TYPE.get(str(detail.get("type", "")).split(".", 1)[0])
+        record = detail.get("data")
+        if (
+            object_columns is None
+            or not isinstance(record, dict)
+            or "id" not in record
+            or "version" not in record
+        ):
+            continue
+        tenant_id = str(detail["tenant_id"])
+        if record.get("tenant_id") not in (None, tenant_id):
+            continue  # never another tenant's record under this tenant's prefix
+        schema_key = (tenant_id, object_columns.collection)
+        if schema_key not in schemas:
+            schemas[schema_key] = types_of(tenant_id, object_columns.collection)
+        changed_at = str(detail.get("occurred_at") or record.get("updated_at"))
+        group = (tenant_id, object_columns.collection, _day(changed_at))
+        for row in rows(object_columns, record, changed_at, schemas[schema_key]):
+            groups[group][(row["id"], row["version"], row.get(object_columns.row_key))] = row
+        names[group].add(str(detail.get("id")))
+    return [
+        _write(
+            tenant_id,
+            OBJECTS[collection],
+            date,
+            "batch",
+            list(batch.values()),
+            names[(tenant_id, collection, date)],
+        )
+        for (tenant_id, collection, date), batch in sorted(groups.items())
+    ]
+
+
+def compact(tenant_id: str, today: str | None = None) -> dict[str, int]:
+    """Each day before ``today`` (UTC) with more than one file, per object, merged into one file; the
+    number of files before and after."""
+    from crm_core.reports.parquet import concatenated
+
+    today = today or datetime.now(UTC).date().isoformat()
+    before = after = 0
+    for collection, object_columns in OBJECTS.items():
+        by_day: dict[str, list[store.StoredFile]] = defaultdict(list)
+        for stored in store.tenant_files(tenant_id, collection):
+            by_day[stored.date].append(stored)
+        for date, files in sorted(by_day.items()):
+            before += len(files)
+            if date >= today or len(files) < 2:
+                after += len(files)
+                continue
+            newest = max(f.newest_text for f in files)
+            key = store.file_key(
+                tenant_id, collection, date, newest, "compacted", [f"{f.key}:{f.etag}" for f in files]
+            )
+            store.put(key, concatenated(object_columns, (store.get(f.key) for f in files)))
+            store.delete([f.key for f in files if f.key != key])
+            after += 1
+    return {"files_before": before, "files_after": after}
+
+
+def reexport(tenant_id: str, on_records: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Every record of the tenant as it is now, one ``reexport`` file per object (dated today); the rows
+    written per object."""
+    from crm_core.record_types import RECORD_TYPES
+
+    # The tenant export's reading of a tenant's records (its own keys, pages of 500), used as it is.
+    from crm_core.services.exports import _as_answered as as_answered
+    from crm_core.services.exports import _pages as record_pages
+
+    now = utc_now()
+    counts: dict[str, int] = {}
+    for kind in RECORD_TYPES:
+        object_columns = BY_RECORD_TYPE.get(kind.name)
+        if object_columns is None:
+            continue
+        service = kind.record_service()
+        types = property_types(tenant_id, object_columns.collection)
+        batch: list[Row] = []
+        for page in record_pages(tenant_id, kind.name):
+            records = as_answered(service, tenant_id, page)
+            for record in records:
+                batch += rows(object_columns, record, str(record.get("updated_at") or now), types)
+            if on_records:
+                on_records(len(records))
+        counts[object_columns.collection] = len(batch)
+        if batch:
+            names = [f"{row['id']}:{row['version']}" for row in batch]
+            _write(tenant_id, object_columns, _day(now), "reexport", batch, names)
+    return counts
