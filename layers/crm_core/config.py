@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from crm_core.definitions import (
+    EMAIL_RATE_PER_SECOND,
     EVENT_BUS_NAME,
     IMPORTS_BUCKET,
     SCHEDULE_GROUP_NAME,
+    SES_CONFIGURATION_SET_NAME,
     TABLE_LOGICAL_NAME,
     WEBHOOK_RETRY_DELAYS_S,
 )
@@ -41,6 +43,9 @@ class Settings:
     webhook_retry_delays_s: tuple[int, ...]
     audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
     imports_bucket: str  # uploaded import files, their chunks and rejected rows; tenant exports' zips
+    public_url: str  # where the public tracking routes (/t/...) are reached: the API's own address
+    ses_configuration_set: str  # empty: none (SES's events then reach no topic)
+    email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
 
 
 @lru_cache(maxsize=1)
@@ -67,4 +72,7 @@ def settings() -> Settings:
         or WEBHOOK_RETRY_DELAYS_S,
         audit_retention_days=int(os.environ.get("CRM_AUDIT_RETENTION_DAYS") or AUDIT_RETENTION_DAYS),
         imports_bucket=os.environ.get(IMPORTS_BUCKET.environment_variable, IMPORTS_BUCKET.name),
+        public_url=os.environ.get("CRM_PUBLIC_URL", "").rstrip("/"),
+        ses_configuration_set=os.environ.get("CRM_SES_CONFIGURATION_SET", SES_CONFIGURATION_SET_NAME),
+        email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
     )

@@ -81,6 +81,9 @@ class FunctionDefinition:
     timeout_s: int = 15
     needs_layer: bool = True
     environment: dict[str, str] = field(default_factory=dict)
+    # Its routes are reached with no credential, not behind the authorizer (the tracking links of emails):
+    # the function checks what it is given itself (a signed token).
+    public: bool = False
 
     @property
     def handler(self) -> str:
@@ -125,6 +128,24 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="reports",
         routes=_resource_routes("reports", "/v1/exports"),
+    ),
+    FunctionDefinition(
+        name="campaigns",
+        routes=_resource_routes("campaigns"),
+    ),
+    # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
+    # by a signed token (crm_core.services.campaign_tracking).
+    FunctionDefinition(
+        name="tracking",
+        routes=(
+            "GET /t/{token}/open",
+            "GET /t/{token}/click",
+            "GET /t/{token}/unsubscribe",
+            "POST /t/{token}/unsubscribe",
+        ),
+        memory_mb=512,
+        timeout_s=10,
+        public=True,
     ),
 )
 
@@ -216,6 +237,16 @@ IMPORT_CHUNKS_QUEUE = QueueDefinition("crm-import-chunks", visibility_timeout_s=
 # Tenant exports: an export asked for is queued; its worker writes the whole tenant to one zip in one run
 # (crm_core.services.exports). A run may take the worker's whole timeout: the message stays hidden as long.
 TENANT_EXPORTS_QUEUE = QueueDefinition("crm-tenant-exports", visibility_timeout_s=960)
+# Campaigns: their events (scheduled, sending, cancelled), their schedules' firing and the fan-out's own
+# continuations reach the fan-out, which keeps each campaign's schedule in step and pages its segment's
+# members into the send queue in batches; deal.won is attributed to the campaign sent last to its contacts.
+CAMPAIGN_EVENTS_QUEUE = QueueDefinition("crm-campaign-events", visibility_timeout_s=120)
+CAMPAIGN_SENDS_QUEUE = QueueDefinition("crm-campaign-sends", visibility_timeout_s=120)
+# SES's events of the configuration set (delivery, bounce, complaint), through its SNS topic.
+EMAIL_NOTIFICATIONS_QUEUE = QueueDefinition("crm-email-notifications")
+SES_CONFIGURATION_SET_NAME = "crm-campaigns"
+EMAIL_RATE_PER_SECOND = 50  # a tenant's emails a second, across sender workers (CRM_EMAIL_RATE_PER_SECOND)
+CAMPAIGN_SCHEDULE_PREFIX = "campaign-"  # its at() schedule, in the SCHEDULE_GROUP_NAME group
 QUEUES: tuple[QueueDefinition, ...] = (
     INBOUND_EVENTS_QUEUE,
     ACTIVITY_SCHEDULES_QUEUE,
@@ -229,6 +260,9 @@ QUEUES: tuple[QueueDefinition, ...] = (
     IMPORT_UPLOADS_QUEUE,
     IMPORT_CHUNKS_QUEUE,
     TENANT_EXPORTS_QUEUE,
+    CAMPAIGN_EVENTS_QUEUE,
+    CAMPAIGN_SENDS_QUEUE,
+    EMAIL_NOTIFICATIONS_QUEUE,
 )
 
 
@@ -325,6 +359,14 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-erasures",
         event_pattern={"source": [EVENT_SOURCE], "detail-type": ["contact.erased"]},
         queue=ERASURE_SCRUB_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-campaigns",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["campaign.scheduled", "campaign.sending", "campaign.cancelled", "deal.won"],
+        },
+        queue=CAMPAIGN_EVENTS_QUEUE,
     ),
 )
 
@@ -446,6 +488,37 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         TENANT_EXPORTS_QUEUE,
         batch_size=1,  # one export
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="campaign_events",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        CAMPAIGN_EVENTS_QUEUE,
+        batch_size=1,  # a fan-out message pages up to a thousand members
+        continues=True,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="campaign_sender",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        CAMPAIGN_SENDS_QUEUE,
+        batch_size=2,  # a message is 25 recipients
+        local_concurrency=2,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="email_notifications",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        EMAIL_NOTIFICATIONS_QUEUE,
     ),
 )
 

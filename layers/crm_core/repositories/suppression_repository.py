@@ -45,3 +45,12 @@ def is_suppressed(tenant_id: str, email: str) -> bool:
     except DoesNotExist:
         return False
     return True
+
+
+def suppressed_among(tenant_id: str, emails: list[str]) -> set[str]:
+    """Which of ``emails`` (at most 100) are suppressed, normalized: one strongly consistent BatchGetItem."""
+    from crm_core.repositories.record_repository import get_items
+
+    by_key = {keys.suppression_pk(tenant_id, email_hash(tenant_id, e)): normalized(e) for e in emails}
+    found = get_items([(pk, keys.SUPPRESSED_SK) for pk in by_key], consistent=True)
+    return {by_key[item.PK] for item in found if isinstance(item, SuppressionItem)}
