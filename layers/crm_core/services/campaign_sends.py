@@ -21,9 +21,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import parseaddr
 from typing import Any
 from urllib.parse import quote
+
+from aws_lambda_powertools import Logger
 
 from crm_core import aws, metrics
 from crm_core.auth import Principal
@@ -48,6 +51,7 @@ PAGE_SIZE = 100  # segment members a fan-out reads at once
 PAGES_PER_MESSAGE = 10  # then it goes on in a message of its own
 MAX_ATTRIBUTED_CONTACTS = 10  # a won deal's contacts looked at (each one Query)
 TRACKING_PURPOSE = "track"
+logger = Logger()
 
 
 def system_context(tenant_id: str) -> RequestContext:
@@ -290,15 +294,24 @@ def send_batch(body: dict[str, Any]) -> str:
         )
         return changes
 
-    claimed = campaigns_repo.claim(claims, contact_ids)
-    outcomes: dict[str, tuple[str, str | None]] = {}  # contact -> (sent|failed, message id or reason)
     data = record_data(campaign)
+    if settings().local_mode:
+        _verify_locally(str(data["from"]))
+    claimed = campaigns_repo.claim(claims, contact_ids)
+    # From here on a recipient claimed is never sent to again: whatever happens to one email, the others
+    # go and every one is recorded (a failure is a failed recipient, not a failed message).
+    outcomes: dict[str, tuple[str, str | None]] = {}  # contact -> (sent|failed, message id or reason)
     to_send = [c for c in contact_ids if c in claimed and reasons[c] is None]
-    for start in range(0, len(to_send), max(1, settings().email_rate_per_second)):
-        chunk = to_send[start : start + max(1, settings().email_rate_per_second)]
-        campaigns_repo.take_send_rate(tenant_id, len(chunk), settings().email_rate_per_second)
+    rate = max(1, settings().email_rate_per_second)
+    for start in range(0, len(to_send), rate):
+        chunk = to_send[start : start + rate]
+        campaigns_repo.take_send_rate(tenant_id, len(chunk), rate)
         for contact_id in chunk:
-            outcomes[contact_id] = _send_one(tenant_id, campaign_id, data, contacts[contact_id])
+            try:
+                outcomes[contact_id] = _send_one(tenant_id, campaign_id, data, contacts[contact_id])
+            except Exception as error:
+                logger.exception("campaign email not sent", extra={"campaign_id": campaign_id})
+                outcomes[contact_id] = ("failed", type(error).__name__)
     _record_outcomes(tenant_id, campaign_id, batch, outcomes)
     finish_if_done(tenant_id, campaign_id)
     sent = sum(1 for kind, _ in outcomes.values() if kind == "sent")
@@ -376,7 +389,9 @@ def _send_one(
     body += (
         f'<img src="{tracking_url(tenant_id, campaign_id, contact.id, "open")}" width="1" height="1" alt="">'
     )
-    message = EmailMessage()
+    # Lines up to RFC 5322's 998 characters: the List-Unsubscribe address is one long word, which the
+    # default policy would encode (RFC 2047), and mail programs look for it as it is.
+    message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     message["From"] = str(campaign["from"])
     message["To"] = address
     message["Subject"] = str(campaign["subject"])
@@ -386,8 +401,6 @@ def _send_one(
     message.add_alternative(body, subtype="html")
     config = settings()
     ses = aws.client("sesv2")
-    if config.local_mode:
-        _verify_locally(str(campaign["from"]))
     request: dict[str, Any] = {
         "FromEmailAddress": str(campaign["from"]),
         "Destination": {"ToAddresses": [address]},
@@ -411,16 +424,14 @@ _verified: set[str] = set()
 
 
 def _verify_locally(sender: str) -> None:
-    """On the local endpoint only: the sender's domain as a verified identity, and the configuration set
-    (in AWS the operator verifies a tenant's sending domain, and CDK makes the set)."""
+    """On the local endpoint only: the sender's domain as a verified identity (in AWS the operator verifies
+    a tenant's sending domain)."""
     domain = parseaddr(sender)[1].rsplit("@", 1)[-1]
     if domain in _verified:
         return
     ses = aws.client("sesv2")
     with contextlib.suppress(ses.exceptions.AlreadyExistsException):
         ses.create_email_identity(EmailIdentity=domain)
-    with contextlib.suppress(ses.exceptions.AlreadyExistsException):
-        ses.create_configuration_set(ConfigurationSetName=settings().ses_configuration_set)
     _verified.add(domain)
 
 
