@@ -234,3 +234,84 @@ def follow_the_links(client: ApiClient, first: Message, contact_id: str) -> None
     assert confirmed.status_code == 200 and "unsubscribed" in confirmed.text
     contact = client.get(f"/v1/contacts/{contact_id}").json()
     assert contact["consent"]["email"] == "denied"
+
+
+def notify(kind: str, tenant_id: str, campaign_id: str, contact_id: str, address: str) -> None:
+    """An SES event of the configuration set, as its SNS topic delivers it to the notifications queue."""
+    import json
+
+    import boto3
+    from crm_core.definitions import EMAIL_NOTIFICATIONS_QUEUE
+
+    tags = {"tenant_id": [tenant_id], "campaign_id": [campaign_id], "contact_id": [contact_id]}
+    event: dict[str, Any] = {
+        "eventType": kind,
+        "mail": {"messageId": "m-1", "destination": [address], "tags": tags},
+    }
+    if kind == "Bounce":
+        event["bounce"] = {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": address}]}
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=EMAIL_NOTIFICATIONS_QUEUE.name)["QueueUrl"]
+    envelope = {"Type": "Notification", "Message": json.dumps(event)}
+    for _ in range(2):  # SNS and SQS deliver at least once
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(envelope))
+
+
+def test_a_scheduled_campaign_goes_at_its_time_and_counts_what_comes_back(
+    client: ApiClient, segment_members: dict[str, list[str]]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from crm_core.repositories import suppression_repository
+
+    domain = f"s{client.tenant_id.lower()}.example"
+    people = contacts(client, domain, ["granted", "granted", "granted"])
+    segment_members["01JHC1SEGMENT0000000000002"] = [p["id"] for p in people]
+    body = {"name": "Later", "subject": "Hi", "from": f"Acme <news@{domain}>", "body": BODY}
+    campaign = client.create("campaigns", body)
+    def soon() -> str:
+        return (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
+
+    no_segment = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": soon()})
+    assert no_segment.status_code == 422 and no_segment.json()["errors"][0]["field"] == "segment_id"
+    client.patch(f"/v1/campaigns/{campaign['id']}", {"segment_id": "01JHC1SEGMENT0000000000002"})
+    past = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": "2020-01-01T00:00:00Z"})
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "send_at"
+    scheduled = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": soon()})
+    assert scheduled.status_code == 200 and scheduled.json()["status"] == "scheduled", scheduled.text
+
+    # A cancelled campaign never goes; a cancelled one cannot be sent.
+    dropped = client.create(
+        "campaigns", {**body, "name": "Dropped", "segment_id": "01JHC1SEGMENT0000000000002"}
+    )
+    client.post(f"/v1/campaigns/{dropped['id']}/schedule", {"send_at": soon()})
+    assert client.post(f"/v1/campaigns/{dropped['id']}/cancel").json()["status"] == "cancelled"
+    assert client.post(f"/v1/campaigns/{dropped['id']}/send").status_code == 409
+
+    done = finished(client, campaign["id"])
+    assert done["sending_at"] >= done["send_at"]  # never early
+    eventually(lambda: len(sent_to(domain)) >= 3)
+    assert sorted(str(m["To"]) for m in sent_to(domain)) == sorted(p["email"] for p in people)
+    events = [e["type"] for e in client.get(f"/v1/campaigns/{campaign['id']}/timeline").json()["items"]]
+    assert events[:3] == ["campaign.sent", "campaign.sending", "campaign.scheduled"], events
+    assert client.get(f"/v1/campaigns/{dropped['id']}").json()["status"] == "cancelled"
+
+    # SES's events: a delivery, a hard bounce (suppressed from then on), each counted once.
+    notify("Delivery", client.tenant_id, campaign["id"], people[0]["id"], people[0]["email"])
+    notify("Bounce", client.tenant_id, campaign["id"], people[1]["id"], people[1]["email"])
+    # A deal won by a recipient within the attribution window is the campaign's conversion and revenue.
+    pipeline = client.get("/v1/pipelines").json()["items"][0]
+    won = next(s["id"] for s in pipeline["stages"] if s["kind"] == "won")
+    deal = client.create("deals", {"name": "Big one", "amount": "1200.50", "contact_ids": [people[2]["id"]]})
+    assert client.patch(f"/v1/deals/{deal['id']}", {"stage_id": won}).status_code == 200
+
+    def counted() -> dict[str, Any] | None:
+        stats: dict[str, Any] = client.get(f"/v1/campaigns/{campaign['id']}/stats").json()
+        return stats if stats["delivered"] and stats["bounced"] and stats["converted"] else None
+
+    stats = eventually(counted)
+    assert stats, client.get(f"/v1/campaigns/{campaign['id']}/stats").text
+    assert (stats["delivered"], stats["bounced"], stats["converted"]) == (1, 1, 1)
+    assert stats["revenue"] == [{"amount": "1200.50", "currency": pipeline.get("currency") or "EUR"}]
+    assert suppression_repository.is_suppressed(client.tenant_id, people[1]["email"])
+    assert not suppression_repository.is_suppressed(client.tenant_id, people[0]["email"])
