@@ -1,4 +1,4 @@
-"""The campaigns function: email campaigns, their sending and their stats (API.md section 3)."""
+"""The campaigns function: segments and email campaigns (API.md section 3)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +9,12 @@ with long_lived_imports():
     from crm_core.http.app import build_app, logger, serve
 
     # Each routes module is imported by the first request to its path (crm_core.http.app.ApiResolver).
-    app = build_app({"/v1/campaigns": "functions.campaigns.campaigns_routes"})
+    app = build_app(
+        {
+            "/v1/segments": "functions.campaigns.segments_routes",
+            "/v1/campaigns": "functions.campaigns.campaigns_routes",
+        }
+    )
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext

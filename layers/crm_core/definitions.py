@@ -126,12 +126,12 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         routes=_resource_routes("access", "/v1/me", "/v1/audit-events"),
     ),
     FunctionDefinition(
-        name="reports",
-        routes=_resource_routes("reports", "/v1/exports"),
-    ),
-    FunctionDefinition(
         name="campaigns",
         routes=_resource_routes("campaigns"),
+    ),
+    FunctionDefinition(
+        name="reports",
+        routes=_resource_routes("reports", "/v1/exports"),
     ),
     # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
     # by a signed token (crm_core.services.campaign_tracking).

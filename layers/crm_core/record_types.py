@@ -223,6 +223,20 @@ RECORD_TYPES: tuple[RecordType, ...] = (
         ),
     ),
     RecordType(
+        "segment",
+        "segments",
+        "campaigns",
+        "crm_core.services.segments:SEGMENTS",
+        "Segment",
+        mergeable=False,
+        events=(
+            ("created", "A segment (a saved filter over contacts) is created."),
+            ("updated", "A segment's name, description, filter or owner changes."),
+            ("archived", "A segment is archived (DELETE)."),
+            ("restored", "An archived segment is restored."),
+        ),
+    ),
+    RecordType(
         "user",
         "users",
         "access",

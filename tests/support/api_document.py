@@ -141,6 +141,9 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     "EventSourceCreate": lambda: {"source": f"partner.matrix{next(_serial)}"},
     "UserCreate": lambda: {"email": f"user{next(_serial)}@matrix.example"},
     "PropertyCreate": lambda: {"name": f"matrix_{next(_serial)}", "label": "Matrix", "type": "string"},
+    "SegmentFilter": lambda: {
+        "any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]
+    },
 }
 
 

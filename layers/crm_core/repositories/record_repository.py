@@ -211,6 +211,20 @@ def index_record_ids(
     return ids, last
 
 
+def ids_after(hash_key: str, *, index: str | None, after: str | None, limit: int) -> tuple[list[str], bool]:
+    """One Query of a partition whose sort key is a record's id (GSI1, GSI3 to GSI5, or side entries kept
+    as items when ``index`` is None: a tag's): up to ``limit`` ids after ``after``, in id order, from the
+    keys alone, and whether the partition ended there."""
+    sort_key = getattr(TableItem, f"{index}SK") if index else TableItem.SK
+    condition = sort_key > after if after else None
+    raw_items, last = _query(hash_key, index, condition, None, limit, None, True)
+    if index:
+        ids = [raw[f"{index}SK"]["S"] for raw in raw_items if raw["SK"]["S"] == keys.RECORD_SK]
+    else:
+        ids = [raw["SK"]["S"] for raw in raw_items]
+    return ids, last is None
+
+
 def _query(
     hash_key: str,
     index: str | None,

@@ -48,9 +48,11 @@ def is_suppressed(tenant_id: str, email: str) -> bool:
 
 
 def suppressed_among(tenant_id: str, emails: list[str]) -> set[str]:
-    """Which of ``emails`` (at most 100) are suppressed, normalized: one strongly consistent BatchGetItem."""
+    """Which of ``emails`` no email may be sent to (as given): strongly consistent BatchGetItems, one per
+    100 distinct addresses."""
     from crm_core.repositories.record_repository import get_items
 
-    by_key = {keys.suppression_pk(tenant_id, email_hash(tenant_id, e)): normalized(e) for e in emails}
-    found = get_items([(pk, keys.SUPPRESSED_SK) for pk in by_key], consistent=True)
-    return {by_key[item.PK] for item in found if isinstance(item, SuppressionItem)}
+    by_pk = {keys.suppression_pk(tenant_id, email_hash(tenant_id, email)): email for email in emails}
+    found = get_items([(pk, keys.SUPPRESSED_SK) for pk in by_pk], consistent=True)
+    held = {item.PK for item in found if isinstance(item, SuppressionItem)}
+    return {email for pk, email in by_pk.items() if pk in held}
