@@ -41,20 +41,19 @@ def html_of(message: Message) -> str:
 
 
 @pytest.fixture
-def segment_members(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[str]]]:
-    """A segment's members, by segment id, as the segments service would page them (three at a time)."""
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fan-out reads its segment three members at a time and queues them two to a message: a few
+    contacts make several pages, several messages, and a page that ends within a batch."""
     from crm_core.services import campaign_sends
 
-    members: dict[str, list[str]] = {}
+    monkeypatch.setattr(campaign_sends, "PAGE_SIZE", 3)
+    monkeypatch.setattr(campaign_sends, "SEND_BATCH", 2)
 
-    def page(tenant_id: str, segment_id: str, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
-        ids = members[segment_id]
-        start = int(cursor or 0)
-        end = start + min(limit, 3)
-        return ids[start:end], (str(end) if end < len(ids) else None)
 
-    monkeypatch.setattr(campaign_sends, "_member_page", page)
-    yield members
+def segment_of(client: ApiClient, tag: str) -> str:
+    """A segment of the contacts tagged ``tag``."""
+    rule = {"property": "tags", "operator": "contains", "value": tag}
+    return str(client.create("segments", {"name": tag, "filter": {"any": [{"all": [rule]}]}})["id"])
 
 
 @pytest.fixture
@@ -87,9 +86,10 @@ def redelivered(runtime: LocalRuntime) -> Iterator[dict[str, int]]:
     handlers[name] = real
 
 
-def contacts(client: ApiClient, domain: str, consents: list[str]) -> list[dict[str, Any]]:
+def contacts(client: ApiClient, domain: str, consents: list[str], tag: str) -> list[dict[str, Any]]:
     inputs = [
         {
+            "tags": [tag],
             "email": f"person{n}@{domain}",
             "first_name": f"<b>P{n}</b>" if n == 0 else f"P{n}",
             "consent": {"email": consent},
@@ -115,12 +115,12 @@ def finished(client: ApiClient, campaign_id: str) -> dict[str, Any]:
 def test_a_campaign_reaches_each_consenting_member_once_and_tracks_them(
     client: ApiClient,
     other: ApiClient,
-    segment_members: dict[str, list[str]],
+    small_pages: None,
     redelivered: dict[str, int],
 ) -> None:
     domain = f"t{client.tenant_id.lower()}.example"
     consents = ["granted", "granted", "denied", "unknown", "granted", "granted", "denied", "granted"]
-    people = contacts(client, domain, consents)
+    people = contacts(client, domain, consents, "spring")
     # One who consents but whose address is suppressed (an earlier unsubscription, a bounce): never sent to.
     from crm_core.ids import utc_now
     from crm_core.repositories import suppression_repository
@@ -128,9 +128,7 @@ def test_a_campaign_reaches_each_consenting_member_once_and_tracks_them(
     suppression_repository.suppression_item(
         client.tenant_id, people[7]["email"], reason="hard_bounce", suppressed_at=utc_now()
     ).save()
-    segment_id = "01JHC1SEGMENT0000000000001"
-    # a member listed twice (it changed while the segment was paged) is still sent to once
-    segment_members[segment_id] = [p["id"] for p in people] + [people[0]["id"]]
+    segment_id = segment_of(client, "spring")
 
     # The template's fields are checked when it is saved; only a draft is edited.
     bad = client.post("/v1/campaigns", {"name": "x", "body": "Hi {{ nickname }}"})
@@ -257,33 +255,30 @@ def notify(kind: str, tenant_id: str, campaign_id: str, contact_id: str, address
         sqs.send_message(QueueUrl=url, MessageBody=json.dumps(envelope))
 
 
-def test_a_scheduled_campaign_goes_at_its_time_and_counts_what_comes_back(
-    client: ApiClient, segment_members: dict[str, list[str]]
-) -> None:
+def test_a_scheduled_campaign_goes_at_its_time_and_counts_what_comes_back(client: ApiClient) -> None:
     from datetime import UTC, datetime, timedelta
 
     from crm_core.repositories import suppression_repository
 
     domain = f"s{client.tenant_id.lower()}.example"
-    people = contacts(client, domain, ["granted", "granted", "granted"])
-    segment_members["01JHC1SEGMENT0000000000002"] = [p["id"] for p in people]
+    people = contacts(client, domain, ["granted", "granted", "granted"], "later")
+    segment_id = segment_of(client, "later")
     body = {"name": "Later", "subject": "Hi", "from": f"Acme <news@{domain}>", "body": BODY}
     campaign = client.create("campaigns", body)
+
     def soon() -> str:
         return (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
 
     no_segment = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": soon()})
     assert no_segment.status_code == 422 and no_segment.json()["errors"][0]["field"] == "segment_id"
-    client.patch(f"/v1/campaigns/{campaign['id']}", {"segment_id": "01JHC1SEGMENT0000000000002"})
+    client.patch(f"/v1/campaigns/{campaign['id']}", {"segment_id": segment_id})
     past = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": "2020-01-01T00:00:00Z"})
     assert past.status_code == 422 and past.json()["errors"][0]["field"] == "send_at"
     scheduled = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": soon()})
     assert scheduled.status_code == 200 and scheduled.json()["status"] == "scheduled", scheduled.text
 
     # A cancelled campaign never goes; a cancelled one cannot be sent.
-    dropped = client.create(
-        "campaigns", {**body, "name": "Dropped", "segment_id": "01JHC1SEGMENT0000000000002"}
-    )
+    dropped = client.create("campaigns", {**body, "name": "Dropped", "segment_id": segment_id})
     client.post(f"/v1/campaigns/{dropped['id']}/schedule", {"send_at": soon()})
     assert client.post(f"/v1/campaigns/{dropped['id']}/cancel").json()["status"] == "cancelled"
     assert client.post(f"/v1/campaigns/{dropped['id']}/send").status_code == 409

@@ -41,9 +41,10 @@ from crm_core.repositories import keys, suppression_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import CampaignRecipientItem, EventItem, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet
-from crm_core.services import campaigns
+from crm_core.services import campaigns, consent
 from crm_core.services.campaigns import ATTRIBUTION_DAYS, CAMPAIGNS
-from crm_core.services.records import record_data
+from crm_core.services.contacts import CONTACTS
+from crm_core.services.records import record_data, represent
 from crm_core.signing import sign
 
 SEND_BATCH = 25  # recipients a send message names
@@ -240,24 +241,21 @@ def email_event(
 def eligible(
     tenant_id: str, contacts: dict[str, RecordItem], contact_ids: list[str]
 ) -> dict[str, str | None]:
-    """Each contact: None when it may be sent to, else why not (one BatchGetItem of the suppression list)."""
-    addresses = {
-        cid: str(record_data(c).get("email")) for cid, c in contacts.items() if record_data(c).get("email")
-    }
-    suppressed = suppression_repository.suppressed_among(tenant_id, list(addresses.values()))
+    """Each contact: None when it may be sent to now (services/consent.py, the one rule: granted consent, an
+    address, active, not erased, not suppressed), else why not."""
+    shown = {cid: represent(CONTACTS.spec, item) for cid, item in contacts.items()}
+    allowed = {str(c["id"]) for c in consent.emailable(tenant_id, list(shown.values()))}
     reasons: dict[str, str | None] = {}
     for contact_id in contact_ids:
-        contact = contacts.get(contact_id)
-        if contact is None or contact.archived_at is not None:
+        contact = shown.get(contact_id)
+        if contact is None:
             reasons[contact_id] = "no such contact"
-        elif contact_id not in addresses:
-            reasons[contact_id] = "no email address"
-        elif (record_data(contact).get("consent") or {}).get("email") != "granted":
-            reasons[contact_id] = "no granted consent"
-        elif suppression_repository.normalized(addresses[contact_id]) in suppressed:
-            reasons[contact_id] = "suppressed"
-        else:
+        elif contact_id in allowed:
             reasons[contact_id] = None
+        elif (contact.get("consent") or {}).get("email") != "granted" or not contact.get("email"):
+            reasons[contact_id] = "no granted consent or no address"
+        else:
+            reasons[contact_id] = "suppressed, archived or erased"
     return reasons
 
 
