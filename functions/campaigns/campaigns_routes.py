@@ -18,8 +18,8 @@ router = Router()
 TAGS = ["campaigns"]
 MOVE = (
     "A campaign already sending or sent (or cancelled) is 409 and nothing changes; a campaign without its "
-    "segment_id, subject, from or body is 422 naming them. Like any change of a campaign, a rep may not "
-    "(403): campaigns have no owner, and managers and admins change unowned records."
+    "segment_id, subject, from or body is 422 naming them. Who may change the campaign may send it (its "
+    "owner, its owner's manager, an admin; API.md roles)."
 )
 
 

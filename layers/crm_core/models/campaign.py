@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 
-from crm_core.models.common import Closed, RecordId, ShortText, StrictModel, record_model
+from crm_core.models.common import EXAMPLE_USER_ID, Closed, RecordId, ShortText, StrictModel, record_model
 
 CampaignStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 Body = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
@@ -32,6 +32,9 @@ class CampaignFields(StrictModel):
         None, alias="from", description="The sender, `Name <address>` or an address of a verified domain."
     )
     body: Body | None = Field(None, description=FIELDS_DESCRIPTION)
+    owner_id: RecordId | None = Field(
+        None, description="The user it belongs to (its creator unless named): who may change and send it."
+    )
 
 
 class CampaignCreate(CampaignFields):
@@ -59,6 +62,7 @@ CAMPAIGN_DEFAULTS: dict[str, object] = {
     "subject": None,
     "from": None,
     "body": None,
+    "owner_id": None,
     "status": "draft",
     "send_at": None,
     "sending_at": None,
@@ -99,6 +103,7 @@ EXAMPLE: dict[str, Any] = {
     "subject": "What is new this spring",
     "from": "Acme <news@acme.example>",
     "body": '<p>Hello {{ first_name }},</p><p><a href="https://acme.example/spring">Read more</a></p>',
+    "owner_id": EXAMPLE_USER_ID,
     "status": "draft",
     "send_at": None,
     "sending_at": None,

@@ -29,7 +29,7 @@ from crm_core.services.records.writes import write_retrying
 TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _HREF = re.compile(r"""href\s*=\s*(["'])(https?://[^"'\s]+)\1""", re.IGNORECASE)
-EDITABLE = ("name", "segment_id", "subject", "from", "body")
+EDITABLE = ("name", "segment_id", "subject", "from", "body")  # only a draft's; its owner changes any time
 NEEDED_TO_SEND = ("segment_id", "subject", "from", "body")
 # A deal won by a recipient within this many days after its email was sent counts for the campaign.
 ATTRIBUTION_DAYS = 30
@@ -89,6 +89,9 @@ def resolve_references(
         and references.active_record(ctx, "segment", segment_id) is None
     ):
         raise invalid_field("segment_id", "no segment with this id")
+    owner_id = data.get("owner_id")
+    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
+        raise invalid_field("owner_id", "no user with this id")
     return {}
 
 
@@ -140,6 +143,7 @@ class CampaignService(RecordService):
         def prepare() -> Any:
             before = self.load(ctx, campaign_id)
             data = record_data(before)
+            self.require_change(ctx, data)  # who may change it may send it: 403 before anything else
             status = data.get("status", "draft")
             if status not in allowed_from:
                 raise conflict(

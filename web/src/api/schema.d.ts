@@ -334,7 +334,7 @@ export interface paths {
         put?: never;
         /**
          * Schedule a campaign (or reschedule a scheduled one)
-         * @description Its status becomes scheduled (campaign.scheduled) and at send_at it is sent as by /send. A campaign already sending or sent (or cancelled) is 409 and nothing changes; a campaign without its segment_id, subject, from or body is 422 naming them. Like any change of a campaign, a rep may not (403): campaigns have no owner, and managers and admins change unowned records.
+         * @description Its status becomes scheduled (campaign.scheduled) and at send_at it is sent as by /send. A campaign already sending or sent (or cancelled) is 409 and nothing changes; a campaign without its segment_id, subject, from or body is 422 naming them. Who may change the campaign may send it (its owner, its owner's manager, an admin; API.md roles).
          */
         post: operations["schedule_campaign_v1_campaigns__record_id__schedule_post"];
         delete?: never;
@@ -354,7 +354,7 @@ export interface paths {
         put?: never;
         /**
          * Send a campaign now
-         * @description Its status becomes sending (campaign.sending); its segment's members with granted email consent who are not suppressed get the email, each once however often this is asked. A campaign already sending or sent (or cancelled) is 409 and nothing changes; a campaign without its segment_id, subject, from or body is 422 naming them. Like any change of a campaign, a rep may not (403): campaigns have no owner, and managers and admins change unowned records.
+         * @description Its status becomes sending (campaign.sending); its segment's members with granted email consent who are not suppressed get the email, each once however often this is asked. A campaign already sending or sent (or cancelled) is 409 and nothing changes; a campaign without its segment_id, subject, from or body is 422 naming them. Who may change the campaign may send it (its owner, its owner's manager, an admin; API.md roles).
          */
         post: operations["send_campaign_v1_campaigns__record_id__send_post"];
         delete?: never;
@@ -2338,6 +2338,11 @@ export interface components {
             /** Name */
             name?: string | null;
             /**
+             * Owner Id
+             * @description The user it belongs to (its creator unless named): who may change and send it.
+             */
+            owner_id?: string | null;
+            /**
              * Segment Id
              * @description The segment whose members it is sent to.
              */
@@ -2390,6 +2395,11 @@ export interface components {
             from?: string | null;
             /** Name */
             name: string;
+            /**
+             * Owner Id
+             * @description The user it belongs to (its creator unless named): who may change and send it.
+             */
+            owner_id?: string | null;
             /**
              * Segment Id
              * @description The segment whose members it is sent to.
@@ -2492,6 +2502,11 @@ export interface components {
             from?: string | null;
             /** Name */
             name?: string | null;
+            /**
+             * Owner Id
+             * @description The user it belongs to (its creator unless named): who may change and send it.
+             */
+            owner_id?: string | null;
             /**
              * Segment Id
              * @description The segment whose members it is sent to.
