@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
-from crm_core import aws, metrics
+from crm_core import aws, metrics, schedules
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.consumers import send_continuation
@@ -100,34 +100,14 @@ def sync_schedule(tenant_id: str, campaign_id: str) -> str:
     at = datetime.fromisoformat(send_at.replace("Z", "+00:00")).astimezone(UTC)
     if at <= datetime.now(UTC):
         return CAMPAIGNS.start_scheduled(system_context(tenant_id), campaign_id, send_at)
-    if at.microsecond:  # whole seconds: rounded up, never early
-        at = at.replace(microsecond=0) + timedelta(seconds=1)
-    config = settings()
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=CAMPAIGN_EVENTS_QUEUE.name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    request = {
-        "Name": schedule_name(campaign_id),
-        "GroupName": config.schedule_group,
-        "ScheduleExpression": f"at({at:%Y-%m-%dT%H:%M:%S})",
-        "ScheduleExpressionTimezone": "UTC",
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "ActionAfterCompletion": "DELETE",
-        "Target": {"Arn": queue_arn, "RoleArn": config.scheduler_role_arn, "Input": json.dumps(message)},
-    }
-    scheduler = aws.client("scheduler")
-    try:
-        scheduler.update_schedule(**request)
-        return "updated"
-    except scheduler.exceptions.ResourceNotFoundException:
-        scheduler.create_schedule(**request)
-        return "created"
+    return schedules.put_at_schedule(schedule_name(campaign_id), at, queue_arn, message)
 
 
 def delete_schedule(campaign_id: str) -> None:
-    scheduler = aws.client("scheduler")
-    with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
-        scheduler.delete_schedule(Name=schedule_name(campaign_id), GroupName=settings().schedule_group)
+    schedules.delete_schedule(schedule_name(campaign_id))
 
 
 # ------------------------------------------------------------------------------------------ the fan-out

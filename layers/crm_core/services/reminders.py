@@ -3,10 +3,9 @@ activity, and the owner's notification and ``activity.reminder_due`` event when 
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
-from crm_core import aws, metrics
+from crm_core import metrics, schedules
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.context import RequestContext
@@ -51,8 +50,6 @@ def sync_schedule(tenant_id: str, activity_id: str) -> str:
     """Make the activity's schedule match what the activity holds now, whatever event brought us here
     (so repeated or reordered events converge). A reminder already due fires now (``fire`` sends it once
     however often it is asked). Answers what it did."""
-    config = settings()
-    scheduler = aws.client("scheduler")
     activity = repo.get_record(tenant_id, "activity", activity_id, consistent=True)
     wanted = _wanted_at(activity)
     name = schedule_name(activity_id)
@@ -61,34 +58,11 @@ def sync_schedule(tenant_id: str, activity_id: str) -> str:
         metrics.count("RemindersSentLate", outcome == "sent")
         return f"late: {outcome}"
     if wanted is None:
-        try:
-            scheduler.delete_schedule(Name=name, GroupName=config.schedule_group)
-        except scheduler.exceptions.ResourceNotFoundException:
-            return "none"
-        return "deleted"
+        return "deleted" if schedules.delete_schedule(name) else "none"
     remind_at = wanted[0]
-    at = datetime.fromisoformat(remind_at.replace("Z", "+00:00")).astimezone(UTC)
-    if at.microsecond:  # at() takes whole seconds: round up, so a reminder is never early
-        at = at.replace(microsecond=0) + timedelta(seconds=1)
-    request = {
-        "Name": name,
-        "GroupName": config.schedule_group,
-        "ScheduleExpression": f"at({at:%Y-%m-%dT%H:%M:%S})",
-        "ScheduleExpressionTimezone": "UTC",
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "ActionAfterCompletion": "DELETE",
-        "Target": {
-            "Arn": config.reminders_queue_arn,
-            "RoleArn": config.scheduler_role_arn,
-            "Input": json.dumps({"tenant_id": tenant_id, "activity_id": activity_id, "remind_at": remind_at}),
-        },
-    }
-    try:
-        scheduler.update_schedule(**request)
-        return "updated"
-    except scheduler.exceptions.ResourceNotFoundException:
-        scheduler.create_schedule(**request)
-        return "created"
+    at = datetime.fromisoformat(remind_at.replace("Z", "+00:00"))
+    message = {"tenant_id": tenant_id, "activity_id": activity_id, "remind_at": remind_at}
+    return schedules.put_at_schedule(name, at, settings().reminders_queue_arn, message)
 
 
 def fire(tenant_id: str, activity_id: str, remind_at: str) -> str:
