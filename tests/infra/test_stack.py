@@ -24,9 +24,11 @@ from crm_core.definitions import (
     AUDIT_RETENTION_CONTEXT,
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
+    CAMPAIGN_SENDS_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     CURSOR_SECRET_NAME,
+    EMAIL_NOTIFICATIONS_QUEUE,
     EVENT_BUS_NAME,
     EVENT_SOURCE,
     EVENT_TARGET_RULES_QUEUE,
@@ -45,6 +47,7 @@ from crm_core.definitions import (
     REMINDERS_QUEUE,
     RULES,
     SCHEDULE_GROUP_NAME,
+    SES_CONFIGURATION_SET_NAME,
     TABLE,
     TENANT_EXPORTS_QUEUE,
     ConsumerDefinition,
@@ -356,6 +359,9 @@ def test_every_route_reaches_its_function_through_the_authorizer(synth: Synth) -
         function_id = _function_id(synth, definition)
         for key in definition.routes:
             route = by_key[key]
+            if definition.public:  # an email's tracking links: no credential, the signed token is checked
+                assert route.get("AuthorizationType", "NONE") == "NONE" and "AuthorizerId" not in route
+                continue
             assert route["AuthorizationType"] == "CUSTOM"
             assert route["AuthorizerId"] == {"Ref": authorizer_id}
             integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
@@ -424,6 +430,36 @@ def test_the_audit_retention_is_the_contexts_or_the_default(synth: Synth, partne
     for bad in ("0", "a year", "-5"):
         with pytest.raises(ValueError, match=re.escape(AUDIT_RETENTION_CONTEXT)):
             audit_retention_days(bad)
+
+
+def test_campaign_emails_go_through_the_configuration_set_and_come_back_through_its_topic(
+    synth: Synth,
+) -> None:
+    (config_set,) = _of_type(synth, "AWS::SES::ConfigurationSet").values()
+    assert config_set["Properties"]["Name"] == SES_CONFIGURATION_SET_NAME
+    (destination,) = _of_type(synth, "AWS::SES::ConfigurationSetEventDestination").values()
+    spec = destination["Properties"]["EventDestination"]
+    assert sorted(spec["MatchingEventTypes"]) == ["bounce", "complaint", "delivery"]
+    topic = spec["SnsDestination"]["TopicARN"]
+    queues = {q["Properties"].get("QueueName"): k for k, q in _of_type(synth, "AWS::SQS::Queue").items()}
+    (subscription,) = [
+        s["Properties"]
+        for s in _of_type(synth, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == topic
+    ]
+    assert subscription["Protocol"] == "sqs"
+    assert subscription["Endpoint"] == {"Fn::GetAtt": [queues[EMAIL_NOTIFICATIONS_QUEUE.name], "Arn"]}
+    sends = [
+        json.dumps(p["Properties"]["PolicyDocument"])
+        for p in _of_type(synth, "AWS::IAM::Policy").values()
+        if "ses:SendRawEmail" in json.dumps(p["Properties"]["PolicyDocument"])
+    ]
+    assert len(sends) == 1 and f"configuration-set/{SES_CONFIGURATION_SET_NAME}" in sends[0]
+    sender = _function_id(synth, next(c.function for c in CONSUMERS if c.queue == CAMPAIGN_SENDS_QUEUE))
+    variables = synth.resources[sender]["Properties"]["Environment"]["Variables"]
+    assert (
+        variables["CRM_SES_CONFIGURATION_SET"] == SES_CONFIGURATION_SET_NAME and variables["CRM_PUBLIC_URL"]
+    )
 
 
 def test_authorizer_env_and_access(synth: Synth) -> None:
