@@ -24,6 +24,7 @@ from crm_core.definitions import (
     AUDIT_RETENTION_CONTEXT,
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
+    CAMPAIGN_EVENTS_QUEUE,
     CAMPAIGN_SENDS_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
@@ -67,7 +68,12 @@ from infra.stack import CrmStack, audit_retention_days
 CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
 ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS, OUTBOX_RELAY)
 # The consumers of the activity events keep the reminder schedules (infra/stack.py); no other function may.
-SCHEDULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == ACTIVITY_SCHEDULES_QUEUE)
+# The activities' reminders and the campaigns' sends keep at() schedules of the one group.
+SCHEDULE_MANAGERS = tuple(
+    c for c in CONSUMERS if c.queue in (ACTIVITY_SCHEDULES_QUEUE, CAMPAIGN_EVENTS_QUEUE)
+)
+# What sends through SES (its own test: test_campaign_emails_go_through_the_configuration_set_...).
+EMAIL_SENDERS = tuple(c for c in CONSUMERS if c.queue == CAMPAIGN_SENDS_QUEUE)
 RULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == EVENT_TARGET_RULES_QUEUE)
 SCHEDULE_ACTIONS = {
     "scheduler:CreateSchedule",
@@ -650,7 +656,7 @@ def _scheduler_role_id(synth: Synth) -> str:
     return matches[0]
 
 
-def test_scheduler_role_sends_to_the_reminders_queue_only(synth: Synth) -> None:
+def test_scheduler_role_sends_to_the_reminders_and_campaign_events_queues_only(synth: Synth) -> None:
     role_id = _scheduler_role_id(synth)
     (group_id,) = _of_type(synth, "AWS::Scheduler::ScheduleGroup")
     role = synth.resources[role_id]["Properties"]
@@ -674,9 +680,11 @@ def test_scheduler_role_sends_to_the_reminders_queue_only(synth: Synth) -> None:
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert statements == [
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _queue_arn(synth, REMINDERS_QUEUE.name)}
-    ]
+    assert [(st["Action"], st["Effect"]) for st in statements] == [("sqs:SendMessage", "Allow")]
+    resources = statements[0]["Resource"]
+    assert sorted(resources, key=json.dumps) == sorted(
+        [_queue_arn(synth, queue.name) for queue in (REMINDERS_QUEUE, CAMPAIGN_EVENTS_QUEUE)], key=json.dumps
+    )
 
 
 @pytest.mark.parametrize("definition", SCHEDULE_MANAGERS, ids=lambda d: d.function.name)
@@ -713,8 +721,16 @@ def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) ->
 CONTINUING = [c for c in CONSUMERS if c.continues]
 
 
-def test_the_consumers_that_split_their_work_are_the_token_refresh_and_the_merge_moves() -> None:
-    assert {c.queue for c in CONTINUING} == {COMPANY_CONTACT_TOKENS_QUEUE, MERGE_MOVES_QUEUE}
+def test_the_consumers_that_split_their_work_are_the_token_refresh_the_merge_moves_and_the_fan_out() -> None:
+    assert {c.queue for c in CONTINUING} == {
+        COMPANY_CONTACT_TOKENS_QUEUE,
+        MERGE_MOVES_QUEUE,
+        CAMPAIGN_EVENTS_QUEUE,
+    }
+
+
+# Besides its own queue, what a continuing consumer queues its work to: the campaigns' fan-out, the sends.
+QUEUES_FED = {CAMPAIGN_EVENTS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name}
 
 
 @pytest.mark.parametrize("consumer", CONTINUING, ids=lambda d: d.function.name)
@@ -722,7 +738,10 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
     statements = _policy_statements(synth, _function_id(synth, consumer.function))
     sending = [s for s in statements if {"sqs:SendMessage", "sqs:GetQueueUrl"} & set(_actions(s))]
     assert {a for s in sending for a in _actions(s)} >= {"sqs:SendMessage", "sqs:GetQueueUrl"}
-    assert all(s["Resource"] == _queue_arn(synth, consumer.queue.name) for s in sending)
+    allowed = [_queue_arn(synth, consumer.queue.name)]
+    if consumer.queue.name in QUEUES_FED:
+        allowed.append(_queue_arn(synth, QUEUES_FED[consumer.queue.name]))
+    assert all(s["Resource"] in allowed for s in sending)
 
 
 @pytest.mark.parametrize(
@@ -730,7 +749,8 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
     [
         c
         for c in CONSUMERS
-        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS and c.function.name not in IMPORTS_BUCKET.used_by
+        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS + EMAIL_SENDERS
+        and c.function.name not in IMPORTS_BUCKET.used_by
     ],
     ids=lambda d: d.function.name,
 )
@@ -1103,7 +1123,11 @@ def test_acknowledgements_are_recorded_in_the_template(synth: Synth) -> None:
 
 
 def test_every_dead_letter_queue_and_the_relay_alarm_to_the_operations_topic(synth: Synth) -> None:
-    (topic_id,) = _of_type(synth, "AWS::SNS::Topic")
+    (topic_id,) = [
+        k
+        for k, t in _of_type(synth, "AWS::SNS::Topic").items()
+        if t["Properties"]["DisplayName"] == "CRM operations"
+    ]
     alarms = _of_type(synth, "AWS::CloudWatch::Alarm").values()
     watched: dict[tuple[str, str], list[Any]] = {}
     for alarm in alarms:
