@@ -58,6 +58,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--import-rows", type=int, default=2000, help="rows of the CSV import measured (default 2000)"
     )
     parser.add_argument("--skip-import-pipeline", action="store_true", help="do not measure a CSV import")
+    parser.add_argument("--skip-campaigns", action="store_true", help="do not measure a campaign's send")
+    parser.add_argument(
+        "--campaign-contacts",
+        type=int,
+        default=1000,
+        help="contacts of the campaign's segment (default 1000)",
+    )
     parser.add_argument("--skip-imports", action="store_true", help="only count DynamoDB calls")
     parser.add_argument("--skip-calls", action="store_true", help="only time the imports")
     parser.add_argument("--output", default=str(OUTPUT), help=f"JSON results (default {OUTPUT})")
@@ -515,6 +522,31 @@ def _print_import_pipeline(printer: Printer, result: dict[str, Any]) -> None:
     )
 
 
+def _print_campaigns(printer: Printer, result: dict[str, Any]) -> None:
+    """A campaign sent to a segment through the local pipeline (issue 15): POST /send to status sent."""
+    printer.table(
+        f"Campaign to a segment of {result['recipients']} contacts (half consenting): POST /send to sent",
+        [
+            "Seconds",
+            "Emails/s",
+            "Recipients/s",
+            "DynamoDB calls per recipient",
+            "Items written per recipient",
+        ],
+        [
+            [
+                f"{result['seconds']:.2f}",
+                f"{result['emails_per_second']:.1f}",
+                f"{result['recipients_per_second']:.1f}",
+                f"{result['dynamodb_calls_per_recipient']:.2f}",
+                f"{result['items_written_per_recipient']:.2f}",
+            ]
+        ],
+        right=(0, 1, 2, 3, 4),
+        caption="Calls: " + ", ".join(f"{name} {count}" for name, count in result["dynamodb_calls"].items()),
+    )
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -559,6 +591,11 @@ def main(argv: list[str] | None = None) -> int:
 
         results["import_pipeline"] = import_pipeline.measure(args.import_rows)
         _print_import_pipeline(printer, results["import_pipeline"])
+    if not args.skip_campaigns:
+        from bench import campaigns
+
+        results["campaigns"] = campaigns.measure(args.campaign_contacts)
+        _print_campaigns(printer, results["campaigns"])
     if "imports" in results:
         _print_imports(printer, results["imports"])
     results["duration_seconds"] = round(time.perf_counter() - started, 1)

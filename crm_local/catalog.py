@@ -227,8 +227,11 @@ def example_job_event(event: EventType) -> dict[str, Any]:
         "type": event.name,
         "version": event.version,
         "tenant_id": EXAMPLE_TENANT_ID,
-        "occurred_at": data["completed_at"],
-        "actor": {"type": "user", "id": EXAMPLE_USER_ID, "via": "api_key", "credential_id": "key_01"},
+        # a job's event: when it completed, by who started it; an email's: when it happened, by the CRM
+        "occurred_at": data.get("completed_at") or data["occurred_at"],
+        "actor": {"type": "user", "id": EXAMPLE_USER_ID, "via": "api_key", "credential_id": "key_01"}
+        if "completed_at" in data
+        else {"type": "system", "id": "campaigns"},
         "correlation_id": data["id"],
         "data": data,
         "changes": {},
@@ -253,6 +256,14 @@ def _other_example(event: EventType, data: dict[str, Any], changes: dict[str, An
         defaults = event.registered.record_service().spec.defaults
         data.update({k: copy.deepcopy(v) for k, v in defaults.items() if k not in KEPT_FIELDS})
         data["erased_at"] = _T1
+        return None
+    if event.record_type == "campaign" and event.action in ("scheduled", "sending", "sent", "cancelled"):
+        before = {"scheduled": "draft", "sending": "draft", "sent": "sending", "cancelled": "scheduled"}
+        data["status"] = before[event.action]
+        _change(data, "status", event.action, changes)
+        times = {"scheduled": "send_at", "sending": "sending_at", "sent": "sent_at"}
+        if event.action in times:
+            _change(data, times[event.action], _T1, changes)
         return None
     raise ValueError(f"no example for {event.name}")
 

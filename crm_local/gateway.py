@@ -128,6 +128,12 @@ class Gateway:
         request_id = new_id()
         event = _http_event(request, route.route_key, path_parameters, request_id)
         authorization = request.headers.get("Authorization")
+        if route.function.public:
+            # A route without the authorizer (an email's tracking link): the function checks its token.
+            handler, lock = self.handler(route.function)
+            with lock:
+                result = handler(event, LambdaContext(route.function.name, request_id))
+            return _to_response(result)
         if not authorization:
             # API Gateway answers a request without the identity source itself, before any function.
             response = _problem(401, "Unauthorized", "A valid credential is required.")

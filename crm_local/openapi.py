@@ -29,7 +29,9 @@ def build_openapi() -> dict[str, Any]:
         security=[{"bearer": []}],
         on_conflict="error",
     )
-    for definition in API_FUNCTIONS:
+    # A public function's routes (an email's tracking links: a pixel, a redirect, a page) are no part of the
+    # JSON API the document describes: API.md "tracking (public)" and docs/decisions/0018-campaigns.md.
+    for definition in (d for d in API_FUNCTIONS if not d.public):
         module = importlib.import_module(definition.handler.rpartition(".")[0])
         merge.add_schema(json.loads(module.app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)))
     document: dict[str, Any] = json.loads(merge.get_openapi_json_schema())

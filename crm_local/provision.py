@@ -19,6 +19,7 @@ from crm_core.definitions import (
     REMINDERS_QUEUE,
     RULES,
     SCHEDULE_GROUP_NAME,
+    SES_CONFIGURATION_SET_NAME,
     TABLE,
     TABLE_LOGICAL_NAME,
     USER_POOL,
@@ -90,6 +91,8 @@ def provision(session: Any) -> LocalResources:
     _rules(session, queue_arns)
     _buckets(session, queue_arns)
     session.client("scheduler").create_schedule_group(Name=SCHEDULE_GROUP_NAME)
+    # Campaign emails go through this configuration set (its events reach SNS in AWS: infra/).
+    session.client("sesv2").create_configuration_set(ConfigurationSetName=SES_CONFIGURATION_SET_NAME)
     role_arn = _service_role(session, "crm-scheduler", "scheduler.amazonaws.com")
     partner_role_arn = _service_role(session, "crm-partner-buses", "events.amazonaws.com")
     return LocalResources(

@@ -142,6 +142,14 @@ class LocalRuntime:
         """The AWS endpoint's WSGI server (werkzeug), once started."""
         return self._moto._server
 
+    def _listening_on(self, port: int) -> None:
+        """The gateway's port, once known; the emails' tracking links lead to it (in AWS, to the API)."""
+        self.port = port
+        os.environ["CRM_PUBLIC_URL"] = self.api_url
+        from crm_core import config
+
+        config.settings.cache_clear()
+
     def start(self) -> RunningInstance:
         self._claim()
         import boto3
@@ -217,7 +225,7 @@ class LocalRuntime:
         self._server = make_server(
             self.host, self.port, gateway, threaded=True, request_handler=keep_alive.KeepAlive
         )
-        self.port = self._server.server_port
+        self._listening_on(self._server.server_port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
         self.instance = RunningInstance(self.api_url, endpoint, REGION, resource_map)

@@ -23,6 +23,7 @@ from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, AUTHORIZER_CACHE_SEC
 from infra.auth import CrmAuth
 from infra.data import CrmData
 from infra.functions import LOG_RETENTION, CrmFunctions, construct_name
+from infra.nag import acknowledge
 
 IDENTITY_SOURCE = "$request.header.Authorization"
 # Stage-wide defaults; per-tenant limits (429 with Retry-After) are enforced by the application.
@@ -142,9 +143,26 @@ class CrmApi(Construct):
             data.grant_read_write(function)
             self.functions[definition.name] = function
             integration = integrations.HttpLambdaIntegration(f"{construct_name(definition.name)}", function)
+            # A public function's routes (an email's tracking links) are reached with no credential: the
+            # function checks its signed token itself.
             for route_key in definition.routes:
                 method, path = parse_route_key(route_key)
-                self.http_api.add_routes(path=path, methods=[method], integration=integration)
+                if definition.public:
+                    for route in self.http_api.add_routes(
+                        path=path,
+                        methods=[method],
+                        integration=integration,
+                        authorizer=apigwv2.HttpNoneAuthorizer(),
+                    ):
+                        acknowledge(
+                            route,
+                            "AwsSolutions-APIG4",
+                            "An email's tracking link (open pixel, click, unsubscribe page) is followed by a "
+                            "mail program with no credential; the function accepts only a token the CRM "
+                            "signed (HMAC) naming tenant, campaign and contact, and answers 404 otherwise.",
+                        )
+                else:
+                    self.http_api.add_routes(path=path, methods=[method], integration=integration)
 
     @property
     def url(self) -> str:

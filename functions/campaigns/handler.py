@@ -1,4 +1,4 @@
-"""The campaigns function: segments (and campaigns, tracking) (API.md section 3)."""
+"""The campaigns function: segments and email campaigns (API.md section 3)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ with long_lived_imports():
     app = build_app(
         {
             "/v1/segments": "functions.campaigns.segments_routes",
+            "/v1/campaigns": "functions.campaigns.campaigns_routes",
         }
     )
 

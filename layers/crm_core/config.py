@@ -8,9 +8,11 @@ from functools import lru_cache
 
 from crm_core.definitions import (
     ANALYTICS,
+    EMAIL_RATE_PER_SECOND,
     EVENT_BUS_NAME,
     IMPORTS_BUCKET,
     SCHEDULE_GROUP_NAME,
+    SES_CONFIGURATION_SET_NAME,
     TABLE_LOGICAL_NAME,
     WEBHOOK_RETRY_DELAYS_S,
 )
@@ -46,6 +48,9 @@ class Settings:
     report_engine: str  # "duckdb" (the local runtime) or "athena" (AWS)
     glue_database: str
     athena_workgroup: str
+    public_url: str  # where the public tracking routes (/t/...) are reached: the API's own address
+    ses_configuration_set: str  # empty: none (SES's events then reach no topic)
+    email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
 
 
 @lru_cache(maxsize=1)
@@ -77,4 +82,7 @@ def settings() -> Settings:
         or ("duckdb" if os.environ.get("CRM_LOCAL") == "1" else "athena"),
         glue_database=os.environ.get("CRM_GLUE_DATABASE", ANALYTICS.glue_database),
         athena_workgroup=os.environ.get("CRM_ATHENA_WORKGROUP", ANALYTICS.workgroup),
+        public_url=os.environ.get("CRM_PUBLIC_URL", "").rstrip("/"),
+        ses_configuration_set=os.environ.get("CRM_SES_CONFIGURATION_SET", SES_CONFIGURATION_SET_NAME),
+        email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
     )

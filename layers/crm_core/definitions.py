@@ -84,6 +84,9 @@ class FunctionDefinition:
     # Third-party packages it alone imports, shipped in its own code (not the shared layer): the versions
     # requirements.lock pins (an extra of pyproject.toml), for the Lambda runtime (infra/bundling.py).
     packages: tuple[str, ...] = ()
+    # Its routes are reached with no credential, not behind the authorizer (the tracking links of emails):
+    # the function checks what it is given itself (a signed token).
+    public: bool = False
 
     @property
     def handler(self) -> str:
@@ -136,6 +139,20 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="service",
         routes=_resource_routes("service"),
+    ),
+    # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
+    # by a signed token (crm_core.services.campaign_tracking).
+    FunctionDefinition(
+        name="tracking",
+        routes=(
+            "GET /t/{token}/open",
+            "GET /t/{token}/click",
+            "GET /t/{token}/unsubscribe",
+            "POST /t/{token}/unsubscribe",
+        ),
+        memory_mb=512,
+        timeout_s=10,
+        public=True,
     ),
 )
 
@@ -236,6 +253,16 @@ BIRTHDAYS_QUEUE = QueueDefinition("crm-birthdays", visibility_timeout_s=120)
 # Analytics: the changes of the records reports read reach the exporter, which writes them to Parquet in the
 # analytics bucket (crm_core.reports, docs/decisions/0020).
 ANALYTICS_QUEUE = QueueDefinition("crm-analytics", visibility_timeout_s=120)
+# Campaigns: their events (scheduled, sending, cancelled), their schedules' firing and the fan-out's own
+# continuations reach the fan-out, which keeps each campaign's schedule in step and pages its segment's
+# members into the send queue in batches; deal.won is attributed to the campaign sent last to its contacts.
+CAMPAIGN_EVENTS_QUEUE = QueueDefinition("crm-campaign-events", visibility_timeout_s=120)
+CAMPAIGN_SENDS_QUEUE = QueueDefinition("crm-campaign-sends", visibility_timeout_s=120)
+# SES's events of the configuration set (delivery, bounce, complaint), through its SNS topic.
+EMAIL_NOTIFICATIONS_QUEUE = QueueDefinition("crm-email-notifications")
+SES_CONFIGURATION_SET_NAME = "crm-campaigns"
+EMAIL_RATE_PER_SECOND = 50  # a tenant's emails a second, across sender workers (CRM_EMAIL_RATE_PER_SECOND)
+CAMPAIGN_SCHEDULE_PREFIX = "campaign-"  # its at() schedule, in the SCHEDULE_GROUP_NAME group
 QUEUES: tuple[QueueDefinition, ...] = (
     BIRTHDAYS_QUEUE,
     INBOUND_EVENTS_QUEUE,
@@ -251,6 +278,9 @@ QUEUES: tuple[QueueDefinition, ...] = (
     IMPORT_CHUNKS_QUEUE,
     TENANT_EXPORTS_QUEUE,
     ANALYTICS_QUEUE,
+    CAMPAIGN_EVENTS_QUEUE,
+    CAMPAIGN_SENDS_QUEUE,
+    EMAIL_NOTIFICATIONS_QUEUE,
 )
 
 
@@ -391,6 +421,14 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-erasures",
         event_pattern={"source": [EVENT_SOURCE], "detail-type": ["contact.erased"]},
         queue=ERASURE_SCRUB_QUEUE,
+    ),
+    RuleDefinition(
+        name="crm-campaigns",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": ["campaign.scheduled", "campaign.sending", "campaign.cancelled", "deal.won"],
+        },
+        queue=CAMPAIGN_EVENTS_QUEUE,
     ),
 )
 
@@ -537,6 +575,37 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         # A micro-batch: up to 1,000 changes or a minute's, one Parquet file per tenant, object and day.
         batch_size=1000,
         batch_window_s=60,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="campaign_events",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        CAMPAIGN_EVENTS_QUEUE,
+        batch_size=1,  # a fan-out message pages up to a thousand members
+        continues=True,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="campaign_sender",
+            routes=(),
+            memory_mb=512,
+            timeout_s=60,
+        ),
+        CAMPAIGN_SENDS_QUEUE,
+        batch_size=2,  # a message is 25 recipients
+        local_concurrency=2,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
+            name="email_notifications",
+            routes=(),
+            memory_mb=512,
+            timeout_s=30,
+        ),
+        EMAIL_NOTIFICATIONS_QUEUE,
     ),
 )
 

@@ -85,6 +85,27 @@ JOB_EVENT_TYPES: tuple[EventType, ...] = (
     ),
 )
 
+_EMAIL = "crm_core.models.email_event:EmailEvent"
+# One recipient's email of a campaign (services/campaign_sends.py): each sent once per recipient and campaign.
+EMAIL_EVENT_TYPES: tuple[EventType, ...] = (
+    EventType("email.sent", "SES accepted a campaign's email to one recipient.", data_model=_EMAIL),
+    EventType("email.delivered", "SES delivered it (its configuration set's event).", data_model=_EMAIL),
+    EventType(
+        "email.bounced",
+        "It bounced or drew a complaint (`bounce_type`); a Permanent bounce or a Complaint suppresses the "
+        "address.",
+        data_model=_EMAIL,
+    ),
+    EventType("email.opened", "Its open pixel was loaded (first time only).", data_model=_EMAIL),
+    EventType("email.clicked", "A link in it was followed (first time only; `url`).", data_model=_EMAIL),
+    EventType(
+        "email.unsubscribed",
+        "The recipient confirmed its unsubscribe page (or a one-click List-Unsubscribe POST): the address "
+        "is suppressed and the contact's email consent denied.",
+        data_model=_EMAIL,
+    ),
+)
+
 EVENT_TYPES: tuple[EventType, ...] = (
     *(
         EventType(f"{record.name}.{action}", when)
@@ -92,6 +113,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
         for action, when in record.event_actions().items()
     ),
     *JOB_EVENT_TYPES,
+    *EMAIL_EVENT_TYPES,
 )
 
 ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
@@ -112,17 +134,8 @@ ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
 )
 
 _PRIVACY = "privacy (erasure requests)"
-_CAMPAIGNS = "campaigns and email sending"
 PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
     PlannedEventType("company.erased", _PRIVACY),
-    *(
-        PlannedEventType(f"campaign.{name}", _CAMPAIGNS)
-        for name in ("scheduled", "sending", "sent", "cancelled")
-    ),
-    *(
-        PlannedEventType(f"email.{name}", _CAMPAIGNS)
-        for name in ("sent", "delivered", "bounced", "opened", "clicked", "unsubscribed")
-    ),
     PlannedEventType("installment.overdue", "contracts and payment plans"),
     PlannedEventType("payment.received", "payments"),
     PlannedEventType("survey.answered", "satisfaction and NPS surveys"),

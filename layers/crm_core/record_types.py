@@ -344,6 +344,29 @@ RECORD_TYPES += (
     ),
 )
 
+# Marketing (the campaigns function): email campaigns to a segment's members.
+RECORD_TYPES += (
+    RecordType(
+        "campaign",
+        "campaigns",
+        "campaigns",
+        "crm_core.services.campaigns:CAMPAIGNS",
+        "Campaign",
+        mergeable=False,
+        events=(
+            ("updated", "A draft campaign's name, segment, subject, sender or body change."),
+            ("scheduled", "A campaign is scheduled (POST /schedule) for `send_at`, or rescheduled."),
+            (
+                "sending",
+                "A campaign starts sending (POST /send, or its scheduled time came): its segment's members "
+                "are fanned out to the sender.",
+            ),
+            ("sent", "Every recipient of a sending campaign is accounted for (sent, skipped or failed)."),
+            ("cancelled", "A campaign is cancelled (POST /cancel): what has not gone is not sent."),
+        ),
+    ),
+)
+
 BY_NAME: dict[str, RecordType] = {record_type.name: record_type for record_type in RECORD_TYPES}
 
 

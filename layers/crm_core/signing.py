@@ -59,6 +59,21 @@ def verify(purpose: str, tenant_id: str, token: str) -> dict[str, Any] | None:
     return payload
 
 
+def verify_carrying_tenant(purpose: str, token: str) -> tuple[str, dict[str, Any]] | None:
+    """The tenant a token was signed for and its payload, when nothing of it is forged or altered (a public
+    link, such as an email's tracking link, is read before any tenant is known: the token names it)."""
+    try:
+        body_part, _ = token.split(".", 1)
+        decoded = json.loads(_unb64(body_part))
+        tenant_id = decoded["t"]
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return None
+    if not isinstance(tenant_id, str) or not tenant_id:
+        return None
+    payload = verify(purpose, tenant_id, token)
+    return None if payload is None else (tenant_id, payload)
+
+
 def encode_cursor(tenant_id: str, query_fingerprint: str, last_key: dict[str, Any]) -> str:
     return sign("cursor", tenant_id, {"q": query_fingerprint, "k": last_key})
 

@@ -26,9 +26,12 @@ from crm_core.definitions import (
     AUTHORIZER,
     AUTHORIZER_CACHE_SECONDS,
     BIRTHDAYS_QUEUE,
+    CAMPAIGN_EVENTS_QUEUE,
+    CAMPAIGN_SENDS_QUEUE,
     COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     CURSOR_SECRET_NAME,
+    EMAIL_NOTIFICATIONS_QUEUE,
     EVENT_BUS_NAME,
     EVENT_SOURCE,
     EVENT_TARGET_RULES_QUEUE,
@@ -47,6 +50,7 @@ from crm_core.definitions import (
     REMINDERS_QUEUE,
     RULES,
     SCHEDULE_GROUP_NAME,
+    SES_CONFIGURATION_SET_NAME,
     TABLE,
     TENANT_EXPORTS_QUEUE,
     ConsumerDefinition,
@@ -66,7 +70,12 @@ from infra.stack import CrmStack, audit_retention_days
 CONSUMER_FUNCTIONS = tuple(consumer.function for consumer in CONSUMERS)
 ALL_FUNCTIONS = (AUTHORIZER, *API_FUNCTIONS, *CONSUMER_FUNCTIONS, OUTBOX_RELAY)
 # The consumers of the activity events keep the reminder schedules (infra/stack.py); no other function may.
-SCHEDULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == ACTIVITY_SCHEDULES_QUEUE)
+# The activities' reminders and the campaigns' sends keep at() schedules of the one group.
+SCHEDULE_MANAGERS = tuple(
+    c for c in CONSUMERS if c.queue in (ACTIVITY_SCHEDULES_QUEUE, CAMPAIGN_EVENTS_QUEUE)
+)
+# What sends through SES (its own test: test_campaign_emails_go_through_the_configuration_set_...).
+EMAIL_SENDERS = tuple(c for c in CONSUMERS if c.queue == CAMPAIGN_SENDS_QUEUE)
 RULE_MANAGERS = tuple(c for c in CONSUMERS if c.queue == EVENT_TARGET_RULES_QUEUE)
 SCHEDULE_ACTIONS = {
     "scheduler:CreateSchedule",
@@ -358,6 +367,9 @@ def test_every_route_reaches_its_function_through_the_authorizer(synth: Synth) -
         function_id = _function_id(synth, definition)
         for key in definition.routes:
             route = by_key[key]
+            if definition.public:  # an email's tracking links: no credential, the signed token is checked
+                assert route.get("AuthorizationType", "NONE") == "NONE" and "AuthorizerId" not in route
+                continue
             assert route["AuthorizationType"] == "CUSTOM"
             assert route["AuthorizerId"] == {"Ref": authorizer_id}
             integration_id = route["Target"]["Fn::Join"][1][1]["Ref"]
@@ -426,6 +438,36 @@ def test_the_audit_retention_is_the_contexts_or_the_default(synth: Synth, partne
     for bad in ("0", "a year", "-5"):
         with pytest.raises(ValueError, match=re.escape(AUDIT_RETENTION_CONTEXT)):
             audit_retention_days(bad)
+
+
+def test_campaign_emails_go_through_the_configuration_set_and_come_back_through_its_topic(
+    synth: Synth,
+) -> None:
+    (config_set,) = _of_type(synth, "AWS::SES::ConfigurationSet").values()
+    assert config_set["Properties"]["Name"] == SES_CONFIGURATION_SET_NAME
+    (destination,) = _of_type(synth, "AWS::SES::ConfigurationSetEventDestination").values()
+    spec = destination["Properties"]["EventDestination"]
+    assert sorted(spec["MatchingEventTypes"]) == ["bounce", "complaint", "delivery"]
+    topic = spec["SnsDestination"]["TopicARN"]
+    queues = {q["Properties"].get("QueueName"): k for k, q in _of_type(synth, "AWS::SQS::Queue").items()}
+    (subscription,) = [
+        s["Properties"]
+        for s in _of_type(synth, "AWS::SNS::Subscription").values()
+        if s["Properties"]["TopicArn"] == topic
+    ]
+    assert subscription["Protocol"] == "sqs"
+    assert subscription["Endpoint"] == {"Fn::GetAtt": [queues[EMAIL_NOTIFICATIONS_QUEUE.name], "Arn"]}
+    sends = [
+        json.dumps(p["Properties"]["PolicyDocument"])
+        for p in _of_type(synth, "AWS::IAM::Policy").values()
+        if "ses:SendRawEmail" in json.dumps(p["Properties"]["PolicyDocument"])
+    ]
+    assert len(sends) == 1 and f"configuration-set/{SES_CONFIGURATION_SET_NAME}" in sends[0]
+    sender = _function_id(synth, next(c.function for c in CONSUMERS if c.queue == CAMPAIGN_SENDS_QUEUE))
+    variables = synth.resources[sender]["Properties"]["Environment"]["Variables"]
+    assert (
+        variables["CRM_SES_CONFIGURATION_SET"] == SES_CONFIGURATION_SET_NAME and variables["CRM_PUBLIC_URL"]
+    )
 
 
 def test_authorizer_env_and_access(synth: Synth) -> None:
@@ -629,7 +671,7 @@ def _scheduler_role_id(synth: Synth) -> str:
     return matches[0]
 
 
-def test_scheduler_role_sends_to_the_reminders_queue_only(synth: Synth) -> None:
+def test_scheduler_role_sends_to_the_reminders_and_campaign_events_queues_only(synth: Synth) -> None:
     role_id = _scheduler_role_id(synth)
     (group_id,) = _of_type(synth, "AWS::Scheduler::ScheduleGroup")
     role = synth.resources[role_id]["Properties"]
@@ -653,9 +695,11 @@ def test_scheduler_role_sends_to_the_reminders_queue_only(synth: Synth) -> None:
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert statements == [
-        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": _queue_arn(synth, REMINDERS_QUEUE.name)}
-    ]
+    assert [(st["Action"], st["Effect"]) for st in statements] == [("sqs:SendMessage", "Allow")]
+    resources = statements[0]["Resource"]
+    assert sorted(resources, key=json.dumps) == sorted(
+        [_queue_arn(synth, queue.name) for queue in (REMINDERS_QUEUE, CAMPAIGN_EVENTS_QUEUE)], key=json.dumps
+    )
 
 
 def test_each_recurring_schedule_sends_its_input_to_its_queue_with_a_role_of_its_own(synth: Synth) -> None:
@@ -725,8 +769,17 @@ def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) ->
 CONTINUING = [c for c in CONSUMERS if c.continues]
 
 
-def test_the_consumers_that_split_their_work_are_the_token_refresh_the_merge_moves_and_birthdays() -> None:
-    assert {c.queue for c in CONTINUING} == {COMPANY_CONTACT_TOKENS_QUEUE, MERGE_MOVES_QUEUE, BIRTHDAYS_QUEUE}
+def test_the_consumers_that_split_their_work_are_the_token_refresh_merge_moves_birthdays_and_fan_out() -> None:
+    assert {c.queue for c in CONTINUING} == {
+        COMPANY_CONTACT_TOKENS_QUEUE,
+        MERGE_MOVES_QUEUE,
+        BIRTHDAYS_QUEUE,
+        CAMPAIGN_EVENTS_QUEUE,
+    }
+
+
+# Besides its own queue, what a continuing consumer queues its work to: the campaigns' fan-out, the sends.
+QUEUES_FED = {CAMPAIGN_EVENTS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name}
 
 
 @pytest.mark.parametrize("consumer", CONTINUING, ids=lambda d: d.function.name)
@@ -734,7 +787,10 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
     statements = _policy_statements(synth, _function_id(synth, consumer.function))
     sending = [s for s in statements if {"sqs:SendMessage", "sqs:GetQueueUrl"} & set(_actions(s))]
     assert {a for s in sending for a in _actions(s)} >= {"sqs:SendMessage", "sqs:GetQueueUrl"}
-    assert all(s["Resource"] == _queue_arn(synth, consumer.queue.name) for s in sending)
+    allowed = [_queue_arn(synth, consumer.queue.name)]
+    if consumer.queue.name in QUEUES_FED:
+        allowed.append(_queue_arn(synth, QUEUES_FED[consumer.queue.name]))
+    assert all(s["Resource"] in allowed for s in sending)
 
 
 @pytest.mark.parametrize(
@@ -742,7 +798,7 @@ def test_a_consumer_continues_on_its_own_queue_only(synth: Synth, consumer: Cons
     [
         c
         for c in CONSUMERS
-        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS
+        if c not in SCHEDULE_MANAGERS + RULE_MANAGERS + EMAIL_SENDERS
         and c.function.name not in (*IMPORTS_BUCKET.used_by, *ANALYTICS.used_by, "erasure_scrub")
     ],
     ids=lambda d: d.function.name,
@@ -1126,7 +1182,11 @@ def test_acknowledgements_are_recorded_in_the_template(synth: Synth) -> None:
 
 
 def test_every_dead_letter_queue_and_the_relay_alarm_to_the_operations_topic(synth: Synth) -> None:
-    (topic_id,) = _of_type(synth, "AWS::SNS::Topic")
+    (topic_id,) = [
+        k
+        for k, t in _of_type(synth, "AWS::SNS::Topic").items()
+        if t["Properties"]["DisplayName"] == "CRM operations"
+    ]
     alarms = _of_type(synth, "AWS::CloudWatch::Alarm").values()
     watched: dict[tuple[str, str], list[Any]] = {}
     for alarm in alarms:

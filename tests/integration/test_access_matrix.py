@@ -85,6 +85,7 @@ REFERENCES = {
     "actor_id": "user",
     "assignee_id": "user",
     "article_ids": "kb-articles",
+    "segment_id": "segments",
 }
 
 # The issue 8 items being fixed on other branches, as the cases they excuse for now. A case listed here
@@ -504,6 +505,9 @@ def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: Api
         assert tenant.admin.delete(f"/v1/{op.collection}/{record}").status_code == 204
     elif op.suffix == "merge":
         body = {"duplicate_id": tenant.new(op.collection, record_owner)}
+    elif op.suffix in ("send", "schedule"):  # a campaign goes to a segment: the tenant's own
+        segment = {"segment_id": tenant.records["segments"]["id"]}
+        assert tenant.admin.patch(f"/v1/{op.collection}/{record}", segment).status_code == 200
     return Prepared(
         path, body, record, [f"/v1/{op.collection}/{record}"] if op.collection == "event-targets" else []
     )

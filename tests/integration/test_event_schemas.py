@@ -172,6 +172,63 @@ def service_lifecycle(client: ApiClient, contact_id: str) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(timer))
 
 
+def _campaign_lifecycle(client: ApiClient) -> None:
+    """Segments: created, updated, archived, restored. Campaigns: created, updated, scheduled, sending, sent;
+    another cancelled, archived, restored. Its recipient's email: sent, then opened, clicked, unsubscribed
+    through its links, delivered and bounced as SES's events of the configuration set."""
+    from crm_core.definitions import EMAIL_NOTIFICATIONS_QUEUE
+    from crm_core.services.campaign_sends import tracking_url
+
+    person = client.create(
+        "contacts", {"email": "reader@schemas.example", "tags": ["readers"], "consent": {"email": "granted"}}
+    )
+    rule = {"property": "tags", "operator": "contains", "value": "readers"}
+    segment = client.create("segments", {"name": "Readers", "filter": {"any": [{"all": [rule]}]}})
+    ok(client.patch(f"/v1/segments/{segment['id']}", {"name": "Our readers"}))
+    spare = client.create("segments", {"name": "Spare", "filter": {"any": [{"all": [rule]}]}})
+    archive(client, f"/v1/segments/{spare['id']}")
+    ok(client.post(f"/v1/segments/{spare['id']}/restore"))
+    body = {
+        "name": "News",
+        "segment_id": segment["id"],
+        "subject": "News",
+        "from": "news@schemas.example",
+        "body": '<p>Hi {{ first_name }}</p><a href="https://schemas.example/">more</a>',
+    }
+    campaign = client.create("campaigns", body)
+    ok(client.patch(f"/v1/campaigns/{campaign['id']}", {"subject": "Our news"}))
+    ok(client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": soon(2)}))
+    dropped = client.create("campaigns", {**body, "name": "Dropped"})
+    ok(client.post(f"/v1/campaigns/{dropped['id']}/cancel"))
+    archive(client, f"/v1/campaigns/{dropped['id']}")
+    ok(client.post(f"/v1/campaigns/{dropped['id']}/restore"))
+    deadline = time.monotonic() + 60
+    while client.get(f"/v1/campaigns/{campaign['id']}").json()["status"] != "sent":
+        assert time.monotonic() < deadline, "the scheduled campaign was not sent"
+        time.sleep(0.2)
+
+    def link(action: str) -> str:
+        return tracking_url(client.tenant_id, campaign["id"], person["id"], action)
+
+    assert requests.get(link("open"), timeout=10).status_code == 200
+    clicked = requests.get(
+        link("click"), params={"u": "https://schemas.example/"}, allow_redirects=False, timeout=10
+    )
+    assert clicked.status_code == 302
+    assert requests.post(link("unsubscribe"), timeout=10).status_code == 200
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=EMAIL_NOTIFICATIONS_QUEUE.name)["QueueUrl"]
+    tags = {"tenant_id": [client.tenant_id], "campaign_id": [campaign["id"]], "contact_id": [person["id"]]}
+    mail = {"messageId": "m-1", "destination": [person["email"]], "tags": tags}
+    for event in (
+        {"eventType": "Delivery", "mail": mail},
+        {"eventType": "Bounce", "mail": mail, "bounce": {"bounceType": "Transient"}},
+    ):
+        sqs.send_message(
+            QueueUrl=url, MessageBody=json.dumps({"Type": "Notification", "Message": json.dumps(event)})
+        )
+
+
 def test_every_catalog_type_is_emitted_and_matches_its_schema(
     runtime: LocalRuntime, client: ApiClient
 ) -> None:
@@ -246,6 +303,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     change_people(client)
     service_lifecycle(client, contact["id"])
     erase_and_run_jobs(client)
+    _campaign_lifecycle(client)
 
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -146,6 +147,14 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "name": "Matrix policy",
         "targets": {"normal": {"first_response_minutes": 60, "resolution_minutes": 480}},
     },
+    # whole but for its segment, which the matrix names where it sends one (test_access_matrix.prepare)
+    "CampaignCreate": lambda: {
+        "name": "Matrix campaign",
+        "subject": "Hello",
+        "from": "news@matrix.example",
+        "body": "<p>Hello {{ first_name }}</p>",
+    },
+    "ScheduleRequest": lambda: {"send_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
     "SegmentFilter": lambda: {
         "any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]
     },

@@ -148,3 +148,39 @@ def suppression_pk(tenant_id: str, email_hash: str) -> str:
 def idempotency_pk(tenant_id: str) -> str:
     """The tenant's Idempotency-Key records (http/idempotency.py, written by Powertools): kept 24 hours."""
     return f"{tenant_prefix(tenant_id)}#idempotency"
+
+
+# ------------------------------------------------------------------------------------------- campaigns
+CAMPAIGN_RECIPIENT_SK = "#RECIPIENT"
+CAMPAIGN_PROGRESS_SK = "#PROGRESS"
+CAMPAIGN_COUNTER_SHARDS = 10  # a campaign's counters are spread over this many partitions (no hot key)
+
+
+def campaign_recipient_pk(tenant_id: str, campaign_id: str, contact_id: str) -> str:
+    """One recipient of one campaign: the marker that it is sent at most once, and what it did after (opened,
+    clicked...): a partition of its own, so a campaign's many recipients never meet on one key."""
+    return f"{tenant_prefix(tenant_id)}#campaign#{campaign_id}#recipient#{contact_id}"
+
+
+def campaign_counter_pk(tenant_id: str, campaign_id: str, shard: int) -> str:
+    """One shard of a campaign's counters (SK ``#COUNT``)."""
+    return f"{tenant_prefix(tenant_id)}#campaign#{campaign_id}#stats#{shard}"
+
+
+def campaign_counter_shard(key: str) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % CAMPAIGN_COUNTER_SHARDS
+
+
+def campaign_progress_pk(tenant_id: str, campaign_id: str) -> str:
+    """How far a campaign's fan-out has come: the pages of its segment queued, the members counted."""
+    return f"{tenant_prefix(tenant_id)}#campaign#{campaign_id}#progress"
+
+
+def contact_campaigns_pk(tenant_id: str, contact_id: str) -> str:
+    """The campaigns sent to a contact (SK ``<sent_at>#<campaign_id>``): what a won deal is attributed to."""
+    return f"{tenant_prefix(tenant_id)}#contact#{contact_id}#campaigns"
+
+
+def send_rate_pk(tenant_id: str, second: int) -> str:
+    """The emails a tenant sent in one second (epoch seconds): its sending rate, across workers."""
+    return f"{tenant_prefix(tenant_id)}#send_rate#{second}"

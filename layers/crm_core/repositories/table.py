@@ -449,6 +449,70 @@ class ErasureScrubItem(TableItem, discriminator="erasure_scrub"):
     erased_at = UnicodeAttribute()
 
 
+class CampaignRecipientItem(TableItem, discriminator="campaign_recipient"):
+    """One member of a campaign's segment (keys.campaign_recipient_pk): claimed by a conditional put before
+    its email is sent (at most one email however often a message comes), then what became of it. Each
+    ``*_at`` is set once, with its counter and its event, in one transaction."""
+
+    campaign_id = UnicodeAttribute()
+    contact_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # claimed | sent | failed | skipped
+    reason = UnicodeAttribute(null=True)  # skipped or failed: why
+    message_id = UnicodeAttribute(null=True)
+    claimed_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    delivered_at = UnicodeAttribute(null=True)
+    bounced_at = UnicodeAttribute(null=True)
+    opened_at = UnicodeAttribute(null=True)
+    clicked_at = UnicodeAttribute(null=True)
+    unsubscribed_at = UnicodeAttribute(null=True)
+    converted_at = UnicodeAttribute(null=True)
+
+
+class CampaignCounter(TableItem, discriminator="campaign_counter"):
+    """One shard of a campaign's counters (keys.campaign_counter_pk, SK ``#COUNT``), added to in batches."""
+
+    claimed = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    delivered = NumberAttribute(default=0)
+    bounced = NumberAttribute(default=0)
+    opened = NumberAttribute(default=0)
+    clicked = NumberAttribute(default=0)
+    unsubscribed = NumberAttribute(default=0)
+    converted = NumberAttribute(default=0)
+    batches = NumberAttribute(default=0)  # send messages done (each once: its marker)
+
+
+class CampaignRevenue(TableItem, discriminator="campaign_revenue"):
+    """Won deals attributed to a campaign, in one currency (SK ``revenue#<currency>``), in ten-thousandths."""
+
+    amount_units = NumberAttribute(default=0)
+
+
+class CampaignProgress(TableItem, discriminator="campaign_progress"):
+    """A campaign's fan-out (keys.campaign_progress_pk): the next page of its segment, the members queued."""
+
+    page = NumberAttribute(default=0)
+    cursor = UnicodeAttribute(null=True)  # the segment's cursor of that page
+    recipients = NumberAttribute(default=0)
+    batches = NumberAttribute(default=0)  # send messages queued
+    fanned_out = BooleanAttribute(default=False)
+
+
+class CampaignSentEntry(TableItem, discriminator="campaign_sent"):
+    """A campaign sent to a contact (keys.contact_campaigns_pk, SK ``<sent_at>#<campaign_id>``)."""
+
+    campaign_id = UnicodeAttribute()
+
+
+class SendRateWindow(TableItem, discriminator="send_rate"):
+    """Emails a tenant sent in one second (keys.send_rate_pk), expiring soon after."""
+
+    emails = NumberAttribute(default=0)
+
+
 class IdempotencyRecord(TableItem, discriminator="idempotency"):
     """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
 

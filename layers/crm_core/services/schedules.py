@@ -1,6 +1,8 @@
 """One-off EventBridge Scheduler ``at()`` schedules in the CRM's schedule group, each sending one message to
-the reminders queue when its time comes: an activity's reminder (services/reminders.py), a ticket's SLA
-timers (services/ticket_sla.py). Made, moved or deleted to match what a record holds now."""
+a queue (the reminders queue unless told otherwise) when its time comes: an activity's reminder
+(services/reminders.py), a ticket's SLA timers (services/ticket_sla.py), a campaign's send
+(services/campaign_sends.py). Made, moved or deleted to match what a record holds now; the local runtime
+fires them as AWS would."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from crm_core import aws
 from crm_core.config import settings
 
 
-def put_at(name: str, at: str, message: dict[str, Any]) -> str:
+def put_at(name: str, at: str, message: dict[str, Any], *, target_arn: str | None = None) -> str:
     """The schedule ``name`` fires at ``at`` (RFC 3339, rounded up to the whole second, so never early)
-    and sends ``message``; made or moved. Answers "created" or "updated"."""
+    and sends ``message`` to the queue ``target_arn`` (the reminders queue by default); made or moved.
+    Answers "created" or "updated"."""
     config = settings()
     scheduler = aws.client("scheduler")
     when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
@@ -28,7 +31,7 @@ def put_at(name: str, at: str, message: dict[str, Any]) -> str:
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "ActionAfterCompletion": "DELETE",
         "Target": {
-            "Arn": config.reminders_queue_arn,
+            "Arn": target_arn or config.reminders_queue_arn,
             "RoleArn": config.scheduler_role_arn,
             "Input": json.dumps(message),
         },
