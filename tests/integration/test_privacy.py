@@ -162,6 +162,7 @@ class Person:
             "export_id": NEVER_ISSUED,  # the exports made after the erasure are read whole below
             "object": "contacts",
             "name": PROPERTY,
+            "report_name": "customer-value",  # per company: what an erased person's deals leave there
         }
         path = re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path)
         yield path, {}

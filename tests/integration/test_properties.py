@@ -111,7 +111,7 @@ def test_the_rules_of_a_definition(client: ApiClient) -> None:
         assert refused.status_code == 422, (body, refused.text)
         assert any(e["field"].startswith(field) for e in refused.json()["errors"]), (body, refused.text)
     assert (
-        client.post("/v1/properties/tickets", {"name": "x", "label": "x", "type": "string"}).status_code
+        client.post("/v1/properties/campaigns", {"name": "x", "label": "x", "type": "string"}).status_code
         == 422
     )
     for fixed in ({"type": "number"}, {"name": "area"}):
