@@ -110,7 +110,9 @@ def test_a_ticket_from_sla_policy_to_resolution(page: Page, base_url: str, clien
     expect(row).to_contain_text("resolved")
     expect(row).to_contain_text("Ada Lovelace")
     found["/tickets"] = serious_violations(page)
-    page.get_by_label("Breached only").check()
+    # The switch follows the URL: a click changes the URL, and the URL the switch.
+    page.get_by_label("Breached only").click()
+    expect(page.get_by_label("Breached only")).to_be_checked()
     expect(page.get_by_text("No ticket matches these filters.")).to_be_visible()
     expect(page).to_have_url(f"{base_url}/tickets?assignee=me&breached=true")
 
@@ -127,11 +129,23 @@ def test_a_ticket_from_sla_policy_to_resolution(page: Page, base_url: str, clien
     assert not any(found.values()), {path: v for path, v in found.items() if v}
 
 
-def test_ticket_queue_at_phone_width(phone: Page, base_url: str, client: ApiClient) -> None:
+def test_ticket_queue_soonest_due_first_at_phone_width(phone: Page, base_url: str, client: ApiClient) -> None:
     client.create(
-        "tickets",
-        {"subject": "A long subject that must wrap rather than scroll sideways", "priority": "urgent"},
+        "sla-policies",
+        {
+            "name": "Round the clock",
+            "targets": {
+                "urgent": {"first_response_minutes": 30, "resolution_minutes": 240},
+                "normal": {"first_response_minutes": 480, "resolution_minutes": 2400},
+            },
+        },
     )
+    client.create("tickets", {"subject": "Later: a question about exports", "priority": "normal"})
+    client.create("tickets", {"subject": "The line stopped: a long subject that wraps", "priority": "urgent"})
     sign_in(phone, base_url, client, "/tickets")
-    expect(phone.get_by_role("table", name="Tickets")).to_contain_text("A long subject")
+    rows = phone.get_by_test_id("ticket-row")
+    expect(rows).to_have_count(2)
+    # Created second, due first: the queue is in due order, not creation order.
+    expect(rows.first).to_contain_text("The line stopped")
+    expect(rows.first).to_contain_text(re.compile(r"in (30|29) minutes"))
     assert not scrolls_sideways(phone)

@@ -261,11 +261,11 @@ function Replies({ ticket }: { ticket: Ticket }) {
               key={reply.id}
               withBorder
               p="sm"
-              bg={reply.public ? undefined : "yellow.0"}
+              bg={reply.public ? undefined : "gray.0"}
               data-testid={reply.public ? "public-reply" : "internal-note"}
             >
               <Group gap="xs" mb={4}>
-                <Badge size="xs" variant="outline" color={reply.public ? "blue.9" : "orange.9"}>
+                <Badge size="xs" variant="outline" color={reply.public ? "blue.9" : "gray.9"}>
                   {reply.public ? (reply.author === "customer" ? "Customer" : "Public reply") : "Internal note"}
                 </Badge>
                 <Text size="xs" c="dimmed">

@@ -42,8 +42,9 @@ export default function Tickets() {
               category: (category || undefined) as Category | undefined,
               assignee_id: assignee || undefined,
               breached: breached === "true" ? true : undefined,
-              // The queue's order; a search by subject comes in the order of its matches.
-              sort: q ? undefined : "due_at",
+              // The queue's order. A search by subject, or the breached ones (read from their own index
+              // entries), come in the API's own order: it refuses a sort with them (422).
+              sort: q || breached === "true" ? undefined : "due_at",
               cursor: pageParam,
               limit: 25,
               expand: "contact",
