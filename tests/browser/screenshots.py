@@ -157,28 +157,13 @@ def add_duplicates(api: str, api_key: str) -> None:
 
 
 def add_tickets(api: str, api_key: str) -> None:
-    """An SLA policy and a few tickets with due times, one answered, for the queue and the ticket's page."""
+    """An SLA policy and a few tickets with due times, each answered, for the queue and the ticket's page."""
+    from crm_core.models import sla_policy
+
     from tests.support.client import ApiClient
 
     client = ApiClient(api, api_key)
-    client.create(
-        "sla-policies",
-        {
-            "name": "Standard support",
-            "targets": {
-                "urgent": {"first_response_minutes": 30, "resolution_minutes": 240},
-                "high": {"first_response_minutes": 120, "resolution_minutes": 960},
-                "normal": {"first_response_minutes": 480, "resolution_minutes": 2400},
-            },
-            "business_hours": {
-                "timezone": "Europe/Berlin",
-                "days": ["mon", "tue", "wed", "thu", "fri"],
-                "from": "09:00",
-                "to": "17:00",
-            },
-            "warn_before_minutes": 30,
-        },
-    )
+    client.create("sla-policies", sla_policy.EXAMPLE)  # office hours in Berlin, targets per priority
     contacts = client.get("/v1/contacts", params={"limit": 3}).json()["items"]
     subjects = [
         ("The invoice total is wrong", "urgent", "complaint"),
