@@ -29,8 +29,13 @@ def add_policy(page: Page, base_url: str, client: ApiClient, found: Found) -> No
     editor.get_by_role("button", name="Create policy").click()
     expect(editor.get_by_role("alert").first).to_contain_text("priority")
     assert client.get("/v1/sla-policies").json()["items"] == []
-    editor.get_by_label("Normal: first response, minutes").fill("60")
+    # A target of 0 minutes: the API's error stands at that input.
+    first_response = editor.get_by_label("Normal: first response, minutes")
+    first_response.fill("0")
     editor.get_by_label("Normal: resolution, minutes").fill("480")
+    editor.get_by_role("button", name="Create policy").click()
+    expect(first_response).to_have_attribute("aria-invalid", "true")
+    first_response.fill("60")
     found["/settings/sla-policies (editor)"] = serious_violations(page)
     editor.get_by_role("button", name="Create policy").click()
     policy = page.get_by_role("article", name="Standard support")

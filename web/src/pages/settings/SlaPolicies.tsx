@@ -55,6 +55,12 @@ function valuesOf(policy?: Policy): Values {
   };
 }
 
+/** A minutes input's number; what is not one is sent as typed, for the API to name at its field. */
+function minutes(text: string): number {
+  const trimmed = text.trim();
+  return (trimmed !== "" && Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed) as number;
+}
+
 /** Minutes as hours and minutes ("2 h 30 min"). */
 function formatMinutes(minutes: number) {
   const hours = Math.floor(minutes / 60);
@@ -80,8 +86,8 @@ function PolicyEditor({ policy, onDone }: { policy?: Policy; onDone: () => void 
         PRIORITIES.filter((priority) => values.targets[priority].first.trim() || values.targets[priority].resolution.trim()).map((priority) => [
           priority,
           {
-            first_response_minutes: Number(values.targets[priority].first) || values.targets[priority].first,
-            resolution_minutes: Number(values.targets[priority].resolution) || values.targets[priority].resolution,
+            first_response_minutes: minutes(values.targets[priority].first),
+            resolution_minutes: minutes(values.targets[priority].resolution),
           },
         ]),
       ) as Create["targets"];
