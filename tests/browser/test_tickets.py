@@ -94,6 +94,13 @@ def test_a_ticket_from_sla_policy_to_resolution(page: Page, base_url: str, clien
     ticket_id = open_ticket(page, base_url, found)
     work_ticket(page, contact, found)
 
+    # Someone else changes it meanwhile: resolving at the stale version is refused (412) and said, the page
+    # shows the ticket as it is now, and resolving again saves.
+    assert client.patch(f"/v1/tickets/{ticket_id}", {"category": "incident"}).status_code == 200
+    page.get_by_label("Status").select_option("resolved")
+    expect(page.get_by_role("alert")).to_contain_text("changed since the page loaded")
+    expect(page.get_by_text("incident", exact=True)).to_be_visible()
+    assert client.get(f"/v1/tickets/{ticket_id}").json()["status"] == "open"
     # Resolved from the status select: saved at the version shown.
     sla = page.get_by_role("region", name="SLA")
     page.get_by_label("Status").select_option("resolved")
