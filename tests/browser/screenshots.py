@@ -45,6 +45,9 @@ PAGES = {
         lambda page: page.get_by_role("table", name="Properties of contacts"),
     ),
     "settings-imports": ("/settings/imports", lambda page: page.get_by_role("table", name="Past imports")),
+    "tickets": ("/tickets", lambda page: page.get_by_role("table", name="Tickets")),
+    "ticket": (None, lambda page: page.get_by_test_id("public-reply").first),
+    "settings-sla-policies": ("/settings/sla-policies", lambda page: page.get_by_role("article").first),
 }
 
 
@@ -64,6 +67,9 @@ def shoot(page: Page, api: str, api_key: str, width: str, names: list[str]) -> N
         elif name == "deal":  # the first deal of the board
             page.goto(f"{api}/deals")
             page.get_by_test_id("board").get_by_role("link", name="Open").first.click()
+        elif name == "ticket":  # the first ticket of the queue
+            page.goto(f"{api}/tickets")
+            page.get_by_role("table", name="Tickets").get_by_role("link").first.click()
         elif name == "merge":  # the first pair of duplicates
             page.goto(f"{api}/contacts/duplicates")
             page.get_by_role("link", name="Compare and merge").first.click()
@@ -150,6 +156,31 @@ def add_duplicates(api: str, api_key: str) -> None:
     )
 
 
+def add_tickets(api: str, api_key: str) -> None:
+    """An SLA policy and a few tickets with due times, each answered, for the queue and the ticket's page."""
+    from crm_core.models import sla_policy
+
+    from tests.support.client import ApiClient
+
+    client = ApiClient(api, api_key)
+    client.create("sla-policies", sla_policy.EXAMPLE)  # office hours in Berlin, targets per priority
+    contacts = client.get("/v1/contacts", params={"limit": 3}).json()["items"]
+    subjects = [
+        ("The invoice total is wrong", "urgent", "complaint"),
+        ("How do I export my data?", "normal", "question"),
+        ("The robot arm stops mid-cycle", "high", "incident"),
+    ]
+    for (subject, priority, category), contact in zip(subjects, contacts, strict=False):
+        ticket = client.create(
+            "tickets",
+            {"subject": subject, "priority": priority, "category": category, "contact_id": contact["id"]},
+        )
+        answered = client.post(
+            f"/v1/tickets/{ticket['id']}/replies", {"body": "Thanks: we are looking into it.", "public": True}
+        )
+        assert answered.status_code == 201, answered.text
+
+
 def main(names: list[str]) -> None:
     from crm_core.services.tenants import create_tenant
 
@@ -172,6 +203,7 @@ def main(names: list[str]) -> None:
             add_event_source(runtime.api_url, tenant.api_key)
             add_duplicates(runtime.api_url, tenant.api_key)
             add_properties_and_an_import(runtime.api_url, tenant.api_key)
+            add_tickets(runtime.api_url, tenant.api_key)
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):

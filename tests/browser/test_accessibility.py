@@ -45,6 +45,14 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         },
     )
     client.create("event-sources", {"source": "partner.acme", "description": "Acme's lead forms"})
+    client.create(
+        "sla-policies",
+        {
+            "name": "Standard support",
+            "targets": {"normal": {"first_response_minutes": 60, "resolution_minutes": 480}},
+        },
+    )
+    ticket = client.create("tickets", {"subject": "The invoice is wrong", "contact_id": contact["id"]})
     # A property of the tenant's own: the contact's page shows it, and its form has an input for it.
     tier = {
         "name": "tier",
@@ -76,7 +84,10 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         "/settings/properties": lambda: page.get_by_role("table", name="Properties of contacts"),
         "/settings/imports": lambda: page.get_by_text("No imports yet."),
         "/settings/exports": lambda: page.get_by_text("No exports yet."),
-        "/tickets": lambda: page.get_by_text("Tickets are not available yet"),
+        "/tickets": lambda: page.get_by_role("table", name="Tickets"),
+        f"/tickets/{ticket['id']}": lambda: page.get_by_test_id("timeline"),
+        "/tickets/articles": lambda: page.get_by_text("No articles yet"),
+        "/settings/sla-policies": lambda: page.get_by_role("article", name="Standard support"),
         "/contacts?stage=lead&tag=vip": lambda: page.get_by_text("No contact matches these filters"),
         "/contacts/duplicates": lambda: page.get_by_test_id("duplicate-pair"),
         f"/contacts/merge?a={contact['id']}&b={twin['id']}": lambda: page.get_by_role(

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import sign_in
 from tests.support.client import ApiClient
 
-NOT_YET = ("Tickets", "Quotes", "Campaigns")
+NOT_YET = ("Quotes", "Campaigns")
 
 
 def test_main_pages_and_completing_a_task(page: Page, base_url: str, client: ApiClient) -> None:
@@ -49,6 +49,10 @@ def test_main_pages_and_completing_a_task(page: Page, base_url: str, client: Api
     navigation.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("region", name="Pipelines")).to_contain_text("Qualified")
     expect(page.get_by_role("region", name="Event targets")).to_contain_text("No event targets")
+
+    navigation.get_by_role("link", name="Tickets").click()
+    expect(page.get_by_role("heading", name="Tickets", level=1)).to_be_visible()
+    expect(page.get_by_text("No tickets yet")).to_be_visible()
 
     for name in NOT_YET:
         navigation.get_by_role("link", name=name).click()

@@ -51,5 +51,5 @@ def test_phone_width(phone: Page, base_url: str, client: ApiClient) -> None:
 
     phone.get_by_role("button", name="Menu").click()
     phone.get_by_role("navigation").get_by_role("link", name="Tickets").click()
-    expect(phone.get_by_text("Tickets are not available yet")).to_be_visible()
+    expect(phone.get_by_text("No tickets yet")).to_be_visible()
     assert not scrolls_sideways(phone)

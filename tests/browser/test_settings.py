@@ -9,6 +9,7 @@ import re
 
 import requests
 from crm_core.auth import Role
+from crm_core.models import sla_policy
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import sign_in
@@ -132,6 +133,7 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
     client.create("event-sources", {"source": "partner.acme", "account_id": "123456789012"})
     tier = {"name": "tier", "label": "Tier", "type": "enum", "options": [{"value": "gold", "label": "Gold"}]}
     assert client.post("/v1/properties/contacts", tier).status_code == 201
+    client.create("sla-policies", sla_policy.EXAMPLE)
     sign_in(phone, base_url, rep, "/settings/users")
     sections = phone.get_by_role("navigation", name="Settings sections")
     expect(sections.get_by_role("link", name="Pipelines")).to_be_visible()
@@ -146,6 +148,7 @@ def test_a_rep_reads_settings_without_the_admins_actions_at_phone_width(
         ("/settings/properties", phone.get_by_role("table", name="Properties of contacts")),
         ("/settings/event-targets", phone.get_by_role("table", name="Event targets")),
         ("/settings/event-sources", phone.get_by_role("table", name="Event sources")),
+        ("/settings/sla-policies", phone.get_by_role("article", name=sla_policy.EXAMPLE["name"])),
     ):
         phone.goto(f"{base_url}{path}")
         expect(loaded).to_be_visible()

@@ -72,31 +72,28 @@ NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
         )
     },
 }
-# Issue 17 part 1 built the service API; its pages (the ticket queue and view, SLA policies in Settings,
-# the knowledge base) are part 2 of the issue: until then the Tickets page stays as it is.
-SERVICE_PAGES_TO_COME = "the service pages are issue 17's next part (the Tickets page is a placeholder)"
+# The service pages (issue 17 item 7): the queue, the ticket view, Settings → SLA policies and the knowledge
+# base call the rest; these are what a person does not need in the browser, each with its reason.
+SERVICE_READS_FROM_LISTS = "the page edits from its list, whose items carry every field"
 NOT_IN_THE_WEB_APP.update(
     {
-        (method, f"/v1/{collection}{tail}"): SERVICE_PAGES_TO_COME
-        for collection in ("tickets", "sla-policies", "kb-articles")
-        for method, tail in (
-            ("GET", ""),
-            ("POST", ""),
-            ("GET", "/{record_id}"),
-            ("PATCH", "/{record_id}"),
-            ("DELETE", "/{record_id}"),
-            ("POST", "/{record_id}/restore"),
-            ("GET", "/{record_id}/timeline"),
-            ("POST", "/batch/{action}"),
-        )
-    }
-)
-NOT_IN_THE_WEB_APP.update(
-    {
-        ("GET", "/v1/tickets/duplicates"): SERVICE_PAGES_TO_COME,
-        ("POST", "/v1/tickets/{record_id}/merge"): SERVICE_PAGES_TO_COME,
-        ("GET", "/v1/tickets/{record_id}/replies"): SERVICE_PAGES_TO_COME,
-        ("POST", "/v1/tickets/{record_id}/replies"): SERVICE_PAGES_TO_COME,
+        ("GET", "/v1/sla-policies/{record_id}"): SERVICE_READS_FROM_LISTS,
+        ("GET", "/v1/kb-articles/{record_id}"): SERVICE_READS_FROM_LISTS,
+        ("GET", "/v1/sla-policies/{record_id}/timeline"): SETTINGS_HISTORY,
+        ("GET", "/v1/kb-articles/{record_id}/timeline"): "an article's changes are in Settings, Audit log",
+        (
+            "POST",
+            "/v1/sla-policies/{record_id}/restore",
+        ): "an archived SLA policy is restored through the API; an admin makes a new one in Settings",
+        ("POST", "/v1/kb-articles/{record_id}/restore"): "an archived article is restored through the API "
+        "(as an activity)",
+        ("POST", "/v1/tickets/batch/{action}"): "tickets are worked one at a time in the queue; an "
+        "integration batches them",
+        ("POST", "/v1/sla-policies/batch/{action}"): "as /v1/tickets/batch/{action}",
+        ("POST", "/v1/kb-articles/batch/{action}"): "as /v1/tickets/batch/{action}",
+        ("GET", "/v1/tickets/duplicates"): "as /v1/activities/duplicates: duplicate tickets are closed, or "
+        "merged by an integration",
+        ("POST", "/v1/tickets/{record_id}/merge"): "as /v1/tickets/duplicates",
     }
 )
 

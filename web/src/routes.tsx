@@ -24,6 +24,9 @@ const SettingsWithSubPage = {
 const Duplicates = lazyPage(() => import("./pages/Duplicates"));
 const Merge = lazyPage(() => import("./pages/Merge"));
 const Campaigns = lazyPage(() => import("./pages/Campaigns"));
+const Tickets = lazyPage(() => import("./pages/Tickets"));
+const TicketDetail = lazyPage(() => import("./pages/TicketDetail"));
+const Articles = lazyPage(() => import("./pages/tickets/Articles"));
 
 // The page each path opens (as the routes below say), for preloading the first one.
 const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
@@ -38,6 +41,9 @@ const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/activities/, Activities],
   [/^\/settings/, SettingsWithSubPage],
   [/^\/campaigns/, Campaigns],
+  [/^\/tickets\/?$/, Tickets],
+  [/^\/tickets\/articles/, Articles],
+  [/^\/tickets\/[^/]+/, TicketDetail],
 ];
 
 /** The chunk of the page a path opens, loaded beside the app's own, so that the first render shows it. */
@@ -85,7 +91,9 @@ export function AppRoutes() {
         <Route path="deals/:id" element={page(<DealDetail />)} />
         <Route path="activities" element={page(<Activities />)} />
         <Route path="settings/*" element={page(<Settings />)} />
-        <Route path="tickets" element={<NotAvailable name="Tickets" />} />
+        <Route path="tickets" element={page(<Tickets />)} />
+        <Route path="tickets/articles" element={page(<Articles />)} />
+        <Route path="tickets/:id" element={page(<TicketDetail />)} />
         <Route path="quotes" element={<NotAvailable name="Quotes" />} />
         <Route path="campaigns" element={page(<Campaigns />)} />
         <Route path="reports" element={page(<Reports />)} />

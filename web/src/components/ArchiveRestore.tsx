@@ -4,10 +4,10 @@ import { useState, type ReactNode } from "react";
 import { Link } from "react-router";
 import { ApiError, api, ifMatch, noContent, unwrap } from "../api/client";
 
-export type ArchivableObject = "contacts" | "companies" | "deals";
+export type ArchivableObject = "contacts" | "companies" | "deals" | "tickets";
 
-const NOUN: Record<ArchivableObject, string> = { contacts: "contact", companies: "company", deals: "deal" };
-const LIST: Record<ArchivableObject, string> = { contacts: "Contacts", companies: "Companies", deals: "Deals" };
+const NOUN: Record<ArchivableObject, string> = { contacts: "contact", companies: "company", deals: "deal", tickets: "ticket" };
+const LIST: Record<ArchivableObject, string> = { contacts: "Contacts", companies: "Companies", deals: "Deals", tickets: "Tickets" };
 
 type ArchivableRecord = { id: string; version: number; archived: boolean; merged_into?: string | null };
 
@@ -72,6 +72,7 @@ function archive(object: ArchivableObject, id: string, version: number) {
   const options = { params: { path: { record_id: id } }, headers: ifMatch(version) };
   if (object === "contacts") return noContent(api.DELETE("/v1/contacts/{record_id}", options));
   if (object === "companies") return noContent(api.DELETE("/v1/companies/{record_id}", options));
+  if (object === "tickets") return noContent(api.DELETE("/v1/tickets/{record_id}", options));
   return noContent(api.DELETE("/v1/deals/{record_id}", options));
 }
 
@@ -79,6 +80,7 @@ function restore(object: ArchivableObject, id: string) {
   const options = { params: { path: { record_id: id } } };
   if (object === "contacts") return unwrap(api.POST("/v1/contacts/{record_id}/restore", options));
   if (object === "companies") return unwrap(api.POST("/v1/companies/{record_id}/restore", options));
+  if (object === "tickets") return unwrap(api.POST("/v1/tickets/{record_id}/restore", options));
   return unwrap(api.POST("/v1/deals/{record_id}/restore", options));
 }
 

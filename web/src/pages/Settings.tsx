@@ -17,6 +17,7 @@ const EventTargets = lazyPage(() => import("./settings/EventTargets"));
 const EventSources = lazyPage(() => import("./settings/EventSources"));
 const Deliveries = lazyPage(() => import("./settings/Deliveries"));
 const Audit = lazyPage(() => import("./settings/Audit"));
+const SlaPolicies = lazyPage(() => import("./settings/SlaPolicies"));
 
 const SECTIONS = [
   { label: "Overview", path: "/settings", adminOnly: false },
@@ -29,6 +30,7 @@ const SECTIONS = [
   { label: "Imports", path: "/settings/imports", adminOnly: true },
   // Likewise exports: only an admin exports the tenant's data or lists its exports.
   { label: "Exports", path: "/settings/exports", adminOnly: true },
+  { label: "SLA policies", path: "/settings/sla-policies", adminOnly: false },
   { label: "Event targets", path: "/settings/event-targets", adminOnly: false },
   { label: "Event sources", path: "/settings/event-sources", adminOnly: false },
   // Only an admin reads the audit trail (any other role gets 403).
@@ -49,6 +51,7 @@ const SUB_PAGES: [RegExp, { preload: () => Promise<unknown> }][] = [
   [/^\/settings\/event-targets/, EventTargets],
   [/^\/settings\/event-sources/, EventSources],
   [/^\/settings\/audit/, Audit],
+  [/^\/settings\/sla-policies/, SlaPolicies],
 ];
 
 /** The sub-page's chunk, when Settings is the first page opened (routes.tsx's preloadFirstPage). */
@@ -97,6 +100,7 @@ export default function Settings() {
         <Route path="event-targets/:id" element={page(<Deliveries />)} />
         <Route path="event-sources" element={page(<EventSources />)} />
         <Route path="audit" element={page(<Audit />)} />
+        <Route path="sla-policies" element={page(<SlaPolicies />)} />
         <Route path="*" element={<NotAvailable name="This page" missing />} />
       </Routes>
     </Stack>
