@@ -33,11 +33,13 @@ from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
 from crm_core.record_types import record_type
 from crm_core.repositories import import_repository as jobs
+from crm_core.repositories import record_repository as records
 from crm_core.repositories.table import EventItem, ImportJobItem
 from crm_core.services.import_rows import (
     FAILED,
     Row,
     UnreadableFile,
+    earlier_rows,
     guess_mapping,
     mapping_problems,
     read_csv,
@@ -221,9 +223,16 @@ def _split(key: str) -> str:
     except UnreadableFile as error:
         jobs.fail(job, str(error), utc_now())
         return f"{key}: {error}"
-    chunks = _chunks(service, mapping, rows)
+    chunks = _chunks(service, mapping, earlier_rows(service, mapping, rows))
+    # Whether a row's duplicate keys must be looked up in the table: only if the tenant has records of
+    # the type already (else the file's own rows, which each row knows, are the only other holders).
+    look_up = records.count_of(tenant_id, service.spec.object_type, "active") > 0
     for number, chunk in enumerate(chunks):
-        body = {"header": header, "rows": [[row.number, row.cells, row.extra_cells] for row in chunk]}
+        body = {
+            "header": header,
+            "look_up_existing": look_up,
+            "rows": [[row.number, row.cells, row.extra_cells, row.earlier] for row in chunk],
+        }
         aws.client("s3").put_object(
             Bucket=bucket, Key=_chunk_key(tenant_id, import_id, number), Body=json.dumps(body)
         )
@@ -290,7 +299,11 @@ def _write_chunk(job: ImportJobItem, chunk: int) -> dict[str, int]:
         .get_object(Bucket=bucket, Key=_chunk_key(job.tenant_id, job.id, chunk))["Body"]
         .read()
     )
-    rows = [Row(int(number), dict(cells), int(extra)) for number, cells, extra in stored["rows"]]
+    # A chunk split before its rows knew their earlier rows (three cells a row) looks every key up.
+    rows = [
+        Row(int(row[0]), dict(row[1]), int(row[2]), row[3] if len(row) > 3 else None)
+        for row in stored["rows"]
+    ]
     outcomes = write_rows(
         _service(job.object),
         _worker_context(job),
@@ -298,6 +311,7 @@ def _write_chunk(job: ImportJobItem, chunk: int) -> dict[str, int]:
         on_duplicate=job.on_duplicate,
         mapping=_mapping(job),
         rows=rows,
+        look_up_existing=bool(stored.get("look_up_existing", True)),
     )
     rejected = [
         {**row.cells, "error": outcome.error or ""}

@@ -39,6 +39,31 @@ DUPLICATE_LOOKUP = 6
 _lookups: ContextVar[dict[str, list[str]] | None] = ContextVar("duplicate_lookups", default=None)
 
 
+@dataclass(frozen=True)
+class KnownHolders:
+    """Who holds a new record's duplicate keys, as its writer knows without asking the table: an import's
+    row knows the earlier rows of its file that share a key (``holders``, record ids by duplicate key), and
+    whether any record of its type existed when the file was read (``look_up``: if none did, the rows of
+    the file are the only other holders, and no key is looked up)."""
+
+    holders: dict[str, list[str]]
+    look_up: bool
+
+
+_known: ContextVar[KnownHolders | None] = ContextVar("known_holders", default=None)
+
+
+@contextmanager
+def holders_known(known: KnownHolders) -> Iterator[None]:
+    """Within it, a new duplicate key's pairs are with ``known``'s holders of it, and with those a lookup
+    finds only when ``known.look_up``."""
+    reset = _known.set(known)
+    try:
+        yield
+    finally:
+        _known.reset(reset)
+
+
 @contextmanager
 def shared_lookups() -> Iterator[None]:
     """Within it (and in the copies of its context that threads run), each token is looked up once."""
@@ -129,11 +154,13 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
     old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
     # One pair per other record, however many keys they share (same name and same phone).
     reasons: dict[str, str] = {}
-    shared = _lookups.get()
+    shared, known = _lookups.get(), _known.get()
     for key in sorted(set(item.dedupe_keys or []) - old_keys):
         reason, token = key.split(":", 1)
         pk = keys.search_pk(item.tenant_id, spec.object_type, token)
         found = shared.get(f"{pk}|{token}") if shared is not None else None
+        if known is not None and not known.look_up:
+            found = []
         if found is None:
             others, _ = repo.query_page(
                 pk,
@@ -143,6 +170,8 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
             found = [other.record_id for other in others if isinstance(other, IndexEntry)]
             if shared is not None:
                 shared[f"{pk}|{token}"] = found
+        if known is not None:
+            found = [*found, *known.holders.get(key, [])]
         for other_id in found:
             if other_id != item.id:
                 reasons.setdefault(other_id, reason)
