@@ -408,6 +408,19 @@ def test_duplicate_pairs_across_chunks_and_with_existing_records_without_a_query
         (sorted([ids["a2@example.com"], a3]), "same_name"),
     ]
     assert pairs() == sorted(expected)
+    # More keys than the tenant's few records would cost in pages: their bucket is read once instead.
+    looked_up.clear()
+    third = "email,first_name,last_name\n" + "".join(
+        f"{name.lower()}@example.com,{name},Apple\n" for name in ("Amy", "Abe", "Art", "Ann")
+    )
+    job = run_import(client, (third + "a4@example.com,Ada,Lovelace\n").encode())
+    assert job["created"] == 5, job
+    assert looked_up == [f"T#{client.tenant_id}#contact#search#a"]
+    a4 = contacts_by_email(client)["a4@example.com"][0]["id"]
+    expected += [
+        (sorted([other, a4]), "same_name") for other in (ids["a1@example.com"], ids["a2@example.com"], a3)
+    ]
+    assert pairs() == sorted(expected)
 
 
 def test_rows_of_a_refused_shared_transaction_are_written_alone(

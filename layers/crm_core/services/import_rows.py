@@ -237,19 +237,25 @@ def record_id_of(import_id: str, row: Row | int) -> str:
     return derived_id(import_id, "row", str(row.number if isinstance(row, Row) else row))
 
 
+def duplicate_keys(service: RecordService, mapping: dict[str, str], row: Row) -> list[str]:
+    """The row's duplicate keys (a contact's full name, its phone) as a create of its cells would have
+    them."""
+    try:
+        return sorted(set(service.spec.dedupe_keys(_fields(row, mapping))))
+    except (TypeError, ValueError):
+        return []
+
+
 def earlier_rows(service: RecordService, mapping: dict[str, str], rows: list[Row]) -> list[Row]:
-    """The rows, each with the earlier rows of the file that share a duplicate key with it (a contact's
-    full name or phone), at most ``DUPLICATE_LOOKUP`` a key, the nearest: the pairs it forms in the file,
-    found once by the one reader of the whole file, whichever chunk each row goes to. The keys are those
-    of the row's cells as a create would take them (a row that then fails has no record: a pair with it
-    is never shown, as one with an archived record is not)."""
+    """The rows, each with the earlier rows of the file that share a duplicate key with it, at most
+    ``DUPLICATE_LOOKUP`` a key, the nearest: the pairs it forms in the file, found once by the one reader
+    of the whole file, whichever chunk each row goes to. The keys are those of the row's cells as a create
+    would take them (a row that then fails has no record: a pair with it is never shown, as one with an
+    archived record is not)."""
     holders: dict[str, list[int]] = {}
     found: list[Row] = []
     for row in rows:
-        try:
-            row_keys = sorted(set(service.spec.dedupe_keys(_fields(row, mapping))))
-        except (TypeError, ValueError):
-            row_keys = []
+        row_keys = duplicate_keys(service, mapping, row)
         earlier = {key: holders[key][-DUPLICATE_LOOKUP:] for key in row_keys if holders.get(key)}
         for key in row_keys:
             holders.setdefault(key, []).append(row.number)
@@ -266,6 +272,7 @@ def write_rows(
     mapping: dict[str, str],
     rows: list[Row],
     look_up_existing: bool = True,
+    holders: dict[str, list[str]] | None = None,
 ) -> list[RowOutcome]:
     """Each row's outcome, in order. Rows with the same unique value (a contact's email) are written in
     waves, one after the other in the file's order, so the second finds the first's record as it would
@@ -277,8 +284,8 @@ def write_rows(
 
     A new record's duplicate pairs: with the earlier rows of the file that share a key (``Row.earlier``,
     when the splitter found them), and with the records that hold the key in the table, looked up once per
-    key for the chunk, only when ``look_up_existing`` (the tenant had records of the type when the file
-    was read: otherwise the file's rows are the only holders)."""
+    key for the chunk, only when ``look_up_existing``; else ``holders`` has them, as the splitter found
+    them (none when the tenant had no record of the type: the file's rows are the only holders)."""
     spec = service.spec
     in_file = all(row.earlier is not None for row in rows)
     fields_of = {row.number: _fields(row, mapping) for row in rows}
@@ -304,7 +311,7 @@ def write_rows(
             return None
         try:
             fields = set_fields(validate(spec.create_model, fields_of[row.number]))
-            with _holders_known(import_id, row, look_up_existing):
+            with _holders_known(import_id, row, look_up_existing, holders or {}):
                 return service.prepare_create(ctx, fields, own_id)
         except ProblemError as problem:
             return RowOutcome(FAILED, problem_text(problem))
@@ -352,15 +359,17 @@ def write_rows(
     return [outcomes[row.number] for row in rows]
 
 
-def _holders_known(import_id: str, row: Row, look_up_existing: bool) -> AbstractContextManager[None]:
-    """The duplicate keys' holders the row's new record knows: its earlier rows in the file (as record
-    ids), and whether to look the keys up in the table as well; nothing known when the splitter did not
-    say (every key looked up)."""
+def _holders_known(
+    import_id: str, row: Row, look_up_existing: bool, existing: dict[str, list[str]]
+) -> AbstractContextManager[None]:
+    """The duplicate keys' holders the row's new record knows: the records that held them when the file
+    was read, its earlier rows in the file (as record ids), and whether to look the keys up in the table
+    instead; nothing known when the splitter did not say (every key looked up)."""
     if row.earlier is None:
         return nullcontext()
-    holders = {
-        key: [record_id_of(import_id, number) for number in numbers] for key, numbers in row.earlier.items()
-    }
+    holders = {key: list(ids) for key, ids in existing.items()}
+    for key, numbers in row.earlier.items():
+        holders.setdefault(key, []).extend(record_id_of(import_id, number) for number in numbers)
     return holders_known(KnownHolders(holders, look_up=look_up_existing))
 
 
