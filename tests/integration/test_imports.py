@@ -9,6 +9,7 @@ import io
 import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -373,13 +374,27 @@ def test_duplicate_pairs_across_chunks_and_with_existing_records_without_a_query
     monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
     looked_up: list[str] = []
     query_page = record_repository.query_page
+    importing: ContextVar[bool] = ContextVar("importing", default=False)
 
     def counting(pk: str, *args: Any, **kwargs: Any) -> Any:
-        if pk.startswith(f"T#{client.tenant_id}#contact#search#"):
+        # The import's own lookups (the relay's repair of a row, on a slow machine, looks up as well).
+        if importing.get() and pk.startswith(f"T#{client.tenant_id}#contact#search#"):
             looked_up.append(pk)
         return query_page(pk, *args, **kwargs)
 
+    def flagged(work: Any) -> Any:
+        def run(*args: Any) -> Any:
+            reset = importing.set(True)
+            try:
+                return work(*args)
+            finally:
+                importing.reset(reset)
+
+        return run
+
     monkeypatch.setattr(record_repository, "query_page", counting)
+    monkeypatch.setattr(imports, "_split", flagged(imports._split))
+    monkeypatch.setattr(imports, "_write_chunk", flagged(imports._write_chunk))
     first = (
         "email,first_name,last_name\n"
         "a1@example.com,Ada,Lovelace\n"
