@@ -517,7 +517,9 @@ def _print_import_pipeline(printer: Printer, result: dict[str, Any]) -> None:
     printer.line(
         f"import pipeline: {result['ratio_pipeline_to_raw']:.3f}x raw BatchWriteItem of a row's item, "
         f"goal >= {result['goal_ratio']:.1f}x: {verdict}; "
-        f"{result['ratio_pipeline_to_raw_same_items']:.3f}x raw BatchWriteItem of the items it wrote",
+        f"{result['ratio_pipeline_to_raw_same_items']:.3f}x raw BatchWriteItem of the items it wrote; "
+        f"at {result['items_written_per_row']:.1f} items a row the first ratio cannot pass "
+        f"{result['ceiling_of_ratio_at_these_items']:.2f}x locally (the local endpoint's cost is by item)",
         style="bold green" if result["met"] else "bold red",
     )
 

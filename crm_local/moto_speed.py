@@ -33,6 +33,13 @@ records past its time budget, and slow `crm dev` down as local data grows:
   expressions anew (building a parser each time: about 30 ms an event and target); the parsed expressions
   are kept (``jsonpath_ng`` expressions are not changed by ``find``).
 
+- every message sent to a queue reads the queue's attributes to learn whether it deduplicates by content,
+  and moto builds all of them for that, counting the queue's messages three times over: a send's time
+  grows with the queue (a queue the relay fills faster than its consumer drains, as the webhook fan-out of
+  a 100,000-row import's events, makes the sends quadratic). While a message is sent, the attributes a
+  queue answers are the one the send reads (``ContentBasedDeduplication``, of a FIFO queue; a standard
+  queue has none); every other reader gets them all, as moto builds them.
+
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import bisect
 import contextlib
 import functools
 import inspect
+import threading
 from collections import Counter
 from typing import Any
 
@@ -599,4 +607,36 @@ def install() -> None:
     _install_ordered_reads(Table)
     _install_write_hooks(Table, DynamoDBBackend)
     _install_fast_answers()
+    _install_cheap_sends()
     _installed = True
+
+
+def _install_cheap_sends() -> None:
+    """A send reads only whether the queue deduplicates by content (see above)."""
+    from moto.sqs.models import Queue, SQSBackend
+
+    sending = threading.local()
+    full_attributes: Any = vars(Queue)["attributes"].fget  # moto's property
+
+    def attributes(self: Any) -> dict[str, Any]:
+        if not getattr(sending, "depth", 0):
+            return full_attributes(self)
+        if not self.fifo_queue:
+            return {}
+        value = getattr(self, "content_based_deduplication", False)
+        return {"ContentBasedDeduplication": str(value).lower() if isinstance(value, bool) else value}
+
+    def while_sending(method: Any) -> Any:
+        @functools.wraps(method)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            sending.depth = getattr(sending, "depth", 0) + 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                sending.depth -= 1
+
+        return run
+
+    setattr(Queue, "attributes", property(attributes))  # noqa: B010
+    setattr(Queue, "add_message", while_sending(Queue.add_message))  # noqa: B010
+    setattr(SQSBackend, "send_message", while_sending(SQSBackend.send_message))  # noqa: B010

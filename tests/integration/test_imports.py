@@ -9,6 +9,7 @@ import io
 import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 import requests
 from crm_core.auth import Role
 from crm_core.definitions import QueueDefinition
+from crm_core.repositories import record_repository
 from crm_core.repositories.transaction import ChangeSet, TransactionRefused
 from crm_core.services import import_rows, imports
 
@@ -362,6 +364,78 @@ def test_deals_take_stages_and_pipelines_by_name_companies_by_domain_contacts_by
     assert partner["pipeline_id"] == partners["id"] and partner["status"] == "won"
     assert partner["stage_id"] == next(s["id"] for s in partners["stages"] if s["name"] == "Signed")
     assert plain["pipeline_id"] == renewal["pipeline_id"] != partners["id"]
+
+
+def test_duplicate_pairs_across_chunks_and_with_existing_records_without_a_query_a_row(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The splitter finds the file's own pairs (whatever chunk each row lands in); the table is asked
+    about a duplicate key only when the tenant had records of the type, once per key of a chunk."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    looked_up: list[str] = []
+    query_page = record_repository.query_page
+    importing: ContextVar[bool] = ContextVar("importing", default=False)
+
+    def counting(pk: str, *args: Any, **kwargs: Any) -> Any:
+        # The import's own lookups (the relay's repair of a row, on a slow machine, looks up as well).
+        if importing.get() and pk.startswith(f"T#{client.tenant_id}#contact#search#"):
+            looked_up.append(pk)
+        return query_page(pk, *args, **kwargs)
+
+    def flagged(work: Any) -> Any:
+        def run(*args: Any) -> Any:
+            reset = importing.set(True)
+            try:
+                return work(*args)
+            finally:
+                importing.reset(reset)
+
+        return run
+
+    monkeypatch.setattr(record_repository, "query_page", counting)
+    monkeypatch.setattr(imports, "_split", flagged(imports._split))
+    monkeypatch.setattr(imports, "_write_chunk", flagged(imports._write_chunk))
+    first = (
+        "email,first_name,last_name\n"
+        "a1@example.com,Ada,Lovelace\n"
+        "bob@example.com,Bob,Byron\n"
+        "not-an-email,Ada,Lovelace\n"  # fails: a pair with it is never shown (it has no record)
+        "a2@example.com,ada,LOVELACE\n"  # the first row's name, in the next chunk
+    )
+    job = run_import(client, first.encode())
+    assert (job["created"], job["failed"]) == (3, 1), job
+    assert looked_up == []  # an empty CRM: the file's rows are the only holders
+    ids = {email: found[0]["id"] for email, found in contacts_by_email(client).items()}
+
+    def pairs() -> list[tuple[list[str], str]]:
+        found = client.get("/v1/contacts/duplicates", params={"limit": 100}).json()["items"]
+        return sorted((sorted(p["ids"]), p["reason"]) for p in found)
+
+    assert pairs() == [(sorted([ids["a1@example.com"], ids["a2@example.com"]]), "same_name")]
+    second = "email,first_name,last_name\nz@example.com,Zed,Zulu\na3@example.com,Ada,Lovelace\n"
+    job = run_import(client, second.encode())
+    assert job["created"] == 2, job
+    assert len(looked_up) == 2  # the chunk's two names, once each
+    a3 = contacts_by_email(client)["a3@example.com"][0]["id"]
+    expected = [
+        (sorted([ids["a1@example.com"], ids["a2@example.com"]]), "same_name"),
+        (sorted([ids["a1@example.com"], a3]), "same_name"),
+        (sorted([ids["a2@example.com"], a3]), "same_name"),
+    ]
+    assert pairs() == sorted(expected)
+    # More keys than the tenant's few records would cost in pages: their bucket is read once instead.
+    looked_up.clear()
+    third = "email,first_name,last_name\n" + "".join(
+        f"{name.lower()}@example.com,{name},Apple\n" for name in ("Amy", "Abe", "Art", "Ann")
+    )
+    job = run_import(client, (third + "a4@example.com,Ada,Lovelace\n").encode())
+    assert job["created"] == 5, job
+    assert looked_up == [f"T#{client.tenant_id}#contact#search#a"]
+    a4 = contacts_by_email(client)["a4@example.com"][0]["id"]
+    expected += [
+        (sorted([other, a4]), "same_name") for other in (ids["a1@example.com"], ids["a2@example.com"], a3)
+    ]
+    assert pairs() == sorted(expected)
 
 
 def test_rows_of_a_refused_shared_transaction_are_written_alone(

@@ -353,3 +353,39 @@ def test_a_page_costs_the_page_not_the_partition_or_the_table() -> None:
 
 if __name__ == "__main__":
     page_costs(index_items=10_000, scan_items=20_000, scan_page=1_000, scan_pages=None)
+
+
+def test_a_send_does_not_count_the_queue_and_answers_as_moto_would(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message sent to a queue does not make moto count the queue's messages (its time would grow with
+    the queue); a FIFO queue that deduplicates by content still drops a repeat, and the attributes a
+    reader asks for are all there, counts included."""
+    from moto.sqs.models import Queue
+
+    sqs: Any = boto3.client("sqs")
+    names = (f"sends-{uuid.uuid4().hex[:8]}", f"sends-{uuid.uuid4().hex[:8]}.fifo")
+    standard = sqs.create_queue(QueueName=names[0])["QueueUrl"]
+    fifo = sqs.create_queue(
+        QueueName=names[1], Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    counted: list[str] = []
+    count = vars(Queue)["approximate_number_of_messages_not_visible"].fget
+
+    def counting(queue: Any) -> int:
+        if queue.name in names:  # the runtime's own queues are read by its workers meanwhile
+            counted.append(queue.name)
+        return int(count(queue))
+
+    monkeypatch.setattr(Queue, "approximate_number_of_messages_not_visible", property(counting))
+    for n in range(3):
+        sqs.send_message(QueueUrl=standard, MessageBody=f"m{n}")
+        sqs.send_message(QueueUrl=fifo, MessageBody="same", MessageGroupId="g")
+    sqs.send_message_batch(QueueUrl=standard, Entries=[{"Id": "a", "MessageBody": "batch"}])
+    assert counted == []
+    attributes = sqs.get_queue_attributes(QueueUrl=standard, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "4" and "QueueArn" in attributes
+    fifo_attributes = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+    assert fifo_attributes["ApproximateNumberOfMessages"] == "1"  # the repeats deduplicated by content
+    assert fifo_attributes["ContentBasedDeduplication"] == "true"
+    assert counted  # a reader of the attributes gets the counts

@@ -333,3 +333,5 @@ def test_import_pipeline_figure_on_a_small_file(runtime: LocalRuntime) -> None:
     assert calls["TransactWriteItems"] <= 6, calls
     assert calls["BatchWriteItem"] <= 40, calls
     assert result["dynamodb_calls_per_row"] < 3, calls
+    # No duplicate-key Query a row: the splitter found the file's pairs, and a new tenant has no others.
+    assert calls.get("Query", 0) <= 2, calls

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import weakref
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
@@ -28,6 +30,9 @@ from crm_core.repositories.table import (
     connection,
 )
 from crm_core.repositories.transaction import WriteConflict
+
+BATCH_WRITE_ITEMS = 25  # BatchWriteItem's limit
+BATCH_WRITE_CONCURRENCY = 4  # calls of one write_batch sent at once
 
 Page = tuple[list[TableItem], dict[str, str] | None]
 
@@ -352,15 +357,27 @@ def timeline_page(
 
 def write_batch(puts: Iterable[TableItem], deletes: Iterable[tuple[str, str]]) -> None:
     """Puts and deletes, not conditional and not atomic: ``BatchWriteItem`` calls of 25, unprocessed
-    ones sent again (pynamodb backs off between tries and raises when they run out)."""
-    puts, deletes = list(puts), list(deletes)
-    if not puts and not deletes:
+    ones sent again (pynamodb backs off between tries and raises when they run out); more than one call's
+    worth are sent a few calls at once (an import's shared transaction has about 150 to write)."""
+    operations = [("delete", IndexEntry(pk, sk)) for pk, sk in deletes] + [("put", item) for item in puts]
+    size = BATCH_WRITE_ITEMS
+    calls = [operations[start : start + size] for start in range(0, len(operations), size)]
+    if len(calls) <= 1:
+        for call in calls:
+            _write_call(call)
         return
+    contexts = [contextvars.copy_context() for _ in calls]  # each call in the caller's context (its logs)
+    with ThreadPoolExecutor(max_workers=min(len(calls), BATCH_WRITE_CONCURRENCY)) as pool:
+        list(pool.map(lambda i: contexts[i].run(_write_call, calls[i]), range(len(calls))))  # raises
+
+
+def _write_call(operations: list[tuple[str, TableItem]]) -> None:
     with TableItem.batch_write() as batch:
-        for pk, sk in deletes:
-            batch.delete(IndexEntry(pk, sk))
-        for item in puts:
-            batch.save(item)
+        for operation, item in operations:
+            if operation == "delete":
+                batch.delete(item)
+            else:
+                batch.save(item)
 
 
 def existing_keys(wanted: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:

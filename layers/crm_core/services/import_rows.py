@@ -18,7 +18,8 @@ import types
 import typing
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,10 @@ from crm_core.services.import_references import resolve as resolve_references
 from crm_core.services.records import RecordService
 from crm_core.services.records.batch import BATCH_CONCURRENCY
 from crm_core.services.records.derived import (
+    DUPLICATE_LOOKUP,
     DerivedWrites,
+    KnownHolders,
+    holders_known,
     pairs_among,
     shared_lookups,
     write_after_commit,
@@ -91,6 +95,9 @@ class Row:
     number: int  # 1 for the first row after the header
     cells: dict[str, str]  # by header
     extra_cells: int = 0  # cells beyond the header's columns: the row is refused
+    # the earlier rows of the file that share a duplicate key with this one (row numbers by key), as
+    # the splitter found them (``earlier_rows``); None: not known (a chunk split before they were)
+    earlier: dict[str, list[int]] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -226,8 +233,34 @@ def problem_text(problem: ProblemError) -> str:
     return " ".join([detail, *(part for part in fields if part not in detail)]).strip()
 
 
-def record_id_of(import_id: str, row: Row) -> str:
-    return derived_id(import_id, "row", str(row.number))
+def record_id_of(import_id: str, row: Row | int) -> str:
+    return derived_id(import_id, "row", str(row.number if isinstance(row, Row) else row))
+
+
+def duplicate_keys(service: RecordService, mapping: dict[str, str], row: Row) -> list[str]:
+    """The row's duplicate keys (a contact's full name, its phone) as a create of its cells would have
+    them."""
+    try:
+        return sorted(set(service.spec.dedupe_keys(_fields(row, mapping))))
+    except (TypeError, ValueError):
+        return []
+
+
+def earlier_rows(service: RecordService, mapping: dict[str, str], rows: list[Row]) -> list[Row]:
+    """The rows, each with the earlier rows of the file that share a duplicate key with it, at most
+    ``DUPLICATE_LOOKUP`` a key, the nearest: the pairs it forms in the file, found once by the one reader
+    of the whole file, whichever chunk each row goes to. The keys are those of the row's cells as a create
+    would take them (a row that then fails has no record: a pair with it is never shown, as one with an
+    archived record is not)."""
+    holders: dict[str, list[int]] = {}
+    found: list[Row] = []
+    for row in rows:
+        row_keys = duplicate_keys(service, mapping, row)
+        earlier = {key: holders[key][-DUPLICATE_LOOKUP:] for key in row_keys if holders.get(key)}
+        for key in row_keys:
+            holders.setdefault(key, []).append(row.number)
+        found.append(Row(row.number, row.cells, row.extra_cells, earlier))
+    return found
 
 
 def write_rows(
@@ -238,6 +271,8 @@ def write_rows(
     on_duplicate: str,
     mapping: dict[str, str],
     rows: list[Row],
+    look_up_existing: bool = True,
+    holders: dict[str, list[str]] | None = None,
 ) -> list[RowOutcome]:
     """Each row's outcome, in order. Rows with the same unique value (a contact's email) are written in
     waves, one after the other in the file's order, so the second finds the first's record as it would
@@ -245,8 +280,14 @@ def write_rows(
     transaction (``_commit_together``: each with its unique marker, counts and event; a row whose
     condition fails leaves the transaction and is written alone) and what derives from them is written
     in shared ``BatchWriteItem``s; a row that updates a record, or fell out of a shared transaction, is
-    written alone, as an API write, a bounded number at once."""
+    written alone, as an API write, a bounded number at once.
+
+    A new record's duplicate pairs: with the earlier rows of the file that share a key (``Row.earlier``,
+    when the splitter found them), and with the records that hold the key in the table, looked up once per
+    key for the chunk, only when ``look_up_existing``; else ``holders`` has them, as the splitter found
+    them (none when the tenant had no record of the type: the file's rows are the only holders)."""
     spec = service.spec
+    in_file = all(row.earlier is not None for row in rows)
     fields_of = {row.number: _fields(row, mapping) for row in rows}
     unresolved = resolve_references(ctx, spec.object_type, fields_of)
     unique_of = {row.number: _unique_value(service, fields_of[row.number]) for row in rows}
@@ -270,7 +311,8 @@ def write_rows(
             return None
         try:
             fields = set_fields(validate(spec.create_model, fields_of[row.number]))
-            return service.prepare_create(ctx, fields, own_id)
+            with _holders_known(import_id, row, look_up_existing, holders or {}):
+                return service.prepare_create(ctx, fields, own_id)
         except ProblemError as problem:
             return RowOutcome(FAILED, problem_text(problem))
 
@@ -297,10 +339,11 @@ def write_rows(
                     together.append((row.number, result))
                 else:
                     by_itself.append(row)
-            # The wave's new records are not there for each other's duplicate lookups: their pairs.
-            among = pairs_among(spec, [change.item for _, change in together])
-            for _, change in together:
-                change.derived.puts.extend(among[change.item.id])
+            if not in_file:
+                # The wave's new records are not there for each other's duplicate lookups: their pairs.
+                among = pairs_among(spec, [change.item for _, change in together])
+                for _, change in together:
+                    change.derived.puts.extend(among[change.item.id])
             committed, fell_out = _commit_together(together)
             outcomes.update(dict.fromkeys(committed, RowOutcome(CREATED)))
             # A row that fell out of its transaction is written alone: as a create again (its unique
@@ -314,6 +357,20 @@ def write_rows(
             )
             outcomes.update({row.number: result for row, result in zip(by_itself, done, strict=True)})
     return [outcomes[row.number] for row in rows]
+
+
+def _holders_known(
+    import_id: str, row: Row, look_up_existing: bool, existing: dict[str, list[str]]
+) -> AbstractContextManager[None]:
+    """The duplicate keys' holders the row's new record knows: the records that held them when the file
+    was read, its earlier rows in the file (as record ids), and whether to look the keys up in the table
+    instead; nothing known when the splitter did not say (every key looked up)."""
+    if row.earlier is None:
+        return nullcontext()
+    holders = {key: list(ids) for key, ids in existing.items()}
+    for key, numbers in row.earlier.items():
+        holders.setdefault(key, []).extend(record_id_of(import_id, number) for number in numbers)
+    return holders_known(KnownHolders(holders, look_up=look_up_existing))
 
 
 def _waves(rows: list[Row], unique_of: dict[int, str | None]) -> list[list[Row]]:

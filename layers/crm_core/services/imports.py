@@ -33,11 +33,15 @@ from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
 from crm_core.record_types import record_type
 from crm_core.repositories import import_repository as jobs
+from crm_core.repositories import keys
+from crm_core.repositories import record_repository as records
 from crm_core.repositories.table import EventItem, ImportJobItem
 from crm_core.services.import_rows import (
     FAILED,
     Row,
     UnreadableFile,
+    duplicate_keys,
+    earlier_rows,
     guess_mapping,
     mapping_problems,
     read_csv,
@@ -45,7 +49,7 @@ from crm_core.services.import_rows import (
     write_rows,
 )
 from crm_core.services.jobs import found_job, job_page
-from crm_core.services.records import RecordService
+from crm_core.services.records import RecordService, derived
 from crm_core.services.records.queries import Page
 from crm_core.stored_values import as_json_value
 
@@ -58,6 +62,7 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600
 REJECTED_URL_SECONDS = 3600
 SEND_BATCH = 10  # SendMessageBatch's limit
+TOKENS_A_RECORD = 10  # a record's search entries at most (contacts.contact_tokens keeps ten)
 
 
 def _service(object_name: str) -> RecordService:
@@ -221,9 +226,17 @@ def _split(key: str) -> str:
     except UnreadableFile as error:
         jobs.fail(job, str(error), utc_now())
         return f"{key}: {error}"
-    chunks = _chunks(service, mapping, rows)
+    chunks = _chunks(service, mapping, earlier_rows(service, mapping, rows))
+    keys_of = {row.number: duplicate_keys(service, mapping, row) for row in rows}
+    look_up, existing = _holders(tenant_id, service, {key for found in keys_of.values() for key in found})
     for number, chunk in enumerate(chunks):
-        body = {"header": header, "rows": [[row.number, row.cells, row.extra_cells] for row in chunk]}
+        chunk_keys = {key for row in chunk for key in keys_of[row.number]}
+        body = {
+            "header": header,
+            "look_up_existing": look_up,
+            "holders": {key: ids for key, ids in existing.items() if key in chunk_keys},
+            "rows": [[row.number, row.cells, row.extra_cells, row.earlier] for row in chunk],
+        }
         aws.client("s3").put_object(
             Bucket=bucket, Key=_chunk_key(tenant_id, import_id, number), Body=json.dumps(body)
         )
@@ -242,6 +255,24 @@ def _split(key: str) -> str:
     if not chunks:
         _finish(tenant_id, import_id)
     return f"{key}: {len(rows)} rows in {len(chunks)} chunks"
+
+
+def _holders(
+    tenant_id: str, service: RecordService, file_keys: set[str]
+) -> tuple[bool, dict[str, list[str]]]:
+    """Who else holds the file's duplicate keys, found once for the import: nobody, if the tenant has no
+    record of the type; read from the keys' search buckets here, if that takes fewer calls than a Query
+    per key (a record has at most ``TOKENS_A_RECORD`` entries there, ``BUCKET_PAGE`` a call); else left
+    to each chunk's worker to look up, a Query per key (True)."""
+    if not file_keys:
+        return False, {}
+    active = records.count_of(tenant_id, service.spec.object_type, "active")
+    if active == 0:
+        return False, {}
+    buckets = {keys.search_pk(tenant_id, service.spec.object_type, key.split(":", 1)[1]) for key in file_keys}
+    if active * TOKENS_A_RECORD / derived.BUCKET_PAGE + len(buckets) < len(file_keys):
+        return False, derived.holders_in_table(tenant_id, service.spec, file_keys)
+    return True, {}
 
 
 def _chunks(service: RecordService, mapping: dict[str, str], rows: list[Row]) -> list[list[Row]]:
@@ -290,7 +321,11 @@ def _write_chunk(job: ImportJobItem, chunk: int) -> dict[str, int]:
         .get_object(Bucket=bucket, Key=_chunk_key(job.tenant_id, job.id, chunk))["Body"]
         .read()
     )
-    rows = [Row(int(number), dict(cells), int(extra)) for number, cells, extra in stored["rows"]]
+    # A chunk split before its rows knew their earlier rows (three cells a row) looks every key up.
+    rows = [
+        Row(int(row[0]), dict(row[1]), int(row[2]), row[3] if len(row) > 3 else None)
+        for row in stored["rows"]
+    ]
     outcomes = write_rows(
         _service(job.object),
         _worker_context(job),
@@ -298,6 +333,8 @@ def _write_chunk(job: ImportJobItem, chunk: int) -> dict[str, int]:
         on_duplicate=job.on_duplicate,
         mapping=_mapping(job),
         rows=rows,
+        look_up_existing=bool(stored.get("look_up_existing", True)),
+        holders=stored.get("holders") or {},
     )
     rejected = [
         {**row.cells, "error": outcome.error or ""}

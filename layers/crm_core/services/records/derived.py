@@ -39,6 +39,31 @@ DUPLICATE_LOOKUP = 6
 _lookups: ContextVar[dict[str, list[str]] | None] = ContextVar("duplicate_lookups", default=None)
 
 
+@dataclass(frozen=True)
+class KnownHolders:
+    """Who holds a new record's duplicate keys, as its writer knows without asking the table: an import's
+    row knows the earlier rows of its file that share a key (``holders``, record ids by duplicate key), and
+    whether any record of its type existed when the file was read (``look_up``: if none did, the rows of
+    the file are the only other holders, and no key is looked up)."""
+
+    holders: dict[str, list[str]]
+    look_up: bool
+
+
+_known: ContextVar[KnownHolders | None] = ContextVar("known_holders", default=None)
+
+
+@contextmanager
+def holders_known(known: KnownHolders) -> Iterator[None]:
+    """Within it, a new duplicate key's pairs are with ``known``'s holders of it, and with those a lookup
+    finds only when ``known.look_up``."""
+    reset = _known.set(known)
+    try:
+        yield
+    finally:
+        _known.reset(reset)
+
+
 @contextmanager
 def shared_lookups() -> Iterator[None]:
     """Within it (and in the copies of its context that threads run), each token is looked up once."""
@@ -129,11 +154,13 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
     old_keys: set[str] = set(before.dedupe_keys or []) if before and before.archived_at is None else set()
     # One pair per other record, however many keys they share (same name and same phone).
     reasons: dict[str, str] = {}
-    shared = _lookups.get()
+    shared, known = _lookups.get(), _known.get()
     for key in sorted(set(item.dedupe_keys or []) - old_keys):
         reason, token = key.split(":", 1)
         pk = keys.search_pk(item.tenant_id, spec.object_type, token)
         found = shared.get(f"{pk}|{token}") if shared is not None else None
+        if known is not None and not known.look_up:
+            found = []
         if found is None:
             others, _ = repo.query_page(
                 pk,
@@ -143,6 +170,8 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
             found = [other.record_id for other in others if isinstance(other, IndexEntry)]
             if shared is not None:
                 shared[f"{pk}|{token}"] = found
+        if known is not None:
+            found = [*found, *known.holders.get(key, [])]
         for other_id in found:
             if other_id != item.id:
                 reasons.setdefault(other_id, reason)
@@ -152,6 +181,34 @@ def duplicate_pairs(spec: ObjectSpec, item: RecordItem, before: RecordItem | Non
         repo.duplicate_pair(pairs_pk, item.id, other_id, reason, found_at)
         for other_id, reason in reasons.items()
     ]
+
+
+# The search entries a page of a bucket read (``holders_in_table``) asks for: small items, well under 1 MB.
+BUCKET_PAGE = 1000
+
+
+def holders_in_table(tenant_id: str, spec: ObjectSpec, dedupe_keys: set[str]) -> dict[str, list[str]]:
+    """The records that hold these duplicate keys now (at most ``DUPLICATE_LOOKUP`` a key), read from the
+    whole search buckets the keys' tokens fall in (pages of ``BUCKET_PAGE`` entries) rather than a Query
+    per key: for many keys against a tenant with few records of the type, far fewer calls."""
+    by_bucket: dict[str, dict[str, str]] = {}
+    for key in dedupe_keys:
+        token = key.split(":", 1)[1]
+        by_bucket.setdefault(keys.search_pk(tenant_id, spec.object_type, token), {})[token] = key
+    found: dict[str, list[str]] = {}
+    for pk, wanted in sorted(by_bucket.items()):
+        start: dict[str, str] | None = None
+        while True:
+            entries, start = repo.query_page(pk, limit=BUCKET_PAGE, start_key=start)
+            for entry in entries:
+                held = wanted.get(entry.SK.rsplit("#", 1)[0])
+                if held is not None and isinstance(entry, IndexEntry):
+                    holders = found.setdefault(held, [])
+                    if len(holders) < DUPLICATE_LOOKUP:
+                        holders.append(entry.record_id)
+            if start is None:
+                break
+    return found
 
 
 def pairs_among(spec: ObjectSpec, items: list[RecordItem]) -> dict[str, list[TableItem]]:
