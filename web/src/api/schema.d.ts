@@ -1135,6 +1135,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inbound/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket from a web form or a mail gateway
+         * @description Opens an unassigned ticket (channel web unless named) for the contact with this email, created (source inbound) when there is none; the contact's company is the ticket's. With `external_ref`, the same submission again answers the ticket it opened (200), opening no other.
+         */
+        post: operations["inbound_ticket_v1_inbound_tickets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kb-articles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List or search knowledge base articles
+         * @description Sorts by created_at, updated_at, title. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         */
+        get: operations["list_articles_v1_kb_articles_get"];
+        put?: never;
+        /** Create a kb article */
+        post: operations["create_v1_kb_articles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kb-articles/batch/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create, update, upsert, read or archive up to 100
+         * @description One result per input, in order. With all_or_none=true every input commits in one transaction or none does (then a 422 or 409 names the input).
+         */
+        post: operations["batch_v1_kb_articles_batch__action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kb-articles/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a kb article */
+        get: operations["read_v1_kb_articles__record_id__get"];
+        put?: never;
+        post?: never;
+        /** Archive a kb article (restorable 30 days) */
+        delete: operations["archive_v1_kb_articles__record_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of a kb article
+         * @description Only the fields sent change; null clears a field. Send If-Match with the ETag to change only the version you read.
+         */
+        patch: operations["update_v1_kb_articles__record_id__patch"];
+        trace?: never;
+    };
+    "/v1/kb-articles/{record_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived kb article */
+        post: operations["restore_v1_kb_articles__record_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kb-articles/{record_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The kb article's changes, newest first */
+        get: operations["timeline_v1_kb_articles__record_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -1395,6 +1512,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reports, with their parameters and how each is drawn */
+        get: operations["list_reports_v1_reports_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/{report_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A report's rows for the tenant
+         * @description Runs the report over the tenant's analytics data (changes reach it within about a minute). A report takes only the parameters `GET /v1/reports` lists for it: another, or a bad value, is `422` naming it. An unknown report is `404`.
+         */
+        get: operations["get_report_v1_reports__report_name__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/segments": {
         parameters: {
             query?: never;
@@ -1555,6 +1709,106 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/sla-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sla policies
+         * @description Sorts by created_at, updated_at. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         */
+        get: operations["list_all_v1_sla_policies_get"];
+        put?: never;
+        /**
+         * Create a sla policy
+         * @description Targets per priority, counted in business hours. A ticket follows the oldest active policy naming its category, else the oldest naming none; its due times are set when it is created and when its priority or category changes.
+         */
+        post: operations["create_v1_sla_policies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sla-policies/batch/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create, update, upsert, read or archive up to 100
+         * @description One result per input, in order. With all_or_none=true every input commits in one transaction or none does (then a 422 or 409 names the input).
+         */
+        post: operations["batch_v1_sla_policies_batch__action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sla-policies/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a sla policy */
+        get: operations["read_v1_sla_policies__record_id__get"];
+        put?: never;
+        post?: never;
+        /** Archive a sla policy (restorable 30 days) */
+        delete: operations["archive_v1_sla_policies__record_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of a sla policy
+         * @description Only the fields sent change; null clears a field. Send If-Match with the ETag to change only the version you read.
+         */
+        patch: operations["update_v1_sla_policies__record_id__patch"];
+        trace?: never;
+    };
+    "/v1/sla-policies/{record_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived sla policy */
+        post: operations["restore_v1_sla_policies__record_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sla-policies/{record_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sla policy's changes, newest first */
+        get: operations["timeline_v1_sla_policies__record_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/teams": {
         parameters: {
             query?: never;
@@ -1630,6 +1884,164 @@ export interface paths {
         };
         /** The team's changes, newest first */
         get: operations["timeline_v1_teams__record_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List or search tickets (the queue)
+         * @description The queue: `sort=due_at` orders open tickets by the next due time still to meet (breached ones first, tickets without due times last); `assignee_id=me` is the caller's own. Sorts by created_at, updated_at, due_at. Expands contact, company, deal (one batch read per page). Filters by custom properties with `custom.<name>=value` (defined under /v1/properties/tickets; a multi_enum matches one of its values), matched while reading. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         */
+        get: operations["list_tickets_v1_tickets_get"];
+        put?: never;
+        /** Create a ticket */
+        post: operations["create_v1_tickets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/batch/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create, update, upsert, read or archive up to 100
+         * @description One result per input, in order. With all_or_none=true every input commits in one transaction or none does (then a 422 or 409 names the input).
+         */
+        post: operations["batch_v1_tickets_batch__action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pairs of ticket records that look like duplicates */
+        get: operations["duplicates_v1_tickets_duplicates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a ticket
+         * @description Expands contact, company, deal.
+         */
+        get: operations["read_expanding_v1_tickets__record_id__get"];
+        put?: never;
+        post?: never;
+        /** Archive a ticket (restorable 30 days) */
+        delete: operations["archive_v1_tickets__record_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of a ticket
+         * @description Only the fields sent change; null clears a field. Send If-Match with the ETag to change only the version you read.
+         */
+        patch: operations["update_v1_tickets__record_id__patch"];
+        trace?: never;
+    };
+    "/v1/tickets/{record_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge another ticket into this one
+         * @description This record keeps its values and takes the other's where it has none; the other is archived with merged_into, and its unique value then finds this one. What refers to the other (a contact's activities and deals; a company's contacts, deals and activities) is moved to this one, each record a change of its own: within the request when there are at most 100 of a kind, in the background after it otherwise (`pending_moves` names those kinds).
+         */
+        post: operations["merge_v1_tickets__record_id__merge_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{record_id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A ticket's replies and notes, oldest first */
+        get: operations["list_replies_v1_tickets__record_id__replies_get"];
+        put?: never;
+        /**
+         * Reply to a ticket, or add an internal note
+         * @description `public: true` answers the customer (an agent's first public reply is the ticket's first response, and opens a new ticket); `public: false` is an internal note. `author: customer` records what the customer wrote: it reopens a pending or resolved ticket. A closed ticket takes internal notes only (409). The caller must be allowed to change the ticket.
+         */
+        post: operations["add_reply_v1_tickets__record_id__replies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{record_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived ticket */
+        post: operations["restore_v1_tickets__record_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tickets/{record_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ticket's changes, newest first */
+        get: operations["timeline_v1_tickets__record_id__timeline_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1866,7 +2278,7 @@ export interface components {
              * Pending Moves
              * @description The kinds of the duplicate's linked records (its contacts, deals, activities) that are still being moved to this record: more than a merge request moves itself, so they move in the background after this answer, usually within seconds to minutes, each with a change and an `*.updated` event of its own. Until then the rest still lists under the duplicate's id (e.g. `/v1/companies/{duplicate_id}/contacts`, `/v1/deals?company_id={duplicate_id}`). Empty: everything moved before this answer.
              */
-            pending_moves: ("contacts" | "deals" | "activities")[];
+            pending_moves: ("contacts" | "deals" | "activities" | "tickets")[];
             /**
              * Remind At
              * @description The owner is notified then, once.
@@ -2313,6 +2725,29 @@ export interface components {
             total: components["schemas"]["Money"];
             weighted_total: components["schemas"]["Money"];
         };
+        /**
+         * BusinessHoursIn
+         * @description One daily window on the named days, in the zone's wall time (09:00 stays 09:00 across a change).
+         */
+        BusinessHoursIn: {
+            /** Days */
+            days: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+            /**
+             * From
+             * @description `HH:MM`, local time.
+             */
+            from: string;
+            /**
+             * Timezone
+             * @description An IANA time zone: `Europe/Berlin`.
+             */
+            timezone: string;
+            /**
+             * To
+             * @description `HH:MM` after `from`, or `24:00`.
+             */
+            to: string;
+        };
         /** Campaign */
         Campaign: {
             /** Archived */
@@ -2663,7 +3098,7 @@ export interface components {
              * Pending Moves
              * @description The kinds of the duplicate's linked records (its contacts, deals, activities) that are still being moved to this record: more than a merge request moves itself, so they move in the background after this answer, usually within seconds to minutes, each with a change and an `*.updated` event of its own. Until then the rest still lists under the duplicate's id (e.g. `/v1/companies/{duplicate_id}/contacts`, `/v1/deals?company_id={duplicate_id}`). Empty: everything moved before this answer.
              */
-            pending_moves: ("contacts" | "deals" | "activities")[];
+            pending_moves: ("contacts" | "deals" | "activities" | "tickets")[];
             /** Tags */
             tags?: string[] | null;
             /** Tenant Id */
@@ -2738,6 +3173,8 @@ export interface components {
             archived: boolean;
             /** Archived At */
             archived_at: string | null;
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2803,6 +3240,8 @@ export interface components {
         };
         /** ContactCreate */
         ContactCreate: {
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2859,6 +3298,8 @@ export interface components {
             archived: boolean;
             /** Archived At */
             archived_at: string | null;
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2891,7 +3332,7 @@ export interface components {
              * Pending Moves
              * @description The kinds of the duplicate's linked records (its contacts, deals, activities) that are still being moved to this record: more than a merge request moves itself, so they move in the background after this answer, usually within seconds to minutes, each with a change and an `*.updated` event of its own. Until then the rest still lists under the duplicate's id (e.g. `/v1/companies/{duplicate_id}/contacts`, `/v1/deals?company_id={duplicate_id}`). Empty: everything moved before this answer.
              */
-            pending_moves: ("contacts" | "deals" | "activities")[];
+            pending_moves: ("contacts" | "deals" | "activities" | "tickets")[];
             /** Phone */
             phone?: string | null;
             /** Source */
@@ -2940,6 +3381,8 @@ export interface components {
          * @description Every field optional; a field sent as null is cleared.
          */
         ContactUpdate: {
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -2972,6 +3415,8 @@ export interface components {
             archived: boolean;
             /** Archived At */
             archived_at: string | null;
+            /** Birthday */
+            birthday?: string | null;
             /** @description With ?expand=company: the company it refers to. */
             company?: components["schemas"]["Company"] | null;
             /** Company Id */
@@ -3190,7 +3635,7 @@ export interface components {
              * Pending Moves
              * @description The kinds of the duplicate's linked records (its contacts, deals, activities) that are still being moved to this record: more than a merge request moves itself, so they move in the background after this answer, usually within seconds to minutes, each with a change and an `*.updated` event of its own. Until then the rest still lists under the duplicate's id (e.g. `/v1/companies/{duplicate_id}/contacts`, `/v1/deals?company_id={duplicate_id}`). Empty: everything moved before this answer.
              */
-            pending_moves: ("contacts" | "deals" | "activities")[];
+            pending_moves: ("contacts" | "deals" | "activities" | "tickets")[];
             /** Pipeline Id */
             pipeline_id?: string | null;
             /** Stage Id */
@@ -3628,6 +4073,11 @@ export interface components {
             download_url: string | null;
             /** Error */
             error: string | null;
+            /**
+             * Expired At
+             * @description When the zip was deleted (`expired`); null before.
+             */
+            expired_at?: string | null;
             /** Id */
             id: string;
             /**
@@ -3656,10 +4106,10 @@ export interface components {
             started_at: string | null;
             /**
              * Status
-             * @description `pending` until a worker takes it, `running` while records are written to the zip, then `completed` (`download_url` set) or `failed` (`error` says why).
+             * @description `pending` until a worker takes it, `running` while records are written to the zip, then `completed` (`download_url` set) or `failed` (`error` says why); `expired` once its zip is deleted (`expired_at`): 7 days after it completed, or earlier when a person is erased after the export was made (the zip may hold their data; docs/privacy.md). An expired export has no link.
              * @enum {string}
              */
-            status: "pending" | "running" | "completed" | "failed";
+            status: "pending" | "running" | "completed" | "failed" | "expired";
             /** Updated At */
             updated_at: string;
         };
@@ -3875,6 +4325,8 @@ export interface components {
          * @description A contact's fields, with the email required (it is how a returning lead is recognised).
          */
         InboundLead: {
+            /** Birthday */
+            birthday?: string | null;
             /** Company Id */
             company_id?: string | null;
             consent?: components["schemas"]["Consent"] | null;
@@ -3909,6 +4361,177 @@ export interface components {
              * @enum {string}
              */
             result: "created" | "updated";
+        };
+        /**
+         * InboundTicket
+         * @description A customer's request: who (by email) and what.
+         */
+        InboundTicket: {
+            /** Category */
+            category?: ("question" | "complaint" | "incident" | "request") | null;
+            /**
+             * Channel
+             * @description `web` when unset (`partner` for partner events).
+             */
+            channel?: ("email" | "phone" | "web" | "chat" | "partner") | null;
+            /** Description */
+            description?: string | null;
+            /** Email */
+            email: string;
+            /**
+             * External Ref
+             * @description The sender's own id of the submission (a mail's Message-ID): the same one again answers the ticket it made (200) instead of making another.
+             */
+            external_ref?: string | null;
+            /** First Name */
+            first_name?: string | null;
+            /** Last Name */
+            last_name?: string | null;
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /** Subject */
+            subject: string;
+            /** Tags */
+            tags?: string[] | null;
+        };
+        /**
+         * InboundTicketResult
+         * @description What /v1/inbound/tickets answers: the ticket, and the contact it was opened for.
+         */
+        InboundTicketResult: {
+            contact: components["schemas"]["Contact"];
+            /**
+             * Result
+             * @enum {string}
+             */
+            result: "created" | "existing";
+            ticket: components["schemas"]["Ticket"];
+        };
+        /** KbArticle */
+        KbArticle: {
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /** Body */
+            body?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Merged Into */
+            merged_into: string | null;
+            /**
+             * Owner Id
+             * @description Its author (the role rules); the creator by default.
+             */
+            owner_id?: string | null;
+            /** Status */
+            status?: ("draft" | "published") | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Title */
+            title?: string | null;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
+        };
+        /** KbArticleBatchResults */
+        KbArticleBatchResults: {
+            /** Results */
+            results: components["schemas"]["KbArticleBatchResultsResult"][];
+        };
+        /** KbArticleBatchResultsResult */
+        KbArticleBatchResultsResult: {
+            error?: components["schemas"]["Problem"] | null;
+            /** Id */
+            id?: string | null;
+            record?: components["schemas"]["KbArticle"] | null;
+            /**
+             * Status
+             * @description 201 created, 200 read or changed, or the input's error status.
+             */
+            status: number;
+        };
+        /** KbArticleCreate */
+        KbArticleCreate: {
+            /** Body */
+            body?: string | null;
+            /**
+             * Owner Id
+             * @description Its author (the role rules); the creator by default.
+             */
+            owner_id?: string | null;
+            /** Status */
+            status?: ("draft" | "published") | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Title */
+            title: string;
+        };
+        /** KbArticlePage */
+        KbArticlePage: {
+            /** Items */
+            items: components["schemas"]["KbArticle"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description How many records the list has in all (active ones, or archived ones with ?archived=true); null when it is filtered or searched.
+             */
+            total: number | null;
+        };
+        /** KbArticleTimelinePage */
+        KbArticleTimelinePage: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * KbArticleUpdate
+         * @description Every field optional; a field sent as null is cleared (status back to draft).
+         */
+        KbArticleUpdate: {
+            /** Body */
+            body?: string | null;
+            /**
+             * Owner Id
+             * @description Its author (the role rules); the creator by default.
+             */
+            owner_id?: string | null;
+            /** Status */
+            status?: ("draft" | "published") | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Title */
+            title?: string | null;
+        };
+        /** LastReply */
+        LastReply: {
+            /**
+             * Author
+             * @enum {string}
+             */
+            author: "agent" | "customer";
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Public */
+            public: boolean;
         };
         /** LinkedName */
         LinkedName: {
@@ -4187,7 +4810,7 @@ export interface components {
              * Object
              * @description Read-only. Whose property it is.
              */
-            object?: ("contacts" | "companies" | "deals") | null;
+            object?: ("contacts" | "companies" | "deals" | "tickets") | null;
             /**
              * Options
              * @description The values an enum or multi_enum property takes.
@@ -4335,10 +4958,155 @@ export interface components {
             /** Queued At */
             queued_at: string;
         };
+        /** Reply */
+        Reply: {
+            /**
+             * Author
+             * @enum {string}
+             */
+            author: "agent" | "customer";
+            /**
+             * Author Id
+             * @description The user who wrote or recorded it.
+             */
+            author_id?: string | null;
+            /** Body */
+            body: string;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Public */
+            public: boolean;
+            /** Ticket Id */
+            ticket_id: string;
+        };
+        /** ReplyCreate */
+        ReplyCreate: {
+            /**
+             * Author
+             * @description `customer`: what the customer wrote (a mail gateway, a call taken down); it reopens a pending or resolved ticket and is never its first response.
+             * @default agent
+             * @enum {string}
+             */
+            author: "agent" | "customer";
+            /** Body */
+            body: string;
+            /**
+             * Public
+             * @description True: answers the customer; false: an internal note.
+             * @default true
+             */
+            public: boolean;
+        };
+        /** ReplyPage */
+        ReplyPage: {
+            /** Items */
+            items: components["schemas"]["Reply"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /** ReportAnswer */
+        ReportAnswer: {
+            /**
+             * Data As Of
+             * @description The newest change the report's data holds (null: nothing exported yet). Changes reach reports within about a minute of their commit.
+             */
+            data_as_of: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Params
+             * @description Every parameter the report takes, as applied (null: not given).
+             */
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Rows
+             * @description The report's rows, in order. Amounts and rates are JSON numbers; times RFC 3339 in UTC.
+             */
+            rows: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** ReportInfo */
+        ReportInfo: {
+            /**
+             * Chart
+             * @description How the report is best drawn.
+             * @enum {string}
+             */
+            chart: "bar" | "line" | "pie" | "funnel";
+            /** Description */
+            description: string;
+            /**
+             * Label
+             * @description The row field that labels a bar, point or slice.
+             */
+            label: string | null;
+            /**
+             * Name
+             * @description As `GET /v1/reports/{report_name}` names it.
+             */
+            name: string;
+            /**
+             * Params
+             * @description The query parameters it takes.
+             */
+            params: components["schemas"]["ReportParameter"][];
+            /** Title */
+            title: string;
+            /**
+             * Values
+             * @description The row fields a chart draws.
+             */
+            values: string[];
+        };
+        /** ReportList */
+        ReportList: {
+            /** Items */
+            items: components["schemas"]["ReportInfo"][];
+        };
+        /** ReportParameter */
+        ReportParameter: {
+            /**
+             * Choices
+             * @description For `group_by`: what the rows may be per.
+             */
+            choices?: string[] | null;
+            /**
+             * Default
+             * @description For `group_by`: what the rows are per when not given.
+             */
+            default?: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Name
+             * @enum {string}
+             */
+            name: "from" | "to" | "owner_id" | "pipeline_id" | "group_by";
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "date" | "id" | "choice";
+        };
         /** ResponseValidationError */
         ResponseValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** Satisfaction */
+        Satisfaction: {
+            /** Comment */
+            comment?: string | null;
+            /** Score */
+            score?: number | null;
         };
         /** ScheduleRequest */
         ScheduleRequest: {
@@ -4676,6 +5444,124 @@ export interface components {
              */
             owner_id?: string | null;
         };
+        /** SlaPolicy */
+        SlaPolicy: {
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /** @description Null: round the clock. */
+            business_hours?: components["schemas"]["BusinessHoursIn"] | null;
+            /**
+             * Categories
+             * @description The ticket categories it applies to; empty: every category. A ticket follows the oldest active policy naming its category, else the oldest naming none.
+             */
+            categories?: ("question" | "complaint" | "incident" | "request")[] | null;
+            /** Created At */
+            created_at: string;
+            /** Id */
+            id: string;
+            /** Merged Into */
+            merged_into: string | null;
+            /** Name */
+            name?: string | null;
+            targets?: components["schemas"]["Targets"] | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
+            /**
+             * Warn Before Minutes
+             * @description The assignee is warned this many business minutes ahead.
+             */
+            warn_before_minutes?: number | null;
+        };
+        /** SlaPolicyBatchResults */
+        SlaPolicyBatchResults: {
+            /** Results */
+            results: components["schemas"]["SlaPolicyBatchResultsResult"][];
+        };
+        /** SlaPolicyBatchResultsResult */
+        SlaPolicyBatchResultsResult: {
+            error?: components["schemas"]["Problem"] | null;
+            /** Id */
+            id?: string | null;
+            record?: components["schemas"]["SlaPolicy"] | null;
+            /**
+             * Status
+             * @description 201 created, 200 read or changed, or the input's error status.
+             */
+            status: number;
+        };
+        /** SlaPolicyCreate */
+        SlaPolicyCreate: {
+            /** @description Null: round the clock. */
+            business_hours?: components["schemas"]["BusinessHoursIn"] | null;
+            /**
+             * Categories
+             * @description The ticket categories it applies to; empty: every category. A ticket follows the oldest active policy naming its category, else the oldest naming none.
+             */
+            categories?: ("question" | "complaint" | "incident" | "request")[] | null;
+            /** Name */
+            name: string;
+            targets: components["schemas"]["Targets"];
+            /**
+             * Warn Before Minutes
+             * @description The assignee is warned this many business minutes ahead.
+             */
+            warn_before_minutes?: number | null;
+        };
+        /** SlaPolicyPage */
+        SlaPolicyPage: {
+            /** Items */
+            items: components["schemas"]["SlaPolicy"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description How many records the list has in all (active ones, or archived ones with ?archived=true); null when it is filtered or searched.
+             */
+            total: number | null;
+        };
+        /** SlaPolicyTimelinePage */
+        SlaPolicyTimelinePage: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * SlaPolicyUpdate
+         * @description Every field optional; applies to tickets created or re-prioritised after it.
+         */
+        SlaPolicyUpdate: {
+            /** @description Null: round the clock. */
+            business_hours?: components["schemas"]["BusinessHoursIn"] | null;
+            /**
+             * Categories
+             * @description The ticket categories it applies to; empty: every category. A ticket follows the oldest active policy naming its category, else the oldest naming none.
+             */
+            categories?: ("question" | "complaint" | "incident" | "request")[] | null;
+            /** Name */
+            name?: string | null;
+            targets?: components["schemas"]["Targets"] | null;
+            /**
+             * Warn Before Minutes
+             * @description The assignee is warned this many business minutes ahead.
+             */
+            warn_before_minutes?: number | null;
+        };
         /** Stage */
         Stage: {
             /**
@@ -4696,6 +5582,23 @@ export interface components {
              * @description Chance of winning a deal in this stage (won: 1, lost: 0 when not given), kept to 4 decimal places.
              */
             probability?: number | null;
+        };
+        /** Target */
+        Target: {
+            /** First Response Minutes */
+            first_response_minutes: number;
+            /** Resolution Minutes */
+            resolution_minutes: number;
+        };
+        /**
+         * Targets
+         * @description A priority without a target has no due times; at least one priority has one.
+         */
+        Targets: {
+            high?: components["schemas"]["Target"] | null;
+            low?: components["schemas"]["Target"] | null;
+            normal?: components["schemas"]["Target"] | null;
+            urgent?: components["schemas"]["Target"] | null;
         };
         /** Team */
         Team: {
@@ -4770,6 +5673,464 @@ export interface components {
             manager_id?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /** Ticket */
+        Ticket: {
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /**
+             * Article Ids
+             * @description Knowledge base articles linked to the ticket.
+             */
+            article_ids?: string[] | null;
+            /**
+             * Assignee Id
+             * @description The user working on it (its owner for the role rules); the creator by default.
+             */
+            assignee_id?: string | null;
+            /** Category */
+            category?: ("question" | "complaint" | "incident" | "request") | null;
+            /** Channel */
+            channel?: ("email" | "phone" | "web" | "chat" | "partner") | null;
+            /** Company Id */
+            company_id?: string | null;
+            /** Contact Id */
+            contact_id?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Custom */
+            custom?: {
+                [key: string]: string | number | boolean | string[] | null;
+            } | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * First Responded At
+             * @description The first public reply by an agent.
+             */
+            first_responded_at?: string | null;
+            /** Id */
+            id: string;
+            /** @description Its latest reply or note (GET /replies: all). */
+            last_reply?: components["schemas"]["LastReply"] | null;
+            /** Merged Into */
+            merged_into: string | null;
+            /**
+             * Priority
+             * @description Sets the due times (the SLA policy's targets for it); `normal` when unset.
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Resolved At
+             * @description When it was last resolved (or closed unresolved).
+             */
+            resolved_at?: string | null;
+            satisfaction?: components["schemas"]["Satisfaction"] | null;
+            /** @description Null while no SLA policy applies to it. */
+            sla?: components["schemas"]["TicketSla"] | null;
+            /**
+             * Sla Breached
+             * @description True once a due time was missed (`breached`).
+             */
+            sla_breached?: boolean | null;
+            /**
+             * Status
+             * @description `new` on creation. Moves: new -> open, pending, resolved, closed; open -> pending, resolved, closed; pending -> open, resolved, closed; resolved -> open (reopened), closed; closed is final. Another move is 422. An agent's first public reply opens a new ticket; a customer's reply reopens a pending or resolved one.
+             */
+            status?: ("new" | "open" | "pending" | "resolved" | "closed") | null;
+            /** Subject */
+            subject?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Id */
+            team_id?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
+        };
+        /** TicketBatchResults */
+        TicketBatchResults: {
+            /** Results */
+            results: components["schemas"]["TicketBatchResultsResult"][];
+        };
+        /** TicketBatchResultsResult */
+        TicketBatchResultsResult: {
+            error?: components["schemas"]["Problem"] | null;
+            /** Id */
+            id?: string | null;
+            record?: components["schemas"]["Ticket"] | null;
+            /**
+             * Status
+             * @description 201 created, 200 read or changed, or the input's error status.
+             */
+            status: number;
+        };
+        /** TicketCreate */
+        TicketCreate: {
+            /**
+             * Article Ids
+             * @description Knowledge base articles linked to the ticket.
+             */
+            article_ids?: string[] | null;
+            /**
+             * Assignee Id
+             * @description The user working on it (its owner for the role rules); the creator by default.
+             */
+            assignee_id?: string | null;
+            /** Category */
+            category?: ("question" | "complaint" | "incident" | "request") | null;
+            /** Channel */
+            channel?: ("email" | "phone" | "web" | "chat" | "partner") | null;
+            /** Company Id */
+            company_id?: string | null;
+            /** Contact Id */
+            contact_id?: string | null;
+            /** Custom */
+            custom?: {
+                [key: string]: string | number | boolean | string[] | null;
+            } | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Priority
+             * @description Sets the due times (the SLA policy's targets for it); `normal` when unset.
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Status
+             * @description `new` on creation. Moves: new -> open, pending, resolved, closed; open -> pending, resolved, closed; pending -> open, resolved, closed; resolved -> open (reopened), closed; closed is final. Another move is 422. An agent's first public reply opens a new ticket; a customer's reply reopens a pending or resolved one.
+             */
+            status?: ("new" | "open" | "pending" | "resolved" | "closed") | null;
+            /** Subject */
+            subject: string;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Id */
+            team_id?: string | null;
+        };
+        /** TicketDuplicatePage */
+        TicketDuplicatePage: {
+            /** Items */
+            items: components["schemas"]["TicketDuplicatePair"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /** TicketDuplicatePair */
+        TicketDuplicatePair: {
+            /** Found At */
+            found_at: string;
+            /** Ids */
+            ids: string[];
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "same_name" | "same_phone";
+            /** Tickets */
+            tickets: components["schemas"]["Ticket"][];
+        };
+        /** TicketMergeResult */
+        TicketMergeResult: {
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /**
+             * Article Ids
+             * @description Knowledge base articles linked to the ticket.
+             */
+            article_ids?: string[] | null;
+            /**
+             * Assignee Id
+             * @description The user working on it (its owner for the role rules); the creator by default.
+             */
+            assignee_id?: string | null;
+            /** Category */
+            category?: ("question" | "complaint" | "incident" | "request") | null;
+            /** Channel */
+            channel?: ("email" | "phone" | "web" | "chat" | "partner") | null;
+            /** Company Id */
+            company_id?: string | null;
+            /** Contact Id */
+            contact_id?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Custom */
+            custom?: {
+                [key: string]: string | number | boolean | string[] | null;
+            } | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * First Responded At
+             * @description The first public reply by an agent.
+             */
+            first_responded_at?: string | null;
+            /** Id */
+            id: string;
+            /** @description Its latest reply or note (GET /replies: all). */
+            last_reply?: components["schemas"]["LastReply"] | null;
+            /** Merged Into */
+            merged_into: string | null;
+            /**
+             * Pending Moves
+             * @description The kinds of the duplicate's linked records (its contacts, deals, activities) that are still being moved to this record: more than a merge request moves itself, so they move in the background after this answer, usually within seconds to minutes, each with a change and an `*.updated` event of its own. Until then the rest still lists under the duplicate's id (e.g. `/v1/companies/{duplicate_id}/contacts`, `/v1/deals?company_id={duplicate_id}`). Empty: everything moved before this answer.
+             */
+            pending_moves: ("contacts" | "deals" | "activities" | "tickets")[];
+            /**
+             * Priority
+             * @description Sets the due times (the SLA policy's targets for it); `normal` when unset.
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Resolved At
+             * @description When it was last resolved (or closed unresolved).
+             */
+            resolved_at?: string | null;
+            satisfaction?: components["schemas"]["Satisfaction"] | null;
+            /** @description Null while no SLA policy applies to it. */
+            sla?: components["schemas"]["TicketSla"] | null;
+            /**
+             * Sla Breached
+             * @description True once a due time was missed (`breached`).
+             */
+            sla_breached?: boolean | null;
+            /**
+             * Status
+             * @description `new` on creation. Moves: new -> open, pending, resolved, closed; open -> pending, resolved, closed; pending -> open, resolved, closed; resolved -> open (reopened), closed; closed is final. Another move is 422. An agent's first public reply opens a new ticket; a customer's reply reopens a pending or resolved one.
+             */
+            status?: ("new" | "open" | "pending" | "resolved" | "closed") | null;
+            /** Subject */
+            subject?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Id */
+            team_id?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
+        };
+        /** TicketPage */
+        TicketPage: {
+            /** Items */
+            items: components["schemas"]["TicketWithRelated"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description How many records the list has in all (active ones, or archived ones with ?archived=true); null when it is filtered or searched.
+             */
+            total: number | null;
+        };
+        /**
+         * TicketSla
+         * @description The due times of the ticket's SLA policy, counted in its business hours from the ticket's creation
+         *     (again from then when its priority changes), and whether each was missed.
+         */
+        TicketSla: {
+            /**
+             * First Response Breached
+             * @default false
+             */
+            first_response_breached: boolean;
+            /** First Response Due At */
+            first_response_due_at?: string | null;
+            /**
+             * First Response Warn At
+             * @description When the assignee is warned.
+             */
+            first_response_warn_at?: string | null;
+            /**
+             * Policy Id
+             * @description The SLA policy the due times come from.
+             */
+            policy_id?: string | null;
+            /**
+             * Resolution Breached
+             * @default false
+             */
+            resolution_breached: boolean;
+            /** Resolution Due At */
+            resolution_due_at?: string | null;
+            /**
+             * Resolution Warn At
+             * @description When the assignee is warned.
+             */
+            resolution_warn_at?: string | null;
+        };
+        /** TicketTimelinePage */
+        TicketTimelinePage: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TicketUpdate
+         * @description Every field optional; a field sent as null is cleared (status and priority take their default).
+         */
+        TicketUpdate: {
+            /**
+             * Article Ids
+             * @description Knowledge base articles linked to the ticket.
+             */
+            article_ids?: string[] | null;
+            /**
+             * Assignee Id
+             * @description The user working on it (its owner for the role rules); the creator by default.
+             */
+            assignee_id?: string | null;
+            /** Category */
+            category?: ("question" | "complaint" | "incident" | "request") | null;
+            /** Channel */
+            channel?: ("email" | "phone" | "web" | "chat" | "partner") | null;
+            /** Company Id */
+            company_id?: string | null;
+            /** Contact Id */
+            contact_id?: string | null;
+            /** Custom */
+            custom?: {
+                [key: string]: string | number | boolean | string[] | null;
+            } | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Priority
+             * @description Sets the due times (the SLA policy's targets for it); `normal` when unset.
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Status
+             * @description `new` on creation. Moves: new -> open, pending, resolved, closed; open -> pending, resolved, closed; pending -> open, resolved, closed; resolved -> open (reopened), closed; closed is final. Another move is 422. An agent's first public reply opens a new ticket; a customer's reply reopens a pending or resolved one.
+             */
+            status?: ("new" | "open" | "pending" | "resolved" | "closed") | null;
+            /** Subject */
+            subject?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Id */
+            team_id?: string | null;
+        };
+        /** TicketWithRelated */
+        TicketWithRelated: {
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /**
+             * Article Ids
+             * @description Knowledge base articles linked to the ticket.
+             */
+            article_ids?: string[] | null;
+            /**
+             * Assignee Id
+             * @description The user working on it (its owner for the role rules); the creator by default.
+             */
+            assignee_id?: string | null;
+            /** Category */
+            category?: ("question" | "complaint" | "incident" | "request") | null;
+            /** Channel */
+            channel?: ("email" | "phone" | "web" | "chat" | "partner") | null;
+            /** @description With ?expand=company: the company it refers to. */
+            company?: components["schemas"]["Company"] | null;
+            /** Company Id */
+            company_id?: string | null;
+            /** @description With ?expand=contact: the contact it refers to. */
+            contact?: components["schemas"]["Contact"] | null;
+            /** Contact Id */
+            contact_id?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Custom */
+            custom?: {
+                [key: string]: string | number | boolean | string[] | null;
+            } | null;
+            /** @description With ?expand=deal: the deal it refers to. */
+            deal?: components["schemas"]["Deal"] | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * First Responded At
+             * @description The first public reply by an agent.
+             */
+            first_responded_at?: string | null;
+            /** Id */
+            id: string;
+            /** @description Its latest reply or note (GET /replies: all). */
+            last_reply?: components["schemas"]["LastReply"] | null;
+            /** Merged Into */
+            merged_into: string | null;
+            /**
+             * Priority
+             * @description Sets the due times (the SLA policy's targets for it); `normal` when unset.
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Resolved At
+             * @description When it was last resolved (or closed unresolved).
+             */
+            resolved_at?: string | null;
+            satisfaction?: components["schemas"]["Satisfaction"] | null;
+            /** @description Null while no SLA policy applies to it. */
+            sla?: components["schemas"]["TicketSla"] | null;
+            /**
+             * Sla Breached
+             * @description True once a due time was missed (`breached`).
+             */
+            sla_breached?: boolean | null;
+            /**
+             * Status
+             * @description `new` on creation. Moves: new -> open, pending, resolved, closed; open -> pending, resolved, closed; pending -> open, resolved, closed; resolved -> open (reopened), closed; closed is final. Another move is 422. An agent's first public reply opens a new ticket; a customer's reply reopens a pending or resolved one.
+             */
+            status?: ("new" | "open" | "pending" | "resolved" | "closed") | null;
+            /** Subject */
+            subject?: string | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Id */
+            team_id?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
         };
         /** TimelineEntry */
         TimelineEntry: {
@@ -4849,6 +6210,8 @@ export interface components {
             team_id?: string | null;
             /** Tenant Id */
             tenant_id: string;
+            /** Timezone */
+            timezone?: string | null;
             /** Updated At */
             updated_at: string;
             /**
@@ -4875,6 +6238,8 @@ export interface components {
              * @description The team the user belongs to (GET /v1/teams).
              */
             team_id?: string | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /** UserPage */
         UserPage: {
@@ -4920,6 +6285,8 @@ export interface components {
             role?: ("admin" | "manager" | "rep" | "viewer") | null;
             /** Team Id */
             team_id?: string | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /** ValidationError */
         ValidationError: {
@@ -16849,6 +18216,1377 @@ export interface operations {
             };
         };
     };
+    inbound_ticket_v1_inbound_tickets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InboundTicket"];
+            };
+        };
+        responses: {
+            /** @description The ticket this external_ref opened before */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundTicketResult"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundTicketResult"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_articles_v1_kb_articles_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description List archived articles instead. */
+                archived?: boolean;
+                /** @description Type-ahead prefix over the title (any of its words). */
+                q?: string | null;
+                status?: ("draft" | "published") | null;
+                /** @description A user's id, or `me` for the caller's own records. */
+                owner_id?: string | null;
+                tag?: string | null;
+                /** @description The field to sort by (the operation's description names them); a leading - sorts descending. Without it: oldest first. */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticlePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_v1_kb_articles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KbArticleCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    batch_v1_kb_articles_batch__action__post: {
+        parameters: {
+            query?: {
+                /** @description Apply every input in one transaction or none. */
+                all_or_none?: boolean;
+            };
+            header?: never;
+            path: {
+                action: "create" | "update" | "upsert" | "read" | "archive";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticleBatchResults"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_v1_kb_articles__record_id__get: {
+        parameters: {
+            query?: {
+                /** @description Also find an archived record. */
+                archived?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_v1_kb_articles__record_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            204: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_v1_kb_articles__record_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KbArticleUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore_v1_kb_articles__record_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticle"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_v1_kb_articles__record_id__timeline_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KbArticleTimelinePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     read_me_v1_me_get: {
         parameters: {
             query?: never;
@@ -18496,7 +21234,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Whose properties: contacts, companies or deals. */
-                object: "contacts" | "companies" | "deals";
+                object: "contacts" | "companies" | "deals" | "tickets";
             };
             cookie?: never;
         };
@@ -18612,7 +21350,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Whose properties: contacts, companies or deals. */
-                object: "contacts" | "companies" | "deals";
+                object: "contacts" | "companies" | "deals" | "tickets";
             };
             cookie?: never;
         };
@@ -18805,7 +21543,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Whose properties: contacts, companies or deals. */
-                object: "contacts" | "companies" | "deals";
+                object: "contacts" | "companies" | "deals" | "tickets";
                 /** @description The property's name. */
                 name: string;
             };
@@ -18908,7 +21646,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Whose properties: contacts, companies or deals. */
-                object: "contacts" | "companies" | "deals";
+                object: "contacts" | "companies" | "deals" | "tickets";
                 /** @description The property's name. */
                 name: string;
             };
@@ -19075,7 +21813,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Whose properties: contacts, companies or deals. */
-                object: "contacts" | "companies" | "deals";
+                object: "contacts" | "companies" | "deals" | "tickets";
                 /** @description The property's name. */
                 name: string;
             };
@@ -19284,7 +22022,7 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Whose properties: contacts, companies or deals. */
-                object: "contacts" | "companies" | "deals";
+                object: "contacts" | "companies" | "deals" | "tickets";
                 /** @description The property's name. */
                 name: string;
             };
@@ -19364,6 +22102,220 @@ export interface operations {
             };
             /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
             409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_reports_v1_reports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportList"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_report_v1_reports__report_name__get: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD. */
+                from?: string | null;
+                /** @description Last day, YYYY-MM-DD. */
+                to?: string | null;
+                /** @description Only this user's records. */
+                owner_id?: string | null;
+                /** @description Only this pipeline's deals. */
+                pipeline_id?: string | null;
+                /** @description What the rows are per. */
+                group_by?: string | null;
+            };
+            header?: never;
+            path: {
+                report_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportAnswer"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;
@@ -20965,6 +23917,1203 @@ export interface operations {
             };
         };
     };
+    list_all_v1_sla_policies_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description List archived ones instead. */
+                archived?: boolean;
+                /** @description The field to sort by (the operation's description names them); a leading - sorts descending. Without it: oldest first. */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyPage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_v1_sla_policies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaPolicyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    batch_v1_sla_policies_batch__action__post: {
+        parameters: {
+            query?: {
+                /** @description Apply every input in one transaction or none. */
+                all_or_none?: boolean;
+            };
+            header?: never;
+            path: {
+                action: "create" | "update" | "upsert" | "read" | "archive";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyBatchResults"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_v1_sla_policies__record_id__get: {
+        parameters: {
+            query?: {
+                /** @description Also find an archived record. */
+                archived?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_v1_sla_policies__record_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            204: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_v1_sla_policies__record_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaPolicyUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore_v1_sla_policies__record_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicy"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_v1_sla_policies__record_id__timeline_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaPolicyTimelinePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_all_v1_teams_get: {
         parameters: {
             query?: {
@@ -21883,6 +26032,1825 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamTimelinePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_tickets_v1_tickets_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description List archived tickets instead of active ones. */
+                archived?: boolean;
+                /** @description Type-ahead prefix over the subject. */
+                q?: string | null;
+                status?: ("new" | "open" | "pending" | "resolved" | "closed") | null;
+                priority?: ("low" | "normal" | "high" | "urgent") | null;
+                category?: ("question" | "complaint" | "incident" | "request") | null;
+                /** @description A user's id, or `me` for the caller's own records. */
+                assignee_id?: string | null;
+                team_id?: string | null;
+                contact_id?: string | null;
+                company_id?: string | null;
+                deal_id?: string | null;
+                /** @description true: a due time was missed; false: none was (yet). */
+                breached?: boolean | null;
+                tag?: string | null;
+                /** @description RFC 3339 time with its offset: records changed since then. */
+                updated_since?: string | null;
+                /** @description The field to sort by (the operation's description names them); a leading - sorts descending. Without it: oldest first. */
+                sort?: string | null;
+                /** @description Related records to show inline, comma-separated (named in the operation's description). */
+                expand?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketPage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_v1_tickets_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    batch_v1_tickets_batch__action__post: {
+        parameters: {
+            query?: {
+                /** @description Apply every input in one transaction or none. */
+                all_or_none?: boolean;
+            };
+            header?: never;
+            path: {
+                action: "create" | "update" | "upsert" | "read" | "archive";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketBatchResults"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    duplicates_v1_tickets_duplicates_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDuplicatePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_expanding_v1_tickets__record_id__get: {
+        parameters: {
+            query?: {
+                /** @description Also find an archived record. */
+                archived?: boolean;
+                /** @description Related records to show inline, comma-separated (named in the operation's description). */
+                expand?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketWithRelated"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_v1_tickets__record_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            204: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_v1_tickets__record_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    merge_v1_tickets__record_id__merge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketMergeResult"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_replies_v1_tickets__record_id__replies_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description true: public replies only (what the customer saw), no internal notes. */
+                public?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplyPage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    add_reply_v1_tickets__record_id__replies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplyCreate"];
+            };
+        };
+        responses: {
+            /** @description Added */
+            201: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reply"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore_v1_tickets__record_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_v1_tickets__record_id__timeline_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketTimelinePage"];
                 };
             };
             /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
