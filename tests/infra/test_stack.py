@@ -769,7 +769,9 @@ def test_the_inbound_events_consumer_knows_the_crms_own_account(synth: Synth) ->
 CONTINUING = [c for c in CONSUMERS if c.continues]
 
 
-def test_the_consumers_that_split_their_work_are_the_token_refresh_merge_moves_birthdays_and_fan_out() -> None:
+def test_the_consumers_that_split_their_work_are_the_token_refresh_merge_moves_birthdays_and_fan_out() -> (
+    None
+):
     assert {c.queue for c in CONTINUING} == {
         COMPANY_CONTACT_TOKENS_QUEUE,
         MERGE_MOVES_QUEUE,
