@@ -41,6 +41,22 @@ function when(campaign: Campaign): string {
   return "—";
 }
 
+/** The campaign's send time in words, for its own page. */
+function whenText(campaign: Campaign): string {
+  switch (campaign.status) {
+    case "scheduled":
+      return `Sends ${formatDateTime(campaign.send_at)}`;
+    case "sending":
+      return `Sending since ${formatDateTime(campaign.sending_at)}`;
+    case "sent":
+      return `Sent ${formatDateTime(campaign.sent_at ?? campaign.sending_at)}`;
+    case "cancelled":
+      return campaign.sending_at ? `Cancelled while sending (began ${formatDateTime(campaign.sending_at)})` : "Cancelled before it was sent";
+    default:
+      return "Not sent yet";
+  }
+}
+
 function useStats(campaign: Campaign, enabled = true) {
   const live = campaign.status === "sending" || campaign.status === "scheduled";
   return useQuery({
@@ -211,7 +227,7 @@ function Stats({ campaign }: { campaign: Campaign }) {
               <Text component="figcaption" fw={600} size="sm" id="campaign-funnel-caption" mb={6}>
                 Funnel: {FUNNEL.join(", ")}
               </Text>
-              <Bars labels={FUNNEL.map((stage) => stage)} series={[{ name: "recipients", values: FUNNEL.map((stage) => data[stage]) }]} />
+              <Bars labels={[...FUNNEL]} series={[{ name: "", values: FUNNEL.map((stage) => data[stage]) }]} />
             </Paper>
             <Text size="xs" c="dimmed">
               Converted: recipients with a deal won within {data.attribution_days} days of the send.
@@ -297,7 +313,7 @@ function CampaignView({ id, me, onClose }: { id: string; me: Me | undefined; onC
             <Text size="sm">Segment: {segment?.name ?? one.segment_id ?? "—"}</Text>
             <Text size="sm">Subject: {one.subject ?? "—"}</Text>
             <Text size="sm">From: {one.from ?? "—"}</Text>
-            <Text size="sm">{one.status === "scheduled" ? `Sends ${formatDateTime(one.send_at)}` : `Sent from ${when(one)}`}</Text>
+            <Text size="sm">{whenText(one)}</Text>
           </SimpleGrid>
         </Paper>
       )}
