@@ -156,7 +156,11 @@ export function CampaignEditor({
             <iframe className="campaign-preview" title="Email preview" sandbox="" srcDoc={renderBody(body, example)} data-testid="campaign-preview" />
           </Stack>
         </SimpleGrid>
-        <ProblemAlert error={problem} stale="Someone changed this campaign since you opened it, so nothing was saved. Reload it and try again." />
+        <ProblemAlert
+          error={problem}
+          stale="Someone changed this campaign since you opened it, so nothing was saved. Load it again and redo your changes."
+          onReload={campaign ? () => queryClient.invalidateQueries({ queryKey: ["campaigns", "one", campaign.id] }) : undefined}
+        />
         <Group>
           <FormButtons submit={campaign ? "Save campaign" : "Create campaign"} pending={save.isPending} onCancel={onCancel} />
           {dirty && campaign && <Text size="sm" c="dimmed">Unsaved changes</Text>}

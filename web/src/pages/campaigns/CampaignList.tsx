@@ -95,6 +95,20 @@ function Confirm({ title, action, color, pending, onConfirm, onClose, children }
   );
 }
 
+/** A card of the campaign's page, named by its title. */
+function Card({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
+  return (
+    <Paper withBorder p="md" component="section" aria-labelledby={id}>
+      <Stack gap="sm">
+        <Title order={3} id={id}>
+          {title}
+        </Title>
+        {children}
+      </Stack>
+    </Paper>
+  );
+}
+
 const CONFLICT_TITLE = "Not possible in its current state";
 
 /** Send now, schedule for a time, or cancel: each after a confirmation; a 409 (already sending, sent or
@@ -137,11 +151,7 @@ function Actions({ campaign, blocked, onProblem }: { campaign: Campaign; blocked
   };
   if (!canSend && !canCancel) return null;
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="campaign-actions-title">
-      <Stack gap="sm">
-        <Title order={3} id="campaign-actions-title">
-          Send
-        </Title>
+    <Card id="campaign-actions-title" title="Send">
         {blocked && <Text size="sm" c="dimmed">Save your changes first: sending uses the saved campaign.</Text>}
         <Group align="flex-end" wrap="wrap">
           {canSend && (
@@ -163,7 +173,6 @@ function Actions({ campaign, blocked, onProblem }: { campaign: Campaign; blocked
             </Button>
           )}
         </Group>
-      </Stack>
       {asking === "send" && (
         <Confirm title="Send this campaign now?" action="Send now" pending={move.isPending} onConfirm={() => move.mutate("send")} onClose={() => setAsking(null)}>
           It goes to every member of its segment with email consent, once each. A sent email cannot be called back.
@@ -179,7 +188,7 @@ function Actions({ campaign, blocked, onProblem }: { campaign: Campaign; blocked
           Nothing more is sent; emails already sent stay sent. A cancelled campaign cannot be sent again.
         </Confirm>
       )}
-    </Paper>
+    </Card>
   );
 }
 
@@ -202,11 +211,7 @@ function Stats({ campaign }: { campaign: Campaign }) {
       ]
     : [];
   return (
-    <Paper withBorder p="md" component="section" aria-labelledby="campaign-stats-title">
-      <Stack gap="sm">
-        <Title order={3} id="campaign-stats-title">
-          Results
-        </Title>
+    <Card id="campaign-stats-title" title="Results">
         <QueryState query={stats} what="results" />
         {data && (
           <>
@@ -234,8 +239,7 @@ function Stats({ campaign }: { campaign: Campaign }) {
             </Text>
           </>
         )}
-      </Stack>
-    </Paper>
+    </Card>
   );
 }
 
