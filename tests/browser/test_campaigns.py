@@ -132,6 +132,16 @@ def moves_and_a_conflict(page: Page, base_url: str, client: ApiClient, segment_i
     autumn = page.get_by_role("article", name="Autumn")
     expect(autumn.get_by_test_id("campaign-status")).to_have_text("cancelled")
 
+    # A draft saved part-way: its send's 422 names the missing fields, shown at them; nothing moved.
+    bare = client.create("campaigns", {"name": "Bare", "segment_id": segment_id})
+    page.goto(f"{base_url}/campaigns?campaign={bare['id']}")
+    page.get_by_role("button", name="Send now").click()
+    page.get_by_role("dialog", name="Send this campaign now?").get_by_role("button", name="Send now").click()
+    needed = re.compile("is required to send the campaign")
+    for field in ("Subject", "From", "Body (HTML)"):
+        expect(page.get_by_label(field)).to_have_accessible_description(needed)
+    assert client.get(f"/v1/campaigns/{bare['id']}").json()["status"] == "draft"
+
 
 def list_at_phone_width(page: Page, base_url: str, sent_id: str, found: dict[str, Any]) -> None:
     # The list: status, segment, send time and sent count; at phone width nothing scrolls sideways.
