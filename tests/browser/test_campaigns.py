@@ -163,7 +163,7 @@ def list_at_phone_width(page: Page, base_url: str, sent_id: str, found: dict[str
 
 
 def viewer_sees_no_actions(browser: Browser, base_url: str, client: ApiClient) -> None:
-    # A viewer reads campaigns and results, and is offered no action.
+    # A viewer reads campaigns and results, and is offered no action; an id that is not theirs is not found.
     viewer_key = client.create("api-keys", {"role": "viewer", "name": "read only"})["key"]
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     try:
@@ -175,5 +175,9 @@ def viewer_sees_no_actions(browser: Browser, base_url: str, client: ApiClient) -
         expect(reader.get_by_test_id("campaign-stats")).to_be_visible()
         for action in ("Send now", "Schedule", "Cancel campaign", "Delete"):
             expect(reader.get_by_role("button", name=action, exact=True)).to_have_count(0)
+        reader.goto(f"{base_url}/campaigns?campaign=01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        expect(reader.get_by_role("alert")).to_contain_text("The campaign could not be loaded")
+        reader.get_by_role("button", name="Back to campaigns").click()
+        expect(reader.get_by_role("table", name="Campaigns")).to_be_visible()
     finally:
         context.close()

@@ -269,7 +269,18 @@ function CampaignView({ id, me, onClose }: { id: string; me: Me | undefined; onC
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: ["campaigns", "one", id] }),
   });
-  if (!campaign.data) return <QueryState query={campaign} what="campaign" />;
+  if (!campaign.data) {
+    return (
+      <Stack gap="sm" align="flex-start">
+        <QueryState query={campaign} what="campaign" />
+        {campaign.isError && (
+          <Button variant="default" onClick={onClose}>
+            Back to campaigns
+          </Button>
+        )}
+      </Stack>
+    );
+  }
   const one = campaign.data;
   const allowed = mayAct(me, one);
   const segment = segments.data?.items.find((s) => s.id === one.segment_id);
