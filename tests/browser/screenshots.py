@@ -48,7 +48,12 @@ PAGES = {
     "tickets": ("/tickets", lambda page: page.get_by_role("table", name="Tickets")),
     "ticket": (None, lambda page: page.get_by_test_id("public-reply").first),
     "settings-sla-policies": ("/settings/sla-policies", lambda page: page.get_by_role("article").first),
+    "campaigns": ("/campaigns", lambda page: page.get_by_role("table", name="Campaigns")),
+    "campaign": (None, lambda page: page.get_by_test_id("campaign-funnel")),
+    "campaign-editor": (None, lambda page: page.get_by_test_id("campaign-preview")),
 }
+# The campaign pages open from the list by the names add_campaigns gives them.
+CAMPAIGN_LINKS = {"campaign": "Spring newsletter", "campaign-editor": "Summer launch"}
 
 
 def shoot(page: Page, api: str, api_key: str, width: str, names: list[str]) -> None:
@@ -73,6 +78,9 @@ def shoot(page: Page, api: str, api_key: str, width: str, names: list[str]) -> N
         elif name == "merge":  # the first pair of duplicates
             page.goto(f"{api}/contacts/duplicates")
             page.get_by_role("link", name="Compare and merge").first.click()
+        elif name in CAMPAIGN_LINKS:
+            page.goto(f"{api}/campaigns")
+            page.get_by_role("link", name=CAMPAIGN_LINKS[name]).click()
         else:
             page.goto(f"{api}{path}")
         expect(loaded(page)).to_be_visible(timeout=15_000)
@@ -181,6 +189,68 @@ def add_tickets(api: str, api_key: str) -> None:
         assert answered.status_code == 201, answered.text
 
 
+def add_campaigns(api: str, api_key: str) -> None:
+    """A segment of newsletter readers, a campaign sent to them (a few opened and clicked it, through moto's
+    SES and the tracking links), and a draft to edit."""
+    import re
+    from urllib.parse import urlparse
+
+    import requests
+
+    from tests.integration.test_campaigns import html_of, sent_to
+    from tests.support.client import ApiClient
+    from tests.support.waiting import eventually
+
+    client = ApiClient(api, api_key)
+    domain = "readers.example"
+    people = [
+        ("Ada", "Lovelace"),
+        ("Alan", "Turing"),
+        ("Grace", "Hopper"),
+        ("Edsger", "Dijkstra"),
+        ("Barbara", "Liskov"),
+    ]
+    for first, last in people:
+        client.create(
+            "contacts",
+            {
+                "first_name": first,
+                "last_name": last,
+                "email": f"{first.lower()}@{domain}",
+                "tags": ["newsletter"],
+                "consent": {"email": "granted" if first != "Edsger" else "denied"},
+            },
+        )
+    rule = {"property": "tags", "operator": "contains", "value": "newsletter"}
+    segment = client.create("segments", {"name": "Newsletter readers", "filter": {"any": [{"all": [rule]}]}})
+    body = (
+        "<h2>Spring at Acme Robotics</h2><p>Hello {{ first_name }},</p>"
+        "<p>Our new arm lifts twice as much.</p>"
+        '<p><a href="https://acme.example/spring">See it move</a></p>'
+        '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+    )
+    fields = {"segment_id": segment["id"], "from": f"Acme Robotics <news@{domain}>", "body": body}
+    spring = client.create("campaigns", {"name": "Spring newsletter", "subject": "Spring news", **fields})
+    assert client.post(f"/v1/campaigns/{spring['id']}/send").status_code == 200
+    assert eventually(
+        lambda: client.get(f"/v1/campaigns/{spring['id']}").json()["status"] == "sent", timeout=60
+    )
+    assert eventually(lambda: len(sent_to(domain)) == 4, timeout=30)
+
+    def local(url: str) -> str:
+        return api + urlparse(url).path + (f"?{urlparse(url).query}" if urlparse(url).query else "")
+
+    for n, message in enumerate(sent_to(domain)[:3]):
+        page = html_of(message)
+        opened = re.search(r'<img src="([^"]+/open)"', page)
+        clicked = re.search(r'href="([^"]+/click\?u=[^"]+)"', page)
+        assert opened and clicked
+        requests.get(local(opened.group(1)), timeout=10)
+        if n < 2:
+            requests.get(local(clicked.group(1).replace("&amp;", "&")), allow_redirects=False, timeout=10)
+    client.create("campaigns", {"name": "Summer launch", "subject": "Summer is coming", **fields})
+
+
 def main(names: list[str]) -> None:
     from crm_core.services.tenants import create_tenant
 
@@ -204,6 +274,7 @@ def main(names: list[str]) -> None:
             add_duplicates(runtime.api_url, tenant.api_key)
             add_properties_and_an_import(runtime.api_url, tenant.api_key)
             add_tickets(runtime.api_url, tenant.api_key)
+            add_campaigns(runtime.api_url, tenant.api_key)
             with sync_playwright() as driver:
                 browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):

@@ -88,6 +88,8 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         f"/tickets/{ticket['id']}": lambda: page.get_by_test_id("timeline"),
         "/tickets/articles": lambda: page.get_by_text("No articles yet"),
         "/settings/sla-policies": lambda: page.get_by_role("article", name="Standard support"),
+        "/campaigns": lambda: page.get_by_text("No campaigns yet."),
+        "/campaigns?campaign=new": lambda: page.get_by_role("form", name="New campaign"),
         "/contacts?stage=lead&tag=vip": lambda: page.get_by_text("No contact matches these filters"),
         "/contacts/duplicates": lambda: page.get_by_test_id("duplicate-pair"),
         f"/contacts/merge?a={contact['id']}&b={twin['id']}": lambda: page.get_by_role(

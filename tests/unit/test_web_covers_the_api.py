@@ -15,10 +15,6 @@ SETTINGS_HISTORY = (
 )
 SETTINGS_FROM_LISTS = "Settings edits from its lists, whose items carry every field"
 
-# Not a reason a person does not need them: the Campaigns page is not built yet (issue 15 item 8; the route
-# shows NotAvailable). These entries go when it is.
-CAMPAIGNS_PAGE_TO_COME = "TO DO: the Campaigns page (list, editor with preview, send/schedule/cancel, stats)"
-
 NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/inbound/leads"): "a partner's web form sends leads with the tenant's key, not a person",
     ("GET", "/v1/users/{record_id}/timeline"): SETTINGS_HISTORY,
@@ -55,22 +51,10 @@ NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ): "segments are built one at a time in the builder; an integration batches them",
     ("POST", "/v1/segments/{record_id}/restore"): "a deleted segment is restored through the API (as an "
     "activity)",
-    **{
-        (method, f"/v1/campaigns{path}"): CAMPAIGNS_PAGE_TO_COME
-        for method, path in (
-            ("GET", ""),
-            ("POST", ""),
-            ("GET", "/{record_id}"),
-            ("PATCH", "/{record_id}"),
-            ("DELETE", "/{record_id}"),
-            ("POST", "/{record_id}/restore"),
-            ("GET", "/{record_id}/timeline"),
-            ("POST", "/{record_id}/send"),
-            ("POST", "/{record_id}/schedule"),
-            ("POST", "/{record_id}/cancel"),
-            ("GET", "/{record_id}/stats"),
-        )
-    },
+    ("GET", "/v1/campaigns/{record_id}/timeline"): "a campaign's changes are in Settings, Audit log; its "
+    "sends are counted in its results",
+    ("POST", "/v1/campaigns/{record_id}/restore"): "a deleted campaign is restored through the API (as a "
+    "deleted segment is)",
 }
 # The service pages (issue 17 item 7): the queue, the ticket view, Settings → SLA policies and the knowledge
 # base call the rest; these are what a person does not need in the browser, each with its reason.

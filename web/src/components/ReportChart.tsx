@@ -20,7 +20,7 @@ function words(field: string) {
 
 /** Each row a line: its label, one bar per value (scaled to that value's largest), the numbers as text. A
  * report of one row and no label (sales velocity) shows one line per value instead. */
-function Bars({ labels, series }: { labels: string[]; series: { name: string; values: number[] }[] }) {
+export function Bars({ labels, series }: { labels: string[]; series: { name: string; values: number[] }[] }) {
   const most = series.map((one) => Math.max(...one.values.map(Math.abs), 0));
   return (
     <ul className="board-chart">

@@ -1,13 +1,17 @@
-import { Stack, Text, Title } from "@mantine/core";
+import { Stack, Title } from "@mantine/core";
+import { useSearchParams } from "react-router";
+import CampaignList from "./campaigns/CampaignList";
 import Segments from "./campaigns/Segments";
 
-/** Campaigns: the segments they are sent to (and the campaigns themselves once the CRM sends them). */
+/** Campaigns: the email campaigns (list, editor with preview, send and schedule, results) and their segments
+ * (hidden while one campaign is open). */
 export default function Campaigns() {
+  const [params] = useSearchParams();
   return (
     <Stack gap="lg">
       <Title order={1}>Campaigns</Title>
-      <Text>Email campaigns are not available yet: this page has their segments so far.</Text>
-      <Segments />
+      <CampaignList />
+      {!params.get("campaign") && <Segments />}
     </Stack>
   );
 }

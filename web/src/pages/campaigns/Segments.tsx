@@ -351,7 +351,7 @@ export default function Segments() {
       <ProblemAlert error={archive.error instanceof ApiError ? archive.error : null} />
       {segments.data && rows.length === 0 && <Empty>No segments yet.</Empty>}
       {rows.length > 0 && (
-        <Table aria-label="Segments">
+        <Table aria-label="Segments" className="data-table">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Name</Table.Th>
