@@ -320,11 +320,25 @@ def test_a_managers_patch_reads_the_owners_user_once_more(recorder: DynamoRecord
 # ------------------------------------------------------------------------------- CSV import
 
 
-def test_import_pipeline_figure_on_a_small_file(runtime: LocalRuntime) -> None:
+def test_import_pipeline_figure_on_a_small_file(
+    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``make bench``'s import figure on 60 rows: every row created, and the rows' writes shared (a row
     written alone, as before, cost 4.4 DynamoDB calls: its transaction, a Query, two BatchWriteItems)."""
     from bench.import_pipeline import measure as measure_import
+    from crm_core.services import webhooks
 
+    # This runtime's relay runs (make bench stops its own): the webhook fan-out's Query of the tenant's
+    # targets, one per batch of published events, lands in the figure as the relay happens to keep up.
+    fan_out_queries = 0
+    targets = webhooks._webhook_targets
+
+    def counted(tenant_id: str) -> list[Any]:
+        nonlocal fan_out_queries
+        fan_out_queries += 1
+        return targets(tenant_id)
+
+    monkeypatch.setattr(webhooks, "_webhook_targets", counted)
     result = measure_import(60, runtime)
     assert result["rows"] == 60 and result["pipeline_rows_per_second"] > 0
     calls = result["dynamodb_calls"]
@@ -334,4 +348,4 @@ def test_import_pipeline_figure_on_a_small_file(runtime: LocalRuntime) -> None:
     assert calls["BatchWriteItem"] <= 40, calls
     assert result["dynamodb_calls_per_row"] < 3, calls
     # No duplicate-key Query a row: the splitter found the file's pairs, and a new tenant has no others.
-    assert calls.get("Query", 0) <= 2, calls
+    assert calls.get("Query", 0) - fan_out_queries <= 2, (calls, fan_out_queries)
