@@ -325,8 +325,9 @@ def test_import_pipeline_figure_on_a_small_file(
 ) -> None:
     """``make bench``'s import figure on 60 rows: every row created, and the rows' writes shared (a row
     written alone, as before, cost 4.4 DynamoDB calls: its transaction, a Query, two BatchWriteItems)."""
-    from bench.import_pipeline import measure as measure_import
     from crm_core.services import webhooks
+
+    from bench.import_pipeline import measure as measure_import
 
     # This runtime's relay runs (make bench stops its own): the webhook fan-out's Query of the tenant's
     # targets, one per batch of published events, lands in the figure as the relay happens to keep up.
