@@ -24,6 +24,11 @@ class ProblemError(Exception):
     headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # RFC 9457's own members keep their meaning: a problem's extra named "status" once said "sending"
+        # where a client reads the HTTP status.
+        reserved = {"type", "title", "status", "detail", "errors"} & set(self.extra)
+        if reserved:
+            raise ValueError(f"a problem's extra members may not be named {sorted(reserved)}")
         super().__init__(self.detail or self.title)
 
     @property

@@ -108,7 +108,7 @@ def derive(
             raise conflict(
                 f"Only a draft campaign can be edited; this one is {before.get('status')}.",
                 field_name=edited[0],
-                status=before.get("status"),
+                campaign_status=before.get("status"),
             )
     body = data.get("body")
     if body and (before is None or body != before.get("body")):
@@ -130,7 +130,7 @@ def update_events(before: RecordFields, after: RecordFields) -> list[str]:
 def before_archive(ctx: RequestContext, item: RecordItem) -> None:
     status = record_data(item).get("status")
     if status in ("scheduled", "sending"):
-        raise conflict(f"A {status} campaign cannot be archived; cancel it first.", status=status)
+        raise conflict(f"A {status} campaign cannot be archived; cancel it first.", campaign_status=status)
 
 
 class CampaignService(RecordService):
@@ -147,7 +147,8 @@ class CampaignService(RecordService):
             status = data.get("status", "draft")
             if status not in allowed_from:
                 raise conflict(
-                    f"The campaign is {status}: it cannot be {_done(fields['status'])}.", status=status
+                    f"The campaign is {status}: it cannot be {_done(fields['status'])}.",
+                    campaign_status=status,
                 )
             if fields["status"] in ("scheduled", "sending"):
                 missing = [name for name in NEEDED_TO_SEND if not data.get(name)]
