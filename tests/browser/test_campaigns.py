@@ -100,6 +100,8 @@ def create_in_the_editor(page: Page, client: ApiClient, domain: str) -> None:
     expect(preview.locator("body")).to_contain_text("Hello <b>Bo</b>!")
     expect(preview.locator("b")).to_have_count(0)
     editor.get_by_role("button", name="Create campaign").click()
+    # Made once the page opens it by its id (the list is read only after that).
+    expect(page).to_have_url(re.compile(r"campaign=[0-9A-Z]{26}"))
 
 
 def moves_and_a_conflict(page: Page, base_url: str, client: ApiClient, segment_id: str, domain: str) -> None:
