@@ -25,9 +25,7 @@ def resolve_references(
         linked = data.get(field_name)
         if linked and field_name in changed and references.active_record(ctx, object_type, linked) is None:
             raise invalid_field(field_name, f"no {object_type} with this id")
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return {}
 
 

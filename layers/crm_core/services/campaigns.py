@@ -89,9 +89,7 @@ def resolve_references(
         and references.active_record(ctx, "segment", segment_id) is None
     ):
         raise invalid_field("segment_id", "no segment with this id")
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return {}
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from crm_core.context import RequestContext
-from crm_core.errors import invalid_field
 from crm_core.models.company import COMPANY_DEFAULTS, CompanyCreate, CompanyUpdate, normalize_domain
 from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.services import references
@@ -29,9 +28,7 @@ def company_dedupe_keys(data: RecordFields) -> list[str]:
 def resolve_references(
     ctx: RequestContext, data: RecordFields, changed: set[str], previous: RelatedFacts
 ) -> RelatedFacts:
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return {}
 
 

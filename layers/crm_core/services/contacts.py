@@ -73,9 +73,7 @@ def resolve_references(
             related["company_name"] = record_data(company).get("name")
         elif "company_id" in changed:
             raise invalid_field("company_id", "no company with this id")
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return related
 
 

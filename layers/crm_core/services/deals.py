@@ -99,9 +99,7 @@ def resolve_references(
         for position, contact_id in enumerate(contact_ids):
             if contact_id not in found:
                 raise invalid_field(f"contact_ids[{position}]", "no contact with this id")
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return {}
 
 

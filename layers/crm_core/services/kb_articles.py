@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from crm_core.context import RequestContext
-from crm_core.errors import invalid_field
 from crm_core.models.kb_article import KB_ARTICLE_DEFAULTS, KbArticleCreate, KbArticleUpdate
 from crm_core.models.record import RecordFields, RelatedFacts
 from crm_core.services import references
@@ -19,9 +18,7 @@ def article_tokens(data: RecordFields, related: RelatedFacts) -> list[str]:
 def resolve_references(
     ctx: RequestContext, data: RecordFields, changed: set[str], previous: RelatedFacts
 ) -> RelatedFacts:
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return {}
 
 

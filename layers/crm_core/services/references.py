@@ -6,8 +6,10 @@ never (the authorizer has just found the caller's own user).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
+from crm_core.errors import invalid_field
 from crm_core.repositories import record_repository, tenant_repository
 
 if TYPE_CHECKING:
@@ -40,3 +42,14 @@ def is_active_user(ctx: RequestContext, user_id: str) -> bool:
     if user_id == ctx.principal.user_id:
         return True
     return tenant_repository.is_active_user(active_record(ctx, "user", user_id), ctx.tenant_id)
+
+
+def require_active_user(
+    ctx: RequestContext, data: Mapping[str, Any], changed: set[str], field_name: str = "owner_id"
+) -> None:
+    """The user a write names in ``field_name`` (an owner, an assignee) is an active user of the tenant:
+    422 naming the field otherwise. Checked only when the write sets it, so a record whose owner was
+    deactivated since can still be changed in other ways."""
+    user_id = data.get(field_name)
+    if user_id and field_name in changed and not is_active_user(ctx, user_id):
+        raise invalid_field(field_name, "no user with this id")

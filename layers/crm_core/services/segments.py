@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_core.context import RequestContext
-from crm_core.errors import invalid_field, not_found
+from crm_core.errors import not_found
 from crm_core.models.record import RecordBody, RecordFields
 from crm_core.models.segment import SEGMENT_DEFAULTS, SegmentCreate, SegmentUpdate
 from crm_core.repositories import record_repository as repo
@@ -39,9 +39,7 @@ def _tokens(data: RecordFields, related: Any) -> list[str]:
 
 def _resolve(ctx: RequestContext, data: RecordFields, changed: set[str], previous: Any) -> dict[str, Any]:
     """An owner named is one of the tenant's active users (422 naming owner_id otherwise)."""
-    owner_id = data.get("owner_id")
-    if owner_id and "owner_id" in changed and not references.is_active_user(ctx, owner_id):
-        raise invalid_field("owner_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "owner_id")
     return {}
 
 

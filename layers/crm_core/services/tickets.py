@@ -82,9 +82,7 @@ def resolve_references(
         linked = data.get(field_name)
         if linked and field_name in changed and references.active_record(ctx, object_type, linked) is None:
             raise invalid_field(field_name, f"no {object_type} with this id")
-    assignee_id = data.get("assignee_id")
-    if assignee_id and "assignee_id" in changed and not references.is_active_user(ctx, assignee_id):
-        raise invalid_field("assignee_id", "no user with this id")
+    references.require_active_user(ctx, data, changed, "assignee_id")
     team_id = data.get("team_id")
     if team_id and "team_id" in changed and references.active_record(ctx, "team", team_id) is None:
         raise invalid_field("team_id", "no team with this id")
