@@ -93,7 +93,7 @@ class CrmData(Construct):
         if function.role is not None:
             acknowledge(
                 function.role,
-                table_index_finding(self.table),
+                table_index_finding(self.table, function.role),
                 "Queries use the table's global secondary indexes (crm_core.definitions.TABLE.indexes); "
                 "the grant is limited to this one table's indexes.",
             )

@@ -41,10 +41,16 @@ class CrmFunctions(Construct):
         *,
         environment: Mapping[str, str],
         layout: SourceLayout | None = None,
+        share: CrmFunctions | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._layout = layout or SourceLayout()
         self._environment = dict(environment)
+        if share is not None:
+            # Another stack's factory (``within``): the same layer and the same ``functions``.
+            self.layer: lambda_.ILayerVersion = share.layer
+            self.functions: dict[str, lambda_.Function] = share.functions
+            return
 
         self.layer = lambda_.LayerVersion(
             self,
@@ -54,7 +60,15 @@ class CrmFunctions(Construct):
             compatible_architectures=[ARCHITECTURE],
             description="crm_core and its third-party runtime dependencies (layers/requirements.lock)",
         )
-        self.functions: dict[str, lambda_.Function] = {}
+        # Every function by its definition's name, whichever stack it is built in (``within``).
+        self.functions = {}
+
+    def within(self, scope: Construct, construct_id: str) -> CrmFunctions:
+        """A factory building its functions under ``scope`` (a nested stack: docs/decisions/0024) with this
+        one's layer, settings and ``functions`` (one dictionary for both): the layer is deployed once."""
+        return CrmFunctions(
+            scope, construct_id, environment=self._environment, layout=self._layout, share=self
+        )
 
     def create(
         self,

@@ -12,7 +12,7 @@ from crm_core.definitions import EXPORTS_PREFIX, IMPORT_CHUNKS_QUEUE, IMPORTS_BU
 
 from infra.functions import CrmFunctions
 from infra.messaging import CrmMessaging
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_reference
 
 
 class CrmImports(Construct):
@@ -60,7 +60,7 @@ class CrmImports(Construct):
         # Objects are read and put by key, and one import's rejected rows listed under its prefix: no
         # deletes (the lifecycle rule deletes), no bucket settings.
         objects = self.bucket.arn_for_objects("*")
-        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        bucket = self.bucket
         for name in definition.used_by:
             function = functions.functions[name]
             function.add_to_role_policy(
@@ -73,7 +73,7 @@ class CrmImports(Construct):
             assert function.role is not None
             acknowledge(
                 function.role,
-                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/*]",
+                f"AwsSolutions-IAM5[Resource::{nag_reference(bucket, 'Arn', function.role)}/*]",
                 "Imports' files are keyed by tenant and import, made at run time; the function reaches "
                 "them only by keys it builds from the import it works on.",
             )
@@ -114,14 +114,14 @@ class CrmImports(Construct):
         assert scrub.role is not None
         acknowledge(
             scrub.role,
-            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{EXPORTS_PREFIX}*]",
+            f"AwsSolutions-IAM5[Resource::{nag_reference(bucket, 'Arn', scrub.role)}/{EXPORTS_PREFIX}*]",
             "An erased person's tenant's export zips are keyed by tenant and export, made at run time; the "
             "scrub deletes only the zips of that tenant's exports it read.",
         )
         assert exporter.role is not None
         acknowledge(
             exporter.role,
-            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{EXPORTS_PREFIX}*]",
+            f"AwsSolutions-IAM5[Resource::{nag_reference(bucket, 'Arn', exporter.role)}/{EXPORTS_PREFIX}*]",
             "An export's zip is keyed by tenant and export, made at run time; the worker aborts only the "
             "upload of the export it works on, and deletes only that export's run tails.",
         )

@@ -8,7 +8,9 @@ findings per resource (IAM5) are acknowledged one finding at a time, ``AwsSoluti
 
 from __future__ import annotations
 
-from aws_cdk import Acknowledgment, Stack, Validations
+import re
+
+from aws_cdk import Acknowledgment, CfnElement, Names, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -26,9 +28,24 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=rule_id, reason=reason))
 
 
-def table_index_finding(table: dynamodb.Table) -> str:
-    """The IAM5 finding a grant on a table's indexes produces: ``Resource::<TableLogicalId.Arn>/index/*``."""
-    cfn_table = table.node.default_child
-    assert isinstance(cfn_table, dynamodb.CfnTable)
-    logical_id = Stack.of(table).get_logical_id(cfn_table)
-    return f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/index/*]"
+def nag_reference(resource: IConstruct, attribute: str, seen_from: IConstruct) -> str:
+    """``resource``'s ``attribute`` (``Arn``) as cdk-nag writes it in a finding on ``seen_from``:
+    ``<LogicalId.Arn>`` in the same stack; in another stack (a nested stack, docs/decisions/0024) the
+    parameter CDK passes it by, ``<referencetoCrmStack...Arn>`` (CDK names it ``reference-to-`` + the
+    resource's unique id + the attribute, less what is not alphanumeric)."""
+    element = resource.node.default_child if not isinstance(resource, CfnElement) else resource
+    assert isinstance(element, CfnElement), resource
+    owner = Stack.of(element)
+    if owner is Stack.of(seen_from):
+        return f"<{owner.get_logical_id(element)}.{attribute}>"
+    return (
+        "<"
+        + re.sub(r"[^A-Za-z0-9]", "", f"reference-to-{Names.node_unique_id(element.node)}{attribute}")
+        + ">"
+    )
+
+
+def table_index_finding(table: dynamodb.Table, seen_from: IConstruct) -> str:
+    """The IAM5 finding a grant on a table's indexes produces on ``seen_from`` (the grantee's role):
+    ``Resource::<TableLogicalId.Arn>/index/*`` (or the parameter's name in a nested stack)."""
+    return f"AwsSolutions-IAM5[Resource::{nag_reference(table, 'Arn', seen_from)}/index/*]"

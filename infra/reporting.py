@@ -15,7 +15,7 @@ from crm_core.definitions import ANALYTICS
 from crm_core.reports.columns import OBJECTS
 
 from infra.functions import CrmFunctions
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_reference
 
 # The first day a table's ``date`` partitions are projected from (files before it would not be read).
 FIRST_DAY = "2026-01-01"
@@ -141,10 +141,9 @@ class CrmReporting(Construct):
 
     def _acknowledge_objects(self, role: iam.IRole | None, what: str) -> None:
         assert role is not None
-        stack = Stack.of(self)
         for bucket, path in ((self.bucket, f"{ANALYTICS.prefix}*"), (self.results, "results/*")):
-            logical_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
-            acknowledge(role, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{path}]", what)
+            finding = f"AwsSolutions-IAM5[Resource::{nag_reference(bucket, 'Arn', role)}/{path}]"
+            acknowledge(role, finding, what)
 
     def _grant_exporter(self, functions: CrmFunctions) -> None:
         """The exporter puts files (keys made from the events it writes); it never reads or deletes."""

@@ -1,10 +1,17 @@
-"""``CrmStack``: the whole CRM in one stack, one construct per concern."""
+"""``CrmStack``: the whole CRM in one deployment, one construct per concern.
+
+CloudFormation takes at most 1,000,000 bytes and 500 resources a template, so parts of the CRM are nested
+stacks of this one (docs/decisions/0024): the event schemas (``EventSchemas/Schemas<n>``), the asynchronous
+side (``Workers``: queues, rules and their consumer functions) and the alarms (``Monitoring``). ``cdk
+deploy`` still deploys the one stack, nested stacks included; CDK passes what they share as parameters
+and outputs. A construct's logical id inside its nested stack is the one it had here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, NestedStack, Stack
 from constructs import Construct
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
@@ -56,8 +63,7 @@ class CrmStack(Stack):
         layout: SourceLayout | None = None,
         **kwargs: Any,
     ) -> None:
-        # Unindented JSON: the whole CRM in one template stays under CloudFormation's 1 MB (it passed it
-        # with the campaigns' functions, queues and routes: 1.05 MB indented).
+        # Unindented JSON, for every template of the stack (nested ones take it from here).
         kwargs.setdefault("suppress_template_indentation", True)
         super().__init__(scope, construct_id, **kwargs)
         # The operator's list of partner AWS accounts (cdk.json context or -c), checked before anything else.
@@ -85,11 +91,20 @@ class CrmStack(Stack):
         self.outbox = CrmOutbox(
             self, "Outbox", functions=self.functions, table=self.data.table, bus=self.events.bus
         )
+        # In nested stacks of their own (the registry and the schemas, by a hash of the event type).
         self.event_schemas = CrmEventSchemas(self, "EventSchemas")
 
-        # Queues fed by rules on the bus, and the functions that consume them (table access only).
+        # Queues fed by rules on the bus, and the functions that consume them (table access only): a nested
+        # stack, its functions built with the same layer and settings (and found in self.functions too).
+        self.workers = NestedStack(
+            self, "Workers", description="CRM queues, the bus rules feeding them and their consumers"
+        )
         self.messaging = CrmMessaging(
-            self, "Messaging", functions=self.functions, data=self.data, bus=self.events.bus
+            self.workers,
+            "Messaging",
+            functions=self.functions.within(self.workers, "Functions"),
+            data=self.data,
+            bus=self.events.bus,
         )
         self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
         # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
@@ -105,13 +120,21 @@ class CrmStack(Stack):
                 self.reminders.grant_schedule_management(self.messaging.consumers[consumer.function.name])
 
         # Campaign emails: SES's configuration set and its events, the sender's and the fan-out's rights.
+        # In the Workers stack with the queue its email events go to (an SNS subscription to a queue is made
+        # in the queue's stack, which would then depend on this one: CDK refuses a nested stack that does).
         self.campaigns = CrmCampaigns(
-            self, "Campaigns", messaging=self.messaging, reminders=self.reminders, api_url=self.api.url
+            self.workers,
+            "Campaigns",
+            messaging=self.messaging,
+            reminders=self.reminders,
+            api_url=self.api.url,
         )
 
-        # Every dead-letter queue, and the relay's errors, alarm to one topic operators subscribe to.
+        # Every dead-letter queue, and the relay's errors, alarm to one topic operators subscribe to (a
+        # nested stack).
+        self.monitoring = NestedStack(self, "Monitoring", description="CRM alarms and their topic")
         self.alarms = CrmAlarms(
-            self,
+            self.monitoring,
             "Alarms",
             dead_letter_queues={
                 **{q.dead_letter_name: self.messaging.dead_letter_queues[q.name] for q in QUEUES},
