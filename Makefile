@@ -68,6 +68,7 @@ bench: $(STAMP)
 
 synth: $(STAMP) web
 	$(BIN)/python -m infra.app
+	$(BIN)/python -m infra.assembly
 
 openapi: $(STAMP) $(WEB_MODULES)
 	$(BIN)/crm openapi -o docs/openapi.json

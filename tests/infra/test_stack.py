@@ -1,7 +1,9 @@
 """CDK assertions on ``CrmStack``, synthesized once per test session (offline, no Docker).
 
 What is asserted comes from ``crm_core.definitions`` wherever it can, so the tests follow the definitions
-as the stack does.
+as the stack does. The stack has nested stacks (docs/decisions/0024): the tests read the stack and its
+nested stacks gathered into one template (``infra.assembly.gathered_template``), so a resource is found
+wherever it lives, and its references read as if it were in the parent.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ from crm_core.definitions import (
 from crm_core.event_catalog import EVENT_TYPES
 
 from infra.app import build_app
+from infra.assembly import BUDGET, LIMITS, dependency_cycle, gathered_template, sizes, template_files
 from infra.bundling import REPO_ROOT, BundlingError, SourceLayout, lambda_python, stage_function
-from infra.event_schemas import REGISTRY_NAME
+from infra.event_schemas import REGISTRY_NAME, SCHEMA_SHARDS, schema_shard
 from infra.events import partner_accounts
 from infra.outbox import RELAY_TABLE_ACTIONS
 from infra.stack import CrmStack, audit_retention_days
@@ -97,7 +100,9 @@ class Synth:
 
 def _synthesize(outdir: Path, context: dict[str, Any] | None = None) -> Synth:
     app, stack = build_app(outdir=str(outdir), context=context)
-    template = Template.from_stack(stack)  # synthesizes the app, cdk-nag included
+    app.synth()  # cdk-nag included: it fails synthesis on a finding, in any nested stack too
+    # The stack and its nested stacks as one template (what the tests assert wherever a resource lives).
+    template = Template.from_json(gathered_template(outdir, stack.artifact_id))
     resources = template.to_json()["Resources"]
     return Synth(app, stack, template, resources, outdir)
 
@@ -1085,6 +1090,46 @@ def test_event_schema_registry_holds_every_committed_schema(synth: Synth) -> Non
         assert props["Type"] == "JSONSchemaDraft4"
         assert props["RegistryName"] == {"Fn::GetAtt": [registry_id, "RegistryName"]}
         assert json.loads(props["Content"]) == json.loads(committed[name].read_text())
+        # Minified: the schemas are most of the bytes (docs/decisions/0024).
+        assert props["Content"] == json.dumps(
+            json.loads(props["Content"]), separators=(",", ":"), ensure_ascii=False
+        )
+
+
+# --- the templates against CloudFormation's limits (docs/decisions/0024) ------------------------------
+
+
+def test_every_template_of_the_assembly_fits_cloudformation_with_room_to_spare(synth: Synth) -> None:
+    measured = sizes(synth.outdir)
+    report = "\n".join(str(m) for m in measured)
+    assert all(BUDGET[k] <= LIMITS[k] for k in LIMITS)
+    assert {m.name for m in measured} == {p.name for p in template_files(synth.outdir)}
+    for template in measured:
+        assert template.over(BUDGET) == [], f"{template.name} is over budget; every template:\n{report}"
+
+    # Every nested stack of the parent is one of the templates measured, and gathering them lost nothing.
+    parent = json.loads((synth.outdir / f"{synth.stack.artifact_id}.template.json").read_text())
+    nested_stacks = [r for r in parent["Resources"].values() if r["Type"] == "AWS::CloudFormation::Stack"]
+    nested = [m for m in measured if m.name.endswith(".nested.template.json")]
+    assert len(nested) == len(nested_stacks) >= SCHEMA_SHARDS + 2, report  # schemas, Workers, Monitoring
+    assert len(synth.resources) == sum(m.resources for m in measured) - len(nested_stacks)
+
+    # CloudFormation refuses a template whose resources depend on each other in a circle; CDK's wiring of
+    # parameters and outputs between the stacks is checked here, not at synthesis.
+    for path in template_files(synth.outdir):
+        assert dependency_cycle(json.loads(path.read_text())) == [], path.name
+
+    # Each schema is in the nested stack its name chooses, which holds schemas (and the registry) only.
+    for shard in range(SCHEMA_SHARDS):
+        (path,) = synth.outdir.glob(
+            f"{synth.stack.artifact_id}EventSchemasSchemas{shard}*.nested.template.json"
+        )
+        resources = json.loads(path.read_text())["Resources"].values()
+        schemas = [
+            r["Properties"]["SchemaName"] for r in resources if r["Type"] == "AWS::EventSchemas::Schema"
+        ]
+        assert schemas and all(schema_shard(name) == shard for name in schemas), path.name
+        assert {r["Type"] for r in resources} <= {"AWS::EventSchemas::Schema", "AWS::EventSchemas::Registry"}
 
 
 # --- assets -----------------------------------------------------------------------------------------
