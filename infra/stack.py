@@ -41,6 +41,8 @@ from infra.reminders import CrmReminders
 from infra.reporting import CrmReporting
 from infra.web import CrmWeb
 
+SUPPRESS_INDENTATION_CONTEXT = "@aws-cdk/core:suppressTemplateIndentation"
+
 
 def audit_retention_days(value: object) -> int:
     """The ``crm:auditRetentionDays`` context as a whole number of days, at least 1 (``-c`` gives text);
@@ -63,9 +65,11 @@ class CrmStack(Stack):
         layout: SourceLayout | None = None,
         **kwargs: Any,
     ) -> None:
-        # Unindented JSON, for every template of the stack (nested ones take it from here).
+        # Unindented JSON, for every template of the stack: a nested stack takes no such property but reads
+        # the context, set here before any is made.
         kwargs.setdefault("suppress_template_indentation", True)
         super().__init__(scope, construct_id, **kwargs)
+        self.node.set_context(SUPPRESS_INDENTATION_CONTEXT, kwargs["suppress_template_indentation"])
         # The operator's list of partner AWS accounts (cdk.json context or -c), checked before anything else.
         accounts = partner_accounts(self.node.try_get_context(PARTNER_ACCOUNTS_CONTEXT))
 

@@ -1106,6 +1106,8 @@ def test_every_template_of_the_assembly_fits_cloudformation_with_room_to_spare(s
     assert {m.name for m in measured} == {p.name for p in template_files(synth.outdir)}
     for template in measured:
         assert template.over(BUDGET) == [], f"{template.name} is over budget; every template:\n{report}"
+    for path in template_files(synth.outdir):  # unindented, nested ones too
+        assert path.read_text().count("\n") <= 1, path.name
 
     # Every nested stack of the parent is one of the templates measured, and gathering them lost nothing.
     parent = json.loads((synth.outdir / f"{synth.stack.artifact_id}.template.json").read_text())
