@@ -133,6 +133,7 @@ def notify_tenant(tenant_id: str, now: datetime | None = None) -> int:
         ids = [one for month_day in wanted for one in _contacts_born_on(tenant_id, month_day)]
         for start in range(0, len(ids), 100):
             contacts = repo.batch_get_records(tenant_id, "contact", ids[start : start + 100])
+            to_tell: list[tuple[RecordItem, str]] = []
             for contact in contacts.values():
                 data = record_data(contact)
                 owner_id = data.get("owner_id")
@@ -144,10 +145,25 @@ def notify_tenant(tenant_id: str, now: datetime | None = None) -> int:
                     continue
                 born_today.setdefault(day.year, []).append(contact)
                 if owner_id in owners:
-                    told += _tell(tenant_id, str(owner_id), contact.id, data, day.year)
+                    to_tell.append((contact, str(owner_id)))
+            told_before = _told_before(tenant_id, [contact.id for contact, _ in to_tell], day.year)
+            for contact, owner in to_tell:
+                if contact.id not in told_before:
+                    told += _tell(tenant_id, owner, contact.id, record_data(contact), day.year)
     metrics.count("BirthdaysTold", told)
     birthday_campaigns.greet(tenant_id, born_today)
     return told
+
+
+def _told_before(tenant_id: str, contact_ids: list[str], year: int) -> set[str]:
+    """Of ``contact_ids``, those whose owner was told this year: one BatchGetItem of their markers (so that
+    the day's later runs cost a read, not a failed transaction per contact; the marker's condition in
+    ``_tell`` is still what tells once)."""
+    if not contact_ids:
+        return set()
+    by_pk = {birthday_marker_pk(tenant_id, one, year): one for one in contact_ids}
+    found = repo.get_items([(pk, keys.UNIQUE_SK) for pk in by_pk])
+    return {by_pk[item.PK] for item in found if item.PK in by_pk}
 
 
 def _tell(tenant_id: str, owner_id: str, contact_id: str, data: dict[str, Any], year: int) -> int:

@@ -29,14 +29,8 @@ from crm_core.services.records.writes import write_retrying
 TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _HREF = re.compile(r"""href\s*=\s*(["'])(https?://[^"'\s]+)\1""", re.IGNORECASE)
-EDITABLE = (
-    "name",
-    "trigger",
-    "segment_id",
-    "subject",
-    "from",
-    "body",
-)  # only a draft's; its owner changes any time
+# Only a draft's; its owner changes any time.
+EDITABLE = ("name", "trigger", "segment_id", "subject", "from", "body")
 NEEDED_TO_SEND = ("segment_id", "subject", "from", "body")
 BIRTHDAY = "birthday"  # the trigger of a campaign that greets contacts on their birthday (birthday_campaigns)
 # A deal won by a recipient within this many days after its email was sent counts for the campaign.
@@ -111,7 +105,9 @@ def derive(
     if not data.get("trigger"):
         data["trigger"] = "once"
     if before is not None and before.get("status", "draft") != "draft":
-        edited = [name for name in EDITABLE if data.get(name) != before.get(name)]
+        # (a campaign stored before triggers existed has none: it is a "once")
+        was = {**before, "trigger": before.get("trigger") or "once"}
+        edited = [name for name in EDITABLE if data.get(name) != was.get(name)]
         if edited:
             raise conflict(
                 f"Only a draft campaign can be edited; this one is {before.get('status')}.",
