@@ -16,6 +16,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 from crm_core.definitions import (
+    BIRTHDAYS_QUEUE,
     CAMPAIGN_EVENTS_QUEUE,
     CAMPAIGN_SENDS_QUEUE,
     CONSUMERS,
@@ -97,6 +98,8 @@ class CrmCampaigns(Construct):
         # its schedules send their message to its own queue.
         reminders.grant_schedule_management(fan_out)
         messaging.queues[CAMPAIGN_SENDS_QUEUE.name].grant_send_messages(fan_out)
+        # The birthdays' worker queues each active birthday campaign's greetings of the day to the sender.
+        messaging.queues[CAMPAIGN_SENDS_QUEUE.name].grant_send_messages(by_queue[BIRTHDAYS_QUEUE.name])
         reminders.scheduler_role.add_to_policy(
             iam.PolicyStatement(
                 actions=["sqs:SendMessage"],

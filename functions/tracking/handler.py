@@ -1,5 +1,6 @@
 """The public tracking links of campaign emails, reached with no credential (not behind the authorizer):
-``GET /t/{token}/open``, ``GET /t/{token}/click?u=``, ``GET|POST /t/{token}/unsubscribe``. The signed
+``GET /t/{token}/open``, ``GET /t/{token}/click?u=``, ``GET|POST /t/{token}/unsubscribe`` (and
+``?action=resubscribe``, its undoing). The signed
 token is the only thing trusted (crm_core.services.campaign_tracking); anything else is 404."""
 
 import base64
@@ -42,10 +43,15 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     if action == "click" and method == "GET":
         url = campaign_tracking.clicked(token, (event.get("queryStringParameters") or {}).get("u"))
         return {"statusCode": 302, "headers": {**NO_STORE, "Location": url}, "body": ""}
+    # The re-subscription is the unsubscribe link's ?action=resubscribe: no route of its own (its page and
+    # form are the unsubscribe page's; RFC 8058's one-click POST never carries the query).
+    again = (event.get("queryStringParameters") or {}).get("action") == "resubscribe"
     if action == "unsubscribe" and method == "GET":
-        return {"statusCode": 200, "headers": HTML, "body": campaign_tracking.unsubscribe_page(token)}
+        page = campaign_tracking.resubscribe_page if again else campaign_tracking.unsubscribe_page
+        return {"statusCode": 200, "headers": HTML, "body": page(token)}
     if action == "unsubscribe" and method == "POST":
-        return {"statusCode": 200, "headers": HTML, "body": campaign_tracking.unsubscribe(token)}
+        change = campaign_tracking.resubscribe if again else campaign_tracking.unsubscribe
+        return {"statusCode": 200, "headers": HTML, "body": change(token)}
     raise ProblemError(404, "Not Found", "No such link.")
 
 

@@ -183,3 +183,36 @@ def viewer_sees_no_actions(browser: Browser, base_url: str, client: ApiClient) -
         expect(reader.get_by_role("table", name="Campaigns")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_birthday_campaign_from_the_editor(page: Page, base_url: str, client: ApiClient) -> None:
+    """The editor's Trigger makes a birthday campaign (its segment optional, no schedule); activated after
+    its confirmation, it is shown as active, and stopped from the page."""
+    domain = f"y{client.tenant_id.lower()}.example"
+    sign_in(page, base_url, client, "/campaigns")
+    page.get_by_role("button", name="New campaign").click()
+    editor = page.get_by_role("form", name="New campaign")
+    editor.get_by_label("Campaign name").fill("Birthdays")
+    editor.get_by_label("Trigger").select_option(label="Birthday (each contact on their birthday)")
+    expect(editor.get_by_label("Segment")).to_have_accessible_description(re.compile("Optional"))
+    editor.get_by_label("Subject").fill("Happy birthday")
+    editor.get_by_label("From").fill(f"hello@{domain}")
+    editor.get_by_label("Body (HTML)").fill("<p>Happy birthday, {{ first_name }}!</p>")
+    editor.get_by_role("button", name="Create campaign").click()
+    expect(page).to_have_url(re.compile(r"campaign=[0-9A-Z]{26}"))
+    (made,) = client.get("/v1/campaigns").json()["items"]
+    assert made["trigger"] == "birthday" and made["segment_id"] is None
+
+    article = page.get_by_role("article", name="Birthdays")
+    expect(page.get_by_role("button", name="Schedule", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="Activate").click()
+    dialog = page.get_by_role("dialog", name="Activate this birthday campaign?")
+    dialog.get_by_role("button", name="Activate").click()
+    expect(article.get_by_test_id("campaign-status")).to_have_text("active")
+    expect(page.get_by_text(re.compile("Active since .*greets contacts on their birthday"))).to_be_visible()
+    assert client.get(f"/v1/campaigns/{made['id']}").json()["status"] == "sending"
+    page.get_by_role("button", name="Stop (cancel campaign)").click()
+    page.get_by_role("dialog", name="Cancel this campaign?").get_by_role(
+        "button", name="Cancel campaign"
+    ).click()
+    expect(article.get_by_test_id("campaign-status")).to_have_text("cancelled")

@@ -786,8 +786,12 @@ def test_the_consumers_that_split_their_work() -> None:
     }
 
 
-# Besides its own queue, what a continuing consumer queues its work to: the campaigns' fan-out, the sends.
-QUEUES_FED = {CAMPAIGN_EVENTS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name}
+# Besides its own queue, what a continuing consumer queues its work to: the campaigns' fan-out and the
+# birthdays (a birthday campaign's greetings), the sends.
+QUEUES_FED = {
+    CAMPAIGN_EVENTS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name,
+    BIRTHDAYS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name,
+}
 
 
 @pytest.mark.parametrize("consumer", CONTINUING, ids=lambda d: d.function.name)

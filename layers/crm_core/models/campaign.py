@@ -9,6 +9,13 @@ from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
 from crm_core.models.common import EXAMPLE_USER_ID, Closed, RecordId, ShortText, StrictModel, record_model
 
 CampaignStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
+CampaignTrigger = Literal["once", "birthday"]
+TRIGGER_DESCRIPTION = (
+    "`once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). "
+    "`birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the "
+    "contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) "
+    "who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets."
+)
 Body = Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
 FromAddress = Annotated[
     str,
@@ -26,7 +33,10 @@ class CampaignFields(StrictModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, serialize_by_alias=True)
 
     name: ShortText | None = None
-    segment_id: RecordId | None = Field(None, description="The segment whose members it is sent to.")
+    trigger: CampaignTrigger | None = Field(None, description=TRIGGER_DESCRIPTION)
+    segment_id: RecordId | None = Field(
+        None, description="The segment whose members it is sent to (a birthday campaign: who it may greet)."
+    )
     subject: ShortText | None = None
     from_: FromAddress | None = Field(
         None, alias="from", description="The sender, `Name <address>` or an address of a verified domain."
@@ -48,8 +58,9 @@ class CampaignUpdate(CampaignFields):
 class CampaignOut(CampaignFields):
     status: CampaignStatus = Field(
         "draft",
-        description="Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came), "
-        "sent (every recipient accounted for), cancelled (POST /cancel).",
+        description="Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came; a "
+        "birthday campaign: active), sent (every recipient accounted for; never a birthday campaign), "
+        "cancelled (POST /cancel).",
     )
     send_at: str | None = Field(None, description="Read-only: when a scheduled campaign is sent.")
     sending_at: str | None = Field(None, description="Read-only: when its sending started.")
@@ -58,6 +69,7 @@ class CampaignOut(CampaignFields):
 
 CAMPAIGN_DEFAULTS: dict[str, object] = {
     "name": None,
+    "trigger": "once",
     "segment_id": None,
     "subject": None,
     "from": None,
@@ -99,6 +111,7 @@ class CampaignStats(Closed):
 EXAMPLE_ID = "01JHC1CAMPA1GN000000000001"
 EXAMPLE: dict[str, Any] = {
     "name": "Spring newsletter",
+    "trigger": "once",
     "segment_id": "01JHC1SEGMENT0000000000001",
     "subject": "What is new this spring",
     "from": "Acme <news@acme.example>",

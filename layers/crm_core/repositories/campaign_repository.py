@@ -38,9 +38,14 @@ COUNTERS = (
 )
 
 
-def recipient(tenant_id: str, campaign_id: str, contact_id: str, **values: Any) -> CampaignRecipientItem:
+def recipient(
+    tenant_id: str, campaign_id: str, contact_id: str, occasion: str | None = None, **values: Any
+) -> CampaignRecipientItem:
+    """The marker of a recipient (of an occasion: a birthday campaign's year), not read."""
+    if occasion:
+        values["occasion"] = occasion
     return CampaignRecipientItem(
-        keys.campaign_recipient_pk(tenant_id, campaign_id, contact_id),
+        keys.campaign_recipient_pk(tenant_id, campaign_id, contact_id, occasion),
         keys.CAMPAIGN_RECIPIENT_SK,
         campaign_id=campaign_id,
         contact_id=contact_id,
@@ -48,10 +53,12 @@ def recipient(tenant_id: str, campaign_id: str, contact_id: str, **values: Any) 
     )
 
 
-def get_recipient(tenant_id: str, campaign_id: str, contact_id: str) -> CampaignRecipientItem | None:
+def get_recipient(
+    tenant_id: str, campaign_id: str, contact_id: str, occasion: str | None = None
+) -> CampaignRecipientItem | None:
     try:
         return CampaignRecipientItem.get(
-            keys.campaign_recipient_pk(tenant_id, campaign_id, contact_id),
+            keys.campaign_recipient_pk(tenant_id, campaign_id, contact_id, occasion),
             keys.CAMPAIGN_RECIPIENT_SK,
             consistent_read=True,
         )
@@ -135,10 +142,29 @@ def advance(
     return True
 
 
-def sent_entry(tenant_id: str, contact_id: str, sent_at: str, campaign_id: str) -> CampaignSentEntry:
+def sent_entry(
+    tenant_id: str, contact_id: str, sent_at: str, campaign_id: str, occasion: str | None = None
+) -> CampaignSentEntry:
     return CampaignSentEntry(
-        keys.contact_campaigns_pk(tenant_id, contact_id), f"{sent_at}#{campaign_id}", campaign_id=campaign_id
+        keys.contact_campaigns_pk(tenant_id, contact_id),
+        f"{sent_at}#{campaign_id}",
+        campaign_id=campaign_id,
+        occasion=occasion,
     )
+
+
+def recipients_marked(
+    tenant_id: str, campaign_id: str, contact_ids: list[str], occasion: str | None = None
+) -> set[str]:
+    """Which of ``contact_ids`` already have their marker in the campaign (for ``occasion``): BatchGetItems
+    of 100 keys, eventually consistent (a hint to skip work; the claim itself is the guarantee)."""
+    by_pk = {keys.campaign_recipient_pk(tenant_id, campaign_id, c, occasion): c for c in contact_ids}
+    found: set[str] = set()
+    pks = list(by_pk)
+    for start in range(0, len(pks), 100):
+        wanted = [(pk, keys.CAMPAIGN_RECIPIENT_SK) for pk in pks[start : start + 100]]
+        found |= {by_pk[item.PK] for item in get_items(wanted) if isinstance(item, CampaignRecipientItem)}
+    return found
 
 
 def campaigns_sent_to(tenant_id: str, contact_id: str, since: str) -> list[CampaignSentEntry]:

@@ -156,10 +156,14 @@ CAMPAIGN_PROGRESS_SK = "#PROGRESS"
 CAMPAIGN_COUNTER_SHARDS = 10  # a campaign's counters are spread over this many partitions (no hot key)
 
 
-def campaign_recipient_pk(tenant_id: str, campaign_id: str, contact_id: str) -> str:
+def campaign_recipient_pk(
+    tenant_id: str, campaign_id: str, contact_id: str, occasion: str | None = None
+) -> str:
     """One recipient of one campaign: the marker that it is sent at most once, and what it did after (opened,
-    clicked...): a partition of its own, so a campaign's many recipients never meet on one key."""
-    return f"{tenant_prefix(tenant_id)}#campaign#{campaign_id}#recipient#{contact_id}"
+    clicked...): a partition of its own, so a campaign's many recipients never meet on one key. A campaign
+    that greets a contact again on each occasion (a birthday campaign: the year) has one per occasion."""
+    occasion_part = f"#{occasion}" if occasion else ""
+    return f"{tenant_prefix(tenant_id)}#campaign#{campaign_id}#recipient#{contact_id}{occasion_part}"
 
 
 def campaign_counter_pk(tenant_id: str, campaign_id: str, shard: int) -> str:

@@ -456,6 +456,7 @@ class CampaignRecipientItem(TableItem, discriminator="campaign_recipient"):
 
     campaign_id = UnicodeAttribute()
     contact_id = UnicodeAttribute()
+    occasion = UnicodeAttribute(null=True)  # a birthday campaign's: the year (one email per contact a year)
     state = UnicodeAttribute()  # claimed | sent | failed | skipped
     reason = UnicodeAttribute(null=True)  # skipped or failed: why
     message_id = UnicodeAttribute(null=True)
@@ -505,6 +506,7 @@ class CampaignSentEntry(TableItem, discriminator="campaign_sent"):
     """A campaign sent to a contact (keys.contact_campaigns_pk, SK ``<sent_at>#<campaign_id>``)."""
 
     campaign_id = UnicodeAttribute()
+    occasion = UnicodeAttribute(null=True)  # its recipient marker's (a birthday campaign's year)
 
 
 class SendRateWindow(TableItem, discriminator="send_rate"):

@@ -11,6 +11,9 @@ no Scan), their records (BatchGetItem), and for each contact whose owner's day i
 notification (kind ``birthday``) with a marker for the contact and year, in one transaction on the
 marker's absence: an hourly run, a redelivered message or a second sweep tells nobody twice.
 
+The same run hands the contacts whose birthday it is to the tenant's active birthday campaigns
+(services/birthday_campaigns.py), which greet each once a year.
+
 A ``--02-29`` birthday is told on 28 February in a year without 29 February.
 """
 
@@ -26,7 +29,7 @@ from crm_core.definitions import BIRTHDAYS_QUEUE
 from crm_core.models.contact import birthday_month_day
 from crm_core.repositories import keys, notification_repository, tenant_repository
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import UniqueMarker, tenant_prefix
+from crm_core.repositories.table import RecordItem, UniqueMarker, tenant_prefix
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 from crm_core.services.contacts import BIRTHDAY_ENTRY
 from crm_core.services.records import record_data, record_title
@@ -109,29 +112,58 @@ def birthday_marker_pk(tenant_id: str, contact_id: str, year: int) -> str:
 
 def notify_tenant(tenant_id: str, now: datetime | None = None) -> int:
     """Tells each of the tenant's owners of the birthdays of its contacts on the owner's day (``now`` in
-    the owner's time zone); answers how many it told now (those told before are not told again)."""
+    the owner's time zone), and hands the contacts whose day it is to the tenant's active birthday
+    campaigns (services/birthday_campaigns.py: a contact's day is its owner's, UTC's without an active
+    owner); answers how many owners it told now (those told before are not told again)."""
+    from crm_core.services import birthday_campaigns
+
     moment = now or datetime.now(UTC)
     users = _active_users(tenant_id)
-    days: dict[date, set[str]] = {}
-    for user_id, user in users.items():
-        days.setdefault(moment.astimezone(_zone(user.get("timezone"))).date(), set()).add(user_id)
+    day_of = {
+        user_id: moment.astimezone(_zone(user.get("timezone"))).date() for user_id, user in users.items()
+    }
+    utc_day = moment.astimezone(UTC).date()
+    days: dict[date, set[str]] = {utc_day: set()}  # a contact without an active owner: UTC's day
+    for user_id, day in day_of.items():
+        days.setdefault(day, set()).add(user_id)
     told = 0
+    born_today: dict[int, list[RecordItem]] = {}  # by the year of the contact's day
     for day, owners in days.items():
         wanted = month_days(day)
         ids = [one for month_day in wanted for one in _contacts_born_on(tenant_id, month_day)]
         for start in range(0, len(ids), 100):
             contacts = repo.batch_get_records(tenant_id, "contact", ids[start : start + 100])
+            to_tell: list[tuple[RecordItem, str]] = []
             for contact in contacts.values():
                 data = record_data(contact)
                 owner_id = data.get("owner_id")
                 if (
-                    contact.archived_at is None
-                    and owner_id in owners
-                    and birthday_month_day(data.get("birthday")) in wanted
+                    contact.archived_at is not None
+                    or birthday_month_day(data.get("birthday")) not in wanted
+                    or day_of.get(str(owner_id), utc_day) != day
                 ):
-                    told += _tell(tenant_id, str(owner_id), contact.id, data, day.year)
+                    continue
+                born_today.setdefault(day.year, []).append(contact)
+                if owner_id in owners:
+                    to_tell.append((contact, str(owner_id)))
+            told_before = _told_before(tenant_id, [contact.id for contact, _ in to_tell], day.year)
+            for contact, owner in to_tell:
+                if contact.id not in told_before:
+                    told += _tell(tenant_id, owner, contact.id, record_data(contact), day.year)
     metrics.count("BirthdaysTold", told)
+    birthday_campaigns.greet(tenant_id, born_today)
     return told
+
+
+def _told_before(tenant_id: str, contact_ids: list[str], year: int) -> set[str]:
+    """Of ``contact_ids``, those whose owner was told this year: one BatchGetItem of their markers (so that
+    the day's later runs cost a read, not a failed transaction per contact; the marker's condition in
+    ``_tell`` is still what tells once)."""
+    if not contact_ids:
+        return set()
+    by_pk = {birthday_marker_pk(tenant_id, one, year): one for one in contact_ids}
+    found = repo.get_items([(pk, keys.UNIQUE_SK) for pk in by_pk])
+    return {by_pk[item.PK] for item in found if item.PK in by_pk}
 
 
 def _tell(tenant_id: str, owner_id: str, contact_id: str, data: dict[str, Any], year: int) -> int:

@@ -129,6 +129,8 @@ def fan_out(tenant_id: str, campaign_id: str) -> str:
     campaign = repo.get_record(tenant_id, "campaign", campaign_id, consistent=True)
     if campaign is None or record_data(campaign).get("status") != "sending":
         return "not sending"
+    if campaigns.is_birthday(record_data(campaign)):
+        return "active: greets each day's birthdays (services/birthday_campaigns.py)"
     segment_id = str(record_data(campaign)["segment_id"])
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=CAMPAIGN_SENDS_QUEUE.name)["QueueUrl"]
@@ -182,15 +184,22 @@ def finish_if_done(tenant_id: str, campaign_id: str) -> bool:
 # ------------------------------------------------------------------------------------------- the sender
 
 
-def email_id(campaign_id: str, contact_id: str) -> str:
-    return derived_id(campaign_id, contact_id)
+def email_id(campaign_id: str, contact_id: str, occasion: str | None = None) -> str:
+    return derived_id(campaign_id, f"{contact_id}#{occasion}" if occasion else contact_id)
 
 
 def email_event(
-    tenant_id: str, campaign_id: str, contact_id: str, kind: str, occurred_at: str, **data: Any
+    tenant_id: str,
+    campaign_id: str,
+    contact_id: str,
+    kind: str,
+    occurred_at: str,
+    occasion: str | None = None,
+    **data: Any,
 ) -> EventItem:
-    """``email.<kind>`` of one recipient, as an event item in its marker's partition (the outbox)."""
-    the_id = email_id(campaign_id, contact_id)
+    """``email.<kind>`` of one recipient (of an occasion: a birthday campaign's year), as an event item in
+    its marker's partition (the outbox)."""
+    the_id = email_id(campaign_id, contact_id, occasion)
     detail = build_event(
         event_type=f"email.{kind}",
         tenant_id=tenant_id,
@@ -208,7 +217,7 @@ def email_event(
         event_id=derived_id(the_id, kind),
         occurred_at=occurred_at,
     )
-    pk = keys.campaign_recipient_pk(tenant_id, campaign_id, contact_id)
+    pk = keys.campaign_recipient_pk(tenant_id, campaign_id, contact_id, occasion)
     return EventItem(
         pk,
         f"{EVENT_SK_PREFIX}{detail['id']}",
@@ -240,7 +249,10 @@ def eligible(
 
 
 def send_batch(body: dict[str, Any]) -> str:
+    """One message of the send queue: ``{tenant_id, campaign_id, batch, contact_ids}``, and ``occasion``
+    for a campaign that greets each contact once per occasion (a birthday campaign: the year)."""
     tenant_id, campaign_id, batch = body["tenant_id"], body["campaign_id"], body["batch"]
+    occasion: str | None = body.get("occasion")
     contact_ids: list[str] = list(dict.fromkeys(body["contact_ids"]))
     campaign = repo.get_record(tenant_id, "campaign", campaign_id, consistent=True)
     if campaign is None or record_data(campaign).get("status") != "sending":
@@ -258,6 +270,7 @@ def send_batch(body: dict[str, Any]) -> str:
                     tenant_id,
                     campaign_id,
                     contact_id,
+                    occasion,
                     state="claimed" if reason is None else "skipped",
                     reason=reason,
                     claimed_at=now,
@@ -286,19 +299,24 @@ def send_batch(body: dict[str, Any]) -> str:
         campaigns_repo.take_send_rate(tenant_id, len(chunk), rate)
         for contact_id in chunk:
             try:
-                outcomes[contact_id] = _send_one(tenant_id, campaign_id, data, contacts[contact_id])
+                outcomes[contact_id] = _send_one(tenant_id, campaign_id, data, contacts[contact_id], occasion)
             except Exception as error:
                 logger.exception("campaign email not sent", extra={"campaign_id": campaign_id})
                 outcomes[contact_id] = ("failed", type(error).__name__)
-    _record_outcomes(tenant_id, campaign_id, batch, outcomes)
-    finish_if_done(tenant_id, campaign_id)
+    _record_outcomes(tenant_id, campaign_id, batch, outcomes, occasion)
+    if not campaigns.is_birthday(data):  # a birthday campaign is active until cancelled: never done
+        finish_if_done(tenant_id, campaign_id)
     sent = sum(1 for kind, _ in outcomes.values() if kind == "sent")
     metrics.count("CampaignEmailsSent", sent)
     return f"sent {sent}, skipped {len(contact_ids) - len(to_send)}"
 
 
 def _record_outcomes(
-    tenant_id: str, campaign_id: str, batch: str, outcomes: dict[str, tuple[str, str | None]]
+    tenant_id: str,
+    campaign_id: str,
+    batch: str,
+    outcomes: dict[str, tuple[str, str | None]],
+    occasion: str | None = None,
 ) -> None:
     """The recipients' markers, events and entries, the counters and the batch's own marker, in one
     transaction; without the batch's marker and its count when another delivery of the message counted it."""
@@ -308,7 +326,7 @@ def _record_outcomes(
         changes = ChangeSet()
         sent = failed = 0
         for contact_id, (kind, value) in outcomes.items():
-            marker = campaigns_repo.recipient(tenant_id, campaign_id, contact_id)
+            marker = campaigns_repo.recipient(tenant_id, campaign_id, contact_id, occasion)
             if kind == "sent":
                 sent += 1
                 changes.update(
@@ -319,8 +337,10 @@ def _record_outcomes(
                         CampaignRecipientItem.sent_at.set(now),
                     ],
                 )
-                changes.save(email_event(tenant_id, campaign_id, contact_id, "sent", now, message_id=value))
-                changes.save(campaigns_repo.sent_entry(tenant_id, contact_id, now, campaign_id))
+                changes.save(
+                    email_event(tenant_id, campaign_id, contact_id, "sent", now, occasion, message_id=value)
+                )
+                changes.save(campaigns_repo.sent_entry(tenant_id, contact_id, now, campaign_id, occasion))
             else:
                 failed += 1
                 changes.update(
@@ -346,18 +366,27 @@ def _record_outcomes(
         changes_for([]).commit()
 
 
-def tracking_url(tenant_id: str, campaign_id: str, contact_id: str, action: str) -> str:
-    token = sign(TRACKING_PURPOSE, tenant_id, {"c": campaign_id, "k": contact_id})
+def tracking_url(
+    tenant_id: str, campaign_id: str, contact_id: str, action: str, occasion: str | None = None
+) -> str:
+    payload = {"c": campaign_id, "k": contact_id}
+    if occasion:
+        payload["o"] = occasion
+    token = sign(TRACKING_PURPOSE, tenant_id, payload)
     return f"{settings().public_url}/t/{token}/{action}"
 
 
 def _send_one(
-    tenant_id: str, campaign_id: str, campaign: dict[str, Any], contact: RecordItem
+    tenant_id: str,
+    campaign_id: str,
+    campaign: dict[str, Any],
+    contact: RecordItem,
+    occasion: str | None = None,
 ) -> tuple[str, str | None]:
     data = record_data(contact)
     address = str(data["email"])
-    unsubscribe = tracking_url(tenant_id, campaign_id, contact.id, "unsubscribe")
-    click = tracking_url(tenant_id, campaign_id, contact.id, "click")
+    unsubscribe = tracking_url(tenant_id, campaign_id, contact.id, "unsubscribe", occasion)
+    click = tracking_url(tenant_id, campaign_id, contact.id, "click", occasion)
     values = {name: data.get(name) for name in ("first_name", "last_name", "email", "title")}
     values["unsubscribe_url"] = unsubscribe
     body = campaigns.render(str(campaign["body"]), values)
@@ -365,7 +394,8 @@ def _send_one(
     if "unsubscribe_url" not in str(campaign["body"]):
         body += f'<p style="font-size:small"><a href="{unsubscribe}">Unsubscribe</a></p>'
     body += (
-        f'<img src="{tracking_url(tenant_id, campaign_id, contact.id, "open")}" width="1" height="1" alt="">'
+        f'<img src="{tracking_url(tenant_id, campaign_id, contact.id, "open", occasion)}" '
+        'width="1" height="1" alt="">'
     )
     # Lines up to RFC 5322's 998 characters: the List-Unsubscribe address is one long word, which the
     # default policy would encode (RFC 2047), and mail programs look for it as it is.
@@ -387,6 +417,7 @@ def _send_one(
             {"Name": "tenant_id", "Value": tenant_id},
             {"Name": "campaign_id", "Value": campaign_id},
             {"Name": "contact_id", "Value": contact.id},
+            *([{"Name": "occasion", "Value": occasion}] if occasion else []),
         ],
     }
     if config.ses_configuration_set:
@@ -423,6 +454,7 @@ def record_once(
     kind: str,
     *,
     extra: ChangeSet | None = None,
+    occasion: str | None = None,
     **data: Any,
 ) -> bool:
     """``email.<kind>`` of a recipient recorded once (its ``<kind>_at`` set on a condition, its counter, its
@@ -437,13 +469,13 @@ def record_once(
             changes.extend(extra)
         if "once" in labels:
             changes.update(
-                campaigns_repo.recipient(tenant_id, campaign_id, contact_id),
+                campaigns_repo.recipient(tenant_id, campaign_id, contact_id, occasion),
                 [at.set(now)],
                 condition=CampaignRecipientItem.PK.exists() & at.does_not_exist(),
                 label="once",
             )
             changes.add_to(campaigns_repo.counter(tenant_id, campaign_id, contact_id), {kind: 1})
-            changes.save(email_event(tenant_id, campaign_id, contact_id, kind, now, **data))
+            changes.save(email_event(tenant_id, campaign_id, contact_id, kind, now, occasion, **data))
         return changes
 
     done = campaigns_repo.claim(changes_for, ["once"])
@@ -465,13 +497,13 @@ def on_ses_notification(body: dict[str, Any]) -> str:
         )
     except (KeyError, IndexError):
         return "not a campaign's"
+    occasion = (tags.get("occasion") or [None])[0]
     message_id = mail.get("messageId")
     if kind == "Delivery":
-        return (
-            "delivered"
-            if record_once(tenant_id, campaign_id, contact_id, "delivered", message_id=message_id)
-            else "again"
+        delivered = record_once(
+            tenant_id, campaign_id, contact_id, "delivered", occasion=occasion, message_id=message_id
         )
+        return "delivered" if delivered else "again"
     if kind not in ("Bounce", "Complaint"):
         return "ignored"
     bounce_type = "Complaint" if kind == "Complaint" else (event.get("bounce") or {}).get("bounceType")
@@ -490,6 +522,7 @@ def on_ses_notification(body: dict[str, Any]) -> str:
         contact_id,
         "bounced",
         extra=extra,
+        occasion=occasion,
         bounce_type=bounce_type,
         message_id=message_id,
     )
@@ -505,16 +538,16 @@ def attribute_won_deal(tenant_id: str, deal: dict[str, Any]) -> str:
     revenue (once per deal)."""
     won_at = str(deal.get("closed_at") or utc_now())
     since = utc_text(datetime.fromisoformat(won_at.replace("Z", "+00:00")) - timedelta(days=ATTRIBUTION_DAYS))
-    latest: tuple[str, str, str] | None = None  # (sent_at, campaign, contact)
+    latest: tuple[str, str, str, str | None] | None = None  # (sent_at, campaign, contact, occasion)
     for contact_id in (deal.get("contact_ids") or [])[:MAX_ATTRIBUTED_CONTACTS]:
         for entry in campaigns_repo.campaigns_sent_to(tenant_id, contact_id, since):
             sent_at = entry.SK.rsplit("#", 1)[0]
             if sent_at <= won_at and (latest is None or sent_at > latest[0]):
-                latest = (sent_at, entry.campaign_id, contact_id)
+                latest = (sent_at, entry.campaign_id, contact_id, entry.occasion)
             break
     if latest is None:
         return "no campaign"
-    _, campaign_id, contact_id = latest
+    _, campaign_id, contact_id, occasion = latest
     units = int(Decimal(str(deal.get("amount") or 0)) * 10_000)
     currency = str(deal.get("currency") or "EUR")
     now = utc_now()
@@ -523,7 +556,7 @@ def attribute_won_deal(tenant_id: str, deal: dict[str, Any]) -> str:
         changes = ChangeSet()
         if "converted" in labels:
             changes.update(
-                campaigns_repo.recipient(tenant_id, campaign_id, contact_id),
+                campaigns_repo.recipient(tenant_id, campaign_id, contact_id, occasion),
                 [CampaignRecipientItem.converted_at.set(now)],
                 condition=CampaignRecipientItem.PK.exists()
                 & CampaignRecipientItem.converted_at.does_not_exist(),

@@ -29,8 +29,10 @@ from crm_core.services.records.writes import write_retrying
 TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url")
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _HREF = re.compile(r"""href\s*=\s*(["'])(https?://[^"'\s]+)\1""", re.IGNORECASE)
-EDITABLE = ("name", "segment_id", "subject", "from", "body")  # only a draft's; its owner changes any time
+# Only a draft's; its owner changes any time.
+EDITABLE = ("name", "trigger", "segment_id", "subject", "from", "body")
 NEEDED_TO_SEND = ("segment_id", "subject", "from", "body")
+BIRTHDAY = "birthday"  # the trigger of a campaign that greets contacts on their birthday (birthday_campaigns)
 # A deal won by a recipient within this many days after its email was sent counts for the campaign.
 ATTRIBUTION_DAYS = 30
 
@@ -100,8 +102,12 @@ def derive(
     template does not have is 422 naming ``body``."""
     data = dict(data)
     data.setdefault("status", "draft")
+    if not data.get("trigger"):
+        data["trigger"] = "once"
     if before is not None and before.get("status", "draft") != "draft":
-        edited = [name for name in EDITABLE if data.get(name) != before.get(name)]
+        # (a campaign stored before triggers existed has none: it is a "once")
+        was = {**before, "trigger": before.get("trigger") or "once"}
+        edited = [name for name in EDITABLE if data.get(name) != was.get(name)]
         if edited:
             raise conflict(
                 f"Only a draft campaign can be edited; this one is {before.get('status')}.",
@@ -148,8 +154,15 @@ class CampaignService(RecordService):
                     f"The campaign is {status}: it cannot be {_done(fields['status'])}.",
                     campaign_status=status,
                 )
+            if fields["status"] == "scheduled" and is_birthday(data):
+                raise conflict(
+                    "A birthday campaign is not scheduled: POST /send makes it greet each day's birthdays.",
+                    field_name="trigger",
+                    campaign_status=status,
+                )
             if fields["status"] in ("scheduled", "sending"):
-                missing = [name for name in NEEDED_TO_SEND if not data.get(name)]
+                needed = [n for n in NEEDED_TO_SEND if n != "segment_id" or not is_birthday(data)]
+                missing = [name for name in needed if not data.get(name)]
                 if missing:
                     raise validation_failed(
                         [FieldError(name, "is required to send the campaign") for name in missing],
@@ -190,7 +203,8 @@ class CampaignService(RecordService):
         return "started"
 
     def finish(self, ctx: RequestContext, campaign_id: str) -> bool:
-        """sending -> sent (once every recipient is accounted for); False when it is no longer sending."""
+        """sending -> sent (once every recipient is accounted for); False when it is no longer sending. A
+        birthday campaign is never sent: it is active (sending) until it is cancelled."""
         try:
             self._move(ctx, campaign_id, ("sending",), {"status": "sent", "sent_at": utc_now()})
         except ProblemError as problem:
@@ -198,6 +212,11 @@ class CampaignService(RecordService):
                 return False
             raise
         return True
+
+
+def is_birthday(data: RecordFields) -> bool:
+    """Whether a campaign (its fields) greets contacts on their birthdays rather than going out once."""
+    return data.get("trigger") == BIRTHDAY
 
 
 def stats(ctx: RequestContext, campaign_id: str) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from crm_core.context import RequestContext
-from crm_core.errors import invalid_field
+from crm_core.errors import conflict, invalid_field
 from crm_core.models.contact import CONTACT_DEFAULTS, ContactCreate, ContactUpdate, birthday_month_day
 from crm_core.models.record import RecordFields, RelatedFacts
+from crm_core.repositories import suppression_repository
+from crm_core.repositories.suppression_repository import UNSUBSCRIBED
 from crm_core.services import references
 from crm_core.services.records import (
     Expansion,
@@ -87,6 +89,32 @@ def birthday_entries(data: RecordFields) -> list[tuple[str, str]]:
 BIRTHDAY_ENTRY = "birthday"
 
 
+def derive(
+    ctx: RequestContext, data: RecordFields, before: RecordFields | None, contact_id: str | None
+) -> RecordFields:
+    """Email consent granted by a user (or an import) to an address its person unsubscribed is 409 naming
+    ``consent.email``: only the person lifts an unsubscription (the re-subscribe link of a campaign email,
+    services/campaign_tracking.py). Asked only when consent becomes granted or a granted contact's address
+    changes (one consistent GetItem of the suppression list)."""
+    email = data.get("email")
+    granted = (data.get("consent") or {}).get("email") == "granted"
+    if not granted or not email:
+        return data
+    if (
+        before is not None
+        and (before.get("consent") or {}).get("email") == "granted"
+        and before.get("email") == email
+    ):
+        return data
+    if suppression_repository.suppression_reason(ctx.tenant_id, str(email)) == UNSUBSCRIBED:
+        raise conflict(
+            "This address was unsubscribed by its owner; only they can subscribe again (the link in the "
+            "emails they received).",
+            field_name="consent.email",
+        )
+    return data
+
+
 def referrers() -> tuple[Referrer, ...]:
     """What refers to a contact: what a merge moves from the duplicate to the survivor (its activities and
     deals), and what a person's export shows and erasure clears (services/privacy.py)."""
@@ -122,5 +150,6 @@ CONTACTS = RecordService(
         referrers=referrers,
         personal_fields=("first_name", "last_name", "email", "phone", "birthday"),
         derived_entries=birthday_entries,
+        derive=derive,
     )
 )

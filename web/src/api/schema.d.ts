@@ -2779,7 +2779,7 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to.
+             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
              */
             segment_id?: string | null;
             /**
@@ -2799,7 +2799,7 @@ export interface components {
             sent_at?: string | null;
             /**
              * Status
-             * @description Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came), sent (every recipient accounted for), cancelled (POST /cancel).
+             * @description Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came; a birthday campaign: active), sent (every recipient accounted for; never a birthday campaign), cancelled (POST /cancel).
              * @default draft
              * @enum {string}
              */
@@ -2808,6 +2808,11 @@ export interface components {
             subject?: string | null;
             /** Tenant Id */
             tenant_id: string;
+            /**
+             * Trigger
+             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             */
+            trigger?: ("once" | "birthday") | null;
             /** Updated At */
             updated_at: string;
             /**
@@ -2837,11 +2842,16 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to.
+             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
              */
             segment_id?: string | null;
             /** Subject */
             subject?: string | null;
+            /**
+             * Trigger
+             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             */
+            trigger?: ("once" | "birthday") | null;
         };
         /** CampaignPage */
         CampaignPage: {
@@ -2944,11 +2954,16 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to.
+             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
              */
             segment_id?: string | null;
             /** Subject */
             subject?: string | null;
+            /**
+             * Trigger
+             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             */
+            trigger?: ("once" | "birthday") | null;
         };
         /** Company */
         Company: {

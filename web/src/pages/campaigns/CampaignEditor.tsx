@@ -8,8 +8,11 @@ import { type Example, TEMPLATE_FIELDS, renderBody, unknownFields } from "./temp
 
 type Campaign = Schemas["Campaign"];
 
+type Trigger = "once" | "birthday";
+
 interface Draft {
   name: string;
+  trigger: Trigger;
   segment_id: string;
   subject: string;
   from: string;
@@ -61,6 +64,7 @@ function useExample(segmentId: string): { example: Example; who: string } {
 function fromCampaign(campaign?: Campaign): Draft {
   return {
     name: campaign?.name ?? "",
+    trigger: campaign?.trigger === "birthday" ? "birthday" : "once",
     segment_id: campaign?.segment_id ?? "",
     subject: campaign?.subject ?? "",
     from: campaign?.from ?? "",
@@ -71,7 +75,7 @@ function fromCampaign(campaign?: Campaign): Draft {
 /** The fields as the API takes them: an empty one is "not set yet" (null), so a draft saves part-way. */
 function toBody(draft: Draft) {
   const or = (value: string) => (value.trim() === "" ? null : value.trim());
-  return { name: draft.name.trim(), segment_id: or(draft.segment_id), subject: or(draft.subject), from: or(draft.from), body: draft.body.trim() === "" ? null : draft.body };
+  return { name: draft.name.trim(), trigger: draft.trigger, segment_id: or(draft.segment_id), subject: or(draft.subject), from: or(draft.from), body: draft.body.trim() === "" ? null : draft.body };
 }
 
 /** Creates a campaign, or changes a draft at the version read: its segment, subject, sender and body, with a
@@ -124,12 +128,23 @@ export function CampaignEditor({
         <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
           <TextInput label="Campaign name" required value={draft.name} onChange={set("name")} error={errors.name} />
           <NativeSelect
+            label="Trigger"
+            description={draft.trigger === "birthday" ? "Active once you activate it: each contact gets it on their birthday, once a year" : "Sent once, now or at a time you choose"}
+            value={draft.trigger}
+            onChange={set("trigger")}
+            error={errors.trigger}
+            data={[
+              { value: "once", label: "Once (send or schedule)" },
+              { value: "birthday", label: "Birthday (each contact on their birthday)" },
+            ]}
+          />
+          <NativeSelect
             label="Segment"
-            description="Who it is sent to (members with email consent only)"
+            description={draft.trigger === "birthday" ? "Optional: only its members are greeted (with email consent)" : "Who it is sent to (members with email consent only)"}
             value={draft.segment_id}
             onChange={set("segment_id")}
             error={errors.segment_id ?? (segments.isError ? "The segments could not be loaded" : undefined)}
-            data={[{ value: "", label: segments.isPending ? "Loading segments…" : "Choose a segment" }, ...(segments.data?.items ?? []).map((s) => ({ value: s.id, label: s.name ?? s.id }))]}
+            data={[{ value: "", label: segments.isPending ? "Loading segments…" : draft.trigger === "birthday" ? "Every contact" : "Choose a segment" }, ...(segments.data?.items ?? []).map((s) => ({ value: s.id, label: s.name ?? s.id }))]}
           />
           <TextInput label="Subject" value={draft.subject} onChange={set("subject")} error={errors.subject} />
           <TextInput label="From" description="Name <address> or an address" placeholder="Sales <sales@example.com>" value={draft.from} onChange={set("from")} error={errors.from} />

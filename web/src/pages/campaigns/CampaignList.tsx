@@ -17,11 +17,16 @@ type Me = Schemas["Me"];
 const STATUS_COLORS: Record<Status, string> = { draft: "gray.7", scheduled: "blue.9", sending: "grape.9", sent: "teal.9", cancelled: "red.9" };
 const FUNNEL = ["recipients", "sent", "delivered", "opened", "clicked", "converted"] as const;
 
-export function StatusBadge({ status }: { status: Status | undefined }) {
+/** A birthday campaign greets each day's birthdays while it is "sending" (decision 0018): shown as active. */
+export function isBirthday(campaign: Pick<Campaign, "trigger"> | undefined): boolean {
+  return campaign?.trigger === "birthday";
+}
+
+export function StatusBadge({ status, trigger }: { status: Status | undefined; trigger?: Campaign["trigger"] }) {
   const shown = status ?? "draft";
   return (
     <Badge color={STATUS_COLORS[shown]} variant="outline" data-testid="campaign-status">
-      {shown}
+      {shown === "sending" && trigger === "birthday" ? "active" : shown}
     </Badge>
   );
 }
@@ -43,6 +48,8 @@ function when(campaign: Campaign): string {
 
 /** The campaign's send time in words, for its own page. */
 function whenText(campaign: Campaign): string {
+  if (isBirthday(campaign) && campaign.status === "sending") return `Active since ${formatDateTime(campaign.sending_at)}: greets contacts on their birthday`;
+  if (isBirthday(campaign) && campaign.status === "draft") return "Not active yet";
   switch (campaign.status) {
     case "scheduled":
       return `Sends ${formatDateTime(campaign.send_at)}`;
@@ -134,6 +141,7 @@ function Actions({ campaign, blocked, onProblem }: { campaign: Campaign; blocked
     onSettled: () => queryClient.invalidateQueries({ queryKey: ["campaigns"] }),
   });
   const status = campaign.status ?? "draft";
+  const birthday = isBirthday(campaign);
   const canSend = status === "draft" || status === "scheduled";
   const canCancel = status === "draft" || status === "scheduled" || status === "sending";
   const schedule = (event: FormEvent) => {
@@ -156,10 +164,10 @@ function Actions({ campaign, blocked, onProblem }: { campaign: Campaign; blocked
         <Group align="flex-end" wrap="wrap">
           {canSend && (
             <Button disabled={blocked} onClick={() => setAsking("send")}>
-              Send now
+              {birthday ? "Activate" : "Send now"}
             </Button>
           )}
-          {canSend && (
+          {canSend && !birthday && (
             <Group component="form" align="flex-end" gap="xs" onSubmit={schedule} aria-label="Schedule" wrap="wrap">
               <TextInput type="datetime-local" label={status === "scheduled" ? "Move to" : "Send at"} value={sendAt} error={sendAtError} onChange={(event) => setSendAt(event.currentTarget.value)} />
               <Button type="submit" variant="default" disabled={blocked}>
@@ -169,11 +177,16 @@ function Actions({ campaign, blocked, onProblem }: { campaign: Campaign; blocked
           )}
           {canCancel && (
             <Button variant="subtle" color="red" onClick={() => setAsking("cancel")}>
-              Cancel campaign
+              {birthday && status === "sending" ? "Stop (cancel campaign)" : "Cancel campaign"}
             </Button>
           )}
         </Group>
-      {asking === "send" && (
+      {asking === "send" && birthday && (
+        <Confirm title="Activate this birthday campaign?" action="Activate" pending={move.isPending} onConfirm={() => move.mutate("send")} onClose={() => setAsking(null)}>
+          From today, each contact with email consent{campaign.segment_id ? " in its segment" : ""} gets it on their birthday, once a year, until you cancel it.
+        </Confirm>
+      )}
+      {asking === "send" && !birthday && (
         <Confirm title="Send this campaign now?" action="Send now" pending={move.isPending} onConfirm={() => move.mutate("send")} onClose={() => setAsking(null)}>
           It goes to every member of its segment with email consent, once each. A sent email cannot be called back.
         </Confirm>
@@ -248,7 +261,8 @@ function CampaignView({ id, me, onClose }: { id: string; me: Me | undefined; onC
   const campaign = useQuery({
     queryKey: ["campaigns", "one", id],
     queryFn: () => unwrap(api.GET("/v1/campaigns/{record_id}", { params: { path: { record_id: id } } })),
-    refetchInterval: (query) => (query.state.data?.status === "sending" ? 2_000 : false),
+    // A one-off campaign's sending ends soon; a birthday campaign is "sending" (active) for months: not polled.
+    refetchInterval: (query) => (query.state.data?.status === "sending" && !isBirthday(query.state.data) ? 2_000 : false),
   });
   const segments = useSegmentChoices();
   const [dirty, setDirty] = useState(false);
@@ -291,7 +305,7 @@ function CampaignView({ id, me, onClose }: { id: string; me: Me | undefined; onC
           <Title order={2} id="campaign-title">
             {one.name}
           </Title>
-          <StatusBadge status={one.status} />
+          <StatusBadge status={one.status} trigger={one.trigger} />
         </Group>
         <Group gap="xs">
           {allowed && one.status !== "scheduled" && one.status !== "sending" && (
@@ -387,7 +401,7 @@ export default function CampaignList() {
                   </Anchor>
                 </Table.Td>
                 <Table.Td>
-                  <StatusBadge status={campaign.status} />
+                  <StatusBadge status={campaign.status} trigger={campaign.trigger} />
                 </Table.Td>
                 <Table.Td className="from-sm">{segmentName(campaign.segment_id)}</Table.Td>
                 <Table.Td className="from-sm">{when(campaign)}</Table.Td>
