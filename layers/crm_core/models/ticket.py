@@ -78,8 +78,12 @@ class TicketSla(Closed):
 
 
 class Satisfaction(Closed):
-    score: int | None = None
+    """The contact's answer to the survey sent when the ticket was last resolved (the latest answer)."""
+
+    score: int | None = Field(None, description="1 (very unsatisfied) to 5 (very satisfied).")
     comment: str | None = None
+    survey_id: str | None = Field(None, description="The survey answered (one per resolution).")
+    answered_at: str | None = None
 
 
 class LastReply(Closed):
@@ -210,6 +214,10 @@ EXAMPLE_EVENTS: dict[str, dict[str, Any]] = {
             "status": {"from": "resolved", "to": "open"},
             "resolved_at": {"from": "2025-01-15T16:00:00.000Z", "to": None},
         }
+    },
+    "rated": {
+        "fields": [("satisfaction", {"score": 5, "comment": "Quick and kind."})],
+        "actor": {"type": "system", "id": "surveys"},
     },
     "sla_warning": {"changes": {"sla_warning": {"from": None, "to": "resolution"}}, "actor": _SYSTEM},
     "sla_breached": {

@@ -62,6 +62,7 @@ _NOT_UPDATES = {
     "first_responded_at",
     "sla",
     "sla_breached",
+    "satisfaction",
 }
 SUBMISSION = "submission"  # the marker of an inbound submission's key: its ticket, made once
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -144,7 +145,7 @@ def derive(
 
 
 def update_events(before: RecordFields, after: RecordFields) -> list[str]:
-    """What one change of a ticket is: replied, assigned, resolved, closed, reopened, sla_breached, and
+    """What one change of a ticket is: replied, assigned, resolved, closed, reopened, rated, sla_breached, and
     ``updated`` for any other field (or a move between new, open and pending that is not a reply's)."""
     events: list[str] = []
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
@@ -161,6 +162,8 @@ def update_events(before: RecordFields, after: RecordFields) -> list[str]:
         events.append(new)
     elif old != new and old in DONE:
         events.append("reopened")
+    if "satisfaction" in changed:
+        events.append("rated")
     old_sla, new_sla = before.get("sla") or {}, after.get("sla") or {}
     if any(new_sla.get(f"{d}_breached") and not old_sla.get(f"{d}_breached") for d in DEADLINES):
         events.append("sla_breached")

@@ -5101,12 +5101,25 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** Satisfaction */
+        /**
+         * Satisfaction
+         * @description The contact's answer to the survey sent when the ticket was last resolved (the latest answer).
+         */
         Satisfaction: {
+            /** Answered At */
+            answered_at?: string | null;
             /** Comment */
             comment?: string | null;
-            /** Score */
+            /**
+             * Score
+             * @description 1 (very unsatisfied) to 5 (very satisfied).
+             */
             score?: number | null;
+            /**
+             * Survey Id
+             * @description The survey answered (one per resolution).
+             */
+            survey_id?: string | null;
         };
         /** ScheduleRequest */
         ScheduleRequest: {
