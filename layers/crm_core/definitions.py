@@ -419,7 +419,7 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-merges",
         event_pattern={
             "source": [EVENT_SOURCE],
-            "detail-type": ["contact.merged", "company.merged", "deal.merged"],
+            "detail-type": ["contact.merged", "company.merged", "deal.merged", "ticket.merged"],
         },
         queue=MERGE_MOVES_QUEUE,
     ),

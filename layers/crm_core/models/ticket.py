@@ -75,6 +75,12 @@ class TicketSla(Closed):
     resolution_warn_at: str | None = Field(None, description="When the assignee is warned.")
     first_response_breached: bool = False
     resolution_breached: bool = False
+    paused_at: str | None = Field(
+        None,
+        description="While the ticket is pending (waiting on the customer) the clock stops: since when. On "
+        "leaving pending the due and warning times move by the business time it waited.",
+    )
+    paused_seconds: int | None = Field(None, description="The business time of its pauses so far.")
 
 
 class Satisfaction(Closed):

@@ -5980,6 +5980,16 @@ export interface components {
              */
             first_response_warn_at?: string | null;
             /**
+             * Paused At
+             * @description While the ticket is pending (waiting on the customer) the clock stops: since when. On leaving pending the due and warning times move by the business time it waited.
+             */
+            paused_at?: string | null;
+            /**
+             * Paused Seconds
+             * @description The business time of its pauses so far.
+             */
+            paused_seconds?: number | null;
+            /**
              * Policy Id
              * @description The SLA policy the due times come from.
              */
