@@ -126,3 +126,63 @@ def test_a_resolved_tickets_contact_rates_it_once_per_resolution(client: ApiClie
     assert client.patch(f"/v1/tickets/{tid}", {"status": "resolved"}).status_code == 200
     later = eventually(lambda: len(sent_to(domain)) == 2 and sent_to(domain), timeout=30)
     assert later and survey_link(later[1]) != path
+
+
+def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
+    client: ApiClient, other: ApiClient
+) -> None:
+    from crm_core.services import surveys
+
+    from tests.integration.test_campaigns import contacts, finished, segment_of
+
+    domain = f"n{client.tenant_id.lower()}.example"
+    people = contacts(client, domain, ["granted", "denied", "granted"], "nps")
+    segment_id = segment_of(client, "nps")
+    body = '<p>Hello {{ first_name }}, <a href="{{ survey_url }}">how likely are you to recommend us?</a></p>'
+    base_fields = {
+        "name": "NPS",
+        "segment_id": segment_id,
+        "subject": "One question",
+        "from": f"nps@{domain}",
+    }
+    # The survey's link belongs to a survey campaign, and a survey campaign's body has it.
+    no_survey = client.post("/v1/campaigns", {**base_fields, "body": body})
+    assert no_survey.status_code == 422 and no_survey.json()["errors"][0]["field"] == "body", no_survey.text
+    no_link = client.post("/v1/campaigns", {**base_fields, "body": "<p>Hi</p>", "survey": "nps"})
+    assert no_link.status_code == 422 and no_link.json()["errors"][0]["field"] == "body", no_link.text
+    campaign = client.create("campaigns", {**base_fields, "body": body, "survey": "nps"})
+    assert campaign["survey"] == "nps"
+    assert client.post(f"/v1/campaigns/{campaign['id']}/send").status_code == 200
+    finished(client, campaign["id"])
+    messages = eventually(lambda: len(sent_to(domain)) >= 2 and sent_to(domain), timeout=30)
+    assert messages and sorted(str(m["To"]) for m in messages) == sorted(
+        [people[0]["email"], people[2]["email"]]
+    )
+
+    first = next(m for m in messages if str(m["To"]) == people[0]["email"])
+    path = survey_link(first)  # the survey's own link, not a click-tracking redirect
+    base = client.base_url
+    page = requests.get(base + path, timeout=10)
+    assert page.status_code == 200 and page.text.count('type="radio"') == 11, page.text
+    assert requests.post(base + path, data={"score": "11"}, timeout=10).status_code == 422
+    for score in ("9", "10"):
+        answer = requests.post(base + path, data={"score": score, "comment": "Good"}, timeout=10)
+        assert answer.status_code == 200 and "Thank you" in answer.text
+    survey_id = surveys.nps_id(campaign["id"], people[0]["id"])
+    item = survey_items(client.tenant_id, survey_id)
+    assert item is not None and (item.kind, int(item.score or 0), int(item.answers or 0)) == ("nps", 10, 2)
+    events = sorted(answered_events(client.tenant_id, survey_id), key=lambda e: e["data"]["answers"])
+    assert [(e["data"]["score"], e["data"]["campaign_id"]) for e in events] == [
+        (9, campaign["id"]),
+        (10, campaign["id"]),
+    ]
+    # Another tenant's token naming this survey, and a token for a contact the campaign never reached: 404.
+    foreign = surveys.survey_url(
+        other.tenant_id, "nps", survey_id, people[0]["id"], campaign_id=campaign["id"]
+    )
+    assert requests.post(base + urlparse(foreign).path, data={"score": "0"}, timeout=10).status_code == 404
+    denied_id = surveys.nps_id(campaign["id"], people[1]["id"])
+    never = surveys.survey_url(
+        client.tenant_id, "nps", denied_id, people[1]["id"], campaign_id=campaign["id"]
+    )
+    assert requests.get(base + urlparse(never).path, timeout=10).status_code == 404

@@ -26,10 +26,18 @@ from crm_core.services.records.writes import write_retrying
 
 # ------------------------------------------------------------------------------------------ the template
 
-TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url")
+TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url", "survey_url")
+SURVEY_FIELD = "survey_url"  # a survey campaign's link, each recipient's own (services/surveys.py)
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _HREF = re.compile(r"""href\s*=\s*(["'])(https?://[^"'\s]+)\1""", re.IGNORECASE)
-EDITABLE = ("name", "segment_id", "subject", "from", "body")  # only a draft's; its owner changes any time
+EDITABLE = (
+    "name",
+    "segment_id",
+    "subject",
+    "from",
+    "body",
+    "survey",
+)  # only a draft's; its owner changes any time
 NEEDED_TO_SEND = ("segment_id", "subject", "from", "body")
 # A deal won by a recipient within this many days after its email was sent counts for the campaign.
 ATTRIBUTION_DAYS = 30
@@ -113,6 +121,14 @@ def derive(
         problems = template_errors(str(body))
         if problems:
             raise validation_failed([FieldError("body", p) for p in problems], f"body: {problems[0]}")
+    if before is None or any(data.get(k) != before.get(k) for k in ("body", "survey")):
+        asks = SURVEY_FIELD in _PLACEHOLDER.findall(str(body or ""))
+        if data.get("survey") and body and not asks:
+            raise invalid_field(
+                "body", "a survey campaign's body has {{ survey_url }}, each recipient's link"
+            )
+        if asks and not data.get("survey"):
+            raise invalid_field("body", "{{ survey_url }} is a survey campaign's field: set survey")
     return data
 
 

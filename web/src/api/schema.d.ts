@@ -2756,7 +2756,7 @@ export interface components {
             archived_at: string | null;
             /**
              * Body
-             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
+             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
              */
             body?: string | null;
             /** Created At */
@@ -2806,6 +2806,11 @@ export interface components {
             status: "draft" | "scheduled" | "sending" | "sent" | "cancelled";
             /** Subject */
             subject?: string | null;
+            /**
+             * Survey
+             * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
+             */
+            survey?: "nps" | null;
             /** Tenant Id */
             tenant_id: string;
             /** Updated At */
@@ -2820,7 +2825,7 @@ export interface components {
         CampaignCreate: {
             /**
              * Body
-             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
+             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
              */
             body?: string | null;
             /**
@@ -2842,6 +2847,11 @@ export interface components {
             segment_id?: string | null;
             /** Subject */
             subject?: string | null;
+            /**
+             * Survey
+             * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
+             */
+            survey?: "nps" | null;
         };
         /** CampaignPage */
         CampaignPage: {
@@ -2927,7 +2937,7 @@ export interface components {
         CampaignUpdate: {
             /**
              * Body
-             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
+             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
              */
             body?: string | null;
             /**
@@ -2949,6 +2959,11 @@ export interface components {
             segment_id?: string | null;
             /** Subject */
             subject?: string | null;
+            /**
+             * Survey
+             * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
+             */
+            survey?: "nps" | null;
         };
         /** Company */
         Company: {
