@@ -112,7 +112,7 @@ SURVEY_EVENT_TYPES: tuple[EventType, ...] = (
         "survey.answered",
         "A survey's public page (`/s/{token}`) took an answer: CSAT (1-5, with `ticket_id`; the ticket's "
         "`satisfaction` changes with its `ticket.rated`) or NPS (0-10, with `campaign_id`). A second answer "
-        "to the same survey replaces the first and is an event of its own (`answers` counts them).",
+        "to the same survey replaces the first and is an event of its own (`version` counts them).",
         data_model="crm_core.models.survey_answer:SurveyAnswer",
     ),
 )

@@ -6,6 +6,7 @@ denied email consent is not asked."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from email.message import Message
 from typing import Any
 from urllib.parse import urlparse
@@ -38,6 +39,24 @@ def survey_items(tenant_id: str, survey_id: str) -> SurveyItem | None:
         return SurveyItem.get(keys.survey_pk(tenant_id, survey_id), keys.SURVEY_SK, consistent_read=True)
     except SurveyItem.DoesNotExist:
         return None
+
+
+def month_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m")
+
+
+def report_rows(client: ApiClient, name: str, **params: str) -> list[dict[str, Any]]:
+    answer = client.get(f"/v1/reports/{name}", params=params)
+    assert answer.status_code == 200, answer.text
+    rows: list[dict[str, Any]] = answer.json()["rows"]
+    return rows
+
+
+def reported_eventually(client: ApiClient, name: str, want: list[dict[str, Any]]) -> None:
+    """The report's rows become ``want`` once the answers are exported (the analytics micro-batches)."""
+    assert eventually(lambda: report_rows(client, name) == want, timeout=90, every=0.5), report_rows(
+        client, name
+    )
 
 
 def refuses_forged_and_foreign_tokens(
@@ -115,7 +134,7 @@ def test_a_resolved_tickets_contact_rates_it_once_per_resolution(client: ApiClie
     rated = client.get(f"/v1/tickets/{tid}").json()
     assert rated["satisfaction"]["score"] == 2 and rated["satisfaction"]["comment"] is None
     events = answered_events(client.tenant_id, survey_id)
-    assert sorted((e["data"]["answers"], e["data"]["score"]) for e in events) == [(1, 4), (2, 2)], events
+    assert sorted((e["data"]["version"], e["data"]["score"]) for e in events) == [(1, 4), (2, 2)], events
     assert {(e["data"]["ticket_id"], e["data"]["kind"]) for e in events} == {(tid, "csat")}
     shown = requests.get(base + path, timeout=10).text
     assert 'value="2" required checked' in shown  # the page shows the answer that stands
@@ -126,6 +145,12 @@ def test_a_resolved_tickets_contact_rates_it_once_per_resolution(client: ApiClie
     assert client.patch(f"/v1/tickets/{tid}", {"status": "resolved"}).status_code == 200
     later = eventually(lambda: len(sent_to(domain)) == 2 and sent_to(domain), timeout=30)
     assert later and survey_link(later[1]) != path
+    assert requests.post(base + survey_link(later[1]), data={"score": "5"}, timeout=10).status_code == 200
+
+    # The csat report counts each survey's latest answer (2, then 5): 2 answers, 1 satisfied.
+    want = {"period": month_now(), "responses": 2, "average_score": 3.5, "satisfied": 1, "csat": 50.0}
+    reported_eventually(client, "csat", [want])
+    assert report_rows(other, "csat") == []
 
 
 def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
@@ -171,11 +196,19 @@ def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
     survey_id = surveys.nps_id(campaign["id"], people[0]["id"])
     item = survey_items(client.tenant_id, survey_id)
     assert item is not None and (item.kind, int(item.score or 0), int(item.answers or 0)) == ("nps", 10, 2)
-    events = sorted(answered_events(client.tenant_id, survey_id), key=lambda e: e["data"]["answers"])
+    events = sorted(answered_events(client.tenant_id, survey_id), key=lambda e: e["data"]["version"])
     assert [(e["data"]["score"], e["data"]["campaign_id"]) for e in events] == [
         (9, campaign["id"]),
         (10, campaign["id"]),
     ]
+    # A second recipient's answer; the nps report per month and per campaign: one promoter (the latest, 10),
+    # one detractor (3): 0 points.
+    third = next(m for m in messages if str(m["To"]) == people[2]["email"])
+    assert requests.post(base + survey_link(third), data={"score": "3"}, timeout=10).status_code == 200
+    want = {"responses": 2, "promoters": 1, "passives": 0, "detractors": 1, "nps": 0.0}
+    reported_eventually(client, "nps", [{"group_id": month_now(), **want}])
+    assert report_rows(client, "nps", group_by="campaign") == [{"group_id": campaign["id"], **want}]
+    assert report_rows(client, "csat") == []
     # Another tenant's token naming this survey, and a token for a contact the campaign never reached: 404.
     foreign = surveys.survey_url(
         other.tenant_id, "nps", survey_id, people[0]["id"], campaign_id=campaign["id"]

@@ -22,7 +22,7 @@ class SurveyAnswer(Closed):
     comment: str | None = None
     sent_at: str | None = None
     answered_at: str
-    answers: int = Field(description="How often it was answered: the last answer replaces those before.")
+    version: int = Field(description="1 for its first answer, 2 for the next...: the latest one stands.")
 
 
 EXAMPLE_ID = "01JHC1SURVEY00000000000001"
@@ -35,5 +35,5 @@ EXAMPLE: dict[str, Any] = {
     "comment": "Quick and kind.",
     "sent_at": "2025-01-16T10:00:00.000Z",
     "answered_at": "2025-01-16T12:00:00.000Z",
-    "answers": 1,
+    "version": 1,
 }

@@ -371,7 +371,7 @@ def _answered_event(
             "comment": comment,
             "sent_at": item.sent_at if item is not None else None,
             "answered_at": now,
-            "answers": answers,
+            "version": answers,
         },
         event_id=derived_id(survey.survey_id, "answer", str(answers)),
         occurred_at=now,
