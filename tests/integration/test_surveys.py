@@ -135,7 +135,9 @@ def test_a_resolved_tickets_contact_rates_it_once_per_resolution(client: ApiClie
     assert rated["satisfaction"]["score"] == 2 and rated["satisfaction"]["comment"] is None
     events = answered_events(client.tenant_id, survey_id)
     assert sorted((e["data"]["version"], e["data"]["score"]) for e in events) == [(1, 4), (2, 2)], events
-    assert {(e["data"]["ticket_id"], e["data"]["kind"]) for e in events} == {(tid, "csat")}
+    assert {(e["data"]["ticket_id"], e["data"]["kind"], bool(e["data"]["sent_at"])) for e in events} == {
+        (tid, "csat", True)
+    }
     shown = requests.get(base + path, timeout=10).text
     assert 'value="2" required checked' in shown  # the page shows the answer that stands
 
@@ -197,6 +199,7 @@ def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
     item = survey_items(client.tenant_id, survey_id)
     assert item is not None and (item.kind, int(item.score or 0), int(item.answers or 0)) == ("nps", 10, 2)
     events = sorted(answered_events(client.tenant_id, survey_id), key=lambda e: e["data"]["version"])
+    assert all(e["data"]["sent_at"] and e["data"]["kind"] == "nps" for e in events), events
     assert [(e["data"]["score"], e["data"]["campaign_id"]) for e in events] == [
         (9, campaign["id"]),
         (10, campaign["id"]),

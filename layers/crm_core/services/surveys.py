@@ -197,6 +197,7 @@ class Survey:
     ticket_id: str | None
     campaign_id: str | None
     item: SurveyItem | None  # None: an NPS survey not answered yet
+    sent_at: str | None  # when its email went
 
 
 def _not_found() -> ProblemError:
@@ -225,14 +226,14 @@ def survey_of(token: str) -> Survey:
         sent = item is not None and item.state == "sent"
         if item is None or not sent or (item.ticket_id, item.contact_id) != (ticket_id, contact_id):
             raise _not_found()
-        return Survey(tenant_id, survey_id, kind, contact_id, item.ticket_id, None, item)
+        return Survey(tenant_id, survey_id, kind, contact_id, item.ticket_id, None, item, item.sent_at)
     campaign_id = payload.get("m")
     if not isinstance(campaign_id, str) or survey_id != nps_id(campaign_id, contact_id):
         raise _not_found()
     marker = campaigns_repo.get_recipient(tenant_id, campaign_id, contact_id)
     if marker is None or marker.state != "sent":
         raise _not_found()
-    return Survey(tenant_id, survey_id, kind, contact_id, None, campaign_id, item)
+    return Survey(tenant_id, survey_id, kind, contact_id, None, campaign_id, item, marker.sent_at)
 
 
 def _document(title: str, body: str) -> str:
@@ -305,6 +306,7 @@ def record(survey: Survey, score: int, comment: str | None) -> None:
                     contact_id=survey.contact_id,
                     campaign_id=survey.campaign_id,
                     state="sent",
+                    sent_at=survey.sent_at,
                     score=score,
                     comment=comment,
                     answered_at=now,
@@ -328,7 +330,7 @@ def record(survey: Survey, score: int, comment: str | None) -> None:
                 condition=SurveyItem.PK.exists() & previous,
                 label="survey",
             )
-        changes.save(_answered_event(survey, item, score, comment, now, answers))
+        changes.save(_answered_event(survey, score, comment, now, answers))
         try:
             if survey.ticket_id is not None:
                 satisfaction = {
@@ -353,9 +355,7 @@ def record(survey: Survey, score: int, comment: str | None) -> None:
     metrics.count("SurveysAnswered")
 
 
-def _answered_event(
-    survey: Survey, item: SurveyItem | None, score: int, comment: str | None, now: str, answers: int
-) -> EventItem:
+def _answered_event(survey: Survey, score: int, comment: str | None, now: str, answers: int) -> EventItem:
     detail = build_event(
         event_type="survey.answered",
         tenant_id=survey.tenant_id,
@@ -369,7 +369,7 @@ def _answered_event(
             "campaign_id": survey.campaign_id,
             "score": score,
             "comment": comment,
-            "sent_at": item.sent_at if item is not None else None,
+            "sent_at": survey.sent_at,
             "answered_at": now,
             "version": answers,
         },
