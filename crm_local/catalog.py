@@ -228,7 +228,7 @@ def example_job_event(event: EventType) -> dict[str, Any]:
         "version": event.version,
         "tenant_id": EXAMPLE_TENANT_ID,
         # a job's event: when it completed, by who started it; an email's: when it happened, by the CRM
-        "occurred_at": data.get("completed_at") or data["occurred_at"],
+        "occurred_at": data.get("completed_at") or data.get("answered_at") or data["occurred_at"],
         "actor": {"type": "user", "id": EXAMPLE_USER_ID, "via": "api_key", "credential_id": "key_01"}
         if "completed_at" in data
         else {"type": "system", "id": "campaigns"},

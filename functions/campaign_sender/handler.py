@@ -1,5 +1,8 @@
 """Sends a batch of a campaign's recipients through SES, each at most once
-(crm_core.services.campaign_sends)."""
+(crm_core.services.campaign_sends); and a resolved ticket's satisfaction survey, once per resolution (a
+``ticket.resolved`` from the bus: crm_core.services.surveys)."""
+
+from typing import Any
 
 from crm_core.coldstart import long_lived_imports
 
@@ -7,5 +10,13 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.consumers import sqs_consumer
     from crm_core.services.campaign_sends import send_batch
+    from crm_core.services.surveys import on_ticket_event
 
-handler = sqs_consumer(send_batch, "campaign batch")
+
+def _message(body: dict[str, Any]) -> str:
+    if "detail" in body:  # an event from the bus: a resolved ticket
+        return on_ticket_event(body["detail"])
+    return send_batch(body)
+
+
+handler = sqs_consumer(_message, "campaign batch")

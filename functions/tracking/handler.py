@@ -1,10 +1,12 @@
 """The public tracking links of campaign emails, reached with no credential (not behind the authorizer):
 ``GET /t/{token}/open``, ``GET /t/{token}/click?u=``, ``GET|POST /t/{token}/unsubscribe`` (and
-``?action=resubscribe``, its undoing). The signed
-token is the only thing trusted (crm_core.services.campaign_tracking); anything else is 404."""
+``?action=resubscribe``, its undoing); and the surveys' page ``GET|POST /s/{token}`` (a form: score and
+comment). The signed token is the only thing trusted (crm_core.services.campaign_tracking,
+crm_core.services.surveys); anything else is 404."""
 
 import base64
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from crm_core.coldstart import long_lived_imports
 
@@ -31,6 +33,8 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
 
     method = event.get("requestContext", {}).get("http", {}).get("method", "GET")
     token = (event.get("pathParameters") or {}).get("token", "")
+    if str(event.get("rawPath", "")).startswith("/s/"):
+        return _survey(event, method, token)
     action = str(event.get("rawPath", "")).rsplit("/", 1)[-1]
     if action == "open" and method == "GET":
         pixel = campaign_tracking.opened(token)
@@ -53,6 +57,20 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
         change = campaign_tracking.resubscribe if again else campaign_tracking.unsubscribe
         return {"statusCode": 200, "headers": HTML, "body": change(token)}
     raise ProblemError(404, "Not Found", "No such link.")
+
+
+def _survey(event: dict[str, Any], method: str, token: str) -> dict[str, Any]:
+    from crm_core.services import surveys
+
+    if method == "GET":
+        return {"statusCode": 200, "headers": HTML, "body": surveys.page(token)}
+    if method != "POST":
+        raise ProblemError(404, "Not Found", "No such link.")
+    raw = str(event.get("body") or "")
+    text = base64.b64decode(raw).decode("utf-8", "replace") if event.get("isBase64Encoded") else raw
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    status, page = surveys.answer(token, form)
+    return {"statusCode": status, "headers": HTML, "body": page}
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -69,7 +69,7 @@ def _minutes_of(text: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def add_business_minutes(start: datetime, minutes: int, hours: BusinessHours | None) -> datetime:
+def add_business_minutes(start: datetime, minutes: float, hours: BusinessHours | None) -> datetime:
     """The moment ``minutes`` of working time have passed since ``start`` (aware), in UTC. ``hours`` None:
     round the clock (plain elapsed minutes). Zero minutes is ``start`` itself. A start outside the
     windows counts from the next window's opening; a sum ending exactly at a window's close ends there."""
@@ -94,3 +94,28 @@ def add_business_minutes(start: datetime, minutes: int, hours: BusinessHours | N
             return opens + remaining
         remaining -= closes - opens
     raise ValueError(f"{minutes} business minutes do not fit in {MAX_DAYS} days of these hours")
+
+
+def business_time_between(start: datetime, end: datetime, hours: BusinessHours | None) -> timedelta:
+    """The working time between ``start`` and ``end`` (aware; nothing when ``end`` is not after ``start``):
+    the parts of the windows that fall between them. ``hours`` None: round the clock (the elapsed time).
+    ``add_business_minutes(start, result)`` lands on ``end`` when ``end`` is within a window."""
+    begin, finish = start.astimezone(UTC), end.astimezone(UTC)
+    if finish <= begin:
+        return timedelta(0)
+    if hours is None:
+        return finish - begin
+    total = timedelta(0)
+    day = begin.astimezone(ZoneInfo(hours.timezone)).date() - timedelta(
+        days=1
+    )  # a window from the day before
+    last = finish.astimezone(ZoneInfo(hours.timezone)).date() + timedelta(days=1)
+    while day <= last:
+        window = hours.window(day)
+        day += timedelta(days=1)
+        if window is None:
+            continue
+        opens, closes = max(window[0], begin), min(window[1], finish)
+        if closes > opens:
+            total += closes - opens
+    return total

@@ -12,6 +12,7 @@ from crm_core.definitions import (
     EVENT_BUS_NAME,
     IMPORTS_BUCKET,
     SCHEDULE_GROUP_NAME,
+    SERVICE_EMAIL_FROM,
     SES_CONFIGURATION_SET_NAME,
     TABLE_LOGICAL_NAME,
     WEBHOOK_RETRY_DELAYS_S,
@@ -51,6 +52,7 @@ class Settings:
     public_url: str  # where the public tracking routes (/t/...) are reached: the API's own address
     ses_configuration_set: str  # empty: none (SES's events then reach no topic)
     email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
+    service_email_from: str  # the sender of service emails (a ticket's satisfaction survey)
 
 
 @lru_cache(maxsize=1)
@@ -85,4 +87,5 @@ def settings() -> Settings:
         public_url=os.environ.get("CRM_PUBLIC_URL", "").rstrip("/"),
         ses_configuration_set=os.environ.get("CRM_SES_CONFIGURATION_SET", SES_CONFIGURATION_SET_NAME),
         email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
+        service_email_from=os.environ.get("CRM_SERVICE_EMAIL_FROM") or SERVICE_EMAIL_FROM,
     )

@@ -149,6 +149,9 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
             "GET /t/{token}/click",
             "GET /t/{token}/unsubscribe",
             "POST /t/{token}/unsubscribe",
+            # The surveys' page (services/surveys.py): a ticket's CSAT, a campaign's NPS.
+            "GET /s/{token}",
+            "POST /s/{token}",
         ),
         memory_mb=512,
         timeout_s=10,
@@ -262,6 +265,9 @@ CAMPAIGN_SENDS_QUEUE = QueueDefinition("crm-campaign-sends", visibility_timeout_
 EMAIL_NOTIFICATIONS_QUEUE = QueueDefinition("crm-email-notifications")
 SES_CONFIGURATION_SET_NAME = "crm-campaigns"
 EMAIL_RATE_PER_SECOND = 50  # a tenant's emails a second, across sender workers (CRM_EMAIL_RATE_PER_SECOND)
+# The sender of service emails (a resolved ticket's satisfaction survey), a verified identity of the account
+# (CRM_SERVICE_EMAIL_FROM); the campaign sender's queue takes ticket.resolved (services/surveys.py).
+SERVICE_EMAIL_FROM = "Customer service <service@crm.example>"
 CAMPAIGN_SCHEDULE_PREFIX = "campaign-"  # its at() schedule, in the SCHEDULE_GROUP_NAME group
 QUEUES: tuple[QueueDefinition, ...] = (
     BIRTHDAYS_QUEUE,
@@ -339,7 +345,7 @@ class AnalyticsDefinition:
 ANALYTICS = AnalyticsDefinition(
     bucket="crm-analytics-local",
     prefix="analytics/",
-    objects=("deals", "contacts", "companies", "activities", "pipelines"),
+    objects=("deals", "contacts", "companies", "activities", "pipelines", "surveys"),
     glue_database="crm_analytics",
     workgroup="crm-reports",
     bytes_scanned_cutoff=1024**3,  # 1 GiB a query: about 0.5 cents at Athena's price per TB scanned
@@ -352,7 +358,8 @@ RULES: tuple[RuleDefinition, ...] = (
         event_pattern={
             "source": [EVENT_SOURCE],
             "detail-type": [
-                {"prefix": f"{kind}."} for kind in ("deal", "contact", "company", "activity", "pipeline")
+                {"prefix": f"{kind}."}
+                for kind in ("deal", "contact", "company", "activity", "pipeline", "survey")
             ],
         },
         queue=ANALYTICS_QUEUE,
@@ -413,7 +420,7 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-merges",
         event_pattern={
             "source": [EVENT_SOURCE],
-            "detail-type": ["contact.merged", "company.merged", "deal.merged"],
+            "detail-type": ["contact.merged", "company.merged", "deal.merged", "ticket.merged"],
         },
         queue=MERGE_MOVES_QUEUE,
     ),
@@ -421,6 +428,12 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-erasures",
         event_pattern={"source": [EVENT_SOURCE], "detail-type": ["contact.erased"]},
         queue=ERASURE_SCRUB_QUEUE,
+    ),
+    # A resolved ticket's satisfaction survey is sent by the campaign sender (its SES grant and public URL).
+    RuleDefinition(
+        name="crm-ticket-surveys",
+        event_pattern={"source": [EVENT_SOURCE], "detail-type": ["ticket.resolved"]},
+        queue=CAMPAIGN_SENDS_QUEUE,
     ),
     RuleDefinition(
         name="crm-campaigns",

@@ -106,6 +106,17 @@ EMAIL_EVENT_TYPES: tuple[EventType, ...] = (
     ),
 )
 
+# An answer to a survey (services/surveys.py): a ticket's CSAT survey or a campaign's NPS survey.
+SURVEY_EVENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "survey.answered",
+        "A survey's public page (`/s/{token}`) took an answer: CSAT (1-5, with `ticket_id`; the ticket's "
+        "`satisfaction` changes with its `ticket.rated`) or NPS (0-10, with `campaign_id`). A second answer "
+        "to the same survey replaces the first and is an event of its own (`version` counts them).",
+        data_model="crm_core.models.survey_answer:SurveyAnswer",
+    ),
+)
+
 EVENT_TYPES: tuple[EventType, ...] = (
     *(
         EventType(f"{record.name}.{action}", when)
@@ -114,6 +125,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     ),
     *JOB_EVENT_TYPES,
     *EMAIL_EVENT_TYPES,
+    *SURVEY_EVENT_TYPES,
 )
 
 ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
@@ -138,7 +150,6 @@ PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
     PlannedEventType("company.erased", _PRIVACY),
     PlannedEventType("installment.overdue", "contracts and payment plans"),
     PlannedEventType("payment.received", "payments"),
-    PlannedEventType("survey.answered", "satisfaction and NPS surveys"),
 )
 
 SOURCE = EVENT_SOURCE

@@ -307,6 +307,11 @@ RECORD_TYPES += (
             ("closed", "A ticket is closed (final)."),
             ("reopened", "A resolved ticket is opened again, by an agent or by a customer's reply."),
             (
+                "rated",
+                "The ticket's contact answered its satisfaction survey (the public page `/s/{token}`): "
+                "`satisfaction` `{score, comment}` is set, a later answer replaces it; actor is the system.",
+            ),
+            (
                 "sla_warning",
                 "A due time of the ticket's SLA policy is `warn_before_minutes` business minutes away and "
                 "not met (`changes.sla_warning.to`: first_response or resolution); the assignee is notified. "

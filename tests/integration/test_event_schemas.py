@@ -153,7 +153,8 @@ def service_lifecycle(client: ApiClient, contact_id: str) -> None:
     ok(client.patch(path, {"description": "More detail"}))
     ok(client.patch(path, {"assignee_id": None}))
     ok(client.post(f"{path}/replies", {"body": "Answer"}), 201)
-    ok(client.patch(path, {"status": "resolved"}))
+    resolved = ok(client.patch(path, {"status": "resolved"}))
+    rate(client, ticket["id"], contact_id, resolved["resolved_at"])
     ok(client.post(f"{path}/replies", {"body": "Not solved", "author": "customer"}), 201)
     ok(client.patch(path, {"status": "closed"}))
     duplicate = client.create("tickets", {"subject": "Schema duplicate"})
@@ -170,6 +171,30 @@ def service_lifecycle(client: ApiClient, contact_id: str) -> None:
     }
     queue_url = sqs.get_queue_url(QueueName=REMINDERS_QUEUE.name)["QueueUrl"]
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(timer))
+
+
+def rate(client: ApiClient, ticket_id: str, contact_id: str, resolved_at: str) -> None:
+    """The resolved ticket's survey, once its email is sent, answered on its page: survey.answered and
+    ticket.rated."""
+    from crm_core.repositories import keys
+    from crm_core.repositories.table import SurveyItem
+    from crm_core.services import surveys
+
+    survey_id = surveys.csat_id(ticket_id, resolved_at)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            item = SurveyItem.get(
+                keys.survey_pk(client.tenant_id, survey_id), keys.SURVEY_SK, consistent_read=True
+            )
+        except SurveyItem.DoesNotExist:
+            item = None
+        if item is not None and item.state == "sent":
+            break
+        assert time.monotonic() < deadline, "the satisfaction survey was not sent"
+        time.sleep(0.2)
+    url = surveys.survey_url(client.tenant_id, "csat", survey_id, contact_id, ticket_id=ticket_id)
+    assert requests.post(url, data={"score": "5", "comment": "Thanks"}, timeout=10).status_code == 200
 
 
 def _campaign_lifecycle(client: ApiClient) -> None:

@@ -33,6 +33,8 @@ REPORTS = (
     "activities",
     "lifecycle-funnel",
     "customer-value",
+    "csat",
+    "nps",
 )
 FUNNEL = ("subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist")
 SECRET = "Zebulon-Quixotic"  # in every personal field and free text: must be in no analytics file

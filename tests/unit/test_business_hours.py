@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from crm_core.business_hours import BusinessHours, add_business_minutes
+from crm_core.business_hours import BusinessHours, add_business_minutes, business_time_between
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 BERLIN = BusinessHours("Europe/Berlin", WEEKDAYS, "09:00", "17:00")
@@ -120,3 +120,48 @@ def test_the_week_and_what_does_not_fit() -> None:
     tiny = BusinessHours("UTC", ("mon",), "09:00", "09:01")
     with pytest.raises(ValueError, match="do not fit"):
         add_business_minutes(utc("2026-01-05T00:00"), 10_000, tiny)
+
+
+# The working time between two moments (an SLA clock paused while a ticket waits on its customer), each case
+# worked out by hand from the zone's published offsets, like the sums above.
+BETWEEN = [
+    # Friday 16:00 CET (15:00Z) to Monday 10:00 CEST (08:00Z) over the spring change: Friday's last hour and
+    # Monday's first (opening 07:00Z): 120 minutes.
+    ("a weekend over the spring change", BERLIN, "2026-03-27T15:00", "2026-03-30T08:00", 120),
+    # A Saturday to a Sunday: nothing.
+    ("all of it on a weekend", BERLIN, "2026-03-28T08:00", "2026-03-29T20:00", 0),
+    # Tuesday 18:00 CEST to Wednesday 08:00 CEST (after closing, before opening): nothing.
+    ("overnight", BERLIN, "2026-03-31T16:00", "2026-04-01T06:00", 0),
+    # Tuesday 10:00 to 11:30 CEST, within the window: 90 minutes.
+    ("within one window", BERLIN, "2026-03-31T08:00", "2026-03-31T09:30", 90),
+    # New York, Friday 16:00 EDT (20:00Z) to Monday 09:30 EST (14:30Z) over the autumn change: 60 + 30.
+    (
+        "a weekend over the autumn change",
+        BusinessHours("America/New_York", WEEKDAYS, "09:00", "17:00"),
+        "2026-10-30T20:00",
+        "2026-11-02T14:30",
+        90,
+    ),
+    # Sundays to midnight in Berlin on the night the clock jumps: Sunday 00:00 CET (Saturday 23:00Z) to
+    # Sunday 04:00 CEST (02:00Z) is three real hours.
+    (
+        "a window across the skipped hour",
+        BusinessHours("Europe/Berlin", ("sun",), "00:00", "24:00"),
+        "2026-03-28T23:00",
+        "2026-03-29T02:00",
+        180,
+    ),
+    ("round the clock", None, "2026-03-28T23:00", "2026-03-29T02:00", 180),
+    ("an end before the start", BERLIN, "2026-03-31T09:30", "2026-03-31T08:00", 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("hours", "start", "end", "minutes"), [case[1:] for case in BETWEEN], ids=[case[0] for case in BETWEEN]
+)
+def test_business_time_between(hours: BusinessHours | None, start: str, end: str, minutes: int) -> None:
+    paused = business_time_between(utc(start), utc(end), hours)
+    assert paused.total_seconds() == minutes * 60
+    # Moving a due time by what was paused: a due time within the window moves by the paused working time.
+    if minutes:
+        assert add_business_minutes(utc(start), paused.total_seconds() / 60, hours) == utc(end)

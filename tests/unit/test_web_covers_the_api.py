@@ -62,7 +62,6 @@ SERVICE_READS_FROM_LISTS = "the page edits from its list, whose items carry ever
 NOT_IN_THE_WEB_APP.update(
     {
         ("GET", "/v1/sla-policies/{record_id}"): SERVICE_READS_FROM_LISTS,
-        ("GET", "/v1/kb-articles/{record_id}"): SERVICE_READS_FROM_LISTS,
         ("GET", "/v1/sla-policies/{record_id}/timeline"): SETTINGS_HISTORY,
         ("GET", "/v1/kb-articles/{record_id}/timeline"): "an article's changes are in Settings, Audit log",
         (

@@ -23,7 +23,8 @@ FromAddress = Annotated[
 ]
 FIELDS_DESCRIPTION = (
     "HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, "
-    "unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links "
+    "unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other "
+    "name is 422 naming `body` when saved. The links "
     "(`href`) in it are the only places the click tracking redirects to."
 )
 
@@ -44,6 +45,11 @@ class CampaignFields(StrictModel):
     body: Body | None = Field(None, description=FIELDS_DESCRIPTION)
     owner_id: RecordId | None = Field(
         None, description="The user it belongs to (its creator unless named): who may change and send it."
+    )
+    survey: Literal["nps"] | None = Field(
+        None,
+        description="`nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's "
+        "own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).",
     )
 
 
@@ -75,6 +81,7 @@ CAMPAIGN_DEFAULTS: dict[str, object] = {
     "from": None,
     "body": None,
     "owner_id": None,
+    "survey": None,
     "status": "draft",
     "send_at": None,
     "sending_at": None,
@@ -117,6 +124,7 @@ EXAMPLE: dict[str, Any] = {
     "from": "Acme <news@acme.example>",
     "body": '<p>Hello {{ first_name }},</p><p><a href="https://acme.example/spring">Read more</a></p>',
     "owner_id": EXAMPLE_USER_ID,
+    "survey": None,
     "status": "draft",
     "send_at": None,
     "sending_at": None,

@@ -75,11 +75,21 @@ class TicketSla(Closed):
     resolution_warn_at: str | None = Field(None, description="When the assignee is warned.")
     first_response_breached: bool = False
     resolution_breached: bool = False
+    paused_at: str | None = Field(
+        None,
+        description="While the ticket is pending (waiting on the customer) the clock stops: since when. On "
+        "leaving pending the due and warning times move by the business time it waited.",
+    )
+    paused_seconds: int | None = Field(None, description="The business time of its pauses so far.")
 
 
 class Satisfaction(Closed):
-    score: int | None = None
+    """The contact's answer to the survey sent when the ticket was last resolved (the latest answer)."""
+
+    score: int | None = Field(None, description="1 (very unsatisfied) to 5 (very satisfied).")
     comment: str | None = None
+    survey_id: str | None = Field(None, description="The survey answered (one per resolution).")
+    answered_at: str | None = None
 
 
 class LastReply(Closed):
@@ -210,6 +220,10 @@ EXAMPLE_EVENTS: dict[str, dict[str, Any]] = {
             "status": {"from": "resolved", "to": "open"},
             "resolved_at": {"from": "2025-01-15T16:00:00.000Z", "to": None},
         }
+    },
+    "rated": {
+        "fields": [("satisfaction", {"score": 5, "comment": "Quick and kind."})],
+        "actor": {"type": "system", "id": "surveys"},
     },
     "sla_warning": {"changes": {"sla_warning": {"from": None, "to": "resolution"}}, "actor": _SYSTEM},
     "sla_breached": {

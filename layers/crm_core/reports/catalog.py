@@ -105,5 +105,28 @@ REPORTS: tuple[Report, ...] = (
         label="company_id",
         values=("revenue",),
     ),
+    Report(
+        "csat",
+        "Customer satisfaction",
+        "Satisfaction surveys of resolved tickets answered between `from` and `to`, per month: answers, "
+        "average score (1-5), satisfied (4-5) and the CSAT score (satisfied share, %). A survey answered "
+        "twice counts its latest answer.",
+        "bar",
+        ("from", "to"),
+        label="period",
+        values=("csat",),
+    ),
+    Report(
+        "nps",
+        "Net promoter score",
+        "Relationship surveys (0-10) answered between `from` and `to`, per month or per campaign: "
+        "promoters (9-10), passives (7-8), detractors (0-6) and the NPS (promoters' minus detractors' share, "
+        "in points). A survey answered twice counts its latest answer.",
+        "bar",
+        ("from", "to", "group_by"),
+        group_by=("month", "campaign"),
+        label="group_id",
+        values=("nps",),
+    ),
 )
 BY_NAME: dict[str, Report] = {report.name: report for report in REPORTS}

@@ -103,6 +103,20 @@ OBJECTS: dict[str, ObjectColumns] = {
                 ("tags", "array<string>"),
             ),
         ),
+        # One row per answer of a survey (its ``survey.answered``; version: the how-many-th answer, so the
+        # latest answer stands): score, kind, ticket or campaign, dates; never the comment or the person.
+        ObjectColumns(
+            "surveys",
+            "survey",
+            (
+                ("kind", "string"),
+                ("score", "bigint"),
+                ("ticket_id", "string"),
+                ("campaign_id", "string"),
+                ("sent_at", "timestamp"),
+                ("answered_at", "timestamp"),
+            ),
+        ),
         # One row per stage of the pipeline's version (names of stages and pipelines are the tenant's
         # configuration, not anyone's personal data).
         ObjectColumns(

@@ -188,3 +188,13 @@ def contact_campaigns_pk(tenant_id: str, contact_id: str) -> str:
 def send_rate_pk(tenant_id: str, second: int) -> str:
     """The emails a tenant sent in one second (epoch seconds): its sending rate, across workers."""
     return f"{tenant_prefix(tenant_id)}#send_rate#{second}"
+
+
+# --------------------------------------------------------------------------------------------- surveys
+SURVEY_SK = "#SURVEY"
+
+
+def survey_pk(tenant_id: str, survey_id: str) -> str:
+    """One survey sent to one contact (a ticket's CSAT survey of one resolution, a campaign's NPS survey to
+    one recipient): its claim, and its latest answer."""
+    return f"{tenant_prefix(tenant_id)}#survey#{survey_id}"

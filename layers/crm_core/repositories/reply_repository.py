@@ -6,6 +6,9 @@ from crm_core.ids import new_id, utc_now
 from crm_core.repositories import keys
 from crm_core.repositories.record_repository import query_page
 from crm_core.repositories.table import ReplyItem, TableItem
+from crm_core.repositories.transaction import ChangeSet
+
+REPLIES_PER_TRANSACTION = 50  # a reply moved is a put and a delete: 100 items, DynamoDB's most
 
 
 def new_reply(
@@ -42,3 +45,28 @@ def page(
         start_key=start_key,
     )
     return [item for item in items if isinstance(item, ReplyItem)], last
+
+
+def move_replies(tenant_id: str, from_ticket: str, to_ticket: str, *, limit: int) -> bool:
+    """At most ``limit`` of ``from_ticket``'s replies moved to ``to_ticket``'s partition under the same sort
+    key (their ids are in time order, so the survivor's thread reads in order with them in it), each put and
+    delete in one transaction; True when none is left. A reply already moved is put again unchanged, and its
+    delete finds nothing: a repeated or concurrent move converges."""
+    items, last = page(tenant_id, from_ticket, limit=limit, start_key=None, public_only=False)
+    for start in range(0, len(items), REPLIES_PER_TRANSACTION):
+        changes = ChangeSet()
+        for item in items[start : start + REPLIES_PER_TRANSACTION]:
+            moved = ReplyItem(
+                keys.record_pk(tenant_id, "ticket", to_ticket),
+                item.SK,
+                id=item.id,
+                body=item.body,
+                public=item.public,
+                author=item.author,
+                author_id=item.author_id,
+                created_at=item.created_at,
+            )
+            changes.save(moved)
+            changes.delete(item)
+        changes.commit()
+    return last is None

@@ -470,6 +470,27 @@ class CampaignRecipientItem(TableItem, discriminator="campaign_recipient"):
     converted_at = UnicodeAttribute(null=True)
 
 
+class SurveyItem(TableItem, discriminator="survey"):
+    """One survey sent to one contact (keys.survey_pk, SK ``#SURVEY``): a ticket's CSAT survey, claimed by a
+    conditional put before its email goes (one email per resolution however often its event comes), or an
+    NPS survey of a campaign's recipient (written when first answered: the campaign's recipient marker is
+    its claim). The latest answer replaces the one before (services/surveys.py)."""
+
+    survey_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # csat | nps
+    contact_id = UnicodeAttribute()
+    ticket_id = UnicodeAttribute(null=True)  # csat
+    campaign_id = UnicodeAttribute(null=True)  # nps
+    state = UnicodeAttribute()  # claimed | sent | failed | skipped
+    reason = UnicodeAttribute(null=True)  # skipped or failed: why
+    message_id = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    score = NumberAttribute(null=True)
+    comment = UnicodeAttribute(null=True)
+    answered_at = UnicodeAttribute(null=True)
+    answers = NumberAttribute(null=True)  # how often it was answered (the last answer stands)
+
+
 class CampaignCounter(TableItem, discriminator="campaign_counter"):
     """One shard of a campaign's counters (keys.campaign_counter_pk, SK ``#COUNT``), added to in batches."""
 

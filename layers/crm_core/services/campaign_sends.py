@@ -376,6 +376,16 @@ def tracking_url(
     return f"{settings().public_url}/t/{token}/{action}"
 
 
+def survey_link(tenant_id: str, campaign_id: str, campaign: dict[str, Any], contact_id: str) -> str | None:
+    """A survey campaign's link for one recipient (its own signed token), not click-tracked; None else."""
+    if campaign.get("survey") != "nps":
+        return None
+    from crm_core.services import surveys
+
+    survey_id = surveys.nps_id(campaign_id, contact_id)
+    return surveys.survey_url(tenant_id, "nps", survey_id, contact_id, campaign_id=campaign_id)
+
+
 def _send_one(
     tenant_id: str,
     campaign_id: str,
@@ -389,8 +399,12 @@ def _send_one(
     click = tracking_url(tenant_id, campaign_id, contact.id, "click", occasion)
     values = {name: data.get(name) for name in ("first_name", "last_name", "email", "title")}
     values["unsubscribe_url"] = unsubscribe
+    survey = survey_link(tenant_id, campaign_id, campaign, contact.id)
+    values["survey_url"] = survey
     body = campaigns.render(str(campaign["body"]), values)
-    body = campaigns.rewrite_links(body, lambda url: f"{click}?u={quote(url, safe='')}")
+    body = campaigns.rewrite_links(
+        body, lambda url: url if url == survey else f"{click}?u={quote(url, safe='')}"
+    )
     if "unsubscribe_url" not in str(campaign["body"]):
         body += f'<p style="font-size:small"><a href="{unsubscribe}">Unsubscribe</a></p>'
     body += (

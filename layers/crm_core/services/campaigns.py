@@ -26,11 +26,12 @@ from crm_core.services.records.writes import write_retrying
 
 # ------------------------------------------------------------------------------------------ the template
 
-TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url")
+TEMPLATE_FIELDS = ("first_name", "last_name", "email", "title", "unsubscribe_url", "survey_url")
+SURVEY_FIELD = "survey_url"  # a survey campaign's link, each recipient's own (services/surveys.py)
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _HREF = re.compile(r"""href\s*=\s*(["'])(https?://[^"'\s]+)\1""", re.IGNORECASE)
 # Only a draft's; its owner changes any time.
-EDITABLE = ("name", "trigger", "segment_id", "subject", "from", "body")
+EDITABLE = ("name", "trigger", "segment_id", "subject", "from", "body", "survey")
 NEEDED_TO_SEND = ("segment_id", "subject", "from", "body")
 BIRTHDAY = "birthday"  # the trigger of a campaign that greets contacts on their birthday (birthday_campaigns)
 # A deal won by a recipient within this many days after its email was sent counts for the campaign.
@@ -119,6 +120,14 @@ def derive(
         problems = template_errors(str(body))
         if problems:
             raise validation_failed([FieldError("body", p) for p in problems], f"body: {problems[0]}")
+    if before is None or any(data.get(k) != before.get(k) for k in ("body", "survey")):
+        asks = SURVEY_FIELD in _PLACEHOLDER.findall(str(body or ""))
+        if data.get("survey") and body and not asks:
+            raise invalid_field(
+                "body", "a survey campaign's body has {{ survey_url }}, each recipient's link"
+            )
+        if asks and not data.get("survey"):
+            raise invalid_field("body", "{{ survey_url }} is a survey campaign's field: set survey")
     return data
 
 

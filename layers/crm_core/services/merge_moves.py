@@ -89,7 +89,7 @@ def move(
     ``kind`` (an index into its type's referrers) and ``start`` (a position in that kind's list; None: the
     first), at most ``MOVES_PER_MESSAGE`` records."""
     service = _merged_type(object_type)
-    if service is None or service.spec.referrers is None:
+    if service is None or (service.spec.referrers is None and not service.spec.merge_moves):
         return "nothing to do"
     # The CRM makes the moves on behalf of the merge (its correlation id, so they can be traced to it).
     ctx = RequestContext(Principal.system(tenant_id, "merge"), correlation_id=correlation_id)
@@ -98,7 +98,7 @@ def move(
         return "nothing to do: not merged, or what it was merged into is no longer active"
     # What the moved records' references resolve against (services/references.py): this read, for all.
     ctx.lookups[(object_type, survivor.id)] = survivor
-    referrers = service.spec.referrers()
+    referrers = service.spec.referrers() if service.spec.referrers is not None else ()
     moved = seen = 0
     refused: list[str] = []
     while kind < len(referrers):
@@ -115,6 +115,14 @@ def move(
         seen += len(ids)
         if start is None:
             kind += 1
+    # Then what else the duplicate holds (a ticket's replies): a kind each, after the referrers.
+    extras = service.spec.merge_moves
+    while kind - len(referrers) < len(extras):
+        extra = extras[kind - len(referrers)]
+        if not extra.move(tenant_id, duplicate_id, survivor.id, MOVES_PER_MESSAGE):
+            _continue(tenant_id, object_type, duplicate_id, kind, None, correlation_id)
+            return _outcome(moved, seen, refused) + f"; {extra.name} continue"
+        kind += 1
     return _outcome(moved, seen, refused)
 
 

@@ -43,13 +43,16 @@ def schedule_name(ticket_id: str, timer: str) -> str:
 
 def wanted_at(ticket: RecordItem | None, timer: str) -> str | None:
     """When ``timer`` should fire for the ticket as it is, or None: no such due time, already met (a
-    first response given, the ticket resolved or closed), already breached, or the ticket archived."""
+    first response given, the ticket resolved or closed), already breached, paused (the ticket is pending:
+    its due times move when it leaves pending), or the ticket archived."""
     if ticket is None or ticket.archived_at is not None:
         return None
     data = record_data(ticket)
     sla = data.get("sla") or {}
     deadline, stage = timer.split(".")
     if sla.get(f"{deadline}_breached") or data.get("status") in DONE:
+        return None
+    if data.get("status") == "pending":  # the clock stops while the ticket waits on its customer
         return None
     if deadline == "first_response" and data.get("first_responded_at"):
         return None

@@ -8,8 +8,9 @@ The rules (docs/decisions/0021-tickets-and-slas.md):
   (or closed without being resolved first), cleared on reopening.
 - ``sla``: due times from the ticket's SLA policy (services/sla_policies.policy_for) for its priority,
   counted in the policy's business hours from the ticket's creation, set on creation and again when its
-  priority or category changes; the ``*_breached`` flags are set by the SLA timers (services/ticket_sla)
-  and stay set.
+  priority or category changes; the clock stops while the ticket is ``pending`` (its due times move by
+  the business time it waited when it leaves pending); the ``*_breached`` flags are set by the SLA
+  timers (services/ticket_sla) and stay set.
 - the assignee is the ticket's owner for the role rules (``owner_field``).
 """
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_core.business_hours import BusinessHours, add_business_minutes
+from crm_core.business_hours import BusinessHours, add_business_minutes, business_time_between
 from crm_core.context import RequestContext
 from crm_core.errors import conflict, invalid_field
 from crm_core.ids import utc_now, utc_text
@@ -34,6 +35,7 @@ from crm_core.services.activities import LINKS, timeline_links
 from crm_core.services.activities import activity_tokens as ticket_tokens
 from crm_core.services.records import (
     Expansion,
+    MergeMove,
     ObjectSpec,
     RecordService,
     SortKey,
@@ -62,6 +64,7 @@ _NOT_UPDATES = {
     "first_responded_at",
     "sla",
     "sla_breached",
+    "satisfaction",
 }
 SUBMISSION = "submission"  # the marker of an inbound submission's key: its ticket, made once
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -96,25 +99,58 @@ def resolve_references(
 
 
 def due_times(
-    ctx: RequestContext, data: RecordFields, started: datetime, before: dict[str, Any] | None
+    ctx: RequestContext,
+    data: RecordFields,
+    started: datetime,
+    before: dict[str, Any] | None,
+    *,
+    pausing_only: bool = False,
 ) -> dict[str, Any] | None:
-    """The ticket's ``sla`` from its policy's target for its priority, counted from ``started``; the
-    breach flags it had are kept. None when no policy or no target applies."""
+    """The ticket's ``sla`` from its policy's target for its priority, counted from ``started`` and moved by
+    the business time it spent ``pending`` (waiting on the customer: the clock stops); the breach flags it
+    had are kept. None when no policy or no target applies.
+
+    ``paused_at`` is when the ticket last entered pending (set while it is there); ``paused_seconds`` the
+    business time of its pauses so far. Leaving pending adds the business time since ``paused_at``; with
+    ``pausing_only`` (nothing else that sets them changed) the due and warning times it had move by that
+    much, which is the same sum (business time adds up) without counting from ``started`` again."""
     policy = policy_for(ctx, data.get("category"))
     target = ((policy or {}).get("targets") or {}).get(data.get("priority") or "normal")
     if policy is None or not target:
         return None
     hours = BusinessHours.of(policy.get("business_hours"))
     warn = int(policy.get("warn_before_minutes") or 0)
+    before = before or {}
+    paused = int(before.get("paused_seconds") or 0)
+    paused_at = before.get("paused_at")
+    waited = 0
+    now = datetime.now(UTC)
+    if data.get("status") == "pending":
+        paused_at = paused_at or utc_text(now)
+    elif paused_at:
+        waited = round(business_time_between(_parsed(str(paused_at)), now, hours).total_seconds())
+        paused, paused_at = paused + waited, None
     sla: dict[str, Any] = {"policy_id": policy["id"]}
     for deadline in DEADLINES:
-        minutes = int(target[f"{deadline}_minutes"])
-        sla[f"{deadline}_due_at"] = utc_text(add_business_minutes(started, minutes, hours))
-        sla[f"{deadline}_warn_at"] = (
-            utc_text(add_business_minutes(started, max(0, minutes - warn), hours)) if warn else None
-        )
-        sla[f"{deadline}_breached"] = bool((before or {}).get(f"{deadline}_breached"))
+        minutes = int(target[f"{deadline}_minutes"]) + paused / 60
+        for name, total in ((f"{deadline}_due_at", minutes), (f"{deadline}_warn_at", max(0, minutes - warn))):
+            if pausing_only and before.get(name):
+                moved = (
+                    add_business_minutes(_parsed(str(before[name])), waited / 60, hours) if waited else None
+                )
+                sla[name] = utc_text(moved) if moved else before[name]
+            elif name.endswith("_due_at") or warn:
+                sla[name] = utc_text(add_business_minutes(started, total, hours))
+            else:
+                sla[name] = None
+        sla[f"{deadline}_breached"] = bool(before.get(f"{deadline}_breached"))
+    sla["paused_at"] = paused_at
+    sla["paused_seconds"] = paused or None
     return sla
+
+
+def _parsed(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def derive(
@@ -135,16 +171,21 @@ def derive(
             data["resolved_at"] = utc_now()
     else:
         data.pop("resolved_at", None)
-    if before is None or any(data.get(k) != before.get(k) for k in ("priority", "category")):
+    pausing = (old == "pending") != (status == "pending")  # the SLA clock stops while pending
+    targets_changed = any(data.get(k) != (before or {}).get(k) for k in ("priority", "category"))
+    if before is None or pausing or targets_changed:
         started = created_time(ticket_id) if ticket_id else datetime.now(UTC)
-        data["sla"] = due_times(ctx, data, started, (before or {}).get("sla"))
+        previous = (before or {}).get("sla")
+        data["sla"] = due_times(
+            ctx, data, started, previous, pausing_only=before is not None and not targets_changed
+        )
     sla = data.get("sla") or {}
     data["sla_breached"] = True if any(sla.get(f"{d}_breached") for d in DEADLINES) else None
     return data
 
 
 def update_events(before: RecordFields, after: RecordFields) -> list[str]:
-    """What one change of a ticket is: replied, assigned, resolved, closed, reopened, sla_breached, and
+    """What one change of a ticket is: replied, assigned, resolved, closed, reopened, rated, sla_breached, and
     ``updated`` for any other field (or a move between new, open and pending that is not a reply's)."""
     events: list[str] = []
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
@@ -161,6 +202,8 @@ def update_events(before: RecordFields, after: RecordFields) -> list[str]:
         events.append(new)
     elif old != new and old in DONE:
         events.append("reopened")
+    if "satisfaction" in changed:
+        events.append("rated")
     old_sla, new_sla = before.get("sla") or {}, after.get("sla") or {}
     if any(new_sla.get(f"{d}_breached") and not old_sla.get(f"{d}_breached") for d in DEADLINES):
         events.append("sla_breached")
@@ -292,6 +335,11 @@ class TicketService(RecordService):
         return [reply_view(ticket_id, item) for item in items], next_cursor
 
 
+def move_replies(tenant_id: str, duplicate_id: str, survivor_id: str, limit: int) -> bool:
+    """A merge's move of the duplicate ticket's replies to the survivor (``MergeMove``)."""
+    return reply_repository.move_replies(tenant_id, duplicate_id, survivor_id, limit=limit)
+
+
 TICKETS = TicketService(
     ObjectSpec(
         object_type="ticket",
@@ -315,5 +363,7 @@ TICKETS = TicketService(
         timeline_links=timeline_links,
         # a company's tickets, a team's queue and the breached ones: one Query and one BatchGetItem a page
         entry_fields=("company_id", "team_id", "sla_breached"),
+        # a merged duplicate's replies and notes join the survivor's thread, in time order
+        merge_moves=(MergeMove("replies", move_replies),),
     )
 )

@@ -2756,7 +2756,7 @@ export interface components {
             archived_at: string | null;
             /**
              * Body
-             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
+             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
              */
             body?: string | null;
             /** Created At */
@@ -2779,7 +2779,7 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
+             * @description The segment whose members it is sent to.
              */
             segment_id?: string | null;
             /**
@@ -2799,20 +2799,20 @@ export interface components {
             sent_at?: string | null;
             /**
              * Status
-             * @description Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came; a birthday campaign: active), sent (every recipient accounted for; never a birthday campaign), cancelled (POST /cancel).
+             * @description Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came), sent (every recipient accounted for), cancelled (POST /cancel).
              * @default draft
              * @enum {string}
              */
             status: "draft" | "scheduled" | "sending" | "sent" | "cancelled";
             /** Subject */
             subject?: string | null;
+            /**
+             * Survey
+             * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
+             */
+            survey?: "nps" | null;
             /** Tenant Id */
             tenant_id: string;
-            /**
-             * Trigger
-             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
-             */
-            trigger?: ("once" | "birthday") | null;
             /** Updated At */
             updated_at: string;
             /**
@@ -2825,7 +2825,7 @@ export interface components {
         CampaignCreate: {
             /**
              * Body
-             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
+             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
              */
             body?: string | null;
             /**
@@ -2842,16 +2842,16 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
+             * @description The segment whose members it is sent to.
              */
             segment_id?: string | null;
             /** Subject */
             subject?: string | null;
             /**
-             * Trigger
-             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             * Survey
+             * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
              */
-            trigger?: ("once" | "birthday") | null;
+            survey?: "nps" | null;
         };
         /** CampaignPage */
         CampaignPage: {
@@ -2937,7 +2937,7 @@ export interface components {
         CampaignUpdate: {
             /**
              * Body
-             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url. Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
+             * @description HTML with `{{ field }}` placeholders: first_name, last_name, email, title, company_name, unsubscribe_url, and survey_url in a survey campaign (`survey`). Values are HTML-escaped; any other name is 422 naming `body` when saved. The links (`href`) in it are the only places the click tracking redirects to.
              */
             body?: string | null;
             /**
@@ -2954,16 +2954,16 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
+             * @description The segment whose members it is sent to.
              */
             segment_id?: string | null;
             /** Subject */
             subject?: string | null;
             /**
-             * Trigger
-             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             * Survey
+             * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
              */
-            trigger?: ("once" | "birthday") | null;
+            survey?: "nps" | null;
         };
         /** Company */
         Company: {
@@ -5116,12 +5116,25 @@ export interface components {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
-        /** Satisfaction */
+        /**
+         * Satisfaction
+         * @description The contact's answer to the survey sent when the ticket was last resolved (the latest answer).
+         */
         Satisfaction: {
+            /** Answered At */
+            answered_at?: string | null;
             /** Comment */
             comment?: string | null;
-            /** Score */
+            /**
+             * Score
+             * @description 1 (very unsatisfied) to 5 (very satisfied).
+             */
             score?: number | null;
+            /**
+             * Survey Id
+             * @description The survey answered (one per resolution).
+             */
+            survey_id?: string | null;
         };
         /** ScheduleRequest */
         ScheduleRequest: {
@@ -5981,6 +5994,16 @@ export interface components {
              * @description When the assignee is warned.
              */
             first_response_warn_at?: string | null;
+            /**
+             * Paused At
+             * @description While the ticket is pending (waiting on the customer) the clock stops: since when. On leaving pending the due and warning times move by the business time it waited.
+             */
+            paused_at?: string | null;
+            /**
+             * Paused Seconds
+             * @description The business time of its pauses so far.
+             */
+            paused_seconds?: number | null;
             /**
              * Policy Id
              * @description The SLA policy the due times come from.

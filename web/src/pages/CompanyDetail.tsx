@@ -8,6 +8,7 @@ import { Fields } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
 import { Empty, LoadError, Loading, QueryState } from "../components/States";
+import { RecordTickets } from "../components/RecordTickets";
 import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
 import { formatDateTime, formatMoney, formatNumber, personName } from "../format";
@@ -106,7 +107,10 @@ export default function CompanyDetail() {
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
-          <RecordTimeline object="companies" id={record.id} />
+          <Stack>
+            <RecordTickets object="companies" id={record.id} />
+            <RecordTimeline object="companies" id={record.id} />
+          </Stack>
         </Grid.Col>
       </Grid>
     </Stack>

@@ -9,6 +9,7 @@ import { customFields, useCustomProperties } from "../components/CustomFields";
 import { Fields, companyLink } from "../components/Fields";
 import { MergeWith } from "../components/MergeWith";
 import { QuickActivity } from "../components/QuickActivity";
+import { RecordTickets } from "../components/RecordTickets";
 import { LoadError, Loading } from "../components/States";
 import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
@@ -115,7 +116,10 @@ export default function ContactDetail() {
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
-          <RecordTimeline object="contacts" id={record.id} />
+          <Stack>
+            <RecordTickets object="contacts" id={record.id} />
+            <RecordTimeline object="contacts" id={record.id} />
+          </Stack>
         </Grid.Col>
       </Grid>
     </Stack>

@@ -10,6 +10,7 @@ import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName, useUsers } from "../components/owners";
 import { ProblemAlert } from "../forms/parts";
 import { formatDateTime, personName } from "../format";
+import { LinkedArticles } from "./tickets/LinkedArticles";
 import { BreachedBadge, DueTime, PRIORITIES, STATUSES, StatusBadge } from "./tickets/sla";
 
 type Ticket = Schemas["Ticket"];
@@ -46,6 +47,7 @@ export default function TicketDetail() {
           <Stack>
             <SlaPanel ticket={record} />
             <Linked ticket={record} />
+            <LinkedArticles ticket={record} />
             <RecordTimeline object="tickets" id={record.id} />
           </Stack>
         </Grid.Col>
@@ -173,6 +175,12 @@ function SlaPanel({ ticket }: { ticket: Ticket }) {
           <>
             {row("First response", sla.first_response_due_at, ticket.first_responded_at, sla.first_response_breached)}
             {row("Resolution", sla.resolution_due_at, ticket.resolved_at, sla.resolution_breached)}
+            {sla.paused_at && (
+              <Text size="sm" c="dimmed" data-testid="sla-paused">
+                Paused since {formatDateTime(sla.paused_at)}: the clock stops while the ticket waits on the customer, and
+                the due times move by that time when it leaves pending.
+              </Text>
+            )}
           </>
         )}
       </Stack>
@@ -208,9 +216,17 @@ function Linked({ ticket }: { ticket: Ticket }) {
         ["Contact", ticket.contact_id ? link(`/contacts/${ticket.contact_id}`, contact.data ? personName(contact.data) : undefined) : null],
         ["Company", ticket.company_id ? link(`/companies/${ticket.company_id}`, company.data ? company.data.name || "(no name)" : undefined) : null],
         ["Deal", ticket.deal_id ? link(`/deals/${ticket.deal_id}`, deal.data ? deal.data.name || "(no name)" : undefined) : null],
+        ["Satisfaction", satisfaction(ticket)],
       ]}
     />
   );
+}
+
+/** The contact's answer to the satisfaction survey of the last resolution: "4 / 5 — comment". */
+function satisfaction(ticket: Ticket): string | null {
+  const answer = ticket.satisfaction;
+  if (!answer || answer.score == null) return null;
+  return `${answer.score} / 5${answer.comment ? ` — ${answer.comment}` : ""}`;
 }
 
 /** Replies and internal notes, oldest first, and the box that adds one. */

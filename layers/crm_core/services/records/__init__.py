@@ -14,7 +14,15 @@ from crm_core.services.records.merge import MAX_MOVED_BY_MERGE
 from crm_core.services.records.queries import FilterSet, ListFilters, Page
 from crm_core.services.records.service import RecordService
 from crm_core.services.records.shape import record_data, record_title, represent
-from crm_core.services.records.spec import Expansion, ObjectSpec, Referrer, SortKey, amount_order, text_order
+from crm_core.services.records.spec import (
+    Expansion,
+    MergeMove,
+    ObjectSpec,
+    Referrer,
+    SortKey,
+    amount_order,
+    text_order,
+)
 from crm_core.services.records.text import normalize_query, normalize_text, phone_digits
 from crm_core.services.records.writes import MAX_RECORD_BYTES, Prepared
 
@@ -25,6 +33,7 @@ __all__ = [
     "Expansion",
     "FilterSet",
     "ListFilters",
+    "MergeMove",
     "ObjectSpec",
     "Page",
     "Prepared",

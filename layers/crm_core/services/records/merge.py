@@ -223,6 +223,14 @@ def _move_referrers(
             # The merge has committed; the consumer of its event moves what is left of this kind.
             logger.exception("merge moves left to the background", extra={"kind": referrer.name})
             pending.append(referrer.name)
+    for extra in service.spec.merge_moves:  # what else the duplicate holds (a ticket's replies)
+        try:
+            done = extra.move(ctx.tenant_id, duplicate_id, survivor_id, MAX_MOVED_BY_MERGE)
+        except Exception:
+            logger.exception("merge moves left to the background", extra={"kind": extra.name})
+            done = False
+        if not done:
+            pending.append(extra.name)
     return pending
 
 

@@ -91,6 +91,8 @@ class ObjectSpec:
     # () -> the records of other types that refer to one of this type (a contact's activities and deals),
     # which a merge moves from the duplicate to the survivor; a function, as those types import this one
     referrers: Callable[[], tuple[Referrer, ...]] | None = None
+    # what a merge moves besides the records that refer to the duplicate (a ticket's replies)
+    merge_moves: tuple[MergeMove, ...] = ()
     # (ctx, data, the data before or None, the record's id or None when new) -> data with its derived
     # fields (a deal's status); may raise 422
     derive: Callable[[RequestContext, RecordFields, RecordFields | None, str | None], RecordFields] | None = (
@@ -133,6 +135,16 @@ class ObjectSpec:
             return None
         value = self.unique_of(data) if self.unique_of is not None else data.get(self.unique_field)
         return self.normalize_unique(value) if value else None
+
+
+@dataclass(frozen=True)
+class MergeMove:
+    """Items of the duplicate that a merge moves to the survivor besides referring records (a ticket's
+    replies, in its own partition): within the merge request up to its bound, the rest by merge_moves."""
+
+    name: str  # as a merge's ``pending_moves`` lists it: "replies"
+    # (tenant, duplicate id, survivor id, at most this many) -> True when nothing is left to move
+    move: Callable[[str, str, str, int], bool]
 
 
 @dataclass(frozen=True)
