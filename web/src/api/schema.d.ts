@@ -2779,7 +2779,7 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to.
+             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
              */
             segment_id?: string | null;
             /**
@@ -2799,7 +2799,7 @@ export interface components {
             sent_at?: string | null;
             /**
              * Status
-             * @description Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came), sent (every recipient accounted for), cancelled (POST /cancel).
+             * @description Read-only: draft, scheduled (POST /schedule), sending (POST /send, or its time came; a birthday campaign: active), sent (every recipient accounted for; never a birthday campaign), cancelled (POST /cancel).
              * @default draft
              * @enum {string}
              */
@@ -2813,6 +2813,11 @@ export interface components {
             survey?: "nps" | null;
             /** Tenant Id */
             tenant_id: string;
+            /**
+             * Trigger
+             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             */
+            trigger?: ("once" | "birthday") | null;
             /** Updated At */
             updated_at: string;
             /**
@@ -2842,7 +2847,7 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to.
+             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
              */
             segment_id?: string | null;
             /** Subject */
@@ -2852,6 +2857,11 @@ export interface components {
              * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
              */
             survey?: "nps" | null;
+            /**
+             * Trigger
+             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             */
+            trigger?: ("once" | "birthday") | null;
         };
         /** CampaignPage */
         CampaignPage: {
@@ -2954,7 +2964,7 @@ export interface components {
             owner_id?: string | null;
             /**
              * Segment Id
-             * @description The segment whose members it is sent to.
+             * @description The segment whose members it is sent to (a birthday campaign: who it may greet).
              */
             segment_id?: string | null;
             /** Subject */
@@ -2964,6 +2974,11 @@ export interface components {
              * @description `nps`: a relationship survey. Its body must have `{{ survey_url }}`, each recipient's own link to the public page `/s/{token}` that asks 0-10 and a comment (`survey.answered`).
              */
             survey?: "nps" | null;
+            /**
+             * Trigger
+             * @description `once` (the default): sent once to its segment, now (POST /send) or at a time (POST /schedule). `birthday`: POST /send makes it active (status `sending`) until POST /cancel; each day it greets the contacts whose birthday it is (in their owner's time zone; UTC for a contact without an active owner) who may be emailed, once a year each; `segment_id` is optional and narrows whom it greets.
+             */
+            trigger?: ("once" | "birthday") | null;
         };
         /** Company */
         Company: {
