@@ -16,13 +16,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import parseaddr
 from typing import Any
 from urllib.parse import quote
 
@@ -41,7 +39,7 @@ from crm_core.repositories import keys, suppression_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import CampaignRecipientItem, EventItem, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet
-from crm_core.services import campaigns, consent, schedules
+from crm_core.services import campaigns, consent, schedules, sender_identity
 from crm_core.services.campaigns import ATTRIBUTION_DAYS, CAMPAIGNS
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.records import record_data, represent
@@ -286,8 +284,7 @@ def send_batch(body: dict[str, Any]) -> str:
         return changes
 
     data = record_data(campaign)
-    if settings().local_mode:
-        _verify_locally(str(data["from"]))
+    sender_identity.verify_locally(str(data["from"]))
     claimed = campaigns_repo.claim(claims, contact_ids)
     # From here on a recipient claimed is never sent to again: whatever happens to one email, the others
     # go and every one is recorded (a failure is a failed recipient, not a failed message).
@@ -441,21 +438,6 @@ def _send_one(
     except ses.exceptions.MessageRejected as error:
         return "failed", str(error)[:200]
     return "sent", str(answer["MessageId"])
-
-
-_verified: set[str] = set()
-
-
-def _verify_locally(sender: str) -> None:
-    """On the local endpoint only: the sender's domain as a verified identity (in AWS the operator verifies
-    a tenant's sending domain)."""
-    domain = parseaddr(sender)[1].rsplit("@", 1)[-1]
-    if domain in _verified:
-        return
-    ses = aws.client("sesv2")
-    with contextlib.suppress(ses.exceptions.AlreadyExistsException):
-        ses.create_email_identity(EmailIdentity=domain)
-    _verified.add(domain)
 
 
 # -------------------------------------------------------------------------------------- what comes back

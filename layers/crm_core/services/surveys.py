@@ -37,6 +37,7 @@ from crm_core.repositories import keys, suppression_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventItem, RecordItem, SurveyItem
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
+from crm_core.services import sender_identity
 from crm_core.services.records import record_data
 from crm_core.services.records.writes import StaleWrite, back_off, commit, write_attempts
 from crm_core.signing import sign, verify_carrying_tenant
@@ -155,11 +156,8 @@ def on_ticket_event(detail: dict[str, Any]) -> str:
 
 
 def _send(tenant_id: str, survey_id: str, address: str, ticket: dict[str, Any], url: str) -> str:
-    from crm_core.services.campaign_sends import _verify_locally  # the local endpoint's sender identity
-
     sender = settings().service_email_from
-    if settings().local_mode:
-        _verify_locally(sender)
+    sender_identity.verify_locally(sender)
     subject = str(ticket.get("subject") or "your request")
     message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     message["From"] = sender
