@@ -1,4 +1,4 @@
-"""Satisfaction (CSAT) and relationship (NPS) surveys (docs/decisions/0025-surveys-sla-pauses-ticket-merges.md).
+"""Satisfaction (CSAT) and relationship (NPS) surveys (decision 0025).
 
 - **CSAT**: ``ticket.resolved`` reaches the sender (a rule on the bus, the campaign sender's queue), which
   sends the ticket's contact one email with a link to the public page ``/s/{token}``: once per resolution
