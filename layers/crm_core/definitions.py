@@ -134,7 +134,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     ),
     FunctionDefinition(
         name="reports",
-        routes=_resource_routes("reports", "/v1/exports", "/v1/reports"),
+        routes=_resource_routes("reports", "/v1/exports", "/v1/reports", "/v1/usage"),
     ),
     FunctionDefinition(
         name="service",

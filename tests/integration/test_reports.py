@@ -20,6 +20,7 @@ from crm_core.reports import store
 from crm_core.services import analytics_export as exporter
 
 from crm_local.cli import main
+from crm_local.runtime import LocalRuntime
 from tests.conftest import new_tenant_client
 from tests.integration.test_cli import crm_dev, tenant_create
 from tests.support.client import ApiClient
@@ -256,7 +257,7 @@ def test_every_report_answers_the_numbers_of_the_records(
 ) -> None:
     client, _, want = reported
     listed = client.get("/v1/reports").json()["items"]
-    assert [r["name"] for r in listed] == list(REPORTS)
+    assert [r["name"] for r in listed] == [*REPORTS, "usage"]  # usage: tests/integration/test_usage.py
     assert {r["chart"] for r in listed} <= {"bar", "line", "pie", "funnel"}
 
     pipeline = report(client, "pipeline")
@@ -338,7 +339,9 @@ def test_bad_parameters_and_unknown_reports(reported: tuple[ApiClient, ApiClient
 
 
 def test_new_data_compaction_and_reexport(
-    reported: tuple[ApiClient, ApiClient, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+    reported: tuple[ApiClient, ApiClient, dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    runtime: LocalRuntime,
 ) -> None:
     client = reported[0]
     before = report(client, "pipeline")
@@ -368,6 +371,7 @@ def test_new_data_compaction_and_reexport(
     assert exporter.export_events([{**detail, "tenant_id": reported[1].tenant_id}]) == []
     assert report(client, "pipeline")["rows"] == later["rows"]
 
+    runtime.usage.flush()  # the usage lines of the requests so far (each is gathered before it answers)
     files = store.tenant_files(client.tenant_id)
     counts = exporter.compact(client.tenant_id, today="9999-12-31")
     assert counts["files_before"] == len(files) and counts["files_after"] <= len(files)

@@ -32,6 +32,8 @@ class Report:
     # The row's fields a chart draws: the label, then the values.
     label: str = ""
     values: tuple[str, ...] = field(default=())
+    # Only admins read it (the tenant's metered use is its bill: API.md "usage", docs/decisions/0024).
+    admin_only: bool = False
 
 
 REPORTS: tuple[Report, ...] = (
@@ -104,6 +106,18 @@ REPORTS: tuple[Report, ...] = (
         ("owner_id",),
         label="company_id",
         values=("revenue",),
+    ),
+    Report(
+        "usage",
+        "Usage",
+        "The tenant's metered use per UTC day between `from` and `to`: API calls, the DynamoDB read and "
+        "write units they consumed, events published, emails sent and storage (as /v1/usage answers it). "
+        "Admins only.",
+        "line",
+        ("from", "to"),
+        label="date",
+        values=("api_calls", "events", "emails"),
+        admin_only=True,
     ),
 )
 BY_NAME: dict[str, Report] = {report.name: report for report in REPORTS}

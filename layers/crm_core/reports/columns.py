@@ -41,10 +41,13 @@ class ObjectColumns:
     record_type: str
     columns: tuple[tuple[str, str], ...]
     row_key: str = "id"
+    # False for a log (usage lines): rows are facts, not versions of records; no common columns, no
+    # latest-version CTE, and no de-duplication by id.
+    versioned: bool = True
 
     @property
     def all_columns(self) -> tuple[tuple[str, str], ...]:
-        return COMMON + self.columns
+        return COMMON + self.columns if self.versioned else self.columns
 
 
 OBJECTS: dict[str, ObjectColumns] = {
@@ -122,6 +125,27 @@ OBJECTS: dict[str, ObjectColumns] = {
     )
 }
 BY_RECORD_TYPE: dict[str, ObjectColumns] = {o.record_type: o for o in OBJECTS.values()}
+
+# Usage lines (crm_core.usage, docs/decisions/0024): one row per API request, per tenant and relay batch of
+# events or emails, per daily storage measure. The tenant is the partition, not a column.
+USAGE = ObjectColumns(
+    "usage",
+    "usage",
+    (
+        ("at", "timestamp"),
+        ("kind", "string"),
+        ("quantity", "bigint"),
+        ("route", "string"),
+        ("status", "bigint"),
+        ("read_units", "double"),
+        ("write_units", "double"),
+    ),
+    versioned=False,
+)
+# Objects that are logs, read as they are (each report's SQL names them like the versioned objects).
+LOGS: dict[str, ObjectColumns] = {USAGE.collection: USAGE}
+# Every collection the analytics files hold.
+ALL: dict[str, ObjectColumns] = {**OBJECTS, **LOGS}
 
 Row = dict[str, Any]
 

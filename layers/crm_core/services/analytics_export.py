@@ -23,7 +23,7 @@ from typing import Any
 from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail
 from crm_core.reports import store
-from crm_core.reports.columns import BY_RECORD_TYPE, OBJECTS, ObjectColumns, Row, rows
+from crm_core.reports.columns import ALL, BY_RECORD_TYPE, OBJECTS, ObjectColumns, Row, rows
 
 # Objects whose records have custom properties: their definitions say which values may be exported.
 _WITH_PROPERTIES = ("contacts", "companies", "deals")
@@ -108,7 +108,7 @@ def compact(tenant_id: str, today: str | None = None) -> dict[str, int]:
 
     today = today or datetime.now(UTC).date().isoformat()
     before = after = 0
-    for collection, object_columns in OBJECTS.items():
+    for collection, object_columns in ALL.items():  # the records' change logs and the usage lines
         by_day: dict[str, list[store.StoredFile]] = defaultdict(list)
         for stored in store.tenant_files(tenant_id, collection):
             by_day[stored.date].append(stored)
