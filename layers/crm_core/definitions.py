@@ -339,7 +339,7 @@ class AnalyticsDefinition:
 ANALYTICS = AnalyticsDefinition(
     bucket="crm-analytics-local",
     prefix="analytics/",
-    objects=("deals", "contacts", "companies", "activities", "pipelines"),
+    objects=("deals", "contacts", "companies", "activities", "pipelines", "tickets", "usage"),
     glue_database="crm_analytics",
     workgroup="crm-reports",
     bytes_scanned_cutoff=1024**3,  # 1 GiB a query: about 0.5 cents at Athena's price per TB scanned
@@ -352,7 +352,8 @@ RULES: tuple[RuleDefinition, ...] = (
         event_pattern={
             "source": [EVENT_SOURCE],
             "detail-type": [
-                {"prefix": f"{kind}."} for kind in ("deal", "contact", "company", "activity", "pipeline")
+                {"prefix": f"{kind}."}
+                for kind in ("deal", "contact", "company", "activity", "pipeline", "ticket")
             ],
         },
         queue=ANALYTICS_QUEUE,

@@ -257,7 +257,8 @@ def test_every_report_answers_the_numbers_of_the_records(
 ) -> None:
     client, _, want = reported
     listed = client.get("/v1/reports").json()["items"]
-    assert [r["name"] for r in listed] == [*REPORTS, "usage"]  # usage: tests/integration/test_usage.py
+    # tickets and sla: test_tickets_and_sla_reports; usage: tests/integration/test_usage.py
+    assert [r["name"] for r in listed] == [*REPORTS, "tickets", "sla", "usage"]
     assert {r["chart"] for r in listed} <= {"bar", "line", "pie", "funnel"}
 
     pipeline = report(client, "pipeline")
@@ -411,3 +412,125 @@ def test_reports_come_back_after_a_restart_with_data(tmp_path: Path) -> None:
         assert eventually(lambda: deals_reported(api, key) == 1, timeout=60)
     with crm_dev(tmp_path, "--data", str(data)) as (api, _):
         assert eventually(lambda: deals_reported(api, key) == 1, timeout=90), "re-exported after the restart"
+
+
+def _minutes(start: str, end: str) -> float:
+    def parsed(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (parsed(end) - parsed(start)).total_seconds() / 60
+
+
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def test_tickets_and_sla_reports(client: ApiClient, other: ApiClient) -> None:
+    """The service reports (issue 16): tickets per priority, status, assignee or day with their median
+    waits, and the SLA's met and breached per priority, against numbers computed from the tickets as the
+    API answers them; the files hold no subject or description."""
+    client.create(
+        "sla-policies",
+        {
+            "name": "Standard",
+            "targets": {
+                "normal": {"first_response_minutes": 60, "resolution_minutes": 480},
+                "urgent": {"first_response_minutes": 15, "resolution_minutes": 120},
+            },
+        },
+    )
+    plan = [("urgent", True, True), ("urgent", True, False), ("normal", True, True), ("normal", False, False)]
+    plan += [("high", True, True), ("low", False, False)]
+    for n, (priority, reply, resolve) in enumerate(plan):
+        ticket = created(
+            client, "tickets", {"subject": f"{SECRET} {n}", "description": SECRET, "priority": priority}
+        )
+        if reply:
+            answer = client.post(f"/v1/tickets/{ticket['id']}/replies", {"body": "On it"})
+            assert answer.status_code == 201, answer.text
+        if resolve:
+            assert client.patch(f"/v1/tickets/{ticket['id']}", {"status": "resolved"}).status_code == 200
+    created(client, "tickets", {"subject": "Waiting", "priority": "low", "status": "pending"})
+    created(other, "tickets", {"subject": "Theirs", "priority": "urgent"})
+
+    tickets = client.all_pages("/v1/tickets", {"limit": 100})
+    by_priority: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ticket in tickets:
+        by_priority[ticket["priority"]].append(ticket)
+    want_tickets = {
+        priority: {
+            "group_id": priority,
+            "created": len(group),
+            "resolved": sum(1 for t in group if t["resolved_at"]),
+            "open": sum(1 for t in group if t["status"] in ("new", "open", "pending")),
+            "median_first_response_minutes": _median(
+                [_minutes(t["created_at"], t["first_responded_at"]) for t in group if t["first_responded_at"]]
+            ),
+            "median_resolution_minutes": _median(
+                [_minutes(t["created_at"], t["resolved_at"]) for t in group if t["resolved_at"]]
+            ),
+        }
+        for priority, group in by_priority.items()
+    }
+    want_sla = {}
+    for priority, group in by_priority.items():
+        under = [t for t in group if t["sla"]]
+        if not under:
+            continue
+        first_breached = [t for t in under if t["sla"]["first_response_breached"]]
+        resolution_breached = [t for t in under if t["sla"]["resolution_breached"]]
+        want_sla[priority] = {
+            "tickets": len(under),
+            "first_response_met": sum(
+                1 for t in under if t["first_responded_at"] and not t["sla"]["first_response_breached"]
+            ),
+            "first_response_breached": len(first_breached),
+            "resolution_met": sum(
+                1 for t in under if t["resolved_at"] and not t["sla"]["resolution_breached"]
+            ),
+            "resolution_breached": len(resolution_breached),
+        }
+    assert set(want_sla) == {"urgent", "normal"}, "the policy covers those two priorities"
+
+    def close(a: Any, b: Any) -> bool:
+        if isinstance(b, float) and isinstance(a, float | int):
+            return abs(a - b) < 0.01
+        return bool(a == b)
+
+    def matches() -> bool:
+        rows = {r["group_id"]: r for r in report(client, "tickets")["rows"]}
+        if set(rows) != set(want_tickets):
+            return False
+        sla_rows = {r["priority"]: r for r in report(client, "sla")["rows"]}
+        return all(
+            all(close(rows[p][k], v) for k, v in want.items()) for p, want in want_tickets.items()
+        ) and all(
+            all(sla_rows.get(p, {}).get(k) == v for k, v in want.items()) for p, want in want_sla.items()
+        )
+
+    assert eventually(matches, timeout=90, every=0.5), (report(client, "tickets"), want_tickets)
+    assert set(r["priority"] for r in report(client, "sla")["rows"]) == set(want_sla)
+
+    # Grouped by status and by assignee; the other tenant's ticket is in neither tenant's rows but its own.
+    statuses = Counter(t["status"] for t in tickets)
+    by_status = {r["group_id"]: r["created"] for r in report(client, "tickets", group_by="status")["rows"]}
+    assert by_status == dict(statuses)
+    by_assignee = report(client, "tickets", group_by="assignee", owner_id=client.user_id)["rows"]
+    assert sum(r["created"] for r in by_assignee) == sum(
+        1 for t in tickets if t["assignee_id"] == client.user_id
+    )
+    theirs = eventually(lambda: report(other, "tickets")["rows"], timeout=60)
+    assert [(r["group_id"], r["created"]) for r in theirs] == [("urgent", 1)]
+    refused = client.get("/v1/reports/tickets", params={"group_by": "queue"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "group_by"
+
+    # No subject or description in the tenant's ticket files.
+    files = store.tenant_files(client.tenant_id, "tickets")
+    assert files
+    for stored in files:
+        table = pq.read_table(io.BytesIO(store.get(stored.key)))
+        assert SECRET not in str(table.to_pylist()) and "subject" not in table.column_names

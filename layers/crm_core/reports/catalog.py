@@ -108,6 +108,28 @@ REPORTS: tuple[Report, ...] = (
         values=("revenue",),
     ),
     Report(
+        "tickets",
+        "Tickets",
+        "Tickets created between `from` and `to`, per priority, status, assignee or day of creation: how "
+        "many, how many of them are resolved and still open, and the median minutes to the first public "
+        "reply and to the resolution. `owner_id` keeps one assignee's tickets.",
+        "bar",
+        ("from", "to", "owner_id", "group_by"),
+        group_by=("priority", "status", "assignee", "day"),
+        label="group_id",
+        values=("created", "resolved"),
+    ),
+    Report(
+        "sla",
+        "SLA",
+        "Tickets created between `from` and `to` that an SLA policy applies to, per priority: first "
+        "responses and resolutions that met their due time, and those that breached it.",
+        "bar",
+        ("from", "to"),
+        label="priority",
+        values=("met", "breached"),
+    ),
+    Report(
         "usage",
         "Usage",
         "The tenant's metered use per UTC day between `from` and `to`: API calls, the DynamoDB read and "

@@ -106,6 +106,29 @@ OBJECTS: dict[str, ObjectColumns] = {
                 ("tags", "array<string>"),
             ),
         ),
+        # Tickets without their subject, description, replies or custom values: ids, states, times and the
+        # SLA's due times and breaches (the sla object's fields, flattened).
+        ObjectColumns(
+            "tickets",
+            "ticket",
+            (
+                ("status", "string"),
+                ("priority", "string"),
+                ("category", "string"),
+                ("channel", "string"),
+                ("assignee_id", "string"),
+                ("team_id", "string"),
+                ("company_id", "string"),
+                ("first_responded_at", "timestamp"),
+                ("resolved_at", "timestamp"),
+                ("sla_policy_id", "string"),
+                ("sla_first_response_due_at", "timestamp"),
+                ("sla_resolution_due_at", "timestamp"),
+                ("sla_first_response_breached", "boolean"),
+                ("sla_resolution_breached", "boolean"),
+                ("tags", "array<string>"),
+            ),
+        ),
         # One row per stage of the pipeline's version (names of stages and pipelines are the tenant's
         # configuration, not anyone's personal data).
         ObjectColumns(
@@ -195,6 +218,9 @@ def rows(
             row[name] = record.get("erased_at") is not None
         elif name == "tags":
             row[name] = list(record.get("tags") or [])
+        elif name.startswith("sla_"):  # a ticket's sla object, flattened
+            sla = record.get("sla")
+            row[name] = sla.get(name.removeprefix("sla_")) if isinstance(sla, Mapping) else None
         else:
             row[name] = record.get(name)
     return [row]
