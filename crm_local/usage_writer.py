@@ -1,4 +1,4 @@
-"""``crm dev``'s stand-in for the log subscription and Firehose (docs/decisions/0024): the usage lines the
+"""``crm dev``'s stand-in for the log subscription and Firehose (docs/decisions/0025): the usage lines the
 API and the relay emit (crm_core.usage) are gathered in memory and written to the analytics bucket every
 ``interval_s``, one Parquet file per tenant and day a batch, under the same ``object=usage`` partition
 Firehose writes in AWS. Never a DynamoDB write per request.

@@ -9,10 +9,11 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from crm_core.definitions import ANALYTICS
-from crm_core.reports.columns import OBJECTS
+from crm_core.reports.columns import ALL
 
 from infra.functions import CrmFunctions
 from infra.nag import acknowledge
@@ -70,7 +71,7 @@ class CrmReporting(Construct):
                 name=self.database_name, description="The CRM's analytics files, one table per object"
             ),
         )
-        for collection, object_columns in OBJECTS.items():
+        for collection, object_columns in ALL.items():  # the records' change logs and the usage lines
             table = glue.CfnTable(
                 self,
                 f"{collection.title()}Table",
@@ -102,6 +103,7 @@ class CrmReporting(Construct):
         )
         self._grant_exporter(functions)
         self._grant_reports(functions)
+        self._grant_compactor(functions)
 
     def _table_input(
         self, collection: str, columns: tuple[tuple[str, str], ...]
@@ -160,8 +162,32 @@ class CrmReporting(Construct):
     def _grant_reports(self, functions: CrmFunctions) -> None:
         """The reports function lists a tenant's files (data_as_of, the cache) and queries Athena, which
         reads the files and writes results with the function's credentials."""
-        stack = Stack.of(self)
         reports = functions.functions["reports"]
+        self._grant_queries(reports)
+        self._acknowledge_objects(
+            reports.role,
+            "A tenant's analytics files are read under its own prefix (Athena's partition of the tenant the "
+            "credential names); Athena writes each query's results under results/ with a key it makes.",
+        )
+
+    def _grant_compactor(self, functions: CrmFunctions) -> None:
+        """The daily compaction (docs/decisions/0025) reads a tenant's past days' files, writes the merged
+        one and deletes the small ones; it measures the tenant's records with an Athena query, as reports
+        do."""
+        compactor = functions.functions["analytics_compactor"]
+        self._grant_queries(compactor)
+        compactor.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=[self._objects()])
+        )
+        self._acknowledge_objects(
+            compactor.role,
+            "Compaction merges each tenant's files of a past day under analytics/, keys made at run time; "
+            "Athena writes the storage query's results under results/.",
+        )
+
+    def _grant_queries(self, reports: lambda_.Function) -> None:
+        """Athena queries in the workgroup over the Glue tables, and reading the analytics files."""
+        stack = Stack.of(self)
         workgroup_arn = stack.format_arn(
             service="athena", resource="workgroup", resource_name=self.workgroup_name
         )
@@ -188,7 +214,7 @@ class CrmReporting(Construct):
                             resource="table",
                             resource_name=f"{self.database_name}/{collection}",
                         )
-                        for collection in OBJECTS
+                        for collection in ALL
                     ),
                 ],
             )
@@ -213,8 +239,3 @@ class CrmReporting(Construct):
             ("CRM_ATHENA_WORKGROUP", self.workgroup_name),
         ):
             reports.add_environment(name, value)
-        self._acknowledge_objects(
-            reports.role,
-            "A tenant's analytics files are read under its own prefix (Athena's partition of the tenant the "
-            "credential names); Athena writes each query's results under results/ with a key it makes.",
-        )

@@ -32,6 +32,7 @@ from infra.outbox import CrmOutbox
 from infra.recurring import CrmRecurringSchedules
 from infra.reminders import CrmReminders
 from infra.reporting import CrmReporting
+from infra.usage import CrmUsage
 from infra.web import CrmWeb
 
 
@@ -94,6 +95,8 @@ class CrmStack(Stack):
         self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
         # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
         self.reporting = CrmReporting(self, "Reporting", functions=self.functions)
+        # Usage metering: the functions' usage log lines through Firehose into the analytics bucket.
+        self.usage = CrmUsage(self, "Usage", functions=self.functions, reporting=self.reporting)
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )

@@ -1,4 +1,4 @@
-"""The tenant's metered use: /v1/usage (admins only; docs/decisions/0024)."""
+"""The tenant's metered use: /v1/usage (admins only; docs/decisions/0025)."""
 
 from typing import Annotated
 

@@ -1,4 +1,4 @@
-"""Usage metering (docs/decisions/0024-usage-metering.md): what each tenant used, per UTC day, collected
+"""Usage metering (docs/decisions/0025-usage-metering.md): what each tenant used, per UTC day, collected
 without a DynamoDB write per request.
 
 Everything metered is a *usage line*: one JSON object on one line of the function's log, marked with
@@ -38,6 +38,11 @@ READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "Transa
 METERED_OPERATIONS = READ_OPERATIONS | frozenset(
     {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
 )
+# What one record keeps in the table, in bytes: the record, its search entries, unique markers, timeline and
+# event items (DynamoDB's item size: attribute names and values), measured by ``python -m bench.usage
+# --item-sizes`` (20 records of each type made through the API on the local runtime). The storage measure
+# is the tenant's records times these, plus its analytics files' bytes (docs/decisions/0025).
+ITEM_BYTES = {"contacts": 4585, "companies": 2931, "deals": 3408, "activities": 2704, "tickets": 2828}
 # A transaction's write costs two units per item of up to 1 KB: what the meter counts when an answer
 # carries no capacity (the local endpoint answers TransactWriteItems without it).
 TRANSACTION_UNITS_PER_ITEM = 2.0

@@ -534,3 +534,46 @@ def test_tickets_and_sla_reports(client: ApiClient, other: ApiClient) -> None:
     for stored in files:
         table = pq.read_table(io.BytesIO(store.get(stored.key)))
         assert SECRET not in str(table.to_pylist()) and "subject" not in table.column_names
+
+
+def test_a_dynamodb_export_file_becomes_reexport_files(client: ApiClient, other: ApiClient) -> None:
+    """The AWS re-export (crm_core.services.table_export) from a data file in the format DynamoDB's export
+    to S3 writes (gzip, one ``{"Item": <typed item>}`` a line; here made from the local table's items of two
+    tenants, with what is not a record among them): each tenant's records become its own ``reexport`` files,
+    and the reports answer as before."""
+    import gzip
+    import json
+
+    from crm_core.services import table_export
+    from moto.dynamodb.models import dynamodb_backends
+
+    deal = created(client, "deals", {"name": f"{SECRET} engine", "amount": "250.00"})
+    created(other, "deals", {"name": "Theirs", "amount": "75.00"})
+    before = eventually(
+        lambda: (a := report(client, "pipeline"))["rows"] and sum(r["count"] for r in a["rows"]) == 1 and a,
+        timeout=60,
+    )
+    table = dynamodb_backends["123456789012"][settings().region].tables[settings().table_name]
+    tenants = {client.tenant_id, other.tenant_id}
+    lines = [
+        json.dumps({"Item": item.to_json()["Attributes"]})
+        for item in list(table.all_items())
+        if item.to_json()["Attributes"].get("tenant_id", {}).get("S") in tenants
+        or any(f"T#{t}" in json.dumps(item.to_json()["Attributes"]) for t in tenants)
+    ]
+    assert any('"type": {"S": "record"}' in line for line in lines)
+    assert any('"type": {"S": "record"}' not in line for line in lines), "other items are passed over"
+    content = gzip.compress("\n".join(lines).encode())
+    key = "table-exports/AWSDynamoDB/01EXPORT/data/part-0001.json.gz"
+    written = table_export.write_data_file(key, content, exporter.property_types)
+    assert written == table_export.write_data_file(key, content, exporter.property_types), (
+        "a retry: same files"
+    )
+    mine = [k for k in written if f"tenant={client.tenant_id}/" in k]
+    assert {k.split("/object=")[1].split("/")[0] for k in mine} == {"deals", "pipelines"}
+    theirs = [k for k in written if f"tenant={other.tenant_id}/" in k]
+    assert theirs and not set(mine) & set(theirs)
+    deals = pq.read_table(io.BytesIO(store.get(next(k for k in mine if "object=deals/" in k)))).to_pylist()
+    assert [(d["id"], d["version"]) for d in deals] == [(deal["id"], deal["version"])]
+    assert SECRET not in str(deals)
+    assert report(client, "pipeline")["rows"] == before["rows"]

@@ -1,4 +1,4 @@
-"""Usage metering over HTTP on the local runtime (issue 16 item 4, docs/decisions/0024): each tenant's API
+"""Usage metering over HTTP on the local runtime (issue 16 item 4, docs/decisions/0025): each tenant's API
 calls, DynamoDB units and events are counted from the requests' usage lines, which ``crm dev`` writes to the
 analytics bucket in batches; each tenant sees exactly its own; /v1/usage and the ``usage`` report agree."""
 
@@ -116,3 +116,40 @@ def test_each_tenant_sees_exactly_its_own_use(client: ApiClient, other: ApiClien
     listed = {r["name"] for r in manager.get("/v1/reports").json()["items"]}
     assert "usage" not in listed and "pipeline" in listed
     assert "usage" in {r["name"] for r in client.get("/v1/reports").json()["items"]}
+
+
+def test_the_daily_job_compacts_and_measures_storage(client: ApiClient) -> None:
+    """The compaction job (functions/analytics_compactor): a bounded run resumes after the tenant it ended
+    with, and each tenant's storage is measured as a usage line: its records (from its analytics files)
+    times the bytes a record keeps in the table, plus its files' bytes."""
+    from crm_core import usage
+    from crm_core.reports import store
+    from crm_core.services import analytics_export
+
+    for name in ("Ada", "Grace"):
+        client.create("contacts", {"first_name": name})
+    client.create("deals", {"name": "Engine", "amount": "100.00"})
+    tenant = client.tenant_id
+    want = {"contacts": 2, "companies": 0, "deals": 1, "activities": 0, "tickets": 0}
+    measured = eventually(lambda: (m := analytics_export.measure_storage(tenant))["records"] == want and m)
+    assert measured, "the records reached the analytics files"
+    assert measured["table_bytes"] == 2 * usage.ITEM_BYTES["contacts"] + usage.ITEM_BYTES["deals"]
+    assert measured["file_bytes"] > 0
+
+    # A run of one tenant, starting just before this one (ids sort as the bucket's keys do).
+    before = tenant[:-1] + chr(ord(tenant[-1]) - 1)
+    done, more = analytics_export.compact_tenants(before, limit=1, today="9999-12-31")
+    assert done == [tenant] and more in (tenant, None)
+    if more:  # the next run starts after it
+        assert next(store.tenants(after=more), None) != tenant
+    files = [f for f in store.tenant_files(tenant) if f.object != "usage"]  # usage lines keep landing
+    assert len(files) == len({(f.object, f.date) for f in files}), "one file per object and day"
+
+    last = analytics_export.measure_storage(tenant)  # the day's last measure is the day's storage
+    total = last["table_bytes"] + last["file_bytes"]
+
+    def measured_today() -> bool:
+        days = client.get("/v1/usage").json()["items"]
+        return bool(days[-1]["storage_bytes"] == total)
+
+    assert eventually(measured_today, timeout=20), client.get("/v1/usage").json()["items"][-1]

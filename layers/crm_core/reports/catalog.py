@@ -32,7 +32,7 @@ class Report:
     # The row's fields a chart draws: the label, then the values.
     label: str = ""
     values: tuple[str, ...] = field(default=())
-    # Only admins read it (the tenant's metered use is its bill: API.md "usage", docs/decisions/0024).
+    # Only admins read it (the tenant's metered use is its bill: API.md "usage", docs/decisions/0025).
     admin_only: bool = False
 
 

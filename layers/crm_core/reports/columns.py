@@ -149,7 +149,7 @@ OBJECTS: dict[str, ObjectColumns] = {
 }
 BY_RECORD_TYPE: dict[str, ObjectColumns] = {o.record_type: o for o in OBJECTS.values()}
 
-# Usage lines (crm_core.usage, docs/decisions/0024): one row per API request, per tenant and relay batch of
+# Usage lines (crm_core.usage, docs/decisions/0025): one row per API request, per tenant and relay batch of
 # events or emails, per daily storage measure. The tenant is the partition, not a column.
 USAGE = ObjectColumns(
     "usage",

@@ -129,11 +129,14 @@ def delete(keys: list[str]) -> None:
         )
 
 
-def tenants() -> Iterator[str]:
-    """The tenants with analytics files (the compaction's and the re-export's walk; not a request path)."""
+def tenants(after: str | None = None) -> Iterator[str]:
+    """The tenants with analytics files, in key order, those after ``after`` only (the compaction's and the
+    re-export's walk; not a request path)."""
     paginator = s3().get_paginator("list_objects_v2")
+    # "~" sorts after every character of the keys under a tenant's prefix: its own keys are passed over.
+    start = {"StartAfter": f"{tenant_prefix(after)}~"} if after else {}
     for page in paginator.paginate(
-        Bucket=settings().analytics_bucket, Prefix=ANALYTICS.prefix, Delimiter="/"
+        Bucket=settings().analytics_bucket, Prefix=ANALYTICS.prefix, Delimiter="/", **start
     ):
         for common in page.get("CommonPrefixes", []):
             name = common["Prefix"].removeprefix(ANALYTICS.prefix).rstrip("/")

@@ -127,6 +127,64 @@ def compact(tenant_id: str, today: str | None = None) -> dict[str, int]:
     return {"files_before": before, "files_after": after}
 
 
+def measure_storage(tenant_id: str) -> dict[str, Any]:
+    """The tenant's storage as one usage line (crm_core.usage): its records per object, read from its
+    analytics files (``sql/_storage.sql``), times the bytes a record of that object keeps in the table
+    (``usage.ITEM_BYTES``, measured), plus the bytes of its analytics files. An estimate of the table's
+    share and an exact count of the files: the decision record says what it leaves out."""
+    from crm_core import usage
+    from crm_core.reports.engine import engine, reads
+
+    files = store.tenant_files(tenant_id)
+    records = {
+        str(row["object"]): int(row["records"])
+        for row in engine().run(
+            tenant_id, "_storage", {}, [f for f in files if f.object in reads("_storage")]
+        )
+    }
+    table_bytes = sum(count * usage.ITEM_BYTES.get(name, 0) for name, count in records.items())
+    file_bytes = sum(f.size for f in files)
+    usage.emit([usage.line("storage", tenant_id, table_bytes + file_bytes)])
+    return {"records": records, "table_bytes": table_bytes, "file_bytes": file_bytes}
+
+
+def compact_tenants(after: str | None, limit: int, today: str | None = None) -> tuple[list[str], str | None]:
+    """The daily job (functions/analytics_compactor): the past days of up to ``limit`` tenants after
+    ``after`` (in the bucket's order) compacted and their storage measured; the tenants done and the one
+    to start after next time (None: every tenant is done). Bounded work per run, resumable from the
+    cursor: a run that fails is run again from the same one, and compacting a day twice changes nothing."""
+    done: list[str] = []
+    for tenant_id in store.tenants(after=after):
+        if len(done) == limit:
+            return done, done[-1]
+        compact(tenant_id, today)
+        measure_storage(tenant_id)
+        done.append(tenant_id)
+    return done, None
+
+
+TENANTS_PER_RUN = 50  # a run's bound: compaction reads and writes each tenant's past days' files
+
+
+def on_compaction_message(body: dict[str, Any]) -> str:
+    """A message of the compaction queue (the daily schedule's ``{"compact": true}``, or a run's
+    continuation ``{"compact": true, "after": <tenant>}``): a bounded run, and the rest queued. An
+    operator's ``{"reexport": {}}`` is a step of the re-export from DynamoDB's export instead
+    (crm_core.services.table_export)."""
+    from crm_core.consumers import send_continuation
+    from crm_core.definitions import ANALYTICS_COMPACTION_QUEUE
+
+    if "reexport" in body:
+        from crm_core.services import table_export
+
+        return table_export.on_message(body)
+
+    done, more = compact_tenants(body.get("after"), TENANTS_PER_RUN)
+    if more:
+        send_continuation(ANALYTICS_COMPACTION_QUEUE, {"compact": True, "after": more})
+    return f"{len(done)} tenants compacted" + (f", the rest after {more}" if more else "")
+
+
 def reexport(tenant_id: str, on_records: Callable[[int], None] | None = None) -> dict[str, int]:
     """Every record of the tenant as it is now, one ``reexport`` file per object (dated today); the rows
     written per object."""

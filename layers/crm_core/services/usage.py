@@ -1,4 +1,4 @@
-"""The tenant's metered use per UTC day (API.md ``usage``, docs/decisions/0024): the ``usage`` report's
+"""The tenant's metered use per UTC day (API.md ``usage``, docs/decisions/0025): the ``usage`` report's
 rows, one per day of the range, with the days that have none filled in as zeros. Admins only."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- usage: the tenant's metered use per UTC day between from and to (docs/decisions/0024): API calls and the
+-- usage: the tenant's metered use per UTC day between from and to (docs/decisions/0025): API calls and the
 -- DynamoDB read and write units they consumed, events published, emails sent, and the storage measured
 -- that day (the day's last measure). The same rows answer /v1/usage, which adds the days without any.
 SELECT
