@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -14,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from crm_core.definitions import ANALYTICS
 from crm_core.reports.columns import ALL
+from crm_core.services.table_export import EXPORT_PREFIX as EXPORTS_PREFIX
 
 from infra.functions import CrmFunctions
 from infra.nag import acknowledge
@@ -46,8 +48,16 @@ def _bucket(scope: Construct, construct_id: str, **settings: object) -> s3.Bucke
 
 
 class CrmReporting(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, functions: CrmFunctions) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: CrmFunctions,
+        table: dynamodb.ITable | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self.records_table = table
         stack = Stack.of(self)
         self.bucket = _bucket(
             self,
@@ -72,14 +82,14 @@ class CrmReporting(Construct):
             ),
         )
         for collection, object_columns in ALL.items():  # the records' change logs and the usage lines
-            table = glue.CfnTable(
+            glue_table = glue.CfnTable(
                 self,
                 f"{collection.title()}Table",
                 catalog_id=stack.account,
                 database_name=self.database_name,
                 table_input=self._table_input(collection, object_columns.all_columns),
             )
-            table.add_dependency(database)
+            glue_table.add_dependency(database)
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
@@ -179,6 +189,40 @@ class CrmReporting(Construct):
         compactor.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=[self._objects()])
         )
+        table = self.records_table
+        if table is not None and compactor.role is not None:
+            # The operator's re-export (crm_core.services.table_export): DynamoDB's export of the table to
+            # the bucket's table-exports/ (written with the caller's credentials), then its files read.
+            compactor.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeTable", "dynamodb:ExportTableToPointInTime"],
+                    resources=[table.table_arn],
+                )
+            )
+            compactor.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeExport"], resources=[f"{table.table_arn}/export/*"]
+                )
+            )
+            compactor.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl", "s3:GetObject"],
+                    resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
+                )
+            )
+            stack = Stack.of(self)
+            logical_id = stack.get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                compactor.role,
+                f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{EXPORTS_PREFIX}*]",
+                "DynamoDB's export writes files whose keys it makes under table-exports/.",
+            )
+            table_id = stack.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                compactor.role,
+                f"AwsSolutions-IAM5[Resource::<{table_id}.Arn>/export/*]",
+                "An export's ARN is made when it starts.",
+            )
         self._acknowledge_objects(
             compactor.role,
             "Compaction merges each tenant's files of a past day under analytics/, keys made at run time; "

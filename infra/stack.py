@@ -94,7 +94,7 @@ class CrmStack(Stack):
         )
         self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
         # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
-        self.reporting = CrmReporting(self, "Reporting", functions=self.functions)
+        self.reporting = CrmReporting(self, "Reporting", functions=self.functions, table=self.data.table)
         # Usage metering: the functions' usage log lines through Firehose into the analytics bucket.
         self.usage = CrmUsage(self, "Usage", functions=self.functions, reporting=self.reporting)
         self.reminders = CrmReminders(
