@@ -343,7 +343,16 @@ class AnalyticsDefinition:
 ANALYTICS = AnalyticsDefinition(
     bucket="crm-analytics-local",
     prefix="analytics/",
-    objects=("deals", "contacts", "companies", "activities", "pipelines", "tickets", "usage"),
+    objects=(
+        "deals",
+        "contacts",
+        "companies",
+        "activities",
+        "tickets",
+        "campaign_stats",
+        "pipelines",
+        "usage",
+    ),
     glue_database="crm_analytics",
     workgroup="crm-reports",
     bytes_scanned_cutoff=1024**3,  # 1 GiB a query: about 0.5 cents at Athena's price per TB scanned
@@ -357,7 +366,16 @@ RULES: tuple[RuleDefinition, ...] = (
             "source": [EVENT_SOURCE],
             "detail-type": [
                 {"prefix": f"{kind}."}
-                for kind in ("deal", "contact", "company", "activity", "pipeline", "ticket")
+                for kind in (
+                    "deal",
+                    "contact",
+                    "company",
+                    "activity",
+                    "pipeline",
+                    "ticket",
+                    "campaign",
+                    "email",
+                )
             ],
         },
         queue=ANALYTICS_QUEUE,

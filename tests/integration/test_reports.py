@@ -257,8 +257,8 @@ def test_every_report_answers_the_numbers_of_the_records(
 ) -> None:
     client, _, want = reported
     listed = client.get("/v1/reports").json()["items"]
-    # tickets and sla: test_tickets_and_sla_reports; usage: tests/integration/test_usage.py
-    assert [r["name"] for r in listed] == [*REPORTS, "tickets", "sla", "usage"]
+    # campaigns, tickets, sla: their tests below; usage: tests/integration/test_usage.py
+    assert [r["name"] for r in listed] == [*REPORTS, "campaigns", "tickets", "sla", "usage"]
     assert {r["chart"] for r in listed} <= {"bar", "line", "pie", "funnel"}
 
     pipeline = report(client, "pipeline")
@@ -577,3 +577,67 @@ def test_a_dynamodb_export_file_becomes_reexport_files(client: ApiClient, other:
     assert [(d["id"], d["version"]) for d in deals] == [(deal["id"], deal["version"])]
     assert SECRET not in str(deals)
     assert report(client, "pipeline")["rows"] == before["rows"]
+
+
+def test_campaigns_report(client: ApiClient, other: ApiClient) -> None:
+    """The campaigns report (issue 16): each campaign's counters from the exporter's snapshots of its stats,
+    against what this test made happen over HTTP: its members, who consented, an open, a click and an
+    unsubscription by one recipient, a delivery and a bounce from SES. No address in the files."""
+    from tests.integration.test_campaigns import (
+        BODY,
+        contacts,
+        finished,
+        follow_the_links,
+        notify,
+        segment_of,
+        sent_to,
+    )
+
+    domain = f"r{client.tenant_id.lower()}.example"
+    consents = ["granted", "granted", "denied", "granted", "unknown"]
+    people = contacts(client, domain, consents, "autumn")
+    campaign = client.create(
+        "campaigns",
+        {
+            "name": "Autumn",
+            "segment_id": segment_of(client, "autumn"),
+            "subject": "Autumn news",
+            "from": f"news@{domain}",
+            "body": BODY,
+        },
+    )
+    assert client.post(f"/v1/campaigns/{campaign['id']}/send").status_code == 200
+    finished(client, campaign["id"])
+    consenting = [p for p, c in zip(people, consents, strict=True) if c == "granted"]
+    assert eventually(lambda: len(sent_to(domain)) >= len(consenting))
+    first = next(m for m in sent_to(domain) if str(m["To"]) == people[0]["email"])
+    follow_the_links(client, first, people[0]["id"])
+    notify("Delivery", client.tenant_id, campaign["id"], people[0]["id"], people[0]["email"])
+    notify("Bounce", client.tenant_id, campaign["id"], people[1]["id"], people[1]["email"])
+    want = {
+        "campaign_id": campaign["id"],
+        "recipients": len(people),
+        "sent": len(consenting),
+        "delivered": 1,
+        "bounced": 1,
+        "opened": 1,
+        "clicked": 1,
+        "unsubscribed": 1,
+        "converted": 0,
+        "revenue": 0,
+        "open_rate": 1.0,
+        "click_rate": 1.0,
+    }
+
+    def matches() -> bool:
+        rows = report(client, "campaigns")["rows"]
+        return len(rows) == 1 and all(rows[0][k] == v for k, v in want.items())
+
+    assert eventually(matches, timeout=90, every=0.5), (report(client, "campaigns"), want)
+    today = datetime.now(UTC).date().isoformat()
+    assert report(client, "campaigns", **{"from": today})["rows"][0]["campaign_id"] == campaign["id"]
+    assert report(client, "campaigns", to="2026-01-01")["rows"] == []
+    assert report(other, "campaigns")["rows"] == []
+    for stored in store.tenant_files(client.tenant_id, "campaign_stats"):
+        table = pq.read_table(io.BytesIO(store.get(stored.key)))
+        assert domain not in str(table.to_pylist())

@@ -108,6 +108,17 @@ REPORTS: tuple[Report, ...] = (
         values=("revenue",),
     ),
     Report(
+        "campaigns",
+        "Campaigns",
+        "Per campaign with emails in the period (`from`, `to`): recipients, sent, delivered, bounced, "
+        "opened, clicked, unsubscribed, converted and revenue, and the open and click rates of what was "
+        "delivered.",
+        "bar",
+        ("from", "to"),
+        label="campaign_id",
+        values=("sent", "opened", "clicked"),
+    ),
+    Report(
         "tickets",
         "Tickets",
         "Tickets created between `from` and `to`, per priority, status, assignee or day of creation: how "

@@ -129,6 +129,26 @@ OBJECTS: dict[str, ObjectColumns] = {
                 ("tags", "array<string>"),
             ),
         ),
+        # A campaign's counters as its stats show them (API.md campaigns), a snapshot each time the exporter
+        # sees its campaign or email events: the version is the snapshot's time (epoch ms), so the latest
+        # wins. Counts and money only: no recipient, address or content. Revenue of several currencies is
+        # summed (``currency`` says ``mixed``), as 0020's other amounts are.
+        ObjectColumns(
+            "campaign_stats",
+            "campaign_stats",
+            (
+                ("recipients", "bigint"),
+                ("sent", "bigint"),
+                ("delivered", "bigint"),
+                ("bounced", "bigint"),
+                ("opened", "bigint"),
+                ("clicked", "bigint"),
+                ("unsubscribed", "bigint"),
+                ("converted", "bigint"),
+                ("revenue", "decimal(19,4)"),
+                ("currency", "string"),
+            ),
+        ),
         # One row per stage of the pipeline's version (names of stages and pipelines are the tenant's
         # configuration, not anyone's personal data).
         ObjectColumns(

@@ -59,14 +59,61 @@ def _write(
     return key
 
 
+def campaign_stats(tenant_id: str, campaign_id: str) -> dict[str, Any]:
+    """A campaign's counters now, as a record of the ``campaign_stats`` object (one BatchGetItem of its
+    counter shards and one Query of its revenue, as GET /stats reads them)."""
+    from decimal import Decimal
+
+    from crm_core.repositories import campaign_repository
+
+    counts = campaign_repository.totals(tenant_id, campaign_id)
+    _, revenue = campaign_repository.progress_and_revenue(tenant_id, campaign_id)
+    now = utc_now()
+    return {
+        "id": campaign_id,
+        "version": int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() * 1000),
+        "created_at": now,
+        "recipients": counts["claimed"] + counts["skipped"],
+        **{name: counts[name] for name in ("sent", "delivered", "bounced", "opened", "clicked")},
+        "unsubscribed": counts["unsubscribed"],
+        "converted": counts["converted"],
+        "revenue": Decimal(sum(revenue.values())) / 10_000,
+        "currency": next(iter(revenue)) if len(revenue) == 1 else ("mixed" if revenue else None),
+    }
+
+
+def _campaign_of(detail: EventDetail) -> str | None:
+    """The campaign a campaign or email event is about."""
+    kind = str(detail.get("type", "")).split(".", 1)[0]
+    data = detail.get("data")
+    if kind not in ("campaign", "email") or not isinstance(data, dict):
+        return None
+    value = data.get("id") if kind == "campaign" else data.get("campaign_id")
+    return str(value) if value else None
+
+
 def export_events(
     details: Iterable[EventDetail], types_of: Callable[[str, str], Mapping[str, str] | None] = property_types
 ) -> list[str]:
     """The files written for these events (one per tenant, object and day); events of other types, or
-    without a record, are passed over."""
+    without a record, are passed over. A campaign's or email's events write a snapshot of the campaign's
+    counters (``campaign_stats``) instead."""
     groups: dict[tuple[str, str, str], dict[tuple[Any, ...], Row]] = defaultdict(dict)
     names: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     schemas: dict[tuple[str, str], Mapping[str, str] | None] = {}
+    campaigns: dict[tuple[str, str], set[str]] = defaultdict(set)
+    details = list(details)
+    for detail in details:
+        campaign_id = _campaign_of(detail)
+        if campaign_id is not None and detail.get("tenant_id"):
+            campaigns[(str(detail["tenant_id"]), campaign_id)].add(str(detail.get("id")))
+    for (tenant_id, campaign_id), event_ids in sorted(campaigns.items()):
+        snapshot = campaign_stats(tenant_id, campaign_id)
+        group = (tenant_id, "campaign_stats", _day(snapshot["created_at"]))
+        stats_columns = OBJECTS["campaign_stats"]
+        for row in rows(stats_columns, snapshot, snapshot["created_at"]):
+            groups[group][(row["id"], row["version"], row["id"])] = row
+        names[group] |= event_ids
     for detail in details:
         object_columns = BY_RECORD_TYPE.get(str(detail.get("type", "")).split(".", 1)[0])
         record = detail.get("data")
@@ -168,16 +215,9 @@ TENANTS_PER_RUN = 50  # a run's bound: compaction reads and writes each tenant's
 
 def on_compaction_message(body: dict[str, Any]) -> str:
     """A message of the compaction queue (the daily schedule's ``{"compact": true}``, or a run's
-    continuation ``{"compact": true, "after": <tenant>}``): a bounded run, and the rest queued. An
-    operator's ``{"reexport": {}}`` is a step of the re-export from DynamoDB's export instead
-    (crm_core.services.table_export)."""
+    continuation ``{"compact": true, "after": <tenant>}``): a bounded run, and the rest queued."""
     from crm_core.consumers import send_continuation
     from crm_core.definitions import ANALYTICS_COMPACTION_QUEUE
-
-    if "reexport" in body:
-        from crm_core.services import table_export
-
-        return table_export.on_message(body)
 
     done, more = compact_tenants(body.get("after"), TENANTS_PER_RUN)
     if more:
