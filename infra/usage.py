@@ -25,7 +25,7 @@ from crm_core.usage import MARK
 
 from infra.functions import CrmFunctions
 from infra.nag import acknowledge
-from infra.reporting import CrmReporting
+from infra.reporting import CrmReporting, nag_arn
 
 FILTER_PATTERN = f"{{ $.{MARK} = 1 }}"
 # The functions whose logs carry usage lines.
@@ -79,11 +79,13 @@ class CrmUsage(Construct):
                 ],
             )
         )
-        acknowledge(
-            role,
-            "AwsSolutions-IAM5",
-            "Firehose writes files whose keys it makes per tenant and day under the analytics prefix.",
-        )
+        for path in (f"{prefix}*", "usage-errors/*"):
+            acknowledge(
+                role,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(bucket, role)}/{path}]",
+                "Firehose writes files whose keys it makes per tenant and day under the analytics prefix "
+                "(and the lines it could not convert under usage-errors/).",
+            )
         self.stream = firehose.CfnDeliveryStream(
             self,
             "Stream",
