@@ -154,6 +154,7 @@ def measure_item_sizes(records: int) -> dict[str, Any]:
     from crm_core.services.tenants import create_tenant
     from moto.dynamodb.models import dynamodb_backends
 
+    from bench.capacity import item_size
     from crm_local.runtime import LocalRuntime
 
     runtime = LocalRuntime(port=0, state_file=None)
@@ -167,7 +168,7 @@ def measure_item_sizes(records: int) -> dict[str, Any]:
         def tenant_bytes() -> tuple[int, int]:
             found = [i.to_json()["Attributes"] for i in table.all_items()]
             mine = [a for a in found if tenant.tenant_id in json.dumps(a)]
-            return sum(_item_size(a) for a in mine), len(mine)
+            return sum(item_size(a) for a in mine), len(mine)
 
         bodies = {
             "contacts": lambda i: {
@@ -203,30 +204,6 @@ def measure_item_sizes(records: int) -> dict[str, Any]:
         return {"records_each": records, "per_collection": sizes}
     finally:
         runtime.stop()
-
-
-def _value_size(value: dict[str, Any]) -> int:
-    """DynamoDB's size of an attribute value (its documented rules, nested overheads included)."""
-    ((kind, content),) = value.items()
-    if kind == "S":
-        return len(str(content).encode())
-    if kind == "N":
-        return len(str(content)) // 2 + 1
-    if kind == "B":
-        return len(content) * 3 // 4
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(1 + _value_size(e) for e in content)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode()) + _value_size(e) for k, e in content.items())
-    if kind == "SS":
-        return sum(len(e.encode()) for e in content)
-    return len(json.dumps(content))
-
-
-def _item_size(item: dict[str, Any]) -> int:
-    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
 
 
 def main(argv: list[str] | None = None) -> int:
