@@ -1335,10 +1335,10 @@ def test_the_compactor_runs_daily_and_may_rewrite_analytics_files_only(synth: Sy
     function_id = _function_id(synth, consumer.function)
     statements = _policy_statements(synth, function_id)
     writing = [s for s in statements if {"s3:PutObject", "s3:DeleteObject"} & set(_actions(s))]
-    # Analytics files, and for the re-export DynamoDB's export (it writes with the compactor's credentials).
-    assert writing and all(
-        "analytics/*" in json.dumps(s["Resource"]) or "table-exports/*" in json.dumps(s["Resource"])
-        for s in writing
-    )
+    # Analytics files, Athena's results (its storage query), and for the re-export DynamoDB's export (it
+    # writes with the compactor's credentials).
+    paths = ("analytics/*", "results/*", "table-exports/*")
+    assert writing and all(any(p in json.dumps(s["Resource"]) for p in paths) for s in writing)
+    assert any("analytics/*" in json.dumps(s["Resource"]) for s in writing)
     actions = {a for s in statements for a in _actions(s)}
     assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs", "s3", "athena", "glue"}
