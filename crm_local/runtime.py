@@ -103,6 +103,7 @@ class LocalRuntime:
         self._thread: threading.Thread | None = None
         self.relay: Any = None
         self.workers: Any = None
+        self.usage: Any = None
         self.instance: RunningInstance | None = None
 
     @property
@@ -204,8 +205,6 @@ class LocalRuntime:
             restored = self._store.restore(dynamodb_backends[account][REGION], resources.table_name)
             self.restored, self.unpublished = len(restored.items), len(restored.pending)
             moto_fidelity.commit_listeners.append(self._store.record)
-        from crm_local.workers import Workers
-
         if restored is not None:
             _after_restore(restored.items)
         self.relay = StreamRelay(
@@ -215,8 +214,7 @@ class LocalRuntime:
             on_published=self._store.published if self._store is not None else None,
         )
         self.relay.start()
-        self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
-        self.workers.start()
+        self._start_workers(session, resources)
         gateway = Gateway(
             extra_pages=extra_pages(web_config(resource_map, endpoint, REGION)),
             access_log=self.access_log,
@@ -235,6 +233,17 @@ class LocalRuntime:
             self._write_state_file(self.state_file, endpoint, resource_map)
         return self.instance
 
+    def _start_workers(self, session: Any, resources: Any) -> None:
+        """The queues' consumers and the schedules; and the writer that takes the API's and the relay's
+        usage lines to the analytics bucket in batches (as Firehose does in AWS), before the first request."""
+        from crm_local.usage_writer import UsageWriter
+        from crm_local.workers import Workers
+
+        self.workers = Workers(session, resources.queue_urls, resources.schedule_group)
+        self.workers.start()
+        self.usage = UsageWriter()
+        self.usage.start()
+
     def _write_state_file(self, state_file: Path, endpoint: str, resource_map: dict[str, str]) -> None:
         """Where this crm dev serves, for the `crm` commands run beside it."""
         self._folder_lock.describe(api=self.api_url)
@@ -250,6 +259,8 @@ class LocalRuntime:
             self.relay.stop()
         if self.workers is not None:
             self.workers.stop()
+        if self.usage is not None:
+            self.usage.stop()
         if self._moto is not None:
             self._moto.stop()
         if self._store is not None:

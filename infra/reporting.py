@@ -5,14 +5,19 @@ scan cutoff and its results encrypted in a bucket of their own."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+import re
+
+from aws_cdk import CfnElement, Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_athena as athena
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
-from constructs import Construct
+from constructs import Construct, IConstruct
 from crm_core.definitions import ANALYTICS
-from crm_core.reports.columns import OBJECTS
+from crm_core.reports.columns import ALL
+from crm_core.services.table_export import EXPORT_PREFIX as EXPORTS_PREFIX
 
 from infra.functions import CrmFunctions
 from infra.nag import acknowledge, nag_reference
@@ -25,6 +30,18 @@ PARQUET = {
     "output": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
     "serde": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
 }
+
+
+def nag_arn(resource: IConstruct, seen_from: IConstruct) -> str:
+    """``resource``'s ARN as cdk-nag writes it in a finding on ``seen_from``: ``<LogicalId.Arn>`` in the
+    same stack, in another (a nested stack) the parameter CDK passes it by (as ``infra.nag.nag_reference``
+    of the nested stacks' change does; use that one once both are in)."""
+    element = resource.node.default_child if not isinstance(resource, CfnElement) else resource
+    assert isinstance(element, CfnElement), resource
+    owner = Stack.of(element)
+    if owner is Stack.of(seen_from):
+        return f"<{owner.get_logical_id(element)}.Arn>"
+    return "<" + re.sub(r"[^A-Za-z0-9]", "", f"reference-to-{Names.node_unique_id(element.node)}Arn") + ">"
 
 
 def _bucket(scope: Construct, construct_id: str, **settings: object) -> s3.Bucket:
@@ -45,8 +62,16 @@ def _bucket(scope: Construct, construct_id: str, **settings: object) -> s3.Bucke
 
 
 class CrmReporting(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, functions: CrmFunctions) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: CrmFunctions,
+        table: dynamodb.ITable | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
+        self.records_table = table
         stack = Stack.of(self)
         self.bucket = _bucket(
             self,
@@ -70,15 +95,15 @@ class CrmReporting(Construct):
                 name=self.database_name, description="The CRM's analytics files, one table per object"
             ),
         )
-        for collection, object_columns in OBJECTS.items():
-            table = glue.CfnTable(
+        for collection, object_columns in ALL.items():  # the records' change logs and the usage lines
+            glue_table = glue.CfnTable(
                 self,
                 f"{collection.title()}Table",
                 catalog_id=stack.account,
                 database_name=self.database_name,
                 table_input=self._table_input(collection, object_columns.all_columns),
             )
-            table.add_dependency(database)
+            glue_table.add_dependency(database)
         self.workgroup = athena.CfnWorkGroup(
             self,
             "WorkGroup",
@@ -102,6 +127,7 @@ class CrmReporting(Construct):
         )
         self._grant_exporter(functions)
         self._grant_reports(functions)
+        self._grant_compactor(functions)
 
     def _table_input(
         self, collection: str, columns: tuple[tuple[str, str], ...]
@@ -159,8 +185,64 @@ class CrmReporting(Construct):
     def _grant_reports(self, functions: CrmFunctions) -> None:
         """The reports function lists a tenant's files (data_as_of, the cache) and queries Athena, which
         reads the files and writes results with the function's credentials."""
-        stack = Stack.of(self)
         reports = functions.functions["reports"]
+        self._grant_queries(reports)
+        self._acknowledge_objects(
+            reports.role,
+            "A tenant's analytics files are read under its own prefix (Athena's partition of the tenant the "
+            "credential names); Athena writes each query's results under results/ with a key it makes.",
+        )
+
+    def _grant_compactor(self, functions: CrmFunctions) -> None:
+        """The daily compaction (docs/decisions/0026) reads a tenant's past days' files, writes the merged
+        one and deletes the small ones; it measures the tenant's records with an Athena query, as reports
+        do."""
+        compactor = functions.functions["analytics_compactor"]
+        self._grant_queries(compactor)
+        compactor.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=[self._objects()])
+        )
+        table = self.records_table
+        if table is not None and compactor.role is not None:
+            # The operator's re-export (crm_core.services.table_export): DynamoDB's export of the table to
+            # the bucket's table-exports/ (written with the caller's credentials), then its files read.
+            compactor.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeTable", "dynamodb:ExportTableToPointInTime"],
+                    resources=[table.table_arn],
+                )
+            )
+            compactor.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["dynamodb:DescribeExport"], resources=[f"{table.table_arn}/export/*"]
+                )
+            )
+            compactor.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl", "s3:GetObject"],
+                    resources=[self.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")],
+                )
+            )
+            bucket_arn = nag_arn(self.bucket, compactor.role)
+            acknowledge(
+                compactor.role,
+                f"AwsSolutions-IAM5[Resource::{bucket_arn}/{EXPORTS_PREFIX}*]",
+                "DynamoDB's export writes files whose keys it makes under table-exports/.",
+            )
+            acknowledge(
+                compactor.role,
+                f"AwsSolutions-IAM5[Resource::{nag_arn(table, compactor.role)}/export/*]",
+                "An export's ARN is made when it starts.",
+            )
+        self._acknowledge_objects(
+            compactor.role,
+            "Compaction merges each tenant's files of a past day under analytics/, keys made at run time; "
+            "Athena writes the storage query's results under results/.",
+        )
+
+    def _grant_queries(self, reports: lambda_.Function) -> None:
+        """Athena queries in the workgroup over the Glue tables, and reading the analytics files."""
+        stack = Stack.of(self)
         workgroup_arn = stack.format_arn(
             service="athena", resource="workgroup", resource_name=self.workgroup_name
         )
@@ -187,7 +269,7 @@ class CrmReporting(Construct):
                             resource="table",
                             resource_name=f"{self.database_name}/{collection}",
                         )
-                        for collection in OBJECTS
+                        for collection in ALL
                     ),
                 ],
             )
@@ -212,8 +294,3 @@ class CrmReporting(Construct):
             ("CRM_ATHENA_WORKGROUP", self.workgroup_name),
         ):
             reports.add_environment(name, value)
-        self._acknowledge_objects(
-            reports.role,
-            "A tenant's analytics files are read under its own prefix (Athena's partition of the tenant the "
-            "credential names); Athena writes each query's results under results/ with a key it makes.",
-        )

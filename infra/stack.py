@@ -39,6 +39,7 @@ from infra.outbox import CrmOutbox
 from infra.recurring import CrmRecurringSchedules
 from infra.reminders import CrmReminders
 from infra.reporting import CrmReporting
+from infra.usage import CrmUsage
 from infra.web import CrmWeb
 
 SUPPRESS_INDENTATION_CONTEXT = "@aws-cdk/core:suppressTemplateIndentation"
@@ -112,7 +113,9 @@ class CrmStack(Stack):
         )
         self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
         # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
-        self.reporting = CrmReporting(self, "Reporting", functions=self.functions)
+        self.reporting = CrmReporting(self, "Reporting", functions=self.functions, table=self.data.table)
+        # Usage metering: the functions' usage log lines through Firehose into the analytics bucket.
+        self.usage = CrmUsage(self, "Usage", functions=self.functions, reporting=self.reporting)
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )

@@ -57,6 +57,7 @@ def runtime() -> Iterator[LocalRuntime]:
     # What runs in the background fails no request; it must not fail unseen either.
     assert local.relay.error is None, local.relay.error
     assert not local.workers.errors, local.workers.errors[0]
+    assert local.usage.error is None, local.usage.error
     assert not moto_fidelity.internal_errors, moto_fidelity.internal_errors[:3]
 
 

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 from crm_core.coldstart import long_lived_imports
 
 with long_lived_imports():
+    import json
+
     from aws_lambda_powertools import Logger
-    from crm_core import aws, metrics
+    from crm_core import aws, metrics, usage
     from crm_core.outbox import event_entries, publish, repair_derived
 
     logger = Logger()
@@ -25,6 +27,8 @@ def handler(event: list[dict[str, Any]] | dict[str, Any], context: "LambdaContex
     repaired = repair_derived(records)
     entries = event_entries(records)
     publish(entries, aws.client("events"))
+    # Events published and emails sent, per tenant, as usage lines (crm_core.usage): once published only.
+    usage.emit(usage.published(json.loads(entry["Detail"]) for entry in entries))
     metrics.count("EventsPublished", len(entries))
     if repaired:
         metrics.count("ChangesRepaired", repaired)

@@ -1,4 +1,4 @@
-"""The reports function: reports and tenant exports (API.md section 3; usage to come)."""
+"""The reports function: reports, tenant exports and usage (API.md section 3)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ with long_lived_imports():
         {
             "/v1/exports": "functions.reports.exports_routes",
             "/v1/reports": "functions.reports.reports_routes",
+            "/v1/usage": "functions.reports.usage_routes",
         }
     )
 

@@ -21,11 +21,11 @@ Text = Annotated[str | None, Query()]
     "/",
     tags=["reports"],
     summary="The reports, with their parameters and how each is drawn",
+    description="The reports the caller may read: every role reads them all but `usage`, an admin's.",
     responses=answers(200, ReportList, 403),
 )
 def list_reports() -> Response[str]:
-    request_context(router)
-    return json_response({"items": reports.list_reports()})
+    return json_response({"items": reports.list_reports(request_context(router))})
 
 
 @router.get(

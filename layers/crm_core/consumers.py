@@ -71,9 +71,10 @@ class BusEvent(TypedDict):
     detail: EventDetail
 
 
-def send_continuation(queue: QueueDefinition, body: Mapping[str, object]) -> None:
+def send_continuation(queue: QueueDefinition, body: Mapping[str, object], delay_s: int = 0) -> None:
     """The rest of a consumer's work, in a message of its own to the consumer's own queue (found by its
-    name, the definition's: ``GetQueueUrl`` + ``SendMessage``)."""
+    name, the definition's: ``GetQueueUrl`` + ``SendMessage``), delivered after ``delay_s`` (at most 900)."""
     sqs = aws.client("sqs")
     url = sqs.get_queue_url(QueueName=queue.name)["QueueUrl"]
-    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    delay = {"DelaySeconds": delay_s} if delay_s else {}
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body), **delay)

@@ -134,7 +134,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     ),
     FunctionDefinition(
         name="reports",
-        routes=_resource_routes("reports", "/v1/exports", "/v1/reports"),
+        routes=_resource_routes("reports", "/v1/exports", "/v1/reports", "/v1/usage"),
     ),
     FunctionDefinition(
         name="service",
@@ -256,6 +256,9 @@ BIRTHDAYS_QUEUE = QueueDefinition("crm-birthdays", visibility_timeout_s=120)
 # Analytics: the changes of the records reports read reach the exporter, which writes them to Parquet in the
 # analytics bucket (crm_core.reports, docs/decisions/0020).
 ANALYTICS_QUEUE = QueueDefinition("crm-analytics", visibility_timeout_s=120)
+# The daily compaction of the analytics files and storage measure (docs/decisions/0026): a schedule puts a
+# run on this queue; each message compacts a bounded number of tenants and queues the rest.
+ANALYTICS_COMPACTION_QUEUE = QueueDefinition("crm-analytics-compaction", visibility_timeout_s=960)
 # Campaigns: their events (scheduled, sending, cancelled), their schedules' firing and the fan-out's own
 # continuations reach the fan-out, which keeps each campaign's schedule in step and pages its segment's
 # members into the send queue in batches; deal.won is attributed to the campaign sent last to its contacts.
@@ -284,6 +287,7 @@ QUEUES: tuple[QueueDefinition, ...] = (
     IMPORT_CHUNKS_QUEUE,
     TENANT_EXPORTS_QUEUE,
     ANALYTICS_QUEUE,
+    ANALYTICS_COMPACTION_QUEUE,
     CAMPAIGN_EVENTS_QUEUE,
     CAMPAIGN_SENDS_QUEUE,
     EMAIL_NOTIFICATIONS_QUEUE,
@@ -345,11 +349,21 @@ class AnalyticsDefinition:
 ANALYTICS = AnalyticsDefinition(
     bucket="crm-analytics-local",
     prefix="analytics/",
-    objects=("deals", "contacts", "companies", "activities", "pipelines", "surveys"),
+    objects=(
+        "deals",
+        "contacts",
+        "companies",
+        "activities",
+        "tickets",
+        "campaign_stats",
+        "pipelines",
+        "surveys",
+        "usage",
+    ),
     glue_database="crm_analytics",
     workgroup="crm-reports",
     bytes_scanned_cutoff=1024**3,  # 1 GiB a query: about 0.5 cents at Athena's price per TB scanned
-    used_by=("reports", "analytics_exporter"),
+    used_by=("reports", "analytics_exporter", "analytics_compactor"),
 )
 
 RULES: tuple[RuleDefinition, ...] = (
@@ -359,7 +373,17 @@ RULES: tuple[RuleDefinition, ...] = (
             "source": [EVENT_SOURCE],
             "detail-type": [
                 {"prefix": f"{kind}."}
-                for kind in ("deal", "contact", "company", "activity", "pipeline", "survey")
+                for kind in (
+                    "deal",
+                    "contact",
+                    "company",
+                    "activity",
+                    "pipeline",
+                    "ticket",
+                    "campaign",
+                    "email",
+                    "survey",
+                )
             ],
         },
         queue=ANALYTICS_QUEUE,
@@ -591,6 +615,18 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
     ),
     ConsumerDefinition(
         FunctionDefinition(
+            name="analytics_compactor",
+            routes=(),
+            memory_mb=2048,
+            timeout_s=900,
+            packages=("pyarrow",),  # merges Parquet files; reads the records per object with Athena
+        ),
+        ANALYTICS_COMPACTION_QUEUE,
+        batch_size=1,  # a run: a bounded number of tenants, then the rest in a message of its own
+        continues=True,
+    ),
+    ConsumerDefinition(
+        FunctionDefinition(
             name="campaign_events",
             routes=(),
             memory_mb=512,
@@ -642,7 +678,17 @@ BIRTHDAYS_SCHEDULE = RecurringScheduleDefinition(
     input='{"sweep": true}',
     local_period_s=3600,
 )
-RECURRING_SCHEDULES: tuple[RecurringScheduleDefinition, ...] = (BIRTHDAYS_SCHEDULE,)
+ANALYTICS_COMPACTION_SCHEDULE = RecurringScheduleDefinition(
+    name="crm-analytics-compaction",
+    expression="cron(30 0 * * ? *)",  # every day at 00:30 UTC: the day before is complete
+    queue=ANALYTICS_COMPACTION_QUEUE,
+    input='{"compact": true}',
+    local_period_s=86_400,
+)
+RECURRING_SCHEDULES: tuple[RecurringScheduleDefinition, ...] = (
+    BIRTHDAYS_SCHEDULE,
+    ANALYTICS_COMPACTION_SCHEDULE,
+)
 
 # The outbox relay: the table's stream carries committed changes' events to the bus. In AWS an EventBridge
 # Pipe reads the stream (filtered as below) and invokes this function with each batch; the

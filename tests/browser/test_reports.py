@@ -54,6 +54,14 @@ def test_reports_page_draws_each_report_with_its_parameters(
     page.get_by_label("Report", exact=True).select_option("lifecycle-funnel")
     expect(chart).to_have_attribute("data-chart", "funnel")
     found["/reports (funnel)"] = serious_violations(page)
+    # The service reports and the tenant's usage are in the list the page draws from the catalog.
+    page.get_by_label("Report", exact=True).select_option("tickets")
+    expect(page.get_by_role("heading", name="Tickets", level=2)).to_be_visible()
+    expect(page.get_by_text("Nothing to show for these parameters.")).to_be_visible()  # no ticket yet
+    page.get_by_label("Report", exact=True).select_option("usage")
+    expect(chart).to_have_attribute("data-chart", "line")
+    expect(page.get_by_role("table", name="Usage rows")).to_contain_text("api calls")  # this test's own
+    found["/reports (usage)"] = serious_violations(page)
     assert not any(found.values()), found
 
 

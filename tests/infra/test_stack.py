@@ -23,6 +23,7 @@ from crm_core.auth import Role
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
     ANALYTICS,
+    ANALYTICS_COMPACTION_QUEUE,
     API_FUNCTIONS,
     AUDIT_RETENTION_CONTEXT,
     AUTHORIZER,
@@ -783,6 +784,7 @@ def test_the_consumers_that_split_their_work() -> None:
         BIRTHDAYS_QUEUE,
         CAMPAIGN_EVENTS_QUEUE,
         TENANT_EXPORTS_QUEUE,
+        ANALYTICS_COMPACTION_QUEUE,
     }
 
 
@@ -1338,3 +1340,56 @@ def test_the_exporter_only_puts_analytics_files_and_ships_pyarrow(synth: Synth) 
     assert not list(asset.glob("pyarrow/*flight*")) and not (asset / "pyarrow" / "include").exists()
     (layer,) = _core_layers(synth).values()
     assert not (_asset_dir(synth, layer["Properties"]["Content"]) / "python" / "pyarrow").exists()
+
+
+def test_usage_lines_reach_the_usage_partitions_through_firehose(synth: Synth) -> None:
+    """docs/decisions/0026: each metered function's log group has a subscription filter for the usage
+    lines only, into a Firehose stream that partitions by tenant and day and writes Parquet with the usage
+    table's schema; nothing per request in DynamoDB."""
+    from crm_core.usage import MARK
+
+    from infra.usage import METERED_FUNCTIONS
+
+    (stream,) = _of_type(synth, "AWS::KinesisFirehose::DeliveryStream").values()
+    destination = stream["Properties"]["ExtendedS3DestinationConfiguration"]
+    prefix = json.dumps(destination["Prefix"])
+    assert (
+        "analytics/tenant=!{partitionKeyFromQuery:tenant}/object=usage/date=!{partitionKeyFromQuery:date}/"
+        in prefix
+    )
+    assert destination["DynamicPartitioningConfiguration"]["Enabled"] is True
+    processors = [p["Type"] for p in destination["ProcessingConfiguration"]["Processors"]]
+    assert processors == ["Decompression", "CloudWatchLogProcessing", "MetadataExtraction"]
+    conversion = destination["DataFormatConversionConfiguration"]
+    assert conversion["SchemaConfiguration"]["TableName"] == "usage"
+    assert "ParquetSerDe" in conversion["OutputFormatConfiguration"]["Serializer"]
+
+    filters = _of_type(synth, "AWS::Logs::SubscriptionFilter")
+    assert len(filters) == len(METERED_FUNCTIONS)
+    assert {f["Properties"]["FilterPattern"] for f in filters.values()} == {f"{{ $.{MARK} = 1 }}"}
+    log_groups = {json.dumps(f["Properties"]["LogGroupName"]) for f in filters.values()}
+    definitions = [*API_FUNCTIONS, OUTBOX_RELAY, *(c.function for c in CONSUMERS)]
+    for definition in definitions:
+        if definition.name in METERED_FUNCTIONS:
+            function_id = _function_id(synth, definition)
+            logs_ref = json.dumps(synth.resources[function_id]["Properties"]["LoggingConfig"]["LogGroup"])
+            assert logs_ref in log_groups, definition.name
+
+
+def test_the_compactor_runs_daily_and_may_rewrite_analytics_files_only(synth: Synth) -> None:
+    (consumer,) = [c for c in CONSUMERS if c.function.name == "analytics_compactor"]
+    assert consumer.continues and consumer.queue == ANALYTICS_COMPACTION_QUEUE
+    schedules = {
+        s["Properties"]["Name"]: s["Properties"] for s in _of_type(synth, "AWS::Scheduler::Schedule").values()
+    }
+    assert schedules["crm-analytics-compaction"]["ScheduleExpression"] == "cron(30 0 * * ? *)"
+    function_id = _function_id(synth, consumer.function)
+    statements = _policy_statements(synth, function_id)
+    writing = [s for s in statements if {"s3:PutObject", "s3:DeleteObject"} & set(_actions(s))]
+    # Analytics files, Athena's results (its storage query), and for the re-export DynamoDB's export (it
+    # writes with the compactor's credentials).
+    paths = ("analytics/*", "results/*", "table-exports/*")
+    assert writing and all(any(p in json.dumps(s["Resource"]) for p in paths) for s in writing)
+    assert any("analytics/*" in json.dumps(s["Resource"]) for s in writing)
+    actions = {a for s in statements for a in _actions(s)}
+    assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs", "s3", "athena", "glue"}

@@ -60,7 +60,7 @@ SETTINGS = (
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
-ADMIN_READS = ("/v1/audit-events", "/v1/imports", "/v1/exports", "/v1/privacy")
+ADMIN_READS = ("/v1/audit-events", "/v1/imports", "/v1/exports", "/v1/privacy", "/v1/usage")
 
 # Records named by a key of their own instead of an id: a custom property by its object and name
 # (/v1/properties/{object}/{name}); the matrix's properties are its contacts'.

@@ -20,6 +20,7 @@ from crm_core.reports import store
 from crm_core.services import analytics_export as exporter
 
 from crm_local.cli import main
+from crm_local.runtime import LocalRuntime
 from tests.conftest import new_tenant_client
 from tests.integration.test_cli import crm_dev, tenant_create
 from tests.support.client import ApiClient
@@ -258,7 +259,8 @@ def test_every_report_answers_the_numbers_of_the_records(
 ) -> None:
     client, _, want = reported
     listed = client.get("/v1/reports").json()["items"]
-    assert [r["name"] for r in listed] == list(REPORTS)
+    # campaigns, tickets, sla: their tests below; usage: tests/integration/test_usage.py
+    assert [r["name"] for r in listed] == [*REPORTS, "campaigns", "tickets", "sla", "usage"]
     assert {r["chart"] for r in listed} <= {"bar", "line", "pie", "funnel"}
 
     pipeline = report(client, "pipeline")
@@ -340,7 +342,9 @@ def test_bad_parameters_and_unknown_reports(reported: tuple[ApiClient, ApiClient
 
 
 def test_new_data_compaction_and_reexport(
-    reported: tuple[ApiClient, ApiClient, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+    reported: tuple[ApiClient, ApiClient, dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    runtime: LocalRuntime,
 ) -> None:
     client = reported[0]
     before = report(client, "pipeline")
@@ -370,6 +374,7 @@ def test_new_data_compaction_and_reexport(
     assert exporter.export_events([{**detail, "tenant_id": reported[1].tenant_id}]) == []
     assert report(client, "pipeline")["rows"] == later["rows"]
 
+    runtime.usage.flush()  # the usage lines of the requests so far (each is gathered before it answers)
     files = store.tenant_files(client.tenant_id)
     counts = exporter.compact(client.tenant_id, today="9999-12-31")
     assert counts["files_before"] == len(files) and counts["files_after"] <= len(files)
@@ -409,3 +414,232 @@ def test_reports_come_back_after_a_restart_with_data(tmp_path: Path) -> None:
         assert eventually(lambda: deals_reported(api, key) == 1, timeout=60)
     with crm_dev(tmp_path, "--data", str(data)) as (api, _):
         assert eventually(lambda: deals_reported(api, key) == 1, timeout=90), "re-exported after the restart"
+
+
+def _minutes(start: str, end: str) -> float:
+    def parsed(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return (parsed(end) - parsed(start)).total_seconds() / 60
+
+
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def test_tickets_and_sla_reports(client: ApiClient, other: ApiClient) -> None:
+    """The service reports (issue 16): tickets per priority, status, assignee or day with their median
+    waits, and the SLA's met and breached per priority, against numbers computed from the tickets as the
+    API answers them; the files hold no subject or description."""
+    client.create(
+        "sla-policies",
+        {
+            "name": "Standard",
+            "targets": {
+                "normal": {"first_response_minutes": 60, "resolution_minutes": 480},
+                "urgent": {"first_response_minutes": 15, "resolution_minutes": 120},
+            },
+        },
+    )
+    plan = [("urgent", True, True), ("urgent", True, False), ("normal", True, True), ("normal", False, False)]
+    plan += [("high", True, True), ("low", False, False)]
+    for n, (priority, reply, resolve) in enumerate(plan):
+        ticket = created(
+            client, "tickets", {"subject": f"{SECRET} {n}", "description": SECRET, "priority": priority}
+        )
+        if reply:
+            answer = client.post(f"/v1/tickets/{ticket['id']}/replies", {"body": "On it"})
+            assert answer.status_code == 201, answer.text
+        if resolve:
+            assert client.patch(f"/v1/tickets/{ticket['id']}", {"status": "resolved"}).status_code == 200
+    created(client, "tickets", {"subject": "Waiting", "priority": "low", "status": "pending"})
+    created(other, "tickets", {"subject": "Theirs", "priority": "urgent"})
+
+    tickets = client.all_pages("/v1/tickets", {"limit": 100})
+    by_priority: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for ticket in tickets:
+        by_priority[ticket["priority"]].append(ticket)
+    want_tickets = {
+        priority: {
+            "group_id": priority,
+            "created": len(group),
+            "resolved": sum(1 for t in group if t["resolved_at"]),
+            "open": sum(1 for t in group if t["status"] in ("new", "open", "pending")),
+            "median_first_response_minutes": _median(
+                [_minutes(t["created_at"], t["first_responded_at"]) for t in group if t["first_responded_at"]]
+            ),
+            "median_resolution_minutes": _median(
+                [_minutes(t["created_at"], t["resolved_at"]) for t in group if t["resolved_at"]]
+            ),
+        }
+        for priority, group in by_priority.items()
+    }
+    want_sla = {}
+    for priority, group in by_priority.items():
+        under = [t for t in group if t["sla"]]
+        if not under:
+            continue
+        first_breached = [t for t in under if t["sla"]["first_response_breached"]]
+        resolution_breached = [t for t in under if t["sla"]["resolution_breached"]]
+        want_sla[priority] = {
+            "tickets": len(under),
+            "first_response_met": sum(
+                1 for t in under if t["first_responded_at"] and not t["sla"]["first_response_breached"]
+            ),
+            "first_response_breached": len(first_breached),
+            "resolution_met": sum(
+                1 for t in under if t["resolved_at"] and not t["sla"]["resolution_breached"]
+            ),
+            "resolution_breached": len(resolution_breached),
+        }
+    assert set(want_sla) == {"urgent", "normal"}, "the policy covers those two priorities"
+
+    def close(a: Any, b: Any) -> bool:
+        if isinstance(b, float) and isinstance(a, float | int):
+            return abs(a - b) < 0.01
+        return bool(a == b)
+
+    def matches() -> bool:
+        rows = {r["group_id"]: r for r in report(client, "tickets")["rows"]}
+        if set(rows) != set(want_tickets):
+            return False
+        sla_rows = {r["priority"]: r for r in report(client, "sla")["rows"]}
+        return all(
+            all(close(rows[p][k], v) for k, v in want.items()) for p, want in want_tickets.items()
+        ) and all(
+            all(sla_rows.get(p, {}).get(k) == v for k, v in want.items()) for p, want in want_sla.items()
+        )
+
+    assert eventually(matches, timeout=90, every=0.5), (report(client, "tickets"), want_tickets)
+    assert set(r["priority"] for r in report(client, "sla")["rows"]) == set(want_sla)
+
+    # Grouped by status and by assignee; the other tenant's ticket is in neither tenant's rows but its own.
+    statuses = Counter(t["status"] for t in tickets)
+    by_status = {r["group_id"]: r["created"] for r in report(client, "tickets", group_by="status")["rows"]}
+    assert by_status == dict(statuses)
+    by_assignee = report(client, "tickets", group_by="assignee", owner_id=client.user_id)["rows"]
+    assert sum(r["created"] for r in by_assignee) == sum(
+        1 for t in tickets if t["assignee_id"] == client.user_id
+    )
+    theirs = eventually(lambda: report(other, "tickets")["rows"], timeout=60)
+    assert [(r["group_id"], r["created"]) for r in theirs] == [("urgent", 1)]
+    refused = client.get("/v1/reports/tickets", params={"group_by": "queue"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "group_by"
+
+    # No subject or description in the tenant's ticket files.
+    files = store.tenant_files(client.tenant_id, "tickets")
+    assert files
+    for stored in files:
+        table = pq.read_table(io.BytesIO(store.get(stored.key)))
+        assert SECRET not in str(table.to_pylist()) and "subject" not in table.column_names
+
+
+def test_a_dynamodb_export_file_becomes_reexport_files(client: ApiClient, other: ApiClient) -> None:
+    """The AWS re-export (crm_core.services.table_export) from a data file in the format DynamoDB's export
+    to S3 writes (gzip, one ``{"Item": <typed item>}`` a line; here made from the local table's items of two
+    tenants, with what is not a record among them): each tenant's records become its own ``reexport`` files,
+    and the reports answer as before."""
+    import gzip
+    import json
+
+    from crm_core.services import table_export
+    from moto.dynamodb.models import dynamodb_backends
+
+    deal = created(client, "deals", {"name": f"{SECRET} engine", "amount": "250.00"})
+    created(other, "deals", {"name": "Theirs", "amount": "75.00"})
+    before = eventually(
+        lambda: (a := report(client, "pipeline"))["rows"] and sum(r["count"] for r in a["rows"]) == 1 and a,
+        timeout=60,
+    )
+    table = dynamodb_backends["123456789012"][settings().region].tables[settings().table_name]
+    tenants = {client.tenant_id, other.tenant_id}
+    lines = [
+        json.dumps({"Item": item.to_json()["Attributes"]})
+        for item in list(table.all_items())
+        if item.to_json()["Attributes"].get("tenant_id", {}).get("S") in tenants
+        or any(f"T#{t}" in json.dumps(item.to_json()["Attributes"]) for t in tenants)
+    ]
+    assert any('"type": {"S": "record"}' in line for line in lines)
+    assert any('"type": {"S": "record"}' not in line for line in lines), "other items are passed over"
+    content = gzip.compress("\n".join(lines).encode())
+    key = "table-exports/AWSDynamoDB/01EXPORT/data/part-0001.json.gz"
+    written = table_export.write_data_file(key, content, exporter.property_types)
+    assert written == table_export.write_data_file(key, content, exporter.property_types), (
+        "a retry: same files"
+    )
+    mine = [k for k in written if f"tenant={client.tenant_id}/" in k]
+    assert {k.split("/object=")[1].split("/")[0] for k in mine} == {"deals", "pipelines"}
+    theirs = [k for k in written if f"tenant={other.tenant_id}/" in k]
+    assert theirs and not set(mine) & set(theirs)
+    deals = pq.read_table(io.BytesIO(store.get(next(k for k in mine if "object=deals/" in k)))).to_pylist()
+    assert [(d["id"], d["version"]) for d in deals] == [(deal["id"], deal["version"])]
+    assert SECRET not in str(deals)
+    assert report(client, "pipeline")["rows"] == before["rows"]
+
+
+def test_campaigns_report(client: ApiClient, other: ApiClient) -> None:
+    """The campaigns report (issue 16): each campaign's counters from the exporter's snapshots of its stats,
+    against what this test made happen over HTTP: its members, who consented, an open, a click and an
+    unsubscription by one recipient, a delivery and a bounce from SES. No address in the files."""
+    from tests.integration.test_campaigns import (
+        BODY,
+        contacts,
+        finished,
+        follow_the_links,
+        notify,
+        segment_of,
+        sent_to,
+    )
+
+    domain = f"r{client.tenant_id.lower()}.example"
+    consents = ["granted", "granted", "denied", "granted", "unknown"]
+    people = contacts(client, domain, consents, "autumn")
+    campaign = client.create(
+        "campaigns",
+        {
+            "name": "Autumn",
+            "segment_id": segment_of(client, "autumn"),
+            "subject": "Autumn news",
+            "from": f"news@{domain}",
+            "body": BODY,
+        },
+    )
+    assert client.post(f"/v1/campaigns/{campaign['id']}/send").status_code == 200
+    finished(client, campaign["id"])
+    consenting = [p for p, c in zip(people, consents, strict=True) if c == "granted"]
+    assert eventually(lambda: len(sent_to(domain)) >= len(consenting))
+    first = next(m for m in sent_to(domain) if str(m["To"]) == people[0]["email"])
+    follow_the_links(client, first, people[0]["id"])
+    notify("Delivery", client.tenant_id, campaign["id"], people[0]["id"], people[0]["email"])
+    notify("Bounce", client.tenant_id, campaign["id"], people[1]["id"], people[1]["email"])
+    want = {
+        "campaign_id": campaign["id"],
+        "recipients": len(people),
+        "sent": len(consenting),
+        "delivered": 1,
+        "bounced": 1,
+        "opened": 1,
+        "clicked": 1,
+        "unsubscribed": 1,
+        "converted": 0,
+        "revenue": 0,
+        "open_rate": 1.0,
+        "click_rate": 1.0,
+    }
+
+    def matches() -> bool:
+        rows = report(client, "campaigns")["rows"]
+        return len(rows) == 1 and all(rows[0][k] == v for k, v in want.items())
+
+    assert eventually(matches, timeout=90, every=0.5), (report(client, "campaigns"), want)
+    today = datetime.now(UTC).date().isoformat()
+    assert report(client, "campaigns", **{"from": today})["rows"][0]["campaign_id"] == campaign["id"]
+    assert report(client, "campaigns", to="2026-01-01")["rows"] == []
+    assert report(other, "campaigns")["rows"] == []
+    for stored in store.tenant_files(client.tenant_id, "campaign_stats"):
+        table = pq.read_table(io.BytesIO(store.get(stored.key)))
+        assert domain not in str(table.to_pylist())

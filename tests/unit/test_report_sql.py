@@ -7,7 +7,7 @@ import pytest
 import sqlglot
 from crm_core.reports import engine
 from crm_core.reports.catalog import PARAMETERS, REPORTS
-from crm_core.reports.columns import OBJECTS
+from crm_core.reports.columns import ALL
 from crm_core.services import reports
 from sqlglot import exp
 
@@ -16,16 +16,17 @@ TENANT = "01JHC0TENANT0000000000000A"
 
 def test_every_sql_file_is_a_report_or_the_shared_part() -> None:
     files = {path.stem for path in engine.SQL_DIR.glob("*.sql")}
-    assert files == {r.name for r in REPORTS} | {"_latest"}
+    assert files == {r.name for r in REPORTS} | {"_latest", "_storage"}
 
 
-@pytest.mark.parametrize("report", [r.name for r in REPORTS])
+@pytest.mark.parametrize("report", [r.name for r in REPORTS] + ["_storage"])
 def test_each_report_parses_as_trino_and_reads_only_the_tenants_partition(report: str) -> None:
     athena = engine.AthenaEngine("crm_analytics", "crm-reports")
     statement, values = athena_statement(athena, report)
     parsed = sqlglot.parse_one(statement, read="trino")
     tables = {t.name for t in parsed.find_all(exp.Table) if t.args.get("db")}
-    assert tables == set(OBJECTS), "every object through its tenant's partition"
+    assert tables == set(engine.reads(report)), "every object it reads through its tenant's partition"
+    assert tables <= set(ALL)
     for table in parsed.find_all(exp.Table):
         if table.args.get("db"):  # the Glue table: read where tenant = the credential's
             where = table.find_ancestor(exp.Select).args["where"]

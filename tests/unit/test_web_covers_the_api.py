@@ -17,6 +17,7 @@ SETTINGS_FROM_LISTS = "Settings edits from its lists, whose items carry every fi
 
 NOT_IN_THE_WEB_APP: dict[tuple[str, str], str] = {
     ("POST", "/v1/inbound/leads"): "a partner's web form sends leads with the tenant's key, not a person",
+    ("GET", "/v1/usage"): "the Reports page draws the same rows as the usage report (admins see it there)",
     ("GET", "/v1/users/{record_id}/timeline"): SETTINGS_HISTORY,
     ("GET", "/v1/teams/{record_id}/timeline"): SETTINGS_HISTORY,
     ("GET", "/v1/api-keys/{record_id}/timeline"): SETTINGS_HISTORY,

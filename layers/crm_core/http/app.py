@@ -31,7 +31,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crm_core import rate_limits
+from crm_core import rate_limits, usage
 from crm_core.auth import Principal, Role
 from crm_core.coldstart import long_lived_imports
 from crm_core.context import RequestContext
@@ -263,6 +263,29 @@ def serve(app: ApiResolver, event: dict[str, Any], context: LambdaContext) -> di
     request = APIGatewayProxyEventV2(event)
     request_id = request.request_context.request_id
     logger.set_correlation_id(request_id)
+    with usage.metered() as meter:
+        response = _served(app, request, context, request_id)
+    principal = _principal_from(request)
+    if principal is not None:
+        # The request's usage line (crm_core.usage): its tenant, route, status and DynamoDB units.
+        usage.emit(
+            [
+                usage.line(
+                    "api",
+                    principal.tenant_id,
+                    route=request.route_key,
+                    status=int(response.get("statusCode", 200)),
+                    read_units=meter.read_units,
+                    write_units=meter.write_units,
+                )
+            ]
+        )
+    return response
+
+
+def _served(
+    app: ApiResolver, request: APIGatewayProxyEventV2, context: LambdaContext, request_id: str
+) -> dict[str, Any]:
     try:
         response = _gate_and_resolve(app, request, context, request_id)
     except Exception:

@@ -32,6 +32,8 @@ class Report:
     # The row's fields a chart draws: the label, then the values.
     label: str = ""
     values: tuple[str, ...] = field(default=())
+    # Only admins read it (the tenant's metered use is its bill: API.md "usage", docs/decisions/0026).
+    admin_only: bool = False
 
 
 REPORTS: tuple[Report, ...] = (
@@ -127,6 +129,51 @@ REPORTS: tuple[Report, ...] = (
         group_by=("month", "campaign"),
         label="group_id",
         values=("nps",),
+    ),
+    Report(
+        "campaigns",
+        "Campaigns",
+        "Per campaign with emails in the period (`from`, `to`): recipients, sent, delivered, bounced, "
+        "opened, clicked, unsubscribed, converted and revenue, and the open and click rates of what was "
+        "delivered.",
+        "bar",
+        ("from", "to"),
+        label="campaign_id",
+        values=("sent", "opened", "clicked"),
+    ),
+    Report(
+        "tickets",
+        "Tickets",
+        "Tickets created between `from` and `to`, per priority, status, assignee or day of creation: how "
+        "many, how many of them are resolved and still open, and the median minutes to the first public "
+        "reply and to the resolution. `owner_id` keeps one assignee's tickets.",
+        "bar",
+        ("from", "to", "owner_id", "group_by"),
+        group_by=("priority", "status", "assignee", "day"),
+        label="group_id",
+        values=("created", "resolved"),
+    ),
+    Report(
+        "sla",
+        "SLA",
+        "Tickets created between `from` and `to` that an SLA policy applies to, per priority: first "
+        "responses and resolutions that met their due time, and those that breached it.",
+        "bar",
+        ("from", "to"),
+        label="priority",
+        values=("met", "breached"),
+    ),
+    Report(
+        "usage",
+        "Usage",
+        "The tenant's metered use per UTC day between `from` and `to`: API calls, the DynamoDB read and "
+        "write units they consumed, events published, emails sent and storage (as /v1/usage answers it). "
+        "Admins only.",
+        "line",
+        ("from", "to"),
+        label="date",
+        values=("api_calls", "events", "emails"),
+        admin_only=True,
     ),
 )
 BY_NAME: dict[str, Report] = {report.name: report for report in REPORTS}

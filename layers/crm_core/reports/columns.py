@@ -41,10 +41,13 @@ class ObjectColumns:
     record_type: str
     columns: tuple[tuple[str, str], ...]
     row_key: str = "id"
+    # False for a log (usage lines): rows are facts, not versions of records; no common columns, no
+    # latest-version CTE, and no de-duplication by id.
+    versioned: bool = True
 
     @property
     def all_columns(self) -> tuple[tuple[str, str], ...]:
-        return COMMON + self.columns
+        return COMMON + self.columns if self.versioned else self.columns
 
 
 OBJECTS: dict[str, ObjectColumns] = {
@@ -117,6 +120,49 @@ OBJECTS: dict[str, ObjectColumns] = {
                 ("answered_at", "timestamp"),
             ),
         ),
+        # Tickets without their subject, description, replies or custom values: ids, states, times and the
+        # SLA's due times and breaches (the sla object's fields, flattened).
+        ObjectColumns(
+            "tickets",
+            "ticket",
+            (
+                ("status", "string"),
+                ("priority", "string"),
+                ("category", "string"),
+                ("channel", "string"),
+                ("assignee_id", "string"),
+                ("team_id", "string"),
+                ("company_id", "string"),
+                ("first_responded_at", "timestamp"),
+                ("resolved_at", "timestamp"),
+                ("sla_policy_id", "string"),
+                ("sla_first_response_due_at", "timestamp"),
+                ("sla_resolution_due_at", "timestamp"),
+                ("sla_first_response_breached", "boolean"),
+                ("sla_resolution_breached", "boolean"),
+                ("tags", "array<string>"),
+            ),
+        ),
+        # A campaign's counters as its stats show them (API.md campaigns), a snapshot each time the exporter
+        # sees its campaign or email events: the version is the snapshot's time (epoch ms), so the latest
+        # wins. Counts and money only: no recipient, address or content. Revenue of several currencies is
+        # summed (``currency`` says ``mixed``), as 0020's other amounts are.
+        ObjectColumns(
+            "campaign_stats",
+            "campaign_stats",
+            (
+                ("recipients", "bigint"),
+                ("sent", "bigint"),
+                ("delivered", "bigint"),
+                ("bounced", "bigint"),
+                ("opened", "bigint"),
+                ("clicked", "bigint"),
+                ("unsubscribed", "bigint"),
+                ("converted", "bigint"),
+                ("revenue", "decimal(19,4)"),
+                ("currency", "string"),
+            ),
+        ),
         # One row per stage of the pipeline's version (names of stages and pipelines are the tenant's
         # configuration, not anyone's personal data).
         ObjectColumns(
@@ -136,6 +182,27 @@ OBJECTS: dict[str, ObjectColumns] = {
     )
 }
 BY_RECORD_TYPE: dict[str, ObjectColumns] = {o.record_type: o for o in OBJECTS.values()}
+
+# Usage lines (crm_core.usage, docs/decisions/0026): one row per API request, per tenant and relay batch of
+# events or emails, per daily storage measure. The tenant is the partition, not a column.
+USAGE = ObjectColumns(
+    "usage",
+    "usage",
+    (
+        ("at", "timestamp"),
+        ("kind", "string"),
+        ("quantity", "bigint"),
+        ("route", "string"),
+        ("status", "bigint"),
+        ("read_units", "double"),
+        ("write_units", "double"),
+    ),
+    versioned=False,
+)
+# Objects that are logs, read as they are (each report's SQL names them like the versioned objects).
+LOGS: dict[str, ObjectColumns] = {USAGE.collection: USAGE}
+# Every collection the analytics files hold.
+ALL: dict[str, ObjectColumns] = {**OBJECTS, **LOGS}
 
 Row = dict[str, Any]
 
@@ -185,6 +252,9 @@ def rows(
             row[name] = record.get("erased_at") is not None
         elif name == "tags":
             row[name] = list(record.get("tags") or [])
+        elif name.startswith("sla_"):  # a ticket's sla object, flattened
+            sla = record.get("sla")
+            row[name] = sla.get(name.removeprefix("sla_")) if isinstance(sla, Mapping) else None
         else:
             row[name] = record.get(name)
     return [row]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crm_core.reports import store
-from crm_core.reports.columns import OBJECTS
+from crm_core.reports.columns import ALL
 
 SQL_DIR = Path(__file__).parent / "sql"
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
@@ -48,13 +48,24 @@ def _body(name: str) -> str:
         text = stripped
 
 
+@cache
+def reads(report: str) -> tuple[str, ...]:
+    """The collections the report's SQL names (an object's name as a word of its text)."""
+    body = _body(report)
+    return tuple(c for c in ALL if re.search(rf"\b{c}\b", body))
+
+
 def query(report: str, sources: dict[str, str], params: dict[str, Any]) -> tuple[str, list[Any]]:
-    """The whole statement for ``report`` with each object read from ``sources[collection]``, and the
-    values of its ``?`` in order."""
+    """The whole statement for ``report`` with each object it reads taken from ``sources[collection]``
+    (a versioned object's latest versions; a log's rows as they are), and the values of its ``?`` in
+    order."""
     latest = _body("_latest")
     ctes = [
         f"{collection} AS (\n{latest.format(source=sources[collection], row_key=o.row_key)}\n)"
-        for collection, o in OBJECTS.items()
+        if o.versioned
+        else f"{collection} AS (\nSELECT * FROM {sources[collection]} AS c\n)"
+        for collection, o in ALL.items()
+        if collection in reads(report)
     ]
     body = _body(report)
     if re.match(r"(?i)^with\s", body):
@@ -121,12 +132,14 @@ class DuckDbEngine:
         path = self.cache_dir / "_schema" / f"{collection}.parquet"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(to_parquet(OBJECTS[collection], []))
+            path.write_bytes(to_parquet(ALL[collection], []))
         return path
 
-    def sources(self, files: list[store.StoredFile]) -> dict[str, str]:
+    def sources(
+        self, files: list[store.StoredFile], collections: tuple[str, ...] = tuple(ALL)
+    ) -> dict[str, str]:
         sources = {}
-        for collection in OBJECTS:
+        for collection in collections:
             paths = [self._empty(collection)] + [self._local(f) for f in files if f.object == collection]
             listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
             sources[collection] = f"read_parquet([{listed}], union_by_name = true)"
@@ -137,9 +150,10 @@ class DuckDbEngine:
     ) -> list[Row]:
         import duckdb
 
-        mine = [f for f in files if f.tenant_id == tenant_id]  # only the tenant's own partition files
+        # only the tenant's own partition files, of the objects the report reads
+        mine = [f for f in files if f.tenant_id == tenant_id and f.object in reads(report)]
         with self._lock:
-            statement, values = query(report, self.sources(mine), params)
+            statement, values = query(report, self.sources(mine, reads(report)), params)
         connection = duckdb.connect(config={"threads": 2})
         try:
             cursor = connection.execute(statement, values)
@@ -177,7 +191,7 @@ class AthenaEngine:
             raise ValueError("not a tenant id")  # it comes from the credential: never a caller's text
         return {
             collection: f'(SELECT * FROM "{self.database}"."{collection}" WHERE tenant = \'{tenant_id}\')'
-            for collection in OBJECTS
+            for collection in ALL
         }
 
     @staticmethod

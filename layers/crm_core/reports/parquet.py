@@ -84,6 +84,11 @@ def concatenated(object_columns: ObjectColumns, files: Iterable[bytes]) -> bytes
 
     tables = [pq.read_table(io.BytesIO(content), schema=schema(object_columns)) for content in files]
     table = pa.concat_tables(tables) if tables else schema(object_columns).empty_table()
+    if not object_columns.versioned:  # a log: every line counts, in time order
+        table = table.sort_by([("at", "ascending")]) if "at" in table.column_names else table
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="zstd")
+        return sink.getvalue()
     keys = ["id", "version", object_columns.row_key] if object_columns.row_key != "id" else ["id", "version"]
     seen: set[tuple[Any, ...]] = set()
     keep: list[int] = []

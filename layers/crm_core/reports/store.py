@@ -4,8 +4,9 @@
 
 - ``date`` is the day (UTC) of the changes the file holds; ``newest`` is the latest of them
   (``20261127T174056123Z``), so the newest change exported is read from the file names alone;
-- ``kind`` is ``batch`` (a micro-batch of the exporter), ``compacted`` (a day's files merged) or
-  ``reexport`` (a full re-export);
+- ``kind`` is ``batch`` (a micro-batch of the exporter), ``compacted`` (a day's files merged),
+  ``reexport`` (a full re-export) or ``usage`` (usage lines ``crm dev`` wrote; in AWS Firehose writes them
+  under ``object=usage`` with names of its own);
 - ``digest`` follows from what the file holds (the changes' ids), so a batch written again after a retry
   has the same key and replaces itself.
 """
@@ -16,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from crm_core import aws
@@ -24,7 +26,12 @@ from crm_core.definitions import ANALYTICS
 
 _NAME = re.compile(
     r"^tenant=(?P<tenant_id>[^/]+)/object=(?P<object>[a-z_]+)/date=(?P<date>\d{4}-\d{2}-\d{2})/"
-    r"(?P<newest>\d{8}T\d{9}Z)-(?P<kind>batch|compacted|reexport)-[0-9a-f]{16}\.parquet$"
+    r"(?P<newest>\d{8}T\d{9}Z)-(?P<kind>batch|compacted|reexport|usage)-[0-9a-f]{16}\.parquet$"
+)
+# Usage lines Firehose delivered (infra/usage.py): its own file names, so the newest line is taken to be
+# no later than the file's last modification.
+_DELIVERED = re.compile(
+    r"^tenant=(?P<tenant_id>[^/]+)/object=usage/date=(?P<date>\d{4}-\d{2}-\d{2})/[^/]+\.parquet$"
 )
 
 
@@ -65,11 +72,24 @@ def file_key(tenant_id: str, collection: str, date: str, newest: str, kind: str,
     )
 
 
-def parse(key: str, etag: str = "", size: int = 0) -> StoredFile | None:
-    match = _NAME.match(key.removeprefix(ANALYTICS.prefix))
-    if match is None:
+def parse(key: str, etag: str = "", size: int = 0, modified: Any = None) -> StoredFile | None:
+    name = key.removeprefix(ANALYTICS.prefix)
+    match = _NAME.match(name)
+    if match is not None:
+        return StoredFile(key=key, etag=etag, size=size, **match.groupdict())
+    delivered = _DELIVERED.match(name)
+    if delivered is None or modified is None:
         return None
-    return StoredFile(key=key, etag=etag, size=size, **match.groupdict())
+    newest = compact_time(modified.astimezone(UTC).isoformat(timespec="milliseconds"))
+    return StoredFile(
+        key=key,
+        etag=etag,
+        size=size,
+        object="usage",
+        newest=newest,
+        kind="delivered",
+        **delivered.groupdict(),
+    )
 
 
 def s3() -> Any:
@@ -84,7 +104,9 @@ def tenant_files(tenant_id: str, collection: str | None = None) -> list[StoredFi
         s3().get_paginator("list_objects_v2").paginate(Bucket=settings().analytics_bucket, Prefix=prefix)
     ):
         for item in page.get("Contents", []):
-            stored = parse(item["Key"], item.get("ETag", ""), int(item.get("Size", 0)))
+            stored = parse(
+                item["Key"], item.get("ETag", ""), int(item.get("Size", 0)), item.get("LastModified")
+            )
             if stored is not None and stored.tenant_id == tenant_id:
                 found.append(stored)
     return found
@@ -107,11 +129,14 @@ def delete(keys: list[str]) -> None:
         )
 
 
-def tenants() -> Iterator[str]:
-    """The tenants with analytics files (the compaction's and the re-export's walk; not a request path)."""
+def tenants(after: str | None = None) -> Iterator[str]:
+    """The tenants with analytics files, in key order, those after ``after`` only (the compaction's and the
+    re-export's walk; not a request path)."""
     paginator = s3().get_paginator("list_objects_v2")
+    # "~" sorts after every character of the keys under a tenant's prefix: its own keys are passed over.
+    start = {"StartAfter": f"{tenant_prefix(after)}~"} if after else {}
     for page in paginator.paginate(
-        Bucket=settings().analytics_bucket, Prefix=ANALYTICS.prefix, Delimiter="/"
+        Bucket=settings().analytics_bucket, Prefix=ANALYTICS.prefix, Delimiter="/", **start
     ):
         for common in page.get("CommonPrefixes", []):
             name = common["Prefix"].removeprefix(ANALYTICS.prefix).rstrip("/")

@@ -20,8 +20,12 @@ from pynamodb.connection import Connection
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from crm_core import usage
 from crm_core.aws import MAX_POOL_CONNECTIONS
 from crm_core.config import settings
+
+# Before any DynamoDB client exists: each request's units are counted (crm_core.usage).
+usage.install()
 
 
 def tenant_prefix(tenant_id: str) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail
 from crm_core.reports import store
-from crm_core.reports.columns import BY_RECORD_TYPE, OBJECTS, ObjectColumns, Row, rows
+from crm_core.reports.columns import ALL, BY_RECORD_TYPE, OBJECTS, ObjectColumns, Row, rows
 
 # Objects whose records have custom properties: their definitions say which values may be exported.
 _WITH_PROPERTIES = ("contacts", "companies", "deals")
@@ -59,14 +59,61 @@ def _write(
     return key
 
 
+def campaign_stats(tenant_id: str, campaign_id: str) -> dict[str, Any]:
+    """A campaign's counters now, as a record of the ``campaign_stats`` object (one BatchGetItem of its
+    counter shards and one Query of its revenue, as GET /stats reads them)."""
+    from decimal import Decimal
+
+    from crm_core.repositories import campaign_repository
+
+    counts = campaign_repository.totals(tenant_id, campaign_id)
+    _, revenue = campaign_repository.progress_and_revenue(tenant_id, campaign_id)
+    now = utc_now()
+    return {
+        "id": campaign_id,
+        "version": int(datetime.fromisoformat(now.replace("Z", "+00:00")).timestamp() * 1000),
+        "created_at": now,
+        "recipients": counts["claimed"] + counts["skipped"],
+        **{name: counts[name] for name in ("sent", "delivered", "bounced", "opened", "clicked")},
+        "unsubscribed": counts["unsubscribed"],
+        "converted": counts["converted"],
+        "revenue": Decimal(sum(revenue.values())) / 10_000,
+        "currency": next(iter(revenue)) if len(revenue) == 1 else ("mixed" if revenue else None),
+    }
+
+
+def _campaign_of(detail: EventDetail) -> str | None:
+    """The campaign a campaign or email event is about."""
+    kind = str(detail.get("type", "")).split(".", 1)[0]
+    data = detail.get("data")
+    if kind not in ("campaign", "email") or not isinstance(data, dict):
+        return None
+    value = data.get("id") if kind == "campaign" else data.get("campaign_id")
+    return str(value) if value else None
+
+
 def export_events(
     details: Iterable[EventDetail], types_of: Callable[[str, str], Mapping[str, str] | None] = property_types
 ) -> list[str]:
     """The files written for these events (one per tenant, object and day); events of other types, or
-    without a record, are passed over."""
+    without a record, are passed over. A campaign's or email's events write a snapshot of the campaign's
+    counters (``campaign_stats``) instead."""
     groups: dict[tuple[str, str, str], dict[tuple[Any, ...], Row]] = defaultdict(dict)
     names: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     schemas: dict[tuple[str, str], Mapping[str, str] | None] = {}
+    campaigns: dict[tuple[str, str], set[str]] = defaultdict(set)
+    details = list(details)
+    for detail in details:
+        campaign_id = _campaign_of(detail)
+        if campaign_id is not None and detail.get("tenant_id"):
+            campaigns[(str(detail["tenant_id"]), campaign_id)].add(str(detail.get("id")))
+    for (tenant_id, campaign_id), event_ids in sorted(campaigns.items()):
+        snapshot = campaign_stats(tenant_id, campaign_id)
+        group = (tenant_id, "campaign_stats", _day(snapshot["created_at"]))
+        stats_columns = OBJECTS["campaign_stats"]
+        for row in rows(stats_columns, snapshot, snapshot["created_at"]):
+            groups[group][(row["id"], row["version"], row["id"])] = row
+        names[group] |= event_ids
     for detail in details:
         object_columns = BY_RECORD_TYPE.get(str(detail.get("type", "")).split(".", 1)[0])
         record = detail.get("data")
@@ -108,7 +155,7 @@ def compact(tenant_id: str, today: str | None = None) -> dict[str, int]:
 
     today = today or datetime.now(UTC).date().isoformat()
     before = after = 0
-    for collection, object_columns in OBJECTS.items():
+    for collection, object_columns in ALL.items():  # the records' change logs and the usage lines
         by_day: dict[str, list[store.StoredFile]] = defaultdict(list)
         for stored in store.tenant_files(tenant_id, collection):
             by_day[stored.date].append(stored)
@@ -125,6 +172,57 @@ def compact(tenant_id: str, today: str | None = None) -> dict[str, int]:
             store.delete([f.key for f in files if f.key != key])
             after += 1
     return {"files_before": before, "files_after": after}
+
+
+def measure_storage(tenant_id: str) -> dict[str, Any]:
+    """The tenant's storage as one usage line (crm_core.usage): its records per object, read from its
+    analytics files (``sql/_storage.sql``), times the bytes a record of that object keeps in the table
+    (``usage.ITEM_BYTES``, measured), plus the bytes of its analytics files. An estimate of the table's
+    share and an exact count of the files: the decision record says what it leaves out."""
+    from crm_core import usage
+    from crm_core.reports.engine import engine, reads
+
+    files = store.tenant_files(tenant_id)
+    records = {
+        str(row["object"]): int(row["records"])
+        for row in engine().run(
+            tenant_id, "_storage", {}, [f for f in files if f.object in reads("_storage")]
+        )
+    }
+    table_bytes = sum(count * usage.ITEM_BYTES.get(name, 0) for name, count in records.items())
+    file_bytes = sum(f.size for f in files)
+    usage.emit([usage.line("storage", tenant_id, table_bytes + file_bytes)])
+    return {"records": records, "table_bytes": table_bytes, "file_bytes": file_bytes}
+
+
+def compact_tenants(after: str | None, limit: int, today: str | None = None) -> tuple[list[str], str | None]:
+    """The daily job (functions/analytics_compactor): the past days of up to ``limit`` tenants after
+    ``after`` (in the bucket's order) compacted and their storage measured; the tenants done and the one
+    to start after next time (None: every tenant is done). Bounded work per run, resumable from the
+    cursor: a run that fails is run again from the same one, and compacting a day twice changes nothing."""
+    done: list[str] = []
+    for tenant_id in store.tenants(after=after):
+        if len(done) == limit:
+            return done, done[-1]
+        compact(tenant_id, today)
+        measure_storage(tenant_id)
+        done.append(tenant_id)
+    return done, None
+
+
+TENANTS_PER_RUN = 50  # a run's bound: compaction reads and writes each tenant's past days' files
+
+
+def on_compaction_message(body: dict[str, Any]) -> str:
+    """A message of the compaction queue (the daily schedule's ``{"compact": true}``, or a run's
+    continuation ``{"compact": true, "after": <tenant>}``): a bounded run, and the rest queued."""
+    from crm_core.consumers import send_continuation
+    from crm_core.definitions import ANALYTICS_COMPACTION_QUEUE
+
+    done, more = compact_tenants(body.get("after"), TENANTS_PER_RUN)
+    if more:
+        send_continuation(ANALYTICS_COMPACTION_QUEUE, {"compact": True, "after": more})
+    return f"{len(done)} tenants compacted" + (f", the rest after {more}" if more else "")
 
 
 def reexport(tenant_id: str, on_records: Callable[[int], None] | None = None) -> dict[str, int]:

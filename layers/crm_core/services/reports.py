@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from crm_core.auth import Role
 from crm_core.context import RequestContext
-from crm_core.errors import FieldError, ProblemError, validation_failed
+from crm_core.errors import FieldError, ProblemError, forbidden, validation_failed
 from crm_core.models.common import ULID_PATTERN
 from crm_core.reports import store
 from crm_core.reports.catalog import BY_NAME, PARAMETERS, REPORTS, Report
@@ -46,8 +47,13 @@ def described(report: Report) -> dict[str, Any]:
     }
 
 
-def list_reports() -> list[dict[str, Any]]:
-    return [described(report) for report in REPORTS]
+def may_read(ctx: RequestContext, report: Report) -> bool:
+    return not report.admin_only or ctx.principal.role == Role.ADMIN
+
+
+def list_reports(ctx: RequestContext) -> list[dict[str, Any]]:
+    """The reports the caller may read (the usage report is an admin's)."""
+    return [described(report) for report in REPORTS if may_read(ctx, report)]
 
 
 def not_a_report(name: str) -> ProblemError:
@@ -88,13 +94,17 @@ def parameters(report: Report, query: Mapping[str, str]) -> dict[str, Any]:
 
 
 def run_report(ctx: RequestContext, name: str, query: Mapping[str, str]) -> dict[str, Any]:
-    from crm_core.reports.engine import engine
+    from crm_core.reports.engine import engine, reads
 
     report = BY_NAME.get(name)
     if report is None:
         raise not_a_report(name)
+    if not may_read(ctx, report):
+        raise forbidden(f"Only an admin can read the {name} report.")
     params = parameters(report, query)
-    files = store.tenant_files(ctx.tenant_id)
+    # The files of the objects it reads: another object's new files neither change its answer nor
+    # its data_as_of.
+    files = [f for f in store.tenant_files(ctx.tenant_id) if f.object in reads(name)]
     fingerprint = tuple(sorted((f.key, f.etag) for f in files))
     key = (ctx.tenant_id, name, tuple(sorted(params.items())))
     with _cache_lock:

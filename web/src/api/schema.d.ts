@@ -1519,7 +1519,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The reports, with their parameters and how each is drawn */
+        /**
+         * The reports, with their parameters and how each is drawn
+         * @description The reports the caller may read: every role reads them all but `usage`, an admin's.
+         */
         get: operations["list_reports_v1_reports_get"];
         put?: never;
         post?: never;
@@ -2042,6 +2045,26 @@ export interface paths {
         };
         /** The ticket's changes, newest first */
         get: operations["timeline_v1_tickets__record_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's metered use per day
+         * @description One row per UTC day from `from` to `to` (at most 92 days; by default the last 30): API calls, the DynamoDB read and write units they consumed, events published, emails sent and storage. Use is counted from each request's log line and reaches this within about a minute (a few seconds locally). A bad date or range is `422` naming it. Admins only.
+         */
+        get: operations["get_usage_v1_usage_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6226,6 +6249,67 @@ export interface components {
              * @description The record's type, e.g. activity (on a contact's timeline).
              */
             type: string;
+        };
+        /** UsageAnswer */
+        UsageAnswer: {
+            /**
+             * Data As Of
+             * @description The newest usage line counted (null: none yet).
+             */
+            data_as_of: string | null;
+            /**
+             * From
+             * @description The first day, inclusive.
+             */
+            from: string;
+            /**
+             * Items
+             * @description One row per day of the range, the days without use as zeros.
+             */
+            items: components["schemas"]["UsageDay"][];
+            /**
+             * To
+             * @description The last day, inclusive.
+             */
+            to: string;
+        };
+        /** UsageDay */
+        UsageDay: {
+            /**
+             * Api Calls
+             * @description API requests made with the tenant's credentials.
+             */
+            api_calls: number;
+            /**
+             * Date
+             * @description The UTC day, YYYY-MM-DD.
+             */
+            date: string;
+            /**
+             * Emails
+             * @description Emails sent.
+             */
+            emails: number;
+            /**
+             * Events
+             * @description Events published to the bus.
+             */
+            events: number;
+            /**
+             * Read Units
+             * @description DynamoDB read request units those requests consumed.
+             */
+            read_units: number;
+            /**
+             * Storage Bytes
+             * @description What the tenant stores, as measured that day (0: not measured).
+             */
+            storage_bytes: number;
+            /**
+             * Write Units
+             * @description DynamoDB write request units those requests consumed.
+             */
+            write_units: number;
         };
         /** User */
         User: {
@@ -27942,6 +28026,107 @@ export interface operations {
             };
             /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
             404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_usage_v1_usage_get: {
+        parameters: {
+            query?: {
+                /** @description First day, YYYY-MM-DD. */
+                from?: string | null;
+                /** @description Last day, YYYY-MM-DD. */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageAnswer"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;
