@@ -11,12 +11,17 @@ The relay is stopped (it is on no import's path: it publishes the records' event
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from botocore.client import BaseClient
@@ -54,6 +59,40 @@ def _csv(rows: int, prefix: str = "p") -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+@contextmanager
+def profiled_chunks(stats: list[pstats.Stats], lock: threading.Lock) -> Iterator[None]:
+    """While it holds, every chunk worker's ``_write_chunk`` runs under cProfile (wall-clock time: the
+    waits on the endpoint are counted where they are made), its figures added to ``stats``."""
+    from crm_core.services import imports
+
+    write_chunk = imports._write_chunk
+
+    def _profiled(job: Any, chunk: int) -> dict[str, int]:
+        profile = cProfile.Profile()
+        try:
+            return profile.runcall(write_chunk, job, chunk)
+        finally:
+            with lock:
+                if stats:
+                    stats[0].add(profile)
+                else:
+                    stats.append(pstats.Stats(profile, stream=io.StringIO()))
+
+    setattr(imports, "_write_chunk", _profiled)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(imports, "_write_chunk", write_chunk)  # noqa: B010
+
+
+def profile_summary(stats: pstats.Stats, top: int = 25) -> str:
+    """The functions the chunk workers spent most time in (cumulative, summed over the workers)."""
+    out = io.StringIO()
+    stats.stream = out  # type: ignore[attr-defined]
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
 GOAL_RATIO = 0.8  # issue 14: the pipeline at 0.8x raw BatchWriteItem of the same rows, or better
 
 
@@ -72,9 +111,12 @@ def _import(api: str, key: str, data: bytes) -> tuple[dict[str, Any], int]:
     return job, polls
 
 
-def measure(rows: int, runtime: Any = None, existing: int = 0) -> dict[str, Any]:
+def measure(
+    rows: int, runtime: Any = None, existing: int = 0, profile: list[pstats.Stats] | None = None
+) -> dict[str, Any]:
     """``existing``: contacts imported first (not measured), so that the measured import's duplicate keys
-    are looked up in the table (one Query per distinct key of a chunk) as in a CRM that has records."""
+    are looked up in the table (one Query per distinct key of a chunk) as in a CRM that has records.
+    ``profile``: a list that gets the chunk workers' cProfile figures of the measured import."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     import boto3
     from crm_core.services.tenants import create_tenant
@@ -101,8 +143,10 @@ def measure(rows: int, runtime: Any = None, existing: int = 0) -> dict[str, Any]
         raw_before_s = _raw_writes(dynamodb, table, f"{tenant.tenant_id}#before", rows)
         lock = threading.Lock()
         setattr(BaseClient, "_make_api_call", _counting(calls, lock))  # noqa: B010
+        profiling = profiled_chunks(profile, lock) if profile is not None else nullcontext()
         started = time.perf_counter()
-        job, polls = _import(instance.api, tenant.api_key, data)
+        with profiling:
+            job, polls = _import(instance.api, tenant.api_key, data)
         pipeline_s = time.perf_counter() - started
         # The bench's own status polls are not the pipeline's calls: one more poll's calls, taken off
         # as many times as it polled.
@@ -177,8 +221,19 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="contacts imported first, unmeasured: the measured rows' duplicate keys are then looked up",
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also print the N functions the chunk workers spent most time in (cProfile, wall clock)",
+    )
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.rows, existing=args.existing), indent=2))
+    stats: list[pstats.Stats] = []
+    result = measure(args.rows, existing=args.existing, profile=stats if args.profile else None)
+    print(json.dumps(result, indent=2))
+    if stats:
+        print(profile_summary(stats[0], args.profile))
     return 0
 
 
