@@ -548,3 +548,14 @@ def test_an_import_is_audited_once_and_each_record_it_created_by_its_own_trail(
         "/v1/audit-events", params={"object_id": first["id"], "cursor": page["next_cursor"]}
     ).json()
     assert rest["items"] == [before] and rest["next_cursor"] is None
+
+    # An imported record erased as it was imported: its creation's entry is written with no value kept.
+    second = contacts["a1@example.com"][0]
+    assert client.post(f"/v1/privacy/contacts/{second['id']}/erase").status_code == 200
+    erased = client.all_pages("/v1/audit-events", {"object_id": second["id"]})
+    assert [e["action"] for e in erased] == ["contact.erased", "contact.created"]
+    assert all(
+        change == {"before": None, "after": None, "personal": True, "hidden": False}
+        for change in erased[1]["changes"].values()
+    ), erased[1]
+    assert "lifecycle_stage" in erased[1]["changes"]

@@ -146,6 +146,10 @@ def audit_items(spec: ObjectSpec, before: RecordItem | None, item: RecordItem) -
     an imported record it is the first change of (``creation_audit_deferred``), from the image before it
     (the same item the trail read from the record: written twice, it is one)."""
     creation = audit_item(spec, before) if before is not None and creation_audit_deferred(before) else None
+    if creation is not None and (as_json_value(item.change) or {}).get("erased_fields"):
+        # an erasure: the creation's values go as those of the record's other audit items (privacy.py)
+        named = as_json_value(creation.changes)
+        creation.changes = {name: {"before": None, "after": None, "personal": True} for name in named}
     own = None if creation_audit_deferred(item) else audit_item(spec, item)
     return [audited for audited in (creation, own) if audited is not None]
 
