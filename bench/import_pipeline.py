@@ -85,8 +85,34 @@ def profiled_chunks(stats: list[pstats.Stats], lock: threading.Lock) -> Iterator
         setattr(imports, "_write_chunk", write_chunk)  # noqa: B010
 
 
+@contextmanager
+def profiled_endpoint(stats: list[pstats.Stats], lock: threading.Lock) -> Iterator[None]:
+    """While it holds, every DynamoDB request the local endpoint (moto, in this process) answers runs
+    under cProfile, its figures added to ``stats``: where the endpoint's time goes, by item and call."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    call_action = DynamoHandler.call_action
+
+    def _profiled(handler: Any) -> Any:
+        profile = cProfile.Profile()
+        try:
+            return profile.runcall(call_action, handler)
+        finally:
+            with lock:
+                if stats:
+                    stats[0].add(profile)
+                else:
+                    stats.append(pstats.Stats(profile, stream=io.StringIO()))
+
+    setattr(DynamoHandler, "call_action", _profiled)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(DynamoHandler, "call_action", call_action)  # noqa: B010
+
+
 def profile_summary(stats: pstats.Stats, top: int = 25) -> str:
-    """The functions the chunk workers spent most time in (cumulative, summed over the workers)."""
+    """The functions most time was spent in (cumulative, summed over the threads profiled)."""
     out = io.StringIO()
     stats.stream = out  # type: ignore[attr-defined]
     stats.sort_stats("cumulative").print_stats(top)
@@ -112,11 +138,16 @@ def _import(api: str, key: str, data: bytes) -> tuple[dict[str, Any], int]:
 
 
 def measure(
-    rows: int, runtime: Any = None, existing: int = 0, profile: list[pstats.Stats] | None = None
+    rows: int,
+    runtime: Any = None,
+    existing: int = 0,
+    profile: list[pstats.Stats] | None = None,
+    endpoint_profile: list[pstats.Stats] | None = None,
 ) -> dict[str, Any]:
     """``existing``: contacts imported first (not measured), so that the measured import's duplicate keys
     are looked up in the table (one Query per distinct key of a chunk) as in a CRM that has records.
-    ``profile``: a list that gets the chunk workers' cProfile figures of the measured import."""
+    ``profile``: a list that gets the chunk workers' cProfile figures of the measured import;
+    ``endpoint_profile``, the local endpoint's (its DynamoDB requests)."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
     import boto3
     from crm_core.services.tenants import create_tenant
@@ -143,9 +174,12 @@ def measure(
         raw_before_s = _raw_writes(dynamodb, table, f"{tenant.tenant_id}#before", rows)
         lock = threading.Lock()
         setattr(BaseClient, "_make_api_call", _counting(calls, lock))  # noqa: B010
-        profiling = profiled_chunks(profile, lock) if profile is not None else nullcontext()
+        workers = profiled_chunks(profile, lock) if profile is not None else nullcontext()
+        endpoint = (
+            profiled_endpoint(endpoint_profile, lock) if endpoint_profile is not None else nullcontext()
+        )
         started = time.perf_counter()
-        with profiling:
+        with workers, endpoint:
             job, polls = _import(instance.api, tenant.api_key, data)
         pipeline_s = time.perf_counter() - started
         # The bench's own status polls are not the pipeline's calls: one more poll's calls, taken off
@@ -230,10 +264,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     stats: list[pstats.Stats] = []
-    result = measure(args.rows, existing=args.existing, profile=stats if args.profile else None)
+    endpoint: list[pstats.Stats] = []
+    result = measure(
+        args.rows,
+        existing=args.existing,
+        profile=stats if args.profile else None,
+        endpoint_profile=endpoint if args.profile else None,
+    )
     print(json.dumps(result, indent=2))
-    if stats:
-        print(profile_summary(stats[0], args.profile))
+    for title, found in (("The chunk workers", stats), ("The local endpoint's DynamoDB requests", endpoint)):
+        if found:
+            print(f"{title}:\n{profile_summary(found[0], args.profile)}")
     return 0
 
 
