@@ -182,16 +182,13 @@ def measure(
         with workers, endpoint:
             job, polls = _import(instance.api, tenant.api_key, data)
         pipeline_s = time.perf_counter() - started
-        # The bench's own status polls are not the pipeline's calls: one more poll's calls, taken off
-        # as many times as it polled.
         counted = Counter(calls)
-        call_api(instance.api, tenant.api_key, "GET", f"/v1/imports/{job['id']}")
-        per_poll = Counter(calls)
-        per_poll.subtract(counted)
+        per_poll = _calls_a_poll(calls, instance.api, tenant.api_key, job["id"])
         setattr(BaseClient, "_make_api_call", _ORIGINAL)  # noqa: B010
         calls = Counter(counted)
         calls.subtract({operation: n * polls for operation, n in per_poll.items()})
         calls = +calls  # without the operations left at zero
+        polled = {"polls": polls, "calls_a_poll": dict(+per_poll)}
         assert job["created"] == rows, job
 
         raw_s = (raw_before_s + _raw_writes(dynamodb, table, f"{tenant.tenant_id}#rows", rows)) / 2
@@ -222,7 +219,22 @@ def measure(
         "ratio_pipeline_to_raw_same_items": round(raw_items_s / pipeline_s, 3),
         "dynamodb_calls_per_row": round(total_calls / rows, 2),
         "dynamodb_calls": dict(calls.most_common()),
+        "status_polls_taken_off": polled,
     }
+
+
+def _calls_a_poll(calls: Counter[str], api: str, key: str, import_id: str) -> Counter[str]:
+    """The calls of one of the bench's own status polls, which are not the pipeline's (taken off as many
+    times as it polled): the fewest of three more polls, by operation (what else runs meanwhile, a relay,
+    only adds to one)."""
+    samples: list[Counter[str]] = []
+    for _ in range(3):
+        before = Counter(calls)
+        call_api(api, key, "GET", f"/v1/imports/{import_id}")
+        sample = Counter(calls)
+        sample.subtract(before)
+        samples.append(sample)
+    return Counter({op: min(sample[op] for sample in samples) for op in samples[0]})
 
 
 def _raw_writes(dynamodb: Any, table: str, prefix: str, count: int) -> float:
