@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from botocore.client import BaseClient
@@ -60,55 +60,42 @@ def _csv(rows: int, prefix: str = "p") -> bytes:
 
 
 @contextmanager
-def profiled_chunks(stats: list[pstats.Stats], lock: threading.Lock) -> Iterator[None]:
-    """While it holds, every chunk worker's ``_write_chunk`` runs under cProfile (wall-clock time: the
-    waits on the endpoint are counted where they are made), its figures added to ``stats``."""
+def _profiled(owner: Any, name: str, stats: list[pstats.Stats], lock: threading.Lock) -> Iterator[None]:
+    """While it holds, every call of ``owner.name`` runs under cProfile (wall-clock time: the waits are
+    counted where they are made), its figures added to ``stats`` (summed over the threads)."""
+    original = getattr(owner, name)
+
+    def profiled(*args: Any) -> Any:
+        profile = cProfile.Profile()
+        try:
+            return profile.runcall(original, *args)
+        finally:
+            with lock:
+                if stats:
+                    stats[0].add(profile)
+                else:
+                    stats.append(pstats.Stats(profile, stream=io.StringIO()))
+
+    setattr(owner, name, profiled)
+    try:
+        yield
+    finally:
+        setattr(owner, name, original)
+
+
+def profiled_chunks(stats: list[pstats.Stats], lock: threading.Lock) -> AbstractContextManager[None]:
+    """Each chunk worker's ``_write_chunk`` under cProfile."""
     from crm_core.services import imports
 
-    write_chunk = imports._write_chunk
-
-    def _profiled(job: Any, chunk: int) -> dict[str, int]:
-        profile = cProfile.Profile()
-        try:
-            return profile.runcall(write_chunk, job, chunk)
-        finally:
-            with lock:
-                if stats:
-                    stats[0].add(profile)
-                else:
-                    stats.append(pstats.Stats(profile, stream=io.StringIO()))
-
-    setattr(imports, "_write_chunk", _profiled)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(imports, "_write_chunk", write_chunk)  # noqa: B010
+    return _profiled(imports, "_write_chunk", stats, lock)
 
 
-@contextmanager
-def profiled_endpoint(stats: list[pstats.Stats], lock: threading.Lock) -> Iterator[None]:
-    """While it holds, every DynamoDB request the local endpoint (moto, in this process) answers runs
-    under cProfile, its figures added to ``stats``: where the endpoint's time goes, by item and call."""
+def profiled_endpoint(stats: list[pstats.Stats], lock: threading.Lock) -> AbstractContextManager[None]:
+    """Each DynamoDB request the local endpoint (moto, in this process) answers under cProfile: where the
+    endpoint's time goes, by item and call."""
     from moto.dynamodb.responses import DynamoHandler
 
-    call_action = DynamoHandler.call_action
-
-    def _profiled(handler: Any) -> Any:
-        profile = cProfile.Profile()
-        try:
-            return profile.runcall(call_action, handler)
-        finally:
-            with lock:
-                if stats:
-                    stats[0].add(profile)
-                else:
-                    stats.append(pstats.Stats(profile, stream=io.StringIO()))
-
-    setattr(DynamoHandler, "call_action", _profiled)  # noqa: B010
-    try:
-        yield
-    finally:
-        setattr(DynamoHandler, "call_action", call_action)  # noqa: B010
+    return _profiled(DynamoHandler, "call_action", stats, lock)
 
 
 def profile_summary(stats: pstats.Stats, top: int = 25) -> str:
