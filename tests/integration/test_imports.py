@@ -263,6 +263,10 @@ def test_a_worker_dying_half_way_through_its_chunk_leaves_every_row_once(
     for name in ("row0", "row8"):
         found = eventually(lambda name=name: client.get(f"/v1/contacts?q={name}").json()["items"])
         assert [contact["last_name"] for contact in found] == [name.capitalize()]
+    # each record's trail has its creation once, whoever wrote what follows it (the worker, the relay)
+    for found in contacts.values():
+        trail = client.all_pages("/v1/audit-events", {"object_id": found[0]["id"]})
+        assert [(e["action"], e["request_id"]) for e in trail] == [("contact.created", job["id"])]
 
 
 def test_a_chunk_delivered_twice_is_written_and_counted_once(
@@ -459,3 +463,99 @@ def test_rows_of_a_refused_shared_transaction_are_written_alone(
     assert counters(job) == dict(total=5, processed=5, created=5, updated=0, skipped=0, failed=0)
     contacts = contacts_by_email(client)
     assert sorted(contacts) == sorted(f"p{n}@crash.example" for n in range(5))
+
+
+def test_an_import_is_audited_once_and_each_record_it_created_by_its_own_trail(
+    client: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An imported row writes no audit item of its own (issue 14's items a row): the tenant's trail has
+    one entry for the import with its counts; a record's trail still answers who created it, through
+    which import, with the fields it was given, read from the record while it is as imported, and
+    written by its first change (the same entry, once). One row fell out of its shared transaction
+    and was written alone: audited the same way."""
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 3)
+    refused_once: list[bool] = []
+    commit = ChangeSet.commit
+
+    def refuses_the_first(changes: ChangeSet, request_token: str | None = None) -> None:
+        if not refused_once and any(op.label.startswith("1:") for op in changes.operations):
+            refused_once.append(True)
+            raise TransactionRefused("refused as a whole")
+        commit(changes, request_token)
+
+    monkeypatch.setattr(ChangeSet, "commit", refuses_the_first)
+    data = (
+        b"email,first_name,lifecycle_stage\n"
+        + b"".join(f"a{n}@example.com,A{n},lead\n".encode() for n in range(5))
+        + b"bad,B,lead\n"
+    )
+    job = run_import(client, data)
+    assert refused_once and counters(job)["created"] == 5 and counters(job)["failed"] == 1
+    trail = client.all_pages("/v1/audit-events", {})
+    imported = [e for e in trail if e["actor"].get("credential_id") == job["id"]]
+    assert [e["action"] for e in imported] == ["import.completed"], imported
+    entry = imported[0]
+    assert entry["object"] == {"type": "import", "id": job["id"]}
+    assert entry["actor"] == {
+        "type": "user",
+        "id": client.user_id,
+        "via": "import",
+        "credential_id": job["id"],
+    }
+    assert {k: entry["changes"][k]["after"] for k in ("object", "total", "created", "failed")} == {
+        "object": "contacts",
+        "total": 6,
+        "created": 5,
+        "failed": 1,
+    }
+    assert client.all_pages("/v1/audit-events", {"object_id": job["id"]}) == [entry]
+
+    contacts = contacts_by_email(client)
+    first = contacts["a0@example.com"][0]
+    for email in sorted(contacts):
+        (creation,) = client.all_pages("/v1/audit-events", {"object_id": contacts[email][0]["id"]})
+        assert creation["action"] == "contact.created" and creation["actor"] == entry["actor"]
+        assert creation["object"] == {"type": "contact", "id": contacts[email][0]["id"]}
+        assert creation["changes"]["email"]["personal"] and creation["changes"]["lifecycle_stage"] == {
+            "before": None,
+            "after": "lead",
+            "personal": False,
+            "hidden": False,
+        }
+        assert creation["request_id"] == job["id"] and creation["source_ip"] is None
+    (before,) = client.all_pages("/v1/audit-events", {"object_id": first["id"]})
+    timeline = client.get(f"/v1/contacts/{first['id']}/timeline").json()["items"]
+    assert [e["id"] for e in timeline] == [before["id"]]  # named by its creation's event, as any
+    assert (
+        client.get(
+            "/v1/audit-events", params={"object_id": first["id"], "to": "2000-01-01T00:00:00Z"}
+        ).json()["items"]
+        == []
+    )
+    assert client.get("/v1/audit-events", params={"object_id": first["id"], "limit": 1}).json()["items"] == [
+        before
+    ]
+
+    # Its first change writes the creation's entry beside its own: the trail reads the same, once.
+    assert client.patch(f"/v1/contacts/{first['id']}", {"lifecycle_stage": "customer"}).status_code == 200
+    after = client.all_pages("/v1/audit-events", {"object_id": first["id"]})
+    assert [e["action"] for e in after] == ["contact.updated", "contact.created"]
+    assert after[1] == before
+    assert after[0]["actor"]["via"] == "api_key"
+    # and a page that ends on the creation has nothing after it
+    page = client.get("/v1/audit-events", params={"object_id": first["id"], "limit": 1}).json()
+    rest = client.get(
+        "/v1/audit-events", params={"object_id": first["id"], "cursor": page["next_cursor"]}
+    ).json()
+    assert rest["items"] == [before] and rest["next_cursor"] is None
+
+    # An imported record erased as it was imported: its creation's entry is written with no value kept.
+    second = contacts["a1@example.com"][0]
+    assert client.post(f"/v1/privacy/contacts/{second['id']}/erase").status_code == 200
+    erased = client.all_pages("/v1/audit-events", {"object_id": second["id"]})
+    assert [e["action"] for e in erased] == ["contact.erased", "contact.created"]
+    assert all(
+        change == {"before": None, "after": None, "personal": True, "hidden": False}
+        for change in erased[1]["changes"].values()
+    ), erased[1]
+    assert "lifecycle_stage" in erased[1]["changes"]

@@ -389,3 +389,61 @@ def test_a_send_does_not_count_the_queue_and_answers_as_moto_would(
     assert fifo_attributes["ApproximateNumberOfMessages"] == "1"  # the repeats deduplicated by content
     assert fifo_attributes["ContentBasedDeduplication"] == "true"
     assert counted  # a reader of the attributes gets the counts
+
+
+def test_an_item_is_built_as_moto_builds_it_and_refused_at_the_same_size(
+    runtime: LocalRuntime, table: str
+) -> None:
+    """moto's item, built with its 400 KB check at each attribute but without summing the attributes
+    before it again each time: the same attributes, or the same refusal, for items of every kind of value
+    on both sides of the limit; and through the endpoint, a put just under it is taken, one just over it
+    refused."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    assert moto_speed.moto_item_init, "the runtime installed the linear size check"
+    moto_init = moto_speed.moto_item_init[0]
+    rng = random.Random(14)
+
+    def value(depth: int = 0) -> dict[str, Any]:
+        kind = rng.choice(["S", "N", "BOOL", "NULL", "SS", "NS", "B", "M", "L"] if depth < 3 else ["S", "N"])
+        if kind == "S":
+            return {"S": "x" * rng.choice([0, 1, 30, 2_000, 60_000])}
+        if kind == "N":
+            return {"N": str(rng.randint(-(10**9), 10**9))}
+        if kind in ("BOOL", "NULL"):
+            return {kind: True}
+        if kind == "SS":
+            return {"SS": [f"s{n}" for n in range(rng.randint(1, 5))]}
+        if kind == "NS":
+            return {"NS": [str(n) for n in range(rng.randint(1, 5))]}
+        if kind == "B":
+            return {"B": b"\x00\x01" * rng.randint(1, 50)}
+        if kind == "M":
+            return {"M": {f"k{n}": value(depth + 1) for n in range(rng.randint(0, 6))}}
+        return {"L": [value(depth + 1) for _ in range(rng.randint(0, 6))]}
+
+    outcomes = {"built": 0, "refused": 0}
+    for _ in range(300):
+        attrs = {"PK": {"S": "p"}, "SK": {"S": "s"}} | {f"a{n}": value() for n in range(rng.randint(0, 20))}
+        attrs |= {f"big{n}": {"S": "x" * rng.randint(50_000, 150_000)} for n in range(rng.randint(0, 6))}
+        built: list[Any] = []
+        for init in (moto_init, Item.__init__):
+            item = Item.__new__(Item)
+            try:
+                init(item, DynamoType(attrs["PK"]), DynamoType(attrs["SK"]), attrs)
+                built.append(dict(item.attrs))
+            except ItemSizeTooLarge:
+                built.append("refused")
+        assert built[0] == built[1]
+        outcomes["refused" if built[0] == "refused" else "built"] += 1
+    assert min(outcomes.values()) > 20, outcomes  # both sides of the limit were tried
+
+    dynamodb: Any = boto3.client("dynamodb")
+    key = {"pk": {"S": f"size-{uuid.uuid4().hex}"}, "sk": {"S": "item"}}
+    fixed = sum(len(k) + len(v["S"]) for k, v in key.items()) + len("big")
+    dynamodb.put_item(TableName=table, Item={**key, "big": {"S": "x" * (moto_speed.ITEM_SIZE_LIMIT - fixed)}})
+    with pytest.raises(ClientError, match="Item size has exceeded the maximum allowed size"):
+        dynamodb.put_item(
+            TableName=table, Item={**key, "big": {"S": "x" * (moto_speed.ITEM_SIZE_LIMIT - fixed + 1)}}
+        )

@@ -8,7 +8,14 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 
 from crm_core.repositories import job_repository
-from crm_core.repositories.table import EventItem, ImportChunkItem, ImportJobItem, TableItem, tenant_prefix
+from crm_core.repositories.table import (
+    AuditItem,
+    EventItem,
+    ImportChunkItem,
+    ImportJobItem,
+    TableItem,
+    tenant_prefix,
+)
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 
 COUNTERS = ("processed", "created", "updated", "skipped", "failed")
@@ -102,9 +109,9 @@ def count_chunk(tenant_id: str, import_id: str, chunk: int, counts: dict[str, in
     return True
 
 
-def complete(job: ImportJobItem, event: EventItem, at: str) -> bool:
-    """The import completed, with its event, once every chunk is counted; False when another worker
-    completed it first."""
+def complete(job: ImportJobItem, event: EventItem, audited: AuditItem, at: str) -> bool:
+    """The import completed, with its event and its audit item, once every chunk is counted; False when
+    another worker completed it first."""
     changes = ChangeSet()
     changes.update(
         job,
@@ -118,6 +125,7 @@ def complete(job: ImportJobItem, event: EventItem, at: str) -> bool:
         label="job",
     )
     changes.save(event, label="event")
+    changes.save(audited, label="audit")
     try:
         changes.commit()
     except WriteConflict as conflict:

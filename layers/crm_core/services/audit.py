@@ -16,9 +16,11 @@ from crm_core.auth import Role
 from crm_core.context import RequestContext
 from crm_core.errors import forbidden, invalid_field
 from crm_core.ids import utc_now, utc_text
+from crm_core.record_types import record_type
 from crm_core.repositories import audit_repository, keys
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import AuditItem, TableItem
+from crm_core.repositories.table import AuditItem, RecordItem, TableItem
+from crm_core.services.records.items import IMPORTED_OBJECTS, audit_item, creation_audit_deferred
 from crm_core.services.records.queries import Page, Position, _Rounds, fingerprint
 from crm_core.stored_values import as_json_value
 
@@ -102,8 +104,39 @@ def audit_events(
         ], last
 
     found, last = _Rounds(limit, matches).page(read, start)  # the record lists' bounded rounds, as they are
+    if object_id is not None and last is None and not any(_a_creation(event) for event in found):
+        # The trail's end, without the object's creation: an imported record that has not changed since
+        # keeps its creation's item on itself (records/items.py ``creation_audit_deferred``).
+        creation = _imported_creation(tenant, object_id)
+        if creation is not None and _within(creation, lower, upper) and matches(creation):
+            if len(found) < limit:
+                found.append(creation)
+            else:  # the next page (a Query that finds nothing more) answers it
+                last = {"PK": pk, "SK": keys.audit_sk(found[-1]["occurred_at"], found[-1]["id"])}
     events = [{k: v for k, v in event.items() if k != "actions"} for event in found]
     return Page(events, signing.encode_cursor(tenant, bound_to, last) if last else None)
+
+
+def _a_creation(event: AuditEvent) -> bool:
+    return any(action.endswith(".created") for action in event["actions"])
+
+
+def _imported_creation(tenant_id: str, object_id: str) -> AuditEvent | None:
+    """The creation's audit event of the record ``object_id`` if an import created it and it has not
+    changed since (one BatchGetItem of the id's record under each type an import creates), else None."""
+    wanted = [
+        (keys.record_pk(tenant_id, kind, object_id), keys.RECORD_SK) for kind in IMPORTED_OBJECTS.values()
+    ]
+    for item in repo.get_items(wanted, consistent=True):
+        if isinstance(item, RecordItem) and item.tenant_id == tenant_id and creation_audit_deferred(item):
+            audited = audit_item(record_type(item.object_type).record_service().spec, item)
+            return _as_read(audited) if audited is not None else None
+    return None
+
+
+def _within(event: AuditEvent, lower: str | None, upper: str | None) -> bool:
+    sk = keys.audit_sk(event["occurred_at"], event["id"])
+    return (lower is None or sk >= lower) and (upper is None or sk <= upper)
 
 
 def _between(key: Any, lower: str | None, upper: str | None) -> Condition | None:

@@ -32,10 +32,10 @@ from crm_core.errors import FieldError, validation_failed
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
 from crm_core.record_types import record_type
+from crm_core.repositories import audit_repository, keys
 from crm_core.repositories import import_repository as jobs
-from crm_core.repositories import keys
 from crm_core.repositories import record_repository as records
-from crm_core.repositories.table import EventItem, ImportJobItem
+from crm_core.repositories.table import AuditItem, EventItem, ImportJobItem
 from crm_core.services.import_rows import (
     FAILED,
     Row,
@@ -50,18 +50,20 @@ from crm_core.services.import_rows import (
 )
 from crm_core.services.jobs import found_job, job_page
 from crm_core.services.records import RecordService, derived
+from crm_core.services.records.items import IMPORT_CREDENTIAL, IMPORTED_OBJECTS
 from crm_core.services.records.queries import Page
 from crm_core.stored_values import as_json_value
 
 logger = Logger(child=True)
 
 # The objects an import writes, by the name its API path has.
-OBJECTS = {"contacts": "contact", "companies": "company", "deals": "deal"}
+OBJECTS = IMPORTED_OBJECTS
 CHUNK_ROWS = 500  # rows a chunk's worker writes: a few seconds' work, well inside its timeout
 MAX_FILE_BYTES = 50 * 1024 * 1024
 UPLOAD_URL_SECONDS = 3600
 REJECTED_URL_SECONDS = 3600
 SEND_BATCH = 10  # SendMessageBatch's limit
+COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
 TOKENS_A_RECORD = 10  # a record's search entries at most (contacts.contact_tokens keeps ten)
 
 
@@ -186,7 +188,11 @@ def list_imports(ctx: RequestContext, *, limit: int, cursor: str | None) -> Page
 def _worker_context(job: ImportJobItem) -> RequestContext:
     """The import's rows are written as the admin who created it, through this import."""
     principal = Principal(
-        job.tenant_id, user_id=job.created_by, role=Role.ADMIN, credential="import", credential_id=job.id
+        job.tenant_id,
+        user_id=job.created_by,
+        role=Role.ADMIN,
+        credential=IMPORT_CREDENTIAL,
+        credential_id=job.id,
     )
     return RequestContext(principal, correlation_id=job.id)
 
@@ -376,7 +382,31 @@ def _finish(tenant_id: str, import_id: str) -> None:
     event = EventItem(
         pk, f"{EVENT_SK_PREFIX}{detail['id']}", event_type=detail["type"], occurred_at=now, detail=detail
     )
-    jobs.complete(job, event, now)
+    jobs.complete(job, event, _audit_item(job, detail), now)
+
+
+def _audit_item(job: ImportJobItem, detail: dict[str, Any]) -> AuditItem:
+    """The import's one entry in the audit trail, written as it completes: who imported what, and what
+    became of its rows. Its rows' records each have the creation of their own (an object's trail: records/
+    items.py ``creation_audit_deferred``), as their events do."""
+    counts = {name: value for name, value in represent(job).items() if name in COUNTERS}
+    return audit_repository.audit_item(
+        job.tenant_id,
+        audit_id=detail["id"],
+        occurred_at=detail["occurred_at"],
+        actor=detail["actor"],
+        actions=[detail["type"]],
+        object_type="import",
+        object_id=job.id,
+        changes={
+            "object": {"before": None, "after": job.object},
+            "on_duplicate": {"before": None, "after": job.on_duplicate},
+            "status": {"before": job.status, "after": "completed"},
+            **{name: {"before": None, "after": value} for name, value in counts.items()},
+        },
+        request_id=job.id,
+        source_ip=None,
+    )
 
 
 def _write_rejected(job: ImportJobItem) -> None:

@@ -26,7 +26,13 @@ from crm_core.models.record import EventDetail
 from crm_core.repositories import keys
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import IndexEntry, RecordItem, TableItem
-from crm_core.services.records.items import audit_item, events_of, side_entries, timeline_items
+from crm_core.services.records.items import (
+    audit_item,
+    creation_audit_deferred,
+    events_of,
+    side_entries,
+    timeline_items,
+)
 from crm_core.services.records.spec import ObjectSpec
 from crm_core.stored_values import as_json_value
 
@@ -121,18 +127,31 @@ def derived_writes(
     removed = sorted(old_side.keys() - new_side.keys())
     timeline = timeline_items(spec, item, details)
     own = _own_entry(spec, item, details, timeline)
-    audited = audit_item(spec, item)
     return DerivedWrites(
         puts=[
             *(repo.entry(pk, sk, item.id) for pk, sk in added),
             *pairs,
             *(t for t in timeline if t is not own),
-            *([audited] if audited is not None else []),
+            *audit_items(spec, before, item),
         ],
         deletes=removed,
         last=own,
         fields=[new_side[key] for key in added] + [old_side[key] for key in removed],
     )
+
+
+def audit_items(spec: ObjectSpec, before: RecordItem | None, item: RecordItem) -> list[TableItem]:
+    """The audit items a change ``before`` -> ``item`` writes: its own (none for an imported record's
+    creation, which the trail reads from the record while it stays as imported), and the creation's of
+    an imported record it is the first change of (``creation_audit_deferred``), from the image before it
+    (the same item the trail read from the record: written twice, it is one)."""
+    creation = audit_item(spec, before) if before is not None and creation_audit_deferred(before) else None
+    if creation is not None and (as_json_value(item.change) or {}).get("erased_fields"):
+        # an erasure: the creation's values go as those of the record's other audit items (privacy.py)
+        named = as_json_value(creation.changes)
+        creation.changes = {name: {"before": None, "after": None, "personal": True} for name in named}
+    own = None if creation_audit_deferred(item) else audit_item(spec, item)
+    return [audited for audited in (creation, own) if audited is not None]
 
 
 def _own_entry(
@@ -257,9 +276,7 @@ def repair(spec: ObjectSpec, old: RecordItem | None, new: RecordItem) -> int:
     own = _own_entry(spec, new, details, timeline)
     puts: list[TableItem] = [repo.entry(pk, sk, new.id) for pk, sk in sorted(wanted)]
     puts += pairs + [t for t in timeline if t is not own]
-    audited = audit_item(spec, new)
-    if audited is not None:
-        puts.append(audited)
+    puts += audit_items(spec, old, new)
     deletes = sorted(stale - wanted.keys())
     DerivedWrites(puts, deletes, own).write()
     return len(puts) + len(deletes) + (1 if own is not None else 0)

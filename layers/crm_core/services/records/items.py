@@ -177,6 +177,25 @@ def timeline_items(spec: ObjectSpec, item: RecordItem, details: list[EventDetail
     ]
 
 
+# The credential an import's chunk worker writes with (services/imports.py ``_worker_context``), and the
+# types an import creates, by the name of their API path.
+IMPORT_CREDENTIAL = "import"
+IMPORTED_OBJECTS = {"contacts": "contact", "companies": "company", "deals": "deal"}
+
+
+def creation_audit_deferred(item: RecordItem | None) -> bool:
+    """Whether ``item`` is a record an import created that has not changed since: its creation keeps no
+    audit item of its own (decision 0013, "The audit of an imported row"). While the record is at that
+    first version, the trail reads the creation's item from the record itself (``audit_item`` of it,
+    services/audit.py); the record's next change writes it, from the image before that change, with its
+    own. The import is audited as a whole, by one item written when it completes."""
+    if item is None or item.change is None:
+        return False
+    change = as_json_value(item.change)
+    actor = change.get("actor") or {}
+    return int(change.get("version") or 0) == 1 and actor.get("via") == IMPORT_CREDENTIAL
+
+
 def audit_item(spec: ObjectSpec, item: RecordItem) -> AuditItem | None:
     """The audit item of the record's last change, from the committed record and its envelope alone (so
     the relay writes the same one as the request): named by the change's first event, its action that
