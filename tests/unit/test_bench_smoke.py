@@ -349,7 +349,7 @@ def test_import_pipeline_figure_on_a_small_file(
     assert calls["BatchWriteItem"] <= 40, calls
     assert result["dynamodb_calls_per_row"] < 3, calls
     # A row's record, marker, three type-ahead entries, timeline entry and share of the counts: no audit
-    # item of its own (decision 0024; 7.2 items a row with it).
+    # item of its own (decision 0027; 7.2 items a row with it).
     assert result["items_written_per_row"] < 6.6, result
     # No duplicate-key Query a row: the splitter found the file's pairs, and a new tenant has no others.
     assert calls.get("Query", 0) - fan_out_queries <= 2, (calls, fan_out_queries)
