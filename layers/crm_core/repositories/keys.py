@@ -184,3 +184,8 @@ def contact_campaigns_pk(tenant_id: str, contact_id: str) -> str:
 def send_rate_pk(tenant_id: str, second: int) -> str:
     """The emails a tenant sent in one second (epoch seconds): its sending rate, across workers."""
     return f"{tenant_prefix(tenant_id)}#send_rate#{second}"
+
+
+def email_month_pk(tenant_id: str, month: str) -> str:
+    """The tenant's campaign emails in one month (``YYYY-MM``, UTC): counted per send batch (plans.py)."""
+    return f"{tenant_prefix(tenant_id)}#emails#{month}"
