@@ -56,6 +56,15 @@ class CrmFunctions(Construct):
         )
         self.functions: dict[str, lambda_.Function] = {}
 
+    @property
+    def layout(self) -> SourceLayout:
+        return self._layout
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What every function receives (crm_core.config's names)."""
+        return dict(self._environment)
+
     def create(
         self,
         definition: FunctionDefinition,
