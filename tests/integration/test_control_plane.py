@@ -267,3 +267,28 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
     assert left["items"] > 20 and left["files"] >= 3 and left["rules"] == 1, left
     export = run_export(other)
     assert requests.get(export["download_url"], timeout=30).status_code == 200
+
+
+def test_the_campaign_sender_stops_at_the_plans_emails_a_month(client: ApiClient) -> None:
+    from tests.integration.test_campaigns import BODY, contacts, finished, segment_of, sent_to
+
+    tenant_lifecycle.set_plan(client.tenant_id, "custom", {"emails_per_month": 2})
+    domain = f"q{client.tenant_id.lower()}.example"
+    contacts(client, domain, ["granted"] * 3, "quota")
+    campaign = client.create(
+        "campaigns",
+        {
+            "name": "Quota",
+            "segment_id": segment_of(client, "quota"),
+            "subject": "News",
+            "from": f"news@{domain}",
+            "body": BODY,
+        },
+    )
+    assert client.post(f"/v1/campaigns/{campaign['id']}/send").status_code == 200
+    finished(client, campaign["id"])
+    assert eventually(lambda: len(sent_to(domain)) >= 2)
+    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats").json()
+    assert (stats["recipients"], stats["sent"], stats["skipped"]) == (3, 2, 1), stats
+    assert len(sent_to(domain)) == 2
+    assert tenant_lifecycle.show(client.tenant_id)["usage"]["emails_this_month"] == 2
