@@ -10,6 +10,8 @@ in the imports and analytics buckets, and the users of the user pool.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import CfnElement, Names, NestedStack, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
@@ -17,14 +19,11 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from crm_core.definitions import IMPORTS_BUCKET, PARTNER_RULE_PREFIX, FunctionDefinition
 
-from infra.auth import CrmAuth
-from infra.data import CrmData
-from infra.events import CrmEvents
 from infra.functions import LOG_RETENTION, CrmFunctions
-from infra.imports import CrmImports
 from infra.nag import acknowledge
-from infra.reminders import CrmReminders
-from infra.reporting import CrmReporting
+
+if TYPE_CHECKING:
+    from infra.stack import CrmStack
 
 CONTROL_PLANE = FunctionDefinition(
     name="control_plane",
@@ -52,45 +51,29 @@ def chalice_routes() -> list[tuple[str, str]]:
 
 
 class CrmControlPlane(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        functions: CrmFunctions,  # its layout and environment: the function has a layer of its own
-        data: CrmData,
-        events: CrmEvents,
-        auth: CrmAuth,
-        imports: CrmImports,
-        reporting: CrmReporting,
-        reminders: CrmReminders,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, crm: CrmStack) -> None:
+        """``crm``: the CRM's stack, whose table, bus, buckets, schedule group and user pool it works on."""
         super().__init__(scope, construct_id)
         # A nested stack of its own: the CRM's stack is near CloudFormation's 500 resources a stack.
         self.stack = NestedStack(self, "Stack", description="The CRM operator's control plane")
+        # Built as every function is, with a layer of its own (a nested stack's function uses its own).
         own = CrmFunctions(
-            self.stack, "Functions", environment=functions.environment, layout=functions.layout
+            self.stack, "Functions", environment=crm.functions.environment, layout=crm.functions.layout
         )
         self.function = own.create(
             CONTROL_PLANE,
             description="CRM control plane: the operator's tenants (Chalice)",
             extra_environment={
-                "CRM_USER_POOL_ID": auth.user_pool.user_pool_id,
-                "CRM_ANALYTICS_BUCKET": reporting.bucket.bucket_name,
+                "CRM_USER_POOL_ID": crm.auth.user_pool.user_pool_id,
+                "CRM_ANALYTICS_BUCKET": crm.reporting.bucket.bucket_name,
             },
         )
-        self._grant(data, events, auth, imports, reporting, reminders)
+        self._grant(crm)
         self.api = self._rest_api()
 
-    def _grant(
-        self,
-        data: CrmData,
-        events: CrmEvents,
-        auth: CrmAuth,
-        imports: CrmImports,
-        reporting: CrmReporting,
-        reminders: CrmReminders,
-    ) -> None:
+    def _grant(self, crm: CrmStack) -> None:
+        data, events, auth = crm.data, crm.events, crm.auth
+        imports, reporting, reminders = crm.imports, crm.reporting, crm.reminders
         function = self.function
         data.grant_read_write(function)
         data.table.grant(function, "dynamodb:Scan")  # a deletion's parallel Scan for the tenant's keys

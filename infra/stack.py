@@ -123,17 +123,7 @@ class CrmStack(Stack):
         )
 
         # The operator's control plane: the Chalice app behind its own IAM-authenticated REST API.
-        self.control_plane = CrmControlPlane(
-            self,
-            "ControlPlane",
-            functions=self.functions,
-            data=self.data,
-            events=self.events,
-            auth=self.auth,
-            imports=self.imports,
-            reporting=self.reporting,
-            reminders=self.reminders,
-        )
+        self.control_plane = CrmControlPlane(self, "ControlPlane", crm=self)
 
         # The web app, with the API on its own origin.
         self.web = CrmWeb(self, "Web", http_api=self.api.http_api, auth=self.auth)
