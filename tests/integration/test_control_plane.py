@@ -292,3 +292,31 @@ def test_the_campaign_sender_stops_at_the_plans_emails_a_month(client: ApiClient
     assert (stats["recipients"], stats["sent"], stats["skipped"]) == (3, 2, 1), stats
     assert len(sent_to(domain)) == 2
     assert tenant_lifecycle.show(client.tenant_id)["usage"]["emails_this_month"] == 2
+
+
+def test_a_web_users_id_token_is_refused_while_suspended_and_its_sign_in_goes_with_the_tenant(
+    base_url: str, other: ApiClient
+) -> None:
+    import os
+
+    import boto3
+
+    from tests.integration.test_web_sign_in import sign_in
+
+    email = f"admin-{os.urandom(4).hex()}@initech.example"
+    made = tenant_lifecycle.create("Initech", email)
+    web = ApiClient(base_url, sign_in(email)["IdToken"], made["tenant_id"])
+    assert web.get("/v1/me").status_code == 200
+    tenant_lifecycle.suspend(made["tenant_id"])
+    refused = web.get("/v1/me")
+    assert refused.status_code == 403 and refused.json()["type"] == SUSPENDED, refused.text
+    tenant_lifecycle.resume(made["tenant_id"])
+    assert web.get("/v1/me").status_code == 200
+
+    report = tenant_lifecycle.delete(made["tenant_id"])
+    assert report.complete and report.sign_ins == 1, report
+    cognito = boto3.client("cognito-idp")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=os.environ["CRM_USER_POOL_ID"], Username=email)
+    assert web.get("/v1/me").status_code == 401
+    assert other.get("/v1/me").status_code == 200
