@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from crm_core.models.import_job import ImportObject, OnDuplicate
-from crm_core.rate_limits import PLAN_LIMITS
 
 if TYPE_CHECKING:
     from crm_local.runtime import RunningInstance
@@ -115,32 +113,14 @@ def _attach() -> RunningInstance | None:
     return running
 
 
-def _tenant_create(args: argparse.Namespace) -> int:
-    _attach()
-    from crm_core.services.tenants import create_tenant
+def _attached(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``handler`` run against the running ``crm dev`` of this folder (or AWS as configured)."""
 
-    tenant = create_tenant(args.name, args.admin_email, plan=args.plan)
-    print(json.dumps({"tenant_id": tenant.tenant_id, "api_key": tenant.api_key, "user_id": tenant.user_id}))
-    return 0
+    def run(args: argparse.Namespace) -> int:
+        _attach()
+        return handler(args)
 
-
-def _tenant_list(args: argparse.Namespace) -> int:
-    """One tenant a line, oldest first, a page (one bounded Query) at a time."""
-    _attach()
-    from crm_core.services.tenants import list_tenants
-
-    after, left = None, args.limit
-    while left > 0:
-        page, after = list_tenants(min(left, 100), after)
-        for tenant in page:
-            if args.json:
-                print(json.dumps(dataclasses.asdict(tenant)))
-            else:
-                print(f"{tenant.tenant_id}  {tenant.plan:<8}  {tenant.created_at}  {tenant.name}")
-        left -= len(page)
-        if after is None:
-            break
-    return 0
+    return run
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -377,30 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(run=_dev)
 
-    tenant = commands.add_parser("tenant", help="create and list tenants").add_subparsers(
-        dest="tenant_command", required=True, metavar="COMMAND"
-    )
-    create = tenant.add_parser("create", help="create a tenant with an admin API key; prints them as JSON")
-    create.add_argument("--name", required=True, help="the tenant's name, e.g. 'Acme Ltd'")
-    create.add_argument(
-        "--admin-email",
-        default=None,
-        metavar="EMAIL",
-        help="the first admin's email (default: a placeholder address; the API key is printed either way)",
-    )
-    create.add_argument(
-        "--plan",
-        default="free",
-        choices=sorted(PLAN_LIMITS),
-        help="the tenant's plan, which sets its rate limit (default: free)",
-    )
-    create.set_defaults(run=_tenant_create)
-    listed = tenant.add_parser("list", help="every tenant, one a line: id, plan, created, name; oldest first")
-    listed.add_argument(
-        "--limit", type=int, default=1000, metavar="N", help="print at most N tenants (default: 1000)"
-    )
-    listed.add_argument("--json", action="store_true", help="one JSON object a line instead of columns")
-    listed.set_defaults(run=_tenant_list)
+    from crm_local.operator import add_tenant_commands
+
+    add_tenant_commands(commands, _attached)
 
     seed = commands.add_parser(
         "seed",
@@ -531,11 +490,14 @@ def _unreachable(error: BaseException | None) -> Any:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from botocore.exceptions import BotoCoreError
+    from crm_core.errors import ProblemError
 
     try:
         code: int = args.run(args)
     except Refused as refused:
         message = str(refused)
+    except ProblemError as problem:  # the service's answer, as the API would give it
+        message = problem.detail
     except BotoCoreError as error:  # no region, no credentials: the environment, not a bug
         message = f"AWS as the environment configures it: {error}"
     except urllib.error.HTTPError as error:

@@ -70,6 +70,15 @@ class CrmFunctions(Construct):
             scope, construct_id, environment=self._environment, layout=self._layout, share=self
         )
 
+    @property
+    def layout(self) -> SourceLayout:
+        return self._layout
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """What every function receives (crm_core.config's names)."""
+        return dict(self._environment)
+
     def create(
         self,
         definition: FunctionDefinition,

@@ -29,6 +29,7 @@ from infra.api import CrmApi
 from infra.auth import CrmAuth
 from infra.bundling import SourceLayout
 from infra.campaigns import CrmCampaigns
+from infra.control_plane import CrmControlPlane
 from infra.data import CrmData
 from infra.event_schemas import CrmEventSchemas
 from infra.events import CrmEvents, partner_accounts
@@ -151,10 +152,14 @@ class CrmStack(Stack):
             relay=self.outbox.relay,
         )
 
+        # The operator's control plane: the Chalice app behind its own IAM-authenticated REST API.
+        self.control_plane = CrmControlPlane(self, "ControlPlane", crm=self)
+
         # The web app, with the API on its own origin.
         self.web = CrmWeb(self, "Web", http_api=self.api.http_api, auth=self.auth)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
+        CfnOutput(self, "ControlPlaneUrl", value=self.control_plane.api.url, description="The operator's API")
         CfnOutput(self, "WebUrl", value=self.web.url, description="The web app (and the API under /v1)")
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=self.auth.web_client.user_pool_client_id)

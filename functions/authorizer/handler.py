@@ -3,7 +3,10 @@ tenant, user, role and rate limit out.
 
 It answers "authorized" for every request and says in the context who the caller is, or why it is
 nobody; the function then answers 401 with problem details. (An HTTP API turns an authorizer's "no"
-into a bare 403, while the contract says 401 for a bad credential.) Its answer is not cached: a revoked
+into a bare 403, while the contract says 401 for a bad credential.) A good credential of a tenant the
+operator suspended is answered as ``reason: tenant_suspended``, which the function answers 403 with the
+problem type ``/problems/tenant-suspended``: the tenant item is read with the credential anyway, so the
+check costs no call. Its answer is not cached: a revoked
 key, a deactivated user or a lowered role takes effect on the next request, for two DynamoDB round trips
 a request (services/credentials.py; docs/decisions/0002 and 0009).
 """
@@ -15,7 +18,7 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     from aws_lambda_powertools import Logger
     from crm_core.auth import API_KEY_PREFIX, Principal
-    from crm_core.services.credentials import principal_for_api_key
+    from crm_core.services.credentials import TenantSuspended, principal_for_api_key
 
     logger = Logger()
 
@@ -43,7 +46,11 @@ def _principal(token: str) -> Principal | None:
 
 def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
     token = _bearer(event)
-    principal = _principal(token) if token else None
+    try:
+        principal = _principal(token) if token else None
+    except TenantSuspended as suspended:  # a good credential of a tenant the operator suspended: 403
+        logger.info("tenant suspended", extra={"tenant_id": suspended.tenant_id})
+        return {"isAuthorized": True, "context": {"tenant_id": "", "reason": "tenant_suspended"}}
     if principal is None:
         logger.info("credential refused", extra={"credential_present": bool(token)})
         return {"isAuthorized": True, "context": {"tenant_id": "", "reason": "invalid_credential"}}

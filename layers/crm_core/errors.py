@@ -59,6 +59,17 @@ def unauthorized(detail: str = "A valid credential is required.") -> ProblemErro
     return ProblemError(401, "Unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="crm"'})
 
 
+def tenant_suspended() -> ProblemError:
+    """Every credential of a tenant the operator suspended (API.md section 6): 403, type
+    ``/problems/tenant-suspended``."""
+    return ProblemError(
+        403,
+        "Tenant Suspended",
+        "This tenant is suspended by the operator of the CRM: nothing is deleted, and every credential works "
+        "again once it is resumed.",
+    )
+
+
 def forbidden(detail: str) -> ProblemError:
     return ProblemError(403, "Forbidden", detail)
 

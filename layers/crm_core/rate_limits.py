@@ -15,16 +15,20 @@ import threading
 import time
 from dataclasses import dataclass
 
+from crm_core.plans import LEGACY_NAMES, PLANS, base_quotas
 from crm_core.repositories import tenant_repository
 
 WINDOW_SECONDS = 60
 SYNC_EVERY = 10
 EXACT_ABOVE = 0.8
-PLAN_LIMITS = {"free": 600, "standard": 3_000, "enterprise": 20_000}
+# Requests a minute by plan (crm_core/plans.py holds the plans; the names of before them included).
+PLAN_LIMITS = {
+    name: base_quotas(name).requests_per_minute for name in (*PLANS, *LEGACY_NAMES) if name != "custom"
+}
 
 
 def limit_for(plan: str, override: int | None) -> int:
-    return int(override) if override else PLAN_LIMITS.get(plan, PLAN_LIMITS["free"])
+    return int(override) if override else base_quotas(plan).requests_per_minute
 
 
 @dataclass(frozen=True)

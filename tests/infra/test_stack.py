@@ -1393,3 +1393,32 @@ def test_the_compactor_runs_daily_and_may_rewrite_analytics_files_only(synth: Sy
     assert any("analytics/*" in json.dumps(s["Resource"]) for s in writing)
     actions = {a for s in statements for a in _actions(s)}
     assert {a.split(":")[0] for a in actions} == {"logs", "dynamodb", "sqs", "s3", "athena", "glue"}
+
+
+def test_the_control_plane_is_its_own_iam_authenticated_rest_api_over_the_chalice_app(synth: Synth) -> None:
+    """Every route of the Chalice app is one method of its REST API, authorized by AWS IAM, reaching the
+    control plane's function (in a nested stack of its own), which may Scan the table (a deletion) and
+    manage schedules; the CRM's own stack holds none of it."""
+    from functions.control_plane.app import app as chalice_app
+
+    nested = Template.from_stack(synth.stack.control_plane.stack)
+    resources = nested.to_json()["Resources"]
+    methods = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
+    routes = {(path, method) for path, entries in chalice_app.routes.items() for method in entries}
+    assert len(methods) == len(routes) == 8
+    assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+    assert {m["HttpMethod"] for m in methods} == {method for _, method in routes}
+    functions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert [f["Handler"] for f in functions] == ["functions.control_plane.handler.handler"]
+    assert functions[0]["Architectures"] == ["arm64"] and functions[0]["Timeout"] == 900
+    actions = {
+        action
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy"
+        for statement in r["Properties"]["PolicyDocument"]["Statement"]
+        for action in _actions(statement)
+    }
+    assert {"dynamodb:Scan", "scheduler:DeleteSchedule", "events:DeleteRule", "s3:DeleteObject"} <= actions
+    assert "cognito-idp:AdminDeleteUser" in actions
+    assert not _of_type(synth, "AWS::ApiGateway::RestApi")  # in the nested stack, not the CRM's
+    assert len(_of_type(synth, "AWS::CloudFormation::Stack")) == 1

@@ -13,8 +13,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
+import requests
 
 from crm_local.runtime import free_port
 from tests.support.client import ApiClient
@@ -148,6 +150,34 @@ def _banner_command(process: subprocess.Popen[str]) -> list[str]:
             return shlex.split(line.split(":", 1)[1].split("  ")[0].strip())
 
 
+def _operate(tmp_path: Path, api_url: str, tenant: dict[str, Any]) -> None:
+    """show, plan, suspend, resume and delete of `crm tenant`, seen through the tenant's API key."""
+    tenant_id = tenant["tenant_id"]
+
+    def me() -> requests.Response:
+        headers = {"Authorization": f"Bearer {tenant['api_key']}"}
+        return requests.get(f"{api_url}/v1/me", headers=headers, timeout=30)
+
+    shown = json.loads(crm(tmp_path, "tenant", "show", tenant_id).stdout)
+    assert (shown["plan"], shown["status"], shown["quotas"]["seats"]) == ("team", "active", 50), shown
+    planned = crm(tmp_path, "tenant", "plan", tenant_id, "custom", "--requests-per-minute", "42")
+    assert planned.returncode == 0 and json.loads(planned.stdout)["quotas"]["requests_per_minute"] == 42
+    assert me().headers["RateLimit-Limit"] == "42"
+    assert "No tenant with id" in crm(tmp_path, "tenant", "plan", "01NOSUCH", "team").stderr
+    assert json.loads(crm(tmp_path, "tenant", "suspend", tenant_id).stdout)["status"] == "suspended"
+    assert me().status_code == 403 and me().json()["type"] == "/problems/tenant-suspended"
+    assert json.loads(crm(tmp_path, "tenant", "resume", tenant_id).stdout)["status"] == "active"
+    assert me().status_code == 200
+    unconfirmed = crm(tmp_path, "tenant", "delete", tenant_id)  # no terminal to ask on, no --yes
+    assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr and me().status_code == 200
+    deleted = crm(tmp_path, "tenant", "delete", tenant_id, "--yes")
+    assert deleted.returncode == 0, deleted.stderr
+    report = json.loads(deleted.stdout)
+    assert report["complete"] and report["items"] > 5 and not any(report["left"].values()), report
+    assert me().status_code == 401
+    assert tenant_id not in crm(tmp_path, "tenant", "list").stdout
+
+
 def test_the_commands_around_crm_dev(tmp_path: Path) -> None:
     """The banner's command works as printed (`crm` is not on this PATH); `tenant list` shows the tenants;
     `dlq show` leaves what it shows in the queue and pretty-prints JSON; after a `kill -9` of `crm dev`,
@@ -159,26 +189,26 @@ def test_the_commands_around_crm_dev(tmp_path: Path) -> None:
         assert made.returncode == 0, made.stderr
         acme = json.loads(made.stdout)
         globex = json.loads(
-            crm(tmp_path, "tenant", "create", "--name", "Globex Corp", "--plan", "standard").stdout
+            crm(tmp_path, "tenant", "create", "--name", "Globex Corp", "--plan", "team").stdout
         )
 
         listed = crm(tmp_path, "tenant", "list")
         assert listed.returncode == 0, listed.stderr
-        rows = [line.split(None, 3) for line in listed.stdout.splitlines()]
-        assert [(r[0], r[1], r[3]) for r in rows] == [
-            (acme["tenant_id"], "free", "Acme"),
-            (globex["tenant_id"], "standard", "Globex Corp"),
+        rows = [line.split("\t") for line in listed.stdout.splitlines()]
+        assert rows == [
+            [acme["tenant_id"], "Acme", "free", "active"],
+            [globex["tenant_id"], "Globex Corp", "team", "active"],
         ]
-        assert all(r[2].endswith("Z") for r in rows), rows
         as_json = [json.loads(line) for line in crm(tmp_path, "tenant", "list", "--json").stdout.splitlines()]
         assert [(t["tenant_id"], t["name"], t["plan"]) for t in as_json] == [
             (acme["tenant_id"], "Acme", "free"),
-            (globex["tenant_id"], "Globex Corp", "standard"),
+            (globex["tenant_id"], "Globex Corp", "team"),
         ]
         assert all(t["created_at"] for t in as_json)
         assert crm(tmp_path, "tenant", "list", "--limit", "1").stdout.splitlines() == [
             listed.stdout.splitlines()[0]
         ]
+        _operate(tmp_path, api_url, globex)
 
         state = json.loads((tmp_path / ".crm" / "dev.json").read_text())
         sqs = boto3.client(

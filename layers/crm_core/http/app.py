@@ -35,7 +35,14 @@ from crm_core import rate_limits, usage
 from crm_core.auth import Principal, Role
 from crm_core.coldstart import long_lived_imports
 from crm_core.context import RequestContext
-from crm_core.errors import FieldError, ProblemError, bad_request, unauthorized, validation_failed
+from crm_core.errors import (
+    FieldError,
+    ProblemError,
+    bad_request,
+    tenant_suspended,
+    unauthorized,
+    validation_failed,
+)
 from crm_core.http import json_body
 from crm_core.http.responses import problem_response, problem_result
 from crm_core.rate_limits import PLAN_LIMITS
@@ -307,6 +314,8 @@ def _gate_and_resolve(
 ) -> dict[str, Any]:
     principal = _principal_from(request)
     if principal is None:
+        if request.request_context.authorizer.get_lambda.get("reason") == "tenant_suspended":
+            return problem_result(tenant_suspended())
         return problem_result(unauthorized())
     decision = rate_limits.take(principal.tenant_id, principal.rate_limit)
     if not decision.allowed:

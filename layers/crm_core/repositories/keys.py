@@ -198,3 +198,9 @@ def survey_pk(tenant_id: str, survey_id: str) -> str:
     """One survey sent to one contact (a ticket's CSAT survey of one resolution, a campaign's NPS survey to
     one recipient): its claim, and its latest answer."""
     return f"{tenant_prefix(tenant_id)}#survey#{survey_id}"
+
+
+# ------------------------------------------------------------------------------------------- plans
+def email_month_pk(tenant_id: str, month: str) -> str:
+    """The tenant's campaign emails in one month (``YYYY-MM``, UTC): counted per send batch (plans.py)."""
+    return f"{tenant_prefix(tenant_id)}#emails#{month}"

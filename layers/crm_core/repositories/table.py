@@ -345,6 +345,13 @@ class TenantItem(TableItem, discriminator="tenant"):
     default_pipeline_id = UnicodeAttribute(null=True)
     plan = UnicodeAttribute(default="free")
     rate_limit_per_minute = NumberAttribute(null=True)  # the operator's override of the plan's limit
+    # The operator's overrides of the plan's other quotas (a custom plan sets all four; crm_core/plans.py)
+    seat_limit = NumberAttribute(null=True)
+    contact_limit = NumberAttribute(null=True)
+    email_limit = NumberAttribute(null=True)  # emails a calendar month (UTC)
+    # active, suspended (every credential refused with 403), or deleting (being removed: refused too)
+    status = UnicodeAttribute(default="active")
+    status_changed_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
 
 
@@ -532,6 +539,13 @@ class CampaignSentEntry(TableItem, discriminator="campaign_sent"):
 
     campaign_id = UnicodeAttribute()
     occasion = UnicodeAttribute(null=True)  # its recipient marker's (a birthday campaign's year)
+
+
+class EmailMonth(TableItem, discriminator="email_month"):
+    """Campaign emails a tenant was claimed to send in one calendar month (keys.email_month_pk): ``ADD`` in
+    each send batch's claim transaction, read once a batch against the plan's emails a month."""
+
+    emails = NumberAttribute(default=0)
 
 
 class SendRateWindow(TableItem, discriminator="send_rate"):

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist
+import time
+from collections.abc import Iterator
+from typing import Any
 
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from crm_core import aws
+from crm_core.config import settings
 from crm_core.repositories import keys, record_repository
-from crm_core.repositories.table import ApiKeyItem, RateWindowItem, RecordItem, TableItem, TenantItem
+from crm_core.repositories.table import (
+    ApiKeyItem,
+    EmailMonth,
+    RateWindowItem,
+    RecordItem,
+    TableItem,
+    TenantItem,
+)
 from crm_core.stored_values import as_json_value
 
 TENANT_SK = "#TENANT"
@@ -36,9 +50,9 @@ def get_api_key(tenant_id: str, key_hash: str) -> ApiKeyItem | None:
     return item if isinstance(item, ApiKeyItem) and item.tenant_id == tenant_id else None
 
 
-def get_tenant(tenant_id: str) -> TenantItem | None:
+def get_tenant(tenant_id: str, *, consistent: bool = False) -> TenantItem | None:
     try:
-        item = TableItem.get(keys.tenant_pk(tenant_id), TENANT_SK)
+        item = TableItem.get(keys.tenant_pk(tenant_id), TENANT_SK, consistent_read=consistent)
     except DoesNotExist:
         return None
     return item if isinstance(item, TenantItem) else None
@@ -69,3 +83,80 @@ def add_requests(tenant_id: str, window_start: int, count: int, expires_at: int)
         ]
     )
     return int(window.requests)
+
+
+def update_tenant(
+    tenant_id: str, values: dict[str, Any], *, unless_status: str | None = None
+) -> TenantItem | None:
+    """Set (or, for None, remove) the tenant item's attributes ``values``: one conditional UpdateItem, on
+    the item existing (and not having ``unless_status``). None when there is no such tenant (or it has
+    that status)."""
+    item = TenantItem(keys.tenant_pk(tenant_id), TENANT_SK)
+    attributes = TenantItem.get_attributes()
+    actions: list[Action] = [
+        attributes[name].remove() if value is None else attributes[name].set(value)
+        for name, value in values.items()
+    ]
+    condition = TenantItem.PK.exists()
+    if unless_status is not None:
+        condition &= TenantItem.status.does_not_exist() | (TenantItem.status != unless_status)
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return None
+        raise
+    return item
+
+
+def tenant_keys(tenant_id: str, segment: int, segments: int) -> Iterator[list[dict[str, str]]]:
+    """Pages of the keys (``PK``, ``SK``) of every item of the tenant, from one segment of a parallel Scan
+    of the table: the operator's deletion and its check (docs/decisions/0028 says why a Scan). Never on a
+    tenant's request."""
+    client = aws.client("dynamodb")
+    prefix = keys.tenant_pk(tenant_id)
+    paginator = client.get_paginator("scan")
+    for page in paginator.paginate(
+        TableName=settings().table_name,
+        Segment=segment,
+        TotalSegments=segments,
+        ProjectionExpression="PK, SK",
+        FilterExpression="PK = :tenant OR begins_with(PK, :under)",
+        ExpressionAttributeValues={":tenant": {"S": prefix}, ":under": {"S": f"{prefix}#"}},
+    ):
+        yield [{"PK": item["PK"]["S"], "SK": item["SK"]["S"]} for item in page.get("Items", [])]
+
+
+def delete_keys(found: list[dict[str, str]]) -> int:
+    """Delete the items of ``found`` keys: BatchWriteItem calls of 25, unprocessed ones sent again."""
+    client = aws.client("dynamodb")
+    table = settings().table_name
+    for start in range(0, len(found), 25):
+        requests = [
+            {"DeleteRequest": {"Key": {"PK": {"S": k["PK"]}, "SK": {"S": k["SK"]}}}}
+            for k in found[start : start + 25]
+        ]
+        pending: dict[str, Any] = {table: requests}
+        for attempt in range(8):
+            left = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+            if not left:
+                break
+            pending = left
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise RuntimeError("DynamoDB left deletes unprocessed after 8 tries")
+    return len(found)
+
+
+def emails_in_month(tenant_id: str, month: str) -> int:
+    """The campaign emails the tenant was claimed to send in ``month`` (``YYYY-MM``): one GetItem."""
+    try:
+        item = TableItem.get(keys.email_month_pk(tenant_id, month), "#COUNT")
+    except DoesNotExist:
+        return 0
+    return int(getattr(item, "emails", 0) or 0)
+
+
+def email_month(tenant_id: str, month: str) -> EmailMonth:
+    """The item counting the tenant's campaign emails of ``month``, to ``ADD`` to in a send's transaction."""
+    return EmailMonth(keys.email_month_pk(tenant_id, month), "#COUNT")

@@ -24,6 +24,7 @@ from crm_core.ids import utc_now
 from crm_core.models.record import EventDetail
 from crm_core.reports import store
 from crm_core.reports.columns import ALL, BY_RECORD_TYPE, OBJECTS, ObjectColumns, Row, rows
+from crm_core.repositories import tenant_repository
 
 # Objects whose records have custom properties: their definitions say which values may be exported.
 _WITH_PROPERTIES = ("contacts", "companies", "deals")
@@ -114,6 +115,7 @@ def export_events(
         for row in rows(stats_columns, snapshot, snapshot["created_at"]):
             groups[group][(row["id"], row["version"], row["id"])] = row
         names[group] |= event_ids
+    kept: dict[str, bool] = {}
     for detail in details:
         object_columns = BY_RECORD_TYPE.get(str(detail.get("type", "")).split(".", 1)[0])
         record = detail.get("data")
@@ -127,6 +129,10 @@ def export_events(
         tenant_id = str(detail["tenant_id"])
         if record.get("tenant_id") not in (None, tenant_id):
             continue  # never another tenant's record under this tenant's prefix
+        if tenant_id not in kept:
+            kept[tenant_id] = _kept(tenant_id)
+        if not kept[tenant_id]:
+            continue  # a tenant deleted (or being deleted) while its events were on their way
         schema_key = (tenant_id, object_columns.collection)
         if schema_key not in schemas:
             schemas[schema_key] = types_of(tenant_id, object_columns.collection)
@@ -146,6 +152,13 @@ def export_events(
         )
         for (tenant_id, collection, date), batch in sorted(groups.items())
     ]
+
+
+def _kept(tenant_id: str) -> bool:
+    """The tenant exists and is not being deleted (one GetItem a tenant a batch): an operator's deletion
+    must not find its files written again by events still on their way (docs/decisions/0024)."""
+    tenant = tenant_repository.get_tenant(tenant_id)
+    return tenant is not None and tenant.status != "deleting"
 
 
 def compact(tenant_id: str, today: str | None = None) -> dict[str, int]:

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 from aws_lambda_powertools import Logger
 
-from crm_core import aws, metrics
+from crm_core import aws, metrics, plans
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.consumers import send_continuation
@@ -35,7 +35,7 @@ from crm_core.definitions import CAMPAIGN_EVENTS_QUEUE, CAMPAIGN_SCHEDULE_PREFIX
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, utc_now, utc_text
 from crm_core.repositories import campaign_repository as campaigns_repo
-from crm_core.repositories import keys, suppression_repository
+from crm_core.repositories import keys, suppression_repository, tenant_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import CampaignRecipientItem, EventItem, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet
@@ -258,6 +258,8 @@ def send_batch(body: dict[str, Any]) -> str:
     contacts = repo.batch_get_records(tenant_id, "contact", contact_ids, consistent=True)
     reasons = eligible(tenant_id, contacts, contact_ids)
     now = utc_now()
+    month = now[:7]
+    _within_email_quota(tenant_id, month, contact_ids, reasons)
 
     def claims(wanted: list[str]) -> ChangeSet:
         changes = ChangeSet()
@@ -281,6 +283,8 @@ def send_batch(body: dict[str, Any]) -> str:
             campaigns_repo.counter(tenant_id, campaign_id, batch),
             {"claimed": to_send, "skipped": len(wanted) - to_send},
         )
+        if to_send:  # the month's emails, against the plan's quota: one more item, not a write per email
+            changes.add_to(tenant_repository.email_month(tenant_id, month), {"emails": to_send})
         return changes
 
     data = record_data(campaign)
@@ -306,6 +310,25 @@ def send_batch(body: dict[str, Any]) -> str:
     sent = sum(1 for kind, _ in outcomes.values() if kind == "sent")
     metrics.count("CampaignEmailsSent", sent)
     return f"sent {sent}, skipped {len(contact_ids) - len(to_send)}"
+
+
+EMAIL_QUOTA = "email_quota"  # a recipient's skip reason once the tenant's emails of the month are spent
+
+
+def _within_email_quota(
+    tenant_id: str, month: str, contact_ids: list[str], reasons: dict[str, str | None]
+) -> None:
+    """Recipients beyond what the plan's emails a month leave (crm_core/plans.py) are skipped: the sender
+    stops at the quota. One GetItem of the month's count a batch; batches sending at once may pass it by
+    at most a batch each (docs/decisions/0024)."""
+    quota = plans.tenant_quotas(tenant_id).emails_per_month
+    room = max(0, quota - tenant_repository.emails_in_month(tenant_id, month))
+    for contact_id in contact_ids:
+        if reasons[contact_id] is None:
+            if room > 0:
+                room -= 1
+            else:
+                reasons[contact_id] = EMAIL_QUOTA
 
 
 def _record_outcomes(

@@ -135,6 +135,7 @@ CONTACTS = RecordService(
     ObjectSpec(
         object_type="contact",
         custom_object="contacts",
+        quota="contacts",
         create_model=ContactCreate,
         update_model=ContactUpdate,
         defaults=CONTACT_DEFAULTS,

@@ -4,7 +4,8 @@ cold start imports little.
 Access takes effect at once (docs/decisions/0009): every request reads the key's record and its user,
 consistently, so a revoked key, a deactivated user or a lowered role is refused or obeyed on the very
 next request. Two round trips: a GetItem of the key, then one BatchGetItem of its user, the tenant (its
-rate limit) and when the key was last used, which is written at most once a minute.
+rate limit, and whether the operator suspended it) and when the key was last used, which is written at most
+once a minute.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def principal_for_api_key(api_key: str) -> Principal | None:
     user, tenant, use = _user_tenant_and_use(tenant_id, str(user_id), key_id)
     if user is None:
         return None
+    require_serving(tenant)
     _touch(tenant_id, key_id, use, now)
     user_data = as_json_value(user.data)
     return Principal(
@@ -99,6 +101,21 @@ def _touch(tenant_id: str, key_id: str, use: ApiKeyUse | None, now: datetime) ->
             logger.warning("last_used_at not written", extra={"key_id": key_id, "error": str(error)})
 
 
+class TenantSuspended(Exception):
+    """The credential is good, but its tenant is suspended (or being deleted) by the operator: every request
+    is refused with 403 ``/problems/tenant-suspended`` until it is resumed (API.md section 6)."""
+
+    def __init__(self, tenant_id: str, status: str) -> None:
+        super().__init__(f"tenant {tenant_id} is {status}")
+        self.tenant_id, self.status = tenant_id, status
+
+
+def require_serving(tenant: TenantItem | None) -> None:
+    """The tenant (already read with the credential: no call of its own) is active."""
+    if tenant is not None and (tenant.status or "active") != "active":
+        raise TenantSuspended(tenant.id, tenant.status)
+
+
 def _rate_limit(tenant: TenantItem | None) -> int:
     if tenant is None:
         return rate_limits.PLAN_LIMITS["free"]
@@ -107,5 +124,8 @@ def _rate_limit(tenant: TenantItem | None) -> int:
 
 
 def rate_limit_of(tenant_id: str) -> int:
-    """The tenant's requests per minute: its plan's, or the operator's override (one GetItem)."""
-    return _rate_limit(tenant_repository.get_tenant(tenant_id))
+    """The tenant's requests per minute: its plan's, or the operator's override (one GetItem). Raises
+    TenantSuspended for a suspended tenant."""
+    tenant = tenant_repository.get_tenant(tenant_id)
+    require_serving(tenant)
+    return _rate_limit(tenant)

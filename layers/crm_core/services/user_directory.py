@@ -99,3 +99,21 @@ def principal_for_id_token(token: str) -> Principal | None:
         rate_limit=rate_limit_of(user.tenant_id),
         team_id=data.get("team_id"),
     )
+
+
+def remove(tenant_id: str, email: str) -> bool:
+    """Delete the user's sign-in from the pool, if it is this tenant's (the tenant's deletion). False where
+    no pool is set up or the pool has no such user of this tenant."""
+    config = settings()
+    if not config.user_pool_id:
+        return False
+    cognito = aws.client("cognito-idp")
+    try:
+        found = cognito.admin_get_user(UserPoolId=config.user_pool_id, Username=email)
+    except cognito.exceptions.UserNotFoundException:
+        return False
+    attributes = {a["Name"]: a["Value"] for a in found.get("UserAttributes", [])}
+    if attributes.get("custom:tenant_id") != tenant_id:
+        return False  # the same address as another tenant's user: never theirs
+    cognito.admin_delete_user(UserPoolId=config.user_pool_id, Username=email)
+    return True

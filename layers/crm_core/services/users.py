@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from crm_core import plans
 from crm_core.auth import Role
 from crm_core.context import RequestContext
 from crm_core.errors import conflict, invalid_field
@@ -94,6 +95,8 @@ def derive(
         data["email"] = str(data["email"]).lower()  # the sign-in name, as the user pool keeps it
     data.setdefault("active", True)
     data.setdefault("role", Role.REP.value)
+    if data.get("active", True) and (before is None or before.get("active") is False):
+        _require_a_seat(ctx)
     was_admin = before is not None and before.get("role") == "admin" and before.get("active", True)
     stays_admin = data.get("role") == "admin" and data.get("active", True)
     if was_admin and not stays_admin and active_users_by_role(ctx.tenant_id).get("admin", 0) <= 1:
@@ -102,6 +105,12 @@ def derive(
             field_name="active" if data.get("active") is False else "role",
         )
     return data
+
+
+def _require_a_seat(ctx: RequestContext) -> None:
+    """A user created or activated takes a seat: the plan's seats must leave one (crm_core/plans.py)."""
+    limit = plans.tenant_quotas(ctx.tenant_id).seats
+    plans.require_room("seats", limit, sum(active_users_by_role(ctx.tenant_id).values()), what="seats")
 
 
 def update_events(before: RecordFields, after: RecordFields) -> list[str]:

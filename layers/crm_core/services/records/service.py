@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from crm_core import plans
 from crm_core.context import RequestContext
 from crm_core.errors import conflict, not_found, precondition_failed, validation_failed
 from crm_core.events import build_event
@@ -144,11 +145,25 @@ class RecordService:
             fields.setdefault(owner, ctx.principal.user_id)
         self._require_admin_for_settings(ctx)
         access.require_create(ctx, fields.get(owner))
+        if self.spec.quota is not None:
+            self._require_quota_room(ctx, self.spec.quota)
         related = self.spec.resolve(ctx, fields, set(fields), {})
         if self.spec.derive is not None:
             fields = self.spec.derive(ctx, without_empty(fields), None, None)
         item = self._new_item(ctx, fields, record_id)
         return build_change(self.spec, ctx, item, None, "created", related=related, status=201)
+
+    def _require_quota_room(self, ctx: RequestContext, quota: str) -> None:
+        """One more record fits the plan's quota: the active count read once a request (a batch counts
+        its own creates on), the quota at most once a minute per container (crm_core/plans.py). Creates
+        racing at the limit may pass it by the few in flight."""
+        key = ("quota", quota)
+        if key not in ctx.lookups:
+            limit = getattr(plans.tenant_quotas(ctx.tenant_id), quota)
+            ctx.lookups[key] = [limit, repo.count_of(ctx.tenant_id, self.spec.object_type, "active")]
+        limit, used = ctx.lookups[key]
+        plans.require_room(quota, limit, used, what=quota)
+        ctx.lookups[key][1] = used + 1
 
     def create(self, ctx: RequestContext, fields: RecordFields) -> RecordBody:
         committed = write_retrying(self.spec, ctx, lambda: self.prepare_create(ctx, fields))

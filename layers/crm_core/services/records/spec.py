@@ -126,6 +126,9 @@ class ObjectSpec:
     folded_fields: tuple[str, ...] = ()
     # what its lists sort by besides created_at and updated_at, each kept in its own index
     sorts: tuple[SortKey, ...] = ()
+    # the plan's quota a new record of this type counts against ("contacts": crm_core/plans.py), checked
+    # against the type's active count (one Query a request) before a create
+    quota: str | None = None
     # related records shown inline on request: {name: Expansion}
     expansions: dict[str, Expansion] = field(default_factory=dict)
 

@@ -1,0 +1,153 @@
+"""The operator's control plane (API.md section 6): a Chalice app over services/tenant_lifecycle.py, the
+same code `crm tenant` runs. Every route takes AWS IAM (SigV4) credentials only: it is the SaaS operator's
+API, never a tenant's (docs/decisions/0028). Deployed as this module's ``app`` behind its own REST API
+(infra/control_plane.py), one API Gateway resource per route, each with ``AWS_IAM`` authorization.
+
+Errors are RFC 9457 problem details, as the application plane's: 404 for an unknown tenant, 422 naming the
+bad field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from chalice import Chalice, IAMAuthorizer, Response
+from chalice.app import Request
+from crm_core.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemError, validation_failed
+
+app = Chalice(app_name="crm-control-plane")
+operator = IAMAuthorizer()
+
+QUOTA_FIELDS = ("requests_per_minute", "seats", "contacts", "emails_per_month")
+
+
+def _answer(status: int, body: Any) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers={"Content-Type": "application/json"})
+
+
+def _problem(error: ProblemError) -> Response:
+    headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM_CONTENT_TYPE, **error.headers}
+    return Response(body=json.dumps(error.to_dict()), status_code=error.status, headers=headers)
+
+
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # set by Chalice for every route it calls
+    return request
+
+
+def _body(allowed: tuple[str, ...]) -> dict[str, Any]:
+    """The request's JSON object, with no field but ``allowed`` (422 naming the others)."""
+    raw = _request().raw_body
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        raise ProblemError(400, "Bad Request", "The body is not JSON.") from None
+    if not isinstance(body, dict):
+        raise validation_failed([FieldError("body", "must be a JSON object")])
+    unknown = sorted(set(body) - set(allowed))
+    if unknown:
+        raise validation_failed([FieldError(name, "is not a field of this operation") for name in unknown])
+    return body
+
+
+def _quotas(body: dict[str, Any]) -> dict[str, int | None]:
+    quotas = body.get("quotas") or {}
+    if not isinstance(quotas, dict):
+        raise validation_failed([FieldError("quotas", f"must be an object of {', '.join(QUOTA_FIELDS)}")])
+    return dict(quotas)
+
+
+def _served(operation: Callable[[], Response]) -> Response:
+    try:
+        return operation()
+    except ProblemError as error:
+        return _problem(error)
+
+
+@app.route("/tenants", methods=["POST"], authorizer=operator)
+def create_tenant() -> Response:
+    """{"name", "admin_email"?, "plan"?, "quotas"?} -> 201 {"tenant_id", "api_key", "user_id"}."""
+    from crm_core.services import tenant_lifecycle
+
+    def run() -> Response:
+        body = _body(("name", "admin_email", "plan", "quotas"))
+        if not isinstance(body.get("name"), str):
+            raise validation_failed([FieldError("name", "is required (a string)")])
+        made = tenant_lifecycle.create(
+            body["name"], body.get("admin_email"), body.get("plan") or "free", _quotas(body)
+        )
+        return _answer(201, made)
+
+    return _served(run)
+
+
+@app.route("/tenants", methods=["GET"], authorizer=operator)
+def list_tenants() -> Response:
+    """?limit=1-1000&after=<tenant id> -> {"items": [...], "next_after": id | null}, oldest first."""
+    from crm_core.services import tenant_lifecycle
+
+    def run() -> Response:
+        query = dict(_request().query_params or {})
+        try:
+            limit = int(query.get("limit", "100"))
+        except ValueError:
+            raise validation_failed([FieldError("limit", "must be a whole number")]) from None
+        items, next_after = tenant_lifecycle.list_page(limit, query.get("after"))
+        return _answer(200, {"items": items, "next_after": next_after})
+
+    return _served(run)
+
+
+@app.route("/tenants/{tenant_id}", methods=["GET"], authorizer=operator)
+def show_tenant(tenant_id: str) -> Response:
+    from crm_core.services import tenant_lifecycle
+
+    return _served(lambda: _answer(200, tenant_lifecycle.show(tenant_id)))
+
+
+@app.route("/tenants/{tenant_id}/plan", methods=["PUT"], authorizer=operator)
+def set_plan(tenant_id: str) -> Response:
+    """{"plan": "free"|"team"|"business"|"custom", "quotas"?: {quota: n}} -> the tenant."""
+    from crm_core.services import tenant_lifecycle
+
+    def run() -> Response:
+        body = _body(("plan", "quotas"))
+        if not isinstance(body.get("plan"), str):
+            raise validation_failed([FieldError("plan", "is required (a string)")])
+        return _answer(200, tenant_lifecycle.set_plan(tenant_id, body["plan"], _quotas(body)))
+
+    return _served(run)
+
+
+@app.route("/tenants/{tenant_id}/suspend", methods=["POST"], authorizer=operator)
+def suspend_tenant(tenant_id: str) -> Response:
+    from crm_core.services import tenant_lifecycle
+
+    return _served(lambda: _answer(200, tenant_lifecycle.suspend(tenant_id)))
+
+
+@app.route("/tenants/{tenant_id}/resume", methods=["POST"], authorizer=operator)
+def resume_tenant(tenant_id: str) -> Response:
+    from crm_core.services import tenant_lifecycle
+
+    return _served(lambda: _answer(200, tenant_lifecycle.resume(tenant_id)))
+
+
+@app.route("/tenants/{tenant_id}", methods=["DELETE"], authorizer=operator)
+def delete_tenant(tenant_id: str) -> Response:
+    """Everything of the tenant removed, then checked: 200 with what was removed and ``left`` (all zero
+    when complete). Idempotent: call it again after a timeout or a crash (docs/decisions/0028)."""
+    from crm_core.services import tenant_lifecycle
+
+    return _served(lambda: _answer(200, tenant_lifecycle.delete(tenant_id).as_dict()))
+
+
+@app.route("/tenants/{tenant_id}/leftovers", methods=["GET"], authorizer=operator)
+def tenant_leftovers(tenant_id: str) -> Response:
+    """The deletion's check alone: what is left of the tenant's items, files and rules, by kind."""
+    from crm_core.services import tenant_lifecycle
+
+    return _served(lambda: _answer(200, {"tenant_id": tenant_id, "left": tenant_lifecycle.check(tenant_id)}))

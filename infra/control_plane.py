@@ -1,0 +1,181 @@
+"""The operator's control plane (functions/control_plane; docs/decisions/0028): the Chalice app as one Lambda
+function behind a REST API of its own, every method authorized by AWS IAM (SigV4), one API Gateway resource
+per Chalice route (Chalice dispatches on the resource path), read from the app itself so that the routes
+have one definition.
+
+Its function may do what the operator's operations need and no more: the table (read, write, and the
+deletion's Scan), the schedules of the CRM's group, the partner rules on the crm bus, the tenants' folders
+in the imports and analytics buckets, and the users of the user pool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import CfnElement, Names, NestedStack, Stack
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+from crm_core.definitions import IMPORTS_BUCKET, PARTNER_RULE_PREFIX, FunctionDefinition
+
+from infra.functions import LOG_RETENTION, CrmFunctions
+from infra.nag import acknowledge
+
+if TYPE_CHECKING:
+    from infra.stack import CrmStack
+
+CONTROL_PLANE = FunctionDefinition(
+    name="control_plane",
+    routes=(),  # not on the CRM's HTTP API: its own REST API below
+    memory_mb=1024,
+    timeout_s=900,  # a deletion of a large tenant runs on after API Gateway's 29 s (it is idempotent)
+    packages=("chalice",),  # the Chalice app's runtime (pure Python, --no-deps: chalice.app is stdlib-only)
+)
+
+COGNITO_ACTIONS = (
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminAddUserToGroup",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminDeleteUser",
+)
+S3_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:AbortMultipartUpload")
+S3_BUCKET_ACTIONS = ("s3:ListBucket", "s3:ListBucketMultipartUploads")
+
+
+def chalice_routes() -> list[tuple[str, str]]:
+    """(path, method) of every route of the Chalice app."""
+    from functions.control_plane.app import app
+
+    return sorted((path, method) for path, methods in app.routes.items() for method in methods)
+
+
+class CrmControlPlane(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, crm: CrmStack) -> None:
+        """``crm``: the CRM's stack, whose table, bus, buckets, schedule group and user pool it works on."""
+        super().__init__(scope, construct_id)
+        # A nested stack of its own: the CRM's stack is near CloudFormation's 500 resources a stack.
+        self.stack = NestedStack(self, "Stack", description="The CRM operator's control plane")
+        # Built as every function is, with a layer of its own (a nested stack's function uses its own).
+        own = CrmFunctions(
+            self.stack, "Functions", environment=crm.functions.environment, layout=crm.functions.layout
+        )
+        self.function = own.create(
+            CONTROL_PLANE,
+            description="CRM control plane: the operator's tenants (Chalice)",
+            extra_environment={
+                "CRM_USER_POOL_ID": crm.auth.user_pool.user_pool_id,
+                "CRM_ANALYTICS_BUCKET": crm.reporting.bucket.bucket_name,
+            },
+        )
+        self._grant(crm)
+        self.api = self._rest_api()
+
+    def _grant(self, crm: CrmStack) -> None:
+        data, events, auth = crm.data, crm.events, crm.auth
+        imports, reporting, reminders = crm.imports, crm.reporting, crm.reminders
+        function = self.function
+        data.grant_read_write(function)
+        data.table.grant(function, "dynamodb:Scan")  # a deletion's parallel Scan for the tenant's keys
+        reminders.grant_schedule_management(function)
+        function.add_environment(IMPORTS_BUCKET.environment_variable, imports.bucket.bucket_name)
+        for bucket in (imports.bucket, reporting.bucket):
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(S3_BUCKET_ACTIONS), resources=[bucket.bucket_arn])
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(S3_OBJECT_ACTIONS), resources=[bucket.arn_for_objects("*")])
+            )
+        stack = Stack.of(self.function)
+        rules = stack.format_arn(
+            service="events",
+            resource="rule",
+            resource_name=f"{events.bus.event_bus_name}/{PARTNER_RULE_PREFIX}*",
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:ListTargetsByRule", "events:RemoveTargets", "events:DeleteRule"],
+                resources=[rules],
+            )
+        )
+        function.add_to_role_policy(iam.PolicyStatement(actions=["events:ListRules"], resources=["*"]))
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(COGNITO_ACTIONS), resources=[auth.user_pool.user_pool_arn])
+        )
+        assert function.role is not None
+        rules = f"rule/{_reference(events.bus, 'Ref')}/{PARTNER_RULE_PREFIX}*"
+        why = {
+            _reference(data.table, "Arn", "/index/*"): "The operator reads the directory of tenants by "
+            "GSI1 and a tenant's users and contacts counts; the grant is this one table's indexes.",
+            _reference(imports.bucket, "Arn", "/*"): "A tenant's deletion removes its objects (uploads, "
+            "chunks, rejected rows, exports) under its folders, whose keys are known only at run time.",
+            _reference(reporting.bucket, "Arn", "/*"): "A tenant's deletion removes its analytics files "
+            "(analytics/tenant=<id>/...), whose keys are known only at run time.",
+            f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:{rules}": "A tenant's deletion "
+            "removes its partner rules (crm-target-<target id>), named at run time: that prefix on the bus.",
+            "*": "events:ListRules takes no resource (it lists the bus's rules by name prefix).",
+        }
+        for finding, reason in why.items():
+            acknowledge(function.role, f"AwsSolutions-IAM5[Resource::{finding}]", reason)
+
+    def _rest_api(self) -> apigateway.RestApi:
+        access_logs = logs.LogGroup(self.stack, "AccessLogs", retention=LOG_RETENTION)
+        api = apigateway.RestApi(
+            self.stack,
+            "Api",
+            description="The CRM operator's control plane (IAM-authenticated)",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            cloud_watch_role=False,
+            deploy_options=apigateway.StageOptions(
+                stage_name="v1",
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=apigateway.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+            default_method_options=apigateway.MethodOptions(
+                authorization_type=apigateway.AuthorizationType.IAM
+            ),
+        )
+        integration = apigateway.LambdaIntegration(self.function, proxy=True, allow_test_invoke=False)
+        for path, method in chalice_routes():
+            resource = api.root.resource_for_path(path)
+            resource.add_method(method, integration, authorization_type=apigateway.AuthorizationType.IAM)
+        acknowledge(
+            api,
+            "AwsSolutions-APIG2",
+            "The Chalice app validates every body itself and answers 422 naming the field (RFC 9457).",
+        )
+        acknowledge(
+            api,
+            "AwsSolutions-APIG3",
+            "Only IAM principals of the operator's account reach it; the WAF at the edge is issue 19 part 2.",
+        )
+        acknowledge(
+            api,
+            "AwsSolutions-APIG6",
+            "Access logs are on (AccessLogs); execution logging would need the account-wide API Gateway "
+            "CloudWatch role, which this stack does not take over.",
+        )
+        acknowledge(
+            api,
+            "AwsSolutions-COG4",
+            "The operator's API is authorized by AWS IAM (SigV4), not by the tenants' user pool.",
+        )
+        return api
+
+
+def _reference(construct: Construct, attribute: str, suffix: str = "") -> str:
+    """How cdk-nag names, in a finding of the nested stack, an attribute of a resource of the CRM's stack:
+    ``<referenceto<the resource's unique id><attribute>>`` (the nested stack's parameter) and ``suffix``."""
+    resource = construct.node.default_child
+    assert isinstance(resource, CfnElement)
+    return f"<referenceto{Names.unique_id(resource)}{attribute}>{suffix}"

@@ -1,0 +1,322 @@
+"""The operator's control plane (API.md section 6): the Chalice app through ``chalice.test.Client``, against
+the session's local runtime (the same moto server), and what its operations do to the tenants' API over
+HTTP: plans and their quotas enforced, suspension refusing every credential, deletion leaving nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from chalice import IAMAuthorizer
+from chalice.test import Client
+from crm_core import aws
+from crm_core.config import settings
+from crm_core.services import tenant_lifecycle
+
+from crm_local.runtime import LocalRuntime
+from functions.control_plane.app import app
+from tests.integration.test_exports import run_export
+from tests.integration.test_imports import run_import
+from tests.integration.test_partner_buses import PartnerBus
+from tests.integration.test_webhooks import Receiver, add_webhook
+from tests.support.client import ApiClient
+from tests.support.waiting import eventually
+
+SUSPENDED = "/problems/tenant-suspended"
+QUOTA = "/problems/quota-exceeded"
+
+
+@pytest.fixture
+def operator(runtime: LocalRuntime) -> Iterator[Client]:
+    with Client(app) as chalice_client:
+        yield chalice_client
+
+
+@pytest.fixture
+def hook() -> Iterator[Receiver]:
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+def call(operator: Client, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    answer = getattr(operator.http, method)(
+        path,
+        headers={"Content-Type": "application/json"},
+        body=json.dumps(body) if body is not None else None,
+    )
+    return answer.status_code, json.loads(answer.body) if answer.body else None
+
+
+def test_every_route_takes_iam_credentials_only() -> None:
+    routes = [
+        (path, method, entry) for path, methods in app.routes.items() for method, entry in methods.items()
+    ]
+    assert {(path, method) for path, method, _ in routes} == {
+        ("/tenants", "POST"),
+        ("/tenants", "GET"),
+        ("/tenants/{tenant_id}", "GET"),
+        ("/tenants/{tenant_id}", "DELETE"),
+        ("/tenants/{tenant_id}/plan", "PUT"),
+        ("/tenants/{tenant_id}/suspend", "POST"),
+        ("/tenants/{tenant_id}/resume", "POST"),
+        ("/tenants/{tenant_id}/leftovers", "GET"),
+    }
+    assert all(isinstance(entry.authorizer, IAMAuthorizer) for _, _, entry in routes)
+
+
+def test_create_plan_suspend_resume_through_the_control_plane(
+    operator: Client, base_url: str, other: ApiClient
+) -> None:
+    status, made = call(operator, "post", "/tenants", {"name": "Initech", "plan": "team"})
+    assert status == 201, made
+    tenant = ApiClient(base_url, made["api_key"], made["tenant_id"], made["user_id"])
+    me = tenant.get("/v1/me")
+    assert me.status_code == 200 and me.json()["role"] == "admin", me.text
+    assert me.headers["RateLimit-Limit"] == "3000"  # the team plan's rate, from its next request on
+    pipelines = tenant.get("/v1/pipelines").json()["items"]
+    assert len(pipelines) == 1  # the default pipeline
+
+    # Bad input names the field and creates nothing.
+    assert (
+        call(operator, "post", "/tenants", {"name": "X", "plan": "gold"})[1]["errors"][0]["field"] == "plan"
+    )
+    bad = call(operator, "post", "/tenants", {"name": "X", "owner": "me"})
+    assert bad[0] == 422 and bad[1]["errors"] == [
+        {"field": "owner", "message": "is not a field of this operation"}
+    ]
+    assert call(operator, "post", "/tenants", {"name": "X", "quotas": {"seats": 0}})[1]["errors"][0][
+        "field"
+    ] == ("seats")
+
+    status, shown = call(operator, "get", f"/tenants/{made['tenant_id']}")
+    assert status == 200 and (shown["plan"], shown["status"]) == ("team", "active"), shown
+    assert shown["quotas"]["seats"] == 50 and shown["usage"] == {
+        "seats": 1,
+        "contacts": 0,
+        "emails_this_month": 0,
+    }
+    assert call(operator, "get", "/tenants/01NOSUCHTENANT000000000000")[0] == 404
+
+    status, planned = call(
+        operator,
+        "put",
+        f"/tenants/{made['tenant_id']}/plan",
+        {"plan": "custom", "quotas": {"seats": 2, "requests_per_minute": 50}},
+    )
+    assert status == 200 and planned["plan"] == "custom", planned
+    assert planned["quotas"] == {
+        "requests_per_minute": 50,
+        "seats": 2,
+        "contacts": 25_000,
+        "emails_per_month": 10_000,
+    }
+    assert tenant.get("/v1/me").headers["RateLimit-Limit"] == "50"
+
+    # Suspended: every credential of the tenant refused with its problem type; a bad one is still a 401;
+    # the other tenant goes on; nothing is deleted.
+    contact = tenant.create("contacts", {"email": "kept@initech.example"})
+    status, suspended = call(operator, "post", f"/tenants/{made['tenant_id']}/suspend")
+    assert status == 200 and suspended["status"] == "suspended"
+    refused = tenant.get(f"/v1/contacts/{contact['id']}")
+    assert refused.status_code == 403 and refused.json()["type"] == SUSPENDED, refused.text
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert tenant.post("/v1/contacts", {"email": "new@initech.example"}).json()["type"] == SUSPENDED
+    forged = ApiClient(base_url, made["api_key"][:-4] + "AAAA", made["tenant_id"])
+    assert forged.get("/v1/me").status_code == 401
+    assert other.get("/v1/me").status_code == 200
+    listed = {t["tenant_id"]: t for t in _all_tenants(operator)}
+    assert (
+        listed[made["tenant_id"]]["status"] == "suspended" and listed[other.tenant_id]["status"] == "active"
+    )
+
+    status, resumed = call(operator, "post", f"/tenants/{made['tenant_id']}/resume")
+    assert status == 200 and resumed["status"] == "active"
+    again = tenant.get(f"/v1/contacts/{contact['id']}")
+    assert again.status_code == 200 and again.json()["email"] == "kept@initech.example"
+    assert call(operator, "post", "/tenants/01NOSUCHTENANT000000000000/suspend")[0] == 404
+
+
+def _all_tenants(operator: Client) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        status, page = call(operator, "get", "/tenants?limit=1000" + (f"&after={after}" if after else ""))
+        assert status == 200, page
+        found += page["items"]
+        after = page["next_after"]
+        if after is None:
+            return found
+
+
+def test_the_plans_quotas_hold_for_seats_and_contacts(client: ApiClient, other: ApiClient) -> None:
+    tenant_lifecycle.set_plan(client.tenant_id, "custom", {"seats": 2, "contacts": 3})
+
+    first = client.post("/v1/users", {"email": "one@acme.example", "role": "rep"})
+    assert first.status_code == 201, first.text
+    refused = client.post("/v1/users", {"email": "two@acme.example", "role": "rep"})
+    assert refused.status_code == 403, refused.text
+    problem = refused.json()
+    assert (problem["type"], problem["quota"], problem["limit"], problem["used"]) == (QUOTA, "seats", 2, 2)
+    assert client.get("/v1/users").json()["items"].__len__() == 2  # nothing written
+    # A seat freed is a seat taken again; the user deactivated cannot come back while it is taken.
+    assert client.delete(f"/v1/users/{first.json()['id']}").status_code == 200
+    assert client.post("/v1/users", {"email": "two@acme.example", "role": "rep"}).status_code == 201
+    back = client.patch(f"/v1/users/{first.json()['id']}", {"active": True})
+    assert back.status_code == 403 and back.json()["quota"] == "seats", back.text
+
+    for n in range(2):
+        client.create("contacts", {"email": f"c{n}@acme.example"})
+    batch = client.post(
+        "/v1/contacts/batch/create", {"inputs": [{"email": "c2@acme.example"}, {"email": "c3@acme.example"}]}
+    )
+    assert batch.status_code == 200, batch.text
+    results = batch.json()["results"]
+    assert results[0]["status"] == 201 and results[1]["status"] == 403, results
+    assert results[1]["error"]["type"] == QUOTA and results[1]["error"]["quota"] == "contacts"
+    over = client.post("/v1/contacts", {"email": "c4@acme.example"})
+    assert over.status_code == 403 and over.json()["quota"] == "contacts", over.text
+    assert len(client.all_pages("/v1/contacts")) == 3
+    # An import stops at the quota too: its rows beyond it are rejected, not written.
+    job = run_import(client, b"email\nc5@acme.example\n")
+    assert job["status"] == "completed" and job["created"] == 0 and job["failed"] == 1, job
+
+    # The other tenant, on the free plan, is not held by this one's quotas.
+    for n in range(4):
+        other.create("contacts", {"email": f"c{n}@rival.example"})
+    assert other.post("/v1/users", {"email": "two@rival.example", "role": "rep"}).status_code == 201
+    # A larger plan lifts the quota at once in this process (within a minute in every function container).
+    tenant_lifecycle.set_plan(client.tenant_id, "team")
+    assert client.post("/v1/contacts", {"email": "c4@acme.example"}).status_code == 201
+
+
+def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
+    runtime: LocalRuntime, operator: Client, client: ApiClient, other: ApiClient, hook: Receiver
+) -> None:
+    def fill(tenant: ApiClient, name: str) -> dict[str, Any]:
+        contact = tenant.create(
+            "contacts", {"email": f"ada@{name}.example", "first_name": "Ada", "tags": ["vip"]}
+        )
+        deal = tenant.create("deals", {"name": f"{name} deal", "amount": "100.00", "currency": "EUR"})
+        remind_at = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        activity = tenant.create(
+            "activities",
+            {"type": "task", "subject": "Call", "contact_id": contact["id"], "remind_at": remind_at},
+        )
+        add_webhook(tenant, hook.url, ["*"])
+        partner = PartnerBus(f"delete-{tenant.tenant_id.lower()}")
+        bus = tenant.post(
+            "/v1/event-targets",
+            {"type": "eventbridge", "event_bus_arn": partner.arn, "event_types": ["contact.*"]},
+        )
+        assert bus.status_code == 201, bus.text
+        assert eventually(
+            lambda: tenant.get(f"/v1/event-targets/{bus.json()['id']}").json()["status"] == "active"
+        )
+        imported = run_import(tenant, f"email\nimported@{name}.example\n".encode())
+        assert imported["status"] == "completed", imported
+        exported = run_export(tenant)
+        assert exported["status"] == "completed", exported
+        return {
+            "contact": contact,
+            "deal": deal,
+            "activity": activity,
+            "rule": f"crm-target-{bus.json()['id']}",
+        }
+
+    mine, theirs = fill(client, "acme"), fill(other, "rival")
+    scheduler, events = aws.client("scheduler"), aws.client("events")
+    group, bus_name = settings().schedule_group, settings().event_bus_name
+
+    def schedule_of(activity: dict[str, Any]) -> bool:
+        try:
+            scheduler.get_schedule(Name=f"reminder-{activity['id']}", GroupName=group)
+        except scheduler.exceptions.ResourceNotFoundException:
+            return False
+        return True
+
+    assert eventually(lambda: schedule_of(mine["activity"]) and schedule_of(theirs["activity"]))
+    before = tenant_lifecycle.check(client.tenant_id)
+    assert before["items"] > 20 and before["files"] >= 3 and before["rules"] == 1, before
+
+    status, report = call(operator, "delete", f"/tenants/{client.tenant_id}")
+    assert status == 200, report
+    assert report["complete"] and report["left"] == {"items": 0, "files": 0, "rules": 0, "schedules": 0}, (
+        report
+    )
+    assert report["items"] == before["items"] and report["files"] == before["files"] and report["rules"] == 1
+    assert report["schedules"] >= 1
+    assert not schedule_of(mine["activity"])
+    assert client.get("/v1/me").status_code == 401  # its key is gone with it
+    assert call(operator, "get", f"/tenants/{client.tenant_id}")[0] == 404
+    # Again (a retry after a timeout): nothing to delete, nothing left.
+    status, again = call(operator, "delete", f"/tenants/{client.tenant_id}")
+    assert status == 200 and again["items"] == 0 and again["complete"], again
+    assert call(operator, "get", f"/tenants/{client.tenant_id}/leftovers")[1]["left"]["items"] == 0
+
+    # The other tenant: every record, file, schedule and rule of its own still there.
+    for kind, path in (("contact", "contacts"), ("deal", "deals"), ("activity", "activities")):
+        assert other.get(f"/v1/{path}/{theirs[kind]['id']}").status_code == 200, kind
+    assert schedule_of(theirs["activity"])
+    assert events.describe_rule(Name=theirs["rule"], EventBusName=bus_name)["Name"] == theirs["rule"]
+    left = tenant_lifecycle.check(other.tenant_id)
+    assert left["items"] > 20 and left["files"] >= 3 and left["rules"] == 1, left
+    export = run_export(other)
+    assert requests.get(export["download_url"], timeout=30).status_code == 200
+
+
+def test_the_campaign_sender_stops_at_the_plans_emails_a_month(client: ApiClient) -> None:
+    from tests.integration.test_campaigns import BODY, contacts, finished, segment_of, sent_to
+
+    tenant_lifecycle.set_plan(client.tenant_id, "custom", {"emails_per_month": 2})
+    domain = f"q{client.tenant_id.lower()}.example"
+    contacts(client, domain, ["granted"] * 3, "quota")
+    campaign = client.create(
+        "campaigns",
+        {
+            "name": "Quota",
+            "segment_id": segment_of(client, "quota"),
+            "subject": "News",
+            "from": f"news@{domain}",
+            "body": BODY,
+        },
+    )
+    assert client.post(f"/v1/campaigns/{campaign['id']}/send").status_code == 200
+    finished(client, campaign["id"])
+    assert eventually(lambda: len(sent_to(domain)) >= 2)
+    stats = client.get(f"/v1/campaigns/{campaign['id']}/stats").json()
+    assert (stats["recipients"], stats["sent"], stats["skipped"]) == (3, 2, 1), stats
+    assert len(sent_to(domain)) == 2
+    assert tenant_lifecycle.show(client.tenant_id)["usage"]["emails_this_month"] == 2
+
+
+def test_a_web_users_id_token_is_refused_while_suspended_and_its_sign_in_goes_with_the_tenant(
+    base_url: str, other: ApiClient
+) -> None:
+    import os
+
+    import boto3
+
+    from tests.integration.test_web_sign_in import sign_in
+
+    email = f"admin-{os.urandom(4).hex()}@initech.example"
+    made = tenant_lifecycle.create("Initech", email)
+    web = ApiClient(base_url, sign_in(email)["IdToken"], made["tenant_id"])
+    assert web.get("/v1/me").status_code == 200
+    tenant_lifecycle.suspend(made["tenant_id"])
+    refused = web.get("/v1/me")
+    assert refused.status_code == 403 and refused.json()["type"] == SUSPENDED, refused.text
+    tenant_lifecycle.resume(made["tenant_id"])
+    assert web.get("/v1/me").status_code == 200
+
+    report = tenant_lifecycle.delete(made["tenant_id"])
+    assert report.complete and report.sign_ins == 1, report
+    cognito = boto3.client("cognito-idp")
+    with pytest.raises(cognito.exceptions.UserNotFoundException):
+        cognito.admin_get_user(UserPoolId=os.environ["CRM_USER_POOL_ID"], Username=email)
+    assert web.get("/v1/me").status_code == 401
+    assert other.get("/v1/me").status_code == 200
