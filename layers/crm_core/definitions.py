@@ -140,6 +140,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="service",
         routes=_resource_routes("service"),
     ),
+    FunctionDefinition(
+        name="revenue",
+        routes=_resource_routes("revenue"),
+    ),
     # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
     # by a signed token (crm_core.services.campaign_tracking).
     FunctionDefinition(

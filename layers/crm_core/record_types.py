@@ -367,6 +367,22 @@ RECORD_TYPES += (
     ),
 )
 
+# Revenue (the revenue function): products, and quotes on deals.
+RECORD_TYPES += (
+    RecordType(
+        "product",
+        "products",
+        "revenue",
+        "crm_core.services.products:PRODUCTS",
+        "Product",
+        mergeable=False,
+        events=(
+            ("created", "A product is added to the catalogue (managers and admins)."),
+            ("updated", "A product's SKU, name, description, prices, tax rate or active flag change."),
+        ),
+    ),
+)
+
 BY_NAME: dict[str, RecordType] = {record_type.name: record_type for record_type in RECORD_TYPES}
 
 

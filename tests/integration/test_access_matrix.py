@@ -57,6 +57,8 @@ SETTINGS = (
     "/v1/privacy",
     "/v1/sla-policies",
 )
+# The sales catalogue (products): managers and admins change it, every role reads it (decision 0024).
+CATALOGUE = ("/v1/products",)
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
@@ -430,6 +432,8 @@ def expected_to_be_allowed(role: str, op: Operation, action: str | None) -> bool
         return False
     if is_setting(op):
         return role == "admin"
+    if op.path.startswith(CATALOGUE):
+        return role in ("manager", "admin")
     if role in ("rep", "manager"):  # on records a user outside its team owns; creating is its own
         return "{record_id}" not in op.path and action in (None, "create")
     return True
@@ -446,8 +450,8 @@ def _write_cases() -> Iterator[Any]:
         )
         for action in actions:
             for role in ROLES:
-                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith(OWN_STATE)):
-                    continue  # a rep owns no setting; a notification is its own anyway
+                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith((*OWN_STATE, *CATALOGUE))):
+                    continue  # a rep owns no setting nor product; a notification is its own anyway
                 label = f"{op}{' ' + action if action else ''} as {role}"
                 yield pytest.param(op, action, role, id=label)
 

@@ -154,6 +154,7 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "from": "news@matrix.example",
         "body": "<p>Hello {{ first_name }}</p>",
     },
+    "ProductCreate": lambda: {"sku": f"MATRIX-{next(_serial)}", "name": "Matrix product"},
     "ScheduleRequest": lambda: {"send_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
     "SegmentFilter": lambda: {
         "any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]
