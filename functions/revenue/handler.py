@@ -1,4 +1,4 @@
-"""The revenue function: products and quotes (API.md section 3)."""
+"""The revenue function: products and quotes (API.md section 3); contracts and payments to come."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ with long_lived_imports():
     app = build_app(
         {
             "/v1/products": "functions.revenue.products_routes",
+            "/v1/quotes": "functions.revenue.quotes_routes",
         }
     )
 
