@@ -389,6 +389,8 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
             item[field_name] = [value] if many else value
             return intruder.admin.post(f"/v1/{op.collection}/batch/{action}", {"inputs": [item]})
         body = body_for(op)
+        if op.method == "POST" and "{record_id}" not in op.path:  # a create: on a record of its own tenant
+            body = with_parents(intruder.admin, op.collection, body)
         if op.suffix == "merge" and field_name != "duplicate_id":
             body["duplicate_id"] = intruder.new(op.collection)
         body[field_name] = [value] if many else value

@@ -207,6 +207,10 @@ class QuoteService(RecordService):
             raise conflict(f"Only a draft quote can be changed; this one is {status}.", quote_status=status)
         return self._prepare_change(ctx, before, fields)
 
+    def _require_still_whole(self, merged: RecordFields) -> None:
+        """As any record's, on the lines as they are sent (their amounts are derived)."""
+        super()._require_still_whole({**merged, "line_items": _inputs(merged.get("line_items"))})
+
     def _move(self, ctx: RequestContext, before: RecordItem, fields: RecordFields) -> Prepared:
         """A move of status (its event from ``update_events``), checked against who may change it."""
         self.require_change(ctx, record_data(before))
