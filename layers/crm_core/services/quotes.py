@@ -25,7 +25,7 @@ from typing import Any
 
 from crm_core.auth import Principal
 from crm_core.context import RequestContext
-from crm_core.errors import ProblemError, conflict, invalid_field, precondition_failed
+from crm_core.errors import ProblemError, conflict, invalid_field
 from crm_core.ids import utc_now, utc_text
 from crm_core.models.quote import QUOTE_DEFAULTS, QuoteCreate, QuoteUpdate
 from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
@@ -195,17 +195,15 @@ def expires_at(data: RecordFields) -> str | None:
 
 
 class QuoteService(RecordService):
-    def prepare_update(
-        self, ctx: RequestContext, record_id: str, fields: RecordFields, if_match: int | None
+    def _prepare_change(
+        self, ctx: RequestContext, before: RecordItem, fields: RecordFields
     ) -> Prepared | None:
-        """Only a draft is changed: a sent quote is what the customer saw."""
-        before = self.load(ctx, record_id)
-        if if_match is not None and if_match != before.version:
-            raise precondition_failed(before.version)
+        """Only a draft is changed (a PATCH): a sent quote is what the customer saw. Its moves of status
+        are made by ``_move``."""
         status = record_data(before).get("status")
         if status != "draft":
             raise conflict(f"Only a draft quote can be changed; this one is {status}.", quote_status=status)
-        return self._prepare_change(ctx, before, fields)
+        return super()._prepare_change(ctx, before, fields)
 
     def _require_still_whole(self, merged: RecordFields) -> None:
         """As any record's, on the lines as they are sent (their amounts are derived)."""
