@@ -396,6 +396,21 @@ RULES: tuple[RuleDefinition, ...] = (
         event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "ticket."}]},
         queue=ACTIVITY_SCHEDULES_QUEUE,
     ),
+    # A sent quote's expiry schedule is kept in step by the same consumer (crm_core.services.quotes).
+    RuleDefinition(
+        name="crm-quote-expiry",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": [
+                "quote.sent",
+                "quote.accepted",
+                "quote.declined",
+                "quote.archived",
+                "quote.restored",
+            ],
+        },
+        queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
     RuleDefinition(
         name="crm-webhook-events",
         event_pattern={"source": [EVENT_SOURCE]},

@@ -341,7 +341,7 @@ def test_a_quotes_life(
         },
     )
     assert client.post(f"/v1/quotes/{later['id']}/send", {}).status_code == 200
-    schedule = eventually(lambda: schedule_of(runtime, f"quote-expiry-{later['id']}"), timeout=10)
+    schedule = eventually(lambda: schedule_of(runtime, f"quote-expiry-{later['id']}"), timeout=30)
     message = json.loads(schedule["Target"]["Input"])
     assert message["at"] == (datetime.now(UTC).date() + timedelta(days=1)).isoformat() + "T00:00:00.000Z"
     deliver_twice(message)

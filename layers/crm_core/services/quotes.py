@@ -9,8 +9,9 @@ link to a public page where they accept or decline it (docs/decisions/0024).
   name, read once per change of the lines (one BatchGetItem): a quote keeps the prices it was made with.
 - **Numbers**: ``Q-<year>-<0001>`` from the tenant's sequence of the year (services/numbering.py), taken in
   the create's own transaction: gapless and unique under concurrent creates.
-- **Status**: ``draft`` → ``sent`` (POST /send: the email, the expiry schedule) → ``accepted`` | ``declined``
-  (on the public page) | ``expired`` (at the end of ``valid_until``, UTC, by an at() schedule). Only a draft
+- **Status**: ``draft`` → ``sent`` (POST /send: the email) → ``accepted`` | ``declined`` (on the public
+  page) | ``expired`` (at the end of ``valid_until``, UTC, by an at() schedule that the reminder scheduler
+  keeps in step with the quote's events: ``sync_expiry``). Only a draft
   is changed; each move is one change of the quote with its event (``quote.sent`` ...), on the version read,
   so a second accept or a second expiry finds it done.
 """
@@ -239,7 +240,6 @@ class QuoteService(RecordService):
 
         committed = write_retrying(self.spec, ctx, prepare)
         quote = represent(self.spec, committed.item) if committed else self.get(ctx, record_id)
-        _schedule_expiry(ctx.tenant_id, quote)
         quote_mail.send(ctx, quote, sender, message)
         return quote
 
@@ -262,7 +262,6 @@ class QuoteService(RecordService):
         quote = represent(self.spec, committed.item) if committed else self.get(ctx, record_id)
         if quote["status"] == "accepted" and quote.get("win_deal_on_accept", True):
             win_deal(ctx, str(quote["deal_id"]))  # again on a second accept: it may not have lived to it
-        schedules.remove(EXPIRY_PREFIX + record_id)
         return quote
 
     def expire(self, tenant_id: str, record_id: str, at: str) -> str:
@@ -364,11 +363,19 @@ def _require_sendable(ctx: RequestContext, data: RecordFields) -> None:
         raise invalid_field("valid_until", "has passed: set a later day before sending")
 
 
-def _schedule_expiry(tenant_id: str, quote: RecordBody) -> None:
-    at = expires_at(quote)
-    if at is not None and quote["status"] == "sent":
-        message = {"tenant_id": tenant_id, "quote_id": quote["id"], "at": at}
-        schedules.put_at(EXPIRY_PREFIX + str(quote["id"]), at, message)
+def sync_expiry(tenant_id: str, quote_id: str) -> str:
+    """The quote's expiry schedule made to match the quote as it is now, whatever event brought us here (the
+    reminder scheduler's consumer: quote.sent, accepted, declined, archived, restored): an at() schedule
+    at the end of ``valid_until`` while it is sent and unanswered, none otherwise. Answers what it did."""
+    from crm_core.repositories import record_repository
+
+    item = record_repository.get_record(tenant_id, "quote", quote_id, consistent=True)
+    data: RecordFields = record_data(item) if item is not None and item.archived_at is None else {}
+    at = expires_at(data) if data.get("status") == "sent" else None
+    if at is None:
+        return schedules.remove(EXPIRY_PREFIX + quote_id)
+    message = {"tenant_id": tenant_id, "quote_id": quote_id, "at": at}
+    return schedules.put_at(EXPIRY_PREFIX + quote_id, at, message)
 
 
 def win_deal(ctx: RequestContext, deal_id: str) -> None:
