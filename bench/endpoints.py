@@ -76,6 +76,13 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("ticket.list", "GET /tickets"),
     ("ticket.queue", "GET /tickets?assignee_id=me&sort=due_at (queue)"),
     ("ticket.list_status", "GET /tickets?status=open"),
+    ("product.create", "POST /products"),
+    ("quote.create", "POST /quotes (20 lines from products)"),
+    ("quote.patch", "PATCH /quotes/{id} (20 lines)"),
+    ("quote.pdf", "GET /quotes/{id}/pdf (20 lines)"),
+    ("quote.send", "POST /quotes/{id}/send (email, expiry)"),
+    ("quote.page", "GET /q/{token} (public page)"),
+    ("quote.accept", "POST /q/{token}/accept (deal won)"),
     ("segment.create", "POST /segments (create)"),
     ("segment.members_indexed", "GET /segments/{id}/members (tag and stage)"),
     ("segment.members_unindexed", "GET /segments/{id}/members (no indexed condition)"),
@@ -309,7 +316,8 @@ def measure(
         raise AssertionError(f"{key}: {method} {path} answered {response.status_code}: {response.text}")
     query = "&".join(f"{k}=…" if k == "cursor" else f"{k}={v}" for k, v in (params or {}).items())
     shown = f"{path}?{query}" if query else path
-    body = response.json() if response.content else None
+    json_body = response.content and "json" in response.headers.get("Content-Type", "")
+    body = response.json() if json_body else None
     measured = Measured(key, method, shown, response.status_code, measurement)
     if isinstance(body, dict) and isinstance(body.get("items"), list):
         measured.items_returned, measured.next_cursor = len(body["items"]), bool(body.get("next_cursor"))
@@ -504,6 +512,47 @@ def _ticket_scenarios(
         yield measured
 
 
+def _quote_scenarios(step: Callable[..., tuple[Measured, Any]], ds: Dataset, run: str) -> Iterator[Measured]:
+    """A product, a quote of 20 lines priced from it on a deal, its PDF, its sending, its public page and
+    the customer's acceptance (which wins the deal)."""
+    from crm_core.services.quote_mail import page_token
+
+    api = ds.api
+    contact = api.call(
+        "POST", "/v1/contacts", expect=201, body={"email": f"quote-{run}@bench.example", "first_name": "Q"}
+    )
+    deal = api.call("POST", "/v1/deals", expect=201, body={"name": f"Quote deal {run}"})
+    measured, product = step(
+        "product.create",
+        "POST",
+        "/v1/products",
+        expect=201,
+        body={
+            "sku": f"BENCH-{run}",
+            "name": "Bench engine",
+            "prices": [{"currency": "EUR", "unit_price": "1250.00"}],
+            "tax_rate": "0.2",
+        },
+    )
+    yield measured
+    lines = [{"product_id": product["id"], "quantity": str(n + 1), "discount": "0.05"} for n in range(20)]
+    body = {"deal_id": deal["id"], "contact_id": contact["id"], "currency": "EUR", "line_items": lines}
+    measured, quote = step("quote.create", "POST", "/v1/quotes", expect=201, body=body)
+    yield measured
+    lines[0]["quantity"] = "7"
+    measured, _ = step("quote.patch", "PATCH", f"/v1/quotes/{quote['id']}", body={"line_items": lines})
+    yield measured
+    measured, _ = step("quote.pdf", "GET", f"/v1/quotes/{quote['id']}/pdf")
+    yield measured
+    measured, _ = step("quote.send", "POST", f"/v1/quotes/{quote['id']}/send", body={})
+    yield measured
+    token = page_token(api.tenant_id, quote["id"])
+    measured, _ = step("quote.page", "GET", f"/q/{token}")
+    yield measured
+    measured, _ = step("quote.accept", "POST", f"/q/{token}/accept")
+    yield measured
+
+
 def _contact_list_scenarios(
     step: Callable[..., tuple[Measured, Any]], ds: Dataset, main_company: str
 ) -> Iterator[Measured]:
@@ -678,6 +727,7 @@ def _deal_scenarios(
     yield measured
     if ds.tickets:
         yield from _ticket_scenarios(step, ds, run, contact_id)
+    yield from _quote_scenarios(step, ds, run)
     yield from _segment_scenario(step)
 
 

@@ -593,6 +593,14 @@ def main(argv: list[str] | None = None) -> int:
 
         results["import_pipeline"] = import_pipeline.measure(args.import_rows)
         _print_import_pipeline(printer, results["import_pipeline"])
+    from bench import quotes
+
+    results["quote_pdf"] = quotes.measure()
+    for count, row in results["quote_pdf"]["lines"].items():
+        printer.line(
+            f"Quote PDF of {count} lines (fpdf2): median {row['median_ms']} ms, p90 {row['p90_ms']} ms, "
+            f"{row['bytes']:,} bytes; import fpdf {results['quote_pdf']['import_fpdf_seconds']} s"
+        )
     if not args.skip_campaigns:
         from bench import campaigns
 

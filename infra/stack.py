@@ -37,6 +37,7 @@ from infra.functions import CrmFunctions
 from infra.imports import CrmImports
 from infra.messaging import CrmMessaging
 from infra.outbox import CrmOutbox
+from infra.quotes import CrmQuotes
 from infra.recurring import CrmRecurringSchedules
 from infra.reminders import CrmReminders
 from infra.reporting import CrmReporting
@@ -137,6 +138,9 @@ class CrmStack(Stack):
             reminders=self.reminders,
             api_url=self.api.url,
         )
+
+        # Quotes: the revenue function emails a sent quote's public link (SES).
+        self.quotes = CrmQuotes(self, "Quotes", api=self.api)
 
         # Every dead-letter queue, and the relay's errors, alarm to one topic operators subscribe to (a
         # nested stack).

@@ -1,5 +1,6 @@
-"""Consumes activity and ticket events (rules on the crm bus feed its queue) and keeps each activity's
-reminder schedule and each ticket's SLA timers in step with the record."""
+"""Consumes activity, ticket and quote events (rules on the crm bus feed its queue) and keeps each
+activity's reminder schedule, each ticket's SLA timers and each sent quote's expiry in step with the
+record."""
 
 from typing import Any
 
@@ -13,6 +14,10 @@ with long_lived_imports():
 
 def keep_in_step(event: dict[str, Any]) -> object:
     detail = event["detail"]
+    if str(detail["type"]).startswith("quote."):
+        from crm_core.services.quotes import sync_expiry  # the quotes' rules, loaded when one comes
+
+        return sync_expiry(detail["tenant_id"], detail["data"]["id"])
     if str(detail["type"]).startswith("ticket."):
         from crm_core.services.ticket_sla import sync_timers  # the tickets' rules, loaded when one comes
 

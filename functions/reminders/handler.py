@@ -1,6 +1,6 @@
-"""Consumes due reminders and SLA timers (each schedule sends one message to its queue): the owner's
-notification and the ``activity.reminder_due`` event, or a ticket's SLA warning or breach, exactly once
-however often a message arrives."""
+"""Consumes due reminders and timers (each schedule sends one message to its queue): the owner's
+notification and the ``activity.reminder_due`` event, a ticket's SLA warning or breach, or a sent quote's
+expiry, exactly once however often a message arrives."""
 
 from typing import Any
 
@@ -13,6 +13,10 @@ with long_lived_imports():
 
 
 def due(message: dict[str, Any]) -> str:
+    if "quote_id" in message:
+        from crm_core.services.quotes import QUOTES  # loaded when a quote's expiry comes
+
+        return QUOTES.expire(message["tenant_id"], message["quote_id"], message["at"])
     if "ticket_id" in message:
         from crm_core.services.ticket_sla import fire as fire_timer  # loaded when a ticket's timer comes
 

@@ -14,7 +14,7 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from aws_lambda_powertools import Logger
     from crm_core.errors import ProblemError
-    from crm_core.http.responses import problem_result
+    from crm_core.http.public import serve_public
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -75,13 +75,4 @@ def _survey(event: dict[str, Any], method: str, token: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    request_id = event.get("requestContext", {}).get("requestId", "")
-    try:
-        response = _answer(event)
-    except ProblemError as problem:
-        response = problem_result(problem)
-    except Exception:
-        logger.exception("unhandled error")
-        response = problem_result(ProblemError(500, "Internal Server Error", f"Request {request_id} failed."))
-    response.setdefault("headers", {})["X-Request-Id"] = request_id
-    return response
+    return serve_public(event, _answer, logger)

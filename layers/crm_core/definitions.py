@@ -140,6 +140,11 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="service",
         routes=_resource_routes("service"),
     ),
+    FunctionDefinition(
+        name="revenue",
+        routes=_resource_routes("revenue"),
+        packages=("fpdf2",),  # renders quotes as PDF (the quotes extra); the layer stays without it
+    ),
     # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
     # by a signed token (crm_core.services.campaign_tracking).
     FunctionDefinition(
@@ -152,6 +157,19 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
             # The surveys' page (services/surveys.py): a ticket's CSAT, a campaign's NPS.
             "GET /s/{token}",
             "POST /s/{token}",
+        ),
+        memory_mb=512,
+        timeout_s=10,
+        public=True,
+    ),
+    # The public page of a sent quote: its lines and totals, Accept and Decline, named by a signed token
+    # (crm_core.services.quotes).
+    FunctionDefinition(
+        name="quote_pages",
+        routes=(
+            "GET /q/{token}",
+            "POST /q/{token}/accept",
+            "POST /q/{token}/decline",
         ),
         memory_mb=512,
         timeout_s=10,
@@ -407,6 +425,21 @@ RULES: tuple[RuleDefinition, ...] = (
     RuleDefinition(
         name="crm-ticket-sla-timers",
         event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "ticket."}]},
+        queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
+    # A sent quote's expiry schedule is kept in step by the same consumer (crm_core.services.quotes).
+    RuleDefinition(
+        name="crm-quote-expiry",
+        event_pattern={
+            "source": [EVENT_SOURCE],
+            "detail-type": [
+                "quote.sent",
+                "quote.accepted",
+                "quote.declined",
+                "quote.archived",
+                "quote.restored",
+            ],
+        },
         queue=ACTIVITY_SCHEDULES_QUEUE,
     ),
     RuleDefinition(

@@ -42,6 +42,7 @@ from tests.support.api_document import (
     operations,
     reference_fields,
     resolve,
+    with_parents,
 )
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
@@ -57,6 +58,8 @@ SETTINGS = (
     "/v1/privacy",
     "/v1/sla-policies",
 )
+# The sales catalogue (products): managers and admins change it, every role reads it (decision 0029).
+CATALOGUE = ("/v1/products",)
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
@@ -86,6 +89,7 @@ REFERENCES = {
     "assignee_id": "user",
     "article_ids": "kb-articles",
     "segment_id": "segments",
+    "product_id": "products",
 }
 
 # The issue 8 items being fixed on other branches, as the cases they excuse for now. A case listed here
@@ -385,6 +389,8 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
             item[field_name] = [value] if many else value
             return intruder.admin.post(f"/v1/{op.collection}/batch/{action}", {"inputs": [item]})
         body = body_for(op)
+        if op.method == "POST" and "{record_id}" not in op.path:  # a create: on a record of its own tenant
+            body = with_parents(intruder.admin, op.collection, body)
         if op.suffix == "merge" and field_name != "duplicate_id":
             body["duplicate_id"] = intruder.new(op.collection)
         body[field_name] = [value] if many else value
@@ -430,6 +436,8 @@ def expected_to_be_allowed(role: str, op: Operation, action: str | None) -> bool
         return False
     if is_setting(op):
         return role == "admin"
+    if op.path.startswith(CATALOGUE):
+        return role in ("manager", "admin")
     if role in ("rep", "manager"):  # on records a user outside its team owns; creating is its own
         return "{record_id}" not in op.path and action in (None, "create")
     return True
@@ -446,8 +454,8 @@ def _write_cases() -> Iterator[Any]:
         )
         for action in actions:
             for role in ROLES:
-                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith(OWN_STATE)):
-                    continue  # a rep owns no setting; a notification is its own anyway
+                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith((*OWN_STATE, *CATALOGUE))):
+                    continue  # a rep owns no setting nor product; a notification is its own anyway
                 label = f"{op}{' ' + action if action else ''} as {role}"
                 yield pytest.param(op, action, role, id=label)
 
@@ -490,7 +498,10 @@ def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: Api
             assert tenant.admin.delete(path_with(op, name=name).removesuffix("/restore")).status_code == 204
         return Prepared(path_with(op, name=name), body, name)
     if "{record_id}" not in op.path:
-        return Prepared(path_with(op), body_for(op), None)
+        body = (
+            with_parents(tenant.admin, op.collection, body_for(op)) if op.method == "POST" else body_for(op)
+        )
+        return Prepared(path_with(op), body, None)
     if op.suffix == "redeliver":
         # A redelivery changes nothing of its target: every case asks it of the tenant's one target, whose
         # first delivered event is waited for once (routing to a new target takes seconds to be in place).
@@ -505,12 +516,20 @@ def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: Api
         assert tenant.admin.delete(f"/v1/{op.collection}/{record}").status_code == 204
     elif op.suffix == "merge":
         body = {"duplicate_id": tenant.new(op.collection, record_owner)}
-    elif op.suffix in ("send", "schedule"):  # a campaign goes to a segment: the tenant's own
-        segment = {"segment_id": tenant.records["segments"]["id"]}
-        assert tenant.admin.patch(f"/v1/{op.collection}/{record}", segment).status_code == 200
+    elif op.suffix in ("send", "schedule"):
+        _ready_to_send(op, tenant, record)
     return Prepared(
         path, body, record, [f"/v1/{op.collection}/{record}"] if op.collection == "event-targets" else []
     )
+
+
+def _ready_to_send(op: Operation, tenant: Tenant, record: str) -> None:
+    """A campaign goes to a segment, a quote to a contact with an email: the tenant's own."""
+    if op.collection == "campaigns":
+        change = {"segment_id": tenant.records["segments"]["id"]}
+    else:
+        change = {"contact_id": tenant.records["contacts"]["id"]}
+    assert tenant.admin.patch(f"/v1/{op.collection}/{record}", change).status_code == 200
 
 
 def _delivered_event(tenant: Tenant, target_id: str) -> str:

@@ -362,3 +362,28 @@ def test_import_pipeline_figure_on_a_small_file(
     # No duplicate-key Query a row: the splitter found the file's pairs, and a new tenant has no others.
     # The plan's contacts quota reads the tenant's count once a chunk (two chunks).
     assert calls.get("Query", 0) - fan_out_queries <= 4, (calls, fan_out_queries)
+
+
+def test_quote_create_reads_its_deal_products_and_number_and_writes_one_transaction(
+    recorder: DynamoRecorder, tiny: Dataset
+) -> None:
+    """20 lines of one product: its product is read once (one BatchGetItem), the number once (a consistent
+    GetItem), the deal once; one transaction (the quote, its count, the sequence). Its PDF reads the quote
+    and the tenant's name."""
+    api = tiny.api
+    deal = api.call("POST", "/v1/deals", expect=201, body={"name": "Smoke quote"})
+    product = api.call(
+        "POST",
+        "/v1/products",
+        expect=201,
+        body={"sku": "SMOKE-1", "name": "Gear", "prices": [{"currency": "EUR", "unit_price": "9.99"}]},
+    )
+    lines = [{"product_id": product["id"], "quantity": str(n + 1)} for n in range(20)]
+    body = {"deal_id": deal["id"], "currency": "EUR", "line_items": lines}
+    created = _measure(recorder, tiny, "POST", "/v1/quotes", expect=201, body=body)
+    calls = dict(created.measurement.calls)
+    assert calls.pop("TransactWriteItems") == 1 and calls.pop("BatchGetItem") == 1, calls
+    assert calls.get("GetItem", 0) <= 3 and calls.get("Query", 0) <= 1, calls  # deal, sequence, definitions
+    quote_id = api.call("GET", "/v1/quotes", params={"deal_id": deal["id"]})["items"][0]["id"]
+    pdf = _measure(recorder, tiny, "GET", f"/v1/quotes/{quote_id}/pdf")
+    assert dict(pdf.measurement.calls) == {"GetItem": 2}

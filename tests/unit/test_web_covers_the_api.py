@@ -80,6 +80,24 @@ NOT_IN_THE_WEB_APP.update(
         ("POST", "/v1/tickets/{record_id}/merge"): "as /v1/tickets/duplicates",
     }
 )
+# Products and quotes (the Quotes area): the catalogue page adds products and lists them; the builder edits
+# a draft quote on its own page (decision 0029).
+NOT_IN_THE_WEB_APP.update(
+    {
+        ("GET", "/v1/products/{record_id}"): "products are read from their list (the catalogue, the builder)",
+        ("GET", "/v1/products/{record_id}/timeline"): "a product's changes are in Settings, Audit log",
+        ("PATCH", "/v1/products/{record_id}"): "a product's prices change through the API for now: the "
+        "catalogue page adds and lists products (not done yet in the web app)",
+        ("DELETE", "/v1/products/{record_id}"): "as PATCH /v1/products/{record_id}",
+        ("POST", "/v1/products/{record_id}/restore"): "as PATCH /v1/products/{record_id}",
+        ("POST", "/v1/products/batch/{action}"): "a catalogue is loaded by an integration in batches",
+        ("GET", "/v1/quotes/{record_id}/pdf"): "the builder's preview fetches it with fetch() as a blob "
+        "(openapi-fetch reads JSON): QuoteDetail.tsx PdfPreview",
+        ("DELETE", "/v1/quotes/{record_id}"): "a quote is archived through the API; a draft can be left as "
+        "it is (not done yet in the web app)",
+        ("POST", "/v1/quotes/{record_id}/restore"): "as DELETE /v1/quotes/{record_id}",
+    }
+)
 
 
 def _operations() -> set[tuple[str, str]]:

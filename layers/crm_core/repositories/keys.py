@@ -18,6 +18,11 @@ def unique_pk(tenant_id: str, object_type: str, field: str, value: str) -> str:
     return f"{tenant_prefix(tenant_id)}#{object_type}#{field}#{value}"
 
 
+def sequence_pk(tenant_id: str, sequence: str) -> str:
+    """A gapless numbering of the tenant's (``quote``), one item per period (SK: the year)."""
+    return f"{tenant_prefix(tenant_id)}#sequence#{sequence}"
+
+
 def list_pk(tenant_id: str, object_type: str, state: str) -> str:
     """GSI1: a type's records in one state (``active``/``archived``), in id order."""
     return f"{tenant_prefix(tenant_id)}#{object_type}#{state}"

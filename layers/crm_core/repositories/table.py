@@ -218,6 +218,13 @@ class BoardTotal(TableItem, discriminator="board_total"):
     amount_units = NumberAttribute(default=0)  # the amounts' sum in ten-thousandths (exact integers)
 
 
+class SequenceItem(TableItem, discriminator="sequence"):
+    """The last number a tenant's gapless sequence gave in a period (quote numbers per year): written, on
+    the number read, in the transaction of the record that takes the next (services/numbering.py)."""
+
+    last = NumberAttribute()
+
+
 class UserCount(TableItem, discriminator="user_count"):
     """How many active users of one role a tenant has (keys.user_count_pk)."""
 

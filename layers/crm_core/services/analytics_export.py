@@ -156,7 +156,7 @@ def export_events(
 
 def _kept(tenant_id: str) -> bool:
     """The tenant exists and is not being deleted (one GetItem a tenant a batch): an operator's deletion
-    must not find its files written again by events still on their way (docs/decisions/0024)."""
+    must not find its files written again by events still on their way (docs/decisions/0028)."""
     tenant = tenant_repository.get_tenant(tenant_id)
     return tenant is not None and tenant.status != "deleting"
 

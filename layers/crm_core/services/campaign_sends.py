@@ -320,7 +320,7 @@ def _within_email_quota(
 ) -> None:
     """Recipients beyond what the plan's emails a month leave (crm_core/plans.py) are skipped: the sender
     stops at the quota. One GetItem of the month's count a batch; batches sending at once may pass it by
-    at most a batch each (docs/decisions/0024)."""
+    at most a batch each (docs/decisions/0028)."""
     quota = plans.tenant_quotas(tenant_id).emails_per_month
     room = max(0, quota - tenant_repository.emails_in_month(tenant_id, month))
     for contact_id in contact_ids:

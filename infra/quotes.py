@@ -1,0 +1,35 @@
+"""Quotes (docs/decisions/0029): the revenue function emails a sent quote's public link through SES, from
+the identities the operator verified in this account, and writes the page's address (``/q/{token}`` on
+the API) into it. Its expiry schedules are the reminder scheduler's (infra/reminders.py)."""
+
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_iam as iam
+from constructs import Construct
+
+from infra.api import CrmApi
+from infra.nag import acknowledge
+
+REVENUE_FUNCTION = "revenue"
+
+
+class CrmQuotes(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, api: CrmApi) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        revenue = api.functions[REVENUE_FUNCTION]
+        revenue.add_environment("CRM_PUBLIC_URL", api.url)
+        revenue.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[stack.format_arn(service="ses", resource="identity", resource_name="*")],
+            )
+        )
+        if revenue.role is not None:
+            acknowledge(
+                revenue.role,
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                "A quote is sent from its user's own address, in a domain the operator verified, known only "
+                "at run time; the grant is this account's identities.",
+            )
