@@ -140,6 +140,10 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="service",
         routes=_resource_routes("service"),
     ),
+    FunctionDefinition(
+        name="revenue",
+        routes=_resource_routes("revenue"),
+    ),
     # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
     # by a signed token (crm_core.services.campaign_tracking).
     FunctionDefinition(
@@ -376,6 +380,13 @@ RULES: tuple[RuleDefinition, ...] = (
     RuleDefinition(
         name="crm-ticket-sla-timers",
         event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "ticket."}]},
+        queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
+    # Contracts' timers (renewal reminder, expiry, instalments falling overdue) likewise
+    # (crm_core.services.contract_timers); a payment's change of its contract is a contract.updated.
+    RuleDefinition(
+        name="crm-contract-timers",
+        event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "contract."}]},
         queue=ACTIVITY_SCHEDULES_QUEUE,
     ),
     RuleDefinition(
