@@ -42,6 +42,7 @@ from tests.support.api_document import (
     operations,
     reference_fields,
     resolve,
+    with_parent,
 )
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
@@ -86,6 +87,8 @@ REFERENCES = {
     "assignee_id": "user",
     "article_ids": "kb-articles",
     "segment_id": "segments",
+    "contract_id": "contracts",
+    "quote_id": "quotes",
 }
 
 # The issue 8 items being fixed on other branches, as the cases they excuse for now. A case listed here
@@ -372,6 +375,8 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
 ) -> None:
     kind = REFERENCES.get(field_name)
     assert kind is not None, f"{op}: say what {field_name} refers to in REFERENCES"
+    if kind == "quotes" and "/v1/quotes" not in document()["paths"]:
+        pytest.skip("a contract's quote_id: quotes come with their own branch")
     foreign_id = owner.referenced(kind, op)
     target = intruder.new(op.collection) if "{record_id}" in op.path or action == "update" else None
 
@@ -385,6 +390,8 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
             item[field_name] = [value] if many else value
             return intruder.admin.post(f"/v1/{op.collection}/batch/{action}", {"inputs": [item]})
         body = body_for(op)
+        if op.method == "POST" and op.path == f"/v1/{op.collection}":
+            body = with_parent(intruder.admin, op.collection, body)
         if op.suffix == "merge" and field_name != "duplicate_id":
             body["duplicate_id"] = intruder.new(op.collection)
         body[field_name] = [value] if many else value
@@ -460,8 +467,15 @@ class Prepared:
     cleanup: list[str] = field(default_factory=list)  # paths to DELETE afterwards
 
 
-def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: ApiClient) -> Prepared:
-    """The call ``op`` makes on a record that ``record_owner`` owns, with a body that is valid."""
+def prepare(
+    op: Operation,
+    action: str | None,
+    tenant: Tenant,
+    record_owner: ApiClient,
+    caller: ApiClient | None = None,
+) -> Prepared:
+    """The call ``op`` makes on a record that ``record_owner`` owns, with a body that is valid (a new
+    record's parent, PARENTS, made by the ``caller``: creating is its own)."""
     if op.path.startswith(OWN_STATE):
         raise AssertionError("prepared by the test")
     if action is not None:
@@ -490,7 +504,12 @@ def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: Api
             assert tenant.admin.delete(path_with(op, name=name).removesuffix("/restore")).status_code == 204
         return Prepared(path_with(op, name=name), body, name)
     if "{record_id}" not in op.path:
-        return Prepared(path_with(op), body_for(op), None)
+        body = body_for(op)
+        if op.method == "POST" and op.path == f"/v1/{op.collection}":
+            # a viewer makes nothing: its refused payment names the admin's contract
+            maker = record_owner if caller is None or caller is tenant.users[Role.VIEWER] else caller
+            body = with_parent(maker, op.collection, body)
+        return Prepared(path_with(op), body, None)
     if op.suffix == "redeliver":
         # A redelivery changes nothing of its target: every case asks it of the tenant's one target, whose
         # first delivered event is waited for once (routing to a new target takes seconds to be in place).
@@ -550,7 +569,7 @@ def test_every_role_against_every_write(op: Operation, action: str | None, role:
         prepared = Prepared(path_with(op, notification_id=notification), None, None)
     else:
         record_owner = {"rep-own": caller, "manager-team": owner.teammate}.get(role) or owner.admin
-        prepared = prepare(op, action, owner, record_owner)
+        prepared = prepare(op, action, owner, record_owner, caller)
     allowed = expected_to_be_allowed(role, op, action)
     refused_record = prepared.record if not allowed else None
     before = owner.snapshot(op.collection, refused_record) if refused_record else None

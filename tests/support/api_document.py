@@ -154,6 +154,15 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "from": "news@matrix.example",
         "body": "<p>Hello {{ first_name }}</p>",
     },
+    "ContractCreate": lambda: {
+        "start_date": "2030-01-01",
+        "end_date": "2030-12-31",
+        "value": "1000000.00",
+        "currency": "EUR",
+        "status": "active",  # payments and renewals take it
+    },
+    # whole but for its contract, which make_record makes first (PARENTS)
+    "PaymentCreate": lambda: {"amount": "1.00", "currency": "EUR"},
     "ScheduleRequest": lambda: {"send_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
     "SegmentFilter": lambda: {
         "any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]
@@ -239,10 +248,23 @@ def reference_fields(schema: JsonSchema) -> Iterator[tuple[str, bool]]:
             yield key, items is not None
 
 
+# Records made against another that their maker must be allowed to change (a payment against a contract):
+# {collection: (the field naming it, its collection)}.
+PARENTS = {"payments": ("contract_id", "contracts")}
+
+
+def with_parent(client: ApiClient, collection: str, body: Any) -> Any:
+    """``body`` naming a new record of ``client``'s where ``collection``'s records need one (PARENTS)."""
+    if collection not in PARENTS or not isinstance(body, dict):
+        return body
+    field_name, parent = PARENTS[collection]
+    return {field_name: make_record(client, parent)["id"], **body}
+
+
 def make_record(client: ApiClient, collection: str, **fields: Any) -> dict[str, Any]:
     """A record of ``collection`` made through its own create operation with a minimal body."""
     create = operation("POST", f"/v1/{collection}")
-    body = {**body_for(create), **fields}
+    body = with_parent(client, collection, {**body_for(create), **fields})
     response = client.post(f"/v1/{collection}", body)
     assert response.status_code in (201, 202), (collection, body, response.text)  # 202: a queued job
     record: dict[str, Any] = response.json()
