@@ -343,7 +343,7 @@ class AnalyticsDefinition:
 ANALYTICS = AnalyticsDefinition(
     bucket="crm-analytics-local",
     prefix="analytics/",
-    objects=("deals", "contacts", "companies", "activities", "pipelines"),
+    objects=("deals", "contacts", "companies", "activities", "pipelines", "contracts", "payments"),
     glue_database="crm_analytics",
     workgroup="crm-reports",
     bytes_scanned_cutoff=1024**3,  # 1 GiB a query: about 0.5 cents at Athena's price per TB scanned
@@ -356,7 +356,8 @@ RULES: tuple[RuleDefinition, ...] = (
         event_pattern={
             "source": [EVENT_SOURCE],
             "detail-type": [
-                {"prefix": f"{kind}."} for kind in ("deal", "contact", "company", "activity", "pipeline")
+                {"prefix": f"{kind}."}
+                for kind in ("deal", "contact", "company", "activity", "pipeline", "contract", "payment")
             ],
         },
         queue=ANALYTICS_QUEUE,

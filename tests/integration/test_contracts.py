@@ -6,8 +6,10 @@ falling overdue, expiry) once however often their message comes; roles and anoth
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from crm_core.auth import Role
@@ -236,3 +238,113 @@ def test_timers_fire_once(runtime: LocalRuntime, client: ApiClient) -> None:
     assert types(client, f"/v1/contracts/{cid}/timeline").count("contract.expired") == 1
     assert eventually(lambda: schedule_of(runtime, names["renewal"]) is None)
     assert len(notifications(client)) == 3
+
+
+def bucket(days_late: int) -> tuple[int, str]:
+    for order, (limit, name) in enumerate(((0, "current"), (30, "1-30"), (60, "31-60"), (90, "61-90"))):
+        if days_late <= limit:
+            return order, name
+    return 4, "90+"
+
+
+def expected_reports(contracts: list[dict[str, Any]], on: date) -> dict[str, list[tuple[Any, ...]]]:
+    """The revenue reports' rows computed here from the contracts as the API answers them."""
+    owed = [c for c in contracts if c["status"] != "draft"]
+    bookings: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
+    renewals: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0), 0])
+    aging: dict[tuple[int, str, str], list[Any]] = defaultdict(lambda: [0, Decimal(0)])
+    renewed = {c["renewed_from"] for c in contracts if c["renewed_from"]}
+    for c in owed:
+        bookings[(c["start_date"][:7], c["owner_id"], c["currency"])].append(Decimal(c["value"]))
+        if c["status"] in ("active", "expired"):
+            row = renewals[(c["end_date"][:7], c["currency"])]
+            row[0] += 1
+            row[1] += Decimal(c["value"])
+            row[2] += c["id"] in renewed
+        for one in c["installments"]:
+            left = Decimal(one["amount"]) - Decimal(one["paid"])
+            if left > 0:
+                order, name = bucket((on - date.fromisoformat(one["due_date"])).days)
+                aging[(order, name, c["currency"])][0] += 1
+                aging[(order, name, c["currency"])][1] += left
+    return {
+        "bookings": [(*key, len(v), sum(v)) for key, v in sorted(bookings.items())],
+        "renewals": [(*key, *v) for key, v in sorted(renewals.items())],
+        "receivables-aging": [(name, cur, *v) for (_, name, cur), v in sorted(aging.items())],
+    }
+
+
+def reported_rows(client: ApiClient, **params: str) -> dict[str, list[tuple[Any, ...]]]:
+    def rows(name: str, fields: tuple[str, ...], **extra: str) -> list[tuple[Any, ...]]:
+        answer = client.get(f"/v1/reports/{name}", params=extra)
+        assert answer.status_code == 200, answer.text
+        return [
+            tuple(Decimal(str(r[f])).quantize(Decimal("0.01")) if f in MONEY else r[f] for f in fields)
+            for r in answer.json()["rows"]
+        ]
+
+    return {
+        "bookings": rows("bookings", ("period", "owner_id", "currency", "contracts", "value")),
+        "renewals": rows("renewals", ("period", "currency", "contracts", "value", "renewed")),
+        "receivables-aging": rows(
+            "receivables-aging", ("bucket", "currency", "installments", "outstanding"), **params
+        ),
+    }
+
+
+MONEY = ("value", "outstanding")
+
+
+def test_revenue_reports_answer_the_contracts_numbers(client: ApiClient) -> None:
+    """Bookings, receivables aging and renewals, against what the test computes from the contracts."""
+    rep = user_client(client, Role.REP)
+    made = [
+        client.create(
+            "contracts",
+            contract_body(
+                start_date=day(-100),
+                end_date=day(100),
+                value="1200.00",
+                status="active",
+                payment_plan=[
+                    {"due_date": day(-95), "amount": "400.00"},
+                    {"due_date": day(-40), "amount": "400.00"},
+                    {"due_date": day(10), "amount": "400.00"},
+                ],
+            ),
+        ),
+        rep.create(
+            "contracts",
+            contract_body(
+                start_date=day(-200),
+                end_date=day(30),
+                value="300.00",
+                currency="USD",
+                status="active",
+                payment_plan=[{"due_date": day(-150), "amount": "300.00"}],
+            ),
+        ),
+        client.create("contracts", contract_body(value="999.00", payment_plan=None)),  # a draft: in none
+    ]
+    first = made[0]["id"]
+    assert (
+        client.post("/v1/payments", {"contract_id": first, "amount": "500", "currency": "EUR"}).status_code
+        == 201
+    )
+    assert client.post(f"/v1/contracts/{first}/renew", {}).status_code == 201
+    contracts = client.all_pages("/v1/contracts")
+    assert len(contracts) == 4
+    want = expected_reports(contracts, datetime.now(UTC).date())
+    assert [r[:2] for r in want["receivables-aging"]] == [
+        ("current", "EUR"),
+        ("31-60", "EUR"),
+        ("90+", "USD"),
+    ]
+    assert eventually(lambda: reported_rows(client) == want, timeout=90, every=0.5), (
+        reported_rows(client),
+        want,
+    )
+    # Aged to another day: the instalment due in 10 days is 10 days late in 20 days.
+    later = expected_reports(contracts, datetime.now(UTC).date() + timedelta(days=20))
+    assert reported_rows(client, to=day(20))["receivables-aging"] == later["receivables-aging"]
+    assert ("1-30", "EUR", 1, Decimal("400.00")) in later["receivables-aging"]
