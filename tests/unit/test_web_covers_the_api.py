@@ -81,8 +81,8 @@ NOT_IN_THE_WEB_APP.update(
     }
 )
 # Contracts and payments (issue 18 part 2) have no pages yet: the contracts list and view with their payment
-# status come with the web part (docs/decisions/0024, "Left"). Delete these entries as pages call them.
-CONTRACT_PAGES_TO_COME = "contracts' web pages are still to come (docs/decisions/0024, Left)"
+# status come with the web part (docs/decisions/0025, "Left"). Delete these entries as pages call them.
+CONTRACT_PAGES_TO_COME = "contracts' web pages are still to come (docs/decisions/0025, Left)"
 NOT_IN_THE_WEB_APP.update(
     {
         (method, path): CONTRACT_PAGES_TO_COME

@@ -1,5 +1,5 @@
 """What a contract is made of: a term, a value and the payment plan that sums to it, and what the CRM derives
-from the payments received against it (docs/decisions/0024-contracts-and-payments.md)."""
+from the payments received against it (docs/decisions/0025-contracts-and-payments.md)."""
 
 from __future__ import annotations
 

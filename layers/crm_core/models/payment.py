@@ -1,5 +1,5 @@
 """What a payment received (回款) is made of: money against a contract, applied to its oldest open
-instalments first (docs/decisions/0024-contracts-and-payments.md)."""
+instalments first (docs/decisions/0025-contracts-and-payments.md)."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ REPORTS: tuple[Report, ...] = (
         values=("revenue",),
     ),
 )
-# Revenue (contracts: docs/decisions/0024): amounts are per currency, never summed across currencies.
+# Revenue (contracts: docs/decisions/0025): amounts are per currency, never summed across currencies.
 REPORTS += (
     Report(
         "bookings",

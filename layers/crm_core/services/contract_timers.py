@@ -26,7 +26,7 @@ from crm_core import metrics
 from crm_core.auth import Principal
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
-from crm_core.events import EVENT_SK_PREFIX, build_event
+from crm_core.events import build_event
 from crm_core.ids import utc_now
 from crm_core.models.record import RecordFields
 from crm_core.repositories import keys, notification_repository
@@ -36,6 +36,7 @@ from crm_core.repositories.transaction import ChangeSet, WriteConflict
 from crm_core.services import schedules
 from crm_core.services.contracts import CONTRACTS, NOTIFIED, OWED, installment_key, money, unpaid
 from crm_core.services.records import Prepared, record_data
+from crm_core.services.records.items import event_item
 from crm_core.services.records.writes import write_retrying
 
 TIMERS = ("renewal", "expiry", "overdue")
@@ -232,10 +233,4 @@ def _overdue_event(
             "occurred_at": now,
         },
     )
-    return EventItem(
-        keys.record_pk(ctx.tenant_id, "contract", contract.id),
-        f"{EVENT_SK_PREFIX}{detail['id']}",
-        event_type=detail["type"],
-        occurred_at=detail["occurred_at"],
-        detail=detail,
-    )
+    return event_item(CONTRACTS.spec, contract, detail)

@@ -1,5 +1,5 @@
 """Contracts: a term, a value and a payment plan that sums to it, and what the payments received against it
-leave paid, outstanding and overdue (docs/decisions/0024-contracts-and-payments.md).
+leave paid, outstanding and overdue (docs/decisions/0025-contracts-and-payments.md).
 
 - ``number``: per tenant and year, gapless (services/numbering.py), taken in the contract's transaction.
 - ``payment_plan``: instalments summing exactly to ``value`` (exact decimals), each due on or after

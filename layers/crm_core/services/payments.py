@@ -1,4 +1,4 @@
-"""Payments received (回款) against a contract (docs/decisions/0024-contracts-and-payments.md).
+"""Payments received (回款) against a contract (docs/decisions/0025-contracts-and-payments.md).
 
 - Recording one (``payment.received``) changes its contract's ``paid`` in the same transaction, on the
   contract's version read: two payments at once never both take the same cents (the loser is prepared

@@ -1,5 +1,5 @@
 -- bookings: the value of contracts that are not drafts, per month of their start date, owner and currency
--- (docs/decisions/0024). A contract is one row per instalment: its first row stands for it.
+-- (docs/decisions/0025). A contract is one row per instalment: its first row stands for it.
 SELECT
     substr(CAST(c.start_date AS VARCHAR), 1, 7) AS period,
     c.owner_id,
