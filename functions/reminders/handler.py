@@ -1,6 +1,7 @@
-"""Consumes due reminders and SLA timers (each schedule sends one message to its queue): the owner's
-notification and the ``activity.reminder_due`` event, a ticket's SLA warning or breach, or a contract's
-renewal reminder, expiry or overdue instalments, exactly once however often a message arrives."""
+"""Consumes due reminders and timers (each schedule sends one message to its queue): the owner's
+notification and the ``activity.reminder_due`` event, a ticket's SLA warning or breach, a sent quote's
+expiry, or a contract's renewal reminder, expiry or overdue instalments, exactly once however often a
+message arrives."""
 
 from typing import Any
 
@@ -13,6 +14,10 @@ with long_lived_imports():
 
 
 def due(message: dict[str, Any]) -> str:
+    if "quote_id" in message:
+        from crm_core.services.quotes import QUOTES  # loaded when a quote's expiry comes
+
+        return QUOTES.expire(message["tenant_id"], message["quote_id"], message["at"])
     if "ticket_id" in message:
         from crm_core.services.ticket_sla import fire as fire_timer  # loaded when a ticket's timer comes
 

@@ -1,4 +1,5 @@
-"""The revenue function: contracts and the payments received against them (API.md section 3)."""
+"""The revenue function: products, quotes, contracts and the payments received against them (API.md
+section 3)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,8 @@ with long_lived_imports():
     # Each routes module is imported by the first request to its path (crm_core.http.app.ApiResolver).
     app = build_app(
         {
+            "/v1/products": "functions.revenue.products_routes",
+            "/v1/quotes": "functions.revenue.quotes_routes",
             "/v1/contracts": "functions.revenue.contracts_routes",
             "/v1/payments": "functions.revenue.payments_routes",
         }

@@ -143,6 +143,7 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
     FunctionDefinition(
         name="revenue",
         routes=_resource_routes("revenue"),
+        packages=("fpdf2",),  # renders quotes as PDF (the quotes extra); the layer stays without it
     ),
     # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
     # by a signed token (crm_core.services.campaign_tracking).
@@ -153,6 +154,19 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
             "GET /t/{token}/click",
             "GET /t/{token}/unsubscribe",
             "POST /t/{token}/unsubscribe",
+        ),
+        memory_mb=512,
+        timeout_s=10,
+        public=True,
+    ),
+    # The public page of a sent quote: its lines and totals, Accept and Decline, named by a signed token
+    # (crm_core.services.quotes).
+    FunctionDefinition(
+        name="quote_pages",
+        routes=(
+            "GET /q/{token}",
+            "POST /q/{token}/accept",
+            "POST /q/{token}/decline",
         ),
         memory_mb=512,
         timeout_s=10,

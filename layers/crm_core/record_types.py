@@ -367,6 +367,42 @@ RECORD_TYPES += (
     ),
 )
 
+# Revenue (the revenue function): products, and quotes on deals.
+RECORD_TYPES += (
+    RecordType(
+        "product",
+        "products",
+        "revenue",
+        "crm_core.services.products:PRODUCTS",
+        "Product",
+        mergeable=False,
+        events=(
+            ("created", "A product is added to the catalogue (managers and admins)."),
+            ("updated", "A product's SKU, name, description, prices, tax rate or active flag change."),
+        ),
+    ),
+    RecordType(
+        "quote",
+        "quotes",
+        "revenue",
+        "crm_core.services.quotes:QUOTES",
+        "Quote",
+        mergeable=False,
+        events=(
+            ("created", "A draft quote is made on a deal (its number taken, its totals derived)."),
+            ("updated", "A draft quote's lines, currency, contact, validity or owner change."),
+            ("sent", "A draft quote is sent (POST /send): its contact is emailed the public page's link."),
+            ("accepted", "The customer accepts a sent quote on its public page (its deal may be won)."),
+            ("declined", "The customer declines a sent quote on its public page."),
+            (
+                "expired",
+                "A sent quote unanswered at the end of its `valid_until` (UTC) expires; once, actor the "
+                "system.",
+            ),
+        ),
+    ),
+)
+
 # Revenue (the revenue function): contracts and the payments received against them.
 RECORD_TYPES += (
     RecordType(

@@ -53,6 +53,8 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         },
     )
     ticket = client.create("tickets", {"subject": "The invoice is wrong", "contact_id": contact["id"]})
+    line = {"description": "Engine service", "quantity": "2", "unit_price": "99.95", "tax_rate": "0.2"}
+    quote = client.create("quotes", {"deal_id": deal["id"], "currency": "EUR", "line_items": [line]})
     # A property of the tenant's own: the contact's page shows it, and its form has an input for it.
     tier = {
         "name": "tier",
@@ -96,6 +98,9 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
             "form", name="Merge choices"
         ),
         "/companies/duplicates": lambda: page.get_by_text("No likely duplicates"),
+        "/quotes": lambda: page.get_by_role("table", name="Quotes"),
+        "/quotes/products": lambda: page.get_by_text("No products yet."),
+        f"/quotes/{quote['id']}": lambda: page.get_by_role("region", name="Quote builder"),
     }
     for path, loaded in pages.items():
         page.goto(f"{base_url}{path}")

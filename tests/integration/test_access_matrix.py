@@ -42,7 +42,7 @@ from tests.support.api_document import (
     operations,
     reference_fields,
     resolve,
-    with_parent,
+    with_parents,
 )
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
@@ -58,6 +58,8 @@ SETTINGS = (
     "/v1/privacy",
     "/v1/sla-policies",
 )
+# The sales catalogue (products): managers and admins change it, every role reads it (decision 0024).
+CATALOGUE = ("/v1/products",)
 # Writes that change only the caller's own state, which every role may make.
 OWN_STATE = ("/v1/notifications/",)
 # Reads of every user's work, which only an admin may make (every other read is every role's).
@@ -89,6 +91,7 @@ REFERENCES = {
     "segment_id": "segments",
     "contract_id": "contracts",
     "quote_id": "quotes",
+    "product_id": "products",
 }
 
 # The issue 8 items being fixed on other branches, as the cases they excuse for now. A case listed here
@@ -390,8 +393,8 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
             item[field_name] = [value] if many else value
             return intruder.admin.post(f"/v1/{op.collection}/batch/{action}", {"inputs": [item]})
         body = body_for(op)
-        if op.method == "POST" and op.path == f"/v1/{op.collection}":
-            body = with_parent(intruder.admin, op.collection, body)
+        if op.method == "POST" and "{record_id}" not in op.path:  # a create: on a record of its own tenant
+            body = with_parents(intruder.admin, op.collection, body)
         if op.suffix == "merge" and field_name != "duplicate_id":
             body["duplicate_id"] = intruder.new(op.collection)
         body[field_name] = [value] if many else value
@@ -437,6 +440,8 @@ def expected_to_be_allowed(role: str, op: Operation, action: str | None) -> bool
         return False
     if is_setting(op):
         return role == "admin"
+    if op.path.startswith(CATALOGUE):
+        return role in ("manager", "admin")
     if role in ("rep", "manager"):  # on records a user outside its team owns; creating is its own
         return "{record_id}" not in op.path and action in (None, "create")
     return True
@@ -453,8 +458,8 @@ def _write_cases() -> Iterator[Any]:
         )
         for action in actions:
             for role in ROLES:
-                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith(OWN_STATE)):
-                    continue  # a rep owns no setting; a notification is its own anyway
+                if role in OWN_RECORDS and (is_setting(op) or op.path.startswith((*OWN_STATE, *CATALOGUE))):
+                    continue  # a rep owns no setting nor product; a notification is its own anyway
                 label = f"{op}{' ' + action if action else ''} as {role}"
                 yield pytest.param(op, action, role, id=label)
 
@@ -505,10 +510,11 @@ def prepare(
         return Prepared(path_with(op, name=name), body, name)
     if "{record_id}" not in op.path:
         body = body_for(op)
-        if op.method == "POST" and op.path == f"/v1/{op.collection}":
-            # a viewer makes nothing: its refused payment names the admin's contract
+        if op.method == "POST":
+            # the caller's own parent (a payment needs a contract it may change); a viewer makes nothing: its
+            # refused create names the admin's
             maker = record_owner if caller is None or caller is tenant.users[Role.VIEWER] else caller
-            body = with_parent(maker, op.collection, body)
+            body = with_parents(maker, op.collection, body)
         return Prepared(path_with(op), body, None)
     if op.suffix == "redeliver":
         # A redelivery changes nothing of its target: every case asks it of the tenant's one target, whose
@@ -524,12 +530,20 @@ def prepare(
         assert tenant.admin.delete(f"/v1/{op.collection}/{record}").status_code == 204
     elif op.suffix == "merge":
         body = {"duplicate_id": tenant.new(op.collection, record_owner)}
-    elif op.suffix in ("send", "schedule"):  # a campaign goes to a segment: the tenant's own
-        segment = {"segment_id": tenant.records["segments"]["id"]}
-        assert tenant.admin.patch(f"/v1/{op.collection}/{record}", segment).status_code == 200
+    elif op.suffix in ("send", "schedule"):
+        _ready_to_send(op, tenant, record)
     return Prepared(
         path, body, record, [f"/v1/{op.collection}/{record}"] if op.collection == "event-targets" else []
     )
+
+
+def _ready_to_send(op: Operation, tenant: Tenant, record: str) -> None:
+    """A campaign goes to a segment, a quote to a contact with an email: the tenant's own."""
+    if op.collection == "campaigns":
+        change = {"segment_id": tenant.records["segments"]["id"]}
+    else:
+        change = {"contact_id": tenant.records["contacts"]["id"]}
+    assert tenant.admin.patch(f"/v1/{op.collection}/{record}", change).status_code == 200
 
 
 def _delivered_event(tenant: Tenant, target_id: str) -> str:

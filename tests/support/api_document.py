@@ -163,6 +163,12 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
     },
     # whole but for its contract, which make_record makes first (PARENTS)
     "PaymentCreate": lambda: {"amount": "1.00", "currency": "EUR"},
+    "ProductCreate": lambda: {"sku": f"MATRIX-{next(_serial)}", "name": "Matrix product"},
+    # its deal_id is made by with_parents
+    "QuoteCreate": lambda: {
+        "currency": "EUR",
+        "line_items": [{"description": "Matrix line", "quantity": "1", "unit_price": "10.00"}],
+    },
     "ScheduleRequest": lambda: {"send_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
     "SegmentFilter": lambda: {
         "any": [{"all": [{"property": "lifecycle_stage", "operator": "eq", "value": "lead"}]}]
@@ -248,23 +254,25 @@ def reference_fields(schema: JsonSchema) -> Iterator[tuple[str, bool]]:
             yield key, items is not None
 
 
-# Records made against another that their maker must be allowed to change (a payment against a contract):
-# {collection: (the field naming it, its collection)}.
-PARENTS = {"payments": ("contract_id", "contracts")}
+# Collections whose records are made on another record a create must name (a quote on its deal, a payment on
+# its contract, which its maker must be allowed to change): the field, and the collection of the record
+# made first, in the same tenant, by the same client.
+PARENTS = {"quotes": ("deal_id", "deals"), "payments": ("contract_id", "contracts")}
 
 
-def with_parent(client: ApiClient, collection: str, body: Any) -> Any:
-    """``body`` naming a new record of ``client``'s where ``collection``'s records need one (PARENTS)."""
-    if collection not in PARENTS or not isinstance(body, dict):
-        return body
-    field_name, parent = PARENTS[collection]
-    return {field_name: make_record(client, parent)["id"], **body}
+def with_parents(client: ApiClient, collection: str, body: Any) -> Any:
+    """A create body of ``collection`` naming a new record of the client's tenant where it must name one."""
+    if collection in PARENTS and isinstance(body, dict):
+        field_name, parent = PARENTS[collection]
+        if body.get(field_name) in (None, NEVER_ISSUED):
+            body[field_name] = make_record(client, parent)["id"]
+    return body
 
 
 def make_record(client: ApiClient, collection: str, **fields: Any) -> dict[str, Any]:
     """A record of ``collection`` made through its own create operation with a minimal body."""
     create = operation("POST", f"/v1/{collection}")
-    body = with_parent(client, collection, {**body_for(create), **fields})
+    body = with_parents(client, collection, {**body_for(create), **fields})
     response = client.post(f"/v1/{collection}", body)
     assert response.status_code in (201, 202), (collection, body, response.text)  # 202: a queued job
     record: dict[str, Any] = response.json()

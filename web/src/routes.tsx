@@ -27,6 +27,9 @@ const Campaigns = lazyPage(() => import("./pages/Campaigns"));
 const Tickets = lazyPage(() => import("./pages/Tickets"));
 const TicketDetail = lazyPage(() => import("./pages/TicketDetail"));
 const Articles = lazyPage(() => import("./pages/tickets/Articles"));
+const Quotes = lazyPage(() => import("./pages/Quotes"));
+const QuoteDetail = lazyPage(() => import("./pages/QuoteDetail"));
+const Products = lazyPage(() => import("./pages/quotes/Products"));
 
 // The page each path opens (as the routes below say), for preloading the first one.
 const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
@@ -44,6 +47,9 @@ const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/tickets\/?$/, Tickets],
   [/^\/tickets\/articles/, Articles],
   [/^\/tickets\/[^/]+/, TicketDetail],
+  [/^\/quotes\/?$/, Quotes],
+  [/^\/quotes\/products/, Products],
+  [/^\/quotes\/[^/]+/, QuoteDetail],
 ];
 
 /** The chunk of the page a path opens, loaded beside the app's own, so that the first render shows it. */
@@ -94,7 +100,9 @@ export function AppRoutes() {
         <Route path="tickets" element={page(<Tickets />)} />
         <Route path="tickets/articles" element={page(<Articles />)} />
         <Route path="tickets/:id" element={page(<TicketDetail />)} />
-        <Route path="quotes" element={<NotAvailable name="Quotes" />} />
+        <Route path="quotes" element={page(<Quotes />)} />
+        <Route path="quotes/products" element={page(<Products />)} />
+        <Route path="quotes/:id" element={page(<QuoteDetail />)} />
         <Route path="campaigns" element={page(<Campaigns />)} />
         <Route path="reports" element={page(<Reports />)} />
         <Route path="*" element={<NotAvailable name="This page" missing />} />

@@ -38,6 +38,7 @@ _STATUS_MEANING = {
     415: "The body is not application/json.",
     422: "Invalid fields, unknown fields or read-only fields; `errors` names every one.",
     429: "Over the tenant's rate limit; Retry-After says when to come back.",
+    502: "A service the CRM relies on (the email service) refused; what was committed stays: retry.",
 }
 
 

@@ -18,6 +18,11 @@ def unique_pk(tenant_id: str, object_type: str, field: str, value: str) -> str:
     return f"{tenant_prefix(tenant_id)}#{object_type}#{field}#{value}"
 
 
+def sequence_pk(tenant_id: str, sequence: str) -> str:
+    """A gapless numbering of the tenant's (``quote``), one item per period (SK: the year)."""
+    return f"{tenant_prefix(tenant_id)}#sequence#{sequence}"
+
+
 def list_pk(tenant_id: str, object_type: str, state: str) -> str:
     """GSI1: a type's records in one state (``active``/``archived``), in id order."""
     return f"{tenant_prefix(tenant_id)}#{object_type}#{state}"
@@ -118,14 +123,6 @@ def contract_timer_sent_pk(tenant_id: str, contract_id: str, timer: str, at: str
     """Marks one of a contract's timers (its renewal reminder, an instalment falling overdue) as fired for
     one due time: its notification and event are written once however often its message arrives."""
     return f"{tenant_prefix(tenant_id)}#contract#{contract_id}#timer#{timer}#{at}"
-
-
-SEQUENCE_SK = "#SEQUENCE"
-
-
-def sequence_pk(tenant_id: str, numbering: str) -> str:
-    """The last number given in one of the tenant's numberings (``contract#2026``)."""
-    return f"{tenant_prefix(tenant_id)}#sequence#{numbering}"
 
 
 def receivables_pk(tenant_id: str, company_id: str) -> str:

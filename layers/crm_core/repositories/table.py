@@ -214,6 +214,13 @@ class BoardTotal(TableItem, discriminator="board_total"):
     amount_units = NumberAttribute(default=0)  # the amounts' sum in ten-thousandths (exact integers)
 
 
+class SequenceItem(TableItem, discriminator="sequence"):
+    """The last number a tenant's gapless sequence gave in a period (quote numbers per year): written, on
+    the number read, in the transaction of the record that takes the next (services/numbering.py)."""
+
+    last = NumberAttribute()
+
+
 class UserCount(TableItem, discriminator="user_count"):
     """How many active users of one role a tenant has (keys.user_count_pk)."""
 
@@ -511,14 +518,6 @@ class SendRateWindow(TableItem, discriminator="send_rate"):
     """Emails a tenant sent in one second (keys.send_rate_pk), expiring soon after."""
 
     emails = NumberAttribute(default=0)
-
-
-class SequenceItem(TableItem, discriminator="sequence"):
-    """The last number a tenant gave in one numbering (keys.sequence_pk): a contract's ``C-2026-0001``.
-    Moved on in the transaction of the record that takes the number, on the value read
-    (services/numbering.py): no gaps, no repeats."""
-
-    last = NumberAttribute(default=0)
 
 
 class ReceivablesTotal(TableItem, discriminator="receivables_total"):

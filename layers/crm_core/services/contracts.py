@@ -1,7 +1,8 @@
 """Contracts: a term, a value and a payment plan that sums to it, and what the payments received against it
 leave paid, outstanding and overdue (docs/decisions/0025-contracts-and-payments.md).
 
-- ``number``: per tenant and year, gapless (services/numbering.py), taken in the contract's transaction.
+- ``number``: per tenant and year, gapless (services/numbering.py, as quotes'), taken in the contract's
+  transaction.
 - ``payment_plan``: instalments summing exactly to ``value`` (exact decimals), each due on or after
   ``start_date``; kept in due-date order; none given: the whole value due on ``start_date``.
 - ``status``: ``draft`` → ``active`` → ``expired`` | ``terminated`` (``STATUS_MOVES``); events
@@ -31,8 +32,7 @@ from crm_core.repositories import keys
 from crm_core.repositories import receivables_repository as receivables
 from crm_core.repositories.table import ReceivablesTotal, RecordItem
 from crm_core.repositories.transaction import CounterStep
-from crm_core.services import references
-from crm_core.services.numbering import Numbering
+from crm_core.services import numbering, references
 from crm_core.services.records import Expansion, ObjectSpec, RecordService, SortKey, record_data, represent
 from crm_core.services.records.derived import DerivedWrites
 from crm_core.services.records.writes import Prepared, write_retrying
@@ -48,7 +48,7 @@ CREATED_AS = ("draft", "active")
 OWED = ("active", "expired", "terminated")
 RENEWABLE = ("active", "expired")
 UNITS = 10_000  # counters hold amounts in ten-thousandths (4 decimal places), exact integers
-NUMBERS = Numbering("C", "contract")
+SEQUENCE, NUMBER_PREFIX = "contract", "C"  # C-2026-0001 (services/numbering.py)
 NOTIFIED = "overdue_notified"  # kept, never answered: the instalments reported overdue (contract_timers)
 LINKS = (("deal_id", "deal"), ("company_id", "company"), ("contact_id", "contact"), ("quote_id", "quote"))
 
@@ -213,9 +213,13 @@ class ContractService(RecordService):
         self, ctx: RequestContext, fields: RecordFields, record_id: str | None = None
     ) -> Prepared:
         """A new contract with the tenant's next number of this year, taken in its transaction."""
-        number, claim = NUMBERS.take(ctx.tenant_id, dt.datetime.now(dt.UTC).year)
-        prepared = super().prepare_create(ctx, {**fields, "number": number}, record_id)
-        claim(prepared.changes)
+        period = str(dt.datetime.now(dt.UTC).year)
+        number = numbering.last_number(ctx.tenant_id, SEQUENCE, period) + 1
+        numbered = {**fields, "number": numbering.formatted(NUMBER_PREFIX, period, number)}
+        prepared = super().prepare_create(ctx, numbered, record_id)
+        sequence, condition = numbering.claim(ctx.tenant_id, SEQUENCE, period, number)
+        # a failed condition is a lost race (another contract took the number): prepared again
+        prepared.changes.save(sequence, condition=condition, label="sequence")
         return prepared
 
     def prepare_paid(

@@ -1,32 +1,38 @@
-"""Gapless per-tenant numbers (a contract's ``C-2026-0001``): the number is taken in the transaction that
-writes the record holding it, on the last number read, so a number is given once (two writers that read
-the same last number cannot both commit: the loser's write is prepared again and takes the next one) and
-none is skipped (a write that does not commit takes none)."""
+"""Gapless per-tenant numbers (a quote's ``Q-2026-0001``): the sequence's item holds the last number given
+in a period; a record takes the next by writing the item, on the number it read, in its own transaction.
+
+Two creates that read the same number cannot both commit (the item's condition fails for the second,
+which is prepared again from a fresh read: ``writes.write_retrying``), and a create that fails for any
+other reason writes neither its record nor the number: no number is given twice, none is skipped.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Any
 
-from crm_core.repositories import receivables_repository as sequences
-from crm_core.repositories.transaction import ChangeSet
+from pynamodb.exceptions import DoesNotExist
 
-SEQUENCE_LABEL = "sequence"  # its failed condition is a lost race: the write is prepared again
+from crm_core.repositories import keys
+from crm_core.repositories.table import SequenceItem
 
 
-@dataclass(frozen=True)
-class Numbering:
-    prefix: str  # "C": contracts
-    kind: str  # "contract": what the tenant's sequences are named by, with the year
-    width: int = 4
+def last_number(tenant_id: str, sequence: str, period: str) -> int:
+    """The last number given in ``period`` (0: none yet), read consistently."""
+    try:
+        item = SequenceItem.get(keys.sequence_pk(tenant_id, sequence), period, consistent_read=True)
+    except DoesNotExist:
+        return 0
+    return int(item.last)
 
-    def take(self, tenant_id: str, year: int) -> tuple[str, Callable[[ChangeSet], None]]:
-        """The next number of ``year``, and what adds its sequence's move to the record's transaction."""
-        numbering = f"{self.kind}#{year}"
-        last = sequences.last_number(tenant_id, numbering)
-        item, condition = sequences.next_number(tenant_id, numbering, last)
 
-        def claim(changes: ChangeSet) -> None:
-            changes.save(item, condition=condition, label=SEQUENCE_LABEL)
+def claim(tenant_id: str, sequence: str, period: str, number: int) -> tuple[SequenceItem, Any]:
+    """The item and condition that give ``number`` (the last read plus one), to save in the transaction of
+    the record that takes it: it fails when another record took that number meanwhile."""
+    item = SequenceItem(keys.sequence_pk(tenant_id, sequence), period, last=number)
+    condition = SequenceItem.PK.does_not_exist() if number == 1 else SequenceItem.last == number - 1
+    return item, condition
 
-        return f"{self.prefix}-{year}-{last + 1:0{self.width}d}", claim
+
+def formatted(prefix: str, period: str, number: int) -> str:
+    """``Q-2026-0001``: at least four digits, more when the year needs them."""
+    return f"{prefix}-{period}-{number:04d}"

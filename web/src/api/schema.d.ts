@@ -1635,6 +1635,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List or search products
+         * @description Managers and admins change products; every role reads them. Sorts by created_at, updated_at, name. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         */
+        get: operations["list_products_v1_products_get"];
+        put?: never;
+        /** Create a product */
+        post: operations["create_v1_products_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/batch/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create, update, upsert, read or archive up to 100
+         * @description One result per input, in order. With all_or_none=true every input commits in one transaction or none does (then a 422 or 409 names the input).
+         */
+        post: operations["batch_v1_products_batch__action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a product */
+        get: operations["read_v1_products__record_id__get"];
+        put?: never;
+        post?: never;
+        /** Archive a product (restorable 30 days) */
+        delete: operations["archive_v1_products__record_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of a product
+         * @description Only the fields sent change; null clears a field. Send If-Match with the ETag to change only the version you read.
+         */
+        patch: operations["update_v1_products__record_id__patch"];
+        trace?: never;
+    };
+    "/v1/products/{record_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived product */
+        post: operations["restore_v1_products__record_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/products/{record_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The product's changes, newest first */
+        get: operations["timeline_v1_products__record_id__timeline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/properties/{object}": {
         parameters: {
             query?: never;
@@ -1695,6 +1792,126 @@ export interface paths {
         put?: never;
         /** Restore an archived custom property */
         post: operations["restore_property_v1_properties__object___name__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List or search quotes
+         * @description `q` is a prefix of the number (`Q-2026-00`, or its digits). Sorts by created_at, updated_at, total. A page holds `limit` records unless the list ends there (then `next_cursor` is null). A filter that no index serves (any beyond the first, and text compared without regard to case) is applied while reading, in at most 4 bounded reads per page: a page of a very sparse filter may then be short, with a cursor to continue. `total` is the count of the unfiltered list.
+         */
+        get: operations["list_quotes_v1_quotes_get"];
+        put?: never;
+        /**
+         * Create a quote
+         * @description Line prices and tax rates default from the products (in the quote's currency); totals are derived exactly (each line rounded half-even to the currency's minor unit); `number` is the tenant's next of the year, without gaps.
+         */
+        post: operations["create_v1_quotes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quotes/{record_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a quote */
+        get: operations["read_v1_quotes__record_id__get"];
+        put?: never;
+        post?: never;
+        /** Archive a quote (restorable 30 days) */
+        delete: operations["archive_v1_quotes__record_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Change some fields of a quote
+         * @description Only a draft is changed (409 otherwise); `line_items` replaces every line.
+         */
+        patch: operations["update_v1_quotes__record_id__patch"];
+        trace?: never;
+    };
+    "/v1/quotes/{record_id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A quote as a PDF document
+         * @description The quote's number, the tenant's name, its lines and totals, as `application/pdf`.
+         */
+        get: operations["quote_pdf_v1_quotes__record_id__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quotes/{record_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived quote */
+        post: operations["restore_v1_quotes__record_id__restore_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quotes/{record_id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a quote to its contact
+         * @description Emails the quote's contact a link to its public page `/q/{token}`, where they view, accept or decline it; a draft becomes `sent` (`quote.sent`) and expires after `valid_until`. A quote needs a contact with an email and at least one line (422 naming the field). Sending a sent quote again emails the link again and changes nothing; an answered or expired one is 409.
+         */
+        post: operations["send_quote_v1_quotes__record_id__send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/quotes/{record_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The quote's changes, newest first */
+        get: operations["timeline_v1_quotes__record_id__timeline_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5121,6 +5338,78 @@ export interface components {
             /** Public */
             public: boolean;
         };
+        /**
+         * LineItem
+         * @description One line as it is sent: a product's price and tax rate (in the quote's currency) are its defaults.
+         */
+        LineItem: {
+            /**
+             * Description
+             * @description The product's name by default.
+             */
+            description?: string | null;
+            /**
+             * Discount
+             * @description A decimal fraction of the line: 0.1 is 10% off.
+             */
+            discount?: number | string | null;
+            /** Product Id */
+            product_id?: string | null;
+            /**
+             * Quantity
+             * @description A decimal string or a JSON number, above 0.
+             */
+            quantity: number | string;
+            /**
+             * Tax Rate
+             * @description The product's tax rate by default; 0 without one.
+             */
+            tax_rate?: number | string | null;
+            /**
+             * Unit Price
+             * @description The product's price in the quote's currency by default (422 when it has none).
+             */
+            unit_price?: number | string | null;
+        };
+        /**
+         * LineItemOut
+         * @description A line as answered: what was sent (or defaulted), and its amounts, each rounded half-even to the
+         *     currency's minor unit.
+         */
+        LineItemOut: {
+            /**
+             * Amount
+             * @description quantity x unit_price, rounded.
+             */
+            amount: string;
+            /** Description */
+            description: string | null;
+            /** Discount */
+            discount: string;
+            /**
+             * Discount Amount
+             * @description amount x discount, rounded.
+             */
+            discount_amount: string;
+            /** Product Id */
+            product_id: string | null;
+            /** Quantity */
+            quantity: string;
+            /**
+             * Tax Amount
+             * @description (amount - discount_amount) x tax_rate, rounded.
+             */
+            tax_amount: string;
+            /** Tax Rate */
+            tax_rate: string;
+            /**
+             * Total
+             * @description amount - discount_amount + tax_amount.
+             */
+            total: string;
+            /** Unit Price */
+            unit_price: string;
+        };
         /** LinkedName */
         LinkedName: {
             /** Id */
@@ -5459,6 +5748,26 @@ export interface components {
             /** Stages */
             stages?: components["schemas"]["Stage"][] | null;
         };
+        /** Price */
+        "Price-Input": {
+            /** Currency */
+            currency: string;
+            /**
+             * Unit Price
+             * @description A decimal string (or a JSON number), answered as a string.
+             */
+            unit_price: number | string;
+        };
+        /** Price */
+        "Price-Output": {
+            /** Currency */
+            currency: string;
+            /**
+             * Unit Price
+             * @description A decimal string (or a JSON number), answered as a string.
+             */
+            unit_price: string;
+        };
         /**
          * Problem
          * @description RFC 9457 problem details.
@@ -5489,6 +5798,148 @@ export interface components {
             title: string;
             /** Type */
             type: string;
+        };
+        /** Product */
+        Product: {
+            /**
+             * Active
+             * @description An inactive product is not offered on new quote lines.
+             */
+            active?: boolean | null;
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /** Created At */
+            created_at: string;
+            /** Description */
+            description?: string | null;
+            /** Id */
+            id: string;
+            /** Merged Into */
+            merged_into: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Prices
+             * @description At most one price per currency (ISO 4217).
+             */
+            prices?: components["schemas"]["Price-Output"][] | null;
+            /**
+             * Sku
+             * @description Unique in the tenant, without regard to case: a second one is 409 with existing_id.
+             */
+            sku?: string | null;
+            /**
+             * Tax Rate
+             * @description A decimal fraction: 0.2 is 20%. None: no tax.
+             */
+            tax_rate?: string | null;
+            /** Tenant Id */
+            tenant_id: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
+        };
+        /** ProductBatchResults */
+        ProductBatchResults: {
+            /** Results */
+            results: components["schemas"]["ProductBatchResultsResult"][];
+        };
+        /** ProductBatchResultsResult */
+        ProductBatchResultsResult: {
+            error?: components["schemas"]["Problem"] | null;
+            /** Id */
+            id?: string | null;
+            record?: components["schemas"]["Product"] | null;
+            /**
+             * Status
+             * @description 201 created, 200 read or changed, or the input's error status.
+             */
+            status: number;
+        };
+        /** ProductCreate */
+        ProductCreate: {
+            /**
+             * Active
+             * @description An inactive product is not offered on new quote lines.
+             */
+            active?: boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Prices
+             * @description At most one price per currency (ISO 4217).
+             */
+            prices?: components["schemas"]["Price-Input"][] | null;
+            /** Sku */
+            sku: string;
+            /**
+             * Tax Rate
+             * @description A decimal fraction: 0.2 is 20%. None: no tax.
+             */
+            tax_rate?: number | string | null;
+        };
+        /** ProductPage */
+        ProductPage: {
+            /** Items */
+            items: components["schemas"]["Product"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description How many records the list has in all (active ones, or archived ones with ?archived=true); null when it is filtered or searched.
+             */
+            total: number | null;
+        };
+        /** ProductTimelinePage */
+        ProductTimelinePage: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ProductUpdate
+         * @description Every field optional; a field sent as null is cleared (active back to true).
+         */
+        ProductUpdate: {
+            /**
+             * Active
+             * @description An inactive product is not offered on new quote lines.
+             */
+            active?: boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Prices
+             * @description At most one price per currency (ISO 4217).
+             */
+            prices?: components["schemas"]["Price-Input"][] | null;
+            /**
+             * Sku
+             * @description Unique in the tenant, without regard to case: a second one is 409 with existing_id.
+             */
+            sku?: string | null;
+            /**
+             * Tax Rate
+             * @description A decimal fraction: 0.2 is 20%. None: no tax.
+             */
+            tax_rate?: number | string | null;
         };
         /** Property */
         Property: {
@@ -5632,6 +6083,193 @@ export interface components {
              * @description May be turned off (`false`); turning it on once created is refused (`422`).
              */
             unique?: boolean | null;
+        };
+        /** Quote */
+        Quote: {
+            /** Accepted At */
+            accepted_at?: string | null;
+            /** Archived */
+            archived: boolean;
+            /** Archived At */
+            archived_at: string | null;
+            /**
+             * Contact Id
+             * @description Whom it is sent to (their email).
+             */
+            contact_id?: string | null;
+            /** Created At */
+            created_at: string;
+            /** Currency */
+            currency?: string | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Declined At */
+            declined_at?: string | null;
+            /** Discount Total */
+            discount_total: string;
+            /** Expired At */
+            expired_at?: string | null;
+            /** Id */
+            id: string;
+            /** Line Items */
+            line_items?: components["schemas"]["LineItemOut"][] | null;
+            /** Merged Into */
+            merged_into: string | null;
+            /**
+             * Notes
+             * @description Terms or a note to the customer, shown under the lines (PDF and page).
+             */
+            notes?: string | null;
+            /**
+             * Number
+             * @description Per tenant and year, gapless: Q-2026-0001.
+             */
+            number: string;
+            /** Owner Id */
+            owner_id?: string | null;
+            /** Sent At */
+            sent_at?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "sent" | "accepted" | "declined" | "expired";
+            /**
+             * Subtotal
+             * @description The lines' amounts summed.
+             */
+            subtotal: string;
+            /** Tax Total */
+            tax_total: string;
+            /** Tenant Id */
+            tenant_id: string;
+            /**
+             * Title
+             * @description What it offers, in a few words (for lists).
+             */
+            title?: string | null;
+            /**
+             * Total
+             * @description subtotal - discount_total + tax_total.
+             */
+            total: string;
+            /** Updated At */
+            updated_at: string;
+            /**
+             * Valid Until
+             * @description The last day it may be accepted; a sent quote expires after it (UTC).
+             */
+            valid_until?: string | null;
+            /**
+             * Version
+             * @description Bumped by every change; sent back as the ETag.
+             */
+            version: number;
+            /**
+             * Win Deal On Accept
+             * @description Accepting it moves its deal to the pipeline's won stage (true by default).
+             */
+            win_deal_on_accept?: boolean | null;
+        };
+        /** QuoteCreate */
+        QuoteCreate: {
+            /**
+             * Contact Id
+             * @description Whom it is sent to (their email).
+             */
+            contact_id?: string | null;
+            /** Currency */
+            currency: string;
+            /** Deal Id */
+            deal_id: string;
+            /** Line Items */
+            line_items?: components["schemas"]["LineItem"][] | null;
+            /**
+             * Notes
+             * @description Terms or a note to the customer, shown under the lines (PDF and page).
+             */
+            notes?: string | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            /**
+             * Title
+             * @description What it offers, in a few words (for lists).
+             */
+            title?: string | null;
+            /**
+             * Valid Until
+             * @description The last day it may be accepted; a sent quote expires after it (UTC).
+             */
+            valid_until?: string | null;
+            /**
+             * Win Deal On Accept
+             * @description Accepting it moves its deal to the pipeline's won stage (true by default).
+             */
+            win_deal_on_accept?: boolean | null;
+        };
+        /** QuotePage */
+        QuotePage: {
+            /** Items */
+            items: components["schemas"]["Quote"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+            /**
+             * Total
+             * @description How many records the list has in all (active ones, or archived ones with ?archived=true); null when it is filtered or searched.
+             */
+            total: number | null;
+        };
+        /** QuoteTimelinePage */
+        QuoteTimelinePage: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /**
+             * Next Cursor
+             * @description Pass as ?cursor= for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * QuoteUpdate
+         * @description Every field optional; only a draft is changed (409 otherwise). ``line_items`` replaces every line.
+         */
+        QuoteUpdate: {
+            /**
+             * Contact Id
+             * @description Whom it is sent to (their email).
+             */
+            contact_id?: string | null;
+            /** Currency */
+            currency?: string | null;
+            /** Deal Id */
+            deal_id?: string | null;
+            /** Line Items */
+            line_items?: components["schemas"]["LineItem"][] | null;
+            /**
+             * Notes
+             * @description Terms or a note to the customer, shown under the lines (PDF and page).
+             */
+            notes?: string | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            /**
+             * Title
+             * @description What it offers, in a few words (for lists).
+             */
+            title?: string | null;
+            /**
+             * Valid Until
+             * @description The last day it may be accepted; a sent quote expires after it (UTC).
+             */
+            valid_until?: string | null;
+            /**
+             * Win Deal On Accept
+             * @description Accepting it moves its deal to the pipeline's won stage (true by default).
+             */
+            win_deal_on_accept?: boolean | null;
         };
         /** RecordRef */
         RecordRef: {
@@ -6170,6 +6808,22 @@ export interface components {
              * @description Its owner (by default its creator).
              */
             owner_id?: string | null;
+        };
+        /**
+         * SendRequest
+         * @description The email that takes the quote's link to its contact.
+         */
+        SendRequest: {
+            /**
+             * From
+             * @description The sender; the calling user's own address by default.
+             */
+            from?: string | null;
+            /**
+             * Message
+             * @description A note above the link, in plain text.
+             */
+            message?: string | null;
         };
         /** SlaPolicy */
         SlaPolicy: {
@@ -24153,6 +24807,1205 @@ export interface operations {
             };
         };
     };
+    list_products_v1_products_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description List archived products instead. */
+                archived?: boolean;
+                /** @description Type-ahead prefix over the SKU and the name's words. */
+                q?: string | null;
+                /** @description The field to sort by (the operation's description names them); a leading - sorts descending. Without it: oldest first. */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductPage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_v1_products_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    batch_v1_products_batch__action__post: {
+        parameters: {
+            query?: {
+                /** @description Apply every input in one transaction or none. */
+                all_or_none?: boolean;
+            };
+            header?: never;
+            path: {
+                action: "create" | "update" | "upsert" | "read" | "archive";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductBatchResults"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_v1_products__record_id__get: {
+        parameters: {
+            query?: {
+                /** @description Also find an archived record. */
+                archived?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_v1_products__record_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            204: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_v1_products__record_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProductUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore_v1_products__record_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Product"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_v1_products__record_id__timeline_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProductTimelinePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_properties_v1_properties__object__get: {
         parameters: {
             query?: {
@@ -25034,6 +26887,1309 @@ export interface operations {
             };
             /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
             409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_quotes_v1_quotes_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+                /** @description List archived quotes instead. */
+                archived?: boolean;
+                /** @description Type-ahead prefix over the number. */
+                q?: string | null;
+                deal_id?: string | null;
+                status?: ("draft" | "sent" | "accepted" | "declined" | "expired") | null;
+                /** @description A user's id, or `me` for the caller's own records. */
+                owner_id?: string | null;
+                /** @description The field to sort by (the operation's description names them); a leading - sorts descending. Without it: oldest first. */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuotePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_v1_quotes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_v1_quotes__record_id__get: {
+        parameters: {
+            query?: {
+                /** @description Also find an archived record. */
+                archived?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    archive_v1_quotes__record_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            204: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_v1_quotes__record_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QuoteUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match names an older version (`current_version` names the current one). Nothing changed. */
+            412: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    quote_pdf_v1_quotes__record_id__pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore_v1_quotes__record_id__restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_quote_v1_quotes__record_id__send_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendRequest"];
+            };
+        };
+        responses: {
+            /** @description Sent */
+            200: {
+                headers: {
+                    /** @description The record's version, as "<version>". */
+                    ETag?: string;
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Quote"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
+            403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A unique value (email, domain) is taken (`existing_id` names the holder), or a conflicting change. */
+            409: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not application/json. */
+            415: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
+            422: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Over the tenant's rate limit; Retry-After says when to come back. */
+            429: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service the CRM relies on (the email service) refused; what was committed stays: retry. */
+            502: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    timeline_v1_quotes__record_id__timeline_get: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The record's id. */
+                record_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteTimelinePage"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing or bad credential. */
+            401: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in this tenant (another tenant's record is indistinguishable from a missing one), or no such route (e.g. an unknown batch action). */
+            404: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;

@@ -4,7 +4,7 @@ import { api, unwrap } from "../api/client";
 import { formatDateTime } from "../format";
 import { Empty, QueryState } from "./States";
 
-export type TimelineObject = "contacts" | "companies" | "deals" | "tickets";
+export type TimelineObject = "contacts" | "companies" | "deals" | "tickets" | "quotes";
 
 export function timelineKey(object: TimelineObject, id: string) {
   return ["timeline", object, id] as const;
@@ -27,7 +27,9 @@ export function RecordTimeline({ object, id }: { object: TimelineObject; id: str
             ? api.GET("/v1/companies/{record_id}/timeline", { params: { path: { record_id: id } } })
             : object === "deals"
               ? api.GET("/v1/deals/{record_id}/timeline", { params: { path: { record_id: id } } })
-              : api.GET("/v1/tickets/{record_id}/timeline", { params: { path: { record_id: id } } }),
+              : object === "quotes"
+                ? api.GET("/v1/quotes/{record_id}/timeline", { params: { path: { record_id: id } } })
+                : api.GET("/v1/tickets/{record_id}/timeline", { params: { path: { record_id: id } } }),
       ),
   });
   return (

@@ -13,6 +13,7 @@ import { useOwnerName } from "../components/owners";
 import { FormButtons, FormCard, ProblemAlert } from "../forms/parts";
 import { leadingField, useFormState } from "../forms/useFormState";
 import { formatDate, formatDateTime, formatMoney } from "../format";
+import { DealQuotes } from "./quotes/DealQuotes";
 
 type Deal = Schemas["Deal"];
 const FIELDS = ["name", "amount", "currency", "close_date"] as const;
@@ -152,7 +153,10 @@ export default function DealDetail() {
       )}
       <Grid>
         <Grid.Col span={{ base: 12, md: 5 }}>
-          {!record.archived && <QuickActivity object="deals" id={record.id} />}
+          <Stack>
+            <DealQuotes deal={record} />
+            {!record.archived && <QuickActivity object="deals" id={record.id} />}
+          </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 7 }}>
           <RecordTimeline object="deals" id={record.id} />

@@ -1,0 +1,351 @@
+"""Products and quotes over HTTP on the local runtime: the catalogue (a SKU unique in the tenant, prices per
+ISO 4217 currency, roles); quotes on deals with exact decimal totals checked against sums made here
+independently, numbers gapless under concurrent creates, the PDF, the public page and its answers, expiry;
+another tenant never sees a product, a quote, its PDF or its page."""
+
+from __future__ import annotations
+
+import io
+import json
+import random
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import requests
+from crm_core.auth import Role
+from pypdf import PdfReader
+
+from crm_local.runtime import LocalRuntime
+from tests.integration.test_campaigns import html_of, sent_to
+from tests.integration.test_tickets import deliver_twice, schedule_of
+from tests.support.client import ApiClient
+from tests.support.credentials import user_client
+from tests.support.waiting import eventually
+
+
+def test_products_catalogue(client: ApiClient, other: ApiClient) -> None:
+    product = client.create(
+        "products",
+        {
+            "sku": "ENG-1",
+            "name": "Engine",
+            "prices": [{"currency": "EUR", "unit_price": 19.99}, {"currency": "JPY", "unit_price": "2500"}],
+            "tax_rate": "0.19",
+        },
+    )
+    assert product["prices"] == [
+        {"currency": "EUR", "unit_price": "19.99"},
+        {"currency": "JPY", "unit_price": "2500"},
+    ]
+    assert (product["tax_rate"], product["active"]) == ("0.19", True)
+    # The SKU is unique in the tenant, without regard to case; another tenant may use it.
+    taken = client.post("/v1/products", {"sku": "eng-1", "name": "Again"})
+    assert taken.status_code == 409 and taken.json()["existing_id"] == product["id"], taken.text
+    assert other.post("/v1/products", {"sku": "ENG-1", "name": "Theirs"}).status_code == 201
+    # ISO 4217, one price per currency, a tax rate from 0 to 1: 422 naming the field, nothing written.
+    for body, field in (
+        ({"prices": [{"currency": "XYZ", "unit_price": "1"}]}, "prices[0].currency"),
+        (
+            {"prices": [{"currency": "EUR", "unit_price": "1"}, {"currency": "EUR", "unit_price": "2"}]},
+            "prices",
+        ),
+        ({"tax_rate": "1.5"}, "tax_rate"),
+        ({"prices": [{"currency": "EUR", "unit_price": "-1"}]}, "prices[0].unit_price"),
+    ):
+        bad = client.post("/v1/products", {"sku": "BAD-1", "name": "Bad", **body})
+        assert bad.status_code == 422, bad.text
+        assert field in [e["field"] for e in bad.json()["errors"]], (field, bad.text)
+    assert client.get("/v1/products", params={"q": "bad"}).json()["items"] == []
+    # Another tenant's product is not there.
+    assert other.get(f"/v1/products/{product['id']}").status_code == 404
+    assert other.patch(f"/v1/products/{product['id']}", {"name": "x"}).status_code == 404
+    # Managers and admins manage the catalogue; reps and viewers read it.
+    manager, rep = user_client(client, Role.MANAGER), user_client(client, Role.REP)
+    assert manager.patch(f"/v1/products/{product['id']}", {"active": False}).status_code == 200
+    assert rep.get(f"/v1/products/{product['id']}").json()["active"] is False
+    assert rep.patch(f"/v1/products/{product['id']}", {"name": "x"}).status_code == 403
+    assert rep.post("/v1/products", {"sku": "REP-1", "name": "Rep's"}).status_code == 403
+    assert [p["sku"] for p in client.get("/v1/products", params={"q": "eng"}).json()["items"]] == ["ENG-1"]
+
+
+# ------------------------------------------------------------------------------------------------ quotes
+
+MINOR = {"EUR": 2, "USD": 2, "JPY": 0, "KWD": 3}  # ISO 4217 minor units, as this test knows them
+
+
+def rounded(value: Decimal, currency: str) -> Decimal:
+    return value.quantize(Decimal(10) ** -MINOR[currency], rounding=ROUND_HALF_EVEN)
+
+
+def expected_line(quantity: str, price: str, discount: str, tax: str, currency: str) -> dict[str, str]:
+    """A line's amounts computed here, independently of the CRM's code."""
+    amount = rounded(Decimal(quantity) * Decimal(price), currency)
+    off = rounded(amount * Decimal(discount), currency)
+    tax_amount = rounded((amount - off) * Decimal(tax), currency)
+    return {
+        "amount": str(amount),
+        "discount_amount": str(off),
+        "tax_amount": str(tax_amount),
+        "total": str(amount - off + tax_amount),
+    }
+
+
+def expected_totals(lines: list[dict[str, str]], currency: str) -> dict[str, str]:
+    zero = rounded(Decimal(0), currency)
+    sub = sum((Decimal(x["amount"]) for x in lines), zero)
+    off = sum((Decimal(x["discount_amount"]) for x in lines), zero)
+    tax = sum((Decimal(x["tax_amount"]) for x in lines), zero)
+    return {
+        "subtotal": str(sub),
+        "discount_total": str(off),
+        "tax_total": str(tax),
+        "total": str(sub - off + tax),
+    }
+
+
+def amounts_of(line: dict[str, Any]) -> dict[str, str]:
+    return {k: line[k] for k in ("amount", "discount_amount", "tax_amount", "total")}
+
+
+def totals_of(quote: dict[str, Any]) -> dict[str, str]:
+    return {k: quote[k] for k in ("subtotal", "discount_total", "tax_total", "total")}
+
+
+def test_quote_arithmetic_is_exact_in_every_currency(client: ApiClient) -> None:
+    deal = client.create("deals", {"name": "Engines"})
+    product = client.create(
+        "products",
+        {
+            "sku": "P-1",
+            "name": "Gear",
+            "prices": [
+                {"currency": "EUR", "unit_price": "0.125"},
+                {"currency": "JPY", "unit_price": "0.5"},
+                {"currency": "KWD", "unit_price": "1.0005"},
+            ],
+            "tax_rate": "0.05",
+        },
+    )
+    pid = product["id"]
+    # (currency, lines sent, each line's (quantity, price, discount, tax) as this test expects them)
+    cases = [
+        (
+            "EUR",
+            [
+                {"product_id": pid, "quantity": "1"},  # 0.125 -> 0.12 (half to even)
+                {"product_id": pid, "quantity": "1", "unit_price": "0.135"},  # 0.135 -> 0.14
+                {"description": "Service", "quantity": "3", "unit_price": "10.05", "discount": "0.1"},
+                {"description": "Tax edge", "quantity": "1", "unit_price": "10.05", "tax_rate": "0.05"},
+            ],
+            [
+                ("1", "0.125", "0", "0.05"),
+                ("1", "0.135", "0", "0.05"),
+                ("3", "10.05", "0.1", "0"),
+                ("1", "10.05", "0", "0.05"),
+            ],
+        ),
+        (
+            "JPY",
+            [{"product_id": pid, "quantity": "3"}, {"product_id": pid, "quantity": "5", "discount": "0.5"}],
+            [("3", "0.5", "0", "0.05"), ("5", "0.5", "0.5", "0.05")],
+        ),
+        (
+            "KWD",
+            [
+                {"product_id": pid, "quantity": "1"},
+                {"product_id": pid, "quantity": "1", "unit_price": "1.0015"},
+            ],
+            [("1", "1.0005", "0", "0.05"), ("1", "1.0015", "0", "0.05")],
+        ),
+    ]
+    for currency, lines, expected in cases:
+        quote = client.create("quotes", {"deal_id": deal["id"], "currency": currency, "line_items": lines})
+        want = [expected_line(*one, currency) for one in expected]
+        assert [amounts_of(line) for line in quote["line_items"]] == want, (currency, quote["line_items"])
+        assert totals_of(quote) == expected_totals(want, currency), currency
+        assert quote["line_items"][0]["description"] == ("Gear" if "product_id" in lines[0] else "Service")
+    assert quote["line_items"][0]["unit_price"] == "1.0005" and quote["line_items"][0]["tax_rate"] == "0.05"
+
+    # 100 lines of every kind of value: the totals are the sums of the rounded lines.
+    rng = random.Random(18)
+    lines, expected = [], []
+    for n in range(100):
+        quantity = str(Decimal(rng.randint(1, 5000)) / Decimal(rng.choice((1, 10, 100))))
+        price = str(Decimal(rng.randint(1, 10**7)) / Decimal(10**4))
+        discount = rng.choice(("0", "0.05", "0.125", "0.333333"))
+        tax = rng.choice(("0", "0.07", "0.19", "0.2"))
+        lines.append(
+            {
+                "description": f"Line {n}",
+                "quantity": quantity,
+                "unit_price": price,
+                "discount": discount,
+                "tax_rate": tax,
+            }
+        )
+        expected.append(expected_line(quantity, price, discount, tax, "USD"))
+    big = client.create("quotes", {"deal_id": deal["id"], "currency": "USD", "line_items": lines})
+    assert [amounts_of(line) for line in big["line_items"]] == expected
+    assert totals_of(big) == expected_totals(expected, "USD")
+    assert client.get(f"/v1/quotes/{big['id']}").json()["total"] == big["total"]
+
+    # 422 naming the field, and no number taken: the next quote's number follows the last one made.
+    before = client.get("/v1/quotes", params={"limit": 100}).json()["items"]
+    for body, field in (
+        ({"line_items": [*lines, lines[0]]}, "line_items"),
+        (
+            {
+                "line_items": [{"quantity": "1", "unit_price": "1"}, {"product_id": pid, "quantity": "1"}],
+                "currency": "USD",
+            },
+            "line_items[1].unit_price",
+        ),
+        ({"line_items": [{"quantity": "0", "unit_price": "1"}]}, "line_items[0].quantity"),
+        ({"line_items": [{"quantity": 1.5, "unit_price": 2.25}], "currency": "XXY"}, "currency"),
+    ):
+        bad = client.post("/v1/quotes", {"deal_id": deal["id"], "currency": "EUR", **body})
+        assert bad.status_code == 422, bad.text
+        assert field in [e["field"] for e in bad.json()["errors"]], (field, bad.text)
+    assert client.get("/v1/quotes", params={"limit": 100}).json()["items"] == before
+    numbers = sorted(q["number"] for q in before)
+    after = client.create("quotes", {"deal_id": deal["id"], "currency": "EUR"})
+    year = datetime.now(UTC).year
+    assert numbers == [f"Q-{year}-{n:04d}" for n in range(1, 5)]
+    assert after["number"] == f"Q-{year}-0005" and after["total"] == "0.00"
+
+
+def test_quote_numbers_are_gapless_under_concurrent_creates(client: ApiClient) -> None:
+    deal = client.create("deals", {"name": "Rush"})
+    body = {"deal_id": deal["id"], "currency": "EUR", "line_items": [{"quantity": "1", "unit_price": "5"}]}
+    bad = {**body, "line_items": [{"quantity": "1"}]}  # no price: refused
+
+    def create(n: int) -> requests.Response:
+        return client.post("/v1/quotes", bad if n % 5 == 4 else body)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        answers = list(pool.map(create, range(25)))
+    took = time.perf_counter() - started
+    made = [a.json() for a in answers if a.status_code == 201]
+    assert sorted(a.status_code for a in answers) == [201] * 20 + [422] * 5, [a.text for a in answers]
+    year = datetime.now(UTC).year
+    assert sorted(q["number"] for q in made) == [f"Q-{year}-{n:04d}" for n in range(1, 21)]
+    print(f"20 concurrent quote creates (and 5 refused) took {took:.2f} s")
+
+
+def test_a_quotes_life(
+    runtime: LocalRuntime, client: ApiClient, other: ApiClient, anonymous: ApiClient
+) -> None:
+    domain = f"{client.tenant_id.lower()}.example"
+    contact = client.create("contacts", {"email": f"ada@{domain}", "first_name": "Ada"})
+    deal = client.create("deals", {"name": "Engines", "contact_ids": [contact["id"]]})
+    product = client.create(
+        "products", {"sku": "ENG", "name": "Engine", "prices": [{"currency": "EUR", "unit_price": "1250"}]}
+    )
+    quote = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": contact["id"],
+            "currency": "EUR",
+            "title": "Three engines",
+            "line_items": [
+                {"product_id": product["id"], "quantity": "3", "discount": "0.1", "tax_rate": "0.2"}
+            ],
+        },
+    )
+    qid = quote["id"]
+    assert (quote["status"], quote["total"]) == ("draft", "4050.00")
+    # A draft changes; its totals follow.
+    changed = client.patch(
+        f"/v1/quotes/{qid}", {"line_items": [{"product_id": product["id"], "quantity": "2"}]}
+    )
+    assert changed.status_code == 200 and changed.json()["total"] == "2500.00", changed.text
+    # The PDF: the number, the lines, the totals.
+    pdf = client.get(f"/v1/quotes/{qid}/pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"].startswith("application/pdf"), pdf.text[
+        :200
+    ]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    for words in (quote["number"], "Engine", "2500.00 EUR", "Acme"):
+        assert words in text, (words, text)
+    # Another tenant sees nothing of it.
+    for call in (
+        lambda: other.get(f"/v1/quotes/{qid}"),
+        lambda: other.get(f"/v1/quotes/{qid}/pdf"),
+        lambda: other.patch(f"/v1/quotes/{qid}", {"title": "Theirs"}),
+        lambda: other.post(f"/v1/quotes/{qid}/send", {}),
+    ):
+        assert call().status_code == 404
+    # A draft has no public page (its token is forged or not: 404).
+    token = page_token_of(client.tenant_id, qid)
+    assert anonymous.get(f"/q/{token}").status_code == 404
+
+    sent = client.post(f"/v1/quotes/{qid}/send", {"message": "As discussed."})
+    assert sent.status_code == 200 and sent.json()["status"] == "sent", sent.text
+    assert client.post(f"/v1/quotes/{qid}/send", {}).status_code == 200  # the link again, no new event
+    mails = eventually(lambda: sent_to(domain), timeout=10)
+    link = re.search(r'href="https?://[^"]+/q/([A-Za-z0-9_.-]+)"', html_of(mails[0]))
+    assert link and link.group(1) == token and len(mails) == 2
+    assert client.patch(f"/v1/quotes/{qid}", {"title": "Late"}).status_code == 409  # only drafts change
+
+    page = anonymous.get(f"/q/{token}")
+    assert page.status_code == 200 and "2500.00 EUR" in page.text and "Accept" in page.text, page.text
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert anonymous.get(f"/q/{forged}").status_code == 404
+    assert anonymous.get(f"/q/{page_token_of(other.tenant_id, qid)}").status_code == 404  # another tenant's
+    accepted = anonymous.post(f"/q/{token}/accept")
+    assert accepted.status_code == 200 and "accepted" in accepted.text, accepted.text
+    assert anonymous.post(f"/q/{token}/accept").status_code == 200  # the same answer again
+    assert anonymous.post(f"/q/{token}/decline").status_code == 409
+    assert client.get(f"/v1/quotes/{qid}").json()["status"] == "accepted"
+    assert eventually(lambda: client.get(f"/v1/deals/{deal['id']}").json()["status"] == "won", timeout=10)
+    kinds = timeline_with(client, f"/v1/quotes/{qid}/timeline", "quote.accepted")
+    assert sorted(kinds) == ["quote.accepted", "quote.created", "quote.sent", "quote.updated"]
+
+    # Expiry: at the end of valid_until, once however often the schedule's message comes.
+    later = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": contact["id"],
+            "currency": "EUR",
+            "valid_until": datetime.now(UTC).date().isoformat(),
+            "line_items": [{"product_id": product["id"], "quantity": "1"}],
+        },
+    )
+    assert client.post(f"/v1/quotes/{later['id']}/send", {}).status_code == 200
+    schedule = eventually(lambda: schedule_of(runtime, f"quote-expiry-{later['id']}"), timeout=10)
+    message = json.loads(schedule["Target"]["Input"])
+    assert message["at"] == (datetime.now(UTC).date() + timedelta(days=1)).isoformat() + "T00:00:00.000Z"
+    deliver_twice(message)
+    assert client.get(f"/v1/quotes/{later['id']}").json()["status"] == "expired"
+    expired = timeline_with(client, f"/v1/quotes/{later['id']}/timeline", "quote.expired")
+    assert expired.count("quote.expired") == 1
+    assert anonymous.post(f"/q/{page_token_of(client.tenant_id, later['id'])}/accept").status_code == 409
+
+    # Roles: a rep makes quotes on deals, a viewer reads them.
+    rep, viewer = user_client(client, Role.REP), user_client(client, Role.VIEWER)
+    assert rep.post("/v1/quotes", {"deal_id": deal["id"], "currency": "EUR"}).status_code == 201
+    assert viewer.post("/v1/quotes", {"deal_id": deal["id"], "currency": "EUR"}).status_code == 403
+    assert viewer.get(f"/v1/quotes/{qid}/pdf").status_code == 200
+
+
+def page_token_of(tenant_id: str, quote_id: str) -> str:
+    from crm_core.services.quote_mail import page_token
+
+    return page_token(tenant_id, quote_id)
+
+
+def timeline_with(client: ApiClient, path: str, kind: str) -> list[str]:
+    """The types of a timeline's entries, once ``kind`` is among them (the relay writes them)."""
+
+    def kinds() -> list[str]:
+        found = [entry["type"] for entry in client.get(path).json()["items"]]
+        return found if kind in found else []
+
+    return eventually(kinds, timeout=15)
