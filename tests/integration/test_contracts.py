@@ -15,6 +15,7 @@ from typing import Any
 from crm_core.auth import Role
 
 from crm_local.runtime import LocalRuntime
+from tests.integration.test_products_quotes import page_token_of
 from tests.integration.test_tickets import deliver_twice, notifications, schedule_of, types
 from tests.support.client import ApiClient
 from tests.support.credentials import user_client
@@ -348,3 +349,29 @@ def test_revenue_reports_answer_the_contracts_numbers(client: ApiClient) -> None
     later = expected_reports(contracts, datetime.now(UTC).date() + timedelta(days=20))
     assert reported_rows(client, to=day(20))["receivables-aging"] == later["receivables-aging"]
     assert ("1-30", "EUR", 1, Decimal("400.00")) in later["receivables-aging"]
+
+
+def test_a_contract_from_an_accepted_quote(client: ApiClient, anonymous: ApiClient) -> None:
+    """It takes the quote's total, currency, deal, contact and lines; a quote not accepted is refused."""
+    contact = client.create("contacts", {"email": f"buyer@{client.tenant_id.lower()}.example"})
+    deal = client.create("deals", {"name": "Engines", "contact_ids": [contact["id"]]})
+    lines = [{"description": "Engine", "quantity": "3", "unit_price": "1250.00", "discount": "0.1"}]
+    quote = client.create(
+        "quotes", {"deal_id": deal["id"], "contact_id": contact["id"], "currency": "EUR", "line_items": lines}
+    )
+    term = {"start_date": day(1), "end_date": day(365), "quote_id": quote["id"]}
+    assert field_of(client.post("/v1/contracts", term)) == ["quote_id"]  # a draft quote
+    assert client.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+    assert anonymous.post(f"/q/{page_token_of(client.tenant_id, quote['id'])}/accept").status_code == 200
+    assert field_of(client.post("/v1/contracts", {**term, "value": "1.00"})) == ["value"]
+    assert field_of(client.post("/v1/contracts", {**term, "currency": "USD"})) == ["currency"]
+    assert field_of(client.post("/v1/contracts", {k: v for k, v in term.items() if k != "quote_id"})) == [
+        "value"
+    ]
+    contract = client.create("contracts", {**term, "value": "3375"})
+    assert (contract["value"], contract["currency"]) == ("3375.00", "EUR") == (quote["total"], "EUR")
+    assert (contract["deal_id"], contract["contact_id"]) == (deal["id"], contact["id"])
+    assert contract["line_items"] == quote["line_items"]
+    assert contract["installments"] == [
+        {"due_date": day(1), "amount": "3375.00", "paid": "0.00", "status": "open"}
+    ]

@@ -20,6 +20,7 @@ from crm_core.models.common import (
 )
 from crm_core.models.deal import Amount
 from crm_core.models.pipeline import Currency
+from crm_core.models.quote import LineItemOut
 
 ContractStatus = Literal["draft", "active", "expired", "terminated"]
 InstallmentStatus = Literal["open", "paid", "overdue"]
@@ -75,10 +76,11 @@ class ContractFields(StrictModel):
 
 
 class ContractCreate(ContractFields):
+    """``value`` and ``currency`` are required, unless the contract is made from an accepted quote
+    (``quote_id``): its total and currency are the contract's, and its lines are kept on it."""
+
     start_date: dt.date
     end_date: dt.date
-    value: Amount
-    currency: Currency
 
 
 class ContractUpdate(ContractFields):
@@ -110,6 +112,9 @@ class ContractOut(ContractFields):
     )
     renewed_from: str | None = Field(None, description="The contract whose renewal this one is.")
     renewed_to: str | None = Field(None, description="The contract renewing this one (POST /renew).")
+    line_items: list[LineItemOut] | None = Field(
+        None, description="The lines of the accepted quote it was made from, as the quote answers them."
+    )
 
 
 class RenewalInput(StrictModel):
@@ -161,6 +166,7 @@ CONTRACT_DEFAULTS: dict[str, object] = {
     "installments": [],
     "renewed_from": None,
     "renewed_to": None,
+    "line_items": None,
 }
 
 Contract = record_model("Contract", ContractOut)
@@ -193,6 +199,7 @@ EXAMPLE: dict[str, Any] = {
     ],
     "renewed_from": None,
     "renewed_to": None,
+    "line_items": None,
 }
 EXAMPLE_UPDATE: tuple[str, Any] = ("renewal_reminder_days", 60)
 _SYSTEM = {"type": "system", "id": "contracts"}

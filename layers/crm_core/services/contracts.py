@@ -109,6 +109,9 @@ def derive(
     if old is not None and status != old and status not in STATUS_MOVES[old]:
         allowed = ", ".join(STATUS_MOVES[old]) or f"nothing ({old} is final)"
         raise invalid_field("status", f"a {old} contract can move to {allowed}, not {status}")
+    for required in ("value", "currency"):
+        if data.get(required) is None:
+            raise invalid_field(required, "is required (or a quote_id of an accepted quote)")
     start, end = str(data["start_date"]), str(data["end_date"])
     if end < start:
         raise invalid_field("end_date", "is before start_date")
@@ -208,11 +211,46 @@ def _shifted(date_text: str, days: int) -> str:
     return (dt.date.fromisoformat(date_text) + dt.timedelta(days=days)).isoformat()
 
 
+def from_quote(ctx: RequestContext, fields: RecordFields) -> RecordFields:
+    """A new contract's fields from the accepted quote it names: its total as the value, its currency, its
+    deal and contact unless given, and its lines; 422 naming ``quote_id`` for a quote not accepted (or not
+    the tenant's), ``value`` or ``currency`` for one given otherwise than the quote says."""
+    quote = references.active_record(ctx, "quote", str(fields["quote_id"]))
+    if quote is None:
+        raise invalid_field("quote_id", "no quote with this id")
+    offer = record_data(quote)
+    if offer.get("status") != "accepted":
+        raise invalid_field(
+            "quote_id", f"the quote is {offer.get('status')}: a contract takes an accepted one"
+        )
+    taken = {"value": offer.get("total"), "currency": offer.get("currency")}
+    for name, value in taken.items():
+        if fields.get(name) is not None and comparable(fields[name]) != comparable(value):
+            raise invalid_field(name, f"the accepted quote's {name} is {value}")
+    return {
+        "deal_id": offer.get("deal_id"),
+        "contact_id": offer.get("contact_id"),
+        **{k: v for k, v in fields.items() if v is not None},
+        **taken,
+        "line_items": offer.get("line_items"),
+    }
+
+
+def comparable(value: Any) -> Any:
+    """An amount as a number (``"10"`` is ``"10.00"``), anything else as it is."""
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return value
+
+
 class ContractService(RecordService):
     def prepare_create(
         self, ctx: RequestContext, fields: RecordFields, record_id: str | None = None
     ) -> Prepared:
         """A new contract with the tenant's next number of this year, taken in its transaction."""
+        if fields.get("quote_id"):
+            fields = from_quote(ctx, fields)
         period = str(dt.datetime.now(dt.UTC).year)
         number = numbering.last_number(ctx.tenant_id, SEQUENCE, period) + 1
         numbered = {**fields, "number": numbering.formatted(NUMBER_PREFIX, period, number)}

@@ -3922,6 +3922,11 @@ export interface components {
              * @description The payment plan with what is paid of each instalment.
              */
             installments?: components["schemas"]["Installment"][];
+            /**
+             * Line Items
+             * @description The lines of the accepted quote it was made from, as the quote answers them.
+             */
+            line_items?: components["schemas"]["LineItemOut"][] | null;
             /** Merged Into */
             merged_into: string | null;
             /** Name */
@@ -3994,14 +3999,18 @@ export interface components {
              */
             version: number;
         };
-        /** ContractCreate */
+        /**
+         * ContractCreate
+         * @description ``value`` and ``currency`` are required, unless the contract is made from an accepted quote
+         *     (``quote_id``): its total and currency are the contract's, and its lines are kept on it.
+         */
         ContractCreate: {
             /** Company Id */
             company_id?: string | null;
             /** Contact Id */
             contact_id?: string | null;
             /** Currency */
-            currency: string;
+            currency?: string | null;
             /** Deal Id */
             deal_id?: string | null;
             /**
@@ -4041,7 +4050,7 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
             /** Value */
-            value: number | string;
+            value?: number | string | null;
         };
         /** ContractPage */
         ContractPage: {
@@ -4151,6 +4160,11 @@ export interface components {
              * @description The payment plan with what is paid of each instalment.
              */
             installments?: components["schemas"]["Installment"][];
+            /**
+             * Line Items
+             * @description The lines of the accepted quote it was made from, as the quote answers them.
+             */
+            line_items?: components["schemas"]["LineItemOut"][] | null;
             /** Merged Into */
             merged_into: string | null;
             /** Name */
