@@ -21,10 +21,11 @@ from crm_core.http.record_routes import (
     list_response,
     with_related,
 )
-from crm_core.http.responses import page_response
+from crm_core.http.responses import json_response, page_response
 from crm_core.ids import utc_text
 from crm_core.models.company import Company, CompanyCreate, CompanyUpdate
 from crm_core.models.contact import Contact
+from crm_core.models.contract import CompanyReceivablesPage
 from crm_core.models.deal import Deal
 from crm_core.services.companies import COMPANIES, company_records
 from crm_core.services.contacts import CONTACTS
@@ -100,6 +101,20 @@ def company_deals(record_id: RecordIdPath, limit: Limit = 25, cursor: Cursor = N
         request_context(router), DEALS, record_id, limit=limit, cursor=cursor
     )
     return page_response(items, next_cursor)
+
+
+@router.get(
+    "/<record_id>/receivables",
+    tags=["companies"],
+    summary="What the company's contracts are worth, and what is paid, outstanding and overdue",
+    description="One row per currency, summing the company's contracts that are not drafts nor archived "
+    "(`paid`, `outstanding`, `overdue` as on each contract; kept in each contract's transaction).",
+    responses=answers(200, CompanyReceivablesPage, 400, 404, 422),
+)
+def company_receivables(record_id: RecordIdPath) -> Response[str]:
+    from crm_core.services.contracts import CONTRACTS  # the contracts' rules, loaded when asked for
+
+    return json_response({"items": CONTRACTS.receivables(request_context(router), record_id)})
 
 
 add_record_routes(router, COMPANIES, PATH, CompanyCreate, CompanyUpdate, Company)

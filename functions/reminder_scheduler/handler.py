@@ -1,6 +1,6 @@
-"""Consumes activity, ticket and quote events (rules on the crm bus feed its queue) and keeps each
-activity's reminder schedule, each ticket's SLA timers and each sent quote's expiry in step with the
-record."""
+"""Consumes activity, ticket, quote and contract events (rules on the crm bus feed its queue) and keeps
+each activity's reminder schedule, each ticket's SLA timers, each sent quote's expiry and each contract's
+timers in step with the record."""
 
 from typing import Any
 
@@ -22,6 +22,10 @@ def keep_in_step(event: dict[str, Any]) -> object:
         from crm_core.services.ticket_sla import sync_timers  # the tickets' rules, loaded when one comes
 
         return sync_timers(detail["tenant_id"], detail["data"]["id"])
+    if str(detail["type"]).startswith("contract."):
+        from crm_core.services.contract_timers import sync_timers as sync_contract  # loaded when one comes
+
+        return sync_contract(detail["tenant_id"], detail["data"]["id"])
     return sync_schedule(detail["tenant_id"], detail["data"]["id"])
 
 

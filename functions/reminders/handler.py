@@ -1,6 +1,7 @@
 """Consumes due reminders and timers (each schedule sends one message to its queue): the owner's
-notification and the ``activity.reminder_due`` event, a ticket's SLA warning or breach, or a sent quote's
-expiry, exactly once however often a message arrives."""
+notification and the ``activity.reminder_due`` event, a ticket's SLA warning or breach, a sent quote's
+expiry, or a contract's renewal reminder, expiry or overdue instalments, exactly once however often a
+message arrives."""
 
 from typing import Any
 
@@ -21,6 +22,10 @@ def due(message: dict[str, Any]) -> str:
         from crm_core.services.ticket_sla import fire as fire_timer  # loaded when a ticket's timer comes
 
         return fire_timer(message["tenant_id"], message["ticket_id"], message["timer"], message["at"])
+    if "contract_id" in message:
+        from crm_core.services.contract_timers import fire as fire_contract  # loaded when one comes
+
+        return fire_contract(message["tenant_id"], message["contract_id"], message["timer"], message["at"])
     return fire(message["tenant_id"], message["activity_id"], message["remind_at"])
 
 

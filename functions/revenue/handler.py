@@ -1,4 +1,5 @@
-"""The revenue function: products and quotes (API.md section 3); contracts and payments to come."""
+"""The revenue function: products, quotes, contracts and the payments received against them (API.md
+section 3)."""
 
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,8 @@ with long_lived_imports():
         {
             "/v1/products": "functions.revenue.products_routes",
             "/v1/quotes": "functions.revenue.quotes_routes",
+            "/v1/contracts": "functions.revenue.contracts_routes",
+            "/v1/payments": "functions.revenue.payments_routes",
         }
     )
 

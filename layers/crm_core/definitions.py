@@ -376,6 +376,8 @@ ANALYTICS = AnalyticsDefinition(
         "campaign_stats",
         "pipelines",
         "surveys",
+        "contracts",
+        "payments",
         "usage",
     ),
     glue_database="crm_analytics",
@@ -401,6 +403,8 @@ RULES: tuple[RuleDefinition, ...] = (
                     "campaign",
                     "email",
                     "survey",
+                    "contract",
+                    "payment",
                 )
             ],
         },
@@ -440,6 +444,13 @@ RULES: tuple[RuleDefinition, ...] = (
                 "quote.restored",
             ],
         },
+        queue=ACTIVITY_SCHEDULES_QUEUE,
+    ),
+    # Contracts' timers (renewal reminder, expiry, instalments falling overdue) likewise
+    # (crm_core.services.contract_timers); a payment's change of its contract is a contract.updated.
+    RuleDefinition(
+        name="crm-contract-timers",
+        event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "contract."}]},
         queue=ACTIVITY_SCHEDULES_QUEUE,
     ),
     RuleDefinition(

@@ -117,6 +117,17 @@ SURVEY_EVENT_TYPES: tuple[EventType, ...] = (
     ),
 )
 
+# A contract's instalment falling due unpaid (services/contract_timers.py): once per instalment.
+CONTRACT_EVENT_TYPES: tuple[EventType, ...] = (
+    EventType(
+        "installment.overdue",
+        "An instalment of a contract's payment plan (not a draft's) is still unpaid the day after its due "
+        "date (UTC); the owner is notified. Once per instalment (again only if the plan moves it); actor is "
+        "the system.",
+        data_model="crm_core.models.installment:OverdueInstallment",
+    ),
+)
+
 EVENT_TYPES: tuple[EventType, ...] = (
     *(
         EventType(f"{record.name}.{action}", when)
@@ -126,6 +137,7 @@ EVENT_TYPES: tuple[EventType, ...] = (
     *JOB_EVENT_TYPES,
     *EMAIL_EVENT_TYPES,
     *SURVEY_EVENT_TYPES,
+    *CONTRACT_EVENT_TYPES,
 )
 
 ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
@@ -148,8 +160,6 @@ ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
 _PRIVACY = "privacy (erasure requests)"
 PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
     PlannedEventType("company.erased", _PRIVACY),
-    PlannedEventType("installment.overdue", "contracts and payment plans"),
-    PlannedEventType("payment.received", "payments"),
 )
 
 SOURCE = EVENT_SOURCE

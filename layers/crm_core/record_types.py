@@ -408,6 +408,59 @@ RECORD_TYPES += (
     ),
 )
 
+# Revenue (the revenue function): contracts and the payments received against them.
+RECORD_TYPES += (
+    RecordType(
+        "contract",
+        "contracts",
+        "revenue",
+        "crm_core.services.contracts:CONTRACTS",
+        "Contract",
+        mergeable=False,
+        events=(
+            ("created", "A contract is made (POST, or POST /renew for the next term), with its number."),
+            (
+                "updated",
+                "A contract's fields change other than by a status move or a renewal, or a payment received "
+                "or voided changes its `paid` (with `outstanding`, `overdue` and `installments`).",
+            ),
+            ("activated", "A draft contract becomes active."),
+            (
+                "renewed",
+                "A contract is renewed (POST /renew): `changes.renewed_to.to` is the new contract, whose "
+                "contract.created is committed in the same transaction.",
+            ),
+            (
+                "expired",
+                "An active contract's end_date has passed (at 00:00 UTC the day after); actor is the system.",
+            ),
+            ("terminated", "A draft or active contract is terminated."),
+        ),
+    ),
+    RecordType(
+        "payment",
+        "payments",
+        "revenue",
+        "crm_core.services.payments:PAYMENTS",
+        "Payment",
+        mergeable=False,
+        lifecycle=("updated",),
+        events=(
+            (
+                "received",
+                "A payment against a contract is recorded; its contract's `paid` changes in the same "
+                "transaction (contract.updated).",
+            ),
+            ("updated", "A payment's method, reference or owner changes."),
+            (
+                "voided",
+                "A payment is voided (DELETE): its amount is taken off its contract's `paid` in the same "
+                "transaction.",
+            ),
+        ),
+    ),
+)
+
 BY_NAME: dict[str, RecordType] = {record_type.name: record_type for record_type in RECORD_TYPES}
 
 

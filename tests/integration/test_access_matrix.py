@@ -89,6 +89,8 @@ REFERENCES = {
     "assignee_id": "user",
     "article_ids": "kb-articles",
     "segment_id": "segments",
+    "contract_id": "contracts",
+    "quote_id": "quotes",
     "product_id": "products",
 }
 
@@ -376,6 +378,8 @@ def test_another_tenants_id_in_a_body_is_refused_and_writes_nothing(
 ) -> None:
     kind = REFERENCES.get(field_name)
     assert kind is not None, f"{op}: say what {field_name} refers to in REFERENCES"
+    if kind == "quotes" and "/v1/quotes" not in document()["paths"]:
+        pytest.skip("a contract's quote_id: quotes come with their own branch")
     foreign_id = owner.referenced(kind, op)
     target = intruder.new(op.collection) if "{record_id}" in op.path or action == "update" else None
 
@@ -468,8 +472,15 @@ class Prepared:
     cleanup: list[str] = field(default_factory=list)  # paths to DELETE afterwards
 
 
-def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: ApiClient) -> Prepared:
-    """The call ``op`` makes on a record that ``record_owner`` owns, with a body that is valid."""
+def prepare(
+    op: Operation,
+    action: str | None,
+    tenant: Tenant,
+    record_owner: ApiClient,
+    caller: ApiClient | None = None,
+) -> Prepared:
+    """The call ``op`` makes on a record that ``record_owner`` owns, with a body that is valid (a new
+    record's parent, PARENTS, made by the ``caller``: creating is its own)."""
     if op.path.startswith(OWN_STATE):
         raise AssertionError("prepared by the test")
     if action is not None:
@@ -498,9 +509,12 @@ def prepare(op: Operation, action: str | None, tenant: Tenant, record_owner: Api
             assert tenant.admin.delete(path_with(op, name=name).removesuffix("/restore")).status_code == 204
         return Prepared(path_with(op, name=name), body, name)
     if "{record_id}" not in op.path:
-        body = (
-            with_parents(tenant.admin, op.collection, body_for(op)) if op.method == "POST" else body_for(op)
-        )
+        body = body_for(op)
+        if op.method == "POST":
+            # the caller's own parent (a payment needs a contract it may change); a viewer makes nothing: its
+            # refused create names the admin's
+            maker = record_owner if caller is None or caller is tenant.users[Role.VIEWER] else caller
+            body = with_parents(maker, op.collection, body)
         return Prepared(path_with(op), body, None)
     if op.suffix == "redeliver":
         # A redelivery changes nothing of its target: every case asks it of the tenant's one target, whose
@@ -569,7 +583,7 @@ def test_every_role_against_every_write(op: Operation, action: str | None, role:
         prepared = Prepared(path_with(op, notification_id=notification), None, None)
     else:
         record_owner = {"rep-own": caller, "manager-team": owner.teammate}.get(role) or owner.admin
-        prepared = prepare(op, action, owner, record_owner)
+        prepared = prepare(op, action, owner, record_owner, caller)
     allowed = expected_to_be_allowed(role, op, action)
     refused_record = prepared.record if not allowed else None
     before = owner.snapshot(op.collection, refused_record) if refused_record else None

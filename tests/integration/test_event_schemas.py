@@ -327,8 +327,8 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
 
     change_people(client)
     service_lifecycle(client, contact["id"])
-    erase_and_run_jobs(client)
-    _campaign_lifecycle(client)
+    for lifecycle in (erase_and_run_jobs, _campaign_lifecycle, _contract_lifecycle):
+        lifecycle(client)
 
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)
@@ -354,3 +354,29 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ]
     assert problems == [], "\n".join(problems)
     assert all(event["detail"]["tenant_id"] == client.tenant_id for event in tap.received)
+
+
+def _contract_lifecycle(client: ApiClient) -> None:
+    """Contracts: created, updated, activated, renewed, expired (its timer: an end already past),
+    terminated, archived, restored, an instalment overdue (due already); payments received, updated and
+    voided."""
+    today = datetime.now(UTC).date()
+
+    def day(offset: int) -> str:
+        return (today + timedelta(days=offset)).isoformat()
+
+    term = {"start_date": day(-60), "value": "100.00", "currency": "EUR"}
+    ended = client.create("contracts", {**term, "end_date": day(-1), "status": "active"})  # expires at once
+    draft = client.create("contracts", {**term, "end_date": day(300)})
+    ok(client.patch(f"/v1/contracts/{draft['id']}", {"renewal_reminder_days": 10}))
+    ok(client.patch(f"/v1/contracts/{draft['id']}", {"status": "active"}))  # its instalment is overdue
+    paid = client.create("payments", {"contract_id": draft["id"], "amount": "40", "currency": "EUR"})
+    ok(client.patch(f"/v1/payments/{paid['id']}", {"reference": "Bank 1"}))
+    archive(client, f"/v1/payments/{paid['id']}")
+    renewed = client.post(f"/v1/contracts/{draft['id']}/renew", {})
+    assert renewed.status_code == 201, renewed.text
+    following = renewed.json()["id"]
+    ok(client.patch(f"/v1/contracts/{following}", {"status": "terminated"}))
+    archive(client, f"/v1/contracts/{following}")
+    ok(client.post(f"/v1/contracts/{following}/restore"))
+    assert ended["status"] == "active"  # its expiry comes through the runtime

@@ -154,6 +154,15 @@ EXAMPLES: dict[str, Callable[[], dict[str, Any]]] = {
         "from": "news@matrix.example",
         "body": "<p>Hello {{ first_name }}</p>",
     },
+    "ContractCreate": lambda: {
+        "start_date": "2030-01-01",
+        "end_date": "2030-12-31",
+        "value": "1000000.00",
+        "currency": "EUR",
+        "status": "active",  # payments and renewals take it
+    },
+    # whole but for its contract, which make_record makes first (PARENTS)
+    "PaymentCreate": lambda: {"amount": "1.00", "currency": "EUR"},
     "ProductCreate": lambda: {"sku": f"MATRIX-{next(_serial)}", "name": "Matrix product"},
     # its deal_id is made by with_parents
     "QuoteCreate": lambda: {
@@ -245,9 +254,10 @@ def reference_fields(schema: JsonSchema) -> Iterator[tuple[str, bool]]:
             yield key, items is not None
 
 
-# Collections whose records are made on another record a create must name (a quote on its deal): the field,
-# and the collection of the record made first, in the same tenant.
-PARENTS = {"quotes": ("deal_id", "deals")}
+# Collections whose records are made on another record a create must name (a quote on its deal, a payment on
+# its contract, which its maker must be allowed to change): the field, and the collection of the record
+# made first, in the same tenant, by the same client.
+PARENTS = {"quotes": ("deal_id", "deals"), "payments": ("contract_id", "contracts")}
 
 
 def with_parents(client: ApiClient, collection: str, body: Any) -> Any:

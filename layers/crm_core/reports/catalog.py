@@ -176,4 +176,38 @@ REPORTS: tuple[Report, ...] = (
         admin_only=True,
     ),
 )
+# Revenue (contracts: docs/decisions/0030): amounts are per currency, never summed across currencies.
+REPORTS += (
+    Report(
+        "bookings",
+        "Bookings",
+        "Contract value booked per month of its start date, owner and currency: contracts that are not "
+        "drafts (a renewal is a booking of its own). `from` and `to` filter on the start date.",
+        "bar",
+        ("from", "to", "owner_id"),
+        label="period",
+        values=("value",),
+    ),
+    Report(
+        "receivables-aging",
+        "Receivables aging",
+        "What is unpaid of the instalments of contracts that are not drafts, per currency and age bucket: "
+        "`current` (not yet due), `1-30`, `31-60`, `61-90` and `90+` days past due on `to` (today by "
+        "default).",
+        "bar",
+        ("to", "owner_id"),
+        label="bucket",
+        values=("outstanding",),
+    ),
+    Report(
+        "renewals",
+        "Renewals",
+        "Contracts ending per month of their end date and currency (active or expired, not terminated): how "
+        "many, their value, and how many are renewed. `from` and `to` filter on the end date.",
+        "line",
+        ("from", "to", "owner_id"),
+        label="period",
+        values=("value",),
+    ),
+)
 BY_NAME: dict[str, Report] = {report.name: report for report in REPORTS}

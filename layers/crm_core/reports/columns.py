@@ -179,6 +179,41 @@ OBJECTS: dict[str, ObjectColumns] = {
             ),
             row_key="stage_id",
         ),
+        # One row per instalment of the contract's version, each with the contract's own columns (its name
+        # is left out: the analytics files hold no free text).
+        ObjectColumns(
+            "contracts",
+            "contract",
+            (
+                ("number", "string"),
+                ("status", "string"),
+                ("start_date", "date"),
+                ("end_date", "date"),
+                ("value", "decimal(19,4)"),
+                ("currency", "string"),
+                ("owner_id", "string"),
+                ("company_id", "string"),
+                ("deal_id", "string"),
+                ("renewed_from", "string"),
+                ("position", "bigint"),
+                ("due_date", "date"),
+                ("amount", "decimal(19,4)"),
+                ("paid", "decimal(19,4)"),
+            ),
+            row_key="position",
+        ),
+        ObjectColumns(
+            "payments",
+            "payment",
+            (
+                ("contract_id", "string"),
+                ("amount", "decimal(19,4)"),
+                ("currency", "string"),
+                ("received_at", "timestamp"),
+                ("method", "string"),
+                ("owner_id", "string"),
+            ),
+        ),
     )
 }
 BY_RECORD_TYPE: dict[str, ObjectColumns] = {o.record_type: o for o in OBJECTS.values()}
@@ -243,6 +278,19 @@ def rows(
                 "position": position,
             }
             for position, stage in enumerate(record.get("stages") or [])
+        ]
+    if object_columns.collection == "contracts":
+        own = {name: record.get(name) for name, _ in object_columns.columns[:10]}
+        return [
+            {
+                **base,
+                **own,
+                "position": position,
+                "due_date": one.get("due_date"),
+                "amount": one.get("amount"),
+                "paid": one.get("paid"),
+            }
+            for position, one in enumerate(record.get("installments") or [])
         ]
     row = dict(base)
     for name, _ in object_columns.columns:

@@ -119,6 +119,17 @@ def sla_timer_sent_pk(tenant_id: str, ticket_id: str, timer: str, at: str) -> st
     return f"{tenant_prefix(tenant_id)}#ticket#{ticket_id}#sla#{timer}#{at}"
 
 
+def contract_timer_sent_pk(tenant_id: str, contract_id: str, timer: str, at: str) -> str:
+    """Marks one of a contract's timers (its renewal reminder, an instalment falling overdue) as fired for
+    one due time: its notification and event are written once however often its message arrives."""
+    return f"{tenant_prefix(tenant_id)}#contract#{contract_id}#timer#{timer}#{at}"
+
+
+def receivables_pk(tenant_id: str, company_id: str) -> str:
+    """A company's receivables, one item per currency (SK the currency)."""
+    return f"{tenant_prefix(tenant_id)}#company#{company_id}#receivables"
+
+
 COUNT_SHARDS = 8  # a type's count by state is spread over this many items: concurrent writers rarely meet
 
 

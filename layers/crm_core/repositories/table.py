@@ -561,6 +561,17 @@ class SendRateWindow(TableItem, discriminator="send_rate"):
     emails = NumberAttribute(default=0)
 
 
+class ReceivablesTotal(TableItem, discriminator="receivables_total"):
+    """A company's contracts in one currency (keys.receivables_pk, SK the currency): kept in each contract's
+    transaction (services/contracts.py), so a company's receivables are one Query."""
+
+    contracts = NumberAttribute(default=0)
+    value_units = NumberAttribute(default=0)  # ten-thousandths, exact integers
+    paid_units = NumberAttribute(default=0)
+    outstanding_units = NumberAttribute(default=0)
+    overdue_units = NumberAttribute(default=0)
+
+
 class IdempotencyRecord(TableItem, discriminator="idempotency"):
     """Declared so that pynamodb can read the table whole; written by Powertools' idempotency utility."""
 
