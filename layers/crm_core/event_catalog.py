@@ -158,9 +158,7 @@ ACCEPTED_EVENT_TYPES: tuple[AcceptedEventType, ...] = (
 )
 
 _PRIVACY = "privacy (erasure requests)"
-PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (
-    PlannedEventType("company.erased", _PRIVACY),
-)
+PLANNED_EVENT_TYPES: tuple[PlannedEventType, ...] = (PlannedEventType("company.erased", _PRIVACY),)
 
 SOURCE = EVENT_SOURCE
 BY_NAME: dict[str, EventType] = {event.name: event for event in EVENT_TYPES}
