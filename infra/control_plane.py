@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from crm_core.definitions import IMPORTS_BUCKET, PARTNER_RULE_PREFIX, FunctionDefinition
 
-from infra.functions import LOG_RETENTION, CrmFunctions
+from infra.functions import LOG_RETENTION
 from infra.nag import acknowledge
 
 if TYPE_CHECKING:
@@ -56,10 +56,8 @@ class CrmControlPlane(Construct):
         super().__init__(scope, construct_id)
         # A nested stack of its own: the CRM's stack is near CloudFormation's 500 resources a stack.
         self.stack = NestedStack(self, "Stack", description="The CRM operator's control plane")
-        # Built as every function is, with a layer of its own (a nested stack's function uses its own).
-        own = CrmFunctions(
-            self.stack, "Functions", environment=crm.functions.environment, layout=crm.functions.layout
-        )
+        # Built as every function is, with the CRM's layer (deployed once: docs/decisions/0024).
+        own = crm.functions.within(self.stack, "Functions")
         self.function = own.create(
             CONTROL_PLANE,
             description="CRM control plane: the operator's tenants (Chalice)",
