@@ -112,5 +112,11 @@ def test_a_contract_from_plan_to_payment(page: Page, base_url: str, client: ApiC
     page.get_by_role("button", name="Renew for another term").click()
     expect(page).not_to_have_url(re.compile(contract_id))
     expect(page.get_by_role("link", name="the previous term's contract")).to_be_visible()
-    assert client.get(f"/v1/contracts/{contract_id}").json()["renewed_to"] == page.url.rsplit("/", 1)[-1]
+    renewal_id = page.url.rsplit("/", 1)[-1]
+    assert client.get(f"/v1/contracts/{contract_id}").json()["renewed_to"] == renewal_id
+    # Its status moves as chosen; terminated is final (no moves offered).
+    page.get_by_label("Status").select_option("terminated")
+    expect(page.get_by_test_id("contract-status")).to_have_text("terminated")
+    expect(page.get_by_label("Status")).to_be_disabled()
+    assert client.get(f"/v1/contracts/{renewal_id}").json()["status"] == "terminated"
     assert not any(found.values()), {path: v for path, v in found.items() if v}

@@ -328,7 +328,7 @@ export default function ContractDetail() {
       <Group justify="space-between">
         <Group gap="sm">
           <Title order={1}>Contract {record.number}</Title>
-          <Badge color={CONTRACT_STATUS_COLORS[record.status ?? ""] ?? "gray.7"} variant="outline" size="lg">
+          <Badge color={CONTRACT_STATUS_COLORS[record.status ?? ""] ?? "gray.7"} variant="outline" size="lg" data-testid="contract-status">
             {record.status}
           </Badge>
         </Group>
