@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_phone import scrolls_sideways
 from tests.support.client import ApiClient
 
 Found = dict[str, object]
@@ -120,3 +121,17 @@ def test_a_contract_from_plan_to_payment(page: Page, base_url: str, client: ApiC
     expect(page.get_by_label("Status")).to_be_disabled()
     assert client.get(f"/v1/contracts/{renewal_id}").json()["status"] == "terminated"
     assert not any(found.values()), {path: v for path, v in found.items() if v}
+
+
+def test_a_contract_at_phone_width(phone: Page, base_url: str, client: ApiClient) -> None:
+    plan = [{"due_date": "2026-01-01", "amount": "600"}, {"due_date": "2099-01-01", "amount": "400.1234"}]
+    body = {"value": "1000.1234", "currency": "JPY", "start_date": "2026-01-01", "end_date": "2099-12-31"}
+    contract = client.create("contracts", {**body, "payment_plan": plan, "status": "active"})
+    client.create("payments", {"contract_id": contract["id"], "amount": "100", "currency": "JPY"})
+    sign_in(phone, base_url, client, f"/contracts/{contract['id']}")
+    expect(phone.get_by_test_id("payment-row")).to_be_visible()
+    expect(phone.get_by_test_id("installment").first).to_contain_text("overdue")
+    assert not scrolls_sideways(phone)
+    phone.goto(f"{base_url}/contracts")
+    expect(phone.get_by_test_id("contract-row")).to_contain_text("900.1234 JPY")
+    assert not scrolls_sideways(phone)
