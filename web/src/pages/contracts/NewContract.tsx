@@ -18,20 +18,22 @@ export default function NewContract() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [company, setCompany] = useState<Picked | null>(null);
+  // undefined: not chosen here, the company of the link (`?company=`) stands; null: cleared.
+  const [company, setCompany] = useState<Picked | null | undefined>(undefined);
   const [contact, setContact] = useState<Picked | null>(null);
   const [rows, setRows] = useState<Row[]>([]);
   const form = useFormState<Values>(
     { value: "", currency: "EUR", start_date: "", end_date: "", status: "active", deal_id: "" },
     FIELDS,
   );
-  const companyId = company?.id ?? params.get("company") ?? "";
+  const companyId = company === undefined ? (params.get("company") ?? "") : (company?.id ?? "");
   const presetCompany = useQuery({
     queryKey: ["company-name", params.get("company")],
     queryFn: () => unwrap(api.GET("/v1/companies/{record_id}", { params: { path: { record_id: params.get("company")! } } })),
-    enabled: Boolean(params.get("company")) && company === null,
+    enabled: Boolean(params.get("company")) && company === undefined,
   });
-  const shownCompany = company ?? (presetCompany.data ? { id: presetCompany.data.id, label: presetCompany.data.name ?? "(no name)" } : null);
+  const shownCompany =
+    company !== undefined ? company : presetCompany.data ? { id: presetCompany.data.id, label: presetCompany.data.name ?? "(no name)" } : null;
   const deals = useQuery({
     queryKey: ["company-deals", companyId],
     queryFn: () => unwrap(api.GET("/v1/companies/{record_id}/deals", { params: { path: { record_id: companyId }, query: { limit: 50 } } })),
