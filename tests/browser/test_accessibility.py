@@ -55,6 +55,22 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
     ticket = client.create("tickets", {"subject": "The invoice is wrong", "contact_id": contact["id"]})
     line = {"description": "Engine service", "quantity": "2", "unit_price": "99.95", "tax_rate": "0.2"}
     quote = client.create("quotes", {"deal_id": deal["id"], "currency": "EUR", "line_items": [line]})
+    # A contract with an instalment past due and a payment: the plan shows each state, the payments a row.
+    buyer = client.create("companies", {"name": "Engines Ltd"})
+    plan = [{"due_date": "2026-01-01", "amount": "600"}, {"due_date": "2099-01-01", "amount": "400"}]
+    contract = client.create(
+        "contracts",
+        {
+            "company_id": buyer["id"],
+            "value": "1000",
+            "currency": "EUR",
+            "start_date": "2026-01-01",
+            "end_date": "2099-12-31",
+            "payment_plan": plan,
+            "status": "active",
+        },
+    )
+    client.create("payments", {"contract_id": contract["id"], "amount": "100", "currency": "EUR"})
     # A property of the tenant's own: the contact's page shows it, and its form has an input for it.
     tier = {
         "name": "tier",
@@ -70,7 +86,7 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
     pages = {
         "/contacts": lambda: page.get_by_role("table", name="Contacts"),
         f"/contacts/{contact['id']}": lambda: page.get_by_test_id("timeline"),
-        "/companies": lambda: page.get_by_text("No companies yet"),
+        "/companies": lambda: page.get_by_role("link", name="Engines Ltd"),
         "/deals": lambda: page.get_by_test_id("deal-card"),
         f"/deals/{deal['id']}": lambda: page.get_by_test_id("timeline"),
         "/activities": lambda: page.get_by_role("region", name="Overdue (0)"),
@@ -101,6 +117,10 @@ def test_main_pages_have_no_serious_violations(page: Page, base_url: str, client
         "/quotes": lambda: page.get_by_role("table", name="Quotes"),
         "/quotes/products": lambda: page.get_by_text("No products yet."),
         f"/quotes/{quote['id']}": lambda: page.get_by_role("region", name="Quote builder"),
+        f"/companies/{buyer['id']}": lambda: page.get_by_test_id("receivables-row"),
+        "/contracts": lambda: page.get_by_role("table", name="Contracts"),
+        "/contracts/new": lambda: page.get_by_role("button", name="Create contract"),
+        f"/contracts/{contract['id']}": lambda: page.get_by_test_id("payment-row"),
     }
     for path, loaded in pages.items():
         page.goto(f"{base_url}{path}")

@@ -98,29 +98,20 @@ NOT_IN_THE_WEB_APP.update(
         ("POST", "/v1/quotes/{record_id}/restore"): "as DELETE /v1/quotes/{record_id}",
     }
 )
-# Contracts and payments (issue 18 part 2) have no pages yet: the contracts list and view with their payment
-# status come with the web part (docs/decisions/0030, "Left"). Delete these entries as pages call them.
-CONTRACT_PAGES_TO_COME = "contracts' web pages are still to come (docs/decisions/0030, Left)"
+# Contracts and payments (issue 18 part 2): the contracts list, the new contract form, the contract's page
+# (status moves, plan, payments recorded and voided, renewal, timeline) and the company's receivables call
+# the rest; these are what a person does not need in the browser, each with its reason.
 NOT_IN_THE_WEB_APP.update(
     {
-        (method, path): CONTRACT_PAGES_TO_COME
-        for method, path in (
-            ("GET", "/v1/contracts"),
-            ("POST", "/v1/contracts"),
-            ("GET", "/v1/contracts/{record_id}"),
-            ("PATCH", "/v1/contracts/{record_id}"),
-            ("DELETE", "/v1/contracts/{record_id}"),
-            ("POST", "/v1/contracts/{record_id}/restore"),
-            ("POST", "/v1/contracts/{record_id}/renew"),
-            ("GET", "/v1/contracts/{record_id}/timeline"),
-            ("GET", "/v1/payments"),
-            ("POST", "/v1/payments"),
-            ("GET", "/v1/payments/{record_id}"),
-            ("PATCH", "/v1/payments/{record_id}"),
-            ("DELETE", "/v1/payments/{record_id}"),
-            ("GET", "/v1/payments/{record_id}/timeline"),
-            ("GET", "/v1/companies/{record_id}/receivables"),
-        )
+        ("DELETE", "/v1/contracts/{record_id}"): "a contract ends by its status (terminated, expired) on "
+        "its page; archiving one, which takes it out of the receivables, is an integration's clean-up",
+        ("POST", "/v1/contracts/{record_id}/restore"): "as DELETE /v1/contracts/{record_id}",
+        ("GET", "/v1/payments/{record_id}"): "the contract's page lists its payments, whose items carry "
+        "every field",
+        ("PATCH", "/v1/payments/{record_id}"): "a payment's amount never changes (decision 0025): a wrong "
+        "one is voided on the contract's page and recorded again; its method and reference are corrected "
+        "through the API",
+        ("GET", "/v1/payments/{record_id}/timeline"): "a payment's events show in its contract's timeline",
     }
 )
 

@@ -30,6 +30,9 @@ const Articles = lazyPage(() => import("./pages/tickets/Articles"));
 const Quotes = lazyPage(() => import("./pages/Quotes"));
 const QuoteDetail = lazyPage(() => import("./pages/QuoteDetail"));
 const Products = lazyPage(() => import("./pages/quotes/Products"));
+const Contracts = lazyPage(() => import("./pages/Contracts"));
+const NewContract = lazyPage(() => import("./pages/contracts/NewContract"));
+const ContractDetail = lazyPage(() => import("./pages/ContractDetail"));
 
 // The page each path opens (as the routes below say), for preloading the first one.
 const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
@@ -50,6 +53,9 @@ const PAGES: [RegExp, { preload: (pathname: string) => Promise<unknown> }][] = [
   [/^\/quotes\/?$/, Quotes],
   [/^\/quotes\/products/, Products],
   [/^\/quotes\/[^/]+/, QuoteDetail],
+  [/^\/contracts\/?$/, Contracts],
+  [/^\/contracts\/new/, NewContract],
+  [/^\/contracts\/[^/]+/, ContractDetail],
 ];
 
 /** The chunk of the page a path opens, loaded beside the app's own, so that the first render shows it. */
@@ -103,6 +109,9 @@ export function AppRoutes() {
         <Route path="quotes" element={page(<Quotes />)} />
         <Route path="quotes/products" element={page(<Products />)} />
         <Route path="quotes/:id" element={page(<QuoteDetail />)} />
+        <Route path="contracts" element={page(<Contracts />)} />
+        <Route path="contracts/new" element={page(<NewContract />)} />
+        <Route path="contracts/:id" element={page(<ContractDetail />)} />
         <Route path="campaigns" element={page(<Campaigns />)} />
         <Route path="reports" element={page(<Reports />)} />
         <Route path="*" element={<NotAvailable name="This page" missing />} />

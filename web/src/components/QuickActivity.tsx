@@ -9,7 +9,7 @@ type Kind = "note" | "call" | "task";
 const LINK_FIELD = { contacts: "contact_id", companies: "company_id", deals: "deal_id" } as const;
 
 /** A note, a call or a task on a contact, company or deal, shown on its timeline once saved. */
-export function QuickActivity({ object, id }: { object: Exclude<TimelineObject, "tickets" | "quotes">; id: string }) {
+export function QuickActivity({ object, id }: { object: Exclude<TimelineObject, "tickets" | "quotes" | "contracts">; id: string }) {
   const queryClient = useQueryClient();
   const [kind, setKind] = useState<Kind>("note");
   const [subject, setSubject] = useState("");

@@ -4,7 +4,7 @@ import { api, unwrap } from "../api/client";
 import { formatDateTime } from "../format";
 import { Empty, QueryState } from "./States";
 
-export type TimelineObject = "contacts" | "companies" | "deals" | "tickets" | "quotes";
+export type TimelineObject = "contacts" | "companies" | "deals" | "tickets" | "quotes" | "contracts";
 
 export function timelineKey(object: TimelineObject, id: string) {
   return ["timeline", object, id] as const;
@@ -29,7 +29,9 @@ export function RecordTimeline({ object, id }: { object: TimelineObject; id: str
               ? api.GET("/v1/deals/{record_id}/timeline", { params: { path: { record_id: id } } })
               : object === "quotes"
                 ? api.GET("/v1/quotes/{record_id}/timeline", { params: { path: { record_id: id } } })
-                : api.GET("/v1/tickets/{record_id}/timeline", { params: { path: { record_id: id } } }),
+                : object === "contracts"
+                  ? api.GET("/v1/contracts/{record_id}/timeline", { params: { path: { record_id: id } } })
+                  : api.GET("/v1/tickets/{record_id}/timeline", { params: { path: { record_id: id } } }),
       ),
   });
   return (

@@ -12,6 +12,7 @@ import { RecordTickets } from "../components/RecordTickets";
 import { RecordTimeline } from "../components/Timeline";
 import { useOwnerName } from "../components/owners";
 import { formatDateTime, formatMoney, formatNumber, personName } from "../format";
+import { CompanyReceivables } from "./contracts/CompanyReceivables";
 
 export default function CompanyDetail() {
   const { id = "" } = useParams();
@@ -99,6 +100,7 @@ export default function CompanyDetail() {
           </Text>
         )}
       </Stack>
+      <CompanyReceivables companyId={record.id} />
       <Grid>
         <Grid.Col span={{ base: 12, md: 5 }}>
           <Stack>
