@@ -186,8 +186,9 @@ def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
     """From the table's items (DynamoDB JSON), what the local endpoint forgot in a restart and the records
     decide: the schedule of each reminder still to fire (one that fell due while ``crm dev`` was down fires
     now, late; one already sent finds its marker and is not sent again) and the rule of each EventBridge
-    target, the SLA timers of each open ticket with due times, and the timers of each contract that is not
-    a draft. The number of each synced; one that fails is reported and the rest go on."""
+    target, the SLA timers of each open ticket with due times, the timers of each contract that is not
+    a draft, and the expiry schedule of each sent quote (docs/decisions/0029). The number of each synced;
+    one that fails is reported and the rest go on."""
     from crm_core.ids import utc_text
     from crm_core.repositories.table import RecordItem, TableItem
     from crm_core.services.event_target_rules import sync_rule
@@ -196,9 +197,16 @@ def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
 
     oldest = utc_text(datetime.now(UTC) - LATE_REMINDER_WINDOW)
     from crm_core.services.contract_timers import sync_timers as sync_contract_timers
+    from crm_core.services.quotes import sync_expiry
     from crm_core.services.ticket_sla import sync_timers
 
-    synced = {"reminders": 0, "event_target_rules": 0, "sla_timers": 0, "contract_timers": 0}
+    synced = {
+        "reminders": 0,
+        "event_target_rules": 0,
+        "sla_timers": 0,
+        "contract_timers": 0,
+        "quote_expiries": 0,
+    }
     for image in items:
         kind = (image.get("object_type") or {}).get("S")
         if (image.get("type") or {}).get("S") != "record" or kind not in (
@@ -206,6 +214,7 @@ def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
             "event_target",
             "ticket",
             "contract",
+            "quote",
         ):
             continue
         record = TableItem.from_raw_data(image)
@@ -225,6 +234,9 @@ def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
             elif kind == "contract" and data.get("status") in ("active", "expired", "terminated"):
                 sync_contract_timers(record.tenant_id, record.id)
                 synced["contract_timers"] += 1
+            elif kind == "quote" and data.get("status") == "sent":
+                sync_expiry(record.tenant_id, record.id)  # one past its end fires now and expires it
+                synced["quote_expiries"] += 1
         except Exception:  # one record's failure must not keep the others from their state
             logging.getLogger(__name__).exception("could not rebuild what %s %s needs", kind, record.id)
     return synced

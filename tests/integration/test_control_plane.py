@@ -19,6 +19,7 @@ from crm_core.services import tenant_lifecycle
 
 from crm_local.runtime import LocalRuntime
 from functions.control_plane.app import app
+from tests.integration.test_contracts import contract_body
 from tests.integration.test_exports import run_export
 from tests.integration.test_imports import run_import
 from tests.integration.test_partner_buses import PartnerBus
@@ -217,6 +218,20 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
         assert eventually(
             lambda: tenant.get(f"/v1/event-targets/{bus.json()['id']}").json()["status"] == "active"
         )
+        # A sent quote (its expiry schedule) and an active contract with a plan (renewal, expiry, overdue).
+        lines = [{"description": "Engine", "quantity": "1", "unit_price": "100.00"}]
+        quote = tenant.create(
+            "quotes",
+            {
+                "deal_id": deal["id"],
+                "contact_id": contact["id"],
+                "currency": "EUR",
+                "valid_until": (datetime.now(UTC) + timedelta(days=30)).date().isoformat(),
+                "line_items": lines,
+            },
+        )
+        assert tenant.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+        contract = tenant.create("contracts", contract_body(status="active", renewal_reminder_days=10))
         imported = run_import(tenant, f"email\nimported@{name}.example\n".encode())
         assert imported["status"] == "completed", imported
         exported = run_export(tenant)
@@ -225,6 +240,13 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
             "contact": contact,
             "deal": deal,
             "activity": activity,
+            "quote": quote,
+            "contract": contract,
+            "schedules": [
+                f"reminder-{activity['id']}",
+                f"quote-expiry-{quote['id']}",
+                *(f"contract-{contract['id']}-{timer}" for timer in ("renewal", "expiry", "overdue")),
+            ],
             "rule": f"crm-target-{bus.json()['id']}",
         }
 
@@ -232,14 +254,19 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
     scheduler, events = aws.client("scheduler"), aws.client("events")
     group, bus_name = settings().schedule_group, settings().event_bus_name
 
-    def schedule_of(activity: dict[str, Any]) -> bool:
+    def schedule_of(name: str) -> bool:
         try:
-            scheduler.get_schedule(Name=f"reminder-{activity['id']}", GroupName=group)
+            scheduler.get_schedule(Name=name, GroupName=group)
         except scheduler.exceptions.ResourceNotFoundException:
             return False
         return True
 
-    assert eventually(lambda: schedule_of(mine["activity"]) and schedule_of(theirs["activity"]))
+    def schedules_of(tenant: dict[str, Any]) -> list[str]:
+        return [name for name in tenant["schedules"] if schedule_of(name)]
+
+    assert eventually(
+        lambda: schedules_of(mine) == mine["schedules"] and schedules_of(theirs) == theirs["schedules"]
+    )
     before = tenant_lifecycle.check(client.tenant_id)
     assert before["items"] > 20 and before["files"] >= 3 and before["rules"] == 1, before
 
@@ -249,8 +276,8 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
         report
     )
     assert report["items"] == before["items"] and report["files"] == before["files"] and report["rules"] == 1
-    assert report["schedules"] >= 1
-    assert not schedule_of(mine["activity"])
+    assert report["schedules"] >= len(mine["schedules"])
+    assert schedules_of(mine) == []  # the reminder's, the quote's expiry, the contract's three timers
     assert client.get("/v1/me").status_code == 401  # its key is gone with it
     assert call(operator, "get", f"/tenants/{client.tenant_id}")[0] == 404
     # Again (a retry after a timeout): nothing to delete, nothing left.
@@ -259,9 +286,15 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
     assert call(operator, "get", f"/tenants/{client.tenant_id}/leftovers")[1]["left"]["items"] == 0
 
     # The other tenant: every record, file, schedule and rule of its own still there.
-    for kind, path in (("contact", "contacts"), ("deal", "deals"), ("activity", "activities")):
+    for kind, path in (
+        ("contact", "contacts"),
+        ("deal", "deals"),
+        ("activity", "activities"),
+        ("quote", "quotes"),
+        ("contract", "contracts"),
+    ):
         assert other.get(f"/v1/{path}/{theirs[kind]['id']}").status_code == 200, kind
-    assert schedule_of(theirs["activity"])
+    assert schedules_of(theirs) == theirs["schedules"]
     assert events.describe_rule(Name=theirs["rule"], EventBusName=bus_name)["Name"] == theirs["rule"]
     left = tenant_lifecycle.check(other.tenant_id)
     assert left["items"] > 20 and left["files"] >= 3 and left["rules"] == 1, left

@@ -7,7 +7,8 @@ credential (services/credentials.py) and refuses any but ``active`` with 403 ``/
 
 Deletion removes, in this order, so that a run cut short and started again finishes the job:
 1. the tenant turns ``deleting`` (every credential refused from then on, nothing new written by requests);
-2. its schedules (reminders, SLA timers, campaign sends: named from its records) and its EventBridge rules
+2. its schedules (reminders, SLA timers, campaign sends, quote expiries, contract timers: named from its
+   records) and its EventBridge rules
    (found by the tenant id in their event pattern), its users' sign-ins in the user pool;
 3. its files: every ``<prefix>/<tenant id>/`` folder of the imports bucket (uploads, chunks, rejected rows,
    exports) and ``analytics/tenant=<tenant id>/`` of the analytics bucket;
@@ -260,12 +261,19 @@ def _records(found: list[dict[str, str]], object_type: str) -> list[str]:
 
 def _schedule_names(found: list[dict[str, str]]) -> list[str]:
     """Every at() schedule the tenant's records may have: an activity's reminder, a ticket's SLA timers, a
-    campaign's send (their names carry the record's id, not the tenant's)."""
-    from crm_core.services import campaign_sends, reminders, ticket_sla
+    campaign's send, a quote's expiry, a contract's renewal, expiry and overdue timers (their names carry
+    the record's id, not the tenant's)."""
+    from crm_core.services import campaign_sends, contract_timers, quotes, reminders, ticket_sla
 
     names = [reminders.schedule_name(i) for i in _records(found, "activity")]
     names += [ticket_sla.schedule_name(i, t) for i in _records(found, "ticket") for t in ticket_sla.TIMERS]
     names += [campaign_sends.schedule_name(i) for i in _records(found, "campaign")]
+    names += [quotes.EXPIRY_PREFIX + i for i in _records(found, "quote")]
+    names += [
+        contract_timers.schedule_name(i, t)
+        for i in _records(found, "contract")
+        for t in contract_timers.TIMERS
+    ]
     return names
 
 
