@@ -77,6 +77,46 @@ def refuses_forged_and_foreign_tokens(
     assert client.get(f"/v1/tickets/{tid}").json()["satisfaction"]["score"] == 2
 
 
+WORDS = "Ada says: thanks Marta"
+
+
+def rated_with_words(client: ApiClient, url: str, tid: str) -> str:
+    """The survey at ``url`` answered 5 with a comment: the survey's id, its answer holding the comment."""
+    assert requests.post(url, data={"score": "5", "comment": WORDS}, timeout=10).status_code == 200
+    latest_id = str(client.get(f"/v1/tickets/{tid}").json()["satisfaction"]["survey_id"])
+    item = survey_items(client.tenant_id, latest_id)
+    assert item is not None and item.comment == WORDS
+    return latest_id
+
+
+def erasure_blanks_the_comments(
+    client: ApiClient, contact_id: str, tid: str, survey_ids: list[str], report: dict[str, Any]
+) -> None:
+    """Erasing the contact blanks its survey comments: the ticket's satisfaction, the surveys' answers and
+    their survey.answered events; the scores stay (no one's words), and so does the csat report."""
+    words = WORDS
+
+    def scrubbed() -> bool:
+        answer = client.post(f"/v1/privacy/contacts/{contact_id}/erase")
+        assert answer.status_code == 200, answer.text
+        return answer.headers["Scrub-Status"] == "done"
+
+    assert eventually(scrubbed, timeout=60)
+    rated = client.get(f"/v1/tickets/{tid}").json()
+    assert rated["satisfaction"]["score"] == 5 and rated["satisfaction"].get("comment") is None, rated
+    assert rated["satisfaction"]["survey_id"] == survey_ids[-1]
+    export = client.get(f"/v1/privacy/contacts/{contact_id}/export")
+    assert export.status_code == 200 and words not in export.text and "Quick" not in export.text
+    for one in survey_ids:
+        item = survey_items(client.tenant_id, one)
+        assert item is not None and item.comment is None and item.score in (2, 5), one
+        events = answered_events(client.tenant_id, one)
+        assert events and all("comment" not in e["data"] and words not in str(e) for e in events), events
+    timeline = client.get(f"/v1/tickets/{tid}/timeline").json()
+    assert words not in str(timeline) and "Quick" not in str(timeline)
+    reported_eventually(client, "csat", [report])
+
+
 def test_a_resolved_tickets_contact_rates_it_once_per_resolution(client: ApiClient, other: ApiClient) -> None:
     from crm_core.services import surveys
 
@@ -147,12 +187,14 @@ def test_a_resolved_tickets_contact_rates_it_once_per_resolution(client: ApiClie
     assert client.patch(f"/v1/tickets/{tid}", {"status": "resolved"}).status_code == 200
     later = eventually(lambda: len(sent_to(domain)) == 2 and sent_to(domain), timeout=30)
     assert later and survey_link(later[1]) != path
-    assert requests.post(base + survey_link(later[1]), data={"score": "5"}, timeout=10).status_code == 200
+    latest_id = rated_with_words(client, base + survey_link(later[1]), tid)
 
-    # The csat report counts each survey's latest answer (2, then 5): 2 answers, 1 satisfied.
+    # The csat report counts each survey's latest answer (2, then 5): 2 answers, 1 satisfied (checked after
+    # the erasure below, which leaves the scores).
     want = {"period": month_now(), "responses": 2, "average_score": 3.5, "satisfied": 1, "csat": 50.0}
-    reported_eventually(client, "csat", [want])
     assert report_rows(other, "csat") == []
+
+    erasure_blanks_the_comments(client, contact["id"], tid, [survey_id, latest_id], want)
 
 
 def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(

@@ -127,7 +127,10 @@ def referrers() -> tuple[Referrer, ...]:
     return (
         Referrer("activities", ACTIVITIES, "contact_id", personal_text=("subject", "body")),
         Referrer("deals", DEALS, "contact_ids"),
-        Referrer("tickets", TICKETS, "contact_id", personal_text=("subject", "description")),
+        # A ticket's satisfaction keeps its score (no one's words), not the comment the person wrote.
+        Referrer(
+            "tickets", TICKETS, "contact_id", personal_text=("subject", "description", "satisfaction.comment")
+        ),
     )
 
 

@@ -40,6 +40,7 @@ from crm_core.repositories.table import (
     NotificationItem,
     RecordItem,
     ReplyItem,
+    SurveyItem,
     TableItem,
     TimelineEntryItem,
     TimelineItem,
@@ -198,7 +199,8 @@ def handle_erased(message: BusEvent) -> str:
 
 def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None = None) -> str:
     """What copies an erased contact's words, cleared: its activities' and tickets' personal text (and the
-    text of the tickets' replies), the timelines and audit trails of the contact and those records, users'
+    text of the tickets' replies, the comments of the tickets' CSAT surveys, in the surveys and the tickets'
+    ``satisfaction``), the timelines and audit trails of the contact and those records, users'
     notifications, event targets' delivery logs, the tenant's idempotency records holding the person's
     words, the tenant's export zips made before (expired). Found by id, but for idempotency records and
     delivery logs, found by the words themselves: the contact's (kept for this in the scrub's item, written
@@ -215,8 +217,11 @@ def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None 
     said = [(r, record) for r, records in linked if r.personal_text for record in records]
     needles = [*(pending.needles if pending else [])]
     needles += _needles({}, [record_data(record) for _, record in said], [r.personal_text for r, _ in said])
-    replies = _replies_of(tenant_id, [record for _, record in said if record.object_type == "ticket"])
+    tickets = [record for _, record in said if record.object_type == "ticket"]
+    replies = _replies_of(tenant_id, tickets)
     needles += [str(reply.body) for reply in replies if len(str(reply.body)) >= 3]
+    surveys = _survey_items(tenant_id, _surveys_of(tenant_id, tickets))
+    needles += [comment for comment in _survey_comments(surveys) if len(comment) >= 3]
     ids = {contact_id, *(record.id for _, record in said)}
 
     _scrub_deliveries(tenant_id, ids, needles)
@@ -224,6 +229,7 @@ def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None 
     for referrer, record in said:
         _clear_text(ctx, referrer, record)
     privacy_repository.rewrite(_blanked(replies))
+    _scrub_surveys(surveys)
     histories: list[tuple[str, str, list[tuple[str, str]]]] = [("contact", contact_id, [])]
     for referrer, record in said:
         spec = referrer.service.spec
@@ -315,7 +321,7 @@ def _needles(contact: RecordFields, said: list[RecordFields], fields: list[tuple
     full_name = " ".join(str(contact[k]) for k in ("first_name", "last_name") if contact.get(k))
     found = [contact.get("email"), contact.get("phone"), full_name]
     for data, names in zip(said, fields, strict=True):
-        found += [data.get(name) for name in names]
+        found += [_text_of(data, name) for name in names]
     return [str(value) for value in found if value and len(str(value)) >= 3]
 
 
@@ -329,7 +335,7 @@ def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> 
     def prepare() -> Prepared | None:
         before = read.pop() if read else service.load(ctx, record.id, archived=None)
         data = record_data(before)
-        kept = {k: v for k, v in data.items() if k not in referrer.personal_text}
+        kept = _without(data, referrer.personal_text)
         if kept == data:
             return None
         item = copy.deepcopy(before)
@@ -341,6 +347,70 @@ def _clear_text(ctx: RequestContext, referrer: Referrer, record: RecordItem) -> 
         )
 
     write_retrying(service.spec, ctx, prepare)
+
+
+def _text_of(data: RecordFields, name: str) -> Any:
+    """A personal text field's value: ``name`` of the record, or ``key`` of its object field ``field.key``."""
+    field_name, _, key = name.partition(".")
+    value = data.get(field_name)
+    if not key:
+        return value
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _without(data: RecordFields, names: Iterable[str]) -> RecordFields:
+    """The record's fields without the personal text ``names`` (a dotted name: that key of the object)."""
+    kept = dict(data)
+    for name in names:
+        field_name, _, key = name.partition(".")
+        if not key:
+            kept.pop(field_name, None)
+        elif isinstance(kept.get(field_name), dict) and key in kept[field_name]:
+            kept[field_name] = {k: v for k, v in kept[field_name].items() if k != key}
+    return kept
+
+
+def _surveys_of(tenant_id: str, tickets: list[RecordItem]) -> set[str]:
+    """The CSAT surveys answered on the person's tickets: the latest in each ticket's ``satisfaction``, the
+    earlier ones in its timeline's ``ticket.rated`` entries (read before the timeline is scrubbed)."""
+    found: set[str] = set()
+    for ticket in tickets:
+        values: list[Any] = [record_data(ticket).get("satisfaction")]
+        walk = _whole(
+            privacy_repository.items_of(ticket.PK, sk_prefix="EVT#"), f"timeline of ticket {ticket.id}"
+        )
+        for item in walk.items:
+            if isinstance(item, TimelineItem):
+                change = (as_json_value(item.entry).get("changes") or {}).get("satisfaction") or {}
+                values += [change.get("from"), change.get("to")] if isinstance(change, dict) else []
+        found |= {str(v["survey_id"]) for v in values if isinstance(v, dict) and v.get("survey_id")}
+    return found
+
+
+def _survey_items(tenant_id: str, survey_ids: Iterable[str]) -> list[TableItem]:
+    """The items of the surveys' partitions: each survey's answer and its ``survey.answered`` events."""
+    found: list[TableItem] = []
+    for survey_id in sorted(survey_ids):
+        found += _whole(
+            privacy_repository.items_of(keys.survey_pk(tenant_id, survey_id)), f"survey {survey_id}"
+        ).items
+    return found
+
+
+def _survey_comments(items: list[TableItem]) -> list[str]:
+    """The comments the surveys hold (the scrub's words: a delivery log or a replay may copy them)."""
+    return [str(item.comment) for item in items if isinstance(item, SurveyItem) and item.comment]
+
+
+def _scrub_surveys(items: list[TableItem]) -> None:
+    """Each survey's answer without its comment (the score stays: no one's words) and its
+    ``survey.answered`` events without their data; only what still holds a comment or data is written."""
+    blanked: list[TableItem] = []
+    for item in items:
+        if isinstance(item, SurveyItem) and item.comment is not None:
+            item.comment = None
+            blanked.append(item)
+    privacy_repository.rewrite([*blanked, *_scrubbed(items)])
 
 
 def _replies_of(tenant_id: str, tickets: list[RecordItem]) -> list[ReplyItem]:

@@ -160,7 +160,8 @@ class Referrer:
     field_name: str
     # Its fields that hold what was said with or about the record it refers to (an activity's subject and
     # body, on a contact's): a person's export shows such records whole, and their erasure clears these
-    # fields. A referrer without them (a deal, which names several people) is shown by id and name.
+    # fields. A referrer without them (a deal, which names several people) is shown by id and name. A
+    # dotted name (``satisfaction.comment``) is one key of an object field: that key alone is cleared.
     personal_text: tuple[str, ...] = ()
 
 
