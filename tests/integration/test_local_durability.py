@@ -134,16 +134,66 @@ def contacts_made_in_batches(api: ApiClient, batches: int) -> list[str]:
 
 
 def assert_rebuilt_what_the_endpoint_forgot(
-    dev: Dev, partner_target_id: str, reminder: dict[str, Any]
+    dev: Dev, partner_target_id: str, reminder: dict[str, Any], timed: list[str]
 ) -> None:
-    """The partner's rule is on the bus again, and the reminder still ahead has its schedule again (the
-    local endpoint forgot both in the crash)."""
+    """The partner's rule is on the bus again, and the reminder still ahead, the sent quote's expiry and the
+    active contract's timers (``timed``: their names) have their schedules again (the local endpoint forgot
+    them in the crash)."""
+    scheduler = dev.aws("scheduler")
+    for name in timed:
+        assert scheduler.get_schedule(Name=name, GroupName="crm-reminders")["Name"] == name
     rules = dev.aws("events").list_rules(EventBusName="crm", NamePrefix=f"crm-target-{partner_target_id}")
     assert len(rules["Rules"]) == 1
     schedule = dev.aws("scheduler").get_schedule(Name=f"reminder-{reminder['id']}", GroupName="crm-reminders")
     at = datetime.fromisoformat(schedule["ScheduleExpression"][3:-1]).replace(tzinfo=UTC)
     remind_at = datetime.fromisoformat(reminder["remind_at"].replace("Z", "+00:00"))
     assert timedelta(0) <= at - remind_at < timedelta(seconds=1)
+
+
+TIMERS = ("renewal", "expiry", "overdue")
+
+
+def has_schedule(dev: Dev, name: str) -> bool:
+    scheduler = dev.aws("scheduler")
+    try:
+        scheduler.get_schedule(Name=name, GroupName="crm-reminders")
+    except scheduler.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def timed_records(dev: Dev, api: ApiClient, contact_id: str) -> list[str]:
+    """A sent quote and an active contract with a plan, once their schedules are made: their names."""
+    deal = api.create("deals", {"name": "Engines", "contact_ids": [contact_id]})
+    # A sent quote (its expiry schedule) and an active contract (its renewal, expiry, overdue timers).
+    in_days = {n: (datetime.now(UTC) + timedelta(days=n)).date().isoformat() for n in (1, 30, 60, 365)}
+    quote = api.create(
+        "quotes",
+        {
+            "contact_id": contact_id,
+            "deal_id": deal["id"],
+            "currency": "EUR",
+            "valid_until": in_days[30],
+            "line_items": [{"description": "Engine", "quantity": "1", "unit_price": "100.00"}],
+        },
+    )
+    assert api.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+    contract = api.create(
+        "contracts",
+        {
+            "name": "Support",
+            "start_date": in_days[1],
+            "end_date": in_days[365],
+            "value": "100.00",
+            "currency": "EUR",
+            "status": "active",
+            "renewal_reminder_days": 10,
+            "payment_plan": [{"due_date": in_days[60], "amount": "100.00"}],
+        },
+    )
+    timed = [f"quote-expiry-{quote['id']}", *(f"contract-{contract['id']}-{t}" for t in TIMERS)]
+    assert eventually(lambda: all(has_schedule(dev, name) for name in timed))
+    return timed
 
 
 @pytest.fixture
@@ -196,6 +246,8 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
         assert eventually(lambda: set(received(receiver)) == before), received(receiver)
         assert api.get(f"/v1/event-targets/{partner.json()['id']}").json()["status"] == "active"
 
+        timed = timed_records(first, api, contact["id"])
+
         # The bus goes away (as any tool on the AWS endpoint can make it): what commits now cannot be
         # published before the crash, and is acknowledged all the same.
         first.aws("events").delete_event_bus(Name="crm")
@@ -240,7 +292,7 @@ def test_a_kill_loses_no_acknowledged_write_and_repeats_no_effect(tmp_path: Path
         assert sorted((d["event_type"], d["outcome"]) for d in log) == sorted(
             (kind, "succeeded") for kind, _ in after
         )
-        assert_rebuilt_what_the_endpoint_forgot(second, partner.json()["id"], next_week)
+        assert_rebuilt_what_the_endpoint_forgot(second, partner.json()["id"], next_week, timed)
         assert second.stop() == 0
     assert not (tmp_path / ".crm" / "dev.json").exists()
 
