@@ -39,6 +39,7 @@ REPORTS = (
     "bookings",  # the revenue reports: tests/integration/test_contracts.py checks their numbers
     "receivables-aging",
     "renewals",
+    "product-revenue",  # tests/integration/test_contracts.py checks its numbers
 )
 FUNNEL = ("subscriber", "lead", "mql", "sql", "opportunity", "customer", "evangelist")
 SECRET = "Zebulon-Quixotic"  # in every personal field and free text: must be in no analytics file
