@@ -407,6 +407,7 @@ RULES: tuple[RuleDefinition, ...] = (
                     "survey",
                     "contract",
                     "payment",
+                    "quote",
                 )
             ],
         },

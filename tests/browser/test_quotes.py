@@ -1,17 +1,20 @@
 """The quote pages as a sales rep's admin uses them: a product made in the catalogue page (its taken SKU at
 the field); a quote made on a deal's page opens in the builder, a line without a price is refused at its
-price, the totals shown are the server's exact ones, the PDF previews; the list finds the quote; no serious
+price, the totals shown are the server's exact ones, the PDF previews; the list finds the quote; accepted,
+it becomes a contract from its page (a term ending before it starts refused at its field); no serious
 axe violation, and the list does not scroll sideways at phone width."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_phone import scrolls_sideways
+from tests.integration.test_products_quotes import page_token_of
 from tests.support.client import ApiClient
 
 Found = dict[str, object]
@@ -36,7 +39,37 @@ def add_product(page: Page, base_url: str, client: ApiClient, found: Found) -> N
     found["/quotes/products"] = serious_violations(page)
 
 
-def test_a_quote_from_product_to_pdf(page: Page, base_url: str, client: ApiClient) -> None:
+def contract_from_accepted(
+    page: Page, base_url: str, client: ApiClient, anonymous: ApiClient, quote: dict[str, Any], found: Found
+) -> None:
+    # Accepted on its public page, it becomes a contract over the term asked, which opens.
+    quote_id = quote["id"]
+    assert anonymous.post(f"/q/{page_token_of(client.tenant_id, quote_id)}/accept").status_code == 200
+    page.goto(f"{base_url}/quotes/{quote_id}")
+    page.get_by_role("button", name="Create contract").click()
+    form = page.get_by_role("region", name="New contract from this quote")
+    form.get_by_label("Start date").fill("2027-02-01")
+    form.get_by_label("End date").fill("2027-01-31")
+    form.get_by_role("button", name="Create the contract").click()
+    expect(form.get_by_label("End date")).to_have_attribute("aria-invalid", "true")  # the API's 422
+    form.get_by_label("End date").fill("2028-01-31")
+    found["/quotes/{id} (contract)"] = serious_violations(page)
+    form.get_by_role("button", name="Create the contract").click()
+    expect(page).to_have_url(re.compile(rf"{base_url}/contracts/[0-9A-Z]{{26}}$"))
+    contract = client.get(f"/v1/contracts/{page.url.rsplit('/', 1)[-1]}").json()
+    taken = (contract["quote_id"], contract["value"], contract["currency"])
+    assert taken == (quote_id, quote["total"], "EUR")
+    assert (contract["start_date"], contract["end_date"], contract["deal_id"]) == (
+        "2027-02-01",
+        "2028-01-31",
+        quote["deal_id"],
+    )
+    assert len(client.all_pages("/v1/contracts")) == 1  # the refused one made nothing
+
+
+def test_a_quote_from_product_to_pdf(
+    page: Page, base_url: str, client: ApiClient, anonymous: ApiClient
+) -> None:
     found: Found = {}
     price = [{"currency": "EUR", "unit_price": "1250"}]
     client.create("products", {"sku": "ENG-1", "name": "Engine", "prices": price})
@@ -80,6 +113,8 @@ def test_a_quote_from_product_to_pdf(page: Page, base_url: str, client: ApiClien
     expect(page.get_by_test_id("quote-row")).to_contain_text(saved["number"])
     expect(page.get_by_test_id("quote-row")).to_contain_text("sent")
     found["/quotes"] = serious_violations(page)
+
+    contract_from_accepted(page, base_url, client, anonymous, saved, found)
     assert not any(found.values()), {path: v for path, v in found.items() if v}
 
 

@@ -375,3 +375,111 @@ def test_a_contract_from_an_accepted_quote(client: ApiClient, anonymous: ApiClie
     assert contract["installments"] == [
         {"due_date": day(1), "amount": "3375.00", "paid": "0.00", "status": "open"}
     ]
+
+
+BUYERS: dict[str, tuple[str, str]] = {}
+
+
+def accepted_quote(
+    client: ApiClient,
+    anonymous: ApiClient,
+    currency: str,
+    lines: list[dict[str, Any]],
+    answer: str = "accept",
+) -> dict[str, Any]:
+    """A quote sent to a contact and answered on its public page (``answer``: accept, decline or none)."""
+    if client.tenant_id not in BUYERS:  # one contact and deal a tenant carry its quotes
+        contact = client.create("contacts", {"email": f"buyer@{client.tenant_id.lower()}.example"})
+        deal = client.create("deals", {"name": "Engines", "contact_ids": [contact["id"]]})
+        BUYERS[client.tenant_id] = (contact["id"], deal["id"])
+    contact_id, deal_id = BUYERS[client.tenant_id]
+    body = {"deal_id": deal_id, "contact_id": contact_id, "currency": currency, "line_items": lines}
+    quote = client.create("quotes", {**body, "win_deal_on_accept": False})
+    if answer != "none":
+        assert client.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+        token = page_token_of(client.tenant_id, quote["id"])
+        assert anonymous.post(f"/q/{token}/{answer}").status_code == 200
+    return quote
+
+
+def product_revenue(client: ApiClient, **params: str) -> list[tuple[Any, ...]]:
+    answer = client.get("/v1/reports/product-revenue", params=params)
+    assert answer.status_code == 200, answer.text
+    return sorted(
+        (
+            r["product_id"],
+            r["currency"],
+            Decimal(str(r["quantity"])).quantize(Decimal("0.0001")),
+            Decimal(str(r["revenue"])).quantize(Decimal("0.01")),
+            r["quotes"],
+        )
+        for r in answer.json()["rows"]
+    )
+
+
+def test_product_revenue_answers_the_accepted_quotes_numbers(
+    client: ApiClient, other: ApiClient, anonymous: ApiClient
+) -> None:
+    """Per product and currency: quantity, net revenue (after discount, before tax) and quotes, of the
+    quotes accepted in the period only (not a declined one, not a draft, not a line without a product);
+    another tenant's accepted quote is in its own report only."""
+    prices = [{"currency": "EUR", "unit_price": "19.99"}, {"currency": "USD", "unit_price": "1250"}]
+    engine = client.create("products", {"sku": "ENG", "name": "Engine", "prices": prices, "tax_rate": "0.2"})
+    wheel = client.create("products", {"sku": "WHL", "name": "Wheel", "prices": prices[:1]})
+    eng, whl = engine["id"], wheel["id"]
+    accepted = [
+        accepted_quote(
+            client,
+            anonymous,
+            "EUR",
+            [
+                {"product_id": eng, "quantity": "3", "discount": "0.125"},
+                {"product_id": whl, "quantity": "1.5", "unit_price": "0.33"},
+                {"product_id": eng, "quantity": "2"},
+            ],
+        ),
+        accepted_quote(
+            client,
+            anonymous,
+            "USD",
+            [
+                {"product_id": eng, "quantity": "2", "discount": "0.1"},
+                {"description": "Installation", "quantity": "1", "unit_price": "99"},
+            ],
+        ),
+        accepted_quote(client, anonymous, "EUR", [{"product_id": eng, "quantity": "7"}]),
+    ]
+    accepted_quote(client, anonymous, "EUR", [{"product_id": whl, "quantity": "9"}], answer="decline")
+    accepted_quote(client, anonymous, "EUR", [{"product_id": whl, "quantity": "11"}], answer="none")
+    theirs = other.create("products", {"sku": "ENG", "name": "Engine", "prices": prices})
+    accepted_quote(other, anonymous, "EUR", [{"product_id": theirs["id"], "quantity": "5"}])
+
+    cent = Decimal("0.01")
+    rows: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [Decimal(0), Decimal(0), set()])
+    for quote in accepted:
+        for line in quote["line_items"]:
+            if not line["product_id"]:
+                continue
+            amount = (Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(cent)
+            net = amount - (amount * Decimal(line["discount"])).quantize(cent)  # half-even, as Decimal's
+            row = rows[(line["product_id"], quote["currency"])]
+            row[0] += Decimal(line["quantity"])
+            row[1] += net
+            row[2].add(quote["id"])
+    want = sorted(
+        (product, cur, q.quantize(Decimal("0.0001")), net, len(ids))
+        for (product, cur), (q, net, ids) in rows.items()
+    )
+    # 3 x 19.99 = 59.97 less 7.50 (12.5 %, 7.49625 rounded) ; 0.495 -> 0.50 ; 2 x 19.99 ; 7 x 19.99
+    eur = Decimal("52.47") + Decimal("39.98") + Decimal("139.93")
+    assert (eng, "EUR", Decimal("12.0000"), eur, 2) in want
+    assert (whl, "EUR", Decimal("1.5000"), Decimal("0.50"), 1) in want
+    assert len(want) == 3
+    assert eventually(lambda: product_revenue(client) == want, timeout=90, every=0.5), (
+        product_revenue(client),
+        want,
+    )
+    today = datetime.now(UTC).date()
+    assert product_revenue(client, **{"from": today.isoformat(), "to": today.isoformat()}) == want
+    assert product_revenue(client, **{"from": (today + timedelta(days=1)).isoformat()}) == []
+    assert eventually(lambda: [r[0] for r in product_revenue(other)] == [theirs["id"]], timeout=90, every=0.5)

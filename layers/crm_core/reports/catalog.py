@@ -209,5 +209,15 @@ REPORTS += (
         label="period",
         values=("value",),
     ),
+    Report(
+        "product-revenue",
+        "Revenue per product",
+        "Per product and currency, the quotes accepted between `from` and `to` (the day they were "
+        "accepted): quantity, net revenue (line amounts after discount, before tax) and how many quotes.",
+        "bar",
+        ("from", "to", "owner_id"),
+        label="product_id",
+        values=("revenue",),
+    ),
 )
 BY_NAME: dict[str, Report] = {report.name: report for report in REPORTS}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 # The custom property types whose values are not free text.
@@ -202,6 +203,29 @@ OBJECTS: dict[str, ObjectColumns] = {
             ),
             row_key="position",
         ),
+        # One row per line of the quote's version (docs/decisions/0029): the product, quantity and amounts,
+        # never its description (free text). ``net_amount`` is the line's amount after its discount, before
+        # tax. The product-revenue report reads the accepted ones.
+        ObjectColumns(
+            "quote_lines",
+            "quote",
+            (
+                ("number", "string"),
+                ("status", "string"),
+                ("currency", "string"),
+                ("deal_id", "string"),
+                ("owner_id", "string"),
+                ("accepted_at", "timestamp"),
+                ("position", "bigint"),
+                ("product_id", "string"),
+                ("quantity", "decimal(19,4)"),
+                ("unit_price", "decimal(19,4)"),
+                ("amount", "decimal(19,4)"),
+                ("discount_amount", "decimal(19,4)"),
+                ("net_amount", "decimal(19,4)"),
+            ),
+            row_key="position",
+        ),
         ObjectColumns(
             "payments",
             "payment",
@@ -250,6 +274,13 @@ def _custom(values: Any, exported: Mapping[str, str] | None) -> str | None:
     return json.dumps(kept, sort_keys=True, separators=(",", ":")) if kept else None
 
 
+def _net(line: Mapping[str, Any]) -> str | None:
+    """A quote line's amount after its discount, before tax (both already rounded to the currency)."""
+    if line.get("amount") is None:
+        return None
+    return str(Decimal(str(line["amount"])) - Decimal(str(line.get("discount_amount") or 0)))
+
+
 def rows(
     object_columns: ObjectColumns,
     record: Mapping[str, Any],
@@ -291,6 +322,22 @@ def rows(
                 "paid": one.get("paid"),
             }
             for position, one in enumerate(record.get("installments") or [])
+        ]
+    if object_columns.collection == "quote_lines":
+        own = {name: record.get(name) for name, _ in object_columns.columns[:6]}
+        return [
+            {
+                **base,
+                **own,
+                "position": position,
+                "product_id": line.get("product_id"),
+                "quantity": line.get("quantity"),
+                "unit_price": line.get("unit_price"),
+                "amount": line.get("amount"),
+                "discount_amount": line.get("discount_amount"),
+                "net_amount": _net(line),
+            }
+            for position, line in enumerate(record.get("line_items") or [])
         ]
     row = dict(base)
     for name, _ in object_columns.columns:

@@ -1,7 +1,7 @@
 import { ActionIcon, Alert, Anchor, Badge, Button, Group, NativeSelect, Paper, SimpleGrid, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import { ApiError, api, ifMatch, unwrap, type Schemas } from "../api/client";
 import { recordKey } from "../components/ArchiveRestore";
 import { type Picked, RecordPicker } from "../components/RecordPicker";
@@ -279,6 +279,75 @@ function SendQuote({ quote }: { quote: Quote }) {
   );
 }
 
+/** An accepted quote becomes a contract: its total, currency, deal, contact and lines, over the term asked
+ * here (POST /v1/contracts with its quote_id); the new contract opens. */
+function CreateContract({ quote }: { quote: Quote }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [start, setStart] = useState("");
+  const [end, setEnd] = useState("");
+  const create = useMutation({
+    mutationFn: () =>
+      unwrap(api.POST("/v1/contracts", { body: { quote_id: quote.id, start_date: start, end_date: end } as Schemas["ContractCreate"] })),
+    onSuccess: async (created) => {
+      await queryClient.invalidateQueries({ queryKey: ["contracts"] });
+      navigate(`/contracts/${created.id}`);
+    },
+  });
+  if (quote.status !== "accepted") return null;
+  if (!open)
+    return (
+      <Group>
+        <Button onClick={() => setOpen(true)}>Create contract</Button>
+      </Group>
+    );
+  const shown = create.isError ? formErrors(create.error, ["start_date", "end_date"]) : { fields: {} as Record<string, string>, problem: null };
+  return (
+    <Paper withBorder p="md" component="section" aria-label="New contract from this quote">
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          create.mutate();
+        }}
+      >
+        <Stack gap="xs">
+          <Text size="sm">
+            A contract for {exactMoney(quote.total, quote.currency)}, with this quote&apos;s deal, contact and lines.
+          </Text>
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <TextInput
+              label="Start date"
+              type="date"
+              required
+              value={start}
+              error={shown.fields.start_date}
+              onChange={(event) => setStart(event.currentTarget.value)}
+            />
+            <TextInput
+              label="End date"
+              type="date"
+              required
+              value={end}
+              error={shown.fields.end_date}
+              onChange={(event) => setEnd(event.currentTarget.value)}
+            />
+          </SimpleGrid>
+          {shown.problem && <ProblemAlert error={shown.problem} title="No contract made" />}
+          <Group>
+            <Button type="submit" loading={create.isPending}>
+              Create the contract
+            </Button>
+            <Button variant="default" onClick={() => setOpen(false)}>
+              Cancel
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
 /** One quote: its builder while a draft, its totals, its PDF, sending it, and its history. */
 export default function QuoteDetail() {
   const { id = "" } = useParams();
@@ -322,6 +391,7 @@ export default function QuoteDetail() {
       {record.status === "draft" ? <DraftEditor key={record.version} quote={record} /> : null}
       <Totals quote={record} />
       <SendQuote quote={record} />
+      <CreateContract quote={record} />
       <PdfPreview quote={record} />
       <RecordTimeline object="quotes" id={record.id} />
     </Stack>
