@@ -264,3 +264,16 @@ def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
         client.tenant_id, "nps", denied_id, people[1]["id"], campaign_id=campaign["id"]
     )
     assert requests.get(base + urlparse(never).path, timeout=10).status_code == 404
+    # Erasing the first recipient blanks its NPS comment (found through the campaigns sent to it); the score
+    # stays, and so does the report.
+    def scrubbed() -> bool:
+        answer = client.post(f"/v1/privacy/contacts/{people[0]['id']}/erase")
+        assert answer.status_code == 200, answer.text
+        return answer.headers["Scrub-Status"] == "done"
+
+    assert eventually(scrubbed, timeout=60)
+    item = survey_items(client.tenant_id, survey_id)
+    assert item is not None and item.comment is None and int(item.score or 0) == 10
+    events = answered_events(client.tenant_id, survey_id)
+    assert events and all("comment" not in e["data"] and "Good" not in str(e) for e in events), events
+    assert report_rows(client, "nps", group_by="campaign") == [{"group_id": campaign["id"], **want}]

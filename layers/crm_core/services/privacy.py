@@ -34,6 +34,7 @@ from crm_core.repositories import keys, privacy_repository, suppression_reposito
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import (
     AuditItem,
+    CampaignSentEntry,
     DeliveryAttemptItem,
     DuplicatePair,
     EventItem,
@@ -220,7 +221,9 @@ def scrub_copies(tenant_id: str, contact_id: str, *, correlation_id: str | None 
     tickets = [record for _, record in said if record.object_type == "ticket"]
     replies = _replies_of(tenant_id, tickets)
     needles += [str(reply.body) for reply in replies if len(str(reply.body)) >= 3]
-    surveys = _survey_items(tenant_id, _surveys_of(tenant_id, tickets))
+    surveys = _survey_items(
+        tenant_id, _surveys_of(tenant_id, tickets) | _nps_surveys_of(tenant_id, contact_id)
+    )
     needles += [comment for comment in _survey_comments(surveys) if len(comment) >= 3]
     ids = {contact_id, *(record.id for _, record in said)}
 
@@ -385,6 +388,18 @@ def _surveys_of(tenant_id: str, tickets: list[RecordItem]) -> set[str]:
                 values += [change.get("from"), change.get("to")] if isinstance(change, dict) else []
         found |= {str(v["survey_id"]) for v in values if isinstance(v, dict) and v.get("survey_id")}
     return found
+
+
+def _nps_surveys_of(tenant_id: str, contact_id: str) -> set[str]:
+    """The NPS surveys campaigns may have sent the person: one per campaign sent to it (its id follows from
+    the campaign and the contact; a campaign that was no survey has none, and reading it finds nothing)."""
+    from crm_core.services.surveys import nps_id  # the scrub's alone
+
+    walk = _whole(
+        privacy_repository.items_of(keys.contact_campaigns_pk(tenant_id, contact_id)),
+        f"campaigns sent to contact {contact_id}",
+    )
+    return {nps_id(item.campaign_id, contact_id) for item in walk.items if isinstance(item, CampaignSentEntry)}
 
 
 def _survey_items(tenant_id: str, survey_ids: Iterable[str]) -> list[TableItem]:
