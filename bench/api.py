@@ -76,5 +76,5 @@ def new_tenant_api(base_url: str, name: str) -> Api:
     """A new tenant with its admin's API key (through the service layer, as the tests do)."""
     from crm_core.services.tenants import create_tenant
 
-    tenant = create_tenant(name)
+    tenant = create_tenant(name, plan="business")  # the bench's load and sizes: beyond the free plan
     return Api(base_url, tenant.api_key, tenant.tenant_id, tenant.user_id)

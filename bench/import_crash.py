@@ -124,7 +124,7 @@ def measure(rows: int, *, progress: bool = True, relay_wait_s: float = 600) -> d
     runtime = LocalRuntime(port=0, state_file=None)
     instance = runtime.start()
     try:
-        tenant = create_tenant("Crash")
+        tenant = create_tenant("Crash", plan="business")  # 100,000 contacts: beyond the free plan
         api, key = instance.api, tenant.api_key
         published_before = _settled(lambda: runtime.relay.published, 60)
         data = csv_rows(rows)

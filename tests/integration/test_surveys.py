@@ -264,10 +264,17 @@ def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
         client.tenant_id, "nps", denied_id, people[1]["id"], campaign_id=campaign["id"]
     )
     assert requests.get(base + urlparse(never).path, timeout=10).status_code == 404
-    # Erasing the first recipient blanks its NPS comment (found through the campaigns sent to it); the score
-    # stays, and so does the report.
+    erasure_blanks_the_nps_comment(client, people[0]["id"], survey_id, [{"group_id": campaign["id"], **want}])
+
+
+def erasure_blanks_the_nps_comment(
+    client: ApiClient, contact_id: str, survey_id: str, report: list[dict[str, Any]]
+) -> None:
+    """Erasing a recipient blanks its NPS comment (found through the campaigns sent to it); the score stays,
+    and so does the report."""
+
     def scrubbed() -> bool:
-        answer = client.post(f"/v1/privacy/contacts/{people[0]['id']}/erase")
+        answer = client.post(f"/v1/privacy/contacts/{contact_id}/erase")
         assert answer.status_code == 200, answer.text
         return answer.headers["Scrub-Status"] == "done"
 
@@ -276,4 +283,4 @@ def test_an_nps_campaign_asks_each_consenting_member_and_records_answers(
     assert item is not None and item.comment is None and int(item.score or 0) == 10
     events = answered_events(client.tenant_id, survey_id)
     assert events and all("comment" not in e["data"] and "Good" not in str(e) for e in events), events
-    assert report_rows(client, "nps", group_by="campaign") == [{"group_id": campaign["id"], **want}]
+    assert report_rows(client, "nps", group_by="campaign") == report

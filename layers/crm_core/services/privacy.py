@@ -399,7 +399,9 @@ def _nps_surveys_of(tenant_id: str, contact_id: str) -> set[str]:
         privacy_repository.items_of(keys.contact_campaigns_pk(tenant_id, contact_id)),
         f"campaigns sent to contact {contact_id}",
     )
-    return {nps_id(item.campaign_id, contact_id) for item in walk.items if isinstance(item, CampaignSentEntry)}
+    return {
+        nps_id(item.campaign_id, contact_id) for item in walk.items if isinstance(item, CampaignSentEntry)
+    }
 
 
 def _survey_items(tenant_id: str, survey_ids: Iterable[str]) -> list[TableItem]:
