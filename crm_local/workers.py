@@ -165,8 +165,13 @@ class Workers:
         fired = 0
         now = datetime.now(UTC).replace(tzinfo=None)
         listed = self.scheduler.list_schedules(GroupName=self.schedule_group).get("Schedules", [])
+        gone = self.scheduler.exceptions.ResourceNotFoundException
         for summary in listed:
-            schedule = self.scheduler.get_schedule(Name=summary["Name"], GroupName=self.schedule_group)
+            # A schedule listed a moment ago may be deleted since (its reminder done, its ticket answered).
+            try:
+                schedule = self.scheduler.get_schedule(Name=summary["Name"], GroupName=self.schedule_group)
+            except gone:
+                continue
             expression = schedule["ScheduleExpression"]
             if not expression.startswith("at("):
                 continue
@@ -176,7 +181,10 @@ class Workers:
             target = schedule["Target"]
             queue_name = target["Arn"].rsplit(":", 1)[-1]
             self.sqs.send_message(QueueUrl=self.queue_urls[queue_name], MessageBody=target.get("Input", "{}"))
-            self.scheduler.delete_schedule(Name=summary["Name"], GroupName=self.schedule_group)
+            try:
+                self.scheduler.delete_schedule(Name=summary["Name"], GroupName=self.schedule_group)
+            except gone:
+                pass  # deleted meanwhile by its owner: fired once all the same
             fired += 1
         self.fired += fired
         return fired

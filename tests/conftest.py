@@ -82,11 +82,17 @@ def base_url(runtime: LocalRuntime) -> str:
 
 
 def new_tenant_client(
-    base_url: str, name: str = "Test tenant", *, rate_limit_per_minute: int | None = None
+    base_url: str,
+    name: str = "Test tenant",
+    *,
+    plan: str = "business",
+    rate_limit_per_minute: int | None = None,
 ) -> ApiClient:
+    """A new tenant's admin. On the business plan unless told: a test's tenant makes more writes a minute
+    than the free plan allows (the quota tests choose their plan)."""
     from crm_core.services.tenants import create_tenant
 
-    tenant = create_tenant(name, rate_limit_per_minute=rate_limit_per_minute)
+    tenant = create_tenant(name, plan=plan, rate_limit_per_minute=rate_limit_per_minute)
     return ApiClient(base_url, tenant.api_key, tenant.tenant_id, tenant.user_id)
 
 

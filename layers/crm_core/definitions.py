@@ -380,6 +380,7 @@ ANALYTICS = AnalyticsDefinition(
         "surveys",
         "contracts",
         "payments",
+        "quote_lines",
         "usage",
     ),
     glue_database="crm_analytics",

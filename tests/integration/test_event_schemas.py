@@ -329,6 +329,7 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     service_lifecycle(client, contact["id"])
     for lifecycle in (erase_and_run_jobs, _campaign_lifecycle, _contract_lifecycle):
         lifecycle(client)
+    _quote_lifecycle(runtime, client)
 
     expected = {event.name for event in EVENT_TYPES}
     tap.collect_until(lambda got: expected <= {e["detail-type"] for e in got}, timeout=120)
@@ -354,6 +355,47 @@ def test_every_catalog_type_is_emitted_and_matches_its_schema(
     ]
     assert problems == [], "\n".join(problems)
     assert all(event["detail"]["tenant_id"] == client.tenant_id for event in tap.received)
+
+
+def _quote_lifecycle(runtime: LocalRuntime, client: ApiClient) -> None:
+    """Products created, updated, archived and restored; quotes created, updated, sent, accepted and
+    declined on their public page, expired (the expiry timer's message sent now), archived, restored."""
+    from crm_core.services.quote_mail import page_token
+
+    from tests.integration.test_tickets import schedule_of
+
+    product = client.create(
+        "products", {"sku": "SCHEMA-1", "name": "Schema", "prices": [{"currency": "EUR", "unit_price": "10"}]}
+    )
+    ok(client.patch(f"/v1/products/{product['id']}", {"description": "Changed"}))
+    archive(client, f"/v1/products/{product['id']}")
+    ok(client.post(f"/v1/products/{product['id']}/restore"))
+    deal = client.create("deals", {"name": "Quoted"})
+    contact = client.create("contacts", {"email": "quoted@schema.example"})
+    line = {"product_id": product["id"], "quantity": "2"}
+    to = {"deal_id": deal["id"], "contact_id": contact["id"], "currency": "EUR"}
+    quotes = [client.create("quotes", {**to, "line_items": [line]}) for _ in range(2)]
+    ok(client.patch(f"/v1/quotes/{quotes[0]['id']}", {"title": "Two"}))
+    for quote, answer in zip(quotes, ("accept", "decline"), strict=True):
+        ok(client.post(f"/v1/quotes/{quote['id']}/send", {}))
+        token = page_token(client.tenant_id, quote["id"])
+        answered = requests.post(f"{client.base_url}/q/{token}/{answer}", timeout=30)
+        assert answered.status_code == 200, answered.text
+    archive(client, f"/v1/quotes/{quotes[1]['id']}")
+    ok(client.post(f"/v1/quotes/{quotes[1]['id']}/restore"))
+    today = datetime.now(UTC).date().isoformat()
+    later = client.create("quotes", {**to, "valid_until": today, "line_items": [line]})
+    ok(client.post(f"/v1/quotes/{later['id']}/send", {}))
+    schedule = None
+    for _ in range(150):
+        schedule = schedule_of(runtime, f"quote-expiry-{later['id']}")
+        if schedule:
+            break
+        time.sleep(0.2)
+    assert schedule, "no expiry schedule"
+    sqs = boto3.client("sqs")
+    queue_url = sqs.get_queue_url(QueueName=REMINDERS_QUEUE.name)["QueueUrl"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody=schedule["Target"]["Input"])
 
 
 def _contract_lifecycle(client: ApiClient) -> None:
