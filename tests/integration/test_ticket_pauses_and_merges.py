@@ -101,6 +101,17 @@ def test_a_merge_carries_the_replies_in_order(client: ApiClient, other: ApiClien
     assert [r["body"] for r in public] == [written[0], written[1], written[4]]
     gone = client.get(f"/v1/tickets/{duplicate['id']}/replies")
     assert gone.status_code == 404  # the duplicate is archived, merged into the survivor
+    # Its newest reply came from the duplicate: the survivor's last_reply names it now.
+    last_reply = client.get(f"/v1/tickets/{survivor['id']}").json()["last_reply"]
+    assert last_reply["id"] == thread[-1]["id"] and last_reply["public"] is True, last_reply
+    assert last_reply["merged_from"] == duplicate["id"]
+
+    def timeline() -> list[str]:  # once the relay wrote the merge's follow-up
+        found = [e["type"] for e in client.get(f"/v1/tickets/{survivor['id']}/timeline").json()["items"]]
+        return found if "ticket.merged" in found and "ticket.updated" in found else []
+
+    kinds = eventually(timeline, timeout=15)
+    assert kinds.count("ticket.replied") == 2, kinds  # its own two, not the moved ones
 
     # The merge's event reaches the background mover too: it finds nothing left and changes nothing.
     from crm_core.services import merge_moves

@@ -97,6 +97,10 @@ class LastReply(Closed):
     public: bool
     author: Literal["agent", "customer"]
     created_at: str
+    merged_from: str | None = Field(
+        None,
+        description="The ticket it was written on, when a merge moved it here (no `ticket.replied` then).",
+    )
 
 
 class TicketOut(TicketFields):

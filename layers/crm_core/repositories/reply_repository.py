@@ -47,6 +47,17 @@ def page(
     return [item for item in items if isinstance(item, ReplyItem)], last
 
 
+def latest(tenant_id: str, ticket_id: str) -> ReplyItem | None:
+    """The ticket's newest reply or note (one Query, newest first, one item)."""
+    items, _ = query_page(
+        keys.record_pk(tenant_id, "ticket", ticket_id),
+        range_condition=TableItem.SK.startswith(keys.REPLY_SK_PREFIX),
+        limit=1,
+        forward=False,
+    )
+    return next((item for item in items if isinstance(item, ReplyItem)), None)
+
+
 def move_replies(tenant_id: str, from_ticket: str, to_ticket: str, *, limit: int) -> bool:
     """At most ``limit`` of ``from_ticket``'s replies moved to ``to_ticket``'s partition under the same sort
     key (their ids are in time order, so the survivor's thread reads in order with them in it), each put and

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from crm_core.auth import Principal
 from crm_core.business_hours import BusinessHours, add_business_minutes, business_time_between
 from crm_core.context import RequestContext
 from crm_core.errors import conflict, invalid_field
@@ -189,7 +190,8 @@ def update_events(before: RecordFields, after: RecordFields) -> list[str]:
     ``updated`` for any other field (or a move between new, open and pending that is not a reply's)."""
     events: list[str] = []
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    replied = "last_reply" in changed
+    # a reply moved in by a merge (``merged_from``) was not written now: the ticket is updated, not replied
+    replied = "last_reply" in changed and not (after.get("last_reply") or {}).get("merged_from")
     old, new = before.get("status") or "new", after.get("status") or "new"
     moved_plainly = old != new and new not in DONE and old not in DONE
     if changed - _NOT_UPDATES or (moved_plainly and not replied):
@@ -266,6 +268,28 @@ class TicketService(RecordService):
         """A change of the ticket read as ``before`` (the SLA timers' breach), to commit with more items."""
         return self._prepare_change(ctx, before, fields)
 
+    def follow_latest_reply(self, ctx: RequestContext, ticket_id: str, merged_from: str) -> None:
+        """``last_reply`` set to the ticket's newest reply when it names another (replies moved in by a
+        merge from ``merged_from``), with ``ticket.updated`` (no reply was written: not ``replied``);
+        nothing when it already does."""
+
+        def prepare() -> Prepared | None:
+            before = self.load(ctx, ticket_id, archived=None)
+            newest = reply_repository.latest(ctx.tenant_id, ticket_id)
+            current = record_data(before).get("last_reply") or {}
+            if newest is None or current.get("id") == newest.id:
+                return None
+            last_reply = {
+                "id": newest.id,
+                "public": bool(newest.public),
+                "author": newest.author,
+                "created_at": newest.created_at,
+                "merged_from": merged_from,
+            }
+            return self._prepare_change(ctx, before, {"last_reply": last_reply})
+
+        write_retrying(self.spec, ctx, prepare)
+
     def reply(
         self, ctx: RequestContext, ticket_id: str, *, body: str, public: bool, author: str
     ) -> dict[str, Any]:
@@ -336,8 +360,13 @@ class TicketService(RecordService):
 
 
 def move_replies(tenant_id: str, duplicate_id: str, survivor_id: str, limit: int) -> bool:
-    """A merge's move of the duplicate ticket's replies to the survivor (``MergeMove``)."""
-    return reply_repository.move_replies(tenant_id, duplicate_id, survivor_id, limit=limit)
+    """A merge's move of the duplicate ticket's replies to the survivor (``MergeMove``); once none is left,
+    the survivor's ``last_reply`` names its newest reply (one of the duplicate's may be newer)."""
+    done = reply_repository.move_replies(tenant_id, duplicate_id, survivor_id, limit=limit)
+    if done:
+        ctx = RequestContext(Principal.system(tenant_id, "merge"))
+        TICKETS.follow_latest_reply(ctx, survivor_id, duplicate_id)
+    return done
 
 
 TICKETS = TicketService(

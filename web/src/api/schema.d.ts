@@ -5402,6 +5402,11 @@ export interface components {
             created_at: string;
             /** Id */
             id: string;
+            /**
+             * Merged From
+             * @description The ticket it was written on, when a merge moved it here (no `ticket.replied` then).
+             */
+            merged_from?: string | null;
             /** Public */
             public: boolean;
         };
