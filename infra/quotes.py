@@ -7,6 +7,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+from crm_core.definitions import SES_CONFIGURATION_SET_NAME
 
 from infra.api import CrmApi
 from infra.nag import acknowledge
@@ -20,10 +21,19 @@ class CrmQuotes(Construct):
         stack = Stack.of(self)
         revenue = api.functions[REVENUE_FUNCTION]
         revenue.add_environment("CRM_PUBLIC_URL", api.url)
+        # Through the campaigns' configuration set (infra/campaigns.py), so that a quote's bounce or
+        # complaint suppresses the address as a campaign's does (services/outbound_mail.py).
+        revenue.add_environment("CRM_SES_CONFIGURATION_SET", SES_CONFIGURATION_SET_NAME)
+        configuration_set_arn = stack.format_arn(
+            service="ses", resource="configuration-set", resource_name=SES_CONFIGURATION_SET_NAME
+        )
         revenue.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["ses:SendEmail", "ses:SendRawEmail"],
-                resources=[stack.format_arn(service="ses", resource="identity", resource_name="*")],
+                resources=[
+                    stack.format_arn(service="ses", resource="identity", resource_name="*"),
+                    configuration_set_arn,
+                ],
             )
         )
         if revenue.role is not None:

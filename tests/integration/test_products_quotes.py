@@ -350,11 +350,41 @@ def test_a_quotes_life(
     assert expired.count("quote.expired") == 1
     assert anonymous.post(f"/q/{page_token_of(client.tenant_id, later['id'])}/accept").status_code == 409
 
+    # The quote's email bounced hard (its SES event through the configuration set): the address is
+    # suppressed for the tenant's later emails, as a campaign's bounce would.
+    from crm_core.repositories import suppression_repository
+
+    bounce_of_quote_mail(client.tenant_id, qid, contact["email"])
+    assert eventually(lambda: suppression_repository.is_suppressed(client.tenant_id, contact["email"]))
+    assert not suppression_repository.is_suppressed(other.tenant_id, contact["email"])
+
     # Roles: a rep makes quotes on deals, a viewer reads them.
     rep, viewer = user_client(client, Role.REP), user_client(client, Role.VIEWER)
     assert rep.post("/v1/quotes", {"deal_id": deal["id"], "currency": "EUR"}).status_code == 201
     assert viewer.post("/v1/quotes", {"deal_id": deal["id"], "currency": "EUR"}).status_code == 403
     assert viewer.get(f"/v1/quotes/{qid}/pdf").status_code == 200
+
+
+def bounce_of_quote_mail(tenant_id: str, quote_id: str, address: str) -> None:
+    """SES's hard bounce of a quote's email, as the configuration set's topic delivers it (twice)."""
+    import boto3
+    from crm_core.definitions import EMAIL_NOTIFICATIONS_QUEUE
+
+    event = {
+        "eventType": "Bounce",
+        "mail": {
+            "messageId": "q-1",
+            "destination": [address],
+            "tags": {"tenant_id": [tenant_id], "quote_id": [quote_id]},
+        },
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": address}]},
+    }
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=EMAIL_NOTIFICATIONS_QUEUE.name)["QueueUrl"]
+    for _ in range(2):
+        sqs.send_message(
+            QueueUrl=url, MessageBody=json.dumps({"Type": "Notification", "Message": json.dumps(event)})
+        )
 
 
 def page_token_of(tenant_id: str, quote_id: str) -> str:

@@ -37,6 +37,11 @@ def suppression_item(tenant_id: str, email: str, *, reason: str, suppressed_at: 
     )
 
 
+def suppress(tenant_id: str, email: str, *, reason: str, suppressed_at: str) -> None:
+    """``email`` suppressed on its own (one PutItem: what causes it writes nothing else)."""
+    suppression_item(tenant_id, email, reason=reason, suppressed_at=suppressed_at).save()
+
+
 UNSUBSCRIBED = "unsubscribed"
 
 

@@ -39,7 +39,7 @@ from crm_core.repositories import keys, suppression_repository, tenant_repositor
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import CampaignRecipientItem, EventItem, RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet
-from crm_core.services import campaigns, consent, schedules, sender_identity
+from crm_core.services import campaigns, consent, outbound_mail, schedules, sender_identity
 from crm_core.services.campaigns import ATTRIBUTION_DAYS, CAMPAIGNS
 from crm_core.services.contacts import CONTACTS
 from crm_core.services.records import record_data, represent
@@ -441,26 +441,13 @@ def _send_one(
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content("This email is in HTML; open it in a mail program that shows HTML.")
     message.add_alternative(body, subtype="html")
-    config = settings()
-    ses = aws.client("sesv2")
-    request: dict[str, Any] = {
-        "FromEmailAddress": str(campaign["from"]),
-        "Destination": {"ToAddresses": [address]},
-        "Content": {"Raw": {"Data": message.as_bytes()}},
-        "EmailTags": [
-            {"Name": "tenant_id", "Value": tenant_id},
-            {"Name": "campaign_id", "Value": campaign_id},
-            {"Name": "contact_id", "Value": contact.id},
-            *([{"Name": "occasion", "Value": occasion}] if occasion else []),
-        ],
-    }
-    if config.ses_configuration_set:
-        request["ConfigurationSetName"] = config.ses_configuration_set
+    tags = {"tenant_id": tenant_id, "campaign_id": campaign_id, "contact_id": contact.id}
+    if occasion:
+        tags["occasion"] = occasion
     try:
-        answer = ses.send_email(**request)
-    except ses.exceptions.MessageRejected as error:
+        return "sent", outbound_mail.send_email(str(campaign["from"]), address, message, tags)
+    except outbound_mail.MailRejected as error:
         return "failed", str(error)[:200]
-    return "sent", str(answer["MessageId"])
 
 
 # -------------------------------------------------------------------------------------- what comes back
@@ -515,7 +502,7 @@ def on_ses_notification(body: dict[str, Any]) -> str:
             tags[name][0] for name in ("tenant_id", "campaign_id", "contact_id")
         )
     except (KeyError, IndexError):
-        return "not a campaign's"
+        return _on_other_notification(kind, event, tags)
     occasion = (tags.get("occasion") or [None])[0]
     message_id = mail.get("messageId")
     if kind == "Delivery":
@@ -546,6 +533,21 @@ def on_ses_notification(body: dict[str, Any]) -> str:
         message_id=message_id,
     )
     return "bounced" if done else "again"
+
+
+def _on_other_notification(kind: str | None, event: dict[str, Any], tags: dict[str, Any]) -> str:
+    """An event of another email of a tenant (a quote's link, a survey): a hard bounce or a complaint
+    suppresses the address for the tenant's later emails, as a campaign's does; nothing else is kept."""
+    tenant_id = (tags.get("tenant_id") or [None])[0]
+    if not tenant_id:
+        return "not the CRM's"
+    bounce_type = "Complaint" if kind == "Complaint" else (event.get("bounce") or {}).get("bounceType")
+    if kind not in ("Bounce", "Complaint") or bounce_type not in ("Permanent", "Complaint"):
+        return "ignored"
+    reason = "complaint" if kind == "Complaint" else "hard_bounce"
+    for address in (event.get("mail") or {}).get("destination") or []:
+        suppression_repository.suppress(tenant_id, address, reason=reason, suppressed_at=utc_now())
+    return "suppressed"
 
 
 # ---------------------------------------------------------------------------------------- attribution

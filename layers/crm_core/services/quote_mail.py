@@ -8,11 +8,10 @@ from email.message import EmailMessage
 from html import escape
 from typing import Any
 
-from crm_core import aws
 from crm_core.config import settings
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError, invalid_field
-from crm_core.services import references, sender_identity
+from crm_core.services import outbound_mail, references
 from crm_core.services.records import record_data
 from crm_core.signing import sign
 
@@ -38,7 +37,6 @@ def send(ctx: RequestContext, quote: dict[str, Any], sender: str | None, note: s
         sender = record_data(user).get("email") if user is not None else None
     if not sender:
         raise invalid_field("from", "name the sender: the calling user has no email address")
-    sender_identity.verify_locally(sender)
     link = page_url(ctx.tenant_id, str(quote["id"]))
     total = f"{quote['total']} {quote['currency']}"
     message = EmailMessage()
@@ -53,19 +51,10 @@ def send(ctx: RequestContext, quote: dict[str, Any], sender: str | None, note: s
         f'<a href="{escape(link)}">view, accept or decline it</a>.</p>',
         subtype="html",
     )
-    ses = aws.client("sesv2")
+    tags = {"tenant_id": ctx.tenant_id, "quote_id": str(quote["id"])}
     try:
-        answer = ses.send_email(
-            FromEmailAddress=sender,
-            Destination={"ToAddresses": [str(address)]},
-            Content={"Raw": {"Data": message.as_bytes()}},
-            EmailTags=[
-                {"Name": "tenant_id", "Value": ctx.tenant_id},
-                {"Name": "quote_id", "Value": str(quote["id"])},
-            ],
-        )
-    except ses.exceptions.MessageRejected as error:
+        return outbound_mail.send_email(sender, str(address), message, tags)
+    except outbound_mail.MailRejected as error:
         raise ProblemError(
             502, "Bad Gateway", f"The email was refused: {error}. The quote is sent; send it again."
         ) from error
-    return str(answer["MessageId"])

@@ -25,7 +25,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from crm_core import aws, metrics
+from crm_core import metrics
 from crm_core.auth import Principal
 from crm_core.config import settings
 from crm_core.context import RequestContext
@@ -37,7 +37,7 @@ from crm_core.repositories import keys, suppression_repository
 from crm_core.repositories import record_repository as repo
 from crm_core.repositories.table import EventItem, RecordItem, SurveyItem
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
-from crm_core.services import sender_identity
+from crm_core.services import outbound_mail
 from crm_core.services.records import record_data
 from crm_core.services.records.writes import StaleWrite, back_off, commit, write_attempts
 from crm_core.signing import sign, verify_carrying_tenant
@@ -157,7 +157,6 @@ def on_ticket_event(detail: dict[str, Any]) -> str:
 
 def _send(tenant_id: str, survey_id: str, address: str, ticket: dict[str, Any], url: str) -> str:
     sender = settings().service_email_from
-    sender_identity.verify_locally(sender)
     subject = str(ticket.get("subject") or "your request")
     message = EmailMessage(policy=SMTP.clone(max_line_length=998))
     message["From"] = sender
@@ -171,16 +170,9 @@ def _send(tenant_id: str, survey_id: str, address: str, ticket: dict[str, Any], 
         f'<p><a href="{html.escape(url)}">Tell us how we did</a> (one click, no sign-in).</p>',
         subtype="html",
     )
-    answer = aws.client("sesv2").send_email(
-        FromEmailAddress=sender,
-        Destination={"ToAddresses": [address]},
-        Content={"Raw": {"Data": message.as_bytes()}},
-        EmailTags=[
-            {"Name": "tenant_id", "Value": tenant_id},
-            {"Name": "survey_id", "Value": survey_id},
-        ],
+    return outbound_mail.send_email(
+        sender, address, message, {"tenant_id": tenant_id, "survey_id": survey_id}
     )
-    return str(answer["MessageId"])
 
 
 # ------------------------------------------------------------------------------------------- the page
