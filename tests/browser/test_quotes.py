@@ -35,8 +35,27 @@ def add_product(page: Page, base_url: str, client: ApiClient, found: Found) -> N
     form.get_by_label("Tax rate").fill("0.2")
     found["/quotes/products (new)"] = serious_violations(page)
     form.get_by_role("button", name="Create product").click()
-    expect(page.get_by_role("table", name="Products")).to_contain_text("0.125 EUR")
+    table = page.get_by_role("table", name="Products")
+    expect(table).to_contain_text("0.125 EUR")
     found["/quotes/products"] = serious_violations(page)
+
+    # Edited (its price), deactivated, and another archived after a confirmation.
+    page.get_by_role("button", name="Edit Gear").click()
+    edit = page.get_by_role("region", name="Edit Gear")
+    edit.get_by_label("Unit price").fill("0.25")
+    edit.get_by_role("button", name="Save product").click()
+    expect(table).to_contain_text("0.25 EUR")
+    gear = table.get_by_test_id("product-row").filter(has_text="GEAR-7")
+    gear.get_by_role("button", name="Deactivate Gear").click()
+    expect(gear).to_contain_text("inactive")
+    table.get_by_role("button", name="Archive Gear").click()
+    gear.get_by_role("button", name="Keep").click()
+    (saved,) = [p for p in client.all_pages("/v1/products") if p["sku"] == "GEAR-7"]
+    assert (saved["prices"], saved["active"]) == ([{"currency": "EUR", "unit_price": "0.25"}], False)
+    table.get_by_role("button", name="Archive Gear").click()
+    gear.get_by_role("button", name="Archive GEAR-7").click()
+    expect(gear).to_have_count(0)
+    assert client.get(f"/v1/products/{saved['id']}").status_code == 404
 
 
 def contract_from_accepted(

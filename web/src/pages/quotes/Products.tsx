@@ -2,7 +2,7 @@ import { Badge, Button, Group, SimpleGrid, Stack, Text, TextInput, Title } from 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { ApiError, api, ifMatch, noContent, unwrap, type Schemas } from "../../api/client";
 import { Empty, QueryState } from "../../components/States";
 import { FormButtons, FormCard, ProblemAlert } from "../../forms/parts";
 import { useFormState } from "../../forms/useFormState";
@@ -19,26 +19,47 @@ function fieldOf(apiField: string): string {
   return price ? price[1]! : apiField;
 }
 
-/** A new product: its SKU, name, one price and a tax rate (managers and admins). */
-function ProductForm({ onDone }: { onDone: () => void }) {
+type Product = Schemas["Product"];
+
+function valuesOf(product: Product): Values {
+  const first = product.prices?.[0];
+  return {
+    sku: product.sku ?? "",
+    name: product.name ?? "",
+    currency: first?.currency ?? "EUR",
+    unit_price: first?.unit_price ?? "",
+    tax_rate: product.tax_rate ?? "",
+  };
+}
+
+/** A new product, or a change of one (``product``): its SKU, name, first price and tax rate (managers and
+ * admins). A change keeps the product's other prices. */
+function ProductForm({ product, onDone }: { product?: Product; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const form = useFormState<Values>(EMPTY, FIELDS, {
+  const form = useFormState<Values>(product ? valuesOf(product) : EMPTY, FIELDS, {
     fieldOf,
     conflict: (error) => (error.problem.existing_id ? { field: "sku", message: "Another product has this SKU." } : undefined),
   });
   const { values, problem, field } = form;
   const save = useMutation({
-    mutationFn: () =>
-      unwrap(
-        api.POST("/v1/products", {
-          body: {
-            sku: values.sku.trim(),
-            name: values.name.trim(),
-            prices: values.unit_price.trim() ? [{ currency: values.currency.trim().toUpperCase(), unit_price: values.unit_price.trim() }] : [],
-            tax_rate: values.tax_rate.trim() || null,
-          } as Schemas["ProductCreate"],
+    mutationFn: () => {
+      const currency = values.currency.trim().toUpperCase();
+      const others = (product?.prices ?? []).slice(1).filter((price) => price.currency !== currency);
+      const body = {
+        sku: values.sku.trim(),
+        name: values.name.trim(),
+        prices: [...(values.unit_price.trim() ? [{ currency, unit_price: values.unit_price.trim() }] : []), ...others],
+        tax_rate: values.tax_rate.trim() || null,
+      };
+      if (!product) return unwrap(api.POST("/v1/products", { body: body as Schemas["ProductCreate"] }));
+      return unwrap(
+        api.PATCH("/v1/products/{record_id}", {
+          params: { path: { record_id: product.id } },
+          headers: ifMatch(product.version),
+          body: body as Schemas["ProductUpdate"],
         }),
-      ),
+      );
+    },
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ["products"] });
       form.reset(EMPTY);
@@ -46,8 +67,9 @@ function ProductForm({ onDone }: { onDone: () => void }) {
     },
     onError: form.fail,
   });
+  const title = product ? `Edit ${product.name}` : "New product";
   return (
-    <FormCard id="product-new-title" title="New product" onSubmit={form.submit(save.mutate)}>
+    <FormCard id={product ? `product-${product.id}-title` : "product-new-title"} title={title} onSubmit={form.submit(save.mutate)}>
       <SimpleGrid cols={{ base: 1, sm: 2 }}>
         <TextInput label="SKU" required {...field("sku")} />
         <TextInput label="Name" required {...field("name")} />
@@ -55,9 +77,64 @@ function ProductForm({ onDone }: { onDone: () => void }) {
         <TextInput label="Unit price" inputMode="decimal" description="e.g. 1250.00" {...field("unit_price")} />
         <TextInput label="Tax rate" inputMode="decimal" description="A fraction: 0.2 is 20%" {...field("tax_rate")} />
       </SimpleGrid>
-      <ProblemAlert error={problem} title="Not saved" />
-      <FormButtons submit="Create product" pending={save.isPending} onCancel={onDone} />
+      <ProblemAlert
+        error={problem}
+        title="Not saved"
+        stale="This product changed since the page loaded, so it was not saved. Cancel and edit it again."
+      />
+      <FormButtons submit={product ? "Save product" : "Create product"} pending={save.isPending} onCancel={onDone} />
     </FormCard>
+  );
+}
+
+/** A product's actions: edit, (de)activate (an inactive product is not offered on new quote lines) and archive
+ * (after a confirmation; quotes made from it keep their lines). */
+function ProductActions({ product, onEdit }: { product: Product; onEdit: () => void }) {
+  const queryClient = useQueryClient();
+  const [confirming, setConfirming] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ["products"] });
+  const options = { params: { path: { record_id: product.id } }, headers: ifMatch(product.version) };
+  const activation = useMutation({
+    mutationFn: () => unwrap(api.PATCH("/v1/products/{record_id}", { ...options, body: { active: product.active === false } })),
+    onSettled: refresh,
+  });
+  const archiving = useMutation({
+    mutationFn: () => noContent(api.DELETE("/v1/products/{record_id}", options)),
+    onSettled: async () => {
+      setConfirming(false);
+      await refresh();
+    },
+  });
+  const error = activation.error ?? archiving.error;
+  const inactive = product.active === false;
+  return (
+    <Stack gap={4}>
+      <Group gap="xs" wrap="nowrap">
+        <Button size="xs" variant="default" onClick={onEdit} aria-label={`Edit ${product.name}`}>
+          Edit
+        </Button>
+        <Button size="xs" variant="default" loading={activation.isPending} onClick={() => activation.mutate()} aria-label={`${inactive ? "Activate" : "Deactivate"} ${product.name}`}>
+          {inactive ? "Activate" : "Deactivate"}
+        </Button>
+        {confirming ? (
+          <>
+            <Button size="xs" color="red" loading={archiving.isPending} onClick={() => archiving.mutate()}>
+              Archive {product.sku}
+            </Button>
+            <Button size="xs" variant="default" onClick={() => setConfirming(false)}>
+              Keep
+            </Button>
+          </>
+        ) : (
+          <Button size="xs" variant="subtle" color="red" onClick={() => setConfirming(true)} aria-label={`Archive ${product.name}`}>
+            Archive…
+          </Button>
+        )}
+      </Group>
+      {error instanceof ApiError && (
+        <ProblemAlert error={error} title="Not changed" stale="This product changed since the page loaded; the list shows it as it is now." />
+      )}
+    </Stack>
   );
 }
 
@@ -65,6 +142,7 @@ function ProductForm({ onDone }: { onDone: () => void }) {
 export default function Products() {
   const me = useMe();
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<string | null>(null);
   const products = useQuery({
     queryKey: ["products"],
     queryFn: () => unwrap(api.GET("/v1/products", { params: { query: { limit: 100, sort: "name" } } })),
@@ -89,6 +167,11 @@ export default function Products() {
         </Text>
       )}
       {creating && <ProductForm onDone={() => setCreating(false)} />}
+      {rows
+        .filter((product) => product.id === editing)
+        .map((product) => (
+          <ProductForm key={`${product.id}-${product.version}`} product={product} onDone={() => setEditing(null)} />
+        ))}
       <QueryState query={products} what="products" />
       {products.isSuccess && rows.length === 0 && <Empty>No products yet.</Empty>}
       {rows.length > 0 && (
@@ -101,6 +184,11 @@ export default function Products() {
                 <th>Prices</th>
                 <th className="from-sm">Tax rate</th>
                 <th className="from-sm">Active</th>
+                {manages && (
+                  <th>
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -115,6 +203,11 @@ export default function Products() {
                       {product.active === false ? "inactive" : "active"}
                     </Badge>
                   </td>
+                  {manages && (
+                    <td>
+                      <ProductActions product={product} onEdit={() => setEditing(product.id)} />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
