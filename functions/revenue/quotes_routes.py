@@ -1,5 +1,6 @@
 """Quotes: /v1/quotes, a quote's PDF and its sending."""
 
+from pathlib import Path
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,6 +25,8 @@ from crm_core.services.quotes import QUOTES
 
 PATH = "/v1/quotes"
 router = Router()
+# The PDFs' fonts, shipped in this function's code (infra/fonts.py makes them; docs/decisions/0033).
+FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 @router.get(
@@ -82,7 +85,7 @@ def send_quote(record_id: RecordIdPath, body: Annotated[SendRequest, Body()]) ->
 )
 # No return annotation: Powertools validates an annotated answer's body as JSON, and a PDF is bytes.
 def quote_pdf(record_id: RecordIdPath):  # type: ignore[no-untyped-def]
-    quote, document = QUOTES.pdf(request_context(router), record_id)
+    quote, document = QUOTES.pdf(request_context(router), record_id, FONTS)
     return Response(
         status_code=200,
         content_type="application/pdf",
