@@ -77,7 +77,10 @@ def send_quote(record_id: RecordIdPath, body: Annotated[SendRequest, Body()]) ->
     "/<record_id>/pdf",
     tags=["quotes"],
     summary="A quote as a PDF document",
-    description="The quote's number, the tenant's name, its lines and totals, as `application/pdf`.",
+    description=(
+        "The quote's number, the tenant's and the contact's names, its lines and totals, as "
+        "`application/pdf` (in any script: the fonts are embedded)."
+    ),
     responses={
         **answers(200, None, 404),
         200: {"description": "The PDF", "content": {"application/pdf": {"schema": {"type": "string"}}}},
