@@ -1,6 +1,7 @@
 """``python -m bench.quotes``: the time to render a quote as PDF (fpdf2, crm_core.services.quote_documents),
-per quote of 1, 20 and 100 lines: the median of ``--runs`` renders after one warm-up, in this process (the
-revenue function renders in its own; the first PDF of a container also imports fpdf2, timed apart)."""
+per quote of 1, 20 and 100 lines, and of 20 lines in Chinese (the CJK faces embedded too): the median of
+``--runs`` renders after one warm-up, in this process (the revenue function renders in its own; the first
+PDF of a container also imports fpdf2, timed apart)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 LINE_COUNTS = (1, 20, 100)
+CHINESE_LINES = 20
+FONTS = Path(__file__).resolve().parent.parent / "functions" / "revenue" / "fonts"
 
 
-def example_quote(lines: int) -> dict[str, Any]:
+def example_quote(lines: int, chinese: bool = False) -> dict[str, Any]:
     line = {
-        "description": "Engine service plan, three years",
+        "description": "发动机服务计划 三年" if chinese else "Engine service plan, three years",
         "quantity": "3",
         "unit_price": "1250.00",
         "discount": "0.1",
@@ -25,7 +29,7 @@ def example_quote(lines: int) -> dict[str, Any]:
     }
     return {
         "number": "Q-2026-0001",
-        "title": "Engines for the new plant",
+        "title": "新工厂的发动机" if chinese else "Engines for the new plant",
         "created_at": "2026-11-27T10:00:00.000Z",
         "valid_until": "2026-12-31",
         "currency": "EUR",
@@ -34,7 +38,7 @@ def example_quote(lines: int) -> dict[str, Any]:
         "discount_total": "0.00",
         "tax_total": "0.00",
         "total": "1.00",
-        "notes": "Payable within 30 days.",
+        "notes": "30天内付款。" if chinese else "Payable within 30 days.",
     }
 
 
@@ -50,15 +54,16 @@ def measure(runs: int = 20) -> dict[str, Any]:
     from crm_core.services.quote_documents import render_pdf
 
     rows: dict[str, Any] = {}
-    for count in LINE_COUNTS:
-        quote = example_quote(count)
-        size = len(render_pdf(quote, "Acme"))  # warm-up
+    cases = [(str(count), example_quote(count), "Acme") for count in LINE_COUNTS]
+    cases.append((f"{CHINESE_LINES} Chinese", example_quote(CHINESE_LINES, chinese=True), "北京科技有限公司"))
+    for label, quote, tenant in cases:
+        size = len(render_pdf(quote, tenant, FONTS))  # warm-up
         times = []
         for _ in range(runs):
             started = time.perf_counter()
-            render_pdf(quote, "Acme")
+            render_pdf(quote, tenant, FONTS)
             times.append(time.perf_counter() - started)
-        rows[str(count)] = {
+        rows[label] = {
             "median_ms": round(statistics.median(times) * 1000, 1),
             "p90_ms": round(sorted(times)[int(0.9 * (runs - 1))] * 1000, 1),
             "bytes": size,

@@ -1,5 +1,6 @@
 """Quotes: /v1/quotes, a quote's PDF and its sending."""
 
+from pathlib import Path
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -24,6 +25,8 @@ from crm_core.services.quotes import QUOTES
 
 PATH = "/v1/quotes"
 router = Router()
+# The PDFs' fonts, shipped in this function's code (infra/fonts.py makes them; docs/decisions/0033).
+FONTS = Path(__file__).resolve().parent / "fonts"
 
 
 @router.get(
@@ -74,7 +77,10 @@ def send_quote(record_id: RecordIdPath, body: Annotated[SendRequest, Body()]) ->
     "/<record_id>/pdf",
     tags=["quotes"],
     summary="A quote as a PDF document",
-    description="The quote's number, the tenant's name, its lines and totals, as `application/pdf`.",
+    description=(
+        "The quote's number, the tenant's and the contact's names, its lines and totals, as "
+        "`application/pdf` (in any script: the fonts are embedded)."
+    ),
     responses={
         **answers(200, None, 404),
         200: {"description": "The PDF", "content": {"application/pdf": {"schema": {"type": "string"}}}},
@@ -82,7 +88,7 @@ def send_quote(record_id: RecordIdPath, body: Annotated[SendRequest, Body()]) ->
 )
 # No return annotation: Powertools validates an annotated answer's body as JSON, and a PDF is bytes.
 def quote_pdf(record_id: RecordIdPath):  # type: ignore[no-untyped-def]
-    quote, document = QUOTES.pdf(request_context(router), record_id)
+    quote, document = QUOTES.pdf(request_context(router), record_id, FONTS)
     return Response(
         status_code=200,
         content_type="application/pdf",

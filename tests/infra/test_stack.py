@@ -63,6 +63,7 @@ from crm_core.definitions import (
     RuleDefinition,
 )
 from crm_core.event_catalog import EVENT_TYPES
+from crm_core.services.quote_documents import FONT_FILES
 
 from infra.app import build_app
 from infra.assembly import BUDGET, LIMITS, dependency_cycle, gathered_template, sizes, template_files
@@ -1205,6 +1206,12 @@ def test_function_asset_contents(synth: Synth, definition: FunctionDefinition) -
     assert sorted(p.name for p in (root / "functions").iterdir()) == ["__init__.py", "__pycache__", package]
     assert (root / "functions" / package / "handler.py").is_file()
     _assert_runtime_bytecode(root, [f"functions/{package}/handler.py"])
+    if definition.name == "revenue":
+        # The quote PDFs' fonts (quote_documents.FONT_FILES, docs/decisions/0033) and their licence, whole.
+        fonts = Path("functions") / "revenue" / "fonts"
+        for name in (*FONT_FILES.values(), "OFL.txt"):
+            assert (root / fonts / name).is_file(), f"{fonts / name} is not in the revenue function's code"
+            assert (root / fonts / name).read_bytes() == (REPO_ROOT / fonts / name).read_bytes(), name
 
 
 def test_missing_function_code_fails_clearly(tmp_path: Path) -> None:

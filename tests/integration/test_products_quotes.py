@@ -387,6 +387,61 @@ def bounce_suppresses(client: ApiClient, other: ApiClient, quote_id: str, addres
     assert not suppression_repository.is_suppressed(other.tenant_id, address)
 
 
+def test_a_quote_pdf_prints_every_script(base_url: str, anonymous: ApiClient) -> None:
+    """Issue 18: a Chinese tenant's quote, with Polish, Greek and Cyrillic names beside, printed in the
+    embedded Noto faces (functions/revenue/fonts) rather than as '?', and read back exactly (fpdf2 writes
+    each font's ToUnicode map); the public page shows the same names."""
+    from tests.conftest import new_tenant_client
+
+    client = new_tenant_client(base_url, "北京科技有限公司")
+    domain = f"{client.tenant_id.lower()}.example"
+    contact = client.create("contacts", {"email": f"l@{domain}", "first_name": "Łucja", "last_name": "Αθήνα"})
+    deal = client.create("deals", {"name": "报价", "contact_ids": [contact["id"]]})
+    names = ("报价单", "Москва", "Zażółć gęślą jaźń")
+    products = [
+        client.create(
+            "products",
+            {
+                "sku": f"P{n}",
+                "name": name,
+                "description": name,
+                "prices": [{"currency": "CNY", "unit_price": "9"}],
+            },
+        )
+        for n, name in enumerate(names)
+    ]
+    quote = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": contact["id"],
+            "currency": "CNY",
+            "title": "报价单 Łódź",  # a line that starts in the CJK face, then the next in Noto Sans
+            "notes": "Αθήνα — Москва — 北京",
+            # The lines' descriptions are their products' names; one of its own, bold CJK among them.
+            "line_items": [{"product_id": p["id"], "quantity": "1"} for p in products]
+            + [{"product_id": products[0]["id"], "quantity": "2", "description": "北京 Łódź 2"}],
+        },
+    )
+    pdf = client.get(f"/v1/quotes/{quote['id']}/pdf")
+    assert pdf.status_code == 200, pdf.text[:200]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    lines = text.splitlines()
+    assert lines[0] == "北京科技有限公司" and "报价单 Łódź" in lines, text
+    assert "For: Łucja Αθήνα" in lines and "Currency: CNY" in lines, text  # after a CJK line, still Latin
+    for words in (*names, "北京 Łódź 2", "Αθήνα — Москва — 北京", quote["number"], f"{quote['total']} CNY"):
+        assert words in text, (words, text)
+    assert "?" not in text, text
+    # fpdf2 embeds the glyphs the document uses, not the 5 MB of faces.
+    assert len(pdf.content) < 100_000, len(pdf.content)
+
+    assert client.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+    page = anonymous.get(f"/q/{page_token_of(client.tenant_id, quote['id'])}")
+    assert page.status_code == 200 and "charset=utf-8" in page.headers["Content-Type"].lower(), page.headers
+    for words in ("北京科技有限公司", "报价单 Łódź", *names, "北京 Łódź 2", "Αθήνα — Москва — 北京"):
+        assert words in page.text, (words, page.text)
+
+
 def page_token_of(tenant_id: str, quote_id: str) -> str:
     from crm_core.services.quote_mail import page_token
 

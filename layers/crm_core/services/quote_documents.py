@@ -3,16 +3,90 @@ both from the quote as the API answers it, with the tenant's name. Neither reads
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import cache
 from html import escape
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 RecordBody = dict[str, Any]
 COLUMNS = (("Description", 74), ("Qty", 16), ("Unit price", 26), ("Disc.", 14), ("Tax", 14), ("Total", 36))
 
+# The fonts the PDF embeds (docs/decisions/0033), files of the folder the caller names (the revenue function
+# ships them: functions/revenue/fonts): Noto Sans for Latin, Greek and Cyrillic, and Noto Sans CJK SC for
+# what it lacks (Chinese, kana, full-width forms), each in a regular and a bold face. fpdf2 embeds the
+# glyphs a document uses only.
+FONT = "NotoSans"
+CJK_FONT = "NotoSansSC"
+FONT_FILES = {
+    (FONT, ""): "NotoSans-Regular.ttf",
+    (FONT, "B"): "NotoSans-Bold.ttf",
+    (CJK_FONT, ""): "NotoSansSC-Regular.ttf",
+    (CJK_FONT, "B"): "NotoSansSC-Bold.ttf",
+}
 
-def _latin(text: Any) -> str:
-    """The PDF's core fonts are Latin-1: what they cannot show becomes '?' rather than an error."""
-    return str(text if text is not None else "").encode("latin-1", "replace").decode("latin-1")
+
+def _text(value: Any) -> str:
+    return str(value if value is not None else "")
+
+
+def _clip(text: str, pdf: FPDF, width: float) -> str:
+    """``text`` cut (with an ellipsis) to what fits in ``width`` at the current font, whatever its script."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    room, used = width - pdf.get_string_width("…"), 0.0
+    for index, char in enumerate(text):
+        used += pdf.get_string_width(char)
+        if used > room:
+            return text[:index] + "…"
+    return text
+
+
+@cache
+def _covered(font_file: Path) -> frozenset[int]:
+    """The characters a font file has glyphs for (read once per file and container)."""
+    from fontTools.ttLib import TTFont  # fpdf2's own dependency
+
+    return frozenset(TTFont(font_file, lazy=True).getBestCmap())
+
+
+@cache
+def _document_class() -> type[FPDF]:
+    from fpdf import FPDF  # the revenue function's own package: imported by the first PDF only
+
+    class Document(FPDF):
+        """fpdf2 (2.8.9) puts the page's font in a line that starts with a fallback glyph inside the line's
+        own q ... Q and then takes it as set on the page: the next line in the same font is drawn without
+        selecting it, in whatever font the page had (glyph ids of one font read in another). Setting the
+        font on the page before a line whenever fpdf2 has not makes every line start from the right one."""
+
+        def _render_styled_text_line(self, *args: Any, **kwargs: Any) -> Any:
+            if self.page and self.current_font is not None and not self.current_font_is_set_on_page:
+                self._out(self._set_font_for_page(self.current_font, self.font_size_pt))
+            return super()._render_styled_text_line(*args, **kwargs)
+
+    return Document
+
+
+def _document(fonts: Path, texts: Iterable[str]) -> FPDF:
+    """A PDF with Noto Sans, and the CJK faces as its fallback when ``texts`` (what it will print besides
+    digits, dates and ISO codes) need a character Noto Sans lacks: reading a 2 MB face and subsetting it
+    again costs more than the rest of the render, so a quote with none does without."""
+    pdf = _document_class()(format="A4")
+    latin = _covered(fonts / FONT_FILES[FONT, ""])
+    families = [FONT]
+    if any(ord(char) not in latin for text in texts for char in text if not char.isspace()):
+        families.append(CJK_FONT)
+    for (family, style), name in FONT_FILES.items():
+        if family in families:
+            pdf.add_font(family, style, fonts / name)
+    if CJK_FONT in families:
+        # A character Noto Sans lacks is drawn in the CJK face of the same weight.
+        pdf.set_fallback_fonts([CJK_FONT], exact_match=False)
+    return pdf
 
 
 def _percent(fraction: Any) -> str:
@@ -20,35 +94,38 @@ def _percent(fraction: Any) -> str:
     return f"{value}%"
 
 
-def render_pdf(quote: RecordBody, tenant_name: str) -> bytes:
-    """The quote as a one-or-more-page A4 PDF: who offers it, its number and dates, its lines and totals."""
-    from fpdf import FPDF  # the revenue function's own package: imported by the first PDF only
-
-    pdf = FPDF(format="A4")
+def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str = "") -> bytes:
+    """The quote as a one-or-more-page A4 PDF: who offers it to whom (``customer``: the contact's name), its
+    number and dates, its lines and totals, in any script (``fonts``: the folder holding FONT_FILES)."""
+    texts = [tenant_name, customer, _text(quote.get("title")), _text(quote.get("notes"))]
+    texts += [_text(line.get("description")) for line in quote.get("line_items") or []]
+    pdf = _document(fonts, texts)
     pdf.set_title(f"Quote {quote['number']}")
-    pdf.set_author(_latin(tenant_name))
+    pdf.set_author(tenant_name)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin(tenant_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "B", 13)
+    pdf.set_font(FONT, "B", 16)
+    pdf.cell(0, 10, tenant_name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 13)
     pdf.cell(0, 8, f"Quote {quote['number']}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FONT, "", 10)
     if quote.get("title"):
-        pdf.cell(0, 6, _latin(quote["title"]), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, _text(quote["title"]), new_x="LMARGIN", new_y="NEXT")
+    if customer:
+        pdf.cell(0, 6, f"For: {customer}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, f"Date: {str(quote['created_at'])[:10]}", new_x="LMARGIN", new_y="NEXT")
     if quote.get("valid_until"):
         pdf.cell(0, 6, f"Valid until: {quote['valid_until']}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, f"Currency: {quote['currency']}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 9)
+    pdf.set_font(FONT, "B", 9)
     for title, width in COLUMNS:
         pdf.cell(width, 7, title, border="B", align="L" if title == "Description" else "R")
     pdf.ln()
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FONT, "", 9)
     for line in quote.get("line_items") or []:
         values = (
-            _latin(line.get("description"))[:48],
+            _clip(_text(line.get("description")), pdf, COLUMNS[0][1] - 2),
             line["quantity"],
             line["unit_price"],
             _percent(line["discount"]),
@@ -65,13 +142,13 @@ def render_pdf(quote: RecordBody, tenant_name: str) -> bytes:
         ("Tax", "tax_total"),
         ("Total", "total"),
     ):
-        pdf.set_font("Helvetica", "B" if name == "total" else "", 10)
+        pdf.set_font(FONT, "B" if name == "total" else "", 10)
         pdf.cell(144, 6, label, align="R")
         pdf.cell(36, 6, f"{quote[name]} {quote['currency']}", align="R", new_x="LMARGIN", new_y="NEXT")
     if quote.get("notes"):
         pdf.ln(4)
-        pdf.set_font("Helvetica", "", 9)
-        pdf.multi_cell(0, 5, _latin(quote["notes"]))
+        pdf.set_font(FONT, "", 9)
+        pdf.multi_cell(0, 5, _text(quote["notes"]))
     return bytes(pdf.output())
 
 

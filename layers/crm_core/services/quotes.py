@@ -22,6 +22,7 @@ import copy
 import logging
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from crm_core.auth import Principal
@@ -280,12 +281,23 @@ class QuoteService(RecordService):
 
         return "expired" if write_retrying(self.spec, ctx, prepare) is not None else "stale"
 
-    def pdf(self, ctx: RequestContext, record_id: str) -> tuple[RecordBody, bytes]:
-        """The quote and its PDF."""
+    def pdf(self, ctx: RequestContext, record_id: str, fonts: Path) -> tuple[RecordBody, bytes]:
+        """The quote and its PDF, in the fonts of the folder ``fonts`` (quote_documents.FONT_FILES), naming
+        its contact (one more GetItem)."""
         from crm_core.services.quote_documents import render_pdf
 
         quote = self.get(ctx, record_id)
-        return quote, render_pdf(quote, tenant_name(ctx.tenant_id))
+        customer = contact_name(ctx, quote.get("contact_id"))
+        return quote, render_pdf(quote, tenant_name(ctx.tenant_id), fonts, customer)
+
+
+def contact_name(ctx: RequestContext, contact_id: str | None) -> str:
+    """The name of a quote's contact as the PDF prints it ("" for none, or one archived or erased since)."""
+    contact = references.active_record(ctx, "contact", contact_id) if contact_id else None
+    if contact is None:
+        return ""
+    data = record_data(contact)
+    return " ".join(str(data[part]) for part in ("first_name", "last_name") if data.get(part))
 
 
 def tenant_name(tenant_id: str) -> str:

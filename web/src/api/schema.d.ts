@@ -1853,7 +1853,7 @@ export interface paths {
         };
         /**
          * A quote as a PDF document
-         * @description The quote's number, the tenant's name, its lines and totals, as `application/pdf`.
+         * @description The quote's number, the tenant's and the contact's names, its lines and totals, as `application/pdf` (in any script: the fonts are embedded).
          */
         get: operations["quote_pdf_v1_quotes__record_id__pdf_get"];
         put?: never;
