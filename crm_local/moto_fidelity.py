@@ -33,7 +33,11 @@ walking a table while a write adds to it, or a ``PutEvents`` walking a bus's rul
 fails with "changed size during iteration" (a 500 the client retries; for ``PutEvents``, after some rules
 were already served, so an event was delivered twice). DynamoDB and EventBridge serve each request as if
 alone; here each of those services takes its requests one at a time (the table and its stream under one
-lock, the buses under another). SQS is left concurrent: clients may long-poll it.
+lock, the buses under another). SQS stays concurrent (clients long-poll it), but moto's receive of a queue
+walks its messages unguarded: two receives at once can hand out the same message (and the second fails on
+a message the first moved to the dead-letter queue, "list.remove(x): x not in list"). Here a queue's
+receives and deletes take that queue's lock, one pass at a time, and a long poll waits between passes
+outside it: SQS never hands a message to two receivers within its visibility timeout.
 
 The item changes a DynamoDB request committed are handed to ``commit_listeners`` (``crm dev --data``'s
 journal) once the request succeeded, still under the table lock, so in commit order: each change exactly as
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -140,6 +145,7 @@ def install() -> None:
     _install_event_account()
     _install_target_dead_letters()
     _install_request_locks()
+    _install_queue_locks()
     _installed = True
 
 
@@ -325,6 +331,50 @@ def _dead_letter(rule: Any, target: dict[str, Any], event: dict[str, Any], error
         json.dumps(event, default=str),
         message_attributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
     )
+
+
+_queue_locks: dict[str, threading.Lock] = {}
+_queue_locks_lock = threading.Lock()
+
+
+def _queue_lock(queue_name: str) -> threading.Lock:
+    with _queue_locks_lock:
+        return _queue_locks.setdefault(queue_name, threading.Lock())
+
+
+def _install_queue_locks() -> None:
+    from moto.sqs.models import SQSBackend
+
+    moto_receive, moto_delete = SQSBackend.receive_message, SQSBackend.delete_message
+
+    def receive_message(
+        self: Any,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ) -> list[Any]:
+        deadline = time.monotonic() + (wait_seconds_timeout or 0)
+        while True:
+            with _queue_lock(queue_name):  # one pass, no wait: moto's own loop ends after it
+                received: list[Any] = moto_receive(
+                    self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                )
+            left = deadline - time.monotonic()
+            if received or left <= 0:
+                return received
+            started = time.monotonic()
+            self.get_queue(queue_name).wait_for_messages(min(1.0, left))
+            if time.monotonic() - started < 0.01:  # visible but not to be had (a FIFO group in flight)
+                time.sleep(0.01)
+
+    def delete_message(self: Any, queue_name: str, receipt_handle: str) -> None:
+        with _queue_lock(queue_name):
+            moto_delete(self, queue_name, receipt_handle)
+
+    SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+    SQSBackend.delete_message = delete_message  # type: ignore[method-assign]
 
 
 # Requests these services failed with an error of moto's own (not an AWS error they answer on purpose):
