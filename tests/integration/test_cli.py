@@ -109,9 +109,9 @@ def test_dev_serves_and_keeps_data_across_restarts(tmp_path: Path) -> None:
         replayed = crm(tmp_path, "dlq", "redrive", "crm-outbox")
         assert replayed.returncode == 0, replayed.stderr
         assert "replayed 0 dead letter(s): 0 event(s) published again" in replayed.stdout
-        docs = api.session.get(f"{api_url}/docs", timeout=10)
+        docs = api.session.get(f"{api_url}/docs", timeout=60)  # the first builds the OpenAPI document
         assert docs.status_code == 200 and "swagger" in docs.text.lower()
-        assert "/v1/contacts" in api.session.get(f"{api_url}/openapi.json", timeout=10).json()["paths"]
+        assert "/v1/contacts" in api.session.get(f"{api_url}/openapi.json", timeout=60).json()["paths"]
     assert process.returncode == 0
     assert not (tmp_path / ".crm" / "dev.json").exists()
 
