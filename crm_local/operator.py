@@ -1,6 +1,6 @@
-"""``crm tenant create|list|show|plan|suspend|resume|delete`` (API.md section 6): the operator's commands,
-running services/tenant_lifecycle.py as the control plane does, against the running ``crm dev`` of this
-folder (or AWS as the environment configures it)."""
+"""``crm tenant create|list|show|plan|suspend|resume|delete|billing`` (API.md section 6): the operator's
+commands, running services/tenant_lifecycle.py (and services/billing.py) as the control plane does, against
+the running ``crm dev`` of this folder (or AWS as the environment configures it)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,22 @@ def add_tenant_commands(commands: Any, run: Any) -> None:
     delete.add_argument("tenant_id", metavar="ID", help="the tenant's id (see `crm tenant list`)")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(run=run(_delete))
+
+    billing = tenant.add_parser(
+        "billing",
+        help="the monthly billing export: every tenant's usage of the month written to S3 (CSV and JSON "
+        "Lines) and printed as a table",
+    )
+    billing.add_argument(
+        "--month",
+        default=None,
+        metavar="YYYY-MM",
+        help="the calendar month (UTC; default: this month so far)",
+    )
+    billing.add_argument(
+        "--json", action="store_true", help="print the rows as JSON Lines instead of a table"
+    )
+    billing.set_defaults(run=run(_billing))
 
 
 def _quota_options(parser: argparse.ArgumentParser) -> None:
@@ -180,3 +196,24 @@ def _delete(args: argparse.Namespace) -> int:
         report = tenant_lifecycle.delete(args.tenant_id, on_progress)
     _print(report.as_dict())
     return 0 if report.complete else 1
+
+
+def _billing(args: argparse.Namespace) -> int:
+    """The daily schedule's export for one month (services/billing.py), then its rows and where they went."""
+    from crm_core.services import billing
+    from rich.console import Console
+    from rich.table import Table
+
+    done = billing.export(billing.parse_month(args.month))
+    where = f"s3://{done.as_dict()['bucket']}/{done.key} (and {done.json_key.rsplit('/', 1)[-1]})"
+    if args.json:
+        sys.stdout.write(billing.to_json_lines(done.rows).decode())
+        print(where, file=sys.stderr)
+        return 0
+    table = Table(title=f"Billing {done.month}: {len(done.rows)} tenants", caption=where)
+    for column in billing.COLUMNS[1:]:
+        table.add_column(column, justify="right" if column in billing.MEASURES else "left")
+    for row in done.rows:
+        table.add_row(*(f"{row[c]:,}" if c in billing.MEASURES else str(row[c]) for c in billing.COLUMNS[1:]))
+    Console(width=200).print(table)
+    return 0

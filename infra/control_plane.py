@@ -5,7 +5,10 @@ have one definition.
 
 Its function may do what the operator's operations need and no more: the table (read, write, and the
 deletion's Scan), the schedules of the CRM's group, the partner rules on the crm bus, the tenants' folders
-in the imports and analytics buckets, and the users of the user pool.
+in the imports and analytics buckets, and the users of the user pool; for the monthly billing export
+(docs/decisions/0033), Athena queries over the usage files as the reports run them, and the export's files
+under ``billing/`` of the analytics bucket. The app's ``@app.schedule`` functions (the daily export) are
+EventBridge rules invoking the same function, read from the app as its routes are.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from aws_cdk import CfnElement, Names, NestedStack, Stack
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -43,6 +48,24 @@ S3_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:AbortMultipartUpload")
 S3_BUCKET_ACTIONS = ("s3:ListBucket", "s3:ListBucketMultipartUploads")
 
 
+def chalice_schedules() -> list[tuple[str, str]]:
+    """(name, schedule expression) of every ``@app.schedule`` of the Chalice app."""
+    from chalice.app import ScheduledEventConfig
+
+    from functions.control_plane.app import app
+
+    return sorted(
+        (
+            source.name,
+            source.schedule_expression.to_string()
+            if not isinstance(source.schedule_expression, str)
+            else source.schedule_expression,
+        )
+        for source in app.event_sources
+        if isinstance(source, ScheduledEventConfig)
+    )
+
+
 def chalice_routes() -> list[tuple[str, str]]:
     """(path, method) of every route of the Chalice app."""
     from functions.control_plane.app import app
@@ -67,7 +90,43 @@ class CrmControlPlane(Construct):
             },
         )
         self._grant(crm)
+        self._grant_billing(crm)
         self.api = self._rest_api()
+        self.schedules = {
+            name: events.Rule(
+                self.stack,
+                f"Schedule-{name}",
+                description=f"The control plane's {name} (a Chalice @app.schedule)",
+                schedule=events.Schedule.expression(expression),
+                targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
+            )
+            for name, expression in chalice_schedules()
+        }
+
+    def _grant_billing(self, crm: CrmStack) -> None:
+        """The billing export queries the usage files as the reports do (Athena, the Glue tables) and writes
+        its two files a month under billing/ of the analytics bucket."""
+        from crm_core.services.billing import PREFIX
+
+        reporting = crm.reporting
+        reporting._grant_queries(self.function)  # the reports' own grant: one definition
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[reporting.bucket.arn_for_objects(f"{PREFIX}*")]
+            )
+        )
+        assert self.function.role is not None
+        reporting._acknowledge_objects(
+            self.function.role,
+            "The billing export reads every tenant's usage files under analytics/ (Athena's partitions, one "
+            "tenant a query); Athena writes each query's results under results/ with a key it makes.",
+        )
+        acknowledge(
+            self.function.role,
+            f"AwsSolutions-IAM5[Resource::{_reference(reporting.bucket, 'Arn', f'/{PREFIX}*')}]",
+            "The billing export writes billing/month=<YYYY-MM>/billing.csv and .jsonl, the month named at "
+            "run time.",
+        )
 
     def _grant(self, crm: CrmStack) -> None:
         data, events, auth = crm.data, crm.events, crm.auth

@@ -13,14 +13,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, IAMAuthorizer, Response
-from chalice.app import Request
+from chalice import Chalice, Cron, IAMAuthorizer, Response
+from chalice.app import CloudWatchEvent, Request
 from crm_core.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemError, validation_failed
 
 app = Chalice(app_name="crm-control-plane")
 operator = IAMAuthorizer()
 
 QUOTA_FIELDS = ("requests_per_minute", "seats", "contacts", "emails_per_month")
+# The billing export runs daily at 02:00 UTC: after the 00:30 compaction has measured storage, and the month
+# just ended has had its last usage lines delivered (Firehose buffers 15 minutes).
+BILLING_SCHEDULE = Cron(0, 2, "*", "*", "?", "*")
 
 
 def _answer(status: int, body: Any) -> Response:
@@ -151,3 +154,15 @@ def tenant_leftovers(tenant_id: str) -> Response:
     from crm_core.services import tenant_lifecycle
 
     return _served(lambda: _answer(200, {"tenant_id": tenant_id, "left": tenant_lifecycle.check(tenant_id)}))
+
+
+@app.schedule(BILLING_SCHEDULE, name="billing_export")
+def billing_export(event: CloudWatchEvent) -> dict[str, Any]:
+    """The monthly billing export (services/billing.py): the month so far, and on the 1st the month just
+    ended, as the event's time has it; a retry rewrites the same files."""
+    from datetime import datetime
+
+    from crm_core.services import billing
+
+    now = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+    return {"exported": billing.run_daily(now)}

@@ -1446,6 +1446,13 @@ def test_the_control_plane_is_its_own_iam_authenticated_rest_api_over_the_chalic
     }
     assert {"dynamodb:Scan", "scheduler:DeleteSchedule", "events:DeleteRule", "s3:DeleteObject"} <= actions
     assert "cognito-idp:AdminDeleteUser" in actions
+    # The daily billing export (a Chalice @app.schedule): a rule invoking the same function, which may query
+    # the usage files through Athena and write the export's files.
+    assert {"athena:StartQueryExecution", "athena:GetQueryResults", "s3:PutObject"} <= actions
+    rules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert [r["ScheduleExpression"] for r in rules] == ["cron(0 2 * * ? *)"]
+    (function_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert rules[0]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
     # In its own nested stack: the gathered template's one REST API is that stack's.
     (rest_api_id,) = _of_type(synth, "AWS::ApiGateway::RestApi")
     assert rest_api_id in resources
