@@ -167,11 +167,12 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    """Asks first (unless --yes); a progress line per phase (rich) on stderr; the report as JSON; exit 1
-    when the check found something left."""
-    from crm_core.services import tenant_lifecycle
+    """Asks first (unless --yes); the job's steps run here (services/tenant_deletion.py) with a progress
+    display per kind (rich) on stderr; the job and its check as JSON; exit 1 when the check found something
+    left."""
+    from crm_core.services import tenant_deletion
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     if not args.yes:
         if not sys.stdin.isatty():
@@ -181,8 +182,14 @@ def _delete(args: argparse.Namespace) -> int:
         if answer.strip() != args.tenant_id:
             print("Nothing deleted.", file=sys.stderr)
             return 1
+    console = Console(stderr=True)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True), transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         tasks: dict[str, Any] = {}
         counts: dict[str, int] = {}
@@ -191,11 +198,17 @@ def _delete(args: argparse.Namespace) -> int:
             if phase not in tasks:
                 tasks[phase] = progress.add_task(phase, total=None)
             counts[phase] = counts.get(phase, 0) + done
-            progress.update(tasks[phase], description=f"{phase}: {counts[phase]}")
+            progress.update(tasks[phase], description=f"{phase}: {counts[phase]:,}", advance=done)
 
-        report = tenant_lifecycle.delete(args.tenant_id, on_progress)
-    _print(report.as_dict())
-    return 0 if report.complete else 1
+        job = tenant_deletion.run(args.tenant_id, on_progress)
+    shown = tenant_deletion.shown(job)
+    left = shown["left"] or {}
+    console.print(
+        f"Check: {'nothing left' if shown['complete'] else 'LEFT ' + json.dumps(left)} "
+        f"(removed {', '.join(f'{n:,} {k}' for k, n in shown['removed'].items())}; {shown['steps']} steps)"
+    )
+    _print(shown)
+    return 0 if shown["complete"] else 1
 
 
 def _billing(args: argparse.Namespace) -> int:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import CfnElement, Names, NestedStack, Stack
+from aws_cdk import CfnElement, Duration, Names, NestedStack, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from crm_core.definitions import IMPORTS_BUCKET, PARTNER_RULE_PREFIX, FunctionDefinition
 
@@ -91,6 +93,7 @@ class CrmControlPlane(Construct):
         )
         self._grant(crm)
         self._grant_billing(crm)
+        self.deletions = self._deletion_queue(crm)
         self.api = self._rest_api()
         self.schedules = {
             name: events.Rule(
@@ -102,6 +105,54 @@ class CrmControlPlane(Construct):
             )
             for name, expression in chalice_schedules()
         }
+
+    def _deletion_queue(self, crm: CrmStack) -> sqs.Queue:
+        """The queue that carries a tenant's deletion job from one step to the next (the app's
+        ``@app.on_sqs_message``): one message a step, one at a time; the job's state in the analytics
+        bucket under operator/deletions/ (services/tenant_deletion.py)."""
+        from crm_core.services.tenant_deletion import JOBS_PREFIX, QUEUE_NAME
+
+        dead_letters = sqs.Queue(
+            self.stack,
+            "DeletionDeadLetters",
+            queue_name=f"{QUEUE_NAME}-dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        queue = sqs.Queue(
+            self.stack,
+            "Deletions",
+            queue_name=QUEUE_NAME,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(CONTROL_PLANE.timeout_s),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5),
+        )
+        self.function.add_event_source(sources.SqsEventSource(queue, batch_size=1))
+        queue.grant_send_messages(self.function)
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=[queue.queue_arn])
+        )
+        bucket = crm.reporting.bucket
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{JOBS_PREFIX}*")],
+            )
+        )
+        assert self.function.role is not None
+        acknowledge(
+            self.function.role,
+            f"AwsSolutions-IAM5[Resource::{_reference(bucket, 'Arn', f'/{JOBS_PREFIX}*')}]",
+            "A deletion job's state is one object per tenant under operator/deletions/, named at run time.",
+        )
+        acknowledge(
+            dead_letters,
+            "AwsSolutions-SQS3",
+            "This is the deletion queue's dead-letter queue.",
+        )
+        return queue
 
     def _grant_billing(self, crm: CrmStack) -> None:
         """The billing export queries the usage files as the reports do (Athena, the Glue tables) and writes

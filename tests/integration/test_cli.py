@@ -173,7 +173,8 @@ def _operate(tmp_path: Path, api_url: str, tenant: dict[str, Any]) -> None:
     deleted = crm(tmp_path, "tenant", "delete", tenant_id, "--yes")
     assert deleted.returncode == 0, deleted.stderr
     report = json.loads(deleted.stdout)
-    assert report["complete"] and report["items"] > 5 and not any(report["left"].values()), report
+    assert report["complete"] and report["removed"]["items"] > 5 and not any(report["left"].values()), report
+    assert "Check: nothing left" in deleted.stderr
     assert me().status_code == 401
     assert tenant_id not in crm(tmp_path, "tenant", "list").stdout
 
