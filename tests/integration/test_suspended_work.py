@@ -55,16 +55,14 @@ def test_a_suspended_tenants_campaigns_webhooks_and_reminders_wait_until_it_is_r
     add_webhook(client, hook.url, ["deal.created"])
     add_webhook(other, hook.url, ["deal.created"])
     due = datetime.now(UTC) + timedelta(seconds=4)
+    segment_id = segment_of(client, "held")
     campaign = client.create(
         "campaigns",
-        {"name": "Held", "segment_id": segment_of(client, "held"), "subject": "News", "from": f"news@{domain}"}
-        | {"body": BODY},
+        {"name": "Held", "segment_id": segment_id, "subject": "News", "from": f"news@{domain}", "body": BODY},
     )
     scheduled = client.post(f"/v1/campaigns/{campaign['id']}/schedule", {"send_at": due.isoformat()})
     assert scheduled.status_code == 200, scheduled.text
-    task = client.create(
-        "activities", {"type": "task", "subject": "Call back", "remind_at": due.isoformat()}
-    )
+    task = client.create("activities", {"type": "task", "subject": "Call back", "remind_at": due.isoformat()})
 
     tenant_lifecycle.suspend(tenant_id)
     webhooks.fan_out(_deal_created(tenant_id))  # queued for delivery while suspended
