@@ -42,7 +42,7 @@ def sqs_consumer(
 
     def record_handler(record: SQSRecord) -> None:
         body = json.loads(record.body)
-        outcome = held(held_in, body) if held_in is not None else None
+        outcome: object = held(held_in, body) if held_in is not None else None
         if outcome is None:
             outcome = process(body, record.message_id) if with_message_id else process(body)
         logger.info(what, extra={"outcome": outcome})
