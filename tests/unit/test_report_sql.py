@@ -14,12 +14,12 @@ from sqlglot import exp
 TENANT = "01JHC0TENANT0000000000000A"
 
 
-def test_every_sql_file_is_a_report_or_an_internal_one() -> None:
+def test_every_sql_file_is_a_report_or_the_shared_part() -> None:
     files = {path.stem for path in engine.SQL_DIR.glob("*.sql")}
-    assert files == {r.name for r in REPORTS} | {"_latest", "_storage", "_billing"}
+    assert files == {r.name for r in REPORTS} | {"_latest", "_storage"}
 
 
-@pytest.mark.parametrize("report", [r.name for r in REPORTS] + ["_storage", "_billing"])
+@pytest.mark.parametrize("report", [r.name for r in REPORTS] + ["_storage"])
 def test_each_report_parses_as_trino_and_reads_only_the_tenants_partition(report: str) -> None:
     athena = engine.AthenaEngine("crm_analytics", "crm-reports")
     statement, values = athena_statement(athena, report)

@@ -6,10 +6,11 @@ units, events, emails and storage — written to the analytics bucket as
     billing/month=YYYY-MM/billing.jsonl   (the same rows, one JSON object a line)
 
 The figures come from the tenants' usage files (``analytics/tenant=<id>/object=usage/``, docs/decisions/0026)
-through the reports' own engine and SQL dialect (``reports/sql/_billing.sql``: DuckDB locally, Athena in
-AWS), one query per tenant that has usage files in the month — a tenant with none is a row of zeros, no
-query. The plans carry no prices (crm_core.plans), so the export holds the units only; the operator's
-billing system prices them.
+through the ``usage`` report itself (``reports/sql/usage.sql`` on the reports' engine: DuckDB locally,
+Athena in AWS): its rows, one a day of the month, summed — the storage is the month's last measure. One
+query per tenant that has usage files in the month; a tenant with none is a row of zeros, no query. The
+plans carry no prices (crm_core.plans), so the export holds the units only; the operator's billing system
+prices them.
 
 Idempotent: the rows follow from the usage files alone (no time of writing in them, tenants in id order),
 so running the export again for a month rewrites the same two files, with the same content once the
@@ -35,8 +36,9 @@ from crm_core.repositories import tenant_repository
 from crm_core.repositories.table import TenantItem
 
 PREFIX = "billing/"
-REPORT = "_billing"  # reports/sql/_billing.sql
+REPORT = "usage"  # reports/sql/usage.sql: a row a day
 MEASURES = ("api_calls", "read_units", "write_units", "events", "emails", "storage_bytes")
+SUMMED = MEASURES[:-1]  # storage_bytes: the month's last measure instead
 COLUMNS = ("month", "tenant_id", "name", "plan", "status", *MEASURES)
 TENANTS_PER_PAGE = 100  # the tenant directory is read a page (one Query) at a time
 QUERIES_AT_ONCE = 4  # tenants queried in parallel (Athena runs them side by side)
@@ -97,16 +99,18 @@ def keys(month: str) -> tuple[str, str]:
 
 
 def tenant_row(tenant: TenantItem, month: str) -> dict[str, Any]:
-    """One tenant's row for the month: its usage files of the month's days through ``_billing.sql``."""
+    """One tenant's row for the month: the usage report's days of the month over its usage files."""
     from crm_core.reports import store
     from crm_core.reports.engine import engine
 
     first, last = month_days(month)
     files = [f for f in store.tenant_files(tenant.id, "usage") if first <= f.date <= last]
-    measured: dict[str, Any] = {}
-    if files:
-        rows = engine().run(tenant.id, REPORT, {"from": first, "to": last}, files)
-        measured = rows[0] if rows else {}
+    days = engine().run(tenant.id, REPORT, {"from": first, "to": last}, files) if files else []
+    measured: dict[str, Any] = {name: sum(float(day[name] or 0) for day in days) for name in SUMMED}
+    stored = [
+        day["storage_bytes"] for day in sorted(days, key=lambda day: str(day["date"])) if day["storage_bytes"]
+    ]
+    measured["storage_bytes"] = stored[-1] if stored else 0
     return {
         "month": month,
         "tenant_id": tenant.id,
