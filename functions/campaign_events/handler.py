@@ -8,6 +8,7 @@ with long_lived_imports():
     from crm_core.consumers import sqs_consumer
     from crm_core.definitions import CAMPAIGN_EVENTS_QUEUE
     from crm_core.services.campaign_sends import on_message
+    from crm_core.services.paused_work import holding
 
 # A suspended tenant's scheduled starts and fan-out turns wait until it is resumed (services/paused_work.py).
-handler = sqs_consumer(on_message, "campaign event", held_in=CAMPAIGN_EVENTS_QUEUE)
+handler = sqs_consumer(on_message, "campaign event", hold=holding(CAMPAIGN_EVENTS_QUEUE))

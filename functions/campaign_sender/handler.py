@@ -11,6 +11,7 @@ with long_lived_imports():
     from crm_core.consumers import sqs_consumer
     from crm_core.definitions import CAMPAIGN_SENDS_QUEUE
     from crm_core.services.campaign_sends import send_batch
+    from crm_core.services.paused_work import holding
     from crm_core.services.surveys import on_ticket_event
 
 
@@ -21,4 +22,4 @@ def _message(body: dict[str, Any]) -> str:
 
 
 # A suspended tenant's batches wait in the queue until it is resumed (services/paused_work.py).
-handler = sqs_consumer(_message, "campaign batch", held_in=CAMPAIGN_SENDS_QUEUE)
+handler = sqs_consumer(_message, "campaign batch", hold=holding(CAMPAIGN_SENDS_QUEUE))

@@ -11,6 +11,7 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.consumers import sqs_consumer
     from crm_core.definitions import REMINDERS_QUEUE
+    from crm_core.services.paused_work import holding
     from crm_core.services.reminders import fire
 
 
@@ -31,4 +32,4 @@ def due(message: dict[str, Any]) -> str:
 
 
 # A suspended tenant's due reminders and timers wait until it is resumed (services/paused_work.py).
-handler = sqs_consumer(due, "reminder", held_in=REMINDERS_QUEUE)
+handler = sqs_consumer(due, "reminder", hold=holding(REMINDERS_QUEUE))

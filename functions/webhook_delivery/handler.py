@@ -7,8 +7,11 @@ with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.consumers import sqs_consumer
     from crm_core.definitions import WEBHOOK_DELIVERIES_QUEUE
+    from crm_core.services.paused_work import holding
     from crm_core.services.webhooks import deliver
 
 # The message id tells a message handed back after a crash (same id: it may try again) from a duplicate.
 # A suspended tenant's deliveries wait in the queue until it is resumed (services/paused_work.py).
-handler = sqs_consumer(deliver, "webhook delivery", with_message_id=True, held_in=WEBHOOK_DELIVERIES_QUEUE)
+handler = sqs_consumer(
+    deliver, "webhook delivery", with_message_id=True, hold=holding(WEBHOOK_DELIVERIES_QUEUE)
+)

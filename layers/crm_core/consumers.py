@@ -3,8 +3,8 @@
 Powertools' batch processor reports the records that raised as partial batch failures: those come back
 after the queue's visibility timeout and, after its last try, land in its dead-letter queue.
 
-A consumer of a tenant's background work names its queue as ``held_in``: a message of a suspended tenant is
-then sent back to that queue for later instead of being processed (services/paused_work.py).
+A consumer of a tenant's background work is given ``hold`` (services/paused_work.py ``holding``): a message
+of a suspended tenant is then sent back to its queue for later instead of being processed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from crm_core import aws, metrics
 from crm_core.definitions import QueueDefinition
-from crm_core.services.paused_work import held
 
 if TYPE_CHECKING:
     from crm_core.models.record import EventDetail
@@ -32,17 +31,17 @@ def sqs_consumer(
     what: str,
     *,
     with_message_id: bool = False,
-    held_in: QueueDefinition | None = None,
+    hold: Callable[[dict[str, Any]], str | None] | None = None,
 ) -> Handler:
     """A Lambda handler that runs ``process`` on each record's body (and, ``with_message_id``, the SQS
-    message id, which stays the same when SQS hands the message back) and logs what came of it; with
-    ``held_in`` (the consumer's own queue), a suspended tenant's message goes back there instead."""
+    message id, which stays the same when SQS hands the message back) and logs what came of it; ``hold``
+    may take a message instead (its outcome, or None to let it run): a suspended tenant's, sent back."""
     logger = Logger()
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
         body = json.loads(record.body)
-        outcome: object = held(held_in, body) if held_in is not None else None
+        outcome: object = hold(body) if hold is not None else None
         if outcome is None:
             outcome = process(body, record.message_id) if with_message_id else process(body)
         logger.info(what, extra={"outcome": outcome})

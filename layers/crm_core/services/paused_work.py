@@ -14,7 +14,7 @@ costs: one SendMessage and one (batched) consumer invocation every 15 minutes wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from crm_core import metrics, plans
@@ -42,3 +42,8 @@ def held(queue: QueueDefinition, body: Mapping[str, Any]) -> str | None:
     send_continuation(queue, body, delay_s=min(900, settings().suspended_hold_s))
     metrics.count("TenantWorkHeld")
     return HELD
+
+
+def holding(queue: QueueDefinition) -> Callable[[dict[str, Any]], str | None]:
+    """``held`` for the consumer of ``queue`` (crm_core.consumers.sqs_consumer's ``hold``)."""
+    return lambda body: held(queue, body)

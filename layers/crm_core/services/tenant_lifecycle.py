@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -182,37 +181,6 @@ def _read(tenant_id: str) -> TenantItem:
 
 
 # ---------------------------------------------------------------------------------------- delete
-
-
-@dataclass
-class Deletion:
-    """What a deletion removed, and what its check found left (nothing, when it is done)."""
-
-    tenant_id: str
-    items: int = 0
-    files: int = 0
-    schedules: int = 0
-    rules: int = 0
-    sign_ins: int = 0
-    left: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def complete(self) -> bool:
-        return not any(self.left.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "complete": self.complete}
-
-
-def delete(tenant_id: str, on_progress: Progress = _no_progress) -> Deletion:
-    """Remove everything of the tenant, then check that nothing is left (module docstring), as the
-    asynchronous job's steps run one after the other in this process (services/tenant_deletion.py).
-    Idempotent: a run after a crash takes the job up where it was; after a finished one, it deletes what
-    is left and checks again."""
-    from crm_core.services import tenant_deletion
-
-    job = tenant_deletion.run(tenant_id, on_progress)
-    return Deletion(tenant_id, **job["removed"], left=job["left"])
 
 
 def is_tenant_item(key: dict[str, str]) -> bool:
