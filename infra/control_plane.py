@@ -99,6 +99,7 @@ class CrmControlPlane(Construct):
             name: events.Rule(
                 self.stack,
                 f"Schedule-{name}",
+                rule_name=f"crm-{name.replace('_', '-')}",  # named as the CRM's other rules are
                 description=f"The control plane's {name} (a Chalice @app.schedule)",
                 schedule=events.Schedule.expression(expression),
                 targets=[targets.LambdaFunction(self.function, retry_attempts=2)],

@@ -1474,7 +1474,9 @@ def test_the_control_plane_is_its_own_iam_authenticated_rest_api_over_the_chalic
     # the usage files through Athena and write the export's files.
     assert {"athena:StartQueryExecution", "athena:GetQueryResults", "s3:PutObject"} <= actions
     rules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
-    assert [r["ScheduleExpression"] for r in rules] == ["cron(0 2 * * ? *)"]
+    assert [(r["Name"], r["ScheduleExpression"]) for r in rules] == [
+        ("crm-billing-export", "cron(0 2 * * ? *)")
+    ]
     (function_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
     assert rules[0]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
     # A tenant's deletion runs as a job, a step a message of its own queue into the same function.
