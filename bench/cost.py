@@ -87,10 +87,12 @@ def billed_ms(model: CostModel, measured: Mapping[str, Any]) -> float:
 
 
 def _function_memory(label: str) -> int:
-    """The memory of the API function serving an endpoint label such as ``GET /contacts/{id}``."""
+    """The memory of the API function serving an endpoint label such as ``GET /contacts/{id}`` (under
+    /v1) or ``GET /q/{token} (public page)`` (a public function's own route)."""
     segment = label.split()[1].split("?")[0].strip("/").split("/")[0]
     for function in API_FUNCTIONS:
-        if f"ANY /v1/{segment}" in function.routes:
+        public = {route.split()[-1].strip("/").split("/")[0] for route in function.routes if function.public}
+        if f"ANY /v1/{segment}" in function.routes or segment in public:
             return function.memory_mb
     raise KeyError(f"no API function serves {label!r}")
 

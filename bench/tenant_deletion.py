@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 import requests
-from crm_core.services import tenant_lifecycle
+from crm_core.services import tenant_deletion, tenant_lifecycle
 
 from crm_local.runtime import LocalRuntime
 
@@ -34,12 +34,12 @@ def measure(contacts: int, runtime: LocalRuntime) -> dict[str, Any]:
             answer.raise_for_status()
     kept_before = tenant_lifecycle.check(made[1]["tenant_id"])
     began = time.monotonic()
-    report = tenant_lifecycle.delete(made[0]["tenant_id"])
+    report = tenant_deletion.shown(tenant_deletion.run(made[0]["tenant_id"]))
     seconds = time.monotonic() - began
     return {
         "contacts": contacts,
         "seconds": round(seconds, 2),
-        "deleted": report.as_dict(),
+        "deleted": report,
         "other_tenant_before": kept_before,
         "other_tenant_after": tenant_lifecycle.check(made[1]["tenant_id"]),
     }

@@ -1,6 +1,6 @@
-"""``crm tenant create|list|show|plan|suspend|resume|delete`` (API.md section 6): the operator's commands,
-running services/tenant_lifecycle.py as the control plane does, against the running ``crm dev`` of this
-folder (or AWS as the environment configures it)."""
+"""``crm tenant create|list|show|plan|suspend|resume|delete|billing`` (API.md section 6): the operator's
+commands, running services/tenant_lifecycle.py (and services/billing.py) as the control plane does, against
+the running ``crm dev`` of this folder (or AWS as the environment configures it)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,22 @@ def add_tenant_commands(commands: Any, run: Any) -> None:
     delete.add_argument("tenant_id", metavar="ID", help="the tenant's id (see `crm tenant list`)")
     delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     delete.set_defaults(run=run(_delete))
+
+    billing = tenant.add_parser(
+        "billing",
+        help="the monthly billing export: every tenant's usage of the month written to S3 (CSV and JSON "
+        "Lines) and printed as a table",
+    )
+    billing.add_argument(
+        "--month",
+        default=None,
+        metavar="YYYY-MM",
+        help="the calendar month (UTC; default: this month so far)",
+    )
+    billing.add_argument(
+        "--json", action="store_true", help="print the rows as JSON Lines instead of a table"
+    )
+    billing.set_defaults(run=run(_billing))
 
 
 def _quota_options(parser: argparse.ArgumentParser) -> None:
@@ -151,11 +167,12 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    """Asks first (unless --yes); a progress line per phase (rich) on stderr; the report as JSON; exit 1
-    when the check found something left."""
-    from crm_core.services import tenant_lifecycle
+    """Asks first (unless --yes); the job's steps run here (services/tenant_deletion.py) with a progress
+    display per kind (rich) on stderr; the job and its check as JSON; exit 1 when the check found something
+    left."""
+    from crm_core.services import tenant_deletion
     from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     if not args.yes:
         if not sys.stdin.isatty():
@@ -165,8 +182,14 @@ def _delete(args: argparse.Namespace) -> int:
         if answer.strip() != args.tenant_id:
             print("Nothing deleted.", file=sys.stderr)
             return 1
+    console = Console(stderr=True)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True), transient=True
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
     ) as progress:
         tasks: dict[str, Any] = {}
         counts: dict[str, int] = {}
@@ -175,8 +198,35 @@ def _delete(args: argparse.Namespace) -> int:
             if phase not in tasks:
                 tasks[phase] = progress.add_task(phase, total=None)
             counts[phase] = counts.get(phase, 0) + done
-            progress.update(tasks[phase], description=f"{phase}: {counts[phase]}")
+            progress.update(tasks[phase], description=f"{phase}: {counts[phase]:,}", advance=done)
 
-        report = tenant_lifecycle.delete(args.tenant_id, on_progress)
-    _print(report.as_dict())
-    return 0 if report.complete else 1
+        job = tenant_deletion.run(args.tenant_id, on_progress)
+    shown = tenant_deletion.shown(job)
+    left = shown["left"] or {}
+    console.print(
+        f"Check: {'nothing left' if shown['complete'] else 'LEFT ' + json.dumps(left)} "
+        f"(removed {', '.join(f'{n:,} {k}' for k, n in shown['removed'].items())}; {shown['steps']} steps)"
+    )
+    _print(shown)
+    return 0 if shown["complete"] else 1
+
+
+def _billing(args: argparse.Namespace) -> int:
+    """The daily schedule's export for one month (services/billing.py), then its rows and where they went."""
+    from crm_core.services import billing
+    from rich.console import Console
+    from rich.table import Table
+
+    done = billing.export(billing.parse_month(args.month))
+    where = f"s3://{done.as_dict()['bucket']}/{done.key} (and {done.json_key.rsplit('/', 1)[-1]})"
+    if args.json:
+        sys.stdout.write(billing.to_json_lines(done.rows).decode())
+        print(where, file=sys.stderr)
+        return 0
+    table = Table(title=f"Billing {done.month}: {len(done.rows)} tenants", caption=where)
+    for column in billing.COLUMNS[1:]:
+        table.add_column(column, justify="right" if column in billing.MEASURES else "left")
+    for row in done.rows:
+        table.add_row(*(f"{row[c]:,}" if c in billing.MEASURES else str(row[c]) for c in billing.COLUMNS[1:]))
+    Console(width=200).print(table)
+    return 0

@@ -16,6 +16,7 @@ REGION = "us-east-1"
 # A failing webhook receiver on a laptop is tried again after seconds, not the minutes AWS waits
 # (definitions.WEBHOOK_RETRY_DELAYS_S): as many tries, one second apart.
 LOCAL_WEBHOOK_RETRY_DELAYS_S = (1, 1, 1, 1, 1)
+LOCAL_SUSPENDED_HOLD_S = 1  # a suspended tenant's held work is looked at again every second locally
 
 
 class AlreadyRunning(Exception):
@@ -58,6 +59,7 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_PARTNER_BUS_ROLE_ARN"] = resources["partner_bus_role_arn"]
     os.environ["CRM_PARTNER_DELIVERIES_DLQ_ARN"] = resources["partner_deliveries_dlq_arn"]
     os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", ",".join(map(str, LOCAL_WEBHOOK_RETRY_DELAYS_S)))
+    os.environ.setdefault("CRM_SUSPENDED_HOLD_S", str(LOCAL_SUSPENDED_HOLD_S))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # crm_core.metrics: AWS only

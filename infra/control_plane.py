@@ -5,17 +5,24 @@ have one definition.
 
 Its function may do what the operator's operations need and no more: the table (read, write, and the
 deletion's Scan), the schedules of the CRM's group, the partner rules on the crm bus, the tenants' folders
-in the imports and analytics buckets, and the users of the user pool.
+in the imports and analytics buckets, and the users of the user pool; for the monthly billing export
+(docs/decisions/0033), Athena queries over the usage files as the reports run them, and the export's files
+under ``billing/`` of the analytics bucket. The app's ``@app.schedule`` functions (the daily export) are
+EventBridge rules invoking the same function, read from the app as its routes are.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aws_cdk import CfnElement, Names, NestedStack, Stack
+from aws_cdk import CfnElement, Duration, Names, NestedStack, Stack
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from crm_core.definitions import IMPORTS_BUCKET, PARTNER_RULE_PREFIX, FunctionDefinition
 
@@ -43,6 +50,24 @@ S3_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:AbortMultipartUpload")
 S3_BUCKET_ACTIONS = ("s3:ListBucket", "s3:ListBucketMultipartUploads")
 
 
+def chalice_schedules() -> list[tuple[str, str]]:
+    """(name, schedule expression) of every ``@app.schedule`` of the Chalice app."""
+    from chalice.app import ScheduledEventConfig
+
+    from functions.control_plane.app import app
+
+    return sorted(
+        (
+            source.name,
+            source.schedule_expression.to_string()
+            if not isinstance(source.schedule_expression, str)
+            else source.schedule_expression,
+        )
+        for source in app.event_sources
+        if isinstance(source, ScheduledEventConfig)
+    )
+
+
 def chalice_routes() -> list[tuple[str, str]]:
     """(path, method) of every route of the Chalice app."""
     from functions.control_plane.app import app
@@ -67,7 +92,93 @@ class CrmControlPlane(Construct):
             },
         )
         self._grant(crm)
+        self._grant_billing(crm)
+        self.deletions = self._deletion_queue(crm)
         self.api = self._rest_api()
+        self.schedules = {
+            name: events.Rule(
+                self.stack,
+                f"Schedule-{name}",
+                rule_name=f"crm-{name.replace('_', '-')}",  # named as the CRM's other rules are
+                description=f"The control plane's {name} (a Chalice @app.schedule)",
+                schedule=events.Schedule.expression(expression),
+                targets=[targets.LambdaFunction(self.function, retry_attempts=2)],
+            )
+            for name, expression in chalice_schedules()
+        }
+
+    def _deletion_queue(self, crm: CrmStack) -> sqs.Queue:
+        """The queue that carries a tenant's deletion job from one step to the next (the app's
+        ``@app.on_sqs_message``): one message a step, one at a time; the job's state in the analytics
+        bucket under operator/deletions/ (services/tenant_deletion.py)."""
+        from crm_core.services.tenant_deletion import JOBS_PREFIX, QUEUE_NAME
+
+        dead_letters = sqs.Queue(
+            self.stack,
+            "DeletionDeadLetters",
+            queue_name=f"{QUEUE_NAME}-dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        queue = sqs.Queue(
+            self.stack,
+            "Deletions",
+            queue_name=QUEUE_NAME,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(CONTROL_PLANE.timeout_s),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5),
+        )
+        self.function.add_event_source(sources.SqsEventSource(queue, batch_size=1))
+        queue.grant_send_messages(self.function)
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=[queue.queue_arn])
+        )
+        bucket = crm.reporting.bucket
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{JOBS_PREFIX}*")],
+            )
+        )
+        assert self.function.role is not None
+        acknowledge(
+            self.function.role,
+            f"AwsSolutions-IAM5[Resource::{_reference(bucket, 'Arn', f'/{JOBS_PREFIX}*')}]",
+            "A deletion job's state is one object per tenant under operator/deletions/, named at run time.",
+        )
+        acknowledge(
+            dead_letters,
+            "AwsSolutions-SQS3",
+            "This is the deletion queue's dead-letter queue.",
+        )
+        return queue
+
+    def _grant_billing(self, crm: CrmStack) -> None:
+        """The billing export queries the usage files as the reports do (Athena, the Glue tables) and writes
+        its two files a month under billing/ of the analytics bucket."""
+        from crm_core.services.billing import PREFIX
+
+        reporting = crm.reporting
+        reporting._grant_queries(self.function)  # the reports' own grant: one definition
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[reporting.bucket.arn_for_objects(f"{PREFIX}*")]
+            )
+        )
+        assert self.function.role is not None
+        reporting._acknowledge_objects(
+            self.function.role,
+            "The billing export reads every tenant's usage files under analytics/ (Athena's partitions, one "
+            "tenant a query); Athena writes each query's results under results/ with a key it makes.",
+        )
+        acknowledge(
+            self.function.role,
+            f"AwsSolutions-IAM5[Resource::{_reference(reporting.bucket, 'Arn', f'/{PREFIX}*')}]",
+            "The billing export writes billing/month=<YYYY-MM>/billing.csv and .jsonl, the month named at "
+            "run time.",
+        )
 
     def _grant(self, crm: CrmStack) -> None:
         data, events, auth = crm.data, crm.events, crm.auth

@@ -10,11 +10,19 @@ and the report SQL read them.
   and writes a file per tenant and day every 15 minutes (or 64 MB).
 
 Nothing writes to DynamoDB per request: the cost is the log line (ingestion) and Firehose's per-GB price.
+
+Lines Firehose cannot take (a line without a tenant or a day, one the Parquet conversion refuses) go to
+``usage-errors/<error type>/<day>/``, which is not per tenant and cannot be: the error prefix may not use the
+partition keys (``partitionKeyFromQuery``) — an error is often that they could not be extracted. So a
+tenant's deletion (docs/decisions/0028) does not look there; instead the prefix expires after
+``USAGE_ERRORS_DAYS`` (a lifecycle rule), so whatever of a deleted tenant is there is gone within that many
+days. What such a line holds is a usage line (tenant id, time, kind, counts, route and status): no record's
+content, no person's data (docs/decisions/0033).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_logs as logs
@@ -28,6 +36,8 @@ from infra.nag import acknowledge
 from infra.reporting import CrmReporting, nag_arn
 
 FILTER_PATTERN = f"{{ $.{MARK} = 1 }}"
+ERRORS_PREFIX = "usage-errors/"  # not per tenant (module docstring)
+USAGE_ERRORS_DAYS = 30  # long enough to look into a conversion failure, short enough for a deletion
 # The functions whose logs carry usage lines.
 METERED_FUNCTIONS = (*(f.name for f in API_FUNCTIONS), OUTBOX_RELAY.name, "analytics_compactor")
 BUFFER_SECONDS = 900  # Firehose's longest: fewer, larger files (the compaction merges a day's anyway)
@@ -43,6 +53,9 @@ class CrmUsage(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         bucket = reporting.bucket
+        bucket.add_lifecycle_rule(
+            id="UsageErrorsExpire", prefix=ERRORS_PREFIX, expiration=Duration.days(USAGE_ERRORS_DAYS)
+        )
         role = iam.Role(
             self,
             "DeliveryRole",
@@ -55,7 +68,7 @@ class CrmUsage(Construct):
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-                resources=[bucket.arn_for_objects(f"{prefix}*"), bucket.arn_for_objects("usage-errors/*")],
+                resources=[bucket.arn_for_objects(f"{prefix}*"), bucket.arn_for_objects(f"{ERRORS_PREFIX}*")],
             )
         )
         role.add_to_policy(
@@ -79,7 +92,7 @@ class CrmUsage(Construct):
                 ],
             )
         )
-        for path in (f"{prefix}*", "usage-errors/*"):
+        for path in (f"{prefix}*", f"{ERRORS_PREFIX}*"):
             acknowledge(
                 role,
                 f"AwsSolutions-IAM5[Resource::{nag_arn(bucket, role)}/{path}]",
@@ -102,7 +115,7 @@ class CrmUsage(Construct):
                     f"{prefix}!{{partitionKeyFromQuery:tenant}}/object={USAGE.collection}/"
                     "date=!{partitionKeyFromQuery:date}/"
                 ),
-                error_output_prefix="usage-errors/!{firehose:error-output-type}/!{timestamp:yyyy-MM-dd}/",
+                error_output_prefix=f"{ERRORS_PREFIX}!{{firehose:error-output-type}}/!{{timestamp:yyyy-MM-dd}}/",
                 file_extension=".parquet",
                 buffering_hints=firehose.CfnDeliveryStream.BufferingHintsProperty(
                     interval_in_seconds=BUFFER_SECONDS, size_in_m_bs=BUFFER_MB

@@ -9,7 +9,9 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.consumers import sqs_consumer
+    from crm_core.definitions import CAMPAIGN_SENDS_QUEUE
     from crm_core.services.campaign_sends import send_batch
+    from crm_core.services.paused_work import holding
     from crm_core.services.surveys import on_ticket_event
 
 
@@ -19,4 +21,5 @@ def _message(body: dict[str, Any]) -> str:
     return send_batch(body)
 
 
-handler = sqs_consumer(_message, "campaign batch")
+# A suspended tenant's batches wait in the queue until it is resumed (services/paused_work.py).
+handler = sqs_consumer(_message, "campaign batch", hold=holding(CAMPAIGN_SENDS_QUEUE))

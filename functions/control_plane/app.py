@@ -13,14 +13,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, IAMAuthorizer, Response
-from chalice.app import Request
+from chalice import Chalice, Cron, IAMAuthorizer, Response
+from chalice.app import CloudWatchEvent, Request, SQSEvent
 from crm_core.errors import PROBLEM_CONTENT_TYPE, FieldError, ProblemError, validation_failed
 
 app = Chalice(app_name="crm-control-plane")
 operator = IAMAuthorizer()
 
 QUOTA_FIELDS = ("requests_per_minute", "seats", "contacts", "emails_per_month")
+# The billing export runs daily at 02:00 UTC: after the 00:30 compaction has measured storage, and the month
+# just ended has had its last usage lines delivered (Firehose buffers 15 minutes).
+BILLING_SCHEDULE = Cron(0, 2, "*", "*", "?", "*")
+DELETION_QUEUE = (
+    "crm-tenant-deletions"  # services/tenant_deletion.QUEUE_NAME (chalice.app imports no crm_core)
+)
 
 
 def _answer(status: int, body: Any) -> Response:
@@ -138,11 +144,40 @@ def resume_tenant(tenant_id: str) -> Response:
 
 @app.route("/tenants/{tenant_id}", methods=["DELETE"], authorizer=operator)
 def delete_tenant(tenant_id: str) -> Response:
-    """Everything of the tenant removed, then checked: 200 with what was removed and ``left`` (all zero
-    when complete). Idempotent: call it again after a timeout or a crash (docs/decisions/0028)."""
-    from crm_core.services import tenant_lifecycle
+    """The tenant's deletion, as a job (services/tenant_deletion.py): 202 with the job, whose steps the
+    deletion queue carries; ``GET /tenants/{id}/deletion`` follows it. A retry while it runs answers the
+    same job; after it is done, a new one deletes what is left and checks again (docs/decisions/0033)."""
+    from crm_core.services import tenant_deletion
 
-    return _served(lambda: _answer(200, tenant_lifecycle.delete(tenant_id).as_dict()))
+    def run() -> Response:
+        job = tenant_deletion.start(tenant_id)
+        # Its next step queued (again, for a running job: a step's message already done does nothing).
+        tenant_deletion.queue_step(tenant_id, job["step"])
+        return Response(
+            body=json.dumps(tenant_deletion.shown(job)),
+            status_code=202,
+            headers={"Content-Type": "application/json", "Location": f"/tenants/{tenant_id}/deletion"},
+        )
+
+    return _served(run)
+
+
+@app.route("/tenants/{tenant_id}/deletion", methods=["GET"], authorizer=operator)
+def tenant_deletion_status(tenant_id: str) -> Response:
+    """The deletion job: ``state`` (running, completed, incomplete), ``phase``, what it ``removed`` by kind
+    (items, files, schedules, rules, sign_ins) and, once checked, what is ``left``."""
+    from crm_core.services import tenant_deletion
+
+    return _served(lambda: _answer(200, tenant_deletion.status(tenant_id)))
+
+
+@app.on_sqs_message(queue=DELETION_QUEUE, batch_size=1, name="tenant_deletion_step")
+def tenant_deletion_step(event: SQSEvent) -> None:
+    """One step of a deletion job a message; the next step queued while the job runs."""
+    from crm_core.services import tenant_deletion
+
+    for record in event:
+        tenant_deletion.on_message(json.loads(record.body))
 
 
 @app.route("/tenants/{tenant_id}/leftovers", methods=["GET"], authorizer=operator)
@@ -151,3 +186,15 @@ def tenant_leftovers(tenant_id: str) -> Response:
     from crm_core.services import tenant_lifecycle
 
     return _served(lambda: _answer(200, {"tenant_id": tenant_id, "left": tenant_lifecycle.check(tenant_id)}))
+
+
+@app.schedule(BILLING_SCHEDULE, name="billing_export")
+def billing_export(event: CloudWatchEvent) -> dict[str, Any]:
+    """The monthly billing export (services/billing.py): the month so far, and on the 1st the month just
+    ended, as the event's time has it; a retry rewrites the same files."""
+    from datetime import datetime
+
+    from crm_core.services import billing
+
+    now = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
+    return {"exported": billing.run_daily(now)}

@@ -10,6 +10,8 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     import crm_core.repositories.table  # noqa: F401  (the table's models first, as in every function)
     from crm_core.consumers import sqs_consumer
+    from crm_core.definitions import REMINDERS_QUEUE
+    from crm_core.services.paused_work import holding
     from crm_core.services.reminders import fire
 
 
@@ -29,4 +31,5 @@ def due(message: dict[str, Any]) -> str:
     return fire(message["tenant_id"], message["activity_id"], message["remind_at"])
 
 
-handler = sqs_consumer(due, "reminder")
+# A suspended tenant's due reminders and timers wait until it is resumed (services/paused_work.py).
+handler = sqs_consumer(due, "reminder", hold=holding(REMINDERS_QUEUE))

@@ -23,6 +23,9 @@ LOCAL_ACCOUNT_ID = "123456789012"
 # The audit trail is kept this long unless CRM_AUDIT_RETENTION_DAYS says otherwise: over a year, so that
 # a yearly access review finds the whole year.
 AUDIT_RETENTION_DAYS = 400
+# A suspended tenant's background work (a campaign batch, a webhook delivery, a due timer) goes back to its
+# queue to be looked at again after this long: SQS's longest message delay (docs/decisions/0033).
+SUSPENDED_HOLD_S = 900
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Settings:
     ses_configuration_set: str  # empty: none (SES's events then reach no topic)
     email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
     service_email_from: str  # the sender of service emails (a ticket's satisfaction survey)
+    suspended_hold_s: int  # a suspended tenant's queued work is sent back to its queue this much later
 
 
 @lru_cache(maxsize=1)
@@ -88,4 +92,5 @@ def settings() -> Settings:
         ses_configuration_set=os.environ.get("CRM_SES_CONFIGURATION_SET", SES_CONFIGURATION_SET_NAME),
         email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
         service_email_from=os.environ.get("CRM_SERVICE_EMAIL_FROM") or SERVICE_EMAIL_FROM,
+        suspended_hold_s=int(os.environ.get("CRM_SUSPENDED_HOLD_S") or SUSPENDED_HOLD_S),
     )

@@ -2,6 +2,9 @@
 
 Powertools' batch processor reports the records that raised as partial batch failures: those come back
 after the queue's visibility timeout and, after its last try, land in its dead-letter queue.
+
+A consumer of a tenant's background work is given ``hold`` (services/paused_work.py ``holding``): a message
+of a suspended tenant is then sent back to its queue for later instead of being processed.
 """
 
 from __future__ import annotations
@@ -23,15 +26,24 @@ if TYPE_CHECKING:
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def sqs_consumer(process: Callable[..., object], what: str, *, with_message_id: bool = False) -> Handler:
+def sqs_consumer(
+    process: Callable[..., object],
+    what: str,
+    *,
+    with_message_id: bool = False,
+    hold: Callable[[dict[str, Any]], str | None] | None = None,
+) -> Handler:
     """A Lambda handler that runs ``process`` on each record's body (and, ``with_message_id``, the SQS
-    message id, which stays the same when SQS hands the message back) and logs what came of it."""
+    message id, which stays the same when SQS hands the message back) and logs what came of it; ``hold``
+    may take a message instead (its outcome, or None to let it run): a suspended tenant's, sent back."""
     logger = Logger()
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def record_handler(record: SQSRecord) -> None:
         body = json.loads(record.body)
-        outcome = process(body, record.message_id) if with_message_id else process(body)
+        outcome: object = hold(body) if hold is not None else None
+        if outcome is None:
+            outcome = process(body, record.message_id) if with_message_id else process(body)
         logger.info(what, extra={"outcome": outcome})
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -535,6 +535,7 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
             timeout_s=30,
         ),
         REMINDERS_QUEUE,
+        continues=True,  # a suspended tenant's due timer goes back to its queue (services/paused_work.py)
     ),
     ConsumerDefinition(
         FunctionDefinition(
@@ -554,6 +555,7 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         ),
         WEBHOOK_DELIVERIES_QUEUE,
         batch_size=5,
+        continues=True,  # a suspended tenant's delivery goes back to its queue (services/paused_work.py)
     ),
     ConsumerDefinition(
         FunctionDefinition(
@@ -694,6 +696,7 @@ CONSUMERS: tuple[ConsumerDefinition, ...] = (
         CAMPAIGN_SENDS_QUEUE,
         batch_size=2,  # a message is 25 recipients
         local_concurrency=2,
+        continues=True,  # a suspended tenant's batch goes back to its queue (services/paused_work.py)
     ),
     ConsumerDefinition(
         FunctionDefinition(

@@ -77,29 +77,44 @@ def quotas_of(tenant: Any) -> Quotas:
     return Quotas(**base)
 
 
-_cache: dict[str, tuple[float, Quotas]] = {}
+_cache: dict[str, tuple[float, Quotas, str]] = {}
 _lock = threading.Lock()
 
 
-def tenant_quotas(tenant_id: str) -> Quotas:
-    """The tenant's quotas, read (one GetItem) at most once per ``CACHE_SECONDS`` per container."""
+def _cached(tenant_id: str) -> tuple[Quotas, str | None]:
+    """The tenant's quotas and status (``None``: no such tenant), read (one GetItem) at most once per
+    ``CACHE_SECONDS`` per container."""
     now = time.monotonic()
     with _lock:
         cached = _cache.get(tenant_id)
     if cached is not None and now - cached[0] < CACHE_SECONDS:
-        return cached[1]
+        return cached[1], cached[2]
     from crm_core.repositories import tenant_repository
 
     tenant = tenant_repository.get_tenant(tenant_id)
     quotas = quotas_of(tenant)
-    if tenant is not None:  # a tenant being created is read again once it exists
-        with _lock:
-            _cache[tenant_id] = (now, quotas)
-    return quotas
+    if tenant is None:  # a tenant being created is read again once it exists
+        return quotas, None
+    status = str(tenant.status or "active")
+    with _lock:
+        _cache[tenant_id] = (now, quotas, status)
+    return quotas, status
+
+
+def tenant_quotas(tenant_id: str) -> Quotas:
+    """The tenant's quotas, read (one GetItem) at most once per ``CACHE_SECONDS`` per container."""
+    return _cached(tenant_id)[0]
+
+
+def tenant_status(tenant_id: str) -> str | None:
+    """``active``, ``suspended`` or ``deleting`` (None: no such tenant), from the same cached read as the
+    quotas: the background workers' check that a suspended tenant's work waits (services/paused_work.py)."""
+    return _cached(tenant_id)[1]
 
 
 def forget(tenant_id: str) -> None:
-    """This container reads the tenant's quotas afresh next time (after the operator changed them here)."""
+    """This container reads the tenant's quotas and status afresh next time (after the operator changed them
+    here)."""
     with _lock:
         _cache.pop(tenant_id, None)
 

@@ -57,6 +57,7 @@ from crm_core.definitions import (
     SES_CONFIGURATION_SET_NAME,
     TABLE,
     TENANT_EXPORTS_QUEUE,
+    WEBHOOK_DELIVERIES_QUEUE,
     ConsumerDefinition,
     FunctionDefinition,
     QueueDefinition,
@@ -783,7 +784,9 @@ CONTINUING = [c for c in CONSUMERS if c.continues]
 
 def test_the_consumers_that_split_their_work() -> None:
     """The token refresh, merge moves, birthdays, the campaigns' fan-out and long exports: each queues its
-    own next step (and so may send to its own queue)."""
+    own next step (and so may send to its own queue); the reminders, the webhook deliveries and the
+    campaign sends hold a suspended tenant's message by sending it back to their own queue
+    (services/paused_work.py)."""
     assert {c.queue for c in CONTINUING} == {
         COMPANY_CONTACT_TOKENS_QUEUE,
         MERGE_MOVES_QUEUE,
@@ -791,6 +794,9 @@ def test_the_consumers_that_split_their_work() -> None:
         CAMPAIGN_EVENTS_QUEUE,
         TENANT_EXPORTS_QUEUE,
         ANALYTICS_COMPACTION_QUEUE,
+        REMINDERS_QUEUE,
+        WEBHOOK_DELIVERIES_QUEUE,
+        CAMPAIGN_SENDS_QUEUE,
     }
 
 
@@ -799,6 +805,7 @@ def test_the_consumers_that_split_their_work() -> None:
 QUEUES_FED = {
     CAMPAIGN_EVENTS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name,
     BIRTHDAYS_QUEUE.name: CAMPAIGN_SENDS_QUEUE.name,
+    WEBHOOK_DELIVERIES_QUEUE.name: WEBHOOK_DELIVERIES_QUEUE.dead_letter_name,  # a delivery given up
 }
 
 
@@ -1375,6 +1382,11 @@ def test_the_exporter_only_puts_analytics_files_and_ships_pyarrow(synth: Synth) 
     assert not (_asset_dir(synth, layer["Properties"]["Content"]) / "python" / "pyarrow").exists()
 
 
+def _lifecycle(bucket: dict[str, Any]) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = bucket["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+    return rules
+
+
 def test_usage_lines_reach_the_usage_partitions_through_firehose(synth: Synth) -> None:
     """docs/decisions/0026: each metered function's log group has a subscription filter for the usage
     lines only, into a Firehose stream that partitions by tenant and day and writes Parquet with the usage
@@ -1395,6 +1407,18 @@ def test_usage_lines_reach_the_usage_partitions_through_firehose(synth: Synth) -
     assert processors == ["Decompression", "CloudWatchLogProcessing", "MetadataExtraction"]
     conversion = destination["DataFormatConversionConfiguration"]
     assert conversion["SchemaConfiguration"]["TableName"] == "usage"
+    # The lines it could not take: not per tenant (no partition key there), expired instead (decision 0033).
+    from infra.usage import USAGE_ERRORS_DAYS
+
+    assert destination["ErrorOutputPrefix"].startswith("usage-errors/")
+    assert "partitionKeyFromQuery" not in destination["ErrorOutputPrefix"]
+    (bucket,) = [
+        b
+        for b in _of_type(synth, "AWS::S3::Bucket").values()
+        if any(r.get("Prefix") == "usage-errors/" for r in _lifecycle(b))
+    ]
+    (rule,) = [r for r in _lifecycle(bucket) if r.get("Prefix") == "usage-errors/"]
+    assert rule["ExpirationInDays"] == USAGE_ERRORS_DAYS and rule["Status"] == "Enabled"
     assert "ParquetSerDe" in conversion["OutputFormatConfiguration"]["Serializer"]
 
     filters = _of_type(synth, "AWS::Logs::SubscriptionFilter")
@@ -1438,7 +1462,7 @@ def test_the_control_plane_is_its_own_iam_authenticated_rest_api_over_the_chalic
     resources = nested.to_json()["Resources"]
     methods = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::ApiGateway::Method"]
     routes = {(path, method) for path, entries in chalice_app.routes.items() for method in entries}
-    assert len(methods) == len(routes) == 8
+    assert len(methods) == len(routes) == 9
     assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
     assert {m["HttpMethod"] for m in methods} == {method for _, method in routes}
     functions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
@@ -1453,6 +1477,24 @@ def test_the_control_plane_is_its_own_iam_authenticated_rest_api_over_the_chalic
     }
     assert {"dynamodb:Scan", "scheduler:DeleteSchedule", "events:DeleteRule", "s3:DeleteObject"} <= actions
     assert "cognito-idp:AdminDeleteUser" in actions
+    # The daily billing export (a Chalice @app.schedule): a rule invoking the same function, which may query
+    # the usage files through Athena and write the export's files.
+    assert {"athena:StartQueryExecution", "athena:GetQueryResults", "s3:PutObject"} <= actions
+    rules = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert [(r["Name"], r["ScheduleExpression"]) for r in rules] == [
+        ("crm-billing-export", "cron(0 2 * * ? *)")
+    ]
+    (function_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
+    assert rules[0]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    # A tenant's deletion runs as a job, a step a message of its own queue into the same function.
+    queues = {r["Properties"]["QueueName"]: k for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
+    assert set(queues) == {"crm-tenant-deletions", "crm-tenant-deletions-dlq"}
+    (mapping,) = [
+        r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionName"] == {"Ref": function_id}
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queues["crm-tenant-deletions"], "Arn"]}
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "s3:GetObject"} <= actions
     # In its own nested stack: the gathered template's one REST API is that stack's.
     (rest_api_id,) = _of_type(synth, "AWS::ApiGateway::RestApi")
     assert rest_api_id in resources

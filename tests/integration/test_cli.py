@@ -168,12 +168,16 @@ def _operate(tmp_path: Path, api_url: str, tenant: dict[str, Any]) -> None:
     assert me().status_code == 403 and me().json()["type"] == "/problems/tenant-suspended"
     assert json.loads(crm(tmp_path, "tenant", "resume", tenant_id).stdout)["status"] == "active"
     assert me().status_code == 200
+    billed = crm(tmp_path, "tenant", "billing")  # this month so far: a row per tenant, and where it went
+    assert billed.returncode == 0 and tenant_id in billed.stdout, billed.stderr
+    assert "billing/month=" in billed.stdout and "api_calls" in billed.stdout
     unconfirmed = crm(tmp_path, "tenant", "delete", tenant_id)  # no terminal to ask on, no --yes
     assert unconfirmed.returncode == 1 and "--yes" in unconfirmed.stderr and me().status_code == 200
     deleted = crm(tmp_path, "tenant", "delete", tenant_id, "--yes")
     assert deleted.returncode == 0, deleted.stderr
     report = json.loads(deleted.stdout)
-    assert report["complete"] and report["items"] > 5 and not any(report["left"].values()), report
+    assert report["complete"] and report["removed"]["items"] > 5 and not any(report["left"].values()), report
+    assert "Check: nothing left" in deleted.stderr
     assert me().status_code == 401
     assert tenant_id not in crm(tmp_path, "tenant", "list").stdout
 

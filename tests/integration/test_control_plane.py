@@ -15,7 +15,7 @@ from chalice import IAMAuthorizer
 from chalice.test import Client
 from crm_core import aws
 from crm_core.config import settings
-from crm_core.services import tenant_lifecycle
+from crm_core.services import tenant_deletion, tenant_lifecycle
 
 from crm_local.runtime import LocalRuntime
 from functions.control_plane.app import app
@@ -66,6 +66,7 @@ def test_every_route_takes_iam_credentials_only() -> None:
         ("/tenants/{tenant_id}/suspend", "POST"),
         ("/tenants/{tenant_id}/resume", "POST"),
         ("/tenants/{tenant_id}/leftovers", "GET"),
+        ("/tenants/{tenant_id}/deletion", "GET"),
     }
     assert all(isinstance(entry.authorizer, IAMAuthorizer) for _, _, entry in routes)
 
@@ -195,8 +196,87 @@ def test_the_plans_quotas_hold_for_seats_and_contacts(client: ApiClient, other: 
     assert client.post("/v1/contacts", {"email": "c4@acme.example"}).status_code == 201
 
 
+def _queued_steps() -> list[dict[str, Any]]:
+    """The deletion queue's messages (taken off it), as the control plane's function would receive them."""
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=tenant_deletion.QUEUE_NAME)["QueueUrl"]
+    bodies = []
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not got:
+            return bodies
+        for message in got:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _invoke_step(operator: Client, body: dict[str, Any]) -> None:
+    event = operator.events.generate_sqs_event([json.dumps(body)], tenant_deletion.QUEUE_NAME)
+    operator.lambda_.invoke("tenant_deletion_step", event)
+
+
+def _run_deletion(operator: Client, bodies: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each queued step through the app's queue handler, and the steps they queue, until none is left;
+    the job as the status route shows it then."""
+    tenant_id = bodies[0]["tenant_id"]
+    while bodies:
+        for body in bodies:
+            _invoke_step(operator, body)
+        bodies = _queued_steps()
+    status, job = call(operator, "get", f"/tenants/{tenant_id}/deletion")
+    assert status == 200, job
+    return dict(job)
+
+
+def _delete_through_the_queue(
+    operator: Client,
+    client: ApiClient,
+    before: dict[str, int],
+    schedules: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The deletion as the control plane runs it: 202 and a job, then its steps through the queue."""
+    # The DELETE answers 202 with the job at once; the deletion queue carries it step by step (a step of no
+    # more than a page of each Scan segment here, pages of about a twelfth of the table: three a segment).
+    monkeypatch.setattr(tenant_deletion, "STEP_SECONDS", 0.0)
+    table = aws.client("dynamodb").describe_table(TableName=settings().table_name)["Table"]
+    monkeypatch.setattr(tenant_deletion, "SCAN_PAGE_ITEMS", max(20, int(table["ItemCount"]) // 12))
+    status, job = call(operator, "delete", f"/tenants/{client.tenant_id}")
+    assert status == 202, job
+    assert (job["state"], job["phase"], job["steps"], job["removed"]["items"]) == ("running", "items", 0, 0)
+    assert client.get("/v1/me").json()["type"] == SUSPENDED  # refused from the start
+    assert call(operator, "get", f"/tenants/{client.tenant_id}/deletion") == (200, job)
+    first = _queued_steps()
+    assert first == [{"tenant_id": client.tenant_id, "step": 0}]
+    report = _run_deletion(operator, first)
+    assert report["steps"] >= 5 and report["state"] == "completed" and report["complete"], report
+    assert report["left"] == {"items": 0, "files": 0, "rules": 0, "schedules": 0}, report
+    removed = report["removed"]
+    assert removed["items"] == before["items"] and removed["files"] == before["files"], report
+    assert removed["rules"] == 1 and removed["schedules"] >= schedules, report
+    assert call(operator, "get", f"/tenants/{client.tenant_id}/deletion") == (200, report)
+    assert client.get("/v1/me").status_code == 401  # its key is gone with it
+    assert call(operator, "get", f"/tenants/{client.tenant_id}")[0] == 404
+    # A step's message again (SQS delivers at least once): nothing runs, nothing changes.
+    _invoke_step(operator, {"tenant_id": client.tenant_id, "step": 1})
+    assert call(operator, "get", f"/tenants/{client.tenant_id}/deletion")[1] == report
+    # Again (a retry after a timeout): a new job, nothing to delete, nothing left.
+    status, again = call(operator, "delete", f"/tenants/{client.tenant_id}")
+    assert status == 202 and again["state"] == "running", again
+    again = _run_deletion(operator, _queued_steps())
+    assert again["removed"]["items"] == 0 and again["complete"], again
+    assert call(operator, "get", f"/tenants/{client.tenant_id}/leftovers")[1]["left"]["items"] == 0
+    assert call(operator, "delete", "/tenants/01NOSUCHTENANT000000000000")[0] == 404
+    assert call(operator, "get", "/tenants/01NOSUCHTENANT000000000000/deletion")[0] == 404
+
+
 def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
-    runtime: LocalRuntime, operator: Client, client: ApiClient, other: ApiClient, hook: Receiver
+    runtime: LocalRuntime,
+    operator: Client,
+    client: ApiClient,
+    other: ApiClient,
+    hook: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def fill(tenant: ApiClient, name: str) -> dict[str, Any]:
         contact = tenant.create(
@@ -270,20 +350,8 @@ def test_deleting_a_tenant_leaves_nothing_of_it_and_the_other_tenant_whole(
     before = tenant_lifecycle.check(client.tenant_id)
     assert before["items"] > 20 and before["files"] >= 3 and before["rules"] == 1, before
 
-    status, report = call(operator, "delete", f"/tenants/{client.tenant_id}")
-    assert status == 200, report
-    assert report["complete"] and report["left"] == {"items": 0, "files": 0, "rules": 0, "schedules": 0}, (
-        report
-    )
-    assert report["items"] == before["items"] and report["files"] == before["files"] and report["rules"] == 1
-    assert report["schedules"] >= len(mine["schedules"])
+    _delete_through_the_queue(operator, client, before, len(mine["schedules"]), monkeypatch)
     assert schedules_of(mine) == []  # the reminder's, the quote's expiry, the contract's three timers
-    assert client.get("/v1/me").status_code == 401  # its key is gone with it
-    assert call(operator, "get", f"/tenants/{client.tenant_id}")[0] == 404
-    # Again (a retry after a timeout): nothing to delete, nothing left.
-    status, again = call(operator, "delete", f"/tenants/{client.tenant_id}")
-    assert status == 200 and again["items"] == 0 and again["complete"], again
-    assert call(operator, "get", f"/tenants/{client.tenant_id}/leftovers")[1]["left"]["items"] == 0
 
     # The other tenant: every record, file, schedule and rule of its own still there.
     for kind, path in (
@@ -346,8 +414,8 @@ def test_a_web_users_id_token_is_refused_while_suspended_and_its_sign_in_goes_wi
     tenant_lifecycle.resume(made["tenant_id"])
     assert web.get("/v1/me").status_code == 200
 
-    report = tenant_lifecycle.delete(made["tenant_id"])
-    assert report.complete and report.sign_ins == 1, report
+    report = tenant_deletion.shown(tenant_deletion.run(made["tenant_id"]))
+    assert report["complete"] and report["removed"]["sign_ins"] == 1, report
     cognito = boto3.client("cognito-idp")
     with pytest.raises(cognito.exceptions.UserNotFoundException):
         cognito.admin_get_user(UserPoolId=os.environ["CRM_USER_POOL_ID"], Username=email)

@@ -127,6 +127,31 @@ def tenant_keys(tenant_id: str, segment: int, segments: int) -> Iterator[list[di
         yield [{"PK": item["PK"]["S"], "SK": item["SK"]["S"]} for item in page.get("Items", [])]
 
 
+def tenant_keys_page(
+    tenant_id: str, segment: int, segments: int, start: dict[str, Any] | None, limit: int | None = None
+) -> tuple[list[dict[str, str]], dict[str, Any] | None]:
+    """One page of ``tenant_keys``' Scan from ``start`` (None: the segment's beginning), and where the next
+    begins (None: the segment is done): the asynchronous deletion's resumable walk (services/
+    tenant_deletion.py). ``limit``: items evaluated at most (the page's 1 MB otherwise)."""
+    client = aws.client("dynamodb")
+    prefix = keys.tenant_pk(tenant_id)
+    request: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "Segment": segment,
+        "TotalSegments": segments,
+        "ProjectionExpression": "PK, SK",
+        "FilterExpression": "PK = :tenant OR begins_with(PK, :under)",
+        "ExpressionAttributeValues": {":tenant": {"S": prefix}, ":under": {"S": f"{prefix}#"}},
+    }
+    if start:
+        request["ExclusiveStartKey"] = start
+    if limit:
+        request["Limit"] = limit
+    page = client.scan(**request)
+    found = [{"PK": item["PK"]["S"], "SK": item["SK"]["S"]} for item in page.get("Items", [])]
+    return found, page.get("LastEvaluatedKey")
+
+
 def delete_keys(found: list[dict[str, str]]) -> int:
     """Delete the items of ``found`` keys: BatchWriteItem calls of 25, unprocessed ones sent again."""
     client = aws.client("dynamodb")

@@ -17,6 +17,10 @@ Deletion removes, in this order, so that a run cut short and started again finis
    them all), the tenant item last;
 5. the check: the same Scan, listings and look-ups again, which must find nothing; what they find is
    reported (and a second run deletes it).
+
+It runs as a job in chunks (services/tenant_deletion.py: the schedules, sign-ins and items page by page of
+the Scan, then the rules and files, then the check), through the control plane's queue in AWS and step
+after step in the process for ``crm tenant delete``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,6 +168,7 @@ def _set_status(tenant_id: str, status: str) -> dict[str, Any]:
             is None
         ):
             raise tenant_not_found(tenant_id)  # gone, or being deleted
+        plans.forget(tenant_id)  # this process's workers see the new status at once (others in a minute)
         tenant = _read(tenant_id)
     return describe(tenant)
 
@@ -179,61 +183,29 @@ def _read(tenant_id: str) -> TenantItem:
 # ---------------------------------------------------------------------------------------- delete
 
 
-@dataclass
-class Deletion:
-    """What a deletion removed, and what its check found left (nothing, when it is done)."""
-
-    tenant_id: str
-    items: int = 0
-    files: int = 0
-    schedules: int = 0
-    rules: int = 0
-    sign_ins: int = 0
-    left: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def complete(self) -> bool:
-        return not any(self.left.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "complete": self.complete}
+def is_tenant_item(key: dict[str, str]) -> bool:
+    """The tenant item's key (``T#<t>``, the tenant SK): deleted last, it marks a deletion as under way."""
+    return key["SK"] == tenant_repository.TENANT_SK and "#" not in key["PK"][2:]
 
 
-def delete(tenant_id: str, on_progress: Progress = _no_progress) -> Deletion:
-    """Remove everything of the tenant, then check that nothing is left (module docstring). Idempotent: a
-    run after a crash, or after a finished one, deletes what is left and checks again."""
-    tenant_repository.update_tenant(tenant_id, {"status": "deleting", "status_changed_at": utc_now()})
-    plans.forget(tenant_id)
-    report = Deletion(tenant_id)
-    found = _tenant_keys(tenant_id, on_progress)
-    names = _schedule_names(found)
-    report.schedules = _delete_schedules(names, on_progress)
-    report.rules = _delete_rules(tenant_id, on_progress)
-    report.sign_ins = _delete_sign_ins(tenant_id, found, on_progress)
-    report.files = _delete_files(tenant_id, on_progress)
-    tenant_item = [k for k in found if k["SK"] == tenant_repository.TENANT_SK and "#" not in k["PK"][2:]]
-    others = [k for k in found if k not in tenant_item]
-    for start in range(0, len(others), 500):
-        report.items += tenant_repository.delete_keys(others[start : start + 500])
-        on_progress("items", len(others[start : start + 500]))
-    report.items += tenant_repository.delete_keys(tenant_item)  # last: it says a deletion is under way
-    report.left = check(tenant_id, names)
-    return report
+def schedules_left(names: list[str]) -> int:
+    """How many of the schedules named are there (the check of the schedules a deletion removed)."""
+    scheduler = aws.client("scheduler")
+    left = 0
+    for name in names:
+        with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
+            scheduler.get_schedule(Name=name, GroupName=settings().schedule_group)
+            left += 1
+    return left
 
 
 def check(tenant_id: str, schedule_names: list[str] | None = None) -> dict[str, int]:
     """What is left of the tenant anywhere: items, files, rules, schedules (those named), by kind."""
-    scheduler = aws.client("scheduler")
-    schedules_left = 0
-    for name in schedule_names or []:
-        with contextlib.suppress(scheduler.exceptions.ResourceNotFoundException):
-            scheduler.get_schedule(Name=name, GroupName=settings().schedule_group)
-            schedules_left += 1
     return {
         "items": len(_tenant_keys(tenant_id, _no_progress)),
         "files": sum(1 for _ in _tenant_files(tenant_id)),
         "rules": len(_tenant_rules(tenant_id)),
-        "schedules": schedules_left,
+        "schedules": schedules_left(schedule_names or []),
     }
 
 
