@@ -6,7 +6,7 @@ have one definition.
 Its function may do what the operator's operations need and no more: the table (read, write, and the
 deletion's Scan), the schedules of the CRM's group, the partner rules on the crm bus, the tenants' folders
 in the imports and analytics buckets, and the users of the user pool; for the monthly billing export
-(docs/decisions/0033), Athena queries over the usage files as the reports run them, and the export's files
+(docs/decisions/0034), Athena queries over the usage files as the reports run them, and the export's files
 under ``billing/`` of the analytics bucket. The app's ``@app.schedule`` functions (the daily export) are
 EventBridge rules invoking the same function, read from the app as its routes are.
 """

@@ -17,7 +17,7 @@ partition keys (``partitionKeyFromQuery``) — an error is often that they could
 tenant's deletion (docs/decisions/0028) does not look there; instead the prefix expires after
 ``USAGE_ERRORS_DAYS`` (a lifecycle rule), so whatever of a deleted tenant is there is gone within that many
 days. What such a line holds is a usage line (tenant id, time, kind, counts, route and status): no record's
-content, no person's data (docs/decisions/0033).
+content, no person's data (docs/decisions/0034).
 """
 
 from __future__ import annotations

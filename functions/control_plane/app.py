@@ -146,7 +146,7 @@ def resume_tenant(tenant_id: str) -> Response:
 def delete_tenant(tenant_id: str) -> Response:
     """The tenant's deletion, as a job (services/tenant_deletion.py): 202 with the job, whose steps the
     deletion queue carries; ``GET /tenants/{id}/deletion`` follows it. A retry while it runs answers the
-    same job; after it is done, a new one deletes what is left and checks again (docs/decisions/0033)."""
+    same job; after it is done, a new one deletes what is left and checks again (docs/decisions/0034)."""
     from crm_core.services import tenant_deletion
 
     def run() -> Response:

@@ -1,7 +1,7 @@
 """The control plane's Lambda entry point: the Chalice app takes API Gateway's (REST API) events; the daily
 rule's scheduled event goes to the app's ``billing_export``, the deletion queue's messages to its
 ``tenant_deletion_step`` (Chalice would deploy each as a function of its own; here one function serves them
-all: docs/decisions/0028, 0033)."""
+all: docs/decisions/0028, 0034)."""
 
 from typing import Any
 

@@ -24,7 +24,7 @@ LOCAL_ACCOUNT_ID = "123456789012"
 # a yearly access review finds the whole year.
 AUDIT_RETENTION_DAYS = 400
 # A suspended tenant's background work (a campaign batch, a webhook delivery, a due timer) goes back to its
-# queue to be looked at again after this long: SQS's longest message delay (docs/decisions/0033).
+# queue to be looked at again after this long: SQS's longest message delay (docs/decisions/0034).
 SUSPENDED_HOLD_S = 900
 
 

@@ -1407,7 +1407,7 @@ def test_usage_lines_reach_the_usage_partitions_through_firehose(synth: Synth) -
     assert processors == ["Decompression", "CloudWatchLogProcessing", "MetadataExtraction"]
     conversion = destination["DataFormatConversionConfiguration"]
     assert conversion["SchemaConfiguration"]["TableName"] == "usage"
-    # The lines it could not take: not per tenant (no partition key there), expired instead (decision 0033).
+    # The lines it could not take: not per tenant (no partition key there), expired instead (decision 0034).
     from infra.usage import USAGE_ERRORS_DAYS
 
     assert destination["ErrorOutputPrefix"].startswith("usage-errors/")

@@ -1,4 +1,4 @@
-"""The operator's monthly billing export (services/billing.py, docs/decisions/0033): the control plane's
+"""The operator's monthly billing export (services/billing.py, docs/decisions/0034): the control plane's
 daily schedule through ``chalice.test.Client`` and ``crm tenant billing``, over the session's local runtime
 with usage files in place — one row per tenant, the month's usage summed by the reports' own SQL."""
 

@@ -1,5 +1,5 @@
 """A suspended tenant's background work waits, held and not lost (services/paused_work.py, docs/decisions/
-0033): a scheduled campaign does not send, a webhook is not delivered, a reminder does not notify while it is
+0034): a scheduled campaign does not send, a webhook is not delivered, a reminder does not notify while it is
 suspended; resumed, each happens once. The other tenant's work goes on meanwhile."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The operator's monthly billing export (API.md section 6 "usage / billing"; docs/decisions/0033): one row
+"""The operator's monthly billing export (API.md section 6 "usage / billing"; docs/decisions/0034): one row
 per tenant and calendar month (UTC) with its plan and what it used — API calls, DynamoDB read and write
 units, events, emails and storage — written to the analytics bucket as
 

@@ -1,4 +1,4 @@
-"""A suspended tenant's background work waits (API.md section 6 "suspend / resume"; docs/decisions/0033):
+"""A suspended tenant's background work waits (API.md section 6 "suspend / resume"; docs/decisions/0034):
 its campaign batches do not send, its reminders, SLA timers, quote expiries and contract timers do not
 fire, its webhooks are not delivered — held, not lost: the message goes back to its own queue, to be looked
 at again ``settings().suspended_hold_s`` later (SQS's longest delay, 15 minutes; a second locally), until

@@ -1,5 +1,5 @@
 """A tenant's deletion as a job in chunks (API.md section 6 "delete"; docs/decisions/0028 for what is
-removed and why a Scan, docs/decisions/0033 for the job): ``start`` marks the tenant ``deleting`` and writes
+removed and why a Scan, docs/decisions/0034 for the job): ``start`` marks the tenant ``deleting`` and writes
 the job; each ``step`` works until its time is up and saves where it got to; the control plane's queue
 carries the job from one step to the next (a message per step), so a tenant of a million items is deleted
 in steps that each fit in a Lambda invocation. ``crm tenant delete`` runs the same steps in the process.
