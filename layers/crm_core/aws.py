@@ -15,8 +15,17 @@ from typing import Any
 MAX_POOL_CONNECTIONS = 50
 
 
-@cache
 def client(service: str) -> Any:
+    """The client of ``service``: inside ``tenant_access.scoped`` DynamoDB's and S3's are the tenant's
+    (credentials that reach only its items and files), every other the function's own."""
+    from crm_core import tenant_access
+
+    return tenant_access.client(service) or function_client(service)
+
+
+@cache
+def function_client(service: str) -> Any:
+    """The client of ``service`` with the function's own role (what the work of no one tenant uses)."""
     import boto3  # lazy: a request that needs no client does not pay for boto3
     from botocore.config import Config
 

@@ -53,6 +53,9 @@ class Settings:
     ses_configuration_set: str  # empty: none (SES's events then reach no topic)
     email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
     service_email_from: str  # the sender of service emails (a ticket's satisfaction survey)
+    # The role a request handler assumes for its caller's tenant (crm_core.tenant_access); empty: none, the
+    # function's own role reaches the table and the buckets.
+    tenant_role_arn: str
 
 
 @lru_cache(maxsize=1)
@@ -88,4 +91,5 @@ def settings() -> Settings:
         ses_configuration_set=os.environ.get("CRM_SES_CONFIGURATION_SET", SES_CONFIGURATION_SET_NAME),
         email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
         service_email_from=os.environ.get("CRM_SERVICE_EMAIL_FROM") or SERVICE_EMAIL_FROM,
+        tenant_role_arn=os.environ.get("CRM_TENANT_ROLE_ARN", ""),
     )
