@@ -277,6 +277,9 @@ def with_meta(connection: Connection, meta: Any) -> None:
         connection.add_meta_table(meta)
 
 
+_loader: Any = None  # botocore's data loader, shared by the tenants' sessions
+
+
 def _session(tenant_id: str) -> Any:
     """A botocore session whose only credentials are the tenant's, refreshed by botocore before they
     expire (15 minutes before; a request within 10 minutes of expiry waits for the refresh)."""
@@ -296,6 +299,13 @@ def _session(tenant_id: str) -> Any:
             return credentials
 
     session = get_session()
+    # One loader for every tenant's session: the service models (DynamoDB's, S3's) are read from disk once
+    # per container, not once per tenant.
+    global _loader
+    if _loader is None:
+        _loader = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", _loader)
     session.set_config_variable("region", settings().region)
     session.register_component("credential_provider", CredentialResolver([_TenantRole()]))
     return session
