@@ -103,38 +103,13 @@ def table_arn() -> str:
 
 def session_policy(tenant_id: str) -> dict[str, Any]:
     """The session policy of the tenant's credentials: what they may do is what both this and the role's
-    own policy allow. The ``Null`` condition refuses a request that names no partition key (``ForAllValues``
-    alone holds for an empty set of keys)."""
-    table = table_arn()
-    prefixes = s3_prefixes(tenant_id)
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "TenantItems",
-                "Effect": "Allow",
-                "Action": list(TENANT_ACCESS.item_actions),
-                "Resource": [table, f"{table}/index/*"],
-                "Condition": {
-                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": key_patterns(tenant_id)},
-                    "Null": {"dynamodb:LeadingKeys": "false"},
-                },
-            },
-            {
-                "Sid": "TenantFiles",
-                "Effect": "Allow",
-                "Action": list(TENANT_ACCESS.object_actions),
-                "Resource": [f"arn:aws:s3:::{bucket}/{p}*" for bucket, ps in prefixes.items() for p in ps],
-            },
-            {
-                "Sid": "TenantListings",
-                "Effect": "Allow",
-                "Action": list(TENANT_ACCESS.list_actions),
-                "Resource": [f"arn:aws:s3:::{bucket}" for bucket in prefixes],
-                "Condition": {"StringLike": {"s3:prefix": [f"{p}*" for ps in prefixes.values() for p in ps]}},
-            },
-        ],
-    }
+    own policy allow."""
+    folders = [
+        (f"arn:aws:s3:::{bucket}", prefix)
+        for bucket, prefixes in s3_prefixes(tenant_id).items()
+        for prefix in prefixes
+    ]
+    return _policy(table_arn(), key_patterns(tenant_id), folders)
 
 
 TAG_VARIABLE = "${aws:PrincipalTag/" + TENANT_ACCESS.tag + "}"
@@ -149,6 +124,14 @@ def role_policy(table: str, imports_bucket: str, analytics_bucket: str) -> dict[
     tag = TAG_VARIABLE
     folders = [(imports_bucket, f"{prefix}{tag}/") for prefix in TENANT_ACCESS.imports_prefixes]
     folders.append((analytics_bucket, f"{ANALYTICS.prefix}tenant={tag}/"))
+    return _policy(table, [tenant_prefix(tag), f"{tenant_prefix(tag)}#*"], folders)
+
+
+def _policy(table: str, key_patterns: list[str], folders: list[tuple[str, str]]) -> dict[str, Any]:
+    """Item actions on ``table`` and its indexes for partition keys matching ``key_patterns``; object
+    actions in the ``(bucket ARN, prefix)`` folders, listings there. The ``Null`` condition refuses a
+    request that names no partition key (``ForAllValues`` alone holds for an empty set of keys)."""
+    buckets = list(dict.fromkeys(bucket for bucket, _ in folders))
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -158,9 +141,7 @@ def role_policy(table: str, imports_bucket: str, analytics_bucket: str) -> dict[
                 "Action": list(TENANT_ACCESS.item_actions),
                 "Resource": [table, f"{table}/index/*"],
                 "Condition": {
-                    "ForAllValues:StringLike": {
-                        "dynamodb:LeadingKeys": [tenant_prefix(tag), f"{tenant_prefix(tag)}#*"]
-                    },
+                    "ForAllValues:StringLike": {"dynamodb:LeadingKeys": key_patterns},
                     "Null": {"dynamodb:LeadingKeys": "false"},
                 },
             },
@@ -174,7 +155,7 @@ def role_policy(table: str, imports_bucket: str, analytics_bucket: str) -> dict[
                 "Sid": "TenantListings",
                 "Effect": "Allow",
                 "Action": list(TENANT_ACCESS.list_actions),
-                "Resource": [imports_bucket, analytics_bucket],
+                "Resource": buckets,
                 "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for _, prefix in folders]}},
             },
         ],

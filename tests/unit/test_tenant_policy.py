@@ -8,13 +8,15 @@ tenant's session tag) allow the tenant's own and deny another tenant's."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import pkgutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from crm_core import tenant_access
+from crm_core import repositories, services, tenant_access
 from crm_core.config import settings
 from crm_core.definitions import TABLE, TENANT_ACCESS
 from crm_core.reports import store
@@ -136,13 +138,22 @@ def _context(tenant_id: str) -> dict[str, list[str]]:
     return {f"aws:PrincipalTag/{TENANT_ACCESS.tag}": [tenant_id]}
 
 
+def _key_functions() -> Iterator[tuple[str, Any]]:
+    """Every ``*_pk`` function of the repositories and services (keys.py's, and the few a module keeps for
+    itself: a team's members, an import's or export's jobs, a birthday's marker)."""
+    for package in (repositories, services):
+        for module_info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            module = importlib.import_module(module_info.name)
+            for name, function in inspect.getmembers(module, inspect.isfunction):
+                if name.endswith("_pk") and function.__module__ == module.__name__:
+                    yield f"{module.__name__}.{name}", function
+
+
 def _sample_partition_keys(tenant_id: str) -> Iterator[tuple[str, str]]:
-    """(function name, key) for every partition key form keys.py makes: each ``*_pk`` function, called with
-    sample arguments by its parameters' names and annotations."""
+    """(function name, key) for every partition key form: each ``*_pk`` function, called with sample
+    arguments by its parameters' names and annotations."""
     found = 0
-    for name, function in inspect.getmembers(keys, inspect.isfunction):
-        if not name.endswith("_pk") or function.__module__ != keys.__name__:
-            continue
+    for name, function in _key_functions():
         arguments: dict[str, Any] = {}
         for parameter in inspect.signature(function).parameters.values():
             if parameter.name == "tenant_id":
@@ -153,7 +164,7 @@ def _sample_partition_keys(tenant_id: str) -> Iterator[tuple[str, str]]:
                 arguments[parameter.name] = f"{parameter.name}-01JX"
         found += 1
         yield name, function(**arguments)
-    assert found >= 30  # every form, not a few
+    assert found >= 35  # every form, not a few
 
 
 def _pynamodb_style(operation: str, key: str, index: str | None = None) -> dict[str, Any]:
