@@ -220,7 +220,17 @@ class _TenantClients:
             with self.lock:  # botocore's client creation is not thread safe
                 found = self.clients.get(service)
                 if found is None:
-                    found = self.clients[service] = _boto3_client(self.session, service)
+                    found = self.clients[service] = _boto3_client(self._boto3_session(), service)
+        return found
+
+    def _boto3_session(self) -> Any:
+        """One boto3 session over the botocore one (under the lock): each boto3 session registers its
+        handlers on the botocore session again, and S3's client refuses them twice."""
+        found = self.clients.get("boto3")
+        if found is None:
+            import boto3
+
+            found = self.clients["boto3"] = boto3.session.Session(botocore_session=self.session)
         return found
 
     def connection(self) -> Connection:
@@ -293,13 +303,11 @@ def _session(tenant_id: str) -> Any:
 
 
 def _boto3_client(session: Any, service: str) -> Any:
-    import boto3
     from botocore.config import Config
 
     from crm_core.aws import MAX_POOL_CONNECTIONS
 
-    tenant_session: Any = boto3.session.Session(botocore_session=session)
-    return tenant_session.client(
+    return session.client(
         service, region_name=settings().region, config=Config(max_pool_connections=MAX_POOL_CONNECTIONS)
     )
 
