@@ -16,7 +16,7 @@ from crm_core.config import settings
 from crm_core.definitions import TABLE, TENANT_ACCESS
 
 from tests.support.client import ApiClient
-from tests.support.iam_policy import Request, allowed, dynamodb_requests
+from tests.support.iam_policy import Request, allowed, dynamodb_requests, s3_requests
 
 PARTITION_KEYS = {"": TABLE.partition_key, **{i.name: i.partition_key for i in TABLE.indexes}}
 
@@ -59,6 +59,8 @@ def _policies(tenant_id: str) -> list[dict[str, Any]]:
 def _requests(call: Call, caller: str) -> list[Request]:
     table = f"arn:aws:dynamodb:{settings().region}:123456789012:table/{settings().table_name}"
     context = {f"aws:PrincipalTag/{TENANT_ACCESS.tag}": [caller]}
+    if call.service == "s3":
+        return s3_requests(call.operation, call.params, context)
     return dynamodb_requests(call.operation, call.params, table, PARTITION_KEYS, context)
 
 
@@ -83,6 +85,8 @@ def test_requests_use_the_tenants_scoped_credentials(
         contact["id"]
     ]
     assert client.get("/v1/companies").json()["items"]
+    # A report lists the tenant's analytics files (the local runtime reads them from S3 itself).
+    assert client.get("/v1/reports/pipeline").status_code == 200
     assert tenant_access.assume_role_calls() == before + 1  # warm: no STS call
 
     # The other tenant's first request: its own session.
@@ -90,8 +94,9 @@ def test_requests_use_the_tenants_scoped_credentials(
     assert tenant_access.assume_role_calls() == before + 2
 
     own = [call for call in calls if call.tenant_id == client.tenant_id]
-    operations = {call.operation for call in own}
-    assert {"GetItem", "Query", "TransactWriteItems", "PutItem"} <= operations, operations
+    operations = {(call.service, call.operation) for call in own}
+    expected = {("dynamodb", "GetItem"), ("dynamodb", "Query"), ("dynamodb", "TransactWriteItems")}
+    assert expected | {("dynamodb", "PutItem"), ("s3", "ListObjectsV2")} <= operations, operations
     keys = {
         tenant_id: tenant_access._cache.get(tenant_id).session.get_credentials().access_key
         for tenant_id in (client.tenant_id, other.tenant_id)
@@ -100,7 +105,6 @@ def test_requests_use_the_tenants_scoped_credentials(
     for call in calls:
         # Signed with the assumed role's credentials of the tenant whose request made it...
         assert call.access_key == keys[call.tenant_id], call
-        assert call.service == "dynamodb", call  # (no file in these requests)
         # ...and within what that tenant's policies allow, and nothing another tenant's would.
         assert all(allowed(_policies(call.tenant_id), r) for r in _requests(call, call.tenant_id)), call
         stranger = other.tenant_id if call.tenant_id == client.tenant_id else client.tenant_id

@@ -222,3 +222,30 @@ def s3_request(action: str, bucket: str, key: str | None = None, prefix: str | N
     if key is not None:
         return Request(f"s3:{action}", f"arn:aws:s3:::{bucket}/{key}")
     return Request(f"s3:{action}", f"arn:aws:s3:::{bucket}", {"s3:prefix": [prefix or ""]})
+
+
+# S3 operations as IAM authorizes them (HeadObject as GetObject, DeleteObjects per object as DeleteObject).
+_S3_OBJECT_ACTIONS = {
+    "GetObject": "GetObject",
+    "HeadObject": "GetObject",
+    "PutObject": "PutObject",
+    "DeleteObject": "DeleteObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "AbortMultipartUpload": "AbortMultipartUpload",
+    "ListParts": "ListMultipartUploadParts",
+}
+
+
+def s3_requests(operation: str, params: Mapping[str, Any], extra: Context) -> list[Request]:
+    """The IAM requests an S3 call is authorized as."""
+    bucket = params["Bucket"]
+    if operation in ("ListObjectsV2", "ListObjects"):
+        request = s3_request("ListBucket", bucket, prefix=params.get("Prefix", ""))
+        return [Request(request.action, request.resource, {**extra, **request.context})]
+    if operation == "DeleteObjects":
+        keys = [entry["Key"] for entry in params["Delete"]["Objects"]]
+        return [Request("s3:DeleteObject", f"arn:aws:s3:::{bucket}/{key}", dict(extra)) for key in keys]
+    action = _S3_OBJECT_ACTIONS[operation]
+    return [Request(f"s3:{action}", f"arn:aws:s3:::{bucket}/{params['Key']}", dict(extra))]
