@@ -24,6 +24,12 @@ LOCAL_ACCOUNT_ID = "123456789012"
 # a yearly access review finds the whole year.
 AUDIT_RETENTION_DAYS = 400
 
+# Connections kept open per AWS client (botocore's default is 10). A Lambda serves one request at a time, but
+# a batch writes ten inputs at once, each with its derived writes, and locally one process serves every
+# concurrent request: past the pool's size each call opens a connection and throws it away, which costs a
+# handshake and leaves sockets in TIME_WAIT until the local endpoint's port range runs dry under load.
+MAX_POOL_CONNECTIONS = 50
+
 
 @dataclass(frozen=True)
 class Settings:

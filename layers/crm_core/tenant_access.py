@@ -30,9 +30,10 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from crm_core.config import settings
+from crm_core.config import MAX_POOL_CONNECTIONS, settings
 from crm_core.definitions import ANALYTICS, TENANT_ACCESS
 
 if TYPE_CHECKING:
@@ -75,12 +76,17 @@ def enabled() -> bool:
 # ------------------------------------------------------------------------------------------- the policy
 
 
+def tenant_prefix(tenant_id: str) -> str:
+    """What every partition key of the tenant starts with, on the table and on every index (keys.py)."""
+    if not tenant_id:
+        raise ValueError("every key starts with the tenant")
+    return f"T#{tenant_id}"
+
+
 def key_patterns(tenant_id: str) -> list[str]:
     """``dynamodb:LeadingKeys`` patterns of the tenant's partition keys: ``T#<id>`` (the tenant's own item)
     and ``T#<id>#*`` (every other). Not ``T#<id>*``, which would match a tenant whose id starts with this
     one's."""
-    from crm_core.repositories.table import tenant_prefix  # lazy: table imports this module
-
     _check(tenant_id)
     prefix = tenant_prefix(tenant_id)
     return [prefix, f"{prefix}#*"]
@@ -119,8 +125,6 @@ def role_policy(table: str, imports_bucket: str, analytics_bucket: str) -> dict[
     """The tenant access role's own policy (infra/tenant_access.py; ARNs may be CDK tokens): the most any
     session may do, and already held to the session's tenant tag (``aws:PrincipalTag``), so that a session
     policy gone wrong still reaches one tenant only, and a session with no tag nothing."""
-    from crm_core.repositories.table import tenant_prefix  # lazy: table imports this module
-
     tag = TAG_VARIABLE
     folders = [(imports_bucket, f"{prefix}{tag}/") for prefix in TENANT_ACCESS.imports_prefixes]
     folders.append((analytics_bucket, f"{ANALYTICS.prefix}tenant={tag}/"))
@@ -186,9 +190,7 @@ def assume_role_calls() -> int:
 def _assume(tenant_id: str) -> dict[str, str]:
     """Fresh credentials for the tenant, as botocore's refreshable credentials take them."""
     global _assume_role_calls
-    from crm_core import aws
-
-    answer = aws.function_client("sts").assume_role(
+    answer = _sts().assume_role(
         RoleArn=settings().tenant_role_arn,
         RoleSessionName=f"crm-{tenant_id}"[:64],
         Policy=packed_policy(tenant_id),
@@ -203,6 +205,15 @@ def _assume(tenant_id: str) -> dict[str, str]:
         "token": credentials["SessionToken"],
         "expiry_time": credentials["Expiration"].isoformat(),
     }
+
+
+@cache
+def _sts() -> Any:
+    """STS with the function's own role (crm_core.aws imports this module: its clients are not used here)."""
+    import boto3
+
+    session: Any = boto3.session.Session()
+    return session.client("sts", region_name=settings().region)
 
 
 @dataclass
@@ -305,8 +316,6 @@ def _session(tenant_id: str) -> Any:
 def _boto3_client(session: Any, service: str) -> Any:
     from botocore.config import Config
 
-    from crm_core.aws import MAX_POOL_CONNECTIONS
-
     return session.client(
         service, region_name=settings().region, config=Config(max_pool_connections=MAX_POOL_CONNECTIONS)
     )
@@ -314,8 +323,6 @@ def _boto3_client(session: Any, service: str) -> Any:
 
 def _pynamodb_connection(session: Any) -> Connection:
     from pynamodb.connection import Connection
-
-    from crm_core.aws import MAX_POOL_CONNECTIONS
 
     class _TenantConnection(Connection):
         """pynamodb's connection, its client made from the tenant's session (pynamodb makes one per

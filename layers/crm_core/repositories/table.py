@@ -21,17 +21,10 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from crm_core import tenant_access, usage
-from crm_core.aws import MAX_POOL_CONNECTIONS
-from crm_core.config import settings
+from crm_core.config import MAX_POOL_CONNECTIONS, settings
 
 # Before any DynamoDB client exists: each request's units are counted (crm_core.usage).
 usage.install()
-
-
-def tenant_prefix(tenant_id: str) -> str:
-    if not tenant_id:
-        raise ValueError("every key starts with the tenant")
-    return f"T#{tenant_id}"
 
 
 class GSI1(GlobalSecondaryIndex[Any]):
