@@ -69,10 +69,6 @@ def current_tenant() -> str | None:
     return _tenant.get()
 
 
-def enabled() -> bool:
-    return bool(settings().tenant_role_arn)
-
-
 # ------------------------------------------------------------------------------------------- the policy
 
 
