@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_core.auth import Role
+from crm_core.config import LOCAL_ACCOUNT_ID
 from crm_core.definitions import (
     ANALYTICS,
     BUCKETS,
@@ -22,6 +23,7 @@ from crm_core.definitions import (
     SES_CONFIGURATION_SET_NAME,
     TABLE,
     TABLE_LOGICAL_NAME,
+    TENANT_ACCESS,
     USER_POOL,
 )
 
@@ -41,6 +43,7 @@ class LocalResources:
     scheduler_role_arn: str
     partner_bus_role_arn: str
     partner_deliveries_dlq_arn: str
+    tenant_role_arn: str  # what request handlers assume for their caller's tenant (crm_core.tenant_access)
 
 
 def table_request(table_name: str) -> dict[str, Any]:
@@ -95,6 +98,7 @@ def provision(session: Any) -> LocalResources:
     session.client("sesv2").create_configuration_set(ConfigurationSetName=SES_CONFIGURATION_SET_NAME)
     role_arn = _service_role(session, "crm-scheduler", "scheduler.amazonaws.com")
     partner_role_arn = _service_role(session, "crm-partner-buses", "events.amazonaws.com")
+    tenant_role_arn = _tenant_access_role(session)
     return LocalResources(
         table_name=TABLE_LOGICAL_NAME,
         table_stream_arn=table["LatestStreamArn"],
@@ -109,6 +113,7 @@ def provision(session: Any) -> LocalResources:
         scheduler_role_arn=role_arn,
         partner_bus_role_arn=partner_role_arn,
         partner_deliveries_dlq_arn=queue_arns[PARTNER_DELIVERIES_QUEUE.dead_letter_name],
+        tenant_role_arn=tenant_role_arn,
     )
 
 
@@ -121,6 +126,28 @@ def _service_role(session: Any, name: str, service: str) -> str:
     arn: str = session.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))[
         "Role"
     ]["Arn"]
+    return arn
+
+
+def _tenant_access_role(session: Any) -> str:
+    """The tenant access role (``definitions.TENANT_ACCESS``), assumed by this process as the API functions
+    assume it in AWS: the local endpoint hands out credentials it accepts, and evaluates no policy (the
+    policies are tested on their own: tests/unit/test_tenant_policy.py)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:root"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+    arn: str = session.client("iam").create_role(
+        RoleName=TENANT_ACCESS.role_name,
+        AssumeRolePolicyDocument=json.dumps(trust),
+        MaxSessionDuration=TENANT_ACCESS.session_seconds,
+    )["Role"]["Arn"]
     return arn
 
 

@@ -58,6 +58,8 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_WEBHOOK_DELIVERIES_QUEUE_URL"] = resources["webhook_deliveries_queue_url"]
     os.environ["CRM_PARTNER_BUS_ROLE_ARN"] = resources["partner_bus_role_arn"]
     os.environ["CRM_PARTNER_DELIVERIES_DLQ_ARN"] = resources["partner_deliveries_dlq_arn"]
+    # Requests reach the table and the buckets through their tenant's credentials, as in AWS.
+    os.environ["CRM_TENANT_ROLE_ARN"] = resources.get("tenant_role_arn", "")
     os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", ",".join(map(str, LOCAL_WEBHOOK_RETRY_DELAYS_S)))
     os.environ.setdefault("CRM_SUSPENDED_HOLD_S", str(LOCAL_SUSPENDED_HOLD_S))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
@@ -65,11 +67,12 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # crm_core.metrics: AWS only
     # Settings and clients are read once per process (as once per Lambda container); anything read before
     # this point saw no endpoint, so read again.
-    from crm_core import aws, config
+    from crm_core import aws, config, tenant_access
     from crm_core.services import user_directory
 
     config.settings.cache_clear()
-    aws.client.cache_clear()
+    aws.function_client.cache_clear()
+    tenant_access.clear()
     user_directory._signing_keys.cache_clear()
 
 
@@ -189,6 +192,7 @@ class LocalRuntime:
             "webhook_deliveries_queue_url": resources.queue_urls[WEBHOOK_DELIVERIES_QUEUE.name],
             "partner_bus_role_arn": resources.partner_bus_role_arn,
             "partner_deliveries_dlq_arn": resources.partner_deliveries_dlq_arn,
+            "tenant_role_arn": resources.tenant_role_arn,
         }
         use_endpoint(endpoint, resource_map)
 

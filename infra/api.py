@@ -18,7 +18,7 @@ from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, AUTHORIZER_CACHE_SECONDS
+from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, AUTHORIZER_CACHE_SECONDS, TENANT_ACCESS
 
 from infra.auth import CrmAuth
 from infra.data import CrmData
@@ -140,7 +140,11 @@ class CrmApi(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for definition in API_FUNCTIONS:
             function = functions.create(definition)
-            data.grant_read_write(function)
+            if definition.name in TENANT_ACCESS.functions:
+                # Its requests reach the table through the tenant access role only (infra/tenant_access.py).
+                data.cursor_secret.grant_read(function)
+            else:
+                data.grant_read_write(function)
             self.functions[definition.name] = function
             integration = integrations.HttpLambdaIntegration(f"{construct_name(definition.name)}", function)
             # A public function's routes (an email's tracking links) are reached with no credential: the

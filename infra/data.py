@@ -8,7 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from crm_core.definitions import CURSOR_SECRET_NAME, TABLE
+from crm_core.definitions import CURSOR_SECRET_NAME, TABLE, TENANT_ACCESS
 
 from infra.nag import acknowledge, table_index_finding
 
@@ -16,17 +16,7 @@ from infra.nag import acknowledge, table_index_finding
 # by index, and IAM enforces it. Transactions need no actions of their own: TransactWriteItems is
 # authorized per item as PutItem/UpdateItem/DeleteItem/ConditionCheckItem, TransactGetItems as GetItem.
 # DescribeTable: pynamodb.
-API_TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-)
+API_TABLE_ACTIONS = (*TENANT_ACCESS.item_actions, "dynamodb:DescribeTable")
 
 
 def _string_key(name: str) -> dynamodb.Attribute:

@@ -41,6 +41,7 @@ from infra.quotes import CrmQuotes
 from infra.recurring import CrmRecurringSchedules
 from infra.reminders import CrmReminders
 from infra.reporting import CrmReporting
+from infra.tenant_access import CrmTenantAccess
 from infra.usage import CrmUsage
 from infra.web import CrmWeb
 
@@ -118,6 +119,15 @@ class CrmStack(Stack):
         self.reporting = CrmReporting(self, "Reporting", functions=self.functions, table=self.data.table)
         # Usage metering: the functions' usage log lines through Firehose into the analytics bucket.
         self.usage = CrmUsage(self, "Usage", functions=self.functions, reporting=self.reporting)
+        # The role the authenticated API functions assume for their caller's tenant (docs/decisions/0035).
+        self.tenant_access = CrmTenantAccess(
+            self,
+            "TenantAccess",
+            functions=self.api.functions,
+            table=self.data.table,
+            imports_bucket=self.imports.bucket,
+            analytics_bucket=self.reporting.bucket,
+        )
         self.reminders = CrmReminders(
             self, "Reminders", reminders_queue=self.messaging.queues[REMINDERS_QUEUE.name]
         )

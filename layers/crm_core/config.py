@@ -27,6 +27,12 @@ AUDIT_RETENTION_DAYS = 400
 # queue to be looked at again after this long: SQS's longest message delay (docs/decisions/0034).
 SUSPENDED_HOLD_S = 900
 
+# Connections kept open per AWS client (botocore's default is 10). A Lambda serves one request at a time, but
+# a batch writes ten inputs at once, each with its derived writes, and locally one process serves every
+# concurrent request: past the pool's size each call opens a connection and throws it away, which costs a
+# handshake and leaves sockets in TIME_WAIT until the local endpoint's port range runs dry under load.
+MAX_POOL_CONNECTIONS = 50
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -57,6 +63,9 @@ class Settings:
     email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
     service_email_from: str  # the sender of service emails (a ticket's satisfaction survey)
     suspended_hold_s: int  # a suspended tenant's queued work is sent back to its queue this much later
+    # The role a request handler assumes for its caller's tenant (crm_core.tenant_access); empty: none, the
+    # function's own role reaches the table and the buckets.
+    tenant_role_arn: str
 
 
 @lru_cache(maxsize=1)
@@ -93,4 +102,5 @@ def settings() -> Settings:
         email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
         service_email_from=os.environ.get("CRM_SERVICE_EMAIL_FROM") or SERVICE_EMAIL_FROM,
         suspended_hold_s=int(os.environ.get("CRM_SUSPENDED_HOLD_S") or SUSPENDED_HOLD_S),
+        tenant_role_arn=os.environ.get("CRM_TENANT_ROLE_ARN", ""),
     )

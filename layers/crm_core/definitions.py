@@ -347,6 +347,8 @@ IMPORTS_BUCKET = BucketDefinition(
     browser_methods=("PUT", "GET"),
 )
 EXPORTS_PREFIX = "exports/"
+IMPORT_CHUNKS_PREFIX = "chunks/"
+IMPORT_REJECTED_PREFIX = "rejected/"
 BUCKETS: tuple[BucketDefinition, ...] = (IMPORTS_BUCKET,)
 
 
@@ -763,3 +765,55 @@ OUTBOX_STREAM_FILTER: dict[str, object] = {
     "eventName": ["INSERT", "MODIFY"],
     "dynamodb": {"NewImage": {"type": {"S": ["event", "record"]}}},
 }
+
+
+# ------------------------------------------------------------------------------------- tenant isolation
+@dataclass(frozen=True)
+class TenantAccessDefinition:
+    """The role a request handler assumes for its caller's tenant (crm_core.tenant_access,
+    docs/decisions/0035): its name on the local endpoint (CDK names the deployed one, given as
+    ``CRM_TENANT_ROLE_ARN``), how long a session lasts, and what it may do, on items whose partition key
+    starts with the tenant and on files under the tenant's prefixes only (the session policy says which)."""
+
+    role_name: str
+    session_seconds: int  # at most 3,600: a Lambda role assuming another is role chaining (one hour)
+    tag: str  # the session tag naming the tenant (CloudTrail shows it; the role's policy can use it)
+    item_actions: tuple[str, ...]  # DynamoDB actions on items (each call names its partition keys)
+    object_actions: tuple[str, ...]  # S3 actions on objects under the tenant's prefixes
+    list_actions: tuple[str, ...]  # S3 actions on a bucket, limited by ``s3:prefix``
+    imports_prefixes: tuple[str, ...]  # the imports bucket's folders holding ``<tenant id>/...``
+    functions: tuple[str, ...]  # the functions that assume it (the authenticated API functions)
+
+
+TENANT_ACCESS = TenantAccessDefinition(
+    role_name="crm-tenant-access",
+    session_seconds=3600,
+    tag="tenant",
+    # No Scan (no partition key to hold it to), no DescribeTable (pynamodb takes the schema from the
+    # models). TransactWriteItems and TransactGetItems are authorized item by item as these.
+    item_actions=(
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+    ),
+    object_actions=(
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    ),
+    list_actions=("s3:ListBucket",),
+    imports_prefixes=(
+        IMPORTS_BUCKET.notify_prefix,
+        IMPORT_CHUNKS_PREFIX,
+        IMPORT_REJECTED_PREFIX,
+        EXPORTS_PREFIX,
+    ),
+    functions=tuple(f.name for f in API_FUNCTIONS if not f.public),
+)

@@ -20,6 +20,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
+from crm_core import tenant_access
 from crm_core.auth import Role
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
@@ -56,6 +57,7 @@ from crm_core.definitions import (
     SCHEDULE_GROUP_NAME,
     SES_CONFIGURATION_SET_NAME,
     TABLE,
+    TENANT_ACCESS,
     TENANT_EXPORTS_QUEUE,
     WEBHOOK_DELIVERIES_QUEUE,
     ConsumerDefinition,
@@ -507,11 +509,82 @@ def test_authorizer_env_and_access(synth: Synth) -> None:
 
 @pytest.mark.parametrize("definition", API_FUNCTIONS, ids=lambda d: d.name)
 def test_api_function_access(synth: Synth, definition: FunctionDefinition) -> None:
-    statements = _policy_statements(synth, _function_id(synth, definition))
+    function_id = _function_id(synth, definition)
+    statements = _policy_statements(synth, function_id)
     actions = {a for s in statements for a in _actions(s)}
-    assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
     assert "dynamodb:Scan" not in actions  # no request path scans
     assert {"secretsmanager:GetSecretValue", "events:PutEvents"} <= actions
+    environment = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
+    if definition.name in TENANT_ACCESS.functions:
+        # Its requests reach the table through the tenant access role only (docs/decisions/0035).
+        assert not {a for a in actions if a.startswith("dynamodb:")}, actions
+        role_id = _tenant_access_role_id(synth)
+        assume = [s for s in statements if "sts:AssumeRole" in _actions(s)]
+        assert [(set(_actions(s)), s["Resource"]) for s in assume] == [
+            ({"sts:AssumeRole", "sts:TagSession"}, {"Fn::GetAtt": [role_id, "Arn"]})
+        ]
+        assert environment["CRM_TENANT_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    else:
+        # A public function (no credential: a signed token names the tenant) keeps its own table access.
+        assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
+        assert "CRM_TENANT_ROLE_ARN" not in environment
+
+
+def _tenant_access_role_id(synth: Synth) -> str:
+    (role_id,) = [
+        logical_id
+        for logical_id, role in _of_type(synth, "AWS::IAM::Role").items()
+        if str(role["Properties"].get("Description", "")).startswith("CRM tenant access")
+    ]
+    return role_id
+
+
+def test_the_tenant_access_role(synth: Synth) -> None:
+    role_id = _tenant_access_role_id(synth)
+    role = synth.resources[role_id]["Properties"]
+    assert role["MaxSessionDuration"] == TENANT_ACCESS.session_seconds
+    # Trusted by the authenticated API functions' roles, and nothing else.
+    trusted = []
+    for statement in role["AssumeRolePolicyDocument"]["Statement"]:
+        assert statement["Effect"] == "Allow" and "Condition" not in statement
+        assert set(_actions(statement)) == {"sts:AssumeRole", "sts:TagSession"}
+        principals = statement["Principal"]["AWS"]
+        trusted += principals if isinstance(principals, list) else [principals]
+    expected = [
+        synth.resources[_function_id(synth, d)]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for d in API_FUNCTIONS
+        if d.name in TENANT_ACCESS.functions
+    ]
+    assert len(expected) >= 6
+    assert sorted(p["Fn::GetAtt"][0] for p in trusted) == sorted(expected)
+    # Its policy is crm_core.tenant_access.role_policy: item actions held to the session's tenant tag, on
+    # the table and its indexes; the tenant's folders of the two buckets.
+    statements = [
+        statement
+        for policy in _of_type(synth, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    expected_policy = tenant_access.role_policy("table", "imports", "analytics")["Statement"]
+    assert len(statements) == len(expected_policy)
+    for statement, expected_statement in zip(statements, expected_policy, strict=True):
+        assert statement["Effect"] == "Allow"
+        assert set(_actions(statement)) == set(expected_statement["Action"])
+        assert statement.get("Condition") == expected_statement.get("Condition")
+    items = statements[0]
+    assert "dynamodb:Scan" not in _actions(items)
+    assert items["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == [
+        "T#${aws:PrincipalTag/tenant}",
+        "T#${aws:PrincipalTag/tenant}#*",
+    ]
+    table_id = next(iter(_of_type(synth, "AWS::DynamoDB::Table")))
+    assert items["Resource"][0] == {"Fn::GetAtt": [table_id, "Arn"]}
+    files = [
+        "".join(p if isinstance(p, str) else "<arn>" for p in r["Fn::Join"][1])
+        for r in statements[1]["Resource"]
+    ]
+    assert len(files) == len(TENANT_ACCESS.imports_prefixes) + 1
+    assert all(f.endswith("${aws:PrincipalTag/tenant}/*") for f in files), files
 
 
 def _queue_id(synth: Synth, name: str) -> str:

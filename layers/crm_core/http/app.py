@@ -20,6 +20,7 @@ import binascii
 import importlib
 import threading
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -31,7 +32,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crm_core import rate_limits, usage
+from crm_core import rate_limits, tenant_access, usage
 from crm_core.auth import Principal, Role
 from crm_core.coldstart import long_lived_imports
 from crm_core.context import RequestContext
@@ -270,9 +271,11 @@ def serve(app: ApiResolver, event: dict[str, Any], context: LambdaContext) -> di
     request = APIGatewayProxyEventV2(event)
     request_id = request.request_context.request_id
     logger.set_correlation_id(request_id)
-    with usage.metered() as meter:
-        response = _served(app, request, context, request_id)
     principal = _principal_from(request)
+    # A caller's request reaches the table and the buckets with its tenant's credentials only.
+    scope = tenant_access.scoped(principal.tenant_id) if principal is not None else nullcontext()
+    with usage.metered() as meter, scope:
+        response = _served(app, request, context, request_id)
     if principal is not None:
         # The request's usage line (crm_core.usage): its tenant, route, status and DynamoDB units.
         usage.emit(

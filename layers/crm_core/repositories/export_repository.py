@@ -8,8 +8,9 @@ from pynamodb.exceptions import UpdateError
 
 from crm_core.repositories import job_repository
 from crm_core.repositories.record_repository import query_page
-from crm_core.repositories.table import EventItem, ExportJobItem, TableItem, tenant_prefix
+from crm_core.repositories.table import EventItem, ExportJobItem, TableItem
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
+from crm_core.tenant_access import tenant_prefix
 
 
 def jobs_pk(tenant_id: str) -> str:

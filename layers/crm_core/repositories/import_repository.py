@@ -14,9 +14,9 @@ from crm_core.repositories.table import (
     ImportChunkItem,
     ImportJobItem,
     TableItem,
-    tenant_prefix,
 )
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
+from crm_core.tenant_access import tenant_prefix
 
 COUNTERS = ("processed", "created", "updated", "skipped", "failed")
 

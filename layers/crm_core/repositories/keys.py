@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from crm_core.repositories.table import tenant_prefix
+from crm_core.tenant_access import tenant_prefix
 
 RECORD_SK = "#RECORD"
 UNIQUE_SK = "#UNIQUE"

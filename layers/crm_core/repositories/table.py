@@ -16,22 +16,15 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.connection import Connection
+from pynamodb.connection import Connection, TableConnection
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from crm_core import usage
-from crm_core.aws import MAX_POOL_CONNECTIONS
-from crm_core.config import settings
+from crm_core import tenant_access, usage
+from crm_core.config import MAX_POOL_CONNECTIONS, settings
 
 # Before any DynamoDB client exists: each request's units are counted (crm_core.usage).
 usage.install()
-
-
-def tenant_prefix(tenant_id: str) -> str:
-    if not tenant_id:
-        raise ValueError("every key starts with the tenant")
-    return f"T#{tenant_id}"
 
 
 class GSI1(GlobalSecondaryIndex[Any]):
@@ -142,6 +135,12 @@ class TableItem(Model):
     gsi6 = GSI6()
     gsi7 = GSI7()
     gsi8 = GSI8()
+
+    @classmethod
+    def _get_connection(cls) -> TableConnection:
+        """pynamodb's connection of the model, or while a tenant's request is served the tenant's
+        (crm_core.tenant_access): the services and repositories do not know which."""
+        return tenant_access.table_connection(super()._get_connection())
 
 
 class RecordItem(TableItem, discriminator="record"):
@@ -580,8 +579,8 @@ _connection: Connection | None = None
 
 
 def connection() -> Connection:
-    """The connection pynamodb's models use, for transactions."""
+    """The connection pynamodb's models use, for transactions (the tenant's while its request is served)."""
     global _connection
     if _connection is None:
         _connection = Connection(region=settings().region, max_pool_connections=MAX_POOL_CONNECTIONS)
-    return _connection
+    return tenant_access.connection(_connection)

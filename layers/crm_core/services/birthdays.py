@@ -29,10 +29,11 @@ from crm_core.definitions import BIRTHDAYS_QUEUE
 from crm_core.models.contact import birthday_month_day
 from crm_core.repositories import keys, notification_repository, tenant_repository
 from crm_core.repositories import record_repository as repo
-from crm_core.repositories.table import RecordItem, UniqueMarker, tenant_prefix
+from crm_core.repositories.table import RecordItem, UniqueMarker
 from crm_core.repositories.transaction import ChangeSet, WriteConflict
 from crm_core.services.contacts import BIRTHDAY_ENTRY
 from crm_core.services.records import record_data, record_title
+from crm_core.tenant_access import tenant_prefix
 
 TENANTS_PER_MESSAGE = 100
 USERS_PER_READ = 100

@@ -27,7 +27,12 @@ from crm_core import aws, s3
 from crm_core.auth import Principal, Role
 from crm_core.config import settings
 from crm_core.context import RequestContext
-from crm_core.definitions import IMPORT_CHUNKS_QUEUE, IMPORTS_BUCKET
+from crm_core.definitions import (
+    IMPORT_CHUNKS_PREFIX,
+    IMPORT_CHUNKS_QUEUE,
+    IMPORT_REJECTED_PREFIX,
+    IMPORTS_BUCKET,
+)
 from crm_core.errors import FieldError, validation_failed
 from crm_core.events import EVENT_SK_PREFIX, build_event
 from crm_core.ids import derived_id, new_id, utc_now, utc_text
@@ -77,15 +82,15 @@ def upload_key(tenant_id: str, import_id: str) -> str:
 
 
 def _chunk_key(tenant_id: str, import_id: str, chunk: int) -> str:
-    return f"chunks/{tenant_id}/{import_id}/{chunk:06d}.json"
+    return f"{IMPORT_CHUNKS_PREFIX}{tenant_id}/{import_id}/{chunk:06d}.json"
 
 
 def _rejected_prefix(tenant_id: str, import_id: str) -> str:
-    return f"rejected/{tenant_id}/{import_id}/"
+    return f"{IMPORT_REJECTED_PREFIX}{tenant_id}/{import_id}/"
 
 
 def _rejected_key(tenant_id: str, import_id: str) -> str:
-    return f"rejected/{tenant_id}/{import_id}.csv"
+    return f"{IMPORT_REJECTED_PREFIX}{tenant_id}/{import_id}.csv"
 
 
 # ------------------------------------------------------------------------------------------------ API
