@@ -17,6 +17,7 @@ the syncs their consumers run on the records' events.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -181,10 +182,9 @@ class Workers:
             target = schedule["Target"]
             queue_name = target["Arn"].rsplit(":", 1)[-1]
             self.sqs.send_message(QueueUrl=self.queue_urls[queue_name], MessageBody=target.get("Input", "{}"))
-            try:
+            # Deleted meanwhile by its owner: fired once all the same.
+            with contextlib.suppress(gone):
                 self.scheduler.delete_schedule(Name=summary["Name"], GroupName=self.schedule_group)
-            except gone:
-                pass  # deleted meanwhile by its owner: fired once all the same
             fired += 1
         self.fired += fired
         return fired

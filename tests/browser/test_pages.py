@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import sign_in
 from tests.support.client import ApiClient
 
+
 def test_main_pages_and_completing_a_task(page: Page, base_url: str, client: ApiClient) -> None:
     company = client.create("companies", {"name": "Globex", "domain": "globex.example", "industry": "Energy"})
     contact = client.create(
