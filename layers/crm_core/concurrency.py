@@ -10,7 +10,7 @@ tenant's go on.
 The share comes with the plan's request rate (``share_for``: the rate limit a second, each request taken as
 ``SECONDS_PER_REQUEST`` of function time, at least ``MIN_SHARE``): free 5 environments, team 25, business
 about 167. A tenant within its rate limit whose requests are fast never meets it; one whose requests are
-slow (reports, exports, large batches) meets it before it fills the functions.
+slow (reports, exports, large batches) meets it before it fills every function.
 
 Why busy time rather than an in-flight counter (docs/decisions/0033): an exact counter is two conditional
 writes per request (in, out), more than the request's own writes and about $1.25 a million requests; busy
