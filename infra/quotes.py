@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra.api import CrmApi
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 
 REVENUE_FUNCTION = "revenue"
 
@@ -29,7 +29,7 @@ class CrmQuotes(Construct):
         if revenue.role is not None:
             acknowledge(
                 revenue.role,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                f"AwsSolutions-IAM5[Resource::{nag_arn(revenue.role, 'ses', 'identity/*')}]",
                 "A quote is sent from its user's own address, in a domain the operator verified, known only "
                 "at run time; the grant is this account's identities.",
             )
