@@ -19,7 +19,8 @@ from tests.support.client import ApiClient
 
 # The busy tenant is told apart by its rate limit (high enough never to be the rate limit's 429).
 BUSY_RATE = 123_456
-BUSY_SHARE = 0.05  # 500 ms of function time per 10-second window
+BUSY_SHARE = 0.05  # 200 ms of function time per window (of WINDOW_SECONDS, shortened for the test)
+WINDOW_SECONDS = 4
 # One route per API function: the local runtime serves each function one request at a time, as Lambda
 # serves each environment, so concurrent requests of one tenant are requests to different functions.
 PATHS = ("/v1/contacts", "/v1/deals", "/v1/users", "/v1/tickets", "/v1/products", "/v1/campaigns")
@@ -28,6 +29,7 @@ PATHS = ("/v1/contacts", "/v1/deals", "/v1/users", "/v1/tickets", "/v1/products"
 @pytest.fixture
 def small_share(monkeypatch: pytest.MonkeyPatch) -> None:
     share_for = concurrency.share_for
+    monkeypatch.setattr(concurrency, "WINDOW_SECONDS", WINDOW_SECONDS)
     monkeypatch.setattr(
         concurrency, "share_for", lambda rate: BUSY_SHARE if rate == BUSY_RATE else share_for(rate)
     )
