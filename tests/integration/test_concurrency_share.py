@@ -95,3 +95,23 @@ def test_beyond_its_share_a_tenant_gets_429_and_another_does_not(
         late = busy.post("/v1/contacts", {"email": "late@example.com"})
     # 201, not 409: none of the refused POSTs made the contact (its email is unique per tenant).
     assert late.status_code == 201, late.text
+
+
+def test_the_share_costs_a_write_per_ten_requests(client: ApiClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over HTTP, well under its share: one UpdateItem per ``SYNC_EVERY`` requests, no read."""
+    writes = 0
+    add_busy_ms = concurrency.busy_repository.add_busy_ms
+
+    def counted(tenant_id: str, *args: Any, **kwargs: Any) -> int:
+        nonlocal writes
+        writes += tenant_id == client.tenant_id
+        return add_busy_ms(tenant_id, *args, **kwargs)
+
+    monkeypatch.setattr(concurrency.busy_repository, "add_busy_ms", counted)
+    requests_made = 60
+    for n in range(requests_made):
+        assert client.get("/v1/contacts" if n % 2 else "/v1/deals", params={"limit": 1}).status_code == 200
+    # A window turning mid-run starts its count afresh: one more write at most.
+    assert (
+        requests_made // concurrency.SYNC_EVERY - 1 <= writes <= requests_made // concurrency.SYNC_EVERY + 1
+    )
