@@ -102,8 +102,10 @@ def _uncounted() -> Iterator[None]:
 
 
 def _is_rate_limit_sync(operation: str, params: dict[str, Any]) -> bool:
+    """The rate limit's window sync (crm_core.rate_limits) or the concurrency share's (crm_core.concurrency):
+    one UpdateItem per container every few requests, counted apart from the request's own calls."""
     partition = (params.get("Key") or {}).get("PK", {}).get("S", "")
-    return operation == "UpdateItem" and str(partition).endswith("#ratelimit")
+    return operation == "UpdateItem" and str(partition).endswith(("#ratelimit", "#busy"))
 
 
 def _is_count_query(params: dict[str, Any]) -> bool:

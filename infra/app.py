@@ -16,8 +16,16 @@ import aws_cdk as cdk
 from infra.bundling import REPO_ROOT, SourceLayout
 from infra.nag import add_checks
 from infra.stack import CrmStack
+from infra.stages import STAGE_CONTEXT, StagePolicies, stage_named
+from infra.waf import WEB_ACL_REGION, CrmWebAcl
 
 STACK_NAME = "CrmStack"
+EDGE_STACK_NAME = "CrmEdge"
+# Where the CRM deploys (-c crm:region=eu-west-1): unset, the stack is environment-agnostic (it deploys to
+# the credentials' region), and must then go to us-east-1, where CloudFront's web ACL is made beside it.
+REGION_CONTEXT = "crm:region"
+# An existing CloudFront web ACL (its ARN, from us-east-1) instead of the CRM's own.
+WEB_ACL_CONTEXT = "crm:webAclArn"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -40,9 +48,45 @@ def build_app(
     adds to (or replaces keys of) cdk.json's, as ``-c key=value`` does on the CLI."""
     # Context given here is overridden by whatever the CLI passes, so cdk.json stays the one source.
     app = cdk.App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
-    # Environment-agnostic: deploys to the account and region of the credentials in use.
-    stack = CrmStack(app, STACK_NAME, description="Serverless multi-tenant CRM", layout=layout)
-    cdk.Tags.of(stack).add("app", "crm")
+    stage = stage_named(app.node.try_get_context(STAGE_CONTEXT))
+    region = app.node.try_get_context(REGION_CONTEXT)
+    web_acl_arn = app.node.try_get_context(WEB_ACL_CONTEXT)
+    edge: cdk.Stack | None = None
+    kwargs: dict[str, Any] = {}
+    if region and str(region) != WEB_ACL_REGION and not web_acl_arn:
+        # The web ACL in a stack of its own in us-east-1 (deployed first: `cdk deploy --all` orders them),
+        # read by the CRM's stack through CDK's cross-region references (docs/decisions/0036).
+        account = os.environ.get("CDK_DEFAULT_ACCOUNT")
+        edge = cdk.Stack(
+            app,
+            EDGE_STACK_NAME,
+            description="CRM edge: the CloudFront web ACL (us-east-1)",
+            env=cdk.Environment(account=account, region=WEB_ACL_REGION),
+            cross_region_references=True,
+        )
+        web_acl_arn = CrmWebAcl(edge, "WebAcl").acl.attr_arn
+        kwargs = {
+            "env": cdk.Environment(account=account, region=str(region)),
+            "cross_region_references": True,
+        }
+    elif region:
+        kwargs = {"env": cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=str(region))}
+    # Without a region: environment-agnostic, deploying to the account and region of the credentials in use.
+    stack = CrmStack(
+        app,
+        STACK_NAME,
+        description=f"Serverless multi-tenant CRM ({stage.name})",
+        layout=layout,
+        web_acl_arn=web_acl_arn,
+        **kwargs,
+    )
+    stack.edge = edge
+    for each in (stack, edge):
+        if each is not None:
+            cdk.Tags.of(each).add("app", "crm")
+            cdk.Tags.of(each).add("stage", stage.name)
+    # Retention, deletion protection and log retention by stage, once every construct is made.
+    cdk.Aspects.of(app).add(StagePolicies(stage), priority=cdk.AspectPriority.MUTATING)
     add_checks(app)
     return app, stack
 

@@ -25,7 +25,7 @@ from crm_core.definitions import (
 )
 
 from infra.messaging import CrmMessaging
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 from infra.reminders import CrmReminders
 
 
@@ -89,7 +89,7 @@ class CrmCampaigns(Construct):
         if sender.role is not None:
             acknowledge(
                 sender.role,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                f"AwsSolutions-IAM5[Resource::{nag_arn(sender.role, 'ses', 'identity/*')}]",
                 "Tenants send from their own verified domains, known only at run time; the grant is this "
                 "account's identities, through the campaigns' configuration set.",
             )

@@ -27,7 +27,7 @@ from constructs import Construct
 from crm_core.definitions import IMPORTS_BUCKET, PARTNER_RULE_PREFIX, FunctionDefinition
 
 from infra.functions import LOG_RETENTION
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 
 if TYPE_CHECKING:
     from infra.stack import CrmStack
@@ -220,7 +220,7 @@ class CrmControlPlane(Construct):
             "chunks, rejected rows, exports) under its folders, whose keys are known only at run time.",
             _reference(reporting.bucket, "Arn", "/*"): "A tenant's deletion removes its analytics files "
             "(analytics/tenant=<id>/...), whose keys are known only at run time.",
-            f"arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:{rules}": "A tenant's deletion "
+            nag_arn(self.stack, "events", rules): "A tenant's deletion "
             "removes its partner rules (crm-target-<target id>), named at run time: that prefix on the bus.",
             "*": "events:ListRules takes no resource (it lists the bus's rules by name prefix).",
         }
@@ -266,7 +266,9 @@ class CrmControlPlane(Construct):
         acknowledge(
             api,
             "AwsSolutions-APIG3",
-            "Only IAM principals of the operator's account reach it; the WAF at the edge is issue 19 part 2.",
+            "Only IAM principals of the operator's account reach it: API Gateway refuses an unsigned or "
+            "foreign request itself, before any function is billed. The web ACL (infra/waf.py) guards the "
+            "tenants' API on CloudFront; this operator API is not on the distribution.",
         )
         acknowledge(
             api,

@@ -35,7 +35,7 @@ from crm_core.definitions import (
 
 from infra.data import CrmData
 from infra.functions import CrmFunctions, construct_name
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 
 DEAD_LETTER_RETENTION = Duration.days(14)  # the SQS maximum: time to look at a failure and redrive it
 # A rule retries a failed delivery to its queue (throttling, a queue being replaced) this often and this
@@ -245,8 +245,8 @@ class CrmMessaging(Construct):
             assert function.role is not None
             acknowledge(
                 function.role,
-                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:events:<AWS::Region>:<AWS::AccountId>:rule/"
-                f"{EVENT_BUS_NAME}/{PARTNER_RULE_PREFIX}*]",
+                f"AwsSolutions-IAM5[Resource::"
+                f"{nag_arn(function.role, 'events', f'rule/{EVENT_BUS_NAME}/{PARTNER_RULE_PREFIX}*')}]",
                 "One rule per event target, named at run time; limited to the target rules on the crm bus.",
             )
 

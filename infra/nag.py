@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from aws_cdk import Acknowledgment, CfnElement, Names, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Names, Stack, Token, Validations
 from aws_cdk import aws_dynamodb as dynamodb
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
@@ -43,6 +43,28 @@ def nag_reference(resource: IConstruct, attribute: str, seen_from: IConstruct) -
         + re.sub(r"[^A-Za-z0-9]", "", f"reference-to-{Names.node_unique_id(element.node)}{attribute}")
         + ">"
     )
+
+
+def nag_environment(scope: IConstruct) -> tuple[str, str, str]:
+    """The stack's partition, region and account as cdk-nag writes them in a finding: ``<AWS::Region>``
+    (and so on) in an environment-agnostic stack, the values themselves when the stack has them (``-c
+    crm:region=...``, infra/app.py)."""
+    stack = Stack.of(scope)
+    return tuple(  # type: ignore[return-value]
+        f"<AWS::{name}>" if Token.is_unresolved(value) else value
+        for name, value in (
+            ("Partition", stack.partition),
+            ("Region", stack.region),
+            ("AccountId", stack.account),
+        )
+    )
+
+
+def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """``arn:<AWS::Partition>:<service>:<AWS::Region>:<AWS::AccountId>:<resource>`` as cdk-nag writes it in
+    ``scope``'s stack (see ``nag_environment``)."""
+    partition, region, account = nag_environment(scope)
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
 
 def table_index_finding(table: dynamodb.Table, seen_from: IConstruct) -> str:

@@ -10,7 +10,7 @@ from constructs import Construct
 from crm_core.definitions import SES_CONFIGURATION_SET_NAME
 
 from infra.api import CrmApi
-from infra.nag import acknowledge
+from infra.nag import acknowledge, nag_arn
 
 REVENUE_FUNCTION = "revenue"
 
@@ -39,7 +39,7 @@ class CrmQuotes(Construct):
         if revenue.role is not None:
             acknowledge(
                 revenue.role,
-                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                f"AwsSolutions-IAM5[Resource::{nag_arn(revenue.role, 'ses', 'identity/*')}]",
                 "A quote is sent from its user's own address, in a domain the operator verified, known only "
                 "at run time; the grant is this account's identities.",
             )

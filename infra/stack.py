@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, NestedStack, Stack
+from aws_cdk import Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, NestedStack, Stack, Token
 from constructs import Construct
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
     AUDIT_RETENTION_CONTEXT,
+    AUTHORIZER,
     CONSUMERS,
     OUTBOX_DEAD_LETTER_QUEUE,
     PARTNER_ACCOUNTS_CONTEXT,
@@ -30,6 +31,7 @@ from infra.auth import CrmAuth
 from infra.bundling import SourceLayout
 from infra.campaigns import CrmCampaigns
 from infra.control_plane import CrmControlPlane
+from infra.dashboard import CrmDashboard
 from infra.data import CrmData
 from infra.event_schemas import CrmEventSchemas
 from infra.events import CrmEvents, partner_accounts
@@ -43,6 +45,7 @@ from infra.reminders import CrmReminders
 from infra.reporting import CrmReporting
 from infra.tenant_access import CrmTenantAccess
 from infra.usage import CrmUsage
+from infra.waf import WEB_ACL_REGION, CrmWebAcl
 from infra.web import CrmWeb
 
 SUPPRESS_INDENTATION_CONTEXT = "@aws-cdk/core:suppressTemplateIndentation"
@@ -67,6 +70,7 @@ class CrmStack(Stack):
         construct_id: str,
         *,
         layout: SourceLayout | None = None,
+        web_acl_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         # Unindented JSON, for every template of the stack: a nested stack takes no such property but reads
@@ -155,22 +159,35 @@ class CrmStack(Stack):
         # Every dead-letter queue, and the relay's errors, alarm to one topic operators subscribe to (a
         # nested stack).
         self.monitoring = NestedStack(self, "Monitoring", description="CRM alarms and their topic")
+        dead_letter_queues = {
+            **{q.dead_letter_name: self.messaging.dead_letter_queues[q.name] for q in QUEUES},
+            OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name: self.outbox.dead_letter_queue,
+            PARTNER_DELIVERIES_QUEUE.dead_letter_name: self.messaging.partner_dead_letters,
+        }
         self.alarms = CrmAlarms(
+            self.monitoring, "Alarms", dead_letter_queues=dead_letter_queues, relay=self.outbox.relay
+        )
+        # The operator's dashboard, and the latency, throttle and Athena alarms on its metrics.
+        self.dashboard = CrmDashboard(
             self.monitoring,
-            "Alarms",
-            dead_letter_queues={
-                **{q.dead_letter_name: self.messaging.dead_letter_queues[q.name] for q in QUEUES},
-                OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name: self.outbox.dead_letter_queue,
-                PARTNER_DELIVERIES_QUEUE.dead_letter_name: self.messaging.partner_dead_letters,
-            },
-            relay=self.outbox.relay,
+            "Dashboard",
+            http_api=self.api.http_api,
+            functions={AUTHORIZER.name: self.api.authorizer_function, **self.api.functions},
+            dead_letter_queues=dead_letter_queues,
+            athena_workgroup=self.reporting.workgroup_name,
+            topic=self.alarms.topic,
         )
 
         # The operator's control plane: the Chalice app behind its own IAM-authenticated REST API.
         self.control_plane = CrmControlPlane(self, "ControlPlane", crm=self)
 
-        # The web app, with the API on its own origin.
-        self.web = CrmWeb(self, "Web", http_api=self.api.http_api, auth=self.auth)
+        # The edge's web ACL: given (another stack's, or the operator's own), or made here.
+        self.edge: Stack | None = None  # the us-east-1 stack holding the web ACL, when there is one
+        self.web_acl: CrmWebAcl | None = None
+        web_acl_arn = web_acl_arn or self._own_web_acl()
+
+        # The web app, with the API on its own origin, behind the web ACL.
+        self.web = CrmWeb(self, "Web", http_api=self.api.http_api, auth=self.auth, web_acl_arn=web_acl_arn)
 
         CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
         CfnOutput(self, "ControlPlaneUrl", value=self.control_plane.api.url, description="The operator's API")
@@ -188,3 +205,22 @@ class CrmStack(Stack):
             value=self.alarms.topic.topic_arn,
             description="Subscribe to hear of dead letters and outbox relay errors",
         )
+
+    def _own_web_acl(self) -> str:
+        """A web ACL made in this stack, which CloudFront allows only in us-east-1 (infra/app.py;
+        docs/decisions/0036): a template of unknown region asserts it is deployed there."""
+        self.web_acl = CrmWebAcl(self, "Edge")
+        if Token.is_unresolved(self.region):
+            CfnRule(
+                self,
+                "WebAclRegion",
+                assertions=[
+                    CfnRuleAssertion(
+                        assert_=Fn.condition_equals(Aws.REGION, WEB_ACL_REGION),
+                        assert_description="CloudFront's web ACL is made in us-east-1: deploy this "
+                        "template there, or synthesize with -c crm:region=<region> (a us-east-1 stack then "
+                        "holds the web ACL) or -c crm:webAclArn=<an existing one>.",
+                    )
+                ],
+            )
+        return self.web_acl.acl.attr_arn

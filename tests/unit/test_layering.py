@@ -18,7 +18,13 @@ PACKAGES = {"crm_core": ROOT / "layers" / "crm_core", "functions": ROOT / "funct
 # The layers, lowest first. A module not named here is in its package's layer; the core's own top-level
 # modules are the base every layer may use (errors, ids, config, auth, ...), except those named.
 LAYERS = ("base", "models", "repositories", "services", "http", "functions")
-SERVICE_LEVEL = {"crm_core.outbox", "crm_core.rate_limits", "crm_core.consumers", "crm_core.plans"}
+SERVICE_LEVEL = {
+    "crm_core.outbox",
+    "crm_core.rate_limits",
+    "crm_core.concurrency",
+    "crm_core.consumers",
+    "crm_core.plans",
+}
 # The operator's migrations are an entry point, as a request's handler is: one may work through the services.
 ENTRY_LEVEL = "crm_core.migrations"
 

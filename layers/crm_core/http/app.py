@@ -1,7 +1,8 @@
 """The resolver every API function builds on, and the gate each request passes before its route.
 
 Order matters and is the contract's: a missing or bad credential is 401 before anything about the body;
-then the tenant's rate limit (429; every answer after this point carries the RateLimit headers); then the
+then the tenant's rate limit (429; every answer after this point carries the RateLimit headers) and its share
+of the functions (429 ``/problems/too-many-concurrent-requests``, crm_core.concurrency); then the
 body's size (413), media type (415), bytes (400 unless UTF-8) and a query string that is not UTF-8 (400);
 for a POST with ``Idempotency-Key``, the replay of a first answer; then the route: its body parsed as
 strict JSON (``json_body``: 400 when malformed or too deep, 422 for a number out of range), its
@@ -19,6 +20,7 @@ import base64
 import binascii
 import importlib
 import threading
+import time
 from collections.abc import Mapping
 from contextlib import nullcontext
 from typing import Any
@@ -32,7 +34,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crm_core import rate_limits, tenant_access, usage
+from crm_core import concurrency, rate_limits, tenant_access, usage
 from crm_core.auth import Principal, Role
 from crm_core.coldstart import long_lived_imports
 from crm_core.context import RequestContext
@@ -326,9 +328,29 @@ def _gate_and_resolve(
             ProblemError(429, "Too Many Requests", f"Over {decision.limit} requests a minute; retry later.")
         )
     else:
-        response = _resolve(app, request, context, request_id, principal)
+        response = _within_share(app, request, context, request_id, principal)
     response["headers"] = {**(response.get("headers") or {}), **decision.headers()}
     return response
+
+
+def _within_share(
+    app: ApiResolver,
+    request: APIGatewayProxyEventV2,
+    context: LambdaContext,
+    request_id: str,
+    principal: Principal,
+) -> dict[str, Any]:
+    """The request, unless its tenant has used its share of the functions in this window (429); its time
+    is counted against the tenant's share (crm_core.concurrency)."""
+    share = concurrency.share_for(principal.rate_limit)
+    refusal = concurrency.admit(principal.tenant_id, share)
+    if refusal is not None:
+        return problem_result(refusal.problem())
+    started = time.perf_counter()
+    try:
+        return _resolve(app, request, context, request_id, principal)
+    finally:
+        concurrency.record(principal.tenant_id, share, time.perf_counter() - started)
 
 
 def _resolve(

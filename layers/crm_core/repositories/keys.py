@@ -201,6 +201,16 @@ def contact_campaigns_pk(tenant_id: str, contact_id: str) -> str:
     return f"{tenant_prefix(tenant_id)}#contact#{contact_id}#campaigns"
 
 
+def rate_window_pk(tenant_id: str) -> str:
+    """The tenant's request-rate windows (crm_core.rate_limits), one item per minute under it."""
+    return f"{tenant_prefix(tenant_id)}#ratelimit"
+
+
+def busy_pk(tenant_id: str) -> str:
+    """The tenant's busy-time windows (crm_core.concurrency), one item per window under it."""
+    return f"{tenant_prefix(tenant_id)}#busy"
+
+
 def send_rate_pk(tenant_id: str, second: int) -> str:
     """The emails a tenant sent in one second (epoch seconds): its sending rate, across workers."""
     return f"{tenant_prefix(tenant_id)}#send_rate#{second}"

@@ -74,7 +74,7 @@ def list_tenants(limit: int, after: str | None = None) -> tuple[list[TenantItem]
 
 def add_requests(tenant_id: str, window_start: int, count: int, expires_at: int) -> int:
     """One UpdateItem: add ``count`` to the tenant's window and answer the window's new total."""
-    window = RateWindowItem(f"{keys.tenant_pk(tenant_id)}#ratelimit", str(window_start))
+    window = RateWindowItem(keys.rate_window_pk(tenant_id), str(window_start))
     window.update(
         actions=[
             RateWindowItem.requests.add(count),
