@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from crm_core.definitions import OUTBOX_BATCH_SIZE, OUTBOX_DEAD_LETTER_QUEUE, OUTBOX_MAX_RETRIES, OUTBOX_RELAY
@@ -61,6 +62,7 @@ class StreamRelay:
         self.dead_lettered = 0
         self._iterators: dict[str, str] = {}
         self._stop = threading.Event()
+        self._polling = threading.Lock()  # held by a poll, or by paused()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self.error: Exception | None = None  # the last fault: a failed invocation or a failed poll
         self.transient_errors = 0  # the local endpoint unreachable for a moment: retried like any failure
@@ -72,6 +74,13 @@ class StreamRelay:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """While it holds, the relay publishes nothing (once a poll under way has finished); what the
+        stream gets meanwhile is published after. For a figure measured beside a running relay."""
+        with self._polling:
+            yield
 
     def _discover(self) -> None:
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
@@ -171,7 +180,9 @@ class StreamRelay:
             return
         while not self._stop.is_set():
             try:
-                if self.poll_once() == 0:
+                with self._polling:
+                    published = self.poll_once()
+                if published == 0:
                     self._stop.wait(self.poll_seconds)
             except _Stopped:
                 return

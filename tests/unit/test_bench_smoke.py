@@ -328,40 +328,30 @@ def test_a_managers_patch_reads_the_owners_user_once_more(recorder: DynamoRecord
 # ------------------------------------------------------------------------------- CSV import
 
 
-def test_import_pipeline_figure_on_a_small_file(
-    runtime: LocalRuntime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_import_pipeline_figure_on_a_small_file(runtime: LocalRuntime) -> None:
     """``make bench``'s import figure on 60 rows: every row created, and the rows' writes shared (a row
     written alone, as before, cost 4.4 DynamoDB calls: its transaction, a Query, two BatchWriteItems)."""
-    from crm_core.services import webhooks
-
     from bench.import_pipeline import measure as measure_import
 
-    # This runtime's relay runs (make bench stops its own): the webhook fan-out's Query of the tenant's
-    # targets, one per batch of published events, lands in the figure as the relay happens to keep up.
-    fan_out_queries = 0
-    targets = webhooks._webhook_targets
-
-    def counted(tenant_id: str) -> list[Any]:
-        nonlocal fan_out_queries
-        fan_out_queries += 1
-        return targets(tenant_id)
-
-    monkeypatch.setattr(webhooks, "_webhook_targets", counted)
-    result = measure_import(60, runtime)
+    # make bench stops its runtime's relay: this one's is paused, so that neither it nor the work its
+    # events start (consumers, webhooks) lands in the figure as it happens to keep up.
+    assert runtime.relay is not None
+    with runtime.relay.paused():
+        result = measure_import(60, runtime)
     assert result["rows"] == 60 and result["pipeline_rows_per_second"] > 0
     calls = result["dynamodb_calls"]
     # Two shared transactions hold the 60 new contacts (one each, written alone, before), the derived
-    # entries go 25 to a call; the relay of this runtime runs and is counted too, hence the room.
+    # entries go 25 to a call.
     assert calls["TransactWriteItems"] <= 6, calls
     assert calls["BatchWriteItem"] <= 40, calls
     assert result["dynamodb_calls_per_row"] < 3, calls
     # A row's record, marker, three type-ahead entries, timeline entry and share of the counts: no audit
     # item of its own (decision 0027; 7.2 items a row with it).
     assert result["items_written_per_row"] < 6.6, result
-    # No duplicate-key Query a row: the splitter found the file's pairs, and a new tenant has no others.
-    # The plan's contacts quota reads the tenant's count once a chunk (two chunks).
-    assert calls.get("Query", 0) - fan_out_queries <= 4, (calls, fan_out_queries)
+    # No duplicate-key Query a row (60 here): the splitter found the file's pairs, and a new tenant has no
+    # others. The plan's contacts quota reads the tenant's count once a chunk's try (two chunks; a try lost
+    # to a conflict on a loaded machine reads it again).
+    assert calls.get("Query", 0) <= 12, calls
 
 
 def test_quote_create_reads_its_deal_products_and_number_and_writes_one_transaction(
