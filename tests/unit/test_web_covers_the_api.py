@@ -86,10 +86,8 @@ NOT_IN_THE_WEB_APP.update(
     {
         ("GET", "/v1/products/{record_id}"): "products are read from their list (the catalogue, the builder)",
         ("GET", "/v1/products/{record_id}/timeline"): "a product's changes are in Settings, Audit log",
-        ("PATCH", "/v1/products/{record_id}"): "a product's prices change through the API for now: the "
-        "catalogue page adds and lists products (not done yet in the web app)",
-        ("DELETE", "/v1/products/{record_id}"): "as PATCH /v1/products/{record_id}",
-        ("POST", "/v1/products/{record_id}/restore"): "as PATCH /v1/products/{record_id}",
+        ("POST", "/v1/products/{record_id}/restore"): "an archived product is restored through the API: the "
+        "catalogue lists the active ones (edit, deactivate, archive)",
         ("POST", "/v1/products/batch/{action}"): "a catalogue is loaded by an integration in batches",
         ("GET", "/v1/quotes/{record_id}/pdf"): "the builder's preview fetches it with fetch() as a blob "
         "(openapi-fetch reads JSON): QuoteDetail.tsx PdfPreview",
