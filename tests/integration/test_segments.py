@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_core.repositories.table import TableItem
+from botocore.client import BaseClient
 from crm_core.services.records import normalize_text
 
 from crm_local import moto_speed
@@ -32,32 +33,31 @@ class Reads:
 
 @contextmanager
 def reads_of(tenant_id: str) -> Iterator[Reads]:
-    """Counts the calls the in-process handlers make for ``tenant_id`` through the table's client."""
+    """Counts the DynamoDB calls the in-process handlers make for ``tenant_id``, through any client (a
+    request's are its tenant's own: crm_core.tenant_access)."""
     counted = Reads(tenant_id)
-    client = TableItem._get_connection().connection.client
-    events = client.meta.events
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
 
-    def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        context["crm_counted"] = tenant_id in json.dumps(params, default=str)
-        if context["crm_counted"]:
-            counted.calls[model.name] = counted.calls.get(model.name, 0) + 1
+    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        answer = original(client, operation, params)
+        if client.meta.service_model.service_name == "dynamodb" and tenant_id in json.dumps(
+            params, default=str
+        ):
+            with lock:
+                counted.calls[operation] = counted.calls.get(operation, 0) + 1
+                if operation in ("Query", "Scan"):
+                    counted.items += len(answer.get("Items", []))
+                elif operation == "BatchGetItem":
+                    counted.items += sum(len(items) for items in answer.get("Responses", {}).values())
+        return answer
 
-    def after(parsed: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        if not context.get("crm_counted"):
-            return
-        if model.name in ("Query", "Scan"):
-            counted.items += len(parsed.get("Items", []))
-        elif model.name == "BatchGetItem":
-            counted.items += sum(len(items) for items in parsed.get("Responses", {}).values())
-
-    events.register("before-call.dynamodb", before, unique_id="segments-test-before")
-    events.register("after-call.dynamodb", after, unique_id="segments-test-after")
     scans = sum(n for (_, kind), n in moto_speed.reads.items() if kind.startswith("scan"))
+    BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
     try:
         yield counted
     finally:
-        events.unregister("before-call.dynamodb", unique_id="segments-test-before")
-        events.unregister("after-call.dynamodb", unique_id="segments-test-after")
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
         counted.calls["moto scans"] = (
             sum(n for (_, kind), n in moto_speed.reads.items() if kind.startswith("scan")) - scans
         )
