@@ -1,4 +1,5 @@
-"""Stages by context: ``cdk deploy -c stage=prod`` (``dev`` unless told).
+"""Stages by context: ``cdk deploy -c stage=dev`` (``prod`` unless told: a deployment that forgets the
+flag keeps its data).
 
 The constructs are the same in both stages; what differs is how much a deployment keeps when it is torn down
 and how long it remembers, set by one aspect on the stack (nested stacks included) after every construct has
@@ -27,7 +28,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 STAGE_CONTEXT = "stage"
-DEFAULT_STAGE = "dev"
+DEFAULT_STAGE = "prod"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ STAGES = {
 
 
 def stage_named(value: object) -> Stage:
-    """The ``stage`` context (``-c stage=prod``) as a ``Stage``; ``None`` is dev. Anything else is a
+    """The ``stage`` context (``-c stage=dev``) as a ``Stage``; ``None`` is prod. Anything else is a
     ``ValueError`` that names the choices: synthesis stops there."""
     name = DEFAULT_STAGE if value is None else str(value).strip().lower()
     if name not in STAGES:

@@ -132,14 +132,14 @@ def partner_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     yield _synthesize(tmp_path_factory.mktemp("cdk.out"), context)
 
 
-PROD_REGION = "eu-west-1"
+OTHER_REGION = "eu-west-1"
 
 
 @pytest.fixture(scope="session")
-def prod_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    """The stack as ``cdk deploy --all -c stage=prod -c crm:region=eu-west-1`` synthesizes it: the web ACL
-    in a us-east-1 stack of its own (infra/app.py)."""
-    yield _synthesize(tmp_path_factory.mktemp("cdk.out"), {"stage": "prod", "crm:region": PROD_REGION})
+def dev_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """The stack as ``cdk deploy --all -c stage=dev -c crm:region=eu-west-1`` synthesizes it: the web ACL
+    in a us-east-1 stack of its own (infra/app.py); the default stage is prod (the ``synth`` fixture's)."""
+    yield _synthesize(tmp_path_factory.mktemp("cdk.out"), {"stage": "dev", "crm:region": OTHER_REGION})
 
 
 def _of_type(synth: Synth, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -184,9 +184,9 @@ def test_table_matches_definitions(synth: Synth) -> None:
     assert len(tables) == 1
     (table,) = tables.values()
     props = table["Properties"]
-    # The default stage is dev: the table goes with its stack (prod's: test_stages_differ_as_intended).
-    assert table["DeletionPolicy"] == "Delete"
-    assert table["UpdateReplacePolicy"] == "Delete"
+    # The default stage is prod: the table stays when its stack goes (dev's: test_stages_differ_as_intended).
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [
         {"AttributeName": TABLE.partition_key, "KeyType": "HASH"},
@@ -194,7 +194,7 @@ def test_table_matches_definitions(synth: Synth) -> None:
     ]
     assert props["StreamSpecification"] == {"StreamViewType": TABLE.stream_view}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert props["DeletionProtectionEnabled"] is False
+    assert props["DeletionProtectionEnabled"] is True
     assert props["TimeToLiveSpecification"] == {"AttributeName": TABLE.ttl_attribute, "Enabled": True}
 
     expected_keys = {TABLE.partition_key, TABLE.sort_key}
@@ -1682,18 +1682,18 @@ def _stage_view(synth: Synth) -> dict[str, Any]:
     }
 
 
-def test_stages_differ_as_intended(synth: Synth, prod_synth: Synth) -> None:
+def test_stages_differ_as_intended(synth: Synth, dev_synth: Synth) -> None:
     assert _stage_view(synth) == {
-        "table": ("Delete", False),
-        "user pool": "Delete",
-        "data buckets": ["Delete", "Delete"],
-        "log groups": {("Delete", STAGES["dev"].log_retention_days)},
-    }
-    assert _stage_view(prod_synth) == {
         "table": ("Retain", True),
         "user pool": "Retain",
         "data buckets": ["Retain", "Retain"],
         "log groups": {("Retain", STAGES["prod"].log_retention_days)},
+    }
+    assert _stage_view(dev_synth) == {
+        "table": ("Delete", False),
+        "user pool": "Delete",
+        "data buckets": ["Delete", "Delete"],
+        "log groups": {("Delete", STAGES["dev"].log_retention_days)},
     }
 
     # Everything else is the same stack: the same resources, by type, but the web ACL's (see below).
@@ -1703,28 +1703,28 @@ def test_stages_differ_as_intended(synth: Synth, prod_synth: Synth) -> None:
             counts[resource["Type"]] = counts.get(resource["Type"], 0) + 1
         return counts
 
-    dev_kinds, prod_kinds = kinds(synth), kinds(prod_synth)
+    prod_kinds, dev_kinds = kinds(synth), kinds(dev_synth)
     web_acl_kinds = {"AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration"}
-    assert {k: v for k, v in dev_kinds.items() if k not in web_acl_kinds} == {
-        k: v for k, v in prod_kinds.items() if k not in web_acl_kinds
-    } | {"AWS::Logs::LogGroup": prod_kinds["AWS::Logs::LogGroup"] + 1}
+    assert {k: v for k, v in prod_kinds.items() if k not in web_acl_kinds} == {
+        k: v for k, v in dev_kinds.items() if k not in web_acl_kinds
+    } | {"AWS::Logs::LogGroup": dev_kinds["AWS::Logs::LogGroup"] + 1}
     with pytest.raises(ValueError, match="stage"):
         stage_named("staging")
-    assert stage_named(None) is STAGES["dev"] and stage_named(" PROD ") is STAGES["prod"]
+    assert stage_named(None) is STAGES["prod"] and stage_named(" DEV ") is STAGES["dev"]
 
 
-def test_outside_us_east_1_the_web_acl_is_a_us_east_1_stack_of_its_own(prod_synth: Synth) -> None:
-    manifest = json.loads((prod_synth.outdir / "manifest.json").read_text())
+def test_outside_us_east_1_the_web_acl_is_a_us_east_1_stack_of_its_own(dev_synth: Synth) -> None:
+    manifest = json.loads((dev_synth.outdir / "manifest.json").read_text())
     stacks = {
         name: artifact
         for name, artifact in manifest["artifacts"].items()
         if artifact["type"] == "aws:cloudformation:stack"
     }
     assert stacks[EDGE_STACK_NAME]["environment"].endswith("/us-east-1")
-    assert stacks[prod_synth.stack.artifact_id]["environment"].endswith(f"/{PROD_REGION}")
-    assert EDGE_STACK_NAME in stacks[prod_synth.stack.artifact_id]["dependencies"]  # deployed first
+    assert stacks[dev_synth.stack.artifact_id]["environment"].endswith(f"/{OTHER_REGION}")
+    assert EDGE_STACK_NAME in stacks[dev_synth.stack.artifact_id]["dependencies"]  # deployed first
 
-    edge = json.loads((prod_synth.outdir / f"{EDGE_STACK_NAME}.template.json").read_text())["Resources"]
+    edge = json.loads((dev_synth.outdir / f"{EDGE_STACK_NAME}.template.json").read_text())["Resources"]
     _, acl = _web_acl(edge)
     assert acl["Scope"] == "CLOUDFRONT"
     assert {r["Type"] for r in edge.values()} == {
@@ -1732,16 +1732,17 @@ def test_outside_us_east_1_the_web_acl_is_a_us_east_1_stack_of_its_own(prod_synt
         "AWS::WAFv2::LoggingConfiguration",
         "AWS::Logs::LogGroup",
     }
+    # the stage reaches the edge stack too: a dev deployment's WAF log group goes with it
     assert edge[next(k for k, r in edge.items() if r["Type"] == "AWS::Logs::LogGroup")]["DeletionPolicy"] == (
-        "Retain"
+        "Delete"
     )
     # The CRM's stack makes no ACL of its own and reads the edge stack's (CloudFormation's cross-region
     # Fn::GetStackOutput), and has no region assertion: its region is known.
-    assert not _of_type(prod_synth, "AWS::WAFv2::WebACL")
-    (distribution,) = _of_type(prod_synth, "AWS::CloudFront::Distribution").values()
+    assert not _of_type(dev_synth, "AWS::WAFv2::WebACL")
+    (distribution,) = _of_type(dev_synth, "AWS::CloudFront::Distribution").values()
     reference = distribution["Properties"]["DistributionConfig"]["WebACLId"]["Fn::GetStackOutput"]
     assert (reference["StackName"], reference["Region"]) == (EDGE_STACK_NAME, "us-east-1")
-    parent = json.loads((prod_synth.outdir / f"{prod_synth.stack.artifact_id}.template.json").read_text())
+    parent = json.loads((dev_synth.outdir / f"{dev_synth.stack.artifact_id}.template.json").read_text())
     assert "WebAclRegion" not in parent.get("Rules", {})
 
 
@@ -1809,8 +1810,8 @@ def _lint(synth: Synth, region: str) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-def test_cfn_lint_finds_no_error_in_any_template(synth: Synth, prod_synth: Synth) -> None:
-    for assembly, region in ((synth, "us-east-1"), (prod_synth, PROD_REGION)):
+def test_cfn_lint_finds_no_error_in_any_template(synth: Synth, dev_synth: Synth) -> None:
+    for assembly, region in ((synth, "us-east-1"), (dev_synth, OTHER_REGION)):
         errors, warnings = _lint(assembly, region)
         assert errors == [], "\n".join(errors)
         # Warnings are listed (pytest -rA shows them) and kept at none: a new one is looked at, then fixed
