@@ -17,8 +17,15 @@ from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
-from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, AUTHORIZER_CACHE_SECONDS, TENANT_ACCESS
+from crm_core.definitions import (
+    API_FUNCTIONS,
+    AUTHORIZER,
+    AUTHORIZER_CACHE_SECONDS,
+    ORIGIN_HEADER,
+    TENANT_ACCESS,
+)
 
 from infra.auth import CrmAuth
 from infra.data import CrmData
@@ -26,6 +33,7 @@ from infra.functions import LOG_RETENTION, CrmFunctions, construct_name
 from infra.nag import acknowledge
 
 IDENTITY_SOURCE = "$request.header.Authorization"
+ORIGIN_IDENTITY_SOURCE = f"$request.header.{ORIGIN_HEADER}"
 # Stage-wide defaults; per-tenant limits (429 with Retry-After) are enforced by the application.
 THROTTLE_RATE_LIMIT = 500  # steady requests per second
 THROTTLE_BURST_LIMIT = 1000
@@ -92,11 +100,30 @@ class CrmApi(Construct):
 
         # The authorizer turns an API key or a user pool JWT into the principal (tenant, user, role).
         # It only reads: API key items by their hash, with GetItem.
+        # CloudFront's origin header value (infra/web.py): a request without it never reaches a function.
+        self.origin_secret = secretsmanager.Secret(
+            self,
+            "OriginSecret",
+            description="The value CloudFront adds to the API's requests (X-Crm-Origin), for the authorizer",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=40
+            ),
+        )
+        acknowledge(
+            self.origin_secret,
+            "AwsSolutions-SMG4",
+            "It only proves a request came through the distribution (and its web ACL); rotating it means "
+            "CloudFront and the authorizer changing at once (a deployment), so it is rotated by redeploying "
+            "with a new value, not by a rotation Lambda that would refuse requests in flight.",
+        )
+        # Resolved by CloudFormation at deployment (a dynamic reference), as CloudFront's is.
+        self.origin_secret_value = self.origin_secret.secret_value.unsafe_unwrap()
         self.authorizer_function = functions.create(
             AUTHORIZER,
             extra_environment={
                 "CRM_USER_POOL_ID": auth.user_pool.user_pool_id,
                 "CRM_USER_POOL_CLIENT_ID": auth.web_client.user_pool_client_id,
+                "CRM_ORIGIN_SECRET": self.origin_secret_value,
             },
             description="CRM API authorizer (API keys and user pool JWTs)",
         )
@@ -107,7 +134,7 @@ class CrmApi(Construct):
             self.authorizer_function,
             authorizer_name="crm",
             response_types=[authorizers.HttpLambdaResponseType.SIMPLE],
-            identity_source=[IDENTITY_SOURCE],
+            identity_source=[IDENTITY_SOURCE, ORIGIN_IDENTITY_SOURCE],
             results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_SECONDS),
         )
 

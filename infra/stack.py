@@ -187,9 +187,21 @@ class CrmStack(Stack):
         web_acl_arn = web_acl_arn or self._own_web_acl()
 
         # The web app, with the API on its own origin, behind the web ACL.
-        self.web = CrmWeb(self, "Web", http_api=self.api.http_api, auth=self.auth, web_acl_arn=web_acl_arn)
+        self.web = CrmWeb(
+            self,
+            "Web",
+            http_api=self.api.http_api,
+            auth=self.auth,
+            web_acl_arn=web_acl_arn,
+            origin_secret_value=self.api.origin_secret_value,
+        )
 
-        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the CRM API")
+        CfnOutput(
+            self,
+            "ApiUrl",
+            value=self.api.url,
+            description="The API's own address: its public pages (email links); API calls go to WebUrl's /v1",
+        )
         CfnOutput(self, "ControlPlaneUrl", value=self.control_plane.api.url, description="The operator's API")
         CfnOutput(self, "WebUrl", value=self.web.url, description="The web app (and the API under /v1)")
         CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)

@@ -26,6 +26,7 @@ from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
+from crm_core.definitions import ORIGIN_HEADER
 
 from infra.auth import CrmAuth
 from infra.bundling import REPO_ROOT
@@ -74,6 +75,7 @@ class CrmWeb(Construct):
         auth: CrmAuth,
         dist: Path = WEB_DIST,
         web_acl_arn: str | None = None,
+        origin_secret_value: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if not (dist / "index.html").is_file():
@@ -161,7 +163,11 @@ class CrmWeb(Construct):
             additional_behaviors={
                 API_PATH_PATTERN: cloudfront.BehaviorOptions(
                     origin=origins.HttpOrigin(
-                        api_domain, protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY
+                        api_domain,
+                        protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+                        # The proof the API's authorizer asks for (definitions.ORIGIN_HEADER); it replaces a
+                        # viewer's header of the same name.
+                        custom_headers={ORIGIN_HEADER: origin_secret_value} if origin_secret_value else None,
                     ),
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,

@@ -9,8 +9,13 @@ problem type ``/problems/tenant-suspended``: the tenant item is read with the cr
 check costs no call. Its answer is not cached: a revoked
 key, a deactivated user or a lowered role takes effect on the next request, for two DynamoDB round trips
 a request (services/credentials.py; docs/decisions/0002 and 0009).
+
+Deployed, a request must come through the CloudFront distribution (and its web ACL): one without the
+origin header's secret value is refused (``isAuthorized: false``: API Gateway's bare 403) before its
+credential is read (definitions.ORIGIN_HEADER).
 """
 
+import hmac
 from typing import TYPE_CHECKING, Any
 
 from crm_core.coldstart import long_lived_imports
@@ -18,6 +23,8 @@ from crm_core.coldstart import long_lived_imports
 with long_lived_imports():
     from aws_lambda_powertools import Logger
     from crm_core.auth import API_KEY_PREFIX, Principal
+    from crm_core.config import settings
+    from crm_core.definitions import ORIGIN_HEADER
     from crm_core.services.credentials import TenantSuspended, principal_for_api_key
 
     logger = Logger()
@@ -34,6 +41,17 @@ def _bearer(event: dict[str, Any]) -> str | None:
     return None
 
 
+def _through_the_edge(event: dict[str, Any]) -> bool:
+    """The request came through the distribution: its origin header carries the secret (none is needed
+    where no edge is in front, as on ``crm dev``)."""
+    expected = settings().origin_secret
+    if not expected:
+        return True
+    header = ORIGIN_HEADER.lower()
+    given = next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == header), "")
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def _principal(token: str) -> Principal | None:
     if token.startswith(API_KEY_PREFIX):
         return principal_for_api_key(token)
@@ -45,6 +63,9 @@ def _principal(token: str) -> Principal | None:
 
 
 def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
+    if not _through_the_edge(event):
+        logger.info("request around the edge refused")
+        return {"isAuthorized": False}
     token = _bearer(event)
     try:
         principal = _principal(token) if token else None

@@ -185,6 +185,11 @@ AUDIT_RETENTION_CONTEXT = "crm:auditRetentionDays"
 
 # Authorizer results are not cached: access takes effect on the very next request (docs/decisions/0009).
 AUTHORIZER_CACHE_SECONDS = 0
+# CloudFront adds this header, with a secret value, to every request it forwards to the API (infra/web.py).
+# It is one of the authorizer's identity sources, so API Gateway answers 401 to a request without it before
+# any function runs (one sent to the API's own execute-api address, around the web ACL), and the authorizer
+# refuses one whose value is not the secret (docs/decisions/0036).
+ORIGIN_HEADER = "X-Crm-Origin"
 
 
 # ------------------------------------------------------------------------------ queues, rules, consumers

@@ -23,6 +23,7 @@ from cdk_nag import AwsSolutionsChecks
 from crm_core import tenant_access
 from crm_core.auth import Role
 from crm_core.definitions import (
+    ORIGIN_HEADER,
     ACTIVITY_SCHEDULES_QUEUE,
     ANALYTICS,
     ANALYTICS_COMPACTION_QUEUE,
@@ -375,9 +376,26 @@ def test_authorizer(synth: Synth) -> None:
     assert props["EnableSimpleResponses"] is True
     assert props["AuthorizerPayloadFormatVersion"] == "2.0"
     assert props["AuthorizerResultTtlInSeconds"] == AUTHORIZER_CACHE_SECONDS
-    assert props["IdentitySource"] == ["$request.header.Authorization"]
+    # The credential, and the origin header CloudFront adds: a request without either never runs a function.
+    assert props["IdentitySource"] == ["$request.header.Authorization", f"$request.header.{ORIGIN_HEADER}"]
     uri = json.dumps(props["AuthorizerUri"])
     assert _function_id(synth, AUTHORIZER) in uri
+
+
+def test_the_api_answers_only_what_comes_through_the_distribution(synth: Synth) -> None:
+    """CloudFront's /v1/* origin carries the origin header with the secret's value, the authorizer is given the
+    same value, both as CloudFormation dynamic references of one generated secret (never its value)."""
+    (secret_id,) = [k for k in _of_type(synth, "AWS::SecretsManager::Secret") if "OriginSecret" in k]
+    reference = {
+        "Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]
+    }
+    (distribution,) = _of_type(synth, "AWS::CloudFront::Distribution").values()
+    origins = distribution["Properties"]["DistributionConfig"]["Origins"]
+    api_origins = [o for o in origins if "CustomOriginConfig" in o]
+    assert len(api_origins) == 1
+    assert api_origins[0]["OriginCustomHeaders"] == [{"HeaderName": ORIGIN_HEADER, "HeaderValue": reference}]
+    env = synth.resources[_function_id(synth, AUTHORIZER)]["Properties"]["Environment"]["Variables"]
+    assert env["CRM_ORIGIN_SECRET"] == reference
 
 
 def test_every_route_reaches_its_function_through_the_authorizer(synth: Synth) -> None:
@@ -441,7 +459,7 @@ def test_function(synth: Synth, definition: FunctionDefinition) -> None:
         assert env[name] == value
     (table_id,) = _of_type(synth, "AWS::DynamoDB::Table")
     (bus_id,) = _of_type(synth, "AWS::Events::EventBus")
-    (secret_id,) = _of_type(synth, "AWS::SecretsManager::Secret")
+    (secret_id,) = [k for k in _of_type(synth, "AWS::SecretsManager::Secret") if "CursorSigningKey" in k]
     assert env["CRM_TABLE_NAME"] == {"Ref": table_id}
     assert env["CRM_EVENT_BUS_NAME"] == {"Ref": bus_id}
     assert env["CRM_CURSOR_SECRET_ARN"] == {"Ref": secret_id}
