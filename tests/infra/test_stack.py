@@ -23,7 +23,6 @@ from cdk_nag import AwsSolutionsChecks
 from crm_core import tenant_access
 from crm_core.auth import Role
 from crm_core.definitions import (
-    ORIGIN_HEADER,
     ACTIVITY_SCHEDULES_QUEUE,
     ANALYTICS,
     ANALYTICS_COMPACTION_QUEUE,
@@ -44,6 +43,7 @@ from crm_core.definitions import (
     IMPORTS_BUCKET,
     INBOUND_EVENTS_QUEUE,
     MERGE_MOVES_QUEUE,
+    ORIGIN_HEADER,
     OUTBOX_BATCH_SIZE,
     OUTBOX_DEAD_LETTER_QUEUE,
     OUTBOX_MAX_RETRIES,
@@ -386,9 +386,7 @@ def test_the_api_answers_only_what_comes_through_the_distribution(synth: Synth) 
     """CloudFront's /v1/* origin carries the origin header with the secret's value, the authorizer is given the
     same value, both as CloudFormation dynamic references of one generated secret (never its value)."""
     (secret_id,) = [k for k in _of_type(synth, "AWS::SecretsManager::Secret") if "OriginSecret" in k]
-    reference = {
-        "Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]
-    }
+    reference = {"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]}
     (distribution,) = _of_type(synth, "AWS::CloudFront::Distribution").values()
     origins = distribution["Properties"]["DistributionConfig"]["Origins"]
     api_origins = [o for o in origins if "CustomOriginConfig" in o]
