@@ -383,8 +383,8 @@ def test_authorizer(synth: Synth) -> None:
 
 
 def test_the_api_answers_only_what_comes_through_the_distribution(synth: Synth) -> None:
-    """CloudFront's /v1/* origin carries the origin header with the secret's value, the authorizer is given the
-    same value, both as CloudFormation dynamic references of one generated secret (never its value)."""
+    """CloudFront's /v1/* origin carries the origin header with the secret's value, the authorizer is given
+    the same value, both as CloudFormation dynamic references of one generated secret (never its value)."""
     (secret_id,) = [k for k in _of_type(synth, "AWS::SecretsManager::Secret") if "OriginSecret" in k]
     reference = {"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": secret_id}, ":SecretString:::}}"]]}
     (distribution,) = _of_type(synth, "AWS::CloudFront::Distribution").values()
