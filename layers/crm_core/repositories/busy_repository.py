@@ -5,18 +5,9 @@ answered)."""
 
 from __future__ import annotations
 
-from crm_core.repositories import keys
-from crm_core.repositories.table import RateWindowItem
+from crm_core.repositories import keys, tenant_repository
 
 
 def add_busy_ms(tenant_id: str, window_start: int, busy_ms: int, expires_at: int) -> int:
     """One UpdateItem: add ``busy_ms`` to the tenant's window and answer the window's new total (ms)."""
-    window = RateWindowItem(keys.busy_pk(tenant_id), str(window_start))
-    window.update(
-        actions=[
-            RateWindowItem.requests.add(busy_ms),
-            RateWindowItem.expires_at.set(expires_at),
-            RateWindowItem.item_type.set(RateWindowItem),
-        ]
-    )
-    return int(window.requests)
+    return tenant_repository.add_to_window(keys.busy_pk(tenant_id), window_start, busy_ms, expires_at)

@@ -74,10 +74,16 @@ def list_tenants(limit: int, after: str | None = None) -> tuple[list[TenantItem]
 
 def add_requests(tenant_id: str, window_start: int, count: int, expires_at: int) -> int:
     """One UpdateItem: add ``count`` to the tenant's window and answer the window's new total."""
-    window = RateWindowItem(keys.rate_window_pk(tenant_id), str(window_start))
+    return add_to_window(keys.rate_window_pk(tenant_id), window_start, count, expires_at)
+
+
+def add_to_window(partition_key: str, window_start: int, amount: int, expires_at: int) -> int:
+    """One UpdateItem: add ``amount`` to the window item (``RateWindowItem``, expiring with the TTL) and
+    answer its new total: the rate limit's requests, the concurrency share's busy time."""
+    window = RateWindowItem(partition_key, str(window_start))
     window.update(
         actions=[
-            RateWindowItem.requests.add(count),
+            RateWindowItem.requests.add(amount),
             RateWindowItem.expires_at.set(expires_at),
             RateWindowItem.item_type.set(RateWindowItem),
         ]
