@@ -167,11 +167,10 @@ class CrmApi(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for definition in API_FUNCTIONS:
             function = functions.create(definition)
-            if definition.name in TENANT_ACCESS.functions:
-                # Its requests reach the table through the tenant access role only (infra/tenant_access.py).
-                data.cursor_secret.grant_read(function)
-            else:
-                data.grant_read_write(function)
+            # Its requests reach the table through the tenant access role only (infra/tenant_access.py);
+            # the cursor key signs and checks its cursors and links.
+            assert definition.name in TENANT_ACCESS.functions
+            data.cursor_secret.grant_read(function)
             self.functions[definition.name] = function
             integration = integrations.HttpLambdaIntegration(f"{construct_name(definition.name)}", function)
             # A public function's routes (an email's tracking links) are reached with no credential: the

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 from crm_core.definitions import EXPORTS_PREFIX, IMPORT_CHUNKS_QUEUE, IMPORTS_BUCKET, TENANT_EXPORTS_QUEUE
 
+from infra.data import CrmData, bucket_encryption
 from infra.functions import CrmFunctions
 from infra.messaging import CrmMessaging
 from infra.nag import acknowledge, nag_reference
@@ -17,14 +18,20 @@ from infra.nag import acknowledge, nag_reference
 
 class CrmImports(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, functions: CrmFunctions, messaging: CrmMessaging
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: CrmFunctions,
+        messaging: CrmMessaging,
+        data: CrmData,
     ) -> None:
         super().__init__(scope, construct_id)
         definition = IMPORTS_BUCKET
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
+            **bucket_encryption(data.data_key),
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             # Uploads, their chunks and rejected rows are working files: kept a few days, then deleted.

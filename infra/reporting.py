@@ -12,6 +12,7 @@ from aws_cdk import aws_athena as athena
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
@@ -19,6 +20,7 @@ from crm_core.definitions import ANALYTICS
 from crm_core.reports.columns import ALL
 from crm_core.services.table_export import EXPORT_PREFIX as EXPORTS_PREFIX
 
+from infra.data import bucket_encryption
 from infra.functions import CrmFunctions
 from infra.nag import acknowledge, nag_reference
 
@@ -48,7 +50,6 @@ def _bucket(scope: Construct, construct_id: str, **settings: object) -> s3.Bucke
     bucket = s3.Bucket(
         scope,
         construct_id,
-        encryption=s3.BucketEncryption.S3_MANAGED,
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
         **{"removal_policy": RemovalPolicy.RETAIN, **settings},  # type: ignore[arg-type]
@@ -69,20 +70,25 @@ class CrmReporting(Construct):
         *,
         functions: CrmFunctions,
         table: dynamodb.ITable | None = None,
+        data_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.records_table = table
         stack = Stack.of(self)
+        # The tenants' files and query results under the data key when there is one (infra/data.py).
+        encryption = bucket_encryption(data_key)
         self.bucket = _bucket(
             self,
             "Bucket",
             lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1))],
+            **encryption,
         )
         self.results = _bucket(
             self,
             "Results",
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(RESULTS_KEPT_DAYS))],
             removal_policy=RemovalPolicy.DESTROY,
+            **encryption,
         )
         # Names of their own per stack: two stacks in one account must not share a catalog or workgroup.
         self.database_name = f"{stack.stack_name.lower().replace('-', '_')}_{ANALYTICS.glue_database}"
@@ -121,6 +127,10 @@ class CrmReporting(Construct):
                     output_location=f"s3://{self.results.bucket_name}/results/",
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
                         encryption_option="SSE_S3"
+                    )
+                    if data_key is None
+                    else athena.CfnWorkGroup.EncryptionConfigurationProperty(
+                        encryption_option="SSE_KMS", kms_key=data_key.key_arn
                     ),
                 ),
             ),

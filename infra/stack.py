@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Aws, CfnOutput, CfnRule, CfnRuleAssertion, Fn, NestedStack, Stack, Token
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 from crm_core.definitions import (
     ACTIVITY_SCHEDULES_QUEUE,
@@ -86,11 +87,7 @@ class CrmStack(Stack):
         self.auth = CrmAuth(self, "Auth")
 
         # What every function receives; the names match crm_core.config.
-        environment = {
-            "CRM_TABLE_NAME": self.data.table.table_name,
-            "CRM_EVENT_BUS_NAME": self.events.bus.event_bus_name,
-            "CRM_CURSOR_SECRET_ARN": self.data.cursor_secret.secret_arn,
-        }
+        environment = {**self.data.environment(), "CRM_EVENT_BUS_NAME": self.events.bus.event_bus_name}
         retention = self.node.try_get_context(AUDIT_RETENTION_CONTEXT)
         if retention is not None:
             environment["CRM_AUDIT_RETENTION_DAYS"] = str(audit_retention_days(retention))
@@ -118,9 +115,13 @@ class CrmStack(Stack):
             data=self.data,
             bus=self.events.bus,
         )
-        self.imports = CrmImports(self, "Imports", functions=self.functions, messaging=self.messaging)
+        self.imports = CrmImports(
+            self, "Imports", functions=self.functions, messaging=self.messaging, data=self.data
+        )
         # Reports: the exporter's Parquet files, their Glue tables and the Athena workgroup.
-        self.reporting = CrmReporting(self, "Reporting", functions=self.functions, table=self.data.table)
+        self.reporting = CrmReporting(
+            self, "Reporting", functions=self.functions, table=self.data.table, data_key=self.data.data_key
+        )
         # Usage metering: the functions' usage log lines through Firehose into the analytics bucket.
         self.usage = CrmUsage(self, "Usage", functions=self.functions, reporting=self.reporting)
         # The role the authenticated API functions assume for their caller's tenant (docs/decisions/0035).
@@ -181,6 +182,8 @@ class CrmStack(Stack):
         # The operator's control plane: the Chalice app behind its own IAM-authenticated REST API.
         self.control_plane = CrmControlPlane(self, "ControlPlane", crm=self)
 
+        self._grant_data_key()
+
         # The edge's web ACL: given (another stack's, or the operator's own), or made here.
         self.edge: Stack | None = None  # the us-east-1 stack holding the web ACL, when there is one
         self.web_acl: CrmWebAcl | None = None
@@ -217,6 +220,19 @@ class CrmStack(Stack):
             value=self.alarms.topic.topic_arn,
             description="Subscribe to hear of dead letters and outbox relay errors",
         )
+
+    def _grant_data_key(self) -> None:
+        """With a customer-managed key on the tenants' data, whatever reads or writes it may use the key,
+        through DynamoDB and S3 only: every function (each one's other grants decide what it reaches), the
+        stream's Pipe, Firehose's usage files and the tenant sessions' role."""
+        grantees: tuple[iam.IGrantable, ...] = (
+            *self.functions.functions.values(),
+            self.outbox.pipe_role,
+            self.usage.delivery_role,
+            self.tenant_access.role,
+        )
+        for grantee in grantees:
+            self.data.grant_data_key(grantee)
 
     def _own_web_acl(self) -> str:
         """A web ACL made in this stack, which CloudFront allows only in us-east-1 (infra/app.py;

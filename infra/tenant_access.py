@@ -1,4 +1,4 @@
-"""The tenant access role (docs/decisions/0035): what the authenticated API functions assume for their
+"""The tenant access role (docs/decisions/0035): what the API functions assume for their
 caller's tenant (crm_core.tenant_access), so that their requests reach the table and the buckets with
 credentials that can touch that tenant's items and files only.
 
@@ -8,9 +8,9 @@ credentials that can touch that tenant's items and files only.
   actions (no Scan) on partition keys ``T#<the session's tenant tag>`` and ``T#<tag>#...`` on the table
   and its indexes, and the tenant's folders of the imports and analytics buckets. Each session narrows it
   again with the session policy made for its tenant.
-- The functions that assume it keep no table access of their own: every call of a request is made inside
-  the tenant's scope (crm_core.http.app). The public functions (tracking links, quote pages: no
-  credential, a signed token names the tenant) keep theirs.
+- The functions that assume it (every API function) keep no table access of their own: every call of a
+  request is made inside the tenant's scope (crm_core.http.app; for the public functions — tracking
+  links, survey and quote pages, no credential — the tenant their verified token names, crm_core.http.public).
 """
 
 from __future__ import annotations

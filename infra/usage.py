@@ -56,7 +56,7 @@ class CrmUsage(Construct):
         bucket.add_lifecycle_rule(
             id="UsageErrorsExpire", prefix=ERRORS_PREFIX, expiration=Duration.days(USAGE_ERRORS_DAYS)
         )
-        role = iam.Role(
+        self.delivery_role = role = iam.Role(
             self,
             "DeliveryRole",
             description="Firehose: usage lines into the analytics bucket's usage partitions",

@@ -41,6 +41,12 @@ def _answer(event: dict[str, Any]) -> dict[str, Any]:
     raise ProblemError(404, "Not Found", "No such quote.")
 
 
+def _purpose(event: dict[str, Any]) -> str:
+    from crm_core.services.quote_mail import PAGE_PURPOSE
+
+    return PAGE_PURPOSE
+
+
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    return serve_public(event, _answer, logger)
+    return serve_public(event, _answer, logger, _purpose)

@@ -73,6 +73,14 @@ def _survey(event: dict[str, Any], method: str, token: str) -> dict[str, Any]:
     return {"statusCode": status, "headers": HTML, "body": page}
 
 
+def _purpose(event: dict[str, Any]) -> str:
+    """What the route's tokens are signed for: a survey's page, or an email's tracking links."""
+    from crm_core.services.campaign_sends import TRACKING_PURPOSE
+    from crm_core.services.surveys import SURVEY_PURPOSE
+
+    return SURVEY_PURPOSE if str(event.get("rawPath", "")).startswith("/s/") else TRACKING_PURPOSE
+
+
 @logger.inject_lambda_context(log_event=False)
 def handler(event: dict[str, Any], context: "LambdaContext") -> dict[str, Any]:
-    return serve_public(event, _answer, logger)
+    return serve_public(event, _answer, logger, _purpose)

@@ -66,6 +66,7 @@ class Settings:
     # The role a request handler assumes for its caller's tenant (crm_core.tenant_access); empty: none, the
     # function's own role reaches the table and the buckets.
     tenant_role_arn: str
+    data_key_arn: str  # the customer-managed key of the tenants' data, when there is one (DATA_KEY_CONTEXT)
     # The value CloudFront's origin header carries (definitions.ORIGIN_HEADER); empty: no edge in front
     # (crm dev).
     origin_secret: str
@@ -106,5 +107,6 @@ def settings() -> Settings:
         service_email_from=os.environ.get("CRM_SERVICE_EMAIL_FROM") or SERVICE_EMAIL_FROM,
         suspended_hold_s=int(os.environ.get("CRM_SUSPENDED_HOLD_S") or SUSPENDED_HOLD_S),
         tenant_role_arn=os.environ.get("CRM_TENANT_ROLE_ARN", ""),
+        data_key_arn=os.environ.get("CRM_DATA_KEY_ARN", ""),
         origin_secret=os.environ.get("CRM_ORIGIN_SECRET", ""),
     )

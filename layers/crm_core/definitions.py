@@ -256,6 +256,10 @@ PARTNER_SOURCE_PREFIX = "partner."
 ACCOUNT_ID_PATTERN = r"^[0-9]{12}$"  # an AWS account id
 # CDK context listing the AWS accounts whose partners may put partner.* events on the bus (infra/events.py).
 PARTNER_ACCOUNTS_CONTEXT = "crm:partnerAccounts"
+# CDK context for a customer-managed KMS key on the tenants' data (the table and its stream, the imports and
+# analytics buckets, Athena's results; infra/data.py, docs/decisions/0037): ``create`` makes one in the
+# stack (yearly rotation), a key ARN uses an existing one; without it, AWS-owned and S3-managed keys.
+DATA_KEY_CONTEXT = "crm:kmsKey"
 # Contacts are found by their company's name: a company renamed, archived or restored brings the company
 # token of its active contacts in step; a company with many contacts continues in later messages of the
 # same queue, each a bounded number of contacts.
@@ -787,7 +791,7 @@ class TenantAccessDefinition:
     object_actions: tuple[str, ...]  # S3 actions on objects under the tenant's prefixes
     list_actions: tuple[str, ...]  # S3 actions on a bucket, limited by ``s3:prefix``
     imports_prefixes: tuple[str, ...]  # the imports bucket's folders holding ``<tenant id>/...``
-    functions: tuple[str, ...]  # the functions that assume it (the authenticated API functions)
+    functions: tuple[str, ...]  # the functions that assume it (every API function)
 
 
 TENANT_ACCESS = TenantAccessDefinition(
@@ -820,5 +824,6 @@ TENANT_ACCESS = TenantAccessDefinition(
         IMPORT_REJECTED_PREFIX,
         EXPORTS_PREFIX,
     ),
-    functions=tuple(f.name for f in API_FUNCTIONS if not f.public),
+    # Every API function: the public ones (tracking links, quote pages) scope to their token's tenant.
+    functions=tuple(f.name for f in API_FUNCTIONS),
 )

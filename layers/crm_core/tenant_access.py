@@ -3,7 +3,8 @@ caller is served, DynamoDB and S3 are reached with credentials that can touch on
 files, so that a bug in a tenant check cannot read or write another tenant's data.
 
 - ``scoped(tenant_id)`` marks the work done for one tenant (``crm_core.http.app`` wraps each authenticated
-  request in it; the threads a request fans out to run in copies of its context, so they are scoped too).
+  request in it, ``crm_core.http.public`` each public page's once its signed token names the tenant; the
+  threads a request fans out to run in copies of its context, so they are scoped too).
 - Inside it, ``crm_core.aws.client("dynamodb" | "s3")``, the table's models (``TableItem._get_connection``)
   and the transactions' connection (``repositories.table.connection``) use the tenant's clients; outside
   it (workers, the relay, the authorizer, the operator), the function's own role, as before.
@@ -111,7 +112,23 @@ def session_policy(tenant_id: str) -> dict[str, Any]:
         for bucket, prefixes in s3_prefixes(tenant_id).items()
         for prefix in prefixes
     ]
-    return _policy(table_arn(), key_patterns(tenant_id), folders)
+    policy = _policy(table_arn(), key_patterns(tenant_id), folders)
+    key = settings().data_key_arn
+    if key:
+        # The tenants' data is encrypted with a customer-managed key: DynamoDB and S3 use it with the
+        # caller's permissions, which this policy would otherwise cut off. Nothing here is a tenant's (one
+        # key for all): the role's policy holds the session to the few actions and to use through DynamoDB
+        # and S3 (infra/data.py), so this statement stays short (the policy's 2,048 characters).
+        key_id = key.rsplit("/", 1)[-1]
+        policy["Statement"].append(
+            {
+                "Sid": "DataKey",
+                "Effect": "Allow",
+                "Action": "kms:*",
+                "Resource": f"arn:aws:kms:*:*:key/{key_id}",
+            }
+        )
+    return policy
 
 
 TAG_VARIABLE = "${aws:PrincipalTag/" + TENANT_ACCESS.tag + "}"

@@ -36,6 +36,7 @@ from crm_core.definitions import (
     COMPANY_CONTACT_TOKENS_QUEUE,
     CONSUMERS,
     CURSOR_SECRET_NAME,
+    DATA_KEY_CONTEXT,
     EMAIL_NOTIFICATIONS_QUEUE,
     EVENT_BUS_NAME,
     EVENT_SOURCE,
@@ -72,7 +73,9 @@ from crm_core.services.quote_documents import FONT_FILES
 from infra.app import EDGE_STACK_NAME, build_app
 from infra.assembly import BUDGET, LIMITS, dependency_cycle, gathered_template, sizes, template_files
 from infra.bundling import REPO_ROOT, BundlingError, SourceLayout, _pins, lambda_python, stage_function
+from infra.control_plane import CONTROL_PLANE
 from infra.dashboard import LATENCY_P99_MS
+from infra.data import DATA_KEY_ACTIONS, data_key_setting
 from infra.event_schemas import REGISTRY_NAME, SCHEMA_SHARDS, schema_shard
 from infra.events import partner_accounts
 from infra.outbox import RELAY_TABLE_ACTIONS
@@ -128,19 +131,26 @@ PARTNER_ACCOUNTS = ("111111111111", "222222222222")
 @pytest.fixture(scope="session")
 def partner_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
     """The stack as ``cdk deploy -c crm:partnerAccounts=111111111111,222222222222
-    -c crm:auditRetentionDays=30`` synthesizes it."""
-    context = {PARTNER_ACCOUNTS_CONTEXT: " , ".join(PARTNER_ACCOUNTS), AUDIT_RETENTION_CONTEXT: "30"}
+    -c crm:auditRetentionDays=30 -c crm:kmsKey=create`` synthesizes it."""
+    context = {
+        PARTNER_ACCOUNTS_CONTEXT: " , ".join(PARTNER_ACCOUNTS),
+        AUDIT_RETENTION_CONTEXT: "30",
+        DATA_KEY_CONTEXT: "create",
+    }
     yield _synthesize(tmp_path_factory.mktemp("cdk.out"), context)
 
 
 OTHER_REGION = "eu-west-1"
+IMPORTED_KEY = f"arn:aws:kms:{OTHER_REGION}:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 
 @pytest.fixture(scope="session")
 def dev_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    """The stack as ``cdk deploy --all -c stage=dev -c crm:region=eu-west-1`` synthesizes it: the web ACL
+    """The stack as ``cdk deploy --all -c stage=dev -c crm:region=eu-west-1 -c crm:kmsKey=<a key's ARN>``
+    synthesizes it (an existing customer-managed key on the tenants' data): the web ACL
     in a us-east-1 stack of its own (infra/app.py); the default stage is prod (the ``synth`` fixture's)."""
-    yield _synthesize(tmp_path_factory.mktemp("cdk.out"), {"stage": "dev", "crm:region": OTHER_REGION})
+    context = {"stage": "dev", "crm:region": OTHER_REGION, DATA_KEY_CONTEXT: IMPORTED_KEY}
+    yield _synthesize(tmp_path_factory.mktemp("cdk.out"), context)
 
 
 def _of_type(synth: Synth, resource_type: str) -> dict[str, dict[str, Any]]:
@@ -545,19 +555,16 @@ def test_api_function_access(synth: Synth, definition: FunctionDefinition) -> No
     assert "dynamodb:Scan" not in actions  # no request path scans
     assert {"secretsmanager:GetSecretValue", "events:PutEvents"} <= actions
     environment = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
-    if definition.name in TENANT_ACCESS.functions:
-        # Its requests reach the table through the tenant access role only (docs/decisions/0035).
-        assert not {a for a in actions if a.startswith("dynamodb:")}, actions
-        role_id = _tenant_access_role_id(synth)
-        assume = [s for s in statements if "sts:AssumeRole" in _actions(s)]
-        assert [(set(_actions(s)), s["Resource"]) for s in assume] == [
-            ({"sts:AssumeRole", "sts:TagSession"}, {"Fn::GetAtt": [role_id, "Arn"]})
-        ]
-        assert environment["CRM_TENANT_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
-    else:
-        # A public function (no credential: a signed token names the tenant) keeps its own table access.
-        assert {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= actions
-        assert "CRM_TENANT_ROLE_ARN" not in environment
+    # Its requests reach the table through the tenant access role only (docs/decisions/0035): the public
+    # functions too, in the scope of the tenant their signed token names (crm_core.http.public).
+    assert definition.name in TENANT_ACCESS.functions
+    assert not {a for a in actions if a.startswith("dynamodb:")}, actions
+    role_id = _tenant_access_role_id(synth)
+    assume = [s for s in statements if "sts:AssumeRole" in _actions(s)]
+    assert [(set(_actions(s)), s["Resource"]) for s in assume] == [
+        ({"sts:AssumeRole", "sts:TagSession"}, {"Fn::GetAtt": [role_id, "Arn"]})
+    ]
+    assert environment["CRM_TENANT_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
 
 
 def _tenant_access_role_id(synth: Synth) -> str:
@@ -573,7 +580,7 @@ def test_the_tenant_access_role(synth: Synth) -> None:
     role_id = _tenant_access_role_id(synth)
     role = synth.resources[role_id]["Properties"]
     assert role["MaxSessionDuration"] == TENANT_ACCESS.session_seconds
-    # Trusted by the authenticated API functions' roles, and nothing else.
+    # Trusted by the API functions' roles, and nothing else.
     trusted = []
     for statement in role["AssumeRolePolicyDocument"]["Statement"]:
         assert statement["Effect"] == "Allow" and "Condition" not in statement
@@ -1062,6 +1069,118 @@ def test_the_partner_bus_role_puts_events_only(synth: Synth) -> None:
         if q["Properties"].get("QueueName") == PARTNER_DELIVERIES_QUEUE.dead_letter_name
     ]
     assert len(queues) == 1
+
+
+# --- the tenants' data under a customer-managed key (-c crm:kmsKey) -----------------------------------
+
+
+def _data_key_statements(synth: Synth, role_id: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in _of_type(synth, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(action.startswith("kms:") for action in _actions(statement))
+    ]
+
+
+def _data_roles(synth: Synth) -> dict[str, str]:
+    """Every role that reads or writes the tenants' data, by what it is."""
+    roles = {
+        f"function {d.name}": synth.resources[_function_id(synth, d)]["Properties"]["Role"]["Fn::GetAtt"][0]
+        for d in (*ALL_FUNCTIONS, CONTROL_PLANE)
+    }
+    (delivery,) = [
+        logical_id
+        for logical_id, role in _of_type(synth, "AWS::IAM::Role").items()
+        if str(role["Properties"].get("Description", "")).startswith("Firehose: usage lines")
+    ]
+    return {
+        **roles,
+        "pipe": _pipe_role_id(synth),
+        "usage delivery": delivery,
+        "tenant access": _tenant_access_role_id(synth),
+    }
+
+
+def _assert_data_under(synth: Synth, key: Any, region: Any) -> None:
+    """The table, the data buckets and Athena's results under ``key``; every data role may use it through
+    DynamoDB and S3 only; the API functions tell their tenant sessions of it."""
+    (table,) = _of_type(synth, "AWS::DynamoDB::Table").values()
+    assert table["Properties"]["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": key,
+    }
+    buckets = {
+        logical_id: bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        for logical_id, bucket in _of_type(synth, "AWS::S3::Bucket").items()
+        if logical_id.startswith(("Imports", "Reporting"))
+    }
+    assert len(buckets) == 3, buckets  # imports, analytics, query results
+    for logical_id, rules in buckets.items():
+        assert rules == [
+            {
+                "BucketKeyEnabled": True,
+                "ServerSideEncryptionByDefault": {"KMSMasterKeyID": key, "SSEAlgorithm": "aws:kms"},
+            }
+        ], logical_id
+    (workgroup,) = _of_type(synth, "AWS::Athena::WorkGroup").values()
+    results = workgroup["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]
+    assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_KMS", "KmsKey": key}
+    via = [
+        {"Fn::Join": ["", ["dynamodb.", region, ".amazonaws.com"]]}
+        if isinstance(region, dict)
+        else f"dynamodb.{region}.amazonaws.com",
+        {"Fn::Join": ["", ["s3.", region, ".amazonaws.com"]]}
+        if isinstance(region, dict)
+        else f"s3.{region}.amazonaws.com",
+    ]
+    for what, role_id in _data_roles(synth).items():
+        (statement,) = _data_key_statements(synth, role_id)
+        assert sorted(_actions(statement)) == sorted(DATA_KEY_ACTIONS), what
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": via}}, what
+        # The key itself, or (in a nested stack) the parameter CDK passes it by.
+        assert statement["Resource"] == key or "Ref" in statement["Resource"], (what, statement["Resource"])
+    for definition in API_FUNCTIONS:
+        environment = synth.resources[_function_id(synth, definition)]["Properties"]["Environment"]
+        assert environment["Variables"]["CRM_DATA_KEY_ARN"] == key, definition.name
+
+
+def test_the_tenants_data_under_a_key_made_in_the_stack(partner_synth: Synth) -> None:
+    (key_id, key), *more = _of_type(partner_synth, "AWS::KMS::Key").items()
+    assert not more
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["Properties"]["RotationPeriodInDays"] == 365
+    assert key["DeletionPolicy"] == "Retain"  # as the table: what it encrypts outlives the stack
+    _assert_data_under(partner_synth, {"Fn::GetAtt": [key_id, "Arn"]}, {"Ref": "AWS::Region"})
+
+
+def test_the_tenants_data_under_an_existing_key(dev_synth: Synth) -> None:
+    assert not _of_type(dev_synth, "AWS::KMS::Key")
+    _assert_data_under(dev_synth, IMPORTED_KEY, OTHER_REGION)
+
+
+def test_without_the_context_aws_keys_and_no_kms_grant(synth: Synth) -> None:
+    assert not _of_type(synth, "AWS::KMS::Key")
+    (table,) = _of_type(synth, "AWS::DynamoDB::Table").values()
+    assert "SSESpecification" not in table["Properties"]  # DynamoDB's AWS-owned key
+    for what, role_id in _data_roles(synth).items():
+        assert not _data_key_statements(synth, role_id), what
+    for definition in API_FUNCTIONS:
+        environment = synth.resources[_function_id(synth, definition)]["Properties"]["Environment"]
+        assert "CRM_DATA_KEY_ARN" not in environment["Variables"], definition.name
+
+
+@pytest.mark.parametrize(
+    "given", ["", "yes", "alias/crm", "arn:aws:kms:eu-west-1:123456789012:alias/crm", "arn:aws:s3:::b"]
+)
+def test_the_data_key_context_is_create_or_a_key_arn(given: str) -> None:
+    with pytest.raises(ValueError, match="crm:kmsKey"):
+        data_key_setting(given)
+    assert data_key_setting(" create ") == "create"
+    assert data_key_setting(IMPORTED_KEY) == IMPORTED_KEY
+    assert data_key_setting(None) is None
 
 
 # --- outbox: the table's stream, through a Pipe, to the relay ------------------------------------------
@@ -1721,9 +1840,13 @@ def test_stages_differ_as_intended(synth: Synth, dev_synth: Synth) -> None:
 
     prod_kinds, dev_kinds = kinds(synth), kinds(dev_synth)
     web_acl_kinds = {"AWS::WAFv2::WebACL", "AWS::WAFv2::LoggingConfiguration"}
+    # (dev_synth's existing data key: the tenant access role's grant of it is a policy of its own)
     assert {k: v for k, v in prod_kinds.items() if k not in web_acl_kinds} == {
         k: v for k, v in dev_kinds.items() if k not in web_acl_kinds
-    } | {"AWS::Logs::LogGroup": dev_kinds["AWS::Logs::LogGroup"] + 1}
+    } | {
+        "AWS::Logs::LogGroup": dev_kinds["AWS::Logs::LogGroup"] + 1,
+        "AWS::IAM::Policy": dev_kinds["AWS::IAM::Policy"] - 1,
+    }
     with pytest.raises(ValueError, match="stage"):
         stage_named("staging")
     assert stage_named(None) is STAGES["prod"] and stage_named(" DEV ") is STAGES["dev"]

@@ -111,3 +111,119 @@ def test_requests_use_the_tenants_scoped_credentials(
         assert not any(
             all(allowed([policy], r) for r in _requests(call, stranger)) for policy in _policies(stranger)
         ), call
+
+
+@pytest.fixture
+def public_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call | str]]:
+    """Every DynamoDB and S3 call a public function (no credential: tracking links, survey and quote pages)
+    makes while it answers: a ``Call`` when made inside a tenant's scope, the operation's name when not."""
+    import threading
+
+    from crm_local.gateway import Gateway
+
+    made: list[Call | str] = []
+    serving = threading.local()
+    invoke, original = Gateway._invoke, BaseClient._make_api_call
+
+    def invoking(self: Gateway, route: Any, path_parameters: dict[str, str], request: Any) -> Any:
+        serving.public = route.function.public
+        try:
+            return invoke(self, route, path_parameters, request)
+        finally:
+            serving.public = False
+
+    def recording(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        service = self.meta.service_model.service_name
+        if getattr(serving, "public", False) and service in tenant_access.SCOPED_SERVICES:
+            tenant_id = tenant_access.current_tenant()
+            credentials = self._request_signer._credentials  # type: ignore[attr-defined]
+            made.append(
+                operation
+                if tenant_id is None
+                else Call(tenant_id, service, operation, dict(params), credentials.access_key)
+            )
+        return original(self, operation, params)
+
+    monkeypatch.setattr(Gateway, "_invoke", invoking)
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    yield made
+
+
+def test_public_pages_use_their_tokens_tenants_credentials(
+    client: ApiClient, other: ApiClient, public_calls: list[Call | str]
+) -> None:
+    """The tracking links, the survey page and the quote page reach the table with the credentials of the
+    tenant their signed token names, and nothing else; a forged token reaches nothing."""
+    import requests
+    from crm_core.services.campaign_sends import tracking_url
+    from crm_core.services.quote_mail import page_token
+    from crm_core.services.surveys import nps_id, survey_url
+
+    from tests.integration.test_campaigns import BODY, LINK, contacts, finished, segment_of
+
+    domain = f"p{client.tenant_id.lower()}.example"
+    (person,) = contacts(client, domain, ["granted"], "public")
+    body = {"name": "P", "segment_id": segment_of(client, "public"), "subject": "P", "from": f"n@{domain}"}
+    campaign = client.create("campaigns", {**body, "body": BODY})
+    assert client.post(f"/v1/campaigns/{campaign['id']}/send").status_code == 200
+    finished(client, campaign["id"])
+    product = client.create(
+        "products", {"sku": "PUB-1", "name": "Pub", "prices": [{"currency": "EUR", "unit_price": "10"}]}
+    )
+    quote = client.create(
+        "quotes",
+        {
+            "deal_id": client.create("deals", {"name": "Public"})["id"],
+            "contact_id": person["id"],
+            "currency": "EUR",
+            "line_items": [{"product_id": product["id"], "quantity": "1"}],
+        },
+    )
+    assert client.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+    public_calls.clear()  # the campaign's and the quote's sending are not the pages' work
+
+    def link(action: str) -> str:
+        return tracking_url(client.tenant_id, campaign["id"], person["id"], action)
+
+    survey = survey_url(
+        client.tenant_id,
+        "nps",
+        nps_id(campaign["id"], person["id"]),
+        person["id"],
+        campaign_id=campaign["id"],
+    )
+    quote_page = f"{client.base_url}/q/{page_token(client.tenant_id, quote['id'])}"
+    answers = [
+        requests.get(link("open"), timeout=30),
+        requests.get(link("click"), params={"u": LINK}, allow_redirects=False, timeout=30),
+        requests.get(link("unsubscribe"), timeout=30),
+        requests.post(link("unsubscribe"), timeout=30),
+        requests.get(survey, timeout=30),
+        requests.post(survey, data={"score": "9", "comment": "Good"}, timeout=30),
+        requests.get(quote_page, timeout=30),
+        requests.post(f"{quote_page}/accept", timeout=30),
+    ]
+    assert [a.status_code for a in answers] == [200, 302, 200, 200, 200, 200, 200, 200], [
+        a.text[:200] for a in answers
+    ]
+    assert client.get(f"/v1/quotes/{quote['id']}").json()["status"] == "accepted"
+    unscoped = [c for c in public_calls if isinstance(c, str)]
+    assert not unscoped, f"a public page's calls outside its tenant's scope: {unscoped}"
+    calls = [c for c in public_calls if isinstance(c, Call)]
+    assert {c.operation for c in calls} >= {"GetItem", "TransactWriteItems"}, calls
+    own_key = tenant_access._cache.get(client.tenant_id).session.get_credentials().access_key
+    for call in calls:
+        assert call.tenant_id == client.tenant_id and call.access_key == own_key, call
+        assert all(allowed(_policies(call.tenant_id), r) for r in _requests(call, call.tenant_id)), call
+        assert not any(
+            all(allowed([policy], r) for r in _requests(call, other.tenant_id))
+            for policy in _policies(other.tenant_id)
+        ), call
+
+    # A token signed for another purpose, or altered, names no tenant: refused before any call.
+    public_calls.clear()
+    forged = link("open").replace("/t/", "/t/x")
+    wrong_purpose = f"{client.base_url}/q/{link('open').split('/t/')[1].split('/')[0]}"
+    assert requests.get(forged, timeout=30).status_code == 404
+    assert requests.get(wrong_purpose, timeout=30).status_code == 404
+    assert public_calls == []

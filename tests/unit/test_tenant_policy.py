@@ -328,6 +328,20 @@ def test_the_session_policy_fits_and_refuses_what_it_cannot_hold(monkeypatch: py
         text = tenant_access.packed_policy(TENANT)
         assert len(text) <= tenant_access.MAX_POLICY_CHARS, len(text)
         assert json.loads(text) == tenant_access.session_policy(TENANT)
+        assert "kms:" not in text  # no customer-managed key: nothing of KMS
+        # With a customer-managed key on the tenants' data (a multi-Region key's id is the longest).
+        key = "arn:aws:kms:ap-southeast-2:123456789012:key/mrk-0123456789abcdef0123456789abcdef"
+        monkeypatch.setenv("CRM_DATA_KEY_ARN", key)
+        settings.cache_clear()
+        text = tenant_access.packed_policy(TENANT)
+        assert len(text) <= tenant_access.MAX_POLICY_CHARS, len(text)
+        (statement,) = [s for s in json.loads(text)["Statement"] if s.get("Sid") == "DataKey"]
+        assert statement["Resource"] == "arn:aws:kms:*:*:key/mrk-0123456789abcdef0123456789abcdef"
+        # The session may use the key (the role's own policy holds it to DynamoDB and S3); another
+        # key, no.
+        session = tenant_access.session_policy(TENANT)
+        assert allowed([session], Request("kms:Decrypt", key, _context(TENANT)))
+        assert not allowed([session], Request("kms:Decrypt", key.replace("mrk-0", "mrk-1"), _context(TENANT)))
     finally:
         settings.cache_clear()
     for bad in ("", "a*", "a?b", "${aws:username}", "x" * 65, "T#1", "a/b"):

@@ -1,24 +1,47 @@
 """The public functions' answer (an email's tracking link, a quote's page): reached with no credential, not
 through the API's resolver; a ``ProblemError`` is answered as problem details, anything else as a 500, and
-every answer carries the request's id."""
+every answer carries the request's id.
+
+The signed token in the path names the tenant: once it is verified, the answer is worked out inside that
+tenant's scope (crm_core.tenant_access), so the page reaches the table with credentials that can touch that
+tenant's items only, as an authenticated request does (docs/decisions/0035). A token that does not verify
+is answered without a scope: the services refuse it (404) before reading anything, and the function has no
+table access of its own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from crm_core import tenant_access
 from crm_core.errors import ProblemError
 from crm_core.http.responses import problem_result
 
 
+def _token_scope(purpose: str, token: str) -> AbstractContextManager[None]:
+    """The scope of the tenant a verified token of ``purpose`` names; no scope for any other token."""
+    from crm_core.signing import verify_carrying_tenant
+
+    verified = verify_carrying_tenant(purpose, token) if token else None
+    return tenant_access.scoped(verified[0]) if verified is not None else nullcontext()
+
+
 def serve_public(
-    event: dict[str, Any], answer: Callable[[dict[str, Any]], dict[str, Any]], logger: Logger
+    event: dict[str, Any],
+    answer: Callable[[dict[str, Any]], dict[str, Any]],
+    logger: Logger,
+    purpose_of: Callable[[dict[str, Any]], str],
 ) -> dict[str, Any]:
+    """``answer(event)`` in the scope of the tenant its path's token names (``purpose_of(event)``: the
+    purpose the route's tokens are signed for)."""
     request_id = event.get("requestContext", {}).get("requestId", "")
     try:
-        response = answer(event)
+        token = str((event.get("pathParameters") or {}).get("token", ""))
+        with _token_scope(purpose_of(event), token):
+            response = answer(event)
     except ProblemError as problem:
         response = problem_result(problem)
     except Exception:
