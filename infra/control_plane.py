@@ -157,14 +157,16 @@ class CrmControlPlane(Construct):
 
     def _grant_billing(self, crm: CrmStack) -> None:
         """The billing export queries the usage files as the reports do (Athena, the Glue tables) and writes
-        its two files a month under billing/ of the analytics bucket."""
+        its two files a month under billing/ of the analytics bucket; a deletion keeps the tenant's rows
+        there (billing/deleted/), which the export reads back."""
         from crm_core.services.billing import PREFIX
 
         reporting = crm.reporting
         reporting._grant_queries(self.function)  # the reports' own grant: one definition
         self.function.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[reporting.bucket.arn_for_objects(f"{PREFIX}*")]
+                actions=["s3:PutObject", "s3:GetObject"],
+                resources=[reporting.bucket.arn_for_objects(f"{PREFIX}*")],
             )
         )
         assert self.function.role is not None
@@ -177,7 +179,7 @@ class CrmControlPlane(Construct):
             self.function.role,
             f"AwsSolutions-IAM5[Resource::{_reference(reporting.bucket, 'Arn', f'/{PREFIX}*')}]",
             "The billing export writes billing/month=<YYYY-MM>/billing.csv and .jsonl, the month named at "
-            "run time.",
+            "run time, and reads the rows deletions kept (billing/deleted/month=<YYYY-MM>/<tenant id>.json).",
         )
 
     def _grant(self, crm: CrmStack) -> None:

@@ -143,3 +143,34 @@ def test_the_months_due_and_the_schedule_as_deployed() -> None:
     assert billing.month_days("2026-12") == ("2026-12-01", "2026-12-31")
     (source,) = [s for s in app.event_sources if s.name == "billing_export"]
     assert source.schedule_expression.to_string() == "cron(0 2 * * ? *)"  # type: ignore[attr-defined]
+
+
+def test_a_tenant_deleted_during_the_month_is_still_billed_for_it(runtime: LocalRuntime) -> None:
+    """Its usage files go with it; its rows of the month and the month before stay in the exports."""
+    from crm_core.services import tenant_deletion
+    from crm_core.services.tenants import create_tenant
+
+    leaving = create_tenant("Leaving", plan="team").tenant_id
+    today = datetime.now(UTC).date()
+    this_month, last_month = today.strftime("%Y-%m"), billing.month_days(_months()[1])[0][:7]
+    at = f"{this_month}-01T09:00:00.000Z"
+    _put_usage(leaving, f"{this_month}-01", [usage.line("api", leaving, write_units=6, at=at)])
+    before = f"{last_month}-20T09:00:00.000Z"
+    _put_usage(leaving, f"{last_month}-20", [usage.line("api", leaving, read_units=3, at=before)])
+
+    job = tenant_deletion.run(leaving)
+    assert job["state"] == "completed" and not any(job["left"].values()), job  # its files are gone
+    assert not list(store.tenant_files(leaving, "usage"))
+    for month, measure, value in ((this_month, "write_units", 6), (last_month, "read_units", 3)):
+        (row,) = [r for r in billing.export(month).rows if r["tenant_id"] == leaving]
+        assert (row["status"], row["plan"], row["name"], row["api_calls"], row[measure]) == (
+            "deleted",
+            "team",
+            "Leaving",
+            1,
+            value,
+        ), row
+    # Another run of the deletion (its message again) keeps the rows as they were: it does nothing.
+    kept = billing.export(this_month).rows
+    tenant_deletion.run(leaving)
+    assert billing.export(this_month).rows == kept

@@ -12,6 +12,11 @@ query per tenant that has usage files in the month; a tenant with none is a row 
 plans carry no prices (crm_core.plans), so the export holds the units only; the operator's billing system
 prices them.
 
+A tenant deleted during a month is still billed for it: before its files go, the deletion keeps its rows of
+the month and of the month before (``keep_deleted_tenant``: status ``deleted``) under
+``billing/deleted/month=YYYY-MM/<tenant id>.json``, and the month's export adds them to the directory's
+tenants.
+
 Idempotent: the rows follow from the usage files alone (no time of writing in them, tenants in id order),
 so running the export again for a month rewrites the same two files, with the same content once the
 month's files stop changing. The daily schedule (the control plane's ``billing_export``) exports the month
@@ -36,6 +41,7 @@ from crm_core.repositories import tenant_repository
 from crm_core.repositories.table import TenantItem
 
 PREFIX = "billing/"
+DELETED_PREFIX = f"{PREFIX}deleted/"  # the rows of tenants deleted since (keep_deleted_tenant)
 REPORT = "usage"  # reports/sql/usage.sql: a row a day
 MEASURES = ("api_calls", "read_units", "write_units", "events", "emails", "storage_bytes")
 SUMMED = MEASURES[:-1]  # storage_bytes: the month's last measure instead
@@ -129,7 +135,7 @@ def _number(value: Any) -> int | float:
 
 
 def rows_of(month: str) -> list[dict[str, Any]]:
-    """Every tenant's row for the month, by tenant id."""
+    """Every tenant's row for the month, by tenant id: the directory's tenants, and those deleted since."""
     rows: list[dict[str, Any]] = []
     after: str | None = None
     with ThreadPoolExecutor(QUERIES_AT_ONCE) as pool:
@@ -138,7 +144,44 @@ def rows_of(month: str) -> list[dict[str, Any]]:
             rows += pool.map(lambda tenant: tenant_row(tenant, month), tenants)
             if after is None:
                 break
+    listed = {row["tenant_id"] for row in rows}
+    rows += [row for row in _deleted_rows(month) if row["tenant_id"] not in listed]
     return sorted(rows, key=lambda row: str(row["tenant_id"]))
+
+
+def _deleted_key(month: str, tenant_id: str) -> str:
+    return f"{DELETED_PREFIX}month={month}/{tenant_id}.json"
+
+
+def keep_deleted_tenant(tenant: TenantItem, now: datetime | None = None) -> list[str]:
+    """Before a tenant's files are deleted (services/tenant_deletion.py): its rows of this month and the
+    month before, status ``deleted``, kept where the months' exports find them once the tenant is gone — a
+    tenant deleted on the 20th is billed for the 1st to the 20th, and one deleted on the 1st before the
+    daily run for the whole month just ended. The keys written."""
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    months = [(today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"), today.strftime("%Y-%m")]
+    s3, written = aws.client("s3"), []
+    for month in months:
+        row = {**tenant_row(tenant, month), "status": "deleted"}
+        key = _deleted_key(month, str(tenant.id))
+        s3.put_object(
+            Bucket=settings().analytics_bucket,
+            Key=key,
+            Body=json.dumps(row, sort_keys=True).encode(),
+            ContentType="application/json",
+        )
+        written.append(key)
+    return written
+
+
+def _deleted_rows(month: str) -> list[dict[str, Any]]:
+    """The kept rows of the tenants deleted during or after ``month`` (one listing, a read each)."""
+    s3, bucket = aws.client("s3"), settings().analytics_bucket
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=f"{DELETED_PREFIX}month={month}/"
+    )
+    keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+    return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
 
 
 def to_csv(rows: list[dict[str, Any]]) -> bytes:

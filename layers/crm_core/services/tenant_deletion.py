@@ -10,8 +10,9 @@ Phases, each resumable from the job's saved state:
    tenant's keys; for each page, the schedules its records name are deleted (and looked up again: what is
    still there counts as left), the sign-ins of its users' email markers, then the page's items — all but
    the tenant item, which marks the deletion as under way;
-2. ``rest``: the partner rules (found by listing the bus), the files (imports and analytics folders), then
-   the tenant item;
+2. ``rest``: the tenant's billing rows of the month and the month before kept (services/billing.py), the
+   partner rules (found by listing the bus), the files (imports and analytics folders), then the tenant
+   item;
 3. ``check``: the same Scan again (chunked as well) and the listings: ``left`` counts what they find by
    kind (``items``, ``files``, ``rules``, ``schedules``), all zero when complete.
 
@@ -34,6 +35,7 @@ from crm_core.config import settings
 from crm_core.errors import ProblemError
 from crm_core.ids import utc_now
 from crm_core.repositories import tenant_repository
+from crm_core.services import billing
 from crm_core.services import tenant_lifecycle as lifecycle
 from crm_core.services.tenant_lifecycle import SCAN_SEGMENTS, tenant_not_found
 
@@ -206,6 +208,14 @@ def _delete_page(
 
 def _rest(job: Job, on_progress: Progress) -> None:
     tenant_id = job["tenant_id"]
+    if not job.get("usage_kept"):
+        # Its usage files go next: its rows of the month (and the month before) are kept for the billing
+        # export first, once (saved at once: a rerun of this phase would find some files gone).
+        tenant = tenant_repository.get_tenant(tenant_id, consistent=True)
+        if tenant is not None:
+            billing.keep_deleted_tenant(tenant)
+        job["usage_kept"] = True
+        _save(job)
     job["removed"]["rules"] += lifecycle._delete_rules(tenant_id, on_progress)
     job["removed"]["files"] += lifecycle._delete_files(tenant_id, on_progress)
     tenant = tenant_repository.get_tenant(tenant_id, consistent=True)
