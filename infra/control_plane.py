@@ -8,7 +8,9 @@ deletion's Scan), the schedules of the CRM's group, the partner rules on the crm
 in the imports and analytics buckets, and the users of the user pool; for the monthly billing export
 (docs/decisions/0034), Athena queries over the usage files as the reports run them, and the export's files
 under ``billing/`` of the analytics bucket. The app's ``@app.schedule`` functions (the daily export) are
-EventBridge rules invoking the same function, read from the app as its routes are.
+EventBridge rules invoking the same function, read from the app as its routes are; its
+``@app.on_sqs_message`` functions (a deletion's next step, a billing export's next page of tenants) are
+queues of its own feeding it.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class CrmControlPlane(Construct):
         self._grant(crm)
         self._grant_billing(crm)
         self.deletions = self._deletion_queue(crm)
+        self.billing_pages = self._billing_queue()
         self.api = self._rest_api()
         self.schedules = {
             name: events.Rule(
@@ -107,34 +110,47 @@ class CrmControlPlane(Construct):
             for name, expression in chalice_schedules()
         }
 
-    def _deletion_queue(self, crm: CrmStack) -> sqs.Queue:
-        """The queue that carries a tenant's deletion job from one step to the next (the app's
-        ``@app.on_sqs_message``): one message a step, one at a time; the job's state in the analytics
-        bucket under operator/deletions/ (services/tenant_deletion.py)."""
-        from crm_core.services.tenant_deletion import JOBS_PREFIX, QUEUE_NAME
-
+    def _work_queue(self, construct_id: str, name: str) -> sqs.Queue:
+        """A queue of the app's ``@app.on_sqs_message`` that carries a job of the function's own from one
+        step to the next: one message a step, one at a time, a dead-letter queue after five tries."""
         dead_letters = sqs.Queue(
             self.stack,
-            "DeletionDeadLetters",
-            queue_name=f"{QUEUE_NAME}-dlq",
+            f"{construct_id}DeadLetters",
+            queue_name=f"{name}-dlq",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
         queue = sqs.Queue(
             self.stack,
-            "Deletions",
-            queue_name=QUEUE_NAME,
+            f"{construct_id}s",
+            queue_name=name,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=Duration.seconds(CONTROL_PLANE.timeout_s),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=5),
         )
+        acknowledge(dead_letters, "AwsSolutions-SQS3", f"This is the {name} queue's dead-letter queue.")
         self.function.add_event_source(sources.SqsEventSource(queue, batch_size=1))
         queue.grant_send_messages(self.function)
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["sqs:GetQueueUrl"], resources=[queue.queue_arn])
         )
+        return queue
+
+    def _billing_queue(self) -> sqs.Queue:
+        """A billing export of more tenants than one invocation queries goes on from the page it reached,
+        a message a step (services/billing.py)."""
+        from crm_core.services.billing import QUEUE_NAME
+
+        return self._work_queue("BillingPage", QUEUE_NAME)
+
+    def _deletion_queue(self, crm: CrmStack) -> sqs.Queue:
+        """The queue that carries a tenant's deletion job from one step to the next; the job's state in the
+        analytics bucket under operator/deletions/ (services/tenant_deletion.py)."""
+        from crm_core.services.tenant_deletion import JOBS_PREFIX, QUEUE_NAME
+
+        queue = self._work_queue("Deletion", QUEUE_NAME)
         bucket = crm.reporting.bucket
         self.function.add_to_role_policy(
             iam.PolicyStatement(
@@ -147,11 +163,6 @@ class CrmControlPlane(Construct):
             self.function.role,
             f"AwsSolutions-IAM5[Resource::{_reference(bucket, 'Arn', f'/{JOBS_PREFIX}*')}]",
             "A deletion job's state is one object per tenant under operator/deletions/, named at run time.",
-        )
-        acknowledge(
-            dead_letters,
-            "AwsSolutions-SQS3",
-            "This is the deletion queue's dead-letter queue.",
         )
         return queue
 

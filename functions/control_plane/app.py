@@ -24,9 +24,10 @@ QUOTA_FIELDS = ("requests_per_minute", "seats", "contacts", "emails_per_month")
 # The billing export runs daily at 02:00 UTC: after the 00:30 compaction has measured storage, and the month
 # just ended has had its last usage lines delivered (Firehose buffers 15 minutes).
 BILLING_SCHEDULE = Cron(0, 2, "*", "*", "?", "*")
-DELETION_QUEUE = (
-    "crm-tenant-deletions"  # services/tenant_deletion.QUEUE_NAME (chalice.app imports no crm_core)
-)
+# The app's queues (chalice.app imports no crm_core): services/tenant_deletion.QUEUE_NAME, a deletion's next
+# step; services/billing.QUEUE_NAME, a billing export's next page of tenants.
+DELETION_QUEUE = "crm-tenant-deletions"
+BILLING_QUEUE = "crm-billing-exports"
 
 
 def _answer(status: int, body: Any) -> Response:
@@ -198,3 +199,12 @@ def billing_export(event: CloudWatchEvent) -> dict[str, Any]:
 
     now = datetime.fromisoformat(event.time.replace("Z", "+00:00"))
     return {"exported": billing.run_daily(now)}
+
+
+@app.on_sqs_message(queue=BILLING_QUEUE, batch_size=1, name="billing_export_page")
+def billing_export_page(event: SQSEvent) -> None:
+    """A billing export that one invocation did not finish goes on from the page its message names."""
+    from crm_core.services import billing
+
+    for record in event:
+        billing.on_message(json.loads(record.body))

@@ -1711,14 +1711,16 @@ def test_the_control_plane_is_its_own_iam_authenticated_rest_api_over_the_chalic
     ]
     (function_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Function"]
     assert rules[0]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
-    # A tenant's deletion runs as a job, a step a message of its own queue into the same function.
+    # A tenant's deletion runs as a job, a step a message of its own queue into the same function; a billing
+    # export of more tenants than a run queries goes on likewise, a page of tenants a message.
     queues = {r["Properties"]["QueueName"]: k for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"}
-    assert set(queues) == {"crm-tenant-deletions", "crm-tenant-deletions-dlq"}
-    (mapping,) = [
-        r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
-    ]
-    assert mapping["BatchSize"] == 1 and mapping["FunctionName"] == {"Ref": function_id}
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [queues["crm-tenant-deletions"], "Arn"]}
+    names = ("crm-tenant-deletions", "crm-billing-exports")
+    assert set(queues) == {*names, *(f"{name}-dlq" for name in names)}
+    mappings = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert all(m["BatchSize"] == 1 and m["FunctionName"] == {"Ref": function_id} for m in mappings)
+    assert sorted(str(m["EventSourceArn"]) for m in mappings) == sorted(
+        str({"Fn::GetAtt": [queues[name], "Arn"]}) for name in names
+    )
     assert {"sqs:SendMessage", "sqs:ReceiveMessage", "s3:GetObject"} <= actions
     # In its own nested stack: the gathered template's one REST API is that stack's.
     (rest_api_id,) = _of_type(synth, "AWS::ApiGateway::RestApi")

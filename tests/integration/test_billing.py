@@ -174,3 +174,51 @@ def test_a_tenant_deleted_during_the_month_is_still_billed_for_it(runtime: Local
     kept = billing.export(this_month).rows
     tenant_deletion.run(leaving)
     assert billing.export(this_month).rows == kept
+
+
+def _queued(queue_name: str) -> list[dict[str, Any]]:
+    """The queue's messages (taken off it), as the control plane's function would receive them."""
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    bodies = []
+    while got := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in got:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_an_export_of_more_tenants_than_a_run_goes_on_a_page_a_message(
+    chalice_client: Client, client: ApiClient, other: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However many tenants, no invocation runs out of time: a run out of time queues its next page, and the
+    pages' messages, each through the deployed handler, end in the same files as one run in one go."""
+    from crm_core.services import tenant_deletion
+
+    from functions.control_plane.app import BILLING_QUEUE, DELETION_QUEUE
+
+    assert (BILLING_QUEUE, DELETION_QUEUE) == (billing.QUEUE_NAME, tenant_deletion.QUEUE_NAME)
+    _, last = _months()
+    _put_usage(
+        other.tenant_id,
+        f"{last}-12",
+        [usage.line("email", other.tenant_id, 3, at=f"{last}-12T08:00:00.000Z")],
+    )
+    whole = billing.export(last)
+    files = (_read(billing.keys(last)[0]), _read(billing.keys(last)[1]))
+    tenants = len(whole.rows) - len(billing._deleted_rows(last))
+    assert tenants >= 2
+
+    monkeypatch.setattr(billing, "TENANTS_PER_PAGE", 1)
+    monkeypatch.setattr(billing, "STEP_SECONDS", 0.0)  # every run is out of time after its first page
+    event = chalice_client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    event["time"] = f"{last}-15T02:00:00Z"  # the month so far: last month, on a day that is not the 1st
+    assert handler(event, None) == {"exported": [{"month": last, "continued": True}]}
+    steps = 0
+    while bodies := _queued(billing.QUEUE_NAME):
+        for body in bodies:
+            assert body["month"] == last and body["page"] == steps + 1, body
+            handler(chalice_client.events.generate_sqs_event([json.dumps(body)], billing.QUEUE_NAME), None)
+            steps += 1
+    assert steps == tenants - 1  # the first page in the scheduled run, then one message a tenant
+    assert (_read(billing.keys(last)[0]), _read(billing.keys(last)[1])) == files

@@ -17,6 +17,13 @@ the month and of the month before (``keep_deleted_tenant``: status ``deleted``) 
 ``billing/deleted/month=YYYY-MM/<tenant id>.json``, and the month's export adds them to the directory's
 tenants.
 
+A page of tenants (``TENANTS_PER_PAGE``, one directory Query, their queries ``QUERIES_AT_ONCE`` at a
+time) is the unit of work: each page's rows are saved as ``billing/month=YYYY-MM/pages/<n>.jsonl``, and once
+the directory is through the two files are written from the pages. In the control plane a run stops
+taking pages after ``STEP_SECONDS`` and queues the next page (``QUEUE_NAME``, a message a step): however
+many tenants, no invocation runs out of time (at about 1-2 s an Athena query, one invocation alone would
+near Lambda's 15 minutes at 2,000 tenants).
+
 Idempotent: the rows follow from the usage files alone (no time of writing in them, tenants in id order),
 so running the export again for a month rewrites the same two files, with the same content once the
 month's files stop changing. The daily schedule (the control plane's ``billing_export``) exports the month
@@ -29,6 +36,7 @@ import csv
 import io
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,6 +47,7 @@ from crm_core.config import settings
 from crm_core.errors import FieldError, validation_failed
 from crm_core.repositories import tenant_repository
 from crm_core.repositories.table import TenantItem
+from crm_core.services.operator_work import send_work
 
 PREFIX = "billing/"
 DELETED_PREFIX = f"{PREFIX}deleted/"  # the rows of tenants deleted since (keep_deleted_tenant)
@@ -48,6 +57,8 @@ SUMMED = MEASURES[:-1]  # storage_bytes: the month's last measure instead
 COLUMNS = ("month", "tenant_id", "name", "plan", "status", *MEASURES)
 TENANTS_PER_PAGE = 100  # the tenant directory is read a page (one Query) at a time
 QUERIES_AT_ONCE = 4  # tenants queried in parallel (Athena runs them side by side)
+STEP_SECONDS = 600.0  # a control-plane run stops taking pages after this (the function's timeout is 900 s)
+QUEUE_NAME = "crm-billing-exports"  # the control plane's queue of an export's next pages (infra)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -134,16 +145,19 @@ def _number(value: Any) -> int | float:
     return int(number) if number.is_integer() else number
 
 
-def rows_of(month: str) -> list[dict[str, Any]]:
-    """Every tenant's row for the month, by tenant id: the directory's tenants, and those deleted since."""
-    rows: list[dict[str, Any]] = []
-    after: str | None = None
-    with ThreadPoolExecutor(QUERIES_AT_ONCE) as pool:
-        while True:
-            tenants, after = tenant_repository.list_tenants(TENANTS_PER_PAGE, after)
-            rows += pool.map(lambda tenant: tenant_row(tenant, month), tenants)
-            if after is None:
-                break
+def _page_key(month: str, page: int) -> str:
+    return f"{PREFIX}month={month}/pages/{page:05d}.jsonl"
+
+
+def _rows_of_pages(month: str, pages: int) -> list[dict[str, Any]]:
+    """Every tenant's row for the month, by tenant id: the directory's tenants (the saved pages), and those
+    deleted since."""
+    s3, bucket = aws.client("s3"), settings().analytics_bucket
+    rows = [
+        json.loads(line)
+        for page in range(pages)
+        for line in s3.get_object(Bucket=bucket, Key=_page_key(month, page))["Body"].read().splitlines()
+    ]
     listed = {row["tenant_id"] for row in rows}
     rows += [row for row in _deleted_rows(month) if row["tenant_id"] not in listed]
     return sorted(rows, key=lambda row: str(row["tenant_id"]))
@@ -197,16 +211,50 @@ def to_json_lines(rows: list[dict[str, Any]]) -> bytes:
 
 
 def export(month: str) -> Export:
-    """The month's rows, written to its two files (replacing what a previous run wrote)."""
-    rows = rows_of(month)
+    """The month's export whole, in this process (``crm tenant billing``, tests)."""
+    done = export_from(month)
+    assert done is not None  # with no time limit, it goes through the directory
+    return done
+
+
+def export_from(
+    month: str, page: int = 0, after: str | None = None, seconds: float | None = None
+) -> Export | None:
+    """The month's rows a page of tenants at a time from ``page`` (after the tenant id ``after``), each page
+    saved; once the directory is through, the two files written from the pages (replacing what a previous
+    run wrote): the ``Export``. With ``seconds``, a run that is not through by then queues its next page
+    instead and answers None."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    s3, bucket = aws.client("s3"), settings().analytics_bucket
+    with ThreadPoolExecutor(QUERIES_AT_ONCE) as pool:
+        while True:
+            tenants, after = tenant_repository.list_tenants(TENANTS_PER_PAGE, after)
+            rows = list(pool.map(lambda tenant: tenant_row(tenant, month), tenants))
+            s3.put_object(Bucket=bucket, Key=_page_key(month, page), Body=to_json_lines(rows))
+            page += 1
+            if after is None:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                send_work(QUEUE_NAME, {"month": month, "page": page, "after": after})
+                return None
+    rows = _rows_of_pages(month, page)
     csv_key, json_key = keys(month)
-    s3 = aws.client("s3")
-    bucket = settings().analytics_bucket
     s3.put_object(Bucket=bucket, Key=csv_key, Body=to_csv(rows), ContentType="text/csv")
     s3.put_object(Bucket=bucket, Key=json_key, Body=to_json_lines(rows), ContentType="application/x-ndjson")
     return Export(month, csv_key, json_key, rows)
 
 
+def on_message(body: dict[str, Any]) -> Export | None:
+    """A message of the billing queue: the export of its month goes on from its page."""
+    after = body.get("after")
+    return export_from(str(body["month"]), int(body["page"]), str(after) if after else None, STEP_SECONDS)
+
+
 def run_daily(now: datetime | None = None) -> list[dict[str, Any]]:
-    """The daily schedule's work: the months due at ``now`` exported; what was written."""
-    return [export(month).as_dict() for month in months_due(now or datetime.now(UTC))]
+    """The daily schedule's work: the months due at ``now`` exported; what was written (or, for a month
+    whose export goes on from the queue, that it does)."""
+    results = []
+    for month in months_due(now or datetime.now(UTC)):
+        done = export_from(month, seconds=STEP_SECONDS)
+        results.append(done.as_dict() if done is not None else {"month": month, "continued": True})
+    return results

@@ -37,6 +37,7 @@ from crm_core.ids import utc_now
 from crm_core.repositories import tenant_repository
 from crm_core.services import billing
 from crm_core.services import tenant_lifecycle as lifecycle
+from crm_core.services.operator_work import send_work
 from crm_core.services.tenant_lifecycle import SCAN_SEGMENTS, tenant_not_found
 
 STEP_SECONDS = 600.0  # a step stops taking pages after this (the function's timeout is 900 s)
@@ -248,21 +249,9 @@ def run(tenant_id: str, on_progress: Progress = _no_progress, seconds: float | N
 # ------------------------------------------------------------------------------------- the queue
 
 
-def _queue_url() -> str:
-    sqs = aws.client("sqs")
-    try:
-        url: str = sqs.get_queue_url(QueueName=QUEUE_NAME)["QueueUrl"]
-    except sqs.exceptions.QueueDoesNotExist:
-        if not settings().local_mode:
-            raise
-        url = sqs.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]  # locally, made on first use
-    return url
-
-
 def queue_step(tenant_id: str, number: int) -> None:
     """The job's step ``number``, as a message to the control plane's deletion queue."""
-    body = json.dumps({"tenant_id": tenant_id, "step": number})
-    aws.client("sqs").send_message(QueueUrl=_queue_url(), MessageBody=body)
+    send_work(QUEUE_NAME, {"tenant_id": tenant_id, "step": number})
 
 
 def on_message(body: dict[str, Any], seconds: float | None = None) -> Job:
