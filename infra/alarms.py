@@ -51,25 +51,16 @@ class CrmAlarms(Construct):
             "charge in a pay-per-use product.",
         )
         notify = cloudwatch_actions.SnsAction(self.topic)
+        self._notify = notify
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}
         for name, queue in sorted(dead_letter_queues.items()):
-            alarm = cloudwatch.Alarm(
-                self,
-                f"{construct_name(name)}Waiting",
-                alarm_description=f"Messages wait in {name}: see `crm dlq show {name}`, fix the cause, then "
+            self.watch_dead_letters(
+                name,
+                queue,
+                f"Messages wait in {name}: see `crm dlq show {name}`, fix the cause, then "
                 f"`crm dlq redrive {name}`.",
-                metric=queue.metric_approximate_number_of_messages_visible(
-                    period=PERIOD, statistic=cloudwatch.Stats.MAXIMUM
-                ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            alarm.add_alarm_action(notify)
-            alarm.add_ok_action(notify)
-            self.alarms[name] = alarm
 
         # The Pipe retries a failing batch before dead-lettering it; errors show the trouble sooner.
         self.relay_errors = cloudwatch.Alarm(
@@ -85,3 +76,21 @@ class CrmAlarms(Construct):
         )
         self.relay_errors.add_alarm_action(notify)
         self.relay_errors.add_ok_action(notify)
+
+    def watch_dead_letters(self, name: str, queue: sqs.IQueue, description: str) -> None:
+        """An alarm to the topic while a message waits in the dead-letter queue ``name``."""
+        alarm = cloudwatch.Alarm(
+            self,
+            f"{construct_name(name)}Waiting",
+            alarm_description=description,
+            metric=queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(self._notify)
+        alarm.add_ok_action(self._notify)
+        self.alarms[name] = alarm

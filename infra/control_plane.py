@@ -95,6 +95,7 @@ class CrmControlPlane(Construct):
         )
         self._grant(crm)
         self._grant_billing(crm)
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}  # by name: alarmed by the stack's monitoring
         self.deletions = self._deletion_queue(crm)
         self.billing_pages = self._billing_queue()
         self.api = self._rest_api()
@@ -121,6 +122,7 @@ class CrmControlPlane(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        self.dead_letter_queues[f"{name}-dlq"] = dead_letters
         queue = sqs.Queue(
             self.stack,
             f"{construct_id}s",

@@ -181,6 +181,13 @@ class CrmStack(Stack):
 
         # The operator's control plane: the Chalice app behind its own IAM-authenticated REST API.
         self.control_plane = CrmControlPlane(self, "ControlPlane", crm=self)
+        for name, queue in self.control_plane.dead_letter_queues.items():
+            self.alarms.watch_dead_letters(
+                name,
+                queue,
+                f"A control-plane job's step failed five times ({name}): its message says which tenant or "
+                "month; fix the cause, then move the message back to its queue (the job goes on from it).",
+            )
 
         self._grant_data_key()
 

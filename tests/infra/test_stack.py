@@ -1521,6 +1521,8 @@ def test_every_dead_letter_queue_and_the_relay_alarm_to_the_operations_topic(syn
         *(q.dead_letter_name for q in QUEUES),
         OUTBOX_DEAD_LETTER_QUEUE.dead_letter_name,
         PARTNER_DELIVERIES_QUEUE.dead_letter_name,
+        "crm-tenant-deletions-dlq",  # the control plane's
+        "crm-billing-exports-dlq",
     ]
     queue_names = [
         synth.resources[dimension["Fn::GetAtt"][0]]["Properties"]["QueueName"]
