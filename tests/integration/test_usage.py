@@ -153,3 +153,39 @@ def test_the_daily_job_compacts_and_measures_storage(client: ApiClient) -> None:
         return bool(days[-1]["storage_bytes"] == total)
 
     assert eventually(measured_today, timeout=20), client.get("/v1/usage").json()["items"][-1]
+
+
+def test_a_public_page_is_metered_for_the_tenant_its_token_names(client: ApiClient, other: ApiClient) -> None:
+    """A quote's public page, opened by the customer with no credential, is a call of the quote's tenant
+    with the units it read; a forged token is nobody's."""
+    import requests
+    from crm_core.services.quote_mail import page_token
+
+    today = datetime.now(UTC).date().isoformat()
+    tenant, bystander = Counted(client), Counted(other)
+    product = client.create(
+        "products", {"sku": "USE-1", "name": "Use", "prices": [{"currency": "EUR", "unit_price": "5"}]}
+    )
+    deal = client.create("deals", {"name": "Metered"})
+    contact = client.create("contacts", {"email": "buyer@metered.example"})
+    quote = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": contact["id"],
+            "currency": "EUR",
+            "line_items": [{"product_id": product["id"], "quantity": "1"}],
+        },
+    )
+    assert client.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+    tenant.sent += 5  # the five requests above, sent past the counter
+    before = totals(settled(tenant, today, today))
+    page = f"{client.base_url}/q/{page_token(client.tenant_id, quote['id'])}"
+    for _ in range(2):
+        assert requests.get(page, timeout=30).status_code == 200
+    assert requests.get(page[:-3] + "xyz", timeout=30).status_code == 404  # forged: nobody's
+    tenant.sent += 2
+    # Settled: every call counted is one the tenant made or a page of its own (not the forged one).
+    after = totals(settled(tenant, today, today))
+    assert after["read_units"] > before["read_units"]
+    assert totals(settled(bystander, today, today))["api_calls"] == bystander.sent - 1
