@@ -3,14 +3,16 @@ cold start imports little.
 
 Access takes effect at once (docs/decisions/0009): every request reads the key's record and its user,
 consistently, so a revoked key, a deactivated user or a lowered role is refused or obeyed on the very
-next request. Two round trips: a GetItem of the key, then one BatchGetItem of its user, the tenant (its
-rate limit, and whether the operator suspended it) and when the key was last used, which is written at most
-once a minute.
+next request. Two round trips: a GetItem of the key, then one BatchGetItem of its user and the tenant (its
+rate limit, and whether the operator suspended it). When the key was last used is written at most once a
+minute, and never read here: each container remembers when it last wrote it (a read of it on every request
+cost a read unit a call; the write's condition keeps two containers from writing it twice in a minute).
 """
 
 from __future__ import annotations
 
 import hmac
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
@@ -26,6 +28,8 @@ from crm_core.stored_values import as_json_value
 logger = Logger(child=True)
 
 LAST_USED_EVERY = timedelta(seconds=60)
+TOUCHED_KEYS = 4096  # the keys a container remembers writing the last use of (least recently used out)
+_touched: OrderedDict[str, datetime] = OrderedDict()
 
 
 def principal_for_api_key(api_key: str) -> Principal | None:
@@ -51,11 +55,11 @@ def principal_for_api_key(api_key: str) -> Principal | None:
     now = datetime.now(UTC)
     if expires_at and datetime.fromisoformat(str(expires_at).replace("Z", "+00:00")) <= now:
         return None
-    user, tenant, use = _user_tenant_and_use(tenant_id, str(user_id), key_id)
+    user, tenant = _user_and_tenant(tenant_id, str(user_id))
     if user is None:
         return None
     require_serving(tenant)
-    _touch(tenant_id, key_id, use, now)
+    _touch(tenant_id, key_id, now)
     user_data = as_json_value(user.data)
     return Principal(
         tenant_id=tenant_id,
@@ -68,31 +72,35 @@ def principal_for_api_key(api_key: str) -> Principal | None:
     )
 
 
-def _user_tenant_and_use(
-    tenant_id: str, user_id: str, key_id: str
-) -> tuple[RecordItem | None, TenantItem | None, ApiKeyUse | None]:
-    """The key's user if active, the tenant and the key's last use: one consistent BatchGetItem."""
+def _user_and_tenant(tenant_id: str, user_id: str) -> tuple[RecordItem | None, TenantItem | None]:
+    """The key's user if active, and the tenant: one consistent BatchGetItem."""
     user_key = (keys.record_pk(tenant_id, "user", user_id), keys.RECORD_SK)
     tenant_key = (keys.tenant_pk(tenant_id), tenant_repository.TENANT_SK)
-    use_key = (keys.api_key_use_pk(tenant_id, key_id), keys.RECORD_SK)
     found: dict[tuple[str, str], TableItem] = {
         (item.PK, item.SK): item
-        for item in record_repository.get_items([user_key, tenant_key, use_key], consistent=True)
+        for item in record_repository.get_items([user_key, tenant_key], consistent=True)
     }
-    user, tenant, use = found.get(user_key), found.get(tenant_key), found.get(use_key)
+    user, tenant = found.get(user_key), found.get(tenant_key)
     return (
         user if isinstance(user, RecordItem) and tenant_repository.is_active_user(user, tenant_id) else None,
         tenant if isinstance(tenant, TenantItem) else None,
-        use if isinstance(use, ApiKeyUse) else None,
     )
 
 
-def _touch(tenant_id: str, key_id: str, use: ApiKeyUse | None, now: datetime) -> None:
-    """Keep when the key was last used, to the minute: a write only when the last one is a minute old,
-    conditional so that concurrent requests write it once."""
-    cutoff = utc_text(now - LAST_USED_EVERY)
-    if use is not None and use.last_used_at > cutoff:
+def _touch(tenant_id: str, key_id: str, now: datetime) -> None:
+    """Keep when the key was last used, to the minute: a write only when this container's last one is a
+    minute old, conditional on the stored one being a minute old too (another container's, a concurrent
+    request's), so that it is written at most about once a minute."""
+    touched = f"{tenant_id}#{key_id}"
+    last = _touched.get(touched)
+    if last is not None and now - last < LAST_USED_EVERY:
+        _touched.move_to_end(touched)
         return
+    _touched[touched] = now
+    _touched.move_to_end(touched)
+    while len(_touched) > TOUCHED_KEYS:
+        _touched.popitem(last=False)
+    cutoff = utc_text(now - LAST_USED_EVERY)
     item = ApiKeyUse(keys.api_key_use_pk(tenant_id, key_id), keys.RECORD_SK, last_used_at=utc_text(now))
     try:
         item.save(condition=ApiKeyUse.last_used_at.does_not_exist() | (ApiKeyUse.last_used_at < cutoff))
