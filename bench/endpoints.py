@@ -88,6 +88,8 @@ ENDPOINTS: list[tuple[str, str]] = [
     ("segment.members_unindexed", "GET /segments/{id}/members (no indexed condition)"),
     ("segment.count", "GET /segments/{id}/members?count=true"),
 ]
+# The public pages: reached with no credential, so no authorizer (a signed token names the tenant).
+PUBLIC = frozenset({"quote.page", "quote.accept"})
 TICKET_PRIORITIES = ["low", "normal", "normal", "high", "urgent"]
 TICKET_STATUSES = ["new", "open", "pending"]
 

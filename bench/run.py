@@ -18,7 +18,7 @@ from typing import Any
 from crm_core.rate_limits import SYNC_EVERY
 
 from bench import cost, imports
-from bench.endpoints import ENDPOINTS, Dataset, Measured, load_dataset, run_scenarios
+from bench.endpoints import ENDPOINTS, PUBLIC, Dataset, Measured, load_dataset, run_scenarios
 from bench.report import Printer, endpoint_rows, write_json
 
 OUTPUT = imports.ROOT / "build" / "bench" / "latest.json"
@@ -398,7 +398,12 @@ def _print_calls(printer: Printer, calls: dict[str, Any]) -> None:
         f"{2 * len(calls['endpoints'])} measured requests (one per {SYNC_EVERY} requests per container, "
         "not in the rows above)."
     )
-    measured = [e[size] for e in calls["endpoints"] for size in ("small", "large") if e.get(size)]
+    measured = [
+        e[size]
+        for e in calls["endpoints"]
+        for size in ("small", "large")
+        if e.get(size) and e["key"] not in PUBLIC  # the public pages have no authorizer
+    ]
     per_request = sorted({(m.get("authorizer_calls", 0), m.get("authorizer_rcu", 0)) for m in measured})
     printer.line(
         "Authorizer (every request, no cache: decision 0009): DynamoDB calls and read units per request "
