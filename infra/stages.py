@@ -23,6 +23,7 @@ import jsii
 from aws_cdk import CfnResource, IAspect, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
@@ -57,7 +58,8 @@ def stage_named(value: object) -> Stage:
 @jsii.implements(IAspect)
 class StagePolicies:
     """Applies ``stage`` to the data a deployment holds: the table, the user pool, the buckets that are
-    retained, and every log group."""
+    retained, the data key made in the stack (``crm:kmsKey=create``: it goes, after KMS's waiting period,
+    when what it encrypts goes), and every log group."""
 
     def __init__(self, stage: Stage) -> None:
         self.stage = stage
@@ -71,6 +73,8 @@ class StagePolicies:
         elif isinstance(node, s3.CfnBucket) and _retained(node):
             # Only the buckets that keep data (the analytics files); the ones a construct already lets go
             # with the stack (uploads, query results) stay as they are.
+            node.apply_removal_policy(self.stage.removal_policy)
+        elif isinstance(node, kms.CfnKey):
             node.apply_removal_policy(self.stage.removal_policy)
         elif isinstance(node, logs.CfnLogGroup):
             node.apply_removal_policy(self.stage.removal_policy)

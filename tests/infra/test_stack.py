@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import App, RemovalPolicy
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
 from crm_core import tenant_access
@@ -1961,3 +1961,22 @@ def test_cfn_lint_finds_no_error_in_any_template(synth: Synth, dev_synth: Synth)
         # or given a reason in CFN_LINT_IGNORED.
         print("\n".join(warnings))
         assert warnings == [], "\n".join(warnings)
+
+
+@pytest.mark.parametrize(("stage", "policy"), [("dev", "Delete"), ("prod", "Retain")])
+def test_a_data_key_made_in_the_stack_goes_with_a_dev_stage_and_stays_with_prod(
+    stage: str, policy: str
+) -> None:
+    """A dev deployment's `cdk destroy` leaves no key behind (KMS deletes it after its waiting period); a prod
+    one keeps it, as it keeps the table it encrypts."""
+    from aws_cdk import Aspects, Stack
+    from aws_cdk import aws_kms as kms
+
+    from infra.stages import StagePolicies
+
+    app = App()
+    stack = Stack(app, "KeyStage")
+    kms.Key(stack, "DataKey", enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN)
+    Aspects.of(stack).add(StagePolicies(STAGES[stage]))
+    (key,) = Template.from_stack(stack).find_resources("AWS::KMS::Key").values()
+    assert key["DeletionPolicy"] == policy and key["UpdateReplacePolicy"] == policy
