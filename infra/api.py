@@ -99,7 +99,8 @@ class CrmApi(Construct):
         super().__init__(scope, construct_id)
 
         # The authorizer turns an API key or a user pool JWT into the principal (tenant, user, role).
-        # It only reads: API key items by their hash, with GetItem.
+        # It reads a key's record, its user and the tenant on every request, and writes a key's last use at
+        # most once a minute (data.grant_api_key_lookup; services/credentials.py).
         # CloudFront's origin header value (infra/web.py): a request without it never reaches a function.
         self.origin_secret = secretsmanager.Secret(
             self,

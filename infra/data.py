@@ -57,7 +57,8 @@ def bucket_encryption(data_key: kms.IKey | None) -> dict[str, Any]:
 
 
 class CrmData(Construct):
-    """The table, built from ``crm_core.definitions.TABLE``, and the cursor signing secret."""
+    """The table, built from ``crm_core.definitions.TABLE``, the cursor signing secret, and the data key
+    (``data_key``: None unless ``crm:kmsKey`` asks for one)."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
