@@ -1128,14 +1128,13 @@ def _assert_data_under(synth: Synth, key: Any, region: Any) -> None:
     (workgroup,) = _of_type(synth, "AWS::Athena::WorkGroup").values()
     results = workgroup["Properties"]["WorkGroupConfiguration"]["ResultConfiguration"]
     assert results["EncryptionConfiguration"] == {"EncryptionOption": "SSE_KMS", "KmsKey": key}
-    via = [
-        {"Fn::Join": ["", ["dynamodb.", region, ".amazonaws.com"]]}
-        if isinstance(region, dict)
-        else f"dynamodb.{region}.amazonaws.com",
-        {"Fn::Join": ["", ["s3.", region, ".amazonaws.com"]]}
-        if isinstance(region, dict)
-        else f"s3.{region}.amazonaws.com",
-    ]
+
+    def service(name: str) -> Any:  # a region CDK knows is text; an unknown one, a reference joined in
+        if isinstance(region, dict):
+            return {"Fn::Join": ["", [f"{name}.", region, ".amazonaws.com"]]}
+        return f"{name}.{region}.amazonaws.com"
+
+    via = [service("dynamodb"), service("s3")]
     for what, role_id in _data_roles(synth).items():
         (statement,) = _data_key_statements(synth, role_id)
         assert sorted(_actions(statement)) == sorted(DATA_KEY_ACTIONS), what
