@@ -21,8 +21,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crm_core.definitions import API_FUNCTIONS, AUTHORIZER, CONSUMERS, EVENT_SOURCE, OUTBOX_RELAY, RULES
+from crm_core.definitions import (
+    ANALYTICS_QUEUE,
+    API_FUNCTIONS,
+    AUTHORIZER,
+    CONSUMERS,
+    EVENT_SOURCE,
+    OUTBOX_RELAY,
+    RULES,
+    WEBHOOK_EVENTS_QUEUE,
+    ConsumerDefinition,
+)
 
+(WEBHOOK_FAN_OUT,) = [c for c in CONSUMERS if c.queue == WEBHOOK_EVENTS_QUEUE]
 MODEL_FILE = Path(__file__).with_name("cost_model.toml")
 BASELINE_FILE = Path(__file__).with_name("cost_baseline.json")
 CALLS = 1_000_000
@@ -97,18 +108,50 @@ def _function_memory(label: str) -> int:
     raise KeyError(f"no API function serves {label!r}")
 
 
-def consumers_of(event_type: str) -> list[int]:
-    """The batch sizes of the queue consumers an event of this type reaches through the bus's rules."""
-    sizes = []
+def consumers_of(event_type: str) -> list[ConsumerDefinition]:
+    """The queue consumers an event of this type reaches through the bus's own rules (the webhook fan-out
+    is reached through its tenant's rule: ``webhook_event_share``)."""
+    found = []
     for rule in RULES:
         pattern = rule.event_pattern
         if EVENT_SOURCE not in pattern.get("source", [EVENT_SOURCE]):
             continue
         types = pattern.get("detail-type")
-        if types is not None and event_type not in types:
+        if types is not None and not any(_matches(matcher, event_type) for matcher in types):
             continue
-        sizes += [c.batch_size for c in CONSUMERS if c.queue == rule.queue]
-    return sizes
+        found += [c for c in CONSUMERS if c.queue == rule.queue]
+    return found
+
+
+def _matches(matcher: Any, value: str) -> bool:
+    """An EventBridge pattern's value: the string itself, or ``{"prefix": ...}``."""
+    if isinstance(matcher, dict):
+        return value.startswith(str(matcher["prefix"]))
+    return bool(matcher == value)
+
+
+def _consumer_dollars(price: Price, model: CostModel, consumer: ConsumerDefinition, messages: float) -> None:
+    """A consumer's share of ``messages`` queued to it: their SQS requests, its invocations, its log lines;
+    for the analytics exporter, the files each batch writes."""
+    p, lam, ev = model.prices, model.lambdas, model.events
+    per_batch = (
+        lam["messages_per_windowed_batch"] if consumer.batch_window_s else lam["messages_per_consumer_batch"]
+    )
+    batches = messages / min(consumer.batch_size, per_batch)
+    if consumer.queue == ANALYTICS_QUEUE:
+        price.dollars["Event consumers (SQS, Lambda, reads)"] += (
+            batches * ev["analytics_files_per_batch"] * p["s3_put_per_thousand"] / 1e3
+        )
+    sqs = messages * ev["sqs_requests_per_message"] + batches * ev["sqs_requests_per_batch"]
+    invocation = p["lambda_request_per_million"] / 1e6
+    price.dollars["Event consumers (SQS, Lambda, reads)"] += sqs * p[
+        "sqs_request_per_million"
+    ] / 1e6 + batches * (
+        invocation + _gb_seconds(512, lam["consumer_ms_per_batch"]) * p["lambda_gb_second_arm64"]
+    )
+    price.dollars["CloudWatch Logs"] += (
+        batches * model.logs["bytes_per_batch"] / 1e9 * p["logs_ingested_per_gb"]
+    )
 
 
 def _add_events(price: Price, model: CostModel, events: Mapping[str, int], calls: float) -> None:
@@ -129,16 +172,13 @@ def _add_events(price: Price, model: CostModel, events: Mapping[str, int], calls
             published * ev["relay_read_units_per_event"] * p["dynamodb_read_unit_per_million"] / 1e6
         )
         price.dollars["CloudWatch Logs"] += relay_batches * log_bytes
-        for _ in consumers_of(event_type):
-            batches = published / lam["messages_per_consumer_batch"]
-            sqs = published * ev["sqs_requests_per_message"] + batches * ev["sqs_requests_per_batch"]
-            price.dollars["Event consumers (SQS, Lambda, reads)"] += sqs * p[
-                "sqs_request_per_million"
-            ] / 1e6 + batches * (invocation + _gb_seconds(512, lam["consumer_ms_per_batch"]) * gb_second)
-            price.dollars["CloudWatch Logs"] += batches * log_bytes
-        # Every crm event reaches the webhook fan-out, which reads the tenant's targets.
+        for consumer in consumers_of(event_type):
+            _consumer_dollars(price, model, consumer, published)
+        # The events of tenants with a webhook target reach the fan-out, which reads the tenant's targets.
+        heard = published * ev["webhook_event_share"]
+        _consumer_dollars(price, model, WEBHOOK_FAN_OUT, heard)
         price.dollars["Event consumers (SQS, Lambda, reads)"] += (
-            published * ev["fanout_read_units_per_event"] * p["dynamodb_read_unit_per_million"] / 1e6
+            heard * ev["fanout_read_units_per_event"] * p["dynamodb_read_unit_per_million"] / 1e6
         )
 
 

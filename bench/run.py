@@ -279,7 +279,8 @@ def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") ->
             f"Goal: under ${goal:.2f}. Mix: {', '.join(f'{k} {v:g}%' for k, v in model.mix.items())}. "
             f"{now.events / 1e3:,.0f}k events published per million calls. Measured: DynamoDB units and "
             "calls, events, the handlers' CPU time; assumed (the model file): a call's wait, batch fill, "
-            "log bytes. "
+            f"log bytes, the share of events from tenants with a webhook target "
+            f"({model.events['webhook_event_share']:.0%}). "
             + (
                 f"Before: the DynamoDB units and events of {baseline['note']} (commit "
                 f"{str(baseline['commit'])[:7]}), the rest priced as the stack is now."

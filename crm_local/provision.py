@@ -25,6 +25,7 @@ from crm_core.definitions import (
     TABLE_LOGICAL_NAME,
     TENANT_ACCESS,
     USER_POOL,
+    WEBHOOK_EVENTS_QUEUE,
 )
 
 
@@ -43,6 +44,8 @@ class LocalResources:
     scheduler_role_arn: str
     partner_bus_role_arn: str
     partner_deliveries_dlq_arn: str
+    webhook_events_queue_arn: str  # what a tenant's webhook rule targets (services/event_target_rules.py)
+    webhook_events_dlq_arn: str
     tenant_role_arn: str  # what request handlers assume for their caller's tenant (crm_core.tenant_access)
 
 
@@ -113,6 +116,8 @@ def provision(session: Any) -> LocalResources:
         scheduler_role_arn=role_arn,
         partner_bus_role_arn=partner_role_arn,
         partner_deliveries_dlq_arn=queue_arns[PARTNER_DELIVERIES_QUEUE.dead_letter_name],
+        webhook_events_queue_arn=queue_arns[WEBHOOK_EVENTS_QUEUE.name],
+        webhook_events_dlq_arn=queue_arns[WEBHOOK_EVENTS_QUEUE.dead_letter_name],
         tenant_role_arn=tenant_role_arn,
     )
 

@@ -58,6 +58,8 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_WEBHOOK_DELIVERIES_QUEUE_URL"] = resources["webhook_deliveries_queue_url"]
     os.environ["CRM_PARTNER_BUS_ROLE_ARN"] = resources["partner_bus_role_arn"]
     os.environ["CRM_PARTNER_DELIVERIES_DLQ_ARN"] = resources["partner_deliveries_dlq_arn"]
+    os.environ["CRM_WEBHOOK_EVENTS_QUEUE_ARN"] = resources.get("webhook_events_queue_arn", "")
+    os.environ["CRM_WEBHOOK_EVENTS_DLQ_ARN"] = resources.get("webhook_events_dlq_arn", "")
     # Requests reach the table and the buckets through their tenant's credentials, as in AWS.
     os.environ["CRM_TENANT_ROLE_ARN"] = resources.get("tenant_role_arn", "")
     os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", ",".join(map(str, LOCAL_WEBHOOK_RETRY_DELAYS_S)))
@@ -192,6 +194,8 @@ class LocalRuntime:
             "webhook_deliveries_queue_url": resources.queue_urls[WEBHOOK_DELIVERIES_QUEUE.name],
             "partner_bus_role_arn": resources.partner_bus_role_arn,
             "partner_deliveries_dlq_arn": resources.partner_deliveries_dlq_arn,
+            "webhook_events_queue_arn": resources.webhook_events_queue_arn,
+            "webhook_events_dlq_arn": resources.webhook_events_dlq_arn,
             "tenant_role_arn": resources.tenant_role_arn,
         }
         use_endpoint(endpoint, resource_map)

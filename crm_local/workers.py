@@ -192,10 +192,10 @@ class Workers:
 def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
     """From the table's items (DynamoDB JSON), what the local endpoint forgot in a restart and the records
     decide: the schedule of each reminder still to fire (one that fell due while ``crm dev`` was down fires
-    now, late; one already sent finds its marker and is not sent again) and the rule of each EventBridge
-    target, the SLA timers of each open ticket with due times, the timers of each contract that is not
-    a draft, and the expiry schedule of each sent quote (docs/decisions/0029). The number of each synced;
-    one that fails is reported and the rest go on."""
+    now, late; one already sent finds its marker and is not sent again), the rule of each EventBridge
+    target and of each tenant with a webhook target, the SLA timers of each open ticket with due times,
+    the timers of each contract that is not a draft, and the expiry schedule of each sent quote
+    (docs/decisions/0029). The number of each synced; one that fails is reported and the rest go on."""
     from crm_core.ids import utc_text
     from crm_core.repositories.table import RecordItem, TableItem
     from crm_core.services.event_target_rules import sync_rule
@@ -232,7 +232,7 @@ def rebuild(items: Iterable[dict[str, Any]]) -> dict[str, int]:
             if kind == "activity" and str(data.get("remind_at") or "") > oldest:
                 sync_schedule(record.tenant_id, record.id)
                 synced["reminders"] += 1
-            elif kind == "event_target" and data.get("type") == "eventbridge":
+            elif kind == "event_target" and data.get("type") in ("eventbridge", "webhook"):
                 sync_rule(record.tenant_id, record.id)
                 synced["event_target_rules"] += 1
             elif kind == "ticket" and data.get("sla") and data.get("status") not in ("resolved", "closed"):

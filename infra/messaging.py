@@ -29,6 +29,7 @@ from crm_core.definitions import (
     RULES,
     WEBHOOK_DELIVERIES_QUEUE,
     WEBHOOK_EVENTS_QUEUE,
+    WEBHOOK_RULE_PREFIX,
     ConsumerDefinition,
     QueueDefinition,
 )
@@ -158,7 +159,8 @@ class CrmMessaging(Construct):
 
     def _wire_partner_targets(self, bus: events.IEventBus) -> None:
         """EventBridge targets: the role EventBridge assumes to put events on partners' buses, the queue for
-        what they refuse, and the right of the rules consumer to manage the targets' rules (only those)."""
+        what they refuse, and the right of the rules consumer to manage the targets' rules (only those), the
+        tenants' webhook rules among them."""
         stack = Stack.of(self)
         self.partner_dead_letters = sqs.Queue(
             self,
@@ -217,12 +219,30 @@ class CrmMessaging(Construct):
             "Partners' buses are in their own accounts and are named by tenants at run time; each bus's own "
             "policy decides whether it accepts our events.",
         )
+        # A tenant's webhook rule (put with its first webhook target, decision 0038) delivers to the fan-out's
+        # queue, and what it cannot deliver to that queue's dead-letter queue, as the bus's own rules do.
+        webhook_rules = stack.format_arn(
+            service="events", resource="rule", resource_name=f"{EVENT_BUS_NAME}/{WEBHOOK_RULE_PREFIX}*"
+        )
+        webhook_events = self.queues[WEBHOOK_EVENTS_QUEUE.name]
+        webhook_dead_letters = self.dead_letter_queues[WEBHOOK_EVENTS_QUEUE.name]
+        for queue in (webhook_events, webhook_dead_letters):
+            queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    actions=["sqs:SendMessage"],
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    resources=[queue.queue_arn],
+                    conditions={"ArnLike": {"aws:SourceArn": webhook_rules}},
+                )
+            )
         for consumer in CONSUMERS:
             if consumer.queue != EVENT_TARGET_RULES_QUEUE:
                 continue
             function = self.consumers[consumer.function.name]
             function.add_environment("CRM_PARTNER_BUS_ROLE_ARN", self.partner_bus_role.role_arn)
             function.add_environment("CRM_PARTNER_DELIVERIES_DLQ_ARN", self.partner_dead_letters.queue_arn)
+            function.add_environment("CRM_WEBHOOK_EVENTS_QUEUE_ARN", webhook_events.queue_arn)
+            function.add_environment("CRM_WEBHOOK_EVENTS_DLQ_ARN", webhook_dead_letters.queue_arn)
             rules = stack.format_arn(
                 service="events",
                 resource="rule",

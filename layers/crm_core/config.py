@@ -51,6 +51,9 @@ class Settings:
     webhook_deliveries_queue_url: str
     partner_bus_role_arn: str  # the role EventBridge assumes to put events on partners' buses
     partner_deliveries_dlq_arn: str
+    # The fan-out's queue and its dead-letter queue, which a tenant's webhook rule targets (decision 0038).
+    webhook_events_queue_arn: str
+    webhook_events_dlq_arn: str
     webhook_retry_delays_s: tuple[int, ...]
     audit_retention_days: int  # how long an audit item is kept (DynamoDB's TTL deletes it after)
     imports_bucket: str  # uploaded import files, their chunks and rejected rows; tenant exports' zips
@@ -90,6 +93,8 @@ def settings() -> Settings:
         webhook_deliveries_queue_url=os.environ.get("CRM_WEBHOOK_DELIVERIES_QUEUE_URL", ""),
         partner_bus_role_arn=os.environ.get("CRM_PARTNER_BUS_ROLE_ARN", ""),
         partner_deliveries_dlq_arn=os.environ.get("CRM_PARTNER_DELIVERIES_DLQ_ARN", ""),
+        webhook_events_queue_arn=os.environ.get("CRM_WEBHOOK_EVENTS_QUEUE_ARN", ""),
+        webhook_events_dlq_arn=os.environ.get("CRM_WEBHOOK_EVENTS_DLQ_ARN", ""),
         webhook_retry_delays_s=tuple(
             int(s) for s in os.environ.get("CRM_WEBHOOK_RETRY_DELAYS", "").split(",") if s.strip()
         )

@@ -238,8 +238,10 @@ class ConsumerDefinition:
 SCHEDULE_GROUP_NAME = "crm-reminders"
 ACTIVITY_SCHEDULES_QUEUE = QueueDefinition("crm-activity-schedules")
 REMINDERS_QUEUE = QueueDefinition("crm-reminders")
-# Webhooks: every crm event reaches the fan-out, which queues one delivery per matching webhook target;
-# the delivery worker posts it, and queues the next try with a growing delay when the receiver fails.
+# Webhooks: a tenant's events reach the fan-out once it has a webhook target (a rule of its own on the crm
+# bus, put by the event target rules consumer: docs/decisions/0038); the fan-out queues one delivery per
+# matching target, and the delivery worker posts it, queuing the next try with a growing delay when the
+# receiver fails.
 WEBHOOK_EVENTS_QUEUE = QueueDefinition("crm-webhook-events")
 WEBHOOK_DELIVERIES_QUEUE = QueueDefinition("crm-webhook-deliveries", visibility_timeout_s=120)
 WEBHOOK_RETRY_DELAYS_S = (10, 60, 300, 900, 900)  # after tries 1..5; the 6th failure gives up
@@ -249,6 +251,9 @@ WEBHOOK_TIMEOUT_S = 5
 EVENT_TARGET_RULES_QUEUE = QueueDefinition("crm-event-target-rules")
 PARTNER_DELIVERIES_QUEUE = QueueDefinition("crm-partner-deliveries")  # only its dead-letter queue is used
 PARTNER_RULE_PREFIX = "crm-target-"
+# A tenant's rule to the webhook fan-out: under the partner rules' prefix (the same rights, the same removal
+# with the tenant), named for the tenant; no target id (a ULID) starts so.
+WEBHOOK_RULE_PREFIX = f"{PARTNER_RULE_PREFIX}webhooks-"
 # Inbound partner events: events a partner puts on the crm bus with source "partner.<id>"; accepted only
 # when the tenant the event names has registered that source, from the AWS account the registration names.
 INBOUND_EVENTS_QUEUE = QueueDefinition("crm-inbound-events")
@@ -467,11 +472,6 @@ RULES: tuple[RuleDefinition, ...] = (
         name="crm-contract-timers",
         event_pattern={"source": [EVENT_SOURCE], "detail-type": [{"prefix": "contract."}]},
         queue=ACTIVITY_SCHEDULES_QUEUE,
-    ),
-    RuleDefinition(
-        name="crm-webhook-events",
-        event_pattern={"source": [EVENT_SOURCE]},
-        queue=WEBHOOK_EVENTS_QUEUE,
     ),
     RuleDefinition(
         name="crm-inbound-partner-events",

@@ -62,6 +62,8 @@ from crm_core.definitions import (
     TENANT_ACCESS,
     TENANT_EXPORTS_QUEUE,
     WEBHOOK_DELIVERIES_QUEUE,
+    WEBHOOK_EVENTS_QUEUE,
+    WEBHOOK_RULE_PREFIX,
     ConsumerDefinition,
     FunctionDefinition,
     QueueDefinition,
@@ -1039,6 +1041,36 @@ def test_the_rule_manager_manages_only_target_rules_and_passes_only_the_partner_
     assert pass_role["Resource"] == {"Fn::GetAtt": [role_ids[0], "Arn"]}
     env = synth.resources[function_id]["Properties"]["Environment"]["Variables"]
     assert {"CRM_PARTNER_BUS_ROLE_ARN", "CRM_PARTNER_DELIVERIES_DLQ_ARN"} <= set(env)
+
+
+def test_the_fan_out_hears_the_tenants_webhook_rules_only(synth: Synth) -> None:
+    """Decision 0038: no rule of the stack sends every event to the webhook fan-out; the tenants' webhook
+    rules (put at run time by the rule manager, which is told the queues) may send to its queue and to the
+    queue's dead-letter queue, and nothing else may."""
+    queue_arn = _queue_arn(synth, WEBHOOK_EVENTS_QUEUE.name)
+    assert not [
+        rule_id
+        for rule_id, rule in _of_type(synth, "AWS::Events::Rule").items()
+        if any(t["Arn"] == queue_arn for t in rule["Properties"].get("Targets", []))
+    ]
+    for queue_name in (WEBHOOK_EVENTS_QUEUE.name, WEBHOOK_EVENTS_QUEUE.dead_letter_name):
+        allowed = [
+            s
+            for p in _of_type(synth, "AWS::SQS::QueuePolicy").values()
+            if {"Ref": _queue_id(synth, queue_name)} in p["Properties"]["Queues"]
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if s["Effect"] == "Allow"
+        ]
+        assert len(allowed) == 1, queue_name
+        (statement,) = allowed
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert _actions(statement) == ["sqs:SendMessage"]
+        assert f"rule/crm/{WEBHOOK_RULE_PREFIX}*" in json.dumps(statement["Condition"]["ArnLike"])
+    assert WEBHOOK_RULE_PREFIX.startswith(PARTNER_RULE_PREFIX), "the rule manager's rights cover them"
+    (manager,) = RULE_MANAGERS
+    env = synth.resources[_function_id(synth, manager.function)]["Properties"]["Environment"]["Variables"]
+    assert env["CRM_WEBHOOK_EVENTS_QUEUE_ARN"] == queue_arn
+    assert env["CRM_WEBHOOK_EVENTS_DLQ_ARN"] == _queue_arn(synth, WEBHOOK_EVENTS_QUEUE.dead_letter_name)
 
 
 def test_the_partner_bus_role_puts_events_only(synth: Synth) -> None:

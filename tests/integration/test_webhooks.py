@@ -64,11 +64,15 @@ def receiver() -> Iterator[Receiver]:
 
 
 def add_webhook(client: ApiClient, url: str, event_types: list[str]) -> dict[str, Any]:
+    """A webhook target, as its POST answered it (``pending``), once it is ``active``: API.md promises it
+    every event committed from then on, not before (its tenant's rule to the fan-out is put meanwhile)."""
     response = client.post(
         "/v1/event-targets", {"type": "webhook", "url": url, "secret": SECRET, "event_types": event_types}
     )
     assert response.status_code == 201, response.text
     target: dict[str, Any] = response.json()
+    path = f"/v1/event-targets/{target['id']}"
+    assert eventually(lambda: client.get(path).json()["status"] == "active", timeout=30)
     return target
 
 
@@ -183,6 +187,53 @@ def test_a_redirect_is_a_failed_try_and_is_not_followed(client: ApiClient) -> No
     finally:
         first.stop()
         internal.stop()
+
+
+def test_only_a_tenant_with_a_webhook_target_has_its_events_brought_to_the_fan_out(
+    runtime: Any,
+    client: ApiClient,
+    other: ApiClient,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Decision 0038: the fan-out hears a tenant's events through the tenant's own rule on the bus, put with
+    its first webhook target; the events of a tenant with none reach no queue of the fan-out."""
+    import boto3
+    from crm_core.definitions import CONSUMERS, EVENT_BUS_NAME, WEBHOOK_EVENTS_QUEUE, WEBHOOK_RULE_PREFIX
+
+    [fan_out] = [c for c in CONSUMERS if c.queue == WEBHOOK_EVENTS_QUEUE]
+    handler = runtime.workers._handler(fan_out)
+    heard: list[str] = []
+
+    def listening(event: dict[str, Any], context: Any) -> Any:
+        heard.extend(json.loads(r["body"])["detail"]["tenant_id"] for r in event["Records"])
+        return handler(event, context)
+
+    monkeypatch.setitem(runtime.workers._handlers, fan_out.function.name, listening)
+    events = boto3.client("events")
+
+    def rules_naming(tenant_id: str) -> list[str]:
+        found = events.list_rules(NamePrefix=WEBHOOK_RULE_PREFIX, EventBusName=EVENT_BUS_NAME)["Rules"]
+        return [r["Name"] for r in found if tenant_id in r["Name"]]
+
+    target = add_webhook(client, receiver.url, ["contact.created"])
+    assert rules_naming(client.tenant_id) and not rules_naming(other.tenant_id)
+    other.create("contacts", {"email": "unheard@example.com"})
+    contact = client.create("contacts", {"email": "heard@example.com"})
+    assert eventually(lambda: receiver.accepted)
+    time.sleep(1)  # time for anything else the relay published to be handed on
+    assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"]]
+    assert client.tenant_id in heard and other.tenant_id not in heard
+
+    # The tenant's last webhook archived: the rule stays (the fan-out finds no target), and a new one is
+    # routed by the same rule.
+    assert client.delete(f"/v1/event-targets/{target['id']}").status_code == 204
+    client.create("contacts", {"email": "no-target@example.com"})
+    add_webhook(client, receiver.url, ["contact.created"])
+    assert len(rules_naming(client.tenant_id)) == 1
+    again = client.create("contacts", {"email": "heard-again@example.com"})
+    assert eventually(lambda: len(receiver.accepted) == 2)
+    assert [e["data"]["id"] for e in receiver.accepted] == [contact["id"], again["id"]]
 
 
 def test_an_event_handed_to_the_fan_out_twice_is_delivered_once(

@@ -76,10 +76,29 @@ def test_each_event_costs_the_pipe_the_bus_and_its_consumers() -> None:
 
 
 def test_an_event_reaches_the_consumers_whose_rules_match_it() -> None:
-    # Every crm event reaches the webhook fan-out; an activity's also the reminder scheduler.
+    # The analytics exporter hears every record's event (a prefix of its type matches); an activity's also
+    # the reminder scheduler, a company's the contacts' company tokens. The webhook fan-out is reached
+    # through its tenant's rule, no rule of the stack's (decision 0038).
     assert len(cost.consumers_of("contact.updated")) == 1
     assert len(cost.consumers_of("activity.created")) == 2
-    assert len(cost.consumers_of("company.updated")) == 2  # and the contacts' company tokens
+    assert len(cost.consumers_of("company.updated")) == 2
+
+
+def test_the_webhook_fan_out_is_priced_for_the_share_of_events_whose_tenant_has_a_webhook() -> None:
+    model = _one_endpoint_model("activity.create")
+    measured = {"activity.create": _measured("POST /activities", table=1, **{"activity.created": 1})}
+
+    def consumers(share: float) -> float:
+        events = {**model.events, "webhook_event_share": share}
+        shared = cost.CostModel(model.prices, model.mix, model.lambdas, events, model.logs, model.goals)
+        return cost.price_of_mix(shared, measured).dollars["Event consumers (SQS, Lambda, reads)"]
+
+    none, every = consumers(0.0), consumers(1.0)
+    assert consumers(0.25) - none == pytest.approx((every - none) / 4)
+    # Its queue's requests, its invocations and its Query of the tenant's targets, for every event heard.
+    fan_out_read = 0.5 * MODEL.prices["dynamodb_read_unit_per_million"]
+    sqs = 2 * MODEL.prices["sqs_request_per_million"]  # a send, half a receive and half a delete
+    assert every - none > fan_out_read + sqs
 
 
 def test_an_unmeasured_endpoint_of_the_mix_is_named_not_priced_at_zero() -> None:

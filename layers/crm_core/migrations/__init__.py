@@ -362,6 +362,6 @@ def _delete_all(client: Any, table: str, keys: list[Key]) -> None:
 
 def migrations() -> dict[str, Migration]:
     """Every migration, by its name (the decision record it comes with)."""
-    from crm_core.migrations import migration_0008, migration_0011
+    from crm_core.migrations import migration_0008, migration_0011, migration_0038
 
-    return {m.name: m for m in (migration_0008.MIGRATION, migration_0011.MIGRATION)}
+    return {m.name: m for m in (migration_0008.MIGRATION, migration_0011.MIGRATION, migration_0038.MIGRATION)}

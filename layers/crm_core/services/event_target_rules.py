@@ -1,6 +1,10 @@
-"""EventBridge targets: one rule on the crm bus per target, sending the tenant's chosen event types to the
-partner's bus. Kept in step with the target by a consumer of its events, which reads the target's current
-state, so repeated or reordered events converge."""
+"""Event targets' routing on the crm bus, kept in step with each target by a consumer of its events, which
+reads the target's current state, so repeated or reordered events converge.
+
+An EventBridge target has a rule of its own, sending the tenant's chosen event types to the partner's bus. A
+tenant's webhooks share one rule, put with its first webhook target, that brings its events to the webhook
+fan-out (which matches each against the targets' types): a tenant with no webhook target costs the fan-out
+nothing (docs/decisions/0038)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import NotRequired, TypedDict
 
 from crm_core import aws
 from crm_core.config import settings
-from crm_core.definitions import EVENT_SOURCE, PARTNER_RULE_PREFIX
+from crm_core.definitions import EVENT_SOURCE, PARTNER_RULE_PREFIX, WEBHOOK_RULE_PREFIX
 from crm_core.ids import utc_now
 from crm_core.repositories import event_target_status_repository as status_repository
 from crm_core.repositories import keys
@@ -24,6 +28,10 @@ MAX_EVENT_AGE_S = 7200
 
 def rule_name(target_id: str) -> str:
     return f"{PARTNER_RULE_PREFIX}{target_id}"
+
+
+def webhook_rule_name(tenant_id: str) -> str:
+    return f"{WEBHOOK_RULE_PREFIX}{tenant_id}"
 
 
 # An EventBridge event pattern (JSON): the values an event's field may have, or a {"prefix": ...} matcher.
@@ -50,8 +58,11 @@ def event_pattern(tenant_id: str, event_types: list[str]) -> EventPattern:
 def sync_rule(tenant_id: str, target_id: str) -> str:
     """Make the target's routing match its current state, then record which version of it is routed (its
     ``status`` turns ``active``): an EventBridge target's rule and target put on the crm bus; a webhook's,
-    once the fan-out's index (GSI1, eventually consistent) shows this version, since the fan-out finds the
-    tenant's webhooks there. An archived or deleted target's rule is removed."""
+    once the tenant's webhook rule is in place and the fan-out's index (GSI1, eventually consistent) shows
+    this version, since the fan-out finds the tenant's webhooks there. An archived or deleted target's rule
+    is removed; the tenant's webhook rule stays when its last webhook goes (two targets changing at once
+    could otherwise remove it under a new one: the fan-out then finds no target, at the price of a queue
+    message an event), and goes with the tenant."""
     config = settings()
     events = aws.client("events")
     target = repo.get_record(tenant_id, "event_target", target_id, consistent=True)
@@ -65,6 +76,7 @@ def sync_rule(tenant_id: str, target_id: str) -> str:
         except events.exceptions.ResourceNotFoundException:
             outcome = "none"
         if target is not None and target.archived_at is None and data.get("type") == "webhook":
+            put_webhook_rule(tenant_id)
             _wait_for_fan_out_index(target)
             status_repository.mark_routed(tenant_id, target_id, int(target.version), utc_now())
             return "routed"
@@ -93,6 +105,41 @@ def sync_rule(tenant_id: str, target_id: str) -> str:
     )
     status_repository.mark_routed(tenant_id, target_id, int(target.version), utc_now())
     return "synced"
+
+
+def put_webhook_rule(tenant_id: str, queue_arns: tuple[str, str] | None = None) -> None:
+    """The tenant's events to the webhook fan-out's queue (those EventBridge cannot deliver, after its
+    retries, to the queue's dead-letter queue, as the bus's own rules do). Idempotent: put again as it is.
+    ``queue_arns``: the queue's and its dead-letter queue's, when this process is not told them (a
+    migration run by the operator)."""
+    config = settings()
+    queue_arn, dead_letter_arn = queue_arns or (
+        config.webhook_events_queue_arn,
+        config.webhook_events_dlq_arn,
+    )
+    events = aws.client("events")
+    name = webhook_rule_name(tenant_id)
+    events.put_rule(
+        Name=name,
+        EventBusName=config.event_bus_name,
+        EventPattern=json.dumps(event_pattern(tenant_id, ["*"])),
+        Description=f"Tenant {tenant_id}: its events to the webhook fan-out",
+    )
+    events.put_targets(
+        Rule=name,
+        EventBusName=config.event_bus_name,
+        Targets=[
+            {
+                "Id": "webhook-fan-out",
+                "Arn": queue_arn,
+                "DeadLetterConfig": {"Arn": dead_letter_arn},
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": RETRY_ATTEMPTS,
+                    "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S,
+                },
+            }
+        ],
+    )
 
 
 INDEX_CHECKS = 10
