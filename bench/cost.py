@@ -222,6 +222,37 @@ def price_of_mix(
     return price
 
 
+# Which promise each kind of item a write keeps is for (the bench's "What the writes keep" table): the
+# price of the writes is the sum of these, so a cut below it is a promise given up.
+WRITE_ITEM_PURPOSES = {
+    "record": "the record (a transaction's twice), and the index entries of the lists, filters and sorts "
+    "API.md names",
+    "audit": "the audit trail, by object, by actor and the tenant's (/v1/audit-events, decision 0010)",
+    "timeline": "timelines: the record's own and each record it links to (API.md timelines)",
+    "entry:search": "type-ahead q in one Query a page (API.md contacts; ARCHITECTURE.md search)",
+    "duplicate_pair": "/v1/contacts/duplicates: a new contact's namesakes (none when it has none)",
+    "unique": "unique values: a second email or domain is 409 with existing_id (API.md contacts)",
+    "record_count": "a list's total, and the plans' contact quota",
+    "board_total": "the board's count, total and weighted_total per stage (API.md pipelines)",
+    "entry:tag": "the tag filter (API.md contacts)",
+    "idempotency": "Idempotency-Key: a retry returns the first response (API.md)",
+}
+OTHER_ENTRY_PURPOSE = (
+    "a filter through a list field or a second link (a deal's pipeline and status, an activity's contact)"
+)
+
+
+def writes_by_item(model: CostModel, measured: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
+    """The price of the mix's writes by the kind of item written, most first."""
+    write = model.prices["dynamodb_write_unit_per_million"] / 1e6
+    found: dict[str, float] = {}
+    for key, percent in model.mix.items():
+        m = measured.get(key)
+        for kind, units in ((m or {}).get("write_units_by_item") or {}).items():
+            found[kind] = found.get(kind, 0.0) + CALLS * percent / 100 * float(units) * write
+    return dict(sorted(found.items(), key=lambda item: -item[1]))
+
+
 def write_units(measured: Mapping[str, Any]) -> float:
     return float(measured["wcu_table"]) + float(measured["wcu_index"])
 

@@ -291,6 +291,22 @@ def _print_cost(printer: Printer, calls: dict[str, Any], size: str = "large") ->
     )
     if now.missing:
         printer.line(f"NOT PRICED (not measured): {', '.join(now.missing)}", style="bold red")
+    by_item = cost.writes_by_item(model, now_units)
+    printer.table(
+        "What the writes keep: the mix's DynamoDB writes by the kind of item written, $ per million calls",
+        ["Item", "Price", "What needs it"],
+        [
+            [
+                kind,
+                f"${dollars:.3f}",
+                cost.WRITE_ITEM_PURPOSES.get(kind)
+                or (cost.OTHER_ENTRY_PURPOSE if kind.startswith("entry:") else ""),
+            ]
+            for kind, dollars in by_item.items()
+        ],
+        right=(1,),
+        caption=f"Total ${sum(by_item.values()):.3f}: the two DynamoDB writes lines of the price above.",
+    )
     goals = model.goals["write_units"]
     rows, styles = [], []
     for key, measured in now_units.items():

@@ -113,3 +113,25 @@ def test_a_lambdas_billed_time_is_its_cpu_at_its_share_of_a_vcpu_and_its_waits()
     assert cost.billed_ms(MODEL, call) == pytest.approx(expected, abs=1)
     slower = {**call, "handler_cpu_ms": 20.0}
     assert cost.billed_ms(MODEL, slower) > cost.billed_ms(MODEL, call)
+
+
+def test_the_writes_by_kind_of_item_add_up_to_the_writes_of_the_price() -> None:
+    baseline = cost.load_baseline()
+    assert baseline is not None
+    measured = baseline["endpoints"]
+    by_item = cost.writes_by_item(MODEL, measured)
+    price = cost.price_of_mix(MODEL, measured, durations={key: 10.0 for key in MODEL.mix})
+    writes = price.dollars["DynamoDB writes (table)"] + price.dollars["DynamoDB writes (indexes)"]
+    assert sum(by_item.values()) == pytest.approx(writes)
+    assert list(by_item.values()) == sorted(by_item.values(), reverse=True)
+    # Every call a contact create: its units of each kind, at a write unit's price, a million times.
+    one = cost.writes_by_item(
+        _one_endpoint_model("contact.create"),
+        {"contact.create": {"write_units_by_item": {"entry:search": 8, "record": 2}}},
+    )
+    assert one == pytest.approx(
+        {
+            "entry:search": 8 * MODEL.prices["dynamodb_write_unit_per_million"],
+            "record": 2 * MODEL.prices["dynamodb_write_unit_per_million"],
+        }
+    )
