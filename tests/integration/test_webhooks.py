@@ -141,8 +141,13 @@ def test_archived_targets_receive_nothing_and_bad_targets_are_refused(
     )
     assert several.status_code == 422
     assert sorted(e["field"] for e in several.json()["errors"]) == ["event_types[0]", "secret", "url"]
+    # What a type needs and was not given is named as its own field, with every other fault at once.
+    bare = client.post("/v1/event-targets", {"type": "webhook"})
+    assert sorted(e["field"] for e in bare.json()["errors"]) == ["event_types", "secret", "url"], bare.text
+    bus = client.post("/v1/event-targets", {"type": "eventbridge", "event_types": ["*"]})
+    assert [e["field"] for e in bus.json()["errors"]] == ["event_bus_arn"], bus.text
     for body, field in (
-        ({"type": "webhook", "url": receiver.url, "event_types": ["*"]}, "body"),
+        ({"type": "webhook", "url": receiver.url, "event_types": ["*"]}, "secret"),
         ({"type": "webhook", "url": "ftp://x", "secret": SECRET, "event_types": ["*"]}, "url"),
         ({"type": "webhook", "url": receiver.url, "secret": "short", "event_types": ["*"]}, "secret"),
         (

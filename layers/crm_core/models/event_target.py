@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
 from crm_core.event_catalog import matches_a_type
 from crm_core.models.common import ULID_PATTERN, Closed, ShortText, StrictModel, record_model
@@ -50,17 +50,32 @@ class EventTargetFields(StrictModel):
     event_bus_arn: BusArn | None = Field(None, description="EventBridge: the partner's bus.")
 
 
+# What each type of target needs: a missing one is named as its own field's error.
+_NEEDED_BY = {"url": "webhook", "secret": "webhook", "event_bus_arn": "eventbridge"}
+_TARGET_NAMES = {"webhook": "a webhook", "eventbridge": "an EventBridge target"}
+
+
 class EventTargetCreate(EventTargetFields):
     type: Literal["eventbridge", "webhook"]
     event_types: Annotated[list[EventTypePattern], Field(min_length=1, max_length=50)]
+    # Validated when absent too, so that a webhook without a url is told so about ``url``.
+    url: WebhookUrl | None = Field(None, validate_default=True, description="Webhooks: where to POST.")
+    secret: Annotated[str, StringConstraints(min_length=16, max_length=200)] | None = Field(
+        None,
+        validate_default=True,
+        description="Webhooks: signs each delivery (CRM-Signature). Write-only: never shown again.",
+    )
+    event_bus_arn: BusArn | None = Field(
+        None, validate_default=True, description="EventBridge: the partner's bus."
+    )
 
-    @model_validator(mode="after")
-    def _complete(self) -> Self:
-        if self.type == "webhook" and not (self.url and self.secret):
-            raise ValueError("a webhook needs url and secret")
-        if self.type == "eventbridge" and not self.event_bus_arn:
-            raise ValueError("an eventbridge target needs event_bus_arn")
-        return self
+    @field_validator("url", "secret", "event_bus_arn")
+    @classmethod
+    def _needed_by_its_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        needed_by = _NEEDED_BY[str(info.field_name)]
+        if value is None and info.data.get("type") == needed_by:
+            raise ValueError(f"required for {_TARGET_NAMES[needed_by]}")
+        return value
 
 
 class EventTargetUpdate(EventTargetFields):
