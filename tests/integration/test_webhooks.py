@@ -218,8 +218,10 @@ def test_only_a_tenant_with_a_webhook_target_has_its_events_brought_to_the_fan_o
     events = boto3.client("events")
 
     def rules_naming(tenant_id: str) -> list[str]:
-        found = events.list_rules(NamePrefix=WEBHOOK_RULE_PREFIX, EventBusName=EVENT_BUS_NAME)["Rules"]
-        return [r["Name"] for r in found if tenant_id in r["Name"]]
+        pages = events.get_paginator("list_rules").paginate(
+            NamePrefix=WEBHOOK_RULE_PREFIX, EventBusName=EVENT_BUS_NAME
+        )
+        return [r["Name"] for page in pages for r in page["Rules"] if tenant_id in r["Name"]]
 
     target = add_webhook(client, receiver.url, ["contact.created"])
     assert rules_naming(client.tenant_id) and not rules_naming(other.tenant_id)
