@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from crm_core import aws
 from crm_core.config import settings
@@ -81,27 +81,16 @@ def sync_rule(tenant_id: str, target_id: str) -> str:
             status_repository.mark_routed(tenant_id, target_id, int(target.version), utc_now())
             return "routed"
         return outcome
-    events.put_rule(
-        Name=name,
-        EventBusName=config.event_bus_name,
-        EventPattern=json.dumps(event_pattern(tenant_id, list(data.get("event_types") or []))),
-        Description=f"Tenant {tenant_id}: event target {target_id}",
-    )
-    events.put_targets(
-        Rule=name,
-        EventBusName=config.event_bus_name,
-        Targets=[
-            {
-                "Id": "partner-bus",
-                "Arn": str(data["event_bus_arn"]),
-                "RoleArn": config.partner_bus_role_arn,
-                "DeadLetterConfig": {"Arn": config.partner_deliveries_dlq_arn},
-                "RetryPolicy": {
-                    "MaximumRetryAttempts": RETRY_ATTEMPTS,
-                    "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S,
-                },
-            }
-        ],
+    _put_rule(
+        name,
+        event_pattern(tenant_id, list(data.get("event_types") or [])),
+        f"Tenant {tenant_id}: event target {target_id}",
+        {
+            "Id": "partner-bus",
+            "Arn": str(data["event_bus_arn"]),
+            "RoleArn": config.partner_bus_role_arn,
+            "DeadLetterConfig": {"Arn": config.partner_deliveries_dlq_arn},
+        },
     )
     status_repository.mark_routed(tenant_id, target_id, int(target.version), utc_now())
     return "synced"
@@ -117,29 +106,29 @@ def put_webhook_rule(tenant_id: str, queue_arns: tuple[str, str] | None = None) 
         config.webhook_events_queue_arn,
         config.webhook_events_dlq_arn,
     )
+    _put_rule(
+        webhook_rule_name(tenant_id),
+        event_pattern(tenant_id, ["*"]),
+        f"Tenant {tenant_id}: its events to the webhook fan-out",
+        {"Id": "webhook-fan-out", "Arn": queue_arn, "DeadLetterConfig": {"Arn": dead_letter_arn}},
+    )
+
+
+def _put_rule(name: str, pattern: EventPattern, description: str, target: dict[str, Any]) -> None:
+    """A rule on the crm bus with its one target, retried as the bus's own rules are (then its dead-letter
+    queue); put again as it is, it changes nothing."""
+    config = settings()
     events = aws.client("events")
-    name = webhook_rule_name(tenant_id)
     events.put_rule(
         Name=name,
         EventBusName=config.event_bus_name,
-        EventPattern=json.dumps(event_pattern(tenant_id, ["*"])),
-        Description=f"Tenant {tenant_id}: its events to the webhook fan-out",
+        EventPattern=json.dumps(pattern),
+        Description=description,
     )
-    events.put_targets(
-        Rule=name,
-        EventBusName=config.event_bus_name,
-        Targets=[
-            {
-                "Id": "webhook-fan-out",
-                "Arn": queue_arn,
-                "DeadLetterConfig": {"Arn": dead_letter_arn},
-                "RetryPolicy": {
-                    "MaximumRetryAttempts": RETRY_ATTEMPTS,
-                    "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S,
-                },
-            }
-        ],
-    )
+    retried = {
+        "RetryPolicy": {"MaximumRetryAttempts": RETRY_ATTEMPTS, "MaximumEventAgeInSeconds": MAX_EVENT_AGE_S}
+    }
+    events.put_targets(Rule=name, EventBusName=config.event_bus_name, Targets=[{**target, **retried}])
 
 
 INDEX_CHECKS = 10
