@@ -50,15 +50,19 @@ def _text(value: Any) -> str:
 
 
 def _clip(text: str, pdf: FPDF, width: float) -> str:
-    """``text`` cut (with an ellipsis) to what fits in ``width`` at the current font, whatever its script."""
+    """``text`` cut (with an ellipsis) to what fits in ``width`` at the current font, whatever its script: the
+    longest start that fits, found by halving (a shaped text's width is its joined forms', measured whole;
+    each measure shapes it again)."""
     if pdf.get_string_width(text) <= width:
         return text
-    room, used = width - pdf.get_string_width("…"), 0.0
-    for index, char in enumerate(text):
-        used += pdf.get_string_width(char)
-        if used > room:
-            return text[:index] + "…"
-    return text
+    fits, too_long = 0, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if pdf.get_string_width(text[:middle] + "…") <= width:
+            fits = middle
+        else:
+            too_long = middle
+    return text[:fits] + "…"
 
 
 @cache
