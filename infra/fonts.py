@@ -16,10 +16,16 @@ cover (then commit the fonts it writes and say so in functions/revenue/fonts/REA
   within 1/1000 em): fpdf2 embeds a CID-keyed CFF font with an encoding CMap of its own, which pypdf (and
   so the tests) reads back one byte at a time, while a TrueType font is embedded as Identity-H, which every
   reader handles.
+- ``NotoSansArabic-{Regular,Bold}.ttf``, ``NotoSansHebrew-{Regular,Bold}.ttf`` (fonts-noto-core): the
+  Arabic and Hebrew blocks and their presentation forms, with the glyphs their layout features reach
+  (contextual forms, ligatures, marks: fpdf2 shapes these scripts with uharfbuzz).
+- ``NotoSansKR-Regular.ttf`` (fonts-noto-cjk, the collection's Korean face): every Hangul syllable, the
+  conjoining and compatibility jamo, the enclosed Hangul; TrueType outlines as the SC faces. No bold face:
+  bold Korean is drawn in this one.
 
-Hinting is dropped (PDF viewers draw the outlines). The Latin faces keep the layout features fontTools keeps
-by default; the CJK faces keep none (their localised and vertical alternates would double their glyphs, and
-fpdf2 draws the glyphs the cmap names) and no vertical metrics.
+Hinting is dropped (PDF viewers draw the outlines). The Latin, Arabic and Hebrew faces keep the layout
+features fontTools keeps by default; the CJK faces keep none (their localised and vertical alternates would
+double their glyphs, and fpdf2 draws the glyphs the cmap names) and no vertical metrics.
 """
 
 from __future__ import annotations
