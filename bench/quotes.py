@@ -1,5 +1,6 @@
 """``python -m bench.quotes``: the time to render a quote as PDF (fpdf2, crm_core.services.quote_documents),
-per quote of 1, 20 and 100 lines, and of 20 lines in Chinese (the CJK faces embedded too): the median of
+per quote of 1, 20 and 100 lines, and of 20 lines in Chinese (the CJK faces embedded too), in Arabic and
+Hebrew (their faces, and the text shaped by uharfbuzz) and in Korean (the KR face): the median of
 ``--runs`` renders after one warm-up, in this process (the revenue function renders in its own; the first
 PDF of a container also imports fpdf2, timed apart)."""
 
@@ -14,13 +15,26 @@ from pathlib import Path
 from typing import Any
 
 LINE_COUNTS = (1, 20, 100)
-CHINESE_LINES = 20
+SCRIPT_LINES = 20
+# The words of a quote in another script than Latin: tenant, title, line description, notes.
+SCRIPTS = {
+    "Chinese": ("北京科技有限公司", "新工厂的发动机", "发动机服务计划 三年", "30天内付款。"),
+    "Arabic/Hebrew": (
+        "شركة النور للتجارة",
+        "محركات للمصنع الجديد",
+        "תוכנית שירות למנוע, 3 שנים",
+        "الدفع خلال 30 يوما.",
+    ),
+    "Korean": ("서울기술 주식회사", "새 공장의 엔진", "엔진 서비스 계획 3년", "30일 이내 지불."),
+}
 FONTS = Path(__file__).resolve().parent.parent / "functions" / "revenue" / "fonts"
 
 
-def example_quote(lines: int, chinese: bool = False) -> dict[str, Any]:
+def example_quote(lines: int, script: str = "") -> dict[str, Any]:
+    """A quote of ``lines`` lines, in English or in one of SCRIPTS."""
+    _, title, description, notes = SCRIPTS.get(script) or ("", "", "", "")
     line = {
-        "description": "发动机服务计划 三年" if chinese else "Engine service plan, three years",
+        "description": description or "Engine service plan, three years",
         "quantity": "3",
         "unit_price": "1250.00",
         "discount": "0.1",
@@ -29,7 +43,7 @@ def example_quote(lines: int, chinese: bool = False) -> dict[str, Any]:
     }
     return {
         "number": "Q-2026-0001",
-        "title": "新工厂的发动机" if chinese else "Engines for the new plant",
+        "title": title or "Engines for the new plant",
         "created_at": "2026-11-27T10:00:00.000Z",
         "valid_until": "2026-12-31",
         "currency": "EUR",
@@ -38,7 +52,7 @@ def example_quote(lines: int, chinese: bool = False) -> dict[str, Any]:
         "discount_total": "0.00",
         "tax_total": "0.00",
         "total": "1.00",
-        "notes": "30天内付款。" if chinese else "Payable within 30 days.",
+        "notes": notes or "Payable within 30 days.",
     }
 
 
@@ -55,7 +69,8 @@ def measure(runs: int = 20) -> dict[str, Any]:
 
     rows: dict[str, Any] = {}
     cases = [(str(count), example_quote(count), "Acme") for count in LINE_COUNTS]
-    cases.append((f"{CHINESE_LINES} Chinese", example_quote(CHINESE_LINES, chinese=True), "北京科技有限公司"))
+    for script, (tenant, *_) in SCRIPTS.items():
+        cases.append((f"{SCRIPT_LINES} {script}", example_quote(SCRIPT_LINES, script), tenant))
     for label, quote, tenant in cases:
         size = len(render_pdf(quote, tenant, FONTS))  # warm-up
         times = []

@@ -16,10 +16,16 @@ cover (then commit the fonts it writes and say so in functions/revenue/fonts/REA
   within 1/1000 em): fpdf2 embeds a CID-keyed CFF font with an encoding CMap of its own, which pypdf (and
   so the tests) reads back one byte at a time, while a TrueType font is embedded as Identity-H, which every
   reader handles.
+- ``NotoSansArabic-{Regular,Bold}.ttf``, ``NotoSansHebrew-{Regular,Bold}.ttf`` (fonts-noto-core): the
+  Arabic and Hebrew blocks and their presentation forms, with the glyphs their layout features reach
+  (contextual forms, ligatures, marks: fpdf2 shapes these scripts with uharfbuzz).
+- ``NotoSansKR-Regular.ttf`` (fonts-noto-cjk, the collection's Korean face): every Hangul syllable, the
+  conjoining and compatibility jamo, the enclosed Hangul; TrueType outlines as the SC faces. No bold face:
+  bold Korean is drawn in this one.
 
-Hinting is dropped (PDF viewers draw the outlines). The Latin faces keep the layout features fontTools keeps
-by default; the CJK faces keep none (their localised and vertical alternates would double their glyphs, and
-fpdf2 draws the glyphs the cmap names) and no vertical metrics.
+Hinting is dropped (PDF viewers draw the outlines). The Latin, Arabic and Hebrew faces keep the layout
+features fontTools keeps by default; the CJK faces keep none (their localised and vertical alternates would
+double their glyphs, and fpdf2 draws the glyphs the cmap names) and no vertical metrics.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ PACKAGES = {
 NOTO_DIR = "usr/share/fonts/truetype/noto"
 CJK_DIR = "usr/share/fonts/opentype/noto"
 CJK_SC_FONT_NUMBER = 2  # NotoSansCJK-*.ttc holds JP, KR, SC, TC, HK, then the Mono faces
+CJK_KR_FONT_NUMBER = 1
 
 LATIN_GREEK_CYRILLIC = (
     (0x0020, 0x007E),  # Basic Latin
@@ -70,6 +77,27 @@ CJK_RANGES = (
     (0x3040, 0x30FF),  # hiragana and katakana
     (0xFF00, 0xFFEF),  # half-width and full-width forms (the full-width comma, colon, brackets)
 )
+
+ARABIC_RANGES = (
+    (0x0600, 0x06FF),  # Arabic (Persian and Urdu letters, Arabic-Indic digits, the Arabic comma and marks)
+    (0x0750, 0x077F),  # Arabic Supplement
+    (0x08A0, 0x08FF),  # Arabic Extended-A
+    (0xFB50, 0xFDFF),  # Arabic Presentation Forms-A (text pasted in contextual forms, ligatures)
+    (0xFE70, 0xFEFF),  # Arabic Presentation Forms-B
+)
+HEBREW_RANGES = (
+    (0x0590, 0x05FF),  # Hebrew (letters, points, cantillation marks, maqaf, geresh)
+    (0xFB1D, 0xFB4F),  # Hebrew presentation forms (letters with dagesh, wide letters)
+)
+HANGUL_RANGES = (
+    (0x1100, 0x11FF),  # Hangul Jamo (conjoining)
+    (0x3131, 0x318E),  # Hangul Compatibility Jamo
+    (0x3200, 0x321E),  # parenthesized Hangul (㈜, as in company names)
+    (0x3260, 0x327F),  # circled Hangul
+    (0xAC00, 0xD7A3),  # Hangul Syllables, all 11,172
+)
+# The right-to-left faces of fonts-noto-core (file stem) and the blocks each is cut to, in both weights.
+RTL_FACES = (("NotoSansArabic", ARABIC_RANGES), ("NotoSansHebrew", HEBREW_RANGES))
 
 
 def _ranges(ranges: Iterable[tuple[int, int]]) -> set[int]:
@@ -176,6 +204,10 @@ def build(root: Path, out: Path = FONTS_DIR) -> None:
     latin = _ranges(LATIN_GREEK_CYRILLIC)
     for style in ("Regular", "Bold"):
         subset_font(root / NOTO_DIR / f"NotoSans-{style}.ttf", out / f"NotoSans-{style}.ttf", latin)
+        for stem, ranges in RTL_FACES:
+            # Their layout features stay: Arabic needs its contextual forms and ligatures (fpdf2 shapes
+            # with uharfbuzz), both their marks' positioning.
+            subset_font(root / NOTO_DIR / f"{stem}-{style}.ttf", out / f"{stem}-{style}.ttf", _ranges(ranges))
         subset_font(
             root / CJK_DIR / f"NotoSansCJK-{style}.ttc",
             out / f"NotoSansSC-{style}.ttf",
@@ -183,6 +215,14 @@ def build(root: Path, out: Path = FONTS_DIR) -> None:
             CJK_SC_FONT_NUMBER,
             cjk=True,
         )
+    # Hangul: the regular KR face only (a bold Korean text is drawn in it), as the SC faces are made.
+    subset_font(
+        root / CJK_DIR / "NotoSansCJK-Regular.ttc",
+        out / "NotoSansKR-Regular.ttf",
+        _ranges(HANGUL_RANGES),
+        CJK_KR_FONT_NUMBER,
+        cjk=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

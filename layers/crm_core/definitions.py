@@ -144,8 +144,9 @@ API_FUNCTIONS: tuple[FunctionDefinition, ...] = (
         name="revenue",
         routes=_resource_routes("revenue"),
         # Renders quotes as PDF (the quotes extra) with what fpdf2 needs at run time (the bundle installs
-        # exactly these, --no-deps); the layer stays without them.
-        packages=("fpdf2", "pillow", "fonttools", "defusedxml"),
+        # exactly these, --no-deps), uharfbuzz for its text shaping (Arabic, Hebrew); the layer stays
+        # without them.
+        packages=("fpdf2", "pillow", "fonttools", "defusedxml", "uharfbuzz"),
     ),
     # The tracking links of campaign emails: an open pixel, a click redirect, an unsubscribe page, each named
     # by a signed token (crm_core.services.campaign_tracking).

@@ -10,6 +10,7 @@ import json
 import random
 import re
 import time
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -456,3 +457,140 @@ def timeline_with(client: ApiClient, path: str, kind: str) -> list[str]:
         return found if kind in found else []
 
     return eventually(kinds, timeout=15)
+
+
+def test_a_quote_pdf_in_arabic_hebrew_and_korean(client: ApiClient) -> None:
+    """Decision 0033, "Changed later": an Arabic contact, a Hebrew product and a Korean line of its own print
+    in their Noto faces, the Arabic letters joined (fpdf2 shapes with uharfbuzz: contextual forms and the
+    lam-alef ligature), each right-to-left run in visual order beside Latin words and digits, every glyph
+    drawn one the embedded fonts have (none .notdef); a Latin quote of the same tenant embeds Noto Sans
+    alone and is not shaped."""
+    domain = f"{client.tenant_id.lower()}.example"
+    arabic = client.create("contacts", {"email": f"l@{domain}", "first_name": "ليلى", "last_name": "حداد"})
+    latin = client.create(
+        "contacts", {"email": f"ada@{domain}", "first_name": "Ada", "last_name": "Lovelace"}
+    )
+    deal = client.create("deals", {"name": "Lamps", "contact_ids": [arabic["id"], latin["id"]]})
+    hebrew, korean, notes = "מנורת LED 40 וואט", "엔진 서비스 계획 3년", "الدفع خلال 30 يوما"
+    lamp, engine = (
+        client.create(
+            "products", {"sku": sku, "name": name, "prices": [{"currency": "ILS", "unit_price": "90"}]}
+        )
+        for sku, name in (("LED40", hebrew), ("ENG", "Engine service"))
+    )
+    quote = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": arabic["id"],
+            "currency": "ILS",
+            "title": "Lamps 2026",
+            "notes": notes,
+            "line_items": [
+                {"product_id": lamp["id"], "quantity": "2"},
+                {"product_id": engine["id"], "quantity": "1", "description": korean},
+            ],
+        },
+    )
+    pdf = client.get(f"/v1/quotes/{quote['id']}/pdf")
+    assert pdf.status_code == 200, pdf.text[:200]
+    reader = PdfReader(io.BytesIO(pdf.content))
+    # pypdf reads a line's runs in the order they are drawn, left to right, and gives each right-to-left
+    # run's letters back in logical order (from the fonts' ToUnicode maps: base letters, not presentation
+    # forms; NFKC would fold any): a right-to-left line's words come out last to first.
+    lines = unicodedata.normalize("NFKC", reader.pages[0].extract_text()).splitlines()
+    assert "For: حداد ليلى" in lines, lines  # in a Latin line, the Arabic name's run right to left
+    assert any(line.startswith("וואט LED 40 מנורת 2 90 ") for line in lines), lines  # Latin, digits inside
+    assert any(line.startswith(f"{korean} 1 90 ") for line in lines), lines
+    assert "يوما 30 خلال الدفع" in lines, lines  # the notes: an Arabic paragraph, its number inside
+    assert f"Quote {quote['number']}" in lines and f"{quote['total']} ILS" in " ".join(lines), lines
+    fonts = _embedded_fonts(pdf.content)
+    assert set(fonts) == {"NotoSans", "NotoSansBold", "NotoSansArabic", "NotoSansHebrew", "NotoSansCJKKR"}, (
+        fonts
+    )
+    # Shaped: an Arabic letter is drawn in more than one form (لـ initial and medial in ليلى, ـد final and
+    # isolated in حداد), and لا (in خلال) as the one ligature glyph.
+    arabic_glyphs = list(fonts["NotoSansArabic"].values())
+    assert any(arabic_glyphs.count(letter) > 1 for letter in "لد"), arabic_glyphs
+    assert "لا" in arabic_glyphs, arabic_glyphs
+    assert {*korean} - {" ", "3"} == {*fonts["NotoSansCJKKR"].values()}, fonts["NotoSansCJKKR"]  # Hangul
+    assert b" Tm" in _content(pdf.content)  # shaped text is placed glyph by glyph where it kerns
+
+    other = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": latin["id"],
+            "currency": "ILS",
+            "valid_until": "2031-12-31",
+            "title": "Valid engines",
+            "line_items": [{"product_id": engine["id"], "quantity": "1"}],
+        },
+    )
+    plain = client.get(f"/v1/quotes/{other['id']}/pdf")
+    assert plain.status_code == 200, plain.text[:200]
+    assert set(_embedded_fonts(plain.content)) == {"NotoSans", "NotoSansBold"}
+    assert b" Tm" not in _content(plain.content)  # not shaped: "Valid until" would kern (V, a)
+    assert "For: Ada Lovelace" in PdfReader(io.BytesIO(plain.content)).pages[0].extract_text()
+
+
+def _content(document: bytes) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in PdfReader(io.BytesIO(document)).pages)
+
+
+def _embedded_fonts(document: bytes) -> dict[str, dict[int, str]]:
+    """The fonts a PDF's pages draw with (fpdf2: Identity-H TrueType subsets), each as the text of every glyph
+    it draws, by CID. Fails when a glyph drawn is .notdef, has no text, or is not in the embedded font file
+    (or has no outline where its text is not a space)."""
+    from pypdf.generic import ContentStream
+
+    reader = PdfReader(io.BytesIO(document))
+    fonts: dict[str, dict[int, str]] = {}
+    for page in reader.pages:
+        resources = {name: _Font(ref.get_object()) for name, ref in page["/Resources"]["/Font"].items()}
+        current: _Font | None = None
+        saved: list[_Font | None] = []  # the font is graphics state: q saves it, Q restores it
+        for operands, operator in ContentStream(page.get_contents(), reader).operations:
+            if operator == b"q":
+                saved.append(current)
+            elif operator == b"Q":
+                current = saved.pop()
+            elif operator == b"Tf":
+                current = resources[operands[0]]
+            elif operator in (b"Tj", b"TJ"):
+                assert current is not None
+                strings = operands[0] if operator == b"TJ" else [operands[0]]
+                drawn = b"".join(s.original_bytes for s in strings if not isinstance(s, (int, float)))
+                fonts.setdefault(current.name, {}).update(current.glyphs(drawn))
+    return fonts
+
+
+class _Font:
+    """An embedded Type0 font: its CIDs' glyph ids (CIDToGIDMap), texts (ToUnicode) and outlines."""
+
+    def __init__(self, font: Any) -> None:
+        from fontTools.ttLib import TTFont
+
+        self.name = str(font["/BaseFont"]).split("+", 1)[1]
+        descendant = font["/DescendantFonts"][0].get_object()
+        self.gids = descendant["/CIDToGIDMap"].get_object().get_data()
+        data = descendant["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+        outlines = TTFont(io.BytesIO(data))
+        self.order, self.glyf = outlines.getGlyphOrder(), outlines["glyf"]
+        cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+        self.text = {
+            int(cid, 16): bytes.fromhex(chars).decode("utf-16-be")
+            for cid, chars in re.findall(r"<([0-9A-F]{4})> <([0-9A-F]+)>", cmap)
+        }
+
+    def glyphs(self, drawn: bytes) -> dict[int, str]:
+        found = {}
+        for index in range(0, len(drawn), 2):
+            cid = int.from_bytes(drawn[index : index + 2], "big")
+            gid = int.from_bytes(self.gids[2 * cid : 2 * cid + 2], "big")
+            assert cid and gid and gid < len(self.order), (self.name, cid, gid)  # 0 is .notdef
+            assert self.text.get(cid), (self.name, cid)
+            text = self.text[cid]
+            assert text.isspace() or self.glyf[self.order[gid]].numberOfContours, (self.name, text)
+            found[cid] = text
+        return found

@@ -3,6 +3,7 @@ both from the quote as the API answers it, with the tenant's name. Neither reads
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
 from html import escape
@@ -16,33 +17,52 @@ RecordBody = dict[str, Any]
 COLUMNS = (("Description", 74), ("Qty", 16), ("Unit price", 26), ("Disc.", 14), ("Tax", 14), ("Total", 36))
 
 # The fonts the PDF embeds (docs/decisions/0033), files of the folder the caller names (the revenue function
-# ships them: functions/revenue/fonts): Noto Sans for Latin, Greek and Cyrillic, and Noto Sans CJK SC for
-# what it lacks (Chinese, kana, full-width forms), each in a regular and a bold face. fpdf2 embeds the
-# glyphs a document uses only.
+# ships them: functions/revenue/fonts): Noto Sans for Latin, Greek and Cyrillic, and for what it lacks the
+# fallback faces, tried in this order: Noto Sans Arabic and Noto Sans Hebrew, Noto Sans CJK KR (Hangul, a
+# regular face only: bold Korean is drawn in it) and Noto Sans CJK SC (Chinese, kana, full-width forms).
+# fpdf2 embeds the glyphs a document uses only.
 FONT = "NotoSans"
+ARABIC_FONT = "NotoSansArabic"
+HEBREW_FONT = "NotoSansHebrew"
+KOREAN_FONT = "NotoSansKR"
 CJK_FONT = "NotoSansSC"
+FALLBACK_FONTS = (ARABIC_FONT, HEBREW_FONT, KOREAN_FONT, CJK_FONT)
+# Right-to-left scripts: a document with them is shaped (contextual forms, marks) and laid out in visual
+# order (the Unicode bidirectional algorithm) by fpdf2's text shaping, which uses uharfbuzz.
+SHAPED_FONTS = frozenset((ARABIC_FONT, HEBREW_FONT))
 FONT_FILES = {
     (FONT, ""): "NotoSans-Regular.ttf",
     (FONT, "B"): "NotoSans-Bold.ttf",
+    (ARABIC_FONT, ""): "NotoSansArabic-Regular.ttf",
+    (ARABIC_FONT, "B"): "NotoSansArabic-Bold.ttf",
+    (HEBREW_FONT, ""): "NotoSansHebrew-Regular.ttf",
+    (HEBREW_FONT, "B"): "NotoSansHebrew-Bold.ttf",
+    (KOREAN_FONT, ""): "NotoSansKR-Regular.ttf",
     (CJK_FONT, ""): "NotoSansSC-Regular.ttf",
     (CJK_FONT, "B"): "NotoSansSC-Bold.ttf",
 }
 
 
 def _text(value: Any) -> str:
-    return str(value if value is not None else "")
+    """``value`` as text in NFC: Hangul typed as conjoining jamo becomes its syllables (drawn without
+    shaping), a letter and its combining accent the precomposed letter Noto Sans has."""
+    return unicodedata.normalize("NFC", str(value if value is not None else ""))
 
 
 def _clip(text: str, pdf: FPDF, width: float) -> str:
-    """``text`` cut (with an ellipsis) to what fits in ``width`` at the current font, whatever its script."""
+    """``text`` cut (with an ellipsis) to what fits in ``width`` at the current font, whatever its script: the
+    longest start that fits, found by halving (a shaped text's width is its joined forms', measured whole;
+    each measure shapes it again)."""
     if pdf.get_string_width(text) <= width:
         return text
-    room, used = width - pdf.get_string_width("…"), 0.0
-    for index, char in enumerate(text):
-        used += pdf.get_string_width(char)
-        if used > room:
-            return text[:index] + "…"
-    return text
+    fits, too_long = 0, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if pdf.get_string_width(text[:middle] + "…") <= width:
+            fits = middle
+        else:
+            too_long = middle
+    return text[:fits] + "…"
 
 
 @cache
@@ -72,20 +92,30 @@ def _document_class() -> type[FPDF]:
 
 
 def _document(fonts: Path, texts: Iterable[str]) -> FPDF:
-    """A PDF with Noto Sans, and the CJK faces as its fallback when ``texts`` (what it will print besides
-    digits, dates and ISO codes) need a character Noto Sans lacks: reading a 2 MB face and subsetting it
-    again costs more than the rest of the render, so a quote with none does without."""
+    """A PDF with Noto Sans, and as its fallbacks the faces that ``texts`` (what it will print besides
+    digits, dates and ISO codes) need for the characters Noto Sans lacks: reading a 2 MB face and subsetting
+    it again costs more than the rest of the render, so a quote does without the faces it does not use, and
+    shapes its text (uharfbuzz) only when it has Arabic or Hebrew."""
     pdf = _document_class()(format="A4")
-    latin = _covered(fonts / FONT_FILES[FONT, ""])
+    missing = {ord(char) for text in texts for char in text if not char.isspace()}
+    missing -= _covered(fonts / FONT_FILES[FONT, ""])
     families = [FONT]
-    if any(ord(char) not in latin for text in texts for char in text if not char.isspace()):
-        families.append(CJK_FONT)
+    for family in FALLBACK_FONTS:
+        if not missing:
+            break
+        needed = missing & _covered(fonts / FONT_FILES[family, ""])
+        if needed:
+            families.append(family)
+            missing -= needed
     for (family, style), name in FONT_FILES.items():
         if family in families:
             pdf.add_font(family, style, fonts / name)
-    if CJK_FONT in families:
-        # A character Noto Sans lacks is drawn in the CJK face of the same weight.
-        pdf.set_fallback_fonts([CJK_FONT], exact_match=False)
+    if len(families) > 1:
+        # A character Noto Sans lacks is drawn in the first fallback face that has it, of the same weight
+        # when there is one.
+        pdf.set_fallback_fonts(families[1:], exact_match=False)
+    if SHAPED_FONTS.intersection(families):
+        pdf.set_text_shaping(True)
     return pdf
 
 
@@ -96,7 +126,9 @@ def _percent(fraction: Any) -> str:
 
 def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str = "") -> bytes:
     """The quote as a one-or-more-page A4 PDF: who offers it to whom (``customer``: the contact's name), its
-    number and dates, its lines and totals, in any script (``fonts``: the folder holding FONT_FILES)."""
+    number and dates, its lines and totals, in any script (``fonts``: the folder holding FONT_FILES); a
+    right-to-left run (Arabic, Hebrew) in visual order inside its line, its letters joined."""
+    tenant_name, customer = _text(tenant_name), _text(customer)
     texts = [tenant_name, customer, _text(quote.get("title")), _text(quote.get("notes"))]
     texts += [_text(line.get("description")) for line in quote.get("line_items") or []]
     pdf = _document(fonts, texts)
