@@ -17,6 +17,7 @@ REGION = "us-east-1"
 # (definitions.WEBHOOK_RETRY_DELAYS_S): as many tries, one second apart.
 LOCAL_WEBHOOK_RETRY_DELAYS_S = (1, 1, 1, 1, 1)
 LOCAL_SUSPENDED_HOLD_S = 1  # a suspended tenant's held work is looked at again every second locally
+LOCAL_DELETION_ROUND_DELAY_S = 1  # nothing is buffered for minutes locally (no Firehose)
 
 
 class AlreadyRunning(Exception):
@@ -64,6 +65,7 @@ def use_endpoint(endpoint: str, resources: dict[str, str]) -> None:
     os.environ["CRM_TENANT_ROLE_ARN"] = resources.get("tenant_role_arn", "")
     os.environ.setdefault("CRM_WEBHOOK_RETRY_DELAYS", ",".join(map(str, LOCAL_WEBHOOK_RETRY_DELAYS_S)))
     os.environ.setdefault("CRM_SUSPENDED_HOLD_S", str(LOCAL_SUSPENDED_HOLD_S))
+    os.environ.setdefault("CRM_DELETION_ROUND_DELAY_S", str(LOCAL_DELETION_ROUND_DELAY_S))
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "crm")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # crm_core.metrics: AWS only

@@ -26,6 +26,10 @@ AUDIT_RETENTION_DAYS = 400
 # A suspended tenant's background work (a campaign batch, a webhook delivery, a due timer) goes back to its
 # queue to be looked at again after this long: SQS's longest message delay (docs/decisions/0034).
 SUSPENDED_HOLD_S = 900
+# A tenant's deletion that finds some of it written again after its first round (a usage file Firehose held
+# in its buffer, an exporter's batch on its way) goes round again this much later: Firehose's buffer
+# (infra/usage.py, 900 s) and SQS's longest delay.
+DELETION_ROUND_DELAY_S = 900
 
 # Connections kept open per AWS client (botocore's default is 10). A Lambda serves one request at a time, but
 # a batch writes ten inputs at once, each with its derived writes, and locally one process serves every
@@ -66,6 +70,7 @@ class Settings:
     email_rate_per_second: int  # a tenant's sending rate, shared by every sender worker
     service_email_from: str  # the sender of service emails (a ticket's satisfaction survey)
     suspended_hold_s: int  # a suspended tenant's queued work is sent back to its queue this much later
+    deletion_round_delay_s: int  # a tenant's deletion's next round waits this long (services/tenant_deletion)
     # The role a request handler assumes for its caller's tenant (crm_core.tenant_access); empty: none, the
     # function's own role reaches the table and the buckets.
     tenant_role_arn: str
@@ -111,6 +116,7 @@ def settings() -> Settings:
         email_rate_per_second=int(os.environ.get("CRM_EMAIL_RATE_PER_SECOND") or EMAIL_RATE_PER_SECOND),
         service_email_from=os.environ.get("CRM_SERVICE_EMAIL_FROM") or SERVICE_EMAIL_FROM,
         suspended_hold_s=int(os.environ.get("CRM_SUSPENDED_HOLD_S") or SUSPENDED_HOLD_S),
+        deletion_round_delay_s=int(os.environ.get("CRM_DELETION_ROUND_DELAY_S") or DELETION_ROUND_DELAY_S),
         tenant_role_arn=os.environ.get("CRM_TENANT_ROLE_ARN", ""),
         data_key_arn=os.environ.get("CRM_DATA_KEY_ARN", ""),
         origin_secret=os.environ.get("CRM_ORIGIN_SECRET", ""),

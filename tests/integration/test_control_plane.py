@@ -396,6 +396,64 @@ def test_the_campaign_sender_stops_at_the_plans_emails_a_month(client: ApiClient
     assert tenant_lifecycle.show(client.tenant_id)["usage"]["emails_this_month"] == 2
 
 
+def test_what_late_work_writes_after_a_round_is_deleted_by_the_next(
+    operator: Client, client: ApiClient, other: ApiClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work on its way when a deletion began (a usage file Firehose held, an exporter's batch) can write some
+    of the tenant again after a round: the round's check finds it and another round deletes it, its step
+    queued ``deletion_round_delay_s`` later; what every round finds again leaves the job incomplete."""
+    from crm_core.reports.store import tenant_prefix
+
+    client.create("contacts", {"email": "late@example.com"})
+    other.create("contacts", {"email": "later@example.com"})
+    writes = {client.tenant_id: 2, other.tenant_id: tenant_deletion.ROUNDS}  # late writes after each round
+    original = tenant_deletion._rest
+
+    def rest_then_late_work(job: dict[str, Any], on_progress: Any) -> None:
+        original(job, on_progress)
+        tenant_id = job["tenant_id"]
+        if writes[tenant_id]:
+            writes[tenant_id] -= 1
+            late = f"{tenant_prefix(tenant_id)}object=usage/date=2026-11-28/late-{writes[tenant_id]}.parquet"
+            aws.client("s3").put_object(Bucket=settings().analytics_bucket, Key=late, Body=b"late")
+            aws.client("dynamodb").put_item(
+                TableName=settings().table_name,
+                Item={"PK": {"S": f"T#{tenant_id}#late"}, "SK": {"S": str(writes[tenant_id])}},
+            )
+
+    monkeypatch.setattr(tenant_deletion, "_rest", rest_then_late_work)
+    done = tenant_deletion.shown(tenant_deletion.run(client.tenant_id))
+    assert (done["state"], done["round"]) == ("completed", 3), done
+    assert done["left"] == {"items": 0, "files": 0, "rules": 0, "schedules": 0}, done
+
+    # Through the queue: the step that begins a round is queued with the round's delay.
+    monkeypatch.setattr(tenant_deletion, "STEP_SECONDS", 0.0)
+    status, job = call(operator, "delete", f"/tenants/{other.tenant_id}")
+    assert status == 202, job
+    bodies, delayed = _queued_steps(), 0
+    while bodies:
+        for body in bodies:
+            _invoke_step(operator, body)
+        bodies = _queued_steps()
+        if not bodies:  # a round's first step, not visible until its delay is over
+            job = call(operator, "get", f"/tenants/{other.tenant_id}/deletion")[1]
+            if job["state"] == "running":
+                delayed += 1
+                assert eventually(lambda: bool(_peek_steps()), timeout=10)
+                bodies = _queued_steps()
+    job = call(operator, "get", f"/tenants/{other.tenant_id}/deletion")[1]
+    assert delayed == tenant_deletion.ROUNDS - 1, "each new round's step waited for its delay"
+    assert (job["state"], job["round"], job["complete"]) == ("incomplete", tenant_deletion.ROUNDS, False), job
+    assert job["left"] == {"items": 1, "files": 1, "rules": 0, "schedules": 0}, job
+
+
+def _peek_steps() -> bool:
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=tenant_deletion.QUEUE_NAME)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"]) > 0
+
+
 def test_a_web_users_id_token_is_refused_while_suspended_and_its_sign_in_goes_with_the_tenant(
     base_url: str, other: ApiClient
 ) -> None:

@@ -22,6 +22,9 @@ def _queue_url(name: str) -> str:
     return url
 
 
-def send_work(queue_name: str, body: dict[str, Any]) -> None:
-    """The job's next step, as a message to the control plane's queue ``queue_name``."""
-    aws.client("sqs").send_message(QueueUrl=_queue_url(queue_name), MessageBody=json.dumps(body))
+def send_work(queue_name: str, body: dict[str, Any], delay_s: int = 0) -> None:
+    """The job's next step, as a message to the control plane's queue ``queue_name`` (``delay_s`` later, at
+    most SQS's 900 s)."""
+    aws.client("sqs").send_message(
+        QueueUrl=_queue_url(queue_name), MessageBody=json.dumps(body), DelaySeconds=min(900, delay_s)
+    )

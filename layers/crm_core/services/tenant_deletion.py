@@ -16,6 +16,12 @@ Phases, each resumable from the job's saved state:
 3. ``check``: the same Scan again (chunked as well) and the listings: ``left`` counts what they find by
    kind (``items``, ``files``, ``rules``, ``schedules``), all zero when complete.
 
+Work on its way when the deletion began can write some of the tenant again after its round: a usage file
+Firehose held in its buffer (up to 15 minutes), an exporter's batch that read the tenant just before. So a
+check that finds anything starts another round (``ROUNDS`` in all), ``deletion_round_delay_s`` later (the
+next step's message is delayed so: Firehose's buffer); only what is still there after the last round
+leaves the job ``incomplete``.
+
 The job is kept as one JSON object in the analytics bucket (``operator/deletions/<tenant id>.json``): not in
 the table, whose every tenant key it deletes, and readable after the tenant is gone. Retry-safe: a step's
 message names the step it runs; a message for a step already done (SQS delivers at least once) does
@@ -45,6 +51,7 @@ SCAN_PAGE_ITEMS: int | None = None  # items a Scan page evaluates (None: DynamoD
 JOBS_PREFIX = "operator/deletions/"
 QUEUE_NAME = "crm-tenant-deletions"  # the control plane's own queue (infra/control_plane.py)
 KINDS = ("items", "files", "schedules", "rules", "sign_ins")
+ROUNDS = 3  # rounds of the three phases at most: what late work wrote is found by the next round's check
 PHASES = ("items", "rest", "check", "done")
 
 Progress = Callable[[str, int], None]
@@ -89,6 +96,7 @@ def shown(job: Job) -> dict[str, Any]:
         "steps": job["step"],
         "removed": dict(job["removed"]),
         "left": job.get("left"),
+        "round": job.get("round", 1),
         "complete": job["state"] == "completed",
         "started_at": job["started_at"],
         "updated_at": job.get("updated_at"),
@@ -131,6 +139,7 @@ def step(
     job = read(tenant_id)
     if job is None or job["state"] != "running" or job["step"] != number:
         return job or {}
+    job.pop("wait_s", None)  # the wait before this step, once a round began: over
     deadline = time.monotonic() + (STEP_SECONDS if seconds is None else seconds)
     first = True  # a step does some work however short its time
     while job["phase"] != "done" and (first or time.monotonic() < deadline):
@@ -141,7 +150,11 @@ def step(
             _rest(job, on_progress)
         elif job["phase"] == "check":
             _scan(job, deadline, on_progress, delete=False)
-    if job["phase"] == "done":
+    if job["phase"] == "done" and any(job["left"].values()) and job.get("round", 1) < ROUNDS:
+        # Late work wrote some of the tenant again: another round, once what is still on its way has landed.
+        job.update(round=job.get("round", 1) + 1, phase="items", cursors={}, left=None)
+        job["wait_s"] = settings().deletion_round_delay_s
+    elif job["phase"] == "done":
         job["state"] = "completed" if not any(job["left"].values()) else "incomplete"
         job["finished_at"] = utc_now()
     job["step"] = number + 1
@@ -242,6 +255,7 @@ def run(tenant_id: str, on_progress: Progress = _no_progress, seconds: float | N
     its steps until it is done."""
     job = start(tenant_id)
     while job["state"] == "running":
+        time.sleep(job.get("wait_s", 0))
         job = step(tenant_id, job["step"], seconds, on_progress)
     return job
 
@@ -249,16 +263,16 @@ def run(tenant_id: str, on_progress: Progress = _no_progress, seconds: float | N
 # ------------------------------------------------------------------------------------- the queue
 
 
-def queue_step(tenant_id: str, number: int) -> None:
+def queue_step(tenant_id: str, number: int, delay_s: int = 0) -> None:
     """The job's step ``number``, as a message to the control plane's deletion queue."""
-    send_work(QUEUE_NAME, {"tenant_id": tenant_id, "step": number})
+    send_work(QUEUE_NAME, {"tenant_id": tenant_id, "step": number}, delay_s)
 
 
 def on_message(body: dict[str, Any], seconds: float | None = None) -> Job:
     """One message of the deletion queue: its step run, and the next one queued while the job runs."""
     job = step(str(body["tenant_id"]), int(body["step"]), seconds)
     if job.get("state") == "running" and job["step"] == int(body["step"]) + 1:
-        queue_step(job["tenant_id"], job["step"])
+        queue_step(job["tenant_id"], job["step"], job.get("wait_s", 0))
     return job
 
 
