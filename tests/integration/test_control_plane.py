@@ -215,17 +215,27 @@ def _invoke_step(operator: Client, body: dict[str, Any]) -> None:
     operator.lambda_.invoke("tenant_deletion_step", event)
 
 
-def _run_deletion(operator: Client, bodies: list[dict[str, Any]]) -> dict[str, Any]:
-    """Each queued step through the app's queue handler, and the steps they queue, until none is left;
-    the job as the status route shows it then."""
+def _run_deletion(
+    operator: Client, bodies: list[dict[str, Any]], delayed: list[str] | None = None
+) -> dict[str, Any]:
+    """Each queued step through the app's queue handler, and the steps they queue, until the job is over;
+    the job as the status route shows it then. ``delayed`` gets the job's phase each time its next step was
+    queued with a delay (a new round's first, invisible until its delay is over)."""
     tenant_id = bodies[0]["tenant_id"]
-    while bodies:
+    while True:
         for body in bodies:
             _invoke_step(operator, body)
         bodies = _queued_steps()
-    status, job = call(operator, "get", f"/tenants/{tenant_id}/deletion")
-    assert status == 200, job
-    return dict(job)
+        status, job = call(operator, "get", f"/tenants/{tenant_id}/deletion")
+        assert status == 200, job
+        if bodies:
+            continue
+        if job["state"] != "running":
+            return dict(job)
+        if delayed is not None:
+            delayed.append(job["phase"])
+        assert eventually(_peek_steps, timeout=10), job
+        bodies = _queued_steps()
 
 
 def _delete_through_the_queue(
@@ -430,19 +440,9 @@ def test_what_late_work_writes_after_a_round_is_deleted_by_the_next(
     monkeypatch.setattr(tenant_deletion, "STEP_SECONDS", 0.0)
     status, job = call(operator, "delete", f"/tenants/{other.tenant_id}")
     assert status == 202, job
-    bodies, delayed = _queued_steps(), 0
-    while bodies:
-        for body in bodies:
-            _invoke_step(operator, body)
-        bodies = _queued_steps()
-        if not bodies:  # a round's first step, not visible until its delay is over
-            job = call(operator, "get", f"/tenants/{other.tenant_id}/deletion")[1]
-            if job["state"] == "running":
-                delayed += 1
-                assert eventually(lambda: bool(_peek_steps()), timeout=10)
-                bodies = _queued_steps()
-    job = call(operator, "get", f"/tenants/{other.tenant_id}/deletion")[1]
-    assert delayed == tenant_deletion.ROUNDS - 1, "each new round's step waited for its delay"
+    delayed: list[str] = []
+    job = _run_deletion(operator, _queued_steps(), delayed)
+    assert delayed == ["items"] * (tenant_deletion.ROUNDS - 1), "each new round's step waited for its delay"
     assert (job["state"], job["round"], job["complete"]) == ("incomplete", tenant_deletion.ROUNDS, False), job
     assert job["left"] == {"items": 1, "files": 1, "rules": 0, "schedules": 0}, job
 
