@@ -1,5 +1,6 @@
-"""Consumes every crm event (a rule on the bus feeds its queue) and queues one delivery for each of the
-tenant's webhook targets that wants its type."""
+"""Consumes the events of each tenant that has a webhook target (the tenant's own rule on the bus feeds its
+queue: docs/decisions/0038) and queues one delivery for each of the tenant's webhook targets that wants its
+type."""
 
 from crm_core.coldstart import long_lived_imports
 
