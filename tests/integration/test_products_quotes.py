@@ -459,7 +459,7 @@ def timeline_with(client: ApiClient, path: str, kind: str) -> list[str]:
     return eventually(kinds, timeout=15)
 
 
-def test_a_quote_pdf_in_arabic_hebrew_and_korean(client: ApiClient) -> None:
+def test_a_quote_pdf_in_arabic_hebrew_and_korean(client: ApiClient, anonymous: ApiClient) -> None:
     """Decision 0033, "Changed later": an Arabic contact, a Hebrew product and a Korean line of its own print
     in their Noto faces, the Arabic letters joined (fpdf2 shapes with uharfbuzz: contextual forms and the
     lam-alef ligature), each right-to-left run in visual order beside Latin words and digits, every glyph
@@ -515,6 +515,18 @@ def test_a_quote_pdf_in_arabic_hebrew_and_korean(client: ApiClient) -> None:
     assert "لا" in arabic_glyphs, arabic_glyphs
     assert {*korean} - {" ", "3"} == {*fonts["NotoSansCJKKR"].values()}, fonts["NotoSansCJKKR"]  # Hangul
     assert b" Tm" in _content(pdf.content)  # shaped text is placed glyph by glyph where it kerns
+    # A text that starts right to left is aligned right in its place: the Arabic notes at the page's right,
+    # the Hebrew line's description at its column's; the Korean one (left to right) where the column starts.
+    starts = _text_starts(pdf.content)
+    margin, column = starts["Currency: ILS"], 74 * 72 / 25.4  # the description column: 74 mm
+    assert starts["الدفع"] > 595 / 2 and margin < starts["מנורת"] < margin + column, starts
+    assert [x for run, x in starts.items() if run.startswith("엔진")] == [margin], starts
+    # The public page: what people typed takes its direction from its own first letters.
+    assert client.post(f"/v1/quotes/{quote['id']}/send", {}).status_code == 200
+    page = anonymous.get(f"/q/{page_token_of(client.tenant_id, quote['id'])}")
+    assert f'<p dir="auto">{notes}</p>' in page.text and f'<td dir="auto">{hebrew}</td>' in page.text, (
+        page.text
+    )
 
     other = client.create(
         "quotes",
@@ -532,6 +544,18 @@ def test_a_quote_pdf_in_arabic_hebrew_and_korean(client: ApiClient) -> None:
     assert set(_embedded_fonts(plain.content)) == {"NotoSans", "NotoSansBold"}
     assert b" Tm" not in _content(plain.content)  # not shaped: "Valid until" would kern (V, a)
     assert "For: Ada Lovelace" in PdfReader(io.BytesIO(plain.content)).pages[0].extract_text()
+
+
+def _text_starts(document: bytes) -> dict[str, float]:
+    """Where each run of text on the first page starts, in points from the page's left edge."""
+    starts: dict[str, float] = {}
+
+    def visit(text: str, cm: Any, tm: Any, font: Any, size: Any) -> None:
+        if text.strip():
+            starts.setdefault(unicodedata.normalize("NFKC", text.strip()), float(tm[4]))
+
+    PdfReader(io.BytesIO(document)).pages[0].extract_text(visitor_text=visit)
+    return starts
 
 
 def _content(document: bytes) -> bytes:

@@ -49,6 +49,18 @@ def _text(value: Any) -> str:
     return unicodedata.normalize("NFC", str(value if value is not None else ""))
 
 
+def _right_to_left(text: str) -> bool:
+    """``text``'s first strong character is of a right-to-left script (Unicode's rule P2 for a paragraph's
+    direction): its paragraph or cell is aligned to the right, as the browser's ``dir="auto"`` does."""
+    for char in text:
+        direction = unicodedata.bidirectional(char)
+        if direction in ("R", "AL"):
+            return True
+        if direction == "L":
+            return False
+    return False
+
+
 def _clip(text: str, pdf: FPDF, width: float) -> str:
     """``text`` cut (with an ellipsis) to what fits in ``width`` at the current font, whatever its script: the
     longest start that fits, found by halving (a shaped text's width is its joined forms', measured whole;
@@ -142,7 +154,8 @@ def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str =
     pdf.cell(0, 8, f"Quote {quote['number']}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 10)
     if quote.get("title"):
-        pdf.cell(0, 6, _text(quote["title"]), new_x="LMARGIN", new_y="NEXT")
+        title = _text(quote["title"])
+        pdf.cell(0, 6, title, align="R" if _right_to_left(title) else "L", new_x="LMARGIN", new_y="NEXT")
     if customer:
         pdf.cell(0, 6, f"For: {customer}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, f"Date: {str(quote['created_at'])[:10]}", new_x="LMARGIN", new_y="NEXT")
@@ -164,8 +177,9 @@ def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str =
             _percent(line["tax_rate"]),
             line["total"],
         )
+        description_align = "R" if _right_to_left(values[0]) else "L"
         for (title, width), value in zip(COLUMNS, values, strict=True):
-            pdf.cell(width, 6, str(value), align="L" if title == "Description" else "R")
+            pdf.cell(width, 6, str(value), align=description_align if title == "Description" else "R")
         pdf.ln()
     pdf.ln(3)
     for label, name in (
@@ -180,7 +194,8 @@ def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str =
     if quote.get("notes"):
         pdf.ln(4)
         pdf.set_font(FONT, "", 9)
-        pdf.multi_cell(0, 5, _text(quote["notes"]))
+        notes = _text(quote["notes"])
+        pdf.multi_cell(0, 5, notes, align="R" if _right_to_left(notes) else "L")
     return bytes(pdf.output())
 
 
@@ -197,8 +212,8 @@ PAGE_STYLE = (
 def render_page(quote: RecordBody, tenant_name: str, token: str, notice: str | None = None) -> str:
     """The public page: the quote's lines and totals, and Accept / Decline while it is open to an answer."""
     rows = "".join(
-        "<tr><td>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>"
-        "<td class=n>{}</td></tr>".format(
+        '<tr><td dir="auto">{}</td><td class=n>{}</td><td class=n>{}</td><td class=n>{}</td>'
+        "<td class=n>{}</td><td class=n>{}</td></tr>".format(
             escape(str(line.get("description") or "")),
             escape(str(line["quantity"])),
             escape(str(line["unit_price"])),
@@ -231,13 +246,15 @@ def render_page(quote: RecordBody, tenant_name: str, token: str, notice: str | N
     valid = f"<p>Valid until {escape(str(quote['valid_until']))}</p>" if quote.get("valid_until") else ""
     said = f'<p role="status" class="state">{escape(notice)}</p>' if notice else ""
     number = escape(str(quote["number"]))
-    notes = f"<p>{escape(str(quote['notes']))}</p>" if quote.get("notes") else ""
-    title = f"<p>{escape(str(quote['title']))}</p>" if quote.get("title") else ""
+    # What people typed takes its direction from its own first letters (an Arabic or Hebrew text right to
+    # left, aligned right), whatever the page's.
+    notes = f'<p dir="auto">{escape(str(quote["notes"]))}</p>' if quote.get("notes") else ""
+    title = f'<p dir="auto">{escape(str(quote["title"]))}</p>' if quote.get("title") else ""
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Quote {number}</title><style>{PAGE_STYLE}</style></head><body><main>"
-        f"<h1>{escape(tenant_name)}</h1><h2>Quote {number}</h2>{title}{valid}{said}"
+        f'<h1 dir="auto">{escape(tenant_name)}</h1><h2>Quote {number}</h2>{title}{valid}{said}'
         "<table><thead><tr><th>Description</th><th class=n>Quantity</th><th class=n>Unit price</th>"
         "<th class=n>Discount</th><th class=n>Tax</th><th class=n>Total</th></tr></thead>"
         f"<tbody>{rows}</tbody><tfoot>{sums}</tfoot></table>{notes}{actions}</main></body></html>"
