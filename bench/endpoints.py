@@ -29,6 +29,7 @@ BOARD_DEALS_PER_STAGE = 25
 # (key, label) in the order the table shows them.
 ENDPOINTS: list[tuple[str, str]] = [
     ("contact.create", "POST /contacts (create)"),
+    ("contact.create_new_name", "POST /contacts (no namesake)"),
     ("contact.create_idempotent", "POST /contacts + Idempotency-Key"),
     ("contact.get", "GET /contacts/{id}"),
     ("contact.patch", "PATCH /contacts/{id} + If-Match"),
@@ -393,6 +394,7 @@ def _scenarios(recorder: DynamoRecorder, ds: Dataset) -> Iterator[Measured]:
     measured, contact = step("contact.create", "POST", "/v1/contacts", expect=201, body=ada)
     yield measured
     contact_id = contact["id"]
+    yield from _no_namesake_create(step, ada, run)
 
     measured, _ = step(
         "contact.create_idempotent",
@@ -512,6 +514,27 @@ def _ticket_scenarios(
         if not page["items"]:
             raise AssertionError(f"{key} found nothing: the scenario would not read any record")
         yield measured
+
+
+def _no_namesake_create(
+    step: Callable[..., tuple[Measured, Any]], ada: dict[str, Any], run: str
+) -> Iterator[Measured]:
+    """Ada has namesakes (each run's Ada, and the loaded contacts' full names): her create writes a duplicate
+    pair with each it finds, up to six. The same contact with a name and a phone nobody has, beside her."""
+    measured, _ = step(
+        "contact.create_new_name",
+        "POST",
+        "/v1/contacts",
+        expect=201,
+        body={
+            **ada,
+            "first_name": "Augusta",
+            "last_name": f"Byron-{run}",
+            "email": f"augusta.{run}@engines.bench.example",
+            "phone": f"+44 20 7946 {int(run, 16) % 10_000:04d}",
+        },
+    )
+    yield measured
 
 
 def _quote_scenarios(step: Callable[..., tuple[Measured, Any]], ds: Dataset, run: str) -> Iterator[Measured]:
