@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 RecordBody = dict[str, Any]
 COLUMNS = (("Description", 74), ("Qty", 16), ("Unit price", 26), ("Disc.", 14), ("Tax", 14), ("Total", 36))
+# The lines' table, the totals under it, and a right-aligned title or notes end at the same place.
+TABLE_WIDTH = sum(width for _, width in COLUMNS)
 
 # The fonts the PDF embeds (docs/decisions/0033), files of the folder the caller names (the revenue function
 # ships them: functions/revenue/fonts): Noto Sans for Latin, Greek and Cyrillic, and for what it lacks the
@@ -155,7 +157,9 @@ def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str =
     pdf.set_font(FONT, "", 10)
     if quote.get("title"):
         title = _text(quote["title"])
-        pdf.cell(0, 6, title, align="R" if _right_to_left(title) else "L", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(
+            TABLE_WIDTH, 6, title, align="R" if _right_to_left(title) else "L", new_x="LMARGIN", new_y="NEXT"
+        )
     if customer:
         pdf.cell(0, 6, f"For: {customer}", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 6, f"Date: {str(quote['created_at'])[:10]}", new_x="LMARGIN", new_y="NEXT")
@@ -189,13 +193,15 @@ def render_pdf(quote: RecordBody, tenant_name: str, fonts: Path, customer: str =
         ("Total", "total"),
     ):
         pdf.set_font(FONT, "B" if name == "total" else "", 10)
-        pdf.cell(144, 6, label, align="R")
-        pdf.cell(36, 6, f"{quote[name]} {quote['currency']}", align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(TABLE_WIDTH - COLUMNS[-1][1], 6, label, align="R")
+        pdf.cell(
+            COLUMNS[-1][1], 6, f"{quote[name]} {quote['currency']}", align="R", new_x="LMARGIN", new_y="NEXT"
+        )
     if quote.get("notes"):
         pdf.ln(4)
         pdf.set_font(FONT, "", 9)
         notes = _text(quote["notes"])
-        pdf.multi_cell(0, 5, notes, align="R" if _right_to_left(notes) else "L")
+        pdf.multi_cell(TABLE_WIDTH, 5, notes, align="R" if _right_to_left(notes) else "L")
     return bytes(pdf.output())
 
 
