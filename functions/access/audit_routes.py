@@ -10,9 +10,8 @@ from crm_core.http.app import request_context
 from crm_core.http.record_routes import Cursor, Limit
 from crm_core.http.responses import page_response
 from crm_core.models.audit import AuditEvent
-from crm_core.models.common import ULID_PATTERN
+from crm_core.models.common import ULID_PATTERN, Instant
 from crm_core.services import audit
-from pydantic import AwareDatetime
 
 PATH = "/v1/audit-events"
 router = Router()
@@ -53,11 +52,11 @@ def list_audit_events(
         str | None, Query(pattern=ACTION_PATTERN, description="Only this action, e.g. `contact.updated`.")
     ] = None,
     since: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(alias="from", description="RFC 3339 time with its offset: at or after it."),
     ] = None,
     to: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339 time with its offset: at or before it.")
+        Instant | None, Query(description="RFC 3339 time with its offset: at or before it.")
     ] = None,
 ) -> Response[str]:
     page = audit.audit_events(

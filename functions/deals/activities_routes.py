@@ -24,8 +24,8 @@ from crm_core.http.record_routes import (
 from crm_core.http.responses import record_response
 from crm_core.ids import utc_text
 from crm_core.models.activity import Activity, ActivityCreate, ActivityType, ActivityUpdate
+from crm_core.models.common import Instant
 from crm_core.services.activities import ACTIVITIES
-from pydantic import AwareDatetime
 
 PATH = "/v1/activities"
 router = Router()
@@ -48,7 +48,7 @@ def list_activities(
     type: Annotated[ActivityType | None, Query()] = None,
     open: Annotated[bool | None, Query(description="true: not completed; false: completed.")] = None,
     due_before: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339 time with its offset: due_at at or before it.")
+        Instant | None, Query(description="RFC 3339 time with its offset: due_at at or before it.")
     ] = None,
     contact_id: IdFilter = None,
     company_id: IdFilter = None,

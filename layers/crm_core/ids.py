@@ -41,12 +41,20 @@ def derived_id(base_id: str, *parts: str) -> str:
     return base_id[:10] + "".join(_CROCKFORD[(digest >> shift) & 31] for shift in range(75, -1, -5))
 
 
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC (a time without a zone taken as UTC). ValueError when that falls outside years 1 to
+    9999, where an offset can push a time that is inside them (``0001-01-01T00:00:00+05:00``)."""
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return aware.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range: in UTC it falls before 0001-01-01 or after 9999-12-31") from None
+
+
 def utc_text(value: datetime) -> str:
     """RFC 3339 in UTC with millisecond precision: every stored time has this form, so text order is time
-    order. A time without a zone is taken as UTC."""
-    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-    utc = aware.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    order (the year in four digits: ``0056-06-05T22:28:09.000Z``). A time without a zone is taken as UTC."""
+    return as_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def utc_now() -> str:

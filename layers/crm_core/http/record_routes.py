@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field, create_model
+from pydantic import BaseModel, Field, create_model
 
 from crm_core.context import RequestContext
 from crm_core.http.api_docs import (
@@ -32,7 +32,7 @@ from crm_core.http.responses import (
     parse_if_match,
     record_response,
 )
-from crm_core.models.common import ULID_PATTERN, StrictModel
+from crm_core.models.common import ULID_PATTERN, Instant, StrictModel
 from crm_core.record_types import record_type
 from crm_core.services.custom_values import custom_filters
 from crm_core.services.records import MAX_BATCH, MAX_MOVED_BY_MERGE, ListFilters, RecordService
@@ -51,7 +51,7 @@ TeamFilter = Annotated[
 ]
 # A list filter by a time: RFC 3339 with its offset (a time without one names no instant), compared in UTC.
 UpdatedSince = Annotated[
-    AwareDatetime | None, Query(description="RFC 3339 time with its offset: records changed since then.")
+    Instant | None, Query(description="RFC 3339 time with its offset: records changed since then.")
 ]
 BatchAction = Literal["create", "update", "upsert", "read", "archive"]
 Sort = Annotated[

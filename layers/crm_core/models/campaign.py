@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
-from crm_core.models.common import EXAMPLE_USER_ID, Closed, RecordId, ShortText, StrictModel, record_model
+from crm_core.models.common import (
+    EXAMPLE_USER_ID,
+    Closed,
+    Instant,
+    RecordId,
+    ShortText,
+    StrictModel,
+    record_model,
+)
 
 CampaignStatus = Literal["draft", "scheduled", "sending", "sent", "cancelled"]
 CampaignTrigger = Literal["once", "birthday"]
@@ -92,7 +100,7 @@ Campaign = record_model("Campaign", CampaignOut)
 
 
 class ScheduleRequest(StrictModel):
-    send_at: AwareDatetime = Field(description="When to send it: a future time with its offset.")
+    send_at: Instant = Field(description="When to send it: a future time with its offset.")
 
 
 class CampaignStats(Closed):

@@ -15,7 +15,7 @@ from pydantic import (
     create_model,
 )
 
-from crm_core.ids import utc_text
+from crm_core.ids import as_utc, utc_text
 
 ULID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 MAX_TAGS = 10
@@ -88,8 +88,15 @@ Custom = Annotated[
 ]
 
 
+def _within_utc_years(value: Any) -> Any:
+    as_utc(value)  # a ValueError names the field (422)
+    return value
+
+
+# A time with its zone (any) that is a time in UTC too: an input, a query parameter.
+Instant = Annotated[AwareDatetime, AfterValidator(_within_utc_years)]
 # A time with its zone (any), stored and answered in UTC.
-Timestamp = Annotated[AwareDatetime, PlainSerializer(utc_text, return_type=str, when_used="json")]
+Timestamp = Annotated[Instant, PlainSerializer(utc_text, return_type=str, when_used="json")]
 
 
 class RecordMeta(BaseModel):

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, get_args
 
 from crm_core.errors import FieldError, validation_failed
+from crm_core.ids import as_utc, utc_text
 from crm_core.models.contact import ConsentState, LifecycleStage
 from crm_core.models.segment import MAX_IN_VALUES
 from crm_core.repositories import keys
@@ -216,8 +217,7 @@ def _utc(value: str) -> str:
     """A date or RFC 3339 time as the records' times are written (``2026-11-27T17:40:56.123Z``)."""
     if _DATE.match(value):
         return value
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return utc_text(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def _month_day(value: Any) -> str | None:
@@ -259,7 +259,10 @@ def _value_problem(prop: Property, value: Any) -> str | None:  # noqa: PLR0912 -
                     date.fromisoformat(value)
                     return None
                 moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-                return None if moment.tzinfo is not None else "must be a date or an RFC 3339 time with offset"
+                if moment.tzinfo is None:
+                    return "must be a date or an RFC 3339 time with offset"
+                as_utc(moment)  # a time an offset pushes out of years 1 to 9999 in UTC: ValueError
+                return None
             except ValueError:
                 pass
         return "must be a date (YYYY-MM-DD) or an RFC 3339 time with its offset"
