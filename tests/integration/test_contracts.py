@@ -483,3 +483,43 @@ def test_product_revenue_answers_the_accepted_quotes_numbers(
     assert product_revenue(client, **{"from": today.isoformat(), "to": today.isoformat()}) == want
     assert product_revenue(client, **{"from": (today + timedelta(days=1)).isoformat()}) == []
     assert eventually(lambda: [r[0] for r in product_revenue(other)] == [theirs["id"]], timeout=90, every=0.5)
+
+
+def test_a_contract_and_a_quote_at_the_calendars_end(client: ApiClient) -> None:
+    """Dates up to 9999-12-31 are dates: a contract ending then has no expiry and its last instalment is
+    never overdue (the day after does not exist: its timers' sync answered an overflow), its renewal is 409
+    naming end_date unless given its dates (it was a 500), and a quote valid until then is sent and does
+    not expire."""
+    from crm_core.services.contract_timers import sync_timers
+
+    contract = client.create(
+        "contracts",
+        contract_body(
+            start_date="9999-12-01",
+            end_date="9999-12-31",
+            status="active",
+            renewal_reminder_days=30,
+            payment_plan=[{"due_date": "9999-12-31", "amount": "1000.00"}],
+        ),
+    )
+    done = sync_timers(client.tenant_id, contract["id"])
+    assert done["renewal"] in ("created", "updated"), done  # 30 days before the end: 9999-12-01
+    assert done["expiry"] in ("none", "deleted") and done["overdue"] in ("none", "deleted"), done
+    renewed = client.post(f"/v1/contracts/{contract['id']}/renew", {})
+    assert renewed.status_code == 409, renewed.text
+    assert [e["field"] for e in renewed.json()["errors"]] == ["end_date"], renewed.text
+    assert client.get(f"/v1/contracts/{contract['id']}").json()["renewed_to"] is None
+
+    deal = client.create("deals", {"name": "Forever"})
+    quote = client.create(
+        "quotes",
+        {
+            "deal_id": deal["id"],
+            "contact_id": client.create("contacts", {"email": "forever@example.com"})["id"],
+            "currency": "EUR",
+            "valid_until": "9999-12-31",
+            "line_items": [{"description": "Support", "quantity": "1", "unit_price": "10"}],
+        },
+    )
+    sent = client.post(f"/v1/quotes/{quote['id']}/send", {})
+    assert sent.status_code == 200 and sent.json()["status"] == "sent", sent.text

@@ -47,9 +47,13 @@ def schedule_name(contract_id: str, timer: str) -> str:
     return f"contract-{contract_id}-{timer}"
 
 
-def day_start(date_text: str, days: int = 0) -> str:
-    """00:00 UTC of the day ``days`` after ``date_text``, as stored times are written."""
-    day = dt.date.fromisoformat(date_text) + dt.timedelta(days=days)
+def day_start(date_text: str, days: int = 0) -> str | None:
+    """00:00 UTC of the day ``days`` after ``date_text``, as stored times are written; None past the
+    calendar's ends (the day after 9999-12-31 never comes)."""
+    try:
+        day = dt.date.fromisoformat(date_text) + dt.timedelta(days=days)
+    except OverflowError:
+        return None
     return f"{day.isoformat()}T00:00:00.000Z"
 
 
@@ -186,7 +190,10 @@ def _report_overdue(ctx: RequestContext, contract_id: str, at: str) -> str:
             return None
         data = record_data(before)
         cutoff = max(at, utc_now())
-        due = [(key, one) for key, one in unreported(data) if day_start(one["due_date"], 1) <= cutoff]
+        # An instalment due 9999-12-31 is never overdue ("~" sorts after every time).
+        due = [
+            (key, one) for key, one in unreported(data) if (day_start(one["due_date"], 1) or "~") <= cutoff
+        ]
         notified = [*(data.get(NOTIFIED) or []), *(key for key, _ in due)]
         prepared = CONTRACTS.prepare_system_change(ctx, before, {NOTIFIED: notified})
         assert prepared is not None  # the notified list grows

@@ -293,13 +293,23 @@ class ContractService(RecordService):
                 raise conflict("This contract is already renewed.", renewed_to=old["renewed_to"])
             if old.get("status") not in RENEWABLE:
                 raise conflict(f"A {old.get('status')} contract cannot be renewed.", field_name="status")
-            start = str(fields.get("start_date") or _shifted(old["end_date"], 1))
-            length = (dt.date.fromisoformat(old["end_date"]) - dt.date.fromisoformat(old["start_date"])).days
-            offset = (dt.date.fromisoformat(start) - dt.date.fromisoformat(old["start_date"])).days
-            plan = fields.get("payment_plan") or [
-                {"due_date": _shifted(one["due_date"], offset), "amount": one["amount"]}
-                for one in old.get("payment_plan") or []
-            ]
+            try:
+                start = str(fields.get("start_date") or _shifted(old["end_date"], 1))
+                length = (
+                    dt.date.fromisoformat(old["end_date"]) - dt.date.fromisoformat(old["start_date"])
+                ).days
+                offset = (dt.date.fromisoformat(start) - dt.date.fromisoformat(old["start_date"])).days
+                end = str(fields.get("end_date") or _shifted(start, length))
+                plan = fields.get("payment_plan") or [
+                    {"due_date": _shifted(one["due_date"], offset), "amount": one["amount"]}
+                    for one in old.get("payment_plan") or []
+                ]
+            except OverflowError:
+                raise conflict(
+                    "The next term would end after 9999-12-31: give its start_date, end_date and "
+                    "payment_plan.",
+                    field_name="end_date",
+                ) from None
             new_fields = {
                 k: old.get(k)
                 for k in ("name", "deal_id", "company_id", "contact_id", "owner_id", "currency", "tags")
@@ -307,7 +317,7 @@ class ContractService(RecordService):
             new_fields.update(
                 {
                     "start_date": start,
-                    "end_date": str(fields.get("end_date") or _shifted(start, length)),
+                    "end_date": end,
                     "value": fields.get("value") or old["value"],
                     "payment_plan": plan
                     if fields.get("value") is None or fields.get("payment_plan")

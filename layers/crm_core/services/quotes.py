@@ -186,10 +186,13 @@ def update_events(before: RecordFields, after: RecordFields) -> list[str]:
 
 
 def expires_at(data: RecordFields) -> str | None:
-    """When a sent quote expires: the end of its ``valid_until`` (UTC), or None without one."""
+    """When a sent quote expires: the end of its ``valid_until`` (UTC), or None without one (or with
+    9999-12-31, whose end is no time: it does not expire)."""
     if not data.get("valid_until"):
         return None
     day = date.fromisoformat(str(data["valid_until"]))
+    if day == date.max:
+        return None
     return utc_text(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1))
 
 
