@@ -6,7 +6,7 @@ import hashlib
 import os
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _lock = threading.Lock()
@@ -49,6 +49,15 @@ def as_utc(value: datetime) -> datetime:
         return aware.astimezone(UTC)
     except OverflowError:
         raise ValueError("is out of range: in UTC it falls before 0001-01-01 or after 9999-12-31") from None
+
+
+def days_after(day: date, days: int) -> date | None:
+    """``day`` moved by ``days`` (back when negative); None past the calendar's ends, 0001-01-01 and
+    9999-12-31, which a date the API takes may be."""
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 def utc_text(value: datetime) -> str:

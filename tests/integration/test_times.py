@@ -111,3 +111,13 @@ def test_a_segment_condition_on_a_time_out_of_range_in_utc_is_422_naming_it(clie
     assert early.status_code == 201, early.text
     members = client.get(f"/v1/segments/{early.json()['id']}/members")
     assert contact["id"] in [m["id"] for m in members.json()["items"]], members.text
+
+
+def test_usage_whose_default_span_reaches_the_calendars_start_stops_there(client: ApiClient) -> None:
+    """``to`` alone answers the 30 days up to it: up to 0001-01-05 that is the 5 days from 0001-01-01 (it
+    was a 500: the span's first day overflowed); a ``from`` alone after today is 422 naming ``to``."""
+    early = client.get("/v1/usage", params={"to": "0001-01-05"})
+    assert early.status_code == 200, early.text
+    assert [day["date"] for day in early.json()["items"]] == [f"0001-01-0{n}" for n in range(1, 6)]
+    late = client.get("/v1/usage", params={"from": "9999-12-20"})
+    assert late.status_code == 422 and [e["field"] for e in late.json()["errors"]] == ["to"], late.text

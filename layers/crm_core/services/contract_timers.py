@@ -27,7 +27,7 @@ from crm_core.auth import Principal
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError
 from crm_core.events import build_event
-from crm_core.ids import utc_now
+from crm_core.ids import days_after, utc_now
 from crm_core.models.record import RecordFields
 from crm_core.repositories import keys, notification_repository
 from crm_core.repositories import record_repository as repo
@@ -50,11 +50,8 @@ def schedule_name(contract_id: str, timer: str) -> str:
 def day_start(date_text: str, days: int = 0) -> str | None:
     """00:00 UTC of the day ``days`` after ``date_text``, as stored times are written; None past the
     calendar's ends (the day after 9999-12-31 never comes)."""
-    try:
-        day = dt.date.fromisoformat(date_text) + dt.timedelta(days=days)
-    except OverflowError:
-        return None
-    return f"{day.isoformat()}T00:00:00.000Z"
+    day = days_after(dt.date.fromisoformat(date_text), days)
+    return f"{day.isoformat()}T00:00:00.000Z" if day is not None else None
 
 
 def unreported(data: RecordFields) -> list[tuple[str, dict[str, Any]]]:

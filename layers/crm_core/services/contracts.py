@@ -26,6 +26,7 @@ from typing import Any
 
 from crm_core.context import RequestContext
 from crm_core.errors import conflict, invalid_field
+from crm_core.ids import days_after
 from crm_core.models.contract import CONTRACT_DEFAULTS, ContractCreate, ContractUpdate
 from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.repositories import keys
@@ -208,7 +209,11 @@ def receivables_counters(before: RecordItem | None, after: RecordItem) -> list[C
 
 
 def _shifted(date_text: str, days: int) -> str:
-    return (dt.date.fromisoformat(date_text) + dt.timedelta(days=days)).isoformat()
+    """The date ``days`` after ``date_text``; OverflowError past 9999-12-31 (or before 0001-01-01)."""
+    day = days_after(dt.date.fromisoformat(date_text), days)
+    if day is None:
+        raise OverflowError(date_text)
+    return day.isoformat()
 
 
 def from_quote(ctx: RequestContext, fields: RecordFields) -> RecordFields:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 from crm_core.auth import Principal
 from crm_core.context import RequestContext
 from crm_core.errors import ProblemError, conflict, invalid_field
-from crm_core.ids import utc_now, utc_text
+from crm_core.ids import days_after, utc_now, utc_text
 from crm_core.models.quote import QUOTE_DEFAULTS, QuoteCreate, QuoteUpdate
 from crm_core.models.record import RecordBody, RecordFields, RelatedFacts
 from crm_core.money import money_text, round_money
@@ -190,10 +190,8 @@ def expires_at(data: RecordFields) -> str | None:
     9999-12-31, whose end is no time: it does not expire)."""
     if not data.get("valid_until"):
         return None
-    day = date.fromisoformat(str(data["valid_until"]))
-    if day == date.max:
-        return None
-    return utc_text(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1))
+    after = days_after(date.fromisoformat(str(data["valid_until"])), 1)
+    return utc_text(datetime(after.year, after.month, after.day, tzinfo=UTC)) if after is not None else None
 
 
 # ------------------------------------------------------------------------------------------ the service

@@ -9,6 +9,7 @@ from typing import Any
 
 from crm_core.context import RequestContext
 from crm_core.errors import FieldError, validation_failed
+from crm_core.ids import days_after
 from crm_core.services import reports
 
 MAX_DAYS = 92  # a bounded range: about a quarter a request
@@ -34,8 +35,9 @@ def daily_usage(ctx: RequestContext, query: Mapping[str, str]) -> dict[str, Any]
     if errors:
         raise validation_failed(errors)
     today = datetime.now(UTC).date()
-    last = last or (min(today, first + timedelta(days=DEFAULT_DAYS - 1)) if first else today)
-    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    # The default span stops at the calendar's ends.
+    last = last or (min(today, days_after(first, DEFAULT_DAYS - 1) or date.max) if first else today)
+    first = first or days_after(last, 1 - DEFAULT_DAYS) or date.min
     if first > last:
         raise validation_failed([FieldError("to", "must not be before from")])
     if (last - first).days + 1 > MAX_DAYS:
