@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from crm_core.services.reminders import schedule_name
 
+from crm_local.runtime import LocalRuntime
+from tests.integration.test_tickets import schedule_of
 from tests.support.api_document import (
     NEVER_ISSUED,
     Operation,
@@ -19,6 +22,7 @@ from tests.support.api_document import (
     without_null,
 )
 from tests.support.client import ApiClient
+from tests.support.waiting import eventually
 
 # Inside years 1 to 9999 as written, outside them in UTC.
 OUT_OF_RANGE = ("0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00")
@@ -121,3 +125,21 @@ def test_usage_whose_default_span_reaches_the_calendars_start_stops_there(client
     assert [day["date"] for day in early.json()["items"]] == [f"0001-01-0{n}" for n in range(1, 6)]
     late = client.get("/v1/usage", params={"from": "9999-12-20"})
     assert late.status_code == 422 and [e["field"] for e in late.json()["errors"]] == ["to"], late.text
+
+
+def test_a_reminder_in_the_calendars_last_second_is_scheduled_for_it(
+    runtime: LocalRuntime, client: ApiClient
+) -> None:
+    """A schedule's time is rounded up to its whole second, so it is never early; the last second of
+    9999-12-31 has no next one (rounding it up overflowed, and the reminders' consumer failed the message)."""
+    activity = client.create(
+        "activities",
+        {
+            "type": "task",
+            "subject": "At the end",
+            "due_at": "9999-12-31T23:59:59.500Z",
+            "remind_at": "9999-12-31T23:59:59.500Z",
+        },
+    )
+    found = eventually(lambda: schedule_of(runtime, schedule_name(activity["id"])))
+    assert found and found["ScheduleExpression"] == "at(9999-12-31T23:59:59)", found

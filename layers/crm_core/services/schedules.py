@@ -20,13 +20,15 @@ def put_at(name: str, at: str, message: dict[str, Any], *, target_arn: str | Non
     Answers "created" or "updated"."""
     config = settings()
     scheduler = aws.client("scheduler")
-    when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC)
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(UTC).replace(tzinfo=None)
     if when.microsecond:  # at() takes whole seconds: round up, so a schedule is never early
-        when = when.replace(microsecond=0) + timedelta(seconds=1)
+        when = when.replace(microsecond=0)
+        if when < datetime.max.replace(microsecond=0):  # the calendar's last second has no next
+            when += timedelta(seconds=1)
     request: dict[str, Any] = {
         "Name": name,
         "GroupName": config.schedule_group,
-        "ScheduleExpression": f"at({when:%Y-%m-%dT%H:%M:%S})",
+        "ScheduleExpression": f"at({when.isoformat(timespec='seconds')})",  # a four-digit year, always
         "ScheduleExpressionTimezone": "UTC",
         "FlexibleTimeWindow": {"Mode": "OFF"},
         "ActionAfterCompletion": "DELETE",
