@@ -18,7 +18,7 @@ router = Router()
     summary="Who the caller is",
     description="The user this credential acts as, the role it acts with (a key may be restricted below "
     "its user's), the credential, and the tenant with its seats in use.",
-    responses=answers(200, Me),
+    responses=answers(200, Me, 422),
 )
 def read_me() -> Response[str]:
     return json_response(me(request_context(router)))

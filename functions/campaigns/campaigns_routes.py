@@ -41,7 +41,7 @@ def send_campaign(record_id: RecordIdPath) -> Response[str]:
     summary="Schedule a campaign (or reschedule a scheduled one)",
     description="Its status becomes scheduled (campaign.scheduled) and at send_at it is sent as by /send. "
     + MOVE,
-    responses=answers(200, Campaign, 403, 404, 409, 413, 415, 422, etag=True),
+    responses=answers(200, Campaign, 400, 403, 404, 409, 413, 415, 422, etag=True),
 )
 def schedule_campaign(record_id: RecordIdPath, body: Annotated[ScheduleRequest, Body()]) -> Response[str]:
     return record_response(CAMPAIGNS.schedule(request_context(router), record_id, body.send_at))
@@ -53,7 +53,7 @@ def schedule_campaign(record_id: RecordIdPath, body: Annotated[ScheduleRequest, 
     summary="Cancel a campaign",
     description="A draft, scheduled or sending campaign is cancelled (campaign.cancelled): what has not gone "
     "is not sent. A sent or cancelled one is 409.",
-    responses=answers(200, Campaign, 403, 404, 409, etag=True),
+    responses=answers(200, Campaign, 403, 404, 409, 422, etag=True),
 )
 def cancel_campaign(record_id: RecordIdPath) -> Response[str]:
     return record_response(CAMPAIGNS.cancel(request_context(router), record_id))
@@ -63,7 +63,7 @@ def cancel_campaign(record_id: RecordIdPath) -> Response[str]:
     "/<record_id>/stats",
     tags=TAGS,
     summary="A campaign's sending, tracking and attribution counters",
-    responses=answers(200, CampaignStats, 404),
+    responses=answers(200, CampaignStats, 404, 422),
 )
 def campaign_stats(record_id: RecordIdPath) -> Response[str]:
     return json_response(campaigns.stats(request_context(router), record_id))

@@ -25,7 +25,7 @@ router = Router()
     description="Answers the import, `pending`, with a URL to PUT the file to (presigned, for an hour). "
     "Once uploaded, the file is read and its rows written in chunks in the background, each row validated "
     "as an API write of it is; read the import for its counters.",
-    responses=answers(201, ImportCreated, 400, 403, 415, 422, description="Waiting for its file"),
+    responses=answers(201, ImportCreated, 400, 403, 413, 415, 422, description="Waiting for its file"),
 )
 def create_import(body: Annotated[ImportCreate, Body()]) -> Response[str]:
     created = imports.create_import(

@@ -26,7 +26,7 @@ router = Router()
     "background to one zip of JSON Lines; read the export for its progress and, once `completed`, its "
     "`download_url`. Takes no body, or an empty JSON object (there is nothing to choose yet). "
     "`Idempotency-Key` makes a retry answer the first export instead of starting another.",
-    responses=answers(202, ExportAnswer, 400, 403, 415, 422, description="Queued"),
+    responses=answers(202, ExportAnswer, 400, 403, 413, 415, 422, description="Queued"),
     openapi_extensions=dict(ADMIN_ONLY),
 )
 def create_export(body: Annotated[ExportCreate | None, Body()] = None) -> Response[str]:

@@ -22,7 +22,7 @@ Text = Annotated[str | None, Query()]
     tags=["reports"],
     summary="The reports, with their parameters and how each is drawn",
     description="The reports the caller may read: every role reads them all but `usage`, an admin's.",
-    responses=answers(200, ReportList, 403),
+    responses=answers(200, ReportList, 403, 422),
 )
 def list_reports() -> Response[str]:
     return json_response({"items": reports.list_reports(request_context(router))})

@@ -82,7 +82,7 @@ def send_quote(record_id: RecordIdPath, body: Annotated[SendRequest, Body()]) ->
         "`application/pdf` (in any script: the fonts are embedded)."
     ),
     responses={
-        **answers(200, None, 404),
+        **answers(200, None, 404, 422),
         200: {"description": "The PDF", "content": {"application/pdf": {"schema": {"type": "string"}}}},
     },
 )

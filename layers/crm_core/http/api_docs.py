@@ -58,6 +58,14 @@ class Problem(Closed):
     existing_id: str | None = Field(None, description="409 on a unique value: the record that holds it.")
     current_version: int | None = Field(None, description="412: the record's current version.")
     merged_into: str | None = Field(None, description="409 on restoring a merged record: the survivor.")
+    erased_at: str | None = Field(None, description="409 on changing an erased person's record: when.")
+    renewed_to: str | None = Field(None, description="409 on renewing a renewed contract: its renewal.")
+    quote_status: str | None = Field(None, description="409 on a quote its status does not allow it for.")
+    campaign_status: str | None = Field(
+        None, description="409 on a campaign its status does not allow it for."
+    )
+    share: float | None = Field(None, description="429 over the plan's share of functions: that share.")
+    window_seconds: int | None = Field(None, description="429 over the plan's share: the window it is over.")
 
 
 class TimelineRecord(Closed):

@@ -5846,12 +5846,22 @@ export interface components {
          */
         Problem: {
             /**
+             * Campaign Status
+             * @description 409 on a campaign its status does not allow it for.
+             */
+            campaign_status?: string | null;
+            /**
              * Current Version
              * @description 412: the record's current version.
              */
             current_version?: number | null;
             /** Detail */
             detail: string;
+            /**
+             * Erased At
+             * @description 409 on changing an erased person's record: when.
+             */
+            erased_at?: string | null;
             /** Errors */
             errors?: components["schemas"]["FieldProblem"][] | null;
             /**
@@ -5864,12 +5874,32 @@ export interface components {
              * @description 409 on restoring a merged record: the survivor.
              */
             merged_into?: string | null;
+            /**
+             * Quote Status
+             * @description 409 on a quote its status does not allow it for.
+             */
+            quote_status?: string | null;
+            /**
+             * Renewed To
+             * @description 409 on renewing a renewed contract: its renewal.
+             */
+            renewed_to?: string | null;
+            /**
+             * Share
+             * @description 429 over the plan's share of functions: that share.
+             */
+            share?: number | null;
             /** Status */
             status: number;
             /** Title */
             title: string;
             /** Type */
             type: string;
+            /**
+             * Window Seconds
+             * @description 429 over the plan's share: the window it is over.
+             */
+            window_seconds?: number | null;
         };
         /** Product */
         Product: {
@@ -11108,13 +11138,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
             422: {
                 headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Over the tenant's rate limit; Retry-After says when to come back. */
@@ -11304,6 +11342,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Malformed JSON, a forged or foreign cursor, or a malformed If-Match. */
+            400: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description A missing or bad credential. */
@@ -11642,13 +11697,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
             422: {
                 headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Over the tenant's rate limit; Retry-After says when to come back. */
@@ -20377,6 +20440,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The body is over 1 MiB. */
+            413: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description The body is not application/json. */
             415: {
                 headers: {
@@ -20729,6 +20809,23 @@ export interface operations {
             };
             /** @description A valid credential without the right (a viewer writing; a rep changing another's record). */
             403: {
+                headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is over 1 MiB. */
+            413: {
                 headers: {
                     /** @description Requests a minute the tenant's plan allows. */
                     "RateLimit-Limit"?: number;
@@ -22494,13 +22591,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
             422: {
                 headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Over the tenant's rate limit; Retry-After says when to come back. */
@@ -27906,13 +28011,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
             422: {
                 headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Over the tenant's rate limit; Retry-After says when to come back. */
@@ -28457,13 +28570,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Invalid fields, unknown fields or read-only fields; `errors` names every one. */
             422: {
                 headers: {
+                    /** @description Requests a minute the tenant's plan allows. */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in this minute. */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the minute turns. */
+                    "RateLimit-Reset"?: number;
+                    /** @description This request's id: logs and events carry it. */
+                    "X-Request-Id"?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Over the tenant's rate limit; Retry-After says when to come back. */
